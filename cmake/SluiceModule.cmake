@@ -1,0 +1,42 @@
+# sluice_module(NAME SOURCES a.cc ... [DEPS other_module ...] [PRIVATE_LIBS lib ...])
+#   One static library per module, sluice_<NAME>. DEPS are other sluice modules (public, so
+#   their headers are visible to users of this module); PRIVATE_LIBS are third-party libraries.
+function(sluice_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;PRIVATE_LIBS;PUBLIC_LIBS" ${ARGN})
+  add_library(sluice_${name} STATIC ${M_SOURCES})
+  target_include_directories(sluice_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(sluice_${name} PRIVATE ${SLUICE_WARNINGS})
+  foreach(dep ${M_DEPS})
+    target_link_libraries(sluice_${name} PUBLIC sluice_${dep})
+  endforeach()
+  if(M_PRIVATE_LIBS)
+    target_link_libraries(sluice_${name} PRIVATE ${M_PRIVATE_LIBS})
+  endif()
+  if(M_PUBLIC_LIBS)
+    target_link_libraries(sluice_${name} PUBLIC ${M_PUBLIC_LIBS})
+  endif()
+endfunction()
+
+# sluice_module_test(NAME SOURCES a_test.cc ... [LIBS extra ...])
+#   One test binary per module, <NAME>_test, registered with CTest under label NAME.
+function(sluice_module_test name)
+  if(NOT SLUICE_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name}_test ${T_SOURCES})
+  target_compile_options(${name}_test PRIVATE ${SLUICE_WARNINGS})
+  target_link_libraries(${name}_test PRIVATE sluice_${name} ${T_LIBS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name}_test PRIVATE
+    SLUICE_SHARED_DIR="${SLUICE_SHARED_DIR}" SLUICE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name}_test PROPERTIES LABELS ${name} DISCOVERY_TIMEOUT 60)
+endfunction()
+
+set(SLUICE_WARNINGS -Wall -Wextra)
+if(SLUICE_WERROR)
+  list(APPEND SLUICE_WARNINGS -Werror)
+endif()
+
+# ../shared beside the checkout holds the corpora the conformance and end-to-end tests walk.
+get_filename_component(_shared "${PROJECT_SOURCE_DIR}/../shared" ABSOLUTE)
+set(SLUICE_SHARED_DIR "${_shared}" CACHE PATH "The shared corpora (parquet, s3-transcripts)")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sluice builds and tests with, when any is missing.
+# Idempotent: a machine that has them all runs no apt command at all.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
+  libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
+  libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

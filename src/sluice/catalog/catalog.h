@@ -1,0 +1,151 @@
+#pragma once
+// catalog: connections, credentials, table configurations and the file ledger, in one SQLite
+// database (<data>/catalog.db, WAL, synchronous=FULL so that a committed ledger entry is
+// durable). The ledger is the single source of truth for each pushed file; the pool records
+// which sequences it applied, and the loader reconciles the two after a crash.
+//
+// Secrets are encrypted at rest (AES-256-GCM) with a key in <data>/secret.key (mode 0600,
+// created on first open). They are decrypted only by LookupAccessKey and returned as Secret,
+// which never prints; CreateConnection returns the plaintext once, for the operator.
+//
+// Thread-safety: a Catalog is safe to share between threads (it serialises on an internal
+// mutex; every call is a short transaction). Several processes (the server and the CLI) may
+// open the same data directory at once: SQLite's locking arbitrates, with a busy timeout.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/core/core.h"
+
+namespace sluice::catalog {
+
+// What happens to a key whose table is not configured (DESIGN.md, "The S3 surface").
+enum class UnconfiguredPolicy { kHold, kRefuse, kStore };
+
+struct Connection {
+  std::string id;    // DNS-safe, the S3 bucket name
+  std::string name;  // human name as given
+  UnconfiguredPolicy unconfigured = UnconfiguredPolicy::kHold;
+  int64_t created_at = 0;  // micros
+};
+
+struct Credential {
+  AccessKeyId access_key;
+  std::string connection_id;
+  Secret secret;
+  bool active = true;
+};
+
+struct CreatedConnection {
+  Connection connection;
+  AccessKeyId access_key;
+  Secret secret;  // shown to the operator once; only its ciphertext is stored
+};
+
+enum class OnError { kBlock, kSkip };
+
+struct TableConfig {
+  std::string connection_id;
+  std::string name;                      // also the key prefix: s3://<conn>/<name>/...
+  std::vector<std::string> primary_key;  // one or more columns, required
+  std::string age_column;                // empty: none
+  OnError on_error = OnError::kBlock;
+};
+
+enum class FileStatus { kQueued, kLoading, kLoaded, kFailed, kSkipped };
+std::string_view FileStatusName(FileStatus status);  // "queued", "loading", ...
+
+struct FileRecord {
+  int64_t seq = 0;  // global, assigned at upload completion: the FIFO order
+  std::string connection_id;
+  std::string table;  // first segment of the key
+  std::string key;
+  std::string landed_id;  // landing::Store id
+  uint64_t size = 0;
+  std::string md5_hex;
+  std::string sha256_hex;  // empty when the client did not send a payload hash
+  std::string content_type;
+  std::string metadata_json;  // user metadata (x-amz-meta-*) as a JSON object
+  int64_t received_at = 0;    // micros
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+  FileStatus status = FileStatus::kQueued;
+  int64_t rows_inserted = 0;
+  int64_t rows_updated = 0;
+  int64_t rows_refused = 0;  // refused as stale by the age column
+  std::string error_code;    // ErrorCodeName(...), empty unless failed
+  std::string error_message;
+};
+
+struct LoadCounts {
+  int64_t inserted = 0;
+  int64_t updated = 0;
+  int64_t refused = 0;
+};
+
+struct TableKey {
+  std::string connection_id;
+  std::string table;
+  auto operator<=>(const TableKey&) const = default;
+};
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // Opens (creating if needed) the catalog in `data_dir`. `clock` must outlive the catalog.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& data_dir, FileSystem& fs,
+                                               const Clock& clock);
+
+  // Connections and credentials. The id is derived from the name (lower-case, [a-z0-9-],
+  // 3..63 chars, S3 bucket rules); kAlreadyExists when taken.
+  virtual Result<CreatedConnection> CreateConnection(const std::string& name) = 0;
+  virtual Result<std::vector<Connection>> ListConnections() = 0;
+  virtual Result<std::optional<Connection>> GetConnection(const std::string& id) = 0;
+  virtual Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) = 0;
+  // The active credential with this access key, secret decrypted; nullopt when unknown.
+  virtual Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) = 0;
+
+  // Tables. AddTable fails with kAlreadyExists; UpdateTable with kNotFound.
+  virtual Status AddTable(const TableConfig& table) = 0;
+  virtual Status UpdateTable(const TableConfig& table) = 0;
+  virtual Result<std::optional<TableConfig>> GetTable(const std::string& connection_id,
+                                                      const std::string& name) = 0;
+  virtual Result<std::vector<TableConfig>> ListTables(const std::string& connection_id) = 0;
+
+  // The ledger. AppendFile assigns the sequence and is durable when it returns. A record may
+  // be appended already failed (TABLE_NOT_CONFIGURED under the `hold` policy).
+  virtual Result<int64_t> AppendFile(FileRecord record) = 0;
+  virtual Result<std::optional<FileRecord>> GetFile(int64_t seq) = 0;
+  // Newest file (highest seq) stored under `key` in the connection, if any.
+  virtual Result<std::optional<FileRecord>> LatestFileForKey(const std::string& connection_id,
+                                                             const std::string& key) = 0;
+  // Files of a connection (optionally one table), in sequence order.
+  virtual Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
+                                                    const std::string& table = "") = 0;
+
+  // Scheduling. Tables that have at least one queued or loading file.
+  virtual Result<std::vector<TableKey>> TablesWithWork() = 0;
+  // The file a table's worker must handle next: its oldest file whose status is queued,
+  // loading or failed (a failed file blocks when on_error is block: the caller sees it and
+  // waits). nullopt when the table has no such file.
+  virtual Result<std::optional<FileRecord>> HeadOfQueue(const TableKey& table) = 0;
+  virtual Status MarkLoading(int64_t seq) = 0;
+  virtual Status MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) = 0;
+  virtual Status MarkFailed(int64_t seq, const Status& error) = 0;
+  // Operator actions on a failed file: retry puts it back to queued in its original place;
+  // skip marks it skipped so that the table moves past it. kInvalidArgument when the file is
+  // not failed.
+  virtual Status Retry(int64_t seq) = 0;
+  virtual Status Skip(int64_t seq) = 0;
+  // Files whose status is queued or loading, in sequence order (crash reconciliation).
+  virtual Result<std::vector<FileRecord>> UnfinishedFiles() = 0;
+  // A number that changes whenever another process or thread commits (SQLite
+  // data_version + local writes): the loader polls it to notice CLI retries and new tables.
+  virtual Result<int64_t> ChangeCounter() = 0;
+};
+
+}  // namespace sluice::catalog

@@ -1,0 +1,18 @@
+#pragma once
+// core: the vocabulary every module shares and nothing else. It depends on no other module
+// and on no third-party library.
+//
+// - status.h / result.h: expected failures as values, the one ErrorCode enum.
+// - bytes.h: ByteView (borrowed), Buffer (owning, shareable), Cursor (checked reads).
+// - clock.h: the injectable clock and date formatting.
+// - fs.h: the file-system seam that tests can make fail.
+// - ids.h: strong identifier types, Secret, constant-time comparison.
+// - log.h: leveled logging.
+
+#include "sluice/core/bytes.h"
+#include "sluice/core/clock.h"
+#include "sluice/core/fs.h"
+#include "sluice/core/ids.h"
+#include "sluice/core/log.h"
+#include "sluice/core/result.h"
+#include "sluice/core/status.h"

@@ -1,0 +1,61 @@
+#include "sluice/core/core.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+Result<int> Half(int v) {
+  if (v % 2 != 0) return Err(ErrorCode::kInvalidArgument, "odd");
+  return v / 2;
+}
+
+Result<int> Quarter(int v) {
+  SLUICE_ASSIGN_OR_RETURN(int h, Half(v));
+  return Half(h);
+}
+
+TEST(StatusTest, OkAndErrors) {
+  EXPECT_TRUE(Status::Ok().ok());
+  Status s = Err(ErrorCode::kPkNotFound, "column 'id' missing");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.ToString(), "PK_NOT_FOUND: column 'id' missing");
+  EXPECT_EQ(s.WithContext("file 3").message(), "file 3: column 'id' missing");
+  EXPECT_EQ(ErrorCodeFromName("AGE_COLUMN_NOT_FOUND"), ErrorCode::kAgeColumnNotFound);
+  EXPECT_EQ(ErrorCodeFromName("nonsense"), ErrorCode::kInternal);
+}
+
+TEST(ResultTest, PropagatesErrors) {
+  EXPECT_EQ(*Quarter(8), 2);
+  EXPECT_EQ(Quarter(6).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(CursorTest, ChecksBounds) {
+  const uint8_t bytes[] = {1, 0, 0, 0, 2};
+  Cursor c(bytes);
+  EXPECT_EQ(*c.ReadLE<uint32_t>("u32"), 1u);
+  auto bad = c.ReadLE<uint32_t>("second u32");
+  EXPECT_EQ(bad.status().code(), ErrorCode::kCorruptFile);
+  EXPECT_EQ(c.position(), 4u);
+  EXPECT_EQ(*c.ReadU8("u8"), 2);
+  EXPECT_TRUE(c.empty());
+}
+
+TEST(ClockTest, FormatsDates) {
+  EXPECT_EQ(FormatIsoMicros(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatIsoMicros(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatHttpDate(1795746816), "Fri, 27 Nov 2026 02:33:36 GMT");
+  EXPECT_EQ(DaysFromCivil(2024, 5, 1), 19844);
+}
+
+TEST(IdsTest, ConstantTimeEqualsAndSecret) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+  std::ostringstream os;
+  os << Secret("hunter2");
+  EXPECT_EQ(os.str(), "<redacted>");
+}
+
+}  // namespace
+}  // namespace sluice

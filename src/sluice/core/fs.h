@@ -1,0 +1,70 @@
+#pragma once
+// The file-system seam (STYLE.md rule 9, LevelDB's Env): landing and the readers reach files
+// only through these interfaces, so that tests can make a write, an fsync or a rename fail, or
+// simulate a crash that loses what was not synced.
+//
+// Thread-safety: a FileSystem is safe to share between threads; each WritableFile or
+// RandomAccessFile object is used by one thread at a time (RandomAccessFile::ReadAt is
+// safe to call concurrently).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/core/bytes.h"
+#include "sluice/core/result.h"
+
+namespace sluice {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(ByteView data) = 0;
+  // Flushes to stable storage (fdatasync). A file is durable only after Sync and a SyncDir of
+  // its directory once its final name is in place.
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+  virtual uint64_t size() const = 0;
+};
+
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  virtual uint64_t size() const = 0;
+  // Reads exactly `n` bytes at `offset` into `out` (resized), or fails with kCorruptFile when
+  // the range passes the end of the file and kIoError on a read error.
+  virtual Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const = 0;
+  // The path or another human name, for error messages.
+  virtual const std::string& name() const = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Creates (truncating) a file for writing; mode 0600 if `private_mode`, else 0644.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                                bool private_mode = false) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // fsync of a directory, making renames and creations inside it durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  virtual Status CreateDirs(const std::string& dir) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+  // Names (not paths) of the entries of `dir`, unsorted.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  virtual Result<std::string> ReadSmallFile(const std::string& path) = 0;
+  virtual Result<uint64_t> FreeBytes(const std::string& dir) = 0;
+
+  // The process-wide POSIX implementation.
+  static FileSystem& Default();
+};
+
+// Parent directory of a path ("a/b/c" -> "a/b"; "c" -> ".").
+std::string DirName(const std::string& path);
+// Joins two path parts with one '/'.
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace sluice

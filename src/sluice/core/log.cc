@@ -1,0 +1,49 @@
+#include "sluice/core/log.h"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "sluice/core/clock.h"
+
+namespace sluice {
+namespace {
+
+std::atomic<LogLevel> g_level{LogLevel::kInfo};
+std::mutex g_mu;
+
+const char* LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void SetLogLevel(LogLevel level) { g_level.store(level); }
+LogLevel GetLogLevel() { return g_level.load(); }
+
+void Log(LogLevel level, std::string_view module, std::string_view message) {
+  if (level < g_level.load()) return;
+  std::string line = FormatIsoMicros(SystemClock::Instance().NowMicros());
+  line += ' ';
+  line += LevelName(level);
+  line += ' ';
+  line += module;
+  line += ": ";
+  line += message;
+  line += '\n';
+  std::lock_guard<std::mutex> lock(g_mu);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace sluice

@@ -1,0 +1,29 @@
+#pragma once
+// Minimal leveled logging to stderr, one line per call, safe from any thread.
+// Never pass a secret: there is no redaction here (see Secret in ids.h for the type that
+// refuses to print).
+
+#include <string_view>
+
+namespace sluice {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+void Log(LogLevel level, std::string_view module, std::string_view message);
+
+inline void LogInfo(std::string_view module, std::string_view m) {
+  Log(LogLevel::kInfo, module, m);
+}
+inline void LogWarn(std::string_view module, std::string_view m) {
+  Log(LogLevel::kWarn, module, m);
+}
+inline void LogError(std::string_view module, std::string_view m) {
+  Log(LogLevel::kError, module, m);
+}
+inline void LogDebug(std::string_view module, std::string_view m) {
+  Log(LogLevel::kDebug, module, m);
+}
+
+}  // namespace sluice

@@ -1,0 +1,108 @@
+#pragma once
+// http: the HTTP/1.1 server on Boost.Beast/Asio (asynchronous, one coroutine per connection,
+// keep-alive, a small thread pool). Beast and Asio names stay inside this module: handlers see
+// only the types below.
+//
+// Per request: a fresh parser with explicit header and body limits; the head goes to
+// Handler::Start, which either answers at once (auth failure, refusal — sent instead of
+// `100 Continue` when the client expects it, and the connection is closed if a body would
+// follow) or returns an Exchange that receives the body as it arrives (HTTP chunked framing
+// removed) and then produces the response. Idle and stalled connections time out.
+//
+// Threading: Start, OnBody and Finish run on an I/O thread and may block briefly (file
+// writes, an fsync, a short SQLite transaction). Handlers must be thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sluice/core/core.h"
+
+namespace sluice::http {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct RequestHead {
+  std::string method;     // "PUT"
+  std::string target;     // raw request target as sent: path and query, not decoded
+  std::string raw_path;   // target before the first '?'
+  std::string raw_query;  // target after the first '?' (empty if none)
+  HeaderList headers;     // wire order, original case, duplicates kept
+  std::optional<uint64_t> content_length;
+  bool chunked = false;  // Transfer-Encoding: chunked
+  bool expect_continue = false;
+  std::string remote_address;
+  bool tls = false;
+
+  // First header with this name (case-insensitive), or nullopt.
+  std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  HeaderList headers;
+  std::string body;    // small bodies (XML, JSON); large downloads come in a later cut
+  bool close = false;  // close the connection after sending
+};
+
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  // A piece of the body, in order. A non-OK status stops reading: Finish gets it.
+  virtual Status OnBody(ByteView data) = 0;
+  // End of the request: `body_status` is OK when the whole body arrived, otherwise why not
+  // (kRequestTimeout, kIncompleteBody, an OnBody error). Returns the response to send.
+  virtual Response Finish(const Status& body_status) = 0;
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Either an immediate response or an exchange for the body (also for requests without a
+  // body, whose Finish is then called at once).
+  struct Started {
+    std::optional<Response> response;
+    std::unique_ptr<Exchange> exchange;
+  };
+  virtual Started Start(const RequestHead& head) = 0;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: pick a free port (see Server::port())
+  int threads = 4;
+  uint64_t header_limit = 64 * 1024;  // bytes of request line + headers
+  // Seconds without progress before a request is answered RequestTimeout / the connection
+  // is closed.
+  int idle_timeout_seconds = 60;
+  int body_timeout_seconds = 30;
+};
+
+// Listens on one address; several servers may share one thread pool via Runtime.
+class Server {
+ public:
+  virtual ~Server() = default;
+  virtual uint16_t port() const = 0;
+};
+
+// The I/O thread pool. Create servers, Run() (blocks until Stop()), Stop() from any thread or
+// a signal handler thread: stops accepting, lets in-flight requests finish (bounded), returns.
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  static std::unique_ptr<Runtime> Create(int threads);
+  // `handler` must outlive the runtime.
+  virtual Result<std::unique_ptr<Server>> Listen(const ServerOptions& options,
+                                                 Handler& handler) = 0;
+  // Stops Run() on SIGINT/SIGTERM.
+  virtual void StopOnSignals() = 0;
+  virtual void Run() = 0;
+  virtual void Stop() = 0;
+};
+
+}  // namespace sluice::http
