@@ -1,0 +1,98 @@
+#pragma once
+// auth: AWS Signature Version 4 verification and the digests uploads are checked with. Pure
+// functions over a request's method, raw target and headers: no sockets, no storage. The
+// caller (s3/) finds the secret for the access key between ParseAuth and Verify.
+//
+// Canonicalisation follows what real clients sign (../shared/s3-transcripts/README.md):
+// the raw path exactly as sent; the query split on '&' and the first '=', percent-decoded,
+// re-encoded with the SigV4 rules (A-Za-z0-9-_.~ kept, %XX upper-case), sorted, a bare name
+// becoming `name=`; only the SignedHeaders, lower-cased, values trimmed and inner whitespace
+// collapsed, repeated headers joined with ','.
+//
+// This cut: header auth (`Authorization: AWS4-HMAC-SHA256 ...`) with a hex payload hash or
+// UNSIGNED-PAYLOAD. Presigned and streaming forms are later cuts behind the same functions.
+//
+// Thread-safety: everything here is reentrant; digest objects belong to one thread.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sluice/core/core.h"
+
+namespace sluice::auth {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;  // wire order, any case
+
+struct Request {
+  std::string_view method;
+  std::string_view raw_path;   // as on the request line, not decoded
+  std::string_view raw_query;  // after '?', not decoded
+  const Headers* headers = nullptr;
+};
+
+enum class PayloadMode {
+  kSignedHex,  // x-amz-content-sha256 = hex SHA-256 of the body: verify it after the body
+  kUnsigned,   // UNSIGNED-PAYLOAD
+  kStreamingUnsignedTrailer,  // STREAMING-UNSIGNED-PAYLOAD-TRAILER (later cut)
+  kStreamingSigned,           // STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] (later cut)
+};
+
+struct ParsedAuth {
+  AccessKeyId access_key;
+  std::string amz_date;    // 20261127T023336Z
+  std::string scope_date;  // 20261127
+  std::string region;
+  std::string service;                      // "s3"
+  std::vector<std::string> signed_headers;  // lower-case, as listed
+  std::string signature;                    // hex, as sent
+  PayloadMode payload_mode = PayloadMode::kSignedHex;
+  std::string payload_hash;  // the x-amz-content-sha256 value as sent
+};
+
+// Reads the Authorization header (no secret needed). Errors:
+//   kAccessDenied          no Authorization header (anonymous request)
+//   kInvalidRequest        no x-amz-content-sha256 (curl --aws-sigv4), or a bad value there
+//   kInvalidArgument       malformed Authorization / credential scope / date
+//   kNotImplemented        an auth scheme this cut does not serve (SigV2, presigned, streaming)
+Result<ParsedAuth> ParseAuth(const Request& request);
+
+// Checks the clock skew (|now - amz_date| <= max_skew_seconds -> else kRequestTimeTooSkewed)
+// and the signature (kSignatureDoesNotMatch, compared in constant time). The message never
+// contains the secret or the expected signature.
+Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& secret,
+              int64_t now_seconds, int64_t max_skew_seconds);
+
+// The SigV4 steps, exposed for tests against the transcripts' intermediate values.
+std::string CanonicalQuery(std::string_view raw_query);
+std::string CanonicalRequest(const Request& request, const ParsedAuth& parsed);
+std::string StringToSign(const ParsedAuth& parsed, std::string_view canonical_request);
+std::string SigningKey(const Secret& secret, const ParsedAuth& parsed);  // raw 32 bytes
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+// "20261127T023336Z" -> seconds since the epoch; kInvalidArgument when malformed.
+Result<int64_t> ParseAmzDate(std::string_view amz_date);
+
+// Incremental digests over a streamed body (OpenSSL EVP, zlib crc32).
+class Digest {
+ public:
+  enum class Kind { kMd5, kSha256, kSha1, kCrc32 };
+  explicit Digest(Kind kind);
+  ~Digest();
+  Digest(const Digest&) = delete;
+  Digest& operator=(const Digest&) = delete;
+  void Update(ByteView data);
+  // Raw digest bytes (CRC32 big-endian, as S3 encodes it). Call once.
+  std::string Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string Base64Encode(std::string_view raw);
+Result<std::string> Base64Decode(std::string_view text);  // kInvalidArgument when malformed
+
+}  // namespace sluice::auth
