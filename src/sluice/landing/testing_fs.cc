@@ -1,0 +1,109 @@
+#include "sluice/landing/testing_fs.h"
+
+namespace sluice::landing {
+namespace {
+
+class FaultyWritableFile final : public WritableFile {
+ public:
+  FaultyWritableFile(FaultyFileSystem& fs, std::unique_ptr<WritableFile> base, std::string path)
+      : fs_(fs), base_(std::move(base)), path_(std::move(path)) {}
+
+  Status Append(ByteView data) override {
+    SLUICE_RETURN_IF_ERROR(fs_.Check(FsOp::kAppend, path_));
+    return base_->Append(data);
+  }
+  Status Sync() override {
+    SLUICE_RETURN_IF_ERROR(fs_.Check(FsOp::kSync, path_));
+    return base_->Sync();
+  }
+  Status Close() override {
+    // The descriptor is released even when the close "fails", as close(2) does.
+    Status injected = fs_.Check(FsOp::kClose, path_);
+    Status st = base_->Close();
+    return injected.ok() ? st : injected;
+  }
+  uint64_t size() const override { return base_->size(); }
+
+ private:
+  FaultyFileSystem& fs_;
+  std::unique_ptr<WritableFile> base_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::string_view FsOpName(FsOp op) {
+  switch (op) {
+    case FsOp::kCreate:
+      return "create";
+    case FsOp::kAppend:
+      return "append";
+    case FsOp::kSync:
+      return "sync";
+    case FsOp::kClose:
+      return "close";
+    case FsOp::kRename:
+      return "rename";
+    case FsOp::kSyncDir:
+      return "syncdir";
+    case FsOp::kRemove:
+      return "remove";
+    case FsOp::kCount:
+      break;
+  }
+  return "?";
+}
+
+void FaultyFileSystem::FailNth(FsOp op, int nth, bool sticky) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t i = static_cast<size_t>(op);
+  faults_[i] = Fault{nth > 0 ? calls_[i] + nth : 0, sticky};
+}
+
+void FaultyFileSystem::Heal() {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_ = {};
+}
+
+int64_t FaultyFileSystem::calls(FsOp op) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return calls_[static_cast<size_t>(op)];
+}
+
+Status FaultyFileSystem::Check(FsOp op, const std::string& what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t i = static_cast<size_t>(op);
+  const int64_t n = ++calls_[i];
+  const Fault& f = faults_[i];
+  if (f.fail_at == 0) return Status::Ok();
+  if (n == f.fail_at || (f.sticky && n > f.fail_at)) {
+    return Err(ErrorCode::kIoError, "injected " + std::string(FsOpName(op)) + " failure on " +
+                                        what + " (call " + std::to_string(n) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<WritableFile>> FaultyFileSystem::NewWritableFile(const std::string& path,
+                                                                        bool private_mode) {
+  SLUICE_RETURN_IF_ERROR(Check(FsOp::kCreate, path));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                          base_.NewWritableFile(path, private_mode));
+  return std::unique_ptr<WritableFile>(new FaultyWritableFile(*this, std::move(file), path));
+}
+
+Status FaultyFileSystem::Rename(const std::string& from, const std::string& to) {
+  SLUICE_RETURN_IF_ERROR(Check(FsOp::kRename, from));
+  return base_.Rename(from, to);
+}
+
+Status FaultyFileSystem::SyncDir(const std::string& dir) {
+  SLUICE_RETURN_IF_ERROR(Check(FsOp::kSyncDir, dir));
+  return base_.SyncDir(dir);
+}
+
+Status FaultyFileSystem::Remove(const std::string& path) {
+  SLUICE_RETURN_IF_ERROR(Check(FsOp::kRemove, path));
+  return base_.Remove(path);
+}
+
+}  // namespace sluice::landing

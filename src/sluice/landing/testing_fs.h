@@ -1,0 +1,71 @@
+#pragma once
+// FaultyFileSystem: a FileSystem decorator for tests that makes the Nth call of an operation
+// fail with an I/O error, to show that durability code leaves nothing half-done behind (a
+// failed fsync or rename, a full disk on append). It forwards everything else to the wrapped
+// file system and counts calls per operation.
+//
+// It does not simulate lost unsynced data after a crash; it only injects failures.
+//
+// Thread-safety: safe to share; counters and armed faults are guarded by a mutex.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "sluice/core/core.h"
+
+namespace sluice::landing {
+
+enum class FsOp { kCreate, kAppend, kSync, kClose, kRename, kSyncDir, kRemove, kCount };
+std::string_view FsOpName(FsOp op);
+
+class FaultyFileSystem final : public FileSystem {
+ public:
+  // `base` must outlive this object (and every file it hands out).
+  explicit FaultyFileSystem(FileSystem& base) : base_(base) {}
+
+  // Arms a fault: the `nth` call (1-based, counted from now) of `op` fails with kIoError. With
+  // `sticky`, that call and every later one fail (a dead disk). Re-arming replaces the fault.
+  void FailNth(FsOp op, int nth, bool sticky = false);
+  // Disarms every fault (counters keep running).
+  void Heal();
+  // Calls of `op` seen so far, failed ones included.
+  int64_t calls(FsOp op) const;
+
+  // Called by the wrappers: counts the call and returns the injected error, if any.
+  Status Check(FsOp op, const std::string& what);
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        bool private_mode = false) override;
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    return base_.OpenRandomAccess(path);
+  }
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status SyncDir(const std::string& dir) override;
+  Status Remove(const std::string& path) override;
+  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
+  bool Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return base_.ListDir(dir);
+  }
+  Result<std::string> ReadSmallFile(const std::string& path) override {
+    return base_.ReadSmallFile(path);
+  }
+  Result<uint64_t> FreeBytes(const std::string& dir) override { return base_.FreeBytes(dir); }
+
+ private:
+  struct Fault {
+    int64_t fail_at = 0;  // call number that fails; 0: none
+    bool sticky = false;
+  };
+  static constexpr size_t kOps = static_cast<size_t>(FsOp::kCount);
+
+  FileSystem& base_;
+  mutable std::mutex mu_;
+  std::array<int64_t, kOps> calls_{};
+  std::array<Fault, kOps> faults_{};
+};
+
+}  // namespace sluice::landing
