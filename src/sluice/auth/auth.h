@@ -9,8 +9,10 @@
 // becoming `name=`; only the SignedHeaders, lower-cased, values trimmed and inner whitespace
 // collapsed, repeated headers joined with ','.
 //
-// This cut: header auth (`Authorization: AWS4-HMAC-SHA256 ...`) with a hex payload hash or
-// UNSIGNED-PAYLOAD. Presigned and streaming forms are later cuts behind the same functions.
+// This cut: header auth (`Authorization: AWS4-HMAC-SHA256 ...`). The headers of every payload
+// mode are signed the same way, so ParseAuth/Verify accept the STREAMING-* modes too and report
+// them in ParsedAuth::payload_mode; checking chunk signatures (and serving such bodies) is the
+// caller's later cut. Presigned URLs and SigV2 answer kNotImplemented.
 //
 // Thread-safety: everything here is reentrant; digest objects belong to one thread.
 
@@ -56,8 +58,10 @@ struct ParsedAuth {
 // Reads the Authorization header (no secret needed). Errors:
 //   kAccessDenied          no Authorization header (anonymous request)
 //   kInvalidRequest        no x-amz-content-sha256 (curl --aws-sigv4), or a bad value there
-//   kInvalidArgument       malformed Authorization / credential scope / date
-//   kNotImplemented        an auth scheme this cut does not serve (SigV2, presigned, streaming)
+//   kInvalidArgument       malformed Authorization / credential scope / x-amz-date (missing,
+//                          or not on the scope's day), unknown Authorization type, SignedHeaders
+//                          without host or x-amz-date
+//   kNotImplemented        an auth scheme this cut does not serve (SigV2, presigned)
 Result<ParsedAuth> ParseAuth(const Request& request);
 
 // Checks the clock skew (|now - amz_date| <= max_skew_seconds -> else kRequestTimeTooSkewed)

@@ -1,0 +1,455 @@
+// AWS Signature Version 4 for S3, header form. Each function names the step of the AWS
+// "Create a signed request" procedure it implements:
+//   Step 1  canonical request   CanonicalRequest, CanonicalQuery
+//   Step 2  hash of it          inside StringToSign
+//   Step 3  string to sign      StringToSign
+//   Step 4  signing key         SigningKey (HMAC chain over date, region, service)
+//   Step 5  signature           HmacSha256Hex(signing key, string to sign)
+// The S3 variant differs from the generic one in that the canonical URI is the path as sent
+// (no normalisation, no second encoding) and the payload hash is the x-amz-content-sha256
+// value.
+
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "sluice/auth/auth.h"
+
+namespace sluice::auth {
+namespace {
+
+// Clients sign 3 to 11 headers (../shared/s3-transcripts); anything far beyond is abuse and
+// would make canonicalisation quadratic in the header count.
+constexpr size_t kMaxSignedHeaders = 64;
+// Credential scope terminator and algorithm names from the SigV4 specification.
+constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+constexpr std::string_view kTerminator = "aws4_request";
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool IsHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding as the reference verifier (Python's urllib.parse.unquote) does it: an
+// escape that is not %XX stays literal, '+' stays '+'.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+// SigV4 URI encoding: A-Z a-z 0-9 - _ . ~ kept, every other byte %XX (upper-case hex).
+std::string UriEncode(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' ||
+        b == '_' || b == '.' || b == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kDigits[b >> 4];
+      out += kDigits[b & 15];
+    }
+  }
+  return out;
+}
+
+// All values of header `name` (lower-case) in wire order.
+std::vector<std::string_view> HeaderValues(const Headers& headers, std::string_view name) {
+  std::vector<std::string_view> out;
+  for (const auto& [n, v] : headers) {
+    if (EqualsIgnoreCase(n, name)) out.push_back(v);
+  }
+  return out;
+}
+
+// Trims and collapses runs of inner whitespace to one space.
+void AppendCanonicalValue(std::string_view v, std::string* out) {
+  v = Trim(v);
+  bool in_space = false;
+  for (char c : v) {
+    if (IsSpace(c)) {
+      in_space = true;
+      continue;
+    }
+    if (in_space) *out += ' ';
+    in_space = false;
+    *out += c;
+  }
+}
+
+std::string Hmac(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+           &len) == nullptr) {
+    std::abort();  // HMAC-SHA256 with a built-in digest cannot fail on valid arguments
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  Digest d(Digest::Kind::kSha256);
+  d.Update(AsBytes(data));
+  const std::string raw = d.Finish();
+  return ToHex(AsBytes(raw));
+}
+
+Status Malformed(std::string what) {
+  return Status(ErrorCode::kInvalidArgument, "malformed Authorization header: " + what);
+}
+
+bool AllDigits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Parses "Credential=AK/20261127/us-east-1/s3/aws4_request" into `out`.
+Status ParseCredential(std::string_view value, ParsedAuth* out) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = value.find('/', start);
+    parts.push_back(value.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() != 5) {
+    return Malformed("Credential must be <key>/<date>/<region>/<service>/aws4_request");
+  }
+  if (parts[0].empty()) return Malformed("empty access key id in Credential");
+  if (parts[1].size() != 8 || !AllDigits(parts[1])) {
+    return Malformed("credential scope date must be YYYYMMDD");
+  }
+  if (parts[2].empty()) return Malformed("empty region in credential scope");
+  if (parts[3] != "s3") return Malformed("credential scope service must be 's3'");
+  if (parts[4] != kTerminator) return Malformed("credential scope must end with aws4_request");
+  out->access_key = AccessKeyId(std::string(parts[0]));
+  out->scope_date = std::string(parts[1]);
+  out->region = std::string(parts[2]);
+  out->service = std::string(parts[3]);
+  return Status::Ok();
+}
+
+Status ParseSignedHeaders(std::string_view value, ParsedAuth* out) {
+  if (value.empty()) return Malformed("empty SignedHeaders");
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t semi = value.find(';', start);
+    const std::string_view name =
+        value.substr(start, semi == std::string_view::npos ? semi : semi - start);
+    if (name.empty()) return Malformed("empty name in SignedHeaders");
+    if (out->signed_headers.size() == kMaxSignedHeaders) {
+      return Malformed("more than " + std::to_string(kMaxSignedHeaders) + " SignedHeaders");
+    }
+    out->signed_headers.push_back(ToLower(name));
+    if (semi == std::string_view::npos) break;
+    start = semi + 1;
+  }
+  auto has = [&](std::string_view h) {
+    return std::find(out->signed_headers.begin(), out->signed_headers.end(), h) !=
+           out->signed_headers.end();
+  };
+  if (!has("host")) return Malformed("SignedHeaders must include host");
+  if (!has("x-amz-date")) return Malformed("SignedHeaders must include x-amz-date");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int64_t> ParseAmzDate(std::string_view s) {
+  auto bad = [&] {
+    return Status(
+        ErrorCode::kInvalidArgument,
+        "malformed x-amz-date '" + std::string(s.substr(0, 32)) + "': expected YYYYMMDDTHHMMSSZ");
+  };
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z' || !AllDigits(s.substr(0, 8)) ||
+      !AllDigits(s.substr(9, 6))) {
+    return bad();
+  }
+  auto num = [&](size_t pos, size_t len) {
+    int64_t v = 0;
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const int64_t year = num(0, 4), month = num(4, 2), day = num(6, 2);
+  const int64_t hour = num(9, 2), minute = num(11, 2), second = num(13, 2);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return bad();
+  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDaysInMonth[month - 1] || (month == 2 && day == 29 && !leap)) return bad();
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return days * 86400 + hour * 3600 + minute * 60 + second;
+}
+
+Result<ParsedAuth> ParseAuth(const Request& request) {
+  const Headers empty;
+  const Headers& headers = request.headers != nullptr ? *request.headers : empty;
+  const std::vector<std::string_view> auth = HeaderValues(headers, "authorization");
+  if (auth.empty()) {
+    // Query-string forms: SigV4 presigned (X-Amz-Signature) and SigV2 presigned (Signature
+    // with AWSAccessKeyId).
+    const std::string query = "&" + std::string(request.raw_query);
+    if (query.find("&X-Amz-Signature=") != std::string::npos ||
+        query.find("&X-Amz-Algorithm=") != std::string::npos) {
+      return Status(ErrorCode::kNotImplemented, "presigned SigV4 URLs are not supported yet");
+    }
+    if (query.find("&Signature=") != std::string::npos &&
+        query.find("&AWSAccessKeyId=") != std::string::npos) {
+      return Status(ErrorCode::kNotImplemented,
+                    "SigV2 presigned URLs are not supported; sign with SigV4 (s3v4)");
+    }
+    return Status(ErrorCode::kAccessDenied, "anonymous requests are not allowed");
+  }
+  if (auth.size() > 1) return Malformed("more than one Authorization header");
+  std::string_view value = Trim(auth[0]);
+  if (value.starts_with("AWS ")) {
+    return Status(ErrorCode::kNotImplemented,
+                  "SigV2 (AWS <key>:<signature>) is not supported; sign with SigV4");
+  }
+  if (!value.starts_with(kAlgorithm) || value.size() == kAlgorithm.size() ||
+      !IsSpace(value[kAlgorithm.size()])) {
+    const size_t sp = value.find(' ');
+    return Status(ErrorCode::kInvalidArgument,
+                  "unsupported Authorization type '" +
+                      std::string(value.substr(0, std::min<size_t>(sp, 32))) +
+                      "': expected AWS4-HMAC-SHA256");
+  }
+  value.remove_prefix(kAlgorithm.size());
+
+  ParsedAuth out;
+  bool have_credential = false, have_signed = false, have_signature = false;
+  // Components are comma-separated, with or without a space after the comma.
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t comma = value.find(',', start);
+    const std::string_view part =
+        Trim(value.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    const size_t eq = part.find('=');
+    if (eq == std::string_view::npos) return Malformed("component without '='");
+    const std::string_view name = part.substr(0, eq);
+    const std::string_view v = part.substr(eq + 1);
+    if (name == "Credential") {
+      if (have_credential) return Malformed("Credential given twice");
+      have_credential = true;
+      SLUICE_RETURN_IF_ERROR(ParseCredential(v, &out));
+    } else if (name == "SignedHeaders") {
+      if (have_signed) return Malformed("SignedHeaders given twice");
+      have_signed = true;
+      SLUICE_RETURN_IF_ERROR(ParseSignedHeaders(v, &out));
+    } else if (name == "Signature") {
+      if (have_signature) return Malformed("Signature given twice");
+      have_signature = true;
+      if (v.size() != 64 || !IsHex(v)) return Malformed("Signature must be 64 hex digits");
+      out.signature = std::string(v);
+    } else {
+      return Malformed("unknown component '" + std::string(name.substr(0, 32)) + "'");
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (!have_credential) return Malformed("missing Credential");
+  if (!have_signed) return Malformed("missing SignedHeaders");
+  if (!have_signature) return Malformed("missing Signature");
+
+  const std::vector<std::string_view> dates = HeaderValues(headers, "x-amz-date");
+  if (dates.size() != 1) {
+    return Status(ErrorCode::kInvalidArgument,
+                  dates.empty() ? "missing x-amz-date header" : "more than one x-amz-date header");
+  }
+  out.amz_date = std::string(Trim(dates[0]));
+  SLUICE_RETURN_IF_ERROR(ParseAmzDate(out.amz_date).status());
+  if (out.amz_date.compare(0, 8, out.scope_date) != 0) {
+    return Malformed("credential scope date " + out.scope_date + " is not the day of x-amz-date " +
+                     out.amz_date);
+  }
+
+  const std::vector<std::string_view> hashes = HeaderValues(headers, "x-amz-content-sha256");
+  if (hashes.empty()) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "missing required header x-amz-content-sha256 (with curl --aws-sigv4 add "
+                  "-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD')");
+  }
+  if (hashes.size() > 1) {
+    return Status(ErrorCode::kInvalidRequest, "more than one x-amz-content-sha256 header");
+  }
+  out.payload_hash = std::string(Trim(hashes[0]));
+  const std::string_view h = out.payload_hash;
+  if (h.size() == 64 && IsHex(h)) {
+    out.payload_mode = PayloadMode::kSignedHex;
+  } else if (h == "UNSIGNED-PAYLOAD") {
+    out.payload_mode = PayloadMode::kUnsigned;
+  } else if (h == "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
+    out.payload_mode = PayloadMode::kStreamingUnsignedTrailer;
+  } else if (h == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
+             h == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
+    out.payload_mode = PayloadMode::kStreamingSigned;
+  } else {
+    return Status(ErrorCode::kInvalidRequest,
+                  "x-amz-content-sha256 must be a hex SHA-256, UNSIGNED-PAYLOAD or a STREAMING-* "
+                  "mode");
+  }
+  return out;
+}
+
+// Step 1, canonical query string.
+std::string CanonicalQuery(std::string_view raw_query) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  size_t start = 0;
+  while (start < raw_query.size()) {
+    size_t amp = raw_query.find('&', start);
+    if (amp == std::string_view::npos) amp = raw_query.size();
+    const std::string_view part = raw_query.substr(start, amp - start);
+    start = amp + 1;
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    const std::string_view name = part.substr(0, eq);
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    pairs.emplace_back(UriEncode(PercentDecode(name)), UriEncode(PercentDecode(value)));
+  }
+  std::sort(pairs.begin(), pairs.end());
+  std::string out;
+  for (const auto& [name, value] : pairs) {
+    if (!out.empty()) out += '&';
+    out += name;
+    out += '=';
+    out += value;
+  }
+  return out;
+}
+
+// Step 1: method, canonical URI (raw path), canonical query, canonical headers, signed
+// headers, payload hash, joined by '\n'.
+std::string CanonicalRequest(const Request& request, const ParsedAuth& parsed) {
+  const Headers empty;
+  const Headers& headers = request.headers != nullptr ? *request.headers : empty;
+  std::string out;
+  out += request.method;
+  out += '\n';
+  out += request.raw_path.empty() ? std::string_view("/") : request.raw_path;
+  out += '\n';
+  out += CanonicalQuery(request.raw_query);
+  out += '\n';
+  for (const std::string& name : parsed.signed_headers) {
+    out += name;
+    out += ':';
+    bool first = true;
+    for (const auto& [n, v] : headers) {
+      if (!EqualsIgnoreCase(n, name)) continue;
+      if (!first) out += ',';
+      first = false;
+      AppendCanonicalValue(v, &out);
+    }
+    out += '\n';
+  }
+  out += '\n';
+  for (size_t i = 0; i < parsed.signed_headers.size(); ++i) {
+    if (i > 0) out += ';';
+    out += parsed.signed_headers[i];
+  }
+  out += '\n';
+  out += parsed.payload_hash;
+  return out;
+}
+
+// Steps 2 and 3.
+std::string StringToSign(const ParsedAuth& parsed, std::string_view canonical_request) {
+  std::string out(kAlgorithm);
+  out += '\n';
+  out += parsed.amz_date;
+  out += '\n';
+  out += parsed.scope_date + "/" + parsed.region + "/" + parsed.service + "/" +
+         std::string(kTerminator);
+  out += '\n';
+  out += Sha256Hex(canonical_request);
+  return out;
+}
+
+// Step 4.
+std::string SigningKey(const Secret& secret, const ParsedAuth& parsed) {
+  std::string key = Hmac("AWS4" + secret.reveal(), parsed.scope_date);
+  key = Hmac(key, parsed.region);
+  key = Hmac(key, parsed.service);
+  return Hmac(key, kTerminator);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  const std::string mac = Hmac(key, data);
+  return ToHex(AsBytes(mac));
+}
+
+Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& secret,
+              int64_t now_seconds, int64_t max_skew_seconds) {
+  SLUICE_ASSIGN_OR_RETURN(const int64_t request_time, ParseAmzDate(parsed.amz_date));
+  const int64_t skew = request_time - now_seconds;
+  if (skew > max_skew_seconds || -skew > max_skew_seconds) {
+    return Status(ErrorCode::kRequestTimeTooSkewed,
+                  "the difference between the request time " + parsed.amz_date +
+                      " and the server's time is " + std::to_string(skew < 0 ? -skew : skew) +
+                      " s, more than the " + std::to_string(max_skew_seconds) + " s allowed");
+  }
+  // Step 5.
+  const std::string canonical = CanonicalRequest(request, parsed);
+  const std::string expected =
+      HmacSha256Hex(SigningKey(secret, parsed), StringToSign(parsed, canonical));
+  if (!ConstantTimeEquals(expected, parsed.signature)) {
+    return Status(ErrorCode::kSignatureDoesNotMatch,
+                  "the request signature does not match the one computed for access key " +
+                      parsed.access_key.str() + "; check the secret key and signing method");
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::auth
