@@ -1,0 +1,184 @@
+"""Test harness: starts a real `sluice serve` on free ports with a temporary data directory and
+drives it with the real aws CLI and boto3, the way users do."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import boto3
+from botocore.config import Config
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SLUICE = os.environ.get("SLUICE_BIN", os.path.join(SOURCE_DIR, "build", "sluice"))
+SHARED = os.environ.get("SLUICE_SHARED_DIR", os.path.join(os.path.dirname(SOURCE_DIR), "shared"))
+GENERATED = os.path.join(SHARED, "parquet", "generated")
+TOOLS = os.path.join(SOURCE_DIR, "tests", "tools")
+
+
+def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def duckdb(*statements):
+    """Runs SQL with DuckDB (npm @duckdb/node-api): the independent writer of test files."""
+    out = subprocess.run(["node", os.path.join(TOOLS, "duckdb_sql.mjs"), *statements],
+                         check=True, capture_output=True, text=True, cwd=TOOLS)
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+class Server:
+    def __init__(self, data_dir, extra_args=()):
+        self.data_dir = data_dir
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.endpoint = None
+        self.admin_url = None
+        self.log_path = os.path.join(data_dir, "serve.log")
+
+    def start(self, extra_args=None):
+        os.makedirs(self.data_dir, exist_ok=True)
+        serve_json = os.path.join(self.data_dir, "serve.json")
+        if os.path.exists(serve_json):
+            os.remove(serve_json)
+        args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", "0", "--admin-port", "0"]
+        args += self.extra_args if extra_args is None else list(extra_args)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"sluice serve exited with {self.proc.returncode}:\n" + self.log())
+            try:
+                with open(serve_json) as f:
+                    info = json.load(f)
+            except (OSError, ValueError):
+                return None
+            return info if info.get("pid") == self.proc.pid else None
+
+        info = wait_for(ready, timeout=20, what="sluice serve to start")
+        self.endpoint = info["s3_endpoint"]
+        self.admin_url = info["admin_url"]
+        wait_for(lambda: self.http_get("/healthz") == "ok\n", what="/healthz")
+        return self
+
+    def http_get(self, path, headers=None):
+        req = urllib.request.Request(self.admin_url + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.read().decode()
+        except OSError:
+            return None
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("sluice serve did not stop on SIGTERM")
+        return self.proc.returncode if self.proc else None
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+class SluiceTestCase(unittest.TestCase):
+    """One server per test class, one temporary data directory."""
+
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sluice-e2e-")
+        cls.data_dir = os.path.join(cls.tmp, "data")
+        cls.server = Server(cls.data_dir, cls.server_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            rc = cls.server.stop()
+        finally:
+            if os.environ.get("SLUICE_KEEP_TMP") is None:
+                shutil.rmtree(cls.tmp, ignore_errors=True)
+        assert rc == 0, f"sluice serve exited with {rc}"
+
+    # --- the CLI ---------------------------------------------------------------------------
+
+    def sluice(self, *args, check=True):
+        p = subprocess.run([SLUICE, "--data-dir", self.data_dir, *args], capture_output=True, text=True)
+        if check and p.returncode != 0:
+            self.fail(f"sluice {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}\n"
+                      f"server log:\n{self.server.log()}")
+        return p
+
+    def create_connection(self, name):
+        return json.loads(self.sluice("connection", "create", name, "--json").stdout)
+
+    def add_table(self, conn, table, pk, age=None):
+        args = ["table", "add", conn["bucket"], table, "--pk", pk]
+        if age:
+            args += ["--age-column", age]
+        self.sluice(*args)
+
+    def files(self, conn, table=None):
+        args = ["files", conn["bucket"]] + ([table] if table else []) + ["--json"]
+        return json.loads(self.sluice(*args).stdout)
+
+    def query(self, sql):
+        return json.loads(self.sluice("query", sql, "--json").stdout)
+
+    def wait_files(self, conn, table, count, statuses=("loaded",), timeout=60):
+        def done():
+            files = self.files(conn, table)
+            finished = [f for f in files if f["status"] in statuses]
+            return files if len(finished) >= count else None
+        try:
+            return wait_for(done, timeout=timeout, what=f"{count} files of {table} in {statuses}")
+        except AssertionError:
+            print(json.dumps(self.files(conn, table), indent=1))
+            print(self.server.log())
+            raise
+
+    # --- the clients -----------------------------------------------------------------------
+
+    def aws(self, conn, *args, check=True):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=conn["access_key_id"],
+                   AWS_SECRET_ACCESS_KEY=conn["secret_access_key"], AWS_DEFAULT_REGION="us-east-1",
+                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        env.pop("AWS_PROFILE", None)
+        p = subprocess.run(["aws", "--endpoint-url", self.server.endpoint, *args], env=env,
+                           capture_output=True, text=True)
+        if check and p.returncode != 0:
+            self.fail(f"aws {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+        return p
+
+    def boto3(self, conn, secret=None, access_key=None, **config):
+        return boto3.client(
+            "s3", endpoint_url=self.server.endpoint, region_name="us-east-1",
+            aws_access_key_id=access_key or conn["access_key_id"],
+            aws_secret_access_key=secret or conn["secret_access_key"],
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config))
