@@ -1,0 +1,175 @@
+#include "sluice/app/admin.h"
+
+#include <openssl/rand.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace sluice::app {
+namespace {
+
+http::Response Text(int status, std::string body, std::string type = "text/plain") {
+  http::Response r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", std::move(type));
+  r.body = std::move(body);
+  return r;
+}
+
+http::Response Json(int status, const nlohmann::json& body) {
+  return Text(status, body.dump(2) + "\n", "application/json");
+}
+
+class ReadyExchange final : public http::Exchange {
+ public:
+  explicit ReadyExchange(http::Response r) : response_(std::move(r)) {}
+  Status OnBody(ByteView) override { return Status::Ok(); }
+  http::Response Finish(const Status&) override { return std::move(response_); }
+
+ private:
+  http::Response response_;
+};
+
+nlohmann::json FileJson(const catalog::FileRecord& f) {
+  return {{"seq", f.seq},
+          {"table", f.table},
+          {"key", f.key},
+          {"size", f.size},
+          {"status", catalog::FileStatusName(f.status)},
+          {"rows_inserted", f.rows_inserted},
+          {"rows_updated", f.rows_updated},
+          {"rows_refused", f.rows_refused},
+          {"error_code", f.error_code},
+          {"error_message", f.error_message},
+          {"received_at", FormatIsoMicros(f.received_at)}};
+}
+
+std::string PromLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+class AdminHandler final : public http::Handler {
+ public:
+  AdminHandler(catalog::Catalog& catalog, Secret token)
+      : catalog_(catalog), token_(std::move(token)) {}
+
+  Started Start(const http::RequestHead& head) override {
+    Started s;
+    s.exchange = std::make_unique<ReadyExchange>(Route(head));
+    return s;
+  }
+
+ private:
+  http::Response Route(const http::RequestHead& head) {
+    if (head.method != "GET" && head.method != "HEAD") {
+      return Text(405, "only GET is served on the admin side in this version\n");
+    }
+    const std::string& path = head.raw_path;
+    if (path == "/healthz") return Text(200, "ok\n");
+    if (path == "/metrics") return Metrics();
+    if (path.rfind("/api/v1/", 0) == 0) {
+      auto auth = head.Header("Authorization");
+      const std::string expected = "Bearer " + token_.reveal();
+      if (!auth || !ConstantTimeEquals(*auth, expected)) {
+        return Json(401, {{"error", "an admin token is required: Authorization: Bearer <token> "
+                                    "(see <data-dir>/admin.token)"}});
+      }
+      return Api(path.substr(8));
+    }
+    return Text(404, "not found\n");
+  }
+
+  http::Response Api(const std::string& rest) {
+    if (rest == "connections") {
+      auto conns = catalog_.ListConnections();
+      if (!conns.ok()) return Json(500, {{"error", conns.status().ToString()}});
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& c : *conns) {
+        out.push_back({{"id", c.id}, {"name", c.name}, {"created_at", FormatIsoMicros(c.created_at)}});
+      }
+      return Json(200, out);
+    }
+    const std::string prefix = "connections/";
+    const std::string suffix = "/files";
+    if (rest.rfind(prefix, 0) == 0 && rest.size() > prefix.size() + suffix.size() &&
+        rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const std::string id = rest.substr(prefix.size(), rest.size() - prefix.size() - suffix.size());
+      auto files = catalog_.ListFiles(id);
+      if (!files.ok()) return Json(500, {{"error", files.status().ToString()}});
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& f : *files) out.push_back(FileJson(f));
+      return Json(200, out);
+    }
+    return Json(404, {{"error", "no such endpoint: /api/v1/" + rest}});
+  }
+
+  http::Response Metrics() {
+    auto conns = catalog_.ListConnections();
+    if (!conns.ok()) return Text(500, conns.status().ToString() + "\n");
+    std::map<std::tuple<std::string, std::string, std::string>, int64_t> by_status;
+    std::map<std::string, uint64_t> bytes;
+    for (const auto& c : *conns) {
+      auto files = catalog_.ListFiles(c.id);
+      if (!files.ok()) return Text(500, files.status().ToString() + "\n");
+      for (const auto& f : *files) {
+        ++by_status[{c.id, f.table, std::string(catalog::FileStatusName(f.status))}];
+        bytes[c.id] += f.size;
+      }
+    }
+    std::string out =
+        "# HELP sluice_files Files in the ledger by connection, table and status.\n"
+        "# TYPE sluice_files gauge\n";
+    for (const auto& [k, n] : by_status) {
+      const auto& [conn, table, status] = k;
+      out += "sluice_files{connection=\"" + PromLabel(conn) + "\",table=\"" + PromLabel(table) +
+             "\",status=\"" + status + "\"} " + std::to_string(n) + "\n";
+    }
+    out +=
+        "# HELP sluice_received_bytes Bytes of files in the ledger by connection.\n"
+        "# TYPE sluice_received_bytes gauge\n";
+    for (const auto& [conn, n] : bytes) {
+      out += "sluice_received_bytes{connection=\"" + PromLabel(conn) + "\"} " + std::to_string(n) +
+             "\n";
+    }
+    return Text(200, out, "text/plain; version=0.0.4");
+  }
+
+  catalog::Catalog& catalog_;
+  Secret token_;
+};
+
+}  // namespace
+
+std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token) {
+  return std::make_unique<AdminHandler>(catalog, std::move(token));
+}
+
+Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir) {
+  const std::string path = JoinPath(data_dir, "admin.token");
+  if (fs.Exists(path)) {
+    SLUICE_ASSIGN_OR_RETURN(std::string text, fs.ReadSmallFile(path));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.empty()) return Err(ErrorCode::kInvalidArgument, path + " is empty");
+    return Secret(std::move(text));
+  }
+  uint8_t raw[16];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Err(ErrorCode::kInternal, "RAND_bytes failed");
+  std::string token = ToHex(ByteView(raw, sizeof raw));
+  SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(path, /*private_mode=*/true));
+  SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(token + "\n")));
+  SLUICE_RETURN_IF_ERROR(file->Sync());
+  SLUICE_RETURN_IF_ERROR(file->Close());
+  SLUICE_RETURN_IF_ERROR(fs.SyncDir(data_dir));
+  return Secret(std::move(token));
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,20 @@
+#pragma once
+// The admin side: health, Prometheus metrics and the first read-only REST endpoints under
+// /api/v1 (Bearer admin token). The web UI and the write endpoints are later cuts; the CLI
+// manages the data directory directly meanwhile.
+
+#include <memory>
+#include <string>
+
+#include "sluice/catalog/catalog.h"
+#include "sluice/http/http.h"
+
+namespace sluice::app {
+
+// `catalog` must outlive the handler. `token` is compared in constant time.
+std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token);
+
+// Reads <data_dir>/admin.token, creating it (mode 0600, 32 random hex chars) when missing.
+Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir);
+
+}  // namespace sluice::app

@@ -1,0 +1,114 @@
+#include "sluice/app/app.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "sluice/app/admin.h"
+#include "sluice/app/s3_backend.h"
+#include "sluice/catalog/catalog.h"
+#include "sluice/http/http.h"
+#include "sluice/landing/landing.h"
+#include "sluice/load/load.h"
+#include "sluice/pool/pool.h"
+#include "sluice/s3/s3.h"
+
+namespace sluice::app {
+namespace {
+
+constexpr const char* kServeFile = "serve.json";
+
+std::string HostForUrl(const std::string& address) {
+  if (address == "0.0.0.0" || address == "::") return "127.0.0.1";
+  if (address.find(':') != std::string::npos) return "[" + address + "]";
+  return address;
+}
+
+Status WriteServeFile(FileSystem& fs, const std::string& data_dir, const nlohmann::json& info) {
+  const std::string path = JoinPath(data_dir, kServeFile);
+  const std::string tmp = path + ".tmp";
+  SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(tmp));
+  SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(info.dump(2) + "\n")));
+  SLUICE_RETURN_IF_ERROR(file->Close());
+  return fs.Rename(tmp, path);
+}
+
+}  // namespace
+
+std::string EndpointFor(const std::string& data_dir) {
+  auto text = FileSystem::Default().ReadSmallFile(JoinPath(data_dir, kServeFile));
+  if (text.ok()) {
+    auto info = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (info.is_object() && info.contains("s3_endpoint") && info["s3_endpoint"].is_string()) {
+      return info["s3_endpoint"].get<std::string>();
+    }
+  }
+  return "http://127.0.0.1:" + std::to_string(ServeConfig{}.s3_port);
+}
+
+Status RunServer(const ServeConfig& config) {
+  FileSystem& fs = FileSystem::Default();
+  const Clock& clock = SystemClock::Instance();
+  SLUICE_RETURN_IF_ERROR(fs.CreateDirs(config.data_dir));
+
+  SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
+  landing::Store store(fs, JoinPath(config.data_dir, "landing"));
+  SLUICE_RETURN_IF_ERROR(store.Init());
+  SLUICE_ASSIGN_OR_RETURN(auto pool,
+                          pool::OpenSqlitePool(JoinPath(config.data_dir, "pool.db"), clock));
+  SLUICE_ASSIGN_OR_RETURN(Secret admin_token, LoadOrCreateAdminToken(fs, config.data_dir));
+
+  load::Loader loader(*catalog, store, *pool, clock, {.workers = config.load_workers});
+  SLUICE_RETURN_IF_ERROR(loader.Reconcile());
+
+  StoreBackend backend(*catalog, store, loader, clock);
+  s3::ServiceOptions s3_options;
+  s3_options.region = config.region;
+  auto service = s3::MakeService(backend, clock, s3_options);
+  auto admin = MakeAdminHandler(*catalog, admin_token);
+
+  auto runtime = http::Runtime::Create(config.http_threads);
+  http::ServerOptions s3_listen;
+  s3_listen.address = config.s3_address;
+  s3_listen.port = config.s3_port;
+  s3_listen.threads = config.http_threads;
+  SLUICE_ASSIGN_OR_RETURN(auto s3_server, runtime->Listen(s3_listen, *service));
+  http::ServerOptions admin_listen;
+  admin_listen.address = config.admin_address;
+  admin_listen.port = config.admin_port;
+  SLUICE_ASSIGN_OR_RETURN(auto admin_server, runtime->Listen(admin_listen, *admin));
+
+  const std::string endpoint =
+      !config.public_endpoint.empty()
+          ? config.public_endpoint
+          : "http://" + HostForUrl(config.s3_address) + ":" + std::to_string(s3_server->port());
+  const std::string admin_url =
+      "http://" + HostForUrl(config.admin_address) + ":" + std::to_string(admin_server->port());
+  SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir,
+                                        {{"s3_endpoint", endpoint},
+                                         {"admin_url", admin_url},
+                                         {"region", config.region},
+                                         {"pid", static_cast<int64_t>(::getpid())}}));
+
+  loader.Start();
+  std::printf(
+      "sluice is serving\n"
+      "  S3 endpoint  %s   (region %s, path-style)\n"
+      "  admin        %s   (/healthz, /metrics, /api/v1 with the token in %s)\n"
+      "  data         %s\n"
+      "Next: sluice connection create NAME --data-dir %s\n",
+      endpoint.c_str(), config.region.c_str(), admin_url.c_str(),
+      JoinPath(config.data_dir, "admin.token").c_str(), config.data_dir.c_str(),
+      config.data_dir.c_str());
+  std::fflush(stdout);
+
+  runtime->StopOnSignals();
+  runtime->Run();
+  LogInfo("app", "shutting down: finishing loads in progress");
+  loader.Stop();
+  LogInfo("app", "stopped");
+  return Status::Ok();
+}
+
+}  // namespace sluice::app

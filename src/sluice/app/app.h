@@ -1,0 +1,37 @@
+#pragma once
+// app: the composition root. It is the only module that sees every other one: it reads the
+// configuration, opens the catalog, the landing store and the pool, implements the S3
+// backend over them, starts the loader and the HTTP servers, and stops everything on
+// SIGINT/SIGTERM.
+//
+// Thread-safety: RunServer blocks the calling thread until the server stops.
+
+#include <cstdint>
+#include <string>
+
+#include "sluice/core/core.h"
+
+namespace sluice::app {
+
+struct ServeConfig {
+  std::string data_dir = "./data";
+  std::string s3_address = "127.0.0.1";  // loopback unless told otherwise
+  uint16_t s3_port = 8787;
+  std::string admin_address = "127.0.0.1";
+  uint16_t admin_port = 8788;
+  int http_threads = 4;
+  int load_workers = 2;
+  std::string region = "us-east-1";
+  // The URL clients use for the S3 endpoint, when it is not http://<s3_address>:<s3_port>
+  // (a proxy, a public name). Only used in what sluice prints.
+  std::string public_endpoint;
+};
+
+// Runs `sluice serve` until SIGINT/SIGTERM. Writes <data_dir>/serve.json with the bound
+// endpoints (ports chosen by the OS when 0) so that the CLI and tests can find the server.
+Status RunServer(const ServeConfig& config);
+
+// The S3 endpoint recorded by a running (or the last) server of `data_dir`, or the default.
+std::string EndpointFor(const std::string& data_dir);
+
+}  // namespace sluice::app

@@ -1,0 +1,413 @@
+#include "sluice/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "sluice/app/app.h"
+#include "sluice/batch/batch.h"
+#include "sluice/catalog/catalog.h"
+#include "sluice/cli/output.h"
+#include "sluice/parquet/parquet.h"
+#include "sluice/pool/pool.h"
+
+namespace sluice::cli {
+namespace {
+
+struct Options {
+  std::string data_dir = "./data";
+  bool json = false;
+  bool csv = false;
+  // connection / table
+  std::string connection;
+  std::string table;
+  std::string name;
+  std::vector<std::string> pk;
+  std::string age_column;
+  std::string policy;
+  int64_t seq = 0;
+  std::string sql;
+  std::string file;
+  std::string endpoint;
+};
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "sluice: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+Format OutputFormat(const Options& o) {
+  if (o.json) return Format::kJson;
+  if (o.csv) return Format::kCsv;
+  return Format::kAligned;
+}
+
+Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Options& o) {
+  SLUICE_RETURN_IF_ERROR(FileSystem::Default().CreateDirs(o.data_dir));
+  return catalog::Catalog::Open(o.data_dir, FileSystem::Default(), SystemClock::Instance());
+}
+
+// --- connection ---------------------------------------------------------------------------
+
+int ConnectionCreate(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto created = (*catalog)->CreateConnection(o.name);
+  if (!created.ok()) return Fail(created.status());
+  const std::string endpoint = o.endpoint.empty() ? app::EndpointFor(o.data_dir) : o.endpoint;
+  const std::string& bucket = created->connection.id;
+  const std::string& key = created->access_key.str();
+  const std::string& secret = created->secret.reveal();
+  if (o.json) {
+    Print(nlohmann::json{{"connection", created->connection.name},
+                         {"bucket", bucket},
+                         {"access_key_id", key},
+                         {"secret_access_key", secret},
+                         {"endpoint", endpoint},
+                         {"region", "us-east-1"}}
+              .dump(2) +
+          "\n");
+    return 0;
+  }
+  Print("Connection '" + created->connection.name + "' created.\n\n" +
+        "  bucket             " + bucket + "\n" +
+        "  access key id      " + key + "\n" +
+        "  secret access key  " + secret + "\n" +
+        "  endpoint           " + endpoint + "\n\n" +
+        "The secret is shown once; store it now.\n\n" +
+        "Push with the aws CLI:\n" +
+        "  export AWS_ACCESS_KEY_ID=" + key + "\n" +
+        "  export AWS_SECRET_ACCESS_KEY=" + secret + "\n" +
+        "  export AWS_DEFAULT_REGION=us-east-1\n" +
+        "  aws --endpoint-url " + endpoint + " s3 cp orders.parquet s3://" + bucket +
+        "/<table>/orders.parquet\n\n" +
+        "Push with boto3:\n" +
+        "  import boto3\n" +
+        "  s3 = boto3.client(\"s3\", endpoint_url=\"" + endpoint + "\",\n" +
+        "                    aws_access_key_id=\"" + key + "\",\n" +
+        "                    aws_secret_access_key=\"" + secret + "\",\n" +
+        "                    region_name=\"us-east-1\")\n" +
+        "  s3.upload_file(\"orders.parquet\", \"" + bucket + "\", \"<table>/orders.parquet\")\n\n" +
+        "Then configure the table the files go to:\n" +
+        "  sluice table add " + bucket + " <table> --pk <key column>\n");
+  return 0;
+}
+
+int ConnectionList(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto conns = (*catalog)->ListConnections();
+  if (!conns.ok()) return Fail(conns.status());
+  Table t{{"bucket", "name", "unconfigured_keys", "created_at"}, {}};
+  for (const auto& c : *conns) {
+    const char* policy = c.unconfigured == catalog::UnconfiguredPolicy::kHold     ? "hold"
+                         : c.unconfigured == catalog::UnconfiguredPolicy::kRefuse ? "refuse"
+                                                                                 : "store";
+    t.rows.push_back({c.id, c.name, policy, FormatIsoMicros(c.created_at)});
+  }
+  Print(Render(t, OutputFormat(o)));
+  return 0;
+}
+
+int ConnectionSetPolicy(const Options& o) {
+  catalog::UnconfiguredPolicy policy;
+  if (o.policy == "hold") {
+    policy = catalog::UnconfiguredPolicy::kHold;
+  } else if (o.policy == "refuse") {
+    policy = catalog::UnconfiguredPolicy::kRefuse;
+  } else if (o.policy == "store") {
+    policy = catalog::UnconfiguredPolicy::kStore;
+  } else {
+    return Fail(Err(ErrorCode::kInvalidArgument, "policy must be hold, refuse or store"));
+  }
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = (*catalog)->SetUnconfiguredPolicy(o.connection, policy);
+  if (!s.ok()) return Fail(s);
+  Print("Connection '" + o.connection + "': keys outside a configured table are now '" +
+        o.policy + "'.\n");
+  return 0;
+}
+
+// --- table --------------------------------------------------------------------------------
+
+// The SQLite pool has one namespace for all connections, so a table name belongs to one
+// connection (PostgreSQL will map connections to schemas).
+Status CheckTableNameFree(catalog::Catalog& catalog, const std::string& connection,
+                          const std::string& table) {
+  SLUICE_ASSIGN_OR_RETURN(auto conns, catalog.ListConnections());
+  for (const auto& c : conns) {
+    if (c.id == connection) continue;
+    SLUICE_ASSIGN_OR_RETURN(auto existing, catalog.GetTable(c.id, table));
+    if (existing) {
+      return Err(ErrorCode::kAlreadyExists,
+                 "table '" + table + "' already belongs to connection '" + c.id +
+                     "'; the embedded pool has one namespace, choose another name");
+    }
+  }
+  return Status::Ok();
+}
+
+int TableAddOrUpdate(const Options& o, bool update) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  catalog::TableConfig t;
+  t.connection_id = o.connection;
+  t.name = o.table;
+  for (const auto& part : o.pk) {
+    // --pk a,b and --pk a --pk b both work.
+    size_t start = 0;
+    while (start <= part.size()) {
+      const size_t comma = part.find(',', start);
+      const std::string col =
+          part.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!col.empty()) t.primary_key.push_back(col);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  t.age_column = o.age_column;
+  if (update) {
+    auto existing = (*catalog)->GetTable(o.connection, o.table);
+    if (!existing.ok()) return Fail(existing.status());
+    if (!*existing) {
+      return Fail(Err(ErrorCode::kNotFound, "no table '" + o.table + "' on connection '" +
+                                                o.connection + "'"));
+    }
+    if (t.primary_key.empty()) t.primary_key = (*existing)->primary_key;
+    if (o.age_column == "-") {
+      t.age_column.clear();
+    } else if (o.age_column.empty()) {
+      t.age_column = (*existing)->age_column;
+    }
+    t.on_error = (*existing)->on_error;
+  } else {
+    Status free = CheckTableNameFree(**catalog, o.connection, o.table);
+    if (!free.ok()) return Fail(free);
+  }
+  Status s = update ? (*catalog)->UpdateTable(t) : (*catalog)->AddTable(t);
+  if (!s.ok()) return Fail(s);
+  std::string pk;
+  for (const auto& c : t.primary_key) pk += (pk.empty() ? "" : ", ") + c;
+  Print(std::string(update ? "Table updated: " : "Table added: ") + o.connection + "/" + o.table +
+        "  primary key (" + pk + ")" +
+        (t.age_column.empty() ? "" : "  age column " + t.age_column) + "\n" +
+        (update ? "" : "Push its files to s3://" + o.connection + "/" + o.table + "/...\n"));
+  return 0;
+}
+
+int TableList(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto tables = (*catalog)->ListTables(o.connection);
+  if (!tables.ok()) return Fail(tables.status());
+  Table out{{"table", "primary_key", "age_column", "on_error"}, {}};
+  for (const auto& t : *tables) {
+    std::string pk;
+    for (const auto& c : t.primary_key) pk += (pk.empty() ? "" : ",") + c;
+    out.rows.push_back({t.name, pk,
+                        t.age_column.empty() ? std::nullopt : std::optional(t.age_column),
+                        t.on_error == catalog::OnError::kBlock ? "block" : "skip"});
+  }
+  Print(Render(out, OutputFormat(o)));
+  return 0;
+}
+
+// --- files --------------------------------------------------------------------------------
+
+int FilesList(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto conn = (*catalog)->GetConnection(o.connection);
+  if (!conn.ok()) return Fail(conn.status());
+  if (!*conn) return Fail(Err(ErrorCode::kNotFound, "no connection '" + o.connection + "'"));
+  auto files = (*catalog)->ListFiles(o.connection, o.table);
+  if (!files.ok()) return Fail(files.status());
+  Table t{{"seq", "table", "key", "size", "status", "inserted", "updated", "refused",
+           "error_code", "error_message", "received_at"},
+          {}};
+  for (const auto& f : *files) {
+    auto opt = [](const std::string& s) {
+      return s.empty() ? std::nullopt : std::optional<std::string>(s);
+    };
+    t.rows.push_back({std::to_string(f.seq), f.table, f.key, std::to_string(f.size),
+                      std::string(catalog::FileStatusName(f.status)),
+                      std::to_string(f.rows_inserted), std::to_string(f.rows_updated),
+                      std::to_string(f.rows_refused), opt(f.error_code), opt(f.error_message),
+                      FormatIsoMicros(f.received_at)});
+  }
+  Print(Render(t, OutputFormat(o)));
+  return 0;
+}
+
+int FilesAction(const Options& o, bool retry) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = retry ? (*catalog)->Retry(o.seq) : (*catalog)->Skip(o.seq);
+  if (!s.ok()) return Fail(s);
+  Print("File " + std::to_string(o.seq) +
+        (retry ? " queued again in its place; a running server loads it within a moment.\n"
+               : " skipped; its table moves on to the next file.\n"));
+  return 0;
+}
+
+// --- query, cat, schema -----------------------------------------------------------------------
+
+int Query(const Options& o) {
+  const std::string path = JoinPath(o.data_dir, "pool.db");
+  if (!FileSystem::Default().Exists(path)) {
+    return Fail(Err(ErrorCode::kNotFound, "no pool in " + o.data_dir +
+                                              " yet (it is created by `sluice serve`)"));
+  }
+  auto pool = pool::OpenSqlitePool(path, SystemClock::Instance());
+  if (!pool.ok()) return Fail(pool.status());
+  auto result = (*pool)->Query(o.sql);
+  if (!result.ok()) return Fail(result.status());
+  Print(Render(Table{result->columns, result->rows}, OutputFormat(o)));
+  return 0;
+}
+
+int Cat(const Options& o) {
+  auto file = FileSystem::Default().OpenRandomAccess(o.file);
+  if (!file.ok()) return Fail(file.status());
+  auto reader = parquet::OpenParquet(std::move(*file));
+  if (!reader.ok()) return Fail(reader.status().WithContext(o.file));
+  batch::Batch b;
+  std::string out;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    if (!more.ok()) return Fail(more.status().WithContext(o.file));
+    if (!*more) break;
+    out.clear();
+    batch::AppendCanonicalJsonl(b, &out);
+    Print(out);
+  }
+  return 0;
+}
+
+int Schema(const Options& o) {
+  auto file = FileSystem::Default().OpenRandomAccess(o.file);
+  if (!file.ok()) return Fail(file.status());
+  auto text = parquet::DescribeSchema(std::move(*file));
+  if (!text.ok()) return Fail(text.status().WithContext(o.file));
+  Print(*text);
+  return 0;
+}
+
+void AddFormatFlags(CLI::App* cmd, Options& o) {
+  auto* json = cmd->add_flag("--json", o.json, "Print JSON");
+  cmd->add_flag("--csv", o.csv, "Print CSV")->excludes(json);
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{"sluice: push files with any S3 client, query them as upserted SQL tables"};
+  app.require_subcommand(1);
+  Options o;
+  if (const char* env = std::getenv("SLUICE_DATA_DIR")) o.data_dir = env;
+  app.add_option("--data-dir", o.data_dir, "Data directory (env SLUICE_DATA_DIR)")
+      ->capture_default_str();
+  std::function<int()> action;
+
+  app::ServeConfig serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the S3 endpoint, the admin side and the loader");
+  serve_cmd->set_config("--config", "", "Config file (TOML or INI; keys are the flag names)");
+  serve_cmd->add_option("--s3-address", serve.s3_address, "S3 listen address")->capture_default_str();
+  serve_cmd->add_option("--s3-port", serve.s3_port, "S3 port (0: any free port)")->capture_default_str();
+  serve_cmd->add_option("--admin-address", serve.admin_address, "Admin listen address")->capture_default_str();
+  serve_cmd->add_option("--admin-port", serve.admin_port, "Admin port (0: any free port)")->capture_default_str();
+  serve_cmd->add_option("--http-threads", serve.http_threads, "HTTP I/O threads")->capture_default_str();
+  serve_cmd->add_option("--load-workers", serve.load_workers, "Tables loading in parallel")->capture_default_str();
+  serve_cmd->add_option("--region", serve.region, "Region reported to clients")->capture_default_str();
+  serve_cmd->add_option("--public-endpoint", serve.public_endpoint, "S3 URL to print for clients");
+  serve_cmd->callback([&] {
+    action = [&] {
+      serve.data_dir = o.data_dir;
+      Status s = app::RunServer(serve);
+      return s.ok() ? 0 : Fail(s);
+    };
+  });
+
+  auto* conn = app.add_subcommand("connection", "Manage connections (S3 buckets)");
+  conn->require_subcommand(1);
+  auto* conn_create = conn->add_subcommand("create", "Create a connection and its credentials");
+  conn_create->add_option("NAME", o.name, "Connection name")->required();
+  conn_create->add_option("--endpoint", o.endpoint, "S3 endpoint to print in the snippets");
+  conn_create->add_flag("--json", o.json, "Print JSON");
+  conn_create->callback([&] { action = [&] { return ConnectionCreate(o); }; });
+  auto* conn_list = conn->add_subcommand("list", "List connections");
+  AddFormatFlags(conn_list, o);
+  conn_list->callback([&] { action = [&] { return ConnectionList(o); }; });
+  auto* conn_policy = conn->add_subcommand(
+      "set-unconfigured", "What to do with keys outside a configured table: hold|refuse|store");
+  conn_policy->add_option("CONNECTION", o.connection)->required();
+  conn_policy->add_option("POLICY", o.policy)->required();
+  conn_policy->callback([&] { action = [&] { return ConnectionSetPolicy(o); }; });
+
+  auto* table = app.add_subcommand("table", "Manage the tables of a connection");
+  table->require_subcommand(1);
+  for (bool update : {false, true}) {
+    auto* cmd = table->add_subcommand(update ? "update" : "add",
+                                      update ? "Change a table's key or age column"
+                                             : "Configure a flat table");
+    cmd->add_option("CONNECTION", o.connection)->required();
+    cmd->add_option("TABLE", o.table)->required();
+    auto* pk = cmd->add_option("--pk", o.pk, "Primary key column(s): col[,col]");
+    if (!update) pk->required();
+    cmd->add_option("--age-column", o.age_column,
+                    update ? "Age column ('-' removes it)" : "Age column: older versions are refused");
+    cmd->callback([&, update] { action = [&, update] { return TableAddOrUpdate(o, update); }; });
+  }
+  auto* table_list = table->add_subcommand("list", "List a connection's tables");
+  table_list->add_option("CONNECTION", o.connection)->required();
+  AddFormatFlags(table_list, o);
+  table_list->callback([&] { action = [&] { return TableList(o); }; });
+
+  auto* files = app.add_subcommand("files", "The file ledger: list, retry or skip files");
+  auto* files_retry = files->add_subcommand("retry", "Re-queue a failed file in its place");
+  files_retry->add_option("SEQ", o.seq)->required();
+  files_retry->callback([&] { action = [&] { return FilesAction(o, true); }; });
+  auto* files_skip = files->add_subcommand("skip", "Skip a failed file");
+  files_skip->add_option("SEQ", o.seq)->required();
+  files_skip->callback([&] { action = [&] { return FilesAction(o, false); }; });
+  files->add_option("CONNECTION", o.connection, "Connection");
+  files->add_option("TABLE", o.table, "Table (all when omitted)");
+  AddFormatFlags(files, o);
+  files->callback([&] {
+    if (!action) {
+      action = [&] {
+        if (o.connection.empty()) {
+          return Fail(Err(ErrorCode::kInvalidArgument,
+                          "usage: sluice files CONNECTION [TABLE] | files retry SEQ | files skip SEQ"));
+        }
+        return FilesList(o);
+      };
+    }
+  });
+
+  auto* query = app.add_subcommand("query", "Run SQL on the pool");
+  query->add_option("SQL", o.sql)->required();
+  AddFormatFlags(query, o);
+  query->callback([&] { action = [&] { return Query(o); }; });
+
+  auto* cat = app.add_subcommand("cat", "Print a parquet file's rows as canonical JSON Lines");
+  cat->add_option("FILE", o.file)->required();
+  cat->callback([&] { action = [&] { return Cat(o); }; });
+  auto* schema = app.add_subcommand("schema", "Print a parquet file's schema");
+  schema->add_option("FILE", o.file)->required();
+  schema->callback([&] { action = [&] { return Schema(o); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return action ? action() : 2;
+}
+
+}  // namespace sluice::cli
