@@ -16,6 +16,53 @@
 //
 // Thread-safety: a Pool is safe to share; a LoadTransaction belongs to one thread. One load
 // transaction per table at a time (the loader guarantees it); SQLite serialises all writers.
+// The SQLite pool has one writer connection: BeginLoad blocks while another LoadTransaction
+// is open (so a thread must not hold one while beginning another), and every
+// LoadTransaction must be destroyed before its Pool. After an Apply error the transaction
+// is unusable (Apply and Commit repeat the error): destroy it to roll back.
+//
+// Counts are exact per row: a row is `inserted` (new key), `updated` (existing key, written)
+// or `refused` (existing key, the age rule said older). A key repeated within a file counts
+// once per row (first inserted, then updated).
+//
+// SQLite storage (declared type -> what is stored). The exact logical type of every column
+// is kept in `_sluice_columns` (type_name as batch::TypeName), because declared types lose
+// information; mismatches are detected against it.
+//   BOOLEAN                    BOOLEAN      INTEGER 0/1
+//   TINYINT..BIGINT, UTINYINT..UBIGINT
+//                              same name    INTEGER; UBIGINT above INT64_MAX fails the file
+//                                           with SCHEMA_MISMATCH naming column and row
+//   FLOAT, DOUBLE              FLOAT/DOUBLE REAL
+//   DECIMAL(p,s)               DECIMAL(p,s) INTEGER when s = 0 and the value fits int64; else
+//                                           REAL when the unscaled value has <= 15 digits
+//                                           (binary64 round-trips it exactly; Query prints it
+//                                           back with the column's scale: "100.50");
+//                                           else TEXT with the canonical decimal. The REAL
+//                                           choice keeps `WHERE amount > 100` numeric; the
+//                                           TEXT fallback keeps values that no SQLite number
+//                                           can hold exact (they compare as text, after all
+//                                           numbers). Types that can need the fallback
+//                                           (p > 15, unless s = 0 and p <= 18) are declared
+//                                           DECIMAL_BLOB(p,s): NUMERIC affinity would round
+//                                           the text into a REAL.
+//   VARCHAR, JSON              TEXT         TEXT as given
+//   BLOB                       BLOB         BLOB
+//   UUID                       TEXT         8-4-4-4-12 lower-case hex
+//   DATE                       DATE         TEXT 'YYYY-MM-DD'
+//   TIME                       TIME         TEXT (batch::FormatTime)
+//   TIMESTAMP                  TIMESTAMP    TEXT 'YYYY-MM-DDTHH:MM:SS.ffffff[fff][Z]'
+//                                           (batch::FormatTimestamp): sorts in time order and
+//                                           SQLite's date functions read it
+//   INTERVAL, LIST, STRUCT, MAP TEXT        canonical JSON (batch::AppendCanonicalValue)
+//   "NULL" (all null)          (none)       NULL; a later file may give the column a type
+// A single-column integer key is declared `INTEGER PRIMARY KEY` (the rowid alias, ~30 %
+// faster); other keys `PRIMARY KEY(a, b)`. Identifiers are always double-quoted; column names
+// compare case-insensitively, as in SQLite. Table names starting with `_sluice_` or
+// `sqlite_` are reserved.
+//
+// Query runs on a separate read connection and prints values as text: NULL as nullopt,
+// INTEGER in decimal, REAL with the shortest round-trip digits (decimal columns with their
+// scale), BLOB as lower-case hex. At most 1,000,000 rows (then an error asking for a LIMIT).
 
 #include <cstdint>
 #include <memory>

@@ -1,0 +1,562 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/pool/pool.h"
+
+namespace sluice::pool {
+namespace {
+
+using batch::Batch;
+using batch::Column;
+using batch::DataType;
+using batch::Field;
+using batch::Schema;
+using batch::TimeUnit;
+using batch::TypeId;
+
+template <class T>
+void PutFixed(Column* c, T v) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&v);
+  c->fixed.insert(c->fixed.end(), p, p + sizeof(T));
+}
+
+void SetValidity(Column* c, const std::vector<bool>& valid) {
+  bool any_null = false;
+  for (bool v : valid) any_null |= !v;
+  if (!any_null) return;
+  for (bool v : valid) c->validity.push_back(v ? 1 : 0);
+}
+
+template <class T>
+Column Fixed(DataType type, const std::vector<std::optional<T>>& values) {
+  Column c = batch::MakeColumn(type);
+  std::vector<bool> valid;
+  for (const auto& v : values) {
+    PutFixed<T>(&c, v.value_or(T{}));
+    valid.push_back(v.has_value());
+  }
+  c.length = static_cast<int64_t>(values.size());
+  SetValidity(&c, valid);
+  return c;
+}
+
+Column Ints(const std::vector<std::optional<int64_t>>& v, TypeId id = TypeId::kInt64) {
+  return Fixed<int64_t>(DataType(id), v);
+}
+Column UInts(const std::vector<std::optional<uint64_t>>& v) {
+  return Fixed<uint64_t>(DataType(TypeId::kUInt64), v);
+}
+Column Doubles(const std::vector<std::optional<double>>& v) {
+  return Fixed<double>(DataType(TypeId::kDouble), v);
+}
+Column Bools(const std::vector<std::optional<uint8_t>>& v) {
+  return Fixed<uint8_t>(DataType(TypeId::kBool), v);
+}
+Column Decimals(int p, int s, const std::vector<std::optional<__int128>>& v) {
+  return Fixed<__int128>(DataType::Decimal(p, s), v);
+}
+Column Timestamps(TimeUnit unit, bool utc, const std::vector<std::optional<int64_t>>& v) {
+  return Fixed<int64_t>(DataType::Timestamp(unit, utc), v);
+}
+Column Dates(const std::vector<std::optional<int32_t>>& v) {
+  return Fixed<int32_t>(DataType(TypeId::kDate), v);
+}
+
+Column Strings(const std::vector<std::optional<std::string>>& values, TypeId id = TypeId::kString) {
+  Column c = batch::MakeColumn(DataType(id));
+  std::vector<bool> valid;
+  for (const auto& v : values) {
+    if (v) c.chars.insert(c.chars.end(), v->begin(), v->end());
+    c.offsets.push_back(static_cast<int64_t>(c.chars.size()));
+    valid.push_back(v.has_value());
+  }
+  c.length = static_cast<int64_t>(values.size());
+  SetValidity(&c, valid);
+  return c;
+}
+
+Column Nulls(int64_t n) {
+  Column c = batch::MakeColumn(DataType(TypeId::kNull));
+  c.length = n;
+  c.validity.assign(static_cast<size_t>(n), 0);
+  return c;
+}
+
+Batch MakeBatch(std::vector<std::pair<std::string, Column>> columns) {
+  auto schema = std::make_shared<Schema>();
+  Batch b;
+  for (auto& [name, column] : columns) {
+    schema->fields.push_back(Field{name, column.type});
+    b.num_rows = column.length;
+    b.columns.push_back(std::move(column));
+  }
+  b.schema = std::move(schema);
+  return b;
+}
+
+TableSpec Spec(std::string name, std::vector<std::string> pk, std::string age = "") {
+  return TableSpec{std::move(name), std::move(pk), std::move(age)};
+}
+
+class PoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pool_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/pool.db";
+    Reopen();
+  }
+  void TearDown() override {
+    pool_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    pool_.reset();
+    auto p = OpenSqlitePool(path_, clock_);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    pool_ = std::move(p).value();
+  }
+
+  // Applies `batches` as file `seq` and commits; returns the counts.
+  ApplyCounts Load(const TableSpec& spec, int64_t seq, const std::vector<Batch>& batches) {
+    auto tx = pool_->BeginLoad(spec, seq);
+    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+    if (!tx.ok()) return {};
+    for (const Batch& b : batches) {
+      Status st = (*tx)->Apply(b);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    }
+    ApplyCounts counts = (*tx)->counts();
+    Status st = (*tx)->Commit(1000 + seq);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return counts;
+  }
+
+  Status LoadError(const TableSpec& spec, int64_t seq, const Batch& batch) {
+    auto tx = pool_->BeginLoad(spec, seq);
+    if (!tx.ok()) return tx.status();
+    return (*tx)->Apply(batch);
+  }
+
+  // Rows as strings, NULL as "NULL", columns joined with '|'.
+  std::vector<std::string> Rows(const std::string& sql) {
+    auto r = pool_->Query(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& row : r->rows) {
+      std::string line;
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i) line += "|";
+        line += row[i] ? *row[i] : "NULL";
+      }
+      out.push_back(line);
+    }
+    return out;
+  }
+
+  FakeClock clock_{1'700'000'000'000'000};
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<Pool> pool_;
+};
+
+using Lines = std::vector<std::string>;
+
+TEST_F(PoolTest, CreatesTableAndInserts) {
+  ApplyCounts c = Load(Spec("orders", {"id"}), 1,
+                       {MakeBatch({{"id", Ints({1, 2, 3})},
+                                   {"name", Strings({"a", std::nullopt, ""})},
+                                   {"flag", Bools({1, 0, std::nullopt})}})});
+  EXPECT_EQ(c.inserted, 3);
+  EXPECT_EQ(c.updated, 0);
+  EXPECT_EQ(c.refused, 0);
+  EXPECT_EQ(Rows("SELECT id, name, flag, typeof(name) FROM orders ORDER BY id"),
+            (Lines{"1|a|1|text", "2|NULL|0|null", "3||NULL|text"}));
+  EXPECT_EQ(
+      Rows("SELECT column_name, position, type_name, declared_type, pk_position FROM "
+           "_sluice_columns WHERE table_name = 'orders' ORDER BY position"),
+      (Lines{"id|0|BIGINT|INTEGER|0", "name|1|VARCHAR|TEXT|NULL", "flag|2|BOOLEAN|BOOLEAN|NULL"}));
+  // The single integer key is the rowid alias.
+  EXPECT_EQ(Rows("SELECT sql FROM sqlite_master WHERE name = 'orders'"),
+            (Lines{"CREATE TABLE \"orders\"(\"id\" INTEGER PRIMARY KEY, \"name\" TEXT, "
+                   "\"flag\" BOOLEAN)"}));
+  EXPECT_EQ(Rows("SELECT rowid FROM orders ORDER BY id"), (Lines{"1", "2", "3"}));
+}
+
+TEST_F(PoolTest, UpsertUpdatesOnlyTheFilesColumns) {
+  Load(Spec("t", {"id"}), 1,
+       {MakeBatch({{"id", Ints({1, 2})}, {"a", Strings({"a1", "a2"})}, {"b", Ints({10, 20})}})});
+  ApplyCounts c = Load(Spec("t", {"id"}), 2,
+                       {MakeBatch({{"id", Ints({2, 3})}, {"b", Ints({std::nullopt, 30})}})});
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(Rows("SELECT id, a, b FROM t ORDER BY id"),
+            (Lines{"1|a1|10", "2|a2|NULL", "3|NULL|30"}));
+}
+
+TEST_F(PoolTest, LastRowOfAKeyInABatchWins) {
+  ApplyCounts c =
+      Load(Spec("t", {"k"}), 1,
+           {MakeBatch({{"k", Strings({"x", "y", "x", "x"})}, {"v", Ints({1, 2, 3, 4})}})});
+  EXPECT_EQ(c.inserted, 2);
+  EXPECT_EQ(c.updated, 2);
+  EXPECT_EQ(Rows("SELECT k, v FROM t ORDER BY k"), (Lines{"x|4", "y|2"}));
+}
+
+TEST_F(PoolTest, AgeRule) {
+  TableSpec spec = Spec("t", {"id"}, "age");
+  Load(spec, 1,
+       {MakeBatch({{"id", Ints({1, 2, 3, 4, 5, 6})},
+                   {"age", Ints({10, 10, 10, 10, std::nullopt, std::nullopt})},
+                   {"v", Strings({"old", "old", "old", "old", "old", "old"})}})});
+  ApplyCounts c =
+      Load(spec, 2,
+           {MakeBatch({{"id", Ints({1, 2, 3, 4, 5, 6, 7})},
+                       // newer, equal, older, null vs stored 10, 20 vs stored null, null vs null,
+                       // new key with a null age
+                       {"age", Ints({11, 10, 9, std::nullopt, 20, std::nullopt, std::nullopt})},
+                       {"v", Strings({"new", "new", "new", "new", "new", "new", "new"})}})});
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(c.updated, 4);
+  EXPECT_EQ(c.refused, 2);
+  EXPECT_EQ(Rows("SELECT id, age, v FROM t ORDER BY id"),
+            (Lines{"1|11|new", "2|10|new", "3|10|old", "4|10|old", "5|20|new", "6|NULL|new",
+                   "7|NULL|new"}));
+  auto applied = pool_->FindApplied(2);
+  ASSERT_TRUE(applied.ok());
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ((*applied)->counts.refused, 2);
+}
+
+TEST_F(PoolTest, AgeRuleWithinOneBatchKeepsTheGreatestAge) {
+  ApplyCounts c = Load(
+      Spec("t", {"id"}, "age"), 1,
+      {MakeBatch(
+          {{"id", Ints({1, 1, 1})}, {"age", Ints({5, 3, 5})}, {"v", Strings({"a", "b", "c"})}})});
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(c.refused, 1);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(Rows("SELECT age, v FROM t"), (Lines{"5|c"}));
+}
+
+TEST_F(PoolTest, CountsAreExactForIntegerKeysAtTheEdges) {
+  // 0 and INT64_MIN are the values a careless insert/update sentinel would collide with.
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  ApplyCounts c = Load(
+      Spec("t", {"id"}), 1,
+      {MakeBatch({{"id", Ints({0, kMin, kMax, -1, 0, kMin})}, {"v", Ints({1, 2, 3, 4, 5, 6})}})});
+  EXPECT_EQ(c.inserted, 4);
+  EXPECT_EQ(c.updated, 2);
+  c = Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({kMin, 0, 7})}, {"v", Ints({7, 8, 9})}})});
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(c.updated, 2);
+  EXPECT_EQ(
+      Rows("SELECT id, v FROM t ORDER BY id"),
+      (Lines{std::to_string(kMin) + "|7", "-1|4", "0|8", "7|9", std::to_string(kMax) + "|3"}));
+}
+
+TEST_F(PoolTest, CountsAreExactForTextAndCompositeKeys) {
+  TableSpec text = Spec("t", {"k"}, "age");
+  ApplyCounts c =
+      Load(text, 1, {MakeBatch({{"k", Strings({"a", "b", ""})}, {"age", Ints({1, 1, 1})}})});
+  EXPECT_EQ(c.inserted, 3);
+  c = Load(text, 2,
+           {MakeBatch({{"k", Strings({"a", "b", "c", ""})}, {"age", Ints({2, 0, 1, 1})}})});
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(c.updated, 2);
+  EXPECT_EQ(c.refused, 1);
+
+  TableSpec comp = Spec("c", {"a", "b"}, "age");
+  c = Load(comp, 3,
+           {MakeBatch({{"a", Ints({1, 1, 2})},
+                       {"b", Strings({"x", "y", "x"})},
+                       {"age", Ints({5, 5, 5})},
+                       {"v", Ints({1, 2, 3})}})});
+  EXPECT_EQ(c.inserted, 3);
+  // Split across two batches of one file: counts accumulate.
+  auto tx = pool_->BeginLoad(comp, 4);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)
+                  ->Apply(MakeBatch({{"a", Ints({1, 1})},
+                                     {"b", Strings({"x", "z"})},
+                                     {"age", Ints({6, 1})},
+                                     {"v", Ints({10, 20})}}))
+                  .ok());
+  ASSERT_TRUE((*tx)
+                  ->Apply(MakeBatch({{"a", Ints({1, 2})},
+                                     {"b", Strings({"y", "x"})},
+                                     {"age", Ints({4, 5})},
+                                     {"v", Ints({30, 40})}}))
+                  .ok());
+  EXPECT_EQ((*tx)->counts().inserted, 1);
+  EXPECT_EQ((*tx)->counts().updated, 2);
+  EXPECT_EQ((*tx)->counts().refused, 1);
+  ASSERT_TRUE((*tx)->Commit(5).ok());
+  EXPECT_EQ(Rows("SELECT a, b, age, v FROM c ORDER BY a, b"),
+            (Lines{"1|x|6|10", "1|y|5|2", "1|z|1|20", "2|x|5|40"}));
+  EXPECT_EQ(Rows("SELECT sql FROM sqlite_master WHERE name = 'c'"),
+            (Lines{"CREATE TABLE \"c\"(\"a\" BIGINT, \"b\" TEXT, \"age\" BIGINT, \"v\" BIGINT, "
+                   "PRIMARY KEY(\"a\", \"b\"))"}));
+}
+
+TEST_F(PoolTest, KeyOnlyFileCountsExistingKeysAsUpdated) {
+  Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}, {"v", Ints({5})}})});
+  ApplyCounts c = Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({1, 2})}})});
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(c.updated, 1);
+  EXPECT_EQ(Rows("SELECT id, v FROM t ORDER BY id"), (Lines{"1|5", "2|NULL"}));
+}
+
+TEST_F(PoolTest, NewColumnIsAddedWithNullsForOldRows) {
+  Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}, {"a", Ints({1})}})});
+  Load(Spec("t", {"id"}), 2,
+       {MakeBatch({{"id", Ints({2})}, {"a", Ints({2})}, {"Note", Strings({"n"})}})});
+  EXPECT_EQ(Rows("SELECT id, a, Note FROM t ORDER BY id"), (Lines{"1|1|NULL", "2|2|n"}));
+  EXPECT_EQ(Rows("SELECT column_name, position FROM _sluice_columns WHERE table_name = 't' "
+                 "ORDER BY position"),
+            (Lines{"id|0", "a|1", "Note|2"}));
+  // Names compare case-insensitively, as SQLite does: "note" is the same column.
+  Load(Spec("t", {"ID"}), 3, {MakeBatch({{"Id", Ints({1})}, {"note", Strings({"m"})}})});
+  EXPECT_EQ(Rows("SELECT id, a, Note FROM t ORDER BY id"), (Lines{"1|1|m", "2|2|n"}));
+}
+
+TEST_F(PoolTest, TypeMismatchNamesBothTypes) {
+  Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}, {"x", Ints({1})}})});
+  Status st =
+      LoadError(Spec("t", {"id"}), 2, MakeBatch({{"id", Ints({2})}, {"x", Strings({"text"})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(st.message(), "column 'x' is stored as BIGINT, the file has VARCHAR");
+  // Same name, different storage (nanosecond vs microsecond timestamps).
+  Load(Spec("u", {"id"}), 3,
+       {MakeBatch({{"id", Ints({1})}, {"ts", Timestamps(TimeUnit::kNanos, true, {0})}})});
+  st = LoadError(Spec("u", {"id"}), 4,
+                 MakeBatch({{"id", Ints({1})}, {"ts", Timestamps(TimeUnit::kNanos, false, {0})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(Rows("SELECT count(*) FROM _sluice_applied"), (Lines{"2"}));
+}
+
+TEST_F(PoolTest, AllNullColumnTakesTheTypeOfALaterFile) {
+  Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}, {"x", Nulls(1)}})});
+  Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({2})}, {"x", Ints({7})}})});
+  Load(Spec("t", {"id"}), 3, {MakeBatch({{"id", Ints({3})}, {"x", Nulls(1)}})});
+  EXPECT_EQ(Rows("SELECT id, x FROM t ORDER BY id"), (Lines{"1|NULL", "2|7", "3|NULL"}));
+  Status st =
+      LoadError(Spec("t", {"id"}), 4, MakeBatch({{"id", Ints({4})}, {"x", Strings({"s"})}}));
+  EXPECT_EQ(st.message(), "column 'x' is stored as BIGINT, the file has VARCHAR");
+}
+
+TEST_F(PoolTest, DestructionWithoutCommitRollsBackEverything) {
+  {
+    auto tx = pool_->BeginLoad(Spec("t", {"id"}), 1);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({1, 2})}, {"v", Ints({1, 2})}})).ok());
+    // The reader sees only committed data while the load is open.
+    EXPECT_TRUE(Rows("SELECT name FROM sqlite_master WHERE name = 't'").empty());
+  }
+  EXPECT_TRUE(Rows("SELECT name FROM sqlite_master WHERE name = 't'").empty());
+  EXPECT_TRUE(Rows("SELECT * FROM _sluice_columns").empty());
+  EXPECT_EQ(Rows("SELECT count(*) FROM _sluice_applied"), (Lines{"0"}));
+
+  Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({1})}, {"v", Ints({1})}})});
+  {
+    auto tx = pool_->BeginLoad(Spec("t", {"id"}), 3);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)
+                    ->Apply(MakeBatch(
+                        {{"id", Ints({1, 5})}, {"v", Ints({9, 9})}, {"w", Strings({"x", "y"})}}))
+                    .ok());
+  }
+  EXPECT_EQ(Rows("SELECT * FROM t"), (Lines{"1|1"}));
+  EXPECT_EQ(Rows("SELECT count(*) FROM _sluice_columns"), (Lines{"2"}));
+  auto applied = pool_->FindApplied(3);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_FALSE(applied->has_value());
+  // The writer is free again.
+  Load(Spec("t", {"id"}), 3, {MakeBatch({{"id", Ints({5})}, {"v", Ints({5})}})});
+  EXPECT_EQ(Rows("SELECT * FROM t ORDER BY id"), (Lines{"1|1", "5|5"}));
+}
+
+TEST_F(PoolTest, FailedApplyPoisonsTheTransaction) {
+  auto tx = pool_->BeginLoad(Spec("t", {"id"}), 1);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({1})}, {"v", Ints({1})}})).ok());
+  Status st = (*tx)->Apply(MakeBatch({{"id", Ints({2})}, {"v", Strings({"s"})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ((*tx)->Commit(1).code(), ErrorCode::kSchemaMismatch);
+}
+
+TEST_F(PoolTest, CommitRecordsTheSequence) {
+  ApplyCounts c = Load(Spec("t", {"id"}), 42, {MakeBatch({{"id", Ints({1, 2})}})});
+  EXPECT_EQ(c.inserted, 2);
+  auto applied = pool_->FindApplied(42);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ((*applied)->seq, 42);
+  EXPECT_EQ((*applied)->table, "t");
+  EXPECT_EQ((*applied)->counts.inserted, 2);
+  EXPECT_EQ((*applied)->applied_at, 1042);
+  auto missing = pool_->FindApplied(41);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  // A sequence is applied once.
+  auto again = pool_->BeginLoad(Spec("t", {"id"}), 42);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(PoolTest, ReopenedPoolHasEverything) {
+  Load(Spec("t", {"id"}, "age"), 7,
+       {MakeBatch({{"id", Ints({1})}, {"age", Ints({3})}, {"v", Strings({"a"})}})});
+  Reopen();
+  auto applied = pool_->FindApplied(7);
+  ASSERT_TRUE(applied.ok());
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ(Rows("SELECT id, age, v FROM t"), (Lines{"1|3|a"}));
+  Status st = LoadError(Spec("t", {"id"}), 8, MakeBatch({{"id", Ints({1})}, {"v", Ints({1})}}));
+  EXPECT_EQ(st.message(), "column 'v' is stored as VARCHAR, the file has BIGINT");
+  ApplyCounts c = Load(Spec("t", {"id"}, "age"), 9,
+                       {MakeBatch({{"id", Ints({1})}, {"age", Ints({2})}, {"v", Strings({"b"})}})});
+  EXPECT_EQ(c.refused, 1);
+  EXPECT_EQ(Rows("PRAGMA journal_mode"), (Lines{"wal"}));
+}
+
+TEST_F(PoolTest, QueryFormatsValues) {
+  Load(Spec("t", {"id"}), 1,
+       {MakeBatch(
+           {{"id", Ints({1, 2, 3})},
+            {"d", Doubles({0.1, 1e300, std::nullopt})},
+            {"b", Strings({std::string("\x00\xff\x10", 3), "", std::nullopt}, TypeId::kBinary)},
+            {"amount", Decimals(10, 2, {10050, -5, 0})}})});
+  EXPECT_EQ(Rows("SELECT id, d, b, amount, typeof(b), typeof(amount) FROM t ORDER BY id"),
+            (Lines{"1|0.1|00ff10|100.50|blob|real", "2|1e+300||-0.05|blob|real",
+                   "3|NULL|NULL|0.00|null|integer"}));
+  EXPECT_EQ(Rows("SELECT 1.0/3, NULL, x'CAFE', 'text', 2.5"),
+            (Lines{"0.3333333333333333|NULL|cafe|text|2.5"}));
+  auto r = pool_->Query("SELECT id AS ident FROM t WHERE id = 1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->columns, (std::vector<std::string>{"ident"}));
+  EXPECT_FALSE(pool_->Query("SELECT 1; SELECT 2").ok());
+  EXPECT_FALSE(pool_->Query("SELEKT").ok());
+}
+
+TEST_F(PoolTest, DecimalsAreExactAndCompareNumerically) {
+  Load(Spec("t", {"id"}), 1,
+       {MakeBatch(
+           {{"id", Ints({1, 2, 3, 4, 5, 6})},
+            {"amount", Decimals(18, 2,
+                                {10050, 9999, 123456789012345,               // 15 digits: REAL
+                                 static_cast<__int128>(123456789012345678),  // 18: TEXT
+                                 -10001, 10000})},
+            {"whole", Decimals(38, 0,
+                               {static_cast<__int128>(std::numeric_limits<int64_t>::max()),
+                                static_cast<__int128>(std::numeric_limits<int64_t>::max()) * 10, 1,
+                                2, 3, 4})}})});
+  EXPECT_EQ(
+      Rows("SELECT id, amount, typeof(amount), whole, typeof(whole) FROM t ORDER BY id"),
+      (Lines{"1|100.50|real|9223372036854775807|integer", "2|99.99|real|92233720368547758070|text",
+             "3|1234567890123.45|real|1|integer", "4|1234567890123456.78|text|2|integer",
+             "5|-100.01|real|3|integer", "6|100.00|real|4|integer"}));
+  EXPECT_EQ(Rows("SELECT id FROM t WHERE amount > 100 ORDER BY id"), (Lines{"1", "3", "4"}));
+  EXPECT_EQ(Rows("SELECT id FROM t WHERE amount >= 100 AND amount < 200 ORDER BY id"),
+            (Lines{"1", "6"}));
+  EXPECT_EQ(Rows("SELECT sum(amount) FROM t WHERE id IN (1, 2, 5)"), (Lines{"100.48"}));
+  EXPECT_EQ(Rows("SELECT declared_type FROM _sluice_columns WHERE column_name = 'amount'"),
+            (Lines{"DECIMAL_BLOB(18,2)"}));
+  // A precision that always fits binary64 exactly keeps NUMERIC affinity.
+  Load(Spec("u", {"id"}), 2, {MakeBatch({{"id", Ints({1})}, {"p", Decimals(9, 4, {12345678})}})});
+  EXPECT_EQ(Rows("SELECT p, p * 2 FROM u"), (Lines{"1234.5678|2469.1356"}));
+  // NUMERIC affinity turns a whole REAL into an INTEGER; it still prints with the scale.
+  Load(Spec("u", {"id"}), 3, {MakeBatch({{"id", Ints({2})}, {"p", Decimals(9, 4, {70000})}})});
+  EXPECT_EQ(Rows("SELECT p, typeof(p) FROM u WHERE id = 2"), (Lines{"7.0000|integer"}));
+  EXPECT_EQ(Rows("SELECT declared_type FROM _sluice_columns WHERE column_name = 'p'"),
+            (Lines{"DECIMAL(9,4)"}));
+}
+
+TEST_F(PoolTest, UbigintAboveInt64IsAnError) {
+  uint64_t big = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1;
+  auto tx = pool_->BeginLoad(Spec("t", {"id"}), 1);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(
+      (*tx)->Apply(MakeBatch({{"id", Ints({1, 2})}, {"u", UInts({5, std::nullopt})}})).ok());
+  Status st = (*tx)->Apply(MakeBatch({{"id", Ints({3, 4})}, {"u", UInts({9, big})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(st.message(),
+            "column 'u' row 3: UBIGINT value 9223372036854775808 does not fit "
+            "the pool's signed 64-bit INTEGER");
+  tx = Result<std::unique_ptr<LoadTransaction>>(Status(ErrorCode::kInternal, "dropped"));
+  ApplyCounts c =
+      Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({1})}, {"u", UInts({big - 1})}})});
+  EXPECT_EQ(c.inserted, 1);
+  EXPECT_EQ(Rows("SELECT u FROM t"), (Lines{"9223372036854775807"}));
+}
+
+TEST_F(PoolTest, TextualTypesUseTheirCanonicalForms) {
+  Column uuid = batch::MakeColumn(DataType(TypeId::kUuid));
+  for (int i = 0; i < 16; ++i) uuid.fixed.push_back(static_cast<uint8_t>(i * 17));
+  uuid.length = 1;
+  Column list = batch::MakeColumn(DataType::List(Field{"element", DataType(TypeId::kInt32)}));
+  list.children[0] = Ints({1, 2}, TypeId::kInt32);
+  list.offsets.push_back(2);
+  list.length = 1;
+  Load(Spec("t", {"id"}), 1,
+       {MakeBatch({{"id", Ints({1})},
+                   {"u", std::move(uuid)},
+                   {"d", Dates({19723})},
+                   {"ts", Timestamps(TimeUnit::kMicros, true, {1'704'067'200'123'456})},
+                   {"tn", Timestamps(TimeUnit::kNanos, false, {1})},
+                   {"j", Strings({"12"}, TypeId::kJson)},
+                   {"l", std::move(list)}})});
+  EXPECT_EQ(Rows("SELECT u, d, ts, tn, j, typeof(j), l, date(ts), ts > '2023-12-31' FROM t"),
+            (Lines{"00112233-4455-6677-8899-aabbccddeeff|2024-01-01|2024-01-01T00:00:00.123456Z|"
+                   "1970-01-01T00:00:00.000000001|12|text|[1,2]|2024-01-01|1"}));
+}
+
+TEST_F(PoolTest, RejectsFilesWithoutKeysOrAge) {
+  Batch b = MakeBatch({{"id", Ints({1, std::nullopt})}, {"v", Ints({1, 2})}});
+  Status st = LoadError(Spec("t", {"key"}), 1, b);
+  EXPECT_EQ(st.code(), ErrorCode::kPkNotFound);
+  EXPECT_EQ(st.message(), "primary key column 'key' is not in the file");
+  st = LoadError(Spec("t", {"id"}), 1, b);
+  EXPECT_EQ(st.code(), ErrorCode::kPkNull);
+  EXPECT_EQ(st.message(), "primary key column 'id' is null in row 1");
+  st = LoadError(Spec("t", {"v"}, "ts"), 1, b);
+  EXPECT_EQ(st.code(), ErrorCode::kAgeColumnNotFound);
+  Load(Spec("t", {"v"}), 1, {MakeBatch({{"v", Ints({1})}})});
+  st = LoadError(Spec("t", {"id"}), 2, MakeBatch({{"id", Ints({1})}, {"v", Ints({1})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(pool_->BeginLoad(Spec("_sluice_applied", {"seq"}), 3).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_F(PoolTest, IdentifiersAreQuoted) {
+  Load(Spec("we\"ird table", {"the key"}), 1,
+       {MakeBatch({{"the key", Strings({"k"})}, {"a\"b", Ints({1})}, {"select", Ints({2})}})});
+  EXPECT_EQ(Rows("SELECT \"the key\", \"a\"\"b\", \"select\" FROM \"we\"\"ird table\""),
+            (Lines{"k|1|2"}));
+}
+
+TEST_F(PoolTest, BatchesWithDifferentColumnSetsInOneFile) {
+  auto tx = pool_->BeginLoad(Spec("t", {"id"}), 1);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({1})}, {"a", Ints({1})}})).ok());
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({2})}, {"a", Ints({2})}})).ok());
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"b", Ints({3})}, {"id", Ints({1})}})).ok());
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({3})}, {"a", Ints({3})}})).ok());
+  ASSERT_TRUE((*tx)->Commit(1).ok());
+  EXPECT_EQ(Rows("SELECT id, a, b FROM t ORDER BY id"), (Lines{"1|1|3", "2|2|NULL", "3|3|NULL"}));
+}
+
+}  // namespace
+}  // namespace sluice::pool

@@ -1,0 +1,272 @@
+#include "sluice/pool/sqlite/type_map.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+
+namespace sluice::pool::sqlite {
+namespace {
+
+using batch::DataType;
+using batch::TypeId;
+
+// Powers of ten exactly representable in binary64 (10^22 is the largest).
+constexpr double kExactPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+constexpr int32_t kMaxExactPow10 = 22;
+
+// True when every value of the decimal type is stored numerically and exactly (INTEGER or
+// REAL), so the column can take NUMERIC affinity without SQLite ever converting text.
+bool DecimalAlwaysNumeric(const DataType& t) {
+  return (t.scale == 0 && t.precision <= 18) || t.precision <= 15;
+}
+
+std::string UnitKey(const DataType& t) {
+  std::string key = t.unit == batch::TimeUnit::kNanos ? "_NS" : "";
+  if (t.utc) key += " UTC";
+  return key;
+}
+
+}  // namespace
+
+bool IsIntegerType(TypeId id) {
+  switch (id) {
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+    case TypeId::kUInt32:
+    case TypeId::kUInt64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string DeclaredType(const DataType& t) {
+  switch (t.id) {
+    case TypeId::kNull:
+      return "";  // no affinity: stores whatever a later file binds
+    case TypeId::kBool:
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+    case TypeId::kUInt32:
+    case TypeId::kUInt64:
+    case TypeId::kFloat:
+    case TypeId::kDouble:
+      return batch::TypeName(t);  // INTEGER (…INT…, BOOLEAN) or REAL (FLOAT, DOUBLE) affinity
+    case TypeId::kDecimal: {
+      std::string suffix = "(" + std::to_string(t.precision) + "," + std::to_string(t.scale) + ")";
+      // NUMERIC affinity would turn a long decimal's text into a rounded REAL; BLOB affinity
+      // stores each value with the class it was bound with.
+      return (DecimalAlwaysNumeric(t) ? "DECIMAL" : "DECIMAL_BLOB") + suffix;
+    }
+    case TypeId::kDate:
+      return "DATE";  // NUMERIC affinity, but 'YYYY-MM-DD' is not a number: stays TEXT
+    case TypeId::kTime:
+      return "TIME";
+    case TypeId::kTimestamp:
+      return "TIMESTAMP";
+    case TypeId::kBinary:
+      return "BLOB";
+    case TypeId::kString:
+    case TypeId::kJson:  // TEXT affinity: a JSON document "12" must not become an integer
+    case TypeId::kUuid:
+    case TypeId::kInterval:
+    case TypeId::kList:
+    case TypeId::kStruct:
+    case TypeId::kMap:
+      return "TEXT";
+  }
+  return "";
+}
+
+std::string TypeKey(const DataType& t) {
+  switch (t.id) {
+    case TypeId::kTimestamp:
+      return "TIMESTAMP" + UnitKey(t);
+    case TypeId::kTime:
+      return "TIME" + UnitKey(t);
+    default:
+      return batch::TypeName(t);
+  }
+}
+
+Status CheckStorable(const batch::Column& column, std::string_view name, int64_t first_row) {
+  if (column.type.id != TypeId::kUInt64) return Status::Ok();
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  for (int64_t row = 0; row < column.length; ++row) {
+    uint64_t v = column.Value<uint64_t>(row);
+    if (v > kMax && column.IsValid(row)) {
+      return Err(ErrorCode::kSchemaMismatch, "column '" + std::string(name) + "' row " +
+                                                 std::to_string(first_row + row) +
+                                                 ": UBIGINT value " + std::to_string(v) +
+                                                 " does not fit the pool's signed 64-bit INTEGER");
+    }
+  }
+  return Status::Ok();
+}
+
+ColumnBinder MakeBinder(const batch::Column& column, int param) {
+  ColumnBinder b;
+  b.column = &column;
+  b.param = param;
+  switch (column.type.id) {
+    case TypeId::kNull:
+      b.kind = BindKind::kNull;
+      break;
+    case TypeId::kBool:
+      b.kind = BindKind::kBool;
+      break;
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+    case TypeId::kUInt32:
+      b.kind = BindKind::kInt64;
+      break;
+    case TypeId::kUInt64:
+      b.kind = BindKind::kUInt64;
+      break;
+    case TypeId::kFloat:
+      b.kind = BindKind::kFloat;
+      break;
+    case TypeId::kDouble:
+      b.kind = BindKind::kDouble;
+      break;
+    case TypeId::kDecimal:
+      b.kind = BindKind::kDecimal;
+      break;
+    case TypeId::kString:
+    case TypeId::kJson:
+      b.kind = BindKind::kText;
+      break;
+    case TypeId::kBinary:
+      b.kind = BindKind::kBlob;
+      break;
+    case TypeId::kUuid:
+      b.kind = BindKind::kUuid;
+      break;
+    case TypeId::kDate:
+      b.kind = BindKind::kDate;
+      break;
+    case TypeId::kTime:
+      b.kind = BindKind::kTime;
+      break;
+    case TypeId::kTimestamp:
+      b.kind = BindKind::kTimestamp;
+      break;
+    case TypeId::kInterval:
+    case TypeId::kList:
+    case TypeId::kStruct:
+    case TypeId::kMap:
+      b.kind = BindKind::kCanonicalJson;
+      break;
+  }
+  return b;
+}
+
+int BindDecimal(sqlite3_stmt* stmt, int param, __int128 unscaled, int32_t scale,
+                std::string* scratch) {
+  constexpr __int128 kInt64Max = std::numeric_limits<int64_t>::max();
+  constexpr __int128 kInt64Min = std::numeric_limits<int64_t>::min();
+  if (scale == 0 && unscaled <= kInt64Max && unscaled >= kInt64Min) {
+    return sqlite3_bind_int64(stmt, param, static_cast<int64_t>(unscaled));
+  }
+  if (unscaled <= kMaxExactRealUnscaled && unscaled >= -kMaxExactRealUnscaled) {
+    if (scale >= 0 && scale <= kMaxExactPow10) {
+      // Both operands are exact in binary64 (|unscaled| < 2^53), and IEEE division rounds
+      // correctly: the result is the double nearest to the decimal.
+      return sqlite3_bind_double(
+          stmt, param, static_cast<double>(static_cast<int64_t>(unscaled)) / kExactPow10[scale]);
+    }
+    *scratch = batch::FormatDecimal(unscaled, scale);
+    return sqlite3_bind_double(stmt, param, std::strtod(scratch->c_str(), nullptr));
+  }
+  *scratch = batch::FormatDecimal(unscaled, scale);
+  return sqlite3_bind_text(stmt, param, scratch->data(), static_cast<int>(scratch->size()),
+                           SQLITE_TRANSIENT);
+}
+
+int BindRow(sqlite3_stmt* stmt, ColumnBinder& b, int64_t row) {
+  const batch::Column& c = *b.column;
+  if (!c.IsValid(row)) return sqlite3_bind_null(stmt, b.param);
+  switch (b.kind) {
+    case BindKind::kNull:
+      return sqlite3_bind_null(stmt, b.param);
+    case BindKind::kBool:
+      return sqlite3_bind_int(stmt, b.param, c.fixed[static_cast<size_t>(row)] != 0 ? 1 : 0);
+    case BindKind::kInt64:
+      return sqlite3_bind_int64(stmt, b.param, c.Value<int64_t>(row));
+    case BindKind::kUInt64:  // CheckStorable ran: the value fits
+      return sqlite3_bind_int64(stmt, b.param, static_cast<int64_t>(c.Value<uint64_t>(row)));
+    case BindKind::kFloat:
+      return sqlite3_bind_double(stmt, b.param, static_cast<double>(c.Value<float>(row)));
+    case BindKind::kDouble:
+      return sqlite3_bind_double(stmt, b.param, c.Value<double>(row));
+    case BindKind::kDecimal:
+      return BindDecimal(stmt, b.param, c.Value<__int128>(row), c.type.scale, &b.scratch);
+    case BindKind::kText: {
+      std::string_view s = c.StringAt(row);
+      // The batch outlives the step that reads the parameter: no copy.
+      // An empty view may carry a null pointer, which SQLite would store as NULL.
+      return sqlite3_bind_text64(stmt, b.param, s.empty() ? "" : s.data(), s.size(), SQLITE_STATIC,
+                                 SQLITE_UTF8);
+    }
+    case BindKind::kBlob: {
+      std::string_view s = c.StringAt(row);
+      return sqlite3_bind_blob64(stmt, b.param, s.empty() ? "" : s.data(), s.size(), SQLITE_STATIC);
+    }
+    case BindKind::kUuid: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const uint8_t* u = c.fixed.data() + static_cast<size_t>(row) * 16;
+      char text[36];
+      int pos = 0;
+      for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) text[pos++] = '-';
+        text[pos++] = kHex[u[i] >> 4];
+        text[pos++] = kHex[u[i] & 15];
+      }
+      return sqlite3_bind_text(stmt, b.param, text, 36, SQLITE_TRANSIENT);
+    }
+    case BindKind::kDate:
+      b.scratch = batch::FormatDate(c.Value<int32_t>(row));
+      break;
+    case BindKind::kTime:
+      b.scratch = batch::FormatTime(c.Value<int64_t>(row), c.type.unit, c.type.utc);
+      break;
+    case BindKind::kTimestamp:
+      b.scratch = batch::FormatTimestamp(c.Value<int64_t>(row), c.type.unit, c.type.utc);
+      break;
+    case BindKind::kCanonicalJson:
+      b.scratch.clear();
+      batch::AppendCanonicalValue(c, row, &b.scratch);
+      break;
+  }
+  return sqlite3_bind_text(stmt, b.param, b.scratch.data(), static_cast<int>(b.scratch.size()),
+                           SQLITE_TRANSIENT);
+}
+
+int DeclaredDecimalScale(std::string_view declared) {
+  if (declared.substr(0, 7) != "DECIMAL") return -1;
+  size_t comma = declared.find(',');
+  size_t close = declared.find(')');
+  if (comma == std::string_view::npos || close == std::string_view::npos || close < comma) {
+    return -1;
+  }
+  int scale = -1;
+  auto [ptr, ec] = std::from_chars(declared.data() + comma + 1, declared.data() + close, scale);
+  if (ec != std::errc() || ptr != declared.data() + close) return -1;
+  return scale;
+}
+
+}  // namespace sluice::pool::sqlite

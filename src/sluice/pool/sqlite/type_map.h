@@ -1,0 +1,79 @@
+#pragma once
+// Private to pool/sqlite: how logical batch types are stored in SQLite, and the per-column
+// binders that move values from batch buffers into statement parameters. The mapping is
+// documented (and justified) in pool.h; this file is its implementation.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sluice/batch/batch.h"
+#include "sluice/core/core.h"
+
+namespace sluice::pool::sqlite {
+
+// The declared SQLite type of a column (what CREATE TABLE / ADD COLUMN writes). Chosen for
+// its affinity as much as for its name: see the table in pool.h.
+std::string DeclaredType(const batch::DataType& type);
+
+// Two logical types with the same key are stored identically and may share a column;
+// different keys are a SCHEMA_MISMATCH. Millis and micros timestamps (and times) share a key
+// because both are written with 6 fraction digits.
+std::string TypeKey(const batch::DataType& type);
+
+// True for the logical integer types (stored as SQLite INTEGER).
+bool IsIntegerType(batch::TypeId id);
+
+// Fails with SCHEMA_MISMATCH if a value of `column` cannot be stored without loss (UBIGINT
+// above INT64_MAX). `first_row` is the file-level row number of the batch's row 0. Runs once
+// per column per batch, before any row is written.
+Status CheckStorable(const batch::Column& column, std::string_view name, int64_t first_row);
+
+// How one batch column is bound; the switch on `kind` is resolved per column, the row loop
+// only dispatches on it.
+enum class BindKind : uint8_t {
+  kNull,
+  kBool,
+  kInt64,  // every integer type except UBIGINT (widened to int64 in the batch)
+  kUInt64,
+  kFloat,
+  kDouble,
+  kDecimal,
+  kText,  // VARCHAR, JSON: bound in place (SQLITE_STATIC)
+  kBlob,
+  kUuid,
+  kDate,
+  kTime,
+  kTimestamp,
+  kCanonicalJson,  // INTERVAL, LIST, STRUCT, MAP
+};
+
+struct ColumnBinder {
+  const batch::Column* column = nullptr;
+  BindKind kind = BindKind::kNull;
+  int param = 0;        // 1-based statement parameter
+  std::string scratch;  // reused text buffer for formatted values (bound SQLITE_TRANSIENT)
+};
+
+ColumnBinder MakeBinder(const batch::Column& column, int param);
+
+// Binds row `row` of the binder's column (NULL when the row is null). Returns an SQLite code.
+int BindRow(sqlite3_stmt* stmt, ColumnBinder& binder, int64_t row);
+
+// The decimal's binding rule, exposed for tests: exact INTEGER when the scale is 0 and the
+// value fits int64; REAL when the unscaled value has at most 15 significant digits (binary64
+// round-trips every such decimal); otherwise the canonical decimal text.
+int BindDecimal(sqlite3_stmt* stmt, int param, __int128 unscaled, int32_t scale,
+                std::string* scratch);
+
+// Parses the scale out of a declared decimal type ("DECIMAL(18,2)", "DECIMAL_BLOB(38,10)"),
+// or -1 if `declared` is not one. Query uses it to print REAL decimals with their scale.
+int DeclaredDecimalScale(std::string_view declared);
+
+// Largest unscaled magnitude stored as REAL: 10^15 - 1 has 15 significant digits, all of
+// which binary64 preserves (DBL_DIG == 15).
+inline constexpr int64_t kMaxExactRealUnscaled = 999'999'999'999'999;
+
+}  // namespace sluice::pool::sqlite
