@@ -1,0 +1,82 @@
+#pragma once
+// Private to catalog: the SQLite-backed Catalog. Connections, credentials and tables live in
+// catalog.cc, the ledger in ledger.cc; the schema in schema.cc.
+
+#include <mutex>
+
+#include "sluice/catalog/catalog.h"
+#include "sluice/catalog/secret_box.h"
+#include "sluice/catalog/sqlite_db.h"
+
+namespace sluice::catalog {
+
+// Creates or migrates the schema inside the caller's write transaction. Returns whether the
+// credentials table holds any row (a missing secret.key is then an error, not a fresh start).
+Result<bool> EnsureSchema(Db& db);
+
+class SqliteCatalog final : public Catalog {
+ public:
+  SqliteCatalog(std::unique_ptr<Db> db, SecretBox box, const Clock& clock)
+      : db_(std::move(db)), box_(std::move(box)), clock_(clock) {}
+
+  Result<CreatedConnection> CreateConnection(const std::string& name) override;
+  Result<std::vector<Connection>> ListConnections() override;
+  Result<std::optional<Connection>> GetConnection(const std::string& id) override;
+  Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) override;
+  Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) override;
+
+  Status AddTable(const TableConfig& table) override;
+  Status UpdateTable(const TableConfig& table) override;
+  Result<std::optional<TableConfig>> GetTable(const std::string& connection_id,
+                                              const std::string& name) override;
+  Result<std::vector<TableConfig>> ListTables(const std::string& connection_id) override;
+
+  Result<int64_t> AppendFile(FileRecord record) override;
+  Result<std::optional<FileRecord>> GetFile(int64_t seq) override;
+  Result<std::optional<FileRecord>> LatestFileForKey(const std::string& connection_id,
+                                                     const std::string& key) override;
+  Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
+                                            const std::string& table) override;
+  Result<std::vector<TableKey>> TablesWithWork() override;
+  Result<std::optional<FileRecord>> HeadOfQueue(const TableKey& table) override;
+  Status MarkLoading(int64_t seq) override;
+  Status MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) override;
+  Status MarkFailed(int64_t seq, const Status& error) override;
+  Status Retry(int64_t seq) override;
+  Status Skip(int64_t seq) override;
+  Result<std::vector<FileRecord>> UnfinishedFiles() override;
+  Result<int64_t> ChangeCounter() override;
+
+ private:
+  // Runs `body` in a write transaction and counts the commit as a local change. Caller holds
+  // mu_.
+  template <class Body>
+  Status Write(Body&& body) {
+    WriteTransaction txn(*db_);
+    SLUICE_RETURN_IF_ERROR(txn.Begin());
+    SLUICE_RETURN_IF_ERROR(body());
+    SLUICE_RETURN_IF_ERROR(txn.Commit());
+    ++local_writes_;
+    return Status::Ok();
+  }
+
+  Result<bool> ConnectionExists(const std::string& id);
+  Status ValidateTable(const TableConfig& table);
+  // The caller holds mu_ for these.
+  Result<std::optional<FileRecord>> FileLocked(int64_t seq);
+  // kNotFound when there is no file `seq`, kInvalidArgument naming its status when that is
+  // not one of `allowed`.
+  Status RequireStatus(int64_t seq, std::initializer_list<FileStatus> allowed,
+                       std::string_view action);
+  Result<std::vector<FileRecord>> FileRows(Query& q);
+
+  std::mutex mu_;
+  std::unique_ptr<Db> db_;
+  SecretBox box_;
+  const Clock& clock_;
+  int64_t local_writes_ = 0;
+  int64_t last_data_version_ = -1;
+  int64_t change_counter_ = 0;
+};
+
+}  // namespace sluice::catalog

@@ -1,0 +1,590 @@
+#include "sluice/catalog/catalog.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <thread>
+
+#include "sluice/landing/testing_fs.h"
+
+namespace sluice::catalog {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "catalog_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl + "/data";  // Open creates it
+    root_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<Catalog> OpenCatalog() {
+    auto c = Catalog::Open(dir_, FileSystem::Default(), clock_);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+
+  static std::string ReadBytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  static FileRecord File(const std::string& conn, const std::string& table,
+                         const std::string& key) {
+    FileRecord r;
+    r.connection_id = conn;
+    r.table = table;
+    r.key = key;
+    r.landed_id = "0123456789abcdef0123456789abcdef";
+    r.size = 1234;
+    r.md5_hex = "d41d8cd98f00b204e9800998ecf8427e";
+    r.content_type = "application/octet-stream";
+    r.metadata_json = R"({"source":"test"})";
+    return r;
+  }
+
+  // The seq at the head of a table's queue; 0 when it is empty, -1 on error.
+  static int64_t HeadSeq(Catalog& cat, const TableKey& table) {
+    auto head = cat.HeadOfQueue(table);
+    if (!head.ok()) return -1;
+    return head->has_value() ? (*head)->seq : 0;
+  }
+
+  std::string root_;
+  std::string dir_;
+  FakeClock clock_{1'700'000'000'000'000};
+};
+
+TEST_F(CatalogTest, CreateListGetConnections) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto created = cat->CreateConnection("Sales EU");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->connection.id, "sales-eu");
+  EXPECT_EQ(created->connection.name, "Sales EU");
+  EXPECT_EQ(created->connection.unconfigured, UnconfiguredPolicy::kHold);
+  EXPECT_EQ(created->connection.created_at, clock_.NowMicros());
+  ASSERT_TRUE(cat->CreateConnection("billing").ok());
+
+  auto list = cat->ListConnections();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, "billing");
+  EXPECT_EQ((*list)[1].id, "sales-eu");
+
+  auto got = cat->GetConnection("sales-eu");
+  ASSERT_TRUE(got.ok());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->name, "Sales EU");
+  auto missing = cat->GetConnection("nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+
+  ASSERT_TRUE(cat->SetUnconfiguredPolicy("sales-eu", UnconfiguredPolicy::kRefuse).ok());
+  EXPECT_EQ((*cat->GetConnection("sales-eu"))->unconfigured, UnconfiguredPolicy::kRefuse);
+  EXPECT_EQ(cat->SetUnconfiguredPolicy("nope", UnconfiguredPolicy::kStore).code(),
+            ErrorCode::kNotFound);
+}
+
+TEST_F(CatalogTest, ConnectionIdErrors) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto bad = cat->CreateConnection("a!");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("3 to 63"), std::string::npos);
+
+  ASSERT_TRUE(cat->CreateConnection("My Shop").ok());
+  auto dup = cat->CreateConnection("my-shop");  // same id, different name
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_NE(dup.status().message().find("my-shop"), std::string::npos);
+  EXPECT_EQ(cat->ListConnections()->size(), 1u);
+}
+
+TEST_F(CatalogTest, CredentialFormatAndRoundTrip) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto a = cat->CreateConnection("alpha");
+  auto b = cat->CreateConnection("beta");
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const auto* c : {&*a, &*b}) {
+    const std::string& key = c->access_key.str();
+    ASSERT_EQ(key.size(), 20u);
+    EXPECT_EQ(key.substr(0, 2), "SK");
+    for (char ch : key) EXPECT_TRUE((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'));
+    ASSERT_EQ(c->secret.reveal().size(), 40u);
+  }
+  EXPECT_NE(a->access_key, b->access_key);
+  EXPECT_NE(a->secret.reveal(), b->secret.reveal());
+
+  auto found = cat->LookupAccessKey(a->access_key);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->connection_id, "alpha");
+  EXPECT_EQ((*found)->secret.reveal(), a->secret.reveal());
+  EXPECT_TRUE((*found)->active);
+
+  auto unknown = cat->LookupAccessKey(AccessKeyId("SKAAAAAAAAAAAAAAAAAA"));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+}
+
+TEST_F(CatalogTest, SecretKeyFileIsPrivate) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  const std::string key_path = dir_ + "/secret.key";
+  struct stat st;
+  ASSERT_EQ(::stat(key_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+  EXPECT_FALSE(fs::exists(key_path + ".tmp"));
+}
+
+TEST_F(CatalogTest, FailedKeyCreationLeavesNoKeyFile) {
+  for (landing::FsOp op : {landing::FsOp::kSync, landing::FsOp::kRename, landing::FsOp::kSyncDir}) {
+    landing::FaultyFileSystem faulty(FileSystem::Default());
+    faulty.FailNth(op, 1);
+    auto cat = Catalog::Open(dir_, faulty, clock_);
+    ASSERT_FALSE(cat.ok()) << landing::FsOpName(op);
+    EXPECT_EQ(cat.status().code(), ErrorCode::kIoError);
+    EXPECT_FALSE(fs::exists(dir_ + "/secret.key.tmp")) << landing::FsOpName(op);
+    if (op != landing::FsOp::kSyncDir) {
+      EXPECT_FALSE(fs::exists(dir_ + "/secret.key")) << landing::FsOpName(op);
+    } else {
+      fs::remove(dir_ + "/secret.key");  // renamed but not known durable: start over
+    }
+  }
+  EXPECT_TRUE(OpenCatalog());
+}
+
+TEST_F(CatalogTest, RefusesReadableKeyFile) {
+  { ASSERT_TRUE(OpenCatalog()); }
+  const std::string key_path = dir_ + "/secret.key";
+  ASSERT_EQ(::chmod(key_path.c_str(), 0644), 0);
+  auto cat = Catalog::Open(dir_, FileSystem::Default(), clock_);
+  ASSERT_FALSE(cat.ok());
+  EXPECT_NE(cat.status().message().find("0644"), std::string::npos) << cat.status().ToString();
+  EXPECT_NE(cat.status().message().find("0600"), std::string::npos);
+  ASSERT_EQ(::chmod(key_path.c_str(), 0600), 0);
+  EXPECT_TRUE(OpenCatalog());
+}
+
+TEST_F(CatalogTest, RefusesShortKeyFile) {
+  { ASSERT_TRUE(OpenCatalog()); }
+  const std::string key_path = dir_ + "/secret.key";
+  fs::resize_file(key_path, 16);
+  auto cat = Catalog::Open(dir_, FileSystem::Default(), clock_);
+  ASSERT_FALSE(cat.ok());
+  EXPECT_NE(cat.status().message().find("16 bytes"), std::string::npos) << cat.status().ToString();
+}
+
+TEST_F(CatalogTest, MissingKeyWithCredentialsIsAnError) {
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+    ASSERT_TRUE(cat->CreateConnection("alpha").ok());
+  }
+  fs::remove(dir_ + "/secret.key");
+  auto cat = Catalog::Open(dir_, FileSystem::Default(), clock_);
+  ASSERT_FALSE(cat.ok());
+  EXPECT_NE(cat.status().message().find("secret.key is missing"), std::string::npos)
+      << cat.status().ToString();
+  EXPECT_FALSE(fs::exists(dir_ + "/secret.key"));
+}
+
+TEST_F(CatalogTest, WrongKeyFailsToDecryptWithoutLeaking) {
+  CreatedConnection created;
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+    auto c = cat->CreateConnection("alpha");
+    ASSERT_TRUE(c.ok());
+    created = std::move(c).value();
+  }
+  // Another valid key: 32 bytes, 0600.
+  const std::string key_path = dir_ + "/secret.key";
+  std::string key = ReadBytes(key_path);
+  key[0] = static_cast<char>(key[0] ^ 0x01);
+  {
+    std::ofstream out(key_path, std::ios::binary | std::ios::trunc);
+    out << key;
+  }
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto found = cat->LookupAccessKey(created.access_key);
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.status().code(), ErrorCode::kInternal);
+  EXPECT_EQ(found.status().message(), "credential for " + created.access_key.str() +
+                                          " cannot be decrypted: wrong secret.key?");
+  EXPECT_EQ(found.status().ToString().find(created.secret.reveal()), std::string::npos);
+}
+
+TEST_F(CatalogTest, DatabaseHoldsNoPlaintextSecret) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto created = cat->CreateConnection("alpha");
+  ASSERT_TRUE(created.ok());
+  // Committed data may sit in the WAL until a checkpoint: scan both files.
+  const std::string bytes = ReadBytes(dir_ + "/catalog.db") + ReadBytes(dir_ + "/catalog.db-wal");
+  ASSERT_FALSE(bytes.empty());
+  // The scan is meaningful: the access key (stored in clear) is found.
+  EXPECT_NE(bytes.find(created->access_key.str()), std::string::npos);
+  EXPECT_EQ(bytes.find(created->secret.reveal()), std::string::npos);
+  EXPECT_EQ(bytes.find(created->secret.reveal().substr(0, 12)), std::string::npos);
+}
+
+TEST_F(CatalogTest, Tables) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  TableConfig t{"shop", "orders", {"order_id", "region"}, "updated_at", OnError::kBlock};
+  ASSERT_TRUE(cat->AddTable(t).ok());
+  EXPECT_EQ(cat->AddTable(t).code(), ErrorCode::kAlreadyExists);
+
+  auto got = cat->GetTable("shop", "orders");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->primary_key, (std::vector<std::string>{"order_id", "region"}));
+  EXPECT_EQ((*got)->age_column, "updated_at");
+  EXPECT_EQ((*got)->on_error, OnError::kBlock);
+  EXPECT_FALSE(cat->GetTable("shop", "nope")->has_value());
+
+  // Column names with commas and quotes survive (the key is stored as JSON).
+  TableConfig odd{"shop", "odd", {"a,b", "c\"d"}, "", OnError::kSkip};
+  ASSERT_TRUE(cat->AddTable(odd).ok());
+  EXPECT_EQ((*cat->GetTable("shop", "odd"))->primary_key, odd.primary_key);
+
+  t.primary_key = {"order_id"};
+  t.age_column = "";
+  t.on_error = OnError::kSkip;
+  ASSERT_TRUE(cat->UpdateTable(t).ok());
+  got = cat->GetTable("shop", "orders");
+  EXPECT_EQ((*got)->primary_key, std::vector<std::string>{"order_id"});
+  EXPECT_EQ((*got)->age_column, "");
+  EXPECT_EQ((*got)->on_error, OnError::kSkip);
+
+  auto list = cat->ListTables("shop");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "odd");
+  EXPECT_EQ((*list)[1].name, "orders");
+  EXPECT_EQ(cat->ListTables("nope").status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(CatalogTest, TableValidation) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  auto check = [&](TableConfig t, ErrorCode code, const std::string& needle) {
+    Status st = cat->AddTable(t);
+    EXPECT_EQ(st.code(), code) << st.ToString();
+    EXPECT_NE(st.message().find(needle), std::string::npos) << st.ToString();
+  };
+  check({"shop", "bad-name", {"id"}, "", OnError::kBlock}, ErrorCode::kInvalidArgument,
+        "[A-Za-z_]");
+  check({"shop", "1st", {"id"}, "", OnError::kBlock}, ErrorCode::kInvalidArgument, "1st");
+  check({"shop", "t", {}, "", OnError::kBlock}, ErrorCode::kInvalidArgument, "primary-key");
+  check({"shop", "t", {"id", ""}, "", OnError::kBlock}, ErrorCode::kInvalidArgument, "empty");
+  check({"shop", "t", {"id", "x", "id"}, "", OnError::kBlock}, ErrorCode::kInvalidArgument,
+        "'id' is listed twice");
+  check({"nope", "t", {"id"}, "", OnError::kBlock}, ErrorCode::kNotFound, "nope");
+  EXPECT_TRUE(cat->ListTables("shop")->empty());
+
+  EXPECT_EQ(cat->UpdateTable({"shop", "t", {"id"}, "", OnError::kBlock}).code(),
+            ErrorCode::kNotFound);
+  ASSERT_TRUE(cat->AddTable({"shop", "t", {"id"}, "", OnError::kBlock}).ok());
+  EXPECT_EQ(cat->UpdateTable({"shop", "t", {}, "", OnError::kBlock}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ((*cat->GetTable("shop", "t"))->primary_key, std::vector<std::string>{"id"});
+}
+
+TEST_F(CatalogTest, LedgerAppendAndLookups) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  FileRecord r = File("shop", "orders", "orders/a.parquet");
+  r.sha256_hex = std::string(64, 'e');
+  auto s1 = cat->AppendFile(r);
+  clock_.Advance(10);
+  auto s2 = cat->AppendFile(File("shop", "orders", "orders/b.parquet"));
+  auto s3 = cat->AppendFile(File("shop", "items", "items/a.parquet"));
+  auto s4 = cat->AppendFile(File("shop", "orders", "orders/a.parquet"));  // overwrite
+  ASSERT_TRUE(s1.ok() && s2.ok() && s3.ok() && s4.ok()) << s1.status().ToString();
+  EXPECT_LT(*s1, *s2);
+  EXPECT_LT(*s2, *s3);
+  EXPECT_LT(*s3, *s4);
+
+  auto f = cat->GetFile(*s1);
+  ASSERT_TRUE(f.ok() && f->has_value());
+  const FileRecord& g = **f;
+  EXPECT_EQ(g.seq, *s1);
+  EXPECT_EQ(g.connection_id, "shop");
+  EXPECT_EQ(g.table, "orders");
+  EXPECT_EQ(g.key, "orders/a.parquet");
+  EXPECT_EQ(g.landed_id, r.landed_id);
+  EXPECT_EQ(g.size, 1234u);
+  EXPECT_EQ(g.md5_hex, r.md5_hex);
+  EXPECT_EQ(g.sha256_hex, r.sha256_hex);
+  EXPECT_EQ(g.content_type, r.content_type);
+  EXPECT_EQ(g.metadata_json, r.metadata_json);
+  EXPECT_EQ(g.received_at, 1'700'000'000'000'000);  // defaulted from the clock
+  EXPECT_EQ(g.status, FileStatus::kQueued);
+  EXPECT_EQ((*cat->GetFile(*s2))->received_at, 1'700'000'000'000'010);
+  EXPECT_FALSE(cat->GetFile(9999)->has_value());
+
+  auto latest = cat->LatestFileForKey("shop", "orders/a.parquet");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->seq, *s4);
+  EXPECT_FALSE(cat->LatestFileForKey("shop", "orders/zzz")->has_value());
+
+  auto all = cat->ListFiles("shop");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[3].seq, *s4);
+  auto orders = cat->ListFiles("shop", "orders");
+  ASSERT_EQ(orders->size(), 3u);
+  EXPECT_EQ((*orders)[0].seq, *s1);
+  EXPECT_EQ((*orders)[1].seq, *s2);
+  EXPECT_EQ((*orders)[2].seq, *s4);
+  EXPECT_EQ(cat->ListFiles("nope").status().code(), ErrorCode::kNotFound);
+
+  EXPECT_EQ(cat->AppendFile(File("nope", "t", "t/x")).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cat->AppendFile(File("shop", "t", "")).status().code(), ErrorCode::kInvalidArgument);
+  FileRecord huge = File("shop", "t", "t/x");
+  huge.size = ~uint64_t{0};
+  EXPECT_EQ(cat->AppendFile(huge).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTest, SequencesAreNeverReused) {
+  int64_t last = 0;
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+    ASSERT_TRUE(cat->CreateConnection("shop").ok());
+    auto s = cat->AppendFile(File("shop", "t", "t/1"));
+    ASSERT_TRUE(s.ok());
+    last = *s;
+  }
+  // Even if the newest row disappears (by hand, say), AUTOINCREMENT does not hand it out again.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM files", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto cat = OpenCatalog();
+  auto s = cat->AppendFile(File("shop", "t", "t/2"));
+  ASSERT_TRUE(s.ok());
+  EXPECT_GT(*s, last);
+}
+
+TEST_F(CatalogTest, QueueAndStatusTransitions) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  const int64_t a = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  const int64_t b = *cat->AppendFile(File("shop", "orders", "orders/2"));
+  const int64_t c = *cat->AppendFile(File("shop", "items", "items/1"));
+  const TableKey orders{"shop", "orders"};
+  const TableKey items{"shop", "items"};
+
+  auto work = cat->TablesWithWork();
+  ASSERT_TRUE(work.ok());
+  EXPECT_EQ(*work, (std::vector<TableKey>{items, orders}));
+  EXPECT_EQ(HeadSeq(*cat, orders), a);
+  EXPECT_EQ(HeadSeq(*cat, items), c);
+  EXPECT_FALSE(cat->HeadOfQueue({"shop", "none"})->has_value());
+
+  clock_.Set(5'000);
+  ASSERT_TRUE(cat->MarkLoading(a).ok());
+  auto fa = *cat->GetFile(a);
+  EXPECT_EQ(fa->status, FileStatus::kLoading);
+  EXPECT_EQ(fa->started_at, 5'000);
+  EXPECT_EQ(HeadSeq(*cat, orders), a);  // loading stays at the head
+  ASSERT_TRUE(cat->MarkLoaded(a, LoadCounts{3, 2, 1}, 6'000).ok());
+  fa = *cat->GetFile(a);
+  EXPECT_EQ(fa->status, FileStatus::kLoaded);
+  EXPECT_EQ(fa->rows_inserted, 3);
+  EXPECT_EQ(fa->rows_updated, 2);
+  EXPECT_EQ(fa->rows_refused, 1);
+  EXPECT_EQ(fa->finished_at, 6'000);
+  EXPECT_EQ(HeadSeq(*cat, orders), b);
+
+  // A failed file blocks its table: it is the head, but the table has no queued work.
+  ASSERT_TRUE(cat->MarkLoading(b).ok());
+  clock_.Set(7'000);
+  ASSERT_TRUE(cat->MarkFailed(b, Err(ErrorCode::kPkNotFound,
+                                     "primary key column 'id' is not "
+                                     "in the file"))
+                  .ok());
+  auto fb = *cat->GetFile(b);
+  EXPECT_EQ(fb->status, FileStatus::kFailed);
+  EXPECT_EQ(fb->error_code, "PK_NOT_FOUND");
+  EXPECT_EQ(fb->error_message, "primary key column 'id' is not in the file");
+  EXPECT_EQ(fb->finished_at, 7'000);
+  EXPECT_EQ(HeadSeq(*cat, orders), b);
+  EXPECT_EQ(*cat->TablesWithWork(), std::vector<TableKey>{items});
+  auto unfinished = cat->UnfinishedFiles();
+  ASSERT_EQ(unfinished->size(), 1u);
+  EXPECT_EQ((*unfinished)[0].seq, c);
+
+  // Status errors name the status.
+  Status st = cat->Retry(a);
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("is loaded"), std::string::npos) << st.ToString();
+  EXPECT_EQ(cat->Skip(c).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(cat->Retry(9999).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cat->Skip(9999).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cat->MarkLoading(a).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(cat->MarkLoaded(b, {}, 1).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(cat->MarkFailed(c, Status::Ok()).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(cat->MarkLoading(9999).code(), ErrorCode::kNotFound);
+
+  // Retry puts it back in its original place, with the error cleared.
+  ASSERT_TRUE(cat->Retry(b).ok());
+  fb = *cat->GetFile(b);
+  EXPECT_EQ(fb->status, FileStatus::kQueued);
+  EXPECT_EQ(fb->error_code, "");
+  EXPECT_EQ(fb->error_message, "");
+  EXPECT_EQ(HeadSeq(*cat, orders), b);
+  EXPECT_EQ(*cat->TablesWithWork(), (std::vector<TableKey>{items, orders}));
+
+  // Fail again, then skip: the table moves past it and keeps the reason.
+  ASSERT_TRUE(cat->MarkFailed(b, Err(ErrorCode::kCorruptFile, "bad footer")).ok());
+  ASSERT_TRUE(cat->Skip(b).ok());
+  fb = *cat->GetFile(b);
+  EXPECT_EQ(fb->status, FileStatus::kSkipped);
+  EXPECT_EQ(fb->error_code, "CORRUPT_FILE");
+  EXPECT_FALSE(cat->HeadOfQueue(orders)->has_value());
+  st = cat->Skip(b);
+  EXPECT_NE(st.message().find("is skipped"), std::string::npos) << st.ToString();
+
+  // A file can be appended already failed (hold policy) and then blocks its table.
+  FileRecord held = File("shop", "later", "later/x");
+  held.status = FileStatus::kFailed;
+  held.error_code = "TABLE_NOT_CONFIGURED";
+  const int64_t h = *cat->AppendFile(held);
+  EXPECT_EQ(HeadSeq(*cat, {"shop", "later"}), h);
+  EXPECT_EQ(*cat->TablesWithWork(), std::vector<TableKey>{items});
+  ASSERT_TRUE(cat->Retry(h).ok());
+  EXPECT_EQ(cat->TablesWithWork()->size(), 2u);
+}
+
+TEST(FileStatusNameTest, Names) {
+  EXPECT_EQ(FileStatusName(FileStatus::kQueued), "queued");
+  EXPECT_EQ(FileStatusName(FileStatus::kLoading), "loading");
+  EXPECT_EQ(FileStatusName(FileStatus::kLoaded), "loaded");
+  EXPECT_EQ(FileStatusName(FileStatus::kFailed), "failed");
+  EXPECT_EQ(FileStatusName(FileStatus::kSkipped), "skipped");
+}
+
+TEST_F(CatalogTest, TwoProcessesSeeEachOthersWrites) {
+  auto server = OpenCatalog();
+  auto cli = OpenCatalog();
+  ASSERT_TRUE(server && cli);
+  auto c0 = server->ChangeCounter();
+  ASSERT_TRUE(c0.ok());
+  EXPECT_EQ(*server->ChangeCounter(), *c0);  // stable without writes
+
+  // The CLI creates a connection: the server sees it and its counter moves.
+  auto created = cli->CreateConnection("shop");
+  ASSERT_TRUE(created.ok());
+  auto c1 = server->ChangeCounter();
+  EXPECT_NE(*c1, *c0);
+  ASSERT_TRUE(server->GetConnection("shop")->has_value());
+  auto cred = server->LookupAccessKey(created->access_key);
+  ASSERT_TRUE(cred.ok() && cred->has_value()) << cred.status().ToString();
+  EXPECT_EQ((*cred)->secret.reveal(), created->secret.reveal());
+
+  // The server appends and fails a file; the CLI retries it; the server notices.
+  const int64_t seq = *server->AppendFile(File("shop", "t", "t/1"));
+  ASSERT_TRUE(server->MarkFailed(seq, Err(ErrorCode::kSchemaMismatch, "x")).ok());
+  auto c2 = server->ChangeCounter();
+  EXPECT_NE(*c2, *c1);  // local writes count too
+  EXPECT_EQ((*cli->GetFile(seq))->status, FileStatus::kFailed);
+  ASSERT_TRUE(cli->Retry(seq).ok());
+  auto c3 = server->ChangeCounter();
+  EXPECT_NE(*c3, *c2);
+  auto head = server->HeadOfQueue({"shop", "t"});
+  ASSERT_TRUE(head.ok() && head->has_value());
+  EXPECT_EQ((*head)->status, FileStatus::kQueued);
+}
+
+TEST_F(CatalogTest, ConcurrentAppendsGetDistinctSequences) {
+  auto a = OpenCatalog();
+  auto b = OpenCatalog();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->CreateConnection("shop").ok());
+  constexpr int kPerWriter = 40;
+  std::vector<int64_t> seqs_a, seqs_b;
+  auto writer = [&](Catalog* cat, std::vector<int64_t>* out, const char* name) {
+    for (int i = 0; i < kPerWriter; ++i) {
+      auto s = cat->AppendFile(File("shop", "t", std::string(name) + std::to_string(i)));
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      out->push_back(*s);
+    }
+  };
+  std::thread ta(writer, a.get(), &seqs_a, "a");
+  std::thread tb(writer, b.get(), &seqs_b, "b");
+  ta.join();
+  tb.join();
+  std::set<int64_t> all(seqs_a.begin(), seqs_a.end());
+  all.insert(seqs_b.begin(), seqs_b.end());
+  EXPECT_EQ(all.size(), 2u * kPerWriter);
+  EXPECT_EQ(a->ListFiles("shop")->size(), 2u * kPerWriter);
+}
+
+TEST_F(CatalogTest, ReopenKeepsEverything) {
+  CreatedConnection created;
+  int64_t seq = 0;
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+    auto c = cat->CreateConnection("shop");
+    ASSERT_TRUE(c.ok());
+    created = std::move(c).value();
+    ASSERT_TRUE(cat->AddTable({"shop", "orders", {"id"}, "ts", OnError::kSkip}).ok());
+    seq = *cat->AppendFile(File("shop", "orders", "orders/1"));
+    ASSERT_TRUE(cat->MarkFailed(seq, Err(ErrorCode::kPkNull, "null key in row 7")).ok());
+  }
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  EXPECT_EQ((*cat->GetConnection("shop"))->name, "shop");
+  auto cred = cat->LookupAccessKey(created.access_key);
+  ASSERT_TRUE(cred.ok() && cred->has_value()) << cred.status().ToString();
+  EXPECT_EQ((*cred)->secret.reveal(), created.secret.reveal());
+  auto t = cat->GetTable("shop", "orders");
+  ASSERT_TRUE(t->has_value());
+  EXPECT_EQ((*t)->age_column, "ts");
+  EXPECT_EQ((*t)->on_error, OnError::kSkip);
+  auto f = cat->GetFile(seq);
+  ASSERT_TRUE(f->has_value());
+  EXPECT_EQ((*f)->status, FileStatus::kFailed);
+  EXPECT_EQ((*f)->error_code, "PK_NULL");
+  EXPECT_EQ((*f)->error_message, "null key in row 7");
+}
+
+TEST_F(CatalogTest, RefusesNewerSchema) {
+  { ASSERT_TRUE(OpenCatalog()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto cat = Catalog::Open(dir_, FileSystem::Default(), clock_);
+  ASSERT_FALSE(cat.ok());
+  EXPECT_NE(cat.status().message().find("schema version 99"), std::string::npos)
+      << cat.status().ToString();
+}
+
+}  // namespace
+}  // namespace sluice::catalog

@@ -1,0 +1,288 @@
+// The file ledger: append, lookups, the per-table FIFO and status transitions.
+#include <limits>
+
+#include "sluice/catalog/catalog_impl.h"
+
+namespace sluice::catalog {
+namespace {
+
+#define SLUICE_FILE_COLUMNS                                                                    \
+  "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
+  "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
+  "rows_updated, rows_refused, error_code, error_message FROM files "
+
+Result<FileStatus> FileStatusFromName(const std::string& s) {
+  for (FileStatus st : {FileStatus::kQueued, FileStatus::kLoading, FileStatus::kLoaded,
+                        FileStatus::kFailed, FileStatus::kSkipped}) {
+    if (FileStatusName(st) == s) return st;
+  }
+  return Err(ErrorCode::kInternal, "catalog: unknown file status '" + s + "'");
+}
+
+Result<FileRecord> FileFromRow(const Query& q) {
+  FileRecord f;
+  f.seq = q.Int(0);
+  f.connection_id = q.Text(1);
+  f.table = q.Text(2);
+  f.key = q.Text(3);
+  f.landed_id = q.Text(4);
+  f.size = static_cast<uint64_t>(q.Int(5));
+  f.md5_hex = q.Text(6);
+  f.sha256_hex = q.Text(7);
+  f.content_type = q.Text(8);
+  f.metadata_json = q.Text(9);
+  f.received_at = q.Int(10);
+  f.started_at = q.Int(11);
+  f.finished_at = q.Int(12);
+  SLUICE_ASSIGN_OR_RETURN(f.status, FileStatusFromName(q.Text(13)));
+  f.rows_inserted = q.Int(14);
+  f.rows_updated = q.Int(15);
+  f.rows_refused = q.Int(16);
+  f.error_code = q.Text(17);
+  f.error_message = q.Text(18);
+  return f;
+}
+
+std::string StatusList(std::initializer_list<FileStatus> statuses) {
+  std::string out;
+  for (FileStatus s : statuses) {
+    if (!out.empty()) out += " or ";
+    out += FileStatusName(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view FileStatusName(FileStatus status) {
+  switch (status) {
+    case FileStatus::kQueued:
+      return "queued";
+    case FileStatus::kLoading:
+      return "loading";
+    case FileStatus::kLoaded:
+      return "loaded";
+    case FileStatus::kFailed:
+      return "failed";
+    case FileStatus::kSkipped:
+      return "skipped";
+  }
+  return "unknown";
+}
+
+Result<std::vector<FileRecord>> SqliteCatalog::FileRows(Query& q) {
+  std::vector<FileRecord> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
+  if (r.connection_id.empty() || r.key.empty() || r.landed_id.empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "catalog: a ledger entry needs a connection, a key and a landed object id");
+  }
+  if (r.size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Err(ErrorCode::kInvalidArgument,
+               "catalog: file size " + std::to_string(r.size) + " of " + r.key + " is too large");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (r.received_at == 0) r.received_at = clock_.NowMicros();
+  int64_t seq = 0;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(r.connection_id));
+    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + r.connection_id + "'");
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q,
+        db_->Prepare("INSERT INTO files (connection_id, table_name, key, landed_id, size, "
+                     "md5_hex, sha256_hex, content_type, metadata_json, received_at, started_at, "
+                     "finished_at, status, rows_inserted, rows_updated, rows_refused, "
+                     "error_code, error_message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.connection_id).Bind(2, r.table).Bind(3, r.key).Bind(4, r.landed_id);
+    q.Bind(5, static_cast<int64_t>(r.size)).Bind(6, r.md5_hex).Bind(7, r.sha256_hex);
+    q.Bind(8, r.content_type).Bind(9, r.metadata_json).Bind(10, r.received_at);
+    q.Bind(11, r.started_at).Bind(12, r.finished_at).Bind(13, FileStatusName(r.status));
+    q.Bind(14, r.rows_inserted).Bind(15, r.rows_updated).Bind(16, r.rows_refused);
+    q.Bind(17, r.error_code).Bind(18, r.error_message);
+    SLUICE_RETURN_IF_ERROR(q.Run());
+    seq = sqlite3_last_insert_rowid(db_->raw());
+    return Status::Ok();
+  }));
+  return seq;
+}
+
+Result<std::optional<FileRecord>> SqliteCatalog::FileLocked(int64_t seq) {
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(SLUICE_FILE_COLUMNS "WHERE seq = ?"));
+  q.Bind(1, seq);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<FileRecord>();
+  SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
+  return std::optional<FileRecord>(std::move(f));
+}
+
+Result<std::optional<FileRecord>> SqliteCatalog::GetFile(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FileLocked(seq);
+}
+
+Result<std::optional<FileRecord>> SqliteCatalog::LatestFileForKey(const std::string& connection_id,
+                                                                  const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
+                            "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
+  q.Bind(1, connection_id).Bind(2, key);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<FileRecord>();
+  SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
+  return std::optional<FileRecord>(std::move(f));
+}
+
+Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& connection_id,
+                                                         const std::string& table) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
+  if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
+  if (table.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare(SLUICE_FILE_COLUMNS "WHERE connection_id = ? ORDER BY seq"));
+    q.Bind(1, connection_id);
+    return FileRows(q);
+  }
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare(SLUICE_FILE_COLUMNS "WHERE connection_id = ? AND table_name = ? "
+                                                "ORDER BY seq"));
+  q.Bind(1, connection_id).Bind(2, table);
+  return FileRows(q);
+}
+
+Result<std::vector<TableKey>> SqliteCatalog::TablesWithWork() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare("SELECT DISTINCT connection_id, table_name FROM files WHERE status "
+                            "IN ('queued', 'loading') ORDER BY connection_id, table_name"));
+  std::vector<TableKey> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(TableKey{q.Text(0), q.Text(1)});
+  }
+  return out;
+}
+
+Result<std::optional<FileRecord>> SqliteCatalog::HeadOfQueue(const TableKey& table) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q,
+      db_->Prepare(SLUICE_FILE_COLUMNS "WHERE connection_id = ? AND table_name = ? AND status IN "
+                                       "('queued', 'loading', 'failed') ORDER BY seq LIMIT 1"));
+  q.Bind(1, table.connection_id).Bind(2, table.table);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<FileRecord>();
+  SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
+  return std::optional<FileRecord>(std::move(f));
+}
+
+Status SqliteCatalog::RequireStatus(int64_t seq, std::initializer_list<FileStatus> allowed,
+                                    std::string_view action) {
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT status FROM files WHERE seq = ?"));
+  q.Bind(1, seq);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(seq));
+  SLUICE_ASSIGN_OR_RETURN(FileStatus status, FileStatusFromName(q.Text(0)));
+  for (FileStatus s : allowed) {
+    if (s == status) return Status::Ok();
+  }
+  return Err(ErrorCode::kInvalidArgument,
+             "file " + std::to_string(seq) + " is " + std::string(FileStatusName(status)) +
+                 ": only a " + StatusList(allowed) + " file can be " + std::string(action));
+}
+
+Status SqliteCatalog::MarkLoading(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(
+        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loading"));
+    SLUICE_ASSIGN_OR_RETURN(Query q,
+                            db_->Prepare("UPDATE files SET status = 'loading', started_at = ?, "
+                                         "finished_at = 0 WHERE seq = ?"));
+    q.Bind(1, clock_.NowMicros()).Bind(2, seq);
+    return q.Run();
+  });
+}
+
+Status SqliteCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    // A queued file may be marked loaded directly by crash reconciliation (the pool already
+    // holds its sequence).
+    SLUICE_RETURN_IF_ERROR(
+        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loaded"));
+    SLUICE_ASSIGN_OR_RETURN(Query q,
+                            db_->Prepare("UPDATE files SET status = 'loaded', rows_inserted = ?, "
+                                         "rows_updated = ?, rows_refused = ?, finished_at = ?, "
+                                         "error_code = '', error_message = '' WHERE seq = ?"));
+    q.Bind(1, counts.inserted).Bind(2, counts.updated).Bind(3, counts.refused);
+    q.Bind(4, finished_at).Bind(5, seq);
+    return q.Run();
+  });
+}
+
+Status SqliteCatalog::MarkFailed(int64_t seq, const Status& error) {
+  if (error.ok()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "file " + std::to_string(seq) + " cannot be marked failed with an OK status");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(
+        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked failed"));
+    SLUICE_ASSIGN_OR_RETURN(Query q,
+                            db_->Prepare("UPDATE files SET status = 'failed', error_code = ?, "
+                                         "error_message = ?, finished_at = ? WHERE seq = ?"));
+    q.Bind(1, ErrorCodeName(error.code())).Bind(2, error.message());
+    q.Bind(3, clock_.NowMicros()).Bind(4, seq);
+    return q.Run();
+  });
+}
+
+Status SqliteCatalog::Retry(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "retried"));
+    SLUICE_ASSIGN_OR_RETURN(Query q,
+                            db_->Prepare("UPDATE files SET status = 'queued', error_code = '', "
+                                         "error_message = '', started_at = 0, finished_at = 0, "
+                                         "rows_inserted = 0, rows_updated = 0, rows_refused = 0 "
+                                         "WHERE seq = ?"));
+    q.Bind(1, seq);
+    return q.Run();
+  });
+}
+
+Status SqliteCatalog::Skip(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "skipped"));
+    // The error stays: it says why the operator skipped the file.
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q,
+        db_->Prepare("UPDATE files SET status = 'skipped', finished_at = ? WHERE seq = ?"));
+    q.Bind(1, clock_.NowMicros()).Bind(2, seq);
+    return q.Run();
+  });
+}
+
+Result<std::vector<FileRecord>> SqliteCatalog::UnfinishedFiles() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(Query q,
+                          db_->Prepare(SLUICE_FILE_COLUMNS "WHERE status IN ('queued', 'loading') "
+                                                           "ORDER BY seq"));
+  return FileRows(q);
+}
+
+}  // namespace sluice::catalog
