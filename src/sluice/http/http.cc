@@ -1,0 +1,270 @@
+// The Runtime (one io_context run by N threads), its listeners and the stop sequence.
+//
+// Strands: each listener's acceptor and each connection run on a strand of their own; the
+// runtime's own work (signals, the stop sequence, the grace timer) runs on `control_`.
+//
+// Stop: stop accepting, tell live connections (idle ones close at once, busy ones finish their
+// request and close), then stop the io_context when the last connection has gone or after
+// kStopGrace, whichever comes first. Run() returns once its threads have left the io_context.
+
+#include "sluice/http/http.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sluice/core/log.h"
+#include "sluice/http/runtime_state.h"
+#include "sluice/http/session.h"
+#include "sluice/http/wire.h"
+
+namespace sluice::http {
+
+std::optional<std::string_view> RequestHead::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (internal::EqualsIgnoreCase(key, name)) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using ErrorCodeT = boost::system::error_code;
+
+// How long Stop() lets in-flight requests finish before the io_context is stopped regardless.
+constexpr auto kStopGrace = std::chrono::seconds(5);
+// Pause after an accept error such as EMFILE before trying again, so the loop does not spin.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+// Request heads beyond this are not sent by any real client; a larger option is a config error.
+constexpr uint64_t kMaxHeaderLimit = 1024 * 1024;
+// A timeout beyond a day is a config error (and would overflow nothing, but means "never").
+constexpr int kMaxTimeoutSeconds = 24 * 3600;
+
+void LogCoroutineError(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    LogError("http", std::string("listener ended by an exception: ") + e.what());
+  } catch (...) {
+    LogError("http", "listener ended by an unknown exception");
+  }
+}
+
+struct Listener {
+  Listener(asio::io_context& ioc, Handler& h, internal::SessionLimits l)
+      : acceptor(asio::make_strand(ioc)), handler(h), limits(l) {}
+  tcp::acceptor acceptor;
+  Handler& handler;
+  internal::SessionLimits limits;
+};
+
+asio::awaitable<void> AcceptLoop(asio::io_context& ioc, std::shared_ptr<Listener> listener,
+                                 std::shared_ptr<internal::RuntimeState> state) {
+  asio::steady_timer retry(listener->acceptor.get_executor());
+  for (;;) {
+    tcp::socket socket(asio::make_strand(ioc));
+    auto [ec] =
+        co_await listener->acceptor.async_accept(socket, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !listener->acceptor.is_open()) co_return;
+      LogWarn("http", "accept failed: " + ec.message());
+      retry.expires_after(kAcceptRetryDelay);
+      co_await retry.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (state->stopping()) co_return;  // `socket` closes as it goes out of scope
+    internal::StartPlainSession(state, listener->handler, listener->limits, std::move(socket));
+  }
+}
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(uint16_t port) : port_(port) {}
+  uint16_t port() const override { return port_; }
+
+ private:
+  uint16_t port_;
+};
+
+Status ValidateOptions(const ServerOptions& options, internal::SessionLimits* limits) {
+  if (options.header_limit == 0 || options.header_limit > kMaxHeaderLimit) {
+    return Err(ErrorCode::kInvalidArgument,
+               "http: header_limit " + std::to_string(options.header_limit) + " is outside 1.." +
+                   std::to_string(kMaxHeaderLimit));
+  }
+  if (options.idle_timeout_seconds <= 0 || options.idle_timeout_seconds > kMaxTimeoutSeconds) {
+    return Err(ErrorCode::kInvalidArgument,
+               "http: idle_timeout_seconds " + std::to_string(options.idle_timeout_seconds) +
+                   " is outside 1.." + std::to_string(kMaxTimeoutSeconds));
+  }
+  if (options.body_timeout_seconds <= 0 || options.body_timeout_seconds > kMaxTimeoutSeconds) {
+    return Err(ErrorCode::kInvalidArgument,
+               "http: body_timeout_seconds " + std::to_string(options.body_timeout_seconds) +
+                   " is outside 1.." + std::to_string(kMaxTimeoutSeconds));
+  }
+  limits->header_limit = static_cast<uint32_t>(options.header_limit);
+  limits->idle_timeout = std::chrono::seconds(options.idle_timeout_seconds);
+  limits->body_timeout = std::chrono::seconds(options.body_timeout_seconds);
+  return Status::Ok();
+}
+
+class RuntimeImpl final : public Runtime {
+ public:
+  explicit RuntimeImpl(int threads)
+      : threads_(threads > 0 ? threads : 1),
+        ioc_(threads_),
+        work_(asio::make_work_guard(ioc_)),
+        control_(asio::make_strand(ioc_)),
+        grace_timer_(control_),
+        state_(std::make_shared<internal::RuntimeState>()) {
+    state_->SetOnDrained([this] { ioc_.stop(); });
+  }
+
+  ~RuntimeImpl() override {
+    Stop();
+    // Sessions still parked in the io_context are destroyed with it; they must not call back
+    // into this object on their way out.
+    state_->Detach();
+    ioc_.stop();
+    signals_.reset();
+    listeners_.clear();
+  }
+
+  Result<std::unique_ptr<Server>> Listen(const ServerOptions& options, Handler& handler) override {
+    internal::SessionLimits limits;
+    SLUICE_RETURN_IF_ERROR(ValidateOptions(options, &limits));
+    if (state_->stopping()) {
+      return Err(ErrorCode::kUnavailable, "http: the runtime is stopping");
+    }
+    const std::string where = options.address + ":" + std::to_string(options.port);
+    ErrorCodeT ec;
+    auto address =
+        asio::ip::make_address(options.address == "localhost" ? "127.0.0.1" : options.address, ec);
+    if (ec) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "http: listen address '" + options.address + "' is not an IP address");
+    }
+    auto listener = std::make_shared<Listener>(ioc_, handler, limits);
+    tcp::endpoint endpoint(address, options.port);
+    tcp::acceptor& acceptor = listener->acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Err(ErrorCode::kIoError, "http: cannot listen on " + where + ": " + ec.message());
+    uint16_t port = acceptor.local_endpoint(ec).port();
+    if (ec) return Err(ErrorCode::kIoError, "http: cannot read the port of " + where);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      listeners_.push_back(listener);
+    }
+    asio::co_spawn(acceptor.get_executor(), AcceptLoop(ioc_, listener, state_), LogCoroutineError);
+    LogInfo("http", "listening on " + address.to_string() + ":" + std::to_string(port));
+    return std::unique_ptr<Server>(std::make_unique<ServerImpl>(port));
+  }
+
+  void StopOnSignals() override {
+    asio::post(control_, [this] {
+      if (signals_ || state_->stopping()) return;
+      signals_.emplace(control_, SIGINT, SIGTERM);
+      signals_->async_wait([this](const ErrorCodeT& ec, int signal_number) {
+        if (ec) return;
+        LogInfo("http", "signal " + std::to_string(signal_number) + ": stopping");
+        Stop();
+      });
+    });
+  }
+
+  void Run() override {
+    std::vector<std::thread> pool;
+    pool.reserve(threads_ - 1);
+    for (int i = 1; i < threads_; ++i) pool.emplace_back([this] { RunThread(); });
+    RunThread();
+    for (auto& t : pool) t.join();
+  }
+
+  void Stop() override {
+    if (stop_requested_.exchange(true)) return;
+    asio::post(control_, [this] { DoStop(); });
+  }
+
+ private:
+  void RunThread() {
+    try {
+      ioc_.run();
+    } catch (const std::exception& e) {
+      // Handlers are not meant to throw; one that does takes the runtime down cleanly.
+      LogError("http", std::string("I/O thread stopped by an exception: ") + e.what());
+      Stop();
+      ioc_.stop();
+    }
+  }
+
+  void DoStop() {
+    std::vector<std::shared_ptr<Listener>> listeners;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      listeners = listeners_;
+    }
+    for (const auto& listener : listeners) {
+      asio::post(listener->acceptor.get_executor(), [listener] {
+        ErrorCodeT ignored;
+        listener->acceptor.close(ignored);
+      });
+    }
+    if (signals_) {
+      ErrorCodeT ignored;
+      signals_->cancel(ignored);
+    }
+    work_.reset();
+    if (state_->BeginStop()) {
+      ioc_.stop();
+      return;
+    }
+    grace_timer_.expires_after(kStopGrace);
+    grace_timer_.async_wait([this](const ErrorCodeT& ec) {
+      if (ec) return;
+      LogWarn("http", "stopping with requests still in flight after the grace period");
+      ioc_.stop();
+    });
+  }
+
+  const int threads_;
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::strand<asio::io_context::executor_type> control_;
+  asio::steady_timer grace_timer_;
+  std::optional<asio::signal_set> signals_;
+  std::shared_ptr<internal::RuntimeState> state_;
+  std::atomic<bool> stop_requested_{false};
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Listener>> listeners_;
+};
+
+}  // namespace
+
+std::unique_ptr<Runtime> Runtime::Create(int threads) {
+  return std::make_unique<RuntimeImpl>(threads);
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,56 @@
+#include "sluice/http/runtime_state.h"
+
+#include <utility>
+#include <vector>
+
+namespace sluice::http::internal {
+
+uint64_t RuntimeState::Add(const std::shared_ptr<SessionControl>& session) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping()) return 0;
+  uint64_t id = next_id_++;
+  sessions_.emplace(id, session);
+  return id;
+}
+
+void RuntimeState::Remove(uint64_t id) {
+  std::function<void()> drained;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sessions_.erase(id) == 0) return;
+    if (stopping() && sessions_.empty()) drained = on_drained_;
+  }
+  if (drained) drained();
+}
+
+bool RuntimeState::BeginStop() {
+  std::vector<std::shared_ptr<SessionControl>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_.store(true, std::memory_order_release);
+    for (const auto& [id, weak] : sessions_) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  // Outside the lock: dropping the last reference may destroy a session, which calls Remove.
+  for (const auto& session : live) session->OnStop();
+  live.clear();
+  return Empty();
+}
+
+bool RuntimeState::Empty() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.empty();
+}
+
+void RuntimeState::SetOnDrained(std::function<void()> on_drained) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_drained_ = std::move(on_drained);
+}
+
+void RuntimeState::Detach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_drained_ = nullptr;
+}
+
+}  // namespace sluice::http::internal

@@ -1,0 +1,55 @@
+#include "sluice/http/wire.h"
+
+#include <cstring>
+
+namespace sluice::http::internal {
+namespace {
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// RFC 9110 5.6.2: token = 1*tchar.
+bool IsTokenChar(char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+}  // namespace
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+void SplitTarget(std::string_view target, std::string* raw_path, std::string* raw_query) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) {
+    raw_path->assign(target);
+    raw_query->clear();
+  } else {
+    raw_path->assign(target.substr(0, q));
+    raw_query->assign(target.substr(q + 1));
+  }
+}
+
+std::string CheckResponse(const Response& response) {
+  if (response.status < 200 || response.status > 599) {
+    return "status " + std::to_string(response.status) + " is not a final HTTP status";
+  }
+  for (const auto& [name, value] : response.headers) {
+    if (name.empty()) return "a header has an empty name";
+    for (char c : name) {
+      if (!IsTokenChar(c)) return "header name '" + name + "' is not an HTTP token";
+    }
+    for (char c : value) {
+      if (c == '\r' || c == '\n' || c == '\0') {
+        return "header '" + name + "' has a value with CR, LF or NUL";
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace sluice::http::internal

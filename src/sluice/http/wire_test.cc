@@ -1,0 +1,41 @@
+#include "sluice/http/wire.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::http::internal {
+namespace {
+
+TEST(WireTest, SplitTargetAtFirstQuestionMark) {
+  std::string path, query;
+  SplitTarget("/b/k?x=1?y=2", &path, &query);
+  EXPECT_EQ(path, "/b/k");
+  EXPECT_EQ(query, "x=1?y=2");
+  SplitTarget("/b/k%3F", &path, &query);
+  EXPECT_EQ(path, "/b/k%3F");
+  EXPECT_EQ(query, "");
+  SplitTarget("/?", &path, &query);
+  EXPECT_EQ(path, "/");
+  EXPECT_EQ(query, "");
+}
+
+TEST(WireTest, EqualsIgnoreCaseIsAsciiOnly) {
+  EXPECT_TRUE(EqualsIgnoreCase("100-Continue", "100-continue"));
+  EXPECT_TRUE(EqualsIgnoreCase("CONTENT-LENGTH", "content-length"));
+  EXPECT_FALSE(EqualsIgnoreCase("100-continue ", "100-continue"));
+  EXPECT_FALSE(EqualsIgnoreCase("\xC3\x84", "\xC3\xA4"));
+}
+
+TEST(WireTest, CheckResponseNamesTheBadPartWithoutTheValue) {
+  EXPECT_EQ(CheckResponse(Response{200, {{"ETag", "\"abc\""}}, "", false}), "");
+  EXPECT_NE(CheckResponse(Response{99, {}, "", false}).find("99"), std::string::npos);
+  EXPECT_NE(CheckResponse(Response{600, {}, "", false}), "");
+  std::string p = CheckResponse(Response{200, {{"X-A", "secret\r\nX: y"}}, "", false});
+  EXPECT_NE(p.find("X-A"), std::string::npos);
+  EXPECT_EQ(p.find("secret"), std::string::npos);
+  EXPECT_NE(CheckResponse(Response{200, {{"Bad Name", "v"}}, "", false}), "");
+  EXPECT_NE(CheckResponse(Response{200, {{"", "v"}}, "", false}), "");
+  EXPECT_NE(CheckResponse(Response{200, {{"X", std::string("a\0b", 3)}}, "", false}), "");
+}
+
+}  // namespace
+}  // namespace sluice::http::internal
