@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,7 +43,9 @@ struct PutRequest {
   std::string bucket;
   std::string key;  // decoded UTF-8
   std::string content_type;
-  std::vector<std::pair<std::string, std::string>> user_metadata;  // x-amz-meta-* (name lower)
+  // x-amz-meta-* headers: full header name lower-cased (prefix kept), value trimmed; at most
+  // 2 KB in total (S3's limit).
+  std::vector<std::pair<std::string, std::string>> user_metadata;
 };
 
 // Where an uploaded body goes. Append is called as the body arrives; Commit only after every
@@ -74,6 +77,14 @@ struct ServiceOptions {
   int64_t max_skew_seconds = 15 * 60;
   uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;  // S3's single-PUT limit
 };
+
+// The one table from ErrorCode to what S3 clients match on: the HTTP status and the S3 error
+// code (e.g. kContentSha256Mismatch -> 400 "XAmzContentSHA256Mismatch"). Total over the enum.
+struct S3Error {
+  int http_status = 500;
+  std::string_view code;  // static storage
+};
+S3Error S3ErrorFor(ErrorCode code);
 
 // The http::Handler for the S3 endpoint. `backend` and `clock` must outlive it.
 std::unique_ptr<http::Handler> MakeService(Backend& backend, const Clock& clock,

@@ -1,0 +1,104 @@
+#include "sluice/s3/response.h"
+
+#include <random>
+
+#include "sluice/s3/s3.h"
+
+namespace sluice::s3 {
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  uint64_t v = rng();
+  std::string out(16, '0');
+  for (char& c : out) {
+    c = kDigits[v & 15];
+    v >>= 4;
+  }
+  return out;
+}
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+http::Response BaseResponse(const ResponseContext& ctx, const Clock& clock, int status) {
+  http::Response r;
+  r.status = status;
+  r.headers = {{"x-amz-request-id", ctx.request_id},
+               {"Date", FormatHttpDate(clock.NowSeconds())},
+               {"Server", "sluice"}};
+  return r;
+}
+
+http::Response ErrorResponse(const ResponseContext& ctx, const Clock& clock, const Status& status) {
+  const S3Error e = S3ErrorFor(status.code());
+  http::Response r = BaseResponse(ctx, clock, e.http_status);
+  std::string message = status.message();
+  if (e.http_status == 500) {
+    LogError("s3", "request " + ctx.request_id + " " + ctx.resource + ": " + status.ToString());
+    message = "We encountered an internal error. Please try again.";
+  } else if (message.empty()) {
+    message = std::string(e.code);
+  }
+  r.close = ctx.body_pending;
+  r.headers.emplace_back("Content-Type", "application/xml");
+  if (ctx.head) return r;
+  r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>";
+  r.body += e.code;
+  r.body += "</Code><Message>";
+  r.body += XmlEscape(message);
+  r.body += "</Message><Resource>";
+  r.body += XmlEscape(ctx.resource);
+  r.body += "</Resource><RequestId>";
+  r.body += ctx.request_id;
+  r.body += "</RequestId></Error>";
+  return r;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+const std::string* FindHeader(const http::HeaderList& headers, std::string_view name) {
+  for (const auto& [n, v] : headers) {
+    if (EqualsIgnoreCase(n, name)) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace sluice::s3

@@ -1,0 +1,39 @@
+#pragma once
+// Private to s3/: building responses. Every response carries x-amz-request-id, Date (from the
+// service clock, so clients can correct their skew) and Server; errors carry the S3 XML body,
+// except for HEAD, whose responses have none.
+
+#include <string>
+#include <string_view>
+
+#include "sluice/core/core.h"
+#include "sluice/http/http.h"
+
+namespace sluice::s3 {
+
+struct ResponseContext {
+  std::string request_id;     // 16 upper-case hex digits, random per request
+  std::string resource;       // the raw path, for <Resource>
+  bool head = false;          // HEAD: no body
+  bool body_pending = false;  // the request has a body that has not been read
+};
+
+// 16 random upper-case hex digits.
+std::string NewRequestId();
+
+// Escapes text for XML element content; control characters XML 1.0 cannot carry become '?'.
+std::string XmlEscape(std::string_view text);
+
+// A response with the common headers set.
+http::Response BaseResponse(const ResponseContext& ctx, const Clock& clock, int status);
+
+// The S3 error response for `status` (not OK). 5xx messages are replaced by a generic one (the
+// detail is logged with the request id) so that no internal detail reaches clients. Sets
+// `close` when a request body is still pending.
+http::Response ErrorResponse(const ResponseContext& ctx, const Clock& clock, const Status& status);
+
+// First value of header `name` (case-insensitive), or nullptr.
+const std::string* FindHeader(const http::HeaderList& headers, std::string_view name);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace sluice::s3
