@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sluice/pool/pool.h"
+#include "sluice/pool/sqlite/type_map.h"
 
 namespace sluice::pool {
 namespace {
@@ -556,6 +558,24 @@ TEST_F(PoolTest, BatchesWithDifferentColumnSetsInOneFile) {
   ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({3})}, {"a", Ints({3})}})).ok());
   ASSERT_TRUE((*tx)->Commit(1).ok());
   EXPECT_EQ(Rows("SELECT id, a, b FROM t ORDER BY id"), (Lines{"1|1|3", "2|2|NULL", "3|3|NULL"}));
+}
+
+TEST(TypeMapTest, FastTimestampMatchesTheCanonicalFormatter) {
+  std::mt19937_64 rng(7);
+  std::vector<int64_t> values = {
+      0, -1, 1, 86'399'999'999, -86'400'000'000, 253'402'300'799'999'999, -62'167'219'200'000'000};
+  for (int i = 0; i < 20000; ++i) values.push_back(static_cast<int64_t>(rng()) >> (rng() % 16));
+  for (TimeUnit unit : {TimeUnit::kMillis, TimeUnit::kMicros, TimeUnit::kNanos}) {
+    for (bool utc : {false, true}) {
+      for (int64_t v : values) {
+        char text[sqlite::kMaxTimestampChars];
+        int n = sqlite::FormatTimestampFast(v, unit, utc, text);
+        if (n < 0) continue;  // outside years 0..9999: the canonical formatter is used
+        ASSERT_EQ(std::string(text, static_cast<size_t>(n)), batch::FormatTimestamp(v, unit, utc))
+            << v;
+      }
+    }
+  }
 }
 
 }  // namespace

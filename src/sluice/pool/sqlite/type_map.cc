@@ -28,7 +28,54 @@ std::string UnitKey(const DataType& t) {
   return key;
 }
 
+// Writes `v` as exactly `width` digits (v < 10^width) ending at `end`.
+void PutDigits(char* end, uint64_t v, int width) {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
 }  // namespace
+
+int FormatTimestampFast(int64_t value, batch::TimeUnit unit, bool utc, char* out) {
+  const int64_t per_second = unit == batch::TimeUnit::kNanos    ? 1'000'000'000
+                             : unit == batch::TimeUnit::kMicros ? 1'000'000
+                                                                : 1'000;
+  const int64_t per_day = per_second * 86'400;
+  int64_t days = FloorDiv(value, per_day);
+  int64_t year;
+  unsigned month, day;
+  CivilFromDays(days, &year, &month, &day);
+  if (year < 0 || year > 9999) return -1;
+  int64_t units = value - days * per_day;
+  int64_t seconds = units / per_second;
+  uint64_t fraction = static_cast<uint64_t>(units - seconds * per_second);
+  int digits = 6;
+  if (unit == batch::TimeUnit::kNanos) {
+    digits = 9;
+  } else if (unit == batch::TimeUnit::kMillis) {
+    fraction *= 1000;
+  }
+  PutDigits(out + 4, static_cast<uint64_t>(year), 4);
+  out[4] = '-';
+  PutDigits(out + 7, month, 2);
+  out[7] = '-';
+  PutDigits(out + 10, day, 2);
+  out[10] = 'T';
+  PutDigits(out + 13, static_cast<uint64_t>(seconds / 3600), 2);
+  out[13] = ':';
+  PutDigits(out + 16, static_cast<uint64_t>(seconds / 60 % 60), 2);
+  out[16] = ':';
+  PutDigits(out + 19, static_cast<uint64_t>(seconds % 60), 2);
+  out[19] = '.';
+  PutDigits(out + 20 + digits, fraction, digits);
+  int n = 20 + digits;
+  if (utc) out[n++] = 'Z';
+  return n;
+}
 
 bool IsIntegerType(TypeId id) {
   switch (id) {
@@ -244,9 +291,14 @@ int BindRow(sqlite3_stmt* stmt, ColumnBinder& b, int64_t row) {
     case BindKind::kTime:
       b.scratch = batch::FormatTime(c.Value<int64_t>(row), c.type.unit, c.type.utc);
       break;
-    case BindKind::kTimestamp:
+    case BindKind::kTimestamp: {
+      // The hot textual type of most tables: formatted on the stack, no allocation.
+      char text[kMaxTimestampChars];
+      int n = FormatTimestampFast(c.Value<int64_t>(row), c.type.unit, c.type.utc, text);
+      if (n >= 0) return sqlite3_bind_text(stmt, b.param, text, n, SQLITE_TRANSIENT);
       b.scratch = batch::FormatTimestamp(c.Value<int64_t>(row), c.type.unit, c.type.utc);
       break;
+    }
     case BindKind::kCanonicalJson:
       b.scratch.clear();
       batch::AppendCanonicalValue(c, row, &b.scratch);

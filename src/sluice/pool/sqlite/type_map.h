@@ -68,6 +68,11 @@ int BindRow(sqlite3_stmt* stmt, ColumnBinder& binder, int64_t row);
 int BindDecimal(sqlite3_stmt* stmt, int param, __int128 unscaled, int32_t scale,
                 std::string* scratch);
 
+// batch::FormatTimestamp's text for years 0..9999, written to `out` without allocating;
+// returns its length, or -1 (nothing written) for other years, which take the slow path.
+inline constexpr int kMaxTimestampChars = 30;  // "YYYY-MM-DDTHH:MM:SS.fffffffffZ"
+int FormatTimestampFast(int64_t value, batch::TimeUnit unit, bool utc, char* out);
+
 // Parses the scale out of a declared decimal type ("DECIMAL(18,2)", "DECIMAL_BLOB(38,10)"),
 // or -1 if `declared` is not one. Query uses it to print REAL decimals with their scale.
 int DeclaredDecimalScale(std::string_view declared);
