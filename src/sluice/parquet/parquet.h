@@ -3,13 +3,15 @@
 // Reads a file through the RandomAccessFile seam and yields columnar batch::Batches; it knows
 // nothing of SQL, tables or keys.
 //
-// This cut: flat schemas; PLAIN and dictionary (PLAIN_DICTIONARY / RLE_DICTIONARY) encodings;
-// RLE/bit-packed levels; data pages v1 (and v2 when uncompressed levels make it free);
-// codecs UNCOMPRESSED and SNAPPY; physical types BOOLEAN, INT32, INT64, FLOAT, DOUBLE,
-// BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY with string, date, timestamp (ms/us), decimal and integer
-// annotations. Anything else fails with a clear kUnsupportedFormat naming the feature, never a
-// crash. The whole format (nesting, every encoding and codec) is a later cut behind the same
-// interface.
+// This cut: flat schemas (top-level primitive columns, REQUIRED or OPTIONAL); encodings PLAIN,
+// PLAIN_DICTIONARY / RLE_DICTIONARY, RLE (booleans), BYTE_STREAM_SPLIT, DELTA_BINARY_PACKED,
+// DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY; data pages v1 and v2; codecs UNCOMPRESSED,
+// SNAPPY, GZIP, BROTLI, ZSTD, LZ4_RAW and LZ4 (Hadoop framing or raw); every physical type
+// (INT96 as a microsecond timestamp) with the string, enum, json, uuid, date, time, timestamp,
+// decimal (precision <= 38), integer, float16 and interval annotations. Anything else (nested
+// or repeated columns, LZO, encryption, external column files) fails with a clear
+// kUnsupportedFormat naming the feature and the column, never a crash. Page CRCs are not
+// checked. Nesting is a later cut behind the same interface.
 //
 // Errors: a file that is not Parquet (no PAR1 magic) -> kUnsupportedFormat; a damaged one ->
 // kCorruptFile with what and where (row group, column, page). Every size and offset read from

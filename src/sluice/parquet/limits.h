@@ -1,0 +1,37 @@
+#pragma once
+// Named limits for every size, count and offset the reader takes from an untrusted file
+// (STYLE.md rule 6). Each is checked once, before the value drives an allocation or a loop.
+
+#include <cstdint>
+
+namespace sluice::parquet {
+
+// Footers of real files are kilobytes to a few megabytes (wide schemas, many row groups);
+// 64 MiB leaves room for thousands of columns x row groups and stops a hostile length.
+inline constexpr uint32_t kMaxFooterBytes = 64u << 20;
+// Thrift strings (names, created_by, statistics blobs) in a footer or page header.
+inline constexpr uint32_t kMaxThriftStringBytes = 16u << 20;
+// Elements of one thrift list/set/map (schema elements, row groups, columns, encodings).
+inline constexpr uint32_t kMaxThriftContainerSize = 1u << 20;
+// Nesting depth of thrift structs when skipping unknown fields (real metadata is ~6 deep).
+inline constexpr int kMaxThriftDepth = 64;
+// A page header is a few dozen bytes plus optional statistics; 16 MiB bounds the read.
+inline constexpr uint32_t kMaxPageHeaderBytes = 16u << 20;
+// Uncompressed bytes of one page (writers target 1 MiB; Spark/Arrow allow larger), bounding
+// a decompression bomb.
+inline constexpr uint32_t kMaxPageBytes = 256u << 20;
+// Bytes of values one page may expand to when decoded (DELTA_BYTE_ARRAY repeats prefixes).
+inline constexpr uint64_t kMaxDecodedPageBytes = uint64_t{1} << 30;
+// Rows of one row group: the reader emits a row group as one batch in this cut, so this
+// bounds its memory (writers use 122,880 (DuckDB) to ~1M (Arrow) rows per group).
+inline constexpr int64_t kMaxRowGroupRows = int64_t{1} << 24;
+// Columns in a schema (wide tables have a few thousand).
+inline constexpr int64_t kMaxColumns = 100000;
+// Entries of one dictionary page; dictionary indices are int32 in every writer.
+inline constexpr int64_t kMaxDictionaryValues = int64_t{1} << 31;
+// Depth of the schema tree (real schemas nest a handful of levels); bounds the recursion.
+inline constexpr int kMaxSchemaDepth = 64;
+// Decimal precision representable in the batch's __int128 unscaled value.
+inline constexpr int32_t kMaxDecimalPrecision = 38;
+
+}  // namespace sluice::parquet

@@ -1,0 +1,204 @@
+// Parquet conformance: every file of the shared corpus (shared/parquet/generated and
+// shared/parquet/testing) is decoded and rendered in the canonical form, then compared byte
+// for byte with its X.jsonl (rules in shared/parquet/README.md):
+//   - `reject` files must fail with an error;
+//   - `decode` / `either` files must match exactly or fail cleanly (kUnsupportedFormat or
+//     kCorruptFile); a decode that produces different rows is always a failure;
+//   - the files in kClaimed (what this reader supports) must match exactly.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sluice/batch/batch.h"
+#include "sluice/core/core.h"
+#include "sluice/parquet/parquet.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Files this reader claims to decode exactly (paths relative to shared/parquet).
+const std::set<std::string> kClaimed = {
+    "generated/orders_v1.parquet",
+    "generated/orders_v2.parquet",
+    "generated/seed_order_flat_v1.parquet",
+    "generated/seed_order_flat_v2.parquet",
+    "generated/orders_flat_uncompressed.parquet",
+    "generated/orders_flat_snappy.parquet",
+    "generated/orders_flat_multi_rowgroup.parquet",
+    "generated/orders_flat_empty.parquet",
+    "generated/strings_dictionary_heavy.parquet",
+    "generated/hyparquet_orders.parquet",
+    // Beyond the required set: every other flat file of the corpus.
+    "generated/orders_flat_brotli.parquet",
+    "generated/orders_flat_gzip.parquet",
+    "generated/orders_flat_lz4.parquet",
+    "generated/orders_flat_v2_encodings.parquet",
+    "generated/orders_flat_zstd.parquet",
+    "generated/strings_high_cardinality.parquet",
+    "testing/bad_data/ARROW-GH-43605.parquet",
+    "testing/data/alltypes_dictionary.parquet",
+    "testing/data/alltypes_plain.parquet",
+    "testing/data/alltypes_plain.snappy.parquet",
+    "testing/data/alltypes_tiny_pages.parquet",
+    "testing/data/alltypes_tiny_pages_plain.parquet",
+    "testing/data/binary.parquet",
+    "testing/data/binary_truncated_min_max.parquet",
+    "testing/data/byte_array_decimal.parquet",
+    "testing/data/byte_stream_split.zstd.parquet",
+    "testing/data/byte_stream_split_extended.gzip.parquet",
+    "testing/data/column_chunk_key_value_metadata.parquet",
+    "testing/data/concatenated_gzip_members.parquet",
+    "testing/data/data_index_bloom_encoding_stats.parquet",
+    "testing/data/data_index_bloom_encoding_with_length.parquet",
+    "testing/data/datapage_v1-corrupt-checksum.parquet",
+    "testing/data/datapage_v1-snappy-compressed-checksum.parquet",
+    "testing/data/datapage_v1-uncompressed-checksum.parquet",
+    "testing/data/datapage_v2_empty_datapage.snappy.parquet",
+    "testing/data/delta_binary_packed.parquet",
+    "testing/data/delta_byte_array.parquet",
+    "testing/data/delta_encoding_optional_column.parquet",
+    "testing/data/delta_encoding_required_column.parquet",
+    "testing/data/delta_length_byte_array.parquet",
+    "testing/data/dict-page-offset-zero.parquet",
+    "testing/data/fixed_length_byte_array.parquet",
+    "testing/data/fixed_length_decimal.parquet",
+    "testing/data/fixed_length_decimal_legacy.parquet",
+    "testing/data/float16_nonzeros_and_nans.parquet",
+    "testing/data/float16_zeros_and_nans.parquet",
+    "testing/data/floating_orders_nan_count.parquet",
+    "testing/data/hadoop_lz4_compressed.parquet",
+    "testing/data/hadoop_lz4_compressed_larger.parquet",
+    "testing/data/int32_decimal.parquet",
+    "testing/data/int32_with_null_pages.parquet",
+    "testing/data/int64_decimal.parquet",
+    "testing/data/int96_from_spark.parquet",
+    "testing/data/lz4_raw_compressed.parquet",
+    "testing/data/lz4_raw_compressed_larger.parquet",
+    "testing/data/nan_in_stats.parquet",
+    "testing/data/non_hadoop_lz4_compressed.parquet",
+    "testing/data/overflow_i16_page_cnt.parquet",
+    "testing/data/page_v2_empty_compressed.parquet",
+    "testing/data/plain-dict-uncompressed-checksum.parquet",
+    "testing/data/rle-dict-snappy-checksum.parquet",
+    "testing/data/rle-dict-uncompressed-corrupt-checksum.parquet",
+    "testing/data/rle_boolean_encoding.parquet",
+    "testing/data/single_nan.parquet",
+    "testing/data/sort_columns.parquet",
+    "testing/data/unknown-logical-type.parquet",
+};
+
+std::string ReadWhole(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Decodes `path` to canonical JSONL.
+Result<std::string> DecodeToJsonl(const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(auto file, FileSystem::Default().OpenRandomAccess(path));
+  SLUICE_ASSIGN_OR_RETURN(auto reader, parquet::OpenParquet(std::move(file)));
+  std::string out;
+  batch::Batch b;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool more, reader->Next(&b));
+    if (!more) break;
+    batch::AppendCanonicalJsonl(b, &out);
+  }
+  return out;
+}
+
+// The first differing line, for the failure message.
+std::string FirstDifference(const std::string& got, const std::string& want) {
+  std::istringstream g(got), w(want);
+  std::string gl, wl;
+  for (int line = 1;; ++line) {
+    const bool gok = static_cast<bool>(std::getline(g, gl));
+    const bool wok = static_cast<bool>(std::getline(w, wl));
+    if (!gok && !wok) return "outputs differ only in line endings";
+    if (gl != wl || gok != wok) {
+      return "line " + std::to_string(line) + "\n  got:  " + (gok ? gl.substr(0, 600) : "<end>") +
+             "\n  want: " + (wok ? wl.substr(0, 600) : "<end>");
+    }
+  }
+}
+
+TEST(ParquetConformance, Corpus) {
+  const fs::path root = fs::path(SLUICE_SHARED_DIR) / "parquet";
+  ASSERT_TRUE(fs::exists(root)) << root;
+  std::vector<fs::path> schemas;
+  for (const char* dir : {"generated", "testing"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() > 12 && name.ends_with(".schema.json")) schemas.push_back(entry.path());
+    }
+  }
+  std::sort(schemas.begin(), schemas.end());
+
+  int total = 0, exact = 0, rejected = 0, refused = 0;
+  std::set<std::string> claimed_seen;
+  for (const fs::path& schema_path : schemas) {
+    const std::string base = schema_path.string().substr(
+        0, schema_path.string().size() - std::string(".schema.json").size());
+    fs::path parquet_path = base + ".parquet";
+    if (!fs::exists(parquet_path)) parquet_path = base + ".parquet.encrypted";
+    if (!fs::exists(parquet_path)) continue;  // expected-table files without a parquet file
+    const nlohmann::json meta = nlohmann::json::parse(ReadWhole(schema_path));
+    const std::string expect = meta.value("expect", "");
+    const std::string rel = fs::relative(parquet_path, root).string();
+    ++total;
+    const bool claimed = kClaimed.count(rel) > 0;
+    if (claimed) claimed_seen.insert(rel);
+
+    Result<std::string> got = DecodeToJsonl(parquet_path.string());
+    if (expect == "reject") {
+      if (got.ok()) {
+        ADD_FAILURE() << rel << ": must be rejected but decoded";
+      } else {
+        ++rejected;
+      }
+      continue;
+    }
+    ASSERT_TRUE(expect == "decode" || expect == "either") << rel << ": expect '" << expect << "'";
+    if (!got.ok()) {
+      const ErrorCode code = got.status().code();
+      if (code != ErrorCode::kUnsupportedFormat && code != ErrorCode::kCorruptFile) {
+        ADD_FAILURE() << rel << ": unclean error " << got.status().ToString();
+      } else if (claimed) {
+        ADD_FAILURE() << rel << ": claimed but refused: " << got.status().ToString();
+      } else {
+        ++refused;
+        std::cout << "  refused " << rel << ": " << got.status().ToString() << "\n";
+      }
+      continue;
+    }
+    const std::string want = ReadWhole(base + ".jsonl");
+    if (*got != want) {
+      ADD_FAILURE() << rel << ": WRONG DECODE, " << FirstDifference(*got, want);
+      continue;
+    }
+    ++exact;
+    if (!claimed) std::cout << "  decoded (not claimed) " << rel << "\n";
+  }
+  for (const std::string& c : kClaimed) {
+    EXPECT_TRUE(claimed_seen.count(c)) << "claimed file missing from the corpus: " << c;
+  }
+  std::cout << "parquet conformance: " << exact << " of " << total << " files decoded exactly, "
+            << rejected << " rejected as expected, " << refused
+            << " refused cleanly (unsupported or corrupt)\n";
+  EXPECT_GT(total, 0);
+}
+
+}  // namespace
+}  // namespace sluice
