@@ -163,6 +163,7 @@ class SqliteLoad final : public LoadTransaction {
   Status LoadState();
   Status CreateTable(const batch::Batch& batch, const std::vector<int>& pk_index);
   Status EvolveTable(const batch::Batch& batch);
+  Status Retype(StoredColumn& stored, std::string type_name, std::string type_key);
   Status AddColumnRecord(const std::string& name, const batch::DataType& type,
                          const std::string& declared, int position, int pk_position);
   Result<sqlite3_stmt*> UpsertStatement(const batch::Batch& batch);
@@ -297,6 +298,21 @@ Status SqliteLoad::CreateTable(const batch::Batch& batch, const std::vector<int>
   return Status::Ok();
 }
 
+Status SqliteLoad::Retype(StoredColumn& stored, std::string type_name, std::string type_key) {
+  SLUICE_ASSIGN_OR_RETURN(Statement up, db_->Prepare("UPDATE _sluice_columns SET type_name = ?, "
+                                                     "type_key = ? WHERE table_name = ? AND "
+                                                     "column_name = ?"));
+  sqlite3_bind_text(up.get(), 1, type_name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(up.get(), 2, type_key.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(up.get(), 3, spec_.name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(up.get(), 4, stored.name.c_str(), -1, SQLITE_STATIC);
+  SLUICE_RETURN_IF_ERROR(
+      StepDone(db_->get(), up.get(), "retyping column '" + stored.name + "' as " + type_name));
+  stored.type_name = std::move(type_name);
+  stored.type_key = std::move(type_key);
+  return Status::Ok();
+}
+
 Status SqliteLoad::EvolveTable(const batch::Batch& batch) {
   for (const batch::Field& f : batch.schema->fields) {
     auto it = state_.by_folded_name.find(Fold(f.name));
@@ -313,22 +329,21 @@ Status SqliteLoad::EvolveTable(const batch::Batch& batch) {
     StoredColumn& stored = state_.columns[it->second];
     std::string key = TypeKey(f.type);
     if (key == stored.type_key || f.type.id == batch::TypeId::kNull) continue;
+    std::string widened;
     if (stored.type_key == "\"NULL\"") {
       // The column so far held only nulls (an all-null column of an earlier file): the
       // first typed file decides its logical type. Its declared type has no affinity.
-      SLUICE_ASSIGN_OR_RETURN(Statement up,
-                              db_->Prepare("UPDATE _sluice_columns SET type_name = ?, "
-                                           "type_key = ? WHERE table_name = ? AND "
-                                           "column_name = ?"));
-      std::string type_name = batch::TypeName(f.type);
-      sqlite3_bind_text(up.get(), 1, type_name.c_str(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(up.get(), 2, key.c_str(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(up.get(), 3, spec_.name.c_str(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(up.get(), 4, stored.name.c_str(), -1, SQLITE_STATIC);
-      SLUICE_RETURN_IF_ERROR(StepDone(db_->get(), up.get(), "retyping column '" + f.name + "'"));
-      stored.type_name = std::move(type_name);
-      stored.type_key = std::move(key);
+      SLUICE_RETURN_IF_ERROR(Retype(stored, batch::TypeName(f.type), key));
       continue;
+    }
+    switch (ClassifyTypeChange(stored.type_key, f.type, stored.pk_position >= 0, &widened)) {
+      case TypeChange::kFits:
+        continue;
+      case TypeChange::kWiden:
+        SLUICE_RETURN_IF_ERROR(Retype(stored, widened, widened));
+        continue;
+      case TypeChange::kIncompatible:
+        break;
     }
     std::string file_type = batch::TypeName(f.type);
     if (file_type == stored.type_name) file_type = key;  // same name, different storage

@@ -349,6 +349,43 @@ TEST_F(PoolTest, TypeMismatchNamesBothTypes) {
   EXPECT_EQ(Rows("SELECT count(*) FROM _sluice_applied"), (Lines{"2"}));
 }
 
+TEST_F(PoolTest, SafeWideningAndNarrowerFilesAreAccepted) {
+  Load(Spec("t", {"id"}), 1,
+       {MakeBatch({{"id", Ints({1}, TypeId::kInt32)},
+                   {"n", Ints({7}, TypeId::kInt32)},
+                   {"amount", Decimals(12, 2, {59700})}})});
+  // Wider integers and a decimal with more integer digits at the same scale widen the column.
+  Load(Spec("t", {"id"}), 2,
+       {MakeBatch({{"id", Ints({2}, TypeId::kInt64)},
+                   {"n", Ints({int64_t{1} << 40}, TypeId::kInt64)},
+                   {"amount", Decimals(13, 2, {12345678901})}})});
+  // Narrower types fit the widened columns as they are.
+  Load(Spec("t", {"id"}), 3,
+       {MakeBatch({{"id", Ints({3}, TypeId::kInt16)},
+                   {"n", Ints({3}, TypeId::kInt8)},
+                   {"amount", Decimals(5, 2, {-50})}})});
+  EXPECT_EQ(Rows("SELECT column_name, type_name FROM _sluice_columns WHERE table_name = 't' "
+                 "ORDER BY position"),
+            (Lines{"id|BIGINT", "n|BIGINT", "amount|DECIMAL(13,2)"}));
+  EXPECT_EQ(Rows("SELECT id, n, amount FROM t ORDER BY id"),
+            (Lines{"1|7|597.00", "2|1099511627776|123456789.01", "3|3|-0.50"}));
+  // Integers widen to DOUBLE outside the key.
+  Load(Spec("t", {"id"}), 4, {MakeBatch({{"id", Ints({4})}, {"n", Doubles({2.5})}})});
+  EXPECT_EQ(Rows("SELECT n FROM t WHERE id = 4"), (Lines{"2.5"}));
+  // A scale change, a key column turning floating point, or a decimal whose widening would
+  // change how SQLite stores it are not safe in this cut.
+  EXPECT_EQ(LoadError(Spec("t", {"id"}), 5,
+                      MakeBatch({{"id", Ints({5})}, {"amount", Decimals(13, 3, {1})}}))
+                .message(),
+            "column 'amount' is stored as DECIMAL(13,2), the file has DECIMAL(13,3)");
+  EXPECT_EQ(LoadError(Spec("t", {"id"}), 6, MakeBatch({{"id", Doubles({6.0})}})).code(),
+            ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(LoadError(Spec("t", {"id"}), 7,
+                      MakeBatch({{"id", Ints({7})}, {"amount", Decimals(20, 2, {1})}}))
+                .code(),
+            ErrorCode::kSchemaMismatch);
+}
+
 TEST_F(PoolTest, AllNullColumnTakesTheTypeOfALaterFile) {
   Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}, {"x", Nulls(1)}})});
   Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({2})}, {"x", Ints({7})}})});

@@ -1,6 +1,7 @@
 #include "sluice/pool/sqlite/type_map.h"
 
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -144,6 +145,76 @@ std::string TypeKey(const DataType& t) {
     default:
       return batch::TypeName(t);
   }
+}
+
+namespace {
+
+struct IntRange {
+  __int128 min;
+  __int128 max;
+  std::string_view name;
+};
+
+// Integer types by increasing width; the first that contains a range is the widening target.
+constexpr IntRange kIntRanges[] = {
+    {-128, 127, "TINYINT"},
+    {0, 255, "UTINYINT"},
+    {-32768, 32767, "SMALLINT"},
+    {0, 65535, "USMALLINT"},
+    {INT32_MIN, INT32_MAX, "INTEGER"},
+    {0, UINT32_MAX, "UINTEGER"},
+    {INT64_MIN, INT64_MAX, "BIGINT"},
+    {0, static_cast<__int128>(UINT64_MAX), "UBIGINT"},
+};
+
+const IntRange* FindIntRange(std::string_view name) {
+  for (const IntRange& r : kIntRanges) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+bool ParseDecimalKey(std::string_view key, int32_t* p, int32_t* s) {
+  return std::sscanf(std::string(key).c_str(), "DECIMAL(%d,%d)", p, s) == 2;
+}
+
+}  // namespace
+
+TypeChange ClassifyTypeChange(std::string_view stored_key, const batch::DataType& file,
+                              bool key_column, std::string* widened) {
+  const std::string file_key = TypeKey(file);
+  if (file_key == stored_key) return TypeChange::kFits;
+  const IntRange* stored_int = FindIntRange(stored_key);
+  const IntRange* file_int = FindIntRange(file_key);
+  if (stored_int && file_int) {
+    if (file_int->min >= stored_int->min && file_int->max <= stored_int->max) {
+      return TypeChange::kFits;
+    }
+    for (const IntRange& r : kIntRanges) {
+      if (r.min <= std::min(stored_int->min, file_int->min) &&
+          r.max >= std::max(stored_int->max, file_int->max)) {
+        *widened = std::string(r.name);
+        return TypeChange::kWiden;
+      }
+    }
+    return TypeChange::kIncompatible;
+  }
+  const bool file_float = file.id == TypeId::kFloat || file.id == TypeId::kDouble;
+  if (!key_column && (stored_int || stored_key == "FLOAT") && (file_int || file_float)) {
+    if (stored_key == "FLOAT" && file.id == TypeId::kFloat) return TypeChange::kFits;
+    *widened = "DOUBLE";
+    return TypeChange::kWiden;
+  }
+  if (stored_key == "DOUBLE" && (file_int || file_float)) return TypeChange::kFits;
+  int32_t sp = 0, ss = 0;
+  if (file.id == TypeId::kDecimal && ParseDecimalKey(stored_key, &sp, &ss) && ss == file.scale) {
+    if (file.precision <= sp) return TypeChange::kFits;
+    if (DecimalAlwaysNumeric(DataType::Decimal(sp, ss)) == DecimalAlwaysNumeric(file)) {
+      *widened = file_key;
+      return TypeChange::kWiden;
+    }
+  }
+  return TypeChange::kIncompatible;
 }
 
 Status CheckStorable(const batch::Column& column, std::string_view name, int64_t first_row) {

@@ -23,6 +23,20 @@ std::string DeclaredType(const batch::DataType& type);
 // because both are written with 6 fraction digits.
 std::string TypeKey(const batch::DataType& type);
 
+// How a file's column type relates to the type a pool column is stored as.
+enum class TypeChange {
+  kFits,          // every value of the file's type is stored as-is in the column
+  kWiden,         // safe widening: the column's logical type becomes `*widened`
+  kIncompatible,  // SCHEMA_MISMATCH
+};
+// The safe paths of this cut, chosen so that the SQLite column's declared type (and with it
+// its affinity and the decimal scale Query prints) never has to change: integers to wider
+// integers, integers and FLOAT to DOUBLE (not for key columns: a rowid key holds integers
+// only), DECIMAL precision up at the same scale within one affinity class. Everything else
+// (scale changes, date -> timestamp, any -> text) is a later cut.
+TypeChange ClassifyTypeChange(std::string_view stored_key, const batch::DataType& file,
+                              bool key_column, std::string* widened);
+
 // True for the logical integer types (stored as SQLite INTEGER).
 bool IsIntegerType(batch::TypeId id);
 
