@@ -40,7 +40,7 @@ class FlatTest(SluiceTestCase):
         self.aws(conn, "s3", "cp", os.path.join(GENERATED, "seed_order_flat_v1.parquet"),
                  f"s3://{conn['bucket']}/flat/order_v1.parquet")
         files = self.wait_files(conn, "flat", 1)
-        self.assertEqual(files[0]["rows_inserted"], 1)
+        self.assertEqual(files[0]["inserted"], 1)
         rows = self.query("SELECT order_id, order_value, payment_method FROM flat")
         self.assertEqual(len(rows), 1)
         self.assertEqual(comparable(rows[0]["order_value"]), decimal.Decimal("597"))
@@ -50,7 +50,7 @@ class FlatTest(SluiceTestCase):
                  f"s3://{conn['bucket']}/flat/order_v2.parquet")
         files = self.wait_files(conn, "flat", 2)
         self.assertEqual([f["status"] for f in files], ["loaded", "loaded"])
-        self.assertEqual(files[1]["rows_updated"], 1)
+        self.assertEqual(files[1]["updated"], 1)
         rows = self.query("SELECT * FROM flat")
         self.assertEqual(len(rows), 1)
         expected = read_jsonl(os.path.join(GENERATED, "seed_order_final.jsonl"))[0]
@@ -84,15 +84,15 @@ class FlatTest(SluiceTestCase):
     def test_plain_upsert_with_boto3(self):
         conn = self.create_connection("orders-plain")
         files, rows = self.upsert_orders(conn, "orders_plain", None)
-        self.assertEqual((files[0]["rows_inserted"], files[0]["rows_updated"]), (1000, 0))
-        self.assertEqual((files[1]["rows_inserted"], files[1]["rows_updated"]), (50, 100))
+        self.assertEqual((files[0]["inserted"], files[0]["updated"]), (1000, 0))
+        self.assertEqual((files[1]["inserted"], files[1]["updated"]), (50, 100))
         self.assert_table_equals(rows, os.path.join(GENERATED, "orders_final_plain_upsert.jsonl"))
 
     def test_age_column_refuses_older_versions(self):
         conn = self.create_connection("orders-age")
         files, rows = self.upsert_orders(conn, "orders_age", "created_at")
         # Of the 100 updates, 60 are newer, 20 equal (applied) and 20 older (refused).
-        self.assertEqual((files[1]["rows_inserted"], files[1]["rows_updated"], files[1]["rows_refused"]),
+        self.assertEqual((files[1]["inserted"], files[1]["updated"], files[1]["refused"]),
                          (50, 80, 20))
         self.assert_table_equals(rows, os.path.join(GENERATED, "orders_final_age_upsert.jsonl"))
 

@@ -41,8 +41,8 @@ class ConcurrentPushTest(SluiceTestCase):
         last_file = int(files[-1]["key"].split("/f")[1][:2])
         self.assertEqual(self.query("SELECT v FROM events WHERE id = 0"), [{"v": last_file}])
         self.assertEqual(self.query("SELECT count(*) AS n FROM events"), [{"n": 1 + 50 * n}])
-        self.assertEqual(sum(f["rows_inserted"] for f in files), 1 + 50 * n)
-        self.assertEqual(sum(f["rows_updated"] for f in files), n - 1)
+        self.assertEqual(sum(f["inserted"] for f in files), 1 + 50 * n)
+        self.assertEqual(sum(f["updated"] for f in files), n - 1)
 
 
 class CrashTest(unittest.TestCase):
@@ -70,7 +70,7 @@ class CrashTest(unittest.TestCase):
         helper.server = server
         try:
             files = helper.wait_files(conn, "orders", 1)
-            self.assertEqual(files[0]["rows_inserted"], 1000)
+            self.assertEqual(files[0]["inserted"], 1000)
             self.assertEqual(helper.query("SELECT count(*) AS n FROM orders"), [{"n": 1000}])
             # Killed again after the load: the restart applies nothing twice.
             server.kill()
@@ -78,7 +78,7 @@ class CrashTest(unittest.TestCase):
             helper.server = server
             wait_for(lambda: server.http_get("/healthz") == "ok\n")
             files = helper.files(conn, "orders")
-            self.assertEqual([(f["status"], f["rows_inserted"]) for f in files], [("loaded", 1000)])
+            self.assertEqual([(f["status"], f["inserted"]) for f in files], [("loaded", 1000)])
             self.assertEqual(helper.query("SELECT count(*) AS n FROM _sluice_applied"), [{"n": 1}])
         finally:
             self.assertEqual(server.stop(), 0)

@@ -61,11 +61,8 @@ class S3Test(SluiceTestCase):
                          ("NoSuchBucket", 404))
         self.assertEqual(self.error_code(lambda: self.boto3(self.conn).get_object(Bucket=bucket, Key="flat/x")),
                          ("NotImplemented", 501))
-        skewed = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
-        with mock.patch("botocore.auth.datetime") as fake:
-            fake.datetime.utcnow.return_value = skewed
-            fake.datetime.now.return_value = skewed
-            fake.timezone = datetime.timezone
+        skewed = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=20)
+        with mock.patch("botocore.auth.get_current_datetime", return_value=skewed):
             self.assertEqual(self.error_code(lambda: put(self.boto3(self.conn))),
                              ("RequestTimeTooSkewed", 403))
         # The aws CLI reports a signature failure and stores nothing.

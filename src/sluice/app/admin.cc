@@ -36,9 +36,9 @@ nlohmann::json FileJson(const catalog::FileRecord& f) {
           {"key", f.key},
           {"size", f.size},
           {"status", catalog::FileStatusName(f.status)},
-          {"rows_inserted", f.rows_inserted},
-          {"rows_updated", f.rows_updated},
-          {"rows_refused", f.rows_refused},
+          {"inserted", f.rows_inserted},
+          {"updated", f.rows_updated},
+          {"refused", f.rows_refused},
           {"error_code", f.error_code},
           {"error_message", f.error_message},
           {"received_at", FormatIsoMicros(f.received_at)}};
