@@ -80,8 +80,9 @@ class AdminHandler final : public http::Handler {
       auto auth = head.Header("Authorization");
       const std::string expected = "Bearer " + token_.reveal();
       if (!auth || !ConstantTimeEquals(*auth, expected)) {
-        return Json(401, {{"error", "an admin token is required: Authorization: Bearer <token> "
-                                    "(see <data-dir>/admin.token)"}});
+        return Json(401, {{"error",
+                           "an admin token is required: Authorization: Bearer <token> "
+                           "(see <data-dir>/admin.token)"}});
       }
       return Api(path.substr(8));
     }
@@ -94,7 +95,8 @@ class AdminHandler final : public http::Handler {
       if (!conns.ok()) return Json(500, {{"error", conns.status().ToString()}});
       nlohmann::json out = nlohmann::json::array();
       for (const auto& c : *conns) {
-        out.push_back({{"id", c.id}, {"name", c.name}, {"created_at", FormatIsoMicros(c.created_at)}});
+        out.push_back(
+            {{"id", c.id}, {"name", c.name}, {"created_at", FormatIsoMicros(c.created_at)}});
       }
       return Json(200, out);
     }
@@ -102,7 +104,8 @@ class AdminHandler final : public http::Handler {
     const std::string suffix = "/files";
     if (rest.rfind(prefix, 0) == 0 && rest.size() > prefix.size() + suffix.size() &&
         rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      const std::string id = rest.substr(prefix.size(), rest.size() - prefix.size() - suffix.size());
+      const std::string id =
+          rest.substr(prefix.size(), rest.size() - prefix.size() - suffix.size());
       auto files = catalog_.ListFiles(id);
       if (!files.ok()) return Json(500, {{"error", files.status().ToString()}});
       nlohmann::json out = nlohmann::json::array();

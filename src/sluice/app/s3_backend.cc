@@ -55,7 +55,6 @@ class LandingSink final : public s3::ObjectSink {
 
   void Abort() override { incoming_->Abort(); }
 
-
  private:
   catalog::Catalog& catalog_;
   landing::Store& store_;
@@ -114,10 +113,9 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginPut(const s3::Identit
   }
   if (!config) {
     const std::string why =
-        table.empty() ? "key '" + request.key +
-                            "' is not below a table prefix (push to <table>/<file>)"
-                      : "no table '" + table + "' is configured on connection '" +
-                            request.bucket + "'";
+        table.empty()
+            ? "key '" + request.key + "' is not below a table prefix (push to <table>/<file>)"
+            : "no table '" + table + "' is configured on connection '" + request.bucket + "'";
     switch (connection->unconfigured) {
       case catalog::UnconfiguredPolicy::kRefuse:
         return Err(ErrorCode::kAccessDenied, why);
@@ -128,8 +126,8 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginPut(const s3::Identit
         break;
       case catalog::UnconfiguredPolicy::kStore:
         disposition.status = catalog::FileStatus::kSkipped;
-        disposition.error = Err(ErrorCode::kTableNotConfigured,
-                                why + "; stored as a plain object, not ingested");
+        disposition.error =
+            Err(ErrorCode::kTableNotConfigured, why + "; stored as a plain object, not ingested");
         break;
     }
   }
@@ -144,9 +142,9 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginPut(const s3::Identit
   record.metadata_json = meta.dump();
 
   SLUICE_ASSIGN_OR_RETURN(auto incoming, store_.Begin());
-  return std::unique_ptr<s3::ObjectSink>(
-      new LandingSink(catalog_, store_, loader_, clock_, std::move(incoming), std::move(record),
-                      std::move(disposition)));
+  return std::unique_ptr<s3::ObjectSink>(new LandingSink(catalog_, store_, loader_, clock_,
+                                                         std::move(incoming), std::move(record),
+                                                         std::move(disposition)));
 }
 
 }  // namespace sluice::app

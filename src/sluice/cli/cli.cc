@@ -73,27 +73,20 @@ int ConnectionCreate(const Options& o) {
           "\n");
     return 0;
   }
-  Print("Connection '" + created->connection.name + "' created.\n\n" +
-        "  bucket             " + bucket + "\n" +
-        "  access key id      " + key + "\n" +
-        "  secret access key  " + secret + "\n" +
-        "  endpoint           " + endpoint + "\n\n" +
-        "The secret is shown once; store it now.\n\n" +
-        "Push with the aws CLI:\n" +
-        "  export AWS_ACCESS_KEY_ID=" + key + "\n" +
-        "  export AWS_SECRET_ACCESS_KEY=" + secret + "\n" +
-        "  export AWS_DEFAULT_REGION=us-east-1\n" +
-        "  aws --endpoint-url " + endpoint + " s3 cp orders.parquet s3://" + bucket +
-        "/<table>/orders.parquet\n\n" +
-        "Push with boto3:\n" +
-        "  import boto3\n" +
-        "  s3 = boto3.client(\"s3\", endpoint_url=\"" + endpoint + "\",\n" +
-        "                    aws_access_key_id=\"" + key + "\",\n" +
+  Print("Connection '" + created->connection.name + "' created.\n\n" + "  bucket             " +
+        bucket + "\n" + "  access key id      " + key + "\n" + "  secret access key  " + secret +
+        "\n" + "  endpoint           " + endpoint + "\n\n" +
+        "The secret is shown once; store it now.\n\n" + "Push with the aws CLI:\n" +
+        "  export AWS_ACCESS_KEY_ID=" + key + "\n" + "  export AWS_SECRET_ACCESS_KEY=" + secret +
+        "\n" + "  export AWS_DEFAULT_REGION=us-east-1\n" + "  aws --endpoint-url " + endpoint +
+        " s3 cp orders.parquet s3://" + bucket + "/<table>/orders.parquet\n\n" +
+        "Push with boto3:\n" + "  import boto3\n" + "  s3 = boto3.client(\"s3\", endpoint_url=\"" +
+        endpoint + "\",\n" + "                    aws_access_key_id=\"" + key + "\",\n" +
         "                    aws_secret_access_key=\"" + secret + "\",\n" +
         "                    region_name=\"us-east-1\")\n" +
         "  s3.upload_file(\"orders.parquet\", \"" + bucket + "\", \"<table>/orders.parquet\")\n\n" +
-        "Then configure the table the files go to:\n" +
-        "  sluice table add " + bucket + " <table> --pk <key column>\n");
+        "Then configure the table the files go to:\n" + "  sluice table add " + bucket +
+        " <table> --pk <key column>\n");
   return 0;
 }
 
@@ -106,7 +99,7 @@ int ConnectionList(const Options& o) {
   for (const auto& c : *conns) {
     const char* policy = c.unconfigured == catalog::UnconfiguredPolicy::kHold     ? "hold"
                          : c.unconfigured == catalog::UnconfiguredPolicy::kRefuse ? "refuse"
-                                                                                 : "store";
+                                                                                  : "store";
     t.rows.push_back({c.id, c.name, policy, FormatIsoMicros(c.created_at)});
   }
   Print(Render(t, OutputFormat(o)));
@@ -128,8 +121,8 @@ int ConnectionSetPolicy(const Options& o) {
   if (!catalog.ok()) return Fail(catalog.status());
   Status s = (*catalog)->SetUnconfiguredPolicy(o.connection, policy);
   if (!s.ok()) return Fail(s);
-  Print("Connection '" + o.connection + "': keys outside a configured table are now '" +
-        o.policy + "'.\n");
+  Print("Connection '" + o.connection + "': keys outside a configured table are now '" + o.policy +
+        "'.\n");
   return 0;
 }
 
@@ -175,8 +168,8 @@ int TableAddOrUpdate(const Options& o, bool update) {
     auto existing = (*catalog)->GetTable(o.connection, o.table);
     if (!existing.ok()) return Fail(existing.status());
     if (!*existing) {
-      return Fail(Err(ErrorCode::kNotFound, "no table '" + o.table + "' on connection '" +
-                                                o.connection + "'"));
+      return Fail(Err(ErrorCode::kNotFound,
+                      "no table '" + o.table + "' on connection '" + o.connection + "'"));
     }
     if (t.primary_key.empty()) t.primary_key = (*existing)->primary_key;
     if (o.age_column == "-") {
@@ -227,8 +220,8 @@ int FilesList(const Options& o) {
   if (!*conn) return Fail(Err(ErrorCode::kNotFound, "no connection '" + o.connection + "'"));
   auto files = (*catalog)->ListFiles(o.connection, o.table);
   if (!files.ok()) return Fail(files.status());
-  Table t{{"seq", "table", "key", "size", "status", "inserted", "updated", "refused",
-           "error_code", "error_message", "received_at"},
+  Table t{{"seq", "table", "key", "size", "status", "inserted", "updated", "refused", "error_code",
+           "error_message", "received_at"},
           {}};
   for (const auto& f : *files) {
     auto opt = [](const std::string& s) {
@@ -260,8 +253,8 @@ int FilesAction(const Options& o, bool retry) {
 int Query(const Options& o) {
   const std::string path = JoinPath(o.data_dir, "pool.db");
   if (!FileSystem::Default().Exists(path)) {
-    return Fail(Err(ErrorCode::kNotFound, "no pool in " + o.data_dir +
-                                              " yet (it is created by `sluice serve`)"));
+    return Fail(Err(ErrorCode::kNotFound,
+                    "no pool in " + o.data_dir + " yet (it is created by `sluice serve`)"));
   }
   auto pool = pool::OpenSqlitePool(path, SystemClock::Instance());
   if (!pool.ok()) return Fail(pool.status());
@@ -315,15 +308,23 @@ int Run(int argc, char** argv) {
   std::function<int()> action;
 
   app::ServeConfig serve;
-  auto* serve_cmd = app.add_subcommand("serve", "Run the S3 endpoint, the admin side and the loader");
+  auto* serve_cmd =
+      app.add_subcommand("serve", "Run the S3 endpoint, the admin side and the loader");
   serve_cmd->set_config("--config", "", "Config file (TOML or INI; keys are the flag names)");
-  serve_cmd->add_option("--s3-address", serve.s3_address, "S3 listen address")->capture_default_str();
-  serve_cmd->add_option("--s3-port", serve.s3_port, "S3 port (0: any free port)")->capture_default_str();
-  serve_cmd->add_option("--admin-address", serve.admin_address, "Admin listen address")->capture_default_str();
-  serve_cmd->add_option("--admin-port", serve.admin_port, "Admin port (0: any free port)")->capture_default_str();
-  serve_cmd->add_option("--http-threads", serve.http_threads, "HTTP I/O threads")->capture_default_str();
-  serve_cmd->add_option("--load-workers", serve.load_workers, "Tables loading in parallel")->capture_default_str();
-  serve_cmd->add_option("--region", serve.region, "Region reported to clients")->capture_default_str();
+  serve_cmd->add_option("--s3-address", serve.s3_address, "S3 listen address")
+      ->capture_default_str();
+  serve_cmd->add_option("--s3-port", serve.s3_port, "S3 port (0: any free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--admin-address", serve.admin_address, "Admin listen address")
+      ->capture_default_str();
+  serve_cmd->add_option("--admin-port", serve.admin_port, "Admin port (0: any free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--http-threads", serve.http_threads, "HTTP I/O threads")
+      ->capture_default_str();
+  serve_cmd->add_option("--load-workers", serve.load_workers, "Tables loading in parallel")
+      ->capture_default_str();
+  serve_cmd->add_option("--region", serve.region, "Region reported to clients")
+      ->capture_default_str();
   serve_cmd->add_option("--public-endpoint", serve.public_endpoint, "S3 URL to print for clients");
   serve_cmd->callback([&] {
     action = [&] {
@@ -352,15 +353,16 @@ int Run(int argc, char** argv) {
   auto* table = app.add_subcommand("table", "Manage the tables of a connection");
   table->require_subcommand(1);
   for (bool update : {false, true}) {
-    auto* cmd = table->add_subcommand(update ? "update" : "add",
-                                      update ? "Change a table's key or age column"
-                                             : "Configure a flat table");
+    auto* cmd = table->add_subcommand(
+        update ? "update" : "add",
+        update ? "Change a table's key or age column" : "Configure a flat table");
     cmd->add_option("CONNECTION", o.connection)->required();
     cmd->add_option("TABLE", o.table)->required();
     auto* pk = cmd->add_option("--pk", o.pk, "Primary key column(s): col[,col]");
     if (!update) pk->required();
-    cmd->add_option("--age-column", o.age_column,
-                    update ? "Age column ('-' removes it)" : "Age column: older versions are refused");
+    cmd->add_option(
+        "--age-column", o.age_column,
+        update ? "Age column ('-' removes it)" : "Age column: older versions are refused");
     cmd->callback([&, update] { action = [&, update] { return TableAddOrUpdate(o, update); }; });
   }
   auto* table_list = table->add_subcommand("list", "List a connection's tables");
@@ -382,8 +384,9 @@ int Run(int argc, char** argv) {
     if (!action) {
       action = [&] {
         if (o.connection.empty()) {
-          return Fail(Err(ErrorCode::kInvalidArgument,
-                          "usage: sluice files CONNECTION [TABLE] | files retry SEQ | files skip SEQ"));
+          return Fail(
+              Err(ErrorCode::kInvalidArgument,
+                  "usage: sluice files CONNECTION [TABLE] | files retry SEQ | files skip SEQ"));
         }
         return FilesList(o);
       };

@@ -75,7 +75,8 @@ std::string Render(const Table& table, Format format) {
     }
     out += "\n";
     for (const auto& row : table.rows) {
-      for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + (row[i] ? CsvField(*row[i]) : "");
+      for (size_t i = 0; i < row.size(); ++i)
+        out += (i ? "," : "") + (row[i] ? CsvField(*row[i]) : "");
       out += "\n";
     }
     return out;
@@ -111,7 +112,8 @@ std::string Render(const Table& table, Format format) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }
-  out += "(" + std::to_string(table.rows.size()) + (table.rows.size() == 1 ? " row)\n" : " rows)\n");
+  out +=
+      "(" + std::to_string(table.rows.size()) + (table.rows.size() == 1 ? " row)\n" : " rows)\n");
   return out;
 }
 

@@ -141,12 +141,11 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
                         std::to_string(counts.updated) + " updated, " +
                         std::to_string(counts.refused) + " refused as stale in " +
                         std::to_string((clock_.NowMicros() - started) / 1000) + " ms");
-    SLUICE_RETURN_IF_ERROR(
-        catalog_.MarkLoaded(file.seq, {counts.inserted, counts.updated, counts.refused},
-                            clock_.NowMicros()));
+    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(
+        file.seq, {counts.inserted, counts.updated, counts.refused}, clock_.NowMicros()));
   } else {
-    LogWarn("load", "file " + std::to_string(file.seq) + " " + key.connection_id + "/" +
-                        file.key + " failed: " + outcome.ToString());
+    LogWarn("load", "file " + std::to_string(file.seq) + " " + key.connection_id + "/" + file.key +
+                        " failed: " + outcome.ToString());
     SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(file.seq, outcome));
   }
   return true;
