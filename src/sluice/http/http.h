@@ -10,7 +10,15 @@
 // removed) and then produces the response. Idle and stalled connections time out.
 //
 // Threading: Start, OnBody and Finish run on an I/O thread and may block briefly (file
-// writes, an fsync, a short SQLite transaction). Handlers must be thread-safe.
+// writes, an fsync, a short SQLite transaction). Handlers must be thread-safe. The calls for
+// one request never overlap and come in order: Start, OnBody*, Finish.
+//
+// Framing is the server's: the response's Content-Length is the body's size (on HEAD the
+// handler's own Content-Length is kept and no body is sent; 204 and 304 get none), handler
+// `Transfer-Encoding` headers are dropped and `Connection: close` is honoured. A response with
+// a status outside 200..599 or a header that could split the head (CR, LF, NUL, a non-token
+// name) is replaced by a 500 and logged. Malformed requests get 400, oversized heads 431; both
+// close the connection.
 
 #include <cstdint>
 #include <functional>
@@ -36,7 +44,7 @@ struct RequestHead {
   std::optional<uint64_t> content_length;
   bool chunked = false;  // Transfer-Encoding: chunked
   bool expect_continue = false;
-  std::string remote_address;
+  std::string remote_address;  // the peer's IP address, without the port
   bool tls = false;
 
   // First header with this name (case-insensitive), or nullopt.
@@ -53,10 +61,13 @@ struct Response {
 class Exchange {
  public:
   virtual ~Exchange() = default;
-  // A piece of the body, in order. A non-OK status stops reading: Finish gets it.
+  // A piece of the body, in order, at most 256 KiB; `data` is valid only during the call. A
+  // non-OK status stops reading: Finish gets it.
   virtual Status OnBody(ByteView data) = 0;
   // End of the request: `body_status` is OK when the whole body arrived, otherwise why not
-  // (kRequestTimeout, kIncompleteBody, an OnBody error). Returns the response to send.
+  // (kRequestTimeout, kIncompleteBody, kInvalidRequest for broken chunked framing, an OnBody
+  // error). Returns the response to send. When the body was not read to its end the connection
+  // closes after the response; when the socket itself failed the response is dropped.
   virtual Response Finish(const Status& body_status) = 0;
 };
 
@@ -72,10 +83,12 @@ class Handler {
   virtual Started Start(const RequestHead& head) = 0;
 };
 
+// Listen rejects (kInvalidArgument) an address that is not an IP literal or "localhost", a
+// header_limit outside 1..1 MiB and timeouts outside 1..86400 seconds.
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port (see Server::port())
-  int threads = 4;
+  int threads = 4;    // not read by Listen: the Runtime's pool (Create) serves all servers
   uint64_t header_limit = 64 * 1024;  // bytes of request line + headers
   // Seconds without progress before a request is answered RequestTimeout / the connection
   // is closed.
@@ -83,7 +96,8 @@ struct ServerOptions {
   int body_timeout_seconds = 30;
 };
 
-// Listens on one address; several servers may share one thread pool via Runtime.
+// Listens on one address; several servers may share one thread pool via Runtime. This is a
+// handle: the listener belongs to the runtime and stops with it.
 class Server {
  public:
   virtual ~Server() = default;
@@ -91,7 +105,9 @@ class Server {
 };
 
 // The I/O thread pool. Create servers, Run() (blocks until Stop()), Stop() from any thread or
-// a signal handler thread: stops accepting, lets in-flight requests finish (bounded), returns.
+// a signal handler thread: stops accepting, closes idle keep-alive connections, lets in-flight
+// requests finish (bounded: 5 s), returns. Run() is called once; Stop() before Run() makes it
+// return at once. Destroy the runtime only after Run() has returned (or was never called).
 class Runtime {
  public:
   virtual ~Runtime() = default;
