@@ -51,7 +51,7 @@ void Loader::Notify() {
   cv_.notify_all();
 }
 
-bool Loader::ClaimTable(catalog::TableKey* out) {
+bool Loader::ClaimTable(const std::set<catalog::TableKey>& tried, catalog::TableKey* out) {
   auto tables = catalog_.TablesWithWork();
   if (!tables.ok()) {
     LogError("load", "cannot read the ledger: " + tables.status().ToString());
@@ -59,7 +59,7 @@ bool Loader::ClaimTable(catalog::TableKey* out) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& t : *tables) {
-    if (busy_.count(t) == 0) {
+    if (busy_.count(t) == 0 && tried.count(t) == 0) {
       busy_.insert(t);
       *out = t;
       return true;
@@ -77,8 +77,10 @@ void Loader::WorkerLoop() {
       seen = notifications_;
     }
     bool progressed = false;
+    std::set<catalog::TableKey> tried;
     catalog::TableKey table;
-    while (ClaimTable(&table)) {
+    while (ClaimTable(tried, &table)) {
+      tried.insert(table);
       // Drain this table while its files load; a blocked table releases the worker.
       while (true) {
         auto r = LoadNext(table);

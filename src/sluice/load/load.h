@@ -58,8 +58,10 @@ class Loader {
 
  private:
   void WorkerLoop();
-  // Picks a table with work that no other worker holds; false when none.
-  bool ClaimTable(catalog::TableKey* out);
+  // Picks a table with work that no other worker holds and that is not in `tried` (the
+  // tables this worker already handled in the current pass, so that a blocked table is not
+  // claimed again and again); false when none.
+  bool ClaimTable(const std::set<catalog::TableKey>& tried, catalog::TableKey* out);
   // Loads one file; the returned status is the file's failure (recorded by the caller).
   Status Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
                pool::ApplyCounts* counts);
