@@ -146,7 +146,7 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(AsBytes(raw));
 }
 
-Status Malformed(std::string what) {
+Status Malformed(const std::string& what) {
   return Status(ErrorCode::kInvalidArgument, "malformed Authorization header: " + what);
 }
 

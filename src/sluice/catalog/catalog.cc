@@ -112,7 +112,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& data_dir, File
                           SecretBox::LoadOrCreate(fs, JoinPath(data_dir, kSecretKeyFile),
                                                   /*create_if_missing=*/!has_credentials));
   SLUICE_RETURN_IF_ERROR(txn.Commit());
-  return std::unique_ptr<Catalog>(new SqliteCatalog(std::move(db), std::move(box), clock));
+  return std::unique_ptr<Catalog>(new SqliteCatalog(std::move(db), box, clock));
 }
 
 Result<bool> SqliteCatalog::ConnectionExists(const std::string& id) {

@@ -89,7 +89,7 @@ struct LoadCounts {
 struct TableKey {
   std::string connection_id;
   std::string table;
-  auto operator<=>(const TableKey&) const = default;
+  auto operator<=>(const TableKey&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
 class Catalog {

@@ -17,7 +17,7 @@ Result<bool> EnsureSchema(Db& db);
 class SqliteCatalog final : public Catalog {
  public:
   SqliteCatalog(std::unique_ptr<Db> db, SecretBox box, const Clock& clock)
-      : db_(std::move(db)), box_(std::move(box)), clock_(clock) {}
+      : db_(std::move(db)), box_(box), clock_(clock) {}
 
   Result<CreatedConnection> CreateConnection(const std::string& name) override;
   Result<std::vector<Connection>> ListConnections() override;

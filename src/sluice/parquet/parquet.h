@@ -36,7 +36,7 @@ struct ReaderOptions {
 // Opens `file` and reads its footer. The returned reader yields one batch per row group
 // (this cut), in file order; batches own their data.
 Result<std::unique_ptr<batch::BatchReader>> OpenParquet(std::unique_ptr<RandomAccessFile> file,
-                                                        ReaderOptions options = {});
+                                                        const ReaderOptions& options = {});
 
 // `sluice schema FILE`: a JSON document describing the file: num_rows, num_row_groups,
 // created_by, and the columns with their logical type (batch::TypeName), physical type,

@@ -91,7 +91,7 @@ Status CheckRowGroups(const std::string& name, const FileMetaData& md, const Fil
 }  // namespace
 
 Result<std::unique_ptr<batch::BatchReader>> OpenParquet(std::unique_ptr<RandomAccessFile> file,
-                                                        ReaderOptions options) {
+                                                        const ReaderOptions& options) {
   SLUICE_ASSIGN_OR_RETURN(Footer footer, ReadFooter(*file));
   const std::string& name = file->name();
   auto file_schema = BuildFileSchema(footer.metadata.schema);
