@@ -1,0 +1,418 @@
+#pragma once
+// Private to http/: the connection coroutine, as a template over the stream. Included by
+// session.cc (plain TCP) and by the tests, which run it over an in-memory stream that fails
+// its Nth operation. Nothing outside http/ may include this file.
+//
+// One HTTP/1.1 connection: a coroutine that reads a request head with a fresh parser, hands
+// it to the Handler, streams the body through a fixed buffer, writes the response and loops
+// while the connection is kept alive (the shape of Beast's awaitable and advanced servers).
+//
+// Timeouts: the tcp_stream's expiry bounds the wait for a request head (idle keep-alive and
+// slow heads alike) and every write; on expiry Beast closes the socket, which is what we want
+// there. While a body is read the expiry is off and a separate timer cancels the read after
+// body_timeout without progress, so the socket stays open and the handler's RequestTimeout
+// response can still be sent.
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "sluice/core/log.h"
+#include "sluice/http/http.h"
+#include "sluice/http/runtime_state.h"
+#include "sluice/http/session.h"
+#include "sluice/http/wire.h"
+
+namespace sluice::http::internal {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using ErrorCodeT = boost::system::error_code;
+
+inline constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// The largest piece handed to Exchange::OnBody, and the one buffer a connection reading a body
+// holds: memory per connection does not grow with the body size.
+inline constexpr size_t kBodyPieceBytes = 256 * 1024;
+// After refusing a request whose body was not read, the connection is half-closed and what the
+// client still sends is read and dropped for a while, so that it sees the response rather than
+// a reset. Bounded in time and bytes: a client that keeps sending is cut off.
+inline constexpr auto kLingerTime = std::chrono::seconds(2);
+inline constexpr size_t kLingerBytes = 1024 * 1024;
+inline constexpr size_t kLingerChunkBytes = 16 * 1024;
+
+// How a request leaves the connection.
+enum class Outcome {
+  kKeepAlive,    // read the next request
+  kClose,        // graceful close; the request was read completely
+  kCloseLinger,  // graceful close; part of the request may still be arriving
+  kAbort,        // the socket is unusable: just close it
+};
+
+struct BodyResult {
+  Status status;
+  bool can_respond = true;  // false when the socket failed (reset): nothing can be written
+};
+
+inline bool IsMalformedRequest(const ErrorCodeT& ec) {
+  if (ec.category() != bhttp::make_error_code(bhttp::error::bad_method).category()) return false;
+  return ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+         ec != bhttp::error::need_buffer && ec != bhttp::error::need_more;
+}
+
+inline bool IsPeerGone(const ErrorCodeT& ec) {
+  return ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted || ec == asio::error::not_connected ||
+         ec == asio::error::bad_descriptor;
+}
+
+// What the session needs from the bottom layer of its stream. Specialised per lowest layer:
+// the TCP stream here; the tests add one for Beast's in-memory test stream.
+template <class Lowest>
+struct LowestLayerOps;
+
+template <>
+struct LowestLayerOps<beast::tcp_stream> {
+  static void ExpiresAfter(beast::tcp_stream& s, std::chrono::seconds d) { s.expires_after(d); }
+  static void ExpiresNever(beast::tcp_stream& s) { s.expires_never(); }
+  // Cancels pending operations; the socket stays open.
+  static void Cancel(beast::tcp_stream& s) {
+    ErrorCodeT ignored;
+    s.socket().cancel(ignored);
+  }
+  static bool ShutdownSend(beast::tcp_stream& s) {
+    ErrorCodeT ec;
+    s.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    return !ec;
+  }
+  static void Close(beast::tcp_stream& s) { s.close(); }
+};
+
+template <class Stream>
+class Session final : public SessionControl, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(std::shared_ptr<RuntimeState> state, Handler& handler, const SessionLimits& limits,
+          Stream stream, std::string remote)
+      : state_(std::move(state)),
+        handler_(handler),
+        limits_(limits),
+        stream_(std::move(stream)),
+        body_timer_(stream_.get_executor()),
+        remote_(std::move(remote)) {}
+
+  ~Session() override {
+    if (id_ != 0) state_->Remove(id_);
+  }
+
+  void set_id(uint64_t id) { id_ = id; }
+  auto executor() { return stream_.get_executor(); }
+
+  void OnStop() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->awaiting_head_) Ops::Cancel(self->Lowest());
+    });
+  }
+
+  asio::awaitable<void> Run();
+
+ private:
+  using Parser = bhttp::request_parser<bhttp::buffer_body>;
+
+  using Ops = LowestLayerOps<beast::lowest_layer_type<Stream>>;
+  beast::lowest_layer_type<Stream>& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  asio::awaitable<Outcome> Serve(Parser& parser);
+  asio::awaitable<BodyResult> ReadBody(Parser& parser, Exchange& exchange);
+  // Sends `response`; `*close` is in (the caller's decision) and out (a handler's
+  // `Connection: close` or an invalid response also close). False when the write failed.
+  asio::awaitable<bool> Write(Response response, unsigned version, bool is_head, bool* close);
+  asio::awaitable<bool> WriteContinue();
+  asio::awaitable<void> Close(Outcome outcome);
+  void ArmBodyTimer();
+  RequestHead MakeHead(const Parser& parser) const;
+
+  std::shared_ptr<RuntimeState> state_;
+  Handler& handler_;
+  const SessionLimits limits_;
+  Stream stream_;
+  beast::flat_buffer buffer_;  // bytes read past the current message (pipelining) stay here
+  asio::steady_timer body_timer_;
+  std::unique_ptr<uint8_t[]> body_piece_;  // kBodyPieceBytes, allocated on the first body
+  std::string remote_;
+  uint64_t id_ = 0;
+  bool awaiting_head_ = false;  // waiting for the next request head: Stop may close us
+  bool body_timed_out_ = false;
+};
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::Run() {
+  Outcome outcome = Outcome::kClose;
+  for (;;) {
+    // Checked and the read started without yielding, so OnStop (on this strand) either sees
+    // awaiting_head_ or happened before this check.
+    awaiting_head_ = true;
+    if (state_->stopping()) break;
+    Parser parser;
+    parser.header_limit(limits_.header_limit);
+    parser.body_limit(boost::none);  // the handler enforces sizes while the body streams
+    Ops::ExpiresAfter(Lowest(), limits_.idle_timeout);
+    auto [ec, unused] = co_await bhttp::async_read_header(stream_, buffer_, parser, kUseTuple);
+    awaiting_head_ = false;
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        Response r{431, {{"Content-Type", "text/plain"}}, "request header fields too large\n"};
+        bool close = true;
+        outcome = co_await Write(std::move(r), 11, false, &close) ? Outcome::kCloseLinger
+                                                                  : Outcome::kAbort;
+      } else if (IsMalformedRequest(ec)) {
+        LogDebug("http", "malformed request from " + remote_ + ": " + ec.message());
+        Response r{
+            400, {{"Content-Type", "text/plain"}}, "malformed request: " + ec.message() + "\n"};
+        bool close = true;
+        outcome = co_await Write(std::move(r), 11, false, &close) ? Outcome::kCloseLinger
+                                                                  : Outcome::kAbort;
+      } else {
+        // The client left, went quiet past the idle timeout, or the runtime is stopping.
+        outcome = Outcome::kAbort;
+      }
+      break;
+    }
+    outcome = co_await Serve(parser);
+    if (outcome != Outcome::kKeepAlive) break;
+  }
+  if (outcome == Outcome::kKeepAlive) outcome = Outcome::kClose;
+  co_await Close(outcome);
+}
+
+template <class Stream>
+RequestHead Session<Stream>::MakeHead(const Parser& parser) const {
+  const auto& req = parser.get();
+  RequestHead head;
+  head.method.assign(req.method_string().data(), req.method_string().size());
+  head.target.assign(req.target().data(), req.target().size());
+  SplitTarget(head.target, &head.raw_path, &head.raw_query);
+  for (const auto& field : req) {
+    std::string_view name(field.name_string().data(), field.name_string().size());
+    std::string_view value(field.value().data(), field.value().size());
+    head.headers.emplace_back(std::string(name), std::string(value));
+    if (EqualsIgnoreCase(name, "Expect") && EqualsIgnoreCase(value, "100-continue")) {
+      head.expect_continue = true;
+    }
+  }
+  if (auto length = parser.content_length()) head.content_length = *length;
+  head.chunked = parser.chunked();
+  head.remote_address = remote_;
+  head.tls = false;
+  return head;
+}
+
+template <class Stream>
+asio::awaitable<Outcome> Session<Stream>::Serve(Parser& parser) {
+  const auto& req = parser.get();
+  const RequestHead head = MakeHead(parser);
+  const bool is_head = req.method() == bhttp::verb::head;
+  const unsigned version = req.version();
+  const bool client_close = !req.keep_alive();
+  const bool body_pending = !parser.is_done();
+
+  Handler::Started started = handler_.Start(head);
+  if (started.response) {
+    // Refused (or answered) before the body: the unread body cannot be skipped reliably, so
+    // the connection closes. With `Expect: 100-continue` the client has not sent it yet and
+    // gets this final status instead of 100.
+    bool close = started.response->close || client_close || body_pending || state_->stopping();
+    if (!co_await Write(std::move(*started.response), version, is_head, &close)) {
+      co_return Outcome::kAbort;
+    }
+    if (!close) co_return Outcome::kKeepAlive;
+    co_return body_pending ? Outcome::kCloseLinger : Outcome::kClose;
+  }
+  if (!started.exchange) {
+    LogError("http", "handler returned neither a response nor an exchange for " + head.method +
+                         " " + head.raw_path);
+    Response r{500, {{"Content-Type", "text/plain"}}, "internal error\n"};
+    bool close = true;
+    if (!co_await Write(std::move(r), version, is_head, &close)) co_return Outcome::kAbort;
+    co_return body_pending ? Outcome::kCloseLinger : Outcome::kClose;
+  }
+
+  BodyResult body{Status::Ok(), true};
+  if (body_pending) {
+    // RFC 9110 10.1.1: an HTTP/1.0 request's expectation is ignored.
+    if (head.expect_continue && version >= 11 && !co_await WriteContinue()) {
+      started.exchange->Finish(
+          Err(ErrorCode::kIncompleteBody, "connection lost while sending 100 Continue"));
+      co_return Outcome::kAbort;
+    }
+    body = co_await ReadBody(parser, *started.exchange);
+  }
+  Response response = started.exchange->Finish(body.status);
+  started.exchange.reset();
+  if (!body.can_respond) co_return Outcome::kAbort;
+
+  const bool complete = parser.is_done();
+  bool close = response.close || client_close || !complete || state_->stopping();
+  if (!co_await Write(std::move(response), version, is_head, &close)) co_return Outcome::kAbort;
+  if (!close) co_return Outcome::kKeepAlive;
+  co_return complete ? Outcome::kClose : Outcome::kCloseLinger;
+}
+
+template <class Stream>
+void Session<Stream>::ArmBodyTimer() {
+  body_timer_.expires_after(limits_.body_timeout);
+  body_timer_.async_wait([weak = this->weak_from_this()](const ErrorCodeT& ec) {
+    if (ec) return;  // re-armed or cancelled
+    auto self = weak.lock();
+    if (!self) return;
+    // A wait that completed just before a re-arm must not fire for the new deadline.
+    if (self->body_timer_.expiry() > asio::steady_timer::clock_type::now()) return;
+    self->body_timed_out_ = true;
+    Ops::Cancel(self->Lowest());
+  });
+}
+
+template <class Stream>
+asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& exchange) {
+  if (!body_piece_) body_piece_ = std::make_unique<uint8_t[]>(kBodyPieceBytes);
+  uint8_t* const piece = body_piece_.get();
+  Ops::ExpiresNever(Lowest());  // progress is watched by body_timer_ instead
+  body_timed_out_ = false;
+  uint64_t received = 0;
+  size_t filled = 0;
+  BodyResult result{Status::Ok(), true};
+  while (!parser.is_done()) {
+    auto& body = parser.get().body();
+    body.data = piece + filled;
+    body.size = kBodyPieceBytes - filled;
+    const size_t offered = body.size;
+    ArmBodyTimer();
+    auto [ec, unused] = co_await bhttp::async_read_some(stream_, buffer_, parser, kUseTuple);
+    const size_t got = offered - parser.get().body().size;
+    filled += got;
+    received += got;
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      // What arrived before the failure is still handed over, in order; the read error is
+      // what Finish hears about.
+      if (filled > 0) exchange.OnBody(ByteView(piece, filled)).IgnoreError();
+      if (body_timed_out_) {
+        result.status =
+            Err(ErrorCode::kRequestTimeout, "no request body bytes for " +
+                                                std::to_string(limits_.body_timeout.count()) +
+                                                " s after " + std::to_string(received) + " bytes");
+      } else if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream ||
+                 ec == asio::error::eof) {
+        result.status =
+            Err(ErrorCode::kIncompleteBody,
+                "client closed the connection after " + std::to_string(received) + " body bytes");
+      } else if (IsMalformedRequest(ec)) {
+        result.status = Err(
+            ErrorCode::kInvalidRequest,
+            "malformed request body after " + std::to_string(received) + " bytes: " + ec.message());
+      } else {
+        result.status =
+            Err(ErrorCode::kIncompleteBody, "connection failed after " + std::to_string(received) +
+                                                " body bytes: " + ec.message());
+        result.can_respond = !IsPeerGone(ec);
+      }
+      break;
+    }
+    if (filled == kBodyPieceBytes || (parser.is_done() && filled > 0)) {
+      Status st = exchange.OnBody(ByteView(piece, filled));
+      filled = 0;
+      if (!st.ok()) {
+        result.status = std::move(st);
+        break;
+      }
+    }
+  }
+  body_timer_.cancel();
+  co_return result;
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::WriteContinue() {
+  bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+  Ops::ExpiresAfter(Lowest(), limits_.idle_timeout);
+  auto [ec, unused] = co_await bhttp::async_write(stream_, cont, kUseTuple);
+  co_return !ec;
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::Write(Response response, unsigned version, bool is_head,
+                                             bool* close) {
+  bhttp::response<bhttp::string_body> res;
+  res.version(version);
+  std::string problem = CheckResponse(response);
+  if (!problem.empty()) {
+    LogError("http", "handler produced an invalid response: " + problem);
+    response = Response{500, {{"Content-Type", "text/plain"}}, "internal error\n", true};
+    *close = true;
+  }
+  res.result(static_cast<unsigned>(response.status));
+  bool handler_length = false;
+  for (const auto& [name, value] : response.headers) {
+    // Framing is ours: Content-Length follows the body (except on HEAD, where the handler
+    // states the length of the body it would send), and Connection follows `close`.
+    if (EqualsIgnoreCase(name, "Content-Length")) {
+      if (is_head) {
+        handler_length = true;
+        res.insert(name, value);
+      }
+      continue;
+    }
+    if (EqualsIgnoreCase(name, "Connection")) {
+      if (EqualsIgnoreCase(value, "close")) *close = true;
+      continue;
+    }
+    if (EqualsIgnoreCase(name, "Transfer-Encoding")) continue;
+    res.insert(name, value);
+  }
+  const bool bodiless_status = response.status == 204 || response.status == 304;
+  if (!bodiless_status && !handler_length) res.content_length(response.body.size());
+  if (!is_head && !bodiless_status) res.body() = std::move(response.body);
+  res.keep_alive(!*close);
+
+  Ops::ExpiresAfter(Lowest(), limits_.idle_timeout);
+  ErrorCodeT ec;
+  if (is_head) {
+    bhttp::response_serializer<bhttp::string_body> serializer(res);
+    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream_, serializer, kUseTuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream_, res, kUseTuple);
+  }
+  if (ec) LogDebug("http", "write to " + remote_ + " failed: " + ec.message());
+  co_return !ec;
+}
+
+template <class Stream>
+asio::awaitable<void> Session<Stream>::Close(Outcome outcome) {
+  bool half_closed = false;
+  if (outcome != Outcome::kAbort) half_closed = Ops::ShutdownSend(Lowest());
+  if (outcome == Outcome::kCloseLinger && half_closed) {
+    std::array<char, kLingerChunkBytes> sink;
+    size_t drained = 0;
+    Ops::ExpiresAfter(Lowest(), kLingerTime);
+    while (drained < kLingerBytes) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), kUseTuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
+  Ops::Close(Lowest());
+}
+
+}  // namespace sluice::http::internal

@@ -1,0 +1,154 @@
+// The session over Beast's in-memory test stream: every read and write in turn is made to
+// fail, and each time the session must end cleanly, with every exchange it opened finished
+// exactly once and no exception escaping. The stream also hands out 3 bytes per read, so
+// bodies and chunk framing arrive split at every possible place.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/_experimental/test/stream.hpp>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/http/session_impl.h"
+
+namespace sluice::http::internal {
+
+template <>
+struct LowestLayerOps<beast::test::stream> {
+  static void ExpiresAfter(beast::test::stream&, std::chrono::seconds) {}
+  static void ExpiresNever(beast::test::stream&) {}
+  static void Cancel(beast::test::stream& s) { s.close(); }
+  static bool ShutdownSend(beast::test::stream&) { return false; }  // no half-close in memory
+  static void Close(beast::test::stream& s) { s.close(); }
+};
+
+namespace {
+
+struct Counts {
+  int starts = 0;
+  int exchanges = 0;
+  int finishes = 0;
+  int destroyed_unfinished = 0;
+  std::vector<std::string> bodies;  // of successful exchanges
+};
+
+class CountingExchange : public Exchange {
+ public:
+  explicit CountingExchange(Counts* counts) : counts_(counts) { counts_->exchanges++; }
+  ~CountingExchange() override {
+    if (!finished_) counts_->destroyed_unfinished++;
+  }
+  Status OnBody(ByteView data) override {
+    EXPECT_FALSE(finished_);
+    body_.append(AsChars(data));
+    return Status::Ok();
+  }
+  Response Finish(const Status& body_status) override {
+    EXPECT_FALSE(finished_);
+    finished_ = true;
+    counts_->finishes++;
+    if (body_status.ok()) counts_->bodies.push_back(body_);
+    return Response{body_status.ok() ? 200 : 400, {}, "ok " + std::to_string(body_.size()), false};
+  }
+
+ private:
+  Counts* counts_;
+  std::string body_;
+  bool finished_ = false;
+};
+
+class CountingHandler : public Handler {
+ public:
+  explicit CountingHandler(Counts* counts) : counts_(counts) {}
+  Started Start(const RequestHead& head) override {
+    counts_->starts++;
+    Started started;
+    if (head.raw_path == "/refuse") {
+      started.response = Response{403, {}, "no", false};
+    } else {
+      started.exchange = std::make_unique<CountingExchange>(counts_);
+    }
+    return started;
+  }
+
+ private:
+  Counts* counts_;
+};
+
+constexpr std::string_view kRequests =
+    "PUT /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n0123456789"
+    "PUT /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nTrailer-Field: v\r\n\r\n"
+    "GET /refuse HTTP/1.1\r\nHost: h\r\n\r\n"
+    "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+
+struct RunResult {
+  bool ended = false;
+  bool threw = false;
+  std::string output;
+};
+
+RunResult RunSession(beast::test::fail_count& fc, Counts* counts) {
+  asio::io_context ioc;
+  beast::test::stream server(ioc, fc, kRequests);
+  beast::test::stream client(ioc);
+  server.connect(client);
+  server.read_size(3);
+  server.close_remote();  // EOF once the requests have been read
+  CountingHandler handler(counts);
+  auto state = std::make_shared<RuntimeState>();
+  auto session = std::make_shared<Session<beast::test::stream>>(state, handler, SessionLimits{},
+                                                                std::move(server), "memory");
+  RunResult result;
+  asio::co_spawn(
+      ioc, [session]() -> asio::awaitable<void> { co_await session->Run(); },
+      [&result](std::exception_ptr e) {
+        result.ended = true;
+        result.threw = e != nullptr;
+      });
+  session.reset();
+  ioc.run_for(std::chrono::seconds(10));
+  result.output = std::string(client.str());
+  return result;
+}
+
+TEST(SessionTest, EveryFailedOperationEndsTheSessionCleanly) {
+  bool succeeded = false;
+  int n = 0;
+  for (; n < 1000 && !succeeded; ++n) {
+    SCOPED_TRACE("failing operation " + std::to_string(n));
+    beast::test::fail_count fc(n);
+    Counts counts;
+    RunResult r = RunSession(fc, &counts);
+    ASSERT_TRUE(r.ended);
+    EXPECT_FALSE(r.threw);
+    EXPECT_EQ(counts.exchanges, counts.finishes);
+    EXPECT_EQ(counts.destroyed_unfinished, 0);
+    EXPECT_LE(counts.exchanges, counts.starts);
+    if (counts.starts == 4 && counts.finishes == 3 &&
+        r.output.find("200 OK") != std::string::npos && r.output.ends_with("ok 0")) {
+      succeeded = true;
+      EXPECT_EQ(counts.bodies, (std::vector<std::string>{"0123456789", "abcdefg", ""}));
+      size_t cont = r.output.find("HTTP/1.1 100 Continue\r\n\r\n");
+      size_t ok_a = r.output.find("ok 10");
+      size_t ok_b = r.output.find("ok 7");
+      size_t refused = r.output.find("HTTP/1.1 403 Forbidden");
+      size_t closing = r.output.find("Connection: close");
+      EXPECT_EQ(cont, 0u);
+      EXPECT_LT(cont, ok_a);
+      EXPECT_LT(ok_a, ok_b);
+      EXPECT_LT(ok_b, refused);
+      EXPECT_LT(refused, closing);
+      EXPECT_NE(closing, std::string::npos);
+    }
+  }
+  EXPECT_TRUE(succeeded) << "no run completed within " << n << " operations";
+  EXPECT_GT(n, 10);
+}
+
+}  // namespace
+}  // namespace sluice::http::internal
