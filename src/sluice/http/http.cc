@@ -58,7 +58,7 @@ constexpr uint64_t kMaxHeaderLimit = 1024 * 1024;
 // A timeout beyond a day is a config error (and would overflow nothing, but means "never").
 constexpr int kMaxTimeoutSeconds = 24 * 3600;
 
-void LogCoroutineError(std::exception_ptr error) {
+void LogCoroutineError(const std::exception_ptr& error) {
   if (!error) return;
   try {
     std::rethrow_exception(error);

@@ -15,7 +15,7 @@
 namespace sluice::http::internal {
 namespace {
 
-void LogSessionEnd(std::exception_ptr error) {
+void LogSessionEnd(const std::exception_ptr& error) {
   if (!error) return;
   try {
     std::rethrow_exception(error);
@@ -28,7 +28,7 @@ void LogSessionEnd(std::exception_ptr error) {
 
 }  // namespace
 
-void StartPlainSession(std::shared_ptr<RuntimeState> state, Handler& handler,
+void StartPlainSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
                        const SessionLimits& limits, boost::asio::ip::tcp::socket socket) {
   ErrorCodeT ec;
   auto endpoint = socket.remote_endpoint(ec);

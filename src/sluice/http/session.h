@@ -24,7 +24,7 @@ struct SessionLimits {
 // Takes over `socket` (whose executor must be a strand of its own) and serves it until the
 // client leaves, a timeout fires or the runtime stops. Returns at once; the work runs on the
 // socket's executor. `handler` must outlive the runtime.
-void StartPlainSession(std::shared_ptr<RuntimeState> state, Handler& handler,
+void StartPlainSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
                        const SessionLimits& limits, boost::asio::ip::tcp::socket socket);
 
 }  // namespace sluice::http::internal
