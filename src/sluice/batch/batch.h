@@ -54,8 +54,10 @@ enum class TimeUnit : uint8_t { kMillis, kMicros, kNanos };
 struct Field;
 
 struct DataType {
-  DataType() = default;
-  explicit DataType(TypeId type_id) : id(type_id) {}
+  // Defined below, once Field is complete: a constructor that may unwind destroys
+  // `children`, which needs Field's definition (clang insists).
+  DataType();
+  explicit DataType(TypeId type_id);
   static DataType Decimal(int32_t precision, int32_t scale);
   static DataType Timestamp(TimeUnit unit, bool utc);
   static DataType Time(TimeUnit unit, bool utc);
@@ -79,6 +81,9 @@ struct Field {
 
   bool operator==(const Field& other) const = default;
 };
+
+inline DataType::DataType() = default;
+inline DataType::DataType(TypeId type_id) : id(type_id) {}
 
 struct Schema {
   std::vector<Field> fields;

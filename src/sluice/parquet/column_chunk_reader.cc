@@ -146,7 +146,7 @@ Status ColumnChunkReader::ReadDictionaryPage(const PageHeader& h, ByteView body,
       d.encoding != static_cast<int32_t>(Encoding::kPlainDictionary)) {
     return Unsupported("dictionary page encoding " + EncodingName(d.encoding));
   }
-  if (d.num_values < 0 || d.num_values > kMaxDictionaryValues) {
+  if (d.num_values < 0 || static_cast<int64_t>(d.num_values) > kMaxDictionaryValues) {
     return Corrupt("dictionary of " + std::to_string(d.num_values) + " values");
   }
   SLUICE_RETURN_IF_ERROR(

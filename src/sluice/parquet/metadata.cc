@@ -74,7 +74,8 @@ Status ReadLogicalType(CompactReader& r, LogicalType* lt) {
           if (f == 1) {
             int8_t width = 0;
             SLUICE_RETURN_IF_ERROR(r.ReadField(ft, &width));
-            lt->bit_width = static_cast<int32_t>(width);
+            // A thrift i8 is signed; the width is validated where it is used.
+            lt->bit_width = width;  // NOLINT(bugprone-signed-char-misuse)
             return Status::Ok();
           }
           if (f == 2) return r.ReadField(ft, &lt->is_signed);
