@@ -21,6 +21,46 @@ class StoreBackend final : public s3::Backend {
   Status CheckBucket(const s3::Identity& who, const std::string& bucket) override;
   Result<std::unique_ptr<s3::ObjectSink>> BeginPut(const s3::Identity& who,
                                                    const s3::PutRequest& request) override;
+  // The operations of the S3-compatibility cut; until it lands they answer 501.
+  Status CreateBucket(const s3::Identity&, const std::string&) override { return NotBuilt(); }
+  Status DeleteBucket(const s3::Identity&, const std::string&) override { return NotBuilt(); }
+  Result<s3::ObjectData> GetObject(const s3::Identity&, const std::string&, const std::string&,
+                                   bool) override {
+    return NotBuilt();
+  }
+  Result<s3::ListPage> ListObjects(const s3::Identity&, const std::string&,
+                                   const s3::ListQuery&) override {
+    return NotBuilt();
+  }
+  Status DeleteObject(const s3::Identity&, const std::string&, const std::string&) override {
+    return NotBuilt();
+  }
+  Result<std::string> CreateMultipartUpload(const s3::Identity&, const s3::PutRequest&) override {
+    return NotBuilt();
+  }
+  Result<std::unique_ptr<s3::ObjectSink>> BeginUploadPart(const s3::Identity&, const std::string&,
+                                                          const std::string&, const std::string&,
+                                                          int) override {
+    return NotBuilt();
+  }
+  Result<s3::CompleteResult> CompleteMultipartUpload(
+      const s3::Identity&, const std::string&, const std::string&, const std::string&,
+      const std::vector<s3::CompletedPart>&) override {
+    return NotBuilt();
+  }
+  Status AbortMultipartUpload(const s3::Identity&, const std::string&, const std::string&,
+                              const std::string&) override {
+    return NotBuilt();
+  }
+  Result<std::vector<s3::PartInfo>> ListParts(const s3::Identity&, const std::string&,
+                                              const std::string&, const std::string&) override {
+    return NotBuilt();
+  }
+  Result<std::vector<s3::UploadInfo>> ListMultipartUploads(const s3::Identity&, const std::string&,
+                                                           const std::string&) override {
+    return NotBuilt();
+  }
+  static Status NotBuilt() { return Err(ErrorCode::kNotImplemented, "not built yet"); }
 
  private:
   catalog::Catalog& catalog_;

@@ -45,6 +45,14 @@ constexpr std::array kNames = {
     CodeName{ErrorCode::kSlowDown, "SLOW_DOWN"},
     CodeName{ErrorCode::kMethodNotAllowed, "METHOD_NOT_ALLOWED"},
     CodeName{ErrorCode::kBucketAlreadyOwnedByYou, "BUCKET_ALREADY_OWNED_BY_YOU"},
+    CodeName{ErrorCode::kBucketAlreadyExists, "BUCKET_ALREADY_EXISTS"},
+    CodeName{ErrorCode::kBucketNotEmpty, "BUCKET_NOT_EMPTY"},
+    CodeName{ErrorCode::kNoSuchUpload, "NO_SUCH_UPLOAD"},
+    CodeName{ErrorCode::kInvalidPart, "INVALID_PART"},
+    CodeName{ErrorCode::kInvalidPartOrder, "INVALID_PART_ORDER"},
+    CodeName{ErrorCode::kEntityTooSmall, "ENTITY_TOO_SMALL"},
+    CodeName{ErrorCode::kInvalidRange, "INVALID_RANGE"},
+    CodeName{ErrorCode::kPreconditionFailed, "PRECONDITION_FAILED"},
 };
 
 const std::string& EmptyString() {

@@ -50,6 +50,14 @@ enum class ErrorCode {
   kSlowDown,
   kMethodNotAllowed,
   kBucketAlreadyOwnedByYou,
+  kBucketAlreadyExists,
+  kBucketNotEmpty,
+  kNoSuchUpload,
+  kInvalidPart,
+  kInvalidPartOrder,
+  kEntityTooSmall,
+  kInvalidRange,
+  kPreconditionFailed,
 };
 
 // The stable upper-snake name of a code ("PK_NOT_FOUND"), as stored in the ledger.

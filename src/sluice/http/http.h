@@ -54,8 +54,14 @@ struct RequestHead {
 struct Response {
   int status = 200;
   HeaderList headers;
-  std::string body;    // small bodies (XML, JSON); large downloads come in a later cut
+  std::string body;    // small bodies (XML, JSON)
   bool close = false;  // close the connection after sending
+  // A large body streamed from a file instead of `body` (GetObject): `file_length` bytes of
+  // `file` from `file_offset`, read in pieces into a reused buffer. Content-Length is set
+  // from file_length. Ignored for HEAD responses (the handler sets Content-Length itself).
+  std::shared_ptr<const RandomAccessFile> file;
+  uint64_t file_offset = 0;
+  uint64_t file_length = 0;
 };
 
 class Exchange {

@@ -71,6 +71,22 @@ S3Error S3ErrorFor(ErrorCode code) {
       return {405, "MethodNotAllowed"};
     case ErrorCode::kBucketAlreadyOwnedByYou:
       return {409, "BucketAlreadyOwnedByYou"};
+    case ErrorCode::kBucketAlreadyExists:
+      return {409, "BucketAlreadyExists"};
+    case ErrorCode::kBucketNotEmpty:
+      return {409, "BucketNotEmpty"};
+    case ErrorCode::kNoSuchUpload:
+      return {404, "NoSuchUpload"};
+    case ErrorCode::kInvalidPart:
+      return {400, "InvalidPart"};
+    case ErrorCode::kInvalidPartOrder:
+      return {400, "InvalidPartOrder"};
+    case ErrorCode::kEntityTooSmall:
+      return {400, "EntityTooSmall"};
+    case ErrorCode::kInvalidRange:
+      return {416, "InvalidRange"};
+    case ErrorCode::kPreconditionFailed:
+      return {412, "PreconditionFailed"};
   }
   return {500, "InternalError"};  // a value outside the enum
 }

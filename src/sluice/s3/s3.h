@@ -25,7 +25,10 @@ namespace sluice::s3 {
 // Who signed the request.
 struct Identity {
   AccessKeyId access_key;
-  std::string connection_id;  // the only bucket this key may touch
+  std::string connection_id;  // the only bucket this key may touch; empty for an account key
+  // An account-level key (created with the CLI): may create connections (CreateBucket) and
+  // delete empty ones (DeleteBucket), and reaches every connection's bucket.
+  bool account = false;
 };
 
 struct BucketInfo {
@@ -59,10 +62,62 @@ class ObjectSink {
   virtual void Abort() = 0;
 };
 
+// What HeadObject, GetObject and the listings report about a stored object.
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;           // unquoted: hex MD5, or "<hex>-N" for a multipart object
+  int64_t last_modified = 0;  // micros
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> user_metadata;  // as PutRequest stored it
+  // Ingestion status of the key's newest file as x-amz-meta-sluice-* headers (status, seq,
+  // rows, error code and message), so a script can wait for a load with plain S3 calls.
+  http::HeaderList status_headers;
+};
+
+struct ObjectData {
+  ObjectInfo info;
+  std::shared_ptr<const RandomAccessFile> file;  // null when the body was not asked for
+};
+
+// Keys of a bucket in UTF-8 byte order, starting after `start_after` (exclusive; empty: from
+// the first), restricted to `prefix`, at most `max_keys`. Delimiter roll-ups, markers and
+// continuation tokens are the s3 layer's business: it pages through this.
+struct ListQuery {
+  std::string prefix;
+  std::string start_after;
+  size_t max_keys = 1000;
+};
+struct ListPage {
+  std::vector<ObjectInfo> objects;
+  bool truncated = false;  // more keys follow the last one returned
+};
+
+struct CompletedPart {
+  int part_number = 0;
+  std::string etag;  // unquoted, as the client sent it back (entities and quotes removed)
+};
+struct PartInfo {
+  int part_number = 0;
+  uint64_t size = 0;
+  std::string etag;  // unquoted hex MD5
+  int64_t last_modified = 0;
+};
+struct UploadInfo {
+  std::string key;
+  std::string upload_id;
+  int64_t initiated = 0;
+};
+struct CompleteResult {
+  std::string etag;          // unquoted "<md5 of the part MD5s>-N"
+  http::HeaderList headers;  // e.g. x-amz-meta-sluice-seq
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   // The secret and connection of an access key; kInvalidAccessKeyId when unknown/inactive.
+  // An account-level key has an empty connection.
   virtual Result<std::pair<Secret, std::string>> LookupKey(const AccessKeyId& key) = 0;
   virtual Result<std::vector<BucketInfo>> ListBuckets(const Identity& who) = 0;
   // OK, kNoSuchBucket, or kAccessDenied (another connection's bucket).
@@ -70,6 +125,50 @@ class Backend {
   // Checks the put may proceed (bucket, table policy, backpressure) and opens the sink.
   virtual Result<std::unique_ptr<ObjectSink>> BeginPut(const Identity& who,
                                                        const PutRequest& request) = 0;
+
+  // Buckets are connections. CreateBucket: OK for an account key creating a new connection;
+  // kBucketAlreadyOwnedByYou when the caller already owns it (rclone calls it before every
+  // copy); kBucketAlreadyExists when another owns it; kAccessDenied for a connection key
+  // creating another bucket. DeleteBucket: account keys only, kBucketNotEmpty unless empty.
+  virtual Status CreateBucket(const Identity& who, const std::string& bucket) = 0;
+  virtual Status DeleteBucket(const Identity& who, const std::string& bucket) = 0;
+
+  // The newest stored version of a key (kNoSuchKey when none or deleted). The body is the
+  // file exactly as pushed; `with_body` false for HeadObject.
+  virtual Result<ObjectData> GetObject(const Identity& who, const std::string& bucket,
+                                       const std::string& key, bool with_body) = 0;
+  virtual Result<ListPage> ListObjects(const Identity& who, const std::string& bucket,
+                                       const ListQuery& query) = 0;
+  // Removes the key from listings and reads; loaded rows stay in the pool. OK when the key
+  // does not exist (S3 answers 204 either way).
+  virtual Status DeleteObject(const Identity& who, const std::string& bucket,
+                              const std::string& key) = 0;
+
+  // Multipart uploads. Parts live on disk until Complete assembles them (without copying the
+  // object through memory) into one landed file and one ledger entry: the upload's place in
+  // its table's queue is the moment Complete succeeded. Complete checks the listed parts
+  // (kInvalidPart: unknown part or ETag mismatch; kInvalidPartOrder; kEntityTooSmall: a part
+  // under 5 MiB that is not the last) and is idempotent for a while after success (a repeated
+  // Complete returns the same result). kNoSuchUpload for unknown or aborted uploads.
+  virtual Result<std::string> CreateMultipartUpload(const Identity& who,
+                                                    const PutRequest& request) = 0;
+  // A re-sent part replaces the earlier one.
+  virtual Result<std::unique_ptr<ObjectSink>> BeginUploadPart(const Identity& who,
+                                                              const std::string& bucket,
+                                                              const std::string& key,
+                                                              const std::string& upload_id,
+                                                              int part_number) = 0;
+  virtual Result<CompleteResult> CompleteMultipartUpload(
+      const Identity& who, const std::string& bucket, const std::string& key,
+      const std::string& upload_id, const std::vector<CompletedPart>& parts) = 0;
+  virtual Status AbortMultipartUpload(const Identity& who, const std::string& bucket,
+                                      const std::string& key, const std::string& upload_id) = 0;
+  virtual Result<std::vector<PartInfo>> ListParts(const Identity& who, const std::string& bucket,
+                                                  const std::string& key,
+                                                  const std::string& upload_id) = 0;
+  virtual Result<std::vector<UploadInfo>> ListMultipartUploads(const Identity& who,
+                                                               const std::string& bucket,
+                                                               const std::string& prefix) = 0;
 };
 
 struct ServiceOptions {

@@ -52,6 +52,44 @@ class FakeSink final : public ObjectSink {
 
 class FakeBackend final : public Backend {
  public:
+  Status CreateBucket(const Identity&, const std::string&) override { return NotBuilt(); }
+  Status DeleteBucket(const Identity&, const std::string&) override { return NotBuilt(); }
+  Result<ObjectData> GetObject(const Identity&, const std::string&, const std::string&,
+                               bool) override {
+    return NotBuilt();
+  }
+  Result<ListPage> ListObjects(const Identity&, const std::string&, const ListQuery&) override {
+    return NotBuilt();
+  }
+  Status DeleteObject(const Identity&, const std::string&, const std::string&) override {
+    return NotBuilt();
+  }
+  Result<std::string> CreateMultipartUpload(const Identity&, const PutRequest&) override {
+    return NotBuilt();
+  }
+  Result<std::unique_ptr<ObjectSink>> BeginUploadPart(const Identity&, const std::string&,
+                                                      const std::string&, const std::string&,
+                                                      int) override {
+    return NotBuilt();
+  }
+  Result<CompleteResult> CompleteMultipartUpload(const Identity&, const std::string&,
+                                                 const std::string&, const std::string&,
+                                                 const std::vector<CompletedPart>&) override {
+    return NotBuilt();
+  }
+  Status AbortMultipartUpload(const Identity&, const std::string&, const std::string&,
+                              const std::string&) override {
+    return NotBuilt();
+  }
+  Result<std::vector<PartInfo>> ListParts(const Identity&, const std::string&, const std::string&,
+                                          const std::string&) override {
+    return NotBuilt();
+  }
+  Result<std::vector<UploadInfo>> ListMultipartUploads(const Identity&, const std::string&,
+                                                       const std::string&) override {
+    return NotBuilt();
+  }
+  static Status NotBuilt() { return Err(ErrorCode::kNotImplemented, "not built yet"); }
   Result<std::pair<Secret, std::string>> LookupKey(const AccessKeyId& key) override {
     if (key.str() == kAccessKey) return std::pair(Secret(kSecret), kBucket);
     return Status(ErrorCode::kInvalidAccessKeyId,
