@@ -41,3 +41,25 @@ endif()
 # ../shared beside the checkout holds the corpora the conformance and end-to-end tests walk.
 get_filename_component(_shared "${PROJECT_SOURCE_DIR}/../shared" ABSOLUTE)
 set(SLUICE_SHARED_DIR "${_shared}" CACHE PATH "The shared corpora (parquet, s3-transcripts)")
+
+# Fuzzing (clang only): -DSLUICE_FUZZ=ON builds every module with AddressSanitizer,
+# UndefinedBehaviorSanitizer and libFuzzer coverage, and defines the fuzz targets.
+option(SLUICE_FUZZ "Build libFuzzer targets with ASan/UBSan (needs clang)" OFF)
+if(SLUICE_FUZZ)
+  add_compile_options(-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# sluice_fuzz_target(NAME SOURCES x_fuzz.cc DEPS module ...): a libFuzzer binary NAME, built only
+# with SLUICE_FUZZ.
+function(sluice_fuzz_target name)
+  if(NOT SLUICE_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(F "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${F_SOURCES})
+  foreach(dep ${F_DEPS})
+    target_link_libraries(${name} PRIVATE sluice_${dep})
+  endforeach()
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+endfunction()

@@ -17,6 +17,7 @@
 // Thread-safety: everything here is reentrant; digest objects belong to one thread.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,8 +40,16 @@ struct Request {
 enum class PayloadMode {
   kSignedHex,  // x-amz-content-sha256 = hex SHA-256 of the body: verify it after the body
   kUnsigned,   // UNSIGNED-PAYLOAD
-  kStreamingUnsignedTrailer,  // STREAMING-UNSIGNED-PAYLOAD-TRAILER (later cut)
-  kStreamingSigned,           // STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] (later cut)
+  kStreamingUnsignedTrailer,  // STREAMING-UNSIGNED-PAYLOAD-TRAILER
+  kStreamingSigned,           // STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+  kStreamingSignedTrailer,    // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+};
+
+// How the request was signed.
+enum class AuthScheme {
+  kHeader,       // Authorization: AWS4-HMAC-SHA256 ...
+  kPresignedV4,  // X-Amz-Algorithm / X-Amz-Credential / X-Amz-Signature in the query
+  kPresignedV2,  // AWSAccessKeyId / Expires / Signature in the query (boto3's default)
 };
 
 struct ParsedAuth {
@@ -53,7 +62,34 @@ struct ParsedAuth {
   std::string signature;                    // hex, as sent
   PayloadMode payload_mode = PayloadMode::kSignedHex;
   std::string payload_hash;  // the x-amz-content-sha256 value as sent
+  AuthScheme scheme = AuthScheme::kHeader;
+  int64_t expires_at = 0;  // presigned: seconds since the epoch after which it is refused
 };
+
+// Decodes an aws-chunked body (`Content-Encoding: aws-chunked`) as it arrives, in pieces that
+// need not line up with its frames:
+//   <hex size>[;chunk-signature=<64 hex>]\r\n<data>\r\n ... 0[;chunk-signature=..]\r\n
+//   [<trailer name>:<value>\r\n ...][x-amz-trailer-signature:<64 hex>\r\n]\r\n
+// For the signed modes every chunk signature is verified as its chunk completes (the chain
+// seeded with the request's signature), and the trailer signature when present; a mismatch
+// is kSignatureDoesNotMatch. Malformed framing is kIncompleteBody / kInvalidRequest.
+// Thread-safety: one decoder per request.
+class ChunkedDecoder {
+ public:
+  virtual ~ChunkedDecoder() = default;
+  // Consumes `in`; calls `out` with each piece of decoded payload, in order.
+  virtual Status Feed(ByteView in, const std::function<Status(ByteView)>& out) = 0;
+  // At the end of the HTTP body: the final chunk and the trailer must be complete.
+  virtual Status Finish() = 0;
+  // The trailer headers (names lower-cased), valid after Finish.
+  virtual const Headers& trailers() const = 0;
+  virtual uint64_t decoded_length() const = 0;
+};
+
+// A decoder for `parsed` (one of the streaming payload modes); `secret` is needed for the
+// signed modes (the signing key and seed signature come from it and `parsed`).
+Result<std::unique_ptr<ChunkedDecoder>> MakeChunkedDecoder(const ParsedAuth& parsed,
+                                                           const Secret& secret);
 
 // Reads the Authorization header (no secret needed). Errors:
 //   kAccessDenied          no Authorization header (anonymous request)
