@@ -9,10 +9,12 @@
 // becoming `name=`; only the SignedHeaders, lower-cased, values trimmed and inner whitespace
 // collapsed, repeated headers joined with ','.
 //
-// This cut: header auth (`Authorization: AWS4-HMAC-SHA256 ...`). The headers of every payload
-// mode are signed the same way, so ParseAuth/Verify accept the STREAMING-* modes too and report
-// them in ParsedAuth::payload_mode; checking chunk signatures (and serving such bodies) is the
-// caller's later cut. Presigned URLs and SigV2 answer kNotImplemented.
+// Schemes: header auth (`Authorization: AWS4-HMAC-SHA256 ...`), presigned SigV4 (the same
+// signature carried in X-Amz-* query parameters, with an expiry) and presigned SigV2
+// (AWSAccessKeyId/Expires/Signature, HMAC-SHA1; boto3's generate_presigned_url default). SigV2
+// header auth (`Authorization: AWS key:sig`) answers kNotImplemented: no tested client sends it.
+// The payload mode is reported in ParsedAuth::payload_mode; for the STREAMING-* modes the caller
+// decodes the body with MakeChunkedDecoder, which checks chunk and trailer signatures.
 //
 // Thread-safety: everything here is reentrant; digest objects belong to one thread.
 
@@ -72,7 +74,10 @@ struct ParsedAuth {
 //   [<trailer name>:<value>\r\n ...][x-amz-trailer-signature:<64 hex>\r\n]\r\n
 // For the signed modes every chunk signature is verified as its chunk completes (the chain
 // seeded with the request's signature), and the trailer signature when present; a mismatch
-// is kSignatureDoesNotMatch. Malformed framing is kIncompleteBody / kInvalidRequest.
+// is kSignatureDoesNotMatch. Malformed framing is kInvalidRequest (from Feed); a body that
+// ends early is kIncompleteBody (from Finish). After an error every call repeats it.
+// Data is passed to `out` before its chunk's signature is known: commit nothing until Finish
+// succeeds. State is bounded (one header or trailer line; chunk data is never buffered).
 // Thread-safety: one decoder per request.
 class ChunkedDecoder {
  public:
@@ -91,18 +96,26 @@ class ChunkedDecoder {
 Result<std::unique_ptr<ChunkedDecoder>> MakeChunkedDecoder(const ParsedAuth& parsed,
                                                            const Secret& secret);
 
-// Reads the Authorization header (no secret needed). Errors:
-//   kAccessDenied          no Authorization header (anonymous request)
-//   kInvalidRequest        no x-amz-content-sha256 (curl --aws-sigv4), or a bad value there
+// Reads the Authorization header or the presigned query parameters (no secret needed).
+// Errors:
+//   kAccessDenied          neither (anonymous request); SigV2 query auth missing one of
+//                          AWSAccessKeyId, Signature, Expires (S3's answer)
+//   kInvalidRequest        header auth without x-amz-content-sha256 (curl --aws-sigv4), or a
+//                          bad value there
 //   kInvalidArgument       malformed Authorization / credential scope / x-amz-date (missing,
 //                          or not on the scope's day), unknown Authorization type, SignedHeaders
-//                          without host or x-amz-date
-//   kNotImplemented        an auth scheme this cut does not serve (SigV2, presigned)
+//                          without host (or, header auth, x-amz-date); presigned SigV4 missing
+//                          or repeating an X-Amz-* parameter, X-Amz-Expires not a number or
+//                          more than 604800 (S3's AuthorizationQueryParametersError); more than
+//                          one auth mechanism in one request
+//   kNotImplemented        SigV2 header auth
 Result<ParsedAuth> ParseAuth(const Request& request);
 
-// Checks the clock skew (|now - amz_date| <= max_skew_seconds -> else kRequestTimeTooSkewed)
-// and the signature (kSignatureDoesNotMatch, compared in constant time). The message never
-// contains the secret or the expected signature.
+// Header auth: checks the clock skew (|now - amz_date| <= max_skew_seconds, else
+// kRequestTimeTooSkewed). Presigned: checks now is within [X-Amz-Date - max_skew_seconds,
+// expires_at] (SigV2: now <= Expires), else kAccessDenied ("Request has expired" / "Request is
+// not valid yet"), as S3 answers. Then the signature (kSignatureDoesNotMatch, compared in
+// constant time). The message never contains the secret or the expected signature.
 Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& secret,
               int64_t now_seconds, int64_t max_skew_seconds);
 
@@ -112,19 +125,24 @@ std::string CanonicalRequest(const Request& request, const ParsedAuth& parsed);
 std::string StringToSign(const ParsedAuth& parsed, std::string_view canonical_request);
 std::string SigningKey(const Secret& secret, const ParsedAuth& parsed);  // raw 32 bytes
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
+// Presigned SigV2: the string HMAC-SHA1 signs (METHOD, Content-MD5, Content-Type, Expires,
+// the x-amz-* headers, the raw path and its sub-resources).
+std::string StringToSignV2(const Request& request, const ParsedAuth& parsed);
 // "20261127T023336Z" -> seconds since the epoch; kInvalidArgument when malformed.
 Result<int64_t> ParseAmzDate(std::string_view amz_date);
 
-// Incremental digests over a streamed body (OpenSSL EVP, zlib crc32).
+// Incremental digests over a streamed body (OpenSSL EVP, zlib crc32, table/SSE4.2 CRC-32C and
+// table CRC-64/NVME).
 class Digest {
  public:
-  enum class Kind { kMd5, kSha256, kSha1, kCrc32 };
+  // kCrc32c is CRC-32C (Castagnoli), kCrc64Nvme the CRC-64/NVME of x-amz-checksum-crc64nvme.
+  enum class Kind { kMd5, kSha256, kSha1, kCrc32, kCrc32c, kCrc64Nvme };
   explicit Digest(Kind kind);
   ~Digest();
   Digest(const Digest&) = delete;
   Digest& operator=(const Digest&) = delete;
   void Update(ByteView data);
-  // Raw digest bytes (CRC32 big-endian, as S3 encodes it). Call once.
+  // Raw digest bytes (the CRCs big-endian, as S3 encodes them). Call once.
   std::string Finish();
 
  private:

@@ -9,13 +9,16 @@
 #include <limits>
 
 #include "sluice/auth/auth.h"
+#include "sluice/auth/internal.h"
 
 namespace sluice::auth {
 
 struct Digest::Impl {
   Kind kind;
-  EVP_MD_CTX* ctx = nullptr;  // null for kCrc32
-  uLong crc = 0;
+  EVP_MD_CTX* ctx = nullptr;  // null for the CRCs
+  uLong crc = 0;              // kCrc32 (zlib)
+  uint32_t crc32c = 0;        // kCrc32c
+  uint64_t crc64 = 0;         // kCrc64Nvme
   bool finished = false;
 };
 
@@ -35,6 +38,9 @@ Digest::Digest(Kind kind) : impl_(std::make_unique<Impl>()) {
     case Kind::kCrc32:
       impl_->crc = crc32(0L, Z_NULL, 0);
       return;
+    case Kind::kCrc32c:
+    case Kind::kCrc64Nvme:
+      return;
   }
   impl_->ctx = EVP_MD_CTX_new();
   // Allocation or initialisation failure of a built-in digest is not a client-input error;
@@ -48,6 +54,14 @@ Digest::~Digest() {
 
 void Digest::Update(ByteView data) {
   assert(!impl_->finished);
+  if (impl_->kind == Kind::kCrc32c) {
+    impl_->crc32c = internal::Crc32cUpdate(impl_->crc32c, data);
+    return;
+  }
+  if (impl_->kind == Kind::kCrc64Nvme) {
+    impl_->crc64 = internal::Crc64NvmeUpdate(impl_->crc64, data);
+    return;
+  }
   if (impl_->kind == Kind::kCrc32) {
     // zlib takes a uInt length: feed pieces that fit.
     constexpr size_t kMaxPiece = std::numeric_limits<uInt>::max();
@@ -64,14 +78,23 @@ void Digest::Update(ByteView data) {
 std::string Digest::Finish() {
   assert(!impl_->finished);
   impl_->finished = true;
-  if (impl_->kind == Kind::kCrc32) {
-    const uint32_t v = static_cast<uint32_t>(impl_->crc);
-    std::string out(4, '\0');
-    out[0] = static_cast<char>(v >> 24);
-    out[1] = static_cast<char>(v >> 16);
-    out[2] = static_cast<char>(v >> 8);
-    out[3] = static_cast<char>(v);
+  // The CRCs big-endian, as S3 prints them in x-amz-checksum-*.
+  auto big_endian = [](uint64_t v, size_t bytes) {
+    std::string out(bytes, '\0');
+    for (size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * (bytes - 1 - i)));
     return out;
+  };
+  switch (impl_->kind) {
+    case Kind::kCrc32:
+      return big_endian(static_cast<uint32_t>(impl_->crc), 4);
+    case Kind::kCrc32c:
+      return big_endian(impl_->crc32c, 4);
+    case Kind::kCrc64Nvme:
+      return big_endian(impl_->crc64, 8);
+    case Kind::kMd5:
+    case Kind::kSha1:
+    case Kind::kSha256:
+      break;
   }
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -1,5 +1,6 @@
-// AWS Signature Version 4 for S3, header form. Each function names the step of the AWS
-// "Create a signed request" procedure it implements:
+// AWS Signature Version 4 for S3: header form and the shared steps of the query (presigned)
+// form. Each function names the step of the AWS "Create a signed request" procedure it
+// implements:
 //   Step 1  canonical request   CanonicalRequest, CanonicalQuery
 //   Step 2  hash of it          inside StringToSign
 //   Step 3  string to sign      StringToSign
@@ -7,7 +8,9 @@
 //   Step 5  signature           HmacSha256Hex(signing key, string to sign)
 // The S3 variant differs from the generic one in that the canonical URI is the path as sent
 // (no normalisation, no second encoding) and the payload hash is the x-amz-content-sha256
-// value.
+// value (UNSIGNED-PAYLOAD for a presigned URL without that header). The query form is the
+// same procedure with the auth parameters in the query and X-Amz-Signature left out of the
+// canonical query (presign.cc parses it; Verify below checks its validity window).
 
 #include <openssl/hmac.h>
 
@@ -15,58 +18,15 @@
 #include <cstdlib>
 
 #include "sluice/auth/auth.h"
+#include "sluice/auth/internal.h"
 
 namespace sluice::auth {
-namespace {
+namespace internal {
 
 // Clients sign 3 to 11 headers (../shared/s3-transcripts); anything far beyond is abuse and
 // would make canonicalisation quadratic in the header count.
 constexpr size_t kMaxSignedHeaders = 64;
-// Credential scope terminator and algorithm names from the SigV4 specification.
-constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-constexpr std::string_view kTerminator = "aws4_request";
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool IsHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding as the reference verifier (Python's urllib.parse.unquote) does it: an
-// escape that is not %XX stays literal, '+' stays '+'.
 std::string PercentDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -85,7 +45,6 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
-// SigV4 URI encoding: A-Z a-z 0-9 - _ . ~ kept, every other byte %XX (upper-case hex).
 std::string UriEncode(std::string_view s) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out;
@@ -104,7 +63,24 @@ std::string UriEncode(std::string_view s) {
   return out;
 }
 
-// All values of header `name` (lower-case) in wire order.
+std::vector<std::pair<std::string, std::string>> DecodedQuery(std::string_view raw_query) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  size_t start = 0;
+  while (start < raw_query.size()) {
+    size_t amp = raw_query.find('&', start);
+    if (amp == std::string_view::npos) amp = raw_query.size();
+    const std::string_view part = raw_query.substr(start, amp - start);
+    start = amp + 1;
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    const std::string_view name = part.substr(0, eq);
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    pairs.emplace_back(PercentDecode(name), PercentDecode(value));
+  }
+  return pairs;
+}
+
 std::vector<std::string_view> HeaderValues(const Headers& headers, std::string_view name) {
   std::vector<std::string_view> out;
   for (const auto& [n, v] : headers) {
@@ -113,7 +89,6 @@ std::vector<std::string_view> HeaderValues(const Headers& headers, std::string_v
   return out;
 }
 
-// Trims and collapses runs of inner whitespace to one space.
 void AppendCanonicalValue(std::string_view v, std::string* out) {
   v = Trim(v);
   bool in_space = false;
@@ -128,15 +103,31 @@ void AppendCanonicalValue(std::string_view v, std::string* out) {
   }
 }
 
-std::string Hmac(std::string_view key, std::string_view data) {
+namespace {
+
+std::string HmacWith(const EVP_MD* md, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  if (HMAC(md, key.data(), static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
            &len) == nullptr) {
-    std::abort();  // HMAC-SHA256 with a built-in digest cannot fail on valid arguments
+    std::abort();  // HMAC with a built-in digest cannot fail on valid arguments
   }
   return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+Status Malformed(std::string_view what, const std::string& why) {
+  return Status(ErrorCode::kInvalidArgument, "malformed " + std::string(what) + ": " + why);
+}
+
+}  // namespace
+
+std::string Hmac(std::string_view key, std::string_view data) {
+  return HmacWith(EVP_sha256(), key, data);
+}
+
+std::string HmacSha1(std::string_view key, std::string_view data) {
+  return HmacWith(EVP_sha1(), key, data);
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -146,16 +137,12 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(AsBytes(raw));
 }
 
-Status Malformed(const std::string& what) {
-  return Status(ErrorCode::kInvalidArgument, "malformed Authorization header: " + what);
+std::string Scope(const ParsedAuth& parsed) {
+  return parsed.scope_date + "/" + parsed.region + "/" + parsed.service + "/" +
+         std::string(kTerminator);
 }
 
-bool AllDigits(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Parses "Credential=AK/20261127/us-east-1/s3/aws4_request" into `out`.
-Status ParseCredential(std::string_view value, ParsedAuth* out) {
+Status ParseCredential(std::string_view value, std::string_view what, ParsedAuth* out) {
   std::vector<std::string_view> parts;
   size_t start = 0;
   while (true) {
@@ -165,15 +152,16 @@ Status ParseCredential(std::string_view value, ParsedAuth* out) {
     start = slash + 1;
   }
   if (parts.size() != 5) {
-    return Malformed("Credential must be <key>/<date>/<region>/<service>/aws4_request");
+    return Malformed(what, "must be <key>/<date>/<region>/<service>/aws4_request");
   }
-  if (parts[0].empty()) return Malformed("empty access key id in Credential");
+  if (parts[0].empty()) return Malformed(what, "empty access key id");
   if (parts[1].size() != 8 || !AllDigits(parts[1])) {
-    return Malformed("credential scope date must be YYYYMMDD");
+    return Malformed(what, "credential scope date must be YYYYMMDD");
   }
-  if (parts[2].empty()) return Malformed("empty region in credential scope");
-  if (parts[3] != "s3") return Malformed("credential scope service must be 's3'");
-  if (parts[4] != kTerminator) return Malformed("credential scope must end with aws4_request");
+  if (parts[2].empty()) return Malformed(what, "empty region in credential scope");
+  if (parts[3] != "s3") return Malformed(what, "credential scope service must be 's3'");
+  if (parts[4] != kTerminator)
+    return Malformed(what, "credential scope must end with aws4_request");
   out->access_key = AccessKeyId(std::string(parts[0]));
   out->scope_date = std::string(parts[1]);
   out->region = std::string(parts[2]);
@@ -181,31 +169,52 @@ Status ParseCredential(std::string_view value, ParsedAuth* out) {
   return Status::Ok();
 }
 
-Status ParseSignedHeaders(std::string_view value, ParsedAuth* out) {
-  if (value.empty()) return Malformed("empty SignedHeaders");
+Status ParseSignedHeaders(std::string_view value, std::string_view what, ParsedAuth* out) {
+  if (value.empty()) return Malformed(what, "empty SignedHeaders");
   size_t start = 0;
   while (start <= value.size()) {
     const size_t semi = value.find(';', start);
     const std::string_view name =
         value.substr(start, semi == std::string_view::npos ? semi : semi - start);
-    if (name.empty()) return Malformed("empty name in SignedHeaders");
+    if (name.empty()) return Malformed(what, "empty name in SignedHeaders");
     if (out->signed_headers.size() == kMaxSignedHeaders) {
-      return Malformed("more than " + std::to_string(kMaxSignedHeaders) + " SignedHeaders");
+      return Malformed(what, "more than " + std::to_string(kMaxSignedHeaders) + " SignedHeaders");
     }
     out->signed_headers.push_back(ToLower(name));
     if (semi == std::string_view::npos) break;
     start = semi + 1;
   }
-  auto has = [&](std::string_view h) {
-    return std::find(out->signed_headers.begin(), out->signed_headers.end(), h) !=
-           out->signed_headers.end();
-  };
-  if (!has("host")) return Malformed("SignedHeaders must include host");
-  if (!has("x-amz-date")) return Malformed("SignedHeaders must include x-amz-date");
+  if (std::find(out->signed_headers.begin(), out->signed_headers.end(), "host") ==
+      out->signed_headers.end()) {
+    return Malformed(what, "SignedHeaders must include host");
+  }
   return Status::Ok();
 }
 
-}  // namespace
+Status ParsePayloadHash(std::string_view value, ParsedAuth* out) {
+  out->payload_hash = std::string(Trim(value));
+  const std::string_view h = out->payload_hash;
+  if (h.size() == 64 && IsHex(h)) {
+    out->payload_mode = PayloadMode::kSignedHex;
+  } else if (h == "UNSIGNED-PAYLOAD") {
+    out->payload_mode = PayloadMode::kUnsigned;
+  } else if (h == "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
+    out->payload_mode = PayloadMode::kStreamingUnsignedTrailer;
+  } else if (h == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") {
+    out->payload_mode = PayloadMode::kStreamingSigned;
+  } else if (h == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
+    out->payload_mode = PayloadMode::kStreamingSignedTrailer;
+  } else {
+    return Status(ErrorCode::kInvalidRequest,
+                  "x-amz-content-sha256 must be a hex SHA-256, UNSIGNED-PAYLOAD or a STREAMING-* "
+                  "mode");
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+using namespace internal;  // NOLINT(google-build-using-namespace): this module's own helpers
 
 Result<int64_t> ParseAmzDate(std::string_view s) {
   auto bad = [&] {
@@ -233,27 +242,19 @@ Result<int64_t> ParseAmzDate(std::string_view s) {
   return days * 86400 + hour * 3600 + minute * 60 + second;
 }
 
-Result<ParsedAuth> ParseAuth(const Request& request) {
-  const Headers empty;
-  const Headers& headers = request.headers != nullptr ? *request.headers : empty;
-  const std::vector<std::string_view> auth = HeaderValues(headers, "authorization");
-  if (auth.empty()) {
-    // Query-string forms: SigV4 presigned (X-Amz-Signature) and SigV2 presigned (Signature
-    // with AWSAccessKeyId).
-    const std::string query = "&" + std::string(request.raw_query);
-    if (query.find("&X-Amz-Signature=") != std::string::npos ||
-        query.find("&X-Amz-Algorithm=") != std::string::npos) {
-      return Status(ErrorCode::kNotImplemented, "presigned SigV4 URLs are not supported yet");
-    }
-    if (query.find("&Signature=") != std::string::npos &&
-        query.find("&AWSAccessKeyId=") != std::string::npos) {
-      return Status(ErrorCode::kNotImplemented,
-                    "SigV2 presigned URLs are not supported; sign with SigV4 (s3v4)");
-    }
-    return Status(ErrorCode::kAccessDenied, "anonymous requests are not allowed");
-  }
-  if (auth.size() > 1) return Malformed("more than one Authorization header");
-  std::string_view value = Trim(auth[0]);
+namespace {
+
+Status MalformedHeader(const std::string& what) {
+  return Status(ErrorCode::kInvalidArgument, "malformed Authorization header: " + what);
+}
+
+bool HasParam(const std::vector<std::pair<std::string, std::string>>& query,
+              std::string_view name) {
+  return std::any_of(query.begin(), query.end(), [&](const auto& kv) { return kv.first == name; });
+}
+
+Result<ParsedAuth> ParseHeaderAuth(const Headers& headers, std::string_view value) {
+  value = Trim(value);
   if (value.starts_with("AWS ")) {
     return Status(ErrorCode::kNotImplemented,
                   "SigV2 (AWS <key>:<signature>) is not supported; sign with SigV4");
@@ -277,31 +278,35 @@ Result<ParsedAuth> ParseAuth(const Request& request) {
     const std::string_view part =
         Trim(value.substr(start, comma == std::string_view::npos ? comma : comma - start));
     const size_t eq = part.find('=');
-    if (eq == std::string_view::npos) return Malformed("component without '='");
+    if (eq == std::string_view::npos) return MalformedHeader("component without '='");
     const std::string_view name = part.substr(0, eq);
     const std::string_view v = part.substr(eq + 1);
     if (name == "Credential") {
-      if (have_credential) return Malformed("Credential given twice");
+      if (have_credential) return MalformedHeader("Credential given twice");
       have_credential = true;
-      SLUICE_RETURN_IF_ERROR(ParseCredential(v, &out));
+      SLUICE_RETURN_IF_ERROR(ParseCredential(v, "Authorization header Credential", &out));
     } else if (name == "SignedHeaders") {
-      if (have_signed) return Malformed("SignedHeaders given twice");
+      if (have_signed) return MalformedHeader("SignedHeaders given twice");
       have_signed = true;
-      SLUICE_RETURN_IF_ERROR(ParseSignedHeaders(v, &out));
+      SLUICE_RETURN_IF_ERROR(ParseSignedHeaders(v, "Authorization header", &out));
     } else if (name == "Signature") {
-      if (have_signature) return Malformed("Signature given twice");
+      if (have_signature) return MalformedHeader("Signature given twice");
       have_signature = true;
-      if (v.size() != 64 || !IsHex(v)) return Malformed("Signature must be 64 hex digits");
+      if (v.size() != 64 || !IsHex(v)) return MalformedHeader("Signature must be 64 hex digits");
       out.signature = std::string(v);
     } else {
-      return Malformed("unknown component '" + std::string(name.substr(0, 32)) + "'");
+      return MalformedHeader("unknown component '" + std::string(name.substr(0, 32)) + "'");
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
-  if (!have_credential) return Malformed("missing Credential");
-  if (!have_signed) return Malformed("missing SignedHeaders");
-  if (!have_signature) return Malformed("missing Signature");
+  if (!have_credential) return MalformedHeader("missing Credential");
+  if (!have_signed) return MalformedHeader("missing SignedHeaders");
+  if (!have_signature) return MalformedHeader("missing Signature");
+  if (std::find(out.signed_headers.begin(), out.signed_headers.end(), "x-amz-date") ==
+      out.signed_headers.end()) {
+    return MalformedHeader("SignedHeaders must include x-amz-date");
+  }
 
   const std::vector<std::string_view> dates = HeaderValues(headers, "x-amz-date");
   if (dates.size() != 1) {
@@ -311,8 +316,8 @@ Result<ParsedAuth> ParseAuth(const Request& request) {
   out.amz_date = std::string(Trim(dates[0]));
   SLUICE_RETURN_IF_ERROR(ParseAmzDate(out.amz_date).status());
   if (out.amz_date.compare(0, 8, out.scope_date) != 0) {
-    return Malformed("credential scope date " + out.scope_date + " is not the day of x-amz-date " +
-                     out.amz_date);
+    return MalformedHeader("credential scope date " + out.scope_date +
+                           " is not the day of x-amz-date " + out.amz_date);
   }
 
   const std::vector<std::string_view> hashes = HeaderValues(headers, "x-amz-content-sha256");
@@ -324,40 +329,16 @@ Result<ParsedAuth> ParseAuth(const Request& request) {
   if (hashes.size() > 1) {
     return Status(ErrorCode::kInvalidRequest, "more than one x-amz-content-sha256 header");
   }
-  out.payload_hash = std::string(Trim(hashes[0]));
-  const std::string_view h = out.payload_hash;
-  if (h.size() == 64 && IsHex(h)) {
-    out.payload_mode = PayloadMode::kSignedHex;
-  } else if (h == "UNSIGNED-PAYLOAD") {
-    out.payload_mode = PayloadMode::kUnsigned;
-  } else if (h == "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
-    out.payload_mode = PayloadMode::kStreamingUnsignedTrailer;
-  } else if (h == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
-             h == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
-    out.payload_mode = PayloadMode::kStreamingSigned;
-  } else {
-    return Status(ErrorCode::kInvalidRequest,
-                  "x-amz-content-sha256 must be a hex SHA-256, UNSIGNED-PAYLOAD or a STREAMING-* "
-                  "mode");
-  }
+  SLUICE_RETURN_IF_ERROR(ParsePayloadHash(hashes[0], &out));
+  out.scheme = AuthScheme::kHeader;
   return out;
 }
 
-// Step 1, canonical query string.
-std::string CanonicalQuery(std::string_view raw_query) {
+std::string CanonicalQueryOf(std::string_view raw_query, bool drop_signature) {
   std::vector<std::pair<std::string, std::string>> pairs;
-  size_t start = 0;
-  while (start < raw_query.size()) {
-    size_t amp = raw_query.find('&', start);
-    if (amp == std::string_view::npos) amp = raw_query.size();
-    const std::string_view part = raw_query.substr(start, amp - start);
-    start = amp + 1;
-    if (part.empty()) continue;
-    const size_t eq = part.find('=');
-    const std::string_view name = part.substr(0, eq);
-    const std::string_view value =
-        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-    pairs.emplace_back(UriEncode(PercentDecode(name)), UriEncode(PercentDecode(value)));
+  for (auto& [name, value] : DecodedQuery(raw_query)) {
+    if (drop_signature && name == "X-Amz-Signature") continue;
+    pairs.emplace_back(UriEncode(name), UriEncode(value));
   }
   std::sort(pairs.begin(), pairs.end());
   std::string out;
@@ -370,6 +351,34 @@ std::string CanonicalQuery(std::string_view raw_query) {
   return out;
 }
 
+}  // namespace
+
+Result<ParsedAuth> ParseAuth(const Request& request) {
+  const Headers empty;
+  const Headers& headers = request.headers != nullptr ? *request.headers : empty;
+  const std::vector<std::string_view> auth = HeaderValues(headers, "authorization");
+  const auto query = DecodedQuery(request.raw_query);
+  const bool v4_query = HasParam(query, "X-Amz-Algorithm") || HasParam(query, "X-Amz-Credential") ||
+                        HasParam(query, "X-Amz-Signature");
+  const bool v2_query = HasParam(query, "AWSAccessKeyId") || HasParam(query, "Signature");
+  if (static_cast<int>(!auth.empty()) + static_cast<int>(v4_query) + static_cast<int>(v2_query) >
+      1) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "only one auth mechanism allowed: the Authorization header, the X-Amz-Algorithm "
+                  "query parameters or the Signature query parameter");
+  }
+  if (v4_query) return ParsePresignedV4(request, query);
+  if (v2_query) return ParsePresignedV2(request, query);
+  if (auth.empty()) return Status(ErrorCode::kAccessDenied, "anonymous requests are not allowed");
+  if (auth.size() > 1) return MalformedHeader("more than one Authorization header");
+  return ParseHeaderAuth(headers, auth[0]);
+}
+
+// Step 1, canonical query string.
+std::string CanonicalQuery(std::string_view raw_query) {
+  return CanonicalQueryOf(raw_query, /*drop_signature=*/false);
+}
+
 // Step 1: method, canonical URI (raw path), canonical query, canonical headers, signed
 // headers, payload hash, joined by '\n'.
 std::string CanonicalRequest(const Request& request, const ParsedAuth& parsed) {
@@ -380,7 +389,7 @@ std::string CanonicalRequest(const Request& request, const ParsedAuth& parsed) {
   out += '\n';
   out += request.raw_path.empty() ? std::string_view("/") : request.raw_path;
   out += '\n';
-  out += CanonicalQuery(request.raw_query);
+  out += CanonicalQueryOf(request.raw_query, parsed.scheme == AuthScheme::kPresignedV4);
   out += '\n';
   for (const std::string& name : parsed.signed_headers) {
     out += name;
@@ -410,8 +419,7 @@ std::string StringToSign(const ParsedAuth& parsed, std::string_view canonical_re
   out += '\n';
   out += parsed.amz_date;
   out += '\n';
-  out += parsed.scope_date + "/" + parsed.region + "/" + parsed.service + "/" +
-         std::string(kTerminator);
+  out += Scope(parsed);
   out += '\n';
   out += Sha256Hex(canonical_request);
   return out;
@@ -432,19 +440,39 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
 
 Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& secret,
               int64_t now_seconds, int64_t max_skew_seconds) {
+  if (parsed.scheme == AuthScheme::kPresignedV2) {
+    return VerifyPresignedV2(request, parsed, secret, now_seconds);
+  }
   SLUICE_ASSIGN_OR_RETURN(const int64_t request_time, ParseAmzDate(parsed.amz_date));
-  const int64_t skew = request_time - now_seconds;
-  if (skew > max_skew_seconds || -skew > max_skew_seconds) {
-    return Status(ErrorCode::kRequestTimeTooSkewed,
-                  "the difference between the request time " + parsed.amz_date +
-                      " and the server's time is " + std::to_string(skew < 0 ? -skew : skew) +
-                      " s, more than the " + std::to_string(max_skew_seconds) + " s allowed");
+  if (parsed.scheme == AuthScheme::kPresignedV4) {
+    // A presigned URL is valid from its X-Amz-Date (less the allowed skew, for a signer whose
+    // clock runs ahead) to X-Amz-Date + X-Amz-Expires; S3 answers AccessDenied outside.
+    if (now_seconds > parsed.expires_at) {
+      return Status(ErrorCode::kAccessDenied, "Request has expired: the presigned URL expired at " +
+                                                  FormatHttpDate(parsed.expires_at) + ", " +
+                                                  std::to_string(now_seconds - parsed.expires_at) +
+                                                  " s ago");
+    }
+    if (request_time - now_seconds > max_skew_seconds) {
+      return Status(ErrorCode::kAccessDenied,
+                    "Request is not valid yet: the presigned URL is dated " + parsed.amz_date +
+                        ", " + std::to_string(request_time - now_seconds) +
+                        " s ahead of the server's time");
+    }
+  } else {
+    const int64_t skew = request_time - now_seconds;
+    if (skew > max_skew_seconds || -skew > max_skew_seconds) {
+      return Status(ErrorCode::kRequestTimeTooSkewed,
+                    "the difference between the request time " + parsed.amz_date +
+                        " and the server's time is " + std::to_string(skew < 0 ? -skew : skew) +
+                        " s, more than the " + std::to_string(max_skew_seconds) + " s allowed");
+    }
   }
   // Step 5.
   const std::string canonical = CanonicalRequest(request, parsed);
   const std::string expected =
       HmacSha256Hex(SigningKey(secret, parsed), StringToSign(parsed, canonical));
-  if (!ConstantTimeEquals(expected, parsed.signature)) {
+  if (!ConstantTimeEquals(expected, ToLower(parsed.signature))) {
     return Status(ErrorCode::kSignatureDoesNotMatch,
                   "the request signature does not match the one computed for access key " +
                       parsed.access_key.str() + "; check the secret key and signing method");

@@ -1,0 +1,112 @@
+#pragma once
+// Private to auth/: the text, encoding and MAC helpers the header, presigned and chunked
+// verifiers share. Not part of the module's contract.
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sluice/auth/auth.h"
+
+namespace sluice::auth::internal {
+
+// Credential scope terminator and algorithm names from the SigV4 specification.
+inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+inline constexpr std::string_view kTerminator = "aws4_request";
+// Hex SHA-256 of the empty string: the "hash of the chunk's headers" slot of a chunk string
+// to sign, which S3 fixes to the empty hash.
+inline constexpr std::string_view kEmptySha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+inline bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+inline std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+inline int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+inline bool IsHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return HexValue(c) >= 0; });
+}
+
+inline bool AllDigits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Percent-decoding as Python's urllib.parse.unquote does it: an escape that is not %XX stays
+// literal, '+' stays '+'.
+std::string PercentDecode(std::string_view s);
+// SigV4 URI encoding: A-Z a-z 0-9 - _ . ~ kept, every other byte %XX (upper-case hex).
+std::string UriEncode(std::string_view s);
+
+// The query split on '&' and the first '=', names and values percent-decoded, in wire order;
+// empty parts skipped, a bare name given an empty value.
+std::vector<std::pair<std::string, std::string>> DecodedQuery(std::string_view raw_query);
+
+// All values of header `name` (any case) in wire order.
+std::vector<std::string_view> HeaderValues(const Headers& headers, std::string_view name);
+// Trims `v` and collapses runs of inner whitespace to one space, appending to `out`.
+void AppendCanonicalValue(std::string_view v, std::string* out);
+
+// Raw HMAC-SHA256 / HMAC-SHA1 of `data` under `key`.
+std::string Hmac(std::string_view key, std::string_view data);
+std::string HmacSha1(std::string_view key, std::string_view data);
+std::string Sha256Hex(std::string_view data);
+
+// "<date>/<region>/<service>/aws4_request".
+std::string Scope(const ParsedAuth& parsed);
+
+// Parses "AK/20261127/us-east-1/s3/aws4_request" into `out`; `what` names the field in errors
+// ("Credential", "X-Amz-Credential").
+Status ParseCredential(std::string_view value, std::string_view what, ParsedAuth* out);
+// Parses "host;x-amz-date" into out->signed_headers; host is always required.
+Status ParseSignedHeaders(std::string_view value, std::string_view what, ParsedAuth* out);
+// Reads and classifies x-amz-content-sha256 into out->payload_hash / payload_mode.
+Status ParsePayloadHash(std::string_view value, ParsedAuth* out);
+
+// Presigned forms (presign.cc). `query` is DecodedQuery(request.raw_query).
+Result<ParsedAuth> ParsePresignedV4(const Request& request,
+                                    const std::vector<std::pair<std::string, std::string>>& query);
+Result<ParsedAuth> ParsePresignedV2(const Request& request,
+                                    const std::vector<std::pair<std::string, std::string>>& query);
+Status VerifyPresignedV2(const Request& request, const ParsedAuth& parsed, const Secret& secret,
+                         int64_t now_seconds);
+
+// CRC-32C (Castagnoli) and CRC-64/NVME, continuing from a previous value (0 to start); the
+// pre- and post-inversion are inside, as zlib's crc32() does it (crc.cc).
+// Crc32cUpdate uses the SSE4.2 crc32 instruction when the CPU has it, else the table;
+// Crc32cUpdatePortable is always the table (exposed so tests compare the two).
+uint32_t Crc32cUpdate(uint32_t crc, ByteView data);
+uint32_t Crc32cUpdatePortable(uint32_t crc, ByteView data);
+uint64_t Crc64NvmeUpdate(uint64_t crc, ByteView data);
+
+}  // namespace sluice::auth::internal

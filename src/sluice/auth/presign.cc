@@ -1,0 +1,278 @@
+// Query-string ("presigned URL") authentication.
+//
+// SigV4 query form (AWS "Authenticating Requests: Using Query Parameters"):
+//   ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=<key>/<date>/<region>/s3/aws4_request
+//   &X-Amz-Date=20261127T013439Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=<hex>
+// signed like header auth (sigv4.cc) with X-Amz-Signature left out of the canonical query and
+// UNSIGNED-PAYLOAD as the payload hash unless an x-amz-content-sha256 header is sent. Valid
+// from X-Amz-Date to X-Amz-Date + X-Amz-Expires (at most 604800 s, a week).
+//
+// SigV2 query form (S3 "Query string request authentication alternative"), which
+// boto3's generate_presigned_url produces by default:
+//   ?AWSAccessKeyId=<key>&Expires=<epoch seconds>&Signature=<base64 HMAC-SHA1>
+//   StringToSign = METHOD \n Content-MD5 \n Content-Type \n Expires \n
+//                  CanonicalizedAmzHeaders CanonicalizedResource
+//   CanonicalizedAmzHeaders: each x-amz-* header, lower-cased, values trimmed and joined with
+//     ',', sorted by name, one "name:value\n" each.
+//   CanonicalizedResource: the raw path as sent, then '?' and the sub-resources present
+//     (uploadId, partNumber, acl, ...), sorted, "name" or "name=value", joined with '&'.
+// Example (boto3-presigned-put_object-curl.json):
+//   "PUT\n\n\n1795744179\n/conn-demo/orders/2024/presigned.parquet"
+
+#include <map>
+#include <set>
+
+#include "sluice/auth/auth.h"
+#include "sluice/auth/internal.h"
+
+namespace sluice::auth {
+
+using namespace internal;  // NOLINT(google-build-using-namespace): this module's own helpers
+
+namespace {
+
+// S3 refuses presigned SigV4 URLs valid for more than a week.
+constexpr int64_t kMaxPresignExpiresSeconds = 604800;
+// Expires is epoch seconds; 18 digits keep the value far inside int64_t.
+constexpr size_t kMaxExpiresDigits = 18;
+
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+// The value of `name` when it occurs exactly once; nullptr when absent; `twice` set when
+// repeated.
+const std::string* Param(const Query& query, std::string_view name, bool* twice) {
+  const std::string* found = nullptr;
+  for (const auto& [n, v] : query) {
+    if (n != name) continue;
+    if (found != nullptr) *twice = true;
+    found = &v;
+  }
+  return found;
+}
+
+Status QueryError(const std::string& why) {
+  return Status(ErrorCode::kInvalidArgument, "presigned URL (SigV4 query auth): " + why);
+}
+
+// The sub-resources that take part in a SigV2 CanonicalizedResource.
+const std::set<std::string, std::less<>>& SubResources() {
+  static const std::set<std::string, std::less<>> kNames = {
+      "acl",
+      "cors",
+      "delete",
+      "lifecycle",
+      "location",
+      "logging",
+      "notification",
+      "partNumber",
+      "policy",
+      "requestPayment",
+      "restore",
+      "tagging",
+      "torrent",
+      "uploadId",
+      "uploads",
+      "versionId",
+      "versioning",
+      "versions",
+      "website",
+      "response-cache-control",
+      "response-content-disposition",
+      "response-content-encoding",
+      "response-content-language",
+      "response-content-type",
+      "response-expires",
+      "select",
+      "select-type",
+      "replication",
+      "accelerate",
+      "analytics",
+      "inventory",
+      "metrics",
+      "encryption",
+      "legal-hold",
+      "retention",
+      "object-lock",
+      "publicAccessBlock",
+      "ownershipControls",
+  };
+  return kNames;
+}
+
+}  // namespace
+
+namespace internal {
+
+Result<ParsedAuth> ParsePresignedV4(const Request& request, const Query& query) {
+  static constexpr std::string_view kNames[] = {"X-Amz-Algorithm",     "X-Amz-Credential",
+                                                "X-Amz-Date",          "X-Amz-Expires",
+                                                "X-Amz-SignedHeaders", "X-Amz-Signature"};
+  const std::string* values[std::size(kNames)];
+  for (size_t i = 0; i < std::size(kNames); ++i) {
+    bool twice = false;
+    values[i] = Param(query, kNames[i], &twice);
+    if (twice) return QueryError(std::string(kNames[i]) + " given more than once");
+    if (values[i] == nullptr) {
+      return QueryError(
+          "missing " + std::string(kNames[i]) +
+          "; query-string authentication version 4 requires the X-Amz-Algorithm, "
+          "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires "
+          "parameters");
+    }
+  }
+  const std::string& algorithm = *values[0];
+  const std::string& credential = *values[1];
+  const std::string& date = *values[2];
+  const std::string& expires = *values[3];
+  const std::string& signed_headers = *values[4];
+  const std::string& signature = *values[5];
+
+  if (algorithm != kAlgorithm) {
+    return QueryError("X-Amz-Algorithm '" + algorithm.substr(0, 32) +
+                      "' is not supported; expected AWS4-HMAC-SHA256");
+  }
+  ParsedAuth out;
+  out.scheme = AuthScheme::kPresignedV4;
+  SLUICE_RETURN_IF_ERROR(ParseCredential(credential, "X-Amz-Credential", &out));
+  SLUICE_ASSIGN_OR_RETURN(const int64_t date_seconds, ParseAmzDate(date));
+  out.amz_date = date;
+  if (out.amz_date.compare(0, 8, out.scope_date) != 0) {
+    return QueryError("credential scope date " + out.scope_date + " is not the day of X-Amz-Date " +
+                      out.amz_date);
+  }
+  if (expires.empty() || expires.size() > kMaxExpiresDigits || !AllDigits(expires)) {
+    return QueryError("X-Amz-Expires should be a number of seconds");
+  }
+  const int64_t expires_seconds = std::stoll(expires);
+  if (expires_seconds > kMaxPresignExpiresSeconds) {
+    return QueryError("X-Amz-Expires must be less than a week (in seconds) that is; " +
+                      std::to_string(kMaxPresignExpiresSeconds));
+  }
+  out.expires_at = date_seconds + expires_seconds;
+  SLUICE_RETURN_IF_ERROR(ParseSignedHeaders(signed_headers, "X-Amz-SignedHeaders", &out));
+  if (signature.size() != 64 || !IsHex(signature)) {
+    return QueryError("X-Amz-Signature must be 64 hex digits");
+  }
+  out.signature = signature;
+
+  const Headers empty;
+  const Headers& headers = request.headers != nullptr ? *request.headers : empty;
+  const std::vector<std::string_view> hashes = HeaderValues(headers, "x-amz-content-sha256");
+  if (hashes.size() > 1) {
+    return Status(ErrorCode::kInvalidRequest, "more than one x-amz-content-sha256 header");
+  }
+  SLUICE_RETURN_IF_ERROR(
+      ParsePayloadHash(hashes.empty() ? std::string_view("UNSIGNED-PAYLOAD") : hashes[0], &out));
+  return out;
+}
+
+Result<ParsedAuth> ParsePresignedV2(const Request& /*request*/, const Query& query) {
+  static constexpr std::string_view kNames[] = {"AWSAccessKeyId", "Signature", "Expires"};
+  const std::string* values[std::size(kNames)];
+  for (size_t i = 0; i < std::size(kNames); ++i) {
+    bool twice = false;
+    values[i] = Param(query, kNames[i], &twice);
+    if (twice) {
+      return Status(
+          ErrorCode::kInvalidArgument,
+          "presigned URL (SigV2 query auth): " + std::string(kNames[i]) + " given more than once");
+    }
+    if (values[i] == nullptr) {
+      return Status(ErrorCode::kAccessDenied,
+                    "missing " + std::string(kNames[i]) +
+                        "; query-string authentication requires the Signature, Expires and "
+                        "AWSAccessKeyId parameters");
+    }
+  }
+  ParsedAuth out;
+  out.scheme = AuthScheme::kPresignedV2;
+  if (values[0]->empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "presigned URL (SigV2 query auth): empty AWSAccessKeyId");
+  }
+  out.access_key = AccessKeyId(*values[0]);
+  out.signature = *values[1];
+  const std::string& expires = *values[2];
+  if (expires.empty() || expires.size() > kMaxExpiresDigits || !AllDigits(expires)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "presigned URL (SigV2 query auth): Expires must be seconds since the epoch");
+  }
+  out.expires_at = std::stoll(expires);
+  // SigV2 signs no payload hash; Content-MD5, when sent, is signed and checked by the caller.
+  out.payload_hash = "UNSIGNED-PAYLOAD";
+  out.payload_mode = PayloadMode::kUnsigned;
+  return out;
+}
+
+Status VerifyPresignedV2(const Request& request, const ParsedAuth& parsed, const Secret& secret,
+                         int64_t now_seconds) {
+  if (now_seconds > parsed.expires_at) {
+    return Status(ErrorCode::kAccessDenied, "Request has expired: the presigned URL expired at " +
+                                                FormatHttpDate(parsed.expires_at) + ", " +
+                                                std::to_string(now_seconds - parsed.expires_at) +
+                                                " s ago");
+  }
+  const std::string expected =
+      Base64Encode(HmacSha1(secret.reveal(), StringToSignV2(request, parsed)));
+  if (!ConstantTimeEquals(expected, parsed.signature)) {
+    return Status(ErrorCode::kSignatureDoesNotMatch,
+                  "the presigned URL's signature (SigV2) does not match the one computed for "
+                  "access key " +
+                      parsed.access_key.str() + "; check the secret key and signing method");
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+std::string StringToSignV2(const Request& request, const ParsedAuth& /*parsed*/) {
+  const Headers empty;
+  const Headers& headers = request.headers != nullptr ? *request.headers : empty;
+  const Query query = DecodedQuery(request.raw_query);
+  auto first = [&](std::string_view name) {
+    const auto values = HeaderValues(headers, name);
+    return values.empty() ? std::string_view() : Trim(values[0]);
+  };
+  std::string out(request.method);
+  out += '\n';
+  out += first("content-md5");
+  out += '\n';
+  out += first("content-type");
+  out += '\n';
+  bool twice = false;
+  if (const std::string* expires = Param(query, "Expires", &twice)) out += *expires;
+  out += '\n';
+
+  std::map<std::string, std::vector<std::string_view>> amz;
+  for (const auto& [name, value] : headers) {
+    std::string lower = ToLower(name);
+    if (lower.starts_with("x-amz-")) amz[std::move(lower)].push_back(value);
+  }
+  for (const auto& [name, values] : amz) {
+    out += name;
+    out += ':';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendCanonicalValue(values[i], &out);
+    }
+    out += '\n';
+  }
+
+  out += request.raw_path.empty() ? std::string_view("/") : request.raw_path;
+  std::vector<std::pair<std::string, std::string>> sub;
+  for (const auto& kv : query) {
+    if (SubResources().contains(kv.first)) sub.push_back(kv);
+  }
+  std::sort(sub.begin(), sub.end());
+  for (size_t i = 0; i < sub.size(); ++i) {
+    out += i == 0 ? '?' : '&';
+    out += sub[i].first;
+    if (!sub[i].second.empty()) {
+      out += '=';
+      out += sub[i].second;
+    }
+  }
+  return out;
+}
+
+}  // namespace sluice::auth
