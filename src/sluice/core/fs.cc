@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +18,12 @@ namespace {
 Status Errno(const std::string& what, const std::string& path) {
   return Status(ErrorCode::kIoError, what + " " + path + ": " + std::strerror(errno));
 }
+
+// The buffer of the portable AppendFrom: large enough to amortise the calls, small enough
+// that no object is ever held in memory whole.
+constexpr size_t kCopyBufferBytes = 1 << 20;
+
+class PosixRandomAccessFile;
 
 class PosixWritableFile final : public WritableFile {
  public:
@@ -55,6 +63,8 @@ class PosixWritableFile final : public WritableFile {
 
   uint64_t size() const override { return size_; }
 
+  Status AppendFrom(const RandomAccessFile& src, uint64_t offset, uint64_t n) override;
+
  private:
   std::string path_;
   int fd_;
@@ -69,6 +79,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 
   uint64_t size() const override { return size_; }
   const std::string& name() const override { return path_; }
+  int fd() const { return fd_; }
 
   Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
     if (offset > size_ || n > size_ - offset) {
@@ -96,6 +107,45 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   int fd_;
   uint64_t size_;
 };
+
+Status PosixWritableFile::AppendFrom(const RandomAccessFile& src, uint64_t offset, uint64_t n) {
+  const auto* posix = dynamic_cast<const PosixRandomAccessFile*>(&src);
+  if (posix == nullptr) return WritableFile::AppendFrom(src, offset, n);
+  if (offset > src.size() || n > src.size() - offset) {
+    return Status(ErrorCode::kCorruptFile, "copy of " + std::to_string(n) + " bytes at offset " +
+                                               std::to_string(offset) + " passes the end of " +
+                                               src.name());
+  }
+  auto in_off = static_cast<loff_t>(offset);
+  uint64_t left = n;
+  while (left > 0) {
+    const ssize_t r = ::copy_file_range(posix->fd(), &in_off, fd_, nullptr, left, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+        // A kernel or file system that cannot copy between these files: sendfile still keeps
+        // the bytes in the kernel.
+        auto src_off = static_cast<off_t>(in_off);
+        while (left > 0) {
+          const ssize_t s = ::sendfile(fd_, posix->fd(), &src_off, left);
+          if (s < 0) {
+            if (errno == EINTR) continue;
+            return Errno("sendfile from " + src.name() + " to", path_);
+          }
+          if (s == 0) return Status(ErrorCode::kIoError, "unexpected end of " + src.name());
+          left -= static_cast<uint64_t>(s);
+          size_ += static_cast<uint64_t>(s);
+        }
+        return Status::Ok();
+      }
+      return Errno("copy_file_range from " + src.name() + " to", path_);
+    }
+    if (r == 0) return Status(ErrorCode::kIoError, "unexpected end of " + src.name());
+    left -= static_cast<uint64_t>(r);
+    size_ += static_cast<uint64_t>(r);
+  }
+  return Status::Ok();
+}
 
 class PosixFileSystem final : public FileSystem {
  public:
@@ -139,6 +189,11 @@ class PosixFileSystem final : public FileSystem {
     return Status::Ok();
   }
 
+  Status RemoveDir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Errno("remove directory", dir);
+    return Status::Ok();
+  }
+
   Status CreateDirs(const std::string& dir) override {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -175,6 +230,18 @@ class PosixFileSystem final : public FileSystem {
 };
 
 }  // namespace
+
+Status WritableFile::AppendFrom(const RandomAccessFile& src, uint64_t offset, uint64_t n) {
+  std::vector<uint8_t> buffer;
+  while (n > 0) {
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, kCopyBufferBytes));
+    SLUICE_RETURN_IF_ERROR(src.ReadAt(offset, chunk, &buffer));
+    SLUICE_RETURN_IF_ERROR(Append(ByteView(buffer.data(), buffer.size())));
+    offset += chunk;
+    n -= chunk;
+  }
+  return Status::Ok();
+}
 
 FileSystem& FileSystem::Default() {
   static PosixFileSystem fs;

@@ -17,6 +17,8 @@
 
 namespace sluice {
 
+class RandomAccessFile;
+
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
@@ -26,6 +28,10 @@ class WritableFile {
   virtual Status Sync() = 0;
   virtual Status Close() = 0;
   virtual uint64_t size() const = 0;
+  // Appends `n` bytes of `src` from `offset`. The POSIX file copies inside the kernel
+  // (copy_file_range) when `src` is a POSIX file too, so that assembling a multipart object
+  // never passes its bytes through user memory; this default copies through a bounded buffer.
+  virtual Status AppendFrom(const RandomAccessFile& src, uint64_t offset, uint64_t n);
 };
 
 class RandomAccessFile {
@@ -51,6 +57,8 @@ class FileSystem {
   // fsync of a directory, making renames and creations inside it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   virtual Status Remove(const std::string& path) = 0;
+  // Removes an empty directory; OK when it does not exist.
+  virtual Status RemoveDir(const std::string& dir) = 0;
   virtual Status CreateDirs(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, unsorted.

@@ -10,6 +10,10 @@ namespace {
 
 constexpr char kTmpDir[] = "tmp";
 constexpr char kObjectsDir[] = "objects";
+constexpr char kUploadsDir[] = "uploads";
+// S3's part-number range.
+constexpr int kMinPartNumber = 1;
+constexpr int kMaxPartNumber = 10000;
 // 16 random bytes, 32 hex characters: collisions are not a practical concern.
 constexpr size_t kIdBytes = 16;
 
@@ -31,6 +35,14 @@ bool IsValidId(const std::string& id) {
   return true;
 }
 
+Status InvalidPartNumber(int part_number) {
+  return Err(ErrorCode::kInvalidArgument, "landing: part number " + std::to_string(part_number) +
+                                              " is outside " + std::to_string(kMinPartNumber) +
+                                              ".." + std::to_string(kMaxPartNumber));
+}
+
+std::string PartName(int part_number) { return "part-" + std::to_string(part_number); }
+
 Status InvalidId(const std::string& id) {
   return Err(ErrorCode::kInvalidArgument,
              "landing: '" + id + "' is not a landed object id (32 lower-case hex characters)");
@@ -38,13 +50,14 @@ Status InvalidId(const std::string& id) {
 
 class IncomingFile final : public Incoming {
  public:
+  // Commit renames the file to `final_dir`/`name` and returns `name`.
   IncomingFile(FileSystem& fs, std::unique_ptr<WritableFile> file, std::string tmp_path,
-               std::string id, std::string objects_dir)
+               std::string name, std::string final_dir)
       : fs_(fs),
         file_(std::move(file)),
         tmp_path_(std::move(tmp_path)),
-        id_(std::move(id)),
-        objects_dir_(std::move(objects_dir)) {}
+        id_(std::move(name)),
+        objects_dir_(std::move(final_dir)) {}
 
   ~IncomingFile() override { Abort(); }
 
@@ -54,6 +67,12 @@ class IncomingFile final : public Incoming {
   }
 
   uint64_t size() const override { return file_ ? file_->size() : size_at_finish_; }
+
+  // For Assemble: appends a whole file inside the kernel.
+  Status AppendFile(const RandomAccessFile& src) {
+    if (spent_) return Err(ErrorCode::kInternal, "landing: append to a finished incoming file");
+    return file_->AppendFrom(src, 0, src.size());
+  }
 
   Result<std::string> Commit() override {
     if (spent_) return Err(ErrorCode::kInternal, "landing: commit of a finished incoming file");
@@ -111,6 +130,7 @@ Status Store::Init() {
   const std::string objects = JoinPath(root_, kObjectsDir);
   SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(tmp));
   SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(objects));
+  SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(JoinPath(root_, kUploadsDir)));
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> leftovers, fs_.ListDir(tmp));
   for (const std::string& name : leftovers) {
     SLUICE_RETURN_IF_ERROR(fs_.Remove(JoinPath(tmp, name)));
@@ -154,5 +174,80 @@ Status Store::Remove(const std::string& id) {
 }
 
 Result<uint64_t> Store::FreeBytes() const { return fs_.FreeBytes(root_); }
+
+Result<std::string> Store::NewId() { return RandomId(); }
+
+Status Store::CreateUpload(const std::string& upload_id) {
+  if (!IsValidId(upload_id)) return InvalidId(upload_id);
+  const std::string uploads = JoinPath(root_, kUploadsDir);
+  SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(JoinPath(uploads, upload_id)));
+  return fs_.SyncDir(uploads);
+}
+
+Result<std::unique_ptr<Incoming>> Store::BeginPart(const std::string& upload_id, int part_number) {
+  if (!IsValidId(upload_id)) return InvalidId(upload_id);
+  if (part_number < kMinPartNumber || part_number > kMaxPartNumber) {
+    return InvalidPartNumber(part_number);
+  }
+  std::string dir = JoinPath(JoinPath(root_, kUploadsDir), upload_id);
+  if (!fs_.Exists(dir)) {
+    return Err(ErrorCode::kNotFound, "landing: no upload directory " + dir);
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::string tmp_name, RandomId());
+  std::string tmp_path = JoinPath(JoinPath(root_, kTmpDir), tmp_name);
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs_.NewWritableFile(tmp_path));
+  return std::unique_ptr<Incoming>(new IncomingFile(fs_, std::move(file), std::move(tmp_path),
+                                                    PartName(part_number), std::move(dir)));
+}
+
+Result<std::string> Store::Assemble(const std::string& upload_id,
+                                    const std::vector<int>& part_numbers) {
+  if (!IsValidId(upload_id)) return InvalidId(upload_id);
+  const std::string dir = JoinPath(JoinPath(root_, kUploadsDir), upload_id);
+  // Open every part first: a missing one fails before anything is written.
+  std::vector<std::unique_ptr<RandomAccessFile>> parts;
+  parts.reserve(part_numbers.size());
+  for (int n : part_numbers) {
+    if (n < kMinPartNumber || n > kMaxPartNumber) return InvalidPartNumber(n);
+    const std::string path = JoinPath(dir, PartName(n));
+    if (!fs_.Exists(path)) {
+      return Err(ErrorCode::kNotFound, "landing: part " + std::to_string(n) + " of upload " +
+                                           upload_id + " is not on disk");
+    }
+    SLUICE_ASSIGN_OR_RETURN(auto part, fs_.OpenRandomAccess(path));
+    parts.push_back(std::move(part));
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Incoming> incoming, Begin());
+  auto* file = static_cast<IncomingFile*>(incoming.get());
+  for (const auto& part : parts) {
+    Status st = file->AppendFile(*part);
+    if (!st.ok()) {
+      file->Abort();
+      return st.WithContext("landing: assembling upload " + upload_id);
+    }
+  }
+  return file->Commit();
+}
+
+Status Store::RemoveUpload(const std::string& upload_id) {
+  if (!IsValidId(upload_id)) return InvalidId(upload_id);
+  const std::string uploads = JoinPath(root_, kUploadsDir);
+  const std::string dir = JoinPath(uploads, upload_id);
+  if (!fs_.Exists(dir)) return Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.ListDir(dir));
+  for (const std::string& name : names) SLUICE_RETURN_IF_ERROR(fs_.Remove(JoinPath(dir, name)));
+  SLUICE_RETURN_IF_ERROR(fs_.RemoveDir(dir));
+  return fs_.SyncDir(uploads);
+}
+
+Result<std::vector<std::string>> Store::ListUploads() const {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          fs_.ListDir(JoinPath(root_, kUploadsDir)));
+  std::vector<std::string> out;
+  for (std::string& name : names) {
+    if (IsValidId(name)) out.push_back(std::move(name));
+  }
+  return out;
+}
 
 }  // namespace sluice::landing

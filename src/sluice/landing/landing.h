@@ -6,11 +6,20 @@
 // Layout under the root (<data>/landing):
 //   tmp/<random>          incoming bodies; removed at start-up (never acknowledged)
 //   objects/<id>          committed files; <id> is a random 32-hex-char name
+//   uploads/<upload id>/part-<n>
+//                         the parts of a multipart upload in progress (<upload id> is an id
+//                         like an object's); a re-sent part replaces the earlier one by rename
+//
+// A part is written like an object (to tmp/, fsync, rename into its upload directory, fsync
+// of that directory). Assemble concatenates parts into a new object inside the kernel
+// (WritableFile::AppendFrom), fsyncs it and renames it into objects/; it never changes the
+// parts, which the caller removes once the object is recorded.
 //
 // Thread-safety: Store is safe to share; each Incoming is used by one thread.
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sluice/core/core.h"
 
@@ -42,6 +51,22 @@ class Store {
   Status Remove(const std::string& id);
   // Free bytes on the landing file system (backpressure floor).
   Result<uint64_t> FreeBytes() const;
+
+  // A fresh random id (32 lower-case hex characters), for upload ids.
+  static Result<std::string> NewId();
+  // Multipart uploads. `upload_id` must look like an id (kInvalidArgument otherwise), and
+  // part numbers are 1..10000 (S3's range).
+  Status CreateUpload(const std::string& upload_id);
+  // Streams a part; its Commit places it as uploads/<upload id>/part-<n> (replacing an earlier
+  // one) and returns "part-<n>". kNotFound when the upload directory does not exist.
+  Result<std::unique_ptr<Incoming>> BeginPart(const std::string& upload_id, int part_number);
+  // Concatenates the listed parts, in the order given, into a new durable object and returns
+  // its id. On failure nothing new is left behind (the parts are untouched either way).
+  Result<std::string> Assemble(const std::string& upload_id, const std::vector<int>& part_numbers);
+  // Removes an upload's directory and every part in it; OK when it does not exist.
+  Status RemoveUpload(const std::string& upload_id);
+  // The upload directories present (for the reaper to find ones the catalog no longer knows).
+  Result<std::vector<std::string>> ListUploads() const;
 
   FileSystem& fs() const { return fs_; }
   const std::string& root() const { return root_; }

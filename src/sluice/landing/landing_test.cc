@@ -248,5 +248,182 @@ TEST(FaultyFileSystemTest, CountsAndStickyFaults) {
   std::filesystem::remove_all(tmpl);
 }
 
+// --- multipart uploads ------------------------------------------------------------------
+
+class UploadTest : public LandingTest {
+ protected:
+  static constexpr char kUpload[] = "00112233445566778899aabbccddeeff";
+
+  // Writes part `n` with `body` and returns the Commit's answer.
+  static Result<std::string> PutPart(Store& store, int n, const std::string& body) {
+    SLUICE_ASSIGN_OR_RETURN(auto in, store.BeginPart(kUpload, n));
+    SLUICE_RETURN_IF_ERROR(in->Append(AsBytes(body)));
+    return in->Commit();
+  }
+};
+
+TEST_F(UploadTest, PartsLandInTheUploadDirectoryAndReplaceEarlierOnes) {
+  Store store(FileSystem::Default(), root_);
+  ASSERT_TRUE(store.Init().ok());
+  EXPECT_TRUE(std::filesystem::is_directory(root_ + "/uploads"));
+  ASSERT_TRUE(store.CreateUpload(kUpload).ok());
+  auto name = PutPart(store, 2, "second");
+  ASSERT_TRUE(name.ok()) << name.status().ToString();
+  EXPECT_EQ(*name, "part-2");
+  ASSERT_TRUE(PutPart(store, 1, "first, wrong").ok());
+  ASSERT_TRUE(PutPart(store, 1, "first|").ok());  // re-sent: replaces
+  auto parts = Entries(std::string("uploads/") + kUpload);
+  std::sort(parts.begin(), parts.end());
+  EXPECT_EQ(parts, (std::vector<std::string>{"part-1", "part-2"}));
+  EXPECT_TRUE(Entries("tmp").empty());
+  auto uploads = store.ListUploads();
+  ASSERT_TRUE(uploads.ok());
+  EXPECT_EQ(*uploads, std::vector<std::string>{kUpload});
+
+  auto id = store.Assemble(kUpload, {1, 2});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(ReadObject(store, *id), "first|second");
+  // The parts are untouched; the caller removes them once the object is recorded.
+  EXPECT_EQ(Entries(std::string("uploads/") + kUpload).size(), 2u);
+  ASSERT_TRUE(store.RemoveUpload(kUpload).ok());
+  EXPECT_TRUE(Entries("uploads").empty());
+  EXPECT_TRUE(store.RemoveUpload(kUpload).ok());  // idempotent
+  EXPECT_TRUE(Entries("tmp").empty());
+}
+
+TEST_F(UploadTest, AssemblesLargePartsInOrderGiven) {
+  Store store(FileSystem::Default(), root_);
+  ASSERT_TRUE(store.Init().ok());
+  ASSERT_TRUE(store.CreateUpload(kUpload).ok());
+  // Larger than the portable copy buffer, so that a copy loop would need several rounds.
+  std::string a(3 * 1024 * 1024 + 17, 'a');
+  std::string b(1024 * 1024 + 5, 'b');
+  for (size_t i = 0; i < a.size(); i += 4096) a[i] = static_cast<char>('0' + i % 10);
+  ASSERT_TRUE(PutPart(store, 7, a).ok());
+  ASSERT_TRUE(PutPart(store, 3, b).ok());
+  auto id = store.Assemble(kUpload, {7, 3});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(ReadObject(store, *id), a + b);
+}
+
+TEST_F(UploadTest, RejectsBadIdsNumbersAndMissingParts) {
+  Store store(FileSystem::Default(), root_);
+  ASSERT_TRUE(store.Init().ok());
+  EXPECT_EQ(store.CreateUpload("../x").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store.BeginPart("../x", 1).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store.BeginPart(kUpload, 1).status().code(), ErrorCode::kNotFound);  // no upload
+  ASSERT_TRUE(store.CreateUpload(kUpload).ok());
+  EXPECT_EQ(store.BeginPart(kUpload, 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store.BeginPart(kUpload, 10001).status().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(PutPart(store, 1, "one").ok());
+  auto id = store.Assemble(kUpload, {1, 2});
+  EXPECT_EQ(id.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(id.status().message().find("part 2"), std::string::npos) << id.status().ToString();
+  EXPECT_TRUE(Entries("objects").empty());
+  EXPECT_TRUE(Entries("tmp").empty());
+}
+
+// A failure at each step of the assembly (the in-kernel copy counts as an append) leaves no
+// object and no temporary file, and keeps the parts for a retried Complete.
+class AssembleFailureTest : public UploadTest, public ::testing::WithParamInterface<FsOp> {};
+
+TEST_P(AssembleFailureTest, LeavesNothingBehindAndKeepsTheParts) {
+  FaultyFileSystem fs(FileSystem::Default());
+  Store store(fs, root_);
+  ASSERT_TRUE(store.Init().ok());
+  ASSERT_TRUE(store.CreateUpload(kUpload).ok());
+  ASSERT_TRUE(PutPart(store, 1, "alpha").ok());
+  ASSERT_TRUE(PutPart(store, 2, "beta").ok());
+  fs.FailNth(GetParam(), GetParam() == FsOp::kAppend ? 2 : 1);
+  auto id = store.Assemble(kUpload, {1, 2});
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), ErrorCode::kIoError);
+  EXPECT_NE(id.status().message().find("injected"), std::string::npos) << id.status().ToString();
+  EXPECT_TRUE(Entries("tmp").empty());
+  EXPECT_TRUE(Entries("objects").empty());
+  EXPECT_EQ(Entries(std::string("uploads/") + kUpload).size(), 2u);
+  fs.Heal();
+  auto again = store.Assemble(kUpload, {1, 2});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ReadObject(store, *again), "alphabeta");
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, AssembleFailureTest,
+                         ::testing::Values(FsOp::kCreate, FsOp::kAppend, FsOp::kSync, FsOp::kClose,
+                                           FsOp::kRename, FsOp::kSyncDir),
+                         [](const auto& info) { return std::string(FsOpName(info.param)); });
+
+TEST_F(UploadTest, PartCommitFailureKeepsTheEarlierPart) {
+  FaultyFileSystem fs(FileSystem::Default());
+  Store store(fs, root_);
+  ASSERT_TRUE(store.Init().ok());
+  ASSERT_TRUE(store.CreateUpload(kUpload).ok());
+  ASSERT_TRUE(PutPart(store, 1, "good").ok());
+  fs.FailNth(FsOp::kSync, 1);
+  EXPECT_EQ(PutPart(store, 1, "lost").status().code(), ErrorCode::kIoError);
+  EXPECT_TRUE(Entries("tmp").empty());
+  auto id = store.Assemble(kUpload, {1});
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(ReadObject(store, *id), "good");
+}
+
+TEST_F(UploadTest, RemoveUploadReportsFailure) {
+  FaultyFileSystem fs(FileSystem::Default());
+  Store store(fs, root_);
+  ASSERT_TRUE(store.Init().ok());
+  ASSERT_TRUE(store.CreateUpload(kUpload).ok());
+  ASSERT_TRUE(PutPart(store, 1, "x").ok());
+  fs.FailNth(FsOp::kRemove, 1);
+  EXPECT_EQ(store.RemoveUpload(kUpload).code(), ErrorCode::kIoError);
+  ASSERT_TRUE(store.RemoveUpload(kUpload).ok());
+  EXPECT_TRUE(Entries("uploads").empty());
+}
+
+// A RandomAccessFile that is not a POSIX file: AppendFrom takes the portable path.
+class MemoryFile final : public RandomAccessFile {
+ public:
+  explicit MemoryFile(std::string data) : data_(std::move(data)) {}
+  uint64_t size() const override { return data_.size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+    if (offset > data_.size() || n > data_.size() - offset) {
+      return Err(ErrorCode::kCorruptFile, "past the end of memory");
+    }
+    out->assign(data_.begin() + static_cast<ptrdiff_t>(offset),
+                data_.begin() + static_cast<ptrdiff_t>(offset + n));
+    return Status::Ok();
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string data_;
+  std::string name_ = "memory";
+};
+
+TEST_F(LandingTest, AppendFromCopiesRangesFromAnyFile) {
+  std::filesystem::create_directories(root_);
+  FileSystem& fs = FileSystem::Default();
+  const std::string src_path = root_ + "/src";
+  {
+    auto src = fs.NewWritableFile(src_path);
+    ASSERT_TRUE(src.ok());
+    ASSERT_TRUE((*src)->Append(AsBytes("0123456789")).ok());
+    ASSERT_TRUE((*src)->Close().ok());
+  }
+  auto src = fs.OpenRandomAccess(src_path);
+  ASSERT_TRUE(src.ok());
+  auto out = fs.NewWritableFile(root_ + "/out");
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)->AppendFrom(**src, 2, 3).ok());                // in-kernel
+  ASSERT_TRUE((*out)->AppendFrom(MemoryFile("-mem-"), 1, 3).ok());  // portable
+  ASSERT_TRUE((*out)->AppendFrom(**src, 8, 2).ok());
+  EXPECT_EQ((*out)->size(), 8u);
+  EXPECT_EQ((*out)->AppendFrom(**src, 8, 3).code(), ErrorCode::kCorruptFile);
+  EXPECT_EQ((*out)->AppendFrom(MemoryFile("ab"), 1, 2).code(), ErrorCode::kCorruptFile);
+  ASSERT_TRUE((*out)->Close().ok());
+  auto text = fs.ReadSmallFile(root_ + "/out");
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "234mem89");
+}
+
 }  // namespace
 }  // namespace sluice::landing

@@ -23,6 +23,11 @@ class FaultyWritableFile final : public WritableFile {
     return injected.ok() ? st : injected;
   }
   uint64_t size() const override { return base_->size(); }
+  // Counted as an append; forwarded whole so that the base keeps its in-kernel copy.
+  Status AppendFrom(const RandomAccessFile& src, uint64_t offset, uint64_t n) override {
+    SLUICE_RETURN_IF_ERROR(fs_.Check(FsOp::kAppend, path_));
+    return base_->AppendFrom(src, offset, n);
+  }
 
  private:
   FaultyFileSystem& fs_;
@@ -104,6 +109,11 @@ Status FaultyFileSystem::SyncDir(const std::string& dir) {
 Status FaultyFileSystem::Remove(const std::string& path) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kRemove, path));
   return base_.Remove(path);
+}
+
+Status FaultyFileSystem::RemoveDir(const std::string& dir) {
+  SLUICE_RETURN_IF_ERROR(Check(FsOp::kRemove, dir));
+  return base_.RemoveDir(dir);
 }
 
 }  // namespace sluice::landing

@@ -45,6 +45,7 @@ class FaultyFileSystem final : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status Remove(const std::string& path) override;
+  Status RemoveDir(const std::string& dir) override;  // counted as kRemove
   Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
   bool Exists(const std::string& path) override { return base_.Exists(path); }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
