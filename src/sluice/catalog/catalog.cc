@@ -138,28 +138,68 @@ Result<CreatedConnection> SqliteCatalog::CreateConnection(const std::string& nam
       q.Bind(4, out.connection.created_at);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
-    std::string access_key;
-    for (int attempt = 0; attempt < kAccessKeyAttempts && access_key.empty(); ++attempt) {
-      SLUICE_ASSIGN_OR_RETURN(std::string candidate, NewAccessKey());
-      SLUICE_ASSIGN_OR_RETURN(Query q,
-                              db_->Prepare("SELECT 1 FROM credentials WHERE access_key = ?"));
-      q.Bind(1, candidate);
-      SLUICE_ASSIGN_OR_RETURN(bool taken, q.Step());
-      if (!taken) access_key = candidate;
-    }
-    if (access_key.empty()) {
-      return Err(ErrorCode::kInternal, "catalog: could not draw an unused access key");
-    }
-    SLUICE_ASSIGN_OR_RETURN(Secret secret, NewSecret());
-    SLUICE_ASSIGN_OR_RETURN(Sealed sealed, box_.Seal(secret, access_key));
-    SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("INSERT INTO credentials (access_key, connection_id, ciphertext, "
-                              "nonce, active, created_at) VALUES (?,?,?,?,1,?)"));
-    q.Bind(1, access_key).Bind(2, id).BindBlob(3, AsBytes(sealed.ciphertext));
-    q.BindBlob(4, AsBytes(sealed.nonce)).Bind(5, out.connection.created_at);
+    SLUICE_ASSIGN_OR_RETURN(CreatedKey key, InsertKey(id, out.connection.created_at));
+    out.access_key = std::move(key.access_key);
+    out.secret = std::move(key.secret);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, int64_t created_at) {
+  std::string access_key;
+  for (int attempt = 0; attempt < kAccessKeyAttempts && access_key.empty(); ++attempt) {
+    SLUICE_ASSIGN_OR_RETURN(std::string candidate, NewAccessKey());
+    SLUICE_ASSIGN_OR_RETURN(Query q,
+                            db_->Prepare("SELECT 1 FROM credentials WHERE access_key = ?"));
+    q.Bind(1, candidate);
+    SLUICE_ASSIGN_OR_RETURN(bool taken, q.Step());
+    if (!taken) access_key = candidate;
+  }
+  if (access_key.empty()) {
+    return Err(ErrorCode::kInternal, "catalog: could not draw an unused access key");
+  }
+  SLUICE_ASSIGN_OR_RETURN(Secret secret, NewSecret());
+  SLUICE_ASSIGN_OR_RETURN(Sealed sealed, box_.Seal(secret, access_key));
+  // NULLIF: an account key has no connection (NULL passes the foreign key).
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare("INSERT INTO credentials (access_key, connection_id, ciphertext, "
+                            "nonce, active, created_at) VALUES (?,NULLIF(?, ''),?,?,1,?)"));
+  q.Bind(1, access_key).Bind(2, connection_id).BindBlob(3, AsBytes(sealed.ciphertext));
+  q.BindBlob(4, AsBytes(sealed.nonce)).Bind(5, created_at);
+  SLUICE_RETURN_IF_ERROR(q.Run());
+  return CreatedKey{AccessKeyId(std::move(access_key)), std::move(secret)};
+}
+
+Result<CreatedKey> SqliteCatalog::CreateAccountKey() {
+  std::lock_guard<std::mutex> lock(mu_);
+  CreatedKey out;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(out, InsertKey("", clock_.NowMicros()));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& bucket) {
+  SLUICE_ASSIGN_OR_RETURN(std::string id, DeriveConnectionId(bucket));
+  if (id != bucket) {
+    return Err(ErrorCode::kInvalidArgument,
+               "bucket name '" + bucket +
+                   "' is not a valid connection id: use 3 to 63 characters from a-z, 0-9 and "
+                   "'-', starting and ending with a letter or digit");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Connection out{id, id, UnconfiguredPolicy::kHold, clock_.NowMicros()};
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("INSERT INTO connections (id, name, "
+                                                  "unconfigured, created_at) VALUES (?,?,?,?) "
+                                                  "ON CONFLICT DO NOTHING"));
+    q.Bind(1, id).Bind(2, id).Bind(3, PolicyName(out.unconfigured)).Bind(4, out.created_at);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    out.access_key = AccessKeyId(std::move(access_key));
-    out.secret = std::move(secret);
+    if (db_->Changes() == 0) {
+      return Err(ErrorCode::kAlreadyExists, "connection '" + id + "' already exists");
+    }
     return Status::Ok();
   }));
   return out;

@@ -34,7 +34,7 @@ struct Connection {
 
 struct Credential {
   AccessKeyId access_key;
-  std::string connection_id;
+  std::string connection_id;  // empty for an account key (reaches every connection)
   Secret secret;
   bool active = true;
 };
@@ -43,6 +43,13 @@ struct CreatedConnection {
   Connection connection;
   AccessKeyId access_key;
   Secret secret;  // shown to the operator once; only its ciphertext is stored
+};
+
+// An account-level key: may create and delete connections (S3 CreateBucket/DeleteBucket)
+// and reaches every connection.
+struct CreatedKey {
+  AccessKeyId access_key;
+  Secret secret;  // shown to the operator once
 };
 
 enum class OnError { kBlock, kSkip };
@@ -78,6 +85,47 @@ struct FileRecord {
   int64_t rows_refused = 0;  // refused as stale by the age column
   std::string error_code;    // ErrorCodeName(...), empty unless failed
   std::string error_message;
+  // The S3 ETag, unquoted: md5_hex for a single PUT (used when this is empty), "<hex>-N" for
+  // a multipart upload.
+  std::string etag;
+  // Deleted through S3: hidden from reads and listings. The file's place in the ledger and
+  // its load are unaffected (loaded rows stay in the pool).
+  bool deleted = false;
+};
+
+// A multipart upload in progress. The disposition (status and error) is decided at creation
+// from the table policy and becomes the ledger entry's at completion.
+struct UploadRecord {
+  std::string upload_id;
+  std::string connection_id;
+  std::string key;
+  std::string table;
+  std::string content_type;
+  std::string metadata_json;
+  FileStatus status = FileStatus::kQueued;
+  std::string error_code;
+  std::string error_message;
+  int64_t initiated_at = 0;  // micros
+  int64_t touched_at = 0;    // the last creation or part; uploads expire from here
+};
+
+struct PartRecord {
+  int part_number = 0;
+  uint64_t size = 0;
+  std::string md5_hex;
+  int64_t uploaded_at = 0;
+};
+
+// What a successful CompleteMultipartUpload produced, kept so that a repeated Complete can
+// answer the same (S3 clients retry Complete after a lost response).
+struct CompletedUpload {
+  std::string upload_id;
+  std::string connection_id;
+  std::string key;
+  int64_t seq = 0;
+  std::string etag;
+  std::string parts;  // the completed part list, "<n>:<md5>,...", compared on a repeat
+  int64_t completed_at = 0;
 };
 
 struct LoadCounts {
@@ -126,6 +174,53 @@ class Catalog {
   // Files of a connection (optionally one table), in sequence order.
   virtual Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                                     const std::string& table = "") = 0;
+
+  // Objects: the ledger seen through S3. A key's object is its newest file unless deleted.
+  // The newest file of `key` unless it is deleted; nullopt otherwise.
+  virtual Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,
+                                                        const std::string& key) = 0;
+  // Visible keys (newest file each) in byte order, after `start_after`, starting with
+  // `prefix`, at most `limit`. Walks the (connection, key) index; never loads the ledger.
+  virtual Result<std::vector<FileRecord>> ListVisible(const std::string& connection_id,
+                                                      const std::string& prefix,
+                                                      const std::string& start_after,
+                                                      size_t limit) = 0;
+  // Marks every file of `key` deleted; returns the files newly marked (empty when the key had
+  // no visible object). A later AppendFile of the key makes it visible again.
+  virtual Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
+                                                    const std::string& key) = 0;
+
+  // Buckets and account keys.
+  virtual Result<CreatedKey> CreateAccountKey() = 0;
+  // A connection whose id and name are `bucket` (already a valid id: kInvalidArgument
+  // otherwise), with no key of its own; kAlreadyExists when taken.
+  virtual Result<Connection> CreateBucketConnection(const std::string& bucket) = 0;
+  // Deletes an empty connection: kBucketNotEmpty unless it has no table configured, no
+  // visible object, no multipart upload in progress and no file queued or loading. Its
+  // ledger history (deleted objects only, by then), completed-upload records and keys go with
+  // it; returns the landed ids of those files for the caller to remove. kNotFound when absent.
+  virtual Result<std::vector<std::string>> DeleteConnection(const std::string& id) = 0;
+
+  // Multipart uploads. CreateUpload: kNotFound for an unknown connection.
+  virtual Status CreateUpload(const UploadRecord& upload) = 0;
+  virtual Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) = 0;
+  // Records (or replaces) a part and touches the upload; kNoSuchUpload when it is gone.
+  virtual Status RecordPart(const std::string& upload_id, const PartRecord& part) = 0;
+  virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) = 0;
+  // Uploads in progress of a connection whose key starts with `prefix`, by key then start.
+  virtual Result<std::vector<UploadRecord>> ListUploads(const std::string& connection_id,
+                                                        const std::string& prefix) = 0;
+  // In one transaction: appends `file` to the ledger, keeps `done` (with the new seq) and
+  // forgets the upload and its parts. kNoSuchUpload when the upload is gone. Returns the seq.
+  virtual Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done) = 0;
+  virtual Result<std::optional<CompletedUpload>> GetCompletedUpload(
+      const std::string& upload_id) = 0;
+  // Forgets an upload and its parts; kNoSuchUpload when there is none.
+  virtual Status DeleteUpload(const std::string& upload_id) = 0;
+  // Uploads whose last creation or part is older than `micros`, for the reaper.
+  virtual Result<std::vector<UploadRecord>> UploadsTouchedBefore(int64_t micros) = 0;
+  // Drops completed-upload records older than `micros`; returns how many.
+  virtual Result<int64_t> ForgetCompletedBefore(int64_t micros) = 0;
 
   // Scheduling. Tables that have at least one queued or loading file.
   virtual Result<std::vector<TableKey>> TablesWithWork() = 0;

@@ -10,6 +10,18 @@
 
 namespace sluice::catalog {
 
+// The columns FileFromRow reads, in its order.
+#define SLUICE_FILE_COLUMNS                                                                    \
+  "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
+  "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
+  "rows_updated, rows_refused, error_code, error_message, etag, deleted FROM files "
+
+Result<FileStatus> FileStatusFromName(const std::string& s);
+Result<FileRecord> FileFromRow(const Query& q);
+// kInvalidArgument unless the record names a connection, a key and a landed id, and its size
+// fits the ledger.
+Status ValidateFileRecord(const FileRecord& r);
+
 // Creates or migrates the schema inside the caller's write transaction. Returns whether the
 // credentials table holds any row (a missing secret.key is then an error, not a fresh start).
 Result<bool> EnsureSchema(Db& db);
@@ -37,6 +49,30 @@ class SqliteCatalog final : public Catalog {
                                                      const std::string& key) override;
   Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                             const std::string& table) override;
+  Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,
+                                                const std::string& key) override;
+  Result<std::vector<FileRecord>> ListVisible(const std::string& connection_id,
+                                              const std::string& prefix,
+                                              const std::string& start_after,
+                                              size_t limit) override;
+  Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
+                                            const std::string& key) override;
+  Result<CreatedKey> CreateAccountKey() override;
+  Result<Connection> CreateBucketConnection(const std::string& bucket) override;
+  Result<std::vector<std::string>> DeleteConnection(const std::string& id) override;
+
+  Status CreateUpload(const UploadRecord& upload) override;
+  Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) override;
+  Status RecordPart(const std::string& upload_id, const PartRecord& part) override;
+  Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) override;
+  Result<std::vector<UploadRecord>> ListUploads(const std::string& connection_id,
+                                                const std::string& prefix) override;
+  Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done) override;
+  Result<std::optional<CompletedUpload>> GetCompletedUpload(const std::string& upload_id) override;
+  Status DeleteUpload(const std::string& upload_id) override;
+  Result<std::vector<UploadRecord>> UploadsTouchedBefore(int64_t micros) override;
+  Result<int64_t> ForgetCompletedBefore(int64_t micros) override;
+
   Result<std::vector<TableKey>> TablesWithWork() override;
   Result<std::optional<FileRecord>> HeadOfQueue(const TableKey& table) override;
   Status MarkLoading(int64_t seq) override;
@@ -61,6 +97,12 @@ class SqliteCatalog final : public Catalog {
   }
 
   Result<bool> ConnectionExists(const std::string& id);
+  // The insert of AppendFile, inside the caller's transaction; returns the seq.
+  Result<int64_t> InsertFile(const FileRecord& r);
+  // An unused access key with its sealed secret, inserted for `connection_id` (empty: an
+  // account key), inside the caller's transaction.
+  Result<CreatedKey> InsertKey(const std::string& connection_id, int64_t created_at);
+  Result<std::vector<UploadRecord>> UploadRows(Query& q);
   Status ValidateTable(const TableConfig& table);
   // The caller holds mu_ for these.
   Result<std::optional<FileRecord>> FileLocked(int64_t seq);

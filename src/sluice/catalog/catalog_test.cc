@@ -586,5 +586,337 @@ TEST_F(CatalogTest, RefusesNewerSchema) {
       << cat.status().ToString();
 }
 
+// --- the S3-compatibility cut: objects, buckets, account keys, multipart -----------------
+
+TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
+  CreatedConnection created;
+  int64_t seq = 0;
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+    auto c = cat->CreateConnection("shop");
+    ASSERT_TRUE(c.ok());
+    created = std::move(c).value();
+    seq = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  }
+  // Turn the database back into what the first cut wrote.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+  const char* downgrade =
+      "DROP TABLE upload_parts; DROP TABLE uploads; DROP TABLE completed_uploads;"
+      "ALTER TABLE files DROP COLUMN etag; ALTER TABLE files DROP COLUMN deleted;"
+      "PRAGMA user_version = 1;";
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, downgrade, nullptr, nullptr, &err), SQLITE_OK) << err;
+  sqlite3_close(db);
+
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto cred = cat->LookupAccessKey(created.access_key);
+  ASSERT_TRUE(cred.ok() && cred->has_value()) << cred.status().ToString();
+  EXPECT_EQ((*cred)->connection_id, "shop");
+  EXPECT_EQ((*cred)->secret.reveal(), created.secret.reveal());
+  auto f = cat->VisibleFile("shop", "orders/1");
+  ASSERT_TRUE(f.ok() && f->has_value()) << f.status().ToString();
+  EXPECT_EQ((*f)->seq, seq);
+  EXPECT_EQ((*f)->etag, "");
+  EXPECT_FALSE((*f)->deleted);
+  // The new tables work, and account keys fit the rebuilt credentials table.
+  EXPECT_TRUE(cat->CreateAccountKey().ok());
+  EXPECT_TRUE(cat->CreateUpload({"u1", "shop", "orders/2", "orders"}).ok());
+}
+
+TEST_F(CatalogTest, AccountKeysHaveNoConnection) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto key = cat->CreateAccountKey();
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->access_key.str().size(), 20u);
+  EXPECT_EQ(key->secret.reveal().size(), 40u);
+  auto found = cat->LookupAccessKey(key->access_key);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->connection_id, "");
+  EXPECT_EQ((*found)->secret.reveal(), key->secret.reveal());
+  auto other = cat->CreateAccountKey();
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->access_key, key->access_key);
+}
+
+TEST_F(CatalogTest, BucketConnections) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto made = cat->CreateBucketConnection("new-bucket");
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(made->id, "new-bucket");
+  EXPECT_EQ(made->name, "new-bucket");
+  EXPECT_EQ(made->unconfigured, UnconfiguredPolicy::kHold);
+  EXPECT_TRUE((*cat->GetConnection("new-bucket")).has_value());
+  EXPECT_EQ(cat->CreateBucketConnection("new-bucket").status().code(), ErrorCode::kAlreadyExists);
+  for (const char* bad : {"Upper", "under_score", "ab", "-lead", "a.b"}) {
+    auto st = cat->CreateBucketConnection(bad).status();
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST_F(CatalogTest, VisibleFilesListAndDelete) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  ASSERT_TRUE(cat->CreateConnection("other").ok());
+  const std::vector<std::string> keys = {"b/1", "a/2",    "a/1", "a/\xc3\xa9",
+                                         "ab",  "a/\x7f", "c",   "a/2"};  // a/2 twice: two versions
+  for (const auto& k : keys) {
+    auto r = File("shop", "", k);
+    r.size = k.size();
+    ASSERT_TRUE(cat->AppendFile(r).ok());
+  }
+  ASSERT_TRUE(cat->AppendFile(File("other", "", "a/1")).ok());
+
+  auto names = [](const std::vector<FileRecord>& files) {
+    std::vector<std::string> out;
+    for (const auto& f : files) out.push_back(f.key);
+    return out;
+  };
+  auto all = cat->ListVisible("shop", "", "", 100);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  // UTF-8 byte order; one entry per key, its newest version.
+  EXPECT_EQ(names(*all),
+            (std::vector<std::string>{"a/1", "a/2", "a/\x7f", "a/\xc3\xa9", "ab", "b/1", "c"}));
+  EXPECT_EQ((*all)[1].seq, 8);
+  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "", 100)),
+            (std::vector<std::string>{"a/1", "a/2", "a/\x7f", "a/\xc3\xa9"}));
+  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "a/1", 2)),
+            (std::vector<std::string>{"a/2", "a/\x7f"}));
+  EXPECT_EQ(names(*cat->ListVisible("shop", "a", "a/\xc3\xa9", 10)),
+            (std::vector<std::string>{"ab"}));
+  EXPECT_EQ(names(*cat->ListVisible("shop", "", "b/1", 10)), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(cat->ListVisible("shop", "zz", "", 10)->empty());
+  EXPECT_TRUE(cat->ListVisible("shop", "", "", 0)->empty());
+  EXPECT_TRUE(cat->ListVisible("shop", "\xff", "", 10)->empty());
+
+  auto marked = cat->DeleteKey("shop", "a/2");
+  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
+  ASSERT_EQ(marked->size(), 2u);  // both versions
+  EXPECT_TRUE((*marked)[0].deleted);
+  EXPECT_FALSE((*cat->VisibleFile("shop", "a/2")).has_value());
+  EXPECT_TRUE(cat->DeleteKey("shop", "a/2")->empty());  // already gone
+  EXPECT_TRUE(cat->DeleteKey("shop", "nope")->empty());
+  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "", 100)),
+            (std::vector<std::string>{"a/1", "a/\x7f", "a/\xc3\xa9"}));
+  // The ledger keeps the files; only their visibility changed.
+  EXPECT_EQ(cat->ListFiles("shop")->size(), keys.size());
+  EXPECT_TRUE((*cat->GetFile(8))->deleted);
+  // Another connection's key of the same name is untouched.
+  EXPECT_TRUE((*cat->VisibleFile("other", "a/1")).has_value());
+
+  // A new PUT brings the key back, with the new file only.
+  auto again = cat->AppendFile(File("shop", "", "a/2"));
+  ASSERT_TRUE(again.ok());
+  auto visible = cat->VisibleFile("shop", "a/2");
+  ASSERT_TRUE(visible->has_value());
+  EXPECT_EQ((*visible)->seq, *again);
+  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "", 100)),
+            (std::vector<std::string>{"a/1", "a/2", "a/\x7f", "a/\xc3\xa9"}));
+}
+
+TEST_F(CatalogTest, ListingPagesThroughManyVersions) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  constexpr int kKeys = 300;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < kKeys; ++i) {
+      char key[32];
+      std::snprintf(key, sizeof key, "t/%05d", i);
+      ASSERT_TRUE(cat->AppendFile(File("shop", "t", key)).ok());
+    }
+  }
+  std::string after;
+  int seen = 0;
+  int pages = 0;
+  while (true) {
+    auto page = cat->ListVisible("shop", "t/", after, 7);
+    ASSERT_TRUE(page.ok());
+    if (page->empty()) break;
+    for (const auto& f : *page) {
+      EXPECT_GT(f.key, after);
+      EXPECT_GT(f.seq, 2 * kKeys);  // the newest round
+      after = f.key;
+      ++seen;
+    }
+    ++pages;
+  }
+  EXPECT_EQ(seen, kKeys);
+  EXPECT_EQ(pages, (kKeys + 6) / 7);
+  // The query walks the (connection, key) index instead of scanning or sorting the ledger.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "EXPLAIN QUERY PLAN SELECT seq FROM files WHERE connection_id = ?1 "
+                               "AND key > ?2 AND key >= ?3 AND (?4 = 0 OR key < ?5) AND deleted "
+                               "= 0 AND seq = (SELECT max(g.seq) FROM files g WHERE "
+                               "g.connection_id = files.connection_id AND g.key = files.key) "
+                               "ORDER BY key LIMIT ?6",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("files_by_key"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN files"), std::string::npos) << plan;
+}
+
+TEST_F(CatalogTest, DeleteConnectionOnlyWhenEmpty) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto created = cat->CreateConnection("shop");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(cat->DeleteConnection("nope").status().code(), ErrorCode::kNotFound);
+
+  ASSERT_TRUE(cat->AddTable({"shop", "orders", {"id"}}).ok());
+  auto st = cat->DeleteConnection("shop").status();
+  EXPECT_EQ(st.code(), ErrorCode::kBucketNotEmpty);
+  EXPECT_NE(st.message().find("configured tables"), std::string::npos) << st.ToString();
+
+  ASSERT_TRUE(cat->CreateConnection("bare").ok());
+  auto r = File("bare", "", "x");
+  r.landed_id = "11111111111111111111111111111111";
+  const int64_t seq = *cat->AppendFile(r);
+  st = cat->DeleteConnection("bare").status();
+  EXPECT_NE(st.message().find("holds objects"), std::string::npos) << st.ToString();
+  ASSERT_EQ(cat->DeleteKey("bare", "x")->size(), 1u);
+  // Deleted but still queued: the loader will read it.
+  st = cat->DeleteConnection("bare").status();
+  EXPECT_NE(st.message().find("queued or loading"), std::string::npos) << st.ToString();
+  ASSERT_TRUE(cat->MarkFailed(seq, Err(ErrorCode::kTableNotConfigured, "no table")).ok());
+  ASSERT_TRUE(cat->CreateUpload({"u1", "bare", "y", ""}).ok());
+  st = cat->DeleteConnection("bare").status();
+  EXPECT_NE(st.message().find("multipart"), std::string::npos) << st.ToString();
+  ASSERT_TRUE(cat->DeleteUpload("u1").ok());
+
+  auto landed = cat->DeleteConnection("bare");
+  ASSERT_TRUE(landed.ok()) << landed.status().ToString();
+  EXPECT_EQ(*landed, std::vector<std::string>{r.landed_id});
+  EXPECT_FALSE((*cat->GetConnection("bare")).has_value());
+  EXPECT_FALSE((*cat->GetFile(seq)).has_value());
+  // The name is free again.
+  EXPECT_TRUE(cat->CreateBucketConnection("bare").ok());
+}
+
+TEST_F(CatalogTest, DeletingAConnectionRevokesItsKeys) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  auto created = cat->CreateConnection("keyed");
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(cat->DeleteConnection("keyed").ok());
+  auto found = cat->LookupAccessKey(created->access_key);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+}
+
+TEST_F(CatalogTest, UploadsPartsAndCompletion) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  UploadRecord u;
+  u.upload_id = "up-1";
+  u.connection_id = "shop";
+  u.key = "orders/big.parquet";
+  u.table = "orders";
+  u.content_type = "application/x-parquet";
+  u.metadata_json = R"({"x-amz-meta-a":"1"})";
+  u.initiated_at = clock_.NowMicros();
+  ASSERT_TRUE(cat->CreateUpload(u).ok());
+  EXPECT_EQ(cat->CreateUpload(u).code(), ErrorCode::kAlreadyExists);
+  UploadRecord nowhere = u;
+  nowhere.upload_id = "up-x";
+  nowhere.connection_id = "nope";
+  EXPECT_EQ(cat->CreateUpload(nowhere).code(), ErrorCode::kNotFound);
+  UploadRecord loading = u;
+  loading.upload_id = "up-y";
+  loading.status = FileStatus::kLoading;
+  EXPECT_EQ(cat->CreateUpload(loading).code(), ErrorCode::kInvalidArgument);
+  UploadRecord other = u;
+  other.upload_id = "up-2";
+  other.key = "misc/readme";
+  other.status = FileStatus::kSkipped;
+  other.error_code = "TABLE_NOT_CONFIGURED";
+  ASSERT_TRUE(cat->CreateUpload(other).ok());
+
+  auto got = cat->GetUpload("up-1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->metadata_json, u.metadata_json);
+  EXPECT_EQ((*got)->touched_at, u.initiated_at);
+  EXPECT_EQ((*cat->GetUpload("up-2"))->status, FileStatus::kSkipped);
+  EXPECT_FALSE((*cat->GetUpload("nope")).has_value());
+
+  clock_.Advance(1'000'000);
+  ASSERT_TRUE(cat->RecordPart("up-1", {2, 100, "bb", clock_.NowMicros()}).ok());
+  ASSERT_TRUE(cat->RecordPart("up-1", {1, 50, "aa", clock_.NowMicros()}).ok());
+  ASSERT_TRUE(cat->RecordPart("up-1", {1, 60, "cc", clock_.NowMicros()}).ok());  // re-sent
+  EXPECT_EQ(cat->RecordPart("nope", {1, 1, "aa", 0}).code(), ErrorCode::kNoSuchUpload);
+  auto parts = cat->ListParts("up-1");
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0].part_number, 1);
+  EXPECT_EQ((*parts)[0].size, 60u);
+  EXPECT_EQ((*parts)[0].md5_hex, "cc");
+  EXPECT_EQ((*parts)[1].part_number, 2);
+  EXPECT_EQ(cat->ListParts("nope").status().code(), ErrorCode::kNoSuchUpload);
+  EXPECT_EQ((*cat->GetUpload("up-1"))->touched_at, clock_.NowMicros());
+
+  auto listed = cat->ListUploads("shop", "");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].key, "misc/readme");  // by key
+  EXPECT_EQ(cat->ListUploads("shop", "orders/")->size(), 1u);
+  EXPECT_TRUE(cat->ListUploads("shop", "zzz")->empty());
+
+  // Untouched since creation: up-2 only.
+  auto stale = cat->UploadsTouchedBefore(clock_.NowMicros());
+  ASSERT_TRUE(stale.ok());
+  ASSERT_EQ(stale->size(), 1u);
+  EXPECT_EQ((*stale)[0].upload_id, "up-2");
+
+  FileRecord file = File("shop", "orders", "orders/big.parquet");
+  file.etag = "0123456789abcdef0123456789abcdef-2";
+  file.md5_hex = "";
+  CompletedUpload done{"up-1", "", "", 0, file.etag, "1:cc,2:bb", 0};
+  auto seq = cat->CompleteUpload(file, done);
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  auto visible = cat->VisibleFile("shop", "orders/big.parquet");
+  ASSERT_TRUE(visible->has_value());
+  EXPECT_EQ((*visible)->etag, file.etag);
+  EXPECT_EQ((*visible)->seq, *seq);
+  EXPECT_EQ((*visible)->status, FileStatus::kQueued);
+  EXPECT_FALSE((*cat->GetUpload("up-1")).has_value());
+  EXPECT_EQ(cat->ListParts("up-1").status().code(), ErrorCode::kNoSuchUpload);
+  auto record = cat->GetCompletedUpload("up-1");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->seq, *seq);
+  EXPECT_EQ((*record)->connection_id, "shop");
+  EXPECT_EQ((*record)->key, "orders/big.parquet");
+  EXPECT_EQ((*record)->parts, "1:cc,2:bb");
+  EXPECT_EQ((*record)->completed_at, clock_.NowMicros());
+  // Completing again, or recording a late part, finds no upload; nothing is appended.
+  EXPECT_EQ(cat->CompleteUpload(file, done).status().code(), ErrorCode::kNoSuchUpload);
+  EXPECT_EQ(cat->RecordPart("up-1", {3, 1, "dd", 0}).code(), ErrorCode::kNoSuchUpload);
+  EXPECT_EQ(cat->ListFiles("shop")->size(), 1u);
+
+  ASSERT_TRUE(cat->DeleteUpload("up-2").ok());
+  EXPECT_EQ(cat->DeleteUpload("up-2").code(), ErrorCode::kNoSuchUpload);
+  EXPECT_TRUE(cat->ListUploads("shop", "")->empty());
+
+  EXPECT_EQ(*cat->ForgetCompletedBefore(clock_.NowMicros()), 0);
+  EXPECT_EQ(*cat->ForgetCompletedBefore(clock_.NowMicros() + 1), 1);
+  EXPECT_FALSE((*cat->GetCompletedUpload("up-1")).has_value());
+}
+
 }  // namespace
 }  // namespace sluice::catalog

@@ -6,10 +6,16 @@
 namespace sluice::catalog {
 namespace {
 
-#define SLUICE_FILE_COLUMNS                                                                    \
-  "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
-  "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
-  "rows_updated, rows_refused, error_code, error_message FROM files "
+std::string StatusList(std::initializer_list<FileStatus> statuses) {
+  std::string out;
+  for (FileStatus s : statuses) {
+    if (!out.empty()) out += " or ";
+    out += FileStatusName(s);
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<FileStatus> FileStatusFromName(const std::string& s) {
   for (FileStatus st : {FileStatus::kQueued, FileStatus::kLoading, FileStatus::kLoaded,
@@ -40,19 +46,10 @@ Result<FileRecord> FileFromRow(const Query& q) {
   f.rows_refused = q.Int(16);
   f.error_code = q.Text(17);
   f.error_message = q.Text(18);
+  f.etag = q.Text(19);
+  f.deleted = q.Int(20) != 0;
   return f;
 }
-
-std::string StatusList(std::initializer_list<FileStatus> statuses) {
-  std::string out;
-  for (FileStatus s : statuses) {
-    if (!out.empty()) out += " or ";
-    out += FileStatusName(s);
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string_view FileStatusName(FileStatus status) {
   switch (status) {
@@ -81,7 +78,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::FileRows(Query& q) {
   return out;
 }
 
-Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
+Status ValidateFileRecord(const FileRecord& r) {
   if (r.connection_id.empty() || r.key.empty() || r.landed_id.empty()) {
     return Err(ErrorCode::kInvalidArgument,
                "catalog: a ledger entry needs a connection, a key and a landed object id");
@@ -90,26 +87,36 @@ Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
     return Err(ErrorCode::kInvalidArgument,
                "catalog: file size " + std::to_string(r.size) + " of " + r.key + " is too large");
   }
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteCatalog::InsertFile(const FileRecord& r) {
+  SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(r.connection_id));
+  if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + r.connection_id + "'");
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q,
+      db_->Prepare("INSERT INTO files (connection_id, table_name, key, landed_id, size, "
+                   "md5_hex, sha256_hex, content_type, metadata_json, received_at, started_at, "
+                   "finished_at, status, rows_inserted, rows_updated, rows_refused, "
+                   "error_code, error_message, etag) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  q.Bind(1, r.connection_id).Bind(2, r.table).Bind(3, r.key).Bind(4, r.landed_id);
+  q.Bind(5, static_cast<int64_t>(r.size)).Bind(6, r.md5_hex).Bind(7, r.sha256_hex);
+  q.Bind(8, r.content_type).Bind(9, r.metadata_json).Bind(10, r.received_at);
+  q.Bind(11, r.started_at).Bind(12, r.finished_at).Bind(13, FileStatusName(r.status));
+  q.Bind(14, r.rows_inserted).Bind(15, r.rows_updated).Bind(16, r.rows_refused);
+  q.Bind(17, r.error_code).Bind(18, r.error_message).Bind(19, r.etag);
+  SLUICE_RETURN_IF_ERROR(q.Run());
+  return sqlite3_last_insert_rowid(db_->raw());
+}
+
+Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
+  SLUICE_RETURN_IF_ERROR(ValidateFileRecord(r));
   std::lock_guard<std::mutex> lock(mu_);
   if (r.received_at == 0) r.received_at = clock_.NowMicros();
   int64_t seq = 0;
   SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
-    SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(r.connection_id));
-    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + r.connection_id + "'");
-    SLUICE_ASSIGN_OR_RETURN(
-        Query q,
-        db_->Prepare("INSERT INTO files (connection_id, table_name, key, landed_id, size, "
-                     "md5_hex, sha256_hex, content_type, metadata_json, received_at, started_at, "
-                     "finished_at, status, rows_inserted, rows_updated, rows_refused, "
-                     "error_code, error_message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    q.Bind(1, r.connection_id).Bind(2, r.table).Bind(3, r.key).Bind(4, r.landed_id);
-    q.Bind(5, static_cast<int64_t>(r.size)).Bind(6, r.md5_hex).Bind(7, r.sha256_hex);
-    q.Bind(8, r.content_type).Bind(9, r.metadata_json).Bind(10, r.received_at);
-    q.Bind(11, r.started_at).Bind(12, r.finished_at).Bind(13, FileStatusName(r.status));
-    q.Bind(14, r.rows_inserted).Bind(15, r.rows_updated).Bind(16, r.rows_refused);
-    q.Bind(17, r.error_code).Bind(18, r.error_message);
-    SLUICE_RETURN_IF_ERROR(q.Run());
-    seq = sqlite3_last_insert_rowid(db_->raw());
+    SLUICE_ASSIGN_OR_RETURN(seq, InsertFile(r));
     return Status::Ok();
   }));
   return seq;

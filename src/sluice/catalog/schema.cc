@@ -7,7 +7,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -69,6 +69,65 @@ CREATE INDEX files_with_work ON files(connection_id, table_name)
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2, the S3-compatibility cut:
+// - credentials.connection_id becomes nullable: NULL is an account-level key. SQLite cannot
+//   relax a column constraint in place, so the table is rebuilt (nothing references it).
+// - files gain the S3 ETag (empty: md5_hex) and a deleted flag, with a partial index of the
+//   visible files by key for listings.
+// - multipart uploads, their parts, and the record of completed uploads (idempotent Complete).
+constexpr const char* kMigrateV2 = R"sql(
+CREATE TABLE credentials_v2 (
+  access_key TEXT PRIMARY KEY,
+  connection_id TEXT REFERENCES connections(id),
+  ciphertext BLOB NOT NULL,
+  nonce BLOB NOT NULL,
+  active INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+INSERT INTO credentials_v2 SELECT access_key, connection_id, ciphertext, nonce, active,
+  created_at FROM credentials;
+DROP TABLE credentials;
+ALTER TABLE credentials_v2 RENAME TO credentials;
+CREATE INDEX credentials_by_connection ON credentials(connection_id);
+ALTER TABLE files ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+ALTER TABLE files ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE uploads (
+  upload_id TEXT PRIMARY KEY,
+  connection_id TEXT NOT NULL REFERENCES connections(id),
+  key TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  metadata_json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'failed', 'skipped')),
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  initiated_at INTEGER NOT NULL,
+  touched_at INTEGER NOT NULL
+);
+CREATE INDEX uploads_by_key ON uploads(connection_id, key, initiated_at);
+CREATE INDEX uploads_by_touch ON uploads(touched_at);
+CREATE TABLE upload_parts (
+  upload_id TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE,
+  part_number INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  md5_hex TEXT NOT NULL,
+  uploaded_at INTEGER NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+);
+CREATE TABLE completed_uploads (
+  upload_id TEXT PRIMARY KEY,
+  connection_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  parts TEXT NOT NULL,
+  completed_at INTEGER NOT NULL
+);
+CREATE INDEX completed_uploads_by_time ON completed_uploads(completed_at);
+CREATE INDEX completed_uploads_by_connection ON completed_uploads(connection_id);
+PRAGMA user_version = 2;
+)sql";
+
 }  // namespace
 
 Result<bool> EnsureSchema(Db& db) {
@@ -80,6 +139,7 @@ Result<bool> EnsureSchema(Db& db) {
                    "); use a newer sluice");
   }
   if (version == 0) SLUICE_RETURN_IF_ERROR(db.Exec(kSchemaV1));
+  if (version < 2) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV2));
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.PragmaInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

@@ -1,0 +1,141 @@
+// The ledger seen through S3: visible objects, listings, deletes, and buckets as connections.
+#include <algorithm>
+#include <cstdint>
+
+#include "sluice/catalog/catalog_impl.h"
+
+namespace sluice::catalog {
+namespace {
+
+// The smallest string greater than every string starting with `prefix` (byte order), or
+// nullopt when there is none (a prefix of only 0xFF bytes, or an empty one).
+std::optional<std::string> PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (prefix.empty()) return std::nullopt;
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+// Counts the rows `sql` (one `?` bound to the connection) returns, up to one.
+Result<bool> AnyRow(Db& db, const char* sql, const std::string& connection_id) {
+  SLUICE_ASSIGN_OR_RETURN(Query q, db.Prepare(sql));
+  q.Bind(1, connection_id);
+  return q.Step();
+}
+
+}  // namespace
+
+Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& connection_id,
+                                                             const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Deleting marks every file of the key, so the newest file is visible exactly when it is not
+  // deleted.
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
+                            "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
+  q.Bind(1, connection_id).Bind(2, key);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<FileRecord>();
+  SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
+  if (f.deleted) return std::optional<FileRecord>();
+  return std::optional<FileRecord>(std::move(f));
+}
+
+Result<std::vector<FileRecord>> SqliteCatalog::ListVisible(const std::string& connection_id,
+                                                           const std::string& prefix,
+                                                           const std::string& start_after,
+                                                           size_t limit) {
+  if (limit == 0) return std::vector<FileRecord>();
+  const std::optional<std::string> end = PrefixEnd(prefix);
+  std::lock_guard<std::mutex> lock(mu_);
+  // The range walks files_by_key (connection_id, key, seq) in key order and stops at LIMIT;
+  // the correlated max(seq) is one index probe per row. Older versions of a key are skipped
+  // row by row, so a listing costs the page plus the history of the keys on it.
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q,
+      db_->Prepare(SLUICE_FILE_COLUMNS
+                   "WHERE connection_id = ?1 AND key > ?2 AND key >= ?3 AND (?4 = 0 OR key < ?5) "
+                   "AND deleted = 0 AND seq = (SELECT max(g.seq) FROM files g WHERE "
+                   "g.connection_id = files.connection_id AND g.key = files.key) "
+                   "ORDER BY key LIMIT ?6"));
+  q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
+  q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
+  q.Bind(6, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  return FileRows(q);
+}
+
+Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& connection_id,
+                                                         const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<FileRecord> marked;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    {
+      SLUICE_ASSIGN_OR_RETURN(
+          Query q,
+          db_->Prepare(SLUICE_FILE_COLUMNS
+                       "WHERE connection_id = ? AND key = ? AND deleted = 0 ORDER BY seq"));
+      q.Bind(1, connection_id).Bind(2, key);
+      SLUICE_ASSIGN_OR_RETURN(marked, FileRows(q));
+    }
+    if (marked.empty()) return Status::Ok();
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare("UPDATE files SET deleted = 1 WHERE connection_id = ? AND key = ? "
+                              "AND deleted = 0"));
+    q.Bind(1, connection_id).Bind(2, key);
+    return q.Run();
+  }));
+  for (FileRecord& f : marked) f.deleted = true;
+  return marked;
+}
+
+Result<std::vector<std::string>> SqliteCatalog::DeleteConnection(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> landed;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(id));
+    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
+    struct Check {
+      const char* sql;
+      const char* why;
+    };
+    static constexpr Check kChecks[] = {
+        {"SELECT 1 FROM tables WHERE connection_id = ? LIMIT 1", "it has configured tables"},
+        {"SELECT 1 FROM files WHERE connection_id = ? AND deleted = 0 LIMIT 1", "it holds objects"},
+        {"SELECT 1 FROM uploads WHERE connection_id = ? LIMIT 1",
+         "it has multipart uploads in progress"},
+        {"SELECT 1 FROM files WHERE connection_id = ? AND status IN ('queued', 'loading') "
+         "LIMIT 1",
+         "files of it are still queued or loading"},
+    };
+    for (const Check& check : kChecks) {
+      SLUICE_ASSIGN_OR_RETURN(bool any, AnyRow(*db_, check.sql, id));
+      if (any) {
+        return Err(
+            ErrorCode::kBucketNotEmpty,
+            "The bucket you tried to delete is not empty: connection '" + id + "': " + check.why);
+      }
+    }
+    {
+      SLUICE_ASSIGN_OR_RETURN(Query q,
+                              db_->Prepare("SELECT landed_id FROM files WHERE connection_id = ?"));
+      q.Bind(1, id);
+      while (true) {
+        SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        landed.push_back(q.Text(0));
+      }
+    }
+    for (const char* sql : {"DELETE FROM files WHERE connection_id = ?",
+                            "DELETE FROM completed_uploads WHERE connection_id = ?",
+                            "DELETE FROM credentials WHERE connection_id = ?",
+                            "DELETE FROM connections WHERE id = ?"}) {
+      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
+      q.Bind(1, id);
+      SLUICE_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }));
+  return landed;
+}
+
+}  // namespace sluice::catalog

@@ -1,0 +1,226 @@
+// Multipart uploads in progress, their parts, and the record of completed ones.
+#include <limits>
+
+#include "sluice/catalog/catalog_impl.h"
+
+namespace sluice::catalog {
+namespace {
+
+#define SLUICE_UPLOAD_COLUMNS                                                               \
+  "SELECT upload_id, connection_id, key, table_name, content_type, metadata_json, status, " \
+  "error_code, error_message, initiated_at, touched_at FROM uploads "
+
+Status NoSuchUpload(const std::string& upload_id) {
+  return Err(ErrorCode::kNoSuchUpload,
+             "The specified upload does not exist. The upload ID may be invalid, or the upload "
+             "may have been aborted, completed or expired: " +
+                 upload_id);
+}
+
+Result<UploadRecord> UploadFromRow(const Query& q) {
+  UploadRecord u;
+  u.upload_id = q.Text(0);
+  u.connection_id = q.Text(1);
+  u.key = q.Text(2);
+  u.table = q.Text(3);
+  u.content_type = q.Text(4);
+  u.metadata_json = q.Text(5);
+  SLUICE_ASSIGN_OR_RETURN(u.status, FileStatusFromName(q.Text(6)));
+  u.error_code = q.Text(7);
+  u.error_message = q.Text(8);
+  u.initiated_at = q.Int(9);
+  u.touched_at = q.Int(10);
+  return u;
+}
+
+Result<bool> UploadExists(Db& db, const std::string& upload_id) {
+  SLUICE_ASSIGN_OR_RETURN(Query q, db.Prepare("SELECT 1 FROM uploads WHERE upload_id = ?"));
+  q.Bind(1, upload_id);
+  return q.Step();
+}
+
+}  // namespace
+
+Result<std::vector<UploadRecord>> SqliteCatalog::UploadRows(Query& q) {
+  std::vector<UploadRecord> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SLUICE_ASSIGN_OR_RETURN(UploadRecord u, UploadFromRow(q));
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
+  if (u.upload_id.empty() || u.connection_id.empty() || u.key.empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "catalog: an upload needs an id, a connection and a key");
+  }
+  if (u.status != FileStatus::kQueued && u.status != FileStatus::kFailed &&
+      u.status != FileStatus::kSkipped) {
+    return Err(ErrorCode::kInvalidArgument,
+               "catalog: an upload completes queued, failed or "
+               "skipped, not " +
+                   std::string(FileStatusName(u.status)));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(u.connection_id));
+    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + u.connection_id + "'");
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare("INSERT INTO uploads (upload_id, connection_id, key, table_name, "
+                              "content_type, metadata_json, status, error_code, error_message, "
+                              "initiated_at, touched_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, u.upload_id).Bind(2, u.connection_id).Bind(3, u.key).Bind(4, u.table);
+    q.Bind(5, u.content_type).Bind(6, u.metadata_json).Bind(7, FileStatusName(u.status));
+    q.Bind(8, u.error_code).Bind(9, u.error_message).Bind(10, u.initiated_at);
+    q.Bind(11, u.touched_at != 0 ? u.touched_at : u.initiated_at);
+    return q.Run();
+  });
+}
+
+Result<std::optional<UploadRecord>> SqliteCatalog::GetUpload(const std::string& upload_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS "WHERE upload_id = ?"));
+  q.Bind(1, upload_id);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<UploadRecord>();
+  SLUICE_ASSIGN_OR_RETURN(UploadRecord u, UploadFromRow(q));
+  return std::optional<UploadRecord>(std::move(u));
+}
+
+Status SqliteCatalog::RecordPart(const std::string& upload_id, const PartRecord& part) {
+  if (part.size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Err(ErrorCode::kInvalidArgument, "catalog: part size is too large");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
+    if (!exists) return NoSuchUpload(upload_id);
+    {
+      SLUICE_ASSIGN_OR_RETURN(
+          Query q, db_->Prepare("INSERT OR REPLACE INTO upload_parts (upload_id, part_number, "
+                                "size, md5_hex, uploaded_at) VALUES (?,?,?,?,?)"));
+      q.Bind(1, upload_id).Bind(2, static_cast<int64_t>(part.part_number));
+      q.Bind(3, static_cast<int64_t>(part.size)).Bind(4, part.md5_hex).Bind(5, part.uploaded_at);
+      SLUICE_RETURN_IF_ERROR(q.Run());
+    }
+    SLUICE_ASSIGN_OR_RETURN(Query q,
+                            db_->Prepare("UPDATE uploads SET touched_at = max(touched_at, ?) "
+                                         "WHERE upload_id = ?"));
+    q.Bind(1, part.uploaded_at).Bind(2, upload_id);
+    return q.Run();
+  });
+}
+
+Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& upload_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
+  if (!exists) return NoSuchUpload(upload_id);
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT part_number, size, md5_hex, uploaded_at "
+                                                "FROM upload_parts WHERE upload_id = ? "
+                                                "ORDER BY part_number"));
+  q.Bind(1, upload_id);
+  std::vector<PartRecord> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(PartRecord{static_cast<int>(q.Int(0)), static_cast<uint64_t>(q.Int(1)), q.Text(2),
+                             q.Int(3)});
+  }
+  return out;
+}
+
+Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& connection_id,
+                                                             const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // substr compares bytes; uploads in progress are few, so the prefix need not use the index.
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS
+                            "WHERE connection_id = ? AND substr(key, 1, length(CAST(? AS BLOB))) "
+                            "= ? ORDER BY key, initiated_at, upload_id"));
+  q.Bind(1, connection_id).Bind(2, prefix).Bind(3, prefix);
+  return UploadRows(q);
+}
+
+Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload done) {
+  SLUICE_RETURN_IF_ERROR(ValidateFileRecord(file));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (file.received_at == 0) file.received_at = clock_.NowMicros();
+  if (done.completed_at == 0) done.completed_at = file.received_at;
+  int64_t seq = 0;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, done.upload_id));
+    if (!exists) return NoSuchUpload(done.upload_id);
+    SLUICE_ASSIGN_OR_RETURN(seq, InsertFile(file));
+    {
+      SLUICE_ASSIGN_OR_RETURN(
+          Query q, db_->Prepare("INSERT INTO completed_uploads (upload_id, connection_id, key, "
+                                "seq, etag, parts, completed_at) VALUES (?,?,?,?,?,?,?)"));
+      q.Bind(1, done.upload_id).Bind(2, file.connection_id).Bind(3, file.key).Bind(4, seq);
+      q.Bind(5, done.etag).Bind(6, done.parts).Bind(7, done.completed_at);
+      SLUICE_RETURN_IF_ERROR(q.Run());
+    }
+    for (const char* sql : {"DELETE FROM upload_parts WHERE upload_id = ?",
+                            "DELETE FROM uploads WHERE upload_id = ?"}) {
+      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
+      q.Bind(1, done.upload_id);
+      SLUICE_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }));
+  return seq;
+}
+
+Result<std::optional<CompletedUpload>> SqliteCatalog::GetCompletedUpload(
+    const std::string& upload_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(Query q,
+                          db_->Prepare("SELECT upload_id, connection_id, key, seq, etag, parts, "
+                                       "completed_at FROM completed_uploads WHERE upload_id = ?"));
+  q.Bind(1, upload_id);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<CompletedUpload>();
+  return std::optional<CompletedUpload>(
+      CompletedUpload{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Text(4), q.Text(5), q.Int(6)});
+}
+
+Status SqliteCatalog::DeleteUpload(const std::string& upload_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
+    if (!exists) return NoSuchUpload(upload_id);
+    for (const char* sql : {"DELETE FROM upload_parts WHERE upload_id = ?",
+                            "DELETE FROM uploads WHERE upload_id = ?"}) {
+      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
+      q.Bind(1, upload_id);
+      SLUICE_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<UploadRecord>> SqliteCatalog::UploadsTouchedBefore(int64_t micros) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS "WHERE touched_at < ? ORDER BY touched_at"));
+  q.Bind(1, micros);
+  return UploadRows(q);
+}
+
+Result<int64_t> SqliteCatalog::ForgetCompletedBefore(int64_t micros) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t removed = 0;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(Query q,
+                            db_->Prepare("DELETE FROM completed_uploads WHERE completed_at < ?"));
+    q.Bind(1, micros);
+    SLUICE_RETURN_IF_ERROR(q.Run());
+    removed = db_->Changes();
+    return Status::Ok();
+  }));
+  return removed;
+}
+
+}  // namespace sluice::catalog
