@@ -44,22 +44,45 @@ set(SLUICE_SHARED_DIR "${_shared}" CACHE PATH "The shared corpora (parquet, s3-t
 
 # Fuzzing (clang only): -DSLUICE_FUZZ=ON builds every module with AddressSanitizer,
 # UndefinedBehaviorSanitizer and libFuzzer coverage, and defines the fuzz targets.
+# scripts/sanitize.sh configures such a build (build-asan) and runs every fuzz target.
 option(SLUICE_FUZZ "Build libFuzzer targets with ASan/UBSan (needs clang)" OFF)
 if(SLUICE_FUZZ)
-  add_compile_options(-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "SLUICE_FUZZ needs clang (CC=clang CXX=clang++), not ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  add_compile_options(-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
+  # `ninja fuzz_targets` builds every fuzz target, wherever it is declared.
+  add_custom_target(fuzz_targets)
+  set(SLUICE_FUZZ_DIR "${CMAKE_BINARY_DIR}/fuzz")
 endif()
 
-# sluice_fuzz_target(NAME SOURCES x_fuzz.cc DEPS module ...): a libFuzzer binary NAME, built only
-# with SLUICE_FUZZ.
+# sluice_fuzz_target(NAME SOURCES x_fuzz.cc DEPS module ... [SEEDS dir ...] [MAX_LEN bytes]
+#                    [SEED_TARGET target]): a libFuzzer binary NAME, built only with SLUICE_FUZZ,
+#   into <build>/fuzz/NAME. scripts/sanitize.sh runs every binary there; it reads
+#   <build>/fuzz/NAME.seed_dirs (the SEEDS directories, one a line) and NAME.max_len.
+#   SEED_TARGET is a target that writes seeds at build time (the fuzz target depends on it).
 function(sluice_fuzz_target name)
   if(NOT SLUICE_FUZZ)
     return()
   endif()
-  cmake_parse_arguments(F "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(F "" "MAX_LEN;SEED_TARGET" "SOURCES;DEPS;SEEDS" ${ARGN})
   add_executable(${name} ${F_SOURCES})
+  target_compile_options(${name} PRIVATE ${SLUICE_WARNINGS})
   foreach(dep ${F_DEPS})
     target_link_libraries(${name} PRIVATE sluice_${dep})
   endforeach()
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${SLUICE_FUZZ_DIR})
+  add_dependencies(fuzz_targets ${name})
+  if(F_SEED_TARGET)
+    add_dependencies(${name} ${F_SEED_TARGET})
+  endif()
+  list(JOIN F_SEEDS "\n" seed_lines)
+  file(WRITE ${SLUICE_FUZZ_DIR}/${name}.seed_dirs "${seed_lines}\n")
+  if(NOT F_MAX_LEN)
+    set(F_MAX_LEN 65536)
+  endif()
+  file(WRITE ${SLUICE_FUZZ_DIR}/${name}.max_len "${F_MAX_LEN}\n")
 endfunction()

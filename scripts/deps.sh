@@ -9,6 +9,7 @@ packages=(
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
   libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
