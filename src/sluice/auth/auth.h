@@ -54,14 +54,16 @@ enum class AuthScheme {
   kPresignedV2,  // AWSAccessKeyId / Expires / Signature in the query (boto3's default)
 };
 
+// For kPresignedV2 only access_key, signature (base64), payload mode and expires_at are set:
+// SigV2 has no date, scope or signed-header list.
 struct ParsedAuth {
   AccessKeyId access_key;
-  std::string amz_date;    // 20261127T023336Z
+  std::string amz_date;    // 20261127T023336Z (header or X-Amz-Date)
   std::string scope_date;  // 20261127
   std::string region;
   std::string service;                      // "s3"
   std::vector<std::string> signed_headers;  // lower-case, as listed
-  std::string signature;                    // hex, as sent
+  std::string signature;                    // hex as sent (SigV2: base64, percent-decoded)
   PayloadMode payload_mode = PayloadMode::kSignedHex;
   std::string payload_hash;  // the x-amz-content-sha256 value as sent
   AuthScheme scheme = AuthScheme::kHeader;
