@@ -10,6 +10,8 @@ packages=(
   libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev llvm
+  # the real S3 clients of the end-to-end tests, and the upload benchmark's reference server
+  curl openssl s3cmd rclone nginx-light
 )
 
 missing=()

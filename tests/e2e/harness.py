@@ -39,12 +39,23 @@ def duckdb(*statements):
     return json.loads(out.stdout) if out.stdout.strip() else None
 
 
+def make_tls_cert(directory):
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl); returns (cert, key)."""
+    cert, key = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
 class Server:
-    def __init__(self, data_dir, extra_args=()):
+    def __init__(self, data_dir, extra_args=(), tls=None):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        self.tls = tls  # (cert, key): also serve https on a free port
         self.proc = None
         self.endpoint = None
+        self.https_endpoint = None
         self.admin_url = None
         self.log_path = os.path.join(data_dir, "serve.log")
 
@@ -55,6 +66,8 @@ class Server:
             os.remove(serve_json)
         args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", "0", "--admin-port", "0"]
         args += self.extra_args if extra_args is None else list(extra_args)
+        if self.tls:
+            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1], "--https-port", "0"]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -71,6 +84,9 @@ class Server:
 
         info = wait_for(ready, timeout=20, what="sluice serve to start")
         self.endpoint = info["s3_endpoint"]
+        self.https_endpoint = info.get("s3_https_endpoint")
+        if self.tls and not self.https_endpoint:
+            raise AssertionError("serve.json has no s3_https_endpoint:\n" + json.dumps(info))
         self.admin_url = info["admin_url"]
         wait_for(lambda: self.http_get("/healthz") == "ok\n", what="/healthz")
         return self
@@ -110,12 +126,21 @@ class SluiceTestCase(unittest.TestCase):
     """One server per test class, one temporary data directory."""
 
     server_args = ()
+    # "https": also serve TLS with a fresh self-signed certificate, and point every client at
+    # the https endpoint, trusting that certificate (self.ca_bundle).
+    scheme = "http"
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="sluice-e2e-")
         cls.data_dir = os.path.join(cls.tmp, "data")
-        cls.server = Server(cls.data_dir, cls.server_args).start()
+        tls = make_tls_cert(cls.tmp) if cls.scheme == "https" else None
+        cls.ca_bundle = tls[0] if tls else None
+        cls.server = Server(cls.data_dir, cls.server_args, tls=tls).start()
+
+    @classmethod
+    def s3_endpoint(cls):
+        return cls.server.https_endpoint if cls.scheme == "https" else cls.server.endpoint
 
     @classmethod
     def tearDownClass(cls):
@@ -165,20 +190,22 @@ class SluiceTestCase(unittest.TestCase):
 
     # --- the clients -----------------------------------------------------------------------
 
-    def aws(self, conn, *args, check=True):
+    def aws(self, conn, *args, check=True, stdin=None):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=conn["access_key_id"],
                    AWS_SECRET_ACCESS_KEY=conn["secret_access_key"], AWS_DEFAULT_REGION="us-east-1",
                    AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
         env.pop("AWS_PROFILE", None)
-        p = subprocess.run(["aws", "--endpoint-url", self.server.endpoint, *args], env=env,
-                           capture_output=True, text=True)
+        tls = ["--ca-bundle", self.ca_bundle] if self.ca_bundle else []
+        p = subprocess.run(["aws", "--endpoint-url", self.s3_endpoint(), *tls, *args], env=env,
+                           capture_output=True, text=True, stdin=stdin)
         if check and p.returncode != 0:
             self.fail(f"aws {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
         return p
 
     def boto3(self, conn, secret=None, access_key=None, **config):
         return boto3.client(
-            "s3", endpoint_url=self.server.endpoint, region_name="us-east-1",
+            "s3", endpoint_url=self.s3_endpoint(), region_name="us-east-1",
+            verify=self.ca_bundle if self.ca_bundle else None,
             aws_access_key_id=access_key or conn["access_key_id"],
             aws_secret_access_key=secret or conn["secret_access_key"],
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config))
