@@ -1,6 +1,7 @@
 #include "sluice/s3/response.h"
 
 #include <random>
+#include <utility>
 
 #include "sluice/s3/s3.h"
 
@@ -81,6 +82,37 @@ http::Response ErrorResponse(const ResponseContext& ctx, const Clock& clock, con
   r.body += ctx.request_id;
   r.body += "</RequestId></Error>";
   return r;
+}
+
+http::Response XmlResponse(const ResponseContext& ctx, const Clock& clock, int status,
+                           std::string body) {
+  http::Response r = BaseResponse(ctx, clock, status);
+  r.headers.emplace_back("Content-Type", "application/xml");
+  r.body = std::move(body);
+  return r;
+}
+
+std::string FormatIsoMillis(int64_t micros) {
+  const std::string full = FormatIsoMicros(micros);  // ...:36.123456Z
+  return full.substr(0, full.size() - 4) + "Z";
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~' || c == '/') {
+      out += c;
+    } else {
+      out += '%';
+      out += kDigits[u >> 4];
+      out += kDigits[u & 15];
+    }
+  }
+  return out;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

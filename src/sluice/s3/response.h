@@ -32,6 +32,21 @@ http::Response BaseResponse(const ResponseContext& ctx, const Clock& clock, int 
 // `close` when a request body is still pending.
 http::Response ErrorResponse(const ResponseContext& ctx, const Clock& clock, const Status& status);
 
+// S3's XML namespace and the declaration every XML body starts with.
+constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+constexpr std::string_view kXmlDeclaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+// A 200 (or `status`) response carrying the XML document `body` (declaration included).
+http::Response XmlResponse(const ResponseContext& ctx, const Clock& clock, int status,
+                           std::string body);
+
+// "2026-11-27T02:33:36.000Z": S3's ISO-8601 form with milliseconds.
+std::string FormatIsoMillis(int64_t micros);
+
+// Percent-encodes for `encoding-type=url` listings: unreserved characters (A-Z a-z 0-9 - _ . ~)
+// and '/' kept, every other byte %XX upper-case.
+std::string UrlEncode(std::string_view text);
+
 // First value of header `name` (case-insensitive), or nullptr.
 const std::string* FindHeader(const http::HeaderList& headers, std::string_view name);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

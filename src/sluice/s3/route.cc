@@ -1,5 +1,6 @@
 #include "sluice/s3/route.h"
 
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -15,47 +16,123 @@ int HexValue(char c) {
   return -1;
 }
 
-// Decoded query parameter names; values are not needed to pick the operation.
-std::vector<std::string> QueryNames(std::string_view raw_query) {
-  std::vector<std::string> names;
-  size_t start = 0;
-  while (start < raw_query.size()) {
-    size_t amp = raw_query.find('&', start);
-    if (amp == std::string_view::npos) amp = raw_query.size();
-    const std::string_view part = raw_query.substr(start, amp - start);
-    start = amp + 1;
-    if (part.empty()) continue;
-    auto name = DecodePathSegment(part.substr(0, part.find('=')));
-    names.push_back(name.ok() ? std::move(name).value() : std::string(part));
-  }
-  return names;
-}
+// Sub-resources that select an S3 operation other than the plain object or bucket one (the
+// list S3 signs in SigV2 plus the newer ones). Other parameters (prefix, max-keys, x-id, the
+// presign parameters, response-*) only qualify the plain operation.
+constexpr std::string_view kSubresources[] = {
+    "accelerate",
+    "acl",
+    "analytics",
+    "attributes",
+    "cors",
+    "delete",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "location",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "partNumber",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+};
 
-// Parameters that do not select an operation: the SDKs' x-id hint and the authentication
-// parameters of presigned URLs (which auth/ answers for itself).
-bool IsNeutralParam(std::string_view name) {
-  return name == "x-id" || name.starts_with("X-Amz-") || name == "AWSAccessKeyId" ||
-         name == "Signature" || name == "Expires";
-}
-
-std::string Suffix(const std::vector<std::string>& names) {
-  for (const std::string& n : names) {
-    if (!IsNeutralParam(n)) return "?" + n;
-  }
-  return "";
-}
-
-bool Has(const std::vector<std::string>& names, std::string_view n) {
-  for (const std::string& x : names) {
-    if (x == n) return true;
+bool IsSubresource(std::string_view name) {
+  for (std::string_view s : kSubresources) {
+    if (s == name) return true;
   }
   return false;
 }
 
-Route Unsupported(Route r, std::string name) {
-  r.op = Operation::kUnsupported;
+// "?name" of the first sub-resource other than those in `except`, or "".
+std::string Suffix(const QueryParams& q, std::initializer_list<std::string_view> except = {}) {
+  for (const auto& [name, value] : q) {
+    if (!IsSubresource(name)) continue;
+    bool skip = false;
+    for (std::string_view e : except) skip |= e == name;
+    if (!skip) return "?" + name;
+  }
+  return "";
+}
+
+bool Has(const QueryParams& q, std::string_view n) {
+  for (const auto& [name, value] : q) {
+    if (name == n) return true;
+  }
+  return false;
+}
+
+Route Named(Route r, Operation op, std::string name) {
+  r.op = op;
   r.name = std::move(name);
   return r;
+}
+
+Route Unsupported(Route r, std::string name) {
+  return Named(std::move(r), Operation::kUnsupported, std::move(name));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The bucket named by a virtual-hosted Host header `<bucket>.<base_domain>[:port]`, or "".
+std::string VirtualHostBucket(const http::RequestHead& head, std::string_view base_domain) {
+  if (base_domain.empty()) return "";
+  const std::string* host_header = FindHeader(head.headers, "host");
+  if (host_header == nullptr) return "";
+  std::string host = Lower(*host_header);
+  const size_t colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']') == std::string::npos) host.resize(colon);
+  const std::string suffix = "." + Lower(base_domain);
+  if (host.size() <= suffix.size() || !host.ends_with(suffix)) return "";
+  return host.substr(0, host.size() - suffix.size());
+}
+
+Status ParseQuery(std::string_view raw_query, QueryParams* out) {
+  size_t start = 0;
+  while (start <= raw_query.size() && !raw_query.empty()) {
+    size_t amp = raw_query.find('&', start);
+    if (amp == std::string_view::npos) amp = raw_query.size();
+    const std::string_view part = raw_query.substr(start, amp - start);
+    start = amp + 1;
+    if (!part.empty()) {
+      const size_t eq = part.find('=');
+      auto name = DecodePathSegment(part.substr(0, eq));
+      auto value = DecodePathSegment(eq == std::string_view::npos ? std::string_view()
+                                                                  : part.substr(eq + 1));
+      if (!name.ok() || !value.ok()) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "invalid percent-escape in query parameter '" + std::string(part) + "'");
+      }
+      out->emplace_back(std::move(name).value(), std::move(value).value());
+    }
+    if (amp == raw_query.size()) break;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -117,21 +194,35 @@ Result<std::string> DecodePathSegment(std::string_view raw) {
   return out;
 }
 
-Route RouteRequest(const http::RequestHead& head) {
+const std::string* Route::Param(std::string_view name) const {
+  for (const auto& [n, v] : query) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
+Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) {
   Route r;
   const std::string_view path = head.raw_path;
   const std::string_view m = head.method;
-  const std::vector<std::string> q = QueryNames(head.raw_query);
+  if (Status st = ParseQuery(head.raw_query, &r.query); !st.ok()) r.error = std::move(st);
   if (path.empty() || path[0] != '/') {
     r.error = Status(ErrorCode::kInvalidRequest, "the request target must be an absolute path");
     return Unsupported(std::move(r), std::string(m));
   }
-  const size_t slash = path.find('/', 1);
-  const std::string_view raw_bucket =
-      path.substr(1, slash == std::string_view::npos ? slash : slash - 1);
-  const std::string_view raw_key =
-      slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
-  auto bucket = DecodePathSegment(raw_bucket);
+  std::string host_bucket = VirtualHostBucket(head, base_domain);
+  std::string_view raw_bucket;
+  std::string_view raw_key;
+  if (!host_bucket.empty()) {
+    r.virtual_host = true;
+    raw_key = path.substr(1);
+  } else {
+    const size_t slash = path.find('/', 1);
+    raw_bucket = path.substr(1, slash == std::string_view::npos ? slash : slash - 1);
+    raw_key = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  auto bucket =
+      r.virtual_host ? Result<std::string>(std::move(host_bucket)) : DecodePathSegment(raw_bucket);
   auto key = DecodePathSegment(raw_key);
   if (!bucket.ok() || !key.ok()) {
     r.error = !bucket.ok() ? bucket.status() : key.status();
@@ -150,60 +241,95 @@ Route RouteRequest(const http::RequestHead& head) {
       r.error = Status(ErrorCode::kInvalidRequest, "the path does not decode to valid UTF-8");
     }
   }
-  const std::string sub = Suffix(q);
+  const QueryParams& q = r.query;
 
   if (r.bucket.empty() && r.key.empty()) {
-    if (m == "GET") {
-      r.op = Operation::kListBuckets;
-      r.name = "ListBuckets";
-      return r;
-    }
+    if (m == "GET") return Named(std::move(r), Operation::kListBuckets, "ListBuckets");
     return Unsupported(std::move(r), std::string(m) + " /");
   }
   if (r.key.empty()) {
-    if (m == "HEAD" && sub.empty()) {
-      r.op = Operation::kHeadBucket;
-      r.name = "HeadBucket";
-      return r;
+    if (m == "HEAD") {
+      const std::string sub = Suffix(q);
+      if (sub.empty()) return Named(std::move(r), Operation::kHeadBucket, "HeadBucket");
+      return Unsupported(std::move(r), "HeadBucket" + sub);
     }
     if (m == "GET") {
-      if (Has(q, "list-type")) return Unsupported(std::move(r), "ListObjectsV2");
-      if (Has(q, "location")) return Unsupported(std::move(r), "GetBucketLocation");
-      if (Has(q, "uploads")) return Unsupported(std::move(r), "ListMultipartUploads");
+      if (Has(q, "location")) {
+        return Named(std::move(r), Operation::kGetBucketLocation, "GetBucketLocation");
+      }
+      if (Has(q, "uploads")) {
+        return Named(std::move(r), Operation::kListMultipartUploads, "ListMultipartUploads");
+      }
       if (Has(q, "versions")) return Unsupported(std::move(r), "ListObjectVersions");
       if (Has(q, "versioning")) return Unsupported(std::move(r), "GetBucketVersioning");
-      return Unsupported(std::move(r), "ListObjects" + sub);
+      const std::string sub = Suffix(q);
+      if (!sub.empty()) return Unsupported(std::move(r), "GetBucket" + sub);
+      if (Has(q, "list-type")) {
+        return Named(std::move(r), Operation::kListObjectsV2, "ListObjectsV2");
+      }
+      return Named(std::move(r), Operation::kListObjects, "ListObjects");
     }
-    if (m == "PUT")
-      return Unsupported(std::move(r), sub.empty() ? "CreateBucket" : "PutBucket" + sub);
-    if (m == "DELETE") return Unsupported(std::move(r), "DeleteBucket" + sub);
-    if (m == "POST" && Has(q, "delete")) return Unsupported(std::move(r), "DeleteObjects");
+    const std::string sub = Suffix(q);
+    if (m == "PUT") {
+      if (sub.empty()) return Named(std::move(r), Operation::kCreateBucket, "CreateBucket");
+      return Unsupported(std::move(r), "PutBucket" + sub);
+    }
+    if (m == "DELETE") {
+      if (sub.empty()) return Named(std::move(r), Operation::kDeleteBucket, "DeleteBucket");
+      return Unsupported(std::move(r), "DeleteBucket" + sub);
+    }
+    if (m == "POST" && Has(q, "delete")) {
+      return Named(std::move(r), Operation::kDeleteObjects, "DeleteObjects");
+    }
     return Unsupported(std::move(r), std::string(m) + " bucket" + sub);
   }
   const bool copy = FindHeader(head.headers, "x-amz-copy-source") != nullptr;
   if (m == "PUT") {
     if (Has(q, "partNumber") || Has(q, "uploadId")) {
-      return Unsupported(std::move(r), copy ? "UploadPartCopy" : "UploadPart");
+      if (copy) return Unsupported(std::move(r), "UploadPartCopy");
+      const std::string sub = Suffix(q, {"partNumber", "uploadId"});
+      if (!sub.empty()) return Unsupported(std::move(r), "UploadPart" + sub);
+      return Named(std::move(r), Operation::kUploadPart, "UploadPart");
     }
     if (copy) return Unsupported(std::move(r), "CopyObject");
+    const std::string sub = Suffix(q);
     if (!sub.empty()) return Unsupported(std::move(r), "PutObject" + sub);
-    r.op = Operation::kPutObject;
-    r.name = "PutObject";
-    return r;
+    return Named(std::move(r), Operation::kPutObject, "PutObject");
   }
-  if (m == "GET") {
-    if (Has(q, "uploadId")) return Unsupported(std::move(r), "ListParts");
-    return Unsupported(std::move(r), "GetObject" + sub);
+  if (m == "GET" || m == "HEAD") {
+    const bool get = m == "GET";
+    if (get && Has(q, "uploadId")) {
+      const std::string sub = Suffix(q, {"uploadId"});
+      if (!sub.empty()) return Unsupported(std::move(r), "ListParts" + sub);
+      return Named(std::move(r), Operation::kListParts, "ListParts");
+    }
+    const std::string sub = Suffix(q);
+    if (!sub.empty()) return Unsupported(std::move(r), (get ? "GetObject" : "HeadObject") + sub);
+    if (get) return Named(std::move(r), Operation::kGetObject, "GetObject");
+    return Named(std::move(r), Operation::kHeadObject, "HeadObject");
   }
-  if (m == "HEAD") return Unsupported(std::move(r), "HeadObject");
   if (m == "DELETE") {
-    if (Has(q, "uploadId")) return Unsupported(std::move(r), "AbortMultipartUpload");
-    return Unsupported(std::move(r), "DeleteObject" + sub);
+    if (Has(q, "uploadId")) {
+      const std::string sub = Suffix(q, {"uploadId"});
+      if (!sub.empty()) return Unsupported(std::move(r), "AbortMultipartUpload" + sub);
+      return Named(std::move(r), Operation::kAbortMultipartUpload, "AbortMultipartUpload");
+    }
+    const std::string sub = Suffix(q);
+    if (!sub.empty()) return Unsupported(std::move(r), "DeleteObject" + sub);
+    return Named(std::move(r), Operation::kDeleteObject, "DeleteObject");
   }
   if (m == "POST") {
-    if (Has(q, "uploads")) return Unsupported(std::move(r), "CreateMultipartUpload");
-    if (Has(q, "uploadId")) return Unsupported(std::move(r), "CompleteMultipartUpload");
-    return Unsupported(std::move(r), "POST object" + sub);
+    if (Has(q, "uploads")) {
+      const std::string sub = Suffix(q, {"uploads"});
+      if (!sub.empty()) return Unsupported(std::move(r), "CreateMultipartUpload" + sub);
+      return Named(std::move(r), Operation::kCreateMultipartUpload, "CreateMultipartUpload");
+    }
+    if (Has(q, "uploadId")) {
+      const std::string sub = Suffix(q, {"uploadId"});
+      if (!sub.empty()) return Unsupported(std::move(r), "CompleteMultipartUpload" + sub);
+      return Named(std::move(r), Operation::kCompleteMultipartUpload, "CompleteMultipartUpload");
+    }
+    return Unsupported(std::move(r), "POST object" + Suffix(q));
   }
   return Unsupported(std::move(r), std::string(m) + " object");
 }

@@ -173,8 +173,12 @@ class Backend {
 
 struct ServiceOptions {
   std::string region = "us-east-1";
+  // Virtual-hosted-style addressing: a Host of `<bucket>.<base_domain>` (any port) names the
+  // bucket and the whole path is the key. Empty: path-style only.
+  std::string base_domain;
   int64_t max_skew_seconds = 15 * 60;
-  uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;  // S3's single-PUT limit
+  // A PutObject or UploadPart body over this is EntityTooLarge (before the body is read).
+  uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;  // S3's single-PUT and part limit
 };
 
 // The one table from ErrorCode to what S3 clients match on: the HTTP status and the S3 error

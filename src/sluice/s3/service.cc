@@ -2,32 +2,70 @@
 // body is read, so that a refusal can be sent instead of `100 Continue`.
 //
 // Order of checks (each answers at once, later ones are not attempted):
-//   1. ParseAuth            AccessDenied (anonymous), InvalidRequest, InvalidArgument,
-//                           NotImplemented (presigned, SigV2)
+//   1. ParseAuth            AccessDenied (anonymous), InvalidRequest (no x-amz-content-sha256),
+//                           InvalidArgument, NotImplemented (an auth scheme auth/ does not serve)
 //   2. Backend::LookupKey   InvalidAccessKeyId
-//   3. auth::Verify         RequestTimeTooSkewed, SignatureDoesNotMatch
+//   3. auth::Verify         RequestTimeTooSkewed, SignatureDoesNotMatch, AccessDenied (expired
+//                           presigned URL)
 //   4. routing              malformed path; NotImplemented for every operation not served
-//   5. Backend::CheckBucket NoSuchBucket, AccessDenied (another connection's bucket)
-//   6. the operation
+//   5. the operation        bucket checks (NoSuchBucket, AccessDenied), head checks (lengths,
+//                           digests' syntax, parameters), then the body if any
 
+#include <charconv>
 #include <utility>
 
 #include "sluice/auth/auth.h"
+#include "sluice/s3/ops.h"
 #include "sluice/s3/put_object.h"
 #include "sluice/s3/response.h"
 #include "sluice/s3/route.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {
-namespace {
 
-constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+// CreateBucket may carry a CreateBucketConfiguration (a LocationConstraint); S3 caps it small.
+constexpr uint64_t kMaxCreateBucketBodyBytes = 64 * 1024;
 
-// "2026-11-27T02:33:36.000Z": S3's ISO-8601 form with milliseconds.
-std::string FormatIsoMillis(int64_t micros) {
-  const std::string full = FormatIsoMicros(micros);  // ...:36.123456Z
-  return full.substr(0, full.size() - 4) + "Z";
+Started Reply(const Call& c, const Status& error) {
+  Started s;
+  s.response = ErrorResponse(c.ctx, c.clock, error);
+  return s;
 }
+
+Started Reply(const Call& c, http::Response response) {
+  response.close = response.close || c.ctx.body_pending;
+  Started s;
+  s.response = std::move(response);
+  return s;
+}
+
+Started Continue(std::unique_ptr<http::Exchange> exchange) {
+  Started s;
+  s.exchange = std::move(exchange);
+  return s;
+}
+
+ResponseContext BodyContext(const Call& c) {
+  ResponseContext ctx = c.ctx;
+  ctx.body_pending = false;  // Finish runs once the body has been read
+  return ctx;
+}
+
+Result<int64_t> IntParam(const Route& route, std::string_view name, int64_t min, int64_t max,
+                         int64_t fallback) {
+  const std::string* v = route.Param(name);
+  if (v == nullptr) return fallback;
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || n < min || n > max) {
+    return Status(ErrorCode::kInvalidArgument, std::string(name) + " must be an integer from " +
+                                                   std::to_string(min) + " to " +
+                                                   std::to_string(max) + ", not '" + *v + "'");
+  }
+  return n;
+}
+
+namespace {
 
 class Service final : public http::Handler {
  public:
@@ -49,22 +87,53 @@ class Service final : public http::Handler {
     const Status verified =
         auth::Verify(request, *parsed, key->first, clock_.NowSeconds(), options_.max_skew_seconds);
     if (!verified.ok()) return Answer(ctx, verified);
-    const Identity who{parsed->access_key, key->second};
+    const Identity who{parsed->access_key, key->second, key->second.empty()};
 
-    const Route route = RouteRequest(head);
+    const Route route = RouteRequest(head, options_.base_domain);
     if (!route.error.ok()) return Answer(ctx, route.error);
+    const Call c{backend_, clock_, options_, ctx, who, route, head, *parsed, key->first};
     switch (route.op) {
       case Operation::kListBuckets:
-        return ListBuckets(ctx, who);
+        return ListBuckets(c);
       case Operation::kHeadBucket:
-        return HeadBucket(ctx, who, route);
+        return HeadBucket(c);
+      case Operation::kCreateBucket:
+        return CreateBucket(c);
+      case Operation::kDeleteBucket:
+        return DeleteBucket(c);
+      case Operation::kGetBucketLocation:
+        return GetBucketLocation(c);
+      case Operation::kListObjects:
+        return ListObjects(c, /*v2=*/false);
+      case Operation::kListObjectsV2:
+        return ListObjects(c, /*v2=*/true);
+      case Operation::kListMultipartUploads:
+        return ListMultipartUploads(c);
+      case Operation::kDeleteObjects:
+        return DeleteObjects(c);
       case Operation::kPutObject:
-        return PutObject(ctx, who, route, head, *parsed);
+        return PutObject(c);
+      case Operation::kGetObject:
+        return GetObject(c, /*with_body=*/true);
+      case Operation::kHeadObject:
+        return GetObject(c, /*with_body=*/false);
+      case Operation::kDeleteObject:
+        return DeleteObject(c);
+      case Operation::kCreateMultipartUpload:
+        return CreateMultipartUpload(c);
+      case Operation::kUploadPart:
+        return UploadPart(c);
+      case Operation::kCompleteMultipartUpload:
+        return CompleteMultipartUpload(c);
+      case Operation::kAbortMultipartUpload:
+        return AbortMultipartUpload(c);
+      case Operation::kListParts:
+        return ListParts(c);
       case Operation::kUnsupported:
         break;
     }
-    return Answer(
-        ctx, Status(ErrorCode::kNotImplemented, route.name + " is not implemented by sluice yet"));
+    return Answer(ctx,
+                  Status(ErrorCode::kNotImplemented, route.name + " is not implemented by sluice"));
   }
 
  private:
@@ -74,62 +143,74 @@ class Service final : public http::Handler {
     return s;
   }
 
-  Started Answer(const ResponseContext& ctx, http::Response response) {
-    response.close = response.close || ctx.body_pending;
-    Started s;
-    s.response = std::move(response);
-    return s;
-  }
-
-  Started ListBuckets(const ResponseContext& ctx, const Identity& who) {
-    auto buckets = backend_.ListBuckets(who);
-    if (!buckets.ok()) return Answer(ctx, buckets.status());
-    http::Response r = BaseResponse(ctx, clock_, 200);
-    r.headers.emplace_back("Content-Type", "application/xml");
-    const std::string owner = XmlEscape(who.connection_id);
-    r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"";
-    r.body += kS3Namespace;
-    r.body +=
+  Started ListBuckets(const Call& c) {
+    auto buckets = backend_.ListBuckets(c.who);
+    if (!buckets.ok()) return Reply(c, buckets.status());
+    const std::string owner =
+        XmlEscape(c.who.connection_id.empty() ? c.who.access_key.str() : c.who.connection_id);
+    std::string body(kXmlDeclaration);
+    body += "<ListAllMyBucketsResult xmlns=\"";
+    body += kS3Namespace;
+    body +=
         "\"><Owner><ID>" + owner + "</ID><DisplayName>" + owner + "</DisplayName></Owner><Buckets>";
     for (const BucketInfo& b : *buckets) {
-      r.body += "<Bucket><Name>" + XmlEscape(b.name) + "</Name><CreationDate>" +
-                FormatIsoMillis(b.created_at) + "</CreationDate></Bucket>";
+      body += "<Bucket><Name>" + XmlEscape(b.name) + "</Name><CreationDate>" +
+              FormatIsoMillis(b.created_at) + "</CreationDate></Bucket>";
     }
-    r.body += "</Buckets></ListAllMyBucketsResult>";
-    return Answer(ctx, std::move(r));
+    body += "</Buckets></ListAllMyBucketsResult>";
+    return Reply(c, XmlResponse(c.ctx, clock_, 200, std::move(body)));
   }
 
-  Started HeadBucket(const ResponseContext& ctx, const Identity& who, const Route& route) {
-    const Status st = backend_.CheckBucket(who, route.bucket);
-    if (!st.ok()) return Answer(ctx, st);
-    http::Response r = BaseResponse(ctx, clock_, 200);
+  Started HeadBucket(const Call& c) {
+    const Status st = backend_.CheckBucket(c.who, c.route.bucket);
+    if (!st.ok()) return Reply(c, st);
+    http::Response r = BaseResponse(c.ctx, clock_, 200);
     r.headers.emplace_back("x-amz-bucket-region", options_.region);
-    return Answer(ctx, std::move(r));
+    return Reply(c, std::move(r));
   }
 
-  Started PutObject(const ResponseContext& ctx, const Identity& who, const Route& route,
-                    const http::RequestHead& head, const auth::ParsedAuth& parsed) {
-    const Status bucket = backend_.CheckBucket(who, route.bucket);
-    if (!bucket.ok()) return Answer(ctx, bucket);
-    auto plan = PlanPut(head, parsed, options_);
-    if (!plan.ok()) return Answer(ctx, plan.status());
-    PutRequest request;
-    request.bucket = route.bucket;
-    request.key = route.key;
-    if (const std::string* type = FindHeader(head.headers, "content-type")) {
-      request.content_type = *type;
+  Started GetBucketLocation(const Call& c) {
+    const Status st = backend_.CheckBucket(c.who, c.route.bucket);
+    if (!st.ok()) return Reply(c, st);
+    std::string body(kXmlDeclaration);
+    body += "<LocationConstraint xmlns=\"";
+    body += kS3Namespace;
+    // us-east-1 is S3's empty location constraint.
+    if (options_.region == "us-east-1") {
+      body += "\"/>";
+    } else {
+      body += "\">" + XmlEscape(options_.region) + "</LocationConstraint>";
     }
-    auto metadata = UserMetadata(head.headers);
-    if (!metadata.ok()) return Answer(ctx, metadata.status());
-    request.user_metadata = std::move(metadata).value();
-    auto sink = backend_.BeginPut(who, request);
-    if (!sink.ok()) return Answer(ctx, sink.status());
-    ResponseContext body_ctx = ctx;
-    body_ctx.body_pending = false;  // Finish runs once the body has been read
-    Started s;
-    s.exchange = MakePutExchange(std::move(body_ctx), clock_, std::move(plan).value(),
-                                 std::move(sink).value());
-    return s;
+    return Reply(c, XmlResponse(c.ctx, clock_, 200, std::move(body)));
+  }
+
+  http::Response Created(const ResponseContext& ctx, const Identity& who,
+                         const std::string& bucket) {
+    const Status st = backend_.CreateBucket(who, bucket);
+    if (!st.ok()) return ErrorResponse(ctx, clock_, st);
+    http::Response r = BaseResponse(ctx, clock_, 200);
+    r.headers.emplace_back("Location", "/" + bucket);
+    return r;
+  }
+
+  Started CreateBucket(const Call& c) {
+    if (!c.ctx.body_pending) return Reply(c, Created(c.ctx, c.who, c.route.bucket));
+    // A CreateBucketConfiguration body: verified like any body; its LocationConstraint does not
+    // matter (one region), so it is not interpreted.
+    auto plan = PlanPayload(c.head, c.auth, c.secret, kMaxCreateBucketBodyBytes);
+    if (!plan.ok()) return Reply(c, plan.status());
+    ResponseContext ctx = BodyContext(c);
+    return Continue(MakeBufferedExchange(
+        ctx, clock_, std::move(plan).value(),
+        [this, ctx, who = c.who, bucket = c.route.bucket](const std::string& /*config*/) {
+          return Created(ctx, who, bucket);
+        }));
+  }
+
+  Started DeleteBucket(const Call& c) {
+    const Status st = backend_.DeleteBucket(c.who, c.route.bucket);
+    if (!st.ok()) return Reply(c, st);
+    return Reply(c, BaseResponse(c.ctx, clock_, 204));
   }
 
   Backend& backend_;

@@ -1,0 +1,310 @@
+// ListObjectsV2, ListObjects (v1), ListMultipartUploads and ListParts. The backend pages keys
+// in byte order after an exclusive start key; delimiter roll-ups, markers and continuation
+// tokens are computed here.
+//
+// Roll-ups: with a delimiter, a key whose remainder after the prefix contains it is reported
+// once as the common prefix up to and including the delimiter. Keys are sorted, so the keys of
+// one roll-up are contiguous; once a roll-up is reported the walk jumps past all of its keys by
+// restarting after `<common prefix>\xff` (0xFF never occurs in UTF-8, so no key under the prefix
+// sorts after it). A marker or continuation token that names a roll-up resumes the same way.
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "sluice/s3/multipart_xml.h"
+#include "sluice/s3/ops.h"
+
+namespace sluice::s3 {
+namespace {
+
+// S3 returns at most 1,000 keys, parts or uploads per listing page.
+constexpr int64_t kMaxListEntries = 1000;
+
+struct Listing {
+  std::vector<ObjectInfo> contents;
+  std::vector<std::string> prefixes;
+  bool truncated = false;
+  std::string last;  // the last key or common prefix returned: the next marker
+};
+
+std::optional<std::string> RollUp(const std::string& key, const std::string& prefix,
+                                  const std::string& delimiter) {
+  if (delimiter.empty() || !key.starts_with(prefix)) return std::nullopt;
+  const size_t pos = key.find(delimiter, prefix.size());
+  if (pos == std::string::npos) return std::nullopt;
+  return key.substr(0, pos + delimiter.size());
+}
+
+Result<Listing> Walk(const Call& c, const std::string& prefix, const std::string& delimiter,
+                     const std::string& marker, int64_t max_keys) {
+  Listing out;
+  if (max_keys == 0) return out;
+  std::string cursor = marker;
+  if (const auto up = RollUp(marker, prefix, delimiter); up.has_value() && *up == marker) {
+    cursor = marker + '\xff';
+  }
+  int64_t entries = 0;
+  std::string skip;  // the common prefix being skipped
+  while (true) {
+    ListQuery query;
+    query.prefix = prefix;
+    query.start_after = cursor;
+    query.max_keys = static_cast<size_t>(std::min(kMaxListEntries, max_keys - entries + 1));
+    SLUICE_ASSIGN_OR_RETURN(ListPage page, c.backend.ListObjects(c.who, c.route.bucket, query));
+    for (ObjectInfo& obj : page.objects) {
+      if (!skip.empty() && obj.key.starts_with(skip)) continue;
+      cursor = obj.key;
+      if (auto up = RollUp(obj.key, prefix, delimiter); up.has_value()) {
+        if (entries == max_keys) {
+          out.truncated = true;
+          return out;
+        }
+        ++entries;
+        out.last = *up;
+        cursor = *up + '\xff';
+        skip = *up;
+        out.prefixes.push_back(std::move(*up));
+        continue;
+      }
+      if (entries == max_keys) {
+        out.truncated = true;
+        return out;
+      }
+      ++entries;
+      out.last = obj.key;
+      out.contents.push_back(std::move(obj));
+    }
+    if (!page.truncated) return out;
+    if (page.objects.empty()) {
+      return Status(ErrorCode::kInternal, "the backend reported more keys but returned none");
+    }
+  }
+}
+
+std::string Element(std::string_view name, std::string_view text) {
+  std::string out;
+  out.reserve(name.size() * 2 + text.size() + 5);
+  out += '<';
+  out += name;
+  out += '>';
+  out += text;
+  out += "</";
+  out += name;
+  out += '>';
+  return out;
+}
+
+std::string Owner(const std::string& id) {
+  const std::string e = XmlEscape(id);
+  return "<Owner><ID>" + e + "</ID><DisplayName>" + e + "</DisplayName></Owner>";
+}
+
+Result<bool> UrlEncoding(const Route& route) {
+  const std::string* type = route.Param("encoding-type");
+  if (type == nullptr) return false;
+  if (*type != "url") {
+    return Status(ErrorCode::kInvalidArgument,
+                  "invalid encoding-type '" + *type + "': the only value is 'url'");
+  }
+  return true;
+}
+
+std::string Opening(std::string_view root) {
+  std::string body(kXmlDeclaration);
+  body += '<';
+  body += root;
+  body += " xmlns=\"";
+  body += kS3Namespace;
+  body += "\">";
+  return body;
+}
+
+}  // namespace
+
+Started ListObjects(const Call& c, bool v2) {
+  const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
+  if (!bucket.ok()) return Reply(c, bucket);
+  auto url = UrlEncoding(c.route);
+  if (!url.ok()) return Reply(c, url.status());
+  const auto enc = [&](const std::string& s) { return *url ? UrlEncode(s) : XmlEscape(s); };
+  auto max_keys = IntParam(c.route, "max-keys", 0, INT64_MAX, kMaxListEntries);
+  if (!max_keys.ok()) return Reply(c, max_keys.status());
+  const int64_t limit = std::min(*max_keys, kMaxListEntries);
+  const auto param = [&](std::string_view name) {
+    const std::string* v = c.route.Param(name);
+    return v == nullptr ? std::string() : *v;
+  };
+  const std::string prefix = param("prefix");
+  const std::string delimiter = param("delimiter");
+  std::string marker = v2 ? param("start-after") : param("marker");
+  const std::string* token = v2 ? c.route.Param("continuation-token") : nullptr;
+  if (token != nullptr) {
+    auto decoded = auth::Base64Decode(*token);
+    if (token->empty() || !decoded.ok()) {
+      return Reply(
+          c, Status(ErrorCode::kInvalidArgument, "the continuation token provided is incorrect"));
+    }
+    marker = std::max(marker, std::move(decoded).value());
+  }
+  auto listing = Walk(c, prefix, delimiter, marker, limit);
+  if (!listing.ok()) return Reply(c, listing.status());
+
+  std::string body = Opening("ListBucketResult");
+  body += Element("Name", XmlEscape(c.route.bucket));
+  body += Element("Prefix", enc(prefix));
+  if (v2) {
+    if (c.route.Param("start-after") != nullptr) {
+      body += Element("StartAfter", enc(param("start-after")));
+    }
+    if (token != nullptr) body += Element("ContinuationToken", XmlEscape(*token));
+    body +=
+        Element("KeyCount", std::to_string(listing->contents.size() + listing->prefixes.size()));
+  } else {
+    body += Element("Marker", enc(param("marker")));
+  }
+  body += Element("MaxKeys", std::to_string(limit));
+  // An empty delimiter (rclone sends `delimiter=`) means none and is not echoed.
+  if (!delimiter.empty()) body += Element("Delimiter", enc(delimiter));
+  if (*url) body += Element("EncodingType", "url");
+  body += Element("IsTruncated", listing->truncated ? "true" : "false");
+  if (listing->truncated) {
+    if (v2) {
+      body += Element("NextContinuationToken", auth::Base64Encode(listing->last));
+    } else if (!delimiter.empty()) {
+      body += Element("NextMarker", enc(listing->last));
+    }
+  }
+  const bool owner = !v2 || param("fetch-owner") == "true";
+  for (const ObjectInfo& o : listing->contents) {
+    body += "<Contents>";
+    body += Element("Key", enc(o.key));
+    body += Element("LastModified", FormatIsoMillis(o.last_modified));
+    body += Element("ETag", "&quot;" + XmlEscape(o.etag) + "&quot;");
+    body += Element("Size", std::to_string(o.size));
+    if (owner) body += Owner(c.route.bucket);
+    body += Element("StorageClass", "STANDARD");
+    body += "</Contents>";
+  }
+  for (const std::string& p : listing->prefixes) {
+    body += "<CommonPrefixes>" + Element("Prefix", enc(p)) + "</CommonPrefixes>";
+  }
+  body += "</ListBucketResult>";
+  return Reply(c, XmlResponse(c.ctx, c.clock, 200, std::move(body)));
+}
+
+Started ListMultipartUploads(const Call& c) {
+  const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
+  if (!bucket.ok()) return Reply(c, bucket);
+  auto url = UrlEncoding(c.route);
+  if (!url.ok()) return Reply(c, url.status());
+  const auto enc = [&](const std::string& s) { return *url ? UrlEncode(s) : XmlEscape(s); };
+  auto max_uploads = IntParam(c.route, "max-uploads", 0, INT64_MAX, kMaxListEntries);
+  if (!max_uploads.ok()) return Reply(c, max_uploads.status());
+  const int64_t limit = std::min(*max_uploads, kMaxListEntries);
+  const auto param = [&](std::string_view name) {
+    const std::string* v = c.route.Param(name);
+    return v == nullptr ? std::string() : *v;
+  };
+  const std::string prefix = param("prefix");
+  const std::string key_marker = param("key-marker");
+  const std::string id_marker = param("upload-id-marker");
+  auto uploads = c.backend.ListMultipartUploads(c.who, c.route.bucket, prefix);
+  if (!uploads.ok()) return Reply(c, uploads.status());
+  std::vector<UploadInfo>& all = *uploads;
+  std::sort(all.begin(), all.end(), [](const UploadInfo& a, const UploadInfo& b) {
+    return std::tie(a.key, a.initiated, a.upload_id) < std::tie(b.key, b.initiated, b.upload_id);
+  });
+  // S3: after key-marker alone, keys greater than it; with upload-id-marker, also the uploads
+  // of key-marker that come after that upload.
+  size_t start = 0;
+  if (!key_marker.empty()) {
+    while (start < all.size() && all[start].key <= key_marker) ++start;
+    for (size_t at = 0; !id_marker.empty() && at < all.size(); ++at) {
+      if (all[at].key == key_marker && all[at].upload_id == id_marker) {
+        start = at + 1;
+        break;
+      }
+    }
+  }
+  const size_t end = std::min(all.size(), start + static_cast<size_t>(limit));
+  const bool truncated = end < all.size();
+
+  std::string body = Opening("ListMultipartUploadsResult");
+  body += Element("Bucket", XmlEscape(c.route.bucket));
+  body += Element("KeyMarker", enc(key_marker));
+  body += Element("UploadIdMarker", XmlEscape(id_marker));
+  if (truncated && end > start) {
+    body += Element("NextKeyMarker", enc(all[end - 1].key));
+    body += Element("NextUploadIdMarker", XmlEscape(all[end - 1].upload_id));
+  }
+  if (c.route.Param("prefix") != nullptr) body += Element("Prefix", enc(prefix));
+  if (*url) body += Element("EncodingType", "url");
+  body += Element("MaxUploads", std::to_string(limit));
+  body += Element("IsTruncated", truncated ? "true" : "false");
+  for (size_t i = start; i < end; ++i) {
+    const UploadInfo& u = all[i];
+    body += "<Upload>";
+    body += Element("Key", enc(u.key));
+    body += Element("UploadId", XmlEscape(u.upload_id));
+    body += "<Initiator><ID>" + XmlEscape(c.route.bucket) + "</ID><DisplayName>" +
+            XmlEscape(c.route.bucket) + "</DisplayName></Initiator>";
+    body += Owner(c.route.bucket);
+    body += Element("StorageClass", "STANDARD");
+    body += Element("Initiated", FormatIsoMillis(u.initiated));
+    body += "</Upload>";
+  }
+  body += "</ListMultipartUploadsResult>";
+  return Reply(c, XmlResponse(c.ctx, c.clock, 200, std::move(body)));
+}
+
+Started ListParts(const Call& c) {
+  const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
+  if (!bucket.ok()) return Reply(c, bucket);
+  const std::string* upload_id = c.route.Param("uploadId");
+  if (upload_id == nullptr || upload_id->empty()) {
+    return Reply(c, Status(ErrorCode::kInvalidArgument, "uploadId must not be empty"));
+  }
+  auto max_parts = IntParam(c.route, "max-parts", 0, INT64_MAX, kMaxListEntries);
+  if (!max_parts.ok()) return Reply(c, max_parts.status());
+  auto marker = IntParam(c.route, "part-number-marker", 0, kMaxParts, 0);
+  if (!marker.ok()) return Reply(c, marker.status());
+  const int64_t limit = std::min(*max_parts, kMaxListEntries);
+  auto parts = c.backend.ListParts(c.who, c.route.bucket, c.route.key, *upload_id);
+  if (!parts.ok()) return Reply(c, parts.status());
+  std::vector<PartInfo>& all = *parts;
+  std::sort(all.begin(), all.end(),
+            [](const PartInfo& a, const PartInfo& b) { return a.part_number < b.part_number; });
+  size_t start = 0;
+  while (start < all.size() && all[start].part_number <= *marker) ++start;
+  const size_t end = std::min(all.size(), start + static_cast<size_t>(limit));
+  const bool truncated = end < all.size();
+
+  std::string body = Opening("ListPartsResult");
+  body += Element("Bucket", XmlEscape(c.route.bucket));
+  body += Element("Key", XmlEscape(c.route.key));
+  body += Element("UploadId", XmlEscape(*upload_id));
+  body += "<Initiator><ID>" + XmlEscape(c.route.bucket) + "</ID><DisplayName>" +
+          XmlEscape(c.route.bucket) + "</DisplayName></Initiator>";
+  body += Owner(c.route.bucket);
+  body += Element("StorageClass", "STANDARD");
+  body += Element("PartNumberMarker", std::to_string(*marker));
+  if (end > start) {
+    body += Element("NextPartNumberMarker", std::to_string(all[end - 1].part_number));
+  }
+  body += Element("MaxParts", std::to_string(limit));
+  body += Element("IsTruncated", truncated ? "true" : "false");
+  for (size_t i = start; i < end; ++i) {
+    const PartInfo& p = all[i];
+    body += "<Part>";
+    body += Element("PartNumber", std::to_string(p.part_number));
+    body += Element("LastModified", FormatIsoMillis(p.last_modified));
+    body += Element("ETag", "&quot;" + XmlEscape(p.etag) + "&quot;");
+    body += Element("Size", std::to_string(p.size));
+    body += "</Part>";
+  }
+  body += "</ListPartsResult>";
+  return Reply(c, XmlResponse(c.ctx, c.clock, 200, std::move(body)));
+}
+
+}  // namespace sluice::s3

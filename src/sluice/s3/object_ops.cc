@@ -1,0 +1,210 @@
+// PutObject, GetObject / HeadObject (with a single byte range), DeleteObject, DeleteObjects.
+
+#include <charconv>
+#include <optional>
+#include <utility>
+
+#include "sluice/s3/multipart_xml.h"
+#include "sluice/s3/ops.h"
+#include "sluice/s3/put_object.h"
+
+namespace sluice::s3 {
+namespace {
+
+// S3's default for objects stored without a Content-Type.
+constexpr std::string_view kDefaultContentType = "binary/octet-stream";
+
+struct ByteRange {
+  uint64_t first = 0;
+  uint64_t last = 0;  // inclusive
+};
+
+std::optional<uint64_t> ParseDigits(std::string_view s) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// One `Range: bytes=first-last | first- | -suffix` against an object of `size` bytes. A header
+// that is not a single byte range is ignored (nullopt: the whole object), as S3 and RFC 9110
+// do; a well-formed range the object cannot satisfy is kInvalidRange.
+Result<std::optional<ByteRange>> ParseRange(std::string_view header, uint64_t size) {
+  constexpr std::string_view kUnit = "bytes=";
+  if (!header.starts_with(kUnit)) return std::optional<ByteRange>();
+  const std::string_view spec = header.substr(kUnit.size());
+  const size_t dash = spec.find('-');
+  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) {
+    return std::optional<ByteRange>();
+  }
+  const std::string_view a = spec.substr(0, dash);
+  const std::string_view b = spec.substr(dash + 1);
+  const Status unsatisfiable(ErrorCode::kInvalidRange, "the requested range " + std::string(spec) +
+                                                           " is not satisfiable for an object of " +
+                                                           std::to_string(size) + " bytes");
+  if (a.empty()) {
+    const auto suffix = ParseDigits(b);
+    if (!suffix.has_value()) return std::optional<ByteRange>();
+    if (*suffix == 0 || size == 0) return unsatisfiable;
+    return std::optional<ByteRange>(ByteRange{size - std::min(*suffix, size), size - 1});
+  }
+  const auto first = ParseDigits(a);
+  if (!first.has_value()) return std::optional<ByteRange>();
+  std::optional<uint64_t> last = size == 0 ? 0 : size - 1;
+  if (!b.empty()) {
+    last = ParseDigits(b);
+    if (!last.has_value() || *last < *first) return std::optional<ByteRange>();
+  }
+  if (*first >= size) return unsatisfiable;
+  return std::optional<ByteRange>(ByteRange{*first, std::min(*last, size - 1)});
+}
+
+void AddObjectHeaders(const ObjectInfo& info, http::Response* r) {
+  r->headers.emplace_back("ETag", "\"" + info.etag + "\"");
+  r->headers.emplace_back("Last-Modified", FormatHttpDate(info.last_modified / 1'000'000));
+  r->headers.emplace_back("Content-Type", info.content_type.empty()
+                                              ? std::string(kDefaultContentType)
+                                              : info.content_type);
+  r->headers.emplace_back("Accept-Ranges", "bytes");
+  for (const auto& h : info.user_metadata) r->headers.push_back(h);
+  for (const auto& h : info.status_headers) r->headers.push_back(h);
+}
+
+http::Response DeleteResult(const ResponseContext& ctx, const Clock& clock, Backend& backend,
+                            const Identity& who, const std::string& bucket,
+                            const DeleteRequest& request) {
+  std::string body(kXmlDeclaration);
+  body += "<DeleteResult xmlns=\"";
+  body += kS3Namespace;
+  body += "\">";
+  for (const std::string& key : request.keys) {
+    Status st;
+    if (key.empty() || key.size() > kMaxKeyBytes || !IsValidUtf8(key)) {
+      st = Status(ErrorCode::kInvalidArgument,
+                  "the key must be 1 to " + std::to_string(kMaxKeyBytes) + " bytes of UTF-8");
+    } else {
+      st = backend.DeleteObject(who, bucket, key);
+    }
+    if (st.ok()) {
+      if (!request.quiet) body += "<Deleted><Key>" + XmlEscape(key) + "</Key></Deleted>";
+      continue;
+    }
+    const S3Error e = S3ErrorFor(st.code());
+    std::string message = st.message();
+    if (e.http_status >= 500) {
+      LogError("s3", "request " + ctx.request_id + " delete " + key + ": " + st.ToString());
+      message = "We encountered an internal error. Please try again.";
+    }
+    body += "<Error><Key>" + XmlEscape(key) + "</Key><Code>" + std::string(e.code) +
+            "</Code><Message>" + XmlEscape(message) + "</Message></Error>";
+  }
+  body += "</DeleteResult>";
+  return XmlResponse(ctx, clock, 200, std::move(body));
+}
+
+}  // namespace
+
+Started PutObject(const Call& c) {
+  const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
+  if (!bucket.ok()) return Reply(c, bucket);
+  auto plan = PlanPayload(c.head, c.auth, c.secret, c.options.max_object_bytes);
+  if (!plan.ok()) return Reply(c, plan.status());
+  PutRequest request;
+  request.bucket = c.route.bucket;
+  request.key = c.route.key;
+  if (const std::string* type = FindHeader(c.head.headers, "content-type")) {
+    request.content_type = *type;
+  }
+  auto metadata = UserMetadata(c.head.headers);
+  if (!metadata.ok()) return Reply(c, metadata.status());
+  request.user_metadata = std::move(metadata).value();
+  auto sink = c.backend.BeginPut(c.who, request);
+  if (!sink.ok()) return Reply(c, sink.status());
+  return Continue(MakeUploadExchange(BodyContext(c), c.clock, std::move(plan).value(),
+                                     std::move(sink).value(), /*full_object=*/true));
+}
+
+Started GetObject(const Call& c, bool with_body) {
+  const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
+  if (!bucket.ok()) return Reply(c, bucket);
+  auto data = c.backend.GetObject(c.who, c.route.bucket, c.route.key, with_body);
+  if (!data.ok()) return Reply(c, data.status());
+  const ObjectInfo& info = data->info;
+  std::optional<ByteRange> range;
+  if (const std::string* header = FindHeader(c.head.headers, "range")) {
+    auto parsed = ParseRange(*header, info.size);
+    if (!parsed.ok()) {
+      http::Response r = ErrorResponse(c.ctx, c.clock, parsed.status());
+      r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(info.size));
+      return Reply(c, std::move(r));
+    }
+    range = *parsed;
+  }
+  http::Response r = BaseResponse(c.ctx, c.clock, range.has_value() ? 206 : 200);
+  AddObjectHeaders(info, &r);
+  const uint64_t offset = range.has_value() ? range->first : 0;
+  const uint64_t length = range.has_value() ? range->last - range->first + 1 : info.size;
+  if (range.has_value()) {
+    r.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                                std::to_string(range->last) + "/" +
+                                                std::to_string(info.size));
+  }
+  if (!with_body) {
+    r.headers.emplace_back("Content-Length", std::to_string(length));
+    return Reply(c, std::move(r));
+  }
+  if (!data->file) {
+    return Reply(c, Status(ErrorCode::kInternal, "the backend returned no body for " + info.key));
+  }
+  if (data->file->size() < info.size) {
+    return Reply(c, Status(ErrorCode::kInternal, "the stored file " + data->file->name() +
+                                                     " is shorter than " +
+                                                     std::to_string(info.size) + " bytes"));
+  }
+  r.file = std::move(data->file);
+  r.file_offset = offset;
+  r.file_length = length;
+  return Reply(c, std::move(r));
+}
+
+Started DeleteObject(const Call& c) {
+  const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
+  if (!bucket.ok()) return Reply(c, bucket);
+  const Status st = c.backend.DeleteObject(c.who, c.route.bucket, c.route.key);
+  if (!st.ok()) return Reply(c, st);
+  return Reply(c, BaseResponse(c.ctx, c.clock, 204));
+}
+
+Started DeleteObjects(const Call& c) {
+  const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
+  if (!bucket.ok()) return Reply(c, bucket);
+  // S3 requires an integrity check on this body: Content-MD5 or an x-amz-checksum-*.
+  bool integrity = FindHeader(c.head.headers, "content-md5") != nullptr ||
+                   FindHeader(c.head.headers, "x-amz-trailer") != nullptr;
+  for (const auto& [name, value] : c.head.headers) {
+    if (name.size() > 15 && EqualsIgnoreCase(name.substr(0, 15), "x-amz-checksum-") &&
+        !EqualsIgnoreCase(name, "x-amz-checksum-type") &&
+        !EqualsIgnoreCase(name, "x-amz-checksum-algorithm")) {
+      integrity = true;
+    }
+  }
+  if (!integrity) {
+    return Reply(c, Status(ErrorCode::kInvalidRequest,
+                           "missing required header for this request: Content-MD5 or "
+                           "x-amz-checksum-*"));
+  }
+  auto plan = PlanPayload(c.head, c.auth, c.secret, kMaxDeleteXmlBytes);
+  if (!plan.ok()) return Reply(c, plan.status());
+  ResponseContext ctx = BodyContext(c);
+  Backend& backend = c.backend;
+  const Clock& clock = c.clock;
+  return Continue(MakeBufferedExchange(
+      ctx, clock, std::move(plan).value(),
+      [ctx, &backend, &clock, who = c.who, bucket = c.route.bucket](const std::string& body) {
+        auto request = ParseDeleteObjects(body);
+        if (!request.ok()) return ErrorResponse(ctx, clock, request.status());
+        return DeleteResult(ctx, clock, backend, who, bucket, *request);
+      }));
+}
+
+}  // namespace sluice::s3

@@ -1,0 +1,767 @@
+// The operations beyond PutObject: multipart uploads replayed from the recorded clients, the
+// listings the clients parse, reads with ranges, deletes, buckets, virtual-hosted addressing and
+// every error they answer.
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <regex>
+
+#include "sluice/s3/s3.h"
+#include "sluice/s3/s3_testing.h"
+
+namespace sluice::s3 {
+namespace {
+
+using namespace s3test;  // NOLINT(google-build-using-namespace)
+
+constexpr uint64_t kMiB = 1024 * 1024;
+
+std::string Between(const std::string& text, const std::string& open, const std::string& close) {
+  const size_t a = text.find(open);
+  if (a == std::string::npos) return "<absent>";
+  const size_t b = text.find(close, a + open.size());
+  return text.substr(a + open.size(), b - a - open.size());
+}
+
+std::string Tag(const std::string& xml, const std::string& name) {
+  return Between(xml, "<" + name + ">", "</" + name + ">");
+}
+
+std::vector<std::string> All(const std::string& text, const std::string& pattern) {
+  std::vector<std::string> out;
+  const std::regex re(pattern);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.push_back((*it)[1].str());
+  }
+  return out;
+}
+
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string XmlUnescape(std::string s) {
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}}) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + 1)) {
+      s.replace(at, from.size(), to);
+    }
+  }
+  return s;
+}
+
+// "2026-11-27T01:34:37.000Z" -> micros.
+int64_t IsoMicros(const std::string& t) { return ParseCaptureTime(t) * 1'000'000; }
+
+std::string Base64Md5(std::string_view data) { return auth::Base64Encode(Md5Raw(data)); }
+
+// ---------------------------------------------------------------- multipart replays
+
+TEST_F(S3Test, ReplaysRecordedMultipartUploadsEndToEnd) {
+  const std::vector<std::pair<std::string, uint64_t>> cases = {
+      {"awscli-s3-cp-20mb-multipart.json", 8 * kMiB},
+      {"s3cmd-put-20mb-multipart.json", 15 * kMiB},
+      {"rclone-copy-20mb-multipart.json", 5 * kMiB},
+      {"node-lib-storage-Upload-20mb-stream.json", 5 * kMiB},
+  };
+  const std::string file_bytes = Pattern(20 * kMiB);
+  for (const auto& [file, part_size] : cases) {
+    SCOPED_TRACE(file);
+    backend_.objects.clear();
+    const json doc = Load(file);
+    std::string key;
+    int parts = 0;
+    for (const json& r : doc.at("requests")) {
+      const std::string op = r.at("operation");
+      const json& captured = r.at("response");
+      SCOPED_TRACE(op + " seq " + std::to_string(r.value("seq", -1)));
+      uint64_t offset = 0;
+      if (op == "UploadPart") {
+        const std::smatch m = [&] {
+          std::smatch x;
+          static const std::regex part_re("partNumber=([0-9]+)");
+          const std::string& q = r.at("raw_query").get_ref<const std::string&>();
+          std::regex_search(q, x, part_re);
+          return x;
+        }();
+        offset = (std::stoull(m[1].str()) - 1) * part_size;
+      }
+      const Replay rp = FromJson(r, offset);
+      ASSERT_TRUE(rp.whole) << "part body not rebuilt from the generator";
+      if (op == "CreateMultipartUpload") {
+        backend_.next_upload_id = Tag(captured.at("body_text"), "UploadId");
+      }
+      const Outcome out = Run(rp, 256 * 1024);
+      const http::Response& res = out.response;
+      if (op == "CreateBucket") {
+        // The connection's own bucket: rclone carries on after 409 BucketAlreadyOwnedByYou.
+        EXPECT_EQ(res.status, 409);
+        EXPECT_EQ(ErrorCodeOf(res), "BucketAlreadyOwnedByYou");
+        continue;
+      }
+      ASSERT_EQ(res.status, captured.at("status").get<int>()) << res.body;
+      if (op == "CreateMultipartUpload") {
+        EXPECT_EQ(res.body, captured.at("body_text").get<std::string>());
+        key = XmlUnescape(Tag(res.body, "Key"));
+        EXPECT_EQ(HeaderOf(res.headers, "x-amz-checksum-algorithm"),
+                  HeaderOf(rp.head.headers, "x-amz-checksum-algorithm"));
+      } else if (op == "UploadPart") {
+        ++parts;
+        EXPECT_EQ(HeaderOf(res.headers, "etag"),
+                  "\"" + r.at("payload").at("md5_hex").get<std::string>() + "\"");
+        EXPECT_EQ(HeaderOf(res.headers, "x-amz-checksum-crc32"),
+                  HeaderOf(rp.head.headers, "x-amz-checksum-crc32"));
+        EXPECT_FALSE(HasHeader(res.headers, "x-amz-checksum-type"));
+      } else if (op == "CompleteMultipartUpload") {
+        // Byte for byte what the clients parsed, ETag "<md5 of the part MD5s>-N" included.
+        EXPECT_EQ(res.body, captured.at("body_text").get<std::string>());
+        EXPECT_EQ(HeaderOf(res.headers, "x-amz-meta-sluice-seq"), "1");
+        // Repeated (a client retrying after a lost answer): the same result.
+        const Outcome again = Run(rp, 256 * 1024);
+        EXPECT_EQ(again.response.status, 200);
+        EXPECT_EQ(Tag(again.response.body, "ETag"), Tag(res.body, "ETag"));
+      } else if (op == "HeadObject") {
+        EXPECT_TRUE(res.body.empty());
+        if (res.status == 200) {
+          EXPECT_EQ(HeaderOf(res.headers, "content-length"), std::to_string(20 * kMiB));
+          EXPECT_EQ(HeaderOf(res.headers, "etag"),
+                    HeaderOf(captured.at("headers").get<http::HeaderList>(), "etag"));
+        }
+      }
+    }
+    EXPECT_GE(parts, 2);
+    const auto it = backend_.objects.find(kBucket + "/" + key);
+    ASSERT_NE(it, backend_.objects.end()) << key;
+    EXPECT_TRUE(it->second.bytes == file_bytes);
+    EXPECT_TRUE(backend_.uploads.empty());
+    // Metadata given at CreateMultipartUpload reaches the object (rclone's MD5, s3cmd's attrs).
+    std::string names;
+    for (const auto& [k, v] : it->second.request.user_metadata) names += k + ";";
+    if (file.starts_with("rclone")) {
+      EXPECT_EQ(names, "x-amz-meta-md5chksum;x-amz-meta-mtime;");
+    }
+    if (file.starts_with("s3cmd")) {
+      EXPECT_EQ(names, "x-amz-meta-s3cmd-attrs;");
+    }
+  }
+}
+
+TEST_F(S3Test, MultipartKeepsCreateMetadataAndListsPartsAndUploads) {
+  Replay create = Signed("POST", "/conn-demo/t/big.parquet", "uploads");
+  create.head.headers.emplace_back("X-Amz-Meta-Mtime", "1795743282.05");
+  create.head.headers.emplace_back("x-amz-checksum-algorithm", "crc32c");
+  Outcome out = Run(create);
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-algorithm"), "CRC32C");
+  EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-type"), "COMPOSITE");
+  const std::string id = Tag(out.response.body, "UploadId");
+  ASSERT_EQ(backend_.uploads.count(id), 1u);
+  const auto meta = backend_.uploads[id].request.user_metadata;
+  ASSERT_EQ(meta.size(), 1u);
+  EXPECT_EQ(meta[0].first, "x-amz-meta-mtime");
+  EXPECT_EQ(meta[0].second, "1795743282.05");
+
+  const std::string big = Pattern(5 * kMiB);
+  const std::string tail = "tail bytes";
+  for (const auto& [n, body] : std::vector<std::pair<int, std::string>>{{2, tail}, {1, big}}) {
+    Replay part = Signed("PUT", "/conn-demo/t/big.parquet",
+                         "partNumber=" + std::to_string(n) + "&uploadId=" + id, body);
+    part.head.headers.emplace_back("Content-MD5", Base64Md5(body));
+    out = Run(part, 1 << 20);
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    EXPECT_EQ(HeaderOf(out.response.headers, "etag"), "\"" + Md5Hex(body) + "\"");
+  }
+  // ListParts sorts and pages by part number.
+  out = Run(Signed("GET", "/conn-demo/t/big.parquet", "uploadId=" + id + "&max-parts=1"));
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(Tag(out.response.body, "PartNumber"), "1");
+  EXPECT_EQ(Tag(out.response.body, "Size"), std::to_string(5 * kMiB));
+  EXPECT_EQ(Tag(out.response.body, "ETag"), "&quot;" + Md5Hex(big) + "&quot;");
+  EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "true");
+  EXPECT_EQ(Tag(out.response.body, "NextPartNumberMarker"), "1");
+  out = Run(Signed("GET", "/conn-demo/t/big.parquet", "part-number-marker=1&uploadId=" + id));
+  EXPECT_EQ(Tag(out.response.body, "PartNumber"), "2");
+  EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "false");
+
+  // ListMultipartUploads, with a second upload and a prefix.
+  ASSERT_EQ(Run(Signed("POST", "/conn-demo/u/other.parquet", "uploads=")).response.status, 200);
+  out = Run(Signed("GET", "/conn-demo", "uploads"));
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(All(out.response.body, "<Upload><Key>([^<]*)</Key>"),
+            (std::vector<std::string>{"t/big.parquet", "u/other.parquet"}));
+  out = Run(Signed("GET", "/conn-demo", "uploads&prefix=t%2F&max-uploads=5"));
+  EXPECT_EQ(All(out.response.body, "<UploadId>([^<]*)</UploadId>"), std::vector<std::string>{id});
+  out = Run(Signed("GET", "/conn-demo", "uploads&max-uploads=1"));
+  EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "true");
+  EXPECT_EQ(Tag(out.response.body, "NextKeyMarker"), "t/big.parquet");
+  out = Run(Signed("GET", "/conn-demo", "uploads&key-marker=t%2Fbig.parquet"));
+  EXPECT_EQ(All(out.response.body, "<Upload><Key>([^<]*)</Key>"),
+            std::vector<std::string>{"u/other.parquet"});
+
+  // Complete in s3cmd's shape (no namespace, unquoted ETags).
+  const std::string xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" +
+                          Md5Hex(big) + "</ETag></Part><Part><PartNumber>2</PartNumber><ETag>" +
+                          Md5Hex(tail) + "</ETag></Part></CompleteMultipartUpload>";
+  out = Run(Signed("POST", "/conn-demo/t/big.parquet", "uploadId=" + id, xml));
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(Tag(out.response.body, "ETag"),
+            "&quot;" + Md5Hex(Md5Raw(big) + Md5Raw(tail)) + "-2&quot;");
+  EXPECT_EQ(Tag(out.response.body, "Location"), "http://127.0.0.1:18080/conn-demo/t/big.parquet");
+  EXPECT_EQ(backend_.objects.at("conn-demo/t/big.parquet").bytes, big + tail);
+  EXPECT_EQ(backend_.objects.at("conn-demo/t/big.parquet").request.user_metadata, meta);
+
+  // Abort: 204, then the upload is gone.
+  const std::string other =
+      All(Run(Signed("GET", "/conn-demo", "uploads")).response.body, "<UploadId>([^<]*)</UploadId>")
+          .at(0);
+  out = Run(Signed("DELETE", "/conn-demo/u/other.parquet", "uploadId=" + other));
+  EXPECT_EQ(out.response.status, 204);
+  out = Run(Signed("DELETE", "/conn-demo/u/other.parquet", "uploadId=" + other));
+  EXPECT_EQ(out.response.status, 404);
+  EXPECT_EQ(ErrorCodeOf(out.response), "NoSuchUpload");
+}
+
+TEST_F(S3Test, MultipartErrors) {
+  const std::string id =
+      Tag(Run(Signed("POST", "/conn-demo/k", "uploads")).response.body, "UploadId");
+  const std::string small = "small part";
+  const std::string big = Pattern(5 * kMiB);
+  ASSERT_EQ(
+      Run(Signed("PUT", "/conn-demo/k", "partNumber=1&uploadId=" + id, small)).response.status,
+      200);
+  ASSERT_EQ(Run(Signed("PUT", "/conn-demo/k", "partNumber=2&uploadId=" + id, big), 1 << 20)
+                .response.status,
+            200);
+  ASSERT_EQ(
+      Run(Signed("PUT", "/conn-demo/k", "partNumber=3&uploadId=" + id, small)).response.status,
+      200);
+  const auto part = [](int n, const std::string& body) {
+    return "<Part><ETag>\"" + Md5Hex(body) + "\"</ETag><PartNumber>" + std::to_string(n) +
+           "</PartNumber></Part>";
+  };
+  const auto complete = [&](const std::string& parts) {
+    return Run(Signed("POST", "/conn-demo/k", "uploadId=" + id,
+                      "<CompleteMultipartUpload>" + parts + "</CompleteMultipartUpload>"));
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "MalformedXML"},
+      {part(2, big) + part(1, small), "InvalidPartOrder"},
+      {part(2, small), "InvalidPart"},
+      {part(4, small), "InvalidPart"},
+      {part(1, small) + part(2, big), "EntityTooSmall"},
+      {"<Part><PartNumber>0</PartNumber><ETag>x</ETag></Part>", "InvalidArgument"},
+      {"<Part><PartNumber>one</PartNumber><ETag>x</ETag></Part>", "MalformedXML"},
+      {"<Part><PartNumber>1</PartNumber></Part>", "MalformedXML"},
+  };
+  for (const auto& [parts, code] : cases) {
+    const Outcome out = complete(parts);
+    EXPECT_EQ(out.response.status, 400) << parts;
+    EXPECT_EQ(ErrorCodeOf(out.response), code) << parts;
+  }
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("POST", "/conn-demo/k", "uploadId=" + id, "not xml")).response),
+            "MalformedXML");
+  // The good one still works after the refusals.
+  EXPECT_EQ(complete(part(2, big) + part(3, small)).response.status, 200);
+
+  // Unknown uploads and bad part numbers.
+  for (const auto& [method, query, body, status, code] :
+       std::vector<std::tuple<std::string, std::string, std::string, int, std::string>>{
+           {"PUT", "partNumber=1&uploadId=nope", "x", 404, "NoSuchUpload"},
+           {"GET", "uploadId=nope", "", 404, "NoSuchUpload"},
+           {"DELETE", "uploadId=nope", "", 404, "NoSuchUpload"},
+           {"POST", "uploadId=nope",
+            "<CompleteMultipartUpload>" + part(1, small) + "</CompleteMultipartUpload>", 404,
+            "NoSuchUpload"},
+           {"PUT", "partNumber=0&uploadId=" + id, "x", 400, "InvalidArgument"},
+           {"PUT", "partNumber=10001&uploadId=" + id, "x", 400, "InvalidArgument"},
+           {"PUT", "partNumber=1&uploadId=", "x", 400, "InvalidArgument"},
+           {"GET", "uploadId=" + id + "&max-parts=x", "", 400, "InvalidArgument"}}) {
+    const Outcome out = Run(Signed(method, "/conn-demo/k", query, body));
+    EXPECT_EQ(out.response.status, status) << method << " " << query;
+    EXPECT_EQ(ErrorCodeOf(out.response), code) << method << " " << query;
+  }
+  // Refusals decided from the head close the connection (the part body is not read).
+  const Outcome refused = Run(Signed("PUT", "/conn-demo/k", "partNumber=1&uploadId=nope", "x"));
+  EXPECT_TRUE(refused.immediate);
+  EXPECT_TRUE(refused.response.close);
+  // A part over the size limit is refused before its body.
+  options_.max_object_bytes = 4;
+  const Outcome large = Run(Signed("PUT", "/conn-demo/k", "partNumber=1&uploadId=" + id, "12345"));
+  EXPECT_EQ(ErrorCodeOf(large.response), "EntityTooLarge");
+}
+
+// ---------------------------------------------------------------- listings
+
+struct ListingCase {
+  std::string file;
+  std::string operation;
+};
+
+TEST_F(S3Test, ListingsMatchWhatTheClientsParsed) {
+  const std::vector<ListingCase> cases = {
+      {"awscli-s3-ls-prefix.json", "ListObjectsV2"},
+      {"awscli-s3-ls-recursive.json", "ListObjectsV2"},
+      {"awscli-s3api-list-objects-v2.json", "ListObjectsV2"},
+      {"boto3-list_objects_v2.json", "ListObjectsV2"},
+      {"node-ListObjectsV2Command.json", "ListObjectsV2"},
+      {"s3cmd-ls.json", "ListObjects"},
+      {"rclone-ls.json", "ListObjects"},
+      {"rclone-copy-dir-unicode.json", "ListObjects"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    const json doc = Load(c.file);
+    json request;
+    for (const json& r : doc.at("requests")) {
+      if (r.at("operation") == c.operation) {
+        request = r;
+        break;
+      }
+    }
+    const std::string captured = request.at("response").at("body_text");
+    const bool url = Tag(captured, "EncodingType") == "url";
+    const auto decode = [&](const std::string& s) {
+      return url ? PercentDecode(s) : XmlUnescape(s);
+    };
+    // The bucket as the capture server had it: the listed objects, one object under each
+    // common prefix, and keys outside the prefix.
+    backend_.objects.clear();
+    const std::regex contents(
+        "<Contents><Key>([^<]*)</Key><LastModified>([^<]*)</LastModified><ETag>&quot;([^&]*)"
+        "&quot;</ETag><Size>([0-9]+)</Size>");
+    for (auto it = std::sregex_iterator(captured.begin(), captured.end(), contents);
+         it != std::sregex_iterator(); ++it) {
+      backend_.Put(decode((*it)[1]), std::string(std::stoull((*it)[4]), 'x'), "", (*it)[3],
+                   IsoMicros((*it)[2]));
+    }
+    for (const std::string& p :
+         All(captured, "<CommonPrefixes><Prefix>([^<]*)</Prefix></CommonPrefixes>")) {
+      backend_.Put(decode(p) + "nested/deeper.parquet", "x");
+    }
+    if (!Tag(captured, "Prefix").empty()) {
+      backend_.Put("aaa-before.parquet", "x");
+      backend_.Put("zzz-after.parquet", "x");
+    }
+
+    const Outcome out = Run(FromJson(request));
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    const std::string& ours = out.response.body;
+    EXPECT_TRUE(
+        ours.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult "
+                         "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"));
+    for (const char* tag : {"Name", "Prefix", "KeyCount", "MaxKeys", "Delimiter", "EncodingType",
+                            "IsTruncated", "Marker", "StartAfter"}) {
+      EXPECT_EQ(Tag(ours, tag), Tag(captured, tag)) << tag;
+    }
+    const std::string entry =
+        "<Key>([^<]*)</Key><LastModified>([^<]*)</LastModified><ETag>([^<]*)</ETag><Size>([0-9]+)";
+    const auto entries = [&](const std::string& xml) {
+      std::vector<std::string> out;
+      const std::regex re(entry);
+      for (auto it = std::sregex_iterator(xml.begin(), xml.end(), re); it != std::sregex_iterator();
+           ++it) {
+        out.push_back((*it)[1].str() + "|" + (*it)[2].str() + "|" + (*it)[3].str() + "|" +
+                      (*it)[4].str());
+      }
+      return out;
+    };
+    EXPECT_EQ(entries(ours), entries(captured));
+    EXPECT_EQ(All(ours, "<CommonPrefixes><Prefix>([^<]*)</Prefix>"),
+              All(captured, "<CommonPrefixes><Prefix>([^<]*)</Prefix>"));
+    EXPECT_EQ(ours.find("<Owner>") != std::string::npos,
+              captured.find("<Owner>") != std::string::npos);
+  }
+  // curl without x-amz-content-sha256 gets S3's InvalidRequest.
+  const Outcome curl = Run(FirstOf("curl-aws-sigv4-get-list-objects-v2.json", "ListObjectsV2"));
+  EXPECT_EQ(ErrorCodeOf(curl.response), "InvalidRequest");
+}
+
+class ListTest : public S3Test {
+ protected:
+  void SetUp() override {
+    for (const char* k : {"a/1", "a/2", "a/3", "b.parquet", "c/x/1", "c/y/2", "d"}) {
+      backend_.Put(k, "x");
+    }
+    for (int i = 0; i < 50; ++i) backend_.Put("big/" + std::to_string(100 + i), "x");
+  }
+
+  // Every entry (keys and common prefixes) across pages, following the continuation token.
+  std::vector<std::string> Pages(const std::string& query, int* pages) {
+    std::vector<std::string> all;
+    std::string token;
+    *pages = 0;
+    while (true) {
+      std::string q = "list-type=2&" + query;
+      if (!token.empty()) q += "&continuation-token=" + UrlEncode(token);
+      const Outcome out = Run(Signed("GET", "/conn-demo", q));
+      EXPECT_EQ(out.response.status, 200) << out.response.body;
+      ++*pages;
+      const std::string& xml = out.response.body;
+      const auto keys = All(xml, "<Key>([^<]*)</Key>");
+      const auto prefixes = All(xml, "<CommonPrefixes><Prefix>([^<]*)</Prefix>");
+      EXPECT_EQ(Tag(xml, "KeyCount"), std::to_string(keys.size() + prefixes.size()));
+      // Sorted merge, as a client sees them.
+      std::vector<std::string> page = keys;
+      page.insert(page.end(), prefixes.begin(), prefixes.end());
+      std::sort(page.begin(), page.end());
+      all.insert(all.end(), page.begin(), page.end());
+      if (Tag(xml, "IsTruncated") != "true" || *pages > 100) break;
+      token = XmlUnescape(Tag(xml, "NextContinuationToken"));
+      EXPECT_NE(token, "<absent>");
+    }
+    return all;
+  }
+
+  static std::string UrlEncode(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (std::isalnum(static_cast<unsigned char>(c))) {
+        out += c;
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+        out += buf;
+      }
+    }
+    return out;
+  }
+};
+
+TEST_F(ListTest, ContinuationTokensWalkRollUpsWithoutRescanning) {
+  int pages = 0;
+  EXPECT_EQ(Pages("delimiter=%2F&max-keys=2", &pages),
+            (std::vector<std::string>{"a/", "b.parquet", "big/", "c/", "d"}));
+  EXPECT_EQ(pages, 3);
+  // The 50 keys under big/ are skipped, not paged through 3 at a time.
+  EXPECT_LT(backend_.list_calls, 12);
+
+  std::vector<std::string> flat = Pages("max-keys=7", &pages);
+  EXPECT_EQ(flat.size(), 57u);
+  EXPECT_EQ(pages, 9);
+  EXPECT_TRUE(std::is_sorted(flat.begin(), flat.end()));
+
+  EXPECT_EQ(Pages("prefix=c%2F&delimiter=%2F", &pages), (std::vector<std::string>{"c/x/", "c/y/"}));
+  EXPECT_EQ(Pages("start-after=big%2F148&max-keys=3", &pages),
+            (std::vector<std::string>{"big/149", "c/x/1", "c/y/2", "d"}));
+  // A start-after naming a roll-up resumes after the whole roll-up.
+  EXPECT_EQ(Pages("delimiter=%2F&start-after=big%2F", &pages),
+            (std::vector<std::string>{"c/", "d"}));
+  Outcome out = Run(Signed("GET", "/conn-demo", "list-type=2&start-after=c&max-keys=0"));
+  EXPECT_EQ(Tag(out.response.body, "KeyCount"), "0");
+  EXPECT_EQ(Tag(out.response.body, "StartAfter"), "c");
+  EXPECT_EQ(Tag(out.response.body, "MaxKeys"), "0");
+  out = Run(Signed("GET", "/conn-demo", "list-type=2&max-keys=5000&prefix=a"));
+  EXPECT_EQ(Tag(out.response.body, "MaxKeys"), "1000");
+  EXPECT_EQ(Tag(out.response.body, "Prefix"), "a");
+  EXPECT_EQ(out.response.body.find("<Owner>"), std::string::npos);
+  out = Run(Signed("GET", "/conn-demo", "list-type=2&fetch-owner=true&prefix=d"));
+  EXPECT_NE(out.response.body.find("<Owner><ID>conn-demo</ID>"), std::string::npos);
+}
+
+TEST_F(ListTest, VersionOneMarkers) {
+  // With a delimiter S3 gives NextMarker; without, the client resumes after the last key.
+  for (const std::string path : {"/conn-demo", "/conn-demo/"}) {
+    Outcome out = Run(Signed("GET", path, "delimiter=%2F&max-keys=2"));
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "true");
+    EXPECT_EQ(Tag(out.response.body, "NextMarker"), "b.parquet");
+    out = Run(Signed("GET", path, "delimiter=%2F&max-keys=2&marker=b.parquet"));
+    EXPECT_EQ(All(out.response.body, "<Prefix>([^<]*)</Prefix></CommonPrefixes>"),
+              (std::vector<std::string>{"big/", "c/"}));
+    EXPECT_EQ(Tag(out.response.body, "Marker"), "b.parquet");
+    EXPECT_EQ(Tag(out.response.body, "NextMarker"), "c/");
+    out = Run(Signed("GET", path, "delimiter=%2F&marker=c%2F"));
+    EXPECT_EQ(All(out.response.body, "<Key>([^<]*)</Key>"), std::vector<std::string>{"d"});
+    EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "false");
+    out = Run(Signed("GET", path, "max-keys=1"));
+    EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "true");
+    EXPECT_EQ(Tag(out.response.body, "NextMarker"), "<absent>");
+    EXPECT_NE(out.response.body.find("<Owner>"), std::string::npos);
+  }
+}
+
+TEST_F(ListTest, KeysAreUrlEncodedOrXmlEscaped) {
+  backend_.Put("x y/\xC3\xBC&<.parquet", "x");
+  Outcome out = Run(Signed("GET", "/conn-demo", "list-type=2&prefix=x%20y%2F&encoding-type=url"));
+  EXPECT_EQ(Tag(out.response.body, "Key"), "x%20y/%C3%BC%26%3C.parquet");
+  EXPECT_EQ(Tag(out.response.body, "Prefix"), "x%20y/");
+  EXPECT_EQ(Tag(out.response.body, "EncodingType"), "url");
+  out = Run(Signed("GET", "/conn-demo", "list-type=2&prefix=x%20y%2F"));
+  EXPECT_EQ(Tag(out.response.body, "Key"), "x y/\xC3\xBC&amp;&lt;.parquet");
+  EXPECT_EQ(Tag(out.response.body, "EncodingType"), "<absent>");
+  out = Run(Signed("GET", "/conn-demo", "delimiter=%20&encoding-type=url&prefix=x"));
+  EXPECT_EQ(Tag(out.response.body, "Delimiter"), "%20");
+  EXPECT_EQ(All(out.response.body, "<Prefix>([^<]*)</Prefix></CommonPrefixes>"),
+            std::vector<std::string>{"x%20"});
+}
+
+TEST_F(ListTest, BadParameters) {
+  for (const std::string q :
+       {"list-type=2&max-keys=-1", "list-type=2&max-keys=ten", "list-type=2&encoding-type=xml",
+        "list-type=2&continuation-token=%21%21%21",
+        "list-type=2&continuation-token=", "max-keys=1x"}) {
+    const Outcome out = Run(Signed("GET", "/conn-demo", q));
+    EXPECT_EQ(out.response.status, 400) << q;
+    EXPECT_EQ(ErrorCodeOf(out.response), "InvalidArgument") << q;
+  }
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("GET", "/conn-other", "list-type=2")).response), "AccessDenied");
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("GET", "/conn-gone", "list-type=2")).response), "NoSuchBucket");
+}
+
+// ---------------------------------------------------------------- reads
+
+TEST_F(S3Test, HeadObjectReportsWhatClientsCheck) {
+  const Replay put = FirstOf("rclone-copy-small.json", "PutObject");
+  ASSERT_EQ(Run(put).response.status, 200);
+  const json doc = Load("rclone-copy-small.json");
+  int heads = 0;
+  for (const json& r : doc.at("requests")) {
+    if (r.at("operation") != "HeadObject") continue;
+    const Outcome out = Run(FromJson(r));
+    ++heads;
+    EXPECT_TRUE(out.response.body.empty());
+    if (r.at("response").at("status") == 404) {
+      // The first HEAD ran before the PUT in the capture; here the object exists.
+      continue;
+    }
+    ASSERT_EQ(out.response.status, 200);
+    const http::HeaderList& h = out.response.headers;
+    EXPECT_EQ(HeaderOf(h, "content-length"), "1024");
+    EXPECT_EQ(HeaderOf(h, "etag"), "\"9ee0a0e0c0bc0f1ff29d663d1fdf0743\"");
+    EXPECT_EQ(HeaderOf(h, "content-type"), HeaderOf(put.head.headers, "content-type"));
+    EXPECT_EQ(HeaderOf(h, "x-amz-meta-mtime"), HeaderOf(put.head.headers, "x-amz-meta-mtime"));
+    EXPECT_EQ(HeaderOf(h, "x-amz-meta-sluice-status"), "loaded");
+    EXPECT_EQ(HeaderOf(h, "last-modified"), FormatHttpDate(kCreatedMicros / 1'000'000 + 1));
+    EXPECT_EQ(HeaderOf(h, "accept-ranges"), "bytes");
+    EXPECT_EQ(out.response.file, nullptr);
+  }
+  EXPECT_EQ(heads, 2);
+  const Outcome missing = Run(Signed("HEAD", "/conn-demo/nothing.parquet"));
+  EXPECT_EQ(missing.response.status, 404);
+  ErrorCodeOf(missing.response, /*head=*/true);
+  backend_.Put("untyped", "x");
+  EXPECT_EQ(HeaderOf(Run(Signed("HEAD", "/conn-demo/untyped")).response.headers, "content-type"),
+            "binary/octet-stream");
+}
+
+TEST_F(S3Test, GetObjectStreamsTheFileWithRanges) {
+  const std::string bytes = Pattern(1024);
+  backend_.Put("f.parquet", bytes, "application/x-parquet");
+  Outcome out = Run(Signed("GET", "/conn-demo/f.parquet"));
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  ASSERT_NE(out.response.file, nullptr);
+  EXPECT_EQ(out.response.file_offset, 0u);
+  EXPECT_EQ(out.response.file_length, 1024u);
+  EXPECT_TRUE(out.response.body.empty());
+  EXPECT_EQ(HeaderOf(out.response.headers, "content-type"), "application/x-parquet");
+  EXPECT_EQ(dynamic_cast<const StringFile&>(*out.response.file).bytes(), bytes);
+
+  const std::vector<std::tuple<std::string, uint64_t, uint64_t>> ranges = {
+      {"bytes=0-9", 0, 10},         {"bytes=1000-", 1000, 24}, {"bytes=-5", 1019, 5},
+      {"bytes=1020-5000", 1020, 4}, {"bytes=-5000", 0, 1024},  {"bytes=1023-1023", 1023, 1}};
+  for (const auto& [range, offset, length] : ranges) {
+    Replay rp = Signed("GET", "/conn-demo/f.parquet");
+    rp.head.headers.emplace_back("Range", range);
+    out = Run(rp);
+    ASSERT_EQ(out.response.status, 206) << range;
+    EXPECT_EQ(out.response.file_offset, offset) << range;
+    EXPECT_EQ(out.response.file_length, length) << range;
+    EXPECT_EQ(
+        HeaderOf(out.response.headers, "content-range"),
+        "bytes " + std::to_string(offset) + "-" + std::to_string(offset + length - 1) + "/1024");
+    // HEAD with the same range reports the length it would send.
+    rp.head.method = "HEAD";
+    Resign(&rp);
+    out = Run(rp);
+    EXPECT_EQ(out.response.status, 206);
+    EXPECT_EQ(HeaderOf(out.response.headers, "content-length"), std::to_string(length));
+  }
+  for (const std::string range : {"bytes=1024-", "bytes=5000-6000", "bytes=-0"}) {
+    Replay rp = Signed("GET", "/conn-demo/f.parquet");
+    rp.head.headers.emplace_back("Range", range);
+    out = Run(rp);
+    EXPECT_EQ(out.response.status, 416) << range;
+    EXPECT_EQ(ErrorCodeOf(out.response), "InvalidRange");
+    EXPECT_EQ(HeaderOf(out.response.headers, "content-range"), "bytes */1024");
+  }
+  // Not a single byte range: ignored, the whole object.
+  for (const std::string range : {"items=0-1", "bytes=0-1,5-6", "bytes=9-3", "bytes=x-"}) {
+    Replay rp = Signed("GET", "/conn-demo/f.parquet");
+    rp.head.headers.emplace_back("Range", range);
+    out = Run(rp);
+    EXPECT_EQ(out.response.status, 200) << range;
+    EXPECT_EQ(out.response.file_length, 1024u);
+  }
+  out = Run(Signed("GET", "/conn-demo/none.parquet"));
+  EXPECT_EQ(out.response.status, 404);
+  EXPECT_EQ(ErrorCodeOf(out.response), "NoSuchKey");
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("GET", "/conn-other/f.parquet")).response), "AccessDenied");
+  // An empty object is served; any range of it is unsatisfiable.
+  backend_.Put("empty", "");
+  out = Run(Signed("GET", "/conn-demo/empty"));
+  EXPECT_EQ(out.response.status, 200);
+  EXPECT_EQ(out.response.file_length, 0u);
+  Replay rp = Signed("GET", "/conn-demo/empty");
+  rp.head.headers.emplace_back("Range", "bytes=0-");
+  EXPECT_EQ(Run(rp).response.status, 416);
+}
+
+// ---------------------------------------------------------------- deletes
+
+TEST_F(S3Test, DeleteObjectAndDeleteObjects) {
+  backend_.Put("a.parquet", "x");
+  Outcome out = Run(Signed("DELETE", "/conn-demo/a.parquet"));
+  EXPECT_EQ(out.response.status, 204);
+  EXPECT_TRUE(backend_.objects.empty());
+  EXPECT_EQ(Run(Signed("DELETE", "/conn-demo/a.parquet")).response.status, 204);  // idempotent
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("DELETE", "/conn-other/a.parquet")).response), "AccessDenied");
+
+  for (const char* k : {"k1", "k&2", "k3"}) backend_.Put(k, "x");
+  const std::string xml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"http://s3.amazonaws.com/doc/"
+      "2006-03-01/\"><Object><Key>k1</Key></Object><Object><Key>k&amp;2</Key><VersionId>null"
+      "</VersionId></Object><Object><Key>locked.parquet</Key></Object></Delete>";
+  Replay rp = Signed("POST", "/conn-demo", "delete", xml);
+  rp.head.headers.emplace_back("Content-MD5", Base64Md5(xml));
+  out = Run(rp);
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(out.response.body,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult "
+            "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Deleted><Key>k1</Key></Deleted>"
+            "<Deleted><Key>k&amp;2</Key></Deleted><Error><Key>locked.parquet</Key><Code>"
+            "AccessDenied</Code><Message>locked by a test</Message></Error></DeleteResult>");
+  EXPECT_EQ(backend_.objects.size(), 1u);
+
+  // Quiet: only the errors.
+  const std::string quiet =
+      "<Delete><Quiet>true</Quiet><Object><Key>k3</Key></Object><Object><Key>locked.parquet"
+      "</Key></Object></Delete>";
+  rp = Signed("POST", "/conn-demo", "delete", quiet);
+  rp.head.headers.emplace_back("x-amz-checksum-crc32", [&] {
+    auth::Digest d(auth::Digest::Kind::kCrc32);
+    d.Update(AsBytes(quiet));
+    return auth::Base64Encode(d.Finish());
+  }());
+  out = Run(rp);
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(out.response.body.find("<Deleted>"), std::string::npos);
+  EXPECT_NE(out.response.body.find("<Error><Key>locked.parquet</Key>"), std::string::npos);
+  EXPECT_TRUE(backend_.objects.empty());
+
+  // S3 requires Content-MD5 (or a checksum) here, refused before the body.
+  out = Run(Signed("POST", "/conn-demo", "delete", quiet));
+  EXPECT_TRUE(out.immediate);
+  EXPECT_EQ(ErrorCodeOf(out.response), "InvalidRequest");
+  rp = Signed("POST", "/conn-demo", "delete", quiet);
+  rp.head.headers.emplace_back("Content-MD5", Base64Md5("something else"));
+  EXPECT_EQ(ErrorCodeOf(Run(rp).response), "BadDigest");
+  for (const std::string bad : {"<Delete></Delete>", "<Delete><Object/></Delete>", "<NotDelete/>",
+                                "<Delete><Quiet>yes</Quiet></Delete>", "<Delete>"}) {
+    rp = Signed("POST", "/conn-demo", "delete", bad);
+    rp.head.headers.emplace_back("Content-MD5", Base64Md5(bad));
+    EXPECT_EQ(ErrorCodeOf(Run(rp).response), "MalformedXML") << bad;
+  }
+}
+
+// ---------------------------------------------------------------- buckets
+
+TEST_F(S3Test, BucketsAreConnections) {
+  // rclone's CreateBucket on its own bucket, from the transcript.
+  Outcome out = Run(FirstOf("rclone-copy-small.json", "CreateBucket"));
+  EXPECT_EQ(out.response.status, 409);
+  EXPECT_EQ(ErrorCodeOf(out.response), "BucketAlreadyOwnedByYou");
+  out = Run(Signed("PUT", "/conn-other"));
+  EXPECT_EQ(ErrorCodeOf(out.response), "BucketAlreadyExists");
+  out = Run(Signed("PUT", "/conn-new"));
+  EXPECT_EQ(out.response.status, 403);
+  EXPECT_EQ(ErrorCodeOf(out.response), "AccessDenied");
+
+  // An account key creates (with a CreateBucketConfiguration body) and deletes connections.
+  const std::string config =
+      "<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint>"
+      "</CreateBucketConfiguration>";
+  out = Run(Signed("PUT", "/conn-new", "", config, kAccountKey));
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(HeaderOf(out.response.headers, "location"), "/conn-new");
+  EXPECT_EQ(backend_.buckets.count("conn-new"), 1u);
+  out = Run(Signed("GET", "/", "", "", kAccountKey));
+  EXPECT_EQ(All(out.response.body, "<Name>([^<]*)</Name>"),
+            (std::vector<std::string>{"conn-demo", "conn-new", "conn-other"}));
+  EXPECT_EQ(Tag(out.response.body, "ID"), kAccountKey);
+  backend_.Put("x", "x");
+  out = Run(Signed("DELETE", "/conn-demo", "", "", kAccountKey));
+  EXPECT_EQ(out.response.status, 409);
+  EXPECT_EQ(ErrorCodeOf(out.response), "BucketNotEmpty");
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("DELETE", "/conn-new")).response), "AccessDenied");
+  EXPECT_EQ(Run(Signed("DELETE", "/conn-new", "", "", kAccountKey)).response.status, 204);
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("DELETE", "/conn-new", "", "", kAccountKey)).response),
+            "NoSuchBucket");
+
+  // GetBucketLocation: us-east-1 is the empty constraint.
+  out = Run(Signed("GET", "/conn-demo", "location"));
+  ASSERT_EQ(out.response.status, 200);
+  EXPECT_EQ(out.response.body,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+            "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>");
+  EXPECT_EQ(ErrorCodeOf(Run(Signed("GET", "/conn-other", "location")).response), "AccessDenied");
+}
+
+TEST_F(S3Test, VirtualHostedStyleAddressing) {
+  options_.base_domain = "s3.sluice.test";
+  Replay rp = Signed("PUT", "/orders/v.parquet", "", "abc");
+  SetHeader(&rp.head.headers, "host", "conn-demo.S3.sluice.test:8787");
+  Resign(&rp);
+  Outcome out = Run(rp);
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(backend_.objects.count("conn-demo/orders/v.parquet"), 1u);
+
+  rp = Signed("GET", "/", "list-type=2");
+  SetHeader(&rp.head.headers, "host", "conn-demo.s3.sluice.test");
+  Resign(&rp);
+  out = Run(rp);
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(Tag(out.response.body, "Key"), "orders/v.parquet");
+
+  rp = Signed("HEAD", "/");
+  SetHeader(&rp.head.headers, "host", "conn-other.s3.sluice.test");
+  Resign(&rp);
+  EXPECT_EQ(Run(rp).response.status, 403);
+  // The base domain itself, or another host: path-style.
+  rp = Signed("GET", "/conn-demo/orders/v.parquet");
+  SetHeader(&rp.head.headers, "host", "s3.sluice.test");
+  Resign(&rp);
+  EXPECT_EQ(Run(rp).response.status, 200);
+  EXPECT_EQ(Run(Signed("GET", "/conn-demo/orders/v.parquet")).response.status, 200);
+}
+
+TEST(S3ErrorTable, IssueCodes) {
+  const std::vector<std::tuple<ErrorCode, int, std::string_view>> expected = {
+      {ErrorCode::kNoSuchKey, 404, "NoSuchKey"},
+      {ErrorCode::kNoSuchUpload, 404, "NoSuchUpload"},
+      {ErrorCode::kInvalidPart, 400, "InvalidPart"},
+      {ErrorCode::kInvalidPartOrder, 400, "InvalidPartOrder"},
+      {ErrorCode::kEntityTooSmall, 400, "EntityTooSmall"},
+      {ErrorCode::kInvalidRange, 416, "InvalidRange"},
+      {ErrorCode::kBucketAlreadyExists, 409, "BucketAlreadyExists"},
+      {ErrorCode::kBucketNotEmpty, 409, "BucketNotEmpty"},
+      {ErrorCode::kInvalidArgument, 400, "InvalidArgument"},
+  };
+  for (const auto& [code, status, name] : expected) {
+    EXPECT_EQ(S3ErrorFor(code).http_status, status) << name;
+    EXPECT_EQ(S3ErrorFor(code).code, name);
+  }
+}
+
+}  // namespace
+}  // namespace sluice::s3

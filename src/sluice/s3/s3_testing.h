@@ -1,0 +1,591 @@
+#pragma once
+// Private to the s3 tests: an in-memory Backend with S3's rules, the recorded client
+// transcripts (../shared/s3-transcripts) as replayable requests, and a fixture that drives the
+// service through Start/OnBody/Finish with a pinned clock.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/auth/auth.h"
+#include "sluice/s3/s3.h"
+
+namespace sluice::s3::s3test {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+inline const std::string kAccessKey = "AKIDSLUICETEST000001";
+inline const std::string kAccountKey = "AKIDSLUICEACCOUNT001";  // an account-level key, same secret
+inline const std::string kSecret = "sluice/test/secret/key/0000000000000000000";
+inline const std::string kBucket = "conn-demo";
+inline const std::string kOtherBucket = "conn-other";
+constexpr int64_t kCreatedMicros = 1795742016'000000;  // 2026-11-27T01:13:36Z
+
+// ---------------------------------------------------------------- fakes
+
+struct Stored {
+  std::string bytes;
+  ObjectDigests digests;
+  PutRequest request;
+  std::string etag;           // hex MD5, or "<hex>-N" for a multipart object
+  int64_t last_modified = 0;  // micros
+};
+
+class StringFile final : public RandomAccessFile {
+ public:
+  explicit StringFile(std::string bytes) : bytes_(std::move(bytes)) {}
+  uint64_t size() const override { return bytes_.size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+    if (offset + n > bytes_.size()) return Status(ErrorCode::kCorruptFile, "past the end");
+    out->assign(bytes_.begin() + offset, bytes_.begin() + offset + n);
+    return Status::Ok();
+  }
+  const std::string& name() const override { return name_; }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+  std::string name_ = "memory";
+};
+
+inline std::string Md5Raw(std::string_view data) {
+  auth::Digest d(auth::Digest::Kind::kMd5);
+  d.Update(AsBytes(data));
+  return d.Finish();
+}
+inline std::string Md5Hex(std::string_view data) { return ToHex(AsBytes(Md5Raw(data))); }
+
+// A sink that hands the bytes to `commit` (or counts an abort).
+class FakeSink final : public ObjectSink {
+ public:
+  using CommitFn = std::function<Result<http::HeaderList>(std::string, const ObjectDigests&)>;
+  FakeSink(const Status& append_error, int& aborted, CommitFn commit)
+      : append_error_(append_error), aborted_(aborted), commit_(std::move(commit)) {}
+  Status Append(ByteView data) override {
+    if (!append_error_.ok()) return append_error_;
+    bytes_.append(AsChars(data));
+    return Status::Ok();
+  }
+  Result<http::HeaderList> Commit(const ObjectDigests& digests) override {
+    return commit_(std::move(bytes_), digests);
+  }
+  void Abort() override { ++aborted_; }
+
+ private:
+  const Status& append_error_;
+  int& aborted_;
+  CommitFn commit_;
+  std::string bytes_;
+};
+
+// The whole Backend in memory, with S3's rules: buckets owned by connections, account keys
+// reaching every bucket, multipart checks (order, ETags, 5 MiB minimum) and an idempotent
+// Complete.
+class FakeBackend final : public Backend {
+ public:
+  static constexpr uint64_t kMinPartBytes = 5 * 1024 * 1024;
+
+  FakeBackend() {
+    buckets[kBucket] = kBucket;
+    buckets[kOtherBucket] = kOtherBucket;
+  }
+
+  Result<std::pair<Secret, std::string>> LookupKey(const AccessKeyId& key) override {
+    if (key.str() == kAccessKey) return std::pair(Secret(kSecret), kBucket);
+    if (key.str() == kAccountKey) return std::pair(Secret(kSecret), std::string());
+    return Status(ErrorCode::kInvalidAccessKeyId,
+                  "the access key id " + key.str() + " does not exist");
+  }
+  Result<std::vector<BucketInfo>> ListBuckets(const Identity& who) override {
+    std::vector<BucketInfo> out;
+    for (const auto& [name, owner] : buckets) {
+      if (who.account || owner == who.connection_id) out.push_back({name, kCreatedMicros + 123456});
+    }
+    return out;
+  }
+  Status CheckBucket(const Identity& who, const std::string& bucket) override {
+    const auto it = buckets.find(bucket);
+    if (it == buckets.end()) {
+      return Status(ErrorCode::kNoSuchBucket, "the specified bucket does not exist");
+    }
+    if (!who.account && it->second != who.connection_id) {
+      return Status(ErrorCode::kAccessDenied, "access denied to bucket " + bucket);
+    }
+    return Status::Ok();
+  }
+  Result<std::unique_ptr<ObjectSink>> BeginPut(const Identity& who,
+                                               const PutRequest& request) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, request.bucket));
+    if (!begin_error.ok()) return begin_error;
+    ++begun;
+    return std::unique_ptr<ObjectSink>(std::make_unique<FakeSink>(
+        append_error, aborted,
+        [this, request](std::string bytes, const ObjectDigests& d) -> Result<http::HeaderList> {
+          objects[request.bucket + "/" + request.key] =
+              Stored{std::move(bytes), d, request, d.md5_hex, Tick()};
+          return http::HeaderList{{"x-amz-meta-sluice-seq", std::to_string(objects.size())}};
+        }));
+  }
+
+  Status CreateBucket(const Identity& who, const std::string& bucket) override {
+    const auto it = buckets.find(bucket);
+    if (it != buckets.end()) {
+      if (who.account || it->second == who.connection_id) {
+        return Status(ErrorCode::kBucketAlreadyOwnedByYou, "you already own bucket " + bucket);
+      }
+      return Status(ErrorCode::kBucketAlreadyExists, "bucket " + bucket + " is taken");
+    }
+    if (!who.account) {
+      return Status(ErrorCode::kAccessDenied, "only an account key may create buckets");
+    }
+    buckets[bucket] = bucket;
+    return Status::Ok();
+  }
+  Status DeleteBucket(const Identity& who, const std::string& bucket) override {
+    if (!who.account) {
+      return Status(ErrorCode::kAccessDenied, "only an account key may delete buckets");
+    }
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    for (const auto& [name, obj] : objects) {
+      if (name.starts_with(bucket + "/")) {
+        return Status(ErrorCode::kBucketNotEmpty, "bucket " + bucket + " is not empty");
+      }
+    }
+    buckets.erase(bucket);
+    return Status::Ok();
+  }
+
+  Result<ObjectData> GetObject(const Identity& who, const std::string& bucket,
+                               const std::string& key, bool with_body) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    const auto it = objects.find(bucket + "/" + key);
+    if (it == objects.end()) return Status(ErrorCode::kNoSuchKey, "no such key " + key);
+    ObjectData out;
+    out.info = Info(key, it->second);
+    if (with_body) out.file = std::make_shared<StringFile>(it->second.bytes);
+    return out;
+  }
+  Result<ListPage> ListObjects(const Identity& who, const std::string& bucket,
+                               const ListQuery& query) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    ++list_calls;
+    ListPage page;
+    const std::string base = bucket + "/";
+    for (auto it = objects.upper_bound(base + query.start_after); it != objects.end(); ++it) {
+      if (!it->first.starts_with(base)) break;
+      const std::string key = it->first.substr(base.size());
+      if (!key.starts_with(query.prefix)) {
+        if (key > query.prefix) break;
+        continue;
+      }
+      if (page.objects.size() == query.max_keys) {
+        page.truncated = true;
+        break;
+      }
+      page.objects.push_back(Info(key, it->second));
+    }
+    return page;
+  }
+  Status DeleteObject(const Identity& who, const std::string& bucket,
+                      const std::string& key) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    if (key == "locked.parquet") return Status(ErrorCode::kAccessDenied, "locked by a test");
+    objects.erase(bucket + "/" + key);
+    ++deletes;
+    return Status::Ok();
+  }
+
+  struct Upload {
+    PutRequest request;
+    std::map<int, Stored> parts;
+    int64_t initiated = 0;
+  };
+  Result<std::string> CreateMultipartUpload(const Identity& who,
+                                            const PutRequest& request) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, request.bucket));
+    std::string id = next_upload_id.empty() ? "upload-" + std::to_string(++tick) : next_upload_id;
+    next_upload_id.clear();
+    uploads[id] = Upload{request, {}, Tick()};
+    return id;
+  }
+  Result<std::unique_ptr<ObjectSink>> BeginUploadPart(const Identity& who,
+                                                      const std::string& bucket,
+                                                      const std::string& key,
+                                                      const std::string& upload_id,
+                                                      int part_number) override {
+    SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
+    (void)upload;
+    return std::unique_ptr<ObjectSink>(std::make_unique<FakeSink>(
+        append_error, aborted,
+        [this, upload_id, part_number](std::string bytes,
+                                       const ObjectDigests& d) -> Result<http::HeaderList> {
+          auto it = uploads.find(upload_id);
+          if (it == uploads.end()) return Status(ErrorCode::kNoSuchUpload, "aborted meanwhile");
+          it->second.parts[part_number] = Stored{std::move(bytes), d, {}, d.md5_hex, Tick()};
+          return http::HeaderList{};
+        }));
+  }
+  Result<CompleteResult> CompleteMultipartUpload(const Identity& who, const std::string& bucket,
+                                                 const std::string& key,
+                                                 const std::string& upload_id,
+                                                 const std::vector<CompletedPart>& parts) override {
+    if (const auto done = completed.find(upload_id); done != completed.end()) return done->second;
+    SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
+    std::string bytes, md5s;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (i > 0 && parts[i].part_number <= parts[i - 1].part_number) {
+        return Status(ErrorCode::kInvalidPartOrder, "parts must be listed in ascending order");
+      }
+      const auto it = upload->parts.find(parts[i].part_number);
+      if (it == upload->parts.end() || it->second.etag != parts[i].etag) {
+        return Status(ErrorCode::kInvalidPart,
+                      "part " + std::to_string(parts[i].part_number) + " was not found");
+      }
+      if (i + 1 < parts.size() && it->second.bytes.size() < kMinPartBytes) {
+        return Status(ErrorCode::kEntityTooSmall,
+                      "part " + std::to_string(parts[i].part_number) + " is under 5 MiB");
+      }
+      bytes += it->second.bytes;
+      md5s += Md5Raw(it->second.bytes);
+    }
+    CompleteResult result;
+    result.etag = Md5Hex(md5s) + "-" + std::to_string(parts.size());
+    result.headers = {{"x-amz-meta-sluice-seq", std::to_string(objects.size() + 1)}};
+    ObjectDigests d;
+    d.size = bytes.size();
+    objects[bucket + "/" + key] = Stored{std::move(bytes), d, upload->request, result.etag, Tick()};
+    uploads.erase(upload_id);
+    completed[upload_id] = result;
+    return result;
+  }
+  Status AbortMultipartUpload(const Identity& who, const std::string& bucket,
+                              const std::string& key, const std::string& upload_id) override {
+    SLUICE_RETURN_IF_ERROR(Find(who, bucket, key, upload_id).status());
+    uploads.erase(upload_id);
+    return Status::Ok();
+  }
+  Result<std::vector<PartInfo>> ListParts(const Identity& who, const std::string& bucket,
+                                          const std::string& key,
+                                          const std::string& upload_id) override {
+    SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
+    std::vector<PartInfo> out;
+    for (const auto& [n, p] : upload->parts) {
+      out.push_back({n, p.bytes.size(), p.etag, p.last_modified});
+    }
+    std::reverse(out.begin(), out.end());  // the s3 layer sorts
+    return out;
+  }
+  Result<std::vector<UploadInfo>> ListMultipartUploads(const Identity& who,
+                                                       const std::string& bucket,
+                                                       const std::string& prefix) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    std::vector<UploadInfo> out;
+    for (const auto& [id, u] : uploads) {
+      if (u.request.bucket == bucket && u.request.key.starts_with(prefix)) {
+        out.push_back({u.request.key, id, u.initiated});
+      }
+    }
+    return out;
+  }
+
+  // Test hooks.
+  // Stores an object directly; `etag` and `last_modified` (micros) default to the MD5 and a tick.
+  void Put(const std::string& key, std::string bytes, std::string content_type = "",
+           std::string etag = "", int64_t last_modified = 0) {
+    Stored s;
+    s.etag = etag.empty() ? Md5Hex(bytes) : etag;
+    s.digests.size = bytes.size();
+    s.digests.md5_hex = s.etag;
+    s.request.bucket = kBucket;
+    s.request.key = key;
+    s.request.content_type = std::move(content_type);
+    s.bytes = std::move(bytes);
+    s.last_modified = last_modified != 0 ? last_modified : Tick();
+    objects[kBucket + "/" + key] = std::move(s);
+  }
+  // One second later than the previous event, from kCreatedMicros.
+  int64_t Tick() { return kCreatedMicros + ++tick * 1'000'000; }
+
+  Status begin_error;
+  Status append_error;
+  int begun = 0, aborted = 0, deletes = 0, list_calls = 0;
+  int64_t tick = 0;
+  std::map<std::string, Stored> objects;       // "bucket/key"
+  std::map<std::string, std::string> buckets;  // name -> owning connection
+  std::map<std::string, Upload> uploads;
+  std::map<std::string, CompleteResult> completed;
+  std::string next_upload_id;  // the id the next CreateMultipartUpload returns, if set
+
+ private:
+  ObjectInfo Info(const std::string& key, const Stored& s) const {
+    ObjectInfo info;
+    info.key = key;
+    info.size = s.bytes.size();
+    info.etag = s.etag;
+    info.last_modified = s.last_modified;
+    info.content_type = s.request.content_type;
+    info.user_metadata = s.request.user_metadata;
+    info.status_headers = {{"x-amz-meta-sluice-status", "loaded"}};
+    return info;
+  }
+  Result<Upload*> Find(const Identity& who, const std::string& bucket, const std::string& key,
+                       const std::string& upload_id) {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    const auto it = uploads.find(upload_id);
+    if (it == uploads.end() || it->second.request.bucket != bucket ||
+        it->second.request.key != key) {
+      return Status(ErrorCode::kNoSuchUpload, "the specified upload does not exist");
+    }
+    return &it->second;
+  }
+};
+
+// ---------------------------------------------------------------- transcripts
+
+inline const fs::path kRoot = fs::path(SLUICE_SHARED_DIR) / "s3-transcripts";
+
+inline json Load(const std::string& file) {
+  std::ifstream in(kRoot / file);
+  EXPECT_TRUE(in.good()) << file;
+  return json::parse(in);
+}
+
+struct Replay {
+  http::RequestHead head;
+  std::string body;
+  bool whole = true;  // `body` is the entire recorded body
+  int64_t amz_seconds = 0;
+};
+
+// The transcripts' files: byte i is i % 251; `offset` for a part's slice of the file.
+inline std::string Pattern(size_t n, uint64_t offset = 0) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((offset + i) % 251);
+  return s;
+}
+
+inline std::string Sha256Hex(std::string_view data) {
+  auth::Digest d(auth::Digest::Kind::kSha256);
+  d.Update(AsBytes(data));
+  const std::string raw = d.Finish();
+  return ToHex(AsBytes(raw));
+}
+
+// "2026-11-27T01:34:39.573617+00:00" -> seconds since the epoch.
+inline int64_t ParseCaptureTime(const std::string& t) {
+  const int64_t days = DaysFromCivil(std::stoi(t.substr(0, 4)), std::stoi(t.substr(5, 2)),
+                                     std::stoi(t.substr(8, 2)));
+  return days * 86400 + std::stoi(t.substr(11, 2)) * 3600 + std::stoi(t.substr(14, 2)) * 60 +
+         std::stoi(t.substr(17, 2));
+}
+
+inline std::string HeaderOf(const http::HeaderList& h, std::string_view name) {
+  for (const auto& [n, v] : h) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return std::tolower(a) == std::tolower(b);
+        })) {
+      return v;
+    }
+  }
+  return "";
+}
+
+inline bool HasHeader(const http::HeaderList& h, std::string_view name) {
+  for (const auto& [n, v] : h) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return std::tolower(a) == std::tolower(b);
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+inline void SetHeader(http::HeaderList* h, std::string_view name, std::string value) {
+  for (auto& [n, v] : *h) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return std::tolower(a) == std::tolower(b);
+        })) {
+      v = std::move(value);
+      return;
+    }
+  }
+  h->emplace_back(std::string(name), std::move(value));
+}
+
+inline void RemoveHeader(http::HeaderList* h, std::string_view name) {
+  std::erase_if(*h, [&](const auto& kv) {
+    return kv.first.size() == name.size() &&
+           std::equal(kv.first.begin(), kv.first.end(), name.begin(),
+                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+  });
+}
+
+// `offset`: where a truncated body starts in the generated file (a multipart part's offset).
+inline Replay FromJson(const json& r, uint64_t offset = 0) {
+  Replay out;
+  http::RequestHead& h = out.head;
+  h.method = r.at("method");
+  h.raw_path = r.at("raw_path");
+  h.raw_query = r.at("raw_query");
+  h.target = h.raw_path + (h.raw_query.empty() ? "" : "?" + h.raw_query);
+  for (const json& kv : r.at("headers")) h.headers.emplace_back(kv.at(0), kv.at(1));
+  const std::string length = HeaderOf(h.headers, "content-length");
+  if (!length.empty()) h.content_length = std::stoull(length);
+  h.chunked = HeaderOf(h.headers, "transfer-encoding") == "chunked";
+  h.expect_continue = HasHeader(h.headers, "expect");
+  const json& body = r.at("body");
+  out.body = auth::Base64Decode(body.value("first_bytes_b64", "")).value();
+  if (body.value("truncated", false)) {
+    // A larger body that is a whole generated file is rebuilt (and proven to be the recorded
+    // one by its SHA-256); other truncated bodies (multipart parts) stay a prefix.
+    out.whole = false;
+    std::string rebuilt = Pattern(body.at("length").get<size_t>(), offset);
+    if (rebuilt.starts_with(out.body)) {
+      if (Sha256Hex(rebuilt) == body.at("sha256").get<std::string>()) {
+        out.body = std::move(rebuilt);
+        out.whole = true;
+      }
+    }
+  }
+  const std::string date = HeaderOf(h.headers, "x-amz-date");
+  out.amz_seconds = auth::ParseAmzDate(date).ValueOr(0);
+  // Presigned requests carry their date in the query (SigV4) or none (SigV2): the capture
+  // server's receive time stands in for the wall clock.
+  if (out.amz_seconds == 0) out.amz_seconds = ParseCaptureTime(r.at("time"));
+  return out;
+}
+
+// The first request of `file` routed as `operation` by the capture server.
+inline Replay FirstOf(const std::string& file, const std::string& operation) {
+  const json doc = Load(file);
+  for (const json& r : doc.at("requests")) {
+    if (r.value("operation", "") == operation) return FromJson(r);
+  }
+  ADD_FAILURE() << "no " << operation << " in " << file;
+  return {};
+}
+
+// Re-signs a (modified) request with the test secret, keeping its signed-header list: a
+// client that signed what it sent, e.g. a wrong Content-MD5.
+inline void Resign(Replay* rp, std::string access_key = kAccessKey) {
+  http::RequestHead& h = rp->head;
+  const auth::Request req{h.method, h.raw_path, h.raw_query, &h.headers};
+  auto parsed = auth::ParseAuth(req);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  parsed->access_key = AccessKeyId(access_key);
+  const std::string sig =
+      auth::HmacSha256Hex(auth::SigningKey(Secret(kSecret), *parsed),
+                          auth::StringToSign(*parsed, auth::CanonicalRequest(req, *parsed)));
+  std::string signed_headers;
+  for (const std::string& s : parsed->signed_headers) {
+    signed_headers += (signed_headers.empty() ? "" : ";") + s;
+  }
+  SetHeader(&h.headers, "authorization",
+            "AWS4-HMAC-SHA256 Credential=" + access_key + "/" + parsed->scope_date + "/" +
+                parsed->region + "/s3/aws4_request, SignedHeaders=" + signed_headers +
+                ", Signature=" + sig);
+}
+
+// A request signed here, for operations the transcripts do not hold (HeadBucket, other
+// buckets).
+inline Replay Signed(std::string method, std::string path, std::string query = "",
+                     std::string body = "", std::string access_key = kAccessKey) {
+  Replay rp;
+  rp.amz_seconds = auth::ParseAmzDate("20261127T013439Z").value();
+  http::RequestHead& h = rp.head;
+  h.method = std::move(method);
+  h.raw_path = std::move(path);
+  h.raw_query = std::move(query);
+  h.target = h.raw_path + (h.raw_query.empty() ? "" : "?" + h.raw_query);
+  auth::Digest d(auth::Digest::Kind::kSha256);
+  d.Update(AsBytes(body));
+  const std::string sha = d.Finish();
+  h.headers = {{"Host", "127.0.0.1:18080"},
+               {"X-Amz-Date", "20261127T013439Z"},
+               {"X-Amz-Content-SHA256", ToHex(AsBytes(sha))},
+               {"Authorization",
+                "AWS4-HMAC-SHA256 Credential=X/20261127/us-east-1/s3/aws4_request, "
+                "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=" +
+                    std::string(64, '0')}};
+  if (!body.empty() || h.method == "PUT") {
+    h.content_length = body.size();
+    h.headers.emplace_back("Content-Length", std::to_string(body.size()));
+  }
+  rp.body = std::move(body);
+  Resign(&rp, std::move(access_key));
+  return rp;
+}
+
+// ---------------------------------------------------------------- driving
+
+struct Outcome {
+  http::Response response;
+  bool immediate = false;  // answered from Start, body not read
+};
+
+class S3Test : public ::testing::Test {
+ protected:
+  Outcome Run(const Replay& rp, size_t piece = 777, int64_t clock_offset = 2,
+              std::optional<size_t> deliver = std::nullopt, Status body_status = Status::Ok()) {
+    clock_.Set((rp.amz_seconds + clock_offset) * 1'000'000);
+    auto service = MakeService(backend_, clock_, options_);
+    http::Handler::Started started = service->Start(rp.head);
+    Outcome out;
+    if (started.response.has_value()) {
+      EXPECT_EQ(started.exchange, nullptr);
+      out.response = std::move(*started.response);
+      out.immediate = true;
+      return out;
+    }
+    EXPECT_NE(started.exchange, nullptr);
+    const size_t n = deliver.value_or(rp.body.size());
+    Status st = body_status;
+    for (size_t i = 0; i < n && st.ok(); i += piece) {
+      st = started.exchange->OnBody(
+          AsBytes(std::string_view(rp.body).substr(i, std::min(piece, n - i))));
+    }
+    out.response = started.exchange->Finish(st);
+    return out;
+  }
+
+  // Checks an S3 error response and returns its code.
+  std::string ErrorCodeOf(const http::Response& r, bool head = false) {
+    EXPECT_EQ(HeaderOf(r.headers, "content-type"), "application/xml");
+    const std::string id = HeaderOf(r.headers, "x-amz-request-id");
+    EXPECT_TRUE(std::regex_match(id, std::regex("[0-9A-F]{16}"))) << id;
+    EXPECT_EQ(HeaderOf(r.headers, "date"), FormatHttpDate(clock_.NowSeconds()));
+    EXPECT_EQ(HeaderOf(r.headers, "server"), "sluice");
+    if (head) {
+      EXPECT_TRUE(r.body.empty());
+      return "";
+    }
+    std::smatch m;
+    const std::regex shape(
+        "<\\?xml version=\"1\\.0\" encoding=\"UTF-8\"\\?>\n<Error><Code>([A-Za-z0-9]+)</Code>"
+        "<Message>([^<]*)</Message><Resource>([^<]*)</Resource><RequestId>([0-9A-F]{16})"
+        "</RequestId></Error>");
+    EXPECT_TRUE(std::regex_match(r.body, m, shape)) << r.body;
+    if (m.empty()) return "";
+    EXPECT_EQ(m[4].str(), id);
+    EXPECT_FALSE(m[2].str().empty());
+    EXPECT_EQ(m[2].str().find(kSecret), std::string::npos);
+    return m[1].str();
+  }
+
+  FakeBackend backend_;
+  FakeClock clock_;
+  ServiceOptions options_;
+};
+
+}  // namespace sluice::s3::s3test
