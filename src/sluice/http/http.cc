@@ -32,6 +32,7 @@
 #include "sluice/core/log.h"
 #include "sluice/http/runtime_state.h"
 #include "sluice/http/session.h"
+#include "sluice/http/tls.h"
 #include "sluice/http/wire.h"
 
 namespace sluice::http {
@@ -70,11 +71,13 @@ void LogCoroutineError(const std::exception_ptr& error) {
 }
 
 struct Listener {
-  Listener(asio::io_context& ioc, Handler& h, internal::SessionLimits l)
-      : acceptor(asio::make_strand(ioc)), handler(h), limits(l) {}
+  Listener(asio::io_context& ioc, Handler& h, internal::SessionLimits l,
+           std::shared_ptr<asio::ssl::context> t)
+      : acceptor(asio::make_strand(ioc)), handler(h), limits(l), tls(std::move(t)) {}
   tcp::acceptor acceptor;
   Handler& handler;
   internal::SessionLimits limits;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain http
 };
 
 asio::awaitable<void> AcceptLoop(asio::io_context& ioc, std::shared_ptr<Listener> listener,
@@ -92,7 +95,12 @@ asio::awaitable<void> AcceptLoop(asio::io_context& ioc, std::shared_ptr<Listener
       continue;
     }
     if (state->stopping()) co_return;  // `socket` closes as it goes out of scope
-    internal::StartPlainSession(state, listener->handler, listener->limits, std::move(socket));
+    if (listener->tls) {
+      internal::StartTlsSession(state, listener->handler, listener->limits, std::move(socket),
+                                listener->tls);
+    } else {
+      internal::StartPlainSession(state, listener->handler, listener->limits, std::move(socket));
+    }
   }
 }
 
@@ -121,7 +129,21 @@ Status ValidateOptions(const ServerOptions& options, internal::SessionLimits* li
                "http: body_timeout_seconds " + std::to_string(options.body_timeout_seconds) +
                    " is outside 1.." + std::to_string(kMaxTimeoutSeconds));
   }
+  if (options.handshake_timeout_seconds <= 0 ||
+      options.handshake_timeout_seconds > kMaxTimeoutSeconds) {
+    return Err(ErrorCode::kInvalidArgument, "http: handshake_timeout_seconds " +
+                                                std::to_string(options.handshake_timeout_seconds) +
+                                                " is outside 1.." +
+                                                std::to_string(kMaxTimeoutSeconds));
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               options.tls_cert_file.empty()
+                   ? "http: a TLS key file was given without a certificate file"
+                   : "http: a TLS certificate file was given without a key file");
+  }
   limits->header_limit = static_cast<uint32_t>(options.header_limit);
+  limits->handshake_timeout = std::chrono::seconds(options.handshake_timeout_seconds);
   limits->idle_timeout = std::chrono::seconds(options.idle_timeout_seconds);
   limits->body_timeout = std::chrono::seconds(options.body_timeout_seconds);
   return Status::Ok();
@@ -163,7 +185,12 @@ class RuntimeImpl final : public Runtime {
       return Err(ErrorCode::kInvalidArgument,
                  "http: listen address '" + options.address + "' is not an IP address");
     }
-    auto listener = std::make_shared<Listener>(ioc_, handler, limits);
+    std::shared_ptr<asio::ssl::context> tls;
+    if (!options.tls_cert_file.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(
+          tls, internal::MakeServerTlsContext(options.tls_cert_file, options.tls_key_file));
+    }
+    auto listener = std::make_shared<Listener>(ioc_, handler, limits, tls);
     tcp::endpoint endpoint(address, options.port);
     tcp::acceptor& acceptor = listener->acceptor;
     acceptor.open(endpoint.protocol(), ec);
@@ -179,7 +206,8 @@ class RuntimeImpl final : public Runtime {
       listeners_.push_back(listener);
     }
     asio::co_spawn(acceptor.get_executor(), AcceptLoop(ioc_, listener, state_), LogCoroutineError);
-    LogInfo("http", "listening on " + address.to_string() + ":" + std::to_string(port));
+    LogInfo("http", std::string(tls ? "listening (https) on " : "listening on ") +
+                        address.to_string() + ":" + std::to_string(port));
     return std::unique_ptr<Server>(std::make_unique<ServerImpl>(port));
   }
 

@@ -14,11 +14,19 @@
 // one request never overlap and come in order: Start, OnBody*, Finish.
 //
 // Framing is the server's: the response's Content-Length is the body's size (on HEAD the
-// handler's own Content-Length is kept and no body is sent; 204 and 304 get none), handler
+// handler's own Content-Length is kept — or, without one, the streamed file's length — and no
+// body is sent; 204 and 304 get none), handler
 // `Transfer-Encoding` headers are dropped and `Connection: close` is honoured. A response with
 // a status outside 200..599 or a header that could split the head (CR, LF, NUL, a non-token
 // name) is replaced by a 500 and logged. Malformed requests get 400, oversized heads 431; both
 // close the connection.
+//
+// TLS: a listener given a certificate and key serves https only (TLS 1.2 and 1.3, forward-
+// secret AEAD ciphers), with the same sessions as plain http; one Runtime may hold plain and TLS
+// listeners at once. A client that does not complete the handshake within the handshake
+// timeout, or speaks plain HTTP to the TLS port, is disconnected without a response. Closes
+// after a response send close_notify; aborted connections (a failed read or write, a file read
+// error mid-body) do not, so the client can tell truncation from the end.
 
 #include <cstdint>
 #include <functional>
@@ -57,8 +65,11 @@ struct Response {
   std::string body;    // small bodies (XML, JSON)
   bool close = false;  // close the connection after sending
   // A large body streamed from a file instead of `body` (GetObject): `file_length` bytes of
-  // `file` from `file_offset`, read in pieces into a reused buffer. Content-Length is set
-  // from file_length. Ignored for HEAD responses (the handler sets Content-Length itself).
+  // `file` from `file_offset`, read in 256 KiB pieces into one reused buffer per connection,
+  // each written before the next is read (memory does not grow with the length). Content-Length
+  // is file_length. `body` must then be empty and the range inside the file, or the response is
+  // replaced by a 500. A read error mid-body closes the connection: the client sees a short
+  // body. HEAD responses read nothing (Content-Length: the handler's, else file_length).
   std::shared_ptr<const RandomAccessFile> file;
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
@@ -90,7 +101,8 @@ class Handler {
 };
 
 // Listen rejects (kInvalidArgument) an address that is not an IP literal or "localhost", a
-// header_limit outside 1..1 MiB and timeouts outside 1..86400 seconds.
+// header_limit outside 1..1 MiB, timeouts outside 1..86400 seconds, only one of the two TLS
+// files, and a TLS file that cannot be read or used (the message names the file).
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port (see Server::port())
@@ -100,6 +112,11 @@ struct ServerOptions {
   // is closed.
   int idle_timeout_seconds = 60;
   int body_timeout_seconds = 30;
+  // https: PEM files, read once by Listen. The certificate file may hold the chain (leaf
+  // first); the key must not be passphrase-protected. Both empty: plain http.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  int handshake_timeout_seconds = 10;  // TLS only: connect to the end of the handshake
 };
 
 // Listens on one address; several servers may share one thread pool via Runtime. This is a

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/http/test_file.h"
+
 namespace sluice::http {
 namespace {
 
@@ -89,6 +91,8 @@ class TestHandler : public Handler {
     return finished_.size();
   }
   size_t body_bytes_seen() { return body_bytes_seen_.load(); }
+  // What /file and /file-range stream. Set before the server starts.
+  void set_file(std::shared_ptr<const RandomAccessFile> file) { file_ = std::move(file); }
 
  private:
   class TestExchange : public Exchange {
@@ -119,7 +123,17 @@ class TestHandler : public Handler {
         response.body = body_status.ToString();
       }
       response.headers.emplace_back("X-Bytes", std::to_string(record_.bytes));
-      if (record_.head.method == "HEAD") response.headers.emplace_back("Content-Length", "12345");
+      const std::string& path = record_.head.raw_path;
+      if (path == "/file" || path == "/file-range") {
+        // The file set by the test; /file-range leaves out 1000 bytes at each end.
+        response.body.clear();
+        response.file = owner_->file_;
+        const uint64_t size = owner_->file_->size();
+        response.file_offset = path == "/file" ? 0 : 1000;
+        response.file_length = path == "/file" ? size : size - 2000;
+      } else if (record_.head.method == "HEAD") {
+        response.headers.emplace_back("Content-Length", "12345");
+      }
       if (record_.head.raw_path == "/close") response.close = true;
       {
         std::lock_guard<std::mutex> lock(owner_->mu_);
@@ -139,6 +153,7 @@ class TestHandler : public Handler {
   std::vector<RequestHead> starts_;
   std::vector<Record> finished_;
   std::atomic<size_t> body_bytes_seen_{0};
+  std::shared_ptr<const RandomAccessFile> file_;
 };
 
 // ---- A small blocking client ----------------------------------------------------------------
@@ -237,6 +252,27 @@ class Client {
     r.body = buffered_.substr(0, length);
     buffered_.erase(0, length);
     return r;
+  }
+
+  // Reads up to `length` body bytes without keeping them (after ReadResponse(true) of a GET):
+  // how many arrived before EOF, and their FNV-1a.
+  std::pair<uint64_t, uint64_t> ReadBodyDigest(uint64_t length) {
+    uint64_t got = 0;
+    uint64_t digest = 1469598103934665603ull;
+    const size_t from_buffer = static_cast<size_t>(std::min<uint64_t>(buffered_.size(), length));
+    digest = Fnv(digest, AsBytes(std::string_view(buffered_).substr(0, from_buffer)));
+    buffered_.erase(0, from_buffer);
+    got += from_buffer;
+    std::vector<char> chunk(256 * 1024);
+    while (got < length) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), length - got));
+      ssize_t n = ::recv(fd_, chunk.data(), want, 0);
+      if (n <= 0) break;
+      digest = Fnv(
+          digest, ByteView(reinterpret_cast<const uint8_t*>(chunk.data()), static_cast<size_t>(n)));
+      got += static_cast<uint64_t>(n);
+    }
+    return {got, digest};
   }
 
   // True when the server closed its side: a read returns 0 (or a reset) before the timeout.
@@ -735,6 +771,134 @@ TEST_F(HttpServerTest, LargeBodyStreamsWithoutGrowingMemory) {
   if (!kAddressSanitizer) {
     EXPECT_LT(growth, 4l * 1024 * 1024) << "RSS grew by " << growth << " bytes";
   }
+}
+
+// ---- Streamed response bodies ----------------------------------------------------------------
+
+uint64_t PatternDigest(uint64_t from, uint64_t length) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint64_t i = from; i < from + length; ++i)
+    h = (h ^ internal::PatternByte(i)) * 1099511628211ull;
+  return h;
+}
+
+TEST_F(HttpServerTest, FileResponseStreamsTheFileOrARangeAndHeadSendsOnlyTheLength) {
+  const uint64_t size = 3 * 256 * 1024 + 4321;
+  handler_.set_file(std::make_shared<internal::PatternFile>(size));
+  StartServer();
+  Client c(port());
+  ASSERT_TRUE(c.Send("GET /file HTTP/1.1\r\nHost: h\r\n\r\n"));
+  auto r = c.ReadResponse(/*head_request=*/true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("content-length"), std::to_string(size));
+  auto [got, digest] = c.ReadBodyDigest(size);
+  EXPECT_EQ(got, size);
+  EXPECT_EQ(digest, PatternDigest(0, size));
+
+  ASSERT_TRUE(c.Send("GET /file-range HTTP/1.1\r\nHost: h\r\n\r\n"));
+  r = c.ReadResponse(true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Header("content-length"), std::to_string(size - 2000));
+  std::tie(got, digest) = c.ReadBodyDigest(size - 2000);
+  EXPECT_EQ(got, size - 2000);
+  EXPECT_EQ(digest, PatternDigest(1000, size - 2000));
+
+  ASSERT_TRUE(c.Send("HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"));
+  r = c.ReadResponse(true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Header("content-length"), std::to_string(size));
+  ASSERT_TRUE(c.Send("GET /after HTTP/1.1\r\nHost: h\r\n\r\n"));
+  r = c.ReadResponse();
+  ASSERT_TRUE(r);  // parses only if the HEAD response carried no body bytes
+  EXPECT_EQ(r->body, "ok 0");
+}
+
+TEST_F(HttpServerTest, FileOnDiskStreamsThroughTheFileSystemSeam) {
+  char path[] = "/tmp/sluice-http-test-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string content = Pattern(1024 * 1024 + 17, 23);
+  ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  ::close(fd);
+  auto file = FileSystem::Default().OpenRandomAccess(path);
+  ::unlink(path);  // the open descriptor keeps it readable
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  handler_.set_file(std::shared_ptr<const RandomAccessFile>(std::move(file).value()));
+  StartServer();
+  Client c(port());
+  ASSERT_TRUE(c.Send("GET /file-range HTTP/1.1\r\nHost: h\r\n\r\n"));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->body == content.substr(1000, content.size() - 2000)) << "body differs";
+}
+
+TEST_F(HttpServerTest, FileReadErrorMidBodyClosesTheConnectionAfterAShortBody) {
+  const size_t size = 1024 * 1024;
+  handler_.set_file(std::make_shared<internal::MemoryFile>(Pattern(size, 3), 300 * 1024));
+  StartServer();
+  Client c(port());
+  ASSERT_TRUE(c.Send("GET /file HTTP/1.1\r\nHost: h\r\n\r\n"));
+  auto r = c.ReadResponse(true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Header("content-length"), std::to_string(size));
+  auto [got, digest] = c.ReadBodyDigest(size);
+  EXPECT_EQ(got, 256u * 1024);  // the one piece read before the failing one
+  EXPECT_TRUE(c.WaitEof());
+}
+
+TEST_F(HttpServerTest, InvalidFileRangeBecomes500) {
+  handler_.set_file(std::make_shared<internal::MemoryFile>("short"));  // /file-range needs 2000
+  StartServer();
+  Client c(port());
+  ASSERT_TRUE(c.Send("GET /file-range HTTP/1.1\r\nHost: h\r\n\r\n"));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_TRUE(c.WaitEof());
+}
+
+TEST_F(HttpServerTest, LargeFileResponseStreamsWithoutGrowingMemory) {
+  const uint64_t size = 192ull * 1024 * 1024;
+  handler_.set_file(std::make_shared<internal::PatternFile>(size));
+  StartServer();
+  Client c(port());
+  auto get = [&](const char* path, uint64_t length) {
+    EXPECT_TRUE(c.Send(std::string("GET ") + path + " HTTP/1.1\r\nHost: h\r\n\r\n"));
+    auto r = c.ReadResponse(true);
+    EXPECT_TRUE(r);
+    return c.ReadBodyDigest(length);
+  };
+  get("/file-range", size - 2000);  // warm up: buffers and thread arenas exist before measuring
+  const size_t rss_before = RssBytes();
+  auto [got, digest] = get("/file", size);
+  const size_t rss_after = RssBytes();
+  EXPECT_EQ(got, size);
+  EXPECT_EQ(digest, PatternDigest(0, size));
+  const long growth = static_cast<long>(rss_after) - static_cast<long>(rss_before);
+  if (!kAddressSanitizer) {
+    EXPECT_LT(growth, 4l * 1024 * 1024) << "RSS grew by " << growth << " bytes";
+  }
+}
+
+TEST_F(HttpServerTest, ClientThatStopsReadingAFileIsCutOffByTheWriteTimeout) {
+  const uint64_t size = 256ull * 1024 * 1024;  // far more than the socket buffers hold
+  handler_.set_file(std::make_shared<internal::PatternFile>(size));
+  ServerOptions options;
+  options.idle_timeout_seconds = 1;
+  StartServer(options);
+  Client c(port());
+  ASSERT_TRUE(c.Send("GET /file HTTP/1.1\r\nHost: h\r\n\r\n"));
+  std::this_thread::sleep_for(2500ms);  // not reading: the server's write stalls and expires
+  auto start = std::chrono::steady_clock::now();
+  runtime_->Stop();  // nothing is in flight any more: Run returns at once
+  runner_.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  auto r = c.ReadResponse(true);
+  ASSERT_TRUE(r);
+  auto [got, digest] = c.ReadBodyDigest(size);
+  EXPECT_LT(got, size);
+  EXPECT_EQ(digest, PatternDigest(0, got));
 }
 
 TEST(HttpRuntimeTest, ListenRejectsBadOptionsAndBusyPorts) {

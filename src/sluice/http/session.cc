@@ -1,4 +1,4 @@
-// Starts plain-TCP sessions; the session itself is in session_impl.h.
+// Starts plain-TCP and TLS sessions; the session itself is in session_impl.h.
 
 #include "sluice/http/session.h"
 
@@ -26,6 +26,17 @@ void LogSessionEnd(const std::exception_ptr& error) {
   }
 }
 
+template <class Stream>
+void Spawn(const std::shared_ptr<RuntimeState>& state,
+           const std::shared_ptr<Session<Stream>>& session) {
+  uint64_t id = state->Add(session);
+  if (id == 0) return;  // stopping: the socket closes with the session
+  session->set_id(id);
+  asio::co_spawn(
+      session->executor(), [session]() -> asio::awaitable<void> { co_await session->Run(); },
+      LogSessionEnd);
+}
+
 }  // namespace
 
 void StartPlainSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
@@ -34,14 +45,24 @@ void StartPlainSession(const std::shared_ptr<RuntimeState>& state, Handler& hand
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  auto session = std::make_shared<Session<beast::tcp_stream>>(
-      state, handler, limits, beast::tcp_stream(std::move(socket)), endpoint.address().to_string());
-  uint64_t id = state->Add(session);
-  if (id == 0) return;  // stopping: the socket closes with the session
-  session->set_id(id);
-  asio::co_spawn(
-      session->executor(), [session]() -> asio::awaitable<void> { co_await session->Run(); },
-      LogSessionEnd);
+  Spawn(state, std::make_shared<Session<beast::tcp_stream>>(state, handler, limits,
+                                                            beast::tcp_stream(std::move(socket)),
+                                                            endpoint.address().to_string()));
+}
+
+void StartTlsSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
+                     const SessionLimits& limits, boost::asio::ip::tcp::socket socket,
+                     const std::shared_ptr<boost::asio::ssl::context>& context) {
+  ErrorCodeT ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return;
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  // The SSL object created here holds its own reference to the context's SSL_CTX.
+  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+  Spawn(state,
+        std::make_shared<Session<TlsStream>>(
+            state, handler, limits, TlsStream(beast::tcp_stream(std::move(socket)), *context),
+            endpoint.address().to_string()));
 }
 
 }  // namespace sluice::http::internal

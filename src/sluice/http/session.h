@@ -1,10 +1,11 @@
 #pragma once
 // Private to http/: one accepted connection, served by one coroutine on its own strand.
 //
-// The session is a template over the stream so that a TLS stream (ssl_stream<tcp_stream>) can
-// be served by the same code later; today only the plain TCP stream is instantiated.
+// The session is a template over the stream: plain TCP and TLS (ssl_stream<tcp_stream>) are
+// served by the same code.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -19,6 +20,7 @@ struct SessionLimits {
   uint32_t header_limit = 64 * 1024;
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds body_timeout{30};
+  std::chrono::seconds handshake_timeout{10};  // TLS only
 };
 
 // Takes over `socket` (whose executor must be a strand of its own) and serves it until the
@@ -26,5 +28,10 @@ struct SessionLimits {
 // socket's executor. `handler` must outlive the runtime.
 void StartPlainSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
                        const SessionLimits& limits, boost::asio::ip::tcp::socket socket);
+
+// The same over TLS with `context` (each connection's SSL object holds a reference to it).
+void StartTlsSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
+                     const SessionLimits& limits, boost::asio::ip::tcp::socket socket,
+                     const std::shared_ptr<boost::asio::ssl::context>& context);
 
 }  // namespace sluice::http::internal

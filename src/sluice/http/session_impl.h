@@ -1,17 +1,19 @@
 #pragma once
 // Private to http/: the connection coroutine, as a template over the stream. Included by
-// session.cc (plain TCP) and by the tests, which run it over an in-memory stream that fails
-// its Nth operation. Nothing outside http/ may include this file.
+// session.cc (plain TCP and TLS over TCP) and by the tests, which run it over an in-memory
+// stream that fails its Nth operation. Nothing outside http/ may include this file.
 //
-// One HTTP/1.1 connection: a coroutine that reads a request head with a fresh parser, hands
-// it to the Handler, streams the body through a fixed buffer, writes the response and loops
-// while the connection is kept alive (the shape of Beast's awaitable and advanced servers).
+// One HTTP/1.1 connection: a coroutine that (for TLS) completes the handshake, reads a request
+// head with a fresh parser, hands it to the Handler, streams the body through a fixed buffer,
+// writes the response — a file-backed body through a second fixed buffer — and loops while the
+// connection is kept alive (the shape of Beast's awaitable and advanced servers).
 //
 // Timeouts: the tcp_stream's expiry bounds the wait for a request head (idle keep-alive and
 // slow heads alike) and every write; on expiry Beast closes the socket, which is what we want
 // there. While a body is read the expiry is off and a separate timer cancels the read after
 // body_timeout without progress, so the socket stays open and the handler's RequestTimeout
-// response can still be sent.
+// response can still be sent. The TLS handshake has its own deadline; the TLS close_notify
+// exchange is bounded by kLingerTime.
 
 #include <algorithm>
 #include <array>
@@ -20,14 +22,18 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "sluice/core/log.h"
 #include "sluice/http/http.h"
@@ -47,6 +53,9 @@ inline constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // The largest piece handed to Exchange::OnBody, and the one buffer a connection reading a body
 // holds: memory per connection does not grow with the body size.
 inline constexpr size_t kBodyPieceBytes = 256 * 1024;
+// The piece a streamed response body is read from its file in, into one reused buffer: large
+// enough that the read and write calls cost little per byte, small enough per connection.
+inline constexpr size_t kFilePieceBytes = 256 * 1024;
 // After refusing a request whose body was not read, the connection is half-closed and what the
 // client still sends is read and dropped for a while, so that it sees the response rather than
 // a reset. Bounded in time and bytes: a client that keeps sending is cut off.
@@ -101,6 +110,12 @@ struct LowestLayerOps<beast::tcp_stream> {
   static void Close(beast::tcp_stream& s) { s.close(); }
 };
 
+// True for a TLS stream: the session then runs the handshake first and ends with close_notify.
+template <class Stream>
+struct IsTlsStream : std::false_type {};
+template <class Next>
+struct IsTlsStream<beast::ssl_stream<Next>> : std::true_type {};
+
 template <class Stream>
 class Session final : public SessionControl, public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -130,6 +145,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
  private:
   using Parser = bhttp::request_parser<bhttp::buffer_body>;
+  static constexpr bool kTls = IsTlsStream<Stream>::value;
 
   using Ops = LowestLayerOps<beast::lowest_layer_type<Stream>>;
   beast::lowest_layer_type<Stream>& Lowest() { return beast::get_lowest_layer(stream_); }
@@ -139,7 +155,12 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   // Sends `response`; `*close` is in (the caller's decision) and out (a handler's
   // `Connection: close` or an invalid response also close). False when the write failed.
   asio::awaitable<bool> Write(Response response, unsigned version, bool is_head, bool* close);
+  // Writes `length` bytes of `file` from `offset` after the head; false on a read or write
+  // error (the connection must then be dropped: the client has a head promising more).
+  asio::awaitable<bool> WriteFileBody(const RandomAccessFile& file, uint64_t offset,
+                                      uint64_t length);
   asio::awaitable<bool> WriteContinue();
+  asio::awaitable<bool> Handshake();
   asio::awaitable<void> Close(Outcome outcome);
   void ArmBodyTimer();
   RequestHead MakeHead(const Parser& parser) const;
@@ -151,15 +172,38 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   beast::flat_buffer buffer_;  // bytes read past the current message (pipelining) stay here
   asio::steady_timer body_timer_;
   std::unique_ptr<uint8_t[]> body_piece_;  // kBodyPieceBytes, allocated on the first body
+  std::vector<uint8_t> file_piece_;        // kFilePieceBytes, reserved on the first file body
   std::string remote_;
   uint64_t id_ = 0;
-  bool awaiting_head_ = false;  // waiting for the next request head: Stop may close us
+  bool awaiting_head_ = false;  // waiting for a handshake or the next head: Stop may close us
   bool body_timed_out_ = false;
 };
 
 template <class Stream>
+asio::awaitable<bool> Session<Stream>::Handshake() {
+  if constexpr (kTls) {
+    awaiting_head_ = true;
+    if (state_->stopping()) co_return false;
+    Ops::ExpiresAfter(Lowest(), limits_.handshake_timeout);
+    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+    awaiting_head_ = false;
+    if (ec) {
+      // Plain HTTP sent to the TLS port, a client that distrusts our certificate, a scanner:
+      // nothing to answer in a protocol the client speaks.
+      LogDebug("http", "TLS handshake with " + remote_ + " failed: " + ec.message());
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+template <class Stream>
 asio::awaitable<void> Session<Stream>::Run() {
   Outcome outcome = Outcome::kClose;
+  if (!co_await Handshake()) {
+    co_await Close(Outcome::kAbort);
+    co_return;
+  }
   for (;;) {
     // Checked and the read started without yielding, so OnStop (on this strand) either sees
     // awaiting_head_ or happened before this check.
@@ -215,7 +259,7 @@ RequestHead Session<Stream>::MakeHead(const Parser& parser) const {
   if (auto length = parser.content_length()) head.content_length = *length;
   head.chunked = parser.chunked();
   head.remote_address = remote_;
-  head.tls = false;
+  head.tls = kTls;
   return head;
 }
 
@@ -382,32 +426,82 @@ asio::awaitable<bool> Session<Stream>::Write(Response response, unsigned version
     res.insert(name, value);
   }
   const bool bodiless_status = response.status == 204 || response.status == 304;
-  if (!bodiless_status && !handler_length) res.content_length(response.body.size());
-  if (!is_head && !bodiless_status) res.body() = std::move(response.body);
+  const bool from_file = response.file != nullptr && !bodiless_status;
+  const uint64_t length = from_file ? response.file_length : response.body.size();
+  if (!bodiless_status && !handler_length) res.content_length(length);
+  if (!is_head && !bodiless_status && !from_file) res.body() = std::move(response.body);
   res.keep_alive(!*close);
 
   Ops::ExpiresAfter(Lowest(), limits_.idle_timeout);
   ErrorCodeT ec;
-  if (is_head) {
+  if (is_head || from_file) {
     bhttp::response_serializer<bhttp::string_body> serializer(res);
     std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream_, serializer, kUseTuple);
   } else {
     std::tie(ec, std::ignore) = co_await bhttp::async_write(stream_, res, kUseTuple);
   }
-  if (ec) LogDebug("http", "write to " + remote_ + " failed: " + ec.message());
-  co_return !ec;
+  if (ec) {
+    LogDebug("http", "write to " + remote_ + " failed: " + ec.message());
+    co_return false;
+  }
+  if (from_file && !is_head) {
+    co_return co_await WriteFileBody(*response.file, response.file_offset, length);
+  }
+  co_return true;
+}
+
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::WriteFileBody(const RandomAccessFile& file, uint64_t offset,
+                                                     uint64_t length) {
+  // ReadAt resizes the vector to each piece; with this capacity it never reallocates.
+  if (file_piece_.capacity() < kFilePieceBytes) file_piece_.reserve(kFilePieceBytes);
+  uint64_t sent = 0;
+  while (sent < length) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kFilePieceBytes, length - sent));
+    Status read = file.ReadAt(offset + sent, n, &file_piece_);
+    if (!read.ok()) {
+      LogWarn("http", "reading " + file.name() + " for " + remote_ + " failed after " +
+                          std::to_string(sent) + " of " + std::to_string(length) +
+                          " bytes; closing the connection: " + read.ToString());
+      co_return false;
+    }
+    // Each piece gets the full timeout: a slow reader that keeps reading is not cut off.
+    Ops::ExpiresAfter(Lowest(), limits_.idle_timeout);
+    auto [ec, unused] =
+        co_await asio::async_write(stream_, asio::buffer(file_piece_.data(), n), kUseTuple);
+    if (ec) {
+      LogDebug("http", "streaming to " + remote_ + " failed after " + std::to_string(sent) +
+                           " bytes: " + ec.message());
+      co_return false;
+    }
+    sent += n;
+  }
+  co_return true;
 }
 
 template <class Stream>
 asio::awaitable<void> Session<Stream>::Close(Outcome outcome) {
+  bool linger = outcome == Outcome::kCloseLinger;
+  if constexpr (kTls) {
+    if (outcome != Outcome::kAbort) {
+      // close_notify, then wait (bounded) for the client's. A client that just closes TCP ends
+      // the wait with an error, which is fine: our close_notify is out. So does one still
+      // sending (an unread body): OpenSSL fails the shutdown on application data after our
+      // close_notify, so the rest is drained below the TLS layer, as for plain TCP.
+      Ops::ExpiresAfter(Lowest(), kLingerTime);
+      auto [ec] = co_await stream_.async_shutdown(kUseTuple);
+      if (ec) LogDebug("http", "TLS shutdown with " + remote_ + ": " + ec.message());
+      linger = linger || (ec && ec != asio::error::eof && ec != asio::error::operation_aborted);
+    }
+  }
   bool half_closed = false;
   if (outcome != Outcome::kAbort) half_closed = Ops::ShutdownSend(Lowest());
-  if (outcome == Outcome::kCloseLinger && half_closed) {
+  if (linger && half_closed) {
     std::array<char, kLingerChunkBytes> sink;
     size_t drained = 0;
     Ops::ExpiresAfter(Lowest(), kLingerTime);
     while (drained < kLingerBytes) {
-      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), kUseTuple);
+      auto [ec, n] = co_await Lowest().async_read_some(asio::buffer(sink), kUseTuple);
       if (ec) break;
       drained += n;
     }

@@ -1,7 +1,8 @@
 // The session over Beast's in-memory test stream: every read and write in turn is made to
 // fail, and each time the session must end cleanly, with every exchange it opened finished
 // exactly once and no exception escaping. The stream also hands out 3 bytes per read, so
-// bodies and chunk framing arrive split at every possible place.
+// bodies and chunk framing arrive split at every possible place. Streamed file responses are
+// part of the script, so failures while streaming a response body are covered too.
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "sluice/http/session_impl.h"
+#include "sluice/http/test_file.h"
 
 namespace sluice::http::internal {
 
@@ -28,6 +30,15 @@ struct LowestLayerOps<beast::test::stream> {
 
 namespace {
 
+// The file streamed by /file (three pieces and a bit) and /badfile (which fails after one).
+constexpr size_t kFileBytes = 2 * kFilePieceBytes + 1000;
+
+std::string FileContent() {
+  std::string s(kFileBytes, '\0');
+  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>(PatternByte(i));
+  return s;
+}
+
 struct Counts {
   int starts = 0;
   int exchanges = 0;
@@ -38,7 +49,9 @@ struct Counts {
 
 class CountingExchange : public Exchange {
  public:
-  explicit CountingExchange(Counts* counts) : counts_(counts) { counts_->exchanges++; }
+  CountingExchange(Counts* counts, std::string path) : counts_(counts), path_(std::move(path)) {
+    counts_->exchanges++;
+  }
   ~CountingExchange() override {
     if (!finished_) counts_->destroyed_unfinished++;
   }
@@ -52,11 +65,20 @@ class CountingExchange : public Exchange {
     finished_ = true;
     counts_->finishes++;
     if (body_status.ok()) counts_->bodies.push_back(body_);
+    if (path_ == "/file" || path_ == "/badfile") {
+      Response r;
+      r.file = std::make_shared<MemoryFile>(
+          FileContent(), path_ == "/badfile" ? kFilePieceBytes + 10 : UINT64_MAX);
+      r.file_offset = 0;
+      r.file_length = kFileBytes;
+      return r;
+    }
     return Response{body_status.ok() ? 200 : 400, {}, "ok " + std::to_string(body_.size()), false};
   }
 
  private:
   Counts* counts_;
+  std::string path_;
   std::string body_;
   bool finished_ = false;
 };
@@ -70,7 +92,7 @@ class CountingHandler : public Handler {
     if (head.raw_path == "/refuse") {
       started.response = Response{403, {}, "no", false};
     } else {
-      started.exchange = std::make_unique<CountingExchange>(counts_);
+      started.exchange = std::make_unique<CountingExchange>(counts_, head.raw_path);
     }
     return started;
   }
@@ -83,6 +105,8 @@ constexpr std::string_view kRequests =
     "PUT /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n0123456789"
     "PUT /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
     "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nTrailer-Field: v\r\n\r\n"
+    "GET /file HTTP/1.1\r\nHost: h\r\n\r\n"
+    "HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"
     "GET /refuse HTTP/1.1\r\nHost: h\r\n\r\n"
     "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
 
@@ -92,9 +116,10 @@ struct RunResult {
   std::string output;
 };
 
-RunResult RunSession(beast::test::fail_count& fc, Counts* counts) {
+RunResult RunSession(beast::test::fail_count& fc, Counts* counts,
+                     std::string_view requests = kRequests) {
   asio::io_context ioc;
-  beast::test::stream server(ioc, fc, kRequests);
+  beast::test::stream server(ioc, fc, requests);
   beast::test::stream client(ioc);
   server.connect(client);
   server.read_size(3);
@@ -129,25 +154,54 @@ TEST(SessionTest, EveryFailedOperationEndsTheSessionCleanly) {
     EXPECT_EQ(counts.exchanges, counts.finishes);
     EXPECT_EQ(counts.destroyed_unfinished, 0);
     EXPECT_LE(counts.exchanges, counts.starts);
-    if (counts.starts == 4 && counts.finishes == 3 &&
+    if (counts.starts == 6 && counts.finishes == 5 &&
         r.output.find("200 OK") != std::string::npos && r.output.ends_with("ok 0")) {
       succeeded = true;
-      EXPECT_EQ(counts.bodies, (std::vector<std::string>{"0123456789", "abcdefg", ""}));
+      EXPECT_EQ(counts.bodies, (std::vector<std::string>{"0123456789", "abcdefg", "", "", ""}));
+      const std::string length = "Content-Length: " + std::to_string(kFileBytes) + "\r\n";
       size_t cont = r.output.find("HTTP/1.1 100 Continue\r\n\r\n");
       size_t ok_a = r.output.find("ok 10");
       size_t ok_b = r.output.find("ok 7");
+      size_t file_head = r.output.find(length);
+      size_t file_body = r.output.find(FileContent());
+      size_t head_head = r.output.find(length, file_head + 1);
       size_t refused = r.output.find("HTTP/1.1 403 Forbidden");
       size_t closing = r.output.find("Connection: close");
       EXPECT_EQ(cont, 0u);
       EXPECT_LT(cont, ok_a);
       EXPECT_LT(ok_a, ok_b);
-      EXPECT_LT(ok_b, refused);
+      EXPECT_LT(ok_b, file_head);
+      EXPECT_LT(file_head, file_body);
+      EXPECT_NE(file_body, std::string::npos);
+      EXPECT_LT(file_body, head_head);  // the HEAD response: the same length, no body
+      EXPECT_NE(head_head, std::string::npos);
+      EXPECT_EQ(r.output.find(FileContent(), file_body + 1), std::string::npos);
+      EXPECT_LT(head_head, refused);
+      EXPECT_NE(refused, std::string::npos);
       EXPECT_LT(refused, closing);
       EXPECT_NE(closing, std::string::npos);
     }
   }
   EXPECT_TRUE(succeeded) << "no run completed within " << n << " operations";
   EXPECT_GT(n, 10);
+}
+
+TEST(SessionTest, FileReadErrorMidBodyDropsTheConnection) {
+  beast::test::fail_count fc(1000);
+  Counts counts;
+  RunResult r = RunSession(fc, &counts,
+                           "GET /badfile HTTP/1.1\r\nHost: h\r\n\r\n"
+                           "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_TRUE(r.ended);
+  EXPECT_FALSE(r.threw);
+  EXPECT_EQ(counts.starts, 1);  // the next request is never read
+  EXPECT_EQ(counts.finishes, 1);
+  const size_t head_end = r.output.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_NE(r.output.find("Content-Length: " + std::to_string(kFileBytes)), std::string::npos);
+  // Exactly the pieces read before the failure: one.
+  EXPECT_EQ(r.output.size() - head_end - 4, kFilePieceBytes);
+  EXPECT_EQ(r.output.substr(head_end + 4), FileContent().substr(0, kFilePieceBytes));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "sluice/http/wire.h"
 
 #include <cstring>
+#include <string>
 
 namespace sluice::http::internal {
 namespace {
@@ -37,6 +38,15 @@ void SplitTarget(std::string_view target, std::string* raw_path, std::string* ra
 std::string CheckResponse(const Response& response) {
   if (response.status < 200 || response.status > 599) {
     return "status " + std::to_string(response.status) + " is not a final HTTP status";
+  }
+  if (response.file) {
+    if (!response.body.empty()) return "both a body and a file to stream";
+    const uint64_t size = response.file->size();
+    if (response.file_offset > size || response.file_length > size - response.file_offset) {
+      return "file range " + std::to_string(response.file_offset) + "+" +
+             std::to_string(response.file_length) + " passes the end of " + response.file->name() +
+             " (" + std::to_string(size) + " bytes)";
+    }
   }
   for (const auto& [name, value] : response.headers) {
     if (name.empty()) return "a header has an empty name";

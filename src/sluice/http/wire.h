@@ -17,7 +17,8 @@ void SplitTarget(std::string_view target, std::string* raw_path, std::string* ra
 
 // Empty when `response` can be put on the wire; otherwise what is wrong with it (the status,
 // or the name of a header whose name is not a token or whose value holds CR, LF or NUL —
-// the value itself is not repeated, it may be sensitive).
+// the value itself is not repeated, it may be sensitive; a file range past the file's end, or
+// both a body and a file).
 std::string CheckResponse(const Response& response);
 
 }  // namespace sluice::http::internal

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
+#include "sluice/http/test_file.h"
+
 namespace sluice::http::internal {
 namespace {
 
@@ -35,6 +39,25 @@ TEST(WireTest, CheckResponseNamesTheBadPartWithoutTheValue) {
   EXPECT_NE(CheckResponse(Response{200, {{"Bad Name", "v"}}, "", false}), "");
   EXPECT_NE(CheckResponse(Response{200, {{"", "v"}}, "", false}), "");
   EXPECT_NE(CheckResponse(Response{200, {{"X", std::string("a\0b", 3)}}, "", false}), "");
+}
+
+TEST(WireTest, CheckResponseRefusesAFileRangePastTheEndOrABodyBeside) {
+  Response r;
+  r.file = std::make_shared<MemoryFile>("0123456789");
+  r.file_offset = 4;
+  r.file_length = 6;
+  EXPECT_EQ(CheckResponse(r), "");
+  r.file_length = 7;
+  EXPECT_NE(CheckResponse(r).find("passes the end of memory-file"), std::string::npos);
+  r.file_offset = 11;
+  r.file_length = 0;
+  EXPECT_NE(CheckResponse(r), "");
+  r.file_offset = 2;
+  r.file_length = UINT64_MAX;  // offset + length would wrap
+  EXPECT_NE(CheckResponse(r), "");
+  r.file_length = 1;
+  r.body = "x";
+  EXPECT_NE(CheckResponse(r).find("both"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,63 @@
+#pragma once
+// Private to http/ tests: a RandomAccessFile over a string that can be made to fail its reads
+// from a given offset on, for the streamed-response paths.
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/core/core.h"
+
+namespace sluice::http::internal {
+
+class MemoryFile final : public RandomAccessFile {
+ public:
+  explicit MemoryFile(std::string content, uint64_t fail_from = UINT64_MAX)
+      : content_(std::move(content)), fail_from_(fail_from) {}
+  uint64_t size() const override { return content_.size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+    if (offset > content_.size() || n > content_.size() - offset) {
+      return Err(ErrorCode::kCorruptFile, "read past the end of " + name_);
+    }
+    if (offset + n > fail_from_) return Err(ErrorCode::kIoError, "injected read error");
+    out->resize(n);
+    std::copy_n(content_.data() + offset, n, reinterpret_cast<char*>(out->data()));
+    return Status::Ok();
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string content_;
+  uint64_t fail_from_;
+  std::string name_ = "memory-file";
+};
+
+// `size` bytes that exist only as a function of their offset (PatternByte), so that tests can
+// stream far more than they could hold.
+inline uint8_t PatternByte(uint64_t i) {
+  uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ull;
+  return static_cast<uint8_t>(x >> 56);
+}
+
+class PatternFile final : public RandomAccessFile {
+ public:
+  explicit PatternFile(uint64_t size) : size_(size) {}
+  uint64_t size() const override { return size_; }
+  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+    if (offset > size_ || n > size_ - offset) {
+      return Err(ErrorCode::kCorruptFile, "read past the end of " + name_);
+    }
+    out->resize(n);
+    for (size_t i = 0; i < n; ++i) (*out)[i] = PatternByte(offset + i);
+    return Status::Ok();
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  uint64_t size_;
+  std::string name_ = "pattern-file";
+};
+
+}  // namespace sluice::http::internal
