@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace sluice::parquet {
@@ -139,6 +140,19 @@ Status Decompress(int32_t codec, ByteView in, size_t uncompressed_size, std::vec
     default:
       return Err(ErrorCode::kUnsupportedFormat, "compression codec " + CodecName(codec));
   }
+}
+
+uint32_t Crc32(ByteView bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const uint8_t* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {  // zlib takes uInt lengths
+    const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    crc = crc32(crc, p, n);
+    p += n;
+    left -= n;
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 }  // namespace sluice::parquet

@@ -19,4 +19,7 @@ bool CodecSupported(int32_t codec);
 // against kMaxPageBytes).
 Status Decompress(int32_t codec, ByteView in, size_t uncompressed_size, std::vector<uint8_t>* out);
 
+// CRC-32 (zlib's polynomial, as parquet-format's PageHeader.crc) of `bytes`.
+uint32_t Crc32(ByteView bytes);
+
 }  // namespace sluice::parquet

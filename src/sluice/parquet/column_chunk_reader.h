@@ -1,5 +1,6 @@
 #pragma once
-// Reads the pages of one column chunk (one column of one row group) into a batch::Column.
+// Streams the pages of one column chunk (one leaf column of one row group), a run of rows at a
+// time, as levels and dense values.
 //
 //   column chunk := [dictionary page] data-page+        (index pages are skipped)
 //   page         := PageHeader (thrift compact) body (compressed_page_size bytes)
@@ -7,12 +8,19 @@
 //   v2 body      := rep levels, def levels (uncompressed, lengths in the header),
 //                   then values (compressed when is_compressed)
 //
-// The chunk's byte range comes from ColumnMetaData (dictionary_page_offset or
-// data_page_offset, total_compressed_size) and is checked against the file before it is read.
-// Every page size is checked against the chunk and kMaxPageBytes before decompression.
-// This cut reads flat columns (max repetition 0, max definition 0 or 1) with PLAIN,
-// dictionary, RLE (booleans), BYTE_STREAM_SPLIT and the DELTA_* encodings; the last two are
-// rewritten to PLAIN layout first (an extra copy, not yet measured against DuckDB).
+// Only one page is held at a time: its header and body are read from the file when the
+// previous page is used up, so memory is bounded by the largest page (and the dictionary),
+// not by the row group. The chunk's byte range comes from ColumnMetaData and is checked against
+// the file; every page size is checked against the chunk and kMaxPageBytes before it is read.
+//
+// Levels: v1 pages store them with RLE (length-prefixed hybrid) or the deprecated BIT_PACKED
+// encoding (levels.h); every level is checked against the column's maxima once per page.
+// Values: PLAIN, dictionary, RLE (booleans), BYTE_STREAM_SPLIT and the DELTA_* encodings; the
+// last two are rewritten to PLAIN layout first (an extra copy). Dictionary pages keep their
+// indices, and a run of rows gathers straight from the dictionary into the output.
+//
+// With ReaderOptions::verify_page_crc, a page whose header carries a crc is checked (CRC-32
+// of the page's bytes as stored) and a mismatch is kCorruptFile.
 
 #include <cstdint>
 #include <vector>
@@ -24,38 +32,79 @@
 
 namespace sluice::parquet {
 
+// Levels and dense values of a run of rows of one leaf column.
+struct LeafBatch {
+  std::vector<uint8_t> rep;  // one per entry; empty when the column's max repetition is 0
+  std::vector<uint8_t> def;  // one per entry; empty when the column's max definition is 0
+  batch::Column values;      // dense: one value per entry whose def is the maximum
+  int64_t entries = 0;
+
+  void Reset(const batch::DataType& type);
+};
+
 class ColumnChunkReader {
  public:
-  explicit ColumnChunkReader(const TopColumn& column) : column_(column) {}
+  ColumnChunkReader(const LeafColumn& leaf, bool verify_crc)
+      : leaf_(leaf), verify_crc_(verify_crc) {}
 
-  // Reads `num_rows` rows of `chunk` (row group `row_group`) from `file`, whose column data
-  // ends at `data_end` (the start of the footer), into `out` (replaced).
-  Status Read(const RandomAccessFile& file, uint64_t data_end, const ColumnChunk& chunk,
-              int row_group, int64_t num_rows, batch::Column* out);
+  // Positions the reader at the start of `chunk` (row group `row_group`, `num_rows` rows) of
+  // `file`, whose column data ends at `data_end`. `file` must outlive the reader's use.
+  // `legacy_dictionary_size`: the writer is parquet-mr before 1.2.9, whose chunk sizes leave
+  // out part of the dictionary page header (PARQUET-816); such chunks are read up to
+  // kParquet816Padding bytes further (within the file's data), as parquet-mr and arrow do.
+  Status Open(const RandomAccessFile* file, uint64_t data_end, const ColumnChunk& chunk,
+              int row_group, int64_t num_rows, bool legacy_dictionary_size = false);
+
+  // Appends the next `rows` rows (at most the rows left in the chunk) to `out`.
+  Status ReadRows(int64_t rows, LeafBatch* out);
+
+  // Bytes of page, level, value and dictionary buffers the reader holds (capacity).
+  size_t BufferedBytes() const;
 
  private:
-  Status ReadPages(ByteView bytes, int32_t codec, int64_t num_rows, batch::Column* out);
+  Status ReadRowsImpl(int64_t rows, LeafBatch* out);
+  // Reads pages until a data page with entries is loaded; kCorruptFile at the chunk's end.
+  Status NextDataPage();
   Status ReadDictionaryPage(const PageHeader& header, ByteView body, int32_t codec);
-  Status ReadDataPage(const PageHeader& header, ByteView body, int32_t codec, int64_t rows_left,
-                      batch::Column* out, int64_t* rows_read);
-  // Decodes `present` values of `encoding` from `values` into rows per `valid` (null when
-  // `valid` is null: every row present).
-  Status DecodeValues(int32_t encoding, ByteView values, int64_t num_values, int64_t present,
-                      const uint8_t* valid, batch::Column* out);
-
+  Status ReadDataPage(const PageHeader& header, ByteView body);
+  Status DecodeLevels(int32_t encoding, bool v1, ByteView* section, int max_level, int64_t n,
+                      std::vector<uint8_t>* levels, const char* what);
+  // Decodes `present` dense values of `encoding` into page_values_ (or indices_).
+  Status DecodeValues(int32_t encoding, ByteView values, int64_t present);
   // Rewrites BYTE_STREAM_SPLIT / DELTA_* values into PLAIN layout in plain_.
   Status ToPlain(int32_t encoding, ByteView values, int64_t n);
+  // Appends page values [from, from + n) to `out`.
+  void AppendValues(int64_t from, int64_t n, batch::Column* out) const;
 
-  const TopColumn& column_;
+  const LeafColumn& leaf_;
+  const bool verify_crc_;
+  const RandomAccessFile* file_ = nullptr;
+  std::string where_;
+  int32_t codec_ = 0;
+  uint64_t pos_ = 0;  // file offset of the next page header
+  uint64_t end_ = 0;  // end of the chunk
+  int page_index_ = 0;
+  int64_t num_rows_ = 0;
+  int64_t rows_started_ = 0;  // rows begun so far in this chunk
+
   batch::Column dictionary_;
   bool has_dictionary_ = false;
-  // Scratch reused across pages and row groups.
-  std::vector<uint8_t> chunk_bytes_;
-  std::vector<uint8_t> page_bytes_;
-  std::vector<uint32_t> levels_;
-  std::vector<uint8_t> valid_;
+
+  // The current data page, decoded: levels for every entry, values for the present ones.
+  int64_t page_entries_ = 0;
+  int64_t entry_pos_ = 0;
+  int64_t value_pos_ = 0;
+  bool page_dictionary_ = false;  // values are indices_ into dictionary_
+  std::vector<uint8_t> rep_;
+  std::vector<uint8_t> def_;
   std::vector<uint32_t> indices_;
-  batch::Column dense_;
+  batch::Column page_values_;
+
+  // Scratch reused across pages.
+  std::vector<uint8_t> header_bytes_;
+  std::vector<uint8_t> body_bytes_;
+  std::vector<uint8_t> page_bytes_;
+  std::vector<uint32_t> scratch_;
   std::vector<uint8_t> plain_;
   std::vector<int64_t> deltas_;
 };

@@ -80,12 +80,37 @@ TEST(RleHybridTest, TruncatedAndMalformed) {
 
 TEST(LevelsTest, FlatDefinitionLevels) {
   std::vector<uint32_t> scratch;
-  std::vector<uint8_t> valid;
+  std::vector<uint8_t> levels;
   std::vector<uint8_t> bytes = {0x03, 0x0d};  // 1 0 1 1 (the levels.h example)
-  auto present = DecodeFlatDefinitionLevels(View(bytes), 4, &scratch, &valid);
-  ASSERT_TRUE(present.ok());
-  EXPECT_EQ(*present, 3);
-  EXPECT_EQ(valid, (std::vector<uint8_t>{1, 0, 1, 1}));
+  ASSERT_TRUE(DecodeRleLevels(View(bytes), 1, 4, &scratch, &levels).ok());
+  EXPECT_EQ(levels, (std::vector<uint8_t>{1, 0, 1, 1}));
+  // The same levels BIT_PACKED (most significant bit first): 0b10110000.
+  std::vector<uint8_t> packed = {0xb0, 0xff};
+  size_t consumed = 0;
+  ASSERT_TRUE(DecodeBitPackedLevels(View(packed), 1, 4, &levels, &consumed).ok());
+  EXPECT_EQ(levels, (std::vector<uint8_t>{1, 0, 1, 1}));
+  EXPECT_EQ(consumed, 1u);
+  // Width 2 (max level 3): 3 1 0 2 -> 11 01 00 10 = 0xd2.
+  std::vector<uint8_t> packed2 = {0xd2};
+  ASSERT_TRUE(DecodeBitPackedLevels(View(packed2), 3, 4, &levels, &consumed).ok());
+  EXPECT_EQ(levels, (std::vector<uint8_t>{3, 1, 0, 2}));
+  // Levels beyond the maximum are corrupt, in both encodings.
+  Status above = DecodeBitPackedLevels(View(packed2), 2, 4, &levels, &consumed);
+  EXPECT_EQ(above.code(), ErrorCode::kCorruptFile);
+  EXPECT_NE(above.message().find("level 3 above the maximum 2"), std::string::npos)
+      << above.message();
+  std::vector<uint8_t> rle_three = {0x08, 0x03};  // rle run of 4 x level 3 at width 2
+  EXPECT_EQ(DecodeRleLevels(View(rle_three), 2, 4, &scratch, &levels).code(),
+            ErrorCode::kCorruptFile);
+  ASSERT_TRUE(DecodeRleLevels(View(rle_three), 3, 4, &scratch, &levels).ok());
+  EXPECT_EQ(levels, (std::vector<uint8_t>{3, 3, 3, 3}));
+  // Short BIT_PACKED data.
+  EXPECT_EQ(DecodeBitPackedLevels(View(packed2), 3, 5, &levels, &consumed).code(),
+            ErrorCode::kCorruptFile);
+  // Bit width 0 (max level 0): every level is 0 and no bytes are read.
+  std::vector<uint8_t> none;
+  ASSERT_TRUE(DecodeBitPackedLevels(View(none), 0, 3, &levels, &consumed).ok());
+  EXPECT_EQ(levels, (std::vector<uint8_t>{0, 0, 0}));
   EXPECT_EQ(LevelBitWidth(0), 0);
   EXPECT_EQ(LevelBitWidth(1), 1);
   EXPECT_EQ(LevelBitWidth(3), 2);
@@ -126,9 +151,9 @@ TEST(DictionaryTest, IndexOutOfRange) {
   EXPECT_EQ(DecodeDictionaryIndices(View(empty), 1, 3, &indices).code(), ErrorCode::kCorruptFile);
 }
 
-TopColumn Leaf(PhysicalType physical, Conversion conversion, batch::DataType type,
-               int32_t type_length = 0) {
-  TopColumn c;
+LeafColumn Leaf(PhysicalType physical, Conversion conversion, batch::DataType type,
+                int32_t type_length = 0) {
+  LeafColumn c;
   c.name = "c";
   c.physical = physical;
   c.conversion = conversion;
@@ -140,8 +165,8 @@ TopColumn Leaf(PhysicalType physical, Conversion conversion, batch::DataType typ
 TEST(PlainDecoderTest, FixedWidthAndConversions) {
   std::vector<uint8_t> bytes = {0x01, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff};
   {
-    TopColumn c = Leaf(PhysicalType::kInt32, Conversion::kInt32Signed,
-                       batch::DataType(batch::TypeId::kInt32));
+    LeafColumn c = Leaf(PhysicalType::kInt32, Conversion::kInt32Signed,
+                        batch::DataType(batch::TypeId::kInt32));
     batch::Column out = batch::MakeColumn(c.type);
     Cursor cur(View(bytes));
     ASSERT_TRUE(DecodePlain(c, &cur, 2, &out).ok());
@@ -149,23 +174,23 @@ TEST(PlainDecoderTest, FixedWidthAndConversions) {
     EXPECT_EQ(out.Value<int64_t>(1), -2);
   }
   {
-    TopColumn c = Leaf(PhysicalType::kInt32, Conversion::kInt32Unsigned,
-                       batch::DataType(batch::TypeId::kUInt32));
+    LeafColumn c = Leaf(PhysicalType::kInt32, Conversion::kInt32Unsigned,
+                        batch::DataType(batch::TypeId::kUInt32));
     batch::Column out = batch::MakeColumn(c.type);
     Cursor cur(View(bytes));
     ASSERT_TRUE(DecodePlain(c, &cur, 2, &out).ok());
     EXPECT_EQ(out.Value<int64_t>(1), 4294967294);
   }
   {
-    TopColumn c = Leaf(PhysicalType::kInt32, Conversion::kInt32Signed,
-                       batch::DataType(batch::TypeId::kInt32));
+    LeafColumn c = Leaf(PhysicalType::kInt32, Conversion::kInt32Signed,
+                        batch::DataType(batch::TypeId::kInt32));
     batch::Column out = batch::MakeColumn(c.type);
     Cursor cur(View(bytes));
     EXPECT_EQ(DecodePlain(c, &cur, 3, &out).code(), ErrorCode::kCorruptFile);
   }
   {
     std::vector<uint8_t> booleans = {0x05};
-    TopColumn c =
+    LeafColumn c =
         Leaf(PhysicalType::kBoolean, Conversion::kBool, batch::DataType(batch::TypeId::kBool));
     batch::Column out = batch::MakeColumn(c.type);
     Cursor cur(View(booleans));
@@ -175,8 +200,8 @@ TEST(PlainDecoderTest, FixedWidthAndConversions) {
   {
     // FIXED_LEN_BYTE_ARRAY(2) decimal -2 (ff fe) and 258 (01 02).
     std::vector<uint8_t> dec = {0xff, 0xfe, 0x01, 0x02};
-    TopColumn c = Leaf(PhysicalType::kFixedLenByteArray, Conversion::kFixedDecimal,
-                       batch::DataType::Decimal(4, 2), 2);
+    LeafColumn c = Leaf(PhysicalType::kFixedLenByteArray, Conversion::kFixedDecimal,
+                        batch::DataType::Decimal(4, 2), 2);
     batch::Column out = batch::MakeColumn(c.type);
     Cursor cur(View(dec));
     ASSERT_TRUE(DecodePlain(c, &cur, 2, &out).ok());
@@ -187,7 +212,7 @@ TEST(PlainDecoderTest, FixedWidthAndConversions) {
 
 TEST(PlainDecoderTest, ByteArrays) {
   std::vector<uint8_t> bytes = {0x02, 0, 0, 0, 'a', 'b', 0, 0, 0, 0};
-  TopColumn c =
+  LeafColumn c =
       Leaf(PhysicalType::kByteArray, Conversion::kBytes, batch::DataType(batch::TypeId::kString));
   batch::Column out = batch::MakeColumn(c.type);
   Cursor cur(View(bytes));

@@ -15,7 +15,7 @@ Result<Footer> ReadFooter(const RandomAccessFile& file) {
   if (std::memcmp(head.data(), "PAR1", 4) != 0) {
     if (std::memcmp(head.data(), "PARE", 4) == 0) {
       return Err(ErrorCode::kUnsupportedFormat,
-                 name + ": encrypted parquet file (encrypted footer) is not supported");
+                 name + ": encrypted parquet is not supported (encrypted footer, PARE magic)");
     }
     return Err(ErrorCode::kUnsupportedFormat, name + ": not a parquet file (no PAR1 magic)");
   }
@@ -45,7 +45,7 @@ Result<Footer> ReadFooter(const RandomAccessFile& file) {
   footer.metadata = std::move(metadata).value();
   if (footer.metadata.encrypted) {
     return Err(ErrorCode::kUnsupportedFormat,
-               name + ": encrypted columns (plaintext-footer encryption) are not supported");
+               name + ": encrypted parquet is not supported (plaintext footer, encrypted columns)");
   }
   return footer;
 }

@@ -1,8 +1,22 @@
 #include "sluice/parquet/levels.h"
 
+#include <string>
+
 #include "sluice/parquet/rle_hybrid.h"
 
 namespace sluice::parquet {
+namespace {
+
+// One check per page: the largest level against the maximum.
+Status CheckMax(uint32_t max_seen, int max_level) {
+  if (max_seen > static_cast<uint32_t>(max_level)) {
+    return Err(ErrorCode::kCorruptFile, "level " + std::to_string(max_seen) +
+                                            " above the maximum " + std::to_string(max_level));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 int LevelBitWidth(int max_level) {
   int width = 0;
@@ -10,23 +24,45 @@ int LevelBitWidth(int max_level) {
   return width;
 }
 
-Result<int64_t> DecodeFlatDefinitionLevels(ByteView data, int64_t n, std::vector<uint32_t>* scratch,
-                                           std::vector<uint8_t>* valid) {
+Status DecodeRleLevels(ByteView data, int max_level, int64_t n, std::vector<uint32_t>* scratch,
+                       std::vector<uint8_t>* levels) {
   scratch->resize(static_cast<size_t>(n));
-  valid->resize(static_cast<size_t>(n));
-  RleBitPackedDecoder decoder(data, LevelBitWidth(1));
-  Status st = decoder.GetBatch(scratch->data(), n);
-  if (!st.ok()) return st.WithContext("definition levels");
-  int64_t present = 0;
-  uint32_t bad = 0;
+  levels->resize(static_cast<size_t>(n));
+  RleBitPackedDecoder decoder(data, LevelBitWidth(max_level));
+  SLUICE_RETURN_IF_ERROR(decoder.GetBatch(scratch->data(), n));
+  uint32_t max_seen = 0;
+  const uint32_t* src = scratch->data();
+  uint8_t* dst = levels->data();
   for (int64_t i = 0; i < n; ++i) {
-    const uint32_t level = (*scratch)[static_cast<size_t>(i)];
-    bad |= level & ~1u;
-    (*valid)[static_cast<size_t>(i)] = static_cast<uint8_t>(level & 1);
-    present += level & 1;
+    max_seen = src[i] > max_seen ? src[i] : max_seen;
+    dst[i] = static_cast<uint8_t>(src[i]);
   }
-  if (bad != 0) return Err(ErrorCode::kCorruptFile, "definition level above the maximum 1");
-  return present;
+  return CheckMax(max_seen, max_level);
+}
+
+Status DecodeBitPackedLevels(ByteView data, int max_level, int64_t n, std::vector<uint8_t>* levels,
+                             size_t* consumed) {
+  const int width = LevelBitWidth(max_level);
+  const uint64_t bits = static_cast<uint64_t>(n) * static_cast<uint64_t>(width);
+  const uint64_t bytes = (bits + 7) / 8;
+  if (bytes > data.size()) {
+    return Err(ErrorCode::kCorruptFile, "BIT_PACKED levels: " + std::to_string(n) +
+                                            " levels need " + std::to_string(bytes) +
+                                            " bytes, the page has " + std::to_string(data.size()));
+  }
+  levels->resize(static_cast<size_t>(n));
+  uint32_t max_seen = 0;
+  uint64_t bit = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t v = 0;
+    for (int b = 0; b < width; ++b, ++bit) {
+      v = (v << 1) | ((data[bit >> 3] >> (7 - (bit & 7))) & 1u);
+    }
+    max_seen = v > max_seen ? v : max_seen;
+    (*levels)[static_cast<size_t>(i)] = static_cast<uint8_t>(v);
+  }
+  *consumed = static_cast<size_t>(bytes);
+  return CheckMax(max_seen, max_level);
 }
 
 }  // namespace sluice::parquet

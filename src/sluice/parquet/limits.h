@@ -22,9 +22,13 @@ inline constexpr uint32_t kMaxPageHeaderBytes = 16u << 20;
 inline constexpr uint32_t kMaxPageBytes = 256u << 20;
 // Bytes of values one page may expand to when decoded (DELTA_BYTE_ARRAY repeats prefixes).
 inline constexpr uint64_t kMaxDecodedPageBytes = uint64_t{1} << 30;
-// Rows of one row group: the reader emits a row group as one batch in this cut, so this
-// bounds its memory (writers use 122,880 (DuckDB) to ~1M (Arrow) rows per group).
-inline constexpr int64_t kMaxRowGroupRows = int64_t{1} << 24;
+// Level entries (values and nulls) of one data page: levels are decoded a page at a time and
+// an RLE run can claim billions from a few bytes. Writers put 20,000 (parquet-mr) to ~1M
+// values in a page; 16M entries is 16 MiB per level array.
+inline constexpr int64_t kMaxPageValues = int64_t{1} << 24;
+// PARQUET-816: parquet-mr before 1.2.9 under-reported a chunk's size by up to the dictionary
+// page header; readers extend such chunks by this much (arrow's kMaxDictHeaderSize).
+inline constexpr uint64_t kParquet816Padding = 100;
 // Columns in a schema (wide tables have a few thousand).
 inline constexpr int64_t kMaxColumns = 100000;
 // Entries of one dictionary page; dictionary indices are int32 in every writer.

@@ -240,6 +240,12 @@ Result<PageHeader> ParsePageHeader(ByteView bytes, size_t* header_size) {
         return r.ReadField(t, &h.uncompressed_page_size);
       case 3:
         return r.ReadField(t, &h.compressed_page_size);
+      case 4: {
+        int32_t crc = 0;
+        SLUICE_RETURN_IF_ERROR(r.ReadField(t, &crc));
+        h.crc = static_cast<uint32_t>(crc);
+        return Status::Ok();
+      }
       case 5: {
         SLUICE_RETURN_IF_ERROR(ExpectStruct(t));
         DataPageHeader& d = h.data_page.emplace();

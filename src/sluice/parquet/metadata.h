@@ -186,6 +186,7 @@ struct PageHeader {
   int32_t type = -1;
   int32_t uncompressed_page_size = 0;
   int32_t compressed_page_size = 0;
+  std::optional<uint32_t> crc;  // CRC-32 of the page's bytes as stored (after the header)
   std::optional<DataPageHeader> data_page;
   std::optional<DictionaryPageHeader> dictionary_page;
   std::optional<DataPageHeaderV2> data_page_v2;

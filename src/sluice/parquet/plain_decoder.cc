@@ -10,7 +10,7 @@ namespace {
 constexpr int64_t kJulianEpochDay = 2440588;
 constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
 
-Status Short(const TopColumn& column, int64_t n, size_t needed, size_t have) {
+Status Short(const LeafColumn& column, int64_t n, size_t needed, size_t have) {
   return Err(ErrorCode::kCorruptFile, "PLAIN values of column '" + column.name +
                                           "': " + std::to_string(n) + " values need " +
                                           std::to_string(needed) + " bytes, the page has " +
@@ -41,7 +41,7 @@ void Widen(const uint8_t* src, int64_t n, uint8_t* dst) {
   }
 }
 
-Status DecodeByteArrays(const TopColumn& column, Cursor* data, int64_t n, batch::Column* out) {
+Status DecodeByteArrays(const LeafColumn& column, Cursor* data, int64_t n, batch::Column* out) {
   const bool decimal = column.conversion == Conversion::kBytesDecimal;
   uint8_t* dst = decimal ? Grow(out, n, 16) : nullptr;
   if (!decimal) out->offsets.reserve(out->offsets.size() + static_cast<size_t>(n));
@@ -81,7 +81,7 @@ float HalfToFloat(uint16_t half) {
   return sign ? -magnitude : magnitude;
 }
 
-Status DecodePlain(const TopColumn& column, Cursor* data, int64_t n, batch::Column* out) {
+Status DecodePlain(const LeafColumn& column, Cursor* data, int64_t n, batch::Column* out) {
   if (n == 0) return Status::Ok();
   if (column.conversion == Conversion::kBytes || column.conversion == Conversion::kBytesDecimal) {
     return DecodeByteArrays(column, data, n, out);

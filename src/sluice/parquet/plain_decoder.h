@@ -26,7 +26,7 @@ namespace sluice::parquet {
 
 // Decodes `n` values from the front of `data` and appends them to `out` (dense); advances
 // `data`. kCorruptFile when the bytes end early or a value is malformed.
-Status DecodePlain(const TopColumn& column, Cursor* data, int64_t n, batch::Column* out);
+Status DecodePlain(const LeafColumn& column, Cursor* data, int64_t n, batch::Column* out);
 
 // Half-precision (IEEE 754 binary16) to float, exact.
 float HalfToFloat(uint16_t half);

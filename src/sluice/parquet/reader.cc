@@ -1,7 +1,11 @@
 // OpenParquet and DescribeSchema: the footer, the schema mapping and the per-row-group loop.
 
+#include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
+#include "sluice/parquet/assembly.h"
 #include "sluice/parquet/column_chunk_reader.h"
 #include "sluice/parquet/footer.h"
 #include "sluice/parquet/limits.h"
@@ -11,18 +15,37 @@
 namespace sluice::parquet {
 namespace {
 
+// True for parquet-mr before 1.2.9 (or without a version), whose column chunk sizes may
+// leave out the dictionary page header (PARQUET-816).
+bool WrittenBeforeParquet816Fix(const std::string& created_by) {
+  const std::string app = "parquet-mr";
+  if (created_by.rfind(app, 0) != 0) return false;
+  const size_t at = created_by.find("version ");
+  if (at == std::string::npos) return true;
+  int parts[3] = {0, 0, 0};
+  std::sscanf(created_by.c_str() + at + 8, "%d.%d.%d", &parts[0], &parts[1], &parts[2]);
+  return std::make_tuple(parts[0], parts[1], parts[2]) < std::make_tuple(1, 2, 9);
+}
+
 class ParquetReader final : public batch::BatchReader {
  public:
   ParquetReader(std::unique_ptr<RandomAccessFile> file, Footer footer, FileSchema file_schema,
-                std::vector<int> selected)
+                std::vector<int> selected, bool verify_crc)
       : file_(std::move(file)),
         footer_(std::move(footer)),
         file_schema_(std::move(file_schema)),
-        selected_(std::move(selected)) {
+        selected_(std::move(selected)),
+        legacy_dictionary_size_(WrittenBeforeParquet816Fix(footer_.metadata.created_by)) {
     auto schema = std::make_shared<batch::Schema>();
+    leaf_batches_.resize(file_schema_.leaves.size());
+    readers_.resize(file_schema_.leaves.size());
     for (int index : selected_) {
+      const TopColumn& column = file_schema_.columns[static_cast<size_t>(index)];
       schema->fields.push_back(file_schema_.schema.fields[static_cast<size_t>(index)]);
-      readers_.emplace_back(file_schema_.columns[static_cast<size_t>(index)]);
+      for (int leaf = column.first_leaf; leaf < column.first_leaf + column.num_leaves; ++leaf) {
+        readers_[static_cast<size_t>(leaf)] = std::make_unique<ColumnChunkReader>(
+            file_schema_.leaves[static_cast<size_t>(leaf)], verify_crc);
+      }
     }
     schema_ = std::move(schema);
   }
@@ -32,23 +55,53 @@ class ParquetReader final : public batch::BatchReader {
 
   Result<bool> Next(batch::Batch* out) override {
     const auto& groups = footer_.metadata.row_groups;
-    while (next_group_ < groups.size()) {
+    while (group_rows_left_ == 0) {
+      if (next_group_ >= groups.size()) return false;
       const int index = static_cast<int>(next_group_++);
       const RowGroup& group = groups[static_cast<size_t>(index)];
-      batch::Batch result;
-      result.schema = schema_;
-      result.num_rows = group.num_rows;
-      result.columns.resize(selected_.size());
-      for (size_t i = 0; i < selected_.size(); ++i) {
-        const TopColumn& column = file_schema_.columns[static_cast<size_t>(selected_[i])];
-        const ColumnChunk& chunk = group.columns[static_cast<size_t>(column.first_leaf)];
-        SLUICE_RETURN_IF_ERROR(readers_[i].Read(*file_, footer_.data_end, chunk, index,
-                                                group.num_rows, &result.columns[i]));
+      for (size_t leaf = 0; leaf < readers_.size(); ++leaf) {
+        if (!readers_[leaf]) continue;
+        Status st = readers_[leaf]->Open(file_.get(), footer_.data_end, group.columns[leaf], index,
+                                         group.num_rows, legacy_dictionary_size_);
+        if (!st.ok()) return st.WithContext(file_->name());
       }
-      *out = std::move(result);
-      return true;
+      group_rows_left_ = group.num_rows;
+      group_index_ = index;
     }
-    return false;
+    const int64_t rows = std::min(batch::kBatchRows, group_rows_left_);
+    batch::Batch result;
+    result.schema = schema_;
+    result.num_rows = rows;
+    result.columns.resize(selected_.size());
+    for (size_t i = 0; i < selected_.size(); ++i) {
+      const TopColumn& column = file_schema_.columns[static_cast<size_t>(selected_[i])];
+      for (int leaf = column.first_leaf; leaf < column.first_leaf + column.num_leaves; ++leaf) {
+        const size_t l = static_cast<size_t>(leaf);
+        leaf_batches_[l].Reset(file_schema_.leaves[l].type);
+        Status st = readers_[l]->ReadRows(rows, &leaf_batches_[l]);
+        if (!st.ok()) return st.WithContext(file_->name());
+      }
+      Status st =
+          AssembleColumn(column.shape, leaf_batches_, file_schema_.leaves, &result.columns[i]);
+      if (st.ok() && result.columns[i].length != rows) {
+        st =
+            Err(ErrorCode::kCorruptFile, std::to_string(result.columns[i].length) + " rows where " +
+                                             std::to_string(rows) + " were expected");
+      }
+      if (!st.ok()) {
+        return st.WithContext(file_->name() + ": row group " + std::to_string(group_index_) +
+                              ", column '" + column.name + "'");
+      }
+    }
+    group_rows_left_ -= rows;
+    *out = std::move(result);
+    return true;
+  }
+
+  size_t BufferedBytes() const {
+    size_t total = 0;
+    for (const auto& reader : readers_) total += reader ? reader->BufferedBytes() : 0;
+    return total;
   }
 
  private:
@@ -57,8 +110,13 @@ class ParquetReader final : public batch::BatchReader {
   FileSchema file_schema_;
   std::vector<int> selected_;
   std::shared_ptr<const batch::Schema> schema_;
-  std::vector<ColumnChunkReader> readers_;
+  // Indexed by leaf (column chunk) number; null for leaves not selected.
+  std::vector<std::unique_ptr<ColumnChunkReader>> readers_;
+  std::vector<LeafBatch> leaf_batches_;
+  bool legacy_dictionary_size_ = false;
   size_t next_group_ = 0;
+  int group_index_ = 0;
+  int64_t group_rows_left_ = 0;
 };
 
 // Row-group level checks, done once at open so that Next only meets page-level damage.
@@ -77,12 +135,6 @@ Status CheckRowGroups(const std::string& name, const FileMetaData& md, const Fil
     }
     if (group.num_rows < 0) {
       return Err(ErrorCode::kCorruptFile, where + " has a negative row count");
-    }
-    if (group.num_rows > kMaxRowGroupRows) {
-      return Err(ErrorCode::kUnsupportedFormat,
-                 where + " has " + std::to_string(group.num_rows) +
-                     " rows, more than this reader's kMaxRowGroupRows (" +
-                     std::to_string(kMaxRowGroupRows) + ")");
     }
   }
   return Status::Ok();
@@ -111,16 +163,41 @@ Result<std::unique_ptr<batch::BatchReader>> OpenParquet(std::unique_ptr<RandomAc
       selected.push_back(index);
     }
   }
-  for (int index : selected) {
-    const TopColumn& column = fs.columns[static_cast<size_t>(index)];
-    if (!column.unsupported.empty()) {
-      return Err(ErrorCode::kUnsupportedFormat,
-                 name + ": " + column.unsupported + " (this reader reads flat columns only)");
-    }
-  }
-  return std::unique_ptr<batch::BatchReader>(
-      new ParquetReader(std::move(file), std::move(footer), std::move(fs), std::move(selected)));
+  return std::unique_ptr<batch::BatchReader>(new ParquetReader(std::move(file), std::move(footer),
+                                                               std::move(fs), std::move(selected),
+                                                               options.verify_page_crc));
 }
+
+namespace {
+
+// The element at `*next` and its subtree, as JSON; leaves also give their level maxima.
+nlohmann::ordered_json DescribeElement(const FileSchema& fs, const std::vector<SchemaElement>& els,
+                                       size_t* next, int* leaf, int depth) {
+  const SchemaElement& e = els[(*next)++];
+  nlohmann::ordered_json c;
+  c["name"] = e.name;
+  c["physical"] = e.type && e.num_children == 0 ? PhysicalTypeName(*e.type) : "GROUP";
+  if (e.type == PhysicalType::kFixedLenByteArray) c["type_length"] = e.type_length;
+  c["repetition"] = RepetitionName(e.repetition.value_or(Repetition::kRequired));
+  const std::string logical = LogicalTypeText(e.logical);
+  if (!logical.empty()) c["logical"] = logical;
+  if (e.converted_type) c["converted"] = ConvertedTypeName(*e.converted_type);
+  if (e.num_children == 0) {
+    const LeafColumn& l = fs.leaves[static_cast<size_t>((*leaf)++)];
+    if (depth > 1) c["type"] = batch::TypeName(l.type);
+    c["max_definition_level"] = l.max_definition_level;
+    c["max_repetition_level"] = l.max_repetition_level;
+    return c;
+  }
+  nlohmann::ordered_json children = nlohmann::ordered_json::array();
+  for (int32_t i = 0; i < e.num_children; ++i) {
+    children.push_back(DescribeElement(fs, els, next, leaf, depth + 1));
+  }
+  c["children"] = std::move(children);
+  return c;
+}
+
+}  // namespace
 
 Result<std::string> DescribeSchema(std::unique_ptr<RandomAccessFile> file) {
   SLUICE_ASSIGN_OR_RETURN(Footer footer, ReadFooter(*file));
@@ -134,18 +211,16 @@ Result<std::string> DescribeSchema(std::unique_ptr<RandomAccessFile> file) {
   doc["num_row_groups"] = md.row_groups.size();
   doc["created_by"] = md.created_by;
   nlohmann::ordered_json columns = nlohmann::ordered_json::array();
+  size_t next = 1;
+  int leaf = 0;
   for (const TopColumn& column : fs.columns) {
-    const SchemaElement& e = md.schema[static_cast<size_t>(column.schema_index)];
+    nlohmann::ordered_json element = DescribeElement(fs, md.schema, &next, &leaf, 1);
     nlohmann::ordered_json c;
     c["name"] = column.name;
     c["type"] = batch::TypeName(column.type);
-    c["physical"] = e.type ? PhysicalTypeName(*e.type) : "GROUP";
-    if (e.type == PhysicalType::kFixedLenByteArray) c["type_length"] = e.type_length;
-    c["repetition"] = RepetitionName(e.repetition.value_or(Repetition::kRequired));
-    const std::string logical = LogicalTypeText(e.logical);
-    if (!logical.empty()) c["logical"] = logical;
-    if (e.converted_type) c["converted"] = ConvertedTypeName(*e.converted_type);
-    if (!column.unsupported.empty()) c["unsupported"] = column.unsupported;
+    for (auto it = element.begin(); it != element.end(); ++it) {
+      if (it.key() != "name") c[it.key()] = it.value();
+    }
     columns.push_back(std::move(c));
   }
   doc["columns"] = std::move(columns);

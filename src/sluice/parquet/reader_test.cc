@@ -267,15 +267,37 @@ TEST(ParquetReaderTest, DescribeSchemaOfCorpusFile) {
   EXPECT_EQ(text->back(), '\n');
 }
 
-TEST(ParquetReaderTest, NestedColumnsAreRefusedByName) {
+TEST(ParquetReaderTest, NestedColumnsDecodeAndDescribe) {
   const std::string path =
       std::string(SLUICE_SHARED_DIR) + "/parquet/generated/seed_order_nested.parquet";
   auto file = FileSystem::Default().OpenRandomAccess(path);
   ASSERT_TRUE(file.ok());
   auto reader = OpenParquet(std::move(file).value());
-  ASSERT_FALSE(reader.ok());
-  EXPECT_EQ(reader.status().code(), ErrorCode::kUnsupportedFormat);
-  EXPECT_NE(reader.status().message().find("'customer'"), std::string::npos);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  const batch::Schema& schema = (*reader)->schema();
+  const int customer = schema.FieldIndex("customer");
+  ASSERT_GE(customer, 0);
+  EXPECT_EQ(schema.fields[static_cast<size_t>(customer)].type.id, batch::TypeId::kStruct);
+  batch::Batch b;
+  auto more = (*reader)->Next(&b);
+  ASSERT_TRUE(more.ok() && *more) << more.status().ToString();
+  EXPECT_EQ(b.num_rows, 1);
+
+  auto again = FileSystem::Default().OpenRandomAccess(path);
+  ASSERT_TRUE(again.ok());
+  auto text = DescribeSchema(std::move(again).value());
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto doc = nlohmann::json::parse(*text);
+  bool found = false;
+  for (const auto& c : doc["columns"]) {
+    if (c["name"] != "customer") continue;
+    found = true;
+    EXPECT_EQ(c["physical"], "GROUP");
+    ASSERT_TRUE(c.contains("children"));
+    EXPECT_GT(c["children"].size(), 0u);
+    EXPECT_TRUE(c["children"][0].contains("max_definition_level"));
+  }
+  EXPECT_TRUE(found) << *text;
 }
 
 }  // namespace

@@ -242,37 +242,52 @@ bool IsMap(const SchemaElement& e) {
                                                   e.converted_type == ConvertedType::kMapKeyValue));
 }
 
+// The shape of one schema element and its batch field, built bottom-up.
 struct Node {
-  Field field;     // wrapped in a list when the element itself is repeated
-  DataType inner;  // the type before that wrapping
+  Field field;      // the element's field: a list of `inner` when the element is repeated
+  ShapeNode shape;  // assembles `field`
+  ShapeNode inner;  // assembles the element as if it were not repeated
+  std::vector<Field> kid_fields;      // a group's children, as fields
+  std::vector<ShapeNode> kid_shapes;  // and as shapes
   bool repeated = false;
   bool group = false;
-  std::vector<Field> children;  // a group's children
 };
 
 class Walker {
  public:
   explicit Walker(const std::vector<SchemaElement>& elements) : elements_(elements) {}
 
-  Result<Node> Walk(int depth, TopColumn* top) {
+  // Walks the element at next_ whose parent's levels are (rep, def); `path` names it.
+  Result<Node> Walk(int depth, int16_t rep, int16_t def, const std::string& path) {
     if (depth > kMaxSchemaDepth) return Corrupt("schema nested deeper than kMaxSchemaDepth");
     if (next_ >= elements_.size()) return Corrupt("schema ends inside a group");
     const size_t index = next_++;
     const SchemaElement& e = elements_[index];
+    const std::string name = path.empty() ? e.name : path + "." + e.name;
+    const Repetition repetition = e.repetition.value_or(Repetition::kRequired);
     Node node;
-    node.repeated = e.repetition == Repetition::kRepeated;
+    node.repeated = repetition == Repetition::kRepeated;
+    const int16_t rep_e = static_cast<int16_t>(rep + (node.repeated ? 1 : 0));
+    const int16_t def_e = static_cast<int16_t>(def + (repetition != Repetition::kRequired ? 1 : 0));
+    // The element as if not repeated: when it is, its slots are the list's elements.
+    ShapeNode& inner = node.inner;
+    inner.rep_ctx = rep_e;
+    inner.def_ctx = node.repeated ? def_e : def;
+    inner.def_valid = def_e;
+    inner.first_leaf = static_cast<int>(leaves_.size());
     if (e.num_children < 0) return Corrupt("negative child count in '" + e.name + "'");
     if (e.num_children == 0) {
       if (!e.type) return Corrupt("element '" + e.name + "' has neither type nor children");
-      ++leaves_;
-      Conversion conv;
-      SLUICE_RETURN_IF_ERROR(MapLeaf(e, &node.inner, &conv));
-      if (depth == 1 && top != nullptr) {
-        top->physical = *e.type;
-        top->type_length = e.type_length;
-        top->conversion = conv;
-        top->max_definition_level = e.repetition == Repetition::kOptional ? 1 : 0;
-      }
+      LeafColumn leaf;
+      leaf.name = name;
+      leaf.physical = *e.type;
+      leaf.type_length = e.type_length;
+      leaf.max_definition_level = def_e;
+      leaf.max_repetition_level = rep_e;
+      SLUICE_RETURN_IF_ERROR(MapLeaf(e, &leaf.type, &leaf.conversion));
+      inner.kind = ShapeKind::kLeaf;
+      inner.type = leaf.type;
+      leaves_.push_back(std::move(leaf));
     } else {
       node.group = true;
       if (static_cast<size_t>(e.num_children) > elements_.size() - next_) {
@@ -280,49 +295,77 @@ class Walker {
       }
       std::vector<Node> kids;
       for (int32_t i = 0; i < e.num_children; ++i) {
-        SLUICE_ASSIGN_OR_RETURN(Node kid, Walk(depth + 1, nullptr));
-        node.children.push_back(kid.field);
+        SLUICE_ASSIGN_OR_RETURN(Node kid, Walk(depth + 1, rep_e, def_e, name));
+        node.kid_fields.push_back(kid.field);
+        node.kid_shapes.push_back(kid.shape);
         kids.push_back(std::move(kid));
       }
-      if (IsList(e) && kids.size() == 1 && kids[0].repeated) {
-        const Node& rep = kids[0];
-        const SchemaElement& rep_el = elements_[index + 1];
-        bool three_level = rep.group && rep.children.size() == 1 && rep_el.name != "array" &&
-                           rep_el.name != e.name + "_tuple";
-        node.inner = three_level ? DataType::List(rep.children[0]) : rep.field.type;
-      } else if (IsMap(e) && kids.size() == 1 && kids[0].repeated && kids[0].group &&
-                 !kids[0].children.empty() && kids[0].children.size() <= 2) {
-        node.inner = DataType(TypeId::kMap);
-        node.inner.children = kids[0].children;
-        if (node.inner.children.size() == 1) {
-          node.inner.children.push_back(Field{"value", DataType(TypeId::kNull)});
+      const bool one_repeated = kids.size() == 1 && kids[0].repeated;
+      if (IsList(e) && one_repeated) {
+        // LogicalTypes.md backward-compatibility rules for the element.
+        const Node& r = kids[0];
+        const SchemaElement& r_el = elements_[index + 1];
+        const bool three_level = r.group && r.kid_shapes.size() == 1 && r_el.name != "array" &&
+                                 r_el.name != e.name + "_tuple";
+        inner.kind = ShapeKind::kList;
+        inner.children.push_back(three_level ? r.kid_shapes[0] : r.inner);
+        inner.type =
+            DataType::List(three_level ? r.kid_fields[0] : Field{r_el.name, r.inner.type, false});
+      } else if (IsMap(e) && one_repeated && kids[0].group && !kids[0].kid_shapes.empty() &&
+                 kids[0].kid_shapes.size() <= 2) {
+        const Node& kv = kids[0];
+        ShapeNode entry = kv.inner;
+        entry.kind = ShapeKind::kStruct;
+        entry.children = kv.kid_shapes;
+        entry.type = DataType::Struct(kv.kid_fields);
+        if (kv.kid_shapes.size() == 1) {
+          // A map without values reads as the list of its keys (as arrow-rs does).
+          inner.kind = ShapeKind::kList;
+          inner.children.push_back(kv.kid_shapes[0]);
+          inner.type = DataType::List(kv.kid_fields[0]);
+        } else {
+          inner.kind = ShapeKind::kMap;
+          inner.children.push_back(std::move(entry));
+          inner.type = DataType(TypeId::kMap);
+          inner.type.children = kv.kid_fields;
         }
       } else {
-        node.inner = DataType::Struct(node.children);
+        inner.kind = ShapeKind::kStruct;
+        std::vector<Field> fields;
+        for (Node& kid : kids) {
+          fields.push_back(kid.field);
+          inner.children.push_back(std::move(kid.shape));
+        }
+        inner.type = DataType::Struct(std::move(fields));
       }
     }
     node.field.name = e.name;
-    node.field.nullable = e.repetition != Repetition::kRequired;
-    node.field.type = node.repeated ? DataType::List(Field{e.name, node.inner}) : node.inner;
-    if (depth == 1 && top != nullptr) {
-      if (node.group) {
-        top->unsupported = "nested column (group) '" + e.name + "'";
-      } else if (node.repeated) {
-        top->unsupported = "repeated column '" + e.name + "'";
-      }
+    node.field.nullable = repetition == Repetition::kOptional;
+    if (node.repeated) {
+      // A repeated element outside a LIST annotation: a required list, empty when absent.
+      node.shape.kind = ShapeKind::kList;
+      node.shape.rep_ctx = rep;
+      node.shape.def_ctx = def;
+      node.shape.def_valid = def;
+      node.shape.first_leaf = inner.first_leaf;
+      node.shape.type = DataType::List(Field{e.name, inner.type, false});
+      node.shape.children.push_back(inner);
+      node.field.nullable = false;
+    } else {
+      node.shape = inner;
     }
+    node.field.type = node.shape.type;
     return node;
   }
 
   size_t next() const { return next_; }
-  int leaves() const { return leaves_; }
+  std::vector<LeafColumn>& leaves() { return leaves_; }
 
  private:
   static Status Corrupt(const std::string& what) { return Err(ErrorCode::kCorruptFile, what); }
-
   const std::vector<SchemaElement>& elements_;
   size_t next_ = 1;
-  int leaves_ = 0;
+  std::vector<LeafColumn> leaves_;
 };
 
 }  // namespace
@@ -342,12 +385,13 @@ Result<FileSchema> BuildFileSchema(const std::vector<SchemaElement>& elements) {
   Walker walker(elements);
   for (int32_t i = 0; i < root.num_children; ++i) {
     TopColumn top;
-    top.first_leaf = walker.leaves();
+    top.first_leaf = static_cast<int>(walker.leaves().size());
     top.schema_index = static_cast<int>(walker.next());
-    SLUICE_ASSIGN_OR_RETURN(Node node, walker.Walk(1, &top));
-    top.num_leaves = walker.leaves() - top.first_leaf;
+    SLUICE_ASSIGN_OR_RETURN(Node node, walker.Walk(1, 0, 0, ""));
+    top.num_leaves = static_cast<int>(walker.leaves().size()) - top.first_leaf;
     top.name = node.field.name;
     top.type = node.field.type;
+    top.shape = std::move(node.shape);
     fs.schema.fields.push_back(node.field);
     fs.columns.push_back(std::move(top));
   }
@@ -356,7 +400,8 @@ Result<FileSchema> BuildFileSchema(const std::vector<SchemaElement>& elements) {
                                             " elements but the root's tree covers " +
                                             std::to_string(walker.next()));
   }
-  fs.num_leaves = walker.leaves();
+  fs.leaves = std::move(walker.leaves());
+  fs.num_leaves = static_cast<int>(fs.leaves.size());
   return fs;
 }
 

@@ -16,9 +16,13 @@
 //   any                   an unknown LogicalType id                             the physical type's
 //   default
 //
-// Groups map to STRUCT, LIST/MAP annotations (and legacy 2-level lists, bare repeated fields,
-// MAP_KEY_VALUE) to kList / kMap, so that `sluice schema` describes nested files; this cut
-// reads only flat leaf columns (no repeated and no group ancestor).
+// Groups map to STRUCT; LIST / MAP annotations to kList / kMap, following the
+// backward-compatibility rules of parquet-format LogicalTypes.md: a repeated child that is a
+// primitive, a group of several fields, or a group named "array" or "<list>_tuple" is the
+// element itself (legacy 2-level list); otherwise the repeated group's one field is the
+// element (3-level list). A repeated field outside a LIST annotation is a required list of
+// required elements. MAP and MAP_KEY_VALUE read as maps; a map without a value field gets a
+// NULL-typed value (DuckDB refuses such maps, arrow-rs reads them this way).
 
 #include <string>
 #include <vector>
@@ -49,6 +53,35 @@ enum class Conversion : uint8_t {
   kNull,            // UNKNOWN logical type: every value null
 };
 
+// One primitive (leaf) column of the file: what the page decoders need.
+struct LeafColumn {
+  std::string name;  // dotted path from the top-level column, for messages
+  batch::DataType type;
+  PhysicalType physical = PhysicalType::kInt32;
+  int32_t type_length = 0;
+  int16_t max_definition_level = 0;
+  int16_t max_repetition_level = 0;
+  Conversion conversion = Conversion::kInt64Copy;
+};
+
+// How a batch column is assembled from the levels of its leaves (Dremel record assembly; see
+// assembly.h for the level table). Every node is one batch::Column. For a node N read from
+// the levels of its first leaf L:
+//   an entry i of L is a slot (a row of N's column) iff rep[i] <= rep_ctx and
+//   def[i] >= def_ctx; the slot is valid (not null) iff def[i] >= def_valid.
+// A list's (or map's) elements are the slots of its child between two slots of the list.
+enum class ShapeKind : uint8_t { kLeaf, kStruct, kList, kMap, kNullFill };
+
+struct ShapeNode {
+  ShapeKind kind = ShapeKind::kLeaf;
+  batch::DataType type;
+  int16_t rep_ctx = 0;
+  int16_t def_ctx = 0;
+  int16_t def_valid = 0;
+  int first_leaf = -1;              // index into FileSchema::leaves; -1 for kNullFill (no leaf)
+  std::vector<ShapeNode> children;  // kStruct: fields; kList: element; kMap: the kStruct entry
+};
+
 // One top-level column of the file.
 struct TopColumn {
   std::string name;
@@ -56,17 +89,13 @@ struct TopColumn {
   int schema_index = 0;  // its element in FileMetaData::schema
   int first_leaf = 0;    // index of its first leaf among the row group's column chunks
   int num_leaves = 0;
-  // Flat leaf columns only (readable in this cut); otherwise `unsupported` says why.
-  std::string unsupported;
-  PhysicalType physical = PhysicalType::kInt32;
-  int32_t type_length = 0;
-  int16_t max_definition_level = 0;
-  Conversion conversion = Conversion::kInt64Copy;
+  ShapeNode shape;
 };
 
 struct FileSchema {
   batch::Schema schema;
   std::vector<TopColumn> columns;  // parallel to schema.fields
+  std::vector<LeafColumn> leaves;  // in column-chunk order
   int num_leaves = 0;
 };
 
