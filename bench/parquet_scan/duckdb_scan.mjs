@@ -4,8 +4,9 @@
 //         lists element by element): the reference query of the benchmark;
 //   max:  max(COLUMNS(*)), the cheapest per-value work we found that DuckDB cannot answer
 //         from statistics (count(COLUMNS(*)) it can): a stricter bound.
-// Prints one JSON line: rows and the seconds of each repetition per query (the query only,
-// not node's start-up). Uses the @duckdb/node-api that tests/tools pins.
+// Prints one JSON line: rows and, per query and repetition, the wall seconds and the CPU
+// seconds of the process (user + system; DuckDB's one thread plus node's idle loop) for the
+// query only, not node's start-up. Uses the @duckdb/node-api that tests/tools pins.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../tests/tools/package.json', import.meta.url));
@@ -25,14 +26,18 @@ const queries = {
   max: `SELECT count(*), max(COLUMNS(*)) FROM read_parquet(${quote(file)})`,
 };
 const seconds = { hash: [], max: [] };
+const cpuSeconds = { hash: [], max: [] };
 let rows = 0;
 // Alternate the queries so that a noisy neighbour hurts both alike.
 for (let r = 0; r < Number(repeat || 1); r++) {
   for (const [name, sql] of Object.entries(queries)) {
     const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     const result = await conn.runAndReadAll(sql);
     seconds[name].push(Number(process.hrtime.bigint() - start) / 1e9);
+    const used = process.cpuUsage(cpu);
+    cpuSeconds[name].push((used.user + used.system) / 1e6);
     rows = Number(result.getRows()[0][0]);
   }
 }
-process.stdout.write(JSON.stringify({ engine: 'duckdb', rows, seconds }) + '\n');
+process.stdout.write(JSON.stringify({ engine: 'duckdb', rows, seconds, cpu_seconds: cpuSeconds }) + '\n');
