@@ -60,7 +60,7 @@ class S3Test(SluiceTestCase):
         self.assertEqual(self.error_code(lambda: put(self.boto3(self.conn), "no-such-bucket")),
                          ("NoSuchBucket", 404))
         self.assertEqual(self.error_code(lambda: self.boto3(self.conn).get_object(Bucket=bucket, Key="flat/x")),
-                         ("NotImplemented", 501))
+                         ("NoSuchKey", 404))
         skewed = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=20)
         with mock.patch("botocore.auth.get_current_datetime", return_value=skewed):
             self.assertEqual(self.error_code(lambda: put(self.boto3(self.conn))),

@@ -2,14 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sluice/app/backend_util.h"
+
 namespace sluice::app {
 namespace {
 
-// What happens to the file once it is durable, decided before the body is read.
-struct Disposition {
-  catalog::FileStatus status = catalog::FileStatus::kQueued;
-  Status error;  // for a file recorded failed (hold) or skipped (store)
-};
+// An ingestion error message can be long (a schema diff); a header carries its start.
+constexpr size_t kMaxStatusMessageBytes = 512;
+// Past this many entries the lock map drops the unused ones.
+constexpr size_t kLockMapSweep = 1024;
 
 class LandingSink final : public s3::ObjectSink {
  public:
@@ -31,6 +32,7 @@ class LandingSink final : public s3::ObjectSink {
     record_.landed_id = id;
     record_.size = digests.size;
     record_.md5_hex = digests.md5_hex;
+    record_.etag = digests.md5_hex;
     record_.sha256_hex = digests.sha256_hex;
     record_.received_at = clock_.NowMicros();
     record_.status = disposition_.status;
@@ -65,11 +67,137 @@ class LandingSink final : public s3::ObjectSink {
   Disposition disposition_;
 };
 
+s3::ObjectInfo InfoOf(const catalog::FileRecord& f, bool full) {
+  s3::ObjectInfo info;
+  info.key = f.key;
+  info.size = f.size;
+  info.etag = f.etag.empty() ? f.md5_hex : f.etag;
+  info.last_modified = f.received_at;
+  info.content_type = f.content_type;
+  if (full) {
+    info.user_metadata = MetadataFromJson(f.metadata_json);
+    info.status_headers = StatusHeaders(f);
+  }
+  return info;
+}
+
+Status NoSuchKey(const std::string& key) {
+  return Err(ErrorCode::kNoSuchKey, "The specified key does not exist: " + key);
+}
+
 }  // namespace
+
+KeyedLocks::Guard KeyedLocks::Lock(const std::string& name) {
+  std::shared_ptr<std::mutex> mu;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (locks_.size() > kLockMapSweep) {
+      std::erase_if(locks_, [](const auto& entry) { return entry.second.expired(); });
+    }
+    auto& slot = locks_[name];
+    mu = slot.lock();
+    if (!mu) {
+      mu = std::make_shared<std::mutex>();
+      slot = mu;
+    }
+  }
+  return Guard(std::move(mu));
+}
 
 std::string TableOfKey(const std::string& key) {
   const auto slash = key.find('/');
   return slash == std::string::npos ? std::string() : key.substr(0, slash);
+}
+
+std::string HeaderSafe(std::string_view value, size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kEllipsis = "...";
+  std::string out;
+  // Where each input byte's output begins, so that a cut never splits an escape.
+  std::vector<size_t> starts;
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    starts.push_back(out.size());
+    if (c >= 0x20 && c < 0x7F && c != '%') {
+      out += static_cast<char>(c);
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 0xF]};
+    }
+  }
+  if (out.size() <= max_bytes) return out;
+  const size_t room = max_bytes - std::min(max_bytes, kEllipsis.size());
+  size_t keep = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const size_t end = i + 1 < starts.size() ? starts[i + 1] : out.size();
+    if (end > room) break;
+    keep = end;
+  }
+  out.resize(keep);
+  out += kEllipsis;
+  return out;
+}
+
+Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string& bucket,
+                                   const std::string& key) {
+  SLUICE_ASSIGN_OR_RETURN(auto connection, catalog.GetConnection(bucket));
+  if (!connection) return Err(ErrorCode::kNoSuchBucket, "The specified bucket does not exist");
+  const std::string table = TableOfKey(key);
+  Disposition disposition;
+  std::optional<catalog::TableConfig> config;
+  if (!table.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(config, catalog.GetTable(bucket, table));
+  }
+  if (config) return disposition;
+  const std::string why =
+      table.empty() ? "key '" + key + "' is not below a table prefix (push to <table>/<file>)"
+                    : "no table '" + table + "' is configured on connection '" + bucket + "'";
+  switch (connection->unconfigured) {
+    case catalog::UnconfiguredPolicy::kRefuse:
+      return Err(ErrorCode::kAccessDenied, why);
+    case catalog::UnconfiguredPolicy::kHold:
+      disposition.status = catalog::FileStatus::kFailed;
+      disposition.error = Err(ErrorCode::kTableNotConfigured,
+                              why + "; the file is held: configure the table, then retry it");
+      break;
+    case catalog::UnconfiguredPolicy::kStore:
+      disposition.status = catalog::FileStatus::kSkipped;
+      disposition.error =
+          Err(ErrorCode::kTableNotConfigured, why + "; stored as a plain object, not ingested");
+      break;
+  }
+  return disposition;
+}
+
+std::string MetadataJson(const std::vector<std::pair<std::string, std::string>>& metadata) {
+  nlohmann::json meta = nlohmann::json::object();
+  for (const auto& [name, value] : metadata) meta[name] = value;
+  // Replace invalid UTF-8 rather than throw: header bytes are the client's.
+  return meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<std::pair<std::string, std::string>> MetadataFromJson(const std::string& json) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto meta = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!meta.is_object()) return out;
+  for (const auto& [name, value] : meta.items()) {
+    if (value.is_string()) out.emplace_back(name, value.get<std::string>());
+  }
+  return out;
+}
+
+http::HeaderList StatusHeaders(const catalog::FileRecord& f) {
+  http::HeaderList h;
+  h.emplace_back("x-amz-meta-sluice-status", std::string(catalog::FileStatusName(f.status)));
+  h.emplace_back("x-amz-meta-sluice-seq", std::to_string(f.seq));
+  h.emplace_back("x-amz-meta-sluice-rows-inserted", std::to_string(f.rows_inserted));
+  h.emplace_back("x-amz-meta-sluice-rows-updated", std::to_string(f.rows_updated));
+  h.emplace_back("x-amz-meta-sluice-rows-refused", std::to_string(f.rows_refused));
+  if (!f.error_code.empty()) {
+    h.emplace_back("x-amz-meta-sluice-error-code", HeaderSafe(f.error_code, 64));
+    h.emplace_back("x-amz-meta-sluice-error-message",
+                   HeaderSafe(f.error_message, kMaxStatusMessageBytes));
+  }
+  return h;
 }
 
 Result<std::pair<Secret, std::string>> StoreBackend::LookupKey(const AccessKeyId& key) {
@@ -82,8 +210,13 @@ Result<std::pair<Secret, std::string>> StoreBackend::LookupKey(const AccessKeyId
 }
 
 Result<std::vector<s3::BucketInfo>> StoreBackend::ListBuckets(const s3::Identity& who) {
-  SLUICE_ASSIGN_OR_RETURN(auto connection, catalog_.GetConnection(who.connection_id));
   std::vector<s3::BucketInfo> out;
+  if (who.account) {
+    SLUICE_ASSIGN_OR_RETURN(auto connections, catalog_.ListConnections());
+    for (const auto& c : connections) out.push_back({c.id, c.created_at});
+    return out;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto connection, catalog_.GetConnection(who.connection_id));
   if (connection) out.push_back({connection->id, connection->created_at});
   return out;
 }
@@ -93,7 +226,7 @@ Status StoreBackend::CheckBucket(const s3::Identity& who, const std::string& buc
   if (!connection) {
     return Err(ErrorCode::kNoSuchBucket, "The specified bucket does not exist");
   }
-  if (bucket != who.connection_id) {
+  if (!who.account && bucket != who.connection_id) {
     return Err(ErrorCode::kAccessDenied, "Access Denied: this access key belongs to connection '" +
                                              who.connection_id + "', not '" + bucket + "'");
   }
@@ -103,48 +236,118 @@ Status StoreBackend::CheckBucket(const s3::Identity& who, const std::string& buc
 Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginPut(const s3::Identity& who,
                                                                const s3::PutRequest& request) {
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, request.bucket));
-  SLUICE_ASSIGN_OR_RETURN(auto connection, catalog_.GetConnection(request.bucket));
-
-  const std::string table = TableOfKey(request.key);
-  Disposition disposition;
-  std::optional<catalog::TableConfig> config;
-  if (!table.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(config, catalog_.GetTable(request.bucket, table));
-  }
-  if (!config) {
-    const std::string why =
-        table.empty()
-            ? "key '" + request.key + "' is not below a table prefix (push to <table>/<file>)"
-            : "no table '" + table + "' is configured on connection '" + request.bucket + "'";
-    switch (connection->unconfigured) {
-      case catalog::UnconfiguredPolicy::kRefuse:
-        return Err(ErrorCode::kAccessDenied, why);
-      case catalog::UnconfiguredPolicy::kHold:
-        disposition.status = catalog::FileStatus::kFailed;
-        disposition.error = Err(ErrorCode::kTableNotConfigured,
-                                why + "; the file is held: configure the table, then retry it");
-        break;
-      case catalog::UnconfiguredPolicy::kStore:
-        disposition.status = catalog::FileStatus::kSkipped;
-        disposition.error =
-            Err(ErrorCode::kTableNotConfigured, why + "; stored as a plain object, not ingested");
-        break;
-    }
-  }
-
+  SLUICE_ASSIGN_OR_RETURN(Disposition disposition,
+                          DispositionFor(catalog_, request.bucket, request.key));
   catalog::FileRecord record;
   record.connection_id = request.bucket;
-  record.table = table;
+  record.table = TableOfKey(request.key);
   record.key = request.key;
   record.content_type = request.content_type;
-  nlohmann::json meta = nlohmann::json::object();
-  for (const auto& [name, value] : request.user_metadata) meta[name] = value;
-  record.metadata_json = meta.dump();
+  record.metadata_json = MetadataJson(request.user_metadata);
 
   SLUICE_ASSIGN_OR_RETURN(auto incoming, store_.Begin());
   return std::unique_ptr<s3::ObjectSink>(new LandingSink(catalog_, store_, loader_, clock_,
                                                          std::move(incoming), std::move(record),
                                                          std::move(disposition)));
+}
+
+Status StoreBackend::CreateBucket(const s3::Identity& who, const std::string& bucket) {
+  if (!who.account) {
+    if (bucket == who.connection_id) {
+      return Err(ErrorCode::kBucketAlreadyOwnedByYou,
+                 "Your previous request to create the named bucket succeeded and you already "
+                 "own it.");
+    }
+    return Err(ErrorCode::kAccessDenied,
+               "Access Denied: only an account key may create buckets; this key belongs to "
+               "connection '" +
+                   who.connection_id + "'");
+  }
+  auto created = catalog_.CreateBucketConnection(bucket);
+  if (created.ok()) {
+    LogInfo("app", "connection '" + bucket + "' created through S3 CreateBucket");
+    return Status::Ok();
+  }
+  if (created.status().code() == ErrorCode::kAlreadyExists) {
+    return Err(ErrorCode::kBucketAlreadyOwnedByYou,
+               "Your previous request to create the named bucket succeeded and you already own "
+               "it.");
+  }
+  return created.status();
+}
+
+Status StoreBackend::DeleteBucket(const s3::Identity& who, const std::string& bucket) {
+  if (!who.account) {
+    return Err(ErrorCode::kAccessDenied,
+               "Access Denied: only an account key may delete buckets; this key belongs to "
+               "connection '" +
+                   who.connection_id + "'");
+  }
+  auto landed = catalog_.DeleteConnection(bucket);
+  if (!landed.ok()) {
+    if (landed.status().code() == ErrorCode::kNotFound) {
+      return Err(ErrorCode::kNoSuchBucket, "The specified bucket does not exist");
+    }
+    return landed.status();
+  }
+  for (const std::string& id : *landed) {
+    Status st = store_.Remove(id);
+    if (!st.ok()) LogWarn("app", "deleting bucket " + bucket + ": " + st.ToString());
+  }
+  LogInfo("app", "connection '" + bucket + "' deleted through S3 DeleteBucket");
+  return Status::Ok();
+}
+
+Result<s3::ObjectData> StoreBackend::GetObject(const s3::Identity& who, const std::string& bucket,
+                                               const std::string& key, bool with_body) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  SLUICE_ASSIGN_OR_RETURN(auto file, catalog_.VisibleFile(bucket, key));
+  if (!file) return NoSuchKey(key);
+  s3::ObjectData out;
+  out.info = InfoOf(*file, /*full=*/true);
+  if (with_body) {
+    auto opened = store_.Open(file->landed_id);
+    if (!opened.ok()) {
+      // Deleted between the lookup and the open: the key is gone.
+      if (opened.status().code() == ErrorCode::kNotFound) return NoSuchKey(key);
+      return opened.status().WithContext("reading " + key);
+    }
+    out.file = std::shared_ptr<const RandomAccessFile>(std::move(opened).value());
+  }
+  return out;
+}
+
+Result<s3::ListPage> StoreBackend::ListObjects(const s3::Identity& who, const std::string& bucket,
+                                               const s3::ListQuery& query) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  s3::ListPage page;
+  if (query.max_keys == 0) return page;
+  // One more than asked tells whether the listing is truncated.
+  SLUICE_ASSIGN_OR_RETURN(auto files, catalog_.ListVisible(bucket, query.prefix, query.start_after,
+                                                           query.max_keys + 1));
+  page.truncated = files.size() > query.max_keys;
+  if (page.truncated) files.resize(query.max_keys);
+  page.objects.reserve(files.size());
+  for (const auto& f : files) page.objects.push_back(InfoOf(f, /*full=*/false));
+  return page;
+}
+
+Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bucket,
+                                  const std::string& key) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  SLUICE_ASSIGN_OR_RETURN(auto marked, catalog_.DeleteKey(bucket, key));
+  for (const auto& f : marked) {
+    // Queued and loading files are still to be read by the loader, failed ones by a retry.
+    if (f.status != catalog::FileStatus::kLoaded && f.status != catalog::FileStatus::kSkipped) {
+      continue;
+    }
+    Status st = store_.Remove(f.landed_id);
+    if (!st.ok()) {
+      LogWarn("app", "deleted " + bucket + "/" + key + " (file " + std::to_string(f.seq) +
+                         ") but could not remove its landed bytes: " + st.ToString());
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace sluice::app

@@ -1,6 +1,30 @@
 #pragma once
 // The S3 backend over the catalog, the landing store and the loader: where a PUT becomes a
-// durable file and a ledger entry.
+// durable file and a ledger entry, and where S3 reads, listings, deletes, multipart uploads
+// and buckets meet the ledger.
+//
+// Objects are the ledger's files: a key's object is its newest file unless deleted. Deleting
+// marks the key's files in the ledger; the landed bytes of files already loaded or skipped are
+// removed, those of queued, loading or failed files stay (a failed file can still be retried).
+// A deleted file still loads in its place in the queue; rows already loaded are never touched.
+//
+// Buckets are connections. An account key (empty connection) reaches every bucket, may create
+// one (a connection named as the bucket, `hold` policy, no key of its own) and delete an empty
+// one: no table configured, no visible object, no multipart upload in progress, no file queued
+// or loading (catalog::Catalog::DeleteConnection).
+//
+// Multipart uploads keep their parts under landing/uploads/<upload id>/ and their bookkeeping
+// in the catalog. Uploads untouched for `upload_expiry` are aborted by ReapExpiredUploads,
+// which the app calls periodically; completed uploads are remembered as long, so that a
+// repeated Complete answers the same.
+//
+// Thread-safety: safe to share between I/O threads. Concurrent re-sends of one part are
+// serialised so that the part on disk and its recorded MD5 come from the same request; a part
+// re-sent while its upload is being completed is a client error with an unspecified outcome.
+
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "sluice/catalog/catalog.h"
 #include "sluice/landing/landing.h"
@@ -9,68 +33,96 @@
 
 namespace sluice::app {
 
+struct BackendOptions {
+  // Multipart uploads with no new part for this long are aborted; completed uploads are
+  // remembered (idempotent Complete) this long.
+  int64_t upload_expiry_micros = int64_t{24} * 3600 * 1'000'000;
+};
+
+// One mutex per name, created on demand and dropped when unused.
+class KeyedLocks {
+ public:
+  class Guard {
+   public:
+    explicit Guard(std::shared_ptr<std::mutex> mu) : mu_(std::move(mu)), lock_(*mu_) {}
+
+   private:
+    std::shared_ptr<std::mutex> mu_;
+    std::unique_lock<std::mutex> lock_;
+  };
+  Guard Lock(const std::string& name);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::weak_ptr<std::mutex>> locks_;
+};
+
 class StoreBackend final : public s3::Backend {
  public:
   // All references must outlive the backend.
   StoreBackend(catalog::Catalog& catalog, landing::Store& store, load::Loader& loader,
-               const Clock& clock)
-      : catalog_(catalog), store_(store), loader_(loader), clock_(clock) {}
+               const Clock& clock, BackendOptions options = {})
+      : catalog_(catalog), store_(store), loader_(loader), clock_(clock), options_(options) {}
 
   Result<std::pair<Secret, std::string>> LookupKey(const AccessKeyId& key) override;
   Result<std::vector<s3::BucketInfo>> ListBuckets(const s3::Identity& who) override;
   Status CheckBucket(const s3::Identity& who, const std::string& bucket) override;
   Result<std::unique_ptr<s3::ObjectSink>> BeginPut(const s3::Identity& who,
                                                    const s3::PutRequest& request) override;
-  // The operations of the S3-compatibility cut; until it lands they answer 501.
-  Status CreateBucket(const s3::Identity&, const std::string&) override { return NotBuilt(); }
-  Status DeleteBucket(const s3::Identity&, const std::string&) override { return NotBuilt(); }
-  Result<s3::ObjectData> GetObject(const s3::Identity&, const std::string&, const std::string&,
-                                   bool) override {
-    return NotBuilt();
-  }
-  Result<s3::ListPage> ListObjects(const s3::Identity&, const std::string&,
-                                   const s3::ListQuery&) override {
-    return NotBuilt();
-  }
-  Status DeleteObject(const s3::Identity&, const std::string&, const std::string&) override {
-    return NotBuilt();
-  }
-  Result<std::string> CreateMultipartUpload(const s3::Identity&, const s3::PutRequest&) override {
-    return NotBuilt();
-  }
-  Result<std::unique_ptr<s3::ObjectSink>> BeginUploadPart(const s3::Identity&, const std::string&,
-                                                          const std::string&, const std::string&,
-                                                          int) override {
-    return NotBuilt();
-  }
+  Status CreateBucket(const s3::Identity& who, const std::string& bucket) override;
+  Status DeleteBucket(const s3::Identity& who, const std::string& bucket) override;
+  Result<s3::ObjectData> GetObject(const s3::Identity& who, const std::string& bucket,
+                                   const std::string& key, bool with_body) override;
+  Result<s3::ListPage> ListObjects(const s3::Identity& who, const std::string& bucket,
+                                   const s3::ListQuery& query) override;
+  Status DeleteObject(const s3::Identity& who, const std::string& bucket,
+                      const std::string& key) override;
+
+  Result<std::string> CreateMultipartUpload(const s3::Identity& who,
+                                            const s3::PutRequest& request) override;
+  Result<std::unique_ptr<s3::ObjectSink>> BeginUploadPart(const s3::Identity& who,
+                                                          const std::string& bucket,
+                                                          const std::string& key,
+                                                          const std::string& upload_id,
+                                                          int part_number) override;
   Result<s3::CompleteResult> CompleteMultipartUpload(
-      const s3::Identity&, const std::string&, const std::string&, const std::string&,
-      const std::vector<s3::CompletedPart>&) override {
-    return NotBuilt();
-  }
-  Status AbortMultipartUpload(const s3::Identity&, const std::string&, const std::string&,
-                              const std::string&) override {
-    return NotBuilt();
-  }
-  Result<std::vector<s3::PartInfo>> ListParts(const s3::Identity&, const std::string&,
-                                              const std::string&, const std::string&) override {
-    return NotBuilt();
-  }
-  Result<std::vector<s3::UploadInfo>> ListMultipartUploads(const s3::Identity&, const std::string&,
-                                                           const std::string&) override {
-    return NotBuilt();
-  }
-  static Status NotBuilt() { return Err(ErrorCode::kNotImplemented, "not built yet"); }
+      const s3::Identity& who, const std::string& bucket, const std::string& key,
+      const std::string& upload_id, const std::vector<s3::CompletedPart>& parts) override;
+  Status AbortMultipartUpload(const s3::Identity& who, const std::string& bucket,
+                              const std::string& key, const std::string& upload_id) override;
+  Result<std::vector<s3::PartInfo>> ListParts(const s3::Identity& who, const std::string& bucket,
+                                              const std::string& key,
+                                              const std::string& upload_id) override;
+  Result<std::vector<s3::UploadInfo>> ListMultipartUploads(const s3::Identity& who,
+                                                           const std::string& bucket,
+                                                           const std::string& prefix) override;
+
+  // Aborts the uploads untouched for longer than the expiry (and upload directories the
+  // catalog no longer knows), and forgets completed uploads as old. Returns how many uploads
+  // it aborted.
+  Result<int> ReapExpiredUploads();
 
  private:
+  // The upload `upload_id` if it exists and belongs to bucket/key; kNoSuchUpload otherwise.
+  Result<catalog::UploadRecord> UploadOf(const std::string& bucket, const std::string& key,
+                                         const std::string& upload_id);
+  // Removes an upload's parts from disk; a failure is logged (the reaper retries).
+  void RemoveUploadFiles(const std::string& upload_id);
+
   catalog::Catalog& catalog_;
   landing::Store& store_;
   load::Loader& loader_;
   const Clock& clock_;
+  BackendOptions options_;
+  KeyedLocks upload_locks_;  // by upload id (Complete, Abort, expiry) and by upload/part
 };
 
 // The table a key belongs to: its first path segment ("orders/2024/a.parquet" -> "orders");
 // empty when the key has no '/'.
 std::string TableOfKey(const std::string& key);
+
+// `value` made safe for an HTTP header: printable ASCII kept, '%' and every other byte
+// (CR, LF, controls, UTF-8) percent-escaped, cut to at most `max_bytes` with "..." appended.
+std::string HeaderSafe(std::string_view value, size_t max_bytes);
 
 }  // namespace sluice::app

@@ -1,0 +1,30 @@
+#pragma once
+// Private to app: what the single-PUT and multipart paths of StoreBackend share.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/catalog/catalog.h"
+#include "sluice/s3/s3.h"
+
+namespace sluice::app {
+
+// What happens to a file once it is durable, decided before its body is read (at PUT or at
+// CreateMultipartUpload) from the table configuration and the connection's policy.
+struct Disposition {
+  catalog::FileStatus status = catalog::FileStatus::kQueued;
+  Status error;  // for a file recorded failed (hold) or skipped (store)
+};
+// kAccessDenied (naming the missing table) under the `refuse` policy.
+Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string& bucket,
+                                   const std::string& key);
+
+// x-amz-meta-* pairs as the JSON object the ledger stores, and back.
+std::string MetadataJson(const std::vector<std::pair<std::string, std::string>>& metadata);
+std::vector<std::pair<std::string, std::string>> MetadataFromJson(const std::string& json);
+
+// The x-amz-meta-sluice-* headers describing a file's ingestion.
+http::HeaderList StatusHeaders(const catalog::FileRecord& file);
+
+}  // namespace sluice::app

@@ -1,0 +1,371 @@
+// StoreBackend's multipart uploads: parts on disk under landing/uploads/, bookkeeping in the
+// catalog, assembly in the kernel, and the reaper of abandoned uploads.
+#include <openssl/evp.h>
+
+#include <array>
+
+#include "sluice/app/backend_util.h"
+#include "sluice/app/s3_backend.h"
+
+namespace sluice::app {
+namespace {
+
+// S3's limits: every part but the last is at least 5 MiB; part numbers run 1..10000.
+constexpr uint64_t kMinPartBytes = 5ull * 1024 * 1024;
+constexpr int kMaxPartNumber = 10000;
+constexpr size_t kMd5Bytes = 16;
+
+bool IsHexMd5(std::string_view s) {
+  if (s.size() != kMd5Bytes * 2) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// The client's ETag as we store it: quotes dropped, lower-case.
+std::string NormalizeEtag(std::string_view etag) {
+  while (!etag.empty() && etag.front() == '"') etag.remove_prefix(1);
+  while (!etag.empty() && etag.back() == '"') etag.remove_suffix(1);
+  std::string out(etag);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+uint8_t HexValue(char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); }
+
+// "<hex MD5 of the concatenated binary part MD5s>-<N>", S3's multipart ETag.
+Result<std::string> MultipartEtag(const std::vector<std::string>& part_md5s) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) {
+    return Err(ErrorCode::kInternal, "MD5 is unavailable");
+  }
+  for (const std::string& hex : part_md5s) {
+    std::array<uint8_t, kMd5Bytes> bin;
+    for (size_t i = 0; i < kMd5Bytes; ++i) {
+      bin[i] = static_cast<uint8_t>(HexValue(hex[2 * i]) << 4 | HexValue(hex[2 * i + 1]));
+    }
+    EVP_DigestUpdate(ctx.get(), bin.data(), bin.size());
+  }
+  std::array<uint8_t, kMd5Bytes> digest;
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &n) != 1 || n != kMd5Bytes) {
+    return Err(ErrorCode::kInternal, "MD5 failed");
+  }
+  return ToHex(ByteView(digest.data(), digest.size())) + "-" + std::to_string(part_md5s.size());
+}
+
+// The part list a Complete named, as recorded for a repeat: "<n>:<md5>,...".
+std::string PartsFingerprint(const std::vector<s3::CompletedPart>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(p.part_number) + ":" + NormalizeEtag(p.etag);
+  }
+  return out;
+}
+
+Status NoSuchUpload(const std::string& upload_id) {
+  return Err(ErrorCode::kNoSuchUpload,
+             "The specified upload does not exist. The upload ID may be invalid, or the upload "
+             "may have been aborted, completed or expired: " +
+                 upload_id);
+}
+
+class PartSink final : public s3::ObjectSink {
+ public:
+  PartSink(catalog::Catalog& catalog, const Clock& clock, KeyedLocks& locks,
+           std::unique_ptr<landing::Incoming> incoming, std::string upload_id, int part_number)
+      : catalog_(catalog),
+        clock_(clock),
+        locks_(locks),
+        incoming_(std::move(incoming)),
+        upload_id_(std::move(upload_id)),
+        part_number_(part_number) {}
+
+  Status Append(ByteView data) override { return incoming_->Append(data); }
+
+  Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
+    // Two sends of the same part must not interleave their rename and record, or the file on
+    // disk and the MD5 Complete checks could come from different requests.
+    auto guard = locks_.Lock(upload_id_ + "/" + std::to_string(part_number_));
+    SLUICE_ASSIGN_OR_RETURN(std::string name, incoming_->Commit());
+    catalog::PartRecord part{part_number_, digests.size, digests.md5_hex, clock_.NowMicros()};
+    Status st = catalog_.RecordPart(upload_id_, part);
+    // The part is on disk under its final name; if it cannot be recorded (the upload was
+    // aborted or completed meanwhile) the reaper or the abort removes the directory.
+    if (!st.ok()) return st.WithContext("recording part " + std::to_string(part_number_));
+    return http::HeaderList{};
+  }
+
+  void Abort() override { incoming_->Abort(); }
+
+ private:
+  catalog::Catalog& catalog_;
+  const Clock& clock_;
+  KeyedLocks& locks_;
+  std::unique_ptr<landing::Incoming> incoming_;
+  std::string upload_id_;
+  int part_number_;
+};
+
+}  // namespace
+
+Result<catalog::UploadRecord> StoreBackend::UploadOf(const std::string& bucket,
+                                                     const std::string& key,
+                                                     const std::string& upload_id) {
+  SLUICE_ASSIGN_OR_RETURN(auto upload, catalog_.GetUpload(upload_id));
+  if (!upload || upload->connection_id != bucket || upload->key != key) {
+    return NoSuchUpload(upload_id);
+  }
+  return std::move(*upload);
+}
+
+void StoreBackend::RemoveUploadFiles(const std::string& upload_id) {
+  Status st = store_.RemoveUpload(upload_id);
+  if (!st.ok()) {
+    LogWarn("app", "could not remove the parts of upload " + upload_id +
+                       " (the reaper retries): " + st.ToString());
+  }
+}
+
+Result<std::string> StoreBackend::CreateMultipartUpload(const s3::Identity& who,
+                                                        const s3::PutRequest& request) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, request.bucket));
+  SLUICE_ASSIGN_OR_RETURN(Disposition disposition,
+                          DispositionFor(catalog_, request.bucket, request.key));
+  SLUICE_ASSIGN_OR_RETURN(std::string upload_id, landing::Store::NewId());
+  catalog::UploadRecord upload;
+  upload.upload_id = upload_id;
+  upload.connection_id = request.bucket;
+  upload.key = request.key;
+  upload.table = TableOfKey(request.key);
+  upload.content_type = request.content_type;
+  upload.metadata_json = MetadataJson(request.user_metadata);
+  upload.status = disposition.status;
+  if (!disposition.error.ok()) {
+    upload.error_code = std::string(ErrorCodeName(disposition.error.code()));
+    upload.error_message = disposition.error.message();
+  }
+  upload.initiated_at = clock_.NowMicros();
+  upload.touched_at = upload.initiated_at;
+  // The record first, then the directory: a directory without a record is an orphan the
+  // reaper may remove, so it must never be one that is about to be used.
+  SLUICE_RETURN_IF_ERROR(catalog_.CreateUpload(upload));
+  Status st = store_.CreateUpload(upload_id);
+  if (!st.ok()) {
+    catalog_.DeleteUpload(upload_id).IgnoreError();
+    return st.WithContext("creating the upload's directory");
+  }
+  return upload_id;
+}
+
+Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(const s3::Identity& who,
+                                                                      const std::string& bucket,
+                                                                      const std::string& key,
+                                                                      const std::string& upload_id,
+                                                                      int part_number) {
+  if (part_number < 1 || part_number > kMaxPartNumber) {
+    return Err(ErrorCode::kInvalidArgument,
+               "Part number must be an integer between 1 and 10000, inclusive (got " +
+                   std::to_string(part_number) + ")");
+  }
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
+  auto incoming = store_.BeginPart(upload_id, part_number);
+  if (!incoming.ok()) {
+    if (incoming.status().code() == ErrorCode::kNotFound) return NoSuchUpload(upload_id);
+    return incoming.status();
+  }
+  return std::unique_ptr<s3::ObjectSink>(new PartSink(
+      catalog_, clock_, upload_locks_, std::move(incoming).value(), upload_id, part_number));
+}
+
+Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
+    const s3::Identity& who, const std::string& bucket, const std::string& key,
+    const std::string& upload_id, const std::vector<s3::CompletedPart>& parts) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  // One Complete (or Abort, or expiry) of an upload at a time: a retried Complete waits for
+  // the first and then finds its record.
+  auto guard = upload_locks_.Lock(upload_id);
+  const std::string fingerprint = PartsFingerprint(parts);
+
+  SLUICE_ASSIGN_OR_RETURN(auto upload_row, catalog_.GetUpload(upload_id));
+  if (!upload_row) {
+    SLUICE_ASSIGN_OR_RETURN(auto done, catalog_.GetCompletedUpload(upload_id));
+    if (done && done->connection_id == bucket && done->key == key && done->parts == fingerprint) {
+      s3::CompleteResult again;
+      again.etag = done->etag;
+      again.headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(done->seq));
+      SLUICE_ASSIGN_OR_RETURN(auto file, catalog_.GetFile(done->seq));
+      if (file) {
+        again.headers.emplace_back("x-amz-meta-sluice-status",
+                                   std::string(catalog::FileStatusName(file->status)));
+      }
+      return again;
+    }
+    return NoSuchUpload(upload_id);
+  }
+  const catalog::UploadRecord& upload = *upload_row;
+  if (upload.connection_id != bucket || upload.key != key) return NoSuchUpload(upload_id);
+  if (parts.empty()) {
+    return Err(ErrorCode::kMalformedXml,
+               "The XML you provided was not well-formed or did not validate against our "
+               "published schema: CompleteMultipartUpload lists no part");
+  }
+
+  SLUICE_ASSIGN_OR_RETURN(auto stored, catalog_.ListParts(upload_id));
+  std::map<int, const catalog::PartRecord*> by_number;
+  for (const auto& p : stored) by_number[p.part_number] = &p;
+
+  std::vector<int> numbers;
+  std::vector<std::string> md5s;
+  uint64_t total = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const s3::CompletedPart& p = parts[i];
+    if (i > 0 && p.part_number <= parts[i - 1].part_number) {
+      return Err(ErrorCode::kInvalidPartOrder,
+                 "The list of parts was not in ascending order: part " +
+                     std::to_string(p.part_number) + " follows part " +
+                     std::to_string(parts[i - 1].part_number));
+    }
+    auto it = by_number.find(p.part_number);
+    const std::string etag = NormalizeEtag(p.etag);
+    if (it == by_number.end()) {
+      return Err(ErrorCode::kInvalidPart,
+                 "One or more of the specified parts could not be "
+                 "found: part " +
+                     std::to_string(p.part_number) + " was never uploaded");
+    }
+    if (!IsHexMd5(it->second->md5_hex) || etag != it->second->md5_hex) {
+      return Err(ErrorCode::kInvalidPart,
+                 "One or more of the specified parts could not be found: part " +
+                     std::to_string(p.part_number) + " has ETag \"" + it->second->md5_hex +
+                     "\", not \"" + HeaderSafe(etag, 64) + "\"");
+    }
+    if (i + 1 < parts.size() && it->second->size < kMinPartBytes) {
+      return Err(ErrorCode::kEntityTooSmall,
+                 "Your proposed upload is smaller than the minimum allowed object size: part " +
+                     std::to_string(p.part_number) + " has " + std::to_string(it->second->size) +
+                     " bytes; every part but the last needs at least 5 MiB");
+    }
+    numbers.push_back(p.part_number);
+    md5s.push_back(it->second->md5_hex);
+    total += it->second->size;
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::string etag, MultipartEtag(md5s));
+
+  auto landed = store_.Assemble(upload_id, numbers);
+  if (!landed.ok()) {
+    if (landed.status().code() == ErrorCode::kNotFound) {
+      return Err(ErrorCode::kInvalidPart,
+                 "One or more of the specified parts could not be "
+                 "found: " +
+                     landed.status().message());
+    }
+    return landed.status().WithContext("assembling upload " + upload_id);
+  }
+
+  catalog::FileRecord record;
+  record.connection_id = bucket;
+  record.table = upload.table;
+  record.key = key;
+  record.landed_id = *landed;
+  record.size = total;
+  record.etag = etag;  // no MD5 of the whole object: computing one would read it back
+  record.content_type = upload.content_type;
+  record.metadata_json = upload.metadata_json;
+  record.received_at = clock_.NowMicros();
+  record.status = upload.status;
+  record.error_code = upload.error_code;
+  record.error_message = upload.error_message;
+  if (record.status != catalog::FileStatus::kQueued) record.finished_at = record.received_at;
+  catalog::CompletedUpload done;
+  done.upload_id = upload_id;
+  done.etag = etag;
+  done.parts = fingerprint;
+  done.completed_at = record.received_at;
+  auto seq = catalog_.CompleteUpload(record, done);
+  if (!seq.ok()) {
+    // Not acknowledged, so not kept; the parts stay for a retried Complete.
+    store_.Remove(*landed).IgnoreError();
+    return seq.status().WithContext("recording the completed upload in the ledger");
+  }
+  loader_.Notify();
+  RemoveUploadFiles(upload_id);
+
+  s3::CompleteResult result;
+  result.etag = etag;
+  result.headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(*seq));
+  result.headers.emplace_back("x-amz-meta-sluice-status",
+                              std::string(catalog::FileStatusName(record.status)));
+  return result;
+}
+
+Status StoreBackend::AbortMultipartUpload(const s3::Identity& who, const std::string& bucket,
+                                          const std::string& key, const std::string& upload_id) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  auto guard = upload_locks_.Lock(upload_id);
+  SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
+  SLUICE_RETURN_IF_ERROR(catalog_.DeleteUpload(upload_id));
+  RemoveUploadFiles(upload_id);
+  return Status::Ok();
+}
+
+Result<std::vector<s3::PartInfo>> StoreBackend::ListParts(const s3::Identity& who,
+                                                          const std::string& bucket,
+                                                          const std::string& key,
+                                                          const std::string& upload_id) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
+  SLUICE_ASSIGN_OR_RETURN(auto stored, catalog_.ListParts(upload_id));
+  std::vector<s3::PartInfo> out;
+  out.reserve(stored.size());
+  for (const auto& p : stored) out.push_back({p.part_number, p.size, p.md5_hex, p.uploaded_at});
+  return out;
+}
+
+Result<std::vector<s3::UploadInfo>> StoreBackend::ListMultipartUploads(const s3::Identity& who,
+                                                                       const std::string& bucket,
+                                                                       const std::string& prefix) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  SLUICE_ASSIGN_OR_RETURN(auto uploads, catalog_.ListUploads(bucket, prefix));
+  std::vector<s3::UploadInfo> out;
+  out.reserve(uploads.size());
+  for (const auto& u : uploads) out.push_back({u.key, u.upload_id, u.initiated_at});
+  return out;
+}
+
+Result<int> StoreBackend::ReapExpiredUploads() {
+  const int64_t cutoff = clock_.NowMicros() - options_.upload_expiry_micros;
+  SLUICE_ASSIGN_OR_RETURN(auto expired, catalog_.UploadsTouchedBefore(cutoff));
+  int aborted = 0;
+  for (const auto& u : expired) {
+    auto guard = upload_locks_.Lock(u.upload_id);
+    // A part may have arrived since the query: look again under the lock.
+    SLUICE_ASSIGN_OR_RETURN(auto now, catalog_.GetUpload(u.upload_id));
+    if (!now || now->touched_at >= cutoff) continue;
+    Status st = catalog_.DeleteUpload(u.upload_id);
+    if (!st.ok() && st.code() != ErrorCode::kNoSuchUpload) return st;
+    RemoveUploadFiles(u.upload_id);
+    LogInfo("app", "multipart upload " + u.upload_id + " of " + u.connection_id + "/" + u.key +
+                       " expired unfinished; its parts were removed");
+    ++aborted;
+  }
+  // Directories whose upload the catalog no longer knows: a removal that failed earlier.
+  // CreateMultipartUpload records before it creates the directory, so none of these is about
+  // to be used.
+  SLUICE_ASSIGN_OR_RETURN(auto dirs, store_.ListUploads());
+  for (const std::string& id : dirs) {
+    auto guard = upload_locks_.Lock(id);
+    SLUICE_ASSIGN_OR_RETURN(auto known, catalog_.GetUpload(id));
+    if (!known) RemoveUploadFiles(id);
+  }
+  SLUICE_ASSIGN_OR_RETURN(int64_t forgotten, catalog_.ForgetCompletedBefore(cutoff));
+  (void)forgotten;
+  return aborted;
+}
+
+}  // namespace sluice::app
