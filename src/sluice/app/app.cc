@@ -48,6 +48,14 @@ std::string EndpointFor(const std::string& data_dir) {
 }
 
 Status RunServer(const ServeConfig& config) {
+  const bool tls = !config.tls_cert_file.empty() || !config.tls_key_file.empty();
+  if (tls && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
+    return Err(ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
+  }
+  if (!tls && (config.https_port || config.https_address)) {
+    return Err(ErrorCode::kInvalidArgument,
+               "--https-port and --https-address need --tls-cert and --tls-key");
+  }
   FileSystem& fs = FileSystem::Default();
   const Clock& clock = SystemClock::Instance();
   SLUICE_RETURN_IF_ERROR(fs.CreateDirs(config.data_dir));
@@ -65,6 +73,7 @@ Status RunServer(const ServeConfig& config) {
   StoreBackend backend(*catalog, store, loader, clock);
   s3::ServiceOptions s3_options;
   s3_options.region = config.region;
+  s3_options.base_domain = config.base_domain;
   auto service = s3::MakeService(backend, clock, s3_options);
   auto admin = MakeAdminHandler(*catalog, admin_token);
 
@@ -74,6 +83,18 @@ Status RunServer(const ServeConfig& config) {
   s3_listen.port = config.s3_port;
   s3_listen.threads = config.http_threads;
   SLUICE_ASSIGN_OR_RETURN(auto s3_server, runtime->Listen(s3_listen, *service));
+  std::unique_ptr<http::Server> https_server;
+  std::string https_endpoint;
+  if (tls) {
+    http::ServerOptions https_listen = s3_listen;
+    https_listen.address = config.https_address.value_or(config.s3_address);
+    https_listen.port = config.https_port.value_or(kDefaultHttpsPort);
+    https_listen.tls_cert_file = config.tls_cert_file;
+    https_listen.tls_key_file = config.tls_key_file;
+    SLUICE_ASSIGN_OR_RETURN(https_server, runtime->Listen(https_listen, *service));
+    https_endpoint =
+        "https://" + HostForUrl(https_listen.address) + ":" + std::to_string(https_server->port());
+  }
   http::ServerOptions admin_listen;
   admin_listen.address = config.admin_address;
   admin_listen.port = config.admin_port;
@@ -85,21 +106,28 @@ Status RunServer(const ServeConfig& config) {
           : "http://" + HostForUrl(config.s3_address) + ":" + std::to_string(s3_server->port());
   const std::string admin_url =
       "http://" + HostForUrl(config.admin_address) + ":" + std::to_string(admin_server->port());
-  SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir,
-                                        {{"s3_endpoint", endpoint},
-                                         {"admin_url", admin_url},
-                                         {"region", config.region},
-                                         {"pid", static_cast<int64_t>(::getpid())}}));
+  nlohmann::json info = {{"s3_endpoint", endpoint},
+                         {"admin_url", admin_url},
+                         {"region", config.region},
+                         {"pid", static_cast<int64_t>(::getpid())}};
+  if (tls) info["s3_https_endpoint"] = https_endpoint;
+  SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir, info));
 
   loader.Start();
+  const std::string addressing =
+      config.base_domain.empty() ? "path-style"
+                                 : "path-style, and virtual-hosted as BUCKET." + config.base_domain;
+  std::printf("sluice is serving\n  S3 endpoint  %s   (region %s, %s)\n", endpoint.c_str(),
+              config.region.c_str(), addressing.c_str());
+  if (tls) {
+    std::printf("  S3 https     %s   (certificate %s)\n", https_endpoint.c_str(),
+                config.tls_cert_file.c_str());
+  }
   std::printf(
-      "sluice is serving\n"
-      "  S3 endpoint  %s   (region %s, path-style)\n"
       "  admin        %s   (/healthz, /metrics, /api/v1 with the token in %s)\n"
       "  data         %s\n"
       "Next: sluice connection create NAME --data-dir %s\n",
-      endpoint.c_str(), config.region.c_str(), admin_url.c_str(),
-      JoinPath(config.data_dir, "admin.token").c_str(), config.data_dir.c_str(),
+      admin_url.c_str(), JoinPath(config.data_dir, "admin.token").c_str(), config.data_dir.c_str(),
       config.data_dir.c_str());
   std::fflush(stdout);
 

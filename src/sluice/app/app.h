@@ -7,6 +7,7 @@
 // Thread-safety: RunServer blocks the calling thread until the server stops.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "sluice/core/core.h"
@@ -25,10 +26,22 @@ struct ServeConfig {
   // The URL clients use for the S3 endpoint, when it is not http://<s3_address>:<s3_port>
   // (a proxy, a public name). Only used in what sluice prints.
   std::string public_endpoint;
+  // https beside http, on when both PEM files are given (the certificate file may hold the
+  // chain). The address defaults to s3_address and the port to kDefaultHttpsPort; giving either
+  // without the files is a configuration error.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::optional<std::string> https_address;
+  std::optional<uint16_t> https_port;  // 0: any free port
+  // Virtual-hosted-style addressing: `<bucket>.<base_domain>` names a bucket. Empty: off.
+  std::string base_domain;
 };
 
+inline constexpr uint16_t kDefaultHttpsPort = 8789;
+
 // Runs `sluice serve` until SIGINT/SIGTERM. Writes <data_dir>/serve.json with the bound
-// endpoints (ports chosen by the OS when 0) so that the CLI and tests can find the server.
+// endpoints (ports chosen by the OS when 0) so that the CLI and tests can find the server:
+// s3_endpoint, s3_https_endpoint (only with TLS), admin_url, region, pid.
 Status RunServer(const ServeConfig& config);
 
 // The S3 endpoint recorded by a running (or the last) server of `data_dir`, or the default.

@@ -1,5 +1,3 @@
-#include "sluice/cli/cli.h"
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +7,7 @@
 #include "sluice/app/app.h"
 #include "sluice/batch/batch.h"
 #include "sluice/catalog/catalog.h"
+#include "sluice/cli/cli.h"
 #include "sluice/cli/output.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
@@ -31,6 +30,7 @@ struct Options {
   std::string sql;
   std::string file;
   std::string endpoint;
+  bool account = false;
 };
 
 int Fail(const Status& status) {
@@ -123,6 +123,38 @@ int ConnectionSetPolicy(const Options& o) {
   if (!s.ok()) return Fail(s);
   Print("Connection '" + o.connection + "': keys outside a configured table are now '" + o.policy +
         "'.\n");
+  return 0;
+}
+
+// --- credentials --------------------------------------------------------------------------
+
+int CredentialsCreateAccount(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto created = (*catalog)->CreateAccountKey();
+  if (!created.ok()) return Fail(created.status());
+  const std::string endpoint = o.endpoint.empty() ? app::EndpointFor(o.data_dir) : o.endpoint;
+  const std::string& key = created->access_key.str();
+  const std::string& secret = created->secret.reveal();
+  if (o.json) {
+    Print(nlohmann::json{{"access_key_id", key},
+                         {"secret_access_key", secret},
+                         {"endpoint", endpoint},
+                         {"region", "us-east-1"}}
+              .dump(2) +
+          "\n");
+    return 0;
+  }
+  Print(
+      "Account key created: it reaches every bucket, and may create a bucket (a new\n"
+      "connection) and delete an empty one.\n\n"
+      "  access key id      " +
+      key + "\n  secret access key  " + secret + "\n  endpoint           " + endpoint +
+      "\n\nThe secret is shown once; store it now.\n\n"
+      "  export AWS_ACCESS_KEY_ID=" +
+      key + "\n  export AWS_SECRET_ACCESS_KEY=" + secret +
+      "\n  export AWS_DEFAULT_REGION=us-east-1\n  aws --endpoint-url " + endpoint +
+      " s3 mb s3://new-bucket\n");
   return 0;
 }
 
@@ -326,6 +358,16 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--region", serve.region, "Region reported to clients")
       ->capture_default_str();
   serve_cmd->add_option("--public-endpoint", serve.public_endpoint, "S3 URL to print for clients");
+  serve_cmd->add_option("--tls-cert", serve.tls_cert_file,
+                        "PEM certificate (chain allowed, leaf first): also serve S3 over https");
+  serve_cmd->add_option("--tls-key", serve.tls_key_file, "PEM private key of --tls-cert");
+  serve_cmd->add_option("--https-address", serve.https_address,
+                        "https listen address (default: the S3 address)");
+  serve_cmd->add_option("--https-port", serve.https_port,
+                        "https port (0: any free port; default " +
+                            std::to_string(app::kDefaultHttpsPort) + " when TLS is on)");
+  serve_cmd->add_option("--base-domain", serve.base_domain,
+                        "Domain for virtual-hosted-style requests (BUCKET.DOMAIN)");
   serve_cmd->callback([&] {
     action = [&] {
       serve.data_dir = o.data_dir;
@@ -349,6 +391,18 @@ int Run(int argc, char** argv) {
   conn_policy->add_option("CONNECTION", o.connection)->required();
   conn_policy->add_option("POLICY", o.policy)->required();
   conn_policy->callback([&] { action = [&] { return ConnectionSetPolicy(o); }; });
+
+  auto* creds = app.add_subcommand("credentials", "Manage access keys");
+  creds->require_subcommand(1);
+  auto* creds_create = creds->add_subcommand(
+      "create", "Create an account key (connection keys come with `connection create`)");
+  creds_create
+      ->add_flag("--account", o.account,
+                 "An account-level key: reaches every bucket, creates and deletes buckets")
+      ->required();
+  creds_create->add_option("--endpoint", o.endpoint, "S3 endpoint to print in the snippet");
+  creds_create->add_flag("--json", o.json, "Print JSON");
+  creds_create->callback([&] { action = [&] { return CredentialsCreateAccount(o); }; });
 
   auto* table = app.add_subcommand("table", "Manage the tables of a connection");
   table->require_subcommand(1);
