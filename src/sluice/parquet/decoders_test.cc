@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "sluice/parquet/byte_stream_split.h"
@@ -261,6 +264,102 @@ TEST(DeltaBinaryPackedTest, Malformed) {
             ErrorCode::kCorruptFile);
   std::vector<uint8_t> cut = {0x80, 0x01, 0x04, 0x03, 0x02, 0x01, 0x08, 0x00};  // widths cut
   EXPECT_EQ(DecodeDeltaBinaryPacked(View(cut), 3, &out, &consumed).code(), ErrorCode::kCorruptFile);
+}
+
+// A DELTA_BINARY_PACKED encoder (block 128, 4 miniblocks of 32) for round trips; unused
+// miniblocks of the last block get `unused_width` as their (ignored) bit width.
+std::vector<uint8_t> EncodeDelta(const std::vector<int64_t>& values, uint8_t unused_width = 0) {
+  std::vector<uint8_t> out;
+  auto uleb = [&](uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<uint8_t>(v));
+  };
+  auto zigzag = [&](int64_t v) {
+    uleb((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  };
+  uleb(128);
+  uleb(4);
+  uleb(values.size());
+  zigzag(values.empty() ? 0 : values[0]);
+  std::vector<uint64_t> deltas;
+  for (size_t i = 1; i < values.size(); ++i) {
+    deltas.push_back(static_cast<uint64_t>(values[i]) - static_cast<uint64_t>(values[i - 1]));
+  }
+  for (size_t block = 0; block < deltas.size(); block += 128) {
+    const size_t end = std::min(deltas.size(), block + 128);
+    int64_t min_delta = static_cast<int64_t>(deltas[block]);
+    for (size_t i = block; i < end; ++i)
+      min_delta = std::min(min_delta, static_cast<int64_t>(deltas[i]));
+    zigzag(min_delta);
+    std::vector<int> widths(4, 0);
+    for (size_t m = 0; m < 4; ++m) {
+      const size_t lo = block + m * 32;
+      if (lo >= end) {
+        widths[m] = unused_width;
+        continue;
+      }
+      for (size_t i = lo; i < std::min(end, lo + 32); ++i) {
+        const uint64_t v = deltas[i] - static_cast<uint64_t>(min_delta);
+        while (widths[m] < 64 && (v >> widths[m]) != 0) ++widths[m];
+      }
+    }
+    for (int w : widths) out.push_back(static_cast<uint8_t>(w));
+    for (size_t m = 0; m < 4; ++m) {
+      const size_t lo = block + m * 32;
+      if (lo >= end) break;  // unused miniblocks store no bytes
+      std::vector<uint8_t> packed(static_cast<size_t>(widths[m]) * 4, 0);
+      for (size_t k = 0; k < 32; ++k) {
+        const uint64_t v =
+            lo + k < end ? deltas[lo + k] - static_cast<uint64_t>(min_delta) : 0;  // padding
+        for (int b = 0; b < widths[m]; ++b) {
+          const size_t bit = k * static_cast<size_t>(widths[m]) + static_cast<size_t>(b);
+          if ((v >> b) & 1) packed[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+        }
+      }
+      out.insert(out.end(), packed.begin(), packed.end());
+    }
+  }
+  return out;
+}
+
+TEST(DeltaBinaryPackedTest, RoundTripsWidths0To64AndWraps) {
+  const int64_t kMin = std::numeric_limits<int64_t>::min();
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  std::vector<std::vector<int64_t>> cases;
+  cases.push_back(std::vector<int64_t>(300, 42));                // width 0 throughout
+  cases.push_back({kMax, kMin, kMax, kMin, 0, kMin, kMax, -1});  // width 64, deltas wrap
+  std::vector<int64_t> w32;
+  for (int i = 0; i < 70; ++i) w32.push_back(i % 2 ? int64_t{0xffffffff} : 0);
+  cases.push_back(w32);  // width 32
+  std::vector<int64_t> ramp;
+  for (int i = 0; i < 1000; ++i) ramp.push_back(int64_t{i} * i - 5000);
+  cases.push_back(ramp);  // several blocks
+  cases.push_back({7});   // first value only
+  for (const auto& values : cases) {
+    for (uint8_t unused : {uint8_t{0}, uint8_t{0xff}}) {
+      const std::vector<uint8_t> bytes = EncodeDelta(values, unused);
+      std::vector<int64_t> out;
+      size_t consumed = 0;
+      Status st = DecodeDeltaBinaryPacked(View(bytes), static_cast<int64_t>(values.size()), &out,
+                                          &consumed);
+      ASSERT_TRUE(st.ok()) << st.ToString() << " (" << values.size() << " values)";
+      EXPECT_EQ(out, values);
+      EXPECT_EQ(consumed, bytes.size()) << "padding miniblocks are part of the stream";
+    }
+  }
+  // kMax + 1 wraps to kMin (min_delta 1, width 0).
+  const std::vector<uint8_t> wrap = EncodeDelta({kMax - 1, kMax, kMin, kMin + 1});
+  std::vector<int64_t> out;
+  size_t consumed = 0;
+  ASSERT_TRUE(DecodeDeltaBinaryPacked(View(wrap), 4, &out, &consumed).ok());
+  EXPECT_EQ(out, (std::vector<int64_t>{kMax - 1, kMax, kMin, kMin + 1}));
+  // A miniblock bit width above 64 in a used miniblock is corrupt.
+  std::vector<uint8_t> bad = EncodeDelta({1, 2, 3});
+  bad[6] = 65;  // header 80 01 04 03 02, min_delta 02, then miniblock 0's bit width
+  EXPECT_EQ(DecodeDeltaBinaryPacked(View(bad), 3, &out, &consumed).code(), ErrorCode::kCorruptFile);
 }
 
 TEST(ByteStreamSplitTest, WorkedExample) {

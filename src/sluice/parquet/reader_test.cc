@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -265,6 +267,69 @@ TEST(ParquetReaderTest, DescribeSchemaOfCorpusFile) {
   EXPECT_EQ(doc["columns"][24]["type"], "TIMESTAMP WITH TIME ZONE");
   EXPECT_EQ(doc["columns"][25]["type"], "UUID");
   EXPECT_EQ(text->back(), '\n');
+}
+
+// A MemoryFile that records the largest single read.
+class CountingFile final : public RandomAccessFile {
+ public:
+  explicit CountingFile(std::vector<uint8_t> bytes) : inner_(std::move(bytes)) {}
+  uint64_t size() const override { return inner_.size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+    *largest_ = std::max(*largest_, n);
+    return inner_.ReadAt(offset, n, out);
+  }
+  const std::string& name() const override { return inner_.name(); }
+  std::shared_ptr<size_t> largest() const { return largest_; }
+
+ private:
+  MemoryFile inner_;
+  std::shared_ptr<size_t> largest_ = std::make_shared<size_t>(0);
+};
+
+// Streaming: one row group of 2,000,000 rows in 200 pages of 10,000 values is read a page at a
+// time (no read larger than one page, never the whole 8 MB chunk) and comes out in batches of
+// at most kBatchRows rows, exactly.
+TEST(ParquetReaderTest, StreamsARowGroupPageByPage) {
+  constexpr int kPages = 200;
+  constexpr int32_t kPerPage = 10000;
+  std::vector<uint8_t> pages;
+  for (int p = 0; p < kPages; ++p) {
+    // def levels: one rle run of kPerPage x 1 (varint 20000 = a0 9c 01), then the values.
+    std::vector<uint8_t> body = {0x04, 0, 0, 0, 0xa0, 0x9c, 0x01, 0x01};
+    for (int32_t v = 0; v < kPerPage; ++v) {
+      const int32_t value = p * kPerPage + v;
+      for (int b = 0; b < 4; ++b) body.push_back(static_cast<uint8_t>(value >> (8 * b)));
+    }
+    auto header = PageHeader(0, static_cast<int32_t>(body.size()), kPerPage, 0);
+    pages.insert(pages.end(), header.begin(), header.end());
+    pages.insert(pages.end(), body.begin(), body.end());
+  }
+  const int64_t rows = int64_t{kPages} * kPerPage;
+  auto file = std::make_unique<CountingFile>(BuildFile(pages, rows));
+  auto largest = file->largest();
+  auto reader = OpenParquet(std::move(file));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  batch::Batch b;
+  int64_t seen = 0;
+  int batches = 0;
+  bool in_order = true;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    ++batches;
+    ASSERT_LE(b.num_rows, batch::kBatchRows);
+    ASSERT_EQ(b.columns[0].length, b.num_rows);
+    for (int64_t r = 0; r < b.num_rows; ++r) {
+      in_order = in_order && b.columns[0].Value<int64_t>(r) == seen + r;
+    }
+    seen += b.num_rows;
+  }
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(seen, rows);
+  EXPECT_EQ(batches, static_cast<int>((rows + batch::kBatchRows - 1) / batch::kBatchRows));
+  EXPECT_LE(*largest, size_t{kPerPage} * 4 + 64) << "a read larger than one page";
+  EXPECT_GT(pages.size(), size_t{8000000});
 }
 
 TEST(ParquetReaderTest, NestedColumnsDecodeAndDescribe) {
