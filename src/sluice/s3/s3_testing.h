@@ -444,6 +444,7 @@ inline Replay FromJson(const json& r, uint64_t offset = 0) {
   if (!length.empty()) h.content_length = std::stoull(length);
   h.chunked = HeaderOf(h.headers, "transfer-encoding") == "chunked";
   h.expect_continue = HasHeader(h.headers, "expect");
+  h.tls = r.value("scheme", "http") == "https";
   const json& body = r.at("body");
   out.body = auth::Base64Decode(body.value("first_bytes_b64", "")).value();
   if (body.value("truncated", false)) {
@@ -451,6 +452,23 @@ inline Replay FromJson(const json& r, uint64_t offset = 0) {
     // one by its SHA-256); other truncated bodies (multipart parts) stay a prefix.
     out.whole = false;
     std::string rebuilt = Pattern(body.at("length").get<size_t>(), offset);
+    if (r.contains("aws_chunked") && !r.at("aws_chunked").value("signed_chunks", true)) {
+      // An unsigned aws-chunked body: the generator's bytes in the recorded frame sizes, then
+      // the recorded final chunk and trailer.
+      const json& a = r.at("aws_chunked");
+      rebuilt.clear();
+      uint64_t at = offset;
+      for (const json& run : a.at("chunk_sizes_rle")) {
+        const uint64_t size = run.at(0);
+        for (int i = 0; size > 0 && i < run.at(1).get<int>(); ++i) {
+          char line[32];
+          std::snprintf(line, sizeof line, "%llx\r\n", static_cast<unsigned long long>(size));
+          rebuilt += line + Pattern(size, at) + "\r\n";
+          at += size;
+        }
+      }
+      rebuilt += a.at("final_chunk_and_trailer_text").get<std::string>();
+    }
     if (rebuilt.starts_with(out.body)) {
       if (Sha256Hex(rebuilt) == body.at("sha256").get<std::string>()) {
         out.body = std::move(rebuilt);
