@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/app/admin.h"
+#include "sluice/app/reaper.h"
 #include "sluice/app/s3_backend.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
@@ -114,6 +115,8 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir, info));
 
   loader.Start();
+  UploadReaper reaper(backend, kUploadReapInterval);
+  reaper.Start();
   const std::string addressing =
       config.base_domain.empty() ? "path-style"
                                  : "path-style, and virtual-hosted as BUCKET." + config.base_domain;
@@ -134,6 +137,7 @@ Status RunServer(const ServeConfig& config) {
   runtime->StopOnSignals();
   runtime->Run();
   LogInfo("app", "shutting down: finishing loads in progress");
+  reaper.Stop();
   loader.Stop();
   LogInfo("app", "stopped");
   return Status::Ok();

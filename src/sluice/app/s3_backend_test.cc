@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
+
+#include "sluice/app/reaper.h"
 
 namespace sluice::app {
 namespace {
@@ -362,6 +365,22 @@ TEST_F(BackendTest, UntouchedUploadsExpire) {
   ASSERT_TRUE(reaped.ok());
   EXPECT_EQ(*reaped, 1);
   EXPECT_TRUE(UploadDirs().empty());
+}
+
+TEST_F(BackendTest, TheReaperThreadExpiresUploads) {
+  auto upload = Create(shop_, "shop", "orders/abandoned.bin");
+  ASSERT_TRUE(upload.ok());
+  clock_.Advance(25 * kHour);
+  UploadReaper reaper(*backend_, std::chrono::milliseconds(5));
+  reaper.Start();
+  for (int i = 0; i < 400 && !UploadDirs().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  reaper.Stop();
+  EXPECT_TRUE(UploadDirs().empty());
+  EXPECT_EQ(backend_->ListParts(shop_, "shop", "orders/abandoned.bin", *upload).status().code(),
+            ErrorCode::kNoSuchUpload);
+  reaper.Stop();  // idempotent
 }
 
 TEST_F(BackendTest, ListingsPaginateInByteOrderWithNewestVersions) {
