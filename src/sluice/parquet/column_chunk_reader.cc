@@ -165,12 +165,7 @@ Status ColumnChunkReader::ReadRowsImpl(int64_t rows, LeafBatch* out) {
         max_def == 0 ? n : CountEqual(def_.data() + begin, n, static_cast<uint8_t>(max_def));
     if (max_rep > 0) out->rep.insert(out->rep.end(), rep_.begin() + begin, rep_.begin() + i);
     if (max_def > 0) out->def.insert(out->def.end(), def_.begin() + begin, def_.begin() + i);
-    if (page_dictionary_) {
-      GatherDictionary(dictionary_, indices_.data() + value_pos_, present, &out->values);
-    } else {
-      AppendValues(value_pos_, present, &out->values);
-    }
-    value_pos_ += present;
+    SLUICE_RETURN_IF_ERROR(TakeValues(present, &out->values));
     out->entries += n;
     entry_pos_ = i;
     if (i < page_entries_) break;  // stopped at the start of the next row
@@ -198,6 +193,51 @@ void ColumnChunkReader::AppendValues(int64_t from, int64_t n, batch::Column* out
                       src.fixed.begin() + (from + n) * width);
   }
   out->length += n;
+}
+
+Status ColumnChunkReader::TakeValues(int64_t n, batch::Column* out) {
+  if (n == 0) return Status::Ok();
+  switch (source_) {
+    case ValueSource::kPlain: {
+      Cursor cursor(plain_left_);
+      SLUICE_RETURN_IF_ERROR(DecodePlain(leaf_, &cursor, n, out));
+      plain_left_ = plain_left_.subspan(cursor.position());
+      break;
+    }
+    case ValueSource::kDictionary: {
+      indices_.resize(static_cast<size_t>(n));
+      Status st = indices_decoder_->GetBatch(indices_.data(), n);
+      if (!st.ok()) return st.WithContext("dictionary indices");
+      // One check per batch: the largest index against the dictionary.
+      const uint32_t max_index = *std::max_element(indices_.begin(), indices_.end());
+      if (static_cast<int64_t>(max_index) >= dictionary_.length) {
+        return Corrupt("dictionary index " + std::to_string(max_index) +
+                       " out of range (the dictionary has " + std::to_string(dictionary_.length) +
+                       " values)");
+      }
+      GatherDictionary(dictionary_, indices_.data(), n, out);
+      break;
+    }
+    case ValueSource::kDense:
+      if (n > page_values_.length - value_pos_) return Corrupt("more values than the page holds");
+      AppendValues(value_pos_, n, out);
+      break;
+  }
+  value_pos_ += n;
+  return Status::Ok();
+}
+
+Result<ByteView> ColumnChunkReader::PageBytes(int32_t codec, ByteView in,
+                                              size_t uncompressed_size) {
+  if (codec == static_cast<int32_t>(Codec::kUncompressed)) {
+    if (in.size() != uncompressed_size) {
+      return Corrupt("uncompressed page of " + std::to_string(in.size()) +
+                     " bytes where the header says " + std::to_string(uncompressed_size));
+    }
+    return in;
+  }
+  SLUICE_RETURN_IF_ERROR(Decompress(codec, in, uncompressed_size, &page_bytes_));
+  return ByteView(page_bytes_.data(), page_bytes_.size());
 }
 
 Status ColumnChunkReader::NextDataPage() {
@@ -296,7 +336,7 @@ Status ColumnChunkReader::DecodeLevels(int32_t encoding, bool v1, ByteView* sect
       SLUICE_ASSIGN_OR_RETURN(data, cursor.Take(length, "levels"));
       *section = section->subspan(cursor.position());
     }
-    st = DecodeRleLevels(data, max_level, n, &scratch_, levels);
+    st = DecodeRleLevels(data, max_level, n, levels);
   } else if (encoding == static_cast<int32_t>(Encoding::kBitPacked)) {
     size_t consumed = 0;
     st = DecodeBitPackedLevels(*section, max_level, n, levels, &consumed);
@@ -325,9 +365,8 @@ Status ColumnChunkReader::ReadDataPage(const PageHeader& h, ByteView body) {
       return Corrupt(std::to_string(num_values) + " values where " +
                      std::to_string(num_rows_ - rows_started_) + " rows remain in the row group");
     }
-    SLUICE_RETURN_IF_ERROR(
-        Decompress(codec_, body, static_cast<size_t>(h.uncompressed_page_size), &page_bytes_));
-    ByteView section(page_bytes_.data(), page_bytes_.size());
+    SLUICE_ASSIGN_OR_RETURN(ByteView section,
+                            PageBytes(codec_, body, static_cast<size_t>(h.uncompressed_page_size)));
     if (max_rep > 0) {
       SLUICE_RETURN_IF_ERROR(DecodeLevels(d.repetition_level_encoding, true, &section, max_rep,
                                           num_values, &rep_, "repetition levels"));
@@ -374,8 +413,7 @@ Status ColumnChunkReader::ReadDataPage(const PageHeader& h, ByteView body) {
     const size_t values_size =
         static_cast<size_t>(h.uncompressed_page_size - rep_length - def_length);
     const int32_t codec = d.is_compressed ? codec_ : static_cast<int32_t>(Codec::kUncompressed);
-    SLUICE_RETURN_IF_ERROR(Decompress(codec, compressed, values_size, &page_bytes_));
-    values = ByteView(page_bytes_.data(), page_bytes_.size());
+    SLUICE_ASSIGN_OR_RETURN(values, PageBytes(codec, compressed, values_size));
   }
   const int64_t present = max_def == 0
                               ? num_values
@@ -386,35 +424,41 @@ Status ColumnChunkReader::ReadDataPage(const PageHeader& h, ByteView body) {
 }
 
 Status ColumnChunkReader::DecodeValues(int32_t encoding, ByteView values, int64_t present) {
-  page_dictionary_ = false;
-  ClearColumn(&page_values_);
-  if (page_values_.type != leaf_.type) page_values_ = batch::MakeColumn(leaf_.type);
+  source_ = ValueSource::kPlain;
+  plain_left_ = ByteView();
   if (present == 0) return Status::Ok();
   switch (static_cast<Encoding>(encoding)) {
-    case Encoding::kPlain: {
-      Cursor cursor(values);
-      return DecodePlain(leaf_, &cursor, present, &page_values_);
-    }
-    case Encoding::kPlainDictionary:
-    case Encoding::kRleDictionary:
-      if (!has_dictionary_) return Corrupt("dictionary-encoded page without a dictionary page");
-      SLUICE_RETURN_IF_ERROR(
-          DecodeDictionaryIndices(values, present, dictionary_.length, &indices_));
-      page_dictionary_ = true;
+    case Encoding::kPlain:
+      plain_left_ = values;
       return Status::Ok();
+    case Encoding::kPlainDictionary:
+    case Encoding::kRleDictionary: {
+      if (!has_dictionary_) return Corrupt("dictionary-encoded page without a dictionary page");
+      if (values.empty()) return Corrupt("dictionary indices: missing bit width");
+      const int bit_width = values[0];
+      if (bit_width > 32) {
+        return Corrupt("dictionary indices: bit width " + std::to_string(bit_width) +
+                       " exceeds 32");
+      }
+      indices_decoder_.emplace(values.subspan(1), bit_width);
+      source_ = ValueSource::kDictionary;
+      return Status::Ok();
+    }
     case Encoding::kRle:
       if (leaf_.physical != PhysicalType::kBoolean) {
         return Unsupported("RLE value encoding on " + PhysicalTypeName(leaf_.physical));
       }
+      ClearColumn(&page_values_);
+      if (page_values_.type != leaf_.type) page_values_ = batch::MakeColumn(leaf_.type);
+      source_ = ValueSource::kDense;
       return DecodeRleBooleans(values, present, &scratch_, &page_values_);
     case Encoding::kByteStreamSplit:
     case Encoding::kDeltaBinaryPacked:
     case Encoding::kDeltaLengthByteArray:
-    case Encoding::kDeltaByteArray: {
+    case Encoding::kDeltaByteArray:
       SLUICE_RETURN_IF_ERROR(ToPlain(encoding, values, present));
-      Cursor cursor(ByteView(plain_.data(), plain_.size()));
-      return DecodePlain(leaf_, &cursor, present, &page_values_);
-    }
+      plain_left_ = ByteView(plain_.data(), plain_.size());
+      return Status::Ok();
     default:
       return Unsupported("value encoding " + EncodingName(encoding));
   }

@@ -16,18 +16,20 @@
 // Levels: v1 pages store them with RLE (length-prefixed hybrid) or the deprecated BIT_PACKED
 // encoding (levels.h); every level is checked against the column's maxima once per page.
 // Values: PLAIN, dictionary, RLE (booleans), BYTE_STREAM_SPLIT and the DELTA_* encodings; the
-// last two are rewritten to PLAIN layout first (an extra copy). Dictionary pages keep their
-// indices, and a run of rows gathers straight from the dictionary into the output.
+// last two are rewritten to PLAIN layout first (an extra copy of the page). PLAIN values and
+// dictionary indices are decoded a batch at a time straight into the output column.
 //
 // With ReaderOptions::verify_page_crc, a page whose header carries a crc is checked (CRC-32
 // of the page's bytes as stored) and a mismatch is kCorruptFile.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "sluice/batch/batch.h"
 #include "sluice/core/core.h"
 #include "sluice/parquet/metadata.h"
+#include "sluice/parquet/rle_hybrid.h"
 #include "sluice/parquet/schema.h"
 
 namespace sluice::parquet {
@@ -69,8 +71,12 @@ class ColumnChunkReader {
   Status ReadDataPage(const PageHeader& header, ByteView body);
   Status DecodeLevels(int32_t encoding, bool v1, ByteView* section, int max_level, int64_t n,
                       std::vector<uint8_t>* levels, const char* what);
-  // Decodes `present` dense values of `encoding` into page_values_ (or indices_).
+  // Prepares the page's `present` values of `encoding` to be taken batch by batch.
   Status DecodeValues(int32_t encoding, ByteView values, int64_t present);
+  // Appends the page's next `n` values to `out`.
+  Status TakeValues(int64_t n, batch::Column* out);
+  // The page bytes decompressed (or, for an uncompressed page, `in` itself: no copy).
+  Result<ByteView> PageBytes(int32_t codec, ByteView in, size_t uncompressed_size);
   // Rewrites BYTE_STREAM_SPLIT / DELTA_* values into PLAIN layout in plain_.
   Status ToPlain(int32_t encoding, ByteView values, int64_t n);
   // Appends page values [from, from + n) to `out`.
@@ -90,11 +96,17 @@ class ColumnChunkReader {
   batch::Column dictionary_;
   bool has_dictionary_ = false;
 
-  // The current data page, decoded: levels for every entry, values for the present ones.
+  // The current data page: levels decoded for every entry; values decoded as they are taken
+  // (PLAIN through a cursor, dictionary indices through a running hybrid decoder), except
+  // RLE booleans, decoded whole into page_values_. So a large page costs its bytes, one byte
+  // per level and the batch, not a decoded copy.
+  enum class ValueSource : uint8_t { kPlain, kDictionary, kDense };
   int64_t page_entries_ = 0;
   int64_t entry_pos_ = 0;
   int64_t value_pos_ = 0;
-  bool page_dictionary_ = false;  // values are indices_ into dictionary_
+  ValueSource source_ = ValueSource::kPlain;
+  ByteView plain_left_;  // kPlain: the values not yet taken
+  std::optional<RleBitPackedDecoder> indices_decoder_;
   std::vector<uint8_t> rep_;
   std::vector<uint8_t> def_;
   std::vector<uint32_t> indices_;

@@ -82,10 +82,9 @@ TEST(RleHybridTest, TruncatedAndMalformed) {
 }
 
 TEST(LevelsTest, FlatDefinitionLevels) {
-  std::vector<uint32_t> scratch;
   std::vector<uint8_t> levels;
   std::vector<uint8_t> bytes = {0x03, 0x0d};  // 1 0 1 1 (the levels.h example)
-  ASSERT_TRUE(DecodeRleLevels(View(bytes), 1, 4, &scratch, &levels).ok());
+  ASSERT_TRUE(DecodeRleLevels(View(bytes), 1, 4, &levels).ok());
   EXPECT_EQ(levels, (std::vector<uint8_t>{1, 0, 1, 1}));
   // The same levels BIT_PACKED (most significant bit first): 0b10110000.
   std::vector<uint8_t> packed = {0xb0, 0xff};
@@ -103,9 +102,8 @@ TEST(LevelsTest, FlatDefinitionLevels) {
   EXPECT_NE(above.message().find("level 3 above the maximum 2"), std::string::npos)
       << above.message();
   std::vector<uint8_t> rle_three = {0x08, 0x03};  // rle run of 4 x level 3 at width 2
-  EXPECT_EQ(DecodeRleLevels(View(rle_three), 2, 4, &scratch, &levels).code(),
-            ErrorCode::kCorruptFile);
-  ASSERT_TRUE(DecodeRleLevels(View(rle_three), 3, 4, &scratch, &levels).ok());
+  EXPECT_EQ(DecodeRleLevels(View(rle_three), 2, 4, &levels).code(), ErrorCode::kCorruptFile);
+  ASSERT_TRUE(DecodeRleLevels(View(rle_three), 3, 4, &levels).ok());
   EXPECT_EQ(levels, (std::vector<uint8_t>{3, 3, 3, 3}));
   // Short BIT_PACKED data.
   EXPECT_EQ(DecodeBitPackedLevels(View(packed2), 3, 5, &levels, &consumed).code(),

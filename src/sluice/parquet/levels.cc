@@ -1,5 +1,6 @@
 #include "sluice/parquet/levels.h"
 
+#include <algorithm>
 #include <string>
 
 #include "sluice/parquet/rle_hybrid.h"
@@ -24,18 +25,21 @@ int LevelBitWidth(int max_level) {
   return width;
 }
 
-Status DecodeRleLevels(ByteView data, int max_level, int64_t n, std::vector<uint32_t>* scratch,
-                       std::vector<uint8_t>* levels) {
-  scratch->resize(static_cast<size_t>(n));
+Status DecodeRleLevels(ByteView data, int max_level, int64_t n, std::vector<uint8_t>* levels) {
   levels->resize(static_cast<size_t>(n));
   RleBitPackedDecoder decoder(data, LevelBitWidth(max_level));
-  SLUICE_RETURN_IF_ERROR(decoder.GetBatch(scratch->data(), n));
+  // Through a small buffer, so that a page of many levels costs one byte per level.
+  constexpr int64_t kChunk = 1024;
+  uint32_t buffer[kChunk];
   uint32_t max_seen = 0;
-  const uint32_t* src = scratch->data();
   uint8_t* dst = levels->data();
-  for (int64_t i = 0; i < n; ++i) {
-    max_seen = src[i] > max_seen ? src[i] : max_seen;
-    dst[i] = static_cast<uint8_t>(src[i]);
+  for (int64_t done = 0; done < n; done += kChunk) {
+    const int64_t m = std::min(kChunk, n - done);
+    SLUICE_RETURN_IF_ERROR(decoder.GetBatch(buffer, m));
+    for (int64_t i = 0; i < m; ++i) {
+      max_seen = buffer[i] > max_seen ? buffer[i] : max_seen;
+      dst[done + i] = static_cast<uint8_t>(buffer[i]);
+    }
   }
   return CheckMax(max_seen, max_level);
 }

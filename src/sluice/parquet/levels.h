@@ -34,8 +34,7 @@ int LevelBitWidth(int max_level);
 
 // Decodes `n` hybrid-encoded levels from `data` into `levels`; kCorruptFile when the data
 // ends early or a level exceeds `max_level` (0..255).
-Status DecodeRleLevels(ByteView data, int max_level, int64_t n, std::vector<uint32_t>* scratch,
-                       std::vector<uint8_t>* levels);
+Status DecodeRleLevels(ByteView data, int max_level, int64_t n, std::vector<uint8_t>* levels);
 
 // Decodes `n` BIT_PACKED levels from the front of `data` into `levels`; `*consumed` receives
 // the bytes used. kCorruptFile when the data is short or a level exceeds `max_level`.

@@ -22,10 +22,12 @@ inline constexpr uint32_t kMaxPageHeaderBytes = 16u << 20;
 inline constexpr uint32_t kMaxPageBytes = 256u << 20;
 // Bytes of values one page may expand to when decoded (DELTA_BYTE_ARRAY repeats prefixes).
 inline constexpr uint64_t kMaxDecodedPageBytes = uint64_t{1} << 30;
-// Level entries (values and nulls) of one data page: levels are decoded a page at a time and
-// an RLE run can claim billions from a few bytes. Writers put 20,000 (parquet-mr) to ~1M
-// values in a page; 16M entries is 16 MiB per level array.
-inline constexpr int64_t kMaxPageValues = int64_t{1} << 24;
+// Level entries (values and nulls) of one data page: levels are decoded a page at a time (one
+// byte each) and an RLE run can claim billions from a few bytes. parquet-mr writes 20,000
+// values a page, arrow ~1 MiB of them, but DuckDB writes a dictionary-encoded column of a
+// row group as one page (18M values seen with a large ROW_GROUP_SIZE); 64M entries bounds
+// each level array at 64 MiB.
+inline constexpr int64_t kMaxPageValues = int64_t{1} << 26;
 // PARQUET-816: parquet-mr before 1.2.9 under-reported a chunk's size by up to the dictionary
 // page header; readers extend such chunks by this much (arrow's kMaxDictHeaderSize).
 inline constexpr uint64_t kParquet816Padding = 100;
