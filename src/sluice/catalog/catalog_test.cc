@@ -605,6 +605,13 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
   const char* downgrade =
       "DROP TABLE upload_parts; DROP TABLE uploads; DROP TABLE completed_uploads;"
       "ALTER TABLE files DROP COLUMN etag; ALTER TABLE files DROP COLUMN deleted;"
+      // Version 1 required a connection on every credential.
+      "CREATE TABLE credentials_v1 (access_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL "
+      "REFERENCES connections(id), ciphertext BLOB NOT NULL, nonce BLOB NOT NULL, active "
+      "INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+      "INSERT INTO credentials_v1 SELECT * FROM credentials; DROP TABLE credentials;"
+      "ALTER TABLE credentials_v1 RENAME TO credentials;"
+      "CREATE INDEX credentials_by_connection ON credentials(connection_id);"
       "PRAGMA user_version = 1;";
   char* err = nullptr;
   ASSERT_EQ(sqlite3_exec(db, downgrade, nullptr, nullptr, &err), SQLITE_OK) << err;
