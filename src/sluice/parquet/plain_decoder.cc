@@ -41,25 +41,70 @@ void Widen(const uint8_t* src, int64_t n, uint8_t* dst) {
   }
 }
 
+Status ByteArrayError(const LeafColumn& column, int64_t i, const char* what) {
+  return Err(ErrorCode::kCorruptFile, "PLAIN values of column '" + column.name + "': value " +
+                                          std::to_string(i) + ": " + what +
+                                          " passes the end of the page");
+}
+
 Status DecodeByteArrays(const LeafColumn& column, Cursor* data, int64_t n, batch::Column* out) {
-  const bool decimal = column.conversion == Conversion::kBytesDecimal;
-  uint8_t* dst = decimal ? Grow(out, n, 16) : nullptr;
-  if (!decimal) out->offsets.reserve(out->offsets.size() + static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    SLUICE_ASSIGN_OR_RETURN(uint32_t length, data->ReadLE<uint32_t>("BYTE_ARRAY length"));
-    SLUICE_ASSIGN_OR_RETURN(ByteView bytes, data->Take(length, "BYTE_ARRAY value"));
-    if (decimal) {
+  Cursor probe = *data;
+  const ByteView rest = probe.Take(probe.remaining(), "BYTE_ARRAY values").value();
+  const uint8_t* base = rest.data();
+  const size_t avail = rest.size();
+  size_t pos = 0;
+  if (column.conversion == Conversion::kBytesDecimal) {
+    uint8_t* dst = Grow(out, n, 16);
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t length;
+      if (avail - pos < 4) return ByteArrayError(column, i, "the length");
+      std::memcpy(&length, base + pos, 4);
+      pos += 4;
+      if (length > avail - pos) return ByteArrayError(column, i, "the value");
       if (length > 16) {
         return Err(ErrorCode::kUnsupportedFormat,
                    "column '" + column.name + "': decimal of " + std::to_string(length) + " bytes");
       }
-      const __int128 v = BigEndianToInt128(bytes.data(), length);
+      const __int128 v = BigEndianToInt128(base + pos, length);
       std::memcpy(dst + i * 16, &v, 16);
-    } else {
-      out->chars.insert(out->chars.end(), bytes.begin(), bytes.end());
-      out->offsets.push_back(static_cast<int64_t>(out->chars.size()));
+      pos += length;
+    }
+  } else {
+    // Pass 1 checks every length against the page and writes the offsets; pass 2 copies the
+    // bytes into chars sized once (no per-value growth checks).
+    const size_t first = out->offsets.size();
+    out->offsets.resize(first + static_cast<size_t>(n));
+    int64_t* offsets = out->offsets.data() + first;
+    int64_t end = static_cast<int64_t>(out->chars.size());
+    const int64_t start = end;
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t length;
+      if (avail - pos < 4) {
+        out->offsets.resize(first);
+        return ByteArrayError(column, i, "the length");
+      }
+      std::memcpy(&length, base + pos, 4);
+      pos += 4;
+      if (length > avail - pos) {
+        out->offsets.resize(first);
+        return ByteArrayError(column, i, "the value");
+      }
+      pos += length;
+      end += length;
+      offsets[i] = end;
+    }
+    out->chars.resize(static_cast<size_t>(end));
+    char* dst = out->chars.data() + start;
+    const uint8_t* src = base;
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t length;
+      std::memcpy(&length, src, 4);
+      std::memcpy(dst, src + 4, length);
+      src += 4 + length;
+      dst += length;
     }
   }
+  SLUICE_RETURN_IF_ERROR(data->Skip(pos, "BYTE_ARRAY values"));
   out->length += n;
   return Status::Ok();
 }
