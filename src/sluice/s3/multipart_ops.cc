@@ -95,6 +95,11 @@ Started CompleteMultipartUpload(const Call& c) {
   if (!bucket.ok()) return Reply(c, bucket);
   auto upload_id = UploadIdParam(c.route);
   if (!upload_id.ok()) return Reply(c, upload_id.status());
+  if (!c.head.content_length.has_value() && !c.head.chunked) {
+    // No body at all (HTTP/1.1 without a length or chunking): no parts, as S3 answers it.
+    return Reply(c, Status(ErrorCode::kMalformedXml,
+                           "CompleteMultipartUpload needs an XML body listing the parts"));
+  }
   auto plan = PlanPayload(c.head, c.auth, c.secret, kMaxCompleteXmlBytes);
   if (!plan.ok()) return Reply(c, plan.status());
   const std::string* host = FindHeader(c.head.headers, "host");

@@ -264,7 +264,7 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) 
       if (Has(q, "versioning")) return Unsupported(std::move(r), "GetBucketVersioning");
       const std::string sub = Suffix(q);
       if (!sub.empty()) return Unsupported(std::move(r), "GetBucket" + sub);
-      if (Has(q, "list-type")) {
+      if (const std::string* type = r.Param("list-type"); type != nullptr && *type == "2") {
         return Named(std::move(r), Operation::kListObjectsV2, "ListObjectsV2");
       }
       return Named(std::move(r), Operation::kListObjects, "ListObjects");

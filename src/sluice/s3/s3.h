@@ -1,12 +1,15 @@
 #pragma once
-// s3: the S3 protocol. Routes requests (path-style), authenticates them (auth/), streams
-// bodies into an ObjectSink while computing MD5 (the ETag), SHA-256 (payload hash) and the
+// s3: the S3 protocol. Routes requests (path- or virtual-hosted-style), authenticates them (auth/),
+// streams bodies into an ObjectSink while computing MD5 (the ETag), SHA-256 (payload hash) and the
 // requested checksums, and answers S3 XML. It owns the one table mapping ErrorCode to S3 error
 // codes and HTTP statuses. It knows nothing of SQL, Parquet or the ledger: the Backend does
 // the storing, the app implements it.
 //
-// This cut: PutObject, HeadBucket, ListBuckets; header SigV4 with a hex payload hash or
-// UNSIGNED-PAYLOAD (with x-amz-checksum-* headers verified); everything else NotImplemented.
+// Served: the object, multipart, listing and bucket operations of the Backend below, path-style
+// and virtual-hosted-style (ServiceOptions::base_domain); every SigV4 form auth/ verifies
+// (header, presigned V4 and V2, aws-chunked signed and unsigned with trailers); Content-MD5 and
+// x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} from a header or trailer, verified before
+// Commit. Any other S3 operation answers 501 NotImplemented naming it.
 //
 // Thread-safety: Service is safe to share between I/O threads.
 
@@ -82,7 +85,9 @@ struct ObjectData {
 
 // Keys of a bucket in UTF-8 byte order, starting after `start_after` (exclusive; empty: from
 // the first), restricted to `prefix`, at most `max_keys`. Delimiter roll-ups, markers and
-// continuation tokens are the s3 layer's business: it pages through this.
+// continuation tokens are the s3 layer's business: it pages through this. `start_after` is
+// compared bytewise and need not be valid UTF-8: to skip every key under a common prefix the
+// s3 layer passes `<prefix>\xff`.
 struct ListQuery {
   std::string prefix;
   std::string start_after;

@@ -387,6 +387,10 @@ TEST_F(S3Test, MultipartErrors) {
   }
   EXPECT_EQ(ErrorCodeOf(Run(Signed("POST", "/conn-demo/k", "uploadId=" + id, "not xml")).response),
             "MalformedXML");
+  // No body at all.
+  Replay bodiless = Signed("POST", "/conn-demo/k", "uploadId=" + id);
+  ASSERT_FALSE(bodiless.head.content_length.has_value());
+  EXPECT_EQ(ErrorCodeOf(Run(bodiless).response), "MalformedXML");
   // The good one still works after the refusals.
   EXPECT_EQ(complete(part(2, big) + part(3, small)).response.status, 200);
 
@@ -600,7 +604,7 @@ TEST_F(ListTest, VersionOneMarkers) {
     out = Run(Signed("GET", path, "delimiter=%2F&marker=c%2F"));
     EXPECT_EQ(All(out.response.body, "<Key>([^<]*)</Key>"), std::vector<std::string>{"d"});
     EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "false");
-    out = Run(Signed("GET", path, "max-keys=1"));
+    out = Run(Signed("GET", path, "list-type=1&max-keys=1"));  // 1 (or none) is v1
     EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "true");
     EXPECT_EQ(Tag(out.response.body, "NextMarker"), "<absent>");
     EXPECT_NE(out.response.body.find("<Owner>"), std::string::npos);
