@@ -59,6 +59,25 @@ Result<std::optional<ByteRange>> ParseRange(std::string_view header, uint64_t si
   return std::optional<ByteRange>(ByteRange{*first, std::min(*last, size - 1)});
 }
 
+// Whether an If-Match / If-None-Match list (`"etag1", etag2` or `*`) names `etag` (unquoted).
+bool EtagListMatches(std::string_view list, const std::string& etag) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view item = list.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') {
+      item = item.substr(1, item.size() - 2);
+    }
+    if (item == "*" || item == etag) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
 void AddObjectHeaders(const ObjectInfo& info, http::Response* r) {
   r->headers.emplace_back("ETag", "\"" + info.etag + "\"");
   r->headers.emplace_back("Last-Modified", FormatHttpDate(info.last_modified / 1'000'000));
@@ -130,6 +149,19 @@ Started GetObject(const Call& c, bool with_body) {
   auto data = c.backend.GetObject(c.who, c.route.bucket, c.route.key, with_body);
   if (!data.ok()) return Reply(c, data.status());
   const ObjectInfo& info = data->info;
+  // ETag preconditions (RFC 9110 §13.1.1-2, as S3 applies them); the date ones are not served.
+  if (const std::string* match = FindHeader(c.head.headers, "if-match");
+      match != nullptr && !EtagListMatches(*match, info.etag)) {
+    return Reply(c, Status(ErrorCode::kPreconditionFailed,
+                           "At least one of the pre-conditions you specified did not hold"));
+  }
+  if (const std::string* none = FindHeader(c.head.headers, "if-none-match");
+      none != nullptr && EtagListMatches(*none, info.etag)) {
+    http::Response r = BaseResponse(c.ctx, c.clock, 304);
+    r.headers.emplace_back("ETag", "\"" + info.etag + "\"");
+    r.headers.emplace_back("Last-Modified", FormatHttpDate(info.last_modified / 1'000'000));
+    return Reply(c, std::move(r));
+  }
   std::optional<ByteRange> range;
   if (const std::string* header = FindHeader(c.head.headers, "range")) {
     auto parsed = ParseRange(*header, info.size);

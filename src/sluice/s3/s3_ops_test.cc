@@ -737,6 +737,33 @@ TEST_F(S3Test, GetObjectStreamsTheFileWithRanges) {
   EXPECT_EQ(Run(rp).response.status, 416);
 }
 
+TEST_F(S3Test, EtagPreconditions) {
+  backend_.Put("f", "abc");
+  const std::string etag = "\"" + Md5Hex("abc") + "\"";
+  for (const auto& [header, value, status] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"If-Match", etag, 200},
+           {"If-Match", "\"other\", " + etag, 200},
+           {"If-Match", "*", 200},
+           {"If-Match", "\"other\"", 412},
+           {"If-None-Match", etag, 304},
+           {"If-None-Match", "W/" + etag, 304},
+           {"If-None-Match", "\"other\"", 200}}) {
+    for (const std::string method : {"GET", "HEAD"}) {
+      Replay rp = Signed(method, "/conn-demo/f");
+      rp.head.headers.emplace_back(header, value);
+      const Outcome out = Run(rp);
+      EXPECT_EQ(out.response.status, status) << method << " " << header << ": " << value;
+      if (status == 412 && method == "GET") {
+        EXPECT_EQ(ErrorCodeOf(out.response), "PreconditionFailed");
+      }
+      if (status == 304) {
+        EXPECT_EQ(HeaderOf(out.response.headers, "etag"), etag);
+        EXPECT_EQ(out.response.file, nullptr);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- deletes
 
 TEST_F(S3Test, DeleteObjectAndDeleteObjects) {
@@ -876,6 +903,7 @@ TEST(S3ErrorTable, IssueCodes) {
       {ErrorCode::kBucketAlreadyExists, 409, "BucketAlreadyExists"},
       {ErrorCode::kBucketNotEmpty, 409, "BucketNotEmpty"},
       {ErrorCode::kInvalidArgument, 400, "InvalidArgument"},
+      {ErrorCode::kPreconditionFailed, 412, "PreconditionFailed"},
   };
   for (const auto& [code, status, name] : expected) {
     EXPECT_EQ(S3ErrorFor(code).http_status, status) << name;
