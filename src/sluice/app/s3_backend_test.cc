@@ -276,6 +276,32 @@ TEST_F(BackendTest, MultipartErrors) {
   EXPECT_EQ(GetBody(shop_, "shop", key), big + "tail");
 }
 
+TEST_F(BackendTest, ConcurrentResendsOfAPartKeepFileAndRecordTogether) {
+  const std::string key = "orders/race.bin";
+  auto upload = Create(shop_, "shop", key);
+  ASSERT_TRUE(upload.ok());
+  constexpr int kSenders = 8;
+  std::vector<std::thread> senders;
+  std::vector<Status> results(kSenders);
+  for (int i = 0; i < kSenders; ++i) {
+    senders.emplace_back([&, i] {
+      results[i] =
+          Part(shop_, "shop", key, *upload, 1, Body(static_cast<char>('A' + i), 300'000)).status();
+    });
+  }
+  for (auto& t : senders) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  auto parts = backend_->ListParts(shop_, "shop", key, *upload);
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 1u);
+  // Whichever send won, the bytes on disk are the ones whose MD5 was recorded.
+  auto done =
+      backend_->CompleteMultipartUpload(shop_, "shop", key, *upload, {{1, (*parts)[0].etag}});
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(Md5Hex(GetBody(shop_, "shop", key)), (*parts)[0].etag);
+  EXPECT_TRUE(fs::is_empty(dir_ + "/landing/tmp"));
+}
+
 TEST_F(BackendTest, CompleteIsIdempotentForAWhile) {
   const std::string key = "orders/i.bin";
   auto upload = Create(shop_, "shop", key);
