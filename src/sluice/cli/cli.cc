@@ -1,3 +1,5 @@
+#include "sluice/cli/cli.h"
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -7,7 +9,6 @@
 #include "sluice/app/app.h"
 #include "sluice/batch/batch.h"
 #include "sluice/catalog/catalog.h"
-#include "sluice/cli/cli.h"
 #include "sluice/cli/output.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
