@@ -12,8 +12,10 @@
 // slow heads alike) and every write; on expiry Beast closes the socket, which is what we want
 // there. While a body is read the expiry is off and a separate timer cancels the read after
 // body_timeout without progress, so the socket stays open and the handler's RequestTimeout
-// response can still be sent. The TLS handshake has its own deadline; the TLS close_notify
-// exchange is bounded by kLingerTime.
+// response can still be sent. That timer is armed once per body and reads only record the time
+// of their progress: re-arming it per read cost a timerfd_settime system call and a wakeup per
+// 64 KiB, which capped uploads near 160 MB/s. The TLS handshake has its own deadline; the TLS
+// close_notify exchange is bounded by kLingerTime.
 
 #include <algorithm>
 #include <array>
@@ -53,6 +55,11 @@ inline constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // The largest piece handed to Exchange::OnBody, and the one buffer a connection reading a body
 // holds: memory per connection does not grow with the body size.
 inline constexpr size_t kBodyPieceBytes = 256 * 1024;
+// Capacity of the connection's read buffer while a body streams. Beast sizes each read by the
+// buffer's free capacity (at least 512 bytes, at most 64 KiB): left to grow on its own, a buffer
+// that only ever held a request head reads bodies 512 bytes at a time, which capped uploads near
+// 160 MB/s.
+inline constexpr size_t kBodyReadBytes = 64 * 1024;
 // The piece a streamed response body is read from its file in, into one reused buffer: large
 // enough that the read and write calls cost little per byte, small enough per connection.
 inline constexpr size_t kFilePieceBytes = 256 * 1024;
@@ -162,7 +169,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   asio::awaitable<bool> WriteContinue();
   asio::awaitable<bool> Handshake();
   asio::awaitable<void> Close(Outcome outcome);
+  // Starts watching body progress; OnBodyTimer re-arms itself until body_progress_ is older
+  // than body_timeout or the body is read.
   void ArmBodyTimer();
+  void OnBodyTimer(const ErrorCodeT& ec);
   RequestHead MakeHead(const Parser& parser) const;
 
   std::shared_ptr<RuntimeState> state_;
@@ -177,6 +187,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   uint64_t id_ = 0;
   bool awaiting_head_ = false;  // waiting for a handshake or the next head: Stop may close us
   bool body_timed_out_ = false;
+  bool body_watched_ = false;                     // a body is being read: the body timer may fire
+  asio::steady_timer::time_point body_progress_;  // when the last body read completed
 };
 
 template <class Stream>
@@ -316,34 +328,49 @@ asio::awaitable<Outcome> Session<Stream>::Serve(Parser& parser) {
 
 template <class Stream>
 void Session<Stream>::ArmBodyTimer() {
-  body_timer_.expires_after(limits_.body_timeout);
+  body_watched_ = true;
+  body_progress_ = asio::steady_timer::clock_type::now();
+  body_timer_.expires_at(body_progress_ + limits_.body_timeout);
   body_timer_.async_wait([weak = this->weak_from_this()](const ErrorCodeT& ec) {
-    if (ec) return;  // re-armed or cancelled
-    auto self = weak.lock();
-    if (!self) return;
-    // A wait that completed just before a re-arm must not fire for the new deadline.
-    if (self->body_timer_.expiry() > asio::steady_timer::clock_type::now()) return;
-    self->body_timed_out_ = true;
-    Ops::Cancel(self->Lowest());
+    if (auto self = weak.lock()) self->OnBodyTimer(ec);
   });
+}
+
+template <class Stream>
+void Session<Stream>::OnBodyTimer(const ErrorCodeT& ec) {
+  // Runs on the session's strand, like the coroutine. A wait that completed just before the
+  // body ended (or before the next body re-armed) finds body_watched_ false or fresh progress.
+  if (ec || !body_watched_) return;
+  const auto deadline = body_progress_ + limits_.body_timeout;
+  if (deadline > asio::steady_timer::clock_type::now()) {
+    body_timer_.expires_at(deadline);
+    body_timer_.async_wait([weak = this->weak_from_this()](const ErrorCodeT& e) {
+      if (auto self = weak.lock()) self->OnBodyTimer(e);
+    });
+    return;
+  }
+  body_timed_out_ = true;
+  Ops::Cancel(Lowest());
 }
 
 template <class Stream>
 asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& exchange) {
   if (!body_piece_) body_piece_ = std::make_unique<uint8_t[]>(kBodyPieceBytes);
+  if (buffer_.capacity() < kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
   uint8_t* const piece = body_piece_.get();
   Ops::ExpiresNever(Lowest());  // progress is watched by body_timer_ instead
   body_timed_out_ = false;
   uint64_t received = 0;
   size_t filled = 0;
   BodyResult result{Status::Ok(), true};
+  ArmBodyTimer();
   while (!parser.is_done()) {
     auto& body = parser.get().body();
     body.data = piece + filled;
     body.size = kBodyPieceBytes - filled;
     const size_t offered = body.size;
-    ArmBodyTimer();
     auto [ec, unused] = co_await bhttp::async_read_some(stream_, buffer_, parser, kUseTuple);
+    body_progress_ = asio::steady_timer::clock_type::now();
     const size_t got = offered - parser.get().body().size;
     filled += got;
     received += got;
@@ -383,6 +410,7 @@ asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& 
       }
     }
   }
+  body_watched_ = false;
   body_timer_.cancel();
   co_return result;
 }
