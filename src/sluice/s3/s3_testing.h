@@ -1,7 +1,9 @@
 #pragma once
 // Private to the s3 tests: an in-memory Backend with S3's rules, the recorded client
 // transcripts (../shared/s3-transcripts) as replayable requests, and a fixture that drives the
-// service through Start/OnBody/Finish with a pinned clock.
+// service through Start/OnBody/Finish with a pinned clock. It is long because the fake
+// implements the whole Backend contract (buckets, objects, multipart) rather than stubbing it;
+// it is included by the s3 test files only.
 
 #include <gtest/gtest.h>
 
@@ -544,6 +546,57 @@ inline Replay Signed(std::string method, std::string path, std::string query = "
   Resign(&rp, std::move(access_key));
   return rp;
 }
+
+// ---------------------------------------------------------------- XML in responses
+
+// The text between the first `open` and the next `close`, or "<absent>".
+inline std::string Between(const std::string& text, const std::string& open,
+                           const std::string& close) {
+  const size_t a = text.find(open);
+  if (a == std::string::npos) return "<absent>";
+  const size_t b = text.find(close, a + open.size());
+  return text.substr(a + open.size(), b - a - open.size());
+}
+
+inline std::string Tag(const std::string& xml, const std::string& name) {
+  return Between(xml, "<" + name + ">", "</" + name + ">");
+}
+
+inline std::vector<std::string> All(const std::string& text, const std::string& pattern) {
+  std::vector<std::string> out;
+  const std::regex re(pattern);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.push_back((*it)[1].str());
+  }
+  return out;
+}
+
+inline std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+inline std::string XmlUnescape(std::string s) {
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}}) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + 1)) {
+      s.replace(at, from.size(), to);
+    }
+  }
+  return s;
+}
+
+// "2026-11-27T01:34:37.000Z" -> micros.
+inline int64_t IsoMicros(const std::string& t) { return ParseCaptureTime(t) * 1'000'000; }
 
 // ---------------------------------------------------------------- driving
 
