@@ -40,10 +40,11 @@ def duckdb(*statements):
 
 
 def make_tls_cert(directory):
-    """A self-signed certificate for 127.0.0.1 and localhost (openssl); returns (cert, key)."""
+    """A self-signed certificate for 127.0.0.1, localhost and *.s3.test (virtual-hosted
+    buckets under the test base domain) by openssl; returns (cert, key)."""
     cert, key = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.s3.test",
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     return cert, key
 

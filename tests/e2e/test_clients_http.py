@@ -348,6 +348,9 @@ class RcloneTests:
 
 
 class CurlTests:
+    # Virtual-hosted-style requests name the bucket in the host: <bucket>.s3.test.
+    server_args = ("--base-domain", "s3.test")
+
     def url(self, key):
         return f"{self.s3_endpoint()}/{self.bucket}/{key}"
 
@@ -364,6 +367,21 @@ class CurlTests:
                                        url=self.url(self.key("hex.parquet")))
         self.assertEqual(status, 200, body)
         self.assert_pushed({self.key("hex.parquet"): path})
+
+
+    def test_sigv4_virtual_hosted(self):
+        path = corpus("orders_v2.parquet")
+        port = urllib.parse.urlsplit(self.s3_endpoint()).port
+        url = f"{self.scheme}://{self.bucket}.s3.test:{port}/{self.key('vhost.parquet')}"
+        status, body = self.curl_sigv4("--connect-to", f"::127.0.0.1:{port}", "-T", path,
+                                       "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", url=url)
+        self.assertEqual(status, 200, body)
+        self.assert_pushed({self.key("vhost.parquet"): path})
+        status, body = self.curl_sigv4("--connect-to", f"::127.0.0.1:{port}",
+                                       "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                                       url=f"{self.scheme}://{self.bucket}.s3.test:{port}/?list-type=2")
+        self.assertEqual(status, 200, body)
+        self.assertIn(f"<Key>{self.key('vhost.parquet')}</Key>", body)
 
 
 class JsSdkTests:
