@@ -137,7 +137,11 @@ class SluiceTestCase(unittest.TestCase):
         cls.data_dir = os.path.join(cls.tmp, "data")
         tls = make_tls_cert(cls.tmp) if cls.scheme == "https" else None
         cls.ca_bundle = tls[0] if tls else None
-        cls.server = Server(cls.data_dir, cls.server_args, tls=tls).start()
+        try:
+            cls.server = Server(cls.data_dir, cls.server_args, tls=tls).start()
+        except BaseException:  # tearDownClass does not run: do not leave the directory behind
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
 
     @classmethod
     def s3_endpoint(cls):
