@@ -6,7 +6,9 @@
 // One HTTP/1.1 connection: a coroutine that (for TLS) completes the handshake, reads a request
 // head with a fresh parser, hands it to the Handler, streams the body through a fixed buffer,
 // writes the response — a file-backed body through a second fixed buffer — and loops while the
-// connection is kept alive (the shape of Beast's awaitable and advanced servers).
+// connection is kept alive (the shape of Beast's awaitable and advanced servers). It is one
+// class template whose members must all be visible where it is instantiated, hence one header
+// past the usual size.
 //
 // Timeouts: the tcp_stream's expiry bounds the wait for a request head (idle keep-alive and
 // slow heads alike) and every write; on expiry Beast closes the socket, which is what we want
