@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-# DuckDB (npm) writes the parquet files the end-to-end tests need beyond ../shared.
-if [ ! -d tests/tools/node_modules/@duckdb/node-api ]; then
+# The npm test tools: DuckDB writes the parquet files the tests need beyond ../shared, and
+# the AWS JS SDK is one of the real clients. Reinstalled whenever the lock file changed.
+if [ ! -f tests/tools/node_modules/.package-lock.json ] ||
+   [ tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]; then
   (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 (cd build && ctest --output-on-failure -j "$(nproc)" --timeout 900 "$@")

@@ -130,6 +130,7 @@ class SluiceTestCase(unittest.TestCase):
     # "https": also serve TLS with a fresh self-signed certificate, and point every client at
     # the https endpoint, trusting that certificate (self.ca_bundle).
     scheme = "http"
+    ca_bundle = None  # set by setUpClass when the suite runs over https
 
     @classmethod
     def setUpClass(cls):
@@ -143,9 +144,10 @@ class SluiceTestCase(unittest.TestCase):
             shutil.rmtree(cls.tmp, ignore_errors=True)
             raise
 
-    @classmethod
-    def s3_endpoint(cls):
-        return cls.server.https_endpoint if cls.scheme == "https" else cls.server.endpoint
+    def s3_endpoint(self):
+        # An instance method: the crash test drives servers it starts itself through a helper
+        # instance whose `server` is an instance attribute.
+        return self.server.https_endpoint if self.scheme == "https" else self.server.endpoint
 
     @classmethod
     def tearDownClass(cls):

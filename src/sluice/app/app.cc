@@ -75,6 +75,7 @@ Status RunServer(const ServeConfig& config) {
   s3::ServiceOptions s3_options;
   s3_options.region = config.region;
   s3_options.base_domain = config.base_domain;
+  s3_options.max_object_bytes = config.max_object_bytes;
   auto service = s3::MakeService(backend, clock, s3_options);
   auto admin = MakeAdminHandler(*catalog, admin_token);
 
@@ -83,6 +84,7 @@ Status RunServer(const ServeConfig& config) {
   s3_listen.address = config.s3_address;
   s3_listen.port = config.s3_port;
   s3_listen.threads = config.http_threads;
+  s3_listen.body_timeout_seconds = config.body_timeout_seconds;
   SLUICE_ASSIGN_OR_RETURN(auto s3_server, runtime->Listen(s3_listen, *service));
   std::unique_ptr<http::Server> https_server;
   std::string https_endpoint;

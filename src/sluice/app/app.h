@@ -35,6 +35,11 @@ struct ServeConfig {
   std::optional<uint16_t> https_port;  // 0: any free port
   // Virtual-hosted-style addressing: `<bucket>.<base_domain>` names a bucket. Empty: off.
   std::string base_domain;
+  // Largest object one PutObject or UploadPart may carry (EntityTooLarge beyond it); S3's own
+  // limit by default.
+  uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;
+  // Seconds a request body may stall before the request fails with RequestTimeout.
+  int body_timeout_seconds = 30;
 };
 
 inline constexpr uint16_t kDefaultHttpsPort = 8789;

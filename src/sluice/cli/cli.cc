@@ -369,6 +369,14 @@ int Run(int argc, char** argv) {
                             std::to_string(app::kDefaultHttpsPort) + " when TLS is on)");
   serve_cmd->add_option("--base-domain", serve.base_domain,
                         "Domain for virtual-hosted-style requests (BUCKET.DOMAIN)");
+  serve_cmd
+      ->add_option("--max-object-size", serve.max_object_bytes,
+                   "Largest object or part one request may carry, in bytes (EntityTooLarge)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--body-timeout", serve.body_timeout_seconds,
+                   "Seconds a request body may stall before RequestTimeout")
+      ->capture_default_str();
   serve_cmd->callback([&] {
     action = [&] {
       serve.data_dir = o.data_dir;
