@@ -9,7 +9,7 @@ packages=(
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
   libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev llvm
+  clang libclang-rt-14-dev llvm clang-format clang-tidy
   # the real S3 clients of the end-to-end tests, and the upload benchmark's reference server
   curl openssl s3cmd rclone nginx-light
 )
