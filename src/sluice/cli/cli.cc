@@ -54,40 +54,52 @@ Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Options& o) {
 
 // --- connection ---------------------------------------------------------------------------
 
+// Prints freshly created credentials, the only time the secret is shown: JSON for scripts
+// (`json` plus the key, secret, endpoint and region), or for a person the heading, the key
+// block and ready-to-paste aws CLI exports ending in `aws --endpoint-url <endpoint>` followed
+// by what `command(endpoint)` returns.
+void PrintNewKey(const Options& o, nlohmann::json json, const std::string& heading,
+                 const std::string& key, const std::string& secret,
+                 const std::function<std::string(const std::string&)>& command) {
+  const std::string endpoint = o.endpoint.empty() ? app::EndpointFor(o.data_dir) : o.endpoint;
+  if (o.json) {
+    json["access_key_id"] = key;
+    json["secret_access_key"] = secret;
+    json["endpoint"] = endpoint;
+    json["region"] = "us-east-1";
+    Print(json.dump(2) + "\n");
+    return;
+  }
+  Print(heading + "  access key id      " + key + "\n  secret access key  " + secret +
+        "\n  endpoint           " + endpoint +
+        "\n\nThe secret is shown once; store it now.\n\nWith the aws CLI:\n" +
+        "  export AWS_ACCESS_KEY_ID=" + key + "\n  export AWS_SECRET_ACCESS_KEY=" + secret +
+        "\n  export AWS_DEFAULT_REGION=us-east-1\n  aws --endpoint-url " + endpoint +
+        command(endpoint));
+}
+
 int ConnectionCreate(const Options& o) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
   auto created = (*catalog)->CreateConnection(o.name);
   if (!created.ok()) return Fail(created.status());
-  const std::string endpoint = o.endpoint.empty() ? app::EndpointFor(o.data_dir) : o.endpoint;
   const std::string& bucket = created->connection.id;
-  const std::string& key = created->access_key.str();
-  const std::string& secret = created->secret.reveal();
-  if (o.json) {
-    Print(nlohmann::json{{"connection", created->connection.name},
-                         {"bucket", bucket},
-                         {"access_key_id", key},
-                         {"secret_access_key", secret},
-                         {"endpoint", endpoint},
-                         {"region", "us-east-1"}}
-              .dump(2) +
-          "\n");
-    return 0;
-  }
-  Print("Connection '" + created->connection.name + "' created.\n\n" + "  bucket             " +
-        bucket + "\n" + "  access key id      " + key + "\n" + "  secret access key  " + secret +
-        "\n" + "  endpoint           " + endpoint + "\n\n" +
-        "The secret is shown once; store it now.\n\n" + "Push with the aws CLI:\n" +
-        "  export AWS_ACCESS_KEY_ID=" + key + "\n" + "  export AWS_SECRET_ACCESS_KEY=" + secret +
-        "\n" + "  export AWS_DEFAULT_REGION=us-east-1\n" + "  aws --endpoint-url " + endpoint +
-        " s3 cp orders.parquet s3://" + bucket + "/<table>/orders.parquet\n\n" +
-        "Push with boto3:\n" + "  import boto3\n" + "  s3 = boto3.client(\"s3\", endpoint_url=\"" +
-        endpoint + "\",\n" + "                    aws_access_key_id=\"" + key + "\",\n" +
-        "                    aws_secret_access_key=\"" + secret + "\",\n" +
-        "                    region_name=\"us-east-1\")\n" +
-        "  s3.upload_file(\"orders.parquet\", \"" + bucket + "\", \"<table>/orders.parquet\")\n\n" +
-        "Then configure the table the files go to:\n" + "  sluice table add " + bucket +
-        " <table> --pk <key column>\n");
+  PrintNewKey(
+      o, {{"connection", created->connection.name}, {"bucket", bucket}},
+      "Connection '" + created->connection.name + "' created.\n\n" + "  bucket             " +
+          bucket + "\n",
+      created->access_key.str(), created->secret.reveal(), [&](const std::string& endpoint) {
+        return " s3 cp orders.parquet s3://" + bucket + "/<table>/orders.parquet\n\n" +
+               "Push with boto3:\n" + "  import boto3\n" +
+               "  s3 = boto3.client(\"s3\", endpoint_url=\"" + endpoint + "\",\n" +
+               "                    aws_access_key_id=\"" + created->access_key.str() + "\",\n" +
+               "                    aws_secret_access_key=\"" + created->secret.reveal() + "\",\n" +
+               "                    region_name=\"us-east-1\")\n" +
+               "  s3.upload_file(\"orders.parquet\", \"" + bucket +
+               "\", \"<table>/orders.parquet\")\n\n" +
+               "Then configure the table the files go to:\n" + "  sluice table add " + bucket +
+               " <table> --pk <key column>\n";
+      });
   return 0;
 }
 
@@ -134,28 +146,11 @@ int CredentialsCreateAccount(const Options& o) {
   if (!catalog.ok()) return Fail(catalog.status());
   auto created = (*catalog)->CreateAccountKey();
   if (!created.ok()) return Fail(created.status());
-  const std::string endpoint = o.endpoint.empty() ? app::EndpointFor(o.data_dir) : o.endpoint;
-  const std::string& key = created->access_key.str();
-  const std::string& secret = created->secret.reveal();
-  if (o.json) {
-    Print(nlohmann::json{{"access_key_id", key},
-                         {"secret_access_key", secret},
-                         {"endpoint", endpoint},
-                         {"region", "us-east-1"}}
-              .dump(2) +
-          "\n");
-    return 0;
-  }
-  Print(
-      "Account key created: it reaches every bucket, and may create a bucket (a new\n"
-      "connection) and delete an empty one.\n\n"
-      "  access key id      " +
-      key + "\n  secret access key  " + secret + "\n  endpoint           " + endpoint +
-      "\n\nThe secret is shown once; store it now.\n\n"
-      "  export AWS_ACCESS_KEY_ID=" +
-      key + "\n  export AWS_SECRET_ACCESS_KEY=" + secret +
-      "\n  export AWS_DEFAULT_REGION=us-east-1\n  aws --endpoint-url " + endpoint +
-      " s3 mb s3://new-bucket\n");
+  PrintNewKey(o, nlohmann::json::object(),
+              "Account key created: it reaches every bucket, and may create a bucket (a new\n"
+              "connection) and delete an empty one.\n\n",
+              created->access_key.str(), created->secret.reveal(),
+              [](const std::string&) { return std::string(" s3 mb s3://new-bucket\n"); });
   return 0;
 }
 
