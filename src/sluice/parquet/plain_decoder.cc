@@ -93,15 +93,19 @@ Status DecodeByteArrays(const LeafColumn& column, Cursor* data, int64_t n, batch
       end += length;
       offsets[i] = end;
     }
-    out->chars.resize(static_cast<size_t>(end));
-    char* dst = out->chars.data() + start;
-    const uint8_t* src = base;
-    for (int64_t i = 0; i < n; ++i) {
-      uint32_t length;
-      std::memcpy(&length, src, 4);
-      std::memcpy(dst, src + 4, length);
-      src += 4 + length;
-      dst += length;
+    // All values empty: nothing to copy, and chars may have no storage (memcpy to a null
+    // pointer is undefined even for zero bytes).
+    if (end != start) {
+      out->chars.resize(static_cast<size_t>(end));
+      char* dst = out->chars.data() + start;
+      const uint8_t* src = base;
+      for (int64_t i = 0; i < n; ++i) {
+        uint32_t length;
+        std::memcpy(&length, src, 4);
+        std::memcpy(dst, src + 4, length);
+        src += 4 + length;
+        dst += length;
+      }
     }
   }
   SLUICE_RETURN_IF_ERROR(data->Skip(pos, "BYTE_ARRAY values"));
