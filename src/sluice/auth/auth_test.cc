@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/auth/internal.h"
+#include "sluice/auth/transcripts_testing.h"
 
 namespace sluice::auth {
 namespace {
@@ -23,32 +24,10 @@ using nlohmann::json;
 const Secret kSecret("sluice/test/secret/key/0000000000000000000");
 constexpr int64_t kSkew = 15 * 60;
 
-struct Recorded {
-  std::string file;
-  json request;
-};
-
-std::vector<Recorded> AllRequests() {
-  std::vector<Recorded> out;
-  const fs::path root = fs::path(SLUICE_SHARED_DIR) / "s3-transcripts";
-  std::vector<fs::path> files;
-  for (const fs::path& dir : {root, root / "faults"}) {
-    if (!fs::is_directory(dir)) continue;
-    for (const auto& e : fs::directory_iterator(dir)) {
-      if (e.path().extension() == ".json") files.push_back(e.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) {
-    std::ifstream in(f);
-    const json doc = json::parse(in);
-    for (const json& r : doc.at("requests")) out.push_back({f.filename().string(), r});
-  }
-  return out;
-}
+using Recorded = testing::RecordedRequest;
 
 const std::vector<Recorded>& Requests() {
-  static const std::vector<Recorded> all = AllRequests();
+  static const std::vector<Recorded> all = testing::LoadTranscriptRequests();
   return all;
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/auth/auth.h"
+#include "sluice/auth/transcripts_testing.h"
 
 namespace sluice::auth {
 namespace {
@@ -132,29 +133,14 @@ std::string BodyOf(const json& r) {
   return out;
 }
 
-struct Streamed {
-  std::string file;
-  json request;
-};
+using Streamed = testing::RecordedRequest;
 
+// The recorded requests whose body is aws-chunked.
 std::vector<Streamed> StreamedRequests() {
   std::vector<Streamed> out;
-  const fs::path root = fs::path(SLUICE_SHARED_DIR) / "s3-transcripts";
-  std::vector<fs::path> files;
-  for (const fs::path& dir : {root, root / "faults"}) {
-    if (!fs::is_directory(dir)) continue;
-    for (const auto& e : fs::directory_iterator(dir)) {
-      if (e.path().extension() == ".json") files.push_back(e.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) {
-    std::ifstream in(f);
-    const json doc = json::parse(in);
-    for (const json& r : doc.at("requests")) {
-      if (r.contains("aws_chunked") && !r.at("aws_chunked").is_null()) {
-        out.push_back({f.filename().string(), r});
-      }
+  for (Streamed& r : testing::LoadTranscriptRequests()) {
+    if (r.request.contains("aws_chunked") && !r.request.at("aws_chunked").is_null()) {
+      out.push_back(std::move(r));
     }
   }
   return out;

@@ -11,8 +11,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "sluice/auth/auth.h"
+#include "sluice/auth/transcripts_testing.h"
 #include "sluice/s3/s3_testing.h"
 
 namespace sluice::s3 {
@@ -23,85 +25,78 @@ using namespace s3test;  // NOLINT(google-build-using-namespace)
 // ---------------------------------------------------------------- PutObject replays
 
 TEST_F(S3Test, ReplaysEveryRecordedPutObject) {
-  std::vector<fs::path> files;
-  for (const fs::path& dir : {kRoot, kRoot / "faults"}) {
-    for (const auto& e : fs::directory_iterator(dir)) {
-      if (e.path().extension() == ".json") files.push_back(e.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
+  const auto recorded = auth::testing::LoadTranscriptRequests();
+  std::set<std::string> files;
+  for (const auto& rec : recorded) files.insert(rec.file);
   ASSERT_GT(files.size(), 100u);
   int stored = 0, streaming = 0, no_payload_hash = 0, no_bucket = 0, not_read = 0;
   int presigned = 0;
-  for (const fs::path& f : files) {
-    std::ifstream in(f);
-    const json doc = json::parse(in);
-    for (const json& r : doc.at("requests")) {
-      if (r.value("operation", "") != "PutObject") continue;
-      SCOPED_TRACE(f.filename().string() + " seq " + std::to_string(r.value("seq", -1)));
-      if (r.at("transfer").value("mode", "") == "not-read") {
-        ++not_read;  // the capture server refused it before the body: no body to replay
-        continue;
-      }
-      const Replay rp = FromJson(r);
-      ASSERT_TRUE(rp.whole);
-      const Outcome out = Run(rp, 4096);
-      const std::string scheme = r.at("checks").at("signature").value("scheme", "");
-      const std::string hash = HeaderOf(rp.head.headers, "x-amz-content-sha256");
-      if (hash.empty() && scheme == "sigv4-header") {
-        EXPECT_EQ(out.response.status, 400);
-        EXPECT_EQ(ErrorCodeOf(out.response), "InvalidRequest");
-        ++no_payload_hash;
-        continue;
-      }
-      if (!rp.head.raw_path.starts_with("/" + kBucket + "/")) {
-        EXPECT_EQ(out.response.status, 404);
-        EXPECT_EQ(ErrorCodeOf(out.response), "NoSuchBucket");
-        ++no_bucket;
-        continue;
-      }
-      const json& payload = r.at("payload");
-      ASSERT_EQ(out.response.status, 200) << out.response.body;
-      EXPECT_EQ(HeaderOf(out.response.headers, "etag"),
-                "\"" + payload.at("md5_hex").get<std::string>() + "\"");
-      EXPECT_FALSE(HeaderOf(out.response.headers, "x-amz-meta-sluice-seq").empty());
-      std::string crc = HeaderOf(rp.head.headers, "x-amz-checksum-crc32");
-      if (hash.starts_with("STREAMING-")) {
-        ++streaming;
-        if (HasHeader(rp.head.headers, "x-amz-trailer")) crc = payload.at("crc32_b64");
-      }
-      if (scheme != "sigv4-header") ++presigned;
-      EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-crc32"), crc);
-      if (!crc.empty()) {
-        EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-type"), "FULL_OBJECT");
-      }
-      // The stored object is the payload, under the once-decoded key.
-      std::string raw_key = rp.head.raw_path.substr(kBucket.size() + 2);
-      std::string key;
-      for (size_t i = 0; i < raw_key.size(); ++i) {
-        if (raw_key[i] == '%') {
-          key += static_cast<char>(std::stoi(raw_key.substr(i + 1, 2), nullptr, 16));
-          i += 2;
-        } else {
-          key += raw_key[i];
-        }
-      }
-      const auto it = backend_.objects.find(kBucket + "/" + key);
-      ASSERT_NE(it, backend_.objects.end()) << key;
-      if (!hash.starts_with("STREAMING-")) {
-        EXPECT_EQ(it->second.bytes, rp.body);
-      }
-      EXPECT_EQ(it->second.bytes.size(), payload.at("length").get<size_t>());
-      EXPECT_EQ(Md5Hex(it->second.bytes), payload.at("md5_hex").get<std::string>());
-      EXPECT_EQ(it->second.digests.size, it->second.bytes.size());
-      EXPECT_EQ(it->second.digests.md5_hex, payload.at("md5_hex").get<std::string>());
-      if (!hash.empty() && hash != "UNSIGNED-PAYLOAD" && !hash.starts_with("STREAMING-")) {
-        EXPECT_EQ(it->second.digests.sha256_hex, hash);
-      }
-      EXPECT_EQ(it->second.request.content_type, HeaderOf(rp.head.headers, "content-type"));
-      backend_.objects.erase(it);
-      ++stored;
+  for (const auto& rec : recorded) {
+    const json& r = rec.request;
+    if (r.value("operation", "") != "PutObject") continue;
+    SCOPED_TRACE(rec.file + " seq " + std::to_string(r.value("seq", -1)));
+    if (r.at("transfer").value("mode", "") == "not-read") {
+      ++not_read;  // the capture server refused it before the body: no body to replay
+      continue;
     }
+    const Replay rp = FromJson(r);
+    ASSERT_TRUE(rp.whole);
+    const Outcome out = Run(rp, 4096);
+    const std::string scheme = r.at("checks").at("signature").value("scheme", "");
+    const std::string hash = HeaderOf(rp.head.headers, "x-amz-content-sha256");
+    if (hash.empty() && scheme == "sigv4-header") {
+      EXPECT_EQ(out.response.status, 400);
+      EXPECT_EQ(ErrorCodeOf(out.response), "InvalidRequest");
+      ++no_payload_hash;
+      continue;
+    }
+    if (!rp.head.raw_path.starts_with("/" + kBucket + "/")) {
+      EXPECT_EQ(out.response.status, 404);
+      EXPECT_EQ(ErrorCodeOf(out.response), "NoSuchBucket");
+      ++no_bucket;
+      continue;
+    }
+    const json& payload = r.at("payload");
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    EXPECT_EQ(HeaderOf(out.response.headers, "etag"),
+              "\"" + payload.at("md5_hex").get<std::string>() + "\"");
+    EXPECT_FALSE(HeaderOf(out.response.headers, "x-amz-meta-sluice-seq").empty());
+    std::string crc = HeaderOf(rp.head.headers, "x-amz-checksum-crc32");
+    if (hash.starts_with("STREAMING-")) {
+      ++streaming;
+      if (HasHeader(rp.head.headers, "x-amz-trailer")) crc = payload.at("crc32_b64");
+    }
+    if (scheme != "sigv4-header") ++presigned;
+    EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-crc32"), crc);
+    if (!crc.empty()) {
+      EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-type"), "FULL_OBJECT");
+    }
+    // The stored object is the payload, under the once-decoded key.
+    std::string raw_key = rp.head.raw_path.substr(kBucket.size() + 2);
+    std::string key;
+    for (size_t i = 0; i < raw_key.size(); ++i) {
+      if (raw_key[i] == '%') {
+        key += static_cast<char>(std::stoi(raw_key.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        key += raw_key[i];
+      }
+    }
+    const auto it = backend_.objects.find(kBucket + "/" + key);
+    ASSERT_NE(it, backend_.objects.end()) << key;
+    if (!hash.starts_with("STREAMING-")) {
+      EXPECT_EQ(it->second.bytes, rp.body);
+    }
+    EXPECT_EQ(it->second.bytes.size(), payload.at("length").get<size_t>());
+    EXPECT_EQ(Md5Hex(it->second.bytes), payload.at("md5_hex").get<std::string>());
+    EXPECT_EQ(it->second.digests.size, it->second.bytes.size());
+    EXPECT_EQ(it->second.digests.md5_hex, payload.at("md5_hex").get<std::string>());
+    if (!hash.empty() && hash != "UNSIGNED-PAYLOAD" && !hash.starts_with("STREAMING-")) {
+      EXPECT_EQ(it->second.digests.sha256_hex, hash);
+    }
+    EXPECT_EQ(it->second.request.content_type, HeaderOf(rp.head.headers, "content-type"));
+    backend_.objects.erase(it);
+    ++stored;
   }
   std::cout << "PutObject replays: " << stored << " stored (200 + ETag), " << streaming << " ("
             << streaming << " aws-chunked, " << presigned << " presigned), " << no_payload_hash
