@@ -224,21 +224,30 @@ class Decoder final : public ChunkedDecoder {
     return Status::Ok();
   }
 
-  Status CheckChunkSignature() {
+  // The signature of one link of the chain: `algorithm`, date, scope, the previous
+  // signature, then `hashes` (for a chunk: SHA-256 of "" and of its data; for the trailer: of
+  // its lines), signed with the request's signing key.
+  std::string ChainedSignature(std::string_view algorithm, EVP_MD_CTX* sha,
+                               std::string_view prefix_hashes) const {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (EVP_DigestFinal_ex(chunk_sha_, digest, &len) != 1) std::abort();
-    std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n";
+    if (EVP_DigestFinal_ex(sha, digest, &len) != 1) std::abort();
+    std::string sts(algorithm);
+    sts += '\n';
     sts += amz_date_;
     sts += '\n';
     sts += scope_;
     sts += '\n';
     sts += previous_;
     sts += '\n';
-    sts += kEmptySha256;
-    sts += '\n';
+    sts += prefix_hashes;
     sts += ToHex(ByteView(digest, len));
-    std::string expected = HmacSha256Hex(key_, sts);
+    return HmacSha256Hex(key_, sts);
+  }
+
+  Status CheckChunkSignature() {
+    std::string expected =
+        ChainedSignature("AWS4-HMAC-SHA256-PAYLOAD", chunk_sha_, std::string(kEmptySha256) + "\n");
     if (!ConstantTimeEquals(expected, sent_signature_)) {
       return Status(ErrorCode::kSignatureDoesNotMatch,
                     "the signature of aws-chunked chunk " + std::to_string(chunks_) +
@@ -305,18 +314,7 @@ class Decoder final : public ChunkedDecoder {
   }
 
   Status CheckTrailerSignature(const std::string& sent) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(trailer_sha_, digest, &len) != 1) std::abort();
-    std::string sts = "AWS4-HMAC-SHA256-TRAILER\n";
-    sts += amz_date_;
-    sts += '\n';
-    sts += scope_;
-    sts += '\n';
-    sts += previous_;
-    sts += '\n';
-    sts += ToHex(ByteView(digest, len));
-    if (!ConstantTimeEquals(HmacSha256Hex(key_, sts), sent)) {
+    if (!ConstantTimeEquals(ChainedSignature("AWS4-HMAC-SHA256-TRAILER", trailer_sha_, ""), sent)) {
       return Status(ErrorCode::kSignatureDoesNotMatch,
                     "the aws-chunked trailer signature does not match the trailers sent");
     }
