@@ -82,6 +82,7 @@ Result<TableConfig> TableFromRow(const Query& q) {
                           PrimaryKeyFromJson(q.Text(2), t.connection_id + "/" + t.name));
   t.age_column = q.Text(3);
   SLUICE_ASSIGN_OR_RETURN(t.on_error, OnErrorFromName(q.Text(4)));
+  t.delete_column = q.Text(5);
   return t;
 }
 
@@ -293,9 +294,10 @@ Status SqliteCatalog::AddTable(const TableConfig& table) {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
         Query q, db_->Prepare("INSERT INTO tables (connection_id, name, primary_key, age_column, "
-                              "on_error) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING"));
+                              "on_error, delete_column) VALUES (?,?,?,?,?,?) "
+                              "ON CONFLICT DO NOTHING"));
     q.Bind(1, table.connection_id).Bind(2, table.name).Bind(3, PrimaryKeyToJson(table.primary_key));
-    q.Bind(4, table.age_column).Bind(5, OnErrorName(table.on_error));
+    q.Bind(4, table.age_column).Bind(5, OnErrorName(table.on_error)).Bind(6, table.delete_column);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) {
       return Err(ErrorCode::kAlreadyExists,
@@ -310,10 +312,11 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
   return Write([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE tables SET primary_key = ?, age_column = ?, on_error = ? "
-                              "WHERE connection_id = ? AND name = ?"));
+        Query q, db_->Prepare("UPDATE tables SET primary_key = ?, age_column = ?, on_error = ?, "
+                              "delete_column = ? WHERE connection_id = ? AND name = ?"));
     q.Bind(1, PrimaryKeyToJson(table.primary_key)).Bind(2, table.age_column);
-    q.Bind(3, OnErrorName(table.on_error)).Bind(4, table.connection_id).Bind(5, table.name);
+    q.Bind(3, OnErrorName(table.on_error)).Bind(4, table.delete_column);
+    q.Bind(5, table.connection_id).Bind(6, table.name);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) {
       return Err(ErrorCode::kNotFound,
@@ -327,7 +330,8 @@ Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& co
                                                            const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error FROM "
+      Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error, "
+                            "delete_column FROM "
                             "tables WHERE connection_id = ? AND name = ?"));
   q.Bind(1, connection_id).Bind(2, name);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -341,7 +345,8 @@ Result<std::vector<TableConfig>> SqliteCatalog::ListTables(const std::string& co
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error FROM "
+      Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error, "
+                            "delete_column FROM "
                             "tables WHERE connection_id = ? ORDER BY name"));
   q.Bind(1, connection_id);
   std::vector<TableConfig> out;

@@ -60,6 +60,8 @@ struct TableConfig {
   std::vector<std::string> primary_key;  // one or more columns, required
   std::string age_column;                // empty: none
   OnError on_error = OnError::kBlock;
+  // A column whose true value deletes the row (DESIGN.md, "Delete column"); empty: none.
+  std::string delete_column;
 };
 
 enum class FileStatus { kQueued, kLoading, kLoaded, kFailed, kSkipped };
@@ -83,6 +85,7 @@ struct FileRecord {
   int64_t rows_inserted = 0;
   int64_t rows_updated = 0;
   int64_t rows_refused = 0;  // refused as stale by the age column
+  int64_t rows_deleted = 0;  // deleted by the delete column
   std::string error_code;    // ErrorCodeName(...), empty unless failed
   std::string error_message;
   // The S3 ETag, unquoted: md5_hex for a single PUT (used when this is empty), "<hex>-N" for
@@ -91,6 +94,14 @@ struct FileRecord {
   // Deleted through S3: hidden from reads and listings. The file's place in the ledger and
   // its load are unaffected (loaded rows stay in the pool).
   bool deleted = false;
+  // The checksums the client sent and sluice verified, as a JSON object of algorithm name to
+  // the value as sent (base64): {"crc32c":"..."}; "{}" when none.
+  std::string checksums_json = "{}";
+  // A file skipped as a byte-identical re-push of a file already loaded into the same table:
+  // that file's sequence. 0 otherwise.
+  int64_t duplicate_of = 0;
+  // When retention removed the landed bytes (micros); 0 while they are stored.
+  int64_t purged_at = 0;
 };
 
 // A multipart upload in progress. The disposition (status and error) is decided at creation
@@ -132,6 +143,7 @@ struct LoadCounts {
   int64_t inserted = 0;
   int64_t updated = 0;
   int64_t refused = 0;
+  int64_t deleted = 0;
 };
 
 struct TableKey {

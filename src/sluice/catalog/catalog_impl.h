@@ -14,7 +14,8 @@ namespace sluice::catalog {
 #define SLUICE_FILE_COLUMNS                                                                    \
   "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
   "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
-  "rows_updated, rows_refused, error_code, error_message, etag, deleted FROM files "
+  "rows_updated, rows_refused, error_code, error_message, etag, deleted, rows_deleted, "       \
+  "checksums_json, duplicate_of, purged_at FROM files "
 
 Result<FileStatus> FileStatusFromName(const std::string& s);
 Result<FileRecord> FileFromRow(const Query& q);

@@ -604,6 +604,10 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
   ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
   const char* downgrade =
       "DROP TABLE upload_parts; DROP TABLE uploads; DROP TABLE completed_uploads;"
+      "DROP INDEX files_by_content; DROP INDEX files_retained;"
+      "ALTER TABLE tables DROP COLUMN delete_column; ALTER TABLE files DROP COLUMN rows_deleted;"
+      "ALTER TABLE files DROP COLUMN checksums_json; ALTER TABLE files DROP COLUMN duplicate_of;"
+      "ALTER TABLE files DROP COLUMN purged_at;"
       "ALTER TABLE files DROP COLUMN etag; ALTER TABLE files DROP COLUMN deleted;"
       // Version 1 required a connection on every credential.
       "CREATE TABLE credentials_v1 (access_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL "

@@ -48,6 +48,10 @@ Result<FileRecord> FileFromRow(const Query& q) {
   f.error_message = q.Text(18);
   f.etag = q.Text(19);
   f.deleted = q.Int(20) != 0;
+  f.rows_deleted = q.Int(21);
+  f.checksums_json = q.Text(22);
+  f.duplicate_of = q.Int(23);
+  f.purged_at = q.Int(24);
   return f;
 }
 
@@ -98,14 +102,17 @@ Result<int64_t> SqliteCatalog::InsertFile(const FileRecord& r) {
       db_->Prepare("INSERT INTO files (connection_id, table_name, key, landed_id, size, "
                    "md5_hex, sha256_hex, content_type, metadata_json, received_at, started_at, "
                    "finished_at, status, rows_inserted, rows_updated, rows_refused, "
-                   "error_code, error_message, etag) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                   "error_code, error_message, etag, rows_deleted, checksums_json, duplicate_of) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   q.Bind(1, r.connection_id).Bind(2, r.table).Bind(3, r.key).Bind(4, r.landed_id);
   q.Bind(5, static_cast<int64_t>(r.size)).Bind(6, r.md5_hex).Bind(7, r.sha256_hex);
   q.Bind(8, r.content_type).Bind(9, r.metadata_json).Bind(10, r.received_at);
   q.Bind(11, r.started_at).Bind(12, r.finished_at).Bind(13, FileStatusName(r.status));
   q.Bind(14, r.rows_inserted).Bind(15, r.rows_updated).Bind(16, r.rows_refused);
   q.Bind(17, r.error_code).Bind(18, r.error_message).Bind(19, r.etag);
+  q.Bind(20, r.rows_deleted)
+      .Bind(21, r.checksums_json.empty() ? std::string("{}") : r.checksums_json)
+      .Bind(22, r.duplicate_of);
   SLUICE_RETURN_IF_ERROR(q.Run());
   return sqlite3_last_insert_rowid(db_->raw());
 }
@@ -231,10 +238,11 @@ Status SqliteCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t 
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loaded"));
     SLUICE_ASSIGN_OR_RETURN(Query q,
                             db_->Prepare("UPDATE files SET status = 'loaded', rows_inserted = ?, "
-                                         "rows_updated = ?, rows_refused = ?, finished_at = ?, "
-                                         "error_code = '', error_message = '' WHERE seq = ?"));
+                                         "rows_updated = ?, rows_refused = ?, rows_deleted = ?, "
+                                         "finished_at = ?, error_code = '', error_message = '' "
+                                         "WHERE seq = ?"));
     q.Bind(1, counts.inserted).Bind(2, counts.updated).Bind(3, counts.refused);
-    q.Bind(4, finished_at).Bind(5, seq);
+    q.Bind(4, counts.deleted).Bind(5, finished_at).Bind(6, seq);
     return q.Run();
   });
 }
@@ -261,11 +269,12 @@ Status SqliteCatalog::Retry(int64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   return Write([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "retried"));
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("UPDATE files SET status = 'queued', error_code = '', "
-                                         "error_message = '', started_at = 0, finished_at = 0, "
-                                         "rows_inserted = 0, rows_updated = 0, rows_refused = 0 "
-                                         "WHERE seq = ?"));
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q,
+        db_->Prepare("UPDATE files SET status = 'queued', error_code = '', "
+                     "error_message = '', started_at = 0, finished_at = 0, "
+                     "rows_inserted = 0, rows_updated = 0, rows_refused = 0, rows_deleted = 0 "
+                     "WHERE seq = ?"));
     q.Bind(1, seq);
     return q.Run();
   });

@@ -7,7 +7,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 2;
+constexpr int64_t kSchemaVersion = 3;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -128,6 +128,26 @@ CREATE INDEX completed_uploads_by_connection ON completed_uploads(connection_id)
 PRAGMA user_version = 2;
 )sql";
 
+// Version 3: the ingestion engine's ledger fields and the delete column.
+//   rows_deleted    rows deleted by the table's delete column
+//   checksums_json  the checksums the client sent and sluice verified, {"crc32c": "<base64>"}
+//   duplicate_of    for a file skipped as a byte-identical re-push: the sequence it repeats
+//   purged_at       when retention removed the landed bytes (0: still stored)
+constexpr const char* kMigrateV3 = R"sql(
+ALTER TABLE tables ADD COLUMN delete_column TEXT NOT NULL DEFAULT '';
+ALTER TABLE files ADD COLUMN rows_deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN checksums_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE files ADD COLUMN duplicate_of INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;
+-- Duplicate detection: loaded files of a table by content.
+CREATE INDEX files_by_content ON files(connection_id, table_name, md5_hex, size)
+  WHERE status = 'loaded';
+-- Retention: finished files whose bytes are still stored, oldest first.
+CREATE INDEX files_retained ON files(finished_at)
+  WHERE purged_at = 0 AND status IN ('loaded', 'skipped');
+PRAGMA user_version = 3;
+)sql";
+
 }  // namespace
 
 Result<bool> EnsureSchema(Db& db) {
@@ -140,6 +160,7 @@ Result<bool> EnsureSchema(Db& db) {
   }
   if (version == 0) SLUICE_RETURN_IF_ERROR(db.Exec(kSchemaV1));
   if (version < 2) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV2));
+  if (version < 3) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV3));
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.PragmaInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

@@ -20,9 +20,10 @@ Status Loader::Reconcile() {
     if (!applied) continue;
     LogInfo("load", "file " + std::to_string(file.seq) + " (" + file.key +
                         ") was applied before a restart; recording it as loaded");
-    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(
-        file.seq, {applied->counts.inserted, applied->counts.updated, applied->counts.refused},
-        applied->applied_at));
+    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq,
+                                               {applied->counts.inserted, applied->counts.updated,
+                                                applied->counts.refused, applied->counts.deleted},
+                                               applied->applied_at));
   }
   return Status::Ok();
 }
@@ -49,6 +50,15 @@ void Loader::Notify() {
     ++notifications_;
   }
   cv_.notify_all();
+}
+
+void Loader::AddObserver(LoadObserver* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  observers_.push_back(observer);
+}
+
+void Loader::Report(const LoadEvent& event) {
+  for (LoadObserver* o : observers_) o->OnFileFinished(event);
 }
 
 bool Loader::ClaimTable(const std::set<catalog::TableKey>& tried, catalog::TableKey* out) {
@@ -116,20 +126,30 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
   if (file.status == catalog::FileStatus::kFailed) return false;  // blocked until retry/skip
 
   // Applied before a crash, or by another node: record it, never apply twice.
+  LoadEvent event;
+  event.seq = file.seq;
+  event.table = key;
+  event.key = file.key;
+  event.bytes = file.size;
   SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.seq));
   if (applied) {
-    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(
-        file.seq, {applied->counts.inserted, applied->counts.updated, applied->counts.refused},
-        applied->applied_at));
+    event.counts = {applied->counts.inserted, applied->counts.updated, applied->counts.refused,
+                    applied->counts.deleted};
+    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq, event.counts, applied->applied_at));
+    Report(event);
     return true;
   }
 
   SLUICE_ASSIGN_OR_RETURN(auto table, catalog_.GetTable(key.connection_id, key.table));
   if (!table) {
-    SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(
-        file.seq, Err(ErrorCode::kTableNotConfigured,
-                      "table '" + key.table + "' is not configured on connection '" +
-                          key.connection_id + "'; add it, then retry this file")));
+    const Status error = Err(ErrorCode::kTableNotConfigured,
+                             "table '" + key.table + "' is not configured on connection '" +
+                                 key.connection_id + "'; add it, then retry this file");
+    SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(file.seq, error));
+    event.status = catalog::FileStatus::kFailed;
+    event.error_code = std::string(ErrorCodeName(error.code()));
+    event.error_message = error.message();
+    Report(event);
     return true;
   }
 
@@ -143,13 +163,18 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
                         std::to_string(counts.updated) + " updated, " +
                         std::to_string(counts.refused) + " refused as stale in " +
                         std::to_string((clock_.NowMicros() - started) / 1000) + " ms");
-    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(
-        file.seq, {counts.inserted, counts.updated, counts.refused}, clock_.NowMicros()));
+    event.counts = {counts.inserted, counts.updated, counts.refused, counts.deleted};
+    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq, event.counts, clock_.NowMicros()));
   } else {
     LogWarn("load", "file " + std::to_string(file.seq) + " " + key.connection_id + "/" + file.key +
                         " failed: " + outcome.ToString());
     SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(file.seq, outcome));
+    event.status = catalog::FileStatus::kFailed;
+    event.error_code = std::string(ErrorCodeName(outcome.code()));
+    event.error_message = outcome.message();
   }
+  event.duration_micros = clock_.NowMicros() - started;
+  Report(event);
   return true;
 }
 

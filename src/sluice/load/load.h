@@ -28,6 +28,27 @@
 
 namespace sluice::load {
 
+// What a file's load came to, reported to observers once the ledger holds the outcome.
+struct LoadEvent {
+  int64_t seq = 0;
+  catalog::TableKey table;
+  std::string key;
+  catalog::FileStatus status = catalog::FileStatus::kLoaded;  // loaded, failed or skipped
+  catalog::LoadCounts counts;
+  std::string error_code;  // empty unless failed
+  std::string error_message;
+  uint64_t bytes = 0;           // the file's size
+  int64_t duration_micros = 0;  // from the start of the load to its outcome; 0 if not loaded
+};
+
+// Metrics and PUTs waiting for their load (x-amz-meta-sluice-wait) observe the loader. Called
+// on a worker thread after the ledger commit; must be quick and must not call the loader.
+class LoadObserver {
+ public:
+  virtual ~LoadObserver() = default;
+  virtual void OnFileFinished(const LoadEvent& event) = 0;
+};
+
 struct LoaderOptions {
   int workers = 2;
   // How often idle workers look at the ledger for work committed by other processes (the CLI's
@@ -51,6 +72,8 @@ class Loader {
   void Stop();
   // New work may be waiting (a file was appended).
   void Notify();
+  // Adds an observer (before Start); it must outlive the loader.
+  void AddObserver(LoadObserver* observer);
 
   // Handles the head of one table's queue on the calling thread. Returns true when a file was
   // finished (loaded or failed), false when the table had nothing to do or is blocked.
@@ -65,6 +88,7 @@ class Loader {
   // Loads one file; the returned status is the file's failure (recorded by the caller).
   Status Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
                pool::ApplyCounts* counts);
+  void Report(const LoadEvent& event);
 
   catalog::Catalog& catalog_;
   landing::Store& store_;
@@ -78,6 +102,7 @@ class Loader {
   uint64_t notifications_ = 0;
   std::set<catalog::TableKey> busy_;
   std::vector<std::thread> threads_;
+  std::vector<LoadObserver*> observers_;  // fixed once Start has run
 };
 
 }  // namespace sluice::load

@@ -79,12 +79,14 @@ struct TableSpec {
   std::string name;                      // SQL table name
   std::vector<std::string> primary_key;  // column names, present in every batch
   std::string age_column;                // empty: none
+  std::string delete_column;             // empty: none (a true value deletes the row)
 };
 
 struct ApplyCounts {
   int64_t inserted = 0;
   int64_t updated = 0;
   int64_t refused = 0;  // refused as stale by the age rule
+  int64_t deleted = 0;  // rows deleted by the delete column
 };
 
 struct AppliedFile {
