@@ -134,6 +134,57 @@ void BM_Orders(benchmark::State& state, bool upsert) {
   state.SetItemsProcessed(state.iterations() * kRows);
 }
 
+// Freshness cost: 1,000 one-row files, each its own load transaction and commit, into a
+// table of 1,000 rows. What one commit costs (durability included) dominates.
+void BM_SmallLoads(benchmark::State& state) {
+  constexpr int64_t kLoads = 1000;
+  std::vector<Batch> rows = MakeOrders(kLoads, 3, BaseKey);
+  std::vector<Batch> one;
+  for (int64_t i = 0; i < kLoads; ++i) {
+    Batch b;
+    b.schema = rows[0].schema;
+    b.num_rows = 1;
+    for (const Column& c : rows[0].columns) {
+      Column o = batch::MakeColumn(c.type);
+      if (!c.fixed.empty()) {
+        size_t width = c.fixed.size() / static_cast<size_t>(c.length);
+        o.fixed.assign(c.fixed.begin() + static_cast<std::ptrdiff_t>(width * i),
+                       c.fixed.begin() + static_cast<std::ptrdiff_t>(width * (i + 1)));
+      } else {
+        std::string_view s = c.StringAt(i);
+        PutString(&o, s);
+      }
+      o.length = 1;
+      b.columns.push_back(std::move(o));
+    }
+    one.push_back(std::move(b));
+  }
+  TableSpec spec{"orders", {"order_id"}, ""};
+  std::string dir = (std::filesystem::temp_directory_path() / "pool_bench_XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  int64_t seq = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto pool = OpenSqlitePool(dir + "/pool.db", SystemClock::Instance());
+    if (!pool.ok()) {
+      state.SkipWithError(pool.status().ToString().c_str());
+      break;
+    }
+    state.ResumeTiming();
+    for (const Batch& b : one) Apply(pool->get(), spec, ++seq, {b}, state);
+    state.PauseTiming();
+    pool->reset();
+    state.ResumeTiming();
+  }
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(state.iterations() * kLoads);
+}
+
 // The peer in the same run: the tuned SQLite C API with rows pre-built as the values the
 // pool binds (timestamps and amounts already formatted), same table, same pragmas, same
 // statement. The ratio BM_Orders / BM_RawSqlite is what the pool's own code costs.
@@ -256,6 +307,7 @@ BENCHMARK_CAPTURE(BM_RawSqlite, upsert, true)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2)
     ->UseRealTime();
+BENCHMARK(BM_SmallLoads)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 }  // namespace
 }  // namespace sluice::pool
