@@ -238,6 +238,37 @@ int TableList(const Options& o) {
   return 0;
 }
 
+// The pool's record of a table's schema changes (pool.h, "Schema history"). The pool table
+// is named as the loader names it: the catalog's table name.
+int TableHistory(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto table = (*catalog)->GetTable(o.connection, o.table);
+  if (!table.ok()) return Fail(table.status());
+  if (!*table) {
+    return Fail(Err(ErrorCode::kNotFound,
+                    "no table '" + o.table + "' on connection '" + o.connection + "'"));
+  }
+  Table out{{"seq", "changed_at", "change", "column", "old_type", "new_type"}, {}};
+  const std::string path = JoinPath(o.data_dir, "pool.db");
+  if (FileSystem::Default().Exists(path)) {
+    auto pool = pool::OpenSqlitePool(path, SystemClock::Instance());
+    if (!pool.ok()) return Fail(pool.status());
+    auto history = (*pool)->SchemaHistory((*table)->name);
+    if (!history.ok()) return Fail(history.status());
+    for (const pool::SchemaChange& c : *history) {
+      out.rows.push_back(
+          {std::to_string(c.seq), FormatIsoMicros(c.changed_at), pool::SchemaChangeKindName(c.kind),
+           c.column, c.old_type.empty() ? std::nullopt : std::optional(c.old_type), c.new_type});
+    }
+  }
+  Print(Render(out, OutputFormat(o)));
+  if (out.rows.empty() && OutputFormat(o) == Format::kAligned) {
+    Print("No schema changes yet: the first loaded file creates the table.\n");
+  }
+  return 0;
+}
+
 // --- files --------------------------------------------------------------------------------
 
 int FilesList(const Options& o) {
@@ -427,6 +458,12 @@ int Run(int argc, char** argv) {
   table_list->add_option("CONNECTION", o.connection)->required();
   AddFormatFlags(table_list, o);
   table_list->callback([&] { action = [&] { return TableList(o); }; });
+  auto* table_history =
+      table->add_subcommand("history", "Schema changes of a table and the files that caused them");
+  table_history->add_option("CONNECTION", o.connection)->required();
+  table_history->add_option("TABLE", o.table)->required();
+  AddFormatFlags(table_history, o);
+  table_history->callback([&] { action = [&] { return TableHistory(o); }; });
 
   auto* files = app.add_subcommand("files", "The file ledger: list, retry or skip files");
   auto* files_retry = files->add_subcommand("retry", "Re-queue a failed file in its place");

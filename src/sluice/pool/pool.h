@@ -10,9 +10,42 @@
 // existing row gets every column the batch carries (others keep their values); rows are
 // applied in batch order so the last row of a key in a file wins; with an age column a row
 // is applied only when stored age is null or incoming age is not null and >= stored age.
-// The first batch creates the table with mapped SQL types; a later batch may add columns.
-// A column whose type differs from the stored one fails with kSchemaMismatch naming the
-// column, the stored type and the file's type (widening is a later cut).
+//
+// Deletes: TableSpec::delete_column names a control column. It is never stored in the table
+// (a stored column of that name, from before it was configured, keeps its old values), and it
+// may not be a key or the age column. A batch without it only upserts. A row deletes its key
+// when the value is: BOOLEAN true; any integer type != 0; VARCHAR exactly "true", "t", "1" or
+// "yes" in any ASCII case (no trimming). Null, false, 0 and every other text are upserts; any
+// other column type fails the file with SCHEMA_MISMATCH. The other columns of a delete row
+// are ignored. Rows still apply in batch order: insert then delete of a key in one file
+// leaves nothing, delete then insert leaves the row.
+//   Without an age column a delete removes the stored row, if any; nothing else is kept.
+//   With an age column a delete obeys the age rule against the stored row (or, when there is
+// none, against the key's tombstone), and every applied delete leaves a tombstone (key + age)
+// in the hidden table `_sluice_tombstones_<table>`, even when no row was stored (so an older
+// version arriving later cannot appear). A row whose key has a tombstone is applied only by
+// the age rule against the tombstone's age; applying it re-inserts the row and drops the
+// tombstone. A key never has both a row and a tombstone. Tombstones are kept forever.
+//
+// Schema: the first batch creates the table with mapped SQL types; a later batch may add
+// columns (null for old rows) and widen types along safe paths: any integer to a wider one,
+// integers and FLOAT to DOUBLE (not for key columns), DECIMAL precision up at the same scale
+// (within one storage class, see below), DATE to TIMESTAMP (every stored date, and the key's
+// tombstones, are rewritten in the same transaction to their midnight in timestamp text, so
+// text comparison stays time order; the rewrite costs one pass over the table). Narrower
+// values go into a wider column as they are; a DATE into a TIMESTAMP column is stored as its
+// midnight. Anything else fails with kSchemaMismatch naming the column, the table, the stored
+// type and the file's type, and why when it is more than "it could lose data".
+//
+// Schema history: every change (create: one row per column; add; widen, including an all-null
+// column taking its first type) is recorded in `_sluice_schema_history` in the load's own
+// transaction, so it commits or rolls back with the file that caused it. SchemaHistory reads
+// it in the order of the changes.
+//
+// Durability: Commit returns after the pool's write-ahead log is on disk (the writer runs
+// synchronous=FULL), because the loader marks the file loaded in the catalog right after and
+// a power loss must not lose a commit the ledger calls loaded. Measured on this machine
+// (pool_upsert_bench): see docs/ in the commit message; one fsync per load is the cost.
 //
 // Thread-safety: a Pool is safe to share; a LoadTransaction belongs to one thread. One load
 // transaction per table at a time (the loader guarantees it); SQLite serialises all writers.
@@ -21,9 +54,13 @@
 // LoadTransaction must be destroyed before its Pool. After an Apply error the transaction
 // is unusable (Apply and Commit repeat the error): destroy it to roll back.
 //
-// Counts are exact per row: a row is `inserted` (new key), `updated` (existing key, written)
-// or `refused` (existing key, the age rule said older). A key repeated within a file counts
-// once per row (first inserted, then updated).
+// Counts are exact per row, and every row of a file is counted exactly once, so inserted +
+// updated + refused + deleted equals the file's rows: `inserted` (new key, or a key whose
+// tombstone it beats), `updated` (existing key, written), `deleted` (a delete row that was
+// applied: the stored row removed if there was one, the tombstone written with an age
+// column; a delete of a key the pool does not hold counts here too), `refused` (the age rule
+// said older than the stored row or the tombstone, upserts and deletes alike). A key repeated
+// within a file counts once per row (first inserted, then updated).
 //
 // SQLite storage (declared type -> what is stored). The exact logical type of every column
 // is kept in `_sluice_columns` (type_name as batch::TypeName), because declared types lose
@@ -58,7 +95,8 @@
 // A single-column integer key is declared `INTEGER PRIMARY KEY` (the rowid alias, ~30 %
 // faster); other keys `PRIMARY KEY(a, b)`. Identifiers are always double-quoted; column names
 // compare case-insensitively, as in SQLite. Table names starting with `_sluice_` or
-// `sqlite_` are reserved.
+// `sqlite_` are reserved. Tombstone tables hold the key columns (same names and declared
+// types) and `_sluice_age` (the age column's declared type), so they compare like the table.
 //
 // Query runs on a separate read connection and prints values as text: NULL as nullopt,
 // INTEGER in decimal, REAL with the shortest round-trip digits (decimal columns with their
@@ -87,6 +125,31 @@ struct ApplyCounts {
   int64_t updated = 0;
   int64_t refused = 0;  // refused as stale by the age rule
   int64_t deleted = 0;  // rows deleted by the delete column
+};
+
+enum class SchemaChangeKind { kCreate, kAdd, kWiden };
+
+constexpr const char* SchemaChangeKindName(SchemaChangeKind kind) {
+  switch (kind) {
+    case SchemaChangeKind::kCreate:
+      return "create";
+    case SchemaChangeKind::kAdd:
+      return "add";
+    case SchemaChangeKind::kWiden:
+      return "widen";
+  }
+  return "?";
+}
+
+// One row of a table's schema history.
+struct SchemaChange {
+  std::string table;
+  int64_t seq = 0;         // the file that caused the change
+  int64_t changed_at = 0;  // micros, the pool clock during that file's load
+  SchemaChangeKind kind = SchemaChangeKind::kCreate;
+  std::string column;
+  std::string old_type;  // logical type (batch::TypeName); empty for create and add
+  std::string new_type;
 };
 
 struct AppliedFile {
@@ -121,11 +184,15 @@ class Pool {
                                                              int64_t seq) = 0;
   // The applied record of `seq`, if the pool holds it.
   virtual Result<std::optional<AppliedFile>> FindApplied(int64_t seq) = 0;
+  // The schema changes of `table` (its name as in TableSpec), oldest first; empty when the
+  // pool holds no such table.
+  virtual Result<std::vector<SchemaChange>> SchemaHistory(const std::string& table) = 0;
   // Runs one SQL statement (read-only use is the CLI's business) and returns its rows.
   virtual Result<QueryResult> Query(const std::string& sql) = 0;
 };
 
-// The embedded default: one SQLite file (WAL, synchronous=NORMAL, large page cache).
+// The embedded default: one SQLite file (WAL, synchronous=FULL on the writer, large page
+// cache).
 Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& path, const Clock& clock);
 
 }  // namespace sluice::pool

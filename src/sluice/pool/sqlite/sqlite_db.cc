@@ -76,7 +76,7 @@ Connection::~Connection() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
-Result<Connection> Connection::Open(const std::string& path) {
+Result<Connection> Connection::Open(const std::string& path, Sync sync) {
   Connection c;
   int rc =
       sqlite3_open_v2(path.c_str(), &c.db_,
@@ -89,9 +89,10 @@ Result<Connection> Connection::Open(const std::string& path) {
   sqlite3_busy_timeout(c.db_, kBusyTimeoutMs);
   SLUICE_RETURN_IF_ERROR(c.Exec("PRAGMA journal_mode=WAL"));
   SLUICE_RETURN_IF_ERROR(c.Exec(
-      // NORMAL in WAL mode can lose the last commits on power loss but never corrupts; the
-      // loader re-applies a file whose sequence the pool does not hold (pool.h).
-      "PRAGMA synchronous=NORMAL;"
+      // NORMAL in WAL mode can lose the last commits on power loss but never corrupts. The
+      // writer needs FULL: the loader records a file as loaded right after the pool commit,
+      // and the ledger must never call loaded what the pool lost (pool.h, "Durability").
+      std::string(sync == Sync::kFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") +
       "PRAGMA temp_store=MEMORY;"
       "PRAGMA foreign_keys=OFF;"
       "PRAGMA cache_size=-" +

@@ -36,6 +36,12 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// How a connection's commits reach the disk (PRAGMA synchronous, WAL mode).
+enum class Sync {
+  kNormal,  // WAL synced at checkpoints only: a power loss may lose the last commits
+  kFull,    // WAL synced at every commit: a commit that returned survives a power loss
+};
+
 class Connection {
  public:
   Connection() = default;
@@ -45,9 +51,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
-  // Opens (creating if needed) `path` with the pool's pragmas: WAL, synchronous=NORMAL, a
-  // large page cache, temp_store=MEMORY, a busy timeout.
-  static Result<Connection> Open(const std::string& path);
+  // Opens (creating if needed) `path` with the pool's pragmas: WAL, `sync`, a large page
+  // cache, temp_store=MEMORY, a busy timeout.
+  static Result<Connection> Open(const std::string& path, Sync sync);
 
   sqlite3* get() const { return db_; }
 

@@ -105,8 +105,14 @@ Batch MakeBatch(std::vector<std::pair<std::string, Column>> columns) {
   return b;
 }
 
-TableSpec Spec(std::string name, std::vector<std::string> pk, std::string age = "") {
-  return TableSpec{std::move(name), std::move(pk), std::move(age)};
+TableSpec Spec(std::string name, std::vector<std::string> pk, std::string age = "",
+               std::string del = "") {
+  return TableSpec{std::move(name), std::move(pk), std::move(age), std::move(del)};
+}
+
+std::string CountsText(const ApplyCounts& c) {
+  return "i" + std::to_string(c.inserted) + " u" + std::to_string(c.updated) + " r" +
+         std::to_string(c.refused) + " d" + std::to_string(c.deleted);
 }
 
 class PoolTest : public ::testing::Test {
@@ -339,7 +345,9 @@ TEST_F(PoolTest, TypeMismatchNamesBothTypes) {
   Status st =
       LoadError(Spec("t", {"id"}), 2, MakeBatch({{"id", Ints({2})}, {"x", Strings({"text"})}}));
   EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
-  EXPECT_EQ(st.message(), "column 'x' is stored as BIGINT, the file has VARCHAR");
+  EXPECT_EQ(
+      st.message(),
+      "column 'x' of table 't' is stored as BIGINT, the file has VARCHAR: not a safe widening");
   // Same name, different storage (nanosecond vs microsecond timestamps).
   Load(Spec("u", {"id"}), 3,
        {MakeBatch({{"id", Ints({1})}, {"ts", Timestamps(TimeUnit::kNanos, true, {0})}})});
@@ -377,7 +385,8 @@ TEST_F(PoolTest, SafeWideningAndNarrowerFilesAreAccepted) {
   EXPECT_EQ(LoadError(Spec("t", {"id"}), 5,
                       MakeBatch({{"id", Ints({5})}, {"amount", Decimals(13, 3, {1})}}))
                 .message(),
-            "column 'amount' is stored as DECIMAL(13,2), the file has DECIMAL(13,3)");
+            "column 'amount' of table 't' is stored as DECIMAL(13,2), the file has DECIMAL(13,3): "
+            "a decimal's scale cannot change");
   EXPECT_EQ(LoadError(Spec("t", {"id"}), 6, MakeBatch({{"id", Doubles({6.0})}})).code(),
             ErrorCode::kSchemaMismatch);
   EXPECT_EQ(LoadError(Spec("t", {"id"}), 7,
@@ -393,7 +402,9 @@ TEST_F(PoolTest, AllNullColumnTakesTheTypeOfALaterFile) {
   EXPECT_EQ(Rows("SELECT id, x FROM t ORDER BY id"), (Lines{"1|NULL", "2|7", "3|NULL"}));
   Status st =
       LoadError(Spec("t", {"id"}), 4, MakeBatch({{"id", Ints({4})}, {"x", Strings({"s"})}}));
-  EXPECT_EQ(st.message(), "column 'x' is stored as BIGINT, the file has VARCHAR");
+  EXPECT_EQ(
+      st.message(),
+      "column 'x' of table 't' is stored as BIGINT, the file has VARCHAR: not a safe widening");
 }
 
 TEST_F(PoolTest, DestructionWithoutCommitRollsBackEverything) {
@@ -464,7 +475,9 @@ TEST_F(PoolTest, ReopenedPoolHasEverything) {
   ASSERT_TRUE(applied->has_value());
   EXPECT_EQ(Rows("SELECT id, age, v FROM t"), (Lines{"1|3|a"}));
   Status st = LoadError(Spec("t", {"id"}), 8, MakeBatch({{"id", Ints({1})}, {"v", Ints({1})}}));
-  EXPECT_EQ(st.message(), "column 'v' is stored as VARCHAR, the file has BIGINT");
+  EXPECT_EQ(
+      st.message(),
+      "column 'v' of table 't' is stored as VARCHAR, the file has BIGINT: not a safe widening");
   ApplyCounts c = Load(Spec("t", {"id"}, "age"), 9,
                        {MakeBatch({{"id", Ints({1})}, {"age", Ints({2})}, {"v", Strings({"b"})}})});
   EXPECT_EQ(c.refused, 1);
@@ -595,6 +608,304 @@ TEST_F(PoolTest, BatchesWithDifferentColumnSetsInOneFile) {
   ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({3})}, {"a", Ints({3})}})).ok());
   ASSERT_TRUE((*tx)->Commit(1).ok());
   EXPECT_EQ(Rows("SELECT id, a, b FROM t ORDER BY id"), (Lines{"1|1|3", "2|2|NULL", "3|3|NULL"}));
+}
+
+// --- deletes --------------------------------------------------------------------------------
+
+TEST_F(PoolTest, DeleteColumnWithoutAgeRemovesRowsAndIsNotStored) {
+  const TableSpec spec = Spec("t", {"id"}, "", "_deleted");
+  EXPECT_EQ(CountsText(Load(spec, 1,
+                            {MakeBatch({{"id", Ints({1, 2, 3})},
+                                        {"v", Strings({"a", "b", "c"})},
+                                        {"_deleted", Bools({0, std::nullopt, 0})}})})),
+            "i3 u0 r0 d0");
+  // Key 5 is not stored: the delete is applied (and counted) but removes nothing.
+  EXPECT_EQ(CountsText(Load(spec, 2,
+                            {MakeBatch({{"id", Ints({2, 4, 5, 3})},
+                                        {"v", Strings({"x", "d", "y", "C"})},
+                                        {"_deleted", Bools({1, 0, 1, 0})}})})),
+            "i1 u1 r0 d2");
+  EXPECT_EQ(Rows("SELECT * FROM t ORDER BY id"), (Lines{"1|a", "3|C", "4|d"}));
+  EXPECT_EQ(Rows("SELECT column_name FROM _sluice_columns WHERE table_name = 't' ORDER BY "
+                 "position"),
+            (Lines{"id", "v"}));
+  // Without an age column nothing else is kept.
+  EXPECT_TRUE(Rows("SELECT name FROM sqlite_master WHERE name LIKE '_sluice_tomb%'").empty());
+  auto applied = pool_->FindApplied(2);
+  ASSERT_TRUE(applied.ok() && applied->has_value());
+  EXPECT_EQ(CountsText((*applied)->counts), "i1 u1 r0 d2");
+  // A file without the delete column only upserts.
+  EXPECT_EQ(CountsText(Load(spec, 3, {MakeBatch({{"id", Ints({2})}, {"v", Strings({"b"})}})})),
+            "i1 u0 r0 d0");
+}
+
+TEST_F(PoolTest, WhatCountsAsADelete) {
+  const TableSpec spec = Spec("t", {"id"}, "", "del");
+  std::vector<std::optional<int64_t>> ids;
+  for (int64_t i = 0; i < 12; ++i) ids.push_back(i);
+  Load(spec, 1, {MakeBatch({{"id", Ints(ids)}})});
+  // Text: exactly true / t / 1 / yes in any case; everything else (and null) upserts.
+  Load(spec, 2,
+       {MakeBatch({{"id", Ints(ids)},
+                   {"del", Strings({"TRUE", "t", "1", "Yes", "no", "false", "0", "", " true", "y",
+                                    std::nullopt, "yEs"})}})});
+  EXPECT_EQ(Rows("SELECT group_concat(id) FROM (SELECT id FROM t ORDER BY id)"),
+            (Lines{"4,5,6,7,8,9,10"}));
+  // Integers: any value but 0; null upserts.
+  Load(spec, 3,
+       {MakeBatch(
+           {{"id", Ints({4, 5, 6, 7})}, {"del", Ints({0, -1, std::nullopt, 2}, TypeId::kInt32)}})});
+  EXPECT_EQ(Rows("SELECT group_concat(id) FROM (SELECT id FROM t ORDER BY id)"),
+            (Lines{"4,6,8,9,10"}));
+  // An all-null delete column deletes nothing.
+  Load(spec, 4, {MakeBatch({{"id", Ints({8})}, {"del", Nulls(1)}})});
+  EXPECT_EQ(Rows("SELECT count(*) FROM t"), (Lines{"5"}));
+  Status st = LoadError(spec, 5, MakeBatch({{"id", Ints({4})}, {"del", Doubles({1.0})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(st.message(),
+            "delete column 'del' has type DOUBLE; it must be BOOLEAN, an integer or VARCHAR");
+  // The delete column cannot be a key or the age column.
+  EXPECT_EQ(pool_->BeginLoad(Spec("t", {"id"}, "", "ID"), 6).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(pool_->BeginLoad(Spec("t", {"id"}, "v", "v"), 6).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_F(PoolTest, DeletesApplyInBatchOrder) {
+  const TableSpec spec = Spec("t", {"id"}, "", "_deleted");
+  // Insert then delete leaves nothing; delete then insert leaves the row; across batches too.
+  auto tx = pool_->BeginLoad(spec, 1);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)
+                  ->Apply(MakeBatch({{"id", Ints({1, 1, 2, 2, 3})},
+                                     {"v", Ints({10, 11, 20, 21, 30})},
+                                     {"_deleted", Bools({0, 1, 1, 0, 0})}}))
+                  .ok());
+  ASSERT_TRUE(
+      (*tx)
+          ->Apply(MakeBatch({{"id", Ints({3})}, {"v", Ints({0})}, {"_deleted", Bools({1})}}))
+          .ok());
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({3})}, {"v", Ints({31})}})).ok());
+  EXPECT_EQ(CountsText((*tx)->counts()), "i4 u0 r0 d3");
+  ASSERT_TRUE((*tx)->Commit(1).ok());
+  EXPECT_EQ(Rows("SELECT * FROM t ORDER BY id"), (Lines{"2|21", "3|31"}));
+}
+
+TEST_F(PoolTest, DeletesWithAgeLeaveTombstones) {
+  const TableSpec spec = Spec("t", {"id"}, "v", "del");
+  Load(spec, 1,
+       {MakeBatch({{"id", Ints({1, 2})}, {"v", Ints({5, 5})}, {"x", Strings({"a", "b"})}})});
+  // k1: older delete refused. k2: newer delete removes the row, tombstone at 6. k3: never
+  // stored: the delete is applied, tombstone at 3.
+  EXPECT_EQ(CountsText(Load(spec, 2,
+                            {MakeBatch({{"id", Ints({1, 2, 3})},
+                                        {"v", Ints({4, 6, 3})},
+                                        {"del", Bools({1, 1, 1})}})})),
+            "i0 u0 r1 d2");
+  EXPECT_EQ(Rows("SELECT id, v, x FROM t ORDER BY id"), (Lines{"1|5|a"}));
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t ORDER BY id"), (Lines{"2|6", "3|3"}));
+  // Reopened: the tombstones are found again. An older version of k2 cannot come back; an
+  // equal one of k3 re-inserts it and drops its tombstone; k1 updates as usual.
+  Reopen();
+  EXPECT_EQ(CountsText(Load(spec, 3,
+                            {MakeBatch({{"id", Ints({2, 3, 1})},
+                                        {"v", Ints({5, 3, 5})},
+                                        {"x", Strings({"old", "back", "A"})}})})),
+            "i1 u1 r1 d0");
+  EXPECT_EQ(Rows("SELECT id, v, x FROM t ORDER BY id"), (Lines{"1|5|A", "3|3|back"}));
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t ORDER BY id"), (Lines{"2|6"}));
+  // A delete against a tombstone obeys the age rule too: older refused, newer moves it.
+  EXPECT_EQ(CountsText(Load(spec, 4,
+                            {MakeBatch({{"id", Ints({2, 2})},
+                                        {"v", Ints({5, 8})},
+                                        {"del", Strings({"true", "true"})}})})),
+            "i0 u0 r1 d1");
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t ORDER BY id"), (Lines{"2|8"}));
+  // A null age is older than every value: refused against the row and the tombstone.
+  EXPECT_EQ(CountsText(Load(spec, 5,
+                            {MakeBatch({{"id", Ints({1, 2})},
+                                        {"v", Ints({std::nullopt, std::nullopt})},
+                                        {"del", Bools({1, 0})}})})),
+            "i0 u0 r2 d0");
+  // Newer wins over the tombstone; within one file a later older row is refused by the row.
+  EXPECT_EQ(CountsText(Load(spec, 6,
+                            {MakeBatch({{"id", Ints({2, 2})},
+                                        {"v", Ints({9, 7})},
+                                        {"x", Strings({"new", "stale"})}})})),
+            "i1 u0 r1 d0");
+  EXPECT_EQ(Rows("SELECT id, v, x FROM t ORDER BY id"), (Lines{"1|5|A", "2|9|new", "3|3|back"}));
+  EXPECT_TRUE(Rows("SELECT * FROM _sluice_tombstones_t").empty());
+}
+
+TEST_F(PoolTest, TombstoneWrittenEarlierInTheFileRefusesAnOlderRowLaterInIt) {
+  const TableSpec spec = Spec("t", {"id"}, "v", "del");
+  Load(spec, 1, {MakeBatch({{"id", Ints({1})}, {"v", Ints({1})}})});
+  auto tx = pool_->BeginLoad(spec, 2);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)
+                  ->Apply(MakeBatch(
+                      {{"id", Ints({1, 1, 2})}, {"v", Ints({5, 4, 3})}, {"del", Bools({1, 0, 1})}}))
+                  .ok());
+  // A batch without the delete column still checks the tombstones of this load.
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({2, 1})}, {"v", Ints({2, 6})}})).ok());
+  EXPECT_EQ(CountsText((*tx)->counts()), "i1 u0 r2 d2");
+  ASSERT_TRUE((*tx)->Commit(1).ok());
+  EXPECT_EQ(Rows("SELECT * FROM t"), (Lines{"1|6"}));
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t"), (Lines{"2|3"}));
+}
+
+TEST_F(PoolTest, TombstonesOfCompositeTextKeysWithTimestampAges) {
+  const TableSpec spec = Spec("t", {"region", "code"}, "at", "gone");
+  auto at = [](std::vector<std::optional<int64_t>> v) {
+    return Timestamps(TimeUnit::kMicros, true, v);
+  };
+  Load(spec, 1,
+       {MakeBatch({{"region", Strings({"eu", "eu", "us"})},
+                   {"code", Ints({1, 2, 1})},
+                   {"at", at({100, 100, 100})}})});
+  EXPECT_EQ(CountsText(Load(spec, 2,
+                            {MakeBatch({{"region", Strings({"eu", "us"})},
+                                        {"code", Ints({2, 1})},
+                                        {"at", at({200, 50})},
+                                        {"gone", Ints({1, 1})}})})),
+            "i0 u0 r1 d1");
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t"),
+            (Lines{"eu|2|1970-01-01T00:00:00.000200Z"}));
+  EXPECT_EQ(CountsText(Load(spec, 3,
+                            {MakeBatch({{"region", Strings({"eu", "eu"})},
+                                        {"code", Ints({2, 2})},
+                                        {"at", at({150, 200})}})})),
+            "i1 u0 r1 d0");
+  EXPECT_EQ(Rows("SELECT region, code, at FROM t ORDER BY region, code"),
+            (Lines{"eu|1|1970-01-01T00:00:00.000100Z", "eu|2|1970-01-01T00:00:00.000200Z",
+                   "us|1|1970-01-01T00:00:00.000100Z"}));
+}
+
+TEST_F(PoolTest, RolledBackDeletesLeaveNothing) {
+  const TableSpec spec = Spec("t", {"id"}, "v", "del");
+  Load(spec, 1, {MakeBatch({{"id", Ints({1, 2})}, {"v", Ints({1, 1})}})});
+  {
+    auto tx = pool_->BeginLoad(spec, 2);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(
+        (*tx)->Apply(MakeBatch({{"id", Ints({1})}, {"v", Ints({2})}, {"del", Bools({1})}})).ok());
+  }
+  EXPECT_EQ(Rows("SELECT id FROM t ORDER BY id"), (Lines{"1", "2"}));
+  EXPECT_TRUE(Rows("SELECT name FROM sqlite_master WHERE name LIKE '_sluice_tomb%'").empty());
+}
+
+// --- schema evolution and history ------------------------------------------------------------
+
+TEST_F(PoolTest, DateWidensToTimestampAndStoredDatesAreRewritten) {
+  const TableSpec spec = Spec("t", {"id"});
+  Load(spec, 1, {MakeBatch({{"id", Ints({1, 2})}, {"d", Dates({19724, std::nullopt})}})});
+  // 2024-01-02T12:00:00 in micros.
+  const int64_t noon = (int64_t{19724} * 86400 + 43200) * 1'000'000;
+  Load(spec, 2,
+       {MakeBatch({{"id", Ints({3})}, {"d", Timestamps(TimeUnit::kMicros, false, {noon})}})});
+  EXPECT_EQ(Rows("SELECT id, d FROM t ORDER BY id"),
+            (Lines{"1|2024-01-02T00:00:00.000000", "2|NULL", "3|2024-01-02T12:00:00.000000"}));
+  // A DATE file now goes in as the day's midnight, so it compares in time order.
+  Load(spec, 3, {MakeBatch({{"id", Ints({4})}, {"d", Dates({19725})}})});
+  EXPECT_EQ(Rows("SELECT id FROM t WHERE d > '2024-01-02T00:00:00.000000' ORDER BY d"),
+            (Lines{"3", "4"}));
+  EXPECT_EQ(Rows("SELECT d FROM t WHERE id = 4"), (Lines{"2024-01-03T00:00:00.000000"}));
+  EXPECT_EQ(Rows("SELECT type_name FROM _sluice_columns WHERE column_name = 'd'"),
+            (Lines{"TIMESTAMP"}));
+  // Another timestamp unit is not a safe widening.
+  Status st = LoadError(
+      spec, 4, MakeBatch({{"id", Ints({5})}, {"d", Timestamps(TimeUnit::kNanos, false, {0})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(st.message(),
+            "column 'd' of table 't' is stored as TIMESTAMP, the file has TIMESTAMP_NS: timestamps "
+            "of another unit or time zone are stored as different text");
+}
+
+TEST_F(PoolTest, DateKeyAndAgeWidenWithTheirTombstones) {
+  const TableSpec spec = Spec("t", {"day"}, "seen", "del");
+  Load(spec, 1, {MakeBatch({{"day", Dates({1, 2})}, {"seen", Dates({10, 10})}})});
+  Load(spec, 2, {MakeBatch({{"day", Dates({2})}, {"seen", Dates({11})}, {"del", Bools({1})}})});
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t"), (Lines{"1970-01-03|1970-01-12"}));
+  // A UTC timestamp age widens the age column; its tombstone ages are rewritten too.
+  const int64_t day = int64_t{86400} * 1'000'000;
+  Load(spec, 3,
+       {MakeBatch(
+           {{"day", Dates({1})}, {"seen", Timestamps(TimeUnit::kMicros, true, {10 * day})}})});
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t"),
+            (Lines{"1970-01-03|1970-01-12T00:00:00.000000Z"}));
+  // The older version of key 2 stays deleted; the equal one of key 1 updates.
+  EXPECT_EQ(
+      CountsText(Load(
+          spec, 4,
+          {MakeBatch({{"day", Dates({2, 1})},
+                      {"seen", Timestamps(TimeUnit::kMicros, true, {11 * day - 1, 10 * day})}})})),
+      "i0 u1 r1 d0");
+  // The key itself widens: stored keys and tombstone keys become midnights.
+  Load(spec, 5,
+       {MakeBatch(
+           {{"day", Timestamps(TimeUnit::kMicros, false, {5 * day})}, {"seen", Dates({20})}})});
+  EXPECT_EQ(Rows("SELECT day, seen FROM t ORDER BY day"),
+            (Lines{"1970-01-02T00:00:00.000000|1970-01-11T00:00:00.000000Z",
+                   "1970-01-06T00:00:00.000000|1970-01-21T00:00:00.000000Z"}));
+  EXPECT_EQ(Rows("SELECT * FROM _sluice_tombstones_t"),
+            (Lines{"1970-01-03T00:00:00.000000|1970-01-12T00:00:00.000000Z"}));
+  EXPECT_EQ(CountsText(Load(spec, 6, {MakeBatch({{"day", Dates({2})}, {"seen", Dates({11})}})})),
+            "i1 u0 r0 d0");
+}
+
+TEST_F(PoolTest, SchemaHistoryRecordsCreateAddAndWiden) {
+  const TableSpec spec = Spec("t", {"id"}, "", "del");
+  Load(spec, 1,
+       {MakeBatch({{"id", Ints({1}, TypeId::kInt32)}, {"n", Nulls(1)}, {"del", Bools({0})}})});
+  clock_.Advance(5);
+  Load(spec, 2,
+       {MakeBatch({{"id", Ints({2}, TypeId::kInt64)},
+                   {"n", Ints({3}, TypeId::kInt16)},
+                   {"s", Strings({"x"})}})});
+  Load(spec, 3, {MakeBatch({{"id", Ints({2})}, {"n", Doubles({0.5})}})});
+  // A failed load records nothing.
+  EXPECT_EQ(
+      LoadError(spec, 4, MakeBatch({{"id", Ints({2})}, {"z", Ints({1})}, {"s", Ints({1})}})).code(),
+      ErrorCode::kSchemaMismatch);
+  auto history = pool_->SchemaHistory("t");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  std::vector<std::string> lines;
+  for (const SchemaChange& c : *history) {
+    lines.push_back(c.table + " " + std::to_string(c.seq) + " " +
+                    std::to_string(c.changed_at - clock_.NowMicros()) + " " +
+                    SchemaChangeKindName(c.kind) + " " + c.column + " " + c.old_type + ">" +
+                    c.new_type);
+  }
+  EXPECT_EQ(lines, (Lines{"t 1 -5 create id >INTEGER", "t 1 -5 create n >\"NULL\"",
+                          "t 2 0 widen id INTEGER>BIGINT", "t 2 0 widen n \"NULL\">SMALLINT",
+                          "t 2 0 add s >VARCHAR", "t 3 0 widen n SMALLINT>DOUBLE"}));
+  auto none = pool_->SchemaHistory("nope");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  // A failed create leaves no history either.
+  EXPECT_EQ(LoadError(Spec("u", {"id"}), 5, MakeBatch({{"id", Ints({1, std::nullopt})}})).code(),
+            ErrorCode::kPkNull);
+  {
+    auto tx = pool_->BeginLoad(Spec("u", {"id"}), 6);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({1})}})).ok());
+  }
+  EXPECT_TRUE(pool_->SchemaHistory("u")->empty());
+}
+
+TEST(TypeMapTest, MidnightSuffixMakesDatesTheirMidnightTimestamps) {
+  for (int32_t days : {-800'000, -719'529, -1, 0, 1, 19'724, 2'932'896, 2'932'897, 3'000'000}) {
+    for (TimeUnit unit : {TimeUnit::kMicros, TimeUnit::kNanos}) {
+      if (unit == TimeUnit::kNanos && (days < -106'000 || days > 106'000)) continue;
+      const int64_t per_day = unit == TimeUnit::kNanos ? 86'400'000'000'000 : 86'400'000'000;
+      for (bool utc : {false, true}) {
+        const std::string key = sqlite::TypeKey(batch::DataType::Timestamp(unit, utc));
+        EXPECT_EQ(batch::FormatDate(days) + sqlite::MidnightSuffix(key),
+                  batch::FormatTimestamp(days * per_day, unit, utc))
+            << days << " " << key;
+      }
+    }
+  }
 }
 
 TEST(TypeMapTest, FastTimestampMatchesTheCanonicalFormatter) {

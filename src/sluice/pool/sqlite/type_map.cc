@@ -180,8 +180,17 @@ bool ParseDecimalKey(std::string_view key, int32_t* p, int32_t* s) {
 
 }  // namespace
 
+bool IsTimestampKey(std::string_view key) { return key.substr(0, 9) == "TIMESTAMP"; }
+
+std::string MidnightSuffix(std::string_view timestamp_key) {
+  std::string out = "T00:00:00.000000";
+  if (timestamp_key.find("_NS") != std::string_view::npos) out += "000";
+  if (timestamp_key.find(" UTC") != std::string_view::npos) out += "Z";
+  return out;
+}
+
 TypeChange ClassifyTypeChange(std::string_view stored_key, const batch::DataType& file,
-                              bool key_column, std::string* widened) {
+                              bool key_column, std::string* widened, std::string* reason) {
   const std::string file_key = TypeKey(file);
   if (file_key == stored_key) return TypeChange::kFits;
   const IntRange* stored_int = FindIntRange(stored_key);
@@ -197,22 +206,41 @@ TypeChange ClassifyTypeChange(std::string_view stored_key, const batch::DataType
         return TypeChange::kWiden;
       }
     }
+    *reason = "no 64-bit integer holds both ranges";
     return TypeChange::kIncompatible;
   }
   const bool file_float = file.id == TypeId::kFloat || file.id == TypeId::kDouble;
-  if (!key_column && (stored_int || stored_key == "FLOAT") && (file_int || file_float)) {
+  if ((stored_int || stored_key == "FLOAT") && (file_int || file_float)) {
     if (stored_key == "FLOAT" && file.id == TypeId::kFloat) return TypeChange::kFits;
+    if (key_column) {
+      *reason = "a key column cannot become floating point";
+      return TypeChange::kIncompatible;
+    }
     *widened = "DOUBLE";
     return TypeChange::kWiden;
   }
   if (stored_key == "DOUBLE" && (file_int || file_float)) return TypeChange::kFits;
   int32_t sp = 0, ss = 0;
-  if (file.id == TypeId::kDecimal && ParseDecimalKey(stored_key, &sp, &ss) && ss == file.scale) {
+  if (file.id == TypeId::kDecimal && ParseDecimalKey(stored_key, &sp, &ss)) {
+    if (ss != file.scale) {
+      *reason = "a decimal's scale cannot change";
+      return TypeChange::kIncompatible;
+    }
     if (file.precision <= sp) return TypeChange::kFits;
     if (DecimalAlwaysNumeric(DataType::Decimal(sp, ss)) == DecimalAlwaysNumeric(file)) {
       *widened = file_key;
       return TypeChange::kWiden;
     }
+    *reason = "values past 15 digits are stored as exact text, a different storage class";
+    return TypeChange::kIncompatible;
+  }
+  if (file.id == TypeId::kDate && IsTimestampKey(stored_key)) return TypeChange::kFits;
+  if (stored_key == "DATE" && file.id == TypeId::kTimestamp) {
+    *widened = file_key;
+    return TypeChange::kWiden;
+  }
+  if (IsTimestampKey(stored_key) && file.id == TypeId::kTimestamp) {
+    *reason = "timestamps of another unit or time zone are stored as different text";
   }
   return TypeChange::kIncompatible;
 }
@@ -232,7 +260,7 @@ Status CheckStorable(const batch::Column& column, std::string_view name, int64_t
   return Status::Ok();
 }
 
-ColumnBinder MakeBinder(const batch::Column& column, int param) {
+ColumnBinder MakeBinder(const batch::Column& column, int param, std::string_view stored_key) {
   ColumnBinder b;
   b.column = &column;
   b.param = param;
@@ -276,6 +304,10 @@ ColumnBinder MakeBinder(const batch::Column& column, int param) {
       break;
     case TypeId::kDate:
       b.kind = BindKind::kDate;
+      if (IsTimestampKey(stored_key)) {
+        b.kind = BindKind::kDateAsTimestamp;
+        b.suffix = MidnightSuffix(stored_key);
+      }
       break;
     case TypeId::kTime:
       b.kind = BindKind::kTime;
@@ -358,6 +390,10 @@ int BindRow(sqlite3_stmt* stmt, ColumnBinder& b, int64_t row) {
     }
     case BindKind::kDate:
       b.scratch = batch::FormatDate(c.Value<int32_t>(row));
+      break;
+    case BindKind::kDateAsTimestamp:
+      b.scratch = batch::FormatDate(c.Value<int32_t>(row));
+      b.scratch += b.suffix;
       break;
     case BindKind::kTime:
       b.scratch = batch::FormatTime(c.Value<int64_t>(row), c.type.unit, c.type.utc);

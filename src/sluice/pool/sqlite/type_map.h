@@ -29,13 +29,25 @@ enum class TypeChange {
   kWiden,         // safe widening: the column's logical type becomes `*widened`
   kIncompatible,  // SCHEMA_MISMATCH
 };
-// The safe paths of this cut, chosen so that the SQLite column's declared type (and with it
-// its affinity and the decimal scale Query prints) never has to change: integers to wider
+// The safe paths, chosen so that the SQLite column's declared type (and with it its
+// affinity and the decimal scale Query prints) never has to change: integers to wider
 // integers, integers and FLOAT to DOUBLE (not for key columns: a rowid key holds integers
-// only), DECIMAL precision up at the same scale within one affinity class. Everything else
-// (scale changes, date -> timestamp, any -> text) is a later cut.
+// only), DECIMAL precision up at the same scale within one affinity class, and DATE to
+// TIMESTAMP (the caller rewrites the stored dates: see MidnightSuffix). A DATE file into a
+// TIMESTAMP column fits (its values are bound as midnight timestamps). Everything else (scale
+// changes, timestamp units, any -> text) fails; `*reason` then says why when there is more to
+// say than "it could lose data", else stays empty.
 TypeChange ClassifyTypeChange(std::string_view stored_key, const batch::DataType& file,
-                              bool key_column, std::string* widened);
+                              bool key_column, std::string* widened, std::string* reason);
+
+// True for the storage keys of timestamps ("TIMESTAMP", "TIMESTAMP_NS", "... UTC").
+bool IsTimestampKey(std::string_view key);
+
+// What turns a stored date 'YYYY-MM-DD' into the text of that day's midnight in a timestamp
+// column of `timestamp_key`: "T00:00:00.000000" (9 fraction digits for nanoseconds) plus "Z"
+// for UTC. batch::FormatDate and batch::FormatTimestamp share their date text for every year,
+// so date text + suffix is exactly FormatTimestamp of that midnight.
+std::string MidnightSuffix(std::string_view timestamp_key);
 
 // True for the logical integer types (stored as SQLite INTEGER).
 bool IsIntegerType(batch::TypeId id);
@@ -59,6 +71,7 @@ enum class BindKind : uint8_t {
   kBlob,
   kUuid,
   kDate,
+  kDateAsTimestamp,  // a DATE bound into a TIMESTAMP column: date text + MidnightSuffix
   kTime,
   kTimestamp,
   kCanonicalJson,  // INTERVAL, LIST, STRUCT, MAP
@@ -69,9 +82,12 @@ struct ColumnBinder {
   BindKind kind = BindKind::kNull;
   int param = 0;        // 1-based statement parameter
   std::string scratch;  // reused text buffer for formatted values (bound SQLITE_TRANSIENT)
+  std::string suffix;   // kDateAsTimestamp: the MidnightSuffix of the stored column
 };
 
-ColumnBinder MakeBinder(const batch::Column& column, int param);
+// `stored_key` is the storage key of the pool column the values go to: a DATE column bound
+// into a TIMESTAMP column is written in timestamp form. Empty: the column's own type.
+ColumnBinder MakeBinder(const batch::Column& column, int param, std::string_view stored_key = {});
 
 // Binds row `row` of the binder's column (NULL when the row is null). Returns an SQLite code.
 int BindRow(sqlite3_stmt* stmt, ColumnBinder& binder, int64_t row);

@@ -36,8 +36,11 @@ void PutString(Column* c, std::string_view s) {
   c->offsets.push_back(static_cast<int64_t>(c->chars.size()));
 }
 
-// Orders with keys from `key_of(i)`, deterministic for a seed.
-std::vector<Batch> MakeOrders(int64_t rows, uint32_t seed, int64_t (*key_of)(int64_t)) {
+// Orders with keys from `key_of(i)`, deterministic for a seed. With `deletes`, a BOOLEAN
+// `_deleted` column is true for half the rows (rows 0, 1, 4, 5, ...: half of the delta's
+// updates and half of its new keys).
+std::vector<Batch> MakeOrders(int64_t rows, uint32_t seed, int64_t (*key_of)(int64_t),
+                              bool deletes = false) {
   static const char* kStatus[] = {"new", "paid", "packed", "shipped", "delivered", "cancelled"};
   static const char* kCurrency[] = {"EUR", "USD", "GBP", "CHF", "JPY"};
   auto schema = std::make_shared<batch::Schema>();
@@ -52,6 +55,7 @@ std::vector<Batch> MakeOrders(int64_t rows, uint32_t seed, int64_t (*key_of)(int
   add("note", DataType(TypeId::kString));
   add("qty", DataType(TypeId::kInt32));
   add("flag", DataType(TypeId::kBool));
+  if (deletes) add("_deleted", DataType(TypeId::kBool));
   std::mt19937_64 rng(seed);
   std::vector<Batch> out;
   for (int64_t start = 0; start < rows; start += batch::kBatchRows) {
@@ -75,6 +79,7 @@ std::vector<Batch> MakeOrders(int64_t rows, uint32_t seed, int64_t (*key_of)(int
       PutString(&b.columns[7], std::string_view(note, len));
       Put<int64_t>(&b.columns[8], static_cast<int64_t>(rng() % 100));
       Put<uint8_t>(&b.columns[9], static_cast<uint8_t>(rng() & 1));
+      if (deletes) Put<uint8_t>(&b.columns[10], static_cast<uint8_t>((i / 2) % 2 == 0));
     }
     for (auto& c : b.columns) c.length = n;
     out.push_back(std::move(b));
@@ -104,10 +109,21 @@ void Apply(Pool* pool, const TableSpec& spec, int64_t seq, const std::vector<Bat
   if (!st.ok()) state.SkipWithError(st.ToString().c_str());
 }
 
-void BM_Orders(benchmark::State& state, bool upsert) {
+enum class Delta { kNone, kUpsert, kDelete, kDeleteWithAge };
+
+// kDelete: the upsert delta where half the rows delete (a delete column, no age column).
+// kDeleteWithAge: the same with age column updated_at, so every delete leaves a tombstone and
+// inserted rows check for one.
+void BM_Orders(benchmark::State& state, Delta mode) {
+  const bool upsert = mode != Delta::kNone;
+  const bool deletes = mode == Delta::kDelete || mode == Delta::kDeleteWithAge;
   std::vector<Batch> base = MakeOrders(kRows, 1, BaseKey);
-  std::vector<Batch> delta = upsert ? MakeOrders(kRows, 2, DeltaKey) : std::vector<Batch>{};
-  TableSpec spec{"orders", {"order_id"}, ""};
+  std::vector<Batch> delta =
+      upsert ? MakeOrders(kRows, 2, DeltaKey, deletes) : std::vector<Batch>{};
+  TableSpec spec{"orders",
+                 {"order_id"},
+                 mode == Delta::kDeleteWithAge ? "updated_at" : "",
+                 deletes ? "_deleted" : ""};
   std::string dir = (std::filesystem::temp_directory_path() / "pool_bench_XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) {
     state.SkipWithError("mkdtemp failed");
@@ -291,7 +307,7 @@ void BM_RawSqlite(benchmark::State& state, bool upsert) {
   state.SetItemsProcessed(state.iterations() * kRows);
 }
 
-BENCHMARK_CAPTURE(BM_Orders, insert, false)
+BENCHMARK_CAPTURE(BM_Orders, insert, Delta::kNone)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2)
     ->UseRealTime();
@@ -299,11 +315,19 @@ BENCHMARK_CAPTURE(BM_RawSqlite, insert, false)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_Orders, upsert, true)
+BENCHMARK_CAPTURE(BM_Orders, upsert, Delta::kUpsert)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_RawSqlite, upsert, true)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Orders, upsert_half_deletes, Delta::kDelete)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Orders, upsert_half_deletes_age, Delta::kDeleteWithAge)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2)
     ->UseRealTime();

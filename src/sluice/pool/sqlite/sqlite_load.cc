@@ -1,0 +1,871 @@
+// The SQLite load transaction: creates and evolves the table (recording each change in
+// _sluice_schema_history), upserts rows under the age rule, applies delete rows and keeps
+// their tombstones (pool.h). It holds the writer's transaction and mutex for its lifetime.
+//
+// Row loop cost: a batch without a true delete, of a table without tombstones, runs the same
+// loop as before deletes existed (ApplyRows<false, false>: one upsert step per row). Deletes
+// and tombstone checks are template parameters, so only the batches that need them branch.
+// With tombstones present, an inserted row costs one more index probe (is there a tombstone
+// for this key?); updates cost nothing more, since a key never has a row and a tombstone.
+
+#include "sluice/pool/sqlite/sqlite_load.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/pool/sqlite/type_map.h"
+
+namespace sluice::pool::sqlite {
+
+std::string Fold(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string TombstoneTable(std::string_view table) {
+  return "_sluice_tombstones_" + std::string(table);
+}
+
+namespace {
+
+// The tombstone table's age column: a fixed name, so renaming the configured age column does
+// not orphan the tombstones.
+constexpr std::string_view kTombstoneAge = "_sluice_age";
+
+int FindColumn(const batch::Schema& schema, std::string_view name) {
+  std::string folded = Fold(name);
+  for (size_t i = 0; i < schema.fields.size(); ++i) {
+    if (Fold(schema.fields[i].name) == folded) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+struct StoredColumn {
+  std::string name;
+  std::string type_name;
+  std::string type_key;
+  std::string declared;
+  int pk_position = -1;
+};
+
+// The pool's view of one table, read from _sluice_columns inside the load transaction.
+struct TableState {
+  bool exists = false;
+  std::vector<StoredColumn> columns;
+  std::unordered_map<std::string, size_t> by_folded_name;
+  bool rowid_key = false;        // single integer key declared INTEGER PRIMARY KEY
+  bool tombstone_table = false;  // _sluice_tombstones_<table> exists
+  bool has_tombstones = false;   // ... and may hold rows
+
+  void Add(StoredColumn c) {
+    by_folded_name[Fold(c.name)] = columns.size();
+    columns.push_back(std::move(c));
+  }
+  const StoredColumn* Find(std::string_view name) const {
+    auto it = by_folded_name.find(Fold(name));
+    return it == by_folded_name.end() ? nullptr : &columns[it->second];
+  }
+};
+
+// pool.h, "Deletes": the exact set of text values that mean true.
+bool TextMeansTrue(std::string_view s) {
+  std::string folded = Fold(s);
+  return folded == "true" || folded == "t" || folded == "1" || folded == "yes";
+}
+
+// The delete flag of every row of `c` (the delete column), and whether any is set.
+Status ReadDeleteFlags(const batch::Column& c, const std::string& name, std::vector<uint8_t>* flags,
+                       bool* any) {
+  flags->assign(static_cast<size_t>(c.length), 0);
+  *any = false;
+  const bool integer = IsIntegerType(c.type.id);
+  if (c.type.id != batch::TypeId::kBool && !integer && c.type.id != batch::TypeId::kString &&
+      c.type.id != batch::TypeId::kNull) {
+    return Err(ErrorCode::kSchemaMismatch, "delete column '" + name + "' has type " +
+                                               batch::TypeName(c.type) +
+                                               "; it must be BOOLEAN, an integer or VARCHAR");
+  }
+  if (c.type.id == batch::TypeId::kNull) return Status::Ok();
+  for (int64_t row = 0; row < c.length; ++row) {
+    bool set;
+    if (c.type.id == batch::TypeId::kBool) {
+      set = c.fixed[static_cast<size_t>(row)] != 0;
+    } else if (integer) {
+      set = c.Value<int64_t>(row) != 0;  // every integer is 8 bytes in a batch
+    } else {
+      set = TextMeansTrue(c.StringAt(row));
+    }
+    set = set && c.IsValid(row);
+    (*flags)[static_cast<size_t>(row)] = set ? 1 : 0;
+    *any |= set;
+  }
+  return Status::Ok();
+}
+
+// "stored IS NULL OR (incoming IS NOT NULL AND incoming >= stored)": the age rule.
+std::string AgeRule(const std::string& stored, const std::string& incoming) {
+  return "(" + stored + " IS NULL OR (" + incoming + " IS NOT NULL AND " + incoming +
+         " >= " + stored + "))";
+}
+
+class SqliteLoad final : public LoadTransaction {
+ public:
+  SqliteLoad(Connection* db, std::unique_lock<std::mutex> lock, TableSpec spec, int64_t seq,
+             const Clock& clock)
+      : db_(db), lock_(std::move(lock)), spec_(std::move(spec)), seq_(seq), clock_(clock) {}
+
+  ~SqliteLoad() override {
+    ReleaseStatements();
+    if (!committed_) db_->Exec("ROLLBACK").IgnoreError();
+  }
+
+  Status Apply(const batch::Batch& batch) override {
+    if (!failed_.ok()) return failed_;
+    Status st = ApplyImpl(batch);
+    if (!st.ok()) failed_ = st;
+    return st;
+  }
+
+  const ApplyCounts& counts() const override { return counts_; }
+
+  Status Commit(int64_t applied_at) override;
+
+ private:
+  Status ApplyImpl(const batch::Batch& batch);
+  template <bool kDeletes, bool kTombstones>
+  Status ApplyRows(const batch::Batch& batch, const std::vector<int>& stored, sqlite3_stmt* stmt,
+                   std::vector<ColumnBinder>& binders, const std::vector<uint8_t>& deletes,
+                   const batch::Column* rowid_column);
+  Status DeleteRow(int64_t row);
+  Status CheckTombstone(int64_t row, bool* keep);
+  Status PrepareRowStatements(bool deletes, bool tombstones);
+  Status BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age);
+  Status StepRow(sqlite3_stmt* stmt, const char* action, int64_t row);
+  void ClearRowBindings();
+  void ReleaseStatements();
+
+  Status LoadState();
+  Status CreateTable(const batch::Batch& batch, const std::vector<int>& stored,
+                     const std::vector<int>& pk_index);
+  Status EvolveTable(const batch::Batch& batch, const std::vector<int>& stored);
+  Status Retype(StoredColumn& stored, std::string type_name, std::string type_key);
+  Status RewriteDatesAsTimestamps(const StoredColumn& column);
+  Status EnsureTombstoneTable();
+  Status AddColumnRecord(const std::string& name, const batch::DataType& type,
+                         const std::string& declared, int position, int pk_position);
+  Status RecordChange(SchemaChangeKind kind, const std::string& column, const std::string& old_type,
+                      const std::string& new_type);
+  Result<sqlite3_stmt*> UpsertStatement(const batch::Batch& batch, const std::vector<int>& stored);
+  std::string KeyWhere() const;
+  std::string StoredKeyOf(const batch::Field& f) const;
+
+  Connection* db_;
+  std::unique_lock<std::mutex> lock_;
+  TableSpec spec_;
+  int64_t seq_;
+  const Clock& clock_;
+  ApplyCounts counts_;
+  Status failed_;
+  bool committed_ = false;
+  bool state_loaded_ = false;
+  TableState state_;
+  int64_t rows_seen_ = 0;
+  // Upsert statements by the batch's column list: one file's batches share one.
+  std::unordered_map<std::string, Statement> statements_;
+  // Prepared on first use, for the rest of the load. Keys bind ?1..?K, the age ?K+1.
+  Statement delete_row_;   // DELETE of the key (with an age column: under the age rule)
+  Statement delete_key_;   // DELETE of the key, unconditionally (undoes a refused insert)
+  Statement row_exists_;   // SELECT 1 for the key
+  Statement tomb_check_;   // SELECT <age rule vs the tombstone> for the key, if one exists
+  Statement tomb_remove_;  // DELETE the key's tombstone
+  Statement tomb_put_;     // INSERT or, under the age rule, UPDATE the key's tombstone
+  Statement history_;      // INSERT INTO _sluice_schema_history
+  // Binders of the current batch's key columns (params 1..K) and age column (K+1).
+  std::vector<ColumnBinder> key_binders_;
+  std::optional<ColumnBinder> age_binder_;
+};
+
+Status SqliteLoad::Commit(int64_t applied_at) {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement insert,
+      db_->Prepare("INSERT INTO _sluice_applied(seq, table_name, inserted, updated, refused, "
+                   "deleted, applied_at) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  sqlite3_stmt* s = insert.get();
+  sqlite3_bind_int64(s, 1, seq_);
+  sqlite3_bind_text(s, 2, spec_.name.data(), static_cast<int>(spec_.name.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, counts_.inserted);
+  sqlite3_bind_int64(s, 4, counts_.updated);
+  sqlite3_bind_int64(s, 5, counts_.refused);
+  sqlite3_bind_int64(s, 6, counts_.deleted);
+  sqlite3_bind_int64(s, 7, applied_at);
+  Status st = StepDone(db_->get(), s, "recording applied file");
+  if (st.code() == ErrorCode::kAlreadyExists) {
+    st = Err(ErrorCode::kAlreadyExists,
+             "file seq " + std::to_string(seq_) + " is already applied to the pool");
+  }
+  if (st.ok()) st = db_->Exec("COMMIT");
+  if (!st.ok()) {
+    failed_ = st;
+    return st;
+  }
+  committed_ = true;
+  ReleaseStatements();
+  lock_.unlock();
+  return Status::Ok();
+}
+
+void SqliteLoad::ReleaseStatements() {
+  statements_.clear();
+  for (Statement* s : {&delete_row_, &delete_key_, &row_exists_, &tomb_check_, &tomb_remove_,
+                       &tomb_put_, &history_}) {
+    *s = Statement();
+  }
+}
+
+Status SqliteLoad::LoadState() {
+  SLUICE_ASSIGN_OR_RETURN(Statement q,
+                          db_->Prepare("SELECT column_name, type_name, type_key, declared_type, "
+                                       "pk_position FROM _sluice_columns WHERE table_name = ? "
+                                       "ORDER BY position"));
+  sqlite3_bind_text(q.get(), 1, spec_.name.data(), static_cast<int>(spec_.name.size()),
+                    SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    StoredColumn c;
+    c.name = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0));
+    c.type_name = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1));
+    c.type_key = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 2));
+    c.declared = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 3));
+    c.pk_position =
+        sqlite3_column_type(q.get(), 4) == SQLITE_NULL ? -1 : sqlite3_column_int(q.get(), 4);
+    state_.Add(std::move(c));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_->get(), rc, "reading the pool schema");
+  state_.exists = !state_.columns.empty();
+  if (state_.exists) {
+    std::vector<std::string> stored_pk(spec_.primary_key.size());
+    size_t pk_count = 0;
+    for (const StoredColumn& c : state_.columns) {
+      if (c.pk_position < 0) continue;
+      ++pk_count;
+      if (static_cast<size_t>(c.pk_position) < stored_pk.size()) {
+        stored_pk[static_cast<size_t>(c.pk_position)] = Fold(c.name);
+      }
+    }
+    bool same = pk_count == spec_.primary_key.size();
+    for (size_t i = 0; same && i < stored_pk.size(); ++i) {
+      same = stored_pk[i] == Fold(spec_.primary_key[i]);
+    }
+    if (!same) {
+      std::string stored;
+      for (const StoredColumn& c : state_.columns) {
+        if (c.pk_position >= 0) stored += (stored.empty() ? "" : ", ") + c.name;
+      }
+      return Err(ErrorCode::kSchemaMismatch, "table '" + spec_.name + "' has primary key (" +
+                                                 stored +
+                                                 "), which differs from the configured key");
+    }
+    if (spec_.primary_key.size() == 1) {
+      const std::string& key = state_.Find(spec_.primary_key[0])->type_key;
+      state_.rowid_key = key == "TINYINT" || key == "SMALLINT" || key == "INTEGER" ||
+                         key == "BIGINT" || key == "UTINYINT" || key == "USMALLINT" ||
+                         key == "UINTEGER" || key == "UBIGINT";
+    }
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement t, db_->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? "
+                                  "COLLATE NOCASE"));
+    std::string tomb = TombstoneTable(spec_.name);
+    sqlite3_bind_text(t.get(), 1, tomb.c_str(), -1, SQLITE_STATIC);
+    rc = sqlite3_step(t.get());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      return SqliteError(db_->get(), rc, "looking for the tombstones of '" + spec_.name + "'");
+    }
+    state_.tombstone_table = rc == SQLITE_ROW;
+    if (state_.tombstone_table) {
+      SLUICE_ASSIGN_OR_RETURN(Statement any,
+                              db_->Prepare("SELECT 1 FROM " + QuoteIdent(tomb) + " LIMIT 1"));
+      rc = sqlite3_step(any.get());
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return SqliteError(db_->get(), rc, "reading the tombstones of '" + spec_.name + "'");
+      }
+      state_.has_tombstones = rc == SQLITE_ROW;
+    }
+  }
+  state_loaded_ = true;
+  return Status::Ok();
+}
+
+Status SqliteLoad::RecordChange(SchemaChangeKind kind, const std::string& column,
+                                const std::string& old_type, const std::string& new_type) {
+  if (!history_) {
+    SLUICE_ASSIGN_OR_RETURN(
+        history_,
+        db_->Prepare("INSERT INTO _sluice_schema_history(table_name, seq, changed_at, kind, "
+                     "column_name, old_type, new_type) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  }
+  sqlite3_stmt* s = history_.get();
+  sqlite3_bind_text(s, 1, spec_.name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, seq_);
+  sqlite3_bind_int64(s, 3, clock_.NowMicros());
+  sqlite3_bind_text(s, 4, SchemaChangeKindName(kind), -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, column.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 6, old_type.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 7, new_type.c_str(), -1, SQLITE_STATIC);
+  Status st = StepDone(db_->get(), s, "recording the schema change of column '" + column + "'");
+  sqlite3_clear_bindings(s);
+  return st;
+}
+
+Status SqliteLoad::AddColumnRecord(const std::string& name, const batch::DataType& type,
+                                   const std::string& declared, int position, int pk_position) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement ins,
+      db_->Prepare("INSERT INTO _sluice_columns(table_name, column_name, position, type_name, "
+                   "type_key, declared_type, pk_position) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  std::string type_name = batch::TypeName(type);
+  std::string type_key = TypeKey(type);
+  sqlite3_stmt* s = ins.get();
+  sqlite3_bind_text(s, 1, spec_.name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, position);
+  sqlite3_bind_text(s, 4, type_name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, type_key.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 6, declared.c_str(), -1, SQLITE_STATIC);
+  if (pk_position >= 0) {
+    sqlite3_bind_int(s, 7, pk_position);
+  } else {
+    sqlite3_bind_null(s, 7);
+  }
+  SLUICE_RETURN_IF_ERROR(StepDone(db_->get(), s, "recording column '" + name + "'"));
+  state_.Add(StoredColumn{name, std::move(type_name), std::move(type_key), declared, pk_position});
+  return Status::Ok();
+}
+
+Status SqliteLoad::CreateTable(const batch::Batch& batch, const std::vector<int>& stored,
+                               const std::vector<int>& pk_index) {
+  const auto& fields = batch.schema->fields;
+  bool rowid_key = pk_index.size() == 1 && IsIntegerType(fields[pk_index[0]].type.id);
+  std::string sql = "CREATE TABLE " + QuoteIdent(spec_.name) + "(";
+  for (size_t j = 0; j < stored.size(); ++j) {
+    const int i = stored[j];
+    if (j > 0) sql += ", ";
+    sql += QuoteIdent(fields[i].name);
+    if (rowid_key && i == pk_index[0]) {
+      // The rowid alias: the key is the b-tree key, no separate unique index (~30 % faster).
+      sql += " INTEGER PRIMARY KEY";
+      continue;
+    }
+    std::string declared = DeclaredType(fields[i].type);
+    if (!declared.empty()) sql += " " + declared;
+  }
+  if (!rowid_key) {
+    sql += ", PRIMARY KEY(";
+    for (size_t k = 0; k < pk_index.size(); ++k) {
+      if (k > 0) sql += ", ";
+      sql += QuoteIdent(fields[pk_index[k]].name);
+    }
+    sql += ")";
+  }
+  sql += ")";
+  SLUICE_RETURN_IF_ERROR(db_->Exec(sql).WithContext("creating table '" + spec_.name + "'"));
+  for (size_t j = 0; j < stored.size(); ++j) {
+    const int i = stored[j];
+    auto it = std::find(pk_index.begin(), pk_index.end(), i);
+    int pk_position = it == pk_index.end() ? -1 : static_cast<int>(it - pk_index.begin());
+    std::string declared =
+        rowid_key && pk_position == 0 ? std::string("INTEGER") : DeclaredType(fields[i].type);
+    SLUICE_RETURN_IF_ERROR(AddColumnRecord(fields[i].name, fields[i].type, declared,
+                                           static_cast<int>(j), pk_position));
+    SLUICE_RETURN_IF_ERROR(RecordChange(SchemaChangeKind::kCreate, fields[i].name, "",
+                                        batch::TypeName(fields[i].type)));
+  }
+  state_.exists = true;
+  state_.rowid_key = rowid_key;
+  return Status::Ok();
+}
+
+Status SqliteLoad::Retype(StoredColumn& stored, std::string type_name, std::string type_key) {
+  SLUICE_ASSIGN_OR_RETURN(Statement up, db_->Prepare("UPDATE _sluice_columns SET type_name = ?, "
+                                                     "type_key = ? WHERE table_name = ? AND "
+                                                     "column_name = ?"));
+  sqlite3_bind_text(up.get(), 1, type_name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(up.get(), 2, type_key.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(up.get(), 3, spec_.name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(up.get(), 4, stored.name.c_str(), -1, SQLITE_STATIC);
+  SLUICE_RETURN_IF_ERROR(
+      StepDone(db_->get(), up.get(), "retyping column '" + stored.name + "' as " + type_name));
+  SLUICE_RETURN_IF_ERROR(
+      RecordChange(SchemaChangeKind::kWiden, stored.name, stored.type_name, type_name));
+  stored.type_name = std::move(type_name);
+  stored.type_key = std::move(type_key);
+  return Status::Ok();
+}
+
+Status SqliteLoad::RewriteDatesAsTimestamps(const StoredColumn& column) {
+  // Only digits, 'T', ':', '.' and 'Z': safe as a literal. Dates were bound as text; the
+  // typeof guard leaves anything else a user wrote by hand alone.
+  const std::string suffix = "'" + MidnightSuffix(column.type_key) + "'";
+  auto rewrite = [&](const std::string& table, const std::string& col) {
+    const std::string c = QuoteIdent(col);
+    return db_->Exec("UPDATE " + QuoteIdent(table) + " SET " + c + " = " + c + " || " + suffix +
+                     " WHERE typeof(" + c + ") = 'text'");
+  };
+  SLUICE_RETURN_IF_ERROR(
+      rewrite(spec_.name, column.name)
+          .WithContext("rewriting the dates of column '" + column.name + "' as timestamps"));
+  if (!state_.tombstone_table) return Status::Ok();
+  const bool is_age = !spec_.age_column.empty() && Fold(column.name) == Fold(spec_.age_column);
+  if (column.pk_position < 0 && !is_age) return Status::Ok();
+  return rewrite(TombstoneTable(spec_.name), is_age ? std::string(kTombstoneAge) : column.name)
+      .WithContext("rewriting the tombstones of column '" + column.name + "' as timestamps");
+}
+
+Status SqliteLoad::EvolveTable(const batch::Batch& batch, const std::vector<int>& stored_fields) {
+  for (int i : stored_fields) {
+    const batch::Field& f = batch.schema->fields[static_cast<size_t>(i)];
+    auto it = state_.by_folded_name.find(Fold(f.name));
+    if (it == state_.by_folded_name.end()) {
+      std::string declared = DeclaredType(f.type);
+      std::string sql = "ALTER TABLE " + QuoteIdent(spec_.name) + " ADD COLUMN " +
+                        QuoteIdent(f.name) + (declared.empty() ? "" : " " + declared);
+      SLUICE_RETURN_IF_ERROR(
+          db_->Exec(sql).WithContext("adding column '" + f.name + "' to '" + spec_.name + "'"));
+      SLUICE_RETURN_IF_ERROR(
+          AddColumnRecord(f.name, f.type, declared, static_cast<int>(state_.columns.size()), -1));
+      SLUICE_RETURN_IF_ERROR(
+          RecordChange(SchemaChangeKind::kAdd, f.name, "", batch::TypeName(f.type)));
+      continue;
+    }
+    StoredColumn& stored = state_.columns[it->second];
+    std::string key = TypeKey(f.type);
+    if (key == stored.type_key || f.type.id == batch::TypeId::kNull) continue;
+    if (stored.type_key == "\"NULL\"") {
+      // The column so far held only nulls (an all-null column of an earlier file): the
+      // first typed file decides its logical type. Its declared type has no affinity.
+      SLUICE_RETURN_IF_ERROR(Retype(stored, batch::TypeName(f.type), key));
+      continue;
+    }
+    std::string widened, reason;
+    switch (
+        ClassifyTypeChange(stored.type_key, f.type, stored.pk_position >= 0, &widened, &reason)) {
+      case TypeChange::kFits:
+        continue;
+      case TypeChange::kWiden: {
+        const bool dates = stored.type_key == "DATE";
+        // Widening to the file's own type keeps its name (TIMESTAMP WITH TIME ZONE); a third
+        // type (two integers meeting in a wider one) is named by its key.
+        SLUICE_RETURN_IF_ERROR(
+            Retype(stored, widened == key ? batch::TypeName(f.type) : widened, widened));
+        if (dates) SLUICE_RETURN_IF_ERROR(RewriteDatesAsTimestamps(stored));
+        continue;
+      }
+      case TypeChange::kIncompatible:
+        break;
+    }
+    std::string file_type = batch::TypeName(f.type);
+    if (file_type == stored.type_name) file_type = key;  // same name, different storage
+    return Err(ErrorCode::kSchemaMismatch,
+               "column '" + f.name + "' of table '" + spec_.name + "' is stored as " +
+                   stored.type_name + ", the file has " + file_type + ": " +
+                   (reason.empty() ? "not a safe widening" : reason));
+  }
+  return Status::Ok();
+}
+
+Status SqliteLoad::EnsureTombstoneTable() {
+  if (state_.tombstone_table) return Status::Ok();
+  // Same names and declared types as the table, so keys and ages compare as they do there.
+  std::string cols, pk;
+  for (const std::string& k : spec_.primary_key) {
+    const StoredColumn& c = *state_.Find(k);
+    cols +=
+        QuoteIdent(c.name) + (state_.rowid_key ? " INTEGER PRIMARY KEY" : " " + c.declared) + ", ";
+    pk += (pk.empty() ? "" : ", ") + QuoteIdent(c.name);
+  }
+  const StoredColumn& age = *state_.Find(spec_.age_column);
+  cols += QuoteIdent(kTombstoneAge) + " " + age.declared;
+  if (!state_.rowid_key) cols += ", PRIMARY KEY(" + pk + ")";
+  SLUICE_RETURN_IF_ERROR(
+      db_->Exec("CREATE TABLE " + QuoteIdent(TombstoneTable(spec_.name)) + "(" + cols + ")")
+          .WithContext("creating the tombstone table of '" + spec_.name + "'"));
+  state_.tombstone_table = true;
+  return Status::Ok();
+}
+
+std::string SqliteLoad::KeyWhere() const {
+  std::string out;
+  for (size_t k = 0; k < spec_.primary_key.size(); ++k) {
+    out += (k ? " AND " : "") + QuoteIdent(spec_.primary_key[k]) + " = ?" + std::to_string(k + 1);
+  }
+  return out;
+}
+
+Status SqliteLoad::PrepareRowStatements(bool deletes, bool tombstones) {
+  const std::string table = QuoteIdent(spec_.name);
+  const std::string tomb = QuoteIdent(TombstoneTable(spec_.name));
+  const std::string where = KeyWhere();
+  const std::string age_param = "?" + std::to_string(spec_.primary_key.size() + 1);
+  const bool age = !spec_.age_column.empty();
+  if (!delete_key_) {
+    SLUICE_ASSIGN_OR_RETURN(delete_key_, db_->Prepare("DELETE FROM " + table + " WHERE " + where));
+  }
+  if (deletes && !delete_row_) {
+    std::string sql = "DELETE FROM " + table + " WHERE " + where;
+    if (age) sql += " AND " + AgeRule(QuoteIdent(spec_.age_column), age_param);
+    SLUICE_ASSIGN_OR_RETURN(delete_row_, db_->Prepare(sql));
+  }
+  if (deletes && age && !row_exists_) {
+    SLUICE_ASSIGN_OR_RETURN(row_exists_,
+                            db_->Prepare("SELECT 1 FROM " + table + " WHERE " + where));
+  }
+  if (tombstones && !tomb_check_) {
+    const std::string tomb_age = QuoteIdent(kTombstoneAge);
+    SLUICE_ASSIGN_OR_RETURN(tomb_check_, db_->Prepare("SELECT " + AgeRule(tomb_age, age_param) +
+                                                      " FROM " + tomb + " WHERE " + where));
+    SLUICE_ASSIGN_OR_RETURN(tomb_remove_, db_->Prepare("DELETE FROM " + tomb + " WHERE " + where));
+    std::string cols, params, conflict;
+    for (size_t k = 0; k < spec_.primary_key.size(); ++k) {
+      cols += QuoteIdent(spec_.primary_key[k]) + ", ";
+      params += "?" + std::to_string(k + 1) + ", ";
+      conflict += (k ? ", " : "") + QuoteIdent(spec_.primary_key[k]);
+    }
+    SLUICE_ASSIGN_OR_RETURN(
+        tomb_put_,
+        db_->Prepare("INSERT INTO " + tomb + "(" + cols + tomb_age + ") VALUES(" + params +
+                     age_param + ") ON CONFLICT(" + conflict + ") DO UPDATE SET " + tomb_age +
+                     " = excluded." + tomb_age + " WHERE " +
+                     AgeRule(tomb + "." + tomb_age, "excluded." + tomb_age)));
+  }
+  return Status::Ok();
+}
+
+Status SqliteLoad::BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age) {
+  for (ColumnBinder& b : key_binders_) {
+    int rc = BindRow(stmt, b, row);
+    if (rc != SQLITE_OK) {
+      return SqliteError(db_->get(), rc, "binding key row " + std::to_string(rows_seen_ + row));
+    }
+  }
+  if (!with_age) return Status::Ok();
+  int rc = BindRow(stmt, *age_binder_, row);
+  if (rc != SQLITE_OK) {
+    return SqliteError(db_->get(), rc, "binding age row " + std::to_string(rows_seen_ + row));
+  }
+  return Status::Ok();
+}
+
+Status SqliteLoad::StepRow(sqlite3_stmt* stmt, const char* action, int64_t row) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(stmt);
+    return Status::Ok();
+  }
+  Status st = SqliteError(db_->get(), rc,
+                          std::string(action) + " row " + std::to_string(rows_seen_ + row) +
+                              " of '" + spec_.name + "'");
+  sqlite3_reset(stmt);
+  return st;
+}
+
+void SqliteLoad::ClearRowBindings() {
+  // Text parameters point into the batch (SQLITE_STATIC): drop them before it goes away.
+  for (Statement* s :
+       {&delete_row_, &delete_key_, &row_exists_, &tomb_check_, &tomb_remove_, &tomb_put_}) {
+    if (*s) sqlite3_clear_bindings(s->get());
+  }
+}
+
+Status SqliteLoad::DeleteRow(int64_t row) {
+  const bool age = age_binder_.has_value();
+  SLUICE_RETURN_IF_ERROR(BindKey(delete_row_.get(), row, age));
+  SLUICE_RETURN_IF_ERROR(StepRow(delete_row_.get(), "deleting", row));
+  if (!age) {
+    ++counts_.deleted;
+    return Status::Ok();
+  }
+  const bool removed = sqlite3_changes64(db_->get()) > 0;
+  if (!removed) {
+    // Nothing removed: either the stored row is newer (refused), or there is no row and the
+    // delete is judged against the key's tombstone, if any.
+    SLUICE_RETURN_IF_ERROR(BindKey(row_exists_.get(), row, false));
+    int rc = sqlite3_step(row_exists_.get());
+    sqlite3_reset(row_exists_.get());
+    if (rc == SQLITE_ROW) {
+      ++counts_.refused;
+      return Status::Ok();
+    }
+    if (rc != SQLITE_DONE) {
+      return SqliteError(db_->get(), rc, "looking up row " + std::to_string(rows_seen_ + row));
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(BindKey(tomb_put_.get(), row, true));
+  SLUICE_RETURN_IF_ERROR(StepRow(tomb_put_.get(), "recording the tombstone of", row));
+  if (removed || sqlite3_changes64(db_->get()) > 0) {
+    ++counts_.deleted;
+    state_.has_tombstones = true;
+  } else {
+    ++counts_.refused;
+  }
+  return Status::Ok();
+}
+
+Status SqliteLoad::CheckTombstone(int64_t row, bool* keep) {
+  sqlite3_stmt* s = tomb_check_.get();
+  SLUICE_RETURN_IF_ERROR(BindKey(s, row, true));
+  int rc = sqlite3_step(s);
+  const bool applies = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+  sqlite3_reset(s);
+  *keep = true;
+  if (rc == SQLITE_DONE) return Status::Ok();
+  if (rc != SQLITE_ROW) {
+    return SqliteError(db_->get(), rc,
+                       "reading the tombstone of row " + std::to_string(rows_seen_ + row));
+  }
+  if (applies) {
+    SLUICE_RETURN_IF_ERROR(BindKey(tomb_remove_.get(), row, false));
+    return StepRow(tomb_remove_.get(), "removing the tombstone of", row);
+  }
+  // Older than the key's tombstone: take the row back out.
+  *keep = false;
+  SLUICE_RETURN_IF_ERROR(BindKey(delete_key_.get(), row, false));
+  return StepRow(delete_key_.get(), "undoing the stale insert of", row);
+}
+
+std::string SqliteLoad::StoredKeyOf(const batch::Field& f) const {
+  if (f.type.id != batch::TypeId::kDate) return {};
+  const StoredColumn* c = state_.Find(f.name);
+  return c != nullptr ? c->type_key : std::string();
+}
+
+Result<sqlite3_stmt*> SqliteLoad::UpsertStatement(const batch::Batch& batch,
+                                                  const std::vector<int>& stored) {
+  const auto& fields = batch.schema->fields;
+  std::string cache_key;
+  for (int i : stored) {
+    cache_key += fields[static_cast<size_t>(i)].name;
+    cache_key.push_back('\0');
+  }
+  auto it = statements_.find(cache_key);
+  if (it != statements_.end()) return it->second.get();
+
+  std::vector<bool> is_pk(fields.size(), false);
+  for (const std::string& k : spec_.primary_key) is_pk[FindColumn(*batch.schema, k)] = true;
+  std::string table = QuoteIdent(spec_.name);
+  std::string cols, params, sets;
+  for (size_t j = 0; j < stored.size(); ++j) {
+    const size_t i = static_cast<size_t>(stored[j]);
+    std::string col = QuoteIdent(fields[i].name);
+    cols += (j ? ", " : "") + col;
+    params += j ? ", ?" : "?";
+    if (!is_pk[i]) sets += (sets.empty() ? "" : ", ") + col + " = excluded." + col;
+  }
+  std::string conflict;
+  for (size_t k = 0; k < spec_.primary_key.size(); ++k) {
+    conflict +=
+        (k ? ", " : "") + QuoteIdent(fields[FindColumn(*batch.schema, spec_.primary_key[k])].name);
+  }
+  if (sets.empty()) {
+    // Only key columns: an existing key is "updated" to itself so it counts as updated.
+    std::string col = QuoteIdent(fields[FindColumn(*batch.schema, spec_.primary_key[0])].name);
+    sets = col + " = excluded." + col;
+  }
+  std::string sql = "INSERT INTO " + table + "(" + cols + ") VALUES(" + params + ") ON CONFLICT(" +
+                    conflict + ") DO UPDATE SET " + sets;
+  if (!spec_.age_column.empty()) {
+    std::string age = QuoteIdent(fields[FindColumn(*batch.schema, spec_.age_column)].name);
+    // A null incoming age is older than every value; equal ages apply.
+    sql += " WHERE " + AgeRule(table + "." + age, "excluded." + age);
+  }
+  SLUICE_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(sql));
+  sqlite3_stmt* raw = stmt.get();
+  statements_.emplace(std::move(cache_key), std::move(stmt));
+  return raw;
+}
+
+Status SqliteLoad::ApplyImpl(const batch::Batch& batch) {
+  if (batch.schema == nullptr || batch.columns.size() != batch.schema->fields.size()) {
+    return Err(ErrorCode::kInvalidArgument, "batch columns do not match its schema");
+  }
+  const auto& fields = batch.schema->fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (batch.columns[i].length != batch.num_rows) {
+      return Err(ErrorCode::kInvalidArgument, "batch column '" + fields[i].name + "' has " +
+                                                  std::to_string(batch.columns[i].length) +
+                                                  " rows, the batch " +
+                                                  std::to_string(batch.num_rows));
+    }
+    if (FindColumn(*batch.schema, fields[i].name) != static_cast<int>(i)) {
+      return Err(ErrorCode::kInvalidArgument, "column '" + fields[i].name +
+                                                  "' appears twice in the file (names compare "
+                                                  "case-insensitively)");
+    }
+  }
+  std::vector<int> pk_index;
+  for (const std::string& k : spec_.primary_key) {
+    int idx = FindColumn(*batch.schema, k);
+    if (idx < 0) {
+      return Err(ErrorCode::kPkNotFound, "primary key column '" + k + "' is not in the file");
+    }
+    const batch::Column& c = batch.columns[static_cast<size_t>(idx)];
+    if (c.type.id == batch::TypeId::kNull && c.length > 0) {
+      return Err(ErrorCode::kPkNull,
+                 "primary key column '" + k + "' is null in row " + std::to_string(rows_seen_));
+    }
+    if (c.HasNulls()) {
+      auto pos = std::find(c.validity.begin(), c.validity.end(), uint8_t{0});
+      return Err(ErrorCode::kPkNull, "primary key column '" + k + "' is null in row " +
+                                         std::to_string(rows_seen_ + (pos - c.validity.begin())));
+    }
+    pk_index.push_back(idx);
+  }
+  const bool has_age = !spec_.age_column.empty();
+  const int age_index = has_age ? FindColumn(*batch.schema, spec_.age_column) : -1;
+  if (has_age && age_index < 0) {
+    return Err(ErrorCode::kAgeColumnNotFound,
+               "age column '" + spec_.age_column + "' is not in the file");
+  }
+  // The delete column is a control column: every other column is stored.
+  const int delete_index =
+      spec_.delete_column.empty() ? -1 : FindColumn(*batch.schema, spec_.delete_column);
+  std::vector<int> stored;
+  stored.reserve(fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (static_cast<int>(i) == delete_index) continue;
+    stored.push_back(static_cast<int>(i));
+    SLUICE_RETURN_IF_ERROR(CheckStorable(batch.columns[i], fields[i].name, rows_seen_));
+  }
+  std::vector<uint8_t> deletes;
+  bool any_delete = false;
+  if (delete_index >= 0) {
+    SLUICE_RETURN_IF_ERROR(ReadDeleteFlags(batch.columns[static_cast<size_t>(delete_index)],
+                                           fields[static_cast<size_t>(delete_index)].name, &deletes,
+                                           &any_delete));
+  }
+
+  if (!state_loaded_) SLUICE_RETURN_IF_ERROR(LoadState());
+  if (!state_.exists) {
+    SLUICE_RETURN_IF_ERROR(CreateTable(batch, stored, pk_index));
+  } else {
+    SLUICE_RETURN_IF_ERROR(EvolveTable(batch, stored));
+  }
+  if (batch.num_rows == 0) return Status::Ok();
+
+  SLUICE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, UpsertStatement(batch, stored));
+  std::vector<ColumnBinder> binders;
+  binders.reserve(stored.size());
+  for (size_t j = 0; j < stored.size(); ++j) {
+    const size_t i = static_cast<size_t>(stored[j]);
+    binders.push_back(
+        MakeBinder(batch.columns[i], static_cast<int>(j) + 1, StoredKeyOf(fields[i])));
+  }
+  const bool tombstones = has_age && (any_delete || state_.has_tombstones);
+  if (any_delete || tombstones) {
+    if (tombstones) SLUICE_RETURN_IF_ERROR(EnsureTombstoneTable());
+    SLUICE_RETURN_IF_ERROR(PrepareRowStatements(any_delete, tombstones));
+    key_binders_.clear();
+    for (size_t k = 0; k < pk_index.size(); ++k) {
+      const size_t i = static_cast<size_t>(pk_index[k]);
+      key_binders_.push_back(
+          MakeBinder(batch.columns[i], static_cast<int>(k) + 1, StoredKeyOf(fields[i])));
+    }
+    age_binder_.reset();
+    if (has_age) {
+      const size_t i = static_cast<size_t>(age_index);
+      age_binder_ = MakeBinder(batch.columns[i], static_cast<int>(pk_index.size()) + 1,
+                               StoredKeyOf(fields[i]));
+    }
+  }
+  const batch::Column* rowid_column =
+      state_.rowid_key ? &batch.columns[static_cast<size_t>(pk_index[0])] : nullptr;
+  Status st;
+  if (any_delete) {
+    st = tombstones ? ApplyRows<true, true>(batch, stored, stmt, binders, deletes, rowid_column)
+                    : ApplyRows<true, false>(batch, stored, stmt, binders, deletes, rowid_column);
+  } else {
+    st = tombstones ? ApplyRows<false, true>(batch, stored, stmt, binders, deletes, rowid_column)
+                    : ApplyRows<false, false>(batch, stored, stmt, binders, deletes, rowid_column);
+  }
+  // Text parameters point into the batch (SQLITE_STATIC): drop them before it goes away.
+  sqlite3_clear_bindings(stmt);
+  ClearRowBindings();
+  SLUICE_RETURN_IF_ERROR(st);
+  rows_seen_ += batch.num_rows;
+  return Status::Ok();
+}
+
+template <bool kDeletes, bool kTombstones>
+Status SqliteLoad::ApplyRows(const batch::Batch& batch, const std::vector<int>& stored,
+                             sqlite3_stmt* stmt, std::vector<ColumnBinder>& binders,
+                             const std::vector<uint8_t>& deletes,
+                             const batch::Column* rowid_column) {
+  sqlite3* db = db_->get();
+  // Insert vs update: an INSERT sets last_insert_rowid to the new row's rowid; the DO UPDATE
+  // branch leaves it alone. Before each step it is set to a sentinel no inserted row can
+  // have: auto-assigned rowids are positive, and a rowid-alias key is the row's own key.
+  constexpr int64_t kSentinel = std::numeric_limits<int64_t>::min();
+  for (int64_t row = 0; row < batch.num_rows; ++row) {
+    if constexpr (kDeletes) {
+      if (deletes[static_cast<size_t>(row)] != 0) {
+        SLUICE_RETURN_IF_ERROR(DeleteRow(row));
+        continue;
+      }
+    }
+    for (ColumnBinder& b : binders) {
+      int rc = BindRow(stmt, b, row);
+      if (rc != SQLITE_OK) {
+        sqlite3_reset(stmt);
+        return SqliteError(db, rc,
+                           "binding column '" +
+                               batch.schema->fields[static_cast<size_t>(stored[b.param - 1])].name +
+                               "' row " + std::to_string(rows_seen_ + row));
+      }
+    }
+    int64_t sentinel = kSentinel;
+    if (rowid_column != nullptr && rowid_column->Value<int64_t>(row) == kSentinel) sentinel = 0;
+    sqlite3_set_last_insert_rowid(db, sentinel);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) {
+      Status st = SqliteError(
+          db, rc,
+          "upserting row " + std::to_string(rows_seen_ + row) + " into '" + spec_.name + "'");
+      sqlite3_reset(stmt);
+      return st;
+    }
+    sqlite3_reset(stmt);
+    if (sqlite3_changes64(db) == 0) {
+      ++counts_.refused;
+    } else if (sqlite3_last_insert_rowid(db) != sentinel) {
+      if constexpr (kTombstones) {
+        bool keep = true;
+        SLUICE_RETURN_IF_ERROR(CheckTombstone(row, &keep));
+        if (!keep) {
+          ++counts_.refused;
+          continue;
+        }
+      }
+      ++counts_.inserted;
+    } else {
+      ++counts_.updated;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::unique_ptr<LoadTransaction> NewLoad(Connection* db, std::unique_lock<std::mutex> lock,
+                                         TableSpec spec, int64_t seq, const Clock& clock) {
+  return std::make_unique<SqliteLoad>(db, std::move(lock), std::move(spec), seq, clock);
+}
+
+}  // namespace sluice::pool::sqlite
