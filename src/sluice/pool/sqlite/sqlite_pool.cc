@@ -3,13 +3,11 @@
 // mode the reader sees the last committed state while a load is running. The load itself is
 // in sqlite_load.cc.
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "sluice/pool/pool.h"
