@@ -30,12 +30,13 @@
 // Schema: the first batch creates the table with mapped SQL types; a later batch may add
 // columns (null for old rows) and widen types along safe paths: any integer to a wider one,
 // integers and FLOAT to DOUBLE (not for key columns), DECIMAL precision up at the same scale
-// (within one storage class, see below), DATE to TIMESTAMP (every stored date, and the key's
-// tombstones, are rewritten in the same transaction to their midnight in timestamp text, so
-// text comparison stays time order; the rewrite costs one pass over the table). Narrower
-// values go into a wider column as they are; a DATE into a TIMESTAMP column is stored as its
-// midnight. Anything else fails with kSchemaMismatch naming the column, the table, the stored
-// type and the file's type, and why when it is more than "it could lose data".
+// (within one storage class, see below), DATE to TIMESTAMP (every stored date, in the table
+// and in its tombstones' keys and ages, is rewritten in the same transaction to their midnight in
+// timestamp text, so text comparison stays time order; the rewrite costs one pass over the table).
+// Narrower values go into a wider column as they are; a DATE into a TIMESTAMP column is stored as
+// its midnight. Anything else fails with kSchemaMismatch naming the column, the table, the stored
+// type and the file's type, then the reason (a specific one such as "a decimal's scale cannot
+// change", else "not a safe widening").
 //
 // Schema history: every change (create: one row per column; add; widen, including an all-null
 // column taking its first type) is recorded in `_sluice_schema_history` in the load's own
