@@ -40,7 +40,9 @@ nlohmann::json FileJson(const catalog::FileRecord& f) {
           {"refused", f.rows_refused},
           {"error_code", f.error_code},
           {"error_message", f.error_message},
-          {"received_at", FormatIsoMicros(f.received_at)}};
+          {"received_at", FormatIsoMicros(f.received_at)},
+          {"purged_at", f.purged_at == 0 ? "" : FormatIsoMicros(f.purged_at)},
+          {"checksums", nlohmann::json::parse(f.checksums_json, nullptr, false)}};
 }
 
 class AdminHandler final : public http::Handler {
