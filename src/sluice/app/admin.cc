@@ -2,7 +2,6 @@
 
 #include <openssl/rand.h>
 
-#include <map>
 #include <nlohmann/json.hpp>
 
 namespace sluice::app {
@@ -41,26 +40,15 @@ nlohmann::json FileJson(const catalog::FileRecord& f) {
           {"refused", f.rows_refused},
           {"error_code", f.error_code},
           {"error_message", f.error_message},
-          {"received_at", FormatIsoMicros(f.received_at)}};
-}
-
-std::string PromLabel(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
+          {"received_at", FormatIsoMicros(f.received_at)},
+          {"purged_at", f.purged_at == 0 ? "" : FormatIsoMicros(f.purged_at)},
+          {"checksums", nlohmann::json::parse(f.checksums_json, nullptr, false)}};
 }
 
 class AdminHandler final : public http::Handler {
  public:
-  AdminHandler(catalog::Catalog& catalog, Secret token)
-      : catalog_(catalog), token_(std::move(token)) {}
+  AdminHandler(catalog::Catalog& catalog, Secret token, Metrics& metrics, const Clock& clock)
+      : catalog_(catalog), token_(std::move(token)), metrics_(metrics), clock_(clock) {}
 
   Started Start(const http::RequestHead& head) override {
     Started s;
@@ -75,7 +63,7 @@ class AdminHandler final : public http::Handler {
     }
     const std::string& path = head.raw_path;
     if (path == "/healthz") return Text(200, "ok\n");
-    if (path == "/metrics") return Metrics();
+    if (path == "/metrics") return MetricsPage();
     if (path.rfind("/api/v1/", 0) == 0) {
       auto auth = head.Header("Authorization");
       const std::string expected = "Bearer " + token_.reveal();
@@ -115,45 +103,23 @@ class AdminHandler final : public http::Handler {
     return Json(404, {{"error", "no such endpoint: /api/v1/" + rest}});
   }
 
-  http::Response Metrics() {
-    auto conns = catalog_.ListConnections();
-    if (!conns.ok()) return Text(500, conns.status().ToString() + "\n");
-    std::map<std::tuple<std::string, std::string, std::string>, int64_t> by_status;
-    std::map<std::string, uint64_t> bytes;
-    for (const auto& c : *conns) {
-      auto files = catalog_.ListFiles(c.id);
-      if (!files.ok()) return Text(500, files.status().ToString() + "\n");
-      for (const auto& f : *files) {
-        ++by_status[{c.id, f.table, std::string(catalog::FileStatusName(f.status))}];
-        bytes[c.id] += f.size;
-      }
-    }
-    std::string out =
-        "# HELP sluice_files Files in the ledger by connection, table and status.\n"
-        "# TYPE sluice_files gauge\n";
-    for (const auto& [k, n] : by_status) {
-      const auto& [conn, table, status] = k;
-      out += "sluice_files{connection=\"" + PromLabel(conn) + "\",table=\"" + PromLabel(table) +
-             "\",status=\"" + status + "\"} " + std::to_string(n) + "\n";
-    }
-    out +=
-        "# HELP sluice_received_bytes Bytes of files in the ledger by connection.\n"
-        "# TYPE sluice_received_bytes gauge\n";
-    for (const auto& [conn, n] : bytes) {
-      out += "sluice_received_bytes{connection=\"" + PromLabel(conn) + "\"} " + std::to_string(n) +
-             "\n";
-    }
-    return Text(200, out, "text/plain; version=0.0.4");
+  http::Response MetricsPage() {
+    auto page = metrics_.Render(catalog_, clock_.NowMicros());
+    if (!page.ok()) return Text(500, page.status().ToString() + "\n");
+    return Text(200, std::move(page).value(), "text/plain; version=0.0.4; charset=utf-8");
   }
 
   catalog::Catalog& catalog_;
   Secret token_;
+  Metrics& metrics_;
+  const Clock& clock_;
 };
 
 }  // namespace
 
-std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token) {
-  return std::make_unique<AdminHandler>(catalog, std::move(token));
+std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
+                                                Metrics& metrics, const Clock& clock) {
+  return std::make_unique<AdminHandler>(catalog, std::move(token), metrics, clock);
 }
 
 Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir) {

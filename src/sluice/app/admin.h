@@ -6,13 +6,16 @@
 #include <memory>
 #include <string>
 
+#include "sluice/app/metrics.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
 
 namespace sluice::app {
 
-// `catalog` must outlive the handler. `token` is compared in constant time.
-std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token);
+// `catalog`, `metrics` and `clock` must outlive the handler. `token` is compared in constant
+// time. /metrics is metrics.Render (Prometheus text format).
+std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
+                                                Metrics& metrics, const Clock& clock);
 
 // Reads <data_dir>/admin.token, creating it (mode 0600, 32 random hex chars) when missing.
 Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir);

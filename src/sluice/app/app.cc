@@ -2,10 +2,15 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "sluice/app/admin.h"
+#include "sluice/app/flow.h"
+#include "sluice/app/metrics.h"
 #include "sluice/app/reaper.h"
 #include "sluice/app/s3_backend.h"
 #include "sluice/catalog/catalog.h"
@@ -35,7 +40,89 @@ Status WriteServeFile(FileSystem& fs, const std::string& data_dir, const nlohman
   return fs.Rename(tmp, path);
 }
 
+// The number at the start of `text` and the rest; nullopt without digits or on overflow.
+std::optional<std::pair<uint64_t, std::string_view>> LeadingNumber(std::string_view text) {
+  uint64_t n = 0;
+  size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (n > (UINT64_MAX - 9) / 10) return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  return std::make_pair(n, text.substr(i));
+}
+
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 }  // namespace
+
+Result<uint64_t> ParseByteSize(std::string_view text) {
+  const Status bad(ErrorCode::kInvalidArgument,
+                   "'" + std::string(text) +
+                       "' is not a size in bytes (a number, optionally with K, M, G or T)");
+  auto parsed = LeadingNumber(text);
+  if (!parsed) return bad;
+  auto [n, rest] = *parsed;
+  int shift = 0;
+  if (!rest.empty()) {
+    switch (LowerAscii(rest.front())) {
+      case 'k':
+        shift = 10;
+        break;
+      case 'm':
+        shift = 20;
+        break;
+      case 'g':
+        shift = 30;
+        break;
+      case 't':
+        shift = 40;
+        break;
+      case 'b':
+        break;
+      default:
+        return bad;
+    }
+    if (shift > 0) rest.remove_prefix(1);
+    if (!rest.empty() && LowerAscii(rest.front()) == 'i' && shift > 0) rest.remove_prefix(1);
+    if (!rest.empty() && LowerAscii(rest.front()) == 'b') rest.remove_prefix(1);
+    if (!rest.empty()) return bad;
+  }
+  if (shift > 0 && n > (UINT64_MAX >> shift)) return bad;
+  return n << shift;
+}
+
+Result<int64_t> ParseDurationSeconds(std::string_view text) {
+  const Status bad(ErrorCode::kInvalidArgument,
+                   "'" + std::string(text) + "' is not a duration (a number of seconds, or with " +
+                       "s, m, h or d: 30s, 15m, 12h, 7d)");
+  auto parsed = LeadingNumber(text);
+  if (!parsed) return bad;
+  auto [n, rest] = *parsed;
+  uint64_t unit = 1;
+  if (rest.size() > 1) return bad;
+  if (rest.size() == 1) {
+    switch (LowerAscii(rest.front())) {
+      case 's':
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        return bad;
+    }
+  }
+  // A century is "for ever" already; beyond it the micros would overflow.
+  constexpr uint64_t kMaxSeconds = uint64_t{100} * 365 * 86400;
+  if (n > kMaxSeconds / unit) return bad;
+  return static_cast<int64_t>(n * unit);
+}
 
 std::string EndpointFor(const std::string& data_dir) {
   auto text = FileSystem::Default().ReadSmallFile(JoinPath(data_dir, kServeFile));
@@ -71,13 +158,31 @@ Status RunServer(const ServeConfig& config) {
   load::Loader loader(*catalog, store, *pool, clock, {.workers = config.load_workers});
   SLUICE_RETURN_IF_ERROR(loader.Reconcile());
 
-  StoreBackend backend(*catalog, store, loader, clock);
+  // Flow control and metrics observe the loader; all outlive the runtime (declared before it).
+  Metrics metrics;
+  Backpressure backpressure(*catalog, store,
+                            {.max_pending_files = config.max_pending_files,
+                             .max_pending_bytes = config.max_pending_bytes,
+                             .min_free_disk = config.min_free_disk},
+                            &metrics);
+  LoadWaits waits(*catalog);
+  loader.AddObserver(&metrics);
+  loader.AddObserver(&backpressure);
+  loader.AddObserver(&waits);
+  backpressure.Start();
+  waits.Start();
+
+  BackendOptions backend_options;
+  backend_options.backpressure = &backpressure;
+  backend_options.waits = &waits;
+  backend_options.metrics = &metrics;
+  StoreBackend backend(*catalog, store, loader, clock, backend_options);
   s3::ServiceOptions s3_options;
   s3_options.region = config.region;
   s3_options.base_domain = config.base_domain;
   s3_options.max_object_bytes = config.max_object_bytes;
   auto service = s3::MakeService(backend, clock, s3_options);
-  auto admin = MakeAdminHandler(*catalog, admin_token);
+  auto admin = MakeAdminHandler(*catalog, admin_token, metrics, clock);
 
   auto runtime = http::Runtime::Create(config.http_threads);
   http::ServerOptions s3_listen;
@@ -117,7 +222,7 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir, info));
 
   loader.Start();
-  UploadReaper reaper(backend, kUploadReapInterval);
+  UploadReaper reaper(backend, kUploadReapInterval, config.retention_seconds * 1'000'000);
   reaper.Start();
   const std::string addressing =
       config.base_domain.empty() ? "path-style"
@@ -139,8 +244,11 @@ Status RunServer(const ServeConfig& config) {
   runtime->StopOnSignals();
   runtime->Run();
   LogInfo("app", "shutting down: finishing loads in progress");
+  // Waits still pending were answered as the runtime stopped; late ones get the state so far.
+  waits.Stop();
   reaper.Stop();
   loader.Stop();
+  backpressure.Stop();
   LogInfo("app", "stopped");
   return Status::Ok();
 }

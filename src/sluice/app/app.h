@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sluice/core/core.h"
 
@@ -40,7 +41,23 @@ struct ServeConfig {
   uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;
   // Seconds a request body may stall before the request fails with RequestTimeout.
   int body_timeout_seconds = 30;
+  // Backpressure (503 SlowDown before the body is read), per connection: files and bytes
+  // queued or loading; and a floor of free space on the data directory's file system.
+  // 0 turns a limit off. The byte defaults: a backlog of 64 GiB is hours of loading on one
+  // disk, and 1 GiB keeps room for the catalog, the pool's WAL and loads in progress.
+  uint64_t max_pending_files = 100'000;
+  uint64_t max_pending_bytes = uint64_t{64} << 30;
+  uint64_t min_free_disk = uint64_t{1} << 30;
+  // Landed files are deleted this long after they were loaded or skipped (failed, queued and
+  // loading files are kept); 0 keeps them for ever.
+  int64_t retention_seconds = int64_t{7} * 24 * 3600;
 };
+
+// "1073741824", "512M", "1G", "64GiB", "10k": bytes with an optional binary suffix (K, M, G,
+// T; "i" and "B" allowed after it, any case). kInvalidArgument naming the text otherwise.
+Result<uint64_t> ParseByteSize(std::string_view text);
+// "30", "30s", "15m", "12h", "7d": seconds. kInvalidArgument naming the text otherwise.
+Result<int64_t> ParseDurationSeconds(std::string_view text);
 
 inline constexpr uint16_t kDefaultHttpsPort = 8789;
 

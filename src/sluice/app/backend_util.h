@@ -27,4 +27,13 @@ std::vector<std::pair<std::string, std::string>> MetadataFromJson(const std::str
 // The x-amz-meta-sluice-* headers describing a file's ingestion.
 http::HeaderList StatusHeaders(const catalog::FileRecord& file);
 
+// Verified checksums (algorithm, value as sent) as the ledger's JSON object.
+std::string ChecksumsJson(const std::vector<std::pair<std::string, std::string>>& checksums);
+
+struct BackendOptions;
+// A file entered the ledger: counts it as received, and as pending when it was queued.
+void NoteAccepted(const BackendOptions& options, const catalog::FileRecord& file);
+// Backpressure's verdict for a new upload into `connection` (OK without backpressure).
+Status AdmitUpload(const BackendOptions& options, const std::string& connection);
+
 }  // namespace sluice::app

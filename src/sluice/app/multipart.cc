@@ -5,6 +5,7 @@
 #include <array>
 
 #include "sluice/app/backend_util.h"
+#include "sluice/app/flow.h"
 #include "sluice/app/s3_backend.h"
 
 namespace sluice::app {
@@ -136,6 +137,9 @@ Result<std::string> StoreBackend::CreateMultipartUpload(const s3::Identity& who,
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, request.bucket));
   SLUICE_ASSIGN_OR_RETURN(Disposition disposition,
                           DispositionFor(catalog_, request.bucket, request.key));
+  // The wait is kept in the metadata and honoured by Complete; a bad value fails now.
+  SLUICE_RETURN_IF_ERROR(WaitSecondsOf(request.user_metadata).status());
+  SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, request.bucket));
   SLUICE_ASSIGN_OR_RETURN(std::string upload_id, landing::Store::NewId());
   catalog::UploadRecord upload;
   upload.upload_id = upload_id;
@@ -174,6 +178,7 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(const s3::
   }
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
   SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
+  SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, bucket));
   auto incoming = store_.BeginPart(upload_id, part_number);
   if (!incoming.ok()) {
     if (incoming.status().code() == ErrorCode::kNotFound) return NoSuchUpload(upload_id);
@@ -293,6 +298,8 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
     store_.Remove(*landed).IgnoreError();
     return seq.status().WithContext("recording the completed upload in the ledger");
   }
+  record.seq = *seq;
+  NoteAccepted(options_, record);
   loader_.Notify();
   RemoveUploadFiles(upload_id);
 
@@ -301,6 +308,14 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
   result.headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(*seq));
   result.headers.emplace_back("x-amz-meta-sluice-status",
                               std::string(catalog::FileStatusName(record.status)));
+  // Validated at creation; an unreadable value here (an old upload) just does not wait.
+  auto waited = WaitSecondsOf(MetadataFromJson(upload.metadata_json));
+  const int wait = waited.ok() ? *waited : 0;
+  if (wait > 0 && options_.waits != nullptr) {
+    result.respond = [waits = options_.waits, seq = *seq, wait](http::Response r) {
+      return waits->Hold(seq, wait, std::move(r));
+    };
+  }
   return result;
 }
 

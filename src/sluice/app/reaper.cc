@@ -1,6 +1,17 @@
 #include "sluice/app/reaper.h"
 
+#include <algorithm>
+
 namespace sluice::app {
+
+UploadReaper::UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval,
+                           int64_t retention_micros)
+    : backend_(backend),
+      interval_(interval),
+      retention_micros_(retention_micros),
+      retention_interval_(
+          std::clamp<std::chrono::milliseconds>(std::chrono::milliseconds(retention_micros / 4000),
+                                                kMinRetentionInterval, kMaxRetentionInterval)) {}
 
 void UploadReaper::Start() {
   if (thread_.joinable()) return;
@@ -18,15 +29,31 @@ void UploadReaper::Stop() {
 }
 
 void UploadReaper::Loop() {
+  using Clock = std::chrono::steady_clock;
+  auto next_uploads = Clock::now();
+  auto next_retention = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
+    const auto now = Clock::now();
+    const bool uploads_due = now >= next_uploads;
+    const bool retention_due = retention_micros_ > 0 && now >= next_retention;
     lock.unlock();
-    auto reaped = backend_.ReapExpiredUploads();
-    if (!reaped.ok()) {
-      LogWarn("app", "expiring abandoned multipart uploads: " + reaped.status().ToString());
+    if (uploads_due) {
+      auto reaped = backend_.ReapExpiredUploads();
+      if (!reaped.ok()) {
+        LogWarn("app", "expiring abandoned multipart uploads: " + reaped.status().ToString());
+      }
+      next_uploads = Clock::now() + interval_;
+    }
+    if (retention_due) {
+      auto purged = backend_.PurgeRetained(retention_micros_);
+      if (!purged.ok()) LogWarn("app", "retention: " + purged.status().ToString());
+      next_retention = Clock::now() + retention_interval_;
     }
     lock.lock();
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    auto until = next_uploads;
+    if (retention_micros_ > 0) until = std::min(until, next_retention);
+    wake_.wait_until(lock, until, [this] { return stopping_; });
   }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// Private to app: a thread that calls StoreBackend::ReapExpiredUploads periodically, so that
-// abandoned multipart uploads do not keep their parts on disk for ever. The expiry itself is
-// the backend's (and testable there with a fake clock); this only supplies the ticks.
+// Private to app: a thread for the backend's periodic chores: StoreBackend::ReapExpiredUploads
+// (abandoned multipart uploads do not keep their parts on disk for ever) and, when a retention
+// is set, StoreBackend::PurgeRetained (landed bytes of finished files older than the
+// retention). The expiry and retention rules are the backend's (testable there with a fake
+// clock); this only supplies the ticks.
 //
 // Thread-safety: Start and Stop from one thread; the destructor stops.
 
@@ -18,16 +20,21 @@ namespace sluice::app {
 // each pass is one indexed query when nothing expired.
 constexpr std::chrono::minutes kUploadReapInterval{10};
 
+// Retention passes run every quarter of the retention, between these bounds: a file outlives
+// its retention by at most that much, and an idle pass is one indexed query.
+constexpr std::chrono::seconds kMinRetentionInterval{1};
+constexpr std::chrono::seconds kMaxRetentionInterval{60};
+
 class UploadReaper {
  public:
-  // `backend` must outlive the reaper.
-  UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval)
-      : backend_(backend), interval_(interval) {}
+  // `backend` must outlive the reaper. `retention_micros` 0: no retention passes.
+  UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval,
+               int64_t retention_micros = 0);
   ~UploadReaper() { Stop(); }
   UploadReaper(const UploadReaper&) = delete;
   UploadReaper& operator=(const UploadReaper&) = delete;
 
-  // Reaps once at once, then every interval.
+  // Runs each chore once at once, then each at its interval.
   void Start();
   void Stop();
 
@@ -36,6 +43,8 @@ class UploadReaper {
 
   StoreBackend& backend_;
   std::chrono::milliseconds interval_;
+  int64_t retention_micros_;
+  std::chrono::milliseconds retention_interval_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/app/backend_util.h"
+#include "sluice/app/flow.h"
+#include "sluice/app/metrics.h"
 
 namespace sluice::app {
 namespace {
@@ -15,15 +17,18 @@ constexpr size_t kLockMapSweep = 1024;
 class LandingSink final : public s3::ObjectSink {
  public:
   LandingSink(catalog::Catalog& catalog, landing::Store& store, load::Loader& loader,
-              const Clock& clock, std::unique_ptr<landing::Incoming> incoming,
-              catalog::FileRecord record, Disposition disposition)
+              const Clock& clock, const BackendOptions& options,
+              std::unique_ptr<landing::Incoming> incoming, catalog::FileRecord record,
+              Disposition disposition, int wait_seconds)
       : catalog_(catalog),
         store_(store),
         loader_(loader),
         clock_(clock),
+        options_(options),
         incoming_(std::move(incoming)),
         record_(std::move(record)),
-        disposition_(std::move(disposition)) {}
+        disposition_(std::move(disposition)),
+        wait_seconds_(wait_seconds) {}
 
   Status Append(ByteView data) override { return incoming_->Append(data); }
 
@@ -34,6 +39,7 @@ class LandingSink final : public s3::ObjectSink {
     record_.md5_hex = digests.md5_hex;
     record_.etag = digests.md5_hex;
     record_.sha256_hex = digests.sha256_hex;
+    record_.checksums_json = ChecksumsJson(digests.checksums);
     record_.received_at = clock_.NowMicros();
     record_.status = disposition_.status;
     if (!disposition_.error.ok()) {
@@ -47,6 +53,8 @@ class LandingSink final : public s3::ObjectSink {
       store_.Remove(id).IgnoreError();
       return seq.status().WithContext("recording the file in the ledger");
     }
+    record_.seq = *seq;
+    NoteAccepted(options_, record_);
     loader_.Notify();
     http::HeaderList headers;
     headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(*seq));
@@ -57,14 +65,21 @@ class LandingSink final : public s3::ObjectSink {
 
   void Abort() override { incoming_->Abort(); }
 
+  http::Response Respond(http::Response response) override {
+    if (wait_seconds_ <= 0 || options_.waits == nullptr) return response;
+    return options_.waits->Hold(record_.seq, wait_seconds_, std::move(response));
+  }
+
  private:
   catalog::Catalog& catalog_;
   landing::Store& store_;
   load::Loader& loader_;
   const Clock& clock_;
+  const BackendOptions& options_;
   std::unique_ptr<landing::Incoming> incoming_;
   catalog::FileRecord record_;
   Disposition disposition_;
+  const int wait_seconds_;
 };
 
 s3::ObjectInfo InfoOf(const catalog::FileRecord& f, bool full) {
@@ -192,12 +207,31 @@ http::HeaderList StatusHeaders(const catalog::FileRecord& f) {
   h.emplace_back("x-amz-meta-sluice-rows-inserted", std::to_string(f.rows_inserted));
   h.emplace_back("x-amz-meta-sluice-rows-updated", std::to_string(f.rows_updated));
   h.emplace_back("x-amz-meta-sluice-rows-refused", std::to_string(f.rows_refused));
+  h.emplace_back("x-amz-meta-sluice-rows-deleted", std::to_string(f.rows_deleted));
   if (!f.error_code.empty()) {
     h.emplace_back("x-amz-meta-sluice-error-code", HeaderSafe(f.error_code, 64));
     h.emplace_back("x-amz-meta-sluice-error-message",
                    HeaderSafe(f.error_message, kMaxStatusMessageBytes));
   }
   return h;
+}
+
+std::string ChecksumsJson(const std::vector<std::pair<std::string, std::string>>& checksums) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [algorithm, value] : checksums) out[algorithm] = value;
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void NoteAccepted(const BackendOptions& options, const catalog::FileRecord& file) {
+  if (options.metrics != nullptr) options.metrics->OnReceived(file.connection_id, file.size);
+  if (options.backpressure != nullptr && file.status == catalog::FileStatus::kQueued) {
+    options.backpressure->OnQueued(file.connection_id, file.size);
+  }
+}
+
+Status AdmitUpload(const BackendOptions& options, const std::string& connection) {
+  if (options.backpressure == nullptr) return Status::Ok();
+  return options.backpressure->Admit(connection);
 }
 
 Result<std::pair<Secret, std::string>> StoreBackend::LookupKey(const AccessKeyId& key) {
@@ -244,11 +278,13 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginPut(const s3::Identit
   record.key = request.key;
   record.content_type = request.content_type;
   record.metadata_json = MetadataJson(request.user_metadata);
+  SLUICE_ASSIGN_OR_RETURN(int wait, WaitSecondsOf(request.user_metadata));
+  SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, request.bucket));
 
   SLUICE_ASSIGN_OR_RETURN(auto incoming, store_.Begin());
-  return std::unique_ptr<s3::ObjectSink>(new LandingSink(catalog_, store_, loader_, clock_,
-                                                         std::move(incoming), std::move(record),
-                                                         std::move(disposition)));
+  return std::unique_ptr<s3::ObjectSink>(
+      new LandingSink(catalog_, store_, loader_, clock_, options_, std::move(incoming),
+                      std::move(record), std::move(disposition), wait));
 }
 
 Status StoreBackend::CreateBucket(const s3::Identity& who, const std::string& bucket) {
@@ -348,6 +384,32 @@ Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bu
     }
   }
   return Status::Ok();
+}
+
+}  // namespace sluice::app
+
+namespace sluice::app {
+
+Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
+  if (retention_micros <= 0) return 0;
+  // Batches keep each query short; the loop ends when a batch comes back incomplete.
+  constexpr size_t kBatch = 500;
+  const int64_t cutoff = clock_.NowMicros() - retention_micros;
+  int purged = 0;
+  for (;;) {
+    SLUICE_ASSIGN_OR_RETURN(auto files, catalog_.RetainedBefore(cutoff, kBatch));
+    for (const auto& f : files) {
+      SLUICE_RETURN_IF_ERROR(
+          store_.Remove(f.landed_id).WithContext("retention of file " + std::to_string(f.seq)));
+      SLUICE_RETURN_IF_ERROR(catalog_.MarkPurged(f.seq, clock_.NowMicros()));
+      ++purged;
+    }
+    if (files.size() < kBatch) break;
+  }
+  if (purged > 0)
+    LogInfo("app",
+            "retention removed the landed bytes of " + std::to_string(purged) + " finished files");
+  return purged;
 }
 
 }  // namespace sluice::app

@@ -33,10 +33,21 @@
 
 namespace sluice::app {
 
+class Backpressure;
+class LoadWaits;
+class Metrics;
+
 struct BackendOptions {
   // Multipart uploads with no new part for this long are aborted; completed uploads are
   // remembered (idempotent Complete) this long.
   int64_t upload_expiry_micros = int64_t{24} * 3600 * 1'000'000;
+  // Flow control (flow.h) and counters (metrics.h); each may be null (off). They must outlive
+  // the backend. Backpressure is asked before PutObject, UploadPart and CreateMultipartUpload
+  // read anything; waits hold the responses of PUTs and Completes carrying
+  // x-amz-meta-sluice-wait (without `waits` the header is validated and ignored).
+  Backpressure* backpressure = nullptr;
+  LoadWaits* waits = nullptr;
+  Metrics* metrics = nullptr;
 };
 
 // One mutex per name, created on demand and dropped when unused.
@@ -101,6 +112,11 @@ class StoreBackend final : public s3::Backend {
   // catalog no longer knows), and forgets completed uploads as old. Returns how many uploads
   // it aborted.
   Result<int> ReapExpiredUploads();
+  // Retention: removes the landed bytes of files loaded or skipped more than `retention_micros`
+  // ago and records them purged in the ledger (they leave S3 reads and listings; the ledger
+  // keeps them). Failed, queued and loading files are never purged. Bytes are removed before
+  // the ledger says so, so a crash in between only repeats the removal. Returns how many.
+  Result<int> PurgeRetained(int64_t retention_micros);
 
  private:
   // The upload `upload_id` if it exists and belongs to bucket/key; kNoSuchUpload otherwise.

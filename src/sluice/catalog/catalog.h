@@ -253,6 +253,37 @@ class Catalog {
   // A number that changes whenever another process or thread commits (SQLite
   // data_version + local writes): the loader polls it to notice CLI retries and new tables.
   virtual Result<int64_t> ChangeCounter() = 0;
+
+  // ---- Flow control, retention and metrics (stats.cc) ----
+
+  // The backlog of one table: its files queued or loading.
+  struct TableBacklog {
+    TableKey table;
+    int64_t files = 0;
+    uint64_t bytes = 0;
+    int64_t oldest_queued_at = 0;  // received_at of its oldest queued file; 0 when none
+  };
+  // Every table with a backlog, by connection then table. One grouped query over the partial
+  // index of unfinished files: its cost follows the backlog, not the ledger's history.
+  virtual Result<std::vector<TableBacklog>> BacklogByTable() = 0;
+
+  struct StatusCount {
+    TableKey table;
+    FileStatus status = FileStatus::kQueued;
+    std::string error_code;  // empty unless failed (or skipped with a reason)
+    int64_t files = 0;
+  };
+  // Files of the whole ledger grouped by connection, table, status and error code: one query
+  // (a scan of the ledger; callers cache it).
+  virtual Result<std::vector<StatusCount>> CountByStatus() = 0;
+
+  // Files loaded or skipped whose landed bytes are still stored and that finished before
+  // `finished_before` (micros), oldest first, at most `limit` (index files_retained).
+  virtual Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) = 0;
+  // Records that retention removed the file's landed bytes: sets purged_at and hides the file
+  // from S3 reads and listings (deleted), since it has no body any more; the ledger keeps the
+  // record. kInvalidArgument unless the file is loaded or skipped; kNotFound when absent.
+  virtual Status MarkPurged(int64_t seq, int64_t purged_at) = 0;
 };
 
 }  // namespace sluice::catalog

@@ -84,6 +84,12 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<FileRecord>> UnfinishedFiles() override;
   Result<int64_t> ChangeCounter() override;
 
+  // stats.cc
+  Result<std::vector<TableBacklog>> BacklogByTable() override;
+  Result<std::vector<StatusCount>> CountByStatus() override;
+  Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) override;
+  Status MarkPurged(int64_t seq, int64_t purged_at) override;
+
  private:
   // Runs `body` in a write transaction and counts the commit as a local change. Caller holds
   // mu_.

@@ -403,9 +403,41 @@ int Run(int argc, char** argv) {
       ->add_option("--body-timeout", serve.body_timeout_seconds,
                    "Seconds a request body may stall before RequestTimeout")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-pending-files", serve.max_pending_files,
+                   "Per connection: files queued or loading before uploads get 503 SlowDown "
+                   "(0: no limit)")
+      ->capture_default_str();
+  std::string max_pending_bytes = "64G";
+  std::string min_free_disk = "1G";
+  std::string retention = "7d";
+  serve_cmd
+      ->add_option("--max-pending-bytes", max_pending_bytes,
+                   "Per connection: bytes queued or loading before uploads get 503 SlowDown "
+                   "(512M, 64G; 0: no limit)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--min-free-disk", min_free_disk,
+                   "Free space the data directory's file system keeps: below it uploads get "
+                   "503 SlowDown (512M, 1G; 0: no floor)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--retention", retention,
+                   "How long landed files are kept after loading, for download and replay "
+                   "(30s, 15m, 12h, 7d; 0: for ever)")
+      ->capture_default_str();
   serve_cmd->callback([&] {
     action = [&] {
       serve.data_dir = o.data_dir;
+      auto bytes = app::ParseByteSize(max_pending_bytes);
+      if (!bytes.ok()) return Fail(bytes.status().WithContext("--max-pending-bytes"));
+      serve.max_pending_bytes = *bytes;
+      auto floor = app::ParseByteSize(min_free_disk);
+      if (!floor.ok()) return Fail(floor.status().WithContext("--min-free-disk"));
+      serve.min_free_disk = *floor;
+      auto keep = app::ParseDurationSeconds(retention);
+      if (!keep.ok()) return Fail(keep.status().WithContext("--retention"));
+      serve.retention_seconds = *keep;
       Status s = app::RunServer(serve);
       return s.ok() ? 0 : Fail(s);
     };

@@ -15,8 +15,13 @@
 namespace sluice {
 namespace {
 
+// A full file system (or quota) is transient from a client's point of view: SlowDown, which
+// every S3 client retries, rather than InternalError.
 Status Errno(const std::string& what, const std::string& path) {
-  return Status(ErrorCode::kIoError, what + " " + path + ": " + std::strerror(errno));
+  const int err = errno;
+  const ErrorCode code =
+      err == ENOSPC || err == EDQUOT ? ErrorCode::kSlowDown : ErrorCode::kIoError;
+  return Status(code, what + " " + path + ": " + std::strerror(err));
 }
 
 // The buffer of the portable AppendFrom: large enough to amortise the calls, small enough

@@ -22,6 +22,7 @@ class RandomAccessFile;
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
+  // A full file system (ENOSPC, EDQUOT) fails with kSlowDown, other errors with kIoError.
   virtual Status Append(ByteView data) = 0;
   // Flushes to stable storage (fdatasync). A file is durable only after Sync and a SyncDir of
   // its directory once its final name is in place.
@@ -64,6 +65,8 @@ class FileSystem {
   // Names (not paths) of the entries of `dir`, unsorted.
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual Result<std::string> ReadSmallFile(const std::string& path) = 0;
+  // Bytes an unprivileged writer may still use on the file system holding `dir` (statvfs
+  // f_bavail * f_frsize): the backpressure floor. One system call; cheap enough per request.
   virtual Result<uint64_t> FreeBytes(const std::string& dir) = 0;
 
   // The process-wide POSIX implementation.

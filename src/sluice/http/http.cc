@@ -44,6 +44,63 @@ std::optional<std::string_view> RequestHead::Header(std::string_view name) const
   return std::nullopt;
 }
 
+std::shared_ptr<DeferredResponse> DeferredResponse::Create(std::function<void()> on_stop) {
+  return std::make_shared<DeferredResponse>(std::move(on_stop));
+}
+
+void DeferredResponse::Complete(Response response) {
+  std::function<void()> waker;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (completed_) return;
+    completed_ = true;
+    response.deferred.reset();  // a deferred response cannot defer again
+    response_ = std::move(response);
+    waker = std::move(waker_);
+    on_stop_ = nullptr;
+  }
+  if (waker) waker();
+}
+
+bool DeferredResponse::completed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return completed_;
+}
+
+std::optional<Response> DeferredResponse::Peek() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return response_;
+}
+
+namespace internal {
+
+bool DeferredAccess::SetWaker(DeferredResponse& d, std::function<void()> waker) {
+  std::lock_guard<std::mutex> lock(d.mu_);
+  if (d.completed_) return false;
+  d.waker_ = std::move(waker);
+  return true;
+}
+
+std::optional<Response> DeferredAccess::Take(DeferredResponse& d) {
+  std::lock_guard<std::mutex> lock(d.mu_);
+  std::optional<Response> out = std::move(d.response_);
+  d.response_.reset();
+  return out;
+}
+
+void DeferredAccess::Stop(DeferredResponse& d) {
+  std::function<void()> on_stop;
+  {
+    std::lock_guard<std::mutex> lock(d.mu_);
+    if (d.completed_) return;
+    on_stop = std::move(d.on_stop_);
+    d.on_stop_ = nullptr;
+  }
+  if (on_stop) on_stop();
+}
+
+}  // namespace internal
+
 namespace {
 
 namespace asio = boost::asio;

@@ -13,6 +13,12 @@
 // writes, an fsync, a short SQLite transaction). Handlers must be thread-safe. The calls for
 // one request never overlap and come in order: Start, OnBody*, Finish.
 //
+// Deferred responses: a handler that cannot answer yet (a PUT that waits for its file's load)
+// returns from Finish a Response whose `deferred` is set. The connection then waits for
+// DeferredResponse::Complete, called later from any thread, holding no thread meanwhile (the
+// coroutine is parked on a timer), and sends the completed response. While it waits the
+// connection reads nothing more; a client that leaves is noticed when the response is written.
+//
 // Framing is the server's: the response's Content-Length is the body's size (on HEAD the
 // handler's own Content-Length is kept — or, without one, the streamed file's length — and no
 // body is sent; 204 and 304 get none), handler
@@ -31,6 +37,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +66,8 @@ struct RequestHead {
   std::optional<std::string_view> Header(std::string_view name) const;
 };
 
+class DeferredResponse;
+
 struct Response {
   int status = 200;
   HeaderList headers;
@@ -73,6 +82,42 @@ struct Response {
   std::shared_ptr<const RandomAccessFile> file;
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
+  // Set (by Exchange::Finish only): every other field is ignored, and the response sent is the
+  // one later given to deferred->Complete.
+  std::shared_ptr<DeferredResponse> deferred;
+};
+
+namespace internal {
+struct DeferredAccess;
+}
+
+// A response produced later, on any thread (see "Deferred responses" above).
+class DeferredResponse {
+ public:
+  // `on_stop` runs at most once, on an I/O thread, when the runtime stops while the response is
+  // still pending: it should lead to a prompt Complete (e.g. with the state so far). Without
+  // it, a stopping runtime waits for Complete until its grace period ends.
+  static std::shared_ptr<DeferredResponse> Create(std::function<void()> on_stop = nullptr);
+  explicit DeferredResponse(std::function<void()> on_stop) : on_stop_(std::move(on_stop)) {}
+  DeferredResponse(const DeferredResponse&) = delete;
+  DeferredResponse& operator=(const DeferredResponse&) = delete;
+
+  // Delivers the response. The first call wins; later ones are ignored. Thread-safe, cheap (it
+  // only schedules the write on the connection's strand). The response must not itself be
+  // deferred.
+  void Complete(Response response);
+  bool completed() const;
+  // A copy of the completed response while no connection has taken it (for tests and
+  // synchronous callers); nullopt while pending.
+  std::optional<Response> Peek() const;
+
+ private:
+  friend struct internal::DeferredAccess;
+  mutable std::mutex mu_;
+  bool completed_ = false;
+  std::optional<Response> response_;  // until the connection takes it
+  std::function<void()> waker_;       // set by the waiting connection
+  std::function<void()> on_stop_;
 };
 
 class Exchange {

@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +94,18 @@ class TestHandler : public Handler {
   size_t body_bytes_seen() { return body_bytes_seen_.load(); }
   // What /file and /file-range stream. Set before the server starts.
   void set_file(std::shared_ptr<const RandomAccessFile> file) { file_ = std::move(file); }
+  // Completes every pending /defer response with 200 and body "done <n>" (n: its order).
+  size_t CompleteDeferred() {
+    std::vector<std::shared_ptr<DeferredResponse>> pending;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending.swap(deferred_);
+    }
+    for (size_t i = 0; i < pending.size(); ++i) {
+      pending[i]->Complete(Response{200, {{"X-Deferred", "yes"}}, "done " + std::to_string(i)});
+    }
+    return pending.size();
+  }
 
  private:
   class TestExchange : public Exchange {
@@ -135,8 +148,17 @@ class TestHandler : public Handler {
         response.headers.emplace_back("Content-Length", "12345");
       }
       if (record_.head.raw_path == "/close") response.close = true;
+      if (path == "/defer") {
+        // Answered later by the test (CompleteDeferred), or with a 503 when the runtime stops.
+        auto self = std::make_shared<std::weak_ptr<DeferredResponse>>();
+        response.deferred = DeferredResponse::Create([self] {
+          if (auto d = self->lock()) d->Complete(Response{503, {}, "stopping"});
+        });
+        *self = response.deferred;
+      }
       {
         std::lock_guard<std::mutex> lock(owner_->mu_);
+        if (path == "/defer") owner_->deferred_.push_back(response.deferred);
         owner_->finished_.push_back(record_);
       }
       owner_->cv_.notify_all();
@@ -152,6 +174,7 @@ class TestHandler : public Handler {
   std::condition_variable cv_;
   std::vector<RequestHead> starts_;
   std::vector<Record> finished_;
+  std::vector<std::shared_ptr<DeferredResponse>> deferred_;
   std::atomic<size_t> body_bytes_seen_{0};
   std::shared_ptr<const RandomAccessFile> file_;
 };
@@ -324,8 +347,8 @@ size_t RssBytes() {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void StartServer(ServerOptions options = {}) {
-    runtime_ = Runtime::Create(2);
+  void StartServer(ServerOptions options = {}, int threads = 2) {
+    runtime_ = Runtime::Create(threads);
     options.address = "127.0.0.1";
     options.port = 0;
     auto server = runtime_->Listen(options, handler_);
@@ -735,6 +758,56 @@ TEST_F(HttpServerTest, StopLetsAnInFlightRequestFinish) {
   EXPECT_EQ(Lower(r->Header("connection")), "close");
   runner_.join();
   EXPECT_TRUE(run_returned_);
+}
+
+TEST_F(HttpServerTest, DeferredResponsesHoldNoThreadAndArriveWhenCompleted) {
+  StartServer({}, /*threads=*/1);
+  constexpr size_t kWaiting = 64;
+  std::vector<std::unique_ptr<Client>> waiting;
+  for (size_t i = 0; i < kWaiting; ++i) {
+    waiting.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(
+        waiting.back()->Send("PUT /defer HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab"));
+  }
+  ASSERT_TRUE(handler_.WaitFinished(kWaiting));
+  // The one I/O thread is free: other requests, on new and on kept-alive connections, pass.
+  for (int i = 0; i < 3; ++i) {
+    Client other(port());
+    ASSERT_TRUE(other.Send("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"));
+    auto r = other.ReadResponse();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(handler_.CompleteDeferred(), kWaiting);
+  std::set<std::string> bodies;
+  for (auto& c : waiting) {
+    auto r = c->ReadResponse();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->Header("x-deferred"), "yes");
+    bodies.insert(r->body);
+    // The connection is kept alive after a deferred response.
+    ASSERT_TRUE(c->Send("GET /after HTTP/1.1\r\nHost: h\r\n\r\n"));
+    auto again = c->ReadResponse();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 200);
+  }
+  EXPECT_EQ(bodies.size(), kWaiting);
+}
+
+TEST_F(HttpServerTest, StopCompletesPendingDeferredResponsesPromptly) {
+  StartServer({}, /*threads=*/1);
+  Client c(port());
+  ASSERT_TRUE(c.Send("GET /defer HTTP/1.1\r\nHost: h\r\n\r\n"));
+  ASSERT_TRUE(handler_.WaitFinished(1));
+  const auto start = std::chrono::steady_clock::now();
+  runtime_->Stop();
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, "stopping");
+  runner_.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
 TEST_F(HttpServerTest, LargeBodyStreamsWithoutGrowingMemory) {

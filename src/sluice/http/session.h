@@ -8,12 +8,25 @@
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "sluice/http/http.h"
 #include "sluice/http/runtime_state.h"
 
 namespace sluice::http::internal {
+
+// What a waiting connection does with a DeferredResponse (http.h). Thread-safe.
+struct DeferredAccess {
+  // Sets the function Complete calls (outside the lock) to wake the waiting connection; when
+  // the response is already there it is not called. Returns whether it was set.
+  static bool SetWaker(DeferredResponse& d, std::function<void()> waker);
+  // The completed response, once (nullopt before Complete and after the first take).
+  static std::optional<Response> Take(DeferredResponse& d);
+  // The runtime is stopping: runs the producer's on_stop once, unless already completed.
+  static void Stop(DeferredResponse& d);
+};
 
 // The per-connection limits, copied from ServerOptions once they have been validated.
 struct SessionLimits {

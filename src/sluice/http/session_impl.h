@@ -147,6 +147,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void OnStop() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->awaiting_head_) Ops::Cancel(self->Lowest());
+      if (self->deferred_) DeferredAccess::Stop(*self->deferred_);
     });
   }
 
@@ -169,6 +170,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   asio::awaitable<bool> WriteFileBody(const RandomAccessFile& file, uint64_t offset,
                                       uint64_t length);
   asio::awaitable<bool> WriteContinue();
+  // Parks the coroutine until `deferred` is completed (by any thread) and returns its response.
+  asio::awaitable<Response> AwaitDeferred(std::shared_ptr<DeferredResponse> deferred);
   asio::awaitable<bool> Handshake();
   asio::awaitable<void> Close(Outcome outcome);
   // Starts watching body progress; OnBodyTimer re-arms itself until body_progress_ is older
@@ -191,6 +194,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   bool body_timed_out_ = false;
   bool body_watched_ = false;                     // a body is being read: the body timer may fire
   asio::steady_timer::time_point body_progress_;  // when the last body read completed
+  std::shared_ptr<DeferredResponse> deferred_;    // the response being awaited, if any
 };
 
 template <class Stream>
@@ -320,6 +324,7 @@ asio::awaitable<Outcome> Session<Stream>::Serve(Parser& parser) {
   Response response = started.exchange->Finish(body.status);
   started.exchange.reset();
   if (!body.can_respond) co_return Outcome::kAbort;
+  if (response.deferred) response = co_await AwaitDeferred(std::move(response.deferred));
 
   const bool complete = parser.is_done();
   bool close = response.close || client_close || !complete || state_->stopping();
@@ -415,6 +420,29 @@ asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& 
   body_watched_ = false;
   body_timer_.cancel();
   co_return result;
+}
+
+template <class Stream>
+asio::awaitable<Response> Session<Stream>::AwaitDeferred(
+    std::shared_ptr<DeferredResponse> deferred) {
+  // A timer that never expires on its own is the park: the waker, run by Complete on any
+  // thread, posts its cancellation to this connection's strand. The post cannot run before
+  // the wait below has started (both are on the strand), and the loop re-checks after every
+  // wake, so a completion is never missed.
+  auto wake = std::make_shared<asio::steady_timer>(stream_.get_executor(),
+                                                   asio::steady_timer::time_point::max());
+  DeferredAccess::SetWaker(*deferred, [wake, executor = stream_.get_executor()] {
+    asio::post(executor, [wake] { wake->cancel(); });
+  });
+  deferred_ = deferred;
+  if (state_->stopping()) DeferredAccess::Stop(*deferred);
+  for (;;) {
+    if (std::optional<Response> ready = DeferredAccess::Take(*deferred)) {
+      deferred_.reset();
+      co_return std::move(*ready);
+    }
+    co_await wake->async_wait(kUseTuple);
+  }
 }
 
 template <class Stream>

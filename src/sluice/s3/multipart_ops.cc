@@ -125,6 +125,7 @@ Started CompleteMultipartUpload(const Call& c) {
         http::Response r = XmlResponse(ctx, clock, 200, std::move(body));
         r.headers.emplace_back("ETag", "\"" + done->etag + "\"");
         for (auto& h : done->headers) r.headers.push_back(std::move(h));
+        if (done->respond) return done->respond(std::move(r));
         return r;
       }));
 }

@@ -263,6 +263,8 @@ Result<ObjectDigests> PayloadReader::Finish() {
                                                ") did not match what we received (" +
                                                auth::Base64Encode(got) + ")");
     }
+    constexpr std::string_view kPrefix = "x-amz-checksum-";
+    digests.checksums.emplace_back(c.header.substr(kPrefix.size()), c.sent);
   }
   return digests;
 }

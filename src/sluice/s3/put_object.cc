@@ -43,7 +43,7 @@ class UploadExchange final : public http::Exchange {
       if (full_object_) r.headers.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
     }
     for (auto& h : *committed) r.headers.push_back(std::move(h));
-    return r;
+    return sink_->Respond(std::move(r));
   }
 
  private:

@@ -13,6 +13,7 @@
 //
 // Thread-safety: Service is safe to share between I/O threads.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ struct ObjectDigests {
   uint64_t size = 0;
   std::string md5_hex;
   std::string sha256_hex;  // empty when not computed (UNSIGNED-PAYLOAD and no checksum)
+  // The x-amz-checksum-* values sent (header or trailer) and verified: algorithm as in the
+  // header name ("crc32c"), value as sent (base64).
+  std::vector<std::pair<std::string, std::string>> checksums;
 };
 
 struct PutRequest {
@@ -63,7 +67,14 @@ class ObjectSink {
   // Returns extra response headers (e.g. x-amz-meta-sluice-seq).
   virtual Result<http::HeaderList> Commit(const ObjectDigests& digests) = 0;
   virtual void Abort() = 0;
+  // After a successful Commit: the response to send, given the complete success response. The
+  // default sends it as is; a backend may hold it back until the file's load finished
+  // (x-amz-meta-sluice-wait) by returning a deferred response (http::Response::deferred).
+  virtual http::Response Respond(http::Response response) { return response; }
 };
+
+// The same for CompleteMultipartUpload (CompleteResult::respond); empty: send as is.
+using RespondFn = std::function<http::Response(http::Response)>;
 
 // What HeadObject, GetObject and the listings report about a stored object.
 struct ObjectInfo {
@@ -116,6 +127,7 @@ struct UploadInfo {
 struct CompleteResult {
   std::string etag;          // unquoted "<md5 of the part MD5s>-N"
   http::HeaderList headers;  // e.g. x-amz-meta-sluice-seq
+  RespondFn respond;         // see ObjectSink::Respond
 };
 
 class Backend {
@@ -127,7 +139,8 @@ class Backend {
   virtual Result<std::vector<BucketInfo>> ListBuckets(const Identity& who) = 0;
   // OK, kNoSuchBucket, or kAccessDenied (another connection's bucket).
   virtual Status CheckBucket(const Identity& who, const std::string& bucket) = 0;
-  // Checks the put may proceed (bucket, table policy, backpressure) and opens the sink.
+  // Checks the put may proceed (bucket, table policy, backpressure: kSlowDown) and opens the
+  // sink. Called before the body is read, so a refusal replaces `100 Continue`.
   virtual Result<std::unique_ptr<ObjectSink>> BeginPut(const Identity& who,
                                                        const PutRequest& request) = 0;
 

@@ -1,0 +1,485 @@
+// Flow control, waits, retention, checksums and metrics of the app, over a real catalog,
+// landing store, SQLite pool and loader (loads run synchronously with Loader::LoadNext), a fake
+// clock and a file system whose free space the test sets.
+#include "sluice/app/flow.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "sluice/app/app.h"
+#include "sluice/app/metrics.h"
+#include "sluice/app/s3_backend.h"
+
+namespace sluice::app {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr int64_t kSecond = 1'000'000;
+
+std::string Md5Hex(std::string_view data) {
+  std::array<uint8_t, 16> digest;
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &n, EVP_md5(), nullptr);
+  return ToHex(ByteView(digest.data(), n));
+}
+
+std::string Header(const http::HeaderList& headers, const std::string& name) {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "<absent>";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The real file system with a free space the test sets.
+class FreeSpaceFs final : public FileSystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        bool private_mode) override {
+    return base_.NewWritableFile(path, private_mode);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    return base_.OpenRandomAccess(path);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_.Rename(from, to);
+  }
+  Status SyncDir(const std::string& dir) override { return base_.SyncDir(dir); }
+  Status Remove(const std::string& path) override { return base_.Remove(path); }
+  Status RemoveDir(const std::string& dir) override { return base_.RemoveDir(dir); }
+  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
+  bool Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return base_.ListDir(dir);
+  }
+  Result<std::string> ReadSmallFile(const std::string& path) override {
+    return base_.ReadSmallFile(path);
+  }
+  Result<uint64_t> FreeBytes(const std::string&) override { return free_.load(); }
+
+  std::atomic<uint64_t> free_{uint64_t{1} << 40};
+
+ private:
+  FileSystem& base_ = FileSystem::Default();
+};
+
+class FlowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "flow_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
+    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+    catalog_ = std::move(cat).value();
+    store_ = std::make_unique<landing::Store>(fs_, dir_ + "/landing");
+    ASSERT_TRUE(store_->Init().ok());
+    auto pool = pool::OpenSqlitePool(dir_ + "/pool.db", clock_);
+    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+    pool_ = std::move(pool).value();
+    ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
+    ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"order_id"}}).ok());
+    parquet_ =
+        ReadFile(std::string(SLUICE_SHARED_DIR) + "/parquet/generated/seed_order_flat_v1.parquet");
+    ASSERT_FALSE(parquet_.empty());
+  }
+
+  // Builds the loader and backend with these limits (after the test chose them).
+  void Build(FlowLimits limits = {}) {
+    loader_ = std::make_unique<load::Loader>(*catalog_, *store_, *pool_, clock_);
+    backpressure_ = std::make_unique<Backpressure>(*catalog_, *store_, limits, &metrics_);
+    waits_ = std::make_unique<LoadWaits>(*catalog_);
+    loader_->AddObserver(&metrics_);
+    loader_->AddObserver(backpressure_.get());
+    loader_->AddObserver(waits_.get());
+    ASSERT_TRUE(backpressure_->Refresh().ok());
+    BackendOptions options;
+    options.backpressure = backpressure_.get();
+    options.waits = waits_.get();
+    options.metrics = &metrics_;
+    backend_ = std::make_unique<StoreBackend>(*catalog_, *store_, *loader_, clock_, options);
+  }
+
+  void TearDown() override {
+    if (waits_) waits_->Stop();
+    backend_.reset();
+    waits_.reset();
+    backpressure_.reset();
+    loader_.reset();
+    pool_.reset();
+    store_.reset();
+    catalog_.reset();
+    fs::remove_all(dir_);
+  }
+
+  struct Put {
+    Status status;
+    http::Response response;
+  };
+  // A PUT through the backend: BeginPut, the body, Commit, then Respond as s3 calls it.
+  Put DoPut(const std::string& key, const std::string& body,
+            std::vector<std::pair<std::string, std::string>> meta = {},
+            std::vector<std::pair<std::string, std::string>> checksums = {}) {
+    Put out;
+    s3::PutRequest req{"shop", key, "application/x-parquet", std::move(meta)};
+    auto sink = backend_->BeginPut(shop_, req);
+    if (!sink.ok()) {
+      out.status = sink.status();
+      return out;
+    }
+    out.status = (*sink)->Append(AsBytes(body));
+    if (!out.status.ok()) return out;
+    s3::ObjectDigests digests{body.size(), Md5Hex(body), ""};
+    digests.checksums = std::move(checksums);
+    auto headers = (*sink)->Commit(digests);
+    if (!headers.ok()) {
+      out.status = headers.status();
+      return out;
+    }
+    http::Response r;
+    r.headers = *headers;
+    out.response = (*sink)->Respond(std::move(r));
+    return out;
+  }
+
+  size_t ObjectFiles() {
+    return static_cast<size_t>(
+        std::distance(fs::directory_iterator(dir_ + "/landing/objects"), fs::directory_iterator()));
+  }
+
+  std::string dir_;
+  FakeClock clock_{1'800'000'000'000'000};
+  FreeSpaceFs fs_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<landing::Store> store_;
+  std::unique_ptr<pool::Pool> pool_;
+  Metrics metrics_;
+  std::unique_ptr<load::Loader> loader_;
+  std::unique_ptr<Backpressure> backpressure_;
+  std::unique_ptr<LoadWaits> waits_;
+  std::unique_ptr<StoreBackend> backend_;
+  s3::Identity shop_{AccessKeyId(""), "shop", false};
+  std::string parquet_;
+};
+
+TEST(FlowParseTest, SizesDurationsAndWaits) {
+  EXPECT_EQ(*ParseByteSize("0"), 0u);
+  EXPECT_EQ(*ParseByteSize("1234"), 1234u);
+  EXPECT_EQ(*ParseByteSize("512M"), uint64_t{512} << 20);
+  EXPECT_EQ(*ParseByteSize("1g"), uint64_t{1} << 30);
+  EXPECT_EQ(*ParseByteSize("64GiB"), uint64_t{64} << 30);
+  EXPECT_EQ(*ParseByteSize("10KB"), 10240u);
+  EXPECT_EQ(*ParseByteSize("2T"), uint64_t{2} << 40);
+  for (const char* bad : {"", "M", "1.5G", "-1", "1X", "1GG", "99999999999999999999"}) {
+    EXPECT_EQ(ParseByteSize(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(*ParseDurationSeconds("0"), 0);
+  EXPECT_EQ(*ParseDurationSeconds("45"), 45);
+  EXPECT_EQ(*ParseDurationSeconds("2s"), 2);
+  EXPECT_EQ(*ParseDurationSeconds("15m"), 900);
+  EXPECT_EQ(*ParseDurationSeconds("12h"), 43200);
+  EXPECT_EQ(*ParseDurationSeconds("7d"), 604800);
+  for (const char* bad : {"", "d", "1w", "1.5h", "-3s", "10ms", "999999999999d"}) {
+    EXPECT_EQ(ParseDurationSeconds(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(*WaitSecondsOf({}), 0);
+  EXPECT_EQ(*WaitSecondsOf({{"x-amz-meta-other", "x"}, {"x-amz-meta-sluice-wait", "30"}}), 30);
+  EXPECT_EQ(*WaitSecondsOf({{"x-amz-meta-sluice-wait", "100000"}}), kMaxWaitSeconds);
+  for (const char* bad : {"", "-1", "1.5", "ten", " 3"}) {
+    auto w = WaitSecondsOf({{"x-amz-meta-sluice-wait", bad}});
+    EXPECT_EQ(w.status().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST_F(FlowTest, InvalidWaitIsRefusedBeforeTheBody) {
+  Build();
+  auto put = DoPut("orders/a.parquet", parquet_, {{"x-amz-meta-sluice-wait", "soon"}});
+  EXPECT_EQ(put.status.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(put.status.message().find("x-amz-meta-sluice-wait"), std::string::npos);
+  auto create = backend_->CreateMultipartUpload(
+      shop_, {"shop", "orders/m.parquet", "", {{"x-amz-meta-sluice-wait", "-5"}}});
+  EXPECT_EQ(create.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ObjectFiles(), 0u);
+}
+
+TEST_F(FlowTest, WaitIsAnsweredByTheLoadWithItsOutcome) {
+  Build();
+  auto put = DoPut("orders/a.parquet", parquet_, {{"x-amz-meta-sluice-wait", "30"}});
+  ASSERT_TRUE(put.status.ok()) << put.status.ToString();
+  ASSERT_TRUE(put.response.deferred);
+  EXPECT_FALSE(put.response.deferred->completed());
+  EXPECT_EQ(waits_->waiting(), 1u);
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
+  auto done = put.response.deferred->Peek();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "loaded");
+  EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-seq"), "1");
+  EXPECT_NE(Header(done->headers, "x-amz-meta-sluice-rows-inserted"), "0");
+  EXPECT_EQ(waits_->waiting(), 0u);
+
+  // A bad file: the wait ends with failed and its error code.
+  put = DoPut("orders/bad.parquet", "not parquet at all", {{"x-amz-meta-sluice-wait", "30"}});
+  ASSERT_TRUE(put.status.ok());
+  ASSERT_TRUE(put.response.deferred);
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
+  done = put.response.deferred->Peek();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "failed");
+  EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-error-code"), "UNSUPPORTED_FORMAT");
+
+  // Already finished when the response is built (an unconfigured table under `hold` is failed
+  // at once): answered without deferral.
+  put = DoPut("misc/x.bin", "x", {{"x-amz-meta-sluice-wait", "30"}});
+  ASSERT_TRUE(put.status.ok());
+  EXPECT_FALSE(put.response.deferred);
+  EXPECT_EQ(Header(put.response.headers, "x-amz-meta-sluice-error-code"), "TABLE_NOT_CONFIGURED");
+}
+
+TEST_F(FlowTest, WaitTimesOutWithTheStateSoFarAndSeesOtherProcesses) {
+  Build();
+  waits_->Start();
+  auto put = DoPut("orders/a.parquet", parquet_, {{"x-amz-meta-sluice-wait", "1"}});
+  ASSERT_TRUE(put.response.deferred);
+  const auto start = std::chrono::steady_clock::now();
+  while (!put.response.deferred->completed() && std::chrono::steady_clock::now() - start < 5s) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LT(waited, 3s);
+  auto done = put.response.deferred->Peek();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "queued");
+
+  // A status changed behind the loader's back (as the CLI does from another process) is
+  // found by the poll.
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));  // loads a.parquet
+  put = DoPut("orders/b.parquet", "broken", {{"x-amz-meta-sluice-wait", "30"}});
+  ASSERT_TRUE(put.response.deferred);
+  ASSERT_TRUE(catalog_->MarkFailed(2, Err(ErrorCode::kCorruptFile, "marked by hand")).ok());
+  const auto polled = std::chrono::steady_clock::now();
+  while (!put.response.deferred->completed() && std::chrono::steady_clock::now() - polled < 5s) {
+    std::this_thread::sleep_for(10ms);
+  }
+  done = put.response.deferred->Peek();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "failed");
+  EXPECT_LT(std::chrono::steady_clock::now() - polled, 2s);
+
+  // Stop answers whoever still waits.
+  put = DoPut("orders/c.parquet", parquet_, {{"x-amz-meta-sluice-wait", "900"}});
+  ASSERT_TRUE(put.response.deferred);
+  waits_->Stop();
+  ASSERT_TRUE(put.response.deferred->completed());
+  EXPECT_EQ(Header(put.response.deferred->Peek()->headers, "x-amz-meta-sluice-status"), "queued");
+}
+
+TEST_F(FlowTest, PendingFilesLimitRefusesWithSlowDownUntilTheQueueDrains) {
+  FlowLimits limits;
+  limits.max_pending_files = 2;
+  Build(limits);
+  ASSERT_TRUE(DoPut("orders/1.parquet", parquet_).status.ok());
+  ASSERT_TRUE(DoPut("orders/2.parquet", parquet_).status.ok());
+  auto refused = DoPut("orders/3.parquet", parquet_);
+  EXPECT_EQ(refused.status.code(), ErrorCode::kSlowDown);
+  EXPECT_NE(refused.status.message().find("--max-pending-files"), std::string::npos);
+  EXPECT_NE(refused.status.message().find("'shop'"), std::string::npos);
+  // Multipart creation and parts are refused the same way.
+  EXPECT_EQ(
+      backend_->CreateMultipartUpload(shop_, {"shop", "orders/m.parquet", "", {}}).status().code(),
+      ErrorCode::kSlowDown);
+  EXPECT_EQ(ObjectFiles(), 2u);
+  // A fresh counter (a restart) derives the same from the ledger.
+  Backpressure fresh(*catalog_, *store_, limits);
+  ASSERT_TRUE(fresh.Refresh().ok());
+  EXPECT_EQ(fresh.PendingOf("shop").files, 2);
+  EXPECT_EQ(fresh.PendingOf("shop").bytes, static_cast<int64_t>(2 * parquet_.size()));
+
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
+  EXPECT_EQ(backpressure_->PendingOf("shop").files, 1);
+  EXPECT_TRUE(DoPut("orders/3.parquet", parquet_).status.ok());
+  auto files = catalog_->ListFiles("shop", "orders");
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), 3u);
+}
+
+TEST_F(FlowTest, PendingBytesLimitAndDiskFloor) {
+  FlowLimits limits;
+  limits.max_pending_bytes = 10;
+  limits.min_free_disk = 1000;
+  Build(limits);
+  ASSERT_TRUE(DoPut("orders/1.parquet", parquet_).status.ok());
+  auto refused = DoPut("orders/2.parquet", parquet_);
+  EXPECT_EQ(refused.status.code(), ErrorCode::kSlowDown);
+  EXPECT_NE(refused.status.message().find("--max-pending-bytes"), std::string::npos);
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
+
+  fs_.free_ = 999;
+  refused = DoPut("orders/2.parquet", parquet_);
+  EXPECT_EQ(refused.status.code(), ErrorCode::kSlowDown);
+  EXPECT_NE(refused.status.message().find("--min-free-disk"), std::string::npos);
+  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", "orders/x", "0123", 1).status().code(),
+            ErrorCode::kNoSuchUpload);  // unknown upload first: nothing to refuse
+  EXPECT_EQ(ObjectFiles(), 1u);
+  EXPECT_EQ(catalog_->ListFiles("shop")->size(), 1u);
+  fs_.free_ = 1000;
+  EXPECT_TRUE(DoPut("orders/2.parquet", parquet_).status.ok());
+
+  auto page = metrics_.Render(*catalog_, clock_.NowMicros());
+  ASSERT_TRUE(page.ok());
+  EXPECT_NE(page->find("sluice_backpressure_refusals_total{connection=\"shop\",limit=\"bytes\"} 1"),
+            std::string::npos)
+      << *page;
+  EXPECT_NE(page->find("sluice_backpressure_refusals_total{connection=\"shop\",limit=\"disk\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(FlowTest, AFullDiskMidBodyIsSlowDown) {
+  // /dev/full fails every write with ENOSPC.
+  auto file = FileSystem::Default().NewWritableFile("/dev/full");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const std::string data(1 << 16, 'x');
+  Status st = (*file)->Append(AsBytes(data));
+  if (st.ok()) st = (*file)->Sync();
+  EXPECT_EQ(st.code(), ErrorCode::kSlowDown) << st.ToString();
+  EXPECT_NE(st.message().find("/dev/full"), std::string::npos);
+}
+
+TEST_F(FlowTest, RetentionPurgesFinishedFilesOnly) {
+  Build();
+  ASSERT_TRUE(DoPut("orders/old.parquet", parquet_).status.ok());
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
+  ASSERT_TRUE(DoPut("orders/bad.parquet", "broken").status.ok());
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));  // failed: blocks the table
+  ASSERT_TRUE(DoPut("orders/queued.parquet", parquet_).status.ok());
+  ASSERT_TRUE(DoPut("misc/stored.bin", "x").status.ok());  // failed at once (hold)
+  ASSERT_EQ(ObjectFiles(), 4u);
+
+  const int64_t retention = 3600 * kSecond;
+  EXPECT_EQ(*backend_->PurgeRetained(retention), 0);
+  clock_.Advance(retention + kSecond);
+  EXPECT_EQ(*backend_->PurgeRetained(retention), 1);
+  EXPECT_EQ(*backend_->PurgeRetained(retention), 0);
+  EXPECT_EQ(ObjectFiles(), 3u);
+  EXPECT_EQ(backend_->GetObject(shop_, "shop", "orders/old.parquet", false).status().code(),
+            ErrorCode::kNoSuchKey);
+  auto listed = backend_->ListObjects(shop_, "shop", {"orders/", "", 100});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->objects.size(), 2u);
+  EXPECT_EQ(listed->objects[0].key, "orders/bad.parquet");
+  auto old = catalog_->GetFile(1);
+  ASSERT_TRUE(old.ok() && *old);
+  EXPECT_EQ((*old)->status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ((*old)->purged_at, clock_.NowMicros());
+  for (int64_t seq : {2, 3, 4}) EXPECT_EQ((*catalog_->GetFile(seq))->purged_at, 0) << seq;
+  EXPECT_EQ(*backend_->PurgeRetained(0), 0);  // 0: keep for ever
+}
+
+TEST_F(FlowTest, VerifiedChecksumsAreRecordedInTheLedger) {
+  Build();
+  ASSERT_TRUE(DoPut("orders/a.parquet", parquet_, {}, {{"crc32c", "yZRlqg=="}}).status.ok());
+  ASSERT_TRUE(DoPut("orders/b.parquet", parquet_).status.ok());
+  EXPECT_EQ((*catalog_->GetFile(1))->checksums_json, R"({"crc32c":"yZRlqg=="})");
+  EXPECT_EQ((*catalog_->GetFile(2))->checksums_json, "{}");
+}
+
+TEST(MetricsTest, EscapesLabels) {
+  EXPECT_EQ(PromEscape("plain"), "plain");
+  EXPECT_EQ(PromEscape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+}
+
+TEST_F(FlowTest, MetricsPageIsValidExpositionText) {
+  Build();
+  ASSERT_TRUE(DoPut("orders/a.parquet", parquet_).status.ok());
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
+  ASSERT_TRUE(DoPut("orders/bad.parquet", "broken").status.ok());
+  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
+  ASSERT_TRUE(DoPut("orders/b.parquet", parquet_).status.ok());
+  clock_.Advance(90 * kSecond);
+  auto page = metrics_.Render(*catalog_, clock_.NowMicros());
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  const std::string& text = *page;
+
+  // Every sample belongs to a family announced by HELP then TYPE, and parses.
+  const std::regex sample(
+      R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$)re");
+  std::set<std::string> typed;
+  std::string last_help;
+  std::istringstream lines(text);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("# HELP ")) {
+      last_help = line.substr(7, line.find(' ', 7) - 7);
+      continue;
+    }
+    if (line.starts_with("# TYPE ")) {
+      const std::string name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_EQ(name, last_help);
+      const std::string type = line.substr(8 + name.size());
+      EXPECT_TRUE(type == "gauge" || type == "counter" || type == "histogram") << line;
+      typed.insert(name);
+      continue;
+    }
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, sample)) << line;
+    std::string family = m[1];
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (!typed.count(family) && family.ends_with(suffix)) {
+        family = family.substr(0, family.size() - std::string(suffix).size());
+      }
+    }
+    EXPECT_TRUE(typed.count(family)) << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 10);
+  EXPECT_NE(text.find("sluice_backlog_files{connection=\"shop\",table=\"orders\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("sluice_backlog_bytes{connection=\"shop\",table=\"orders\"} " +
+                      std::to_string(parquet_.size()) + "\n"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("sluice_oldest_queued_age_seconds{connection=\"shop\",table=\"orders\"} 90\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("sluice_files{connection=\"shop\",table=\"orders\",status=\"failed\","
+                      "error_code=\"UNSUPPORTED_FORMAT\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("sluice_files{connection=\"shop\",table=\"orders\",status=\"loaded\","
+                      "error_code=\"\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("sluice_load_duration_seconds_count 1\n"), std::string::npos);
+  EXPECT_NE(text.find("sluice_load_duration_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("sluice_received_files_total{connection=\"shop\"} 3\n"), std::string::npos);
+  EXPECT_NE(
+      text.find("sluice_rows_total{connection=\"shop\",table=\"orders\",outcome=\"inserted\"}"),
+      std::string::npos);
+  // Buckets are cumulative and end at the count.
+  std::regex bucket(R"re(sluice_load_duration_seconds_bucket\{le="[^"]+"\} ([0-9]+))re");
+  uint64_t previous = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), bucket);
+       it != std::sregex_iterator(); ++it) {
+    const uint64_t n = std::stoull((*it)[1]);
+    EXPECT_GE(n, previous);
+    previous = n;
+  }
+  EXPECT_EQ(previous, 1u);
+}
+
+}  // namespace
+}  // namespace sluice::app

@@ -1,0 +1,75 @@
+// The ledger seen in aggregate: backlogs for backpressure and metrics, status counts, and the
+// retention queries. Each is one statement over an index chosen for it (schema.cc).
+#include "sluice/catalog/catalog_impl.h"
+
+namespace sluice::catalog {
+
+Result<std::vector<Catalog::TableBacklog>> SqliteCatalog::BacklogByTable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The WHERE clause matches the partial index files_with_work, so only unfinished files are
+  // read, whatever the length of the history.
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare("SELECT connection_id, table_name, count(*), total(size), "
+                            "min(CASE WHEN status = 'queued' THEN received_at END) FROM files "
+                            "WHERE status IN ('queued', 'loading') "
+                            "GROUP BY connection_id, table_name ORDER BY connection_id, "
+                            "table_name"));
+  std::vector<TableBacklog> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    TableBacklog b;
+    b.table = {q.Text(0), q.Text(1)};
+    b.files = q.Int(2);
+    b.bytes = static_cast<uint64_t>(q.Int(3));
+    b.oldest_queued_at = q.Int(4);  // NULL (no queued file) reads as 0
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<std::vector<Catalog::StatusCount>> SqliteCatalog::CountByStatus() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare("SELECT connection_id, table_name, status, error_code, count(*) "
+                            "FROM files GROUP BY connection_id, table_name, status, error_code "
+                            "ORDER BY connection_id, table_name, status, error_code"));
+  std::vector<StatusCount> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    StatusCount c;
+    c.table = {q.Text(0), q.Text(1)};
+    SLUICE_ASSIGN_OR_RETURN(c.status, FileStatusFromName(q.Text(2)));
+    c.error_code = q.Text(3);
+    c.files = q.Int(4);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<FileRecord>> SqliteCatalog::RetainedBefore(int64_t finished_before,
+                                                              size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Matches the partial index files_retained(finished_at).
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q,
+      db_->Prepare(SLUICE_FILE_COLUMNS "WHERE purged_at = 0 AND status IN ('loaded', 'skipped') "
+                                       "AND finished_at < ? ORDER BY finished_at LIMIT ?"));
+  q.Bind(1, finished_before).Bind(2, static_cast<int64_t>(limit));
+  return FileRows(q);
+}
+
+Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(
+        RequireStatus(seq, {FileStatus::kLoaded, FileStatus::kSkipped}, "purged"));
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare("UPDATE files SET purged_at = ?, deleted = 1 WHERE seq = ?"));
+    q.Bind(1, purged_at).Bind(2, seq);
+    return q.Run();
+  });
+}
+
+}  // namespace sluice::catalog
