@@ -314,9 +314,15 @@ class CrashTest(unittest.TestCase):
         rng.shuffle(order)
         life_no = 0
         while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
-            # Each point once in a shuffled order, then a random mix, a third of them SIGKILL.
-            mode = order[life_no] if life_no < len(order) else (
-                "sigkill" if rng.random() < 0.34 else rng.choice(list(POINTS)))
+            # Each point once in a shuffled order, then a point that has not fired yet (its
+            # first life ended in the timeout), then a random mix, a third of them SIGKILL.
+            unfired = [p for p in POINTS if kills[p] == 0]
+            if life_no < len(order):
+                mode = order[life_no]
+            elif unfired:
+                mode = unfired[0]
+            else:
+                mode = "sigkill" if rng.random() < 0.34 else rng.choice(list(POINTS))
             life_no += 1
             if mode != "sigkill":
                 lo, hi = POINTS[mode]
