@@ -60,6 +60,7 @@ class LandingSink final : public s3::ObjectSink {
     headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(*seq));
     headers.emplace_back("x-amz-meta-sluice-status",
                          std::string(catalog::FileStatusName(record_.status)));
+    CrashPoint("put.before_response");
     return headers;
   }
 

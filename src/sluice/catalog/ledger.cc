@@ -126,6 +126,7 @@ Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
     SLUICE_ASSIGN_OR_RETURN(seq, InsertFile(r));
     return Status::Ok();
   }));
+  CrashPoint("ledger.after_append");
   return seq;
 }
 

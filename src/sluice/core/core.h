@@ -6,11 +6,13 @@
 // - bytes.h: ByteView (borrowed), Buffer (owning, shareable), Cursor (checked reads).
 // - clock.h: the injectable clock and date formatting.
 // - fs.h: the file-system seam that tests can make fail.
+// - crash_point.h: named points where a test makes the process die (SLUICE_CRASH_AT).
 // - ids.h: strong identifier types, Secret, constant-time comparison.
 // - log.h: leveled logging.
 
 #include "sluice/core/bytes.h"
 #include "sluice/core/clock.h"
+#include "sluice/core/crash_point.h"
 #include "sluice/core/fs.h"
 #include "sluice/core/ids.h"
 #include "sluice/core/log.h"

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sluice/core/crash_point.h"
+
 namespace sluice {
 namespace {
 
@@ -55,6 +57,7 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Sync() override {
+    CrashPoint("fs.sync");
     if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_);
     return Status::Ok();
   }
@@ -192,11 +195,13 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
+    CrashPoint("fs.rename");
     if (::rename(from.c_str(), to.c_str()) != 0) return Errno("rename to " + to + " from", from);
     return Status::Ok();
   }
 
   Status SyncDir(const std::string& dir) override {
+    CrashPoint("fs.sync");
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return Errno("open directory", dir);
     const int rc = ::fsync(fd);

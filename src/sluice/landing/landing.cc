@@ -84,6 +84,7 @@ class IncomingFile final : public Incoming {
     spent_ = true;
     size_at_finish_ = file_->size();
     file_.reset();
+    CrashPoint("landing.durable");
     return id_;
   }
 

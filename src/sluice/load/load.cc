@@ -165,6 +165,7 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
                         std::to_string((clock_.NowMicros() - started) / 1000) + " ms");
     event.counts = {counts.inserted, counts.updated, counts.refused, counts.deleted};
     SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq, event.counts, clock_.NowMicros()));
+    CrashPoint("load.after_mark_loaded");
   } else {
     LogWarn("load", "file " + std::to_string(file.seq) + " " + key.connection_id + "/" + file.key +
                         " failed: " + outcome.ToString());
@@ -195,9 +196,11 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
     if (!more) break;
     SLUICE_RETURN_IF_ERROR(shape::CheckKeys(flat, batch, first_row));
     SLUICE_RETURN_IF_ERROR(tx->Apply(batch));
+    CrashPoint("load.mid_load");
     first_row += batch.num_rows;
   }
   SLUICE_RETURN_IF_ERROR(tx->Commit(clock_.NowMicros()));
+  CrashPoint("load.after_pool_commit");
   *counts = tx->counts();
   return Status::Ok();
 }
