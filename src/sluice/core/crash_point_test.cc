@@ -33,7 +33,9 @@ TEST_F(CrashPointTest, RefusesMalformedRulesNamingWhatIsWrong) {
                           "fs.sync:", "fs.sync:99999999999999999999", "fs.sync:1,,fs.rename:2"}) {
     auto r = ParseCrashSpec(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_NE(r.status().message().find("SLUICE_CRASH_AT"), std::string::npos) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("SLUICE_CRASH_AT"), std::string::npos) << bad;
+    }
   }
 }
 
