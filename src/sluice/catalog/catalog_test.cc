@@ -325,7 +325,7 @@ TEST_F(CatalogTest, LedgerAppendAndLookups) {
   EXPECT_LT(*s3, *s4);
 
   auto f = cat->GetFile(*s1);
-  ASSERT_TRUE(f.ok() && f->has_value());
+  ASSERT_TRUE(f.ok() && f->has_value()) << f.status().ToString();
   const FileRecord& g = **f;
   EXPECT_EQ(g.seq, *s1);
   EXPECT_EQ(g.connection_id, "shop");
@@ -608,6 +608,10 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
       "ALTER TABLE tables DROP COLUMN delete_column; ALTER TABLE files DROP COLUMN rows_deleted;"
       "ALTER TABLE files DROP COLUMN checksums_json; ALTER TABLE files DROP COLUMN duplicate_of;"
       "ALTER TABLE files DROP COLUMN purged_at;"
+      "DROP INDEX files_pending; ALTER TABLE files DROP COLUMN passed;"
+      "ALTER TABLE files DROP COLUMN forced;"
+      "CREATE INDEX files_pending ON files(connection_id, table_name, seq) "
+      "WHERE status IN ('queued', 'loading', 'failed');"
       "ALTER TABLE files DROP COLUMN etag; ALTER TABLE files DROP COLUMN deleted;"
       // Version 1 required a connection on every credential.
       "CREATE TABLE credentials_v1 (access_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL "
