@@ -281,6 +281,18 @@ Status SqliteCatalog::ValidateTable(const TableConfig& table) {
                  "table " + table.name + ": primary-key column '" + column + "' is listed twice");
     }
   }
+  if (!table.delete_column.empty()) {
+    // A key column cannot say "delete me", and the age column orders deletes.
+    if (seen.count(table.delete_column) != 0) {
+      return Err(ErrorCode::kInvalidArgument, "table " + table.name + ": delete column '" +
+                                                  table.delete_column +
+                                                  "' is a primary-key column");
+    }
+    if (table.delete_column == table.age_column) {
+      return Err(ErrorCode::kInvalidArgument, "table " + table.name + ": delete column '" +
+                                                  table.delete_column + "' is also the age column");
+    }
+  }
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(table.connection_id));
   if (!exists) {
     return Err(ErrorCode::kNotFound, "no connection '" + table.connection_id + "'");

@@ -102,6 +102,12 @@ struct FileRecord {
   int64_t duplicate_of = 0;
   // When retention removed the landed bytes (micros); 0 while they are stored.
   int64_t purged_at = 0;
+  // A failed file its table moved past (on_error: skip): it no longer blocks the table, even
+  // if the table is later set back to block. A retry clears it.
+  bool passed = false;
+  // Load even when the content repeats a loaded file (`sluice files retry --force`). The
+  // client's x-amz-meta-sluice-force, kept in metadata_json, forces the same way.
+  bool forced = false;
 };
 
 // A multipart upload in progress. The disposition (status and error) is decided at creation
@@ -236,10 +242,15 @@ class Catalog {
 
   // Scheduling. Tables that have at least one queued or loading file.
   virtual Result<std::vector<TableKey>> TablesWithWork() = 0;
-  // The file a table's worker must handle next: its oldest file whose status is queued,
-  // loading or failed (a failed file blocks when on_error is block: the caller sees it and
-  // waits). nullopt when the table has no such file.
+  // The file a table's worker must handle next: its oldest file that is queued, loading, or
+  // failed and not passed (a failed file blocks under on_error: block, so the caller sees it
+  // and waits; under skip the caller moves past it). nullopt when the table has no such file.
   virtual Result<std::optional<FileRecord>> HeadOfQueue(const TableKey& table) = 0;
+  // Not a durable commit: `loading` is written without an fsync of its own, and becomes
+  // durable with the next durable commit (the file's MarkLoaded or MarkFailed, or any PUT's
+  // ledger entry), which the WAL orders after it. A crash can only turn `loading` back into
+  // `queued`, and the two are handled alike after a restart (the pool says whether the file
+  // was applied). This saves one fsync per load.
   virtual Status MarkLoading(int64_t seq) = 0;
   virtual Status MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) = 0;
   virtual Status MarkFailed(int64_t seq, const Status& error) = 0;
@@ -248,6 +259,23 @@ class Catalog {
   // not failed.
   virtual Status Retry(int64_t seq) = 0;
   virtual Status Skip(int64_t seq) = 0;
+  // Re-queues a failed or skipped file (a skipped duplicate, say) with `forced` set: it is
+  // loaded even when its content repeats a loaded file. It keeps its sequence, so it is the
+  // next file its table loads. kInvalidArgument for a file in another status.
+  virtual Status RetryForced(int64_t seq) = 0;
+  // Marks a failed file passed: its table (on_error: skip) moves on. kInvalidArgument when
+  // the file is not failed.
+  virtual Status MovePast(int64_t seq) = 0;
+  // The content identity of a file is its size and MD5 (a single PUT always has the MD5;
+  // SHA-256 only when the client sent a payload hash). A multipart object has no whole-file
+  // MD5: its multipart ETag (the MD5 of the part MD5s, "-N") and size stand in, so the same
+  // bytes pushed with other part sizes are not recognised (they load again: never a false
+  // skip). Returns the newest loaded file of `file`'s table (other than `file`) with the same
+  // identity; nullopt when there is none or `file` has neither MD5 nor ETag.
+  virtual Result<std::optional<FileRecord>> FindLoadedDuplicate(const FileRecord& file) = 0;
+  // Records a queued or loading file as skipped, a duplicate of `original_seq`, with
+  // `message` as its message (no error code: nothing failed).
+  virtual Status MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) = 0;
   // Files whose status is queued or loading, in sequence order (crash reconciliation).
   virtual Result<std::vector<FileRecord>> UnfinishedFiles() = 0;
   // A number that changes whenever another process or thread commits (SQLite

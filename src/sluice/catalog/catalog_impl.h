@@ -15,7 +15,7 @@ namespace sluice::catalog {
   "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
   "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
   "rows_updated, rows_refused, error_code, error_message, etag, deleted, rows_deleted, "       \
-  "checksums_json, duplicate_of, purged_at FROM files "
+  "checksums_json, duplicate_of, purged_at, passed, forced FROM files "
 
 Result<FileStatus> FileStatusFromName(const std::string& s);
 Result<FileRecord> FileFromRow(const Query& q);
@@ -81,6 +81,10 @@ class SqliteCatalog final : public Catalog {
   Status MarkFailed(int64_t seq, const Status& error) override;
   Status Retry(int64_t seq) override;
   Status Skip(int64_t seq) override;
+  Status RetryForced(int64_t seq) override;
+  Status MovePast(int64_t seq) override;
+  Result<std::optional<FileRecord>> FindLoadedDuplicate(const FileRecord& file) override;
+  Status MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) override;
   Result<std::vector<FileRecord>> UnfinishedFiles() override;
   Result<int64_t> ChangeCounter() override;
 
@@ -91,15 +95,41 @@ class SqliteCatalog final : public Catalog {
   Status MarkPurged(int64_t seq, int64_t purged_at) override;
 
  private:
-  // Runs `body` in a write transaction and counts the commit as a local change. Caller holds
-  // mu_.
+  // Runs `body` in a durable write transaction (synchronous=FULL: the WAL is fsync'd at
+  // commit) and counts the commit as a local change. Caller holds mu_.
   template <class Body>
   Status Write(Body&& body) {
+    SLUICE_RETURN_IF_ERROR(RestoreFullSync());
+    return Commit(body);
+  }
+  // As Write, but the commit does not fsync (synchronous=NORMAL for this one commit). WAL
+  // frames are appended in commit order and an fsync covers every frame before it, so the
+  // commit becomes durable with the next durable one and a crash can lose only a suffix of
+  // unsynced commits, never a durable commit made after them. Only for states that a crash
+  // may lose (MarkLoading). Caller holds mu_.
+  template <class Body>
+  Status WriteUnsynced(Body&& body) {
+    SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous = NORMAL"));
+    full_sync_ = false;
+    Status st = Commit(body);
+    Status restored = RestoreFullSync();
+    return st.ok() ? restored : st;
+  }
+  template <class Body>
+  Status Commit(Body& body) {
     WriteTransaction txn(*db_);
     SLUICE_RETURN_IF_ERROR(txn.Begin());
     SLUICE_RETURN_IF_ERROR(body());
     SLUICE_RETURN_IF_ERROR(txn.Commit());
     ++local_writes_;
+    return Status::Ok();
+  }
+  // Back to synchronous=FULL after WriteUnsynced; every durable write checks it first, so a
+  // failed restore can never leave a later commit unsynced.
+  Status RestoreFullSync() {
+    if (full_sync_) return Status::Ok();
+    SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous = FULL"));
+    full_sync_ = true;
     return Status::Ok();
   }
 
@@ -124,6 +154,7 @@ class SqliteCatalog final : public Catalog {
   SecretBox box_;
   const Clock& clock_;
   int64_t local_writes_ = 0;
+  bool full_sync_ = true;  // PRAGMA synchronous is FULL (Open sets it)
   int64_t last_data_version_ = -1;
   int64_t change_counter_ = 0;
 };

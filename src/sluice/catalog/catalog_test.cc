@@ -325,7 +325,7 @@ TEST_F(CatalogTest, LedgerAppendAndLookups) {
   EXPECT_LT(*s3, *s4);
 
   auto f = cat->GetFile(*s1);
-  ASSERT_TRUE(f.ok() && f->has_value());
+  ASSERT_TRUE(f.ok() && f->has_value()) << f.status().ToString();
   const FileRecord& g = **f;
   EXPECT_EQ(g.seq, *s1);
   EXPECT_EQ(g.connection_id, "shop");
@@ -480,6 +480,137 @@ TEST_F(CatalogTest, QueueAndStatusTransitions) {
   EXPECT_EQ(cat->TablesWithWork()->size(), 2u);
 }
 
+TEST_F(CatalogTest, PassedFailedFilesNoLongerBlock) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  const TableKey orders{"shop", "orders"};
+  const int64_t a = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  const int64_t b = *cat->AppendFile(File("shop", "orders", "orders/2"));
+  ASSERT_TRUE(cat->MarkFailed(a, Err(ErrorCode::kPkNull, "null key")).ok());
+  EXPECT_EQ(HeadSeq(*cat, orders), a);
+  EXPECT_EQ(cat->MovePast(b).code(), ErrorCode::kInvalidArgument);  // only a failed file
+  ASSERT_TRUE(cat->MovePast(a).ok());
+  auto fa = *cat->GetFile(a);
+  EXPECT_TRUE(fa->passed);
+  EXPECT_EQ(fa->status, FileStatus::kFailed);
+  EXPECT_EQ(fa->error_code, "PK_NULL");
+  EXPECT_EQ(HeadSeq(*cat, orders), b);
+  // A retry clears it and puts the file back at the head (the oldest queued file).
+  ASSERT_TRUE(cat->Retry(a).ok());
+  EXPECT_FALSE((*cat->GetFile(a))->passed);
+  EXPECT_EQ(HeadSeq(*cat, orders), a);
+}
+
+TEST_F(CatalogTest, DuplicatesByContentAndForcedRetry) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  FileRecord first = File("shop", "orders", "orders/1");
+  first.seq = *cat->AppendFile(first);
+  FileRecord same = File("shop", "orders", "orders/2");
+  same.seq = *cat->AppendFile(same);
+  FileRecord bigger = File("shop", "orders", "orders/3");
+  bigger.size = 1235;
+  bigger.seq = *cat->AppendFile(bigger);
+  FileRecord other_table = File("shop", "items", "items/1");
+  other_table.seq = *cat->AppendFile(other_table);
+
+  // Only loaded files count.
+  EXPECT_FALSE(cat->FindLoadedDuplicate(same)->has_value());
+  ASSERT_TRUE(cat->MarkLoaded(first.seq, {}, 1).ok());
+  auto dup = cat->FindLoadedDuplicate(same);
+  ASSERT_TRUE(dup.ok() && dup->has_value()) << dup.status().ToString();
+  EXPECT_EQ((*dup)->seq, first.seq);
+  EXPECT_EQ((*dup)->key, "orders/1");
+  EXPECT_FALSE(cat->FindLoadedDuplicate(first)->has_value());   // never itself
+  EXPECT_FALSE(cat->FindLoadedDuplicate(bigger)->has_value());  // size is part of the identity
+  EXPECT_FALSE(cat->FindLoadedDuplicate(other_table)->has_value());
+
+  ASSERT_TRUE(cat->MarkDuplicate(same.seq, first.seq, "duplicate of sequence 1").ok());
+  auto f = *cat->GetFile(same.seq);
+  EXPECT_EQ(f->status, FileStatus::kSkipped);
+  EXPECT_EQ(f->duplicate_of, first.seq);
+  EXPECT_EQ(f->error_code, "");
+  EXPECT_EQ(f->error_message, "duplicate of sequence 1");
+  EXPECT_EQ(cat->MarkDuplicate(same.seq, first.seq, "again").code(), ErrorCode::kInvalidArgument);
+
+  EXPECT_EQ(cat->RetryForced(first.seq).code(), ErrorCode::kInvalidArgument);  // loaded
+  EXPECT_EQ(cat->Retry(same.seq).code(), ErrorCode::kInvalidArgument);         // plain: failed only
+  ASSERT_TRUE(cat->RetryForced(same.seq).ok());
+  f = *cat->GetFile(same.seq);
+  EXPECT_EQ(f->status, FileStatus::kQueued);
+  EXPECT_TRUE(f->forced);
+  EXPECT_EQ(f->duplicate_of, 0);
+  EXPECT_EQ(f->error_message, "");
+  EXPECT_EQ(HeadSeq(*cat, {"shop", "orders"}), same.seq);
+}
+
+TEST_F(CatalogTest, MultipartObjectsMatchByEtagAndSize) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  auto multipart = [&](const std::string& key, const std::string& etag) {
+    FileRecord r = File("shop", "orders", key);
+    r.md5_hex.clear();
+    r.etag = etag;
+    r.seq = *cat->AppendFile(r);
+    return r;
+  };
+  const FileRecord a = multipart("orders/a", "0123456789abcdef0123456789abcdef-2");
+  const FileRecord b = multipart("orders/b", "0123456789abcdef0123456789abcdef-2");
+  const FileRecord c = multipart("orders/c", "fedcba9876543210fedcba9876543210-3");
+  ASSERT_TRUE(cat->MarkLoaded(a.seq, {}, 1).ok());
+  auto dup = cat->FindLoadedDuplicate(b);
+  ASSERT_TRUE(dup.ok() && dup->has_value());
+  EXPECT_EQ((*dup)->seq, a.seq);
+  EXPECT_FALSE(cat->FindLoadedDuplicate(c)->has_value());  // other parts: a new file
+  // A single PUT of other bytes never matches a multipart object, nor one without an ETag.
+  EXPECT_FALSE(cat->FindLoadedDuplicate(File("shop", "orders", "orders/d"))->has_value());
+  FileRecord unknown = b;
+  unknown.etag.clear();
+  EXPECT_FALSE(cat->FindLoadedDuplicate(unknown)->has_value());
+}
+
+TEST_F(CatalogTest, UnsyncedLoadingIsVisibleToOtherProcesses) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  const int64_t a = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  ASSERT_TRUE(cat->MarkLoading(a).ok());
+  // Another process (the CLI) sees the status.
+  auto other = OpenCatalog();
+  ASSERT_TRUE(other);
+  EXPECT_EQ((*other->GetFile(a))->status, FileStatus::kLoading);
+  ASSERT_TRUE(cat->MarkLoaded(a, {1, 0, 0, 0}, 2).ok());
+  EXPECT_EQ((*other->GetFile(a))->status, FileStatus::kLoaded);
+}
+
+TEST_F(CatalogTest, HeadOfQueueUsesThePendingIndex) {
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "EXPLAIN QUERY PLAN SELECT seq FROM files WHERE connection_id = ? "
+                               "AND table_name = ? AND (status IN ('queued', 'loading') OR "
+                               "(status = 'failed' AND passed = 0)) ORDER BY seq LIMIT 1",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("files_pending"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
 TEST(FileStatusNameTest, Names) {
   EXPECT_EQ(FileStatusName(FileStatus::kQueued), "queued");
   EXPECT_EQ(FileStatusName(FileStatus::kLoading), "loading");
@@ -608,6 +739,10 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
       "ALTER TABLE tables DROP COLUMN delete_column; ALTER TABLE files DROP COLUMN rows_deleted;"
       "ALTER TABLE files DROP COLUMN checksums_json; ALTER TABLE files DROP COLUMN duplicate_of;"
       "ALTER TABLE files DROP COLUMN purged_at;"
+      "DROP INDEX files_pending; ALTER TABLE files DROP COLUMN passed;"
+      "ALTER TABLE files DROP COLUMN forced;"
+      "CREATE INDEX files_pending ON files(connection_id, table_name, seq) "
+      "WHERE status IN ('queued', 'loading', 'failed');"
       "ALTER TABLE files DROP COLUMN etag; ALTER TABLE files DROP COLUMN deleted;"
       // Version 1 required a connection on every credential.
       "CREATE TABLE credentials_v1 (access_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL "

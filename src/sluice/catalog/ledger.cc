@@ -52,6 +52,8 @@ Result<FileRecord> FileFromRow(const Query& q) {
   f.checksums_json = q.Text(22);
   f.duplicate_of = q.Int(23);
   f.purged_at = q.Int(24);
+  f.passed = q.Int(25) != 0;
+  f.forced = q.Int(26) != 0;
   return f;
 }
 
@@ -193,8 +195,11 @@ Result<std::optional<FileRecord>> SqliteCatalog::HeadOfQueue(const TableKey& tab
   std::lock_guard<std::mutex> lock(mu_);
   SLUICE_ASSIGN_OR_RETURN(
       Query q,
-      db_->Prepare(SLUICE_FILE_COLUMNS "WHERE connection_id = ? AND table_name = ? AND status IN "
-                                       "('queued', 'loading', 'failed') ORDER BY seq LIMIT 1"));
+      // The condition repeats files_pending's WHERE word for word, so that SQLite can prove
+      // the partial index applies.
+      db_->Prepare(SLUICE_FILE_COLUMNS
+                   "WHERE connection_id = ? AND table_name = ? AND (status IN ('queued', "
+                   "'loading') OR (status = 'failed' AND passed = 0)) ORDER BY seq LIMIT 1"));
   q.Bind(1, table.connection_id).Bind(2, table.table);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<FileRecord>();
@@ -219,7 +224,8 @@ Status SqliteCatalog::RequireStatus(int64_t seq, std::initializer_list<FileStatu
 
 Status SqliteCatalog::MarkLoading(int64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  // Unsynced: see catalog.h. The loader's next commit for this file is durable.
+  return WriteUnsynced([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loading"));
     SLUICE_ASSIGN_OR_RETURN(Query q,
@@ -273,7 +279,7 @@ Status SqliteCatalog::Retry(int64_t seq) {
     SLUICE_ASSIGN_OR_RETURN(
         Query q,
         db_->Prepare("UPDATE files SET status = 'queued', error_code = '', "
-                     "error_message = '', started_at = 0, finished_at = 0, "
+                     "error_message = '', started_at = 0, finished_at = 0, passed = 0, "
                      "rows_inserted = 0, rows_updated = 0, rows_refused = 0, rows_deleted = 0 "
                      "WHERE seq = ?"));
     q.Bind(1, seq);
@@ -290,6 +296,64 @@ Status SqliteCatalog::Skip(int64_t seq) {
         Query q,
         db_->Prepare("UPDATE files SET status = 'skipped', finished_at = ? WHERE seq = ?"));
     q.Bind(1, clock_.NowMicros()).Bind(2, seq);
+    return q.Run();
+  });
+}
+
+Status SqliteCatalog::RetryForced(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(
+        RequireStatus(seq, {FileStatus::kFailed, FileStatus::kSkipped}, "retried with --force"));
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q,
+        db_->Prepare("UPDATE files SET status = 'queued', forced = 1, duplicate_of = 0, "
+                     "passed = 0, error_code = '', error_message = '', started_at = 0, "
+                     "finished_at = 0, rows_inserted = 0, rows_updated = 0, rows_refused = 0, "
+                     "rows_deleted = 0 WHERE seq = ?"));
+    q.Bind(1, seq);
+    return q.Run();
+  });
+}
+
+Status SqliteCatalog::MovePast(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "moved past"));
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE files SET passed = 1 WHERE seq = ?"));
+    q.Bind(1, seq);
+    return q.Run();
+  });
+}
+
+Result<std::optional<FileRecord>> SqliteCatalog::FindLoadedDuplicate(const FileRecord& file) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Both forms walk files_by_content (its WHERE is status = 'loaded'); a multipart object
+  // matches only other multipart objects (empty MD5) of its size, then by ETag.
+  const bool multipart = file.md5_hex.empty();
+  if (multipart && file.etag.empty()) return std::optional<FileRecord>();
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
+                            "WHERE connection_id = ? AND table_name = ? AND md5_hex = ? AND "
+                            "size = ? AND status = 'loaded' AND seq != ? AND (md5_hex != '' OR "
+                            "etag = ?) ORDER BY seq DESC LIMIT 1"));
+  q.Bind(1, file.connection_id).Bind(2, file.table).Bind(3, file.md5_hex);
+  q.Bind(4, static_cast<int64_t>(file.size)).Bind(5, file.seq).Bind(6, file.etag);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<FileRecord>();
+  SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
+  return std::optional<FileRecord>(std::move(f));
+}
+
+Status SqliteCatalog::MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(
+        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked a duplicate"));
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare("UPDATE files SET status = 'skipped', duplicate_of = ?, "
+                              "error_code = '', error_message = ?, finished_at = ? WHERE seq = ?"));
+    q.Bind(1, original_seq).Bind(2, message).Bind(3, clock_.NowMicros()).Bind(4, seq);
     return q.Run();
   });
 }

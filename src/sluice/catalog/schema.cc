@@ -7,7 +7,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 3;
+constexpr int64_t kSchemaVersion = 4;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -148,6 +148,20 @@ CREATE INDEX files_retained ON files(finished_at)
 PRAGMA user_version = 3;
 )sql";
 
+// Version 4: the failure policy and forced loads.
+//   passed  a failed file its table moved past (on_error: skip): it no longer blocks, even
+//           if the table is later set back to block; a retry clears it
+//   forced  load even when the content repeats a loaded file (`sluice files retry --force`)
+// files_pending is rebuilt without the passed files, which HeadOfQueue no longer wants.
+constexpr const char* kMigrateV4 = R"sql(
+ALTER TABLE files ADD COLUMN passed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
+DROP INDEX files_pending;
+CREATE INDEX files_pending ON files(connection_id, table_name, seq)
+  WHERE status IN ('queued', 'loading') OR (status = 'failed' AND passed = 0);
+PRAGMA user_version = 4;
+)sql";
+
 }  // namespace
 
 Result<bool> EnsureSchema(Db& db) {
@@ -161,6 +175,7 @@ Result<bool> EnsureSchema(Db& db) {
   if (version == 0) SLUICE_RETURN_IF_ERROR(db.Exec(kSchemaV1));
   if (version < 2) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV2));
   if (version < 3) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV3));
+  if (version < 4) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV4));
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.PragmaInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

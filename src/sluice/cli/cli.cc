@@ -9,7 +9,9 @@
 #include "sluice/app/app.h"
 #include "sluice/batch/batch.h"
 #include "sluice/catalog/catalog.h"
+#include "sluice/cli/ledger_view.h"
 #include "sluice/cli/output.h"
+#include "sluice/landing/landing.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
 
@@ -26,7 +28,11 @@ struct Options {
   std::string name;
   std::vector<std::string> pk;
   std::string age_column;
+  std::string delete_column;
+  std::string on_error;
   std::string policy;
+  bool force = false;
+  std::string output;
   int64_t seq = 0;
   std::string sql;
   std::string file;
@@ -156,6 +162,16 @@ int CredentialsCreateAccount(const Options& o) {
 
 // --- table --------------------------------------------------------------------------------
 
+Result<catalog::OnError> ParseOnError(const std::string& s) {
+  if (s == "block") return catalog::OnError::kBlock;
+  if (s == "skip") return catalog::OnError::kSkip;
+  return Err(ErrorCode::kInvalidArgument, "--on-error must be block or skip, not '" + s + "'");
+}
+
+std::string_view OnErrorText(catalog::OnError e) {
+  return e == catalog::OnError::kBlock ? "block" : "skip";
+}
+
 // The SQLite pool has one namespace for all connections, so a table name belongs to one
 // connection (PostgreSQL will map connections to schemas).
 Status CheckTableNameFree(catalog::Catalog& catalog, const std::string& connection,
@@ -192,6 +208,12 @@ int TableAddOrUpdate(const Options& o, bool update) {
     }
   }
   t.age_column = o.age_column;
+  t.delete_column = o.delete_column;
+  if (!o.on_error.empty()) {
+    auto on_error = ParseOnError(o.on_error);
+    if (!on_error.ok()) return Fail(on_error.status());
+    t.on_error = *on_error;
+  }
   if (update) {
     auto existing = (*catalog)->GetTable(o.connection, o.table);
     if (!existing.ok()) return Fail(existing.status());
@@ -205,7 +227,12 @@ int TableAddOrUpdate(const Options& o, bool update) {
     } else if (o.age_column.empty()) {
       t.age_column = (*existing)->age_column;
     }
-    t.on_error = (*existing)->on_error;
+    if (o.delete_column == "-") {
+      t.delete_column.clear();
+    } else if (o.delete_column.empty()) {
+      t.delete_column = (*existing)->delete_column;
+    }
+    if (o.on_error.empty()) t.on_error = (*existing)->on_error;
   } else {
     Status free = CheckTableNameFree(**catalog, o.connection, o.table);
     if (!free.ok()) return Fail(free);
@@ -216,7 +243,9 @@ int TableAddOrUpdate(const Options& o, bool update) {
   for (const auto& c : t.primary_key) pk += (pk.empty() ? "" : ", ") + c;
   Print(std::string(update ? "Table updated: " : "Table added: ") + o.connection + "/" + o.table +
         "  primary key (" + pk + ")" +
-        (t.age_column.empty() ? "" : "  age column " + t.age_column) + "\n" +
+        (t.age_column.empty() ? "" : "  age column " + t.age_column) +
+        (t.delete_column.empty() ? "" : "  delete column " + t.delete_column) + "  on error " +
+        std::string(OnErrorText(t.on_error)) + "\n" +
         (update ? "" : "Push its files to s3://" + o.connection + "/" + o.table + "/...\n"));
   return 0;
 }
@@ -226,13 +255,14 @@ int TableList(const Options& o) {
   if (!catalog.ok()) return Fail(catalog.status());
   auto tables = (*catalog)->ListTables(o.connection);
   if (!tables.ok()) return Fail(tables.status());
-  Table out{{"table", "primary_key", "age_column", "on_error"}, {}};
+  Table out{{"table", "primary_key", "age_column", "delete_column", "on_error"}, {}};
   for (const auto& t : *tables) {
     std::string pk;
     for (const auto& c : t.primary_key) pk += (pk.empty() ? "" : ",") + c;
     out.rows.push_back({t.name, pk,
                         t.age_column.empty() ? std::nullopt : std::optional(t.age_column),
-                        t.on_error == catalog::OnError::kBlock ? "block" : "skip"});
+                        t.delete_column.empty() ? std::nullopt : std::optional(t.delete_column),
+                        std::string(OnErrorText(t.on_error))});
   }
   Print(Render(out, OutputFormat(o)));
   return 0;
@@ -269,6 +299,24 @@ int TableHistory(const Options& o) {
   return 0;
 }
 
+// Copies `file` to `path` (stdout when empty) through a bounded buffer.
+Status CopyOut(const RandomAccessFile& file, const std::string& path) {
+  constexpr size_t kChunk = size_t{1} << 20;
+  std::FILE* out = path.empty() ? stdout : std::fopen(path.c_str(), "wb");
+  if (out == nullptr) return Err(ErrorCode::kIoError, "cannot create " + path);
+  std::vector<uint8_t> buf;
+  Status st;
+  for (uint64_t pos = 0; pos < file.size() && st.ok(); pos += buf.size()) {
+    st = file.ReadAt(pos, static_cast<size_t>(std::min<uint64_t>(kChunk, file.size() - pos)), &buf);
+    if (st.ok() && std::fwrite(buf.data(), 1, buf.size(), out) != buf.size()) {
+      st = Err(ErrorCode::kIoError, "cannot write " + (path.empty() ? "stdout" : path));
+    }
+  }
+  const bool closed = path.empty() ? std::fflush(out) == 0 : std::fclose(out) == 0;
+  if (st.ok() && !closed) st = Err(ErrorCode::kIoError, "cannot write " + path);
+  return st;
+}
+
 // --- files --------------------------------------------------------------------------------
 
 int FilesList(const Options& o) {
@@ -279,31 +327,70 @@ int FilesList(const Options& o) {
   if (!*conn) return Fail(Err(ErrorCode::kNotFound, "no connection '" + o.connection + "'"));
   auto files = (*catalog)->ListFiles(o.connection, o.table);
   if (!files.ok()) return Fail(files.status());
-  Table t{{"seq", "table", "key", "size", "status", "inserted", "updated", "refused", "error_code",
-           "error_message", "received_at"},
-          {}};
-  for (const auto& f : *files) {
-    auto opt = [](const std::string& s) {
-      return s.empty() ? std::nullopt : std::optional<std::string>(s);
-    };
-    t.rows.push_back({std::to_string(f.seq), f.table, f.key, std::to_string(f.size),
-                      std::string(catalog::FileStatusName(f.status)),
-                      std::to_string(f.rows_inserted), std::to_string(f.rows_updated),
-                      std::to_string(f.rows_refused), opt(f.error_code), opt(f.error_message),
-                      FormatIsoMicros(f.received_at)});
+  Print(Render(FilesTable(*files), OutputFormat(o)));
+  return 0;
+}
+
+int FilesShow(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto file = (*catalog)->GetFile(o.seq);
+  if (!file.ok()) return Fail(file.status());
+  if (!*file) {
+    return Fail(Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(o.seq)));
   }
-  Print(Render(t, OutputFormat(o)));
+  Print(o.json ? FileJson(**file).dump(2) + "\n" : FileText(**file));
+  return 0;
+}
+
+// Writes the file's bytes as pushed (to --output, else to stdout): a failed file stays
+// downloadable for inspection.
+int FilesGet(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto file = (*catalog)->GetFile(o.seq);
+  if (!file.ok()) return Fail(file.status());
+  if (!*file) {
+    return Fail(Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(o.seq)));
+  }
+  const catalog::FileRecord& f = **file;
+  if (f.purged_at != 0) {
+    return Fail(Err(ErrorCode::kNotFound, "file " + std::to_string(f.seq) + " (" + f.key +
+                                              ") was removed by retention at " +
+                                              FormatIsoMicros(f.purged_at)));
+  }
+  landing::Store store(FileSystem::Default(), JoinPath(o.data_dir, "landing"));
+  auto source = store.Open(f.landed_id);
+  if (!source.ok()) return Fail(source.status().WithContext("file " + std::to_string(f.seq)));
+  Status st = CopyOut(**source, o.output);
+  if (!st.ok()) return Fail(st.WithContext("file " + std::to_string(f.seq)));
+  if (!o.output.empty()) {
+    std::fprintf(stderr, "Wrote %s (%llu bytes, file %lld, %s).\n", o.output.c_str(),
+                 static_cast<unsigned long long>((*source)->size()), static_cast<long long>(f.seq),
+                 f.key.c_str());
+  }
   return 0;
 }
 
 int FilesAction(const Options& o, bool retry) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  Status s = retry ? (*catalog)->Retry(o.seq) : (*catalog)->Skip(o.seq);
-  if (!s.ok()) return Fail(s);
+  Status s = !retry    ? (*catalog)->Skip(o.seq)
+             : o.force ? (*catalog)->RetryForced(o.seq)
+                       : (*catalog)->Retry(o.seq);
+  if (!s.ok()) {
+    if (retry && !o.force && s.message().find(" is skipped") != std::string::npos) {
+      s = s.WithContext("use `sluice files retry --force " + std::to_string(o.seq) +
+                        "` to load a skipped file (a duplicate, say) anyway");
+    }
+    return Fail(s);
+  }
   Print("File " + std::to_string(o.seq) +
-        (retry ? " queued again in its place; a running server loads it within a moment.\n"
-               : " skipped; its table moves on to the next file.\n"));
+        (!retry    ? " skipped; its table moves on to the next file.\n"
+         : o.force ? " queued again and forced (loaded even if it repeats a loaded file); it is "
+                     "the next file its table loads.\n"
+                   : " queued again; it is the next file its table loads (a running server "
+                     "takes it within a moment).\n"));
   return 0;
 }
 
@@ -476,7 +563,8 @@ int Run(int argc, char** argv) {
   for (bool update : {false, true}) {
     auto* cmd = table->add_subcommand(
         update ? "update" : "add",
-        update ? "Change a table's key or age column" : "Configure a flat table");
+        update ? "Change a table's key, age or delete column, or failure policy"
+               : "Configure a flat table");
     cmd->add_option("CONNECTION", o.connection)->required();
     cmd->add_option("TABLE", o.table)->required();
     auto* pk = cmd->add_option("--pk", o.pk, "Primary key column(s): col[,col]");
@@ -484,6 +572,12 @@ int Run(int argc, char** argv) {
     cmd->add_option(
         "--age-column", o.age_column,
         update ? "Age column ('-' removes it)" : "Age column: older versions are refused");
+    cmd->add_option("--delete-column", o.delete_column,
+                    update ? "Delete column ('-' removes it)"
+                           : "Delete column: a row whose value is true deletes the stored row");
+    cmd->add_option("--on-error", o.on_error,
+                    "block (default: a failed file stops the table until retried or skipped) "
+                    "or skip (the table moves past a failed file)");
     cmd->callback([&, update] { action = [&, update] { return TableAddOrUpdate(o, update); }; });
   }
   auto* table_list = table->add_subcommand("list", "List a connection's tables");
@@ -497,13 +591,27 @@ int Run(int argc, char** argv) {
   AddFormatFlags(table_history, o);
   table_history->callback([&] { action = [&] { return TableHistory(o); }; });
 
-  auto* files = app.add_subcommand("files", "The file ledger: list, retry or skip files");
-  auto* files_retry = files->add_subcommand("retry", "Re-queue a failed file in its place");
+  auto* files =
+      app.add_subcommand("files", "The file ledger: list, show, download, retry or skip files");
+  auto* files_retry = files->add_subcommand(
+      "retry", "Re-queue a failed file (in its place under on_error: block; next under skip)");
   files_retry->add_option("SEQ", o.seq)->required();
+  files_retry->add_flag(
+      "--force", o.force,
+      "Also a skipped file, and load it even if it repeats a loaded file (a duplicate)");
   files_retry->callback([&] { action = [&] { return FilesAction(o, true); }; });
   auto* files_skip = files->add_subcommand("skip", "Skip a failed file");
   files_skip->add_option("SEQ", o.seq)->required();
   files_skip->callback([&] { action = [&] { return FilesAction(o, false); }; });
+  auto* files_show = files->add_subcommand("show", "Print a file's whole ledger record");
+  files_show->add_option("SEQ", o.seq)->required();
+  files_show->add_flag("--json", o.json, "Print JSON");
+  files_show->callback([&] { action = [&] { return FilesShow(o); }; });
+  auto* files_get =
+      files->add_subcommand("get", "Download a file's bytes as pushed (also a failed file)");
+  files_get->add_option("SEQ", o.seq)->required();
+  files_get->add_option("-o,--output", o.output, "Write to this path (default: stdout)");
+  files_get->callback([&] { action = [&] { return FilesGet(o); }; });
   files->add_option("CONNECTION", o.connection, "Connection");
   files->add_option("TABLE", o.table, "Table (all when omitted)");
   AddFormatFlags(files, o);
@@ -513,7 +621,8 @@ int Run(int argc, char** argv) {
         if (o.connection.empty()) {
           return Fail(
               Err(ErrorCode::kInvalidArgument,
-                  "usage: sluice files CONNECTION [TABLE] | files retry SEQ | files skip SEQ"));
+                  "usage: sluice files CONNECTION [TABLE] | files show SEQ | files get SEQ | "
+                  "files retry [--force] SEQ | files skip SEQ"));
         }
         return FilesList(o);
       };

@@ -1,11 +1,78 @@
 #include "sluice/load/load.h"
 
+#include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
+#include "sluice/load/sniff.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/shape/shape.h"
 
 namespace sluice::load {
+namespace {
+
+// The user metadata key with which a client forces the load of a duplicate.
+constexpr const char* kForceMetadata = "x-amz-meta-sluice-force";
+
+// The landed file under the name users know it by (its S3 key), so that the reader's
+// messages ("<key>: row group 0, column 'x': page 2 ...") name the key, not a landing path.
+class KeyedFile final : public RandomAccessFile {
+ public:
+  KeyedFile(std::unique_ptr<RandomAccessFile> base, std::string name)
+      : base_(std::move(base)), name_(std::move(name)) {}
+  uint64_t size() const override { return base_->size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+    return base_->ReadAt(offset, n, out);
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::unique_ptr<RandomAccessFile> base_;
+  std::string name_;
+};
+
+// Keeps `st` when its code is one a load stage may blame on the file (`allowed`); anything
+// else (an I/O error, a missing landed file, a bug) says nothing about the file's bytes or
+// its fit with the table and becomes INTERNAL, naming the original code, so that a failing
+// disk never reads as a damaged file and on_error: skip never drops a good file for it.
+// kUnavailable (transient) passes through unchanged: the caller retries instead of failing.
+Status Blame(const Status& st, std::initializer_list<ErrorCode> allowed, const std::string& what) {
+  if (st.ok() || st.code() == ErrorCode::kUnavailable) return st;
+  if (std::find(allowed.begin(), allowed.end(), st.code()) != allowed.end()) return st;
+  return Err(ErrorCode::kInternal, what + ": " + st.ToString());
+}
+
+// kUnsupportedFormat describing what the file looks like unless it starts like parquet.
+Status CheckFormat(const RandomAccessFile& file, const std::string& key) {
+  const uint64_t size = file.size();
+  std::vector<uint8_t> head;
+  if (size > 0) {
+    SLUICE_RETURN_IF_ERROR(
+        Blame(file.ReadAt(0, static_cast<size_t>(std::min<uint64_t>(size, kSniffBytes)), &head), {},
+              "reading the start of " + key));
+  }
+  const std::string looks = DescribeNonParquet(ByteView(head.data(), head.size()), size);
+  if (looks.empty()) return Status::Ok();
+  return Err(ErrorCode::kUnsupportedFormat,
+             key + ": not a parquet file (no PAR1 magic): it looks like " + looks +
+                 ". sluice loads Apache Parquet files (any codec or encoding, flat or nested); "
+                 "push the data as parquet");
+}
+
+// The client asked to load the file even if it repeats a loaded one (x-amz-meta-sluice-force:
+// true, 1 or yes, any case).
+bool ForcedByClient(const std::string& metadata_json) {
+  if (metadata_json.find("sluice-force") == std::string::npos) return false;
+  const auto meta = nlohmann::json::parse(metadata_json, nullptr, /*allow_exceptions=*/false);
+  if (!meta.is_object()) return false;
+  const auto it = meta.find(kForceMetadata);
+  if (it == meta.end() || !it->is_string()) return false;
+  std::string v = it->get<std::string>();
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v == "true" || v == "1" || v == "yes";
+}
+
+}  // namespace
 
 Loader::Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& pool,
                const Clock& clock, LoaderOptions options)
@@ -123,7 +190,7 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
   SLUICE_ASSIGN_OR_RETURN(auto head, catalog_.HeadOfQueue(key));
   if (!head) return false;
   const catalog::FileRecord& file = *head;
-  if (file.status == catalog::FileStatus::kFailed) return false;  // blocked until retry/skip
+  if (file.status == catalog::FileStatus::kFailed) return MovePastFailed(key, file);
 
   // Applied before a crash, or by another node: record it, never apply twice.
   LoadEvent event;
@@ -153,14 +220,42 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
     return true;
   }
 
+  // Duplicates are decided here, at the head of the queue, so the file they repeat (earlier
+  // in the same FIFO) has already been loaded or not.
+  if (!file.forced && !ForcedByClient(file.metadata_json)) {
+    SLUICE_ASSIGN_OR_RETURN(auto original, catalog_.FindLoadedDuplicate(file));
+    if (original) {
+      const std::string message =
+          "duplicate of sequence " + std::to_string(original->seq) + " (key " + original->key +
+          "): the same bytes (" + std::to_string(file.size) + " bytes, " +
+          (file.md5_hex.empty() ? "multipart ETag " + file.etag : "MD5 " + file.md5_hex) +
+          ") were already loaded into table " + key.table +
+          "; not loaded again. To load it anyway: sluice files retry --force " +
+          std::to_string(file.seq) + ", or push with x-amz-meta-sluice-force: true";
+      LogInfo("load", "file " + std::to_string(file.seq) + " " + key.connection_id + "/" +
+                          file.key + " skipped: " + message);
+      SLUICE_RETURN_IF_ERROR(catalog_.MarkDuplicate(file.seq, original->seq, message));
+      event.status = catalog::FileStatus::kSkipped;
+      event.error_message = message;
+      Report(event);
+      return true;
+    }
+  }
+
   SLUICE_RETURN_IF_ERROR(catalog_.MarkLoading(file.seq));
   const int64_t started = clock_.NowMicros();
   pool::ApplyCounts counts;
   Status outcome = Apply(file, *table, &counts);
+  if (outcome.code() == ErrorCode::kUnavailable) {
+    // Transient (the pool is busy, the process is stopping): not the file's failure. It stays
+    // `loading` and is taken up again at the next pass.
+    return outcome.WithContext("loading file " + std::to_string(file.seq));
+  }
   if (outcome.ok()) {
     LogInfo("load", "loaded file " + std::to_string(file.seq) + " " + key.connection_id + "/" +
                         file.key + ": " + std::to_string(counts.inserted) + " inserted, " +
                         std::to_string(counts.updated) + " updated, " +
+                        std::to_string(counts.deleted) + " deleted, " +
                         std::to_string(counts.refused) + " refused as stale in " +
                         std::to_string((clock_.NowMicros() - started) / 1000) + " ms");
     event.counts = {counts.inserted, counts.updated, counts.refused, counts.deleted};
@@ -173,35 +268,81 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
     event.status = catalog::FileStatus::kFailed;
     event.error_code = std::string(ErrorCodeName(outcome.code()));
     event.error_message = outcome.message();
+    // Under skip the table moves on at once, so the ledger says so even before another file
+    // arrives (a crash in between is caught up by the next pass: the file is still the head).
+    if (table->on_error == catalog::OnError::kSkip && outcome.code() != ErrorCode::kInternal) {
+      SLUICE_RETURN_IF_ERROR(catalog_.MovePast(file.seq));
+    }
   }
   event.duration_micros = clock_.NowMicros() - started;
   Report(event);
   return true;
 }
 
+Result<bool> Loader::MovePastFailed(const catalog::TableKey& key, const catalog::FileRecord& file) {
+  SLUICE_ASSIGN_OR_RETURN(auto table, catalog_.GetTable(key.connection_id, key.table));
+  if (!table || table->on_error != catalog::OnError::kSkip) return false;  // blocked
+  // An INTERNAL failure is not the file's fault (a disk, a bug): skipping would drop data
+  // that was acknowledged. It blocks under either policy until an operator acts.
+  if (file.error_code == ErrorCodeName(ErrorCode::kInternal)) return false;
+  LogInfo("load", "table " + key.connection_id + "/" + key.table +
+                      " (on_error: skip) moves past failed file " + std::to_string(file.seq) + " " +
+                      file.key);
+  SLUICE_RETURN_IF_ERROR(catalog_.MovePast(file.seq));
+  return true;
+}
+
 Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
                      pool::ApplyCounts* counts) {
-  SLUICE_ASSIGN_OR_RETURN(auto source, store_.Open(file.landed_id));
-  SLUICE_ASSIGN_OR_RETURN(auto reader, parquet::OpenParquet(std::move(source)));
+  const std::string& key = file.key;
+  auto landed = store_.Open(file.landed_id);
+  if (!landed.ok()) {
+    return Blame(landed.status(), {},
+                 "cannot open the landed file of " + key + " (landing id " + file.landed_id + ")");
+  }
+  auto source = std::make_unique<KeyedFile>(std::move(landed).value(), key);
+  SLUICE_RETURN_IF_ERROR(CheckFormat(*source, key));
+  const std::initializer_list<ErrorCode> kFileDamage = {ErrorCode::kCorruptFile,
+                                                        ErrorCode::kUnsupportedFormat};
+  auto reader = parquet::OpenParquet(std::move(source));
+  if (!reader.ok()) return Blame(reader.status(), kFileDamage, "reading " + key);
 
   const shape::FlatTable flat{table.primary_key, table.age_column};
-  SLUICE_RETURN_IF_ERROR(shape::CheckSchema(flat, reader->schema()));
+  SLUICE_RETURN_IF_ERROR(
+      Blame(shape::CheckSchema(flat, (*reader)->schema()),
+            {ErrorCode::kPkNotFound, ErrorCode::kAgeColumnNotFound, ErrorCode::kSchemaMismatch},
+            "checking the columns of " + key));
 
-  const pool::TableSpec spec{table.name, table.primary_key, table.age_column};
-  SLUICE_ASSIGN_OR_RETURN(auto tx, pool_.BeginLoad(spec, file.seq));
+  // The pool re-checks keys and types as it writes; those are the file's fault too.
+  const std::initializer_list<ErrorCode> kMisfit = {ErrorCode::kSchemaMismatch, ErrorCode::kPkNull,
+                                                    ErrorCode::kPkNotFound,
+                                                    ErrorCode::kAgeColumnNotFound};
+  const pool::TableSpec spec{table.name, table.primary_key, table.age_column, table.delete_column};
+  auto tx = pool_.BeginLoad(spec, file.seq);
+  if (!tx.ok()) return Blame(tx.status(), kMisfit, "starting the load of " + key);
   batch::Batch batch;
   int64_t first_row = 0;
   while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool more, reader->Next(&batch));
-    if (!more) break;
-    SLUICE_RETURN_IF_ERROR(shape::CheckKeys(flat, batch, first_row));
-    SLUICE_RETURN_IF_ERROR(tx->Apply(batch));
+    auto more = (*reader)->Next(&batch);
+    if (!more.ok()) {
+      const Status& st = more.status();
+      // The reader names row group, column and page; the row is where this batch starts.
+      return Blame(Status(st.code(), st.message() + " (in the rows from file row " +
+                                         std::to_string(first_row) + ")"),
+                   kFileDamage, "reading " + key);
+    }
+    if (!*more) break;
+    SLUICE_RETURN_IF_ERROR(Blame(shape::CheckKeys(flat, batch, first_row),
+                                 {ErrorCode::kPkNull, ErrorCode::kPkNotFound},
+                                 "checking the keys of " + key));
+    SLUICE_RETURN_IF_ERROR(Blame((*tx)->Apply(batch), kMisfit, "writing " + key + " to the pool"));
     CrashPoint("load.mid_load");
     first_row += batch.num_rows;
   }
-  SLUICE_RETURN_IF_ERROR(tx->Commit(clock_.NowMicros()));
+  SLUICE_RETURN_IF_ERROR(
+      Blame((*tx)->Commit(clock_.NowMicros()), {}, "committing " + key + " to the pool"));
   CrashPoint("load.after_pool_commit");
-  *counts = tx->counts();
+  *counts = (*tx)->counts();
   return Status::Ok();
 }
 

@@ -2,8 +2,28 @@
 // load: the per-table workers. For each table with work, the oldest file is leased, decoded,
 // shaped and written to the pool in one transaction that records its sequence, and its
 // outcome goes to the ledger. One file per table at a time, strictly in sequence order;
-// different tables load in parallel (up to `workers`). A failed file blocks its table until
-// an operator retries or skips it (on_error: block; `skip` is a later cut).
+// different tables load in parallel (up to `workers`).
+//
+// Failures (DESIGN.md, "Ingestion semantics"). Every failed file ends with one ledger code:
+// PK_NOT_FOUND, PK_NULL, AGE_COLUMN_NOT_FOUND, SCHEMA_MISMATCH (the file does not fit the
+// table), CORRUPT_FILE (damaged parquet: the message names the key, row group, column, page and
+// the file row its batch starts at), UNSUPPORTED_FORMAT (not parquet: the message says what the
+// bytes look like), TABLE_NOT_CONFIGURED, or INTERNAL for anything that is not the file's
+// fault (an I/O error reading the landed file, the pool failing, a bug). Each load stage keeps
+// only the codes it may blame on the file; whatever else it returns becomes INTERNAL.
+// Transient errors (kUnavailable) fail nothing: the file stays loading and is taken up again.
+//
+// Policy per table: under on_error: block a failed file blocks its table until an operator
+// retries it (it loads in its place) or skips it. Under skip the table moves past it (the file
+// stays failed, marked passed); a retry queues it again and, being the oldest queued file, it
+// loads next. An INTERNAL failure blocks under both policies: skipping it would drop an
+// acknowledged file because of a disk or a bug.
+//
+// Duplicates: when a file reaches the head of its queue, a loaded file of the same table with
+// the same content (catalog::FindLoadedDuplicate: size and MD5) makes it `skipped` with
+// duplicate_of, unless forced (x-amz-meta-sluice-force: true, or `sluice files retry --force`).
+// The decision is made in FIFO order, so the earlier file has been loaded first. A re-push is
+// skipped even when other files were loaded in between (forcing re-applies it).
 //
 // Exactly once: the pool transaction records the file's sequence (pool.h). Before loading a
 // file, and for every unfinished file at start-up (Reconcile), the loader asks the pool whether
@@ -76,11 +96,15 @@ class Loader {
   void AddObserver(LoadObserver* observer);
 
   // Handles the head of one table's queue on the calling thread. Returns true when a file was
-  // finished (loaded or failed), false when the table had nothing to do or is blocked.
+  // finished (loaded, failed, skipped as a duplicate, or moved past under on_error: skip),
+  // false when the table had nothing to do or is blocked.
   Result<bool> LoadNext(const catalog::TableKey& table);
 
  private:
   void WorkerLoop();
+  // The head of `key` is failed: under on_error: skip (and unless it failed INTERNAL) marks it
+  // passed and returns true; otherwise false (the table is blocked).
+  Result<bool> MovePastFailed(const catalog::TableKey& key, const catalog::FileRecord& file);
   // Picks a table with work that no other worker holds and that is not in `tried` (the
   // tables this worker already handled in the current pass, so that a blocked table is not
   // claimed again and again); false when none.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "sluice/parquet/parquet.h"
@@ -13,6 +14,66 @@ namespace sluice::load {
 namespace {
 
 const std::string kGenerated = std::string(SLUICE_SHARED_DIR) + "/parquet/generated/";
+const std::string kBadData = std::string(SLUICE_SHARED_DIR) + "/parquet/testing/bad_data/";
+
+// A file system whose files fail every read past their first `readable` bytes with an I/O
+// error: a disk going bad under a landed file.
+class FailingReadFs final : public FileSystem {
+ public:
+  FailingReadFs(FileSystem& base, uint64_t readable) : base_(base), readable_(readable) {}
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        bool private_mode) override {
+    return base_.NewWritableFile(path, private_mode);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    SLUICE_ASSIGN_OR_RETURN(auto file, base_.OpenRandomAccess(path));
+    return std::unique_ptr<RandomAccessFile>(new Failing(std::move(file), readable_));
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_.Rename(from, to);
+  }
+  Status SyncDir(const std::string& dir) override { return base_.SyncDir(dir); }
+  Status Remove(const std::string& path) override { return base_.Remove(path); }
+  Status RemoveDir(const std::string& dir) override { return base_.RemoveDir(dir); }
+  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
+  bool Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return base_.ListDir(dir);
+  }
+  Result<std::string> ReadSmallFile(const std::string& path) override {
+    return base_.ReadSmallFile(path);
+  }
+  Result<uint64_t> FreeBytes(const std::string& dir) override { return base_.FreeBytes(dir); }
+
+ private:
+  class Failing final : public RandomAccessFile {
+   public:
+    Failing(std::unique_ptr<RandomAccessFile> base, uint64_t readable)
+        : base_(std::move(base)), readable_(readable) {}
+    uint64_t size() const override { return base_->size(); }
+    Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+      if (offset + n > readable_) return Err(ErrorCode::kIoError, name() + ": read: EIO");
+      return base_->ReadAt(offset, n, out);
+    }
+    const std::string& name() const override { return base_->name(); }
+
+   private:
+    std::unique_ptr<RandomAccessFile> base_;
+    uint64_t readable_;
+  };
+  FileSystem& base_;
+  uint64_t readable_;
+};
+
+std::string ReadCorpus(const std::string& path) {
+  auto bytes = FileSystem::Default().ReadSmallFile(path);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  return bytes.ok() ? *bytes : std::string();
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 class LoaderTest : public ::testing::Test {
  protected:
@@ -43,34 +104,71 @@ class LoaderTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void AddTable(const std::string& name, std::vector<std::string> pk, std::string age = "") {
+  void AddTable(const std::string& name, std::vector<std::string> pk, std::string age = "",
+                catalog::OnError on_error = catalog::OnError::kBlock) {
     catalog::TableConfig t;
     t.connection_id = "demo";
     t.name = name;
     t.primary_key = std::move(pk);
     t.age_column = std::move(age);
+    t.on_error = on_error;
     ASSERT_TRUE(catalog_->AddTable(t).ok());
+  }
+
+  void SetTable(const std::string& name, std::vector<std::string> pk, catalog::OnError on_error) {
+    catalog::TableConfig t;
+    t.connection_id = "demo";
+    t.name = name;
+    t.primary_key = std::move(pk);
+    t.on_error = on_error;
+    ASSERT_TRUE(catalog_->UpdateTable(t).ok());
   }
 
   // Lands a copy of a corpus file and records it, as a PUT does.
   int64_t Push(const std::string& table, const std::string& corpus_file) {
-    auto source = fs_.ReadSmallFile(kGenerated + corpus_file);
-    EXPECT_TRUE(source.ok()) << source.status().ToString();
+    return PushBytes(table, table + "/" + corpus_file, ReadCorpus(kGenerated + corpus_file));
+  }
+
+  // Lands `bytes` under `key` and records them as a PUT does (the "MD5" is a stand-in
+  // content hash: the loader only compares it).
+  int64_t PushBytes(const std::string& table, const std::string& key, const std::string& bytes,
+                    const std::string& metadata_json = "{}") {
     auto incoming = store_->Begin();
     EXPECT_TRUE(incoming.ok());
-    EXPECT_TRUE((*incoming)->Append(AsBytes(*source)).ok());
+    EXPECT_TRUE((*incoming)->Append(AsBytes(bytes)).ok());
     auto id = (*incoming)->Commit();
     EXPECT_TRUE(id.ok());
     catalog::FileRecord r;
     r.connection_id = "demo";
     r.table = table;
-    r.key = table + "/" + corpus_file;
+    r.key = key;
     r.landed_id = *id;
-    r.size = source->size();
+    r.size = bytes.size();
+    char hex[33];
+    std::snprintf(hex, sizeof hex, "%016zx%016zx", std::hash<std::string>()(bytes), bytes.size());
+    r.md5_hex = hex;
+    r.etag = hex;
+    r.metadata_json = metadata_json;
     r.received_at = clock_.NowMicros();
     auto seq = catalog_->AppendFile(r);
     EXPECT_TRUE(seq.ok()) << seq.status().ToString();
     return *seq;
+  }
+
+  // Loads the head of `table` and returns the file `seq` afterwards.
+  catalog::FileRecord LoadOne(const std::string& table, int64_t seq) {
+    auto r = loader_->LoadNext({"demo", table});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r.ok() && *r);
+    return File(seq);
+  }
+
+  // A failed load of `seq`: its code and message.
+  void ExpectFailed(const catalog::FileRecord& f, const std::string& code,
+                    std::initializer_list<std::string> mentions) {
+    EXPECT_EQ(f.status, catalog::FileStatus::kFailed);
+    EXPECT_EQ(f.error_code, code) << f.error_message;
+    for (const auto& m : mentions) EXPECT_TRUE(Contains(f.error_message, m)) << f.error_message;
   }
 
   catalog::FileRecord File(int64_t seq) {
@@ -184,6 +282,234 @@ TEST_F(LoaderTest, WorkersLoadSeveralTablesAndFailuresStayLocal) {
   EXPECT_EQ(File(seqs[4]).rows_refused, 20);
   EXPECT_EQ(Scalar("SELECT count(*) FROM a"), "1050");
   EXPECT_EQ(Scalar("SELECT count(*) FROM b"), "1050");
+}
+
+// --- one test per error code -------------------------------------------------------------
+
+TEST_F(LoaderTest, TableNotConfigured) {
+  const int64_t seq = Push("nowhere", "orders_v1.parquet");
+  ExpectFailed(LoadOne("nowhere", seq), "TABLE_NOT_CONFIGURED", {"'nowhere'", "'demo'"});
+  EXPECT_FALSE(*loader_->LoadNext({"demo", "nowhere"}));  // it blocks until retried
+}
+
+TEST_F(LoaderTest, PkNotFoundNamesTheColumnsTheFileHas) {
+  AddTable("orders", {"id"});
+  const int64_t seq = Push("orders", "orders_v1.parquet");
+  ExpectFailed(LoadOne("orders", seq), "PK_NOT_FOUND", {"'id'", "order_id, customer_id"});
+}
+
+TEST_F(LoaderTest, PkNullNamesColumnAndRow) {
+  AddTable("orders", {"customer_id"});  // null in rows 3, 14, 25, ...
+  const int64_t seq = Push("orders", "orders_flat_snappy.parquet");
+  ExpectFailed(LoadOne("orders", seq), "PK_NULL", {"'customer_id'", "row 3"});
+  EXPECT_EQ(Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'orders'"), "0");
+}
+
+TEST_F(LoaderTest, AgeColumnNotFound) {
+  AddTable("orders", {"order_id"}, "updated_at");
+  const int64_t seq = Push("orders", "orders_v1.parquet");
+  ExpectFailed(LoadOne("orders", seq), "AGE_COLUMN_NOT_FOUND", {"'updated_at'", "created_at"});
+}
+
+TEST_F(LoaderTest, SchemaMismatchNamesColumnAndTypes) {
+  AddTable("orders", {"order_id"});
+  const int64_t ints = Push("orders", "orders_v1.parquet");           // order_id BIGINT
+  const int64_t text = Push("orders", "seed_order_flat_v1.parquet");  // order_id VARCHAR
+  EXPECT_EQ(LoadOne("orders", ints).status, catalog::FileStatus::kLoaded);
+  ExpectFailed(LoadOne("orders", text), "SCHEMA_MISMATCH", {"order_id", "BIGINT", "VARCHAR"});
+  EXPECT_EQ(Scalar("SELECT count(*) FROM orders"), "1000");
+}
+
+TEST_F(LoaderTest, CorruptPageNamesKeyRowGroupColumnAndPage) {
+  AddTable("orders", {"order_id"});
+  // Bytes of the first column's first page flipped: the footer is intact, the data is not.
+  std::string bytes = ReadCorpus(kGenerated + "orders_v1.parquet");
+  for (size_t i = 40; i < 200; ++i) bytes[i] = static_cast<char>(~bytes[i]);
+  const int64_t seq = PushBytes("orders", "orders/damaged.parquet", bytes);
+  const auto f = LoadOne("orders", seq);
+  ExpectFailed(f, "CORRUPT_FILE",
+               {"orders/damaged.parquet: row group 0, column 'order_id': page 0 (file offset 4): "
+                "SNAPPY page: snappy data is damaged (in the rows from file row 0)"});
+  EXPECT_FALSE(Contains(f.error_message, "landing")) << f.error_message;  // the key, not a path
+  EXPECT_EQ(Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'orders'"), "0");
+}
+
+TEST_F(LoaderTest, CorruptFilesFromTheCorpus) {
+  AddTable("t", {"int64"}, "", catalog::OnError::kSkip);
+  // Levels fewer than the page's value count; a schema with an invalid physical type; a file
+  // cut short (the tail magic is gone).
+  const int64_t levels =
+      PushBytes("t", "t/levels.parquet", ReadCorpus(kBadData + "ARROW-GH-41321.parquet"));
+  const int64_t schema =
+      PushBytes("t", "t/schema.parquet", ReadCorpus(kBadData + "PARQUET-1481.parquet"));
+  const std::string whole = ReadCorpus(kGenerated + "orders_v1.parquet");
+  const int64_t cut = PushBytes("t", "t/cut.parquet", whole.substr(0, whole.size() / 2));
+  for (int i = 0; i < 6; ++i) (void)loader_->LoadNext({"demo", "t"});
+  ExpectFailed(File(levels), "CORRUPT_FILE",
+               {"t/levels.parquet: row group 0, column 'int64': page 1 (file offset 1313): "
+                "definition levels"});
+  ExpectFailed(File(schema), "CORRUPT_FILE", {"t/schema.parquet: ", "unknown physical type -7"});
+  ExpectFailed(File(cut), "CORRUPT_FILE", {"t/cut.parquet: ", "PAR1"});
+}
+
+TEST_F(LoaderTest, UnsupportedFormatSaysWhatTheFileLooksLike) {
+  AddTable("t", {"id"}, "", catalog::OnError::kSkip);
+  const int64_t json = PushBytes("t", "t/a.parquet", "{\"id\": 1}\n{\"id\": 2}\n");
+  const int64_t csv = PushBytes("t", "t/b.parquet", "id,note\n1,x\n");
+  const int64_t gzip = PushBytes("t", "t/c.parquet.gz", std::string("\x1f\x8b\x08\x00\x00", 5));
+  const int64_t empty = PushBytes("t", "t/d.parquet", "");
+  for (int i = 0; i < 8; ++i) (void)loader_->LoadNext({"demo", "t"});
+  ExpectFailed(File(json), "UNSUPPORTED_FORMAT",
+               {"t/a.parquet: not a parquet file", "JSON Lines", "Apache Parquet"});
+  ExpectFailed(File(csv), "UNSUPPORTED_FORMAT", {"CSV", "id,note"});
+  ExpectFailed(File(gzip), "UNSUPPORTED_FORMAT", {"gzip"});
+  ExpectFailed(File(empty), "UNSUPPORTED_FORMAT", {"empty"});
+}
+
+TEST_F(LoaderTest, InternalWhenTheLandedFileIsGone) {
+  AddTable("orders", {"order_id"}, "", catalog::OnError::kSkip);
+  const int64_t seq = Push("orders", "orders_v1.parquet");
+  ASSERT_TRUE(store_->Remove(File(seq).landed_id).ok());
+  ExpectFailed(LoadOne("orders", seq), "INTERNAL", {"orders/orders_v1.parquet", "landed file"});
+  // INTERNAL is not the file's fault: even under on_error: skip it blocks, nothing is dropped.
+  const int64_t next = Push("orders", "orders_v2.parquet");
+  EXPECT_FALSE(*loader_->LoadNext({"demo", "orders"}));
+  EXPECT_EQ(File(seq).passed, false);
+  EXPECT_EQ(File(next).status, catalog::FileStatus::kQueued);
+}
+
+TEST_F(LoaderTest, InternalNotCorruptWhenTheDiskFailsMidRead) {
+  AddTable("orders", {"order_id"});
+  const int64_t seq = Push("orders", "orders_v1.parquet");
+  // The same landing directory seen through a disk that fails after the first 100 bytes: the
+  // format check passes, the footer read fails with an I/O error.
+  FailingReadFs failing(fs_, 100);
+  landing::Store bad_store(failing, (dir_ / "landing").string());
+  Loader loader(*catalog_, bad_store, *pool_, clock_);
+  ASSERT_TRUE(*loader.LoadNext({"demo", "orders"}));
+  ExpectFailed(File(seq), "INTERNAL", {"IO_ERROR", "EIO", "orders/orders_v1.parquet"});
+
+  // After the disk is replaced, a retry loads it.
+  ASSERT_TRUE(catalog_->Retry(seq).ok());
+  EXPECT_EQ(LoadOne("orders", seq).status, catalog::FileStatus::kLoaded);
+}
+
+// --- policies ------------------------------------------------------------------------------
+
+TEST_F(LoaderTest, SkipPolicyMovesPastAFailedFileAndRetryLoadsItNext) {
+  AddTable("orders", {"id"}, "", catalog::OnError::kSkip);  // wrong key: v1 fails
+  const int64_t bad = Push("orders", "seed_order_flat_v1.parquet");
+  const int64_t next = Push("orders", "seed_order_flat_v2.parquet");
+  ExpectFailed(LoadOne("orders", bad), "PK_NOT_FOUND", {"'id'"});
+  EXPECT_TRUE(File(bad).passed);  // the table moved past it at once
+  EXPECT_EQ(File(bad).status, catalog::FileStatus::kFailed);
+  EXPECT_EQ(LoadOne("orders", next).status, catalog::FileStatus::kFailed);  // same key problem
+  EXPECT_TRUE(File(next).passed);
+  EXPECT_FALSE(*loader_->LoadNext({"demo", "orders"}));
+
+  // Fixed and set back to block: the files the table moved past do not block it again.
+  SetTable("orders", {"order_id"}, catalog::OnError::kBlock);
+  const int64_t later = Push("orders", "seed_order_flat_v1.parquet");
+  EXPECT_EQ(LoadOne("orders", later).status, catalog::FileStatus::kLoaded);
+
+  // A retried file is queued again and, being the oldest queued file, loads next.
+  ASSERT_TRUE(catalog_->Retry(next).ok());
+  EXPECT_FALSE(File(next).passed);
+  EXPECT_EQ(LoadOne("orders", next).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(Scalar("SELECT payment_method FROM orders"), "cash");  // v2's value
+}
+
+TEST_F(LoaderTest, SwitchingABlockedTableToSkipUnblocksIt) {
+  AddTable("orders", {"id"});
+  const int64_t bad = Push("orders", "orders_v1.parquet");
+  ExpectFailed(LoadOne("orders", bad), "PK_NOT_FOUND", {});
+  EXPECT_FALSE(*loader_->LoadNext({"demo", "orders"}));  // blocked
+  SetTable("orders", {"id"}, catalog::OnError::kSkip);
+  EXPECT_TRUE(*loader_->LoadNext({"demo", "orders"}));
+  EXPECT_TRUE(File(bad).passed);
+}
+
+TEST_F(LoaderTest, OperatorSkipMovesPastABlockedFile) {
+  AddTable("orders", {"order_id"});
+  const int64_t bad = PushBytes("orders", "orders/bad.parquet", "order_id\n1\n");
+  const int64_t good = Push("orders", "orders_v1.parquet");
+  ExpectFailed(LoadOne("orders", bad), "UNSUPPORTED_FORMAT", {});
+  EXPECT_FALSE(*loader_->LoadNext({"demo", "orders"}));
+  ASSERT_TRUE(catalog_->Skip(bad).ok());
+  EXPECT_EQ(LoadOne("orders", good).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(File(bad).status, catalog::FileStatus::kSkipped);
+  EXPECT_EQ(File(bad).error_code, "UNSUPPORTED_FORMAT");  // why it was skipped stays
+}
+
+// --- duplicates ------------------------------------------------------------------------------
+
+TEST_F(LoaderTest, ByteIdenticalRePushIsSkippedAsADuplicate) {
+  AddTable("orders", {"order_id"});
+  const int64_t first = Push("orders", "orders_v1.parquet");
+  const int64_t other = Push("orders", "orders_v2.parquet");
+  const int64_t again =
+      PushBytes("orders", "orders/copy.parquet", ReadCorpus(kGenerated + "orders_v1.parquet"));
+  EXPECT_EQ(LoadOne("orders", first).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(LoadOne("orders", other).status, catalog::FileStatus::kLoaded);
+  const auto dup = LoadOne("orders", again);
+  EXPECT_EQ(dup.status, catalog::FileStatus::kSkipped);
+  EXPECT_EQ(dup.duplicate_of, first);
+  EXPECT_EQ(dup.error_code, "");
+  EXPECT_EQ(
+      dup.error_message.rfind(
+          "duplicate of sequence " + std::to_string(first) + " (key orders/orders_v1.parquet)", 0),
+      0u)
+      << dup.error_message;
+  EXPECT_EQ(Scalar("SELECT count(*) FROM _sluice_applied"), "2");
+
+  // Forced from the CLI: queued again, loaded even though it repeats file `first`.
+  ASSERT_TRUE(catalog_->RetryForced(again).ok());
+  const auto forced = LoadOne("orders", again);
+  EXPECT_EQ(forced.status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(forced.duplicate_of, 0);
+  EXPECT_EQ(forced.rows_updated, 1000);
+}
+
+TEST_F(LoaderTest, ClientForcedDuplicateLoadsAndOtherTablesAreNotDuplicates) {
+  AddTable("a", {"order_id"});
+  AddTable("b", {"order_id"});
+  const std::string bytes = ReadCorpus(kGenerated + "orders_v1.parquet");
+  const int64_t first = PushBytes("a", "a/1.parquet", bytes);
+  const int64_t forced =
+      PushBytes("a", "a/2.parquet", bytes, R"({"x-amz-meta-sluice-force":"TRUE"})");
+  const int64_t elsewhere = PushBytes("b", "b/1.parquet", bytes);
+  const int64_t not_forced =
+      PushBytes("a", "a/3.parquet", bytes, R"({"x-amz-meta-sluice-force":"no"})");
+  EXPECT_EQ(LoadOne("a", first).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(LoadOne("a", forced).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(LoadOne("b", elsewhere).status, catalog::FileStatus::kLoaded);
+  const auto dup = LoadOne("a", not_forced);
+  EXPECT_EQ(dup.status, catalog::FileStatus::kSkipped);
+  EXPECT_EQ(dup.duplicate_of, forced);  // the newest loaded copy
+}
+
+TEST_F(LoaderTest, DifferentBytesUnderTheSameKeyAreANewFile) {
+  AddTable("orders", {"order_id"});
+  const int64_t v1 =
+      PushBytes("orders", "orders/o.parquet", ReadCorpus(kGenerated + "orders_v1.parquet"));
+  const int64_t v2 =
+      PushBytes("orders", "orders/o.parquet", ReadCorpus(kGenerated + "orders_v2.parquet"));
+  EXPECT_EQ(LoadOne("orders", v1).status, catalog::FileStatus::kLoaded);
+  const auto second = LoadOne("orders", v2);
+  EXPECT_EQ(second.status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(second.rows_inserted, 50);
+  EXPECT_EQ(second.rows_updated, 100);
+}
+
+TEST_F(LoaderTest, AFailedCopyIsNotWhatADuplicateRepeats) {
+  AddTable("orders", {"id"});
+  const std::string bytes = ReadCorpus(kGenerated + "orders_v1.parquet");
+  const int64_t failed = PushBytes("orders", "orders/1.parquet", bytes);
+  ExpectFailed(LoadOne("orders", failed), "PK_NOT_FOUND", {});
+  SetTable("orders", {"order_id"}, catalog::OnError::kBlock);
+  ASSERT_TRUE(catalog_->Skip(failed).ok());
+  const int64_t again = PushBytes("orders", "orders/1.parquet", bytes);
+  EXPECT_EQ(LoadOne("orders", again).status, catalog::FileStatus::kLoaded);
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "sluice/shape/shape.h"
 
+#include <algorithm>
+#include <cctype>
+#include <map>
+
 namespace sluice::shape {
 namespace {
 
@@ -15,6 +19,20 @@ std::string ColumnList(const batch::Schema& schema) {
 }  // namespace
 
 Status CheckSchema(const FlatTable& table, const batch::Schema& schema) {
+  // The pool's column names compare case-insensitively (as SQL's do): "ID" and "id" would be
+  // one column.
+  std::map<std::string, std::string> seen;
+  for (const auto& f : schema.fields) {
+    std::string folded = f.name;
+    std::transform(folded.begin(), folded.end(), folded.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    auto [it, inserted] = seen.emplace(folded, f.name);
+    if (!inserted) {
+      return Err(ErrorCode::kSchemaMismatch,
+                 "the file has two columns named '" + it->second + "' and '" + f.name +
+                     "'; column names compare case-insensitively, so a table cannot hold both");
+    }
+  }
   for (const auto& pk : table.primary_key) {
     if (schema.FieldIndex(pk) < 0) {
       return Err(ErrorCode::kPkNotFound,

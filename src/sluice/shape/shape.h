@@ -18,7 +18,8 @@ struct FlatTable {
   std::string age_column;  // empty: none
 };
 
-// kPkNotFound / kAgeColumnNotFound naming the missing column and the columns the file has.
+// kPkNotFound / kAgeColumnNotFound naming the missing column and the columns the file has;
+// kSchemaMismatch when two columns differ only in case (the pool cannot tell them apart).
 Status CheckSchema(const FlatTable& table, const batch::Schema& schema);
 
 // kPkNull naming the column and the 0-based row in the file (`first_row` is the file row of

@@ -45,5 +45,15 @@ TEST(ShapeTest, NullKeyNamesTheRow) {
   EXPECT_TRUE(CheckKeys({{"order_id"}, ""}, MakeBatch({1, 1}), 0).ok());
 }
 
+TEST(ShapeTest, ColumnsDifferingOnlyInCaseAreASchemaMismatch) {
+  batch::Schema schema;
+  schema.fields = {Field{"order_id", DataType(TypeId::kInt64)},
+                   Field{"Note", DataType(TypeId::kString)},
+                   Field{"note", DataType(TypeId::kString)}};
+  Status s = CheckSchema({{"order_id"}, ""}, schema);
+  EXPECT_EQ(s.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_NE(s.message().find("'Note' and 'note'"), std::string::npos) << s.ToString();
+}
+
 }  // namespace
 }  // namespace sluice::shape

@@ -1,0 +1,222 @@
+#include "sluice/cli/cli.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "sluice/catalog/catalog.h"
+#include "sluice/landing/landing.h"
+
+namespace sluice::cli {
+namespace {
+
+// Runs the `sluice` command in-process against a temporary data directory.
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sluice-cli-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto catalog = catalog::Catalog::Open(dir_.string(), fs_, SystemClock::Instance());
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(*catalog);
+    ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
+  }
+  void TearDown() override {
+    catalog_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  struct Outcome {
+    int rc;
+    std::string out;
+    std::string err;
+  };
+  Outcome Sluice(std::vector<std::string> args) {
+    args.insert(args.begin(), {"sluice", "--data-dir", dir_.string()});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    const int rc = cli::Run(static_cast<int>(argv.size()), argv.data());
+    std::fflush(stdout);
+    std::fflush(stderr);
+    Outcome o{rc, ::testing::internal::GetCapturedStdout(),
+              ::testing::internal::GetCapturedStderr()};
+    return o;
+  }
+
+  // A file landed and recorded as a PUT does.
+  int64_t Push(const std::string& key, const std::string& bytes, catalog::FileRecord r = {}) {
+    landing::Store store(fs_, (dir_ / "landing").string());
+    EXPECT_TRUE(store.Init().ok());
+    auto incoming = store.Begin();
+    EXPECT_TRUE(incoming.ok());
+    EXPECT_TRUE((*incoming)->Append(AsBytes(bytes)).ok());
+    auto id = (*incoming)->Commit();
+    EXPECT_TRUE(id.ok());
+    r.connection_id = "shop";
+    r.table = key.substr(0, key.find('/'));
+    r.key = key;
+    r.landed_id = *id;
+    r.size = bytes.size();
+    auto seq = catalog_->AppendFile(r);
+    EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+    return *seq;
+  }
+
+  std::filesystem::path dir_;
+  FileSystem& fs_ = FileSystem::Default();
+  std::unique_ptr<catalog::Catalog> catalog_;
+};
+
+TEST_F(CliTest, FilesShowPrintsTheWholeRecord) {
+  catalog::FileRecord r;
+  r.md5_hex = "0123456789abcdef0123456789abcdef";
+  r.sha256_hex = std::string(64, 'a');
+  r.checksums_json = R"({"crc32c":"yZRlqg=="})";
+  r.metadata_json = R"({"x-amz-meta-sluice-force":"true"})";
+  r.received_at = 1'795'746'816'000'000;  // 2026-11-28T00:33:36Z
+  const int64_t seq = Push("orders/a.parquet", "not parquet", r);
+  ASSERT_TRUE(catalog_->MarkLoading(seq).ok());
+  ASSERT_TRUE(
+      catalog_->MarkFailed(seq, Err(ErrorCode::kCorruptFile, "orders/a.parquet: bad")).ok());
+
+  auto shown = Sluice({"files", "show", std::to_string(seq), "--json"});
+  ASSERT_EQ(shown.rc, 0) << shown.err;
+  const auto j = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(j["seq"], seq);
+  EXPECT_EQ(j["connection"], "shop");
+  EXPECT_EQ(j["table"], "orders");
+  EXPECT_EQ(j["key"], "orders/a.parquet");
+  EXPECT_EQ(j["size"], 11);
+  EXPECT_EQ(j["md5"], r.md5_hex);
+  EXPECT_EQ(j["sha256"], r.sha256_hex);
+  EXPECT_EQ(j["checksums"]["crc32c"], "yZRlqg==");
+  EXPECT_EQ(j["metadata"]["x-amz-meta-sluice-force"], "true");
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["received_at"], FormatIsoMicros(r.received_at));
+  EXPECT_TRUE(j["started_at"].is_string());
+  EXPECT_TRUE(j["finished_at"].is_string());
+  EXPECT_EQ(j["error_code"], "CORRUPT_FILE");
+  EXPECT_EQ(j["error_message"], "orders/a.parquet: bad");
+  EXPECT_TRUE(j["duplicate_of"].is_null());
+  EXPECT_TRUE(j["purged_at"].is_null());
+  for (const char* field : {"rows_inserted", "rows_updated", "rows_deleted", "rows_refused"}) {
+    EXPECT_EQ(j[field], 0) << field;
+  }
+
+  auto text = Sluice({"files", "show", std::to_string(seq)});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find("error_code:     CORRUPT_FILE\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("received_at:    2026-"), std::string::npos) << text.out;
+
+  auto missing = Sluice({"files", "show", "999"});
+  EXPECT_NE(missing.rc, 0);
+  EXPECT_NE(missing.err.find("no file with sequence 999"), std::string::npos) << missing.err;
+}
+
+TEST_F(CliTest, FilesListShowsDeletesAndDuplicates) {
+  const int64_t first = Push("orders/a.parquet", "x");
+  const int64_t again = Push("orders/b.parquet", "x");
+  ASSERT_TRUE(catalog_->MarkLoaded(first, {3, 2, 1, 4}, 1).ok());
+  ASSERT_TRUE(catalog_->MarkDuplicate(again, first, "duplicate of sequence 1 (key a)").ok());
+  auto listed = Sluice({"files", "shop", "orders", "--json"});
+  ASSERT_EQ(listed.rc, 0) << listed.err;
+  const auto rows = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["inserted"], 3);
+  EXPECT_EQ(rows[0]["updated"], 2);
+  EXPECT_EQ(rows[0]["refused"], 1);
+  EXPECT_EQ(rows[0]["deleted"], 4);
+  EXPECT_TRUE(rows[0]["duplicate_of"].is_null());
+  EXPECT_EQ(rows[1]["status"], "skipped");
+  EXPECT_EQ(rows[1]["duplicate_of"], first);
+  EXPECT_EQ(rows[1]["error_message"], "duplicate of sequence 1 (key a)");
+}
+
+TEST_F(CliTest, RetryForceRequeuesASkippedDuplicate) {
+  const int64_t first = Push("orders/a.parquet", "x");
+  const int64_t again = Push("orders/b.parquet", "x");
+  ASSERT_TRUE(catalog_->MarkLoaded(first, {}, 1).ok());
+  ASSERT_TRUE(catalog_->MarkDuplicate(again, first, "duplicate").ok());
+
+  auto plain = Sluice({"files", "retry", std::to_string(again)});
+  EXPECT_NE(plain.rc, 0);
+  EXPECT_NE(plain.err.find("--force"), std::string::npos) << plain.err;
+
+  auto forced = Sluice({"files", "retry", "--force", std::to_string(again)});
+  ASSERT_EQ(forced.rc, 0) << forced.err;
+  auto f = catalog_->GetFile(again);
+  ASSERT_TRUE(f.ok() && f->has_value());
+  EXPECT_EQ((*f)->status, catalog::FileStatus::kQueued);
+  EXPECT_TRUE((*f)->forced);
+  EXPECT_EQ((*f)->duplicate_of, 0);
+
+  // A loaded file is neither retried nor forced.
+  auto loaded = Sluice({"files", "retry", "--force", std::to_string(first)});
+  EXPECT_NE(loaded.rc, 0);
+  EXPECT_NE(loaded.err.find("is loaded"), std::string::npos) << loaded.err;
+}
+
+TEST_F(CliTest, FilesGetWritesTheBytesAsPushed) {
+  const std::string bytes("{\"not\": \"parquet\"}\n\0\x01", 21);
+  const int64_t seq = Push("orders/a.json", bytes);
+  ASSERT_TRUE(catalog_->MarkFailed(seq, Err(ErrorCode::kUnsupportedFormat, "JSON")).ok());
+  const std::string out = (dir_ / "copy.bin").string();
+  auto got = Sluice({"files", "get", std::to_string(seq), "-o", out});
+  ASSERT_EQ(got.rc, 0) << got.err;
+  auto copy = fs_.ReadSmallFile(out);
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(*copy, bytes);
+  auto to_stdout = Sluice({"files", "get", std::to_string(seq)});
+  ASSERT_EQ(to_stdout.rc, 0) << to_stdout.err;
+  EXPECT_EQ(to_stdout.out, bytes);
+}
+
+TEST_F(CliTest, TableFlagsForDeleteColumnAndFailurePolicy) {
+  auto added = Sluice({"table", "add", "shop", "orders", "--pk", "order_id", "--delete-column",
+                       "_deleted", "--on-error", "skip"});
+  ASSERT_EQ(added.rc, 0) << added.err;
+  auto t = catalog_->GetTable("shop", "orders");
+  ASSERT_TRUE(t.ok() && t->has_value());
+  EXPECT_EQ((*t)->delete_column, "_deleted");
+  EXPECT_EQ((*t)->on_error, catalog::OnError::kSkip);
+
+  // An update keeps what it does not name.
+  ASSERT_EQ(Sluice({"table", "update", "shop", "orders", "--age-column", "updated_at"}).rc, 0);
+  t = catalog_->GetTable("shop", "orders");
+  EXPECT_EQ((*t)->delete_column, "_deleted");
+  EXPECT_EQ((*t)->on_error, catalog::OnError::kSkip);
+  EXPECT_EQ((*t)->age_column, "updated_at");
+
+  auto listed = Sluice({"table", "list", "shop", "--json"});
+  ASSERT_EQ(listed.rc, 0) << listed.err;
+  const auto rows = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["delete_column"], "_deleted");
+  EXPECT_EQ(rows[0]["on_error"], "skip");
+
+  ASSERT_EQ(
+      Sluice({"table", "update", "shop", "orders", "--on-error", "block", "--delete-column", "-"})
+          .rc,
+      0);
+  t = catalog_->GetTable("shop", "orders");
+  EXPECT_EQ((*t)->delete_column, "");
+  EXPECT_EQ((*t)->on_error, catalog::OnError::kBlock);
+
+  auto bad = Sluice({"table", "update", "shop", "orders", "--on-error", "ignore"});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("block or skip"), std::string::npos) << bad.err;
+  auto key_delete = Sluice({"table", "update", "shop", "orders", "--delete-column", "order_id"});
+  EXPECT_NE(key_delete.rc, 0);
+  EXPECT_NE(key_delete.err.find("primary-key column"), std::string::npos) << key_delete.err;
+}
+
+}  // namespace
+}  // namespace sluice::cli
