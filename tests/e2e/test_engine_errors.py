@@ -222,6 +222,9 @@ class EngineErrorsTest(SluiceTestCase):
         # The same bytes again, under another key: skipped, naming the file it repeats.
         self.aws(conn, "s3", "cp", self.good, f"s3://{bucket}/dup/a-again.parquet")
         head = self.wait_status(conn, "dup/a-again.parquet", ("skipped",))
+        # HeadObject says what it repeats.
+        self.assertEqual(head.get("duplicate-of"), str(first["seq"]))
+        self.assertTrue(head.get("error-message", "").startswith("duplicate of sequence"), head)
         record = self.show(head["seq"])
         self.assertEqual(record["duplicate_of"], int(first["seq"]))
         self.assertTrue(record["error_message"].startswith(

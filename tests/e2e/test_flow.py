@@ -133,6 +133,11 @@ class FlowTest(SluiceTestCase):
             return json.loads(r.read())
 
 
+# The same seed file pushed again and again: forced, or all but the first would be skipped as
+# duplicates.
+FORCE = {"sluice-force": "true"}
+
+
 class BackpressureFilesTest(SluiceTestCase):
     server_args = ("--max-pending-files", "3")
 
@@ -143,9 +148,11 @@ class BackpressureFilesTest(SluiceTestCase):
         s3.put_object(Bucket=conn["bucket"], Key="orders/0-bad.parquet", Body=b"not parquet")
         bad = self.wait_files(conn, "orders", 1, ("failed",))[0]
         for i in range(3):
-            s3.put_object(Bucket=conn["bucket"], Key=f"orders/{i + 1}.parquet", Body=read(SEED))
+            s3.put_object(Bucket=conn["bucket"], Key=f"orders/{i + 1}.parquet", Body=read(SEED),
+                          Metadata=FORCE)
         with self.assertRaises(ClientError) as e:
-            s3.put_object(Bucket=conn["bucket"], Key="orders/4.parquet", Body=read(SEED))
+            s3.put_object(Bucket=conn["bucket"], Key="orders/4.parquet", Body=read(SEED),
+                          Metadata=FORCE)
         self.assertEqual(e.exception.response["Error"]["Code"], "SlowDown")
         self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 503)
         self.assertIn("--max-pending-files", e.exception.response["Error"]["Message"])
@@ -156,7 +163,8 @@ class BackpressureFilesTest(SluiceTestCase):
 
         def accepted():
             try:
-                s3.put_object(Bucket=conn["bucket"], Key="orders/4.parquet", Body=read(SEED))
+                s3.put_object(Bucket=conn["bucket"], Key="orders/4.parquet", Body=read(SEED),
+                              Metadata=FORCE)
                 return True
             except ClientError as err:
                 if err.response["Error"]["Code"] != "SlowDown":

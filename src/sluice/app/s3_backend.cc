@@ -209,8 +209,14 @@ http::HeaderList StatusHeaders(const catalog::FileRecord& f) {
   h.emplace_back("x-amz-meta-sluice-rows-updated", std::to_string(f.rows_updated));
   h.emplace_back("x-amz-meta-sluice-rows-refused", std::to_string(f.rows_refused));
   h.emplace_back("x-amz-meta-sluice-rows-deleted", std::to_string(f.rows_deleted));
+  if (f.duplicate_of != 0) {
+    h.emplace_back("x-amz-meta-sluice-duplicate-of", std::to_string(f.duplicate_of));
+  }
   if (!f.error_code.empty()) {
     h.emplace_back("x-amz-meta-sluice-error-code", HeaderSafe(f.error_code, 64));
+  }
+  // Failures carry their error; a skipped file says why it was skipped (a duplicate).
+  if (!f.error_message.empty()) {
     h.emplace_back("x-amz-meta-sluice-error-message",
                    HeaderSafe(f.error_message, kMaxStatusMessageBytes));
   }
