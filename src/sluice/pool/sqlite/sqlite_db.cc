@@ -5,10 +5,6 @@
 namespace sluice::pool::sqlite {
 namespace {
 
-// Page cache per connection, in KiB (negative cache_size). The tuned ceiling in
-// PERFORMANCE.md used 1 GiB; 256 MiB keeps most of the upsert gain (the default 2 MiB cache
-// costs ~41 % on upsert) without reserving a gigabyte per pool. Pages are allocated lazily.
-constexpr int kCacheKiB = 256 * 1024;
 // How long a statement waits for a lock held by another connection (the reader vs a
 // checkpoint, or another process) before failing with SQLITE_BUSY.
 constexpr int kBusyTimeoutMs = 30'000;
@@ -76,7 +72,7 @@ Connection::~Connection() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
-Result<Connection> Connection::Open(const std::string& path, Sync sync) {
+Result<Connection> Connection::Open(const std::string& path, Sync sync, int cache_kib) {
   Connection c;
   int rc =
       sqlite3_open_v2(path.c_str(), &c.db_,
@@ -96,7 +92,7 @@ Result<Connection> Connection::Open(const std::string& path, Sync sync) {
       "PRAGMA temp_store=MEMORY;"
       "PRAGMA foreign_keys=OFF;"
       "PRAGMA cache_size=-" +
-      std::to_string(kCacheKiB)));
+      std::to_string(cache_kib)));
   return c;
 }
 

@@ -51,9 +51,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
-  // Opens (creating if needed) `path` with the pool's pragmas: WAL, `sync`, a large page
-  // cache, temp_store=MEMORY, a busy timeout.
-  static Result<Connection> Open(const std::string& path, Sync sync);
+  // Opens (creating if needed) `path` with the pool's pragmas: WAL, `sync`, a page cache of at
+  // most `cache_kib` KiB (allocated as pages are touched), temp_store=MEMORY, a busy timeout.
+  static Result<Connection> Open(const std::string& path, Sync sync, int cache_kib);
 
   sqlite3* get() const { return db_; }
 
