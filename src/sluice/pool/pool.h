@@ -104,6 +104,37 @@
 // `sqlite_` are reserved. Tombstone tables hold the key columns (same names and declared
 // types) and `_sluice_age` (the age column's declared type), so they compare like the table.
 //
+// Nested loads (DESIGN.md, "Nested tables"). A nested table is a plan of derived tables
+// (NestedSpec): the root, then children, each child after its parent, each carrying foreign-key
+// columns that equal its parent's key columns. A file is applied in one transaction, like a
+// flat file: each batch of records arrives as one batch per derived table plus, for a child,
+// the row of its parent's batch that each child row belongs to (DerivedBatch::parent_row).
+// Rows apply in file order: a root row, then its children (and theirs), then the next root row.
+//   - Every derived table follows the flat rules above for its own rows (upsert on its key,
+//     create and extend with schema history, exact logical types, PK_NULL, SCHEMA_MISMATCH
+//     naming the table). Age and delete columns exist on the root only.
+//   - A parent row applied (inserted or updated): its children are written by their table's
+//     mode. kUpsert: upserted on the child key; stored children the file lacks stay.
+//     kReplace: the parent's stored children (and all their descendants) are deleted first, so
+//     removed elements disappear and no orphan remains; an empty or null list removes them all.
+//   - A parent row refused by the age rule applies none of its children nor their descendants:
+//     they count as refused in their tables, and the stored ones stay untouched.
+//   - A delete row (delete column true, applied) deletes the parent's stored descendants in
+//     every derived table. Child rows under a delete row are not written; they count as
+//     deleted (they were part of the delete). A delete refused by the age rule touches nothing.
+//   - A parent repeated within a file: its rows apply in order, so under kReplace the last
+//     applied one's children are the ones that remain; under kUpsert the children of every
+//     occurrence are upserted in order (the last version of a child key wins).
+// Counts are per derived table, exact as above: inserted + updated + refused + deleted equals
+// the table's rows in the file. Stored rows removed by a cascade (replace or a deleted parent)
+// are not file rows and are not counted. `_sluice_applied` holds the root's counts (the file's
+// ledger counts); `_sluice_applied_tables` holds every derived table's (AppliedFile::tables).
+// Foreign keys are indexed: a child whose foreign key is not a prefix of its primary key gets
+// the index `_sluice_fk_<table>` on its foreign-key columns, created with the table, so the
+// replace and cascade deletes are index range scans. A child table that held no rows when the
+// load began cannot hold children of a parent the load inserts, so that delete is skipped
+// (it is the whole cost of the replace path on a first load).
+//
 // Query runs on a separate read connection and prints values as text: NULL as nullopt,
 // INTEGER in decimal, REAL with the shortest round-trip digits (decimal columns with their
 // scale), BLOB as lower-case hex. At most 1,000,000 rows (then an error asking for a LIMIT).
@@ -111,6 +142,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -158,11 +190,17 @@ struct SchemaChange {
   std::string new_type;
 };
 
+struct TableCounts {
+  std::string table;
+  ApplyCounts counts;
+};
+
 struct AppliedFile {
   int64_t seq = 0;
   std::string table;
   ApplyCounts counts;
-  int64_t applied_at = 0;  // micros
+  int64_t applied_at = 0;           // micros
+  std::vector<TableCounts> tables;  // a nested load: every derived table, root first; else empty
 };
 
 // A query result as text (NULL as nullopt), for the CLI.
@@ -182,12 +220,54 @@ class LoadTransaction {
   virtual Status Commit(int64_t applied_at) = 0;
 };
 
+// How a child table's rows replace earlier ones under one parent row (see "Nested loads").
+enum class ChildMode {
+  kUpsert,   // upsert on the child key; stored children the file lacks stay
+  kReplace,  // delete the parent's stored children (and theirs) first, then insert
+};
+
+struct DerivedTableSpec {
+  TableSpec table;  // name and key; age and delete columns on the root only
+  int parent = -1;  // index of the parent in NestedSpec::tables (an earlier one); -1: the root
+  std::vector<std::string> foreign_key;  // columns of this table referencing the parent...
+  std::vector<std::string> parent_key;   // ...the parent's key columns, in the same order
+  ChildMode mode = ChildMode::kUpsert;   // unused for the root
+};
+
+struct NestedSpec {
+  std::vector<DerivedTableSpec> tables;  // tables[0] is the root; parents before children
+};
+
+// One derived table's share of a batch of records. Borrowed for the Apply call.
+struct DerivedBatch {
+  const batch::Batch* rows = nullptr;
+  // Per row of `rows`: the row of the parent's DerivedBatch it belongs to. Empty for the root.
+  std::span<const int64_t> parent_row;
+};
+
+class NestedLoadTransaction {
+ public:
+  // Destruction without Commit rolls back.
+  virtual ~NestedLoadTransaction() = default;
+  // Applies one batch of records: one DerivedBatch per derived table, in NestedSpec order.
+  // Creates or extends the tables as needed. Counts accumulate.
+  virtual Status Apply(std::span<const DerivedBatch> batches) = 0;
+  // Per derived table, in NestedSpec order.
+  virtual const std::vector<ApplyCounts>& counts() const = 0;
+  // Records the file's sequence (the root's counts, and every table's) and commits.
+  virtual Status Commit(int64_t applied_at) = 0;
+};
+
 class Pool {
  public:
   virtual ~Pool() = default;
   // Starts the transaction that applies file `seq` to `table`.
   virtual Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table,
                                                              int64_t seq) = 0;
+  // Starts the transaction that applies file `seq` to the nested table `spec` (its root's
+  // name is the table's). Same locking and failure rules as BeginLoad.
+  virtual Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
+                                                                         int64_t seq) = 0;
   // The applied record of `seq`, if the pool holds it.
   virtual Result<std::optional<AppliedFile>> FindApplied(int64_t seq) = 0;
   // The schema changes of `table` (its name as in TableSpec), oldest first; empty when the

@@ -2,7 +2,7 @@
 // tombstone checks and Commit.
 //
 // Row loop cost: a batch without a true delete, of a table without tombstones, runs the same
-// loop as before deletes existed (ApplyRows<false, false>: one upsert step per row). Deletes
+// loop as before deletes existed (AllRows<false, false>: one upsert step per row). Deletes
 // and tombstone checks are template parameters, so only the batches that need them branch.
 // With tombstones present, an inserted row costs one more index probe (is there a tombstone
 // for this key?); updates cost nothing more, since a key never has a row and a tombstone.
@@ -84,38 +84,61 @@ std::string AgeRule(const std::string& stored, const std::string& incoming) {
 
 }  // namespace
 
+Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
+                     const ApplyCounts& counts, int64_t applied_at) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement insert,
+      db->Prepare("INSERT INTO _sluice_applied(seq, table_name, inserted, updated, refused, "
+                  "deleted, applied_at) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  sqlite3_stmt* s = insert.get();
+  sqlite3_bind_int64(s, 1, seq);
+  sqlite3_bind_text(s, 2, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, counts.inserted);
+  sqlite3_bind_int64(s, 4, counts.updated);
+  sqlite3_bind_int64(s, 5, counts.refused);
+  sqlite3_bind_int64(s, 6, counts.deleted);
+  sqlite3_bind_int64(s, 7, applied_at);
+  Status st = StepDone(db->get(), s, "recording applied file");
+  if (st.code() == ErrorCode::kAlreadyExists) {
+    st = Err(ErrorCode::kAlreadyExists,
+             "file seq " + std::to_string(seq) + " is already applied to the pool");
+  }
+  return st;
+}
+
 Status SqliteLoad::Commit(int64_t applied_at) {
   if (!failed_.ok()) return failed_;
   if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
-  SLUICE_ASSIGN_OR_RETURN(
-      Statement insert,
-      db_->Prepare("INSERT INTO _sluice_applied(seq, table_name, inserted, updated, refused, "
-                   "deleted, applied_at) VALUES(?, ?, ?, ?, ?, ?, ?)"));
-  sqlite3_stmt* s = insert.get();
-  sqlite3_bind_int64(s, 1, seq_);
-  sqlite3_bind_text(s, 2, spec_.name.data(), static_cast<int>(spec_.name.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(s, 3, counts_.inserted);
-  sqlite3_bind_int64(s, 4, counts_.updated);
-  sqlite3_bind_int64(s, 5, counts_.refused);
-  sqlite3_bind_int64(s, 6, counts_.deleted);
-  sqlite3_bind_int64(s, 7, applied_at);
-  Status st = StepDone(db_->get(), s, "recording applied file");
-  if (st.code() == ErrorCode::kAlreadyExists) {
-    st = Err(ErrorCode::kAlreadyExists,
-             "file seq " + std::to_string(seq_) + " is already applied to the pool");
-  }
+  Status st = RecordApplied(db_, seq_, writer_.spec().name, writer_.counts(), applied_at);
   if (st.ok()) st = db_->Exec("COMMIT");
   if (!st.ok()) {
     failed_ = st;
     return st;
   }
   committed_ = true;
-  ReleaseStatements();
+  writer_.ReleaseStatements();
   lock_.unlock();
   return Status::Ok();
 }
 
-void SqliteLoad::ReleaseStatements() {
+void TableWriter::CountSkipped(RowOutcome as, int64_t rows) {
+  switch (as) {
+    case RowOutcome::kInserted:
+      counts_.inserted += rows;
+      break;
+    case RowOutcome::kUpdated:
+      counts_.updated += rows;
+      break;
+    case RowOutcome::kRefused:
+      counts_.refused += rows;
+      break;
+    case RowOutcome::kDeleted:
+      counts_.deleted += rows;
+      break;
+  }
+}
+
+void TableWriter::ReleaseStatements() {
   statements_.clear();
   for (Statement* s : {&delete_row_, &delete_key_, &row_exists_, &tomb_check_, &tomb_remove_,
                        &tomb_put_, &history_}) {
@@ -123,7 +146,7 @@ void SqliteLoad::ReleaseStatements() {
   }
 }
 
-std::string SqliteLoad::KeyWhere() const {
+std::string TableWriter::KeyWhere() const {
   std::string out;
   for (size_t k = 0; k < spec_.primary_key.size(); ++k) {
     out += (k ? " AND " : "") + QuoteIdent(spec_.primary_key[k]) + " = ?" + std::to_string(k + 1);
@@ -131,7 +154,7 @@ std::string SqliteLoad::KeyWhere() const {
   return out;
 }
 
-Status SqliteLoad::PrepareRowStatements(bool deletes, bool tombstones) {
+Status TableWriter::PrepareRowStatements(bool deletes, bool tombstones) {
   const std::string table = QuoteIdent(spec_.name);
   const std::string tomb = QuoteIdent(TombstoneTable(spec_.name));
   const std::string where = KeyWhere();
@@ -170,7 +193,7 @@ Status SqliteLoad::PrepareRowStatements(bool deletes, bool tombstones) {
   return Status::Ok();
 }
 
-Status SqliteLoad::BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age) {
+Status TableWriter::BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age) {
   for (ColumnBinder& b : key_binders_) {
     int rc = BindRow(stmt, b, row);
     if (rc != SQLITE_OK) {
@@ -185,7 +208,7 @@ Status SqliteLoad::BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age) {
   return Status::Ok();
 }
 
-Status SqliteLoad::StepRow(sqlite3_stmt* stmt, const char* action, int64_t row) {
+Status TableWriter::StepRow(sqlite3_stmt* stmt, const char* action, int64_t row) {
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
   }
@@ -200,7 +223,7 @@ Status SqliteLoad::StepRow(sqlite3_stmt* stmt, const char* action, int64_t row) 
   return st;
 }
 
-void SqliteLoad::ClearRowBindings() {
+void TableWriter::ClearRowBindings() {
   // Text parameters point into the batch (SQLITE_STATIC): drop them before it goes away.
   for (Statement* s :
        {&delete_row_, &delete_key_, &row_exists_, &tomb_check_, &tomb_remove_, &tomb_put_}) {
@@ -208,12 +231,13 @@ void SqliteLoad::ClearRowBindings() {
   }
 }
 
-Status SqliteLoad::DeleteRow(int64_t row) {
+Status TableWriter::DeleteRow(int64_t row, RowOutcome* outcome) {
   const bool age = age_binder_.has_value();
   SLUICE_RETURN_IF_ERROR(BindKey(delete_row_.get(), row, age));
   SLUICE_RETURN_IF_ERROR(StepRow(delete_row_.get(), "deleting", row));
   if (!age) {
     ++counts_.deleted;
+    *outcome = RowOutcome::kDeleted;
     return Status::Ok();
   }
   const bool removed = sqlite3_changes64(db_->get()) > 0;
@@ -225,6 +249,7 @@ Status SqliteLoad::DeleteRow(int64_t row) {
     sqlite3_reset(row_exists_.get());
     if (rc == SQLITE_ROW) {
       ++counts_.refused;
+      *outcome = RowOutcome::kRefused;
       return Status::Ok();
     }
     if (rc != SQLITE_DONE) {
@@ -235,14 +260,16 @@ Status SqliteLoad::DeleteRow(int64_t row) {
   SLUICE_RETURN_IF_ERROR(StepRow(tomb_put_.get(), "recording the tombstone of", row));
   if (removed || sqlite3_changes64(db_->get()) > 0) {
     ++counts_.deleted;
+    *outcome = RowOutcome::kDeleted;
     state_.has_tombstones = true;
   } else {
     ++counts_.refused;
+    *outcome = RowOutcome::kRefused;
   }
   return Status::Ok();
 }
 
-Status SqliteLoad::CheckTombstone(int64_t row, bool* keep) {
+Status TableWriter::CheckTombstone(int64_t row, bool* keep) {
   sqlite3_stmt* s = tomb_check_.get();
   SLUICE_RETURN_IF_ERROR(BindKey(s, row, true));
   int rc = sqlite3_step(s);
@@ -264,14 +291,14 @@ Status SqliteLoad::CheckTombstone(int64_t row, bool* keep) {
   return StepRow(delete_key_.get(), "undoing the stale insert of", row);
 }
 
-std::string SqliteLoad::StoredKeyOf(const batch::Field& f) const {
+std::string TableWriter::StoredKeyOf(const batch::Field& f) const {
   if (f.type.id != batch::TypeId::kDate) return {};
   const StoredColumn* c = state_.Find(f.name);
   return c != nullptr ? c->type_key : std::string();
 }
 
-Result<sqlite3_stmt*> SqliteLoad::UpsertStatement(const batch::Batch& batch,
-                                                  const std::vector<int>& stored) {
+Result<sqlite3_stmt*> TableWriter::UpsertStatement(const batch::Batch& batch,
+                                                   const std::vector<int>& stored) {
   const auto& fields = batch.schema->fields;
   std::string cache_key;
   for (int i : stored) {
@@ -315,7 +342,19 @@ Result<sqlite3_stmt*> SqliteLoad::UpsertStatement(const batch::Batch& batch,
   return raw;
 }
 
-Status SqliteLoad::ApplyImpl(const batch::Batch& batch) {
+Status TableWriter::ApplyBatch(const batch::Batch& batch) {
+  SLUICE_RETURN_IF_ERROR(Begin(batch));
+  Status st;
+  if (any_delete_) {
+    st = tombstones_ ? AllRows<true, true>() : AllRows<true, false>();
+  } else {
+    st = tombstones_ ? AllRows<false, true>() : AllRows<false, false>();
+  }
+  End();
+  return st;
+}
+
+Status TableWriter::Begin(const batch::Batch& batch) {
   if (batch.schema == nullptr || batch.columns.size() != batch.schema->fields.size()) {
     return Err(ErrorCode::kInvalidArgument, "batch columns do not match its schema");
   }
@@ -381,20 +420,25 @@ Status SqliteLoad::ApplyImpl(const batch::Batch& batch) {
   } else {
     SLUICE_RETURN_IF_ERROR(EvolveTable(batch, stored));
   }
+  batch_ = &batch;
+  stored_ = std::move(stored);
+  deletes_ = std::move(deletes);
+  any_delete_ = any_delete;
+  upsert_ = nullptr;
+  binders_.clear();
   if (batch.num_rows == 0) return Status::Ok();
 
-  SLUICE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, UpsertStatement(batch, stored));
-  std::vector<ColumnBinder> binders;
-  binders.reserve(stored.size());
-  for (size_t j = 0; j < stored.size(); ++j) {
-    const size_t i = static_cast<size_t>(stored[j]);
-    binders.push_back(
+  SLUICE_ASSIGN_OR_RETURN(upsert_, UpsertStatement(batch, stored_));
+  binders_.reserve(stored_.size());
+  for (size_t j = 0; j < stored_.size(); ++j) {
+    const size_t i = static_cast<size_t>(stored_[j]);
+    binders_.push_back(
         MakeBinder(batch.columns[i], static_cast<int>(j) + 1, StoredKeyOf(fields[i])));
   }
-  const bool tombstones = has_age && (any_delete || state_.has_tombstones);
-  if (any_delete || tombstones) {
-    if (tombstones) SLUICE_RETURN_IF_ERROR(EnsureTombstoneTable());
-    SLUICE_RETURN_IF_ERROR(PrepareRowStatements(any_delete, tombstones));
+  tombstones_ = has_age && (any_delete || state_.has_tombstones);
+  if (any_delete || tombstones_) {
+    if (tombstones_) SLUICE_RETURN_IF_ERROR(EnsureTombstoneTable());
+    SLUICE_RETURN_IF_ERROR(PrepareRowStatements(any_delete, tombstones_));
     key_binders_.clear();
     for (size_t k = 0; k < pk_index.size(); ++k) {
       const size_t i = static_cast<size_t>(pk_index[k]);
@@ -408,78 +452,89 @@ Status SqliteLoad::ApplyImpl(const batch::Batch& batch) {
                                StoredKeyOf(fields[i]));
     }
   }
-  const batch::Column* rowid_column =
-      state_.rowid_key ? &batch.columns[static_cast<size_t>(pk_index[0])] : nullptr;
-  Status st;
-  if (any_delete) {
-    st = tombstones ? ApplyRows<true, true>(batch, stored, stmt, binders, deletes, rowid_column)
-                    : ApplyRows<true, false>(batch, stored, stmt, binders, deletes, rowid_column);
-  } else {
-    st = tombstones ? ApplyRows<false, true>(batch, stored, stmt, binders, deletes, rowid_column)
-                    : ApplyRows<false, false>(batch, stored, stmt, binders, deletes, rowid_column);
-  }
+  rowid_column_ = state_.rowid_key ? &batch.columns[static_cast<size_t>(pk_index[0])] : nullptr;
+  return Status::Ok();
+}
+
+void TableWriter::End() {
   // Text parameters point into the batch (SQLITE_STATIC): drop them before it goes away.
-  sqlite3_clear_bindings(stmt);
+  if (upsert_ != nullptr) sqlite3_clear_bindings(upsert_);
   ClearRowBindings();
-  SLUICE_RETURN_IF_ERROR(st);
-  rows_seen_ += batch.num_rows;
+  if (batch_ != nullptr) rows_seen_ += batch_->num_rows;
+  batch_ = nullptr;
+  upsert_ = nullptr;
+  binders_.clear();
+  key_binders_.clear();
+  age_binder_.reset();
+}
+
+Status TableWriter::Row(int64_t row, RowOutcome* outcome) {
+  if (any_delete_) {
+    return tombstones_ ? RowStep<true, true>(row, outcome) : RowStep<true, false>(row, outcome);
+  }
+  return tombstones_ ? RowStep<false, true>(row, outcome) : RowStep<false, false>(row, outcome);
+}
+
+template <bool kDeletes, bool kTombstones>
+Status TableWriter::AllRows() {
+  RowOutcome outcome;
+  for (int64_t row = 0; row < batch_->num_rows; ++row) {
+    SLUICE_RETURN_IF_ERROR((RowStep<kDeletes, kTombstones>(row, &outcome)));
+  }
   return Status::Ok();
 }
 
 template <bool kDeletes, bool kTombstones>
-Status SqliteLoad::ApplyRows(const batch::Batch& batch, const std::vector<int>& stored,
-                             sqlite3_stmt* stmt, std::vector<ColumnBinder>& binders,
-                             const std::vector<uint8_t>& deletes,
-                             const batch::Column* rowid_column) {
+Status TableWriter::RowStep(int64_t row, RowOutcome* outcome) {
   sqlite3* db = db_->get();
+  sqlite3_stmt* stmt = upsert_;
+  if constexpr (kDeletes) {
+    if (deletes_[static_cast<size_t>(row)] != 0) return DeleteRow(row, outcome);
+  }
+  for (ColumnBinder& b : binders_) {
+    int rc = BindRow(stmt, b, row);
+    if (rc != SQLITE_OK) {
+      sqlite3_reset(stmt);
+      return SqliteError(
+          db, rc,
+          "binding column '" +
+              batch_->schema->fields[static_cast<size_t>(stored_[b.param - 1])].name + "' row " +
+              std::to_string(rows_seen_ + row));
+    }
+  }
   // Insert vs update: an INSERT sets last_insert_rowid to the new row's rowid; the DO UPDATE
   // branch leaves it alone. Before each step it is set to a sentinel no inserted row can
   // have: auto-assigned rowids are positive, and a rowid-alias key is the row's own key.
   constexpr int64_t kSentinel = std::numeric_limits<int64_t>::min();
-  for (int64_t row = 0; row < batch.num_rows; ++row) {
-    if constexpr (kDeletes) {
-      if (deletes[static_cast<size_t>(row)] != 0) {
-        SLUICE_RETURN_IF_ERROR(DeleteRow(row));
-        continue;
-      }
-    }
-    for (ColumnBinder& b : binders) {
-      int rc = BindRow(stmt, b, row);
-      if (rc != SQLITE_OK) {
-        sqlite3_reset(stmt);
-        return SqliteError(db, rc,
-                           "binding column '" +
-                               batch.schema->fields[static_cast<size_t>(stored[b.param - 1])].name +
-                               "' row " + std::to_string(rows_seen_ + row));
-      }
-    }
-    int64_t sentinel = kSentinel;
-    if (rowid_column != nullptr && rowid_column->Value<int64_t>(row) == kSentinel) sentinel = 0;
-    sqlite3_set_last_insert_rowid(db, sentinel);
-    int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) {
-      Status st = SqliteError(
-          db, rc,
-          "upserting row " + std::to_string(rows_seen_ + row) + " into '" + spec_.name + "'");
-      sqlite3_reset(stmt);
-      return st;
-    }
+  int64_t sentinel = kSentinel;
+  if (rowid_column_ != nullptr && rowid_column_->Value<int64_t>(row) == kSentinel) sentinel = 0;
+  sqlite3_set_last_insert_rowid(db, sentinel);
+  int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE) {
+    Status st = SqliteError(
+        db, rc, "upserting row " + std::to_string(rows_seen_ + row) + " into '" + spec_.name + "'");
     sqlite3_reset(stmt);
-    if (sqlite3_changes64(db) == 0) {
-      ++counts_.refused;
-    } else if (sqlite3_last_insert_rowid(db) != sentinel) {
-      if constexpr (kTombstones) {
-        bool keep = true;
-        SLUICE_RETURN_IF_ERROR(CheckTombstone(row, &keep));
-        if (!keep) {
-          ++counts_.refused;
-          continue;
-        }
+    return st;
+  }
+  sqlite3_reset(stmt);
+  if (sqlite3_changes64(db) == 0) {
+    ++counts_.refused;
+    *outcome = RowOutcome::kRefused;
+  } else if (sqlite3_last_insert_rowid(db) != sentinel) {
+    if constexpr (kTombstones) {
+      bool keep = true;
+      SLUICE_RETURN_IF_ERROR(CheckTombstone(row, &keep));
+      if (!keep) {
+        ++counts_.refused;
+        *outcome = RowOutcome::kRefused;
+        return Status::Ok();
       }
-      ++counts_.inserted;
-    } else {
-      ++counts_.updated;
     }
+    ++counts_.inserted;
+    *outcome = RowOutcome::kInserted;
+  } else {
+    ++counts_.updated;
+    *outcome = RowOutcome::kUpdated;
   }
   return Status::Ok();
 }

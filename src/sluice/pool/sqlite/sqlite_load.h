@@ -1,9 +1,10 @@
 #pragma once
-// Private to pool/sqlite: the SQLite load transaction, one file applied to one table. It
-// creates and evolves the table (recording each change in _sluice_schema_history), upserts
-// rows under the age rule, applies delete rows and keeps their tombstones (pool.h). It holds
-// the writer's transaction and mutex for its lifetime. Schema work is in sqlite_schema.cc,
-// row work in sqlite_load.cc.
+// Private to pool/sqlite: the SQLite load transaction, one file applied to one table. A
+// TableWriter creates and evolves a table (recording each change in _sluice_schema_history),
+// upserts rows under the age rule, applies delete rows and keeps their tombstones (pool.h);
+// a SqliteLoad holds the writer's transaction and mutex for its lifetime around one writer
+// (a nested load, sqlite_nested.h, around one per derived table). Schema work is in
+// sqlite_schema.cc, row work in sqlite_load.cc.
 
 #include <memory>
 #include <mutex>
@@ -57,41 +58,52 @@ struct TableState {
   }
 };
 
-class SqliteLoad final : public LoadTransaction {
+// What one row did to its table (pool.h, "Counts").
+enum class RowOutcome : uint8_t { kInserted, kUpdated, kRefused, kDeleted };
+
+// Writes the rows of one table inside a transaction someone else holds (a SqliteLoad for a
+// flat table, a nested load for each derived table). Per batch: Begin (checks, creates or
+// evolves the table, prepares the row statements and binders), then either every row at once
+// (ApplyBatch's loop) or row by row (Row, for a nested load that interleaves a parent row
+// with its children), then End. Counts accumulate over the load.
+class TableWriter {
  public:
-  SqliteLoad(Connection* db, std::unique_lock<std::mutex> lock, TableSpec spec, int64_t seq,
-             const Clock& clock)
-      : db_(db), lock_(std::move(lock)), spec_(std::move(spec)), seq_(seq), clock_(clock) {}
+  TableWriter(Connection* db, TableSpec spec, int64_t seq, const Clock& clock)
+      : db_(db), spec_(std::move(spec)), seq_(seq), clock_(clock) {}
+  ~TableWriter() { ReleaseStatements(); }
+  TableWriter(const TableWriter&) = delete;
+  TableWriter& operator=(const TableWriter&) = delete;
 
-  ~SqliteLoad() override {
-    ReleaseStatements();
-    if (!committed_) db_->Exec("ROLLBACK").IgnoreError();
-  }
+  // Begin, every row in batch order, End.
+  Status ApplyBatch(const batch::Batch& batch);
+  // Prepares `batch` (kept borrowed until End) for Row.
+  Status Begin(const batch::Batch& batch);
+  // Applies row `row` of the begun batch and counts it.
+  Status Row(int64_t row, RowOutcome* outcome);
+  // Drops the bindings into the batch (text is bound in place) and advances the file row.
+  void End();
 
-  Status Apply(const batch::Batch& batch) override {
-    if (!failed_.ok()) return failed_;
-    Status st = ApplyImpl(batch);
-    if (!st.ok()) failed_ = st;
-    return st;
-  }
-
-  const ApplyCounts& counts() const override { return counts_; }
-
-  Status Commit(int64_t applied_at) override;
+  const TableSpec& spec() const { return spec_; }
+  const ApplyCounts& counts() const { return counts_; }
+  // Rows of this table a nested load did not write because of their parent (pool.h).
+  void CountSkipped(RowOutcome as, int64_t rows);
+  // Whether the table exists in the pool (after Begin of a batch: always).
+  bool exists() const { return state_.exists; }
+  // The file row of the begun batch's row 0.
+  int64_t rows_seen() const { return rows_seen_; }
+  void ReleaseStatements();
 
  private:
-  Status ApplyImpl(const batch::Batch& batch);
   template <bool kDeletes, bool kTombstones>
-  Status ApplyRows(const batch::Batch& batch, const std::vector<int>& stored, sqlite3_stmt* stmt,
-                   std::vector<ColumnBinder>& binders, const std::vector<uint8_t>& deletes,
-                   const batch::Column* rowid_column);
-  Status DeleteRow(int64_t row);
+  Status RowStep(int64_t row, RowOutcome* outcome);
+  template <bool kDeletes, bool kTombstones>
+  Status AllRows();
+  Status DeleteRow(int64_t row, RowOutcome* outcome);
   Status CheckTombstone(int64_t row, bool* keep);
   Status PrepareRowStatements(bool deletes, bool tombstones);
   Status BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age);
   Status StepRow(sqlite3_stmt* stmt, const char* action, int64_t row);
   void ClearRowBindings();
-  void ReleaseStatements();
 
   Status LoadState();
   Status CreateTable(const batch::Batch& batch, const std::vector<int>& stored,
@@ -109,16 +121,22 @@ class SqliteLoad final : public LoadTransaction {
   std::string StoredKeyOf(const batch::Field& f) const;
 
   Connection* db_;
-  std::unique_lock<std::mutex> lock_;
   TableSpec spec_;
   int64_t seq_;
   const Clock& clock_;
   ApplyCounts counts_;
-  Status failed_;
-  bool committed_ = false;
   bool state_loaded_ = false;
   TableState state_;
   int64_t rows_seen_ = 0;
+  // The begun batch (Begin..End).
+  const batch::Batch* batch_ = nullptr;
+  std::vector<int> stored_;  // batch columns written (all but the delete column)
+  sqlite3_stmt* upsert_ = nullptr;
+  std::vector<ColumnBinder> binders_;
+  std::vector<uint8_t> deletes_;
+  bool any_delete_ = false;
+  bool tombstones_ = false;
+  const batch::Column* rowid_column_ = nullptr;
   // Upsert statements by the batch's column list: one file's batches share one.
   std::unordered_map<std::string, Statement> statements_;
   // Prepared on first use, for the rest of the load. Keys bind ?1..?K, the age ?K+1.
@@ -132,6 +150,42 @@ class SqliteLoad final : public LoadTransaction {
   // Binders of the current batch's key columns (params 1..K) and age column (K+1).
   std::vector<ColumnBinder> key_binders_;
   std::optional<ColumnBinder> age_binder_;
+};
+
+// Records file `seq` in _sluice_applied with `counts` under `table`, in the open transaction.
+Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
+                     const ApplyCounts& counts, int64_t applied_at);
+
+// The flat load: one TableWriter in the writer's transaction.
+class SqliteLoad final : public LoadTransaction {
+ public:
+  SqliteLoad(Connection* db, std::unique_lock<std::mutex> lock, TableSpec spec, int64_t seq,
+             const Clock& clock)
+      : db_(db), lock_(std::move(lock)), seq_(seq), writer_(db, std::move(spec), seq, clock) {}
+
+  ~SqliteLoad() override {
+    writer_.ReleaseStatements();
+    if (!committed_) db_->Exec("ROLLBACK").IgnoreError();
+  }
+
+  Status Apply(const batch::Batch& batch) override {
+    if (!failed_.ok()) return failed_;
+    Status st = writer_.ApplyBatch(batch);
+    if (!st.ok()) failed_ = st;
+    return st;
+  }
+
+  const ApplyCounts& counts() const override { return writer_.counts(); }
+
+  Status Commit(int64_t applied_at) override;
+
+ private:
+  Connection* db_;
+  std::unique_lock<std::mutex> lock_;
+  int64_t seq_;
+  TableWriter writer_;
+  Status failed_;
+  bool committed_ = false;
 };
 
 // The caller holds `lock` (the writer mutex) and has run BEGIN IMMEDIATE on `db`; the load

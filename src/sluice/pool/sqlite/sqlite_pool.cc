@@ -13,6 +13,7 @@
 #include "sluice/pool/pool.h"
 #include "sluice/pool/sqlite/sqlite_db.h"
 #include "sluice/pool/sqlite/sqlite_load.h"
+#include "sluice/pool/sqlite/sqlite_nested.h"
 #include "sluice/pool/sqlite/type_map.h"
 
 namespace sluice::pool {
@@ -37,7 +38,33 @@ constexpr const char* kMetaSchema =
     "changed_at INTEGER NOT NULL, kind TEXT NOT NULL, column_name TEXT NOT NULL, "
     "old_type TEXT NOT NULL, new_type TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS _sluice_schema_history_by_table "
-    "ON _sluice_schema_history(table_name, id);";
+    "ON _sluice_schema_history(table_name, id);"
+    "CREATE TABLE IF NOT EXISTS _sluice_applied_tables("
+    "seq INTEGER NOT NULL, position INTEGER NOT NULL, table_name TEXT NOT NULL, "
+    "inserted INTEGER NOT NULL, updated INTEGER NOT NULL, refused INTEGER NOT NULL, "
+    "deleted INTEGER NOT NULL, PRIMARY KEY(seq, position)) WITHOUT ROWID;";
+
+// The checks BeginLoad makes of one table's spec.
+Status CheckTableSpec(const TableSpec& table) {
+  if (table.name.empty()) return Err(ErrorCode::kInvalidArgument, "table name is empty");
+  if (Fold(table.name).rfind("_sluice_", 0) == 0 || Fold(table.name).rfind("sqlite_", 0) == 0) {
+    return Err(ErrorCode::kInvalidArgument, "table name '" + table.name + "' is reserved");
+  }
+  if (table.primary_key.empty()) {
+    return Err(ErrorCode::kInvalidArgument, "table '" + table.name + "' has no primary key");
+  }
+  if (!table.delete_column.empty()) {
+    const std::string d = Fold(table.delete_column);
+    bool control_is_data = !table.age_column.empty() && Fold(table.age_column) == d;
+    for (const std::string& k : table.primary_key) control_is_data |= Fold(k) == d;
+    if (control_is_data) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "table '" + table.name + "': delete column '" + table.delete_column +
+                     "' is also a key or the age column; it must be a column of its own");
+    }
+  }
+  return Status::Ok();
+}
 
 // Pools created before deletes existed lack _sluice_applied.deleted.
 Status UpgradeMetaSchema(Connection& db) {
@@ -95,36 +122,23 @@ class SqlitePool final : public Pool {
       : writer_(std::move(writer)), reader_(std::move(reader)), clock_(clock) {}
 
   Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table, int64_t seq) override {
-    if (table.name.empty()) return Err(ErrorCode::kInvalidArgument, "table name is empty");
-    if (Fold(table.name).rfind("_sluice_", 0) == 0 || Fold(table.name).rfind("sqlite_", 0) == 0) {
-      return Err(ErrorCode::kInvalidArgument, "table name '" + table.name + "' is reserved");
-    }
-    if (table.primary_key.empty()) {
-      return Err(ErrorCode::kInvalidArgument, "table '" + table.name + "' has no primary key");
-    }
-    if (!table.delete_column.empty()) {
-      const std::string d = Fold(table.delete_column);
-      bool control_is_data = !table.age_column.empty() && Fold(table.age_column) == d;
-      for (const std::string& k : table.primary_key) control_is_data |= Fold(k) == d;
-      if (control_is_data) {
-        return Err(ErrorCode::kInvalidArgument,
-                   "table '" + table.name + "': delete column '" + table.delete_column +
-                       "' is also a key or the age column; it must be a column of its own");
-      }
-    }
+    SLUICE_RETURN_IF_ERROR(CheckTableSpec(table));
     std::unique_lock<std::mutex> lock(writer_mutex_);
     SLUICE_RETURN_IF_ERROR(writer_.Exec("BEGIN IMMEDIATE"));
     auto load = NewLoad(&writer_, std::move(lock), table, seq, clock_);
     // From here the load owns the transaction: returning drops it and rolls back.
-    SLUICE_ASSIGN_OR_RETURN(Statement q,
-                            writer_.Prepare("SELECT 1 FROM _sluice_applied WHERE seq = ?"));
-    sqlite3_bind_int64(q.get(), 1, seq);
-    int rc = sqlite3_step(q.get());
-    if (rc == SQLITE_ROW) {
-      return Err(ErrorCode::kAlreadyExists,
-                 "file seq " + std::to_string(seq) + " is already applied to the pool");
-    }
-    if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "checking applied files");
+    SLUICE_RETURN_IF_ERROR(CheckNotApplied(seq));
+    return load;
+  }
+
+  Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
+                                                                 int64_t seq) override {
+    SLUICE_RETURN_IF_ERROR(CheckNestedSpec(spec));
+    for (const DerivedTableSpec& d : spec.tables) SLUICE_RETURN_IF_ERROR(CheckTableSpec(d.table));
+    std::unique_lock<std::mutex> lock(writer_mutex_);
+    SLUICE_RETURN_IF_ERROR(writer_.Exec("BEGIN IMMEDIATE"));
+    auto load = NewNestedLoad(&writer_, std::move(lock), spec, seq, clock_);
+    SLUICE_RETURN_IF_ERROR(CheckNotApplied(seq));
     return load;
   }
 
@@ -146,6 +160,20 @@ class SqlitePool final : public Pool {
     f.counts.refused = sqlite3_column_int64(q.get(), 3);
     f.applied_at = sqlite3_column_int64(q.get(), 4);
     f.counts.deleted = sqlite3_column_int64(q.get(), 5);
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement t, reader_.Prepare("SELECT table_name, inserted, updated, refused, deleted "
+                                     "FROM _sluice_applied_tables WHERE seq = ? ORDER BY "
+                                     "position"));
+    sqlite3_bind_int64(t.get(), 1, seq);
+    while ((rc = sqlite3_step(t.get())) == SQLITE_ROW) {
+      TableCounts& c = f.tables.emplace_back();
+      c.table = reinterpret_cast<const char*>(sqlite3_column_text(t.get(), 0));
+      c.counts.inserted = sqlite3_column_int64(t.get(), 1);
+      c.counts.updated = sqlite3_column_int64(t.get(), 2);
+      c.counts.refused = sqlite3_column_int64(t.get(), 3);
+      c.counts.deleted = sqlite3_column_int64(t.get(), 4);
+    }
+    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "reading applied tables");
     return std::optional<AppliedFile>(std::move(f));
   }
 
@@ -228,6 +256,20 @@ class SqlitePool final : public Pool {
   }
 
  private:
+  // In the open writer transaction: kAlreadyExists when the pool holds file `seq`.
+  Status CheckNotApplied(int64_t seq) {
+    SLUICE_ASSIGN_OR_RETURN(Statement q,
+                            writer_.Prepare("SELECT 1 FROM _sluice_applied WHERE seq = ?"));
+    sqlite3_bind_int64(q.get(), 1, seq);
+    int rc = sqlite3_step(q.get());
+    if (rc == SQLITE_ROW) {
+      return Err(ErrorCode::kAlreadyExists,
+                 "file seq " + std::to_string(seq) + " is already applied to the pool");
+    }
+    if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "checking applied files");
+    return Status::Ok();
+  }
+
   std::mutex writer_mutex_;  // held by the open LoadTransaction
   Connection writer_;
   std::mutex reader_mutex_;

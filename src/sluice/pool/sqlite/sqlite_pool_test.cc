@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "sluice/pool/pool.h"
+#include "sluice/pool/sqlite/pool_test_util.h"
 #include "sluice/pool/sqlite/type_map.h"
 
 namespace sluice::pool {
 namespace {
 
+using namespace testing_util;  // NOLINT(google-build-using-namespace)
 using batch::Batch;
 using batch::Column;
 using batch::DataType;
@@ -24,162 +26,6 @@ using batch::Field;
 using batch::Schema;
 using batch::TimeUnit;
 using batch::TypeId;
-
-template <class T>
-void PutFixed(Column* c, T v) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&v);
-  c->fixed.insert(c->fixed.end(), p, p + sizeof(T));
-}
-
-void SetValidity(Column* c, const std::vector<bool>& valid) {
-  bool any_null = false;
-  for (bool v : valid) any_null |= !v;
-  if (!any_null) return;
-  for (bool v : valid) c->validity.push_back(v ? 1 : 0);
-}
-
-template <class T>
-Column Fixed(DataType type, const std::vector<std::optional<T>>& values) {
-  Column c = batch::MakeColumn(type);
-  std::vector<bool> valid;
-  for (const auto& v : values) {
-    PutFixed<T>(&c, v.value_or(T{}));
-    valid.push_back(v.has_value());
-  }
-  c.length = static_cast<int64_t>(values.size());
-  SetValidity(&c, valid);
-  return c;
-}
-
-Column Ints(const std::vector<std::optional<int64_t>>& v, TypeId id = TypeId::kInt64) {
-  return Fixed<int64_t>(DataType(id), v);
-}
-Column UInts(const std::vector<std::optional<uint64_t>>& v) {
-  return Fixed<uint64_t>(DataType(TypeId::kUInt64), v);
-}
-Column Doubles(const std::vector<std::optional<double>>& v) {
-  return Fixed<double>(DataType(TypeId::kDouble), v);
-}
-Column Bools(const std::vector<std::optional<uint8_t>>& v) {
-  return Fixed<uint8_t>(DataType(TypeId::kBool), v);
-}
-Column Decimals(int p, int s, const std::vector<std::optional<__int128>>& v) {
-  return Fixed<__int128>(DataType::Decimal(p, s), v);
-}
-Column Timestamps(TimeUnit unit, bool utc, const std::vector<std::optional<int64_t>>& v) {
-  return Fixed<int64_t>(DataType::Timestamp(unit, utc), v);
-}
-Column Dates(const std::vector<std::optional<int32_t>>& v) {
-  return Fixed<int32_t>(DataType(TypeId::kDate), v);
-}
-
-Column Strings(const std::vector<std::optional<std::string>>& values, TypeId id = TypeId::kString) {
-  Column c = batch::MakeColumn(DataType(id));
-  std::vector<bool> valid;
-  for (const auto& v : values) {
-    if (v) c.chars.insert(c.chars.end(), v->begin(), v->end());
-    c.offsets.push_back(static_cast<int64_t>(c.chars.size()));
-    valid.push_back(v.has_value());
-  }
-  c.length = static_cast<int64_t>(values.size());
-  SetValidity(&c, valid);
-  return c;
-}
-
-Column Nulls(int64_t n) {
-  Column c = batch::MakeColumn(DataType(TypeId::kNull));
-  c.length = n;
-  c.validity.assign(static_cast<size_t>(n), 0);
-  return c;
-}
-
-Batch MakeBatch(std::vector<std::pair<std::string, Column>> columns) {
-  auto schema = std::make_shared<Schema>();
-  Batch b;
-  for (auto& [name, column] : columns) {
-    schema->fields.push_back(Field{name, column.type});
-    b.num_rows = column.length;
-    b.columns.push_back(std::move(column));
-  }
-  b.schema = std::move(schema);
-  return b;
-}
-
-TableSpec Spec(std::string name, std::vector<std::string> pk, std::string age = "",
-               std::string del = "") {
-  return TableSpec{std::move(name), std::move(pk), std::move(age), std::move(del)};
-}
-
-std::string CountsText(const ApplyCounts& c) {
-  return "i" + std::to_string(c.inserted) + " u" + std::to_string(c.updated) + " r" +
-         std::to_string(c.refused) + " d" + std::to_string(c.deleted);
-}
-
-class PoolTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pool_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/pool.db";
-    Reopen();
-  }
-  void TearDown() override {
-    pool_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    pool_.reset();
-    auto p = OpenSqlitePool(path_, clock_);
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    pool_ = std::move(p).value();
-  }
-
-  // Applies `batches` as file `seq` and commits; returns the counts.
-  ApplyCounts Load(const TableSpec& spec, int64_t seq, const std::vector<Batch>& batches) {
-    auto tx = pool_->BeginLoad(spec, seq);
-    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
-    if (!tx.ok()) return {};
-    for (const Batch& b : batches) {
-      Status st = (*tx)->Apply(b);
-      EXPECT_TRUE(st.ok()) << st.ToString();
-    }
-    ApplyCounts counts = (*tx)->counts();
-    Status st = (*tx)->Commit(1000 + seq);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return counts;
-  }
-
-  Status LoadError(const TableSpec& spec, int64_t seq, const Batch& batch) {
-    auto tx = pool_->BeginLoad(spec, seq);
-    if (!tx.ok()) return tx.status();
-    return (*tx)->Apply(batch);
-  }
-
-  // Rows as strings, NULL as "NULL", columns joined with '|'.
-  std::vector<std::string> Rows(const std::string& sql) {
-    auto r = pool_->Query(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    std::vector<std::string> out;
-    if (!r.ok()) return out;
-    for (const auto& row : r->rows) {
-      std::string line;
-      for (size_t i = 0; i < row.size(); ++i) {
-        if (i) line += "|";
-        line += row[i] ? *row[i] : "NULL";
-      }
-      out.push_back(line);
-    }
-    return out;
-  }
-
-  FakeClock clock_{1'700'000'000'000'000};
-  std::string dir_;
-  std::string path_;
-  std::unique_ptr<Pool> pool_;
-};
-
-using Lines = std::vector<std::string>;
 
 TEST_F(PoolTest, CreatesTableAndInserts) {
   ApplyCounts c = Load(Spec("orders", {"id"}), 1,

@@ -7,7 +7,7 @@
 
 namespace sluice::pool::sqlite {
 
-Status SqliteLoad::LoadState() {
+Status TableWriter::LoadState() {
   SLUICE_ASSIGN_OR_RETURN(Statement q,
                           db_->Prepare("SELECT column_name, type_name, type_key, declared_type, "
                                        "pk_position FROM _sluice_columns WHERE table_name = ? "
@@ -80,8 +80,8 @@ Status SqliteLoad::LoadState() {
   return Status::Ok();
 }
 
-Status SqliteLoad::RecordChange(SchemaChangeKind kind, const std::string& column,
-                                const std::string& old_type, const std::string& new_type) {
+Status TableWriter::RecordChange(SchemaChangeKind kind, const std::string& column,
+                                 const std::string& old_type, const std::string& new_type) {
   if (!history_) {
     SLUICE_ASSIGN_OR_RETURN(
         history_,
@@ -101,8 +101,8 @@ Status SqliteLoad::RecordChange(SchemaChangeKind kind, const std::string& column
   return st;
 }
 
-Status SqliteLoad::AddColumnRecord(const std::string& name, const batch::DataType& type,
-                                   const std::string& declared, int position, int pk_position) {
+Status TableWriter::AddColumnRecord(const std::string& name, const batch::DataType& type,
+                                    const std::string& declared, int position, int pk_position) {
   SLUICE_ASSIGN_OR_RETURN(
       Statement ins,
       db_->Prepare("INSERT INTO _sluice_columns(table_name, column_name, position, type_name, "
@@ -126,8 +126,8 @@ Status SqliteLoad::AddColumnRecord(const std::string& name, const batch::DataTyp
   return Status::Ok();
 }
 
-Status SqliteLoad::CreateTable(const batch::Batch& batch, const std::vector<int>& stored,
-                               const std::vector<int>& pk_index) {
+Status TableWriter::CreateTable(const batch::Batch& batch, const std::vector<int>& stored,
+                                const std::vector<int>& pk_index) {
   const auto& fields = batch.schema->fields;
   bool rowid_key = pk_index.size() == 1 && IsIntegerType(fields[pk_index[0]].type.id);
   std::string sql = "CREATE TABLE " + QuoteIdent(spec_.name) + "(";
@@ -169,7 +169,7 @@ Status SqliteLoad::CreateTable(const batch::Batch& batch, const std::vector<int>
   return Status::Ok();
 }
 
-Status SqliteLoad::Retype(StoredColumn& stored, std::string type_name, std::string type_key) {
+Status TableWriter::Retype(StoredColumn& stored, std::string type_name, std::string type_key) {
   SLUICE_ASSIGN_OR_RETURN(Statement up, db_->Prepare("UPDATE _sluice_columns SET type_name = ?, "
                                                      "type_key = ? WHERE table_name = ? AND "
                                                      "column_name = ?"));
@@ -186,7 +186,7 @@ Status SqliteLoad::Retype(StoredColumn& stored, std::string type_name, std::stri
   return Status::Ok();
 }
 
-Status SqliteLoad::RewriteDatesAsTimestamps(const StoredColumn& column) {
+Status TableWriter::RewriteDatesAsTimestamps(const StoredColumn& column) {
   // Only digits, 'T', ':', '.' and 'Z': safe as a literal. Dates were bound as text; the
   // typeof guard leaves anything else a user wrote by hand alone.
   const std::string suffix = "'" + MidnightSuffix(column.type_key) + "'";
@@ -205,7 +205,7 @@ Status SqliteLoad::RewriteDatesAsTimestamps(const StoredColumn& column) {
       .WithContext("rewriting the tombstones of column '" + column.name + "' as timestamps");
 }
 
-Status SqliteLoad::EvolveTable(const batch::Batch& batch, const std::vector<int>& stored_fields) {
+Status TableWriter::EvolveTable(const batch::Batch& batch, const std::vector<int>& stored_fields) {
   for (int i : stored_fields) {
     const batch::Field& f = batch.schema->fields[static_cast<size_t>(i)];
     auto it = state_.by_folded_name.find(Fold(f.name));
@@ -257,7 +257,7 @@ Status SqliteLoad::EvolveTable(const batch::Batch& batch, const std::vector<int>
   return Status::Ok();
 }
 
-Status SqliteLoad::EnsureTombstoneTable() {
+Status TableWriter::EnsureTombstoneTable() {
   if (state_.tombstone_table) return Status::Ok();
   // Same names and declared types as the table, so keys and ages compare as they do there.
   std::string cols, pk;
