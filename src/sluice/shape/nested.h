@@ -31,9 +31,13 @@
 //   element's 0-based position in its array (BIGINT). Configured keys thus identify an element
 //   within its parent (line numbers 1, 2, ... repeat across orders). Every table's key columns
 //   must be scalars; they may not be null in the data (kPkNull).
+// - Nulls. A null or empty array gives no child rows; a null struct element or list element
+//   of an array gives no row either (nothing to store; its position still counts in its
+//   siblings' `_index`); a null scalar element is a row with a null `value`.
 // - Modes. A child with a synthetic key defaults to kReplace, one with a configured key to
 //   kUpsert; child_modes overrides either.
-// - Identifiers. Every byte outside [A-Za-z0-9_] becomes `_`. A table or column name longer
+// - Identifiers. Every character outside [A-Za-z0-9_] becomes `_` (one `_` per UTF-8
+//   character). A table or column name longer
 //   than `identifier_limit` bytes is cut to limit-9 bytes and given `_` plus 8 lower-case hex
 //   digits: the top 32 bits of the 64-bit FNV-1a hash of the uncut name (deterministic, and
 //   distinct uncut names rarely share a suffix). Names are compared case-insensitively (SQL
