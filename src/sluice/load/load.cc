@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/batch/prefetch.h"
+#include "sluice/load/load_internal.h"
 #include "sluice/load/sniff.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/shape/shape.h"
@@ -31,17 +32,6 @@ class KeyedFile final : public RandomAccessFile {
   std::unique_ptr<RandomAccessFile> base_;
   std::string name_;
 };
-
-// Keeps `st` when its code is one a load stage may blame on the file (`allowed`); anything
-// else (an I/O error, a missing landed file, a bug) says nothing about the file's bytes or
-// its fit with the table and becomes INTERNAL, naming the original code, so that a failing
-// disk never reads as a damaged file and on_error: skip never drops a good file for it.
-// kUnavailable (transient) passes through unchanged: the caller retries instead of failing.
-Status Blame(const Status& st, std::initializer_list<ErrorCode> allowed, const std::string& what) {
-  if (st.ok() || st.code() == ErrorCode::kUnavailable) return st;
-  if (std::find(allowed.begin(), allowed.end(), st.code()) != allowed.end()) return st;
-  return Err(ErrorCode::kInternal, what + ": " + st.ToString());
-}
 
 // kUnsupportedFormat describing what the file looks like unless it starts like parquet.
 Status CheckFormat(const RandomAccessFile& file, const std::string& key) {
@@ -74,6 +64,17 @@ bool ForcedByClient(const std::string& metadata_json) {
 }
 
 }  // namespace
+
+// Keeps `st` when its code is one a load stage may blame on the file (`allowed`); anything
+// else (an I/O error, a missing landed file, a bug) says nothing about the file's bytes or
+// its fit with the table and becomes INTERNAL, naming the original code, so that a failing
+// disk never reads as a damaged file and on_error: skip never drops a good file for it.
+// kUnavailable (transient) passes through unchanged: the caller retries instead of failing.
+Status Blame(const Status& st, std::initializer_list<ErrorCode> allowed, const std::string& what) {
+  if (st.ok() || st.code() == ErrorCode::kUnavailable) return st;
+  if (std::find(allowed.begin(), allowed.end(), st.code()) != allowed.end()) return st;
+  return Err(ErrorCode::kInternal, what + ": " + st.ToString());
+}
 
 Loader::Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& pool,
                const Clock& clock, LoaderOptions options)
@@ -309,6 +310,7 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   if (!opened.ok()) return Blame(opened.status(), kFileDamage, "reading " + key);
   // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
   std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());
+  if (!table.nested_json.empty()) return ApplyNested(*reader, file, table, counts);
 
   const shape::FlatTable flat{table.primary_key, table.age_column};
   SLUICE_RETURN_IF_ERROR(

@@ -112,6 +112,11 @@ class Loader {
   // Loads one file; the returned status is the file's failure (recorded by the caller).
   Status Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
                pool::ApplyCounts* counts);
+  // The nested path of Apply (load_nested.cc): plans the derived tables from the file's
+  // schema, unnests each batch and applies it through the pool in the file's one transaction.
+  // `counts` are the root table's (the ledger's); every table's are logged.
+  Status ApplyNested(batch::BatchReader& reader, const catalog::FileRecord& file,
+                     const catalog::TableConfig& table, pool::ApplyCounts* counts);
   void Report(const LoadEvent& event);
 
   catalog::Catalog& catalog_;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "sluice/parquet/parquet.h"
+#include "sluice/shape/nested.h"
 
 namespace sluice::load {
 namespace {
@@ -510,6 +511,51 @@ TEST_F(LoaderTest, AFailedCopyIsNotWhatADuplicateRepeats) {
   ASSERT_TRUE(catalog_->Skip(failed).ok());
   const int64_t again = PushBytes("orders", "orders/1.parquet", bytes);
   EXPECT_EQ(LoadOne("orders", again).status, catalog::FileStatus::kLoaded);
+}
+
+class NestedLoaderTest : public LoaderTest {
+ protected:
+  // A nested table configured as `table add --nested` stores it (shape's JSON form).
+  void AddNested(const std::string& name, const std::string& child_key) {
+    auto config = shape::NestedConfigFromJson(
+        R"({"table": ")" + name + R"(", "primary_key": ["order_id"], "example": {"order_id":
+        "ORD-1", "customer": {"name": "n", "address": {"city": "c"}}, "tags": ["t"],
+        "line_items": [{"order_line_id": 1, "product": "p", "quantity": 1, "price": 1.5}]},
+        "children": {"line_items": {"primary_key": [")" +
+        child_key + R"("]}}})");
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    catalog::TableConfig t;
+    t.connection_id = "demo";
+    t.name = name;
+    t.primary_key = {"order_id"};
+    t.nested_json = shape::NestedConfigToJson(*config);
+    ASSERT_TRUE(catalog_->AddTable(t).ok());
+  }
+};
+
+TEST_F(NestedLoaderTest, LoadsTheSeedsNestedOrderIntoItsDerivedTables) {
+  AddNested("nested", "order_line_id");
+  const int64_t seq = Push("nested", "seed_order_nested.parquet");
+  const catalog::FileRecord f = LoadOne("nested", seq);
+  ASSERT_EQ(f.status, catalog::FileStatus::kLoaded) << f.error_message;
+  EXPECT_EQ(f.rows_inserted, 1);  // the root's counts are the ledger's
+  EXPECT_EQ(Scalar("SELECT group_concat(nested_order_id || ':' || order_line_id || ':' || "
+                   "product, ',') FROM (SELECT * FROM nested_line_items ORDER BY 2)"),
+            "ORD-2001:1:espresso machine,ORD-2001:2:coffee beans 1kg");
+  EXPECT_EQ(Scalar("SELECT customer_address_city FROM nested"), "Porto");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM nested_tags"), "2");
+  auto applied = pool_->FindApplied(seq);
+  ASSERT_TRUE(applied.ok() && applied->has_value());
+  ASSERT_EQ((*applied)->tables.size(), 3u);
+  EXPECT_EQ((*applied)->tables[2].table, "nested_line_items");
+  EXPECT_EQ((*applied)->tables[2].counts.inserted, 2);
+}
+
+TEST_F(NestedLoaderTest, AChildKeyTheFileLacksIsPkNotFound) {
+  AddNested("nested", "line_no");
+  const int64_t seq = Push("nested", "seed_order_nested.parquet");
+  ExpectFailed(LoadOne("nested", seq), "PK_NOT_FOUND", {"line_no"});
+  EXPECT_EQ(Scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'nested%'"), "0");
 }
 
 }  // namespace
