@@ -59,6 +59,11 @@
 
 namespace sluice::shape {
 
+// The identifier limit `sluice table add|show` plan with: PostgreSQL's 63 bytes, the
+// strictest pool, so that derived names do not change with the pool. The loader passes the
+// same, so that what `table show` previews is what the pool gets.
+inline constexpr size_t kPortableIdentifierLimit = 63;
+
 // How a parent's children are written when the parent row is applied.
 enum class ChildMode {
   kUpsert,   // upsert on the child key; children absent from the file stay
