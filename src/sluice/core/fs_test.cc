@@ -37,7 +37,9 @@ class FsTest : public ::testing::Test {
       expected.insert(expected.end(), piece.begin(), piece.end());
       EXPECT_EQ((*file)->size(), expected.size());
     }
-    if (sync) ASSERT_TRUE((*file)->Sync().ok());
+    if (sync) {
+      ASSERT_TRUE((*file)->Sync().ok());
+    }
     ASSERT_TRUE((*file)->Close().ok());
     auto read = fs.OpenRandomAccess(path);
     ASSERT_TRUE(read.ok());
