@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "sluice/json/json.h"
 #include "sluice/load/sniff.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/shape/shape.h"
@@ -42,8 +43,9 @@ Status Blame(const Status& st, std::initializer_list<ErrorCode> allowed, const s
   return Err(ErrorCode::kInternal, what + ": " + st.ToString());
 }
 
-// kUnsupportedFormat describing what the file looks like unless it starts like parquet.
-Status CheckFormat(const RandomAccessFile& file, const std::string& key) {
+// The reader for the file's format (sniff.h), or kUnsupportedFormat describing what it looks
+// like.
+Result<FileFormat> CheckFormat(const RandomAccessFile& file, const std::string& key) {
   const uint64_t size = file.size();
   std::vector<uint8_t> head;
   if (size > 0) {
@@ -51,12 +53,22 @@ Status CheckFormat(const RandomAccessFile& file, const std::string& key) {
         Blame(file.ReadAt(0, static_cast<size_t>(std::min<uint64_t>(size, kSniffBytes)), &head), {},
               "reading the start of " + key));
   }
-  const std::string looks = DescribeNonParquet(ByteView(head.data(), head.size()), size);
-  if (looks.empty()) return Status::Ok();
+  const ByteView view(head.data(), head.size());
+  const FileFormat format = DetectFormat(view, size);
+  if (format != FileFormat::kOther) return format;
   return Err(ErrorCode::kUnsupportedFormat,
-             key + ": not a parquet file (no PAR1 magic): it looks like " + looks +
-                 ". sluice loads Apache Parquet files (any codec or encoding, flat or nested); "
-                 "push the data as parquet");
+             key + ": not a parquet or JSON file: it looks like " + DescribeNonParquet(view, size) +
+                 ". sluice loads Apache Parquet files (any codec or encoding, flat or nested) and "
+                 "JSON (JSON Lines, an array of objects or one object; optionally gzip); push the "
+                 "data in one of those");
+}
+
+// Opens the reader for `format`. JSON is typed by inference from its records (json.h): the
+// pool widens or refuses the inferred types against the table's stored ones.
+Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
+                                                       std::unique_ptr<RandomAccessFile> file) {
+  if (format == FileFormat::kJson) return json::OpenJson(std::move(file));
+  return parquet::OpenParquet(std::move(file));
 }
 
 // The client asked to load the file even if it repeats a loaded one (x-amz-meta-sluice-force:
@@ -301,10 +313,10 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
                  "cannot open the landed file of " + key + " (landing id " + file.landed_id + ")");
   }
   auto source = std::make_unique<KeyedFile>(std::move(landed).value(), key);
-  SLUICE_RETURN_IF_ERROR(CheckFormat(*source, key));
-  const std::initializer_list<ErrorCode> kFileDamage = {ErrorCode::kCorruptFile,
-                                                        ErrorCode::kUnsupportedFormat};
-  auto reader = parquet::OpenParquet(std::move(source));
+  SLUICE_ASSIGN_OR_RETURN(const FileFormat format, CheckFormat(*source, key));
+  const std::initializer_list<ErrorCode> kFileDamage = {
+      ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch};
+  auto reader = OpenReader(format, std::move(source));
   if (!reader.ok()) return Blame(reader.status(), kFileDamage, "reading " + key);
 
   const shape::FlatTable flat{table.primary_key, table.age_column};

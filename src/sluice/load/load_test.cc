@@ -208,6 +208,26 @@ TEST_F(LoaderTest, LoadsTheSeedDemoInOrder) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM flat"), "1");
 }
 
+TEST_F(LoaderTest, LoadsJsonByContentWhateverTheKey) {
+  AddTable("j", {"id"}, "", catalog::OnError::kSkip);
+  const int64_t lines = PushBytes(
+      "j", "j/a.jsonl", "{\"id\":1,\"amount\":12.5,\"day\":\"2024-05-01\"}\n{\"id\":2}\n");
+  // A JSON array under a misleading name, then one object that updates id 2.
+  const int64_t array = PushBytes("j", "j/b.parquet", "[{\"id\":2,\"amount\":3}]");
+  const int64_t bad = PushBytes("j", "j/c.ndjson", "{\"id\":3}\n{\"id\":4,\"amount\":{\"x\":1}}\n");
+  const int64_t broken = PushBytes("j", "j/d.json", "{\"id\":5}\n{\"id\":6,}\n");
+  for (int i = 0; i < 6; ++i) (void)loader_->LoadNext({"demo", "j"});
+  EXPECT_EQ(File(lines).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(File(lines).rows_inserted, 2);
+  EXPECT_EQ(File(array).rows_updated, 1);
+  EXPECT_EQ(Scalar("SELECT amount FROM j WHERE id = 2"), "3");
+  EXPECT_EQ(Scalar("SELECT day FROM j WHERE id = 1"), "2024-05-01");
+  // An object where the table holds numbers: inferred VARCHAR against DOUBLE.
+  ExpectFailed(File(bad), "SCHEMA_MISMATCH", {"amount"});
+  ExpectFailed(File(broken), "CORRUPT_FILE", {"j/d.json: line 2"});
+  EXPECT_EQ(Scalar("SELECT count(*) FROM j"), "2");
+}
+
 TEST_F(LoaderTest, FailedFileBlocksItsTableUntilRetried) {
   AddTable("flat", {"orderid"});  // misspelt key: the file has no such column
   const int64_t v1 = Push("flat", "seed_order_flat_v1.parquet");
@@ -354,15 +374,16 @@ TEST_F(LoaderTest, CorruptFilesFromTheCorpus) {
 
 TEST_F(LoaderTest, UnsupportedFormatSaysWhatTheFileLooksLike) {
   AddTable("t", {"id"}, "", catalog::OnError::kSkip);
-  const int64_t json = PushBytes("t", "t/a.parquet", "{\"id\": 1}\n{\"id\": 2}\n");
+  const int64_t xml = PushBytes("t", "t/a.parquet", "<orders><id>1</id></orders>\n");
   const int64_t csv = PushBytes("t", "t/b.parquet", "id,note\n1,x\n");
   const int64_t gzip = PushBytes("t", "t/c.parquet.gz", std::string("\x1f\x8b\x08\x00\x00", 5));
   const int64_t empty = PushBytes("t", "t/d.parquet", "");
   for (int i = 0; i < 8; ++i) (void)loader_->LoadNext({"demo", "t"});
-  ExpectFailed(File(json), "UNSUPPORTED_FORMAT",
-               {"t/a.parquet: not a parquet file", "JSON Lines", "Apache Parquet"});
+  ExpectFailed(File(xml), "UNSUPPORTED_FORMAT",
+               {"t/a.parquet: not a parquet or JSON file", "XML", "Apache Parquet", "JSON Lines"});
   ExpectFailed(File(csv), "UNSUPPORTED_FORMAT", {"CSV", "id,note"});
-  ExpectFailed(File(gzip), "UNSUPPORTED_FORMAT", {"gzip"});
+  // gzip goes to the JSON reader, which finds the stream cut short.
+  ExpectFailed(File(gzip), "CORRUPT_FILE", {"t/c.parquet.gz: ", "gzip"});
   ExpectFailed(File(empty), "UNSUPPORTED_FORMAT", {"empty"});
 }
 
