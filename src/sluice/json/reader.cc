@@ -51,6 +51,16 @@ class Pass {
   RecordView record_;
 };
 
+// Empties a column of a previous batch, keeping its buffers' capacity.
+void Clear(batch::Column* c) {
+  c->length = 0;
+  c->validity.clear();
+  c->fixed.clear();
+  c->chars.clear();
+  if (!c->offsets.empty()) c->offsets.resize(1);
+  for (batch::Column& child : c->children) Clear(&child);
+}
+
 class JsonReader final : public batch::BatchReader {
  public:
   JsonReader(std::unique_ptr<RandomAccessFile> file, ReaderOptions options)
@@ -70,12 +80,18 @@ class JsonReader final : public batch::BatchReader {
 
   Result<bool> Next(batch::Batch* out) override {
     if (done_) return false;
+    // The caller's previous batch (handed back by batch::Prefetch) lends its buffers.
     std::vector<batch::Column> columns;
-    columns.reserve(schema_->fields.size());
-    for (const auto& f : schema_->fields) {
-      columns.push_back(batch::MakeColumn(f.type));
-      const size_t width = batch::FixedWidth(f.type.id);
-      if (width) columns.back().fixed.reserve(width * static_cast<size_t>(options_.batch_rows));
+    if (out->schema == schema_ && out->columns.size() == schema_->fields.size()) {
+      columns = std::move(out->columns);
+      for (batch::Column& c : columns) Clear(&c);
+    } else {
+      columns.reserve(schema_->fields.size());
+      for (const auto& f : schema_->fields) {
+        columns.push_back(batch::MakeColumn(f.type));
+        const size_t width = batch::FixedWidth(f.type.id);
+        if (width) columns.back().fixed.reserve(width * static_cast<size_t>(options_.batch_rows));
+      }
     }
     int64_t rows = 0;
     while (rows < options_.batch_rows) {

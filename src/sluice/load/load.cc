@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "sluice/batch/prefetch.h"
 #include "sluice/json/json.h"
 #include "sluice/load/sniff.h"
 #include "sluice/parquet/parquet.h"
@@ -316,12 +317,14 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   SLUICE_ASSIGN_OR_RETURN(const FileFormat format, CheckFormat(*source, key));
   const std::initializer_list<ErrorCode> kFileDamage = {
       ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch};
-  auto reader = OpenReader(format, std::move(source));
-  if (!reader.ok()) return Blame(reader.status(), kFileDamage, "reading " + key);
+  auto opened = OpenReader(format, std::move(source));
+  if (!opened.ok()) return Blame(opened.status(), kFileDamage, "reading " + key);
+  // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
+  std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());
 
   const shape::FlatTable flat{table.primary_key, table.age_column};
   SLUICE_RETURN_IF_ERROR(
-      Blame(shape::CheckSchema(flat, (*reader)->schema()),
+      Blame(shape::CheckSchema(flat, reader->schema()),
             {ErrorCode::kPkNotFound, ErrorCode::kAgeColumnNotFound, ErrorCode::kSchemaMismatch},
             "checking the columns of " + key));
 
@@ -335,7 +338,7 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   batch::Batch batch;
   int64_t first_row = 0;
   while (true) {
-    auto more = (*reader)->Next(&batch);
+    auto more = reader->Next(&batch);
     if (!more.ok()) {
       const Status& st = more.status();
       // The reader names row group, column and page; the row is where this batch starts.

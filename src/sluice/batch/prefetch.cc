@@ -1,0 +1,103 @@
+#include "sluice/batch/prefetch.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace sluice::batch {
+namespace {
+
+class PrefetchingReader final : public BatchReader {
+ public:
+  PrefetchingReader(std::unique_ptr<BatchReader> inner, int depth)
+      : inner_(std::move(inner)),
+        schema_(inner_->schema()),
+        num_rows_(inner_->num_rows()),
+        depth_(depth < 1 ? 1 : depth) {
+    thread_ = std::thread([this] { Decode(); });
+  }
+
+  ~PrefetchingReader() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  PrefetchingReader(const PrefetchingReader&) = delete;
+  PrefetchingReader& operator=(const PrefetchingReader&) = delete;
+
+  const Schema& schema() const override { return schema_; }
+  int64_t num_rows() const override { return num_rows_; }
+
+  Result<bool> Next(Batch* out) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !ready_.empty() || finished_; });
+    if (ready_.empty()) {
+      if (!error_.ok()) return error_;
+      return false;
+    }
+    // The caller's previous batch goes back to the decoder for its buffers.
+    std::swap(*out, ready_.front());
+    spare_.push_back(std::move(ready_.front()));
+    ready_.pop_front();
+    lock.unlock();
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  void Decode() {
+    while (true) {
+      Batch batch;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || static_cast<int>(ready_.size()) < depth_; });
+        if (stopping_) break;
+        if (!spare_.empty()) {
+          batch = std::move(spare_.back());
+          spare_.pop_back();
+        }
+      }
+      Result<bool> more = inner_->Next(&batch);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!more.ok() || !*more) {
+        if (!more.ok()) error_ = more.status();
+        break;
+      }
+      ready_.push_back(std::move(batch));
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    cv_.notify_all();
+  }
+
+  std::unique_ptr<BatchReader> inner_;
+  const Schema schema_;
+  const int64_t num_rows_;
+  const int depth_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> ready_;   // decoded, in file order
+  std::vector<Batch> spare_;  // handed back by the caller, for reuse
+  Status error_;              // the decoder's failure, after the batches before it
+  bool finished_ = false;     // the decoder has stopped (end, failure or stop)
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once every member above exists
+};
+
+}  // namespace
+
+std::unique_ptr<BatchReader> Prefetch(std::unique_ptr<BatchReader> reader, int depth) {
+  return std::make_unique<PrefetchingReader>(std::move(reader), depth);
+}
+
+}  // namespace sluice::batch
