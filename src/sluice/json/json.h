@@ -53,6 +53,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "sluice/batch/batch.h"
 #include "sluice/core/core.h"
@@ -69,6 +70,12 @@ struct ReaderOptions {
   // The initial window in bytes (tests use tiny windows to split records across reads).
   size_t window_bytes = 1 << 20;
 };
+
+// The target type of a column from the name of its logical type (batch::TypeName), as the pool
+// records a table's columns: scalar types only; nullopt for nested types and "NULL", which are
+// left to inference. TIMESTAMP_NS and TIME_NS read as without a time zone (the name does not
+// say).
+std::optional<batch::DataType> ScalarTypeFromName(std::string_view name);
 
 // Opens `file`, reads its first bytes and infers the schema. The returned reader yields
 // batches of at most options.batch_rows rows, in file order; batches own their data.

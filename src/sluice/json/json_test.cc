@@ -332,5 +332,24 @@ TEST(JsonReader, ManyRowsFillFullBatches) {
   EXPECT_EQ(d.batch_sizes[1], 10);
 }
 
+TEST(JsonReader, ScalarTypesFromThePoolsTypeNames) {
+  for (const batch::DataType& t :
+       {batch::DataType(batch::TypeId::kInt32), batch::DataType(batch::TypeId::kUInt64),
+        batch::DataType::Decimal(18, 4), batch::DataType::Decimal(38, 0),
+        batch::DataType::Timestamp(batch::TimeUnit::kMicros, true),
+        batch::DataType::Timestamp(batch::TimeUnit::kNanos, false),
+        batch::DataType(batch::TypeId::kDate), batch::DataType(batch::TypeId::kString),
+        batch::DataType(batch::TypeId::kUuid)}) {
+    const auto back = ScalarTypeFromName(batch::TypeName(t));
+    ASSERT_TRUE(back) << batch::TypeName(t);
+    EXPECT_EQ(batch::TypeName(*back), batch::TypeName(t));
+  }
+  EXPECT_FALSE(ScalarTypeFromName("INTEGER[]"));
+  EXPECT_FALSE(ScalarTypeFromName("STRUCT(a INTEGER)"));
+  EXPECT_FALSE(ScalarTypeFromName("\"NULL\""));
+  EXPECT_FALSE(ScalarTypeFromName("DECIMAL(40,2)"));
+  EXPECT_FALSE(ScalarTypeFromName("DECIMAL(9,2"));
+}
+
 }  // namespace
 }  // namespace sluice::json

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "sluice/batch/prefetch.h"
@@ -64,12 +65,35 @@ Result<FileFormat> CheckFormat(const RandomAccessFile& file, const std::string& 
                  "data in one of those");
 }
 
-// Opens the reader for `format`. JSON is typed by inference from its records (json.h): the
-// pool widens or refuses the inferred types against the table's stored ones.
+// Opens the reader for `format`. JSON carries no types of its own: a field that is a column
+// the pool already holds with a scalar type is read as that type (a value that does not fit
+// fails the file naming line and path); other fields are inferred (json.h). The pool's schema
+// history is one small query per JSON file.
 Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
-                                                       std::unique_ptr<RandomAccessFile> file) {
-  if (format == FileFormat::kJson) return json::OpenJson(std::move(file));
-  return parquet::OpenParquet(std::move(file));
+                                                       std::unique_ptr<RandomAccessFile> file,
+                                                       pool::Pool& pool, const std::string& table) {
+  if (format != FileFormat::kJson) return parquet::OpenParquet(std::move(file));
+  auto history = pool.SchemaHistory(table);
+  if (!history.ok()) return Blame(history.status(), {}, "reading the columns of " + table);
+  json::ReaderOptions options;
+  std::vector<std::string> order;
+  std::map<std::string, std::string> current;  // column -> its latest type name
+  for (const pool::SchemaChange& change : *history) {
+    if (current.emplace(change.column, change.new_type).second) {
+      order.push_back(change.column);
+    } else {
+      current[change.column] = change.new_type;
+    }
+  }
+  if (!order.empty()) {
+    options.schema.emplace();
+    for (const std::string& column : order) {
+      if (auto type = json::ScalarTypeFromName(current[column])) {
+        options.schema->fields.push_back(batch::Field{column, std::move(*type)});
+      }
+    }
+  }
+  return json::OpenJson(std::move(file), options);
 }
 
 // The client asked to load the file even if it repeats a loaded one (x-amz-meta-sluice-force:
@@ -317,7 +341,7 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   SLUICE_ASSIGN_OR_RETURN(const FileFormat format, CheckFormat(*source, key));
   const std::initializer_list<ErrorCode> kFileDamage = {
       ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch};
-  auto opened = OpenReader(format, std::move(source));
+  auto opened = OpenReader(format, std::move(source), pool_, table.name);
   if (!opened.ok()) return Blame(opened.status(), kFileDamage, "reading " + key);
   // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
   std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());

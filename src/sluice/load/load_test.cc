@@ -222,10 +222,30 @@ TEST_F(LoaderTest, LoadsJsonByContentWhateverTheKey) {
   EXPECT_EQ(File(array).rows_updated, 1);
   EXPECT_EQ(Scalar("SELECT amount FROM j WHERE id = 2"), "3");
   EXPECT_EQ(Scalar("SELECT day FROM j WHERE id = 1"), "2024-05-01");
-  // An object where the table holds numbers: inferred VARCHAR against DOUBLE.
-  ExpectFailed(File(bad), "SCHEMA_MISMATCH", {"amount"});
+  // An object where the table holds numbers: read against the stored DOUBLE column.
+  ExpectFailed(File(bad), "SCHEMA_MISMATCH",
+               {"j/c.ndjson: line 2", "field 'amount'", "an object", "DOUBLE"});
   ExpectFailed(File(broken), "CORRUPT_FILE", {"j/d.json: line 2"});
   EXPECT_EQ(Scalar("SELECT count(*) FROM j"), "2");
+}
+
+TEST_F(LoaderTest, JsonIsReadAsTheTypesTheTableAlreadyHas) {
+  AddTable("flat", {"order_id"}, "", catalog::OnError::kSkip);
+  const int64_t v1 = Push("flat", "seed_order_flat_v1.parquet");  // order_value DECIMAL(10,2)
+  // A JSON number into the decimal column stays exact at its scale; a new field is inferred.
+  const int64_t v2 = PushBytes("flat", "flat/v2.json",
+                               "{\"order_id\":\"ORD-1001\",\"order_value\":600,"
+                               "\"created_at\":\"2024-05-02T09:00:00Z\",\"note\":\"x\"}");
+  const int64_t v3 =
+      PushBytes("flat", "flat/v3.json", "{\"order_id\":\"ORD-1001\",\"order_value\":600.005}");
+  for (int i = 0; i < 4; ++i) (void)loader_->LoadNext({"demo", "flat"});
+  EXPECT_EQ(File(v1).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(File(v2).status, catalog::FileStatus::kLoaded) << File(v2).error_message;
+  EXPECT_EQ(Scalar("SELECT order_value FROM flat"), "600.00");
+  EXPECT_EQ(Scalar("SELECT created_at FROM flat"), "2024-05-02T09:00:00.000000");
+  EXPECT_EQ(Scalar("SELECT note FROM flat"), "x");
+  ExpectFailed(File(v3), "SCHEMA_MISMATCH",
+               {"flat/v3.json: line 1", "field 'order_value'", "600.005", "DECIMAL(10,2)"});
 }
 
 TEST_F(LoaderTest, FailedFileBlocksItsTableUntilRetried) {
