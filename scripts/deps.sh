@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
-  libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
+  libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev llvm clang-format clang-tidy
   # the real S3 clients of the end-to-end tests, and the upload benchmark's reference server

@@ -83,6 +83,7 @@ Result<TableConfig> TableFromRow(const Query& q) {
   t.age_column = q.Text(3);
   SLUICE_ASSIGN_OR_RETURN(t.on_error, OnErrorFromName(q.Text(4)));
   t.delete_column = q.Text(5);
+  t.nested_json = q.Text(6);
   return t;
 }
 
@@ -293,6 +294,15 @@ Status SqliteCatalog::ValidateTable(const TableConfig& table) {
                                                   table.delete_column + "' is also the age column");
     }
   }
+  if (!table.nested_json.empty()) {
+    // The shape module owns the format; the catalog keeps garbage out.
+    const nlohmann::json j =
+        nlohmann::json::parse(table.nested_json, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "table " + table.name + ": the nested configuration is not a JSON object");
+    }
+  }
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(table.connection_id));
   if (!exists) {
     return Err(ErrorCode::kNotFound, "no connection '" + table.connection_id + "'");
@@ -306,10 +316,11 @@ Status SqliteCatalog::AddTable(const TableConfig& table) {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
         Query q, db_->Prepare("INSERT INTO tables (connection_id, name, primary_key, age_column, "
-                              "on_error, delete_column) VALUES (?,?,?,?,?,?) "
+                              "on_error, delete_column, nested_json) VALUES (?,?,?,?,?,?,?) "
                               "ON CONFLICT DO NOTHING"));
     q.Bind(1, table.connection_id).Bind(2, table.name).Bind(3, PrimaryKeyToJson(table.primary_key));
     q.Bind(4, table.age_column).Bind(5, OnErrorName(table.on_error)).Bind(6, table.delete_column);
+    q.Bind(7, table.nested_json);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) {
       return Err(ErrorCode::kAlreadyExists,
@@ -324,11 +335,12 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
   return Write([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE tables SET primary_key = ?, age_column = ?, on_error = ?, "
-                              "delete_column = ? WHERE connection_id = ? AND name = ?"));
+        Query q,
+        db_->Prepare("UPDATE tables SET primary_key = ?, age_column = ?, on_error = ?, "
+                     "delete_column = ?, nested_json = ? WHERE connection_id = ? AND name = ?"));
     q.Bind(1, PrimaryKeyToJson(table.primary_key)).Bind(2, table.age_column);
     q.Bind(3, OnErrorName(table.on_error)).Bind(4, table.delete_column);
-    q.Bind(5, table.connection_id).Bind(6, table.name);
+    q.Bind(5, table.nested_json).Bind(6, table.connection_id).Bind(7, table.name);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) {
       return Err(ErrorCode::kNotFound,
@@ -343,7 +355,7 @@ Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& co
   std::lock_guard<std::mutex> lock(mu_);
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error, "
-                            "delete_column FROM "
+                            "delete_column, nested_json FROM "
                             "tables WHERE connection_id = ? AND name = ?"));
   q.Bind(1, connection_id).Bind(2, name);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -358,7 +370,7 @@ Result<std::vector<TableConfig>> SqliteCatalog::ListTables(const std::string& co
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error, "
-                            "delete_column FROM "
+                            "delete_column, nested_json FROM "
                             "tables WHERE connection_id = ? ORDER BY name"));
   q.Bind(1, connection_id);
   std::vector<TableConfig> out;

@@ -62,6 +62,11 @@ struct TableConfig {
   OnError on_error = OnError::kBlock;
   // A column whose true value deletes the row (DESIGN.md, "Delete column"); empty: none.
   std::string delete_column;
+  // A nested table (DESIGN.md, "Nested tables"): its configuration as the JSON text of
+  // shape::NestedConfigToJson (the catalog stores it and checks only that it is a JSON object;
+  // shape parses it). Empty: a flat table. For a nested table, primary_key, age_column and
+  // delete_column are the root table's and repeat what the JSON says.
+  std::string nested_json;
 };
 
 enum class FileStatus { kQueued, kLoading, kLoaded, kFailed, kSkipped };

@@ -281,6 +281,31 @@ TEST_F(CatalogTest, Tables) {
   EXPECT_EQ(cat->ListTables("nope").status().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(CatalogTest, NestedTablesKeepTheirConfiguration) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  TableConfig t{"shop", "nested", {"order_id"}, "", OnError::kBlock};
+  t.nested_json = R"({"table":"nested","primary_key":["order_id"]})";
+  ASSERT_TRUE(cat->AddTable(t).ok());
+  EXPECT_EQ((*cat->GetTable("shop", "nested"))->nested_json, t.nested_json);
+  t.nested_json = R"({"table":"nested","primary_key":["order_id"],"children":{}})";
+  ASSERT_TRUE(cat->UpdateTable(t).ok());
+  EXPECT_EQ((*cat->ListTables("shop"))[0].nested_json, t.nested_json);
+  // Back to a flat table.
+  t.nested_json.clear();
+  ASSERT_TRUE(cat->UpdateTable(t).ok());
+  EXPECT_EQ((*cat->GetTable("shop", "nested"))->nested_json, "");
+  // Not a JSON object: refused, the stored configuration untouched.
+  for (const char* bad : {"[1]", "{", "\"x\""}) {
+    t.nested_json = bad;
+    Status st = cat->UpdateTable(t);
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("nested configuration"), std::string::npos) << st.ToString();
+  }
+  EXPECT_EQ((*cat->GetTable("shop", "nested"))->nested_json, "");
+}
+
 TEST_F(CatalogTest, TableValidation) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);
@@ -736,6 +761,7 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
   const char* downgrade =
       "DROP TABLE upload_parts; DROP TABLE uploads; DROP TABLE completed_uploads;"
       "DROP INDEX files_by_content; DROP INDEX files_retained;"
+      "ALTER TABLE tables DROP COLUMN nested_json;"
       "ALTER TABLE tables DROP COLUMN delete_column; ALTER TABLE files DROP COLUMN rows_deleted;"
       "ALTER TABLE files DROP COLUMN checksums_json; ALTER TABLE files DROP COLUMN duplicate_of;"
       "ALTER TABLE files DROP COLUMN purged_at;"

@@ -7,7 +7,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 4;
+constexpr int64_t kSchemaVersion = 5;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -162,6 +162,14 @@ CREATE INDEX files_pending ON files(connection_id, table_name, seq)
 PRAGMA user_version = 4;
 )sql";
 
+// Version 5: nested tables. nested_json is the configuration of a nested table (its derived
+// tables, child keys and modes, the example record's type) as shape::NestedConfigToJson
+// writes it; '' for a flat table.
+constexpr const char* kMigrateV5 = R"sql(
+ALTER TABLE tables ADD COLUMN nested_json TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 5;
+)sql";
+
 }  // namespace
 
 Result<bool> EnsureSchema(Db& db) {
@@ -176,6 +184,7 @@ Result<bool> EnsureSchema(Db& db) {
   if (version < 2) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV2));
   if (version < 3) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV3));
   if (version < 4) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV4));
+  if (version < 5) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV5));
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.PragmaInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

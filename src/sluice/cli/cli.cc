@@ -11,6 +11,7 @@
 #include "sluice/catalog/catalog.h"
 #include "sluice/cli/ledger_view.h"
 #include "sluice/cli/output.h"
+#include "sluice/cli/table_config.h"
 #include "sluice/landing/landing.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
@@ -30,6 +31,12 @@ struct Options {
   std::string age_column;
   std::string delete_column;
   std::string on_error;
+  bool nested = false;
+  std::string example;
+  std::vector<std::string> child_pk;
+  std::vector<std::string> child_mode;
+  std::vector<std::string> keep_json;
+  std::string config;
   std::string policy;
   bool force = false;
   std::string output;
@@ -192,61 +199,60 @@ Status CheckTableNameFree(catalog::Catalog& catalog, const std::string& connecti
 int TableAddOrUpdate(const Options& o, bool update) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  catalog::TableConfig t;
-  t.connection_id = o.connection;
-  t.name = o.table;
-  for (const auto& part : o.pk) {
-    // --pk a,b and --pk a --pk b both work.
-    size_t start = 0;
-    while (start <= part.size()) {
-      const size_t comma = part.find(',', start);
-      const std::string col =
-          part.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!col.empty()) t.primary_key.push_back(col);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  t.age_column = o.age_column;
-  t.delete_column = o.delete_column;
-  if (!o.on_error.empty()) {
-    auto on_error = ParseOnError(o.on_error);
-    if (!on_error.ok()) return Fail(on_error.status());
-    t.on_error = *on_error;
-  }
+  TableFlags flags{o.table,   o.pk,       o.age_column, o.delete_column, o.on_error, o.nested,
+                   o.example, o.child_pk, o.child_mode, o.keep_json,     o.config};
+  std::optional<catalog::TableConfig> existing;
   if (update) {
-    auto existing = (*catalog)->GetTable(o.connection, o.table);
-    if (!existing.ok()) return Fail(existing.status());
-    if (!*existing) {
+    std::string name = o.table;
+    if (name.empty() && !o.config.empty()) {
+      // The file names the table; read it once to know which one to update.
+      auto probe = BuildTableConfig(flags, o.connection, std::nullopt);
+      if (!probe.ok()) return Fail(probe.status());
+      name = probe->name;
+    }
+    auto found = (*catalog)->GetTable(o.connection, name);
+    if (!found.ok()) return Fail(found.status());
+    if (!*found) {
       return Fail(Err(ErrorCode::kNotFound,
-                      "no table '" + o.table + "' on connection '" + o.connection + "'"));
+                      "no table '" + name + "' on connection '" + o.connection + "'"));
     }
-    if (t.primary_key.empty()) t.primary_key = (*existing)->primary_key;
-    if (o.age_column == "-") {
-      t.age_column.clear();
-    } else if (o.age_column.empty()) {
-      t.age_column = (*existing)->age_column;
-    }
-    if (o.delete_column == "-") {
-      t.delete_column.clear();
-    } else if (o.delete_column.empty()) {
-      t.delete_column = (*existing)->delete_column;
-    }
-    if (o.on_error.empty()) t.on_error = (*existing)->on_error;
-  } else {
-    Status free = CheckTableNameFree(**catalog, o.connection, o.table);
+    existing = std::move(*found);
+  }
+  auto built = BuildTableConfig(flags, o.connection, existing);
+  if (!built.ok()) return Fail(built.status());
+  const catalog::TableConfig& t = *built;
+  if (!update) {
+    Status free = CheckTableNameFree(**catalog, o.connection, t.name);
     if (!free.ok()) return Fail(free);
   }
   Status s = update ? (*catalog)->UpdateTable(t) : (*catalog)->AddTable(t);
   if (!s.ok()) return Fail(s);
   std::string pk;
   for (const auto& c : t.primary_key) pk += (pk.empty() ? "" : ", ") + c;
-  Print(std::string(update ? "Table updated: " : "Table added: ") + o.connection + "/" + o.table +
-        "  primary key (" + pk + ")" +
+  Print(std::string(update ? "Table updated: " : "Table added: ") + o.connection + "/" + t.name +
+        (t.nested_json.empty() ? "" : " (nested)") + "  primary key (" + pk + ")" +
         (t.age_column.empty() ? "" : "  age column " + t.age_column) +
         (t.delete_column.empty() ? "" : "  delete column " + t.delete_column) + "  on error " +
         std::string(OnErrorText(t.on_error)) + "\n" +
-        (update ? "" : "Push its files to s3://" + o.connection + "/" + o.table + "/...\n"));
+        (t.nested_json.empty()
+             ? ""
+             : "See its derived tables: sluice table show " + o.connection + " " + t.name + "\n") +
+        (update ? "" : "Push its files to s3://" + o.connection + "/" + t.name + "/...\n"));
+  return 0;
+}
+
+int TableShow(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto table = (*catalog)->GetTable(o.connection, o.table);
+  if (!table.ok()) return Fail(table.status());
+  if (!*table) {
+    return Fail(Err(ErrorCode::kNotFound,
+                    "no table '" + o.table + "' on connection '" + o.connection + "'"));
+  }
+  auto text = ShowTable(**table, o.json);
+  if (!text.ok()) return Fail(text.status());
+  Print(*text);
   return 0;
 }
 
@@ -563,12 +569,11 @@ int Run(int argc, char** argv) {
   for (bool update : {false, true}) {
     auto* cmd = table->add_subcommand(
         update ? "update" : "add",
-        update ? "Change a table's key, age or delete column, or failure policy"
-               : "Configure a flat table");
+        update ? "Change a table's key, age or delete column, failure policy or nesting"
+               : "Configure a table: flat, or nested from an example record (--nested)");
     cmd->add_option("CONNECTION", o.connection)->required();
-    cmd->add_option("TABLE", o.table)->required();
-    auto* pk = cmd->add_option("--pk", o.pk, "Primary key column(s): col[,col]");
-    if (!update) pk->required();
+    cmd->add_option("TABLE", o.table, "Table name (may come from --config instead)");
+    cmd->add_option("--pk", o.pk, "Primary key column(s): col[,col] (required unless --config)");
     cmd->add_option(
         "--age-column", o.age_column,
         update ? "Age column ('-' removes it)" : "Age column: older versions are refused");
@@ -578,8 +583,27 @@ int Run(int argc, char** argv) {
     cmd->add_option("--on-error", o.on_error,
                     "block (default: a failed file stops the table until retried or skipped) "
                     "or skip (the table moves past a failed file)");
+    cmd->add_flag("--nested", o.nested,
+                  "Unnest records into child tables (needs --example on add)");
+    cmd->add_option("--example", o.example, "An example record (JSON object) of a nested table");
+    cmd->add_option("--child-pk", o.child_pk,
+                    "PATH=col[,col]: the key of an array's elements, e.g. line_items=order_line_id "
+                    "or line_items.serials=serial_no (repeatable; default: _index)");
+    cmd->add_option("--child-mode", o.child_mode,
+                    "PATH=replace|upsert: how an array's rows replace earlier ones (repeatable)");
+    cmd->add_option("--keep-json", o.keep_json,
+                    "PATH: keep this struct, array or map as one JSON column (repeatable)");
+    cmd->add_option("--config", o.config,
+                    "The whole configuration from a JSON or YAML (.yaml/.yml) file "
+                    "(docs/table-config.md)");
     cmd->callback([&, update] { action = [&, update] { return TableAddOrUpdate(o, update); }; });
   }
+  auto* table_show = table->add_subcommand(
+      "show", "A table's configuration; a nested table's derived tables, parent first");
+  table_show->add_option("CONNECTION", o.connection)->required();
+  table_show->add_option("TABLE", o.table)->required();
+  table_show->add_flag("--json", o.json, "Print JSON");
+  table_show->callback([&] { action = [&] { return TableShow(o); }; });
   auto* table_list = table->add_subcommand("list", "List a connection's tables");
   table_list->add_option("CONNECTION", o.connection)->required();
   AddFormatFlags(table_list, o);
