@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sanitizer gate (issue 4): builds the parquet reader's tests and every libFuzzer target with
-# clang under AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan (-DSLUICE_FUZZ=ON),
-# runs the parquet unit tests and the corpus conformance test there, then runs each fuzz target
+# Sanitizer gate (issue 4): builds the parquet and JSON readers' tests and every libFuzzer target
+# with clang under AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan
+# (-DSLUICE_FUZZ=ON), runs those unit tests and the corpus conformance test there, then runs each fuzz target
 # for a bounded time from its seeds. Any sanitizer report, crash, leak, hang (-timeout) or
 # oversized allocation (-rss_limit_mb / -malloc_limit_mb) fails the script.
 #
@@ -22,7 +22,7 @@ werror=OFF
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DSLUICE_FUZZ=ON -DSLUICE_WERROR="$werror" \
   >/dev/null
 # Only what this gate runs: the whole tree under ASan would double CI's build time.
-ninja -C "$build" fuzz_targets conformance_test parquet_test
+ninja -C "$build" fuzz_targets conformance_test parquet_test json_test
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -31,6 +31,9 @@ ran=()
 echo "sanitize: parquet_test under ASan/UBSan"
 "$build/src/sluice/parquet/parquet_test" --gtest_brief=1
 ran+=("parquet_test")
+echo "sanitize: json_test under ASan/UBSan"
+"$build/src/sluice/json/json_test" --gtest_brief=1
+ran+=("json_test")
 echo "sanitize: conformance_test under ASan/UBSan"
 "$build/tests/conformance/conformance_test" --gtest_brief=1
 ran+=("conformance_test")

@@ -117,9 +117,9 @@ class EngineErrorsTest(SluiceTestCase):
                                   ["c_corrupt/a.parquet: row group 0, column 'order_id'", "page 0"])
         self.assertNotIn("landing", rec["error_message"])
 
-        self.push(conn, "c_format/a.parquet", body=b'{"order_id": 1}\n{"order_id": 2}\n')
+        self.push(conn, "c_format/a.parquet", body=b'<orders><order_id>1</order_id></orders>\n')
         self.expect_failure(conn, "c_format/a.parquet", "UNSUPPORTED_FORMAT",
-                            ["not a parquet file", "JSON Lines", "Apache Parquet"])
+                            ["not a parquet or JSON file", "XML", "Apache Parquet"])
 
         # A key outside any configured table is held (the connection's default policy).
         self.push(conn, "c_unconfigured/a.parquet", self.good)
@@ -128,7 +128,7 @@ class EngineErrorsTest(SluiceTestCase):
 
         # Every failed file is still downloadable as pushed.
         got = self.boto3(conn).get_object(Bucket=bucket, Key="c_format/a.parquet")["Body"].read()
-        self.assertEqual(got, b'{"order_id": 1}\n{"order_id": 2}\n')
+        self.assertEqual(got, b'<orders><order_id>1</order_id></orders>\n')
         self.assertEqual(self.boto3(conn).get_object(Bucket=bucket, Key="c_corrupt/a.parquet")
                          ["Body"].read(), bytes(data))
 

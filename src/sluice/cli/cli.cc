@@ -169,12 +169,6 @@ int CredentialsCreateAccount(const Options& o) {
 
 // --- table --------------------------------------------------------------------------------
 
-Result<catalog::OnError> ParseOnError(const std::string& s) {
-  if (s == "block") return catalog::OnError::kBlock;
-  if (s == "skip") return catalog::OnError::kSkip;
-  return Err(ErrorCode::kInvalidArgument, "--on-error must be block or skip, not '" + s + "'");
-}
-
 std::string_view OnErrorText(catalog::OnError e) {
   return e == catalog::OnError::kBlock ? "block" : "skip";
 }

@@ -220,3 +220,103 @@ TEST_F(CliTest, TableFlagsForDeleteColumnAndFailurePolicy) {
 
 }  // namespace
 }  // namespace sluice::cli
+
+namespace sluice::cli {
+namespace {
+
+class CliTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sluice-cli-table-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    ASSERT_EQ(Run({"connection", "create", "shop"}).rc, 0);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  struct Outcome {
+    int rc;
+    std::string out;
+    std::string err;
+  };
+  Outcome Run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"sluice", "--data-dir", (dir_ / "data").string()});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    const int rc = cli::Run(static_cast<int>(argv.size()), argv.data());
+    std::fflush(stdout);
+    std::fflush(stderr);
+    Outcome o{rc, ::testing::internal::GetCapturedStdout(),
+              ::testing::internal::GetCapturedStderr()};
+    return o;
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / name).string();
+    FILE* f = std::fopen(path.c_str(), "w");
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+    return path;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CliTableTest, NestedFromFlagsShowsDerivedTablesParentFirst) {
+  const std::string order =
+      Write("order.json", R"({"order_id":1,"line_items":[{"order_line_id":1,"serials":["a"]}]})");
+  auto added = Run({"table", "add", "shop", "nested", "--nested", "--example", order, "--pk",
+                    "order_id", "--child-pk", "line_items=order_line_id"});
+  ASSERT_EQ(added.rc, 0) << added.err;
+  EXPECT_NE(added.out.find("shop/nested (nested)"), std::string::npos) << added.out;
+  auto shown = Run({"table", "show", "shop", "nested", "--json"});
+  ASSERT_EQ(shown.rc, 0) << shown.err;
+  const auto j = nlohmann::json::parse(shown.out);
+  ASSERT_EQ(j["tables"].size(), 3u);
+  EXPECT_EQ(j["tables"][2]["name"], "nested_line_items_serials");
+  EXPECT_EQ(j["tables"][2]["foreign_key"],
+            nlohmann::json({"nested_order_id", "nested_line_items_order_line_id"}));
+  EXPECT_EQ(j["tables"][2]["parent"], "nested_line_items");
+  auto text = Run({"table", "show", "shop", "nested"});
+  EXPECT_NE(text.out.find("foreign key   (nested_order_id, nested_line_items_order_line_id) -> "
+                          "nested_line_items(nested_order_id, order_line_id)"),
+            std::string::npos)
+      << text.out;
+  // An update keeps what it is not given.
+  ASSERT_EQ(Run({"table", "update", "shop", "nested", "--on-error", "skip"}).rc, 0);
+  shown = Run({"table", "show", "shop", "nested", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["tables"].size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["on_error"], "skip");
+}
+
+TEST_F(CliTableTest, YamlConfigurationAndRefusals) {
+  const std::string yaml = Write("t.yaml",
+                                 "table: events\nprimary_key: id\nexample:\n  id: 1\n"
+                                 "  tags: [a, 'b']\n  at: 2024-01-01\n");
+  auto added = Run({"table", "add", "shop", "--config", yaml});
+  ASSERT_EQ(added.rc, 0) << added.err;
+  auto shown = Run({"table", "show", "shop", "events", "--json"});
+  const auto j = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(j["tables"][0]["columns"][1], nlohmann::json({{"name", "at"}, {"type", "DATE"}}));
+  EXPECT_EQ(j["tables"][1]["name"], "events_tags");
+
+  auto mixed = Run({"table", "add", "shop", "--config", yaml, "--pk", "x"});
+  EXPECT_NE(mixed.rc, 0);
+  EXPECT_NE(mixed.err.find("--config gives the whole configuration"), std::string::npos);
+  auto bad = Run({"table", "add", "shop", "--config", Write("b.yml", "table: [unclosed\n")});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("not valid YAML"), std::string::npos) << bad.err;
+  auto assignment = Run({"table", "add", "shop", "x", "--nested", "--example",
+                         Write("o.json", R"({"id":1})"), "--pk", "id", "--child-pk", "nokey"});
+  EXPECT_NE(assignment.rc, 0);
+  EXPECT_NE(assignment.err.find("--child-pk takes PATH=VALUE"), std::string::npos);
+  auto missing = Run({"table", "show", "shop", "nope"});
+  EXPECT_NE(missing.rc, 0);
+  EXPECT_NE(missing.err.find("no table 'nope'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::cli

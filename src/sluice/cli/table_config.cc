@@ -65,7 +65,7 @@ Json YamlScalar(const YAML::Node& node) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   // A JSON number is a YAML number; let the JSON parser decide (it keeps big integers' text).
-  const Json number = Json::parse(s, nullptr, /*allow_exceptions=*/false);
+  Json number = Json::parse(s, nullptr, /*allow_exceptions=*/false);
   if (number.is_number()) return number;
   return s;
 }

@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "sluice/core/crash_point.h"
 
@@ -40,23 +42,27 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Append(ByteView data) override {
-    const uint8_t* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      const ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Errno("write", path_);
+    if (direct_) return AppendDirect(data);
+    // Past the threshold, and at a block boundary, large files switch to direct I/O.
+    if (!direct_tried_ && size_ + data.size() >= kDirectAfterBytes) {
+      const uint64_t head = kDirectAfterBytes > size_ ? kDirectAfterBytes - size_ : 0;
+      if (size_ % kDirectAlign == 0 || head > 0) {
+        const size_t buffered = static_cast<size_t>(std::min<uint64_t>(head, data.size()));
+        SLUICE_RETURN_IF_ERROR(WriteAll(data.first(buffered)));
+        size_ += buffered;
+        data = data.subspan(buffered);
+        if (size_ % kDirectAlign == 0) EnterDirect();
+        if (direct_) return AppendDirect(data);
       }
-      p += n;
-      left -= static_cast<size_t>(n);
     }
+    SLUICE_RETURN_IF_ERROR(WriteAll(data));
     size_ += data.size();
     StartWriteBehind();
     return Status::Ok();
   }
 
   Status Sync() override {
+    SLUICE_RETURN_IF_ERROR(LeaveDirect());
     CrashPoint("fs.sync");
     if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_);
     return Status::Ok();
@@ -64,8 +70,10 @@ class PosixWritableFile final : public WritableFile {
 
   Status Close() override {
     if (fd_ < 0) return Status::Ok();
+    Status flushed = LeaveDirect();
     const int rc = ::close(fd_);
     fd_ = -1;
+    SLUICE_RETURN_IF_ERROR(flushed);
     if (rc != 0) return Errno("close", path_);
     return Status::Ok();
   }
@@ -89,10 +97,91 @@ class PosixWritableFile final : public WritableFile {
     written_back_ = size_;
   }
 
+  // Direct I/O for large files: on these VMs copying into fresh page-cache pages costs more
+  // than the disk (PERFORMANCE.md: write + fsync of 1 GiB 0.67 GB/s through the page cache,
+  // 1.9 GB/s with O_DIRECT; a profile of a 1 GiB PUT spent ~40 % of its time in that copy).
+  // The first kDirectAfterBytes go through the page cache (small files never leave it); then
+  // the file is opened for direct I/O and written from one aligned, reused buffer. The tail
+  // that does not fill a block is written through the page cache again by Sync or Close (and
+  // before AppendFrom). A file system without O_DIRECT (tmpfs) keeps the page cache.
+  static constexpr uint64_t kDirectAfterBytes = 8ull << 20;
+  static constexpr size_t kDirectAlign = 4096;
+  static constexpr size_t kDirectBufferBytes = 4u << 20;
+
+  struct FreeAligned {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+
+  Status WriteAll(ByteView data) {
+    const uint8_t* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("write", path_);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  void EnterDirect() {
+    direct_tried_ = true;
+    void* mem = nullptr;
+    if (::posix_memalign(&mem, kDirectAlign, kDirectBufferBytes) != 0) return;
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_DIRECT) != 0) {
+      std::free(mem);
+      return;
+    }
+    direct_buffer_.reset(static_cast<uint8_t*>(mem));
+    direct_used_ = 0;
+    direct_ = true;
+  }
+
+  Status AppendDirect(ByteView data) {
+    while (!data.empty()) {
+      const size_t n = std::min(data.size(), kDirectBufferBytes - direct_used_);
+      std::memcpy(direct_buffer_.get() + direct_used_, data.data(), n);
+      direct_used_ += n;
+      size_ += n;
+      data = data.subspan(n);
+      if (direct_used_ == kDirectBufferBytes) {
+        SLUICE_RETURN_IF_ERROR(WriteAll(ByteView(direct_buffer_.get(), direct_used_)));
+        direct_used_ = 0;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Writes what the direct buffer holds (whole blocks directly, the rest through the page
+  // cache) and returns the file to buffered I/O.
+  Status LeaveDirect() {
+    if (!direct_) return Status::Ok();
+    direct_ = false;
+    const size_t whole = direct_used_ / kDirectAlign * kDirectAlign;
+    SLUICE_RETURN_IF_ERROR(WriteAll(ByteView(direct_buffer_.get(), whole)));
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
+      return Errno("fcntl", path_);
+    }
+    SLUICE_RETURN_IF_ERROR(WriteAll(ByteView(direct_buffer_.get() + whole, direct_used_ - whole)));
+    direct_used_ = 0;
+    direct_buffer_.reset();
+    written_back_ = size_;  // direct writes need no writeback
+    return Status::Ok();
+  }
+
   std::string path_;
   int fd_;
   uint64_t size_ = 0;
   uint64_t written_back_ = 0;  // bytes whose writeback has been started
+  bool direct_tried_ = false;
+  bool direct_ = false;
+  std::unique_ptr<uint8_t, FreeAligned> direct_buffer_;
+  size_t direct_used_ = 0;
 };
 
 class PosixRandomAccessFile final : public RandomAccessFile {
@@ -133,6 +222,8 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 };
 
 Status PosixWritableFile::AppendFrom(const RandomAccessFile& src, uint64_t offset, uint64_t n) {
+  SLUICE_RETURN_IF_ERROR(LeaveDirect());
+  direct_tried_ = true;  // assembled by copies in the kernel: no direct I/O
   const auto* posix = dynamic_cast<const PosixRandomAccessFile*>(&src);
   if (posix == nullptr) return WritableFile::AppendFrom(src, offset, n);
   if (offset > src.size() || n > src.size() - offset) {

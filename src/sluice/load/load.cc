@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "sluice/batch/prefetch.h"
+#include "sluice/json/json.h"
 #include "sluice/load/load_internal.h"
 #include "sluice/load/sniff.h"
 #include "sluice/parquet/parquet.h"
@@ -33,8 +35,9 @@ class KeyedFile final : public RandomAccessFile {
   std::string name_;
 };
 
-// kUnsupportedFormat describing what the file looks like unless it starts like parquet.
-Status CheckFormat(const RandomAccessFile& file, const std::string& key) {
+// The reader for the file's format (sniff.h), or kUnsupportedFormat describing what it looks
+// like.
+Result<FileFormat> CheckFormat(const RandomAccessFile& file, const std::string& key) {
   const uint64_t size = file.size();
   std::vector<uint8_t> head;
   if (size > 0) {
@@ -42,12 +45,45 @@ Status CheckFormat(const RandomAccessFile& file, const std::string& key) {
         Blame(file.ReadAt(0, static_cast<size_t>(std::min<uint64_t>(size, kSniffBytes)), &head), {},
               "reading the start of " + key));
   }
-  const std::string looks = DescribeNonParquet(ByteView(head.data(), head.size()), size);
-  if (looks.empty()) return Status::Ok();
+  const ByteView view(head.data(), head.size());
+  const FileFormat format = DetectFormat(view, size);
+  if (format != FileFormat::kOther) return format;
   return Err(ErrorCode::kUnsupportedFormat,
-             key + ": not a parquet file (no PAR1 magic): it looks like " + looks +
-                 ". sluice loads Apache Parquet files (any codec or encoding, flat or nested); "
-                 "push the data as parquet");
+             key + ": not a parquet or JSON file: it looks like " + DescribeNonParquet(view, size) +
+                 ". sluice loads Apache Parquet files (any codec or encoding, flat or nested) and "
+                 "JSON (JSON Lines, an array of objects or one object; optionally gzip); push the "
+                 "data in one of those");
+}
+
+// Opens the reader for `format`. JSON carries no types of its own: a field that is a column
+// the pool already holds with a scalar type is read as that type (a value that does not fit
+// fails the file naming line and path); other fields are inferred (json.h). The pool's schema
+// history is one small query per JSON file.
+Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
+                                                       std::unique_ptr<RandomAccessFile> file,
+                                                       pool::Pool& pool, const std::string& table) {
+  if (format != FileFormat::kJson) return parquet::OpenParquet(std::move(file));
+  auto history = pool.SchemaHistory(table);
+  if (!history.ok()) return Blame(history.status(), {}, "reading the columns of " + table);
+  json::ReaderOptions options;
+  std::vector<std::string> order;
+  std::map<std::string, std::string> current;  // column -> its latest type name
+  for (const pool::SchemaChange& change : *history) {
+    if (current.emplace(change.column, change.new_type).second) {
+      order.push_back(change.column);
+    } else {
+      current[change.column] = change.new_type;
+    }
+  }
+  if (!order.empty()) {
+    options.schema.emplace();
+    for (const std::string& column : order) {
+      if (auto type = json::ScalarTypeFromName(current[column])) {
+        options.schema->fields.push_back(batch::Field{column, std::move(*type)});
+      }
+    }
+  }
+  return json::OpenJson(std::move(file), options);
 }
 
 // The client asked to load the file even if it repeats a loaded one (x-amz-meta-sluice-force:
@@ -303,10 +339,10 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
                  "cannot open the landed file of " + key + " (landing id " + file.landed_id + ")");
   }
   auto source = std::make_unique<KeyedFile>(std::move(landed).value(), key);
-  SLUICE_RETURN_IF_ERROR(CheckFormat(*source, key));
-  const std::initializer_list<ErrorCode> kFileDamage = {ErrorCode::kCorruptFile,
-                                                        ErrorCode::kUnsupportedFormat};
-  auto opened = parquet::OpenParquet(std::move(source));
+  SLUICE_ASSIGN_OR_RETURN(const FileFormat format, CheckFormat(*source, key));
+  const std::initializer_list<ErrorCode> kFileDamage = {
+      ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch};
+  auto opened = OpenReader(format, std::move(source), pool_, table.name);
   if (!opened.ok()) return Blame(opened.status(), kFileDamage, "reading " + key);
   // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
   std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());

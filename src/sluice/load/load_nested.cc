@@ -69,9 +69,11 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
     auto more = reader.Next(&records);
     if (!more.ok()) {
       const Status& st = more.status();
-      return Blame(Status(st.code(), st.message() + " (in the rows from file row " +
-                                         std::to_string(first_row) + ")"),
-                   {ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat}, "reading " + key);
+      return Blame(
+          Status(st.code(),
+                 st.message() + " (in the rows from file row " + std::to_string(first_row) + ")"),
+          {ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch},
+          "reading " + key);
     }
     if (!*more) break;
     auto unnested = shape::Unnest(*plan, records, first_row);

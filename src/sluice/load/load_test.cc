@@ -209,6 +209,46 @@ TEST_F(LoaderTest, LoadsTheSeedDemoInOrder) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM flat"), "1");
 }
 
+TEST_F(LoaderTest, LoadsJsonByContentWhateverTheKey) {
+  AddTable("j", {"id"}, "", catalog::OnError::kSkip);
+  const int64_t lines = PushBytes(
+      "j", "j/a.jsonl", "{\"id\":1,\"amount\":12.5,\"day\":\"2024-05-01\"}\n{\"id\":2}\n");
+  // A JSON array under a misleading name, then one object that updates id 2.
+  const int64_t array = PushBytes("j", "j/b.parquet", "[{\"id\":2,\"amount\":3}]");
+  const int64_t bad = PushBytes("j", "j/c.ndjson", "{\"id\":3}\n{\"id\":4,\"amount\":{\"x\":1}}\n");
+  const int64_t broken = PushBytes("j", "j/d.json", "{\"id\":5}\n{\"id\":6,}\n");
+  for (int i = 0; i < 6; ++i) (void)loader_->LoadNext({"demo", "j"});
+  EXPECT_EQ(File(lines).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(File(lines).rows_inserted, 2);
+  EXPECT_EQ(File(array).rows_updated, 1);
+  EXPECT_EQ(Scalar("SELECT amount FROM j WHERE id = 2"), "3");
+  EXPECT_EQ(Scalar("SELECT day FROM j WHERE id = 1"), "2024-05-01");
+  // An object where the table holds numbers: read against the stored DOUBLE column.
+  ExpectFailed(File(bad), "SCHEMA_MISMATCH",
+               {"j/c.ndjson: line 2", "field 'amount'", "an object", "DOUBLE"});
+  ExpectFailed(File(broken), "CORRUPT_FILE", {"j/d.json: line 2"});
+  EXPECT_EQ(Scalar("SELECT count(*) FROM j"), "2");
+}
+
+TEST_F(LoaderTest, JsonIsReadAsTheTypesTheTableAlreadyHas) {
+  AddTable("flat", {"order_id"}, "", catalog::OnError::kSkip);
+  const int64_t v1 = Push("flat", "seed_order_flat_v1.parquet");  // order_value DECIMAL(10,2)
+  // A JSON number into the decimal column stays exact at its scale; a new field is inferred.
+  const int64_t v2 = PushBytes("flat", "flat/v2.json",
+                               "{\"order_id\":\"ORD-1001\",\"order_value\":600,"
+                               "\"created_at\":\"2024-05-02T09:00:00Z\",\"note\":\"x\"}");
+  const int64_t v3 =
+      PushBytes("flat", "flat/v3.json", "{\"order_id\":\"ORD-1001\",\"order_value\":600.005}");
+  for (int i = 0; i < 4; ++i) (void)loader_->LoadNext({"demo", "flat"});
+  EXPECT_EQ(File(v1).status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(File(v2).status, catalog::FileStatus::kLoaded) << File(v2).error_message;
+  EXPECT_EQ(Scalar("SELECT order_value FROM flat"), "600.00");
+  EXPECT_EQ(Scalar("SELECT created_at FROM flat"), "2024-05-02T09:00:00.000000");
+  EXPECT_EQ(Scalar("SELECT note FROM flat"), "x");
+  ExpectFailed(File(v3), "SCHEMA_MISMATCH",
+               {"flat/v3.json: line 1", "field 'order_value'", "600.005", "DECIMAL(10,2)"});
+}
+
 TEST_F(LoaderTest, FailedFileBlocksItsTableUntilRetried) {
   AddTable("flat", {"orderid"});  // misspelt key: the file has no such column
   const int64_t v1 = Push("flat", "seed_order_flat_v1.parquet");
@@ -355,15 +395,16 @@ TEST_F(LoaderTest, CorruptFilesFromTheCorpus) {
 
 TEST_F(LoaderTest, UnsupportedFormatSaysWhatTheFileLooksLike) {
   AddTable("t", {"id"}, "", catalog::OnError::kSkip);
-  const int64_t json = PushBytes("t", "t/a.parquet", "{\"id\": 1}\n{\"id\": 2}\n");
+  const int64_t xml = PushBytes("t", "t/a.parquet", "<orders><id>1</id></orders>\n");
   const int64_t csv = PushBytes("t", "t/b.parquet", "id,note\n1,x\n");
   const int64_t gzip = PushBytes("t", "t/c.parquet.gz", std::string("\x1f\x8b\x08\x00\x00", 5));
   const int64_t empty = PushBytes("t", "t/d.parquet", "");
   for (int i = 0; i < 8; ++i) (void)loader_->LoadNext({"demo", "t"});
-  ExpectFailed(File(json), "UNSUPPORTED_FORMAT",
-               {"t/a.parquet: not a parquet file", "JSON Lines", "Apache Parquet"});
+  ExpectFailed(File(xml), "UNSUPPORTED_FORMAT",
+               {"t/a.parquet: not a parquet or JSON file", "XML", "Apache Parquet", "JSON Lines"});
   ExpectFailed(File(csv), "UNSUPPORTED_FORMAT", {"CSV", "id,note"});
-  ExpectFailed(File(gzip), "UNSUPPORTED_FORMAT", {"gzip"});
+  // gzip goes to the JSON reader, which finds the stream cut short.
+  ExpectFailed(File(gzip), "CORRUPT_FILE", {"t/c.parquet.gz: ", "gzip"});
   ExpectFailed(File(empty), "UNSUPPORTED_FORMAT", {"empty"});
 }
 

@@ -105,4 +105,15 @@ std::string DescribeNonParquet(ByteView head, uint64_t size) {
   return "unrecognised binary data (first bytes: " + bytes + ")";
 }
 
+FileFormat DetectFormat(ByteView head, uint64_t size) {
+  if (size == 0) return FileFormat::kOther;
+  if (StartsWith(head, "PAR1") || StartsWith(head, "PARE")) return FileFormat::kParquet;
+  if (StartsWith(head, "\x1f\x8b")) return FileFormat::kJson;
+  std::string_view text = AsChars(head);
+  if (StartsWith(head, "\xef\xbb\xbf")) text.remove_prefix(3);
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return FileFormat::kOther;
+  return text[first] == '{' || text[first] == '[' ? FileFormat::kJson : FileFormat::kOther;
+}
+
 }  // namespace sluice::load

@@ -21,4 +21,11 @@ constexpr size_t kSniffBytes = 512;
 // "unrecognised binary data (first bytes: 00 01 02 03)".
 std::string DescribeNonParquet(ByteView head, uint64_t size);
 
+// Which reader a file goes to, judged from the same first bytes: parquet (PAR1/PARE magic);
+// JSON when, after an optional UTF-8 BOM and whitespace, it starts with '{' or '[', or when it
+// is gzip (the JSON reader inflates it and refuses content that is not JSON, naming what it
+// is); anything else is refused with DescribeNonParquet's description.
+enum class FileFormat { kParquet, kJson, kOther };
+FileFormat DetectFormat(ByteView head, uint64_t size);
+
 }  // namespace sluice::load

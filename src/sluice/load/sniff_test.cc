@@ -32,6 +32,18 @@ TEST(SniffTest, NamesWhatTheBytesLookLike) {
             "unrecognised binary data (first bytes: 00 01 02 ff 10 11 12 13)");
 }
 
+TEST(SniffTest, ChoosesTheReaderByContent) {
+  auto format = [](std::string_view b) { return DetectFormat(AsBytes(b), b.size()); };
+  EXPECT_EQ(format("PAR1\x15\x04"), FileFormat::kParquet);
+  EXPECT_EQ(format("{\"id\": 1}\n"), FileFormat::kJson);
+  EXPECT_EQ(format("\xef\xbb\xbf \r\n [{\"id\": 1}]"), FileFormat::kJson);
+  EXPECT_EQ(format(std::string_view("\x1f\x8b\x08\x00", 4)), FileFormat::kJson);
+  EXPECT_EQ(format("id,note\n1,x\n"), FileFormat::kOther);
+  EXPECT_EQ(format("  \n"), FileFormat::kOther);
+  EXPECT_EQ(format(""), FileFormat::kOther);
+  EXPECT_EQ(format("<xml/>"), FileFormat::kOther);
+}
+
 TEST(SniffTest, QuotesALongFirstLineShortened) {
   const std::string line(100, 'a');
   EXPECT_EQ(Describe(line + "\n"), "plain text (first line: " + std::string(60, 'a') + "...)");

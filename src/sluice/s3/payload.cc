@@ -189,6 +189,12 @@ PayloadReader::PayloadReader(PayloadPlan plan)
   if (plan_.checksum.has_value() && !checksum_sha256) {
     checksum_ = std::make_unique<auth::Digest>(plan_.checksum->kind);
   }
+  if (plan_.decoded_length >= kBackgroundDigestBytes) {
+    std::vector<auth::Digest*> digests{&md5_};
+    if (sha256_) digests.push_back(sha256_.get());
+    if (checksum_) digests.push_back(checksum_.get());
+    worker_ = std::make_unique<DigestWorker>(std::move(digests));
+  }
 }
 
 Status PayloadReader::Digest(ByteView data) {
@@ -198,6 +204,10 @@ Status PayloadReader::Digest(ByteView data) {
                                                   " bytes its headers announced");
   }
   decoded_received_ += data.size();
+  if (worker_) {
+    worker_->Update(data);
+    return Status::Ok();
+  }
   md5_.Update(data);
   if (sha256_) sha256_->Update(data);
   if (checksum_) checksum_->Update(data);
@@ -227,6 +237,7 @@ Result<ObjectDigests> PayloadReader::Finish() {
                   "received " + std::to_string(decoded_received_) + " of the " +
                       std::to_string(plan_.decoded_length) + " bytes the headers announced");
   }
+  if (worker_) worker_->Drain();
   ObjectDigests digests;
   digests.size = decoded_received_;
   const std::string md5 = md5_.Finish();

@@ -14,6 +14,7 @@
 
 #include "sluice/auth/auth.h"
 #include "sluice/http/http.h"
+#include "sluice/s3/digest_worker.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {
@@ -43,6 +44,9 @@ struct PayloadPlan {
 Result<PayloadPlan> PlanPayload(const http::RequestHead& head, const auth::ParsedAuth& auth,
                                 const Secret& secret, uint64_t max_bytes);
 
+// Below this a body is hashed inline: a thread and its buffers cost more than they save.
+constexpr uint64_t kBackgroundDigestBytes = uint64_t{8} << 20;
+
 class PayloadReader {
  public:
   explicit PayloadReader(PayloadPlan plan);
@@ -63,6 +67,8 @@ class PayloadReader {
   auth::Digest md5_;
   std::unique_ptr<auth::Digest> sha256_;    // payload hash and/or x-amz-checksum-sha256
   std::unique_ptr<auth::Digest> checksum_;  // any other checksum
+  // Bodies of at least kBackgroundDigestBytes are hashed on a second thread (digest_worker.h).
+  std::unique_ptr<DigestWorker> worker_;
   uint64_t wire_received_ = 0;
   uint64_t decoded_received_ = 0;
 };

@@ -29,7 +29,7 @@ bool Digits(std::string_view s, size_t from, size_t n) {
 // ISO-8601: "YYYY-MM-DD" is a DATE; "YYYY-MM-DD[T ]HH:MM[:SS[.f...]][Z|+HH[:MM]|-HH[:MM]]" a
 // TIMESTAMP (WITH TIME ZONE when a zone is given). Anything else stays VARCHAR.
 DataType StringType(std::string_view s) {
-  const DataType text(TypeId::kString);
+  DataType text(TypeId::kString);  // not const: returned by move
   if (!(Digits(s, 0, 4) && s.size() >= 10 && s[4] == '-' && Digits(s, 5, 2) && s[7] == '-' &&
         Digits(s, 8, 2))) {
     return text;

@@ -1,0 +1,37 @@
+#pragma once
+// Private to json: one record at a time into the columns of a batch (conversions in json.h).
+// A Decoder is built once per schema; it keeps per-struct lookup tables (field name -> child,
+// with the previous record's field order as the first guess, so the common case of records
+// with the same key order costs one string compare per field, no hashing).
+
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/batch/batch.h"
+#include "sluice/json/walk.h"
+
+namespace sluice::json {
+
+class Decoder {
+ public:
+  // `schema` must outlive the decoder.
+  explicit Decoder(const batch::Schema& schema);
+  ~Decoder();
+
+  // Appends one row to `columns` (one per schema field). On error the columns are left
+  // inconsistent: the batch is abandoned. kSchemaMismatch / kCorruptFile name the path.
+  Status Append(od::object record, std::vector<batch::Column>* columns);
+
+  struct Node;
+
+ private:
+  batch::DataType root_type_;  // the record as a struct; Node keeps views into its names
+  std::unique_ptr<Node> root_;
+};
+
+// Appends a null row to `column` (recursively for structs).
+void AppendNull(batch::Column* column);
+
+}  // namespace sluice::json
