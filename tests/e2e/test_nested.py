@@ -203,6 +203,30 @@ class NestedTest(SluiceTestCase):
         # The per-table counts are in the log line of the load.
         self.assertIn("nested_line_items: 2 inserted", self.server.log())
 
+        # The same record as JSON (the seed's "coming later"), into a second table configured
+        # from the same example: the same rows, the foreign key named after that table.
+        self.add_nested(conn, "nestedjs", example, "order_id", "--child-pk",
+                        "line_items=order_line_id")
+        json_path = os.path.join(self.work, "seed_order_nested.json")
+        with open(json_path, "w") as dst:
+            json.dump(example, dst, indent=2)  # the seed's record, one pretty-printed object
+        record = self.push(conn, "nestedjs", json_path, 1)
+        self.assertEqual(record["inserted"], 1)
+        for parquet_sql, json_sql in [
+                ("SELECT order_id, customer_name, customer_address_city, created_at FROM nested",
+                 "SELECT order_id, customer_name, customer_address_city, created_at "
+                 "FROM nestedjs"),
+                ("SELECT nested_order_id, order_line_id, product, quantity, price "
+                 "FROM nested_line_items ORDER BY order_line_id",
+                 "SELECT nestedjs_order_id, order_line_id, product, quantity, price "
+                 "FROM nestedjs_line_items ORDER BY order_line_id"),
+                ("SELECT nested_order_id, _index, value FROM nested_tags ORDER BY _index",
+                 "SELECT nestedjs_order_id, _index, value FROM nestedjs_tags ORDER BY _index")]:
+            self.assertEqual([tuple(comparable(v) for v in r.values())
+                              for r in self.query(json_sql)],
+                             [tuple(comparable(v) for v in r.values())
+                              for r in self.query(parquet_sql)], json_sql)
+
     def test_reference_files_equal_duckdb_unnest(self):
         conn = self.create_connection("reference")
         example = {"order_id": 1, "customer": {"name": "n", "address": {"city": "c", "zip": "z"}},

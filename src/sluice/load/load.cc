@@ -10,6 +10,7 @@
 #include "sluice/load/load_internal.h"
 #include "sluice/load/sniff.h"
 #include "sluice/parquet/parquet.h"
+#include "sluice/shape/nested.h"
 #include "sluice/shape/shape.h"
 
 namespace sluice::load {
@@ -55,14 +56,24 @@ Result<FileFormat> CheckFormat(const RandomAccessFile& file, const std::string& 
                  "data in one of those");
 }
 
-// Opens the reader for `format`. JSON carries no types of its own: a field that is a column
-// the pool already holds with a scalar type is read as that type (a value that does not fit
-// fails the file naming line and path); other fields are inferred (json.h). The pool's schema
-// history is one small query per JSON file.
+// Opens the reader for `format`. JSON carries no types of its own. For a nested table the
+// record type configured from the example types it (a value that does not fit fails the file
+// naming line and path; fields the example lacks are inferred). For a flat table a field that is
+// a column the pool already holds with a scalar type is read as that type; other fields are
+// inferred (json.h). The pool's schema history is one small query per JSON file.
 Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
                                                        std::unique_ptr<RandomAccessFile> file,
-                                                       pool::Pool& pool, const std::string& table) {
+                                                       pool::Pool& pool,
+                                                       const catalog::TableConfig& config) {
   if (format != FileFormat::kJson) return parquet::OpenParquet(std::move(file));
+  if (!config.nested_json.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(shape::NestedConfig nested,
+                            shape::NestedConfigFromJson(config.nested_json));
+    json::ReaderOptions options;
+    options.schema = std::move(nested.example);
+    return json::OpenJson(std::move(file), options);
+  }
+  const std::string& table = config.name;
   auto history = pool.SchemaHistory(table);
   if (!history.ok()) return Blame(history.status(), {}, "reading the columns of " + table);
   json::ReaderOptions options;
@@ -342,7 +353,7 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   SLUICE_ASSIGN_OR_RETURN(const FileFormat format, CheckFormat(*source, key));
   const std::initializer_list<ErrorCode> kFileDamage = {
       ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch};
-  auto opened = OpenReader(format, std::move(source), pool_, table.name);
+  auto opened = OpenReader(format, std::move(source), pool_, table);
   if (!opened.ok()) return Blame(opened.status(), kFileDamage, "reading " + key);
   // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
   std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());
