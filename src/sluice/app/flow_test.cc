@@ -18,6 +18,7 @@
 #include "sluice/app/app.h"
 #include "sluice/app/metrics.h"
 #include "sluice/app/s3_backend.h"
+#include "sluice/landing/testing_fs.h"
 
 namespace sluice::app {
 namespace {
@@ -47,35 +48,11 @@ std::string ReadFile(const std::string& path) {
 }
 
 // The real file system with a free space the test sets.
-class FreeSpaceFs final : public FileSystem {
+class FreeSpaceFs final : public landing::ForwardingFileSystem {
  public:
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                        bool private_mode) override {
-    return base_.NewWritableFile(path, private_mode);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
-    return base_.OpenRandomAccess(path);
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_.Rename(from, to);
-  }
-  Status SyncDir(const std::string& dir) override { return base_.SyncDir(dir); }
-  Status Remove(const std::string& path) override { return base_.Remove(path); }
-  Status RemoveDir(const std::string& dir) override { return base_.RemoveDir(dir); }
-  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
-  bool Exists(const std::string& path) override { return base_.Exists(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_.ListDir(dir);
-  }
-  Result<std::string> ReadSmallFile(const std::string& path) override {
-    return base_.ReadSmallFile(path);
-  }
   Result<uint64_t> FreeBytes(const std::string&) override { return free_.load(); }
 
   std::atomic<uint64_t> free_{uint64_t{1} << 40};
-
- private:
-  FileSystem& base_ = FileSystem::Default();
 };
 
 class FlowTest : public ::testing::Test {

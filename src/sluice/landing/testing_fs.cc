@@ -92,28 +92,28 @@ Result<std::unique_ptr<WritableFile>> FaultyFileSystem::NewWritableFile(const st
                                                                         bool private_mode) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kCreate, path));
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                          base_.NewWritableFile(path, private_mode));
+                          base().NewWritableFile(path, private_mode));
   return std::unique_ptr<WritableFile>(new FaultyWritableFile(*this, std::move(file), path));
 }
 
 Status FaultyFileSystem::Rename(const std::string& from, const std::string& to) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kRename, from));
-  return base_.Rename(from, to);
+  return base().Rename(from, to);
 }
 
 Status FaultyFileSystem::SyncDir(const std::string& dir) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kSyncDir, dir));
-  return base_.SyncDir(dir);
+  return base().SyncDir(dir);
 }
 
 Status FaultyFileSystem::Remove(const std::string& path) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kRemove, path));
-  return base_.Remove(path);
+  return base().Remove(path);
 }
 
 Status FaultyFileSystem::RemoveDir(const std::string& dir) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kRemove, dir));
-  return base_.RemoveDir(dir);
+  return base().RemoveDir(dir);
 }
 
 }  // namespace sluice::landing

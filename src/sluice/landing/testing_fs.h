@@ -1,12 +1,18 @@
 #pragma once
-// FaultyFileSystem: a FileSystem decorator for tests that makes the Nth call of an operation
-// fail with an I/O error, to show that durability code leaves nothing half-done behind (a
-// failed fsync or rename, a full disk on append). It forwards everything else to the wrapped
-// file system and counts calls per operation.
+// Test file systems.
+//
+// ForwardingFileSystem: forwards every call to a wrapped file system; tests derive from it and
+// override only the calls they change (a short read, a set free space).
+//
+// FaultyFileSystem: a ForwardingFileSystem that makes the Nth call of an operation fail with an
+// I/O error, to show that durability code leaves nothing half-done behind (a failed fsync or
+// rename, a full disk on append). It forwards everything else to the wrapped file system and
+// counts calls per operation.
 //
 // It does not simulate lost unsynced data after a crash; it only injects failures.
 //
-// Thread-safety: safe to share; counters and armed faults are guarded by a mutex.
+// Thread-safety: ForwardingFileSystem adds no state of its own; FaultyFileSystem is safe to
+// share, its counters and armed faults are guarded by a mutex.
 
 #include <array>
 #include <cstdint>
@@ -21,10 +27,45 @@ namespace sluice::landing {
 enum class FsOp { kCreate, kAppend, kSync, kClose, kRename, kSyncDir, kRemove, kCount };
 std::string_view FsOpName(FsOp op);
 
-class FaultyFileSystem final : public FileSystem {
+// Forwards every call to `base`, which must outlive this object (and every file it hands out).
+class ForwardingFileSystem : public FileSystem {
+ public:
+  explicit ForwardingFileSystem(FileSystem& base = FileSystem::Default()) : base_(base) {}
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        bool private_mode = false) override {
+    return base_.NewWritableFile(path, private_mode);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    return base_.OpenRandomAccess(path);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_.Rename(from, to);
+  }
+  Status SyncDir(const std::string& dir) override { return base_.SyncDir(dir); }
+  Status Remove(const std::string& path) override { return base_.Remove(path); }
+  Status RemoveDir(const std::string& dir) override { return base_.RemoveDir(dir); }
+  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
+  bool Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return base_.ListDir(dir);
+  }
+  Result<std::string> ReadSmallFile(const std::string& path) override {
+    return base_.ReadSmallFile(path);
+  }
+  Result<uint64_t> FreeBytes(const std::string& dir) override { return base_.FreeBytes(dir); }
+
+ protected:
+  FileSystem& base() { return base_; }
+
+ private:
+  FileSystem& base_;
+};
+
+class FaultyFileSystem final : public ForwardingFileSystem {
  public:
   // `base` must outlive this object (and every file it hands out).
-  explicit FaultyFileSystem(FileSystem& base) : base_(base) {}
+  explicit FaultyFileSystem(FileSystem& base) : ForwardingFileSystem(base) {}
 
   // Arms a fault: the `nth` call (1-based, counted from now) of `op` fails with kIoError. With
   // `sticky`, that call and every later one fail (a dead disk). Re-arming replaces the fault.
@@ -39,22 +80,10 @@ class FaultyFileSystem final : public FileSystem {
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                         bool private_mode = false) override;
-  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
-    return base_.OpenRandomAccess(path);
-  }
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status Remove(const std::string& path) override;
   Status RemoveDir(const std::string& dir) override;  // counted as kRemove
-  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
-  bool Exists(const std::string& path) override { return base_.Exists(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_.ListDir(dir);
-  }
-  Result<std::string> ReadSmallFile(const std::string& path) override {
-    return base_.ReadSmallFile(path);
-  }
-  Result<uint64_t> FreeBytes(const std::string& dir) override { return base_.FreeBytes(dir); }
 
  private:
   struct Fault {
@@ -63,7 +92,6 @@ class FaultyFileSystem final : public FileSystem {
   };
   static constexpr size_t kOps = static_cast<size_t>(FsOp::kCount);
 
-  FileSystem& base_;
   mutable std::mutex mu_;
   std::array<int64_t, kOps> calls_{};
   std::array<Fault, kOps> faults_{};

@@ -8,6 +8,7 @@
 #include <functional>
 #include <thread>
 
+#include "sluice/landing/testing_fs.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/shape/nested.h"
 
@@ -19,32 +20,14 @@ const std::string kBadData = std::string(SLUICE_SHARED_DIR) + "/parquet/testing/
 
 // A file system whose files fail every read past their first `readable` bytes with an I/O
 // error: a disk going bad under a landed file.
-class FailingReadFs final : public FileSystem {
+class FailingReadFs final : public landing::ForwardingFileSystem {
  public:
-  FailingReadFs(FileSystem& base, uint64_t readable) : base_(base), readable_(readable) {}
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                        bool private_mode) override {
-    return base_.NewWritableFile(path, private_mode);
-  }
+  FailingReadFs(FileSystem& base, uint64_t readable)
+      : ForwardingFileSystem(base), readable_(readable) {}
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
-    SLUICE_ASSIGN_OR_RETURN(auto file, base_.OpenRandomAccess(path));
+    SLUICE_ASSIGN_OR_RETURN(auto file, base().OpenRandomAccess(path));
     return std::unique_ptr<RandomAccessFile>(new Failing(std::move(file), readable_));
   }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_.Rename(from, to);
-  }
-  Status SyncDir(const std::string& dir) override { return base_.SyncDir(dir); }
-  Status Remove(const std::string& path) override { return base_.Remove(path); }
-  Status RemoveDir(const std::string& dir) override { return base_.RemoveDir(dir); }
-  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
-  bool Exists(const std::string& path) override { return base_.Exists(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_.ListDir(dir);
-  }
-  Result<std::string> ReadSmallFile(const std::string& path) override {
-    return base_.ReadSmallFile(path);
-  }
-  Result<uint64_t> FreeBytes(const std::string& dir) override { return base_.FreeBytes(dir); }
 
  private:
   class Failing final : public RandomAccessFile {
@@ -62,7 +45,6 @@ class FailingReadFs final : public FileSystem {
     std::unique_ptr<RandomAccessFile> base_;
     uint64_t readable_;
   };
-  FileSystem& base_;
   uint64_t readable_;
 };
 
