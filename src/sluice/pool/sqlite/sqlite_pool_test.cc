@@ -19,13 +19,6 @@ namespace sluice::pool {
 namespace {
 
 using namespace testing_util;  // NOLINT(google-build-using-namespace)
-using batch::Batch;
-using batch::Column;
-using batch::DataType;
-using batch::Field;
-using batch::Schema;
-using batch::TimeUnit;
-using batch::TypeId;
 
 TEST_F(PoolTest, CreatesTableAndInserts) {
   ApplyCounts c = Load(Spec("orders", {"id"}), 1,
