@@ -18,68 +18,17 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "decoded_file.h"
+#include "sqlite_ceiling.h"
 
-namespace {
-
+using sluice_bench::CeilingDb;
 using sluice_bench::Decode;
 using sluice_bench::Decoded;
-using sluice_bench::Kind;
-using sluice_bench::Values;
-
-std::string Quote(const std::string& name) { return "\"" + name + "\""; }
-
-bool Exec(sqlite3* db, const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return true;
-  std::fprintf(stderr, "sluice_upsert_ceiling: %s: %s\n", sql.c_str(), error ? error : "?");
-  sqlite3_free(error);
-  return false;
-}
-
-// Binds every column of row `r` and steps once.
-bool Upsert(sqlite3* db, sqlite3_stmt* stmt, const Decoded& d, int64_t r) {
-  for (size_t i = 0; i < d.columns.size(); ++i) {
-    const Values& v = d.columns[i];
-    const int param = static_cast<int>(i) + 1;
-    const auto row = static_cast<size_t>(r);
-    if (!v.valid[row]) {
-      sqlite3_bind_null(stmt, param);
-      continue;
-    }
-    switch (v.kind) {
-      case Kind::kInt:
-        sqlite3_bind_int64(stmt, param, v.ints[row]);
-        break;
-      case Kind::kReal:
-        sqlite3_bind_double(stmt, param, v.reals[row]);
-        break;
-      case Kind::kText:
-        sqlite3_bind_text(stmt, param, v.chars.data() + v.offsets[row],
-                          static_cast<int>(v.offsets[row + 1] - v.offsets[row]), SQLITE_STATIC);
-        break;
-      case Kind::kNull:
-        sqlite3_bind_null(stmt, param);
-        break;
-    }
-  }
-  const int rc = sqlite3_step(stmt);
-  sqlite3_reset(stmt);
-  if (rc == SQLITE_DONE) return true;
-  std::fprintf(stderr, "sluice_upsert_ceiling: row %lld: %s\n", static_cast<long long>(r),
-               sqlite3_errmsg(db));
-  return false;
-}
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-}  // namespace
+using sluice_bench::Seconds;
+using sluice_bench::UpsertSql;
 
 int main(int argc, char** argv) {
   std::string db_path, table, pk, ddl;
@@ -107,18 +56,8 @@ int main(int argc, char** argv) {
         stderr, "usage: sluice_upsert_ceiling --db PATH --table NAME --pk COL --ddl SQL FILE...\n");
     return 1;
   }
-  sqlite3* db = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
-    std::fprintf(stderr, "sluice_upsert_ceiling: cannot open %s\n", db_path.c_str());
-    return 1;
-  }
-  if (!Exec(db,
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
-            "PRAGMA cache_size=-" +
-                std::to_string(std::stoll(cache_mib) * 1024)) ||
-      !Exec(db, ddl)) {
-    return 1;
-  }
+  CeilingDb db("sluice_upsert_ceiling");
+  if (!db.Open(db_path, cache_mib, ddl)) return 1;
   for (const std::string& path : files) {
     const auto decode_start = std::chrono::steady_clock::now();
     auto decoded = Decode(path);
@@ -129,28 +68,17 @@ int main(int argc, char** argv) {
     }
     const double decode_seconds = Seconds(decode_start);
     const Decoded& d = *decoded;
-    std::string cols, params, sets;
-    for (size_t i = 0; i < d.names.size(); ++i) {
-      cols += (i ? "," : "") + Quote(d.names[i]);
-      params += i ? ",?" : "?";
-      if (d.names[i] == pk) continue;
-      sets += (sets.empty() ? "" : ",") + Quote(d.names[i]) + "=excluded." + Quote(d.names[i]);
-    }
-    const std::string sql = "INSERT INTO " + Quote(table) + "(" + cols + ") VALUES(" + params +
-                            ") ON CONFLICT(" + Quote(pk) + ") DO UPDATE SET " + sets;
+    const std::string sql = UpsertSql(table, d, {pk});
 
     const auto start = std::chrono::steady_clock::now();
-    if (!Exec(db, "BEGIN IMMEDIATE")) return 1;
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      std::fprintf(stderr, "sluice_upsert_ceiling: %s: %s\n", sql.c_str(), sqlite3_errmsg(db));
-      return 1;
-    }
+    if (!db.Exec("BEGIN IMMEDIATE")) return 1;
+    sqlite3_stmt* stmt = db.Prepare(sql);
+    if (stmt == nullptr) return 1;
     for (int64_t r = 0; r < d.rows; ++r) {
-      if (!Upsert(db, stmt, d, r)) return 1;
+      if (!db.Row(stmt, d, r, "upsert")) return 1;
     }
     sqlite3_finalize(stmt);
-    if (!Exec(db, "COMMIT")) return 1;
+    if (!db.Exec("COMMIT")) return 1;
     const double seconds = Seconds(start);
     std::printf(
         "{\"file\": \"%s\", \"rows\": %lld, \"seconds\": %.4f, \"rows_per_s\": %.0f, "
@@ -159,6 +87,5 @@ int main(int argc, char** argv) {
         static_cast<double>(d.rows) / seconds, decode_seconds);
     std::fflush(stdout);
   }
-  sqlite3_close(db);
   return 0;
 }
