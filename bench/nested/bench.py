@@ -32,12 +32,11 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from sluice_bench import ROOT, Sluice, duckdb, wait_for  # noqa: E402
+from sluice_bench import (ROOT, Sluice, count_rows, duckdb, gen_orders, generated,  # noqa: E402
+                          json_lines, remove_db, table_ddl)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHILD = "orders_line_items"
@@ -53,15 +52,9 @@ EXAMPLE = {
 
 def files(data_dir, orders, delta):
     os.makedirs(data_dir, exist_ok=True)
-    a = os.path.join(data_dir, f"orders_nested_{orders}.parquet")
-    gen = os.path.join(ROOT, "bench", "parquet_scan", "gen_orders.mjs")
-    if not os.path.exists(a) or os.path.getmtime(gen) > os.path.getmtime(a):
-        print(f"generating {a}", flush=True)
-        subprocess.run(["node", gen, "nested", str(orders), a + ".tmp"], check=True)
-        os.replace(a + ".tmp", a)
-    b = os.path.join(data_dir, f"orders_nested_delta_{orders}_{delta}.parquet")
-    if not os.path.exists(b) or os.path.getmtime(__file__) > os.path.getmtime(b):
-        print(f"generating {b}", flush=True)
+    a = gen_orders("nested", orders, os.path.join(data_dir, f"orders_nested_{orders}.parquet"))
+
+    def make_b(tmp):
         half = delta // 2
         step = max(1, orders // half)
         duckdb(f"""COPY (
@@ -75,18 +68,15 @@ def files(data_dir, orders, delta):
             UNION ALL
             SELECT * REPLACE (order_id + {orders} AS order_id)
               FROM read_parquet('{a}') WHERE order_id < {delta - half}
-            ORDER BY order_id) TO '{b}.tmp' (FORMAT parquet, COMPRESSION snappy)""")
-        os.replace(b + ".tmp", b)
+            ORDER BY order_id) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)""")
+
+    b = generated(os.path.join(data_dir, f"orders_nested_delta_{orders}_{delta}.parquet"),
+                  __file__, make_b)
     return a, b
 
 
 def counts(db_path):
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return tuple(db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                     for t in ("orders", CHILD))
-    finally:
-        db.close()
+    return count_rows(db_path, "orders", CHILD)
 
 
 def run_sluice(binary, work, a, b):
@@ -99,27 +89,10 @@ def run_sluice(binary, work, a, b):
             json.dump(EXAMPLE, f)
         server.cli("table", "add", server.bucket, "orders", "--nested", "--example", example,
                    "--pk", "order_id")
-        s3 = server.client()
-        out = []
-        for name, path in (("a", a), ("b", b)):
-            key = f"orders/{name}.parquet"
-            start = time.monotonic()
-            s3.upload_file(path, server.bucket, key)
-            uploaded = time.monotonic()
-
-            def loaded():
-                status, meta = server.status(s3, key)
-                if status == "failed":
-                    raise SystemExit(f"bench: {key} failed to load: {meta}")
-                return status == "loaded"
-
-            wait_for(loaded, 3600, f"{key} to load", interval=0.02)
-            done = time.monotonic()
-            out.append({"upload": uploaded - start, "total": done - start})
+        out = server.timed_loads(server.client(), [("orders/a.parquet", a), ("orders/b.parquet", b)])
         pool = os.path.join(data, "pool.db")
+        ddl = table_ddl(pool, "orders", CHILD)
         db = sqlite3.connect(f"file:{pool}?mode=ro", uri=True)
-        ddl = {t: db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                             (t,)).fetchone()[0] for t in ("orders", CHILD)}
         child_cols = [r[1] for r in db.execute(f"PRAGMA table_info('{CHILD}')")]
         child_pk = [r[1] for r in sorted(db.execute(f"PRAGMA table_info('{CHILD}')"),
                                           key=lambda r: r[5]) if r[5] > 0]
@@ -156,30 +129,21 @@ def unnested(work, path, child_cols):
 
 def run_ceiling(binary, work, ddl, child_cols, child_pk, a, b):
     db = os.path.join(work, "ceiling.db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
+    remove_db(db)
     args = [binary, "--db", db, "--ddl", ddl["orders"] + ";" + ddl[CHILD], "--root", "orders",
             "--root-pk", "order_id", "--child", CHILD, "--child-fk", "orders_order_id",
             "--child-pk", ",".join(child_pk)]
     for path in (a, b):
         args += list(unnested(work, path, child_cols))
-    p = subprocess.run(args, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit(f"bench: ceiling failed ({p.returncode}): {p.stderr}")
-    out = [json.loads(line) for line in p.stdout.splitlines()]
+    out = json_lines(args, "ceiling")
     result = counts(db)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
+    remove_db(db)
     return out, result
 
 
 def run_duckdb(work, pool_ddl_db, child_cols, child_pk, a, b):
     path = os.path.join(work, "duckdb.db")
-    for suffix in ("", ".wal"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
+    remove_db(path, ("", ".wal"))
     # The same two tables: sluice's columns and keys, DuckDB types.
     db = sqlite3.connect(f"file:{pool_ddl_db}?mode=ro", uri=True)
     types = {}
@@ -193,16 +157,11 @@ def run_duckdb(work, pool_ddl_db, child_cols, child_pk, a, b):
         cols = ", ".join(f'"{c}" {t}' for c, t in types[table])
         return f'CREATE TABLE "{table}" ({cols}, PRIMARY KEY ({", ".join(pk)}))'
 
-    p = subprocess.run(["node", os.path.join(HERE, "duckdb_load.mjs"), path,
+    lines = json_lines(["node", os.path.join(HERE, "duckdb_load.mjs"), path,
                         ddl("orders", ["order_id"]), ddl(CHILD, child_pk),
-                        child_select(child_cols), a, b], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit(f"bench: duckdb failed ({p.returncode}): {p.stderr}")
-    lines = [json.loads(line) for line in p.stdout.splitlines()]
+                        child_select(child_cols), a, b], "duckdb")
     result = (lines[-1]["roots"], lines[-1]["children"])
-    for suffix in ("", ".wal"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
+    remove_db(path, ("", ".wal"))
     return lines[:-1], tuple(int(x) for x in result)
 
 

@@ -26,6 +26,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import sluice_bench  # noqa: E402
+from sluice_bench import wait_for  # noqa: E402
+
 MIB = 1024 * 1024
 
 
@@ -35,47 +39,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench: timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-class Sluice:
+class Sluice(sluice_bench.Sluice):
     def __init__(self, binary, directory):
-        self.binary = binary
-        self.data = os.path.join(directory, "sluice-data")
-        self.proc = None
-
-    def cli(self, *args):
-        return subprocess.run([self.binary, "--data-dir", self.data, *args], check=True,
-                              capture_output=True, text=True).stdout
+        super().__init__(binary, os.path.join(directory, "sluice-data"),
+                         log=os.path.join(directory, "sluice.log"))
 
     def start(self):
-        os.makedirs(self.data)
-        self.log = open(os.path.join(self.data, "..", "sluice.log"), "wb")
-        self.proc = subprocess.Popen([self.binary, "--data-dir", self.data, "serve", "--s3-port", "0",
-                                      "--admin-port", "0"], stdout=self.log, stderr=subprocess.STDOUT)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise SystemExit(f"bench: sluice serve exited with {self.proc.returncode}")
-            try:
-                with open(os.path.join(self.data, "serve.json")) as f:
-                    info = json.load(f)
-            except (OSError, ValueError):
-                return None
-            return info if info.get("pid") == self.proc.pid else None
-
-        self.endpoint = wait_for(ready, 20, "sluice serve")["s3_endpoint"]
-        conn = json.loads(self.cli("connection", "create", "bench", "--json"))
-        self.bucket = conn["bucket"]
-        self.user = f"{conn['access_key_id']}:{conn['secret_access_key']}"
+        super().start()
+        self.user = f"{self.conn['access_key_id']}:{self.conn['secret_access_key']}"
         # Benchmark objects are not parquet: store them without loading them.
         for policy in ("store", "hold"):
             if subprocess.run([self.binary, "--data-dir", self.data, "connection", "set-unconfigured",
@@ -84,14 +55,10 @@ class Sluice:
                 break
         else:
             raise SystemExit("bench: cannot set the connection's unconfigured-key policy")
+        return self
 
     def url(self, key):
         return f"{self.endpoint}/{self.bucket}/{key}"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
 
 
 class Nginx:

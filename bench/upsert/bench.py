@@ -18,31 +18,20 @@ Prints rows/s of each and the ratio sluice / ceiling (goal >= 0.7).
 """
 
 import argparse
-import json
 import os
 import shutil
-import sqlite3
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from sluice_bench import ROOT, Sluice, duckdb, wait_for  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from sluice_bench import (ROOT, Sluice, count_rows, duckdb, gen_orders, generated,  # noqa: E402
+                          json_lines, remove_db, table_ddl)
 
 
 def files(data_dir, rows, delta):
     os.makedirs(data_dir, exist_ok=True)
-    a = os.path.join(data_dir, f"orders_flat_{rows}.parquet")
-    gen = os.path.join(ROOT, "bench", "parquet_scan", "gen_orders.mjs")
-    if not os.path.exists(a) or os.path.getmtime(gen) > os.path.getmtime(a):
-        print(f"generating {a}", flush=True)
-        subprocess.run(["node", gen, "flat", str(rows), a + ".tmp"], check=True)
-        os.replace(a + ".tmp", a)
-    b = os.path.join(data_dir, f"orders_delta_{rows}_{delta}.parquet")
-    if not os.path.exists(b) or os.path.getmtime(__file__) > os.path.getmtime(b):
-        print(f"generating {b}", flush=True)
+    a = gen_orders("flat", rows, os.path.join(data_dir, f"orders_flat_{rows}.parquet"))
+
+    def make_b(tmp):
         half = delta // 2
         step = max(1, rows // half)
         # Updates: every step-th key of A with changed values; new keys: A's first rows moved
@@ -54,17 +43,10 @@ def files(data_dir, rows, delta):
             UNION ALL
             SELECT * REPLACE (order_id + {rows} AS order_id)
               FROM read_parquet('{a}') WHERE order_id < {delta - half}
-            ORDER BY order_id) TO '{b}.tmp' (FORMAT parquet, COMPRESSION snappy)""")
-        os.replace(b + ".tmp", b)
+            ORDER BY order_id) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)""")
+
+    b = generated(os.path.join(data_dir, f"orders_delta_{rows}_{delta}.parquet"), __file__, make_b)
     return a, b
-
-
-def count_rows(db_path, table="orders"):
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-    finally:
-        db.close()
 
 
 def run_sluice(binary, work, a, b):
@@ -73,47 +55,20 @@ def run_sluice(binary, work, a, b):
     server = Sluice(binary, data).start()
     try:
         server.cli("table", "add", server.bucket, "orders", "--pk", "order_id")
-        s3 = server.client()
-        out = []
-        for name, path in (("a", a), ("b", b)):
-            key = f"orders/{name}.parquet"
-            start = time.monotonic()
-            s3.upload_file(path, server.bucket, key)
-            uploaded = time.monotonic()
-
-            def loaded():
-                status, meta = server.status(s3, key)
-                if status == "failed":
-                    raise SystemExit(f"bench: {key} failed to load: {meta}")
-                return status == "loaded"
-
-            wait_for(loaded, 3600, f"{key} to load", interval=0.02)
-            done = time.monotonic()
-            out.append({"upload": uploaded - start, "total": done - start})
-        rows = count_rows(os.path.join(data, "pool.db"))
-        db = sqlite3.connect(f"file:{os.path.join(data, 'pool.db')}?mode=ro", uri=True)
-        ddl = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'orders'"
-                         ).fetchone()[0]
-        db.close()
-        return out, rows, ddl
+        out = server.timed_loads(server.client(), [("orders/a.parquet", a), ("orders/b.parquet", b)])
+        pool = os.path.join(data, "pool.db")
+        return out, count_rows(pool, "orders")[0], table_ddl(pool, "orders")["orders"]
     finally:
         server.stop()
 
 
 def run_ceiling(binary, work, ddl, a, b):
     db = os.path.join(work, "ceiling.db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    p = subprocess.run([binary, "--db", db, "--table", "orders", "--pk", "order_id", "--ddl", ddl,
-                        a, b], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit(f"bench: ceiling failed ({p.returncode}): {p.stderr}")
-    out = [json.loads(line) for line in p.stdout.splitlines()]
-    rows = count_rows(db)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
+    remove_db(db)
+    out = json_lines([binary, "--db", db, "--table", "orders", "--pk", "order_id", "--ddl", ddl,
+                      a, b], "ceiling")
+    rows = count_rows(db, "orders")[0]
+    remove_db(db)
     return out, rows
 
 
