@@ -190,6 +190,17 @@ Status CheckTableNameFree(catalog::Catalog& catalog, const std::string& connecti
   return Status::Ok();
 }
 
+// The table `name` of `connection`; kNotFound when it has none.
+Result<catalog::TableConfig> FindTable(catalog::Catalog& catalog, const std::string& connection,
+                                       const std::string& name) {
+  SLUICE_ASSIGN_OR_RETURN(std::optional<catalog::TableConfig> found,
+                          catalog.GetTable(connection, name));
+  if (!found) {
+    return Err(ErrorCode::kNotFound, "no table '" + name + "' on connection '" + connection + "'");
+  }
+  return std::move(*found);
+}
+
 int TableAddOrUpdate(const Options& o, bool update) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
@@ -204,12 +215,8 @@ int TableAddOrUpdate(const Options& o, bool update) {
       if (!probe.ok()) return Fail(probe.status());
       name = probe->name;
     }
-    auto found = (*catalog)->GetTable(o.connection, name);
+    auto found = FindTable(**catalog, o.connection, name);
     if (!found.ok()) return Fail(found.status());
-    if (!*found) {
-      return Fail(Err(ErrorCode::kNotFound,
-                      "no table '" + name + "' on connection '" + o.connection + "'"));
-    }
     existing = std::move(*found);
   }
   auto built = BuildTableConfig(flags, o.connection, existing);
@@ -238,13 +245,9 @@ int TableAddOrUpdate(const Options& o, bool update) {
 int TableShow(const Options& o) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto table = (*catalog)->GetTable(o.connection, o.table);
+  auto table = FindTable(**catalog, o.connection, o.table);
   if (!table.ok()) return Fail(table.status());
-  if (!*table) {
-    return Fail(Err(ErrorCode::kNotFound,
-                    "no table '" + o.table + "' on connection '" + o.connection + "'"));
-  }
-  auto text = ShowTable(**table, o.json);
+  auto text = ShowTable(*table, o.json);
   if (!text.ok()) return Fail(text.status());
   Print(*text);
   return 0;
@@ -273,18 +276,14 @@ int TableList(const Options& o) {
 int TableHistory(const Options& o) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto table = (*catalog)->GetTable(o.connection, o.table);
+  auto table = FindTable(**catalog, o.connection, o.table);
   if (!table.ok()) return Fail(table.status());
-  if (!*table) {
-    return Fail(Err(ErrorCode::kNotFound,
-                    "no table '" + o.table + "' on connection '" + o.connection + "'"));
-  }
   Table out{{"seq", "changed_at", "change", "column", "old_type", "new_type"}, {}};
   const std::string path = JoinPath(o.data_dir, "pool.db");
   if (FileSystem::Default().Exists(path)) {
     auto pool = pool::OpenSqlitePool(path, SystemClock::Instance());
     if (!pool.ok()) return Fail(pool.status());
-    auto history = (*pool)->SchemaHistory((*table)->name);
+    auto history = (*pool)->SchemaHistory(table->name);
     if (!history.ok()) return Fail(history.status());
     for (const pool::SchemaChange& c : *history) {
       out.rows.push_back(
