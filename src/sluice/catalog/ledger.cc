@@ -15,6 +15,11 @@ std::string StatusList(std::initializer_list<FileStatus> statuses) {
   return out;
 }
 
+// The SET list that requeues a file as never tried: its last attempt's outcome forgotten.
+constexpr std::string_view kRequeue =
+    "status = 'queued', error_code = '', error_message = '', started_at = 0, finished_at = 0, "
+    "passed = 0, rows_inserted = 0, rows_updated = 0, rows_refused = 0, rows_deleted = 0";
+
 }  // namespace
 
 Result<FileStatus> FileStatusFromName(const std::string& s) {
@@ -276,12 +281,8 @@ Status SqliteCatalog::Retry(int64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   return Write([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "retried"));
-    SLUICE_ASSIGN_OR_RETURN(
-        Query q,
-        db_->Prepare("UPDATE files SET status = 'queued', error_code = '', "
-                     "error_message = '', started_at = 0, finished_at = 0, passed = 0, "
-                     "rows_inserted = 0, rows_updated = 0, rows_refused = 0, rows_deleted = 0 "
-                     "WHERE seq = ?"));
+    static const std::string sql = "UPDATE files SET " + std::string(kRequeue) + " WHERE seq = ?";
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
     q.Bind(1, seq);
     return q.Run();
   });
@@ -305,12 +306,9 @@ Status SqliteCatalog::RetryForced(int64_t seq) {
   return Write([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kFailed, FileStatus::kSkipped}, "retried with --force"));
-    SLUICE_ASSIGN_OR_RETURN(
-        Query q,
-        db_->Prepare("UPDATE files SET status = 'queued', forced = 1, duplicate_of = 0, "
-                     "passed = 0, error_code = '', error_message = '', started_at = 0, "
-                     "finished_at = 0, rows_inserted = 0, rows_updated = 0, rows_refused = 0, "
-                     "rows_deleted = 0 WHERE seq = ?"));
+    static const std::string sql = "UPDATE files SET " + std::string(kRequeue) +
+                                   ", forced = 1, duplicate_of = 0 WHERE seq = ?";
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
     q.Bind(1, seq);
     return q.Run();
   });
