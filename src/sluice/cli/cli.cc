@@ -330,15 +330,19 @@ int FilesList(const Options& o) {
   return 0;
 }
 
+// The file of sequence `seq`; kNotFound when the ledger has none.
+Result<catalog::FileRecord> FindFile(catalog::Catalog& catalog, int64_t seq) {
+  SLUICE_ASSIGN_OR_RETURN(std::optional<catalog::FileRecord> found, catalog.GetFile(seq));
+  if (!found) return Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(seq));
+  return std::move(*found);
+}
+
 int FilesShow(const Options& o) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto file = (*catalog)->GetFile(o.seq);
+  auto file = FindFile(**catalog, o.seq);
   if (!file.ok()) return Fail(file.status());
-  if (!*file) {
-    return Fail(Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(o.seq)));
-  }
-  Print(o.json ? FileJson(**file).dump(2) + "\n" : FileText(**file));
+  Print(o.json ? FileJson(*file).dump(2) + "\n" : FileText(*file));
   return 0;
 }
 
@@ -347,12 +351,9 @@ int FilesShow(const Options& o) {
 int FilesGet(const Options& o) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto file = (*catalog)->GetFile(o.seq);
+  auto file = FindFile(**catalog, o.seq);
   if (!file.ok()) return Fail(file.status());
-  if (!*file) {
-    return Fail(Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(o.seq)));
-  }
-  const catalog::FileRecord& f = **file;
+  const catalog::FileRecord& f = *file;
   if (f.purged_at != 0) {
     return Fail(Err(ErrorCode::kNotFound, "file " + std::to_string(f.seq) + " (" + f.key +
                                               ") was removed by retention at " +
