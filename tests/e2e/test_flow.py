@@ -228,6 +228,9 @@ class RetentionTest(SluiceTestCase):
         files = FlowTest.admin_files(self, conn)
         self.assertNotEqual(files[0]["purged_at"], "")
         self.assertEqual(files[0]["status"], "loaded")
+        shown = json.loads(self.sluice("files", "show", str(files[0]["seq"]), "--json").stdout)
+        self.assertFalse(shown["deleted"])  # purged by retention, not deleted through S3
+        self.assertTrue(shown["purged_at"])
         self.assertEqual(files[1]["purged_at"], "")
         self.assertEqual(len(self.files(conn, "orders")), 2)  # the ledger keeps the record
         self.assertEqual(len(self.query("SELECT * FROM orders")), 1)  # rows stay

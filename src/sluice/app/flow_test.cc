@@ -363,6 +363,7 @@ TEST_F(FlowTest, RetentionPurgesFinishedFilesOnly) {
   ASSERT_TRUE(old.ok() && *old);
   EXPECT_EQ((*old)->status, catalog::FileStatus::kLoaded);
   EXPECT_EQ((*old)->purged_at, clock_.NowMicros());
+  EXPECT_FALSE((*old)->deleted);  // purged by retention, not deleted by anyone
   for (int64_t seq : {2, 3, 4}) EXPECT_EQ((*catalog_->GetFile(seq))->purged_at, 0) << seq;
   EXPECT_EQ(*backend_->PurgeRetained(0), 0);  // 0: keep for ever
 }

@@ -198,8 +198,9 @@ class Catalog {
   virtual Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                                     const std::string& table = "") = 0;
 
-  // Objects: the ledger seen through S3. A key's object is its newest file unless deleted.
-  // The newest file of `key` unless it is deleted; nullopt otherwise.
+  // Objects: the ledger seen through S3. A key's object is its newest file unless deleted (or
+  // purged by retention: its bytes are gone).
+  // The newest file of `key` unless it is deleted or purged; nullopt otherwise.
   virtual Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,
                                                         const std::string& key) = 0;
   // Visible keys (newest file each) in byte order, after `start_after`, starting with
@@ -313,9 +314,10 @@ class Catalog {
   // Files loaded or skipped whose landed bytes are still stored and that finished before
   // `finished_before` (micros), oldest first, at most `limit` (index files_retained).
   virtual Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) = 0;
-  // Records that retention removed the file's landed bytes: sets purged_at and hides the file
-  // from S3 reads and listings (deleted), since it has no body any more; the ledger keeps the
-  // record. kInvalidArgument unless the file is loaded or skipped; kNotFound when absent.
+  // Records that retention removed the file's landed bytes: sets purged_at, which hides the
+  // file from S3 reads and listings (it has no body any more) without calling it deleted; the
+  // ledger keeps the record. kInvalidArgument unless the file is loaded or skipped; kNotFound when
+  // absent.
   virtual Status MarkPurged(int64_t seq, int64_t purged_at) = 0;
 };
 

@@ -29,7 +29,7 @@ Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& 
                                                              const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   // Deleting marks every file of the key, so the newest file is visible exactly when it is not
-  // deleted.
+  // deleted (and retention has not purged it).
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare(SLUICE_FILE_COLUMNS
                             "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
@@ -37,7 +37,7 @@ Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& 
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<FileRecord>();
   SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
-  if (f.deleted) return std::optional<FileRecord>();
+  if (f.deleted || f.purged_at != 0) return std::optional<FileRecord>();
   return std::optional<FileRecord>(std::move(f));
 }
 
@@ -55,8 +55,8 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListVisible(const std::string& co
       Query q,
       db_->Prepare(SLUICE_FILE_COLUMNS
                    "WHERE connection_id = ?1 AND key > ?2 AND key >= ?3 AND (?4 = 0 OR key < ?5) "
-                   "AND deleted = 0 AND seq = (SELECT max(g.seq) FROM files g WHERE "
-                   "g.connection_id = files.connection_id AND g.key = files.key) "
+                   "AND deleted = 0 AND purged_at = 0 AND seq = (SELECT max(g.seq) FROM files g "
+                   "WHERE g.connection_id = files.connection_id AND g.key = files.key) "
                    "ORDER BY key LIMIT ?6"));
   q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
   q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
@@ -100,7 +100,8 @@ Result<std::vector<std::string>> SqliteCatalog::DeleteConnection(const std::stri
     };
     static constexpr Check kChecks[] = {
         {"SELECT 1 FROM tables WHERE connection_id = ? LIMIT 1", "it has configured tables"},
-        {"SELECT 1 FROM files WHERE connection_id = ? AND deleted = 0 LIMIT 1", "it holds objects"},
+        {"SELECT 1 FROM files WHERE connection_id = ? AND deleted = 0 AND purged_at = 0 LIMIT 1",
+         "it holds objects"},
         {"SELECT 1 FROM uploads WHERE connection_id = ? LIMIT 1",
          "it has multipart uploads in progress"},
         {"SELECT 1 FROM files WHERE connection_id = ? AND status IN ('queued', 'loading') "

@@ -65,8 +65,7 @@ Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
   return Write([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kLoaded, FileStatus::kSkipped}, "purged"));
-    SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE files SET purged_at = ?, deleted = 1 WHERE seq = ?"));
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE files SET purged_at = ? WHERE seq = ?"));
     q.Bind(1, purged_at).Bind(2, seq);
     return q.Run();
   });
