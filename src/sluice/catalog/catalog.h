@@ -316,8 +316,8 @@ class Catalog {
   virtual Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) = 0;
   // Records that retention removed the file's landed bytes: sets purged_at, which hides the
   // file from S3 reads and listings (it has no body any more) without calling it deleted; the
-  // ledger keeps the record. kInvalidArgument unless the file is loaded or skipped; kNotFound when
-  // absent.
+  // ledger keeps the record. kInvalidArgument unless the file is loaded or skipped; kNotFound
+  // when absent.
   virtual Status MarkPurged(int64_t seq, int64_t purged_at) = 0;
 };
 
