@@ -1,8 +1,10 @@
 """Test harness: starts a real `sluice serve` on free ports with a temporary data directory and
 drives it with the real aws CLI and boto3, the way users do."""
 
+import decimal
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,6 +32,25 @@ def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+TS = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?Z?$")
+
+
+def comparable(v):
+    """A value as the pool, DuckDB or the canonical JSONL gives it, in a form that compares across
+    them: numbers as Decimal, timestamps as `YYYY-MM-DDTHH:MM:SS.ffffff`."""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return decimal.Decimal(str(v))
+    m = TS.match(v)
+    if m:
+        return f"{m.group(1)}T{m.group(2)}{(m.group(3) or '.').ljust(7, '0')}"
+    try:
+        return decimal.Decimal(v)
+    except decimal.InvalidOperation:
+        return v
 
 
 def duckdb(*statements):

@@ -4,29 +4,10 @@ column, and bad files that fail with a clear error while their table waits (FIFO
 import decimal
 import json
 import os
-import re
 import tempfile
 import unittest
 
-from harness import GENERATED, SluiceTestCase, duckdb
-
-TS = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?Z?$")
-
-
-def comparable(v):
-    """A value as the pool returns it, in a form that compares with the canonical JSONL."""
-    if v is None or isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return decimal.Decimal(str(v))
-    m = TS.match(v)
-    if m:
-        return f"{m.group(1)}T{m.group(2)}{(m.group(3) or '.').ljust(7, '0')}"
-    try:
-        return decimal.Decimal(v)
-    except decimal.InvalidOperation:
-        return v
-
+from harness import GENERATED, SluiceTestCase, comparable, duckdb
 
 def read_jsonl(path):
     with open(path) as f:

@@ -6,28 +6,9 @@ stale parent, a deleted parent, four levels, maps, arrays of scalars, empty and 
 import decimal
 import json
 import os
-import re
 import unittest
 
-from harness import GENERATED, SluiceTestCase, duckdb
-
-TS = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?Z?$")
-
-
-def comparable(v):
-    """A value as the pool or DuckDB returns it, in a form that compares across the two."""
-    if v is None or isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return decimal.Decimal(str(v))
-    m = TS.match(v)
-    if m:
-        return f"{m.group(1)}T{m.group(2)}{(m.group(3) or '.').ljust(7, '0')}"
-    try:
-        return decimal.Decimal(v)
-    except decimal.InvalidOperation:
-        return v
-
+from harness import GENERATED, SluiceTestCase, comparable, duckdb
 
 def rowset(rows):
     """Rows (dicts) as a sorted list of comparable tuples, keyed by column name."""

@@ -34,6 +34,24 @@ class CatalogTest : public ::testing::Test {
     return c.ok() ? std::move(c).value() : nullptr;
   }
 
+  // SQLite's EXPLAIN QUERY PLAN of `sql` on the catalog file, one plan step per line.
+  std::string QueryPlan(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::string plan;
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+      plan += "\n";
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return plan;
+  }
+
   static std::string ReadBytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -616,22 +634,9 @@ TEST_F(CatalogTest, HeadOfQueueUsesThePendingIndex) {
     auto cat = OpenCatalog();
     ASSERT_TRUE(cat);
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "EXPLAIN QUERY PLAN SELECT seq FROM files WHERE connection_id = ? "
-                               "AND table_name = ? AND (status IN ('queued', 'loading') OR "
-                               "(status = 'failed' AND passed = 0)) ORDER BY seq LIMIT 1",
-                               -1, &stmt, nullptr),
-            SQLITE_OK);
-  std::string plan;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
-    plan += "\n";
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  const std::string plan = QueryPlan(
+      "SELECT seq FROM files WHERE connection_id = ? AND table_name = ? AND (status IN "
+      "('queued', 'loading') OR (status = 'failed' AND passed = 0)) ORDER BY seq LIMIT 1");
   EXPECT_NE(plan.find("files_pending"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
@@ -921,24 +926,11 @@ TEST_F(CatalogTest, ListingPagesThroughManyVersions) {
   EXPECT_EQ(seen, kKeys);
   EXPECT_EQ(pages, (kKeys + 6) / 7);
   // The query walks the (connection, key) index instead of scanning or sorting the ledger.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "EXPLAIN QUERY PLAN SELECT seq FROM files WHERE connection_id = ?1 "
-                               "AND key > ?2 AND key >= ?3 AND (?4 = 0 OR key < ?5) AND deleted "
-                               "= 0 AND seq = (SELECT max(g.seq) FROM files g WHERE "
-                               "g.connection_id = files.connection_id AND g.key = files.key) "
-                               "ORDER BY key LIMIT ?6",
-                               -1, &stmt, nullptr),
-            SQLITE_OK);
-  std::string plan;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
-    plan += "\n";
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  // The listing's query as objects.cc runs it.
+  const std::string plan = QueryPlan(
+      "SELECT seq FROM files WHERE connection_id = ?1 AND key > ?2 AND key >= ?3 AND (?4 = 0 OR "
+      "key < ?5) AND deleted = 0 AND purged_at = 0 AND seq = (SELECT max(g.seq) FROM files g "
+      "WHERE g.connection_id = files.connection_id AND g.key = files.key) ORDER BY key LIMIT ?6");
   EXPECT_NE(plan.find("files_by_key"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("SCAN files"), std::string::npos) << plan;

@@ -27,18 +27,11 @@ Result<bool> AnyRow(Db& db, const char* sql, const std::string& connection_id) {
 
 Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& connection_id,
                                                              const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
   // Deleting marks every file of the key, so the newest file is visible exactly when it is not
   // deleted (and retention has not purged it).
-  SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
-                            "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
-  q.Bind(1, connection_id).Bind(2, key);
-  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return std::optional<FileRecord>();
-  SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
-  if (f.deleted || f.purged_at != 0) return std::optional<FileRecord>();
-  return std::optional<FileRecord>(std::move(f));
+  SLUICE_ASSIGN_OR_RETURN(auto f, LatestFileForKey(connection_id, key));
+  if (f && (f->deleted || f->purged_at != 0)) return std::optional<FileRecord>();
+  return f;
 }
 
 Result<std::vector<FileRecord>> SqliteCatalog::ListVisible(const std::string& connection_id,

@@ -1,6 +1,13 @@
 #pragma once
 // Private to http/ tests: a RandomAccessFile over a string that can be made to fail its reads
-// from a given offset on, for the streamed-response paths.
+// from a given offset on, for the streamed-response paths, and a blocking loopback connect for
+// the test clients.
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -11,6 +18,27 @@
 #include "sluice/core/core.h"
 
 namespace sluice::http::internal {
+
+// A TCP connection to 127.0.0.1:`port` with 10 s send/receive timeouts and Nagle off; -1 when
+// the connect fails.
+inline int ConnectLoopback(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 class MemoryFile final : public RandomAccessFile {
  public:

@@ -191,24 +191,6 @@ class TlsTestHandler : public Handler {
 
 // ---- A blocking TLS client --------------------------------------------------------------------
 
-int ConnectTcp(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 struct Reply {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
@@ -233,7 +215,7 @@ class TlsClient {
       SSL_CTX_set_max_proto_version(ctx_, max_version);
       SSL_CTX_set_security_level(ctx_, 0);  // let this client offer the old versions at all
     }
-    fd_ = ConnectTcp(port);
+    fd_ = internal::ConnectLoopback(port);
     if (fd_ < 0) return;
     ssl_ = SSL_new(ctx_);
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), "127.0.0.1");
@@ -496,7 +478,7 @@ TEST_F(TlsServerTest, StalledBodyIsAnsweredWithRequestTimeout) {
 
 TEST_F(TlsServerTest, PlainHttpOnTheTlsPortIsClosedWithoutAResponse) {
   StartServer();
-  int fd = ConnectTcp(port());
+  int fd = internal::ConnectLoopback(port());
   ASSERT_GE(fd, 0);
   const std::string request = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
   ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
@@ -515,7 +497,7 @@ TEST_F(TlsServerTest, PlainHttpOnTheTlsPortIsClosedWithoutAResponse) {
   ASSERT_TRUE(c.connected());
   ASSERT_TRUE(c.Send("GET /after HTTP/1.1\r\nHost: h\r\n\r\n"));
   ASSERT_TRUE(c.ReadResponse());
-  int pfd = ConnectTcp(plain_->port());
+  int pfd = internal::ConnectLoopback(plain_->port());
   ASSERT_GE(pfd, 0);
   ASSERT_EQ(::send(pfd, request.data(), request.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(request.size()));
@@ -533,7 +515,7 @@ TEST_F(TlsServerTest, SilentClientIsDroppedAfterTheHandshakeTimeout) {
   ServerOptions options;
   options.handshake_timeout_seconds = 1;
   StartServer(options);
-  int fd = ConnectTcp(port());
+  int fd = internal::ConnectLoopback(port());
   ASSERT_GE(fd, 0);
   auto start = std::chrono::steady_clock::now();
   char c;

@@ -46,16 +46,9 @@ Started CreateMultipartUpload(const Call& c) {
                                  "': use CRC32, CRC32C, SHA1, SHA256 or CRC64NVME"));
     }
   }
-  PutRequest request;
-  request.bucket = c.route.bucket;
-  request.key = c.route.key;
-  if (const std::string* type = FindHeader(c.head.headers, "content-type")) {
-    request.content_type = *type;
-  }
-  auto metadata = UserMetadata(c.head.headers);
-  if (!metadata.ok()) return Reply(c, metadata.status());
-  request.user_metadata = std::move(metadata).value();
-  auto upload_id = c.backend.CreateMultipartUpload(c.who, request);
+  auto request = PutRequestOf(c);
+  if (!request.ok()) return Reply(c, request.status());
+  auto upload_id = c.backend.CreateMultipartUpload(c.who, *request);
   if (!upload_id.ok()) return Reply(c, upload_id.status());
   std::string body(kXmlDeclaration);
   body += "<InitiateMultipartUploadResult xmlns=\"";

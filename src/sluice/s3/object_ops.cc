@@ -128,16 +128,9 @@ Started PutObject(const Call& c) {
   if (!bucket.ok()) return Reply(c, bucket);
   auto plan = PlanPayload(c.head, c.auth, c.secret, c.options.max_object_bytes);
   if (!plan.ok()) return Reply(c, plan.status());
-  PutRequest request;
-  request.bucket = c.route.bucket;
-  request.key = c.route.key;
-  if (const std::string* type = FindHeader(c.head.headers, "content-type")) {
-    request.content_type = *type;
-  }
-  auto metadata = UserMetadata(c.head.headers);
-  if (!metadata.ok()) return Reply(c, metadata.status());
-  request.user_metadata = std::move(metadata).value();
-  auto sink = c.backend.BeginPut(c.who, request);
+  auto request = PutRequestOf(c);
+  if (!request.ok()) return Reply(c, request.status());
+  auto sink = c.backend.BeginPut(c.who, *request);
   if (!sink.ok()) return Reply(c, sink.status());
   return Continue(MakeUploadExchange(BodyContext(c), c.clock, std::move(plan).value(),
                                      std::move(sink).value(), /*full_object=*/true));

@@ -38,6 +38,10 @@ Started Reply(const Call& c, http::Response response);
 Started Continue(std::unique_ptr<http::Exchange> exchange);
 ResponseContext BodyContext(const Call& c);
 
+// What PutObject and CreateMultipartUpload store with the object: bucket, key, Content-Type
+// and the x-amz-meta-* headers (kInvalidRequest past the metadata limit).
+Result<PutRequest> PutRequestOf(const Call& c);
+
 // The decoded integer query parameter `name` within [min, max], `fallback` when absent;
 // kInvalidArgument naming the parameter otherwise.
 Result<int64_t> IntParam(const Route& route, std::string_view name, int64_t min, int64_t max,

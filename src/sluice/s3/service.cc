@@ -16,6 +16,7 @@
 
 #include "sluice/auth/auth.h"
 #include "sluice/s3/ops.h"
+#include "sluice/s3/payload.h"
 #include "sluice/s3/put_object.h"
 #include "sluice/s3/response.h"
 #include "sluice/s3/route.h"
@@ -49,6 +50,17 @@ ResponseContext BodyContext(const Call& c) {
   ResponseContext ctx = c.ctx;
   ctx.body_pending = false;  // Finish runs once the body has been read
   return ctx;
+}
+
+Result<PutRequest> PutRequestOf(const Call& c) {
+  PutRequest request;
+  request.bucket = c.route.bucket;
+  request.key = c.route.key;
+  if (const std::string* type = FindHeader(c.head.headers, "content-type")) {
+    request.content_type = *type;
+  }
+  SLUICE_ASSIGN_OR_RETURN(request.user_metadata, UserMetadata(c.head.headers));
+  return request;
 }
 
 Result<int64_t> IntParam(const Route& route, std::string_view name, int64_t min, int64_t max,
