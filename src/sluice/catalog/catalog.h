@@ -312,7 +312,8 @@ class Catalog {
   virtual Result<std::vector<StatusCount>> CountByStatus() = 0;
 
   // Files loaded or skipped whose landed bytes are still stored and that finished before
-  // `finished_before` (micros), oldest first, at most `limit` (index files_retained).
+  // `finished_before` (micros), oldest first, at most `limit` (index files_retained). Objects
+  // kept as plain objects by the `store` policy are not among them: retention never purges them.
   virtual Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) = 0;
   // Records that retention removed the file's landed bytes: sets purged_at, which hides the
   // file from S3 reads and listings (it has no body any more) without calling it deleted; the

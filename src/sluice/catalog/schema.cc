@@ -7,7 +7,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 5;
+constexpr int64_t kSchemaVersion = 6;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -170,6 +170,26 @@ ALTER TABLE tables ADD COLUMN nested_json TEXT NOT NULL DEFAULT '';
 PRAGMA user_version = 5;
 )sql";
 
+// Version 6: hardening (issue 10).
+//   files.load_attempts        loads begun and not finished (the poison-file guard: a file
+//                              whose load a crash cut short too often fails instead)
+//   credentials.expires_at     micros; 0: never. An expired key is refused like a revoked one
+//   credentials.last_used_at   micros of the last request signed with the key; 0: never used
+//   credentials.revoked_at     micros; 0: not revoked (active = 0 as well)
+// files_retained no longer holds objects kept by the `store` policy (skipped with
+// TABLE_NOT_CONFIGURED): retention purges what was ingested, not plain objects.
+constexpr const char* kMigrateV6 = R"sql(
+ALTER TABLE files ADD COLUMN load_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credentials ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credentials ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credentials ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;
+DROP INDEX files_retained;
+CREATE INDEX files_retained ON files(finished_at)
+  WHERE purged_at = 0 AND (status = 'loaded' OR
+                           (status = 'skipped' AND error_code != 'TABLE_NOT_CONFIGURED'));
+PRAGMA user_version = 6;
+)sql";
+
 }  // namespace
 
 Result<bool> EnsureSchema(Db& db) {
@@ -185,6 +205,7 @@ Result<bool> EnsureSchema(Db& db) {
   if (version < 3) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV3));
   if (version < 4) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV4));
   if (version < 5) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV5));
+  if (version < 6) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV6));
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.PragmaInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

@@ -51,11 +51,13 @@ Result<std::vector<Catalog::StatusCount>> SqliteCatalog::CountByStatus() {
 Result<std::vector<FileRecord>> SqliteCatalog::RetainedBefore(int64_t finished_before,
                                                               size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Matches the partial index files_retained(finished_at).
+  // Matches the partial index files_retained(finished_at): objects kept by the `store` policy
+  // (skipped, TABLE_NOT_CONFIGURED) are plain objects, not ingested files, and are not purged.
   SLUICE_ASSIGN_OR_RETURN(
-      Query q,
-      db_->Prepare(SLUICE_FILE_COLUMNS "WHERE purged_at = 0 AND status IN ('loaded', 'skipped') "
-                                       "AND finished_at < ? ORDER BY finished_at LIMIT ?"));
+      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
+                            "WHERE purged_at = 0 AND (status = 'loaded' OR (status = 'skipped' "
+                            "AND error_code != 'TABLE_NOT_CONFIGURED')) "
+                            "AND finished_at < ? ORDER BY finished_at LIMIT ?"));
   q.Bind(1, finished_before).Bind(2, static_cast<int64_t>(limit));
   return FileRows(q);
 }

@@ -27,6 +27,7 @@ constexpr std::array kNames = {
     CodeName{ErrorCode::kAgeColumnNotFound, "AGE_COLUMN_NOT_FOUND"},
     CodeName{ErrorCode::kSchemaMismatch, "SCHEMA_MISMATCH"},
     CodeName{ErrorCode::kTableNotConfigured, "TABLE_NOT_CONFIGURED"},
+    CodeName{ErrorCode::kLimitExceeded, "LIMIT_EXCEEDED"},
     CodeName{ErrorCode::kAccessDenied, "ACCESS_DENIED"},
     CodeName{ErrorCode::kInvalidAccessKeyId, "INVALID_ACCESS_KEY_ID"},
     CodeName{ErrorCode::kSignatureDoesNotMatch, "SIGNATURE_DOES_NOT_MATCH"},

@@ -31,6 +31,9 @@ enum class ErrorCode {
   kAgeColumnNotFound,
   kSchemaMismatch,
   kTableNotConfigured,
+  // The file is well-formed but needs more than a named limit allows (memory per load, one
+  // value's size, nesting depth, columns): the message names the limit and its flag.
+  kLimitExceeded,
   // S3 / authentication.
   kAccessDenied,
   kInvalidAccessKeyId,

@@ -36,6 +36,7 @@ S3Error S3ErrorFor(ErrorCode code) {
     case ErrorCode::kAgeColumnNotFound:
     case ErrorCode::kSchemaMismatch:
     case ErrorCode::kTableNotConfigured:
+    case ErrorCode::kLimitExceeded:
       return {400, "InvalidRequest"};
     case ErrorCode::kAccessDenied:
       return {403, "AccessDenied"};
