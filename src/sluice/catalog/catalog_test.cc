@@ -769,7 +769,7 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
       "ALTER TABLE tables DROP COLUMN nested_json;"
       "ALTER TABLE tables DROP COLUMN delete_column; ALTER TABLE files DROP COLUMN rows_deleted;"
       "ALTER TABLE files DROP COLUMN checksums_json; ALTER TABLE files DROP COLUMN duplicate_of;"
-      "ALTER TABLE files DROP COLUMN purged_at;"
+      "ALTER TABLE files DROP COLUMN purged_at; ALTER TABLE files DROP COLUMN load_attempts;"
       "DROP INDEX files_pending; ALTER TABLE files DROP COLUMN passed;"
       "ALTER TABLE files DROP COLUMN forced;"
       "CREATE INDEX files_pending ON files(connection_id, table_name, seq) "
@@ -779,7 +779,8 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
       "CREATE TABLE credentials_v1 (access_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL "
       "REFERENCES connections(id), ciphertext BLOB NOT NULL, nonce BLOB NOT NULL, active "
       "INTEGER NOT NULL, created_at INTEGER NOT NULL);"
-      "INSERT INTO credentials_v1 SELECT * FROM credentials; DROP TABLE credentials;"
+      "INSERT INTO credentials_v1 SELECT access_key, connection_id, ciphertext, nonce, active, "
+      "created_at FROM credentials; DROP TABLE credentials;"
       "ALTER TABLE credentials_v1 RENAME TO credentials;"
       "CREATE INDEX credentials_by_connection ON credentials(connection_id);"
       "PRAGMA user_version = 1;";
