@@ -155,7 +155,9 @@ Status RunServer(const ServeConfig& config) {
                           pool::OpenSqlitePool(JoinPath(config.data_dir, "pool.db"), clock));
   SLUICE_ASSIGN_OR_RETURN(Secret admin_token, LoadOrCreateAdminToken(fs, config.data_dir));
 
-  load::Loader loader(*catalog, store, *pool, clock, {.workers = config.load_workers});
+  load::Loader loader(*catalog, store, *pool, clock,
+                      {.workers = config.load_workers,
+                       .read_limits = batch::ReadLimits::ForLoadMemory(config.load_memory)});
   SLUICE_RETURN_IF_ERROR(loader.Reconcile());
 
   // Flow control and metrics observe the loader; all outlive the runtime (declared before it).

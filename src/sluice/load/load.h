@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/batch/limits.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/core.h"
 #include "sluice/landing/landing.h"
@@ -74,6 +75,8 @@ struct LoaderOptions {
   // How often idle workers look at the ledger for work committed by other processes (the CLI's
   // retry and skip, table changes).
   int poll_interval_ms = 200;
+  // The memory budgets of the reader of each file (from --load-memory).
+  batch::ReadLimits read_limits;
 };
 
 class Loader {
