@@ -5,6 +5,7 @@ import decimal
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -71,8 +72,10 @@ def make_tls_cert(directory):
 
 
 class Server:
-    def __init__(self, data_dir, extra_args=(), tls=None):
+    def __init__(self, data_dir, extra_args=(), tls=None, address_space=None):
         self.data_dir = data_dir
+        # bytes: the server runs under this RLIMIT_AS (`ulimit -v`), to prove memory bounds.
+        self.address_space = address_space
         self.extra_args = list(extra_args)
         self.tls = tls  # (cert, key): also serve https on a free port
         self.proc = None
@@ -91,7 +94,11 @@ class Server:
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1], "--https-port", "0"]
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        limit = None
+        if self.address_space:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_AS, (self.address_space, self.address_space))
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit)
         log.close()
 
         def ready():
@@ -148,6 +155,7 @@ class SluiceTestCase(unittest.TestCase):
     """One server per test class, one temporary data directory."""
 
     server_args = ()
+    address_space = None  # bytes: run the server under this `ulimit -v`
     # "https": also serve TLS with a fresh self-signed certificate, and point every client at
     # the https endpoint, trusting that certificate (self.ca_bundle).
     scheme = "http"
@@ -160,7 +168,8 @@ class SluiceTestCase(unittest.TestCase):
         tls = make_tls_cert(cls.tmp) if cls.scheme == "https" else None
         cls.ca_bundle = tls[0] if tls else None
         try:
-            cls.server = Server(cls.data_dir, cls.server_args, tls=tls).start()
+            cls.server = Server(cls.data_dir, cls.server_args, tls=tls,
+                                address_space=cls.address_space).start()
         except BaseException:  # tearDownClass does not run: do not leave the directory behind
             shutil.rmtree(cls.tmp, ignore_errors=True)
             raise

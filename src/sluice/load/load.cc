@@ -358,10 +358,8 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   }
   auto source = std::make_unique<KeyedFile>(std::move(landed).value(), key);
   SLUICE_ASSIGN_OR_RETURN(const FileFormat format, CheckFormat(*source, key));
-  const std::initializer_list<ErrorCode> kFileDamage = {
-      ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch};
   auto opened = OpenReader(format, std::move(source), pool_, table, options_.read_limits);
-  if (!opened.ok()) return Blame(opened.status(), kFileDamage, "reading " + key);
+  if (!opened.ok()) return Blame(opened.status(), kReadErrors, "reading " + key);
   // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
   std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());
   if (!table.nested_json.empty()) return ApplyNested(*reader, file, table, counts);
@@ -372,13 +370,9 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
             {ErrorCode::kPkNotFound, ErrorCode::kAgeColumnNotFound, ErrorCode::kSchemaMismatch},
             "checking the columns of " + key));
 
-  // The pool re-checks keys and types as it writes; those are the file's fault too.
-  const std::initializer_list<ErrorCode> kMisfit = {ErrorCode::kSchemaMismatch, ErrorCode::kPkNull,
-                                                    ErrorCode::kPkNotFound,
-                                                    ErrorCode::kAgeColumnNotFound};
   const pool::TableSpec spec{table.name, table.primary_key, table.age_column, table.delete_column};
   auto tx = pool_.BeginLoad(spec, file.seq);
-  if (!tx.ok()) return Blame(tx.status(), kMisfit, "starting the load of " + key);
+  if (!tx.ok()) return Blame(tx.status(), kWriteErrors, "starting the load of " + key);
   batch::Batch batch;
   int64_t first_row = 0;
   while (true) {
@@ -388,13 +382,14 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
       // The reader names row group, column and page; the row is where this batch starts.
       return Blame(Status(st.code(), st.message() + " (in the rows from file row " +
                                          std::to_string(first_row) + ")"),
-                   kFileDamage, "reading " + key);
+                   kReadErrors, "reading " + key);
     }
     if (!*more) break;
     SLUICE_RETURN_IF_ERROR(Blame(shape::CheckKeys(flat, batch, first_row),
                                  {ErrorCode::kPkNull, ErrorCode::kPkNotFound},
                                  "checking the keys of " + key));
-    SLUICE_RETURN_IF_ERROR(Blame((*tx)->Apply(batch), kMisfit, "writing " + key + " to the pool"));
+    SLUICE_RETURN_IF_ERROR(
+        Blame((*tx)->Apply(batch), kWriteErrors, "writing " + key + " to the pool"));
     CrashPoint("load.mid_load");
     first_row += batch.num_rows;
   }

@@ -12,4 +12,15 @@ namespace sluice::load {
 // else becomes INTERNAL naming the original code (load.cc). kUnavailable passes through.
 Status Blame(const Status& st, std::initializer_list<ErrorCode> allowed, const std::string& what);
 
+// What reading a file may blame on it: damage, a form sluice does not read, a value that does
+// not fit its type, a named limit (--load-memory, depth, fields).
+inline constexpr std::initializer_list<ErrorCode> kReadErrors = {
+    ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch,
+    ErrorCode::kLimitExceeded};
+// What writing a file's rows may blame on it: the pool re-checks keys and types as it writes,
+// and refuses what passes its own limits (columns, value sizes).
+inline constexpr std::initializer_list<ErrorCode> kWriteErrors = {
+    ErrorCode::kSchemaMismatch, ErrorCode::kPkNull, ErrorCode::kPkNotFound,
+    ErrorCode::kAgeColumnNotFound, ErrorCode::kLimitExceeded};
+
 }  // namespace sluice::load

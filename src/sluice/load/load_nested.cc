@@ -57,11 +57,8 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
         {ErrorCode::kPkNotFound, ErrorCode::kAgeColumnNotFound, ErrorCode::kSchemaMismatch},
         "planning the tables of " + key);
   }
-  const std::initializer_list<ErrorCode> kMisfit = {ErrorCode::kSchemaMismatch, ErrorCode::kPkNull,
-                                                    ErrorCode::kPkNotFound,
-                                                    ErrorCode::kAgeColumnNotFound};
   auto tx = pool_.BeginNestedLoad(ToPoolSpec(*plan), file.seq);
-  if (!tx.ok()) return Blame(tx.status(), kMisfit, "starting the load of " + key);
+  if (!tx.ok()) return Blame(tx.status(), kWriteErrors, "starting the load of " + key);
   batch::Batch records;
   std::vector<pool::DerivedBatch> parts;
   int64_t first_row = 0;
@@ -69,11 +66,9 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
     auto more = reader.Next(&records);
     if (!more.ok()) {
       const Status& st = more.status();
-      return Blame(
-          Status(st.code(),
-                 st.message() + " (in the rows from file row " + std::to_string(first_row) + ")"),
-          {ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch},
-          "reading " + key);
+      return Blame(Status(st.code(), st.message() + " (in the rows from file row " +
+                                         std::to_string(first_row) + ")"),
+                   kReadErrors, "reading " + key);
     }
     if (!*more) break;
     auto unnested = shape::Unnest(*plan, records, first_row);
@@ -83,7 +78,8 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
     }
     parts.clear();
     for (const shape::UnnestedBatch& u : *unnested) parts.push_back({&u.rows, u.parent_row});
-    SLUICE_RETURN_IF_ERROR(Blame((*tx)->Apply(parts), kMisfit, "writing " + key + " to the pool"));
+    SLUICE_RETURN_IF_ERROR(
+        Blame((*tx)->Apply(parts), kWriteErrors, "writing " + key + " to the pool"));
     CrashPoint("load.mid_load");
     first_row += records.num_rows;
   }

@@ -259,7 +259,8 @@ class Walker {
 
   // Walks the element at next_ whose parent's levels are (rep, def); `path` names it.
   Result<Node> Walk(int depth, int16_t rep, int16_t def, const std::string& path) {
-    if (depth > kMaxSchemaDepth) return Corrupt("schema nested deeper than kMaxSchemaDepth");
+    if (depth > kMaxSchemaDepth)
+      return Corrupt("schema nested deeper than " + std::to_string(kMaxSchemaDepth) + " levels");
     if (next_ >= elements_.size()) return Corrupt("schema ends inside a group");
     const size_t index = next_++;
     const SchemaElement& e = elements_[index];
