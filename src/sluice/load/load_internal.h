@@ -12,4 +12,9 @@ namespace sluice::load {
 // else becomes INTERNAL naming the original code (load.cc). kUnavailable passes through.
 Status Blame(const Status& st, std::initializer_list<ErrorCode> allowed, const std::string& what);
 
+// A reader's failure for the ledger: `message` starting with the file's key (the readers name
+// it already; a failure from the decoding thread itself, such as running out of memory, does
+// not), and the file row where the failing batch starts.
+std::string ReadFailure(const std::string& key, const std::string& message, int64_t first_row);
+
 }  // namespace sluice::load

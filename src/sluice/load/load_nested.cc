@@ -57,9 +57,9 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
         {ErrorCode::kPkNotFound, ErrorCode::kAgeColumnNotFound, ErrorCode::kSchemaMismatch},
         "planning the tables of " + key);
   }
-  const std::initializer_list<ErrorCode> kMisfit = {ErrorCode::kSchemaMismatch, ErrorCode::kPkNull,
-                                                    ErrorCode::kPkNotFound,
-                                                    ErrorCode::kAgeColumnNotFound};
+  const std::initializer_list<ErrorCode> kMisfit = {
+      ErrorCode::kSchemaMismatch, ErrorCode::kPkNull, ErrorCode::kPkNotFound,
+      ErrorCode::kAgeColumnNotFound, ErrorCode::kLimitExceeded};
   auto tx = pool_.BeginNestedLoad(ToPoolSpec(*plan), file.seq);
   if (!tx.ok()) return Blame(tx.status(), kMisfit, "starting the load of " + key);
   batch::Batch records;
@@ -69,16 +69,16 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
     auto more = reader.Next(&records);
     if (!more.ok()) {
       const Status& st = more.status();
-      return Blame(
-          Status(st.code(),
-                 st.message() + " (in the rows from file row " + std::to_string(first_row) + ")"),
-          {ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch},
-          "reading " + key);
+      return Blame(Status(st.code(), ReadFailure(key, st.message(), first_row)),
+                   {ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat,
+                    ErrorCode::kSchemaMismatch, ErrorCode::kLimitExceeded},
+                   "reading " + key);
     }
     if (!*more) break;
     auto unnested = shape::Unnest(*plan, records, first_row);
     if (!unnested.ok()) {
-      return Blame(unnested.status(), {ErrorCode::kPkNull, ErrorCode::kSchemaMismatch},
+      return Blame(unnested.status(),
+                   {ErrorCode::kPkNull, ErrorCode::kSchemaMismatch, ErrorCode::kLimitExceeded},
                    "unnesting " + key);
     }
     parts.clear();
