@@ -555,7 +555,7 @@ int Run(int argc, char** argv) {
                    "A file whose load was cut short by this many crashes fails (INTERNAL) at "
                    "the next start instead of loading again (0: no limit)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1000));
   serve_cmd
       ->add_option("--max-pending-bytes", max_pending_bytes,
                    "Per connection: bytes queued or loading before uploads get 503 SlowDown "
