@@ -92,7 +92,14 @@ class PrefetchingReader final : public BatchReader {
         if (!more.ok()) error_ = more.status();
         break;
       }
-      ready_.push_back(std::move(batch));
+      try {
+        ready_.push_back(std::move(batch));
+      } catch (const std::bad_alloc&) {
+        error_ = Err(ErrorCode::kLimitExceeded,
+                     "queueing a decoded batch needed more memory than the process could "
+                     "allocate (std::bad_alloc)");
+        break;
+      }
       cv_.notify_all();
     }
     std::lock_guard<std::mutex> lock(mu_);
