@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sluice/batch/batch.h"
+#include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
 #include "sluice/parquet/parquet.h"
 
@@ -251,6 +252,53 @@ TEST(ParquetConformance, PageCrcOption) {
     ASSERT_TRUE(got.ok()) << name << ": " << got.status().ToString();
     EXPECT_EQ(*got, ReadWhole(base + ".jsonl")) << name;
   }
+}
+
+// Batches cut by bytes: with a batch budget of a few KiB every claimed file still decodes to
+// exactly its canonical output (rows split across pages, nested rows kept whole, pending rows
+// carried to the next batch), and no batch holds more than the budget unless one row does.
+TEST(ParquetConformance, TinyBatchBudgetDecodesTheSame) {
+  const fs::path root = fs::path(SLUICE_SHARED_DIR) / "parquet";
+  parquet::ReaderOptions options;
+  options.limits.batch_bytes = 4096;
+  int checked = 0, too_large = 0;
+  for (const std::string& rel : kClaimed) {
+    const std::string path = (root / rel).string();
+    const std::string base = path.substr(0, path.size() - std::string(".parquet").size());
+    if (!fs::exists(base + ".jsonl")) continue;
+    auto file = FileSystem::Default().OpenRandomAccess(path);
+    ASSERT_TRUE(file.ok()) << rel;
+    auto reader = parquet::OpenParquet(std::move(file).value(), options);
+    ASSERT_TRUE(reader.ok()) << rel << ": " << reader.status().ToString();
+    std::string out;
+    batch::Batch b;
+    Status failed;
+    while (true) {
+      Result<bool> more = (*reader)->Next(&b);
+      if (!more.ok()) {
+        failed = more.status();
+        break;
+      }
+      if (!*more) break;
+      if (b.num_rows > 1) {
+        EXPECT_LE(batch::BatchBytes(b), 2 * options.limits.batch_bytes)
+            << rel << ": a batch of " << b.num_rows << " rows";
+      }
+      batch::AppendCanonicalJsonl(b, &out);
+    }
+    if (!failed.ok()) {
+      // One value larger than the whole budget: refused, naming the budget.
+      EXPECT_EQ(failed.code(), ErrorCode::kLimitExceeded) << rel << ": " << failed.ToString();
+      ++too_large;
+      continue;
+    }
+    EXPECT_EQ(out, ReadWhole(base + ".jsonl"))
+        << rel << ": " << FirstDifference(out, ReadWhole(base + ".jsonl"));
+    ++checked;
+  }
+  std::cout << "tiny batch budget: " << checked << " files decoded exactly, " << too_large
+            << " refused with LIMIT_EXCEEDED\n";
+  EXPECT_GT(checked, 50);
 }
 
 // Projection of a nested column reads only its leaves and yields the same values.

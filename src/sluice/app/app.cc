@@ -194,9 +194,10 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(DirName(config.data_dir)));
   SLUICE_RETURN_IF_ERROR(RemoveUnrecordedObjects(*catalog, store));
 
-  load::Loader loader(
-      *catalog, store, *pool, clock,
-      {.workers = config.load_workers, .max_load_attempts = config.max_load_attempts});
+  load::Loader loader(*catalog, store, *pool, clock,
+                      {.workers = config.load_workers,
+                       .max_load_attempts = config.max_load_attempts,
+                       .read_limits = batch::ReadLimits::ForLoadMemory(config.load_memory)});
   SLUICE_RETURN_IF_ERROR(loader.Reconcile());
 
   // Flow control and metrics observe the loader; all outlive the runtime (declared before it).

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
 
 namespace sluice::app {
@@ -24,6 +25,9 @@ struct ServeConfig {
   uint16_t admin_port = 8788;
   int http_threads = 4;
   int load_workers = 2;
+  // Memory one load may use for the file it reads (batch/limits.h splits it into the batch
+  // and buffer budgets); a file that needs more fails LIMIT_EXCEEDED.
+  uint64_t load_memory = batch::kDefaultLoadMemory;
   std::string region = "us-east-1";
   // The URL clients use for the S3 endpoint, when it is not http://<s3_address>:<s3_port>
   // (a proxy, a public name). Only used in what sluice prints.

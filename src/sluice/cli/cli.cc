@@ -8,6 +8,7 @@
 
 #include "sluice/app/app.h"
 #include "sluice/batch/batch.h"
+#include "sluice/batch/limits.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/cli/ledger_view.h"
 #include "sluice/cli/output.h"
@@ -521,6 +522,12 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--load-workers", serve.load_workers, "Tables loading in parallel")
       ->capture_default_str();
+  std::string load_memory = "1G";
+  serve_cmd
+      ->add_option("--load-memory", load_memory,
+                   "Memory one load may use to read its file (at least 64M): batches are cut at "
+                   "1/16 of it, pages held at 1/2; a file that needs more fails LIMIT_EXCEEDED")
+      ->capture_default_str();
   serve_cmd->add_option("--region", serve.region, "Region reported to clients")
       ->capture_default_str();
   serve_cmd->add_option("--public-endpoint", serve.public_endpoint, "S3 URL to print for clients");
@@ -577,6 +584,12 @@ int Run(int argc, char** argv) {
       auto bytes = app::ParseByteSize(max_pending_bytes);
       if (!bytes.ok()) return Fail(bytes.status().WithContext("--max-pending-bytes"));
       serve.max_pending_bytes = *bytes;
+      auto memory = app::ParseByteSize(load_memory);
+      if (!memory.ok()) return Fail(memory.status().WithContext("--load-memory"));
+      if (*memory < batch::kMinLoadMemory) {
+        return Fail(Err(ErrorCode::kInvalidArgument, "--load-memory: at least 64M"));
+      }
+      serve.load_memory = *memory;
       auto floor = app::ParseByteSize(min_free_disk);
       if (!floor.ok()) return Fail(floor.status().WithContext("--min-free-disk"));
       serve.min_free_disk = *floor;

@@ -33,13 +33,16 @@ struct Inferrer::Node {
   std::vector<std::unique_ptr<Node>> fields;
   std::unordered_map<std::string, size_t> index;
   std::unique_ptr<Node> element;
+  int64_t* paths = nullptr;  // nodes in the whole tree (the root's counter)
+
+  explicit Node(int64_t* counter) : paths(counter) { ++*paths; }
 
   Node* Field(std::string_view name) {
     auto it = index.find(std::string(name));
     if (it != index.end()) return fields[it->second].get();
     index.emplace(std::string(name), fields.size());
     names.emplace_back(name);
-    fields.push_back(std::make_unique<Node>());
+    fields.push_back(std::make_unique<Node>(paths));
     return fields.back().get();
   }
 };
@@ -57,7 +60,13 @@ Status ObserveObject(od::object obj, Node* node, const PathStep* path) {
     const PathStep step{path, key};
     od::value v;
     if (auto e = field.value().get(v)) return Malformed(e, &step);
-    SLUICE_RETURN_IF_ERROR(ObserveValue(v, node->Field(key), &step));
+    Node* child = node->Field(key);
+    if (*node->paths > kMaxInferredFields) {
+      return Err(ErrorCode::kLimitExceeded, "more than " + std::to_string(kMaxInferredFields) +
+                                                " distinct fields (at '" + RenderPath(&step) +
+                                                "')");
+    }
+    SLUICE_RETURN_IF_ERROR(ObserveValue(v, child, &step));
   }
   return Status::Ok();
 }
@@ -116,7 +125,7 @@ Status ObserveValue(od::value v, Node* node, const PathStep* path) {
       od::array arr;
       if (auto e = v.get_array().get(arr)) return Malformed(e, path);
       node->seen |= kSeenArray;
-      if (!node->element) node->element = std::make_unique<Node>();
+      if (!node->element) node->element = std::make_unique<Node>(node->paths);
       int64_t i = 0;
       for (auto item : arr) {
         const PathStep step{path, {}, i++};
@@ -198,7 +207,7 @@ DataType TypeOf(const Node& node, const DataType* target) {
 }  // namespace
 
 Inferrer::Inferrer(const batch::Schema* target)
-    : root_(std::make_unique<Node>()), target_(target) {}
+    : root_(std::make_unique<Node>(&paths_)), target_(target) {}
 Inferrer::~Inferrer() = default;
 
 Status Inferrer::Observe(od::object record) {

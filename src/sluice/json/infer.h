@@ -17,13 +17,15 @@ class Inferrer {
   // `target`: types for the paths it names (may be null).
   explicit Inferrer(const batch::Schema* target);
   ~Inferrer();
-  // Folds one record (an object) into the types. kCorruptFile for malformed JSON.
+  // Folds one record (an object) into the types. kCorruptFile for malformed JSON;
+  // kLimitExceeded past kMaxInferredFields distinct paths.
   Status Observe(od::object record);
   batch::Schema Finish() const;
 
   struct Node;
 
  private:
+  int64_t paths_ = 0;  // declared before root_, which counts itself
   std::unique_ptr<Node> root_;
   const batch::Schema* target_;
 };

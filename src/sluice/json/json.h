@@ -56,6 +56,7 @@
 #include <string_view>
 
 #include "sluice/batch/batch.h"
+#include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
 
 namespace sluice::json {
@@ -69,6 +70,9 @@ struct ReaderOptions {
   int64_t batch_rows = batch::kBatchRows;
   // The initial window in bytes (tests use tiny windows to split records across reads).
   size_t window_bytes = 1 << 20;
+  // Memory budgets (batch/limits.h): a batch is cut by bytes as well as rows, and one record
+  // larger than the batch budget (or kMaxRecordBytes) fails LIMIT_EXCEEDED.
+  batch::ReadLimits limits;
 };
 
 // The target type of a column from the name of its logical type (batch::TypeName), as the pool

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sluice/json/source.h"
+
 namespace sluice::json {
 namespace {
 
@@ -330,6 +332,103 @@ TEST(JsonReader, ManyRowsFillFullBatches) {
   ASSERT_EQ(d.batch_sizes.size(), 2u);
   EXPECT_EQ(d.batch_sizes[0], batch::kBatchRows);
   EXPECT_EQ(d.batch_sizes[1], 10);
+}
+
+// --- Limits (json/limits.h, batch/limits.h) ---
+
+TEST(JsonReader, DeepNestingIsALimitNotARecursion) {
+  std::string deep = "{\"a\":";
+  for (int i = 0; i < 10000; ++i) deep += "[";
+  for (int i = 0; i < 10000; ++i) deep += "]";
+  deep += "}\n";
+  auto got = Read(deep);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kLimitExceeded) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("nested deeper than 64 levels"), std::string::npos)
+      << got.status().ToString();
+  std::string fine = "{\"a\":";
+  for (int i = 0; i < 20; ++i) fine += "{\"b\":";
+  fine += "1";
+  for (int i = 0; i < 21; ++i) fine += "}";
+  EXPECT_TRUE(Read(fine + "\n").ok());
+}
+
+TEST(JsonReader, TooManyDistinctFieldsIsALimit) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "{\"f" + std::to_string(i) + "\":1}\n";
+  auto got = Read(text);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kLimitExceeded) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("more than 4096 distinct fields"), std::string::npos)
+      << got.status().ToString();
+  EXPECT_NE(got.status().message().find("in.jsonl"), std::string::npos);
+}
+
+TEST(JsonReader, BatchesAreCutByBytes) {
+  std::string text;
+  const std::string pad(1000, 'x');
+  for (int i = 0; i < 1000; ++i)
+    text += "{\"i\":" + std::to_string(i) + ",\"s\":\"" + pad + "\"}\n";
+  ReaderOptions options;
+  options.limits.batch_bytes = 80000;  // 10,000 raw bytes a batch: ten records
+  auto got = Read(text, options);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->batch_sizes.size(), 100u);
+  for (int64_t n : got->batch_sizes) EXPECT_EQ(n, 10);
+  auto whole = Read(text);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(got->rows, whole->rows);
+}
+
+TEST(JsonReader, ARecordLargerThanTheBatchBudgetIsALimit) {
+  const std::string text = "{\"s\":\"" + std::string(3 << 20, 'y') + "\"}\n";
+  ReaderOptions options;
+  options.limits.batch_bytes = 2 << 20;
+  auto got = Read(text, options);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kLimitExceeded) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("--load-memory"), std::string::npos);
+  options.limits.batch_bytes = 8 << 20;
+  EXPECT_TRUE(Read(text, options).ok());
+}
+
+// 400 MiB of spaces behind a gzip header of about 400 KiB: the byte source refuses to inflate
+// past 256 MiB + 200 x the compressed bytes.
+TEST(JsonReader, GzipBombIsRefused) {
+  z_stream z{};
+  ASSERT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string gz;
+  std::string chunk(1 << 20, ' ');
+  std::vector<char> out(1 << 20);
+  for (int i = 0; i < 400; ++i) {
+    z.next_in = reinterpret_cast<Bytef*>(chunk.data());
+    z.avail_in = static_cast<uInt>(chunk.size());
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(out.data());
+      z.avail_out = static_cast<uInt>(out.size());
+      deflate(&z, i == 399 ? Z_FINISH : Z_NO_FLUSH);
+      gz.append(out.data(), out.size() - z.avail_out);
+    } while (z.avail_out == 0);
+  }
+  deflateEnd(&z);
+  MemFile file(gz);
+  auto source = ByteSource::Open(file);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  std::vector<char> buf(1 << 20);
+  uint64_t total = 0;
+  Status failed;
+  while (true) {
+    Result<size_t> n = (*source)->Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      failed = n.status();
+      break;
+    }
+    ASSERT_GT(*n, 0u) << "inflated all " << total << " bytes";
+    total += *n;
+  }
+  EXPECT_EQ(failed.code(), ErrorCode::kCorruptFile) << failed.ToString();
+  EXPECT_NE(failed.message().find("decompression bomb"), std::string::npos) << failed.ToString();
+  EXPECT_LT(total, uint64_t{400} << 20);
 }
 
 TEST(JsonReader, ScalarTypesFromThePoolsTypeNames) {

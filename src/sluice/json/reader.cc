@@ -3,6 +3,7 @@
 #include "sluice/json/decode.h"
 #include "sluice/json/infer.h"
 #include "sluice/json/json.h"
+#include "sluice/json/limits.h"
 #include "sluice/json/source.h"
 #include "sluice/json/splitter.h"
 
@@ -12,10 +13,15 @@ namespace {
 // One pass over the records: the byte source, the splitter and the parser.
 class Pass {
  public:
-  static Result<std::unique_ptr<Pass>> Open(const RandomAccessFile& file, size_t window) {
+  static Result<std::unique_ptr<Pass>> Open(const RandomAccessFile& file, size_t window,
+                                            const batch::ReadLimits& limits) {
     std::unique_ptr<Pass> p(new Pass());
     SLUICE_ASSIGN_OR_RETURN(p->source_, ByteSource::Open(file));
-    p->splitter_ = std::make_unique<Splitter>(p->source_.get(), window, simdjson::SIMDJSON_PADDING);
+    p->splitter_ = std::make_unique<Splitter>(p->source_.get(), window, simdjson::SIMDJSON_PADDING,
+                                              limits.batch_bytes);
+    if (p->parser_.allocate(window, kMaxDepth) != simdjson::SUCCESS) {
+      return Err(ErrorCode::kInternal, "simdjson: cannot allocate the parser");
+    }
     SLUICE_ASSIGN_OR_RETURN(p->framing_, p->splitter_->Start());
     return p;
   }
@@ -29,6 +35,8 @@ class Pass {
     if (auto e = doc_.get_object().get(*out)) return Malformed(e, nullptr);
     return true;
   }
+  // Bytes of the record Next returned last.
+  size_t record_bytes() const { return record_.size; }
 
   // "line 12" (JSON Lines) or "element 7 of the top-level array (line 12)", and the offset.
   std::string Where() const {
@@ -69,7 +77,7 @@ class JsonReader final : public batch::BatchReader {
   Status Open() {
     SLUICE_RETURN_IF_ERROR(WithName(Infer()));
     decoder_ = std::make_unique<Decoder>(*schema_);
-    auto pass = Pass::Open(*file_, options_.window_bytes);
+    auto pass = Pass::Open(*file_, options_.window_bytes, options_.limits);
     if (!pass.ok()) return WithName(pass.status());
     pass_ = std::move(pass).value();
     return Status::Ok();
@@ -94,7 +102,9 @@ class JsonReader final : public batch::BatchReader {
       }
     }
     int64_t rows = 0;
-    while (rows < options_.batch_rows) {
+    uint64_t raw = 0;
+    const uint64_t raw_budget = options_.limits.batch_bytes / kRawToBatchBytes;
+    while (rows < options_.batch_rows && (rows == 0 || raw < raw_budget)) {
       od::object record;
       auto more = pass_->Next(&record);
       if (!more.ok()) return Located(more.status());
@@ -103,6 +113,7 @@ class JsonReader final : public batch::BatchReader {
         break;
       }
       SLUICE_RETURN_IF_ERROR(Located(decoder_->Append(record, &columns)));
+      raw += pass_->record_bytes();
       ++rows;
     }
     if (rows == 0) return false;
@@ -116,7 +127,7 @@ class JsonReader final : public batch::BatchReader {
   Status Infer() {
     const batch::Schema* target = options_.schema ? &*options_.schema : nullptr;
     Inferrer inferrer(target);
-    SLUICE_ASSIGN_OR_RETURN(auto pass, Pass::Open(*file_, options_.window_bytes));
+    SLUICE_ASSIGN_OR_RETURN(auto pass, Pass::Open(*file_, options_.window_bytes, options_.limits));
     for (int64_t n = 0; options_.infer_records == 0 || n < options_.infer_records; ++n) {
       od::object record;
       auto more = pass->Next(&record);

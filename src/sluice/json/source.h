@@ -39,6 +39,7 @@ class ByteSource {
   Status Fill();
 
   const RandomAccessFile& file_;
+  uint64_t inflated_ = 0;           // bytes produced by inflate (gzip only)
   uint64_t file_offset_ = 0;        // next byte of the file to read
   std::vector<uint8_t> in_;         // compressed bytes (gzip only)
   size_t in_pos_ = 0;               // consumed bytes of in_

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "sluice/json/limits.h"
+
 namespace sluice::json {
 namespace {
 
@@ -18,8 +20,11 @@ std::string Quote(char c) {
 
 }  // namespace
 
-Splitter::Splitter(ByteSource* source, size_t window_bytes, size_t padding)
-    : source_(source), padding_(padding), buf_(window_bytes + padding) {}
+Splitter::Splitter(ByteSource* source, size_t window_bytes, size_t padding, size_t max_record_bytes)
+    : source_(source),
+      padding_(padding),
+      max_record_(std::clamp<size_t>(max_record_bytes, window_bytes, kMaxRecordBytes)),
+      buf_(window_bytes + padding) {}
 
 Status Splitter::Corrupt(const std::string& what) const {
   return Err(ErrorCode::kCorruptFile, "line " + std::to_string(line_) + " (byte offset " +
@@ -38,11 +43,15 @@ Result<bool> Splitter::More() {
     pos_ -= keep_;
     keep_ = 0;
   } else if (end_ == capacity) {
-    if (capacity >= kMaxRecordBytes) {
-      return Corrupt("a record larger than " + std::to_string(kMaxRecordBytes >> 20) +
-                     " MiB (or a bracket that is never closed)");
+    if (capacity >= max_record_) {
+      return Err(ErrorCode::kLimitExceeded,
+                 "line " + std::to_string(line_) + " (byte offset " +
+                     std::to_string(OffsetOf(keep_)) + "): a record longer than " +
+                     std::to_string(max_record_) +
+                     " bytes (or a bracket that is never closed), more than the batch budget; "
+                     "raise --load-memory to load this file");
     }
-    buf_.resize(std::min(capacity * 2, kMaxRecordBytes) + padding_);
+    buf_.resize(std::min(capacity * 2, max_record_) + padding_);
   }
   const size_t room = buf_.size() - padding_ - end_;
   SLUICE_ASSIGN_OR_RETURN(size_t n, source_->Read(buf_.data() + end_, room));
@@ -177,7 +186,14 @@ Result<bool> Splitter::Next(RecordView* out) {
           break;
         case '{':
         case '[':
-          ++depth;
+          if (++depth > kMaxDepth) {
+            line_ += lines;
+            return Err(ErrorCode::kLimitExceeded,
+                       "line " + std::to_string(line_) + " (byte offset " +
+                           std::to_string(OffsetOf(static_cast<size_t>(p - buf_.data()))) +
+                           "): objects and arrays nested deeper than " + std::to_string(kMaxDepth) +
+                           " levels");
+          }
           break;
         case '}':
         case ']':

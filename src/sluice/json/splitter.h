@@ -46,7 +46,8 @@ struct RecordView {
 class Splitter {
  public:
   // `padding` bytes after every record must be readable (simdjson's SIMDJSON_PADDING).
-  Splitter(ByteSource* source, size_t window_bytes, size_t padding);
+  // A record longer than `max_record_bytes` (at most kMaxRecordBytes) fails LIMIT_EXCEEDED.
+  Splitter(ByteSource* source, size_t window_bytes, size_t padding, size_t max_record_bytes);
 
   // The framing, after reading the first bytes; kUnsupportedFormat when the data starts with
   // neither '{' nor '['. An empty stream (only whitespace) has no records.
@@ -67,6 +68,7 @@ class Splitter {
 
   ByteSource* source_;
   size_t padding_;
+  size_t max_record_;
   std::vector<char> buf_;  // [0, end_) data; buf_.size() = capacity + padding_
   size_t end_ = 0;
   size_t pos_ = 0;            // next byte to scan

@@ -66,12 +66,18 @@ Result<FileFormat> CheckFormat(const RandomAccessFile& file, const std::string& 
 Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
                                                        std::unique_ptr<RandomAccessFile> file,
                                                        pool::Pool& pool,
-                                                       const catalog::TableConfig& config) {
-  if (format != FileFormat::kJson) return parquet::OpenParquet(std::move(file));
+                                                       const catalog::TableConfig& config,
+                                                       const batch::ReadLimits& limits) {
+  if (format != FileFormat::kJson) {
+    parquet::ReaderOptions options;
+    options.limits = limits;
+    return parquet::OpenParquet(std::move(file), std::move(options));
+  }
   if (!config.nested_json.empty()) {
     SLUICE_ASSIGN_OR_RETURN(shape::NestedConfig nested,
                             shape::NestedConfigFromJson(config.nested_json));
     json::ReaderOptions options;
+    options.limits = limits;
     options.schema = std::move(nested.example);
     return json::OpenJson(std::move(file), options);
   }
@@ -79,6 +85,7 @@ Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
   auto history = pool.SchemaHistory(table);
   if (!history.ok()) return Blame(history.status(), {}, "reading the columns of " + table);
   json::ReaderOptions options;
+  options.limits = limits;
   std::vector<std::string> order;
   std::map<std::string, std::string> current;  // column -> its latest type name
   for (const pool::SchemaChange& change : *history) {
@@ -419,7 +426,7 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   const std::initializer_list<ErrorCode> kFileDamage = {
       ErrorCode::kCorruptFile, ErrorCode::kUnsupportedFormat, ErrorCode::kSchemaMismatch,
       ErrorCode::kLimitExceeded};
-  auto opened = OpenReader(format, std::move(source), pool_, table);
+  auto opened = OpenReader(format, std::move(source), pool_, table, options_.read_limits);
   if (!opened.ok()) return Blame(opened.status(), kFileDamage, "reading " + key);
   // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
   std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());

@@ -57,6 +57,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/batch/limits.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/core.h"
 #include "sluice/landing/landing.h"
@@ -93,6 +94,8 @@ struct LoaderOptions {
   // The poison-file guard: a file whose load was cut short by this many crashes fails at the
   // next start instead of loading again. 0 turns the guard off.
   int max_load_attempts = 3;
+  // The memory budgets of the reader of each file (from --load-memory).
+  batch::ReadLimits read_limits;
 };
 
 class Loader {

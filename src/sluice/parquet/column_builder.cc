@@ -23,6 +23,27 @@ void ClearColumn(batch::Column* column) {
   if (HasOffsets(*column)) column->offsets.assign(1, 0);
 }
 
+void SplitDense(batch::Column* column, int64_t keep, batch::Column* tail) {
+  const int64_t moved = column->length - keep;
+  if (HasOffsets(*column)) {
+    const int64_t base = column->offsets[static_cast<size_t>(keep)];
+    tail->chars.assign(column->chars.begin() + base, column->chars.end());
+    tail->offsets.resize(static_cast<size_t>(moved) + 1);
+    for (int64_t i = 0; i <= moved; ++i) {
+      tail->offsets[static_cast<size_t>(i)] = column->offsets[static_cast<size_t>(keep + i)] - base;
+    }
+    column->chars.resize(static_cast<size_t>(base));
+    column->offsets.resize(static_cast<size_t>(keep) + 1);
+  } else {
+    const size_t width = batch::FixedWidth(column->type.id);
+    tail->fixed.assign(column->fixed.begin() + static_cast<ptrdiff_t>(keep * width),
+                       column->fixed.end());
+    column->fixed.resize(static_cast<size_t>(keep) * width);
+  }
+  tail->length = moved;
+  column->length = keep;
+}
+
 void AppendDense(const batch::Column& dense, batch::Column* out) {
   if (dense.length == 0) return;
   if (!out->validity.empty()) out->validity.insert(out->validity.end(), dense.length, 1);

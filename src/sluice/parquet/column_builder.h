@@ -23,4 +23,8 @@ void AppendNulls(int64_t n, batch::Column* out);
 // Resets `column` to zero rows of its type, keeping its capacity.
 void ClearColumn(batch::Column* column);
 
+// Moves the dense values [keep, length) of `column` into `tail` (a fresh column of the same
+// type) and truncates `column` to its first `keep` values.
+void SplitDense(batch::Column* column, int64_t keep, batch::Column* tail);
+
 }  // namespace sluice::parquet

@@ -23,6 +23,8 @@ Status Unsupported(const std::string& what) { return Err(ErrorCode::kUnsupported
 // Page headers are read through a window that grows until the header parses (most are a few
 // dozen bytes; statistics can make them larger).
 constexpr size_t kHeaderProbeBytes = 256;
+// Entries ReadRows sizes at a time.
+constexpr int64_t kSegmentEntries = 64 * 1024;
 
 // RLE-encoded booleans (data page v2 writers): length:uint32-LE hybrid(bit width 1).
 Status DecodeRleBooleans(ByteView data, int64_t n, std::vector<uint32_t>* scratch,
@@ -52,9 +54,50 @@ void LeafBatch::Reset(const batch::DataType& type) {
   rep.clear();
   def.clear();
   entries = 0;
+  rows = 0;
   // The assembler may have moved the values out; start from a fresh column.
   values = batch::MakeColumn(type);
 }
+
+uint64_t LeafBatch::Bytes() const { return rep.size() + def.size() + batch::ColumnBytes(values); }
+
+void LeafBatch::SplitRows(int64_t keep, int max_def, LeafBatch* tail) {
+  int64_t entry = keep;  // the entry where row `keep` begins
+  if (!rep.empty()) {
+    int64_t begun = 0;
+    for (entry = 0; entry < entries; ++entry) {
+      if (rep[static_cast<size_t>(entry)] == 0 && begun++ == keep) break;
+    }
+  }
+  const int64_t present =
+      def.empty() ? entry : CountEqual(def.data(), entry, static_cast<uint8_t>(max_def));
+  if (!rep.empty()) {
+    tail->rep.assign(rep.begin() + entry, rep.end());
+    rep.resize(static_cast<size_t>(entry));
+  }
+  if (!def.empty()) {
+    tail->def.assign(def.begin() + entry, def.end());
+    def.resize(static_cast<size_t>(entry));
+  }
+  SplitDense(&values, present, &tail->values);
+  tail->entries = entries - entry;
+  tail->rows = rows - keep;
+  entries = entry;
+  rows = keep;
+}
+
+ReaderMemory::ReaderMemory(const batch::ReadLimits& read_limits)
+    : limits(read_limits),
+      decompressed("decompressed pages", kInflationFloorBytes, kMaxInflationRatio) {}
+
+ColumnChunkReader::ColumnChunkReader(const LeafColumn& leaf, bool verify_crc, ReaderMemory* memory)
+    : leaf_(leaf),
+      verify_crc_(verify_crc),
+      memory_(memory),
+      var_length_(!batch::MakeColumn(leaf.type).offsets.empty()),
+      width_(batch::FixedWidth(leaf.type.id)) {}
+
+ColumnChunkReader::~ColumnChunkReader() { memory_->held -= held_; }
 
 Status ColumnChunkReader::Open(const RandomAccessFile* file, uint64_t data_end,
                                const ColumnChunk& chunk, int row_group, int64_t num_rows,
@@ -116,20 +159,23 @@ size_t ColumnChunkReader::BufferedBytes() const {
   return header_bytes_.capacity() + body_bytes_.capacity() + page_bytes_.capacity() +
          scratch_.capacity() * sizeof(uint32_t) + plain_.capacity() +
          deltas_.capacity() * sizeof(int64_t) + rep_.capacity() + def_.capacity() +
-         indices_.capacity() * sizeof(uint32_t) + column_bytes(page_values_) +
-         column_bytes(dictionary_);
+         indices_.capacity() * sizeof(uint32_t) + sizes_.capacity() * sizeof(uint32_t) +
+         column_bytes(page_values_) + column_bytes(dictionary_);
 }
 
-Status ColumnChunkReader::ReadRows(int64_t rows, LeafBatch* out) {
-  Status st = ReadRowsImpl(rows, out);
-  if (!st.ok()) return st.WithContext(where_);
-  return Status::Ok();
+Result<int64_t> ColumnChunkReader::ReadRows(int64_t rows, uint64_t max_bytes, LeafBatch* out) {
+  Result<int64_t> taken = ReadRowsImpl(rows, max_bytes, out);
+  if (!taken.ok()) return taken.status().WithContext(where_);
+  return taken;
 }
 
-Status ColumnChunkReader::ReadRowsImpl(int64_t rows, LeafBatch* out) {
+Result<int64_t> ColumnChunkReader::ReadRowsImpl(int64_t rows, uint64_t max_bytes, LeafBatch* out) {
   const int max_rep = leaf_.max_repetition_level;
   const int max_def = leaf_.max_definition_level;
-  int64_t started = 0;
+  const uint64_t level_bytes = (max_rep > 0 ? 1 : 0) + (max_def > 0 ? 1 : 0);
+  const uint8_t full_def = static_cast<uint8_t>(max_def);
+  int64_t started = 0;  // rows begun by this call
+  uint64_t bytes = 0;   // bytes appended by this call
   bool first = true;
   while (true) {
     if (entry_pos_ == page_entries_) {
@@ -139,39 +185,89 @@ Status ColumnChunkReader::ReadRowsImpl(int64_t rows, LeafBatch* out) {
       continue;
     }
     const int64_t begin = entry_pos_;
-    int64_t i = begin;
+    const uint8_t* rep = rep_.data();
+    const uint8_t* def = def_.data();
+    if (max_rep > 0 && first && rep[begin] != 0) {
+      return Corrupt("page " + std::to_string(page_index_ - 1) +
+                     ": the first level of a row has repetition level " +
+                     std::to_string(rep[begin]) + ", not 0");
+    }
+    first = false;
+    // The candidate segment: entries [begin, end) beginning up to rows - started rows, at most
+    // kSegmentEntries of them (so sizes_ and indices_ stay small).
+    int64_t end = begin;
+    int64_t segment_rows = 0;  // rows beginning in [begin, end)
     if (max_rep == 0) {
-      i += std::min(rows - started, page_entries_ - begin);
-      started += i - begin;
-      rows_started_ += i - begin;
+      end += std::min({rows - started, page_entries_ - begin, kSegmentEntries});
+      segment_rows = end - begin;
     } else {
-      const uint8_t* rep = rep_.data();
-      if (first && rep[i] != 0) {
-        return Corrupt("page " + std::to_string(page_index_ - 1) +
-                       ": the first level of a row has repetition level " + std::to_string(rep[i]) +
-                       ", not 0");
-      }
-      for (; i < page_entries_; ++i) {
-        if (rep[i] == 0) {
-          if (started == rows || rows_started_ == num_rows_) break;
-          ++started;
-          ++rows_started_;
+      int64_t& begun = segment_rows;
+      for (; end < page_entries_ && end - begin < kSegmentEntries; ++end) {
+        if (rep[end] == 0) {
+          if (started + begun == rows || rows_started_ + begun == num_rows_) break;
+          ++begun;
         }
       }
     }
-    first = false;
-    const int64_t n = i - begin;
+    // A segment that continues a row begun earlier must be taken up to that row's end.
+    const bool open = max_rep > 0 && rep[begin] != 0;
+    if (end == begin) break;  // at the start of a row past `rows`
     const int64_t present =
-        max_def == 0 ? n : CountEqual(def_.data() + begin, n, static_cast<uint8_t>(max_def));
-    if (max_rep > 0) out->rep.insert(out->rep.end(), rep_.begin() + begin, rep_.begin() + i);
-    if (max_def > 0) out->def.insert(out->def.end(), def_.begin() + begin, def_.begin() + i);
-    SLUICE_RETURN_IF_ERROR(TakeValues(present, &out->values));
-    out->entries += n;
-    entry_pos_ = i;
-    if (i < page_entries_) break;  // stopped at the start of the next row
-    if (max_rep == 0 && started == rows) break;
+        max_def == 0 ? end - begin : CountEqual(def + begin, end - begin, full_def);
+    const uint64_t level_total = static_cast<uint64_t>(end - begin) * level_bytes;
+    int64_t take = end, take_present = present, take_rows = segment_rows;
+    uint64_t take_bytes = ValueBytesBound(present) + level_total;
+    // Sized value by value only when the cheap bound does not fit.
+    if (bytes + take_bytes > max_bytes) {
+      SLUICE_ASSIGN_OR_RETURN(uint64_t value_bytes, PeekValueBytes(present));
+      take_bytes = value_bytes + level_total;
+    }
+    // Cut at the last row start whose prefix fits the budget.
+    if (bytes + take_bytes > max_bytes) {
+      take = begin;
+      take_present = take_rows = 0;
+      take_bytes = 0;
+      uint64_t cum = 0;
+      int64_t v = 0, begun = 0;
+      for (int64_t e = begin; e <= end; ++e) {
+        const bool row_start = e == end || max_rep == 0 || rep[e] == 0;
+        if (row_start && e > begin) {
+          const bool fits = bytes + cum <= max_bytes;
+          if (!fits && !(open && take == begin)) break;
+          if (!fits && bytes + cum > memory_->limits.batch_bytes) {
+            return batch::LimitExceeded("row " + std::to_string(rows_started_ - 1), bytes + cum,
+                                        "batch", memory_->limits.batch_bytes);
+          }
+          take = e;
+          take_present = v;
+          take_rows = begun;
+          take_bytes = cum;
+        }
+        if (e == end) break;
+        if (row_start) ++begun;
+        cum += level_bytes;
+        if (max_def == 0 || def[e] == full_def) {
+          cum += var_length_ ? sizes_[static_cast<size_t>(v)] : width_;
+          ++v;
+        }
+      }
+    }
+    if (take == begin) {
+      if (started > 0 || open) break;
+      return int64_t{0};  // the next row alone passes max_bytes
+    }
+    if (max_rep > 0) out->rep.insert(out->rep.end(), rep_.begin() + begin, rep_.begin() + take);
+    if (max_def > 0) out->def.insert(out->def.end(), def_.begin() + begin, def_.begin() + take);
+    SLUICE_RETURN_IF_ERROR(TakeValues(take_present, &out->values));
+    out->entries += take - begin;
+    out->rows += take_rows;
+    started += take_rows;
+    rows_started_ += take_rows;
+    bytes += take_bytes;
+    entry_pos_ = take;
+    if (take < end) break;  // the budget is spent
   }
-  return Status::Ok();
+  return started;
 }
 
 void ColumnChunkReader::AppendValues(int64_t from, int64_t n, batch::Column* out) const {
@@ -195,6 +291,120 @@ void ColumnChunkReader::AppendValues(int64_t from, int64_t n, batch::Column* out
   out->length += n;
 }
 
+uint64_t ColumnChunkReader::ValueBytesBound(int64_t n) const {
+  const auto count = static_cast<uint64_t>(n);
+  if (!var_length_) return count * width_;
+  switch (source_) {
+    case ValueSource::kPlain:
+      if (leaf_.physical == PhysicalType::kFixedLenByteArray) {
+        return count * (static_cast<uint64_t>(leaf_.type_length) + sizeof(int64_t));
+      }
+      return plain_left_.size() + count * sizeof(int64_t);
+    case ValueSource::kDictionary:
+      return count * (dictionary_longest_ + sizeof(int64_t));
+    case ValueSource::kDense:
+      break;
+  }
+  return batch::ColumnBytes(page_values_) + count * sizeof(int64_t);
+}
+
+Result<uint64_t> ColumnChunkReader::PeekValueBytes(int64_t n) {
+  if (!var_length_) return static_cast<uint64_t>(n) * width_;
+  sizes_.resize(static_cast<size_t>(n));
+  uint64_t total = 0;
+  switch (source_) {
+    case ValueSource::kPlain: {
+      if (leaf_.physical == PhysicalType::kFixedLenByteArray) {
+        std::fill(sizes_.begin(), sizes_.end(),
+                  static_cast<uint32_t>(leaf_.type_length) + sizeof(int64_t));
+        break;
+      }
+      // length:uint32-LE bytes, repeated; a damaged run is sized as far as it goes and left
+      // for DecodePlain to report.
+      size_t pos = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        uint32_t length = 0;
+        if (pos + 4 <= plain_left_.size()) {
+          std::memcpy(&length, plain_left_.data() + pos, 4);
+          length = static_cast<uint32_t>(std::min<uint64_t>(length, plain_left_.size() - pos - 4));
+          pos += 4 + length;
+        }
+        sizes_[static_cast<size_t>(k)] = length + sizeof(int64_t);
+      }
+      break;
+    }
+    case ValueSource::kDictionary: {
+      SLUICE_RETURN_IF_ERROR(EnsureIndices(n));
+      const uint32_t* index = indices_.data() + indices_head_;
+      const int64_t* offsets = dictionary_.offsets.data();
+      for (int64_t k = 0; k < n; ++k) {
+        sizes_[static_cast<size_t>(k)] =
+            static_cast<uint32_t>(offsets[index[k] + 1] - offsets[index[k]]) + sizeof(int64_t);
+      }
+      break;
+    }
+    case ValueSource::kDense:
+      std::fill(sizes_.begin(), sizes_.end(), static_cast<uint32_t>(width_));
+      break;
+  }
+  for (uint32_t size : sizes_) total += size;
+  return total;
+}
+
+Status ColumnChunkReader::EnsureIndices(int64_t n) {
+  const size_t wanted = static_cast<size_t>(n);
+  if (indices_.size() - indices_head_ >= wanted) return Status::Ok();
+  indices_.erase(indices_.begin(), indices_.begin() + static_cast<ptrdiff_t>(indices_head_));
+  indices_head_ = 0;
+  const size_t have = indices_.size();
+  indices_.resize(wanted);
+  Status st =
+      indices_decoder_->GetBatch(indices_.data() + have, static_cast<int64_t>(wanted - have));
+  if (!st.ok()) return st.WithContext("dictionary indices");
+  // One check per batch: the largest index against the dictionary.
+  const uint32_t max_index =
+      *std::max_element(indices_.begin() + static_cast<ptrdiff_t>(have), indices_.end());
+  if (static_cast<int64_t>(max_index) >= dictionary_.length) {
+    return Corrupt("dictionary index " + std::to_string(max_index) +
+                   " out of range (the dictionary has " + std::to_string(dictionary_.length) +
+                   " values)");
+  }
+  return Status::Ok();
+}
+
+void ColumnChunkReader::UpdateHeld() {
+  const uint64_t now = BufferedBytes();
+  memory_->held = memory_->held - held_ + now;
+  held_ = now;
+}
+
+void ColumnChunkReader::ReleaseBuffers() {
+  std::vector<uint8_t>().swap(header_bytes_);
+  std::vector<uint8_t>().swap(body_bytes_);
+  std::vector<uint8_t>().swap(page_bytes_);
+  std::vector<uint32_t>().swap(scratch_);
+  std::vector<uint8_t>().swap(plain_);
+  std::vector<int64_t>().swap(deltas_);
+  std::vector<uint8_t>().swap(rep_);
+  std::vector<uint8_t>().swap(def_);
+  std::vector<uint32_t>().swap(indices_);
+  std::vector<uint32_t>().swap(sizes_);
+  indices_head_ = 0;
+  page_values_ = batch::MakeColumn(leaf_.type);
+}
+
+Status ColumnChunkReader::Reserve(uint64_t need, const std::string& what) {
+  const uint64_t limit = memory_->limits.buffer_bytes;
+  const uint64_t others = memory_->held - held_;
+  if (others + std::max(need, held_) <= limit) return Status::Ok();
+  ReleaseBuffers();
+  UpdateHeld();
+  if (others + held_ + need <= limit) return Status::Ok();
+  return batch::LimitExceeded(
+      what + " (with the pages and dictionaries of every column read at once)",
+      others + held_ + need, "reader buffer", limit);
+}
+
 Status ColumnChunkReader::TakeValues(int64_t n, batch::Column* out) {
   if (n == 0) return Status::Ok();
   switch (source_) {
@@ -205,17 +415,9 @@ Status ColumnChunkReader::TakeValues(int64_t n, batch::Column* out) {
       break;
     }
     case ValueSource::kDictionary: {
-      indices_.resize(static_cast<size_t>(n));
-      Status st = indices_decoder_->GetBatch(indices_.data(), n);
-      if (!st.ok()) return st.WithContext("dictionary indices");
-      // One check per batch: the largest index against the dictionary.
-      const uint32_t max_index = *std::max_element(indices_.begin(), indices_.end());
-      if (static_cast<int64_t>(max_index) >= dictionary_.length) {
-        return Corrupt("dictionary index " + std::to_string(max_index) +
-                       " out of range (the dictionary has " + std::to_string(dictionary_.length) +
-                       " values)");
-      }
-      GatherDictionary(dictionary_, indices_.data(), n, out);
+      SLUICE_RETURN_IF_ERROR(EnsureIndices(n));
+      GatherDictionary(dictionary_, indices_.data() + indices_head_, n, out);
+      indices_head_ += static_cast<size_t>(n);
       break;
     }
     case ValueSource::kDense:
@@ -283,6 +485,27 @@ Status ColumnChunkReader::NextDataPage() {
       pos_ += static_cast<uint64_t>(h.compressed_page_size);
       continue;
     }
+    // What the page will hold: its bytes as stored and decompressed, a byte per level, and a
+    // decoded dictionary (values plus an offset each) or the dictionary already held.
+    const bool is_dictionary = type == PageType::kDictionaryPage;
+    int64_t claimed_values = 0;
+    if (is_dictionary && h.dictionary_page) claimed_values = h.dictionary_page->num_values;
+    if (type == PageType::kDataPage && h.data_page) claimed_values = h.data_page->num_values;
+    if (type == PageType::kDataPageV2 && h.data_page_v2) {
+      claimed_values = h.data_page_v2->num_values;
+    }
+    claimed_values = std::clamp<int64_t>(claimed_values, 0, kMaxPageValues);
+    const uint64_t page_size = static_cast<uint64_t>(h.uncompressed_page_size);
+    const uint64_t level_arrays =
+        (leaf_.max_repetition_level > 0 ? 1 : 0) + (leaf_.max_definition_level > 0 ? 1 : 0);
+    uint64_t need = static_cast<uint64_t>(h.compressed_page_size) + page_size;
+    need += is_dictionary ? page_size + static_cast<uint64_t>(claimed_values) * sizeof(int64_t)
+                          : static_cast<uint64_t>(claimed_values) * level_arrays +
+                                batch::ColumnBytes(dictionary_);
+    SLUICE_RETURN_IF_ERROR(Reserve(need, here + " of " + std::to_string(page_size) + " bytes"));
+    SLUICE_RETURN_IF_ERROR(
+        memory_->decompressed.Add(static_cast<uint64_t>(h.compressed_page_size), page_size)
+            .WithContext(here));
     SLUICE_RETURN_IF_ERROR(
         file_->ReadAt(pos_, static_cast<size_t>(h.compressed_page_size), &body_bytes_));
     pos_ += static_cast<uint64_t>(h.compressed_page_size);
@@ -297,10 +520,20 @@ Status ColumnChunkReader::NextDataPage() {
       } else {
         st = ReadDictionaryPage(h, body, codec_);
       }
+      UpdateHeld();
+      if (st.ok() && memory_->held > memory_->limits.buffer_bytes) {
+        st = batch::LimitExceeded("the dictionary", memory_->held, "reader buffer",
+                                  memory_->limits.buffer_bytes);
+      }
       if (!st.ok()) return st.WithContext(here);
       continue;
     }
     st = ReadDataPage(h, body);
+    UpdateHeld();
+    if (st.ok() && memory_->held > memory_->limits.buffer_bytes) {
+      st = batch::LimitExceeded("the decoded page", memory_->held, "reader buffer",
+                                memory_->limits.buffer_bytes);
+    }
     if (!st.ok()) return st.WithContext(here);
     if (page_entries_ > 0) return Status::Ok();
   }
@@ -322,6 +555,12 @@ Status ColumnChunkReader::ReadDictionaryPage(const PageHeader& h, ByteView body,
   Status st = DecodePlain(leaf_, &cursor, d.num_values, &dictionary_);
   if (!st.ok()) return st.WithContext("dictionary page");
   has_dictionary_ = true;
+  dictionary_longest_ = 0;
+  for (int64_t k = 0; k < dictionary_.length && var_length_; ++k) {
+    dictionary_longest_ = std::max<uint64_t>(
+        dictionary_longest_,
+        static_cast<uint64_t>(dictionary_.offsets[k + 1] - dictionary_.offsets[k]));
+  }
   return Status::Ok();
 }
 
@@ -426,11 +665,23 @@ Status ColumnChunkReader::ReadDataPage(const PageHeader& h, ByteView body) {
 Status ColumnChunkReader::DecodeValues(int32_t encoding, ByteView values, int64_t present) {
   source_ = ValueSource::kPlain;
   plain_left_ = ByteView();
+  indices_.clear();
+  indices_head_ = 0;
   if (present == 0) return Status::Ok();
   switch (static_cast<Encoding>(encoding)) {
-    case Encoding::kPlain:
-      plain_left_ = values;
-      return Status::Ok();
+    case Encoding::kPlain: {
+      if (leaf_.physical != PhysicalType::kBoolean) {
+        plain_left_ = values;
+        return Status::Ok();
+      }
+      // Bit-packed: a batch may end inside a byte, so the page is unpacked whole (one byte a
+      // value, bounded by the page's value count).
+      ClearColumn(&page_values_);
+      if (page_values_.type != leaf_.type) page_values_ = batch::MakeColumn(leaf_.type);
+      source_ = ValueSource::kDense;
+      Cursor cursor(values);
+      return DecodePlain(leaf_, &cursor, present, &page_values_);
+    }
     case Encoding::kPlainDictionary:
     case Encoding::kRleDictionary: {
       if (!has_dictionary_) return Corrupt("dictionary-encoded page without a dictionary page");

@@ -19,6 +19,12 @@
 // last two are rewritten to PLAIN layout first (an extra copy of the page). PLAIN values and
 // dictionary indices are decoded a batch at a time straight into the output column.
 //
+// Memory: every reader of one file shares a ReaderMemory. What a reader holds between calls
+// (page, levels, dictionary) counts against limits.buffer_bytes, checked from the page header
+// before the page is read or decompressed; ReadRows cuts its rows at a byte budget, sizing
+// each value (a dictionary index is decoded and sized before its value is gathered) before
+// copying it. Decompressed page bytes pass an InflationGuard.
+//
 // With ReaderOptions::verify_page_crc, a page whose header carries a crc is checked (CRC-32
 // of the page's bytes as stored) and a mismatch is kCorruptFile.
 
@@ -27,6 +33,7 @@
 #include <vector>
 
 #include "sluice/batch/batch.h"
+#include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
 #include "sluice/parquet/metadata.h"
 #include "sluice/parquet/rle_hybrid.h"
@@ -40,14 +47,30 @@ struct LeafBatch {
   std::vector<uint8_t> def;  // one per entry; empty when the column's max definition is 0
   batch::Column values;      // dense: one value per entry whose def is the maximum
   int64_t entries = 0;
+  int64_t rows = 0;
 
   void Reset(const batch::DataType& type);
+  // Bytes of the levels and values.
+  uint64_t Bytes() const;
+  // Moves the rows after the first `keep` into `tail` (Reset to the same type first).
+  void SplitRows(int64_t keep, int max_def, LeafBatch* tail);
+};
+
+// The budgets of one file's readers and what they hold; one per file reader (one thread).
+struct ReaderMemory {
+  explicit ReaderMemory(const batch::ReadLimits& read_limits);
+
+  batch::ReadLimits limits;
+  uint64_t held = 0;  // sum of the column readers' HeldBytes()
+  batch::InflationGuard decompressed;
 };
 
 class ColumnChunkReader {
  public:
-  ColumnChunkReader(const LeafColumn& leaf, bool verify_crc)
-      : leaf_(leaf), verify_crc_(verify_crc) {}
+  ColumnChunkReader(const LeafColumn& leaf, bool verify_crc, ReaderMemory* memory);
+  ~ColumnChunkReader();
+  ColumnChunkReader(const ColumnChunkReader&) = delete;
+  ColumnChunkReader& operator=(const ColumnChunkReader&) = delete;
 
   // Positions the reader at the start of `chunk` (row group `row_group`, `num_rows` rows) of
   // `file`, whose column data ends at `data_end`. `file` must outlive the reader's use.
@@ -57,14 +80,30 @@ class ColumnChunkReader {
   Status Open(const RandomAccessFile* file, uint64_t data_end, const ColumnChunk& chunk,
               int row_group, int64_t num_rows, bool legacy_dictionary_size = false);
 
-  // Appends the next `rows` rows (at most the rows left in the chunk) to `out`.
-  Status ReadRows(int64_t rows, LeafBatch* out);
+  // Appends up to `rows` whole rows (at most the rows left in the chunk) to `out`, stopping
+  // before the bytes it appends would pass `max_bytes`; returns the rows appended, which may
+  // be 0 when the next row alone is larger. A row begun on an earlier page is always
+  // finished; one larger than limits.batch_bytes is kLimitExceeded.
+  Result<int64_t> ReadRows(int64_t rows, uint64_t max_bytes, LeafBatch* out);
 
   // Bytes of page, level, value and dictionary buffers the reader holds (capacity).
   size_t BufferedBytes() const;
 
  private:
-  Status ReadRowsImpl(int64_t rows, LeafBatch* out);
+  Result<int64_t> ReadRowsImpl(int64_t rows, uint64_t max_bytes, LeafBatch* out);
+  // Output bytes of the next `n` values (n <= what the page holds), one per value in sizes_
+  // when values differ in size; their sum.
+  Result<uint64_t> PeekValueBytes(int64_t n);
+  // An upper bound of PeekValueBytes(n), without reading the values.
+  uint64_t ValueBytesBound(int64_t n) const;
+  // Decodes dictionary indices until `n` wait in indices_ (checked against the dictionary).
+  Status EnsureIndices(int64_t n);
+  // Makes room for a page that needs `need` bytes held: kLimitExceeded past buffer_bytes.
+  Status Reserve(uint64_t need, const std::string& what);
+  // Frees the page buffers (not the dictionary).
+  void ReleaseBuffers();
+  // Brings memory_->held up to date with BufferedBytes().
+  void UpdateHeld();
   // Reads pages until a data page with entries is loaded; kCorruptFile at the chunk's end.
   Status NextDataPage();
   Status ReadDictionaryPage(const PageHeader& header, ByteView body, int32_t codec);
@@ -84,6 +123,10 @@ class ColumnChunkReader {
 
   const LeafColumn& leaf_;
   const bool verify_crc_;
+  ReaderMemory* const memory_;
+  uint64_t held_ = 0;      // this reader's share of memory_->held
+  const bool var_length_;  // values have offsets (strings, binary)
+  const size_t width_;     // output bytes of a fixed-width value
   const RandomAccessFile* file_ = nullptr;
   std::string where_;
   int32_t codec_ = 0;
@@ -95,6 +138,7 @@ class ColumnChunkReader {
 
   batch::Column dictionary_;
   bool has_dictionary_ = false;
+  uint64_t dictionary_longest_ = 0;  // bytes of the longest dictionary value
 
   // The current data page: levels decoded for every entry; values decoded as they are taken
   // (PLAIN through a cursor, dictionary indices through a running hybrid decoder), except
@@ -109,7 +153,9 @@ class ColumnChunkReader {
   std::optional<RleBitPackedDecoder> indices_decoder_;
   std::vector<uint8_t> rep_;
   std::vector<uint8_t> def_;
-  std::vector<uint32_t> indices_;
+  std::vector<uint32_t> indices_;  // decoded, not yet taken: [indices_head_, size())
+  size_t indices_head_ = 0;
+  std::vector<uint32_t> sizes_;  // PeekValueBytes: per-value output bytes
   batch::Column page_values_;
 
   // Scratch reused across pages.

@@ -22,6 +22,19 @@ inline constexpr uint32_t kMaxPageHeaderBytes = 16u << 20;
 inline constexpr uint32_t kMaxPageBytes = 256u << 20;
 // Bytes of values one page may expand to when decoded (DELTA_BYTE_ARRAY repeats prefixes).
 inline constexpr uint64_t kMaxDecodedPageBytes = uint64_t{1} << 30;
+// Decompressed page bytes of one file may reach kInflationFloorBytes plus kMaxInflationRatio
+// times the compressed bytes read: general-purpose codecs on real column data stay well under
+// 100x (zstd on a constant PLAIN column reaches a few thousand, but writers encode such a
+// column as a dictionary with RLE indices), while a bomb claims 256 MiB pages from a few
+// kilobytes each. Past it the file is kCorruptFile.
+inline constexpr uint64_t kInflationFloorBytes = uint64_t{256} << 20;
+inline constexpr uint64_t kMaxInflationRatio = 1000;
+// Decoded values of one file may reach kDecodedFloorBytes plus kMaxDecodedRatio times the
+// file's size. Dictionaries and RLE make small files decode large (a constant column costs
+// bits per row), so the ratio is generous; a dictionary bomb (one 1 MiB value repeated by a
+// 65,536-long RLE run) would decode to gigabytes from a kilobyte.
+inline constexpr uint64_t kDecodedFloorBytes = uint64_t{256} << 20;
+inline constexpr uint64_t kMaxDecodedRatio = 1000;
 // Level entries (values and nulls) of one data page: levels are decoded a page at a time (one
 // byte each) and an RLE run can claim billions from a few bytes. parquet-mr writes 20,000
 // values a page, arrow ~1 MiB of them, but DuckDB writes a dictionary-encoded column of a

@@ -28,11 +28,15 @@
 // DECIMAL beyond precision 38, LZO, column data in external files, annotations on physical
 // types they do not fit (e.g. TIME(MILLIS) on INT64).
 //
-// Streaming: a reader yields batches of at most batch::kBatchRows rows (fewer at the end of a
-// row group), decoding each selected leaf column page by page. It holds one decoded page (and
-// the dictionary) per selected leaf column plus the batch being built, so its memory is
-// bounded by the pages in flight and kBatchRows, not by the row group or the file. Only the
-// selected columns' pages are read.
+// Streaming: a reader yields batches of at most batch::kBatchRows rows and about
+// ReaderOptions::limits.batch_bytes bytes (fewer at the end of a row group), decoding each
+// selected leaf column page by page. It holds one decoded page (and the dictionary) per
+// selected leaf column plus the batch being built; what it holds is checked against
+// limits.buffer_bytes from each page header before the page is read, and a batch is cut by
+// its bytes, each value sized before it is copied (batch/limits.h). A row too large for a
+// batch, or pages too large to hold at once, is kLimitExceeded naming the row group, column
+// and row or page; decompressed or decoded bytes far past the file's (limits.h) are
+// kCorruptFile. Only the selected columns' pages are read.
 //
 // Errors: a file that is not Parquet (no PAR1 magic) -> kUnsupportedFormat; a damaged one ->
 // kCorruptFile with what and where (row group, column, page). Every size and offset read from
@@ -45,6 +49,7 @@
 #include <vector>
 
 #include "sluice/batch/batch.h"
+#include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
 
 namespace sluice::parquet {
@@ -55,6 +60,8 @@ struct ReaderOptions {
   // Check the CRC-32 of every page that carries one; a mismatch is kCorruptFile. Off by
   // default (as in DuckDB and arrow): it costs a pass over every page's bytes.
   bool verify_page_crc = false;
+  // The byte budgets of batches and held pages.
+  batch::ReadLimits limits;
 };
 
 // Opens `file` and reads its footer. The returned reader yields batches of at most

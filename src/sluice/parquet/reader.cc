@@ -30,24 +30,34 @@ bool WrittenBeforeParquet816Fix(const std::string& created_by) {
 class ParquetReader final : public batch::BatchReader {
  public:
   ParquetReader(std::unique_ptr<RandomAccessFile> file, Footer footer, FileSchema file_schema,
-                std::vector<int> selected, bool verify_crc)
+                std::vector<int> selected, const ReaderOptions& options)
       : file_(std::move(file)),
         footer_(std::move(footer)),
         file_schema_(std::move(file_schema)),
         selected_(std::move(selected)),
+        memory_(options.limits),
+        decoded_("decoded values", kDecodedFloorBytes, kMaxDecodedRatio),
         legacy_dictionary_size_(WrittenBeforeParquet816Fix(footer_.metadata.created_by)) {
     auto schema = std::make_shared<batch::Schema>();
-    leaf_batches_.resize(file_schema_.leaves.size());
-    readers_.resize(file_schema_.leaves.size());
+    const size_t leaves = file_schema_.leaves.size();
+    leaf_batches_.resize(leaves);
+    pending_.resize(leaves);
+    bytes_per_row_.assign(leaves, 1);
+    readers_.resize(leaves);
     for (int index : selected_) {
       const TopColumn& column = file_schema_.columns[static_cast<size_t>(index)];
       schema->fields.push_back(file_schema_.schema.fields[static_cast<size_t>(index)]);
       for (int leaf = column.first_leaf; leaf < column.first_leaf + column.num_leaves; ++leaf) {
-        readers_[static_cast<size_t>(leaf)] = std::make_unique<ColumnChunkReader>(
-            file_schema_.leaves[static_cast<size_t>(leaf)], verify_crc);
+        const size_t l = static_cast<size_t>(leaf);
+        readers_[l] = std::make_unique<ColumnChunkReader>(file_schema_.leaves[l],
+                                                          options.verify_page_crc, &memory_);
+        pending_[l].Reset(file_schema_.leaves[l].type);
+        selected_leaves_.push_back(l);
       }
     }
     schema_ = std::move(schema);
+    // The decoded bytes are held against the whole file's size.
+    (void)decoded_.Add(file_->size(), 0);
   }
 
   const batch::Schema& schema() const override { return *schema_; }
@@ -59,8 +69,7 @@ class ParquetReader final : public batch::BatchReader {
       if (next_group_ >= groups.size()) return false;
       const int index = static_cast<int>(next_group_++);
       const RowGroup& group = groups[static_cast<size_t>(index)];
-      for (size_t leaf = 0; leaf < readers_.size(); ++leaf) {
-        if (!readers_[leaf]) continue;
+      for (size_t leaf : selected_leaves_) {
         Status st = readers_[leaf]->Open(file_.get(), footer_.data_end, group.columns[leaf], index,
                                          group.num_rows, legacy_dictionary_size_);
         if (!st.ok()) return st.WithContext(file_->name());
@@ -68,19 +77,15 @@ class ParquetReader final : public batch::BatchReader {
       group_rows_left_ = group.num_rows;
       group_index_ = index;
     }
-    const int64_t rows = std::min(batch::kBatchRows, group_rows_left_);
+    const int64_t want = std::min({batch::kBatchRows, group_rows_left_, rows_hint_});
+    SLUICE_ASSIGN_OR_RETURN(int64_t rows, ReadLeaves(want));
+    rows_hint_ = rows < want ? rows : std::min(batch::kBatchRows, rows_hint_ * 2);
     batch::Batch result;
     result.schema = schema_;
     result.num_rows = rows;
     result.columns.resize(selected_.size());
     for (size_t i = 0; i < selected_.size(); ++i) {
       const TopColumn& column = file_schema_.columns[static_cast<size_t>(selected_[i])];
-      for (int leaf = column.first_leaf; leaf < column.first_leaf + column.num_leaves; ++leaf) {
-        const size_t l = static_cast<size_t>(leaf);
-        leaf_batches_[l].Reset(file_schema_.leaves[l].type);
-        Status st = readers_[l]->ReadRows(rows, &leaf_batches_[l]);
-        if (!st.ok()) return st.WithContext(file_->name());
-      }
       Status st =
           AssembleColumn(column.shape, leaf_batches_, file_schema_.leaves, &result.columns[i]);
       if (st.ok() && result.columns[i].length != rows) {
@@ -93,30 +98,81 @@ class ParquetReader final : public batch::BatchReader {
                               ", column '" + column.name + "'");
       }
     }
+    Status st = decoded_.Add(0, batch::BatchBytes(result));
+    if (!st.ok()) return st.WithContext(file_->name());
     group_rows_left_ -= rows;
     *out = std::move(result);
     return true;
   }
 
-  size_t BufferedBytes() const {
-    size_t total = 0;
-    for (const auto& reader : readers_) total += reader ? reader->BufferedBytes() : 0;
-    return total;
+ private:
+  // Reads the same next rows, at most `want`, of every selected leaf into leaf_batches_, within
+  // the batch budget; returns how many. Each leaf gets a share of the budget by the bytes a
+  // row of it took so far; a leaf that stops short sets the batch's rows, and the leaves read
+  // before it keep their extra rows in pending_ for the next batch.
+  Result<int64_t> ReadLeaves(int64_t want) {
+    const uint64_t budget = memory_.limits.batch_bytes;
+    uint64_t weights = 0;
+    for (size_t l : selected_leaves_) weights += bytes_per_row_[l];
+    int64_t rows = want;
+    for (size_t l : selected_leaves_) {
+      const LeafColumn& leaf = file_schema_.leaves[l];
+      LeafBatch& b = leaf_batches_[l];
+      std::swap(b, pending_[l]);
+      pending_[l].Reset(leaf.type);
+      if (b.rows < rows) {
+        const uint64_t share =
+            std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(budget) *
+                                                        static_cast<double>(bytes_per_row_[l]) /
+                                                        static_cast<double>(weights)));
+        const uint64_t held = b.Bytes();
+        Result<int64_t> got =
+            readers_[l]->ReadRows(rows - b.rows, share > held ? share - held : 0, &b);
+        if (got.ok() && b.rows == 0) got = readers_[l]->ReadRows(1, budget, &b);
+        if (got.ok() && b.rows == 0) {
+          got = batch::LimitExceeded(
+              "row " + std::to_string(RowInGroup()) + " of column '" + leaf.name + "'", budget + 1,
+              "batch", budget);
+        }
+        if (!got.ok()) {
+          return got.status().WithContext(file_->name());
+        }
+      }
+      rows = std::min(rows, b.rows);
+    }
+    for (size_t l : selected_leaves_) {
+      LeafBatch& b = leaf_batches_[l];
+      if (b.rows > rows)
+        b.SplitRows(rows, file_schema_.leaves[l].max_definition_level, &pending_[l]);
+      bytes_per_row_[l] = std::max<uint64_t>(1, b.Bytes() / static_cast<uint64_t>(rows));
+    }
+    return rows;
   }
 
- private:
+  int64_t RowInGroup() const {
+    return footer_.metadata.row_groups[static_cast<size_t>(group_index_)].num_rows -
+           group_rows_left_;
+  }
+
   std::unique_ptr<RandomAccessFile> file_;
   Footer footer_;
   FileSchema file_schema_;
   std::vector<int> selected_;
+  std::vector<size_t> selected_leaves_;
   std::shared_ptr<const batch::Schema> schema_;
+  // Declared before readers_, which release their share of it when destroyed.
+  ReaderMemory memory_;
+  batch::InflationGuard decoded_;
   // Indexed by leaf (column chunk) number; null for leaves not selected.
   std::vector<std::unique_ptr<ColumnChunkReader>> readers_;
   std::vector<LeafBatch> leaf_batches_;
+  std::vector<LeafBatch> pending_;       // rows read past the last batch, per leaf
+  std::vector<uint64_t> bytes_per_row_;  // per leaf, in the last batch
   bool legacy_dictionary_size_ = false;
   size_t next_group_ = 0;
   int group_index_ = 0;
   int64_t group_rows_left_ = 0;
+  int64_t rows_hint_ = batch::kBatchRows;
 };
 
 // Row-group level checks, done once at open so that Next only meets page-level damage.
@@ -163,9 +219,8 @@ Result<std::unique_ptr<batch::BatchReader>> OpenParquet(std::unique_ptr<RandomAc
       selected.push_back(index);
     }
   }
-  return std::unique_ptr<batch::BatchReader>(new ParquetReader(std::move(file), std::move(footer),
-                                                               std::move(fs), std::move(selected),
-                                                               options.verify_page_crc));
+  return std::unique_ptr<batch::BatchReader>(new ParquetReader(
+      std::move(file), std::move(footer), std::move(fs), std::move(selected), options));
 }
 
 namespace {

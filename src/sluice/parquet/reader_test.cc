@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sluice/batch/batch.h"
+#include "sluice/batch/limits.h"
 #include "sluice/parquet/parquet.h"
 
 namespace sluice::parquet {
@@ -93,21 +94,22 @@ std::vector<uint8_t> PageHeader(int type, int32_t size, int32_t num_values, int 
   return t.bytes();
 }
 
-// One OPTIONAL INT32 column "x" in one row group, pages as given (they start at offset 4).
+// One OPTIONAL column "x" (INT32 unless `physical` says otherwise) in one row group, pages as given
+// (they start at offset 4).
 std::vector<uint8_t> BuildFile(const std::vector<uint8_t>& pages, int64_t num_rows,
-                               int64_t chunk_size = -1) {
+                               int64_t chunk_size = -1, int physical = 1) {
   std::vector<uint8_t> file = {'P', 'A', 'R', '1'};
   file.insert(file.end(), pages.begin(), pages.end());
   Thrift md;
   md.I32(1, 1);
   md.List(2, 12, 2);
   md.Str(4, "schema").I32(5, 1).Stop();
-  md.I32(1, 1).I32(3, 1).Str(4, "x").Stop();
+  md.I32(1, physical).I32(3, 1).Str(4, "x").Stop();
   md.I64(3, num_rows);
   md.List(4, 12, 1);
   md.List(1, 12, 1);
   md.I64(2, 4).Struct(3);
-  md.I32(1, 1).I32(4, 0).I64(5, num_rows);
+  md.I32(1, physical).I32(4, 0).I64(5, num_rows);
   md.I64(6, static_cast<int64_t>(pages.size()));
   md.I64(7, chunk_size < 0 ? static_cast<int64_t>(pages.size()) : chunk_size);
   md.I64(9, 4).Stop();                   // ColumnMetaData
@@ -330,6 +332,126 @@ TEST(ParquetReaderTest, StreamsARowGroupPageByPage) {
   EXPECT_EQ(batches, static_cast<int>((rows + batch::kBatchRows - 1) / batch::kBatchRows));
   EXPECT_LE(*largest, size_t{kPerPage} * 4 + 64) << "a read larger than one page";
   EXPECT_GT(pages.size(), size_t{8000000});
+}
+
+// The budgets (batch/limits.h) on hostile files: an OPTIONAL BYTE_ARRAY column.
+constexpr int kByteArray = 6;
+
+std::vector<uint8_t> PlainString(size_t length, char fill) {
+  std::vector<uint8_t> v;
+  for (int b = 0; b < 4; ++b) v.push_back(static_cast<uint8_t>(length >> (8 * b)));
+  v.insert(v.end(), length, static_cast<uint8_t>(fill));
+  return v;
+}
+
+// A dictionary of one 64 KiB string and a data page whose RLE runs repeat index 0 65,536
+// times: 4 GiB of strings from a 64 KiB file. Batches stay within the batch budget and the
+// file fails CORRUPT_FILE at the decoded-size limit, long before memory runs out.
+TEST(ParquetReaderTest, DictionaryBombFailsAtTheDecodedLimit) {
+  constexpr size_t kLength = 64 * 1024;
+  std::vector<uint8_t> dict = PlainString(kLength, 'a');
+  std::vector<uint8_t> pages = PageHeader(2, static_cast<int32_t>(dict.size()), 1, 0);
+  pages.insert(pages.end(), dict.begin(), dict.end());
+  // def levels: 65,536 x 1 (run header 131072 = 80 80 08); indices: bit width 1, 65,536 x 0.
+  std::vector<uint8_t> body = {0x04, 0, 0, 0, 0x80, 0x80, 0x08, 0x01, 0x01, 0x80, 0x80, 0x08, 0x00};
+  auto data = PageHeader(0, static_cast<int32_t>(body.size()), 65536, 8);
+  pages.insert(pages.end(), data.begin(), data.end());
+  pages.insert(pages.end(), body.begin(), body.end());
+  auto reader = OpenParquet(std::make_unique<MemoryFile>(BuildFile(pages, 65536, -1, kByteArray)));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  const batch::ReadLimits limits;
+  batch::Batch b;
+  int64_t rows = 0;
+  Status failed;
+  while (true) {
+    Result<bool> more = (*reader)->Next(&b);
+    if (!more.ok()) {
+      failed = more.status();
+      break;
+    }
+    ASSERT_TRUE(*more) << "the bomb decoded whole";
+    EXPECT_LE(batch::BatchBytes(b), limits.batch_bytes + kLength + 64);
+    rows += b.num_rows;
+  }
+  EXPECT_EQ(failed.code(), ErrorCode::kCorruptFile) << failed.ToString();
+  EXPECT_NE(failed.message().find("memory.parquet"), std::string::npos) << failed.ToString();
+  EXPECT_NE(failed.message().find("bomb"), std::string::npos) << failed.ToString();
+  EXPECT_LT(rows, 65536);
+}
+
+// One value larger than the whole batch budget: LIMIT_EXCEEDED naming the row and column.
+TEST(ParquetReaderTest, ValueLargerThanTheBatchBudget) {
+  std::vector<uint8_t> body = {0x02, 0, 0, 0, 0x04, 0x01};  // def: 2 x 1
+  for (size_t length : {10, 5000}) {
+    auto v = PlainString(length, 'b');
+    body.insert(body.end(), v.begin(), v.end());
+  }
+  auto pages = PageHeader(0, static_cast<int32_t>(body.size()), 2, 0);
+  pages.insert(pages.end(), body.begin(), body.end());
+  ReaderOptions options;
+  options.limits.batch_bytes = 1000;
+  auto got = Decode(BuildFile(pages, 2, -1, kByteArray), options);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kLimitExceeded) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("row 1"), std::string::npos) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("column 'x'"), std::string::npos)
+      << got.status().ToString();
+  EXPECT_NE(got.status().message().find("--load-memory"), std::string::npos)
+      << got.status().ToString();
+}
+
+// A page larger than what a reader may hold: LIMIT_EXCEEDED before it is read.
+TEST(ParquetReaderTest, PageLargerThanTheBufferBudget) {
+  std::vector<uint8_t> body = {0x02, 0, 0, 0, 0x04, 0x01};
+  auto v = PlainString(20000, 'c');
+  body.insert(body.end(), v.begin(), v.end());
+  v = PlainString(1, 'd');
+  body.insert(body.end(), v.begin(), v.end());
+  auto pages = PageHeader(0, static_cast<int32_t>(body.size()), 2, 0);
+  pages.insert(pages.end(), body.begin(), body.end());
+  ReaderOptions options;
+  options.limits.buffer_bytes = 10000;
+  auto got = Decode(BuildFile(pages, 2, -1, kByteArray), options);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kLimitExceeded) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("page 0"), std::string::npos) << got.status().ToString();
+  options.limits.buffer_bytes = 1 << 20;
+  got = Decode(BuildFile(pages, 2, -1, kByteArray), options);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+}
+
+// Small batch budgets cut a 2,000,000-row row group into more, smaller batches, in order.
+TEST(ParquetReaderTest, CutsBatchesByBytes) {
+  constexpr int32_t kPerPage = 10000;
+  std::vector<uint8_t> pages;
+  for (int p = 0; p < 3; ++p) {
+    std::vector<uint8_t> body = {0x04, 0, 0, 0, 0xa0, 0x9c, 0x01, 0x01};
+    for (int32_t v = 0; v < kPerPage; ++v) {
+      const int32_t value = p * kPerPage + v;
+      for (int b = 0; b < 4; ++b) body.push_back(static_cast<uint8_t>(value >> (8 * b)));
+    }
+    auto header = PageHeader(0, static_cast<int32_t>(body.size()), kPerPage, 0);
+    pages.insert(pages.end(), header.begin(), header.end());
+    pages.insert(pages.end(), body.begin(), body.end());
+  }
+  ReaderOptions options;
+  options.limits.batch_bytes = 40000;
+  auto reader = OpenParquet(std::make_unique<MemoryFile>(BuildFile(pages, 3 * kPerPage)), options);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  batch::Batch b;
+  int64_t seen = 0;
+  int batches = 0;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    ++batches;
+    EXPECT_LE(batch::BatchBytes(b), 2 * options.limits.batch_bytes);
+    for (int64_t r = 0; r < b.num_rows; ++r) ASSERT_EQ(b.columns[0].Value<int64_t>(r), seen + r);
+    seen += b.num_rows;
+  }
+  EXPECT_EQ(seen, 3 * kPerPage);
+  EXPECT_GE(batches, 6);
 }
 
 TEST(ParquetReaderTest, NestedColumnsDecodeAndDescribe) {
