@@ -52,6 +52,25 @@ std::optional<std::pair<uint64_t, std::string_view>> LeadingNumber(std::string_v
   return std::make_pair(n, text.substr(i));
 }
 
+// Removes landed objects that no ledger entry names: the process died between the landing
+// rename and the ledger commit, so the PUT was never acknowledged. Runs before the listeners
+// open (no upload can be between the two steps) and after serve.lock is held (no other server
+// can be). The catalog's pass over the ledger's landed ids is the cost; it runs once.
+Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> present, store.ListObjects());
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> orphans,
+                          catalog.NotInLedger(std::move(present)));
+  for (const std::string& id : orphans) {
+    SLUICE_RETURN_IF_ERROR(store.Remove(id).WithContext("removing the unrecorded object " + id));
+  }
+  if (!orphans.empty()) {
+    LogInfo("app", "removed " + std::to_string(orphans.size()) +
+                       " landed object(s) that no ledger entry names (an upload cut short by a "
+                       "crash after its bytes were durable, never acknowledged)");
+  }
+  return Status::Ok();
+}
+
 char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
@@ -124,6 +143,17 @@ Result<int64_t> ParseDurationSeconds(std::string_view text) {
   return static_cast<int64_t>(n * unit);
 }
 
+Result<std::unique_ptr<FileLock>> LockDataDir(const std::string& data_dir) {
+  const std::string path = JoinPath(data_dir, kServeLockFile);
+  auto lock = FileLock::TryAcquire(path);
+  if (lock.ok() || lock.status().code() != ErrorCode::kUnavailable) return lock;
+  const int64_t pid = FileLock::HolderPid(path);
+  return Err(ErrorCode::kUnavailable,
+             "another sluice serve holds " + path +
+                 (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) +
+                 ": one server per data directory");
+}
+
 std::string EndpointFor(const std::string& data_dir) {
   auto text = FileSystem::Default().ReadSmallFile(JoinPath(data_dir, kServeFile));
   if (text.ok()) {
@@ -147,6 +177,9 @@ Status RunServer(const ServeConfig& config) {
   FileSystem& fs = FileSystem::Default();
   const Clock& clock = SystemClock::Instance();
   SLUICE_RETURN_IF_ERROR(fs.CreateDirs(config.data_dir));
+  // First, before anything in the directory is read or changed: a second server here would
+  // delete the first one's incoming files and load its files twice over.
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> serve_lock, LockDataDir(config.data_dir));
 
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
   landing::Store store(fs, JoinPath(config.data_dir, "landing"));
@@ -154,9 +187,16 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_ASSIGN_OR_RETURN(auto pool,
                           pool::OpenSqlitePool(JoinPath(config.data_dir, "pool.db"), clock));
   SLUICE_ASSIGN_OR_RETURN(Secret admin_token, LoadOrCreateAdminToken(fs, config.data_dir));
+  // The entries made at first start (the data directory in its parent; catalog.db, pool.db,
+  // landing/ and the key files in it) must survive a power cut before anything is
+  // acknowledged; a later start syncs nothing new, cheaply.
+  SLUICE_RETURN_IF_ERROR(fs.SyncDir(config.data_dir));
+  SLUICE_RETURN_IF_ERROR(fs.SyncDir(DirName(config.data_dir)));
+  SLUICE_RETURN_IF_ERROR(RemoveUnrecordedObjects(*catalog, store));
 
   load::Loader loader(*catalog, store, *pool, clock,
                       {.workers = config.load_workers,
+                       .max_load_attempts = config.max_load_attempts,
                        .read_limits = batch::ReadLimits::ForLoadMemory(config.load_memory)});
   SLUICE_RETURN_IF_ERROR(loader.Reconcile());
 

@@ -7,6 +7,7 @@
 // Thread-safety: RunServer blocks the calling thread until the server stops.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,9 @@ struct ServeConfig {
   // Landed files are deleted this long after they were loaded or skipped (failed, queued and
   // loading files are kept); 0 keeps them for ever.
   int64_t retention_seconds = int64_t{7} * 24 * 3600;
+  // The poison-file guard (load.h): a file whose load was cut short by this many crashes
+  // fails (INTERNAL) at the next start instead of loading again. 0: off.
+  int max_load_attempts = 3;
 };
 
 // "1073741824", "512M", "1G", "64GiB", "10k": bytes with an optional binary suffix (K, M, G,
@@ -65,7 +69,17 @@ Result<int64_t> ParseDurationSeconds(std::string_view text);
 
 inline constexpr uint16_t kDefaultHttpsPort = 8789;
 
-// Runs `sluice serve` until SIGINT/SIGTERM. Writes <data_dir>/serve.json with the bound
+// The lock that makes one `sluice serve` per data directory: <data_dir>/serve.lock, held
+// (flock) for the server's whole life. The CLI takes it too, briefly, to act on a file left
+// `loading` by a crash: holding it proves no loader is at work. kUnavailable when a running
+// process holds it: "another sluice serve holds <dir>/serve.lock (pid N)".
+inline constexpr const char* kServeLockFile = "serve.lock";
+Result<std::unique_ptr<FileLock>> LockDataDir(const std::string& data_dir);
+
+// Runs `sluice serve` until SIGINT/SIGTERM. Before it touches anything in the data directory
+// it takes serve.lock (LockDataDir), so a second server on the same directory exits at once.
+// At start it removes landed objects no ledger entry names (a crash between the landing
+// rename and the ledger commit: never acknowledged). Writes <data_dir>/serve.json with the bound
 // endpoints (ports chosen by the OS when 0) so that the CLI and tests can find the server:
 // s3_endpoint, s3_https_endpoint (only with TLS), admin_url, region, pid.
 Status RunServer(const ServeConfig& config);

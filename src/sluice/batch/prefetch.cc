@@ -2,7 +2,9 @@
 
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -53,6 +55,25 @@ class PrefetchingReader final : public BatchReader {
   }
 
  private:
+  // The wrapped reader's Next behind an exception barrier: an exception on this thread would
+  // end the process (std::terminate), so it becomes the reader's failure, which the consumer
+  // gets in order, as any other.
+  Result<bool> GuardedNext(Batch* batch) {
+    try {
+      return inner_->Next(batch);
+    } catch (const std::bad_alloc&) {
+      return Err(ErrorCode::kLimitExceeded,
+                 "decoding the next batch needed more memory than the process could allocate "
+                 "(std::bad_alloc)");
+    } catch (const std::exception& e) {
+      return Err(ErrorCode::kInternal,
+                 std::string("decoding the next batch threw an unexpected exception: ") + e.what());
+    } catch (...) {
+      return Err(ErrorCode::kInternal,
+                 "decoding the next batch threw an unexpected exception of unknown type");
+    }
+  }
+
   void Decode() {
     while (true) {
       Batch batch;
@@ -65,13 +86,20 @@ class PrefetchingReader final : public BatchReader {
           spare_.pop_back();
         }
       }
-      Result<bool> more = inner_->Next(&batch);
+      Result<bool> more = GuardedNext(&batch);
       std::lock_guard<std::mutex> lock(mu_);
       if (!more.ok() || !*more) {
         if (!more.ok()) error_ = more.status();
         break;
       }
-      ready_.push_back(std::move(batch));
+      try {
+        ready_.push_back(std::move(batch));
+      } catch (const std::bad_alloc&) {
+        error_ = Err(ErrorCode::kLimitExceeded,
+                     "queueing a decoded batch needed more memory than the process could "
+                     "allocate (std::bad_alloc)");
+        break;
+      }
       cv_.notify_all();
     }
     std::lock_guard<std::mutex> lock(mu_);

@@ -9,7 +9,9 @@
 // recycled rather than allocated per batch.
 //
 // Errors arrive in order: batches decoded before a failure are returned first, then the
-// failure. Destroying the reader stops the decoder after its current batch.
+// failure. An exception thrown by the wrapped reader on the decoding thread is such a failure
+// too (std::bad_alloc as kLimitExceeded, anything else kInternal naming it): it never ends the
+// process. Destroying the reader stops the decoder after its current batch.
 //
 // Thread-safety: like any BatchReader, one caller thread. The wrapped reader is used only by
 // the decoding thread once Prefetch returns (its schema() is read once, up front).

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <thread>
 
 namespace sluice::batch {
@@ -106,6 +108,50 @@ TEST(PrefetchTest, AnEmptyReaderEndsAtOnce) {
   auto more = reader->Next(&b);
   ASSERT_TRUE(more.ok());
   EXPECT_FALSE(*more);
+}
+
+// Delivers `good` batches of CountingReader, then throws what `thrower` throws.
+class ThrowingReader final : public BatchReader {
+ public:
+  ThrowingReader(int good, void (*thrower)())
+      : inner_(good + 1, -1, nullptr), good_(good), thrower_(thrower) {}
+  const Schema& schema() const override { return inner_.schema(); }
+  int64_t num_rows() const override { return inner_.num_rows(); }
+  Result<bool> Next(Batch* out) override {
+    if (served_++ == good_) thrower_();
+    return inner_.Next(out);
+  }
+
+ private:
+  CountingReader inner_;
+  int good_;
+  int served_ = 0;
+  void (*thrower_)();
+};
+
+TEST(PrefetchTest, AnExceptionOnTheDecodingThreadArrivesAsAFailureInOrder) {
+  auto reader = Prefetch(std::make_unique<ThrowingReader>(
+      2, [] { throw std::runtime_error("vector::_M_range_check: n >= size"); }));
+  Batch b;
+  for (int64_t i = 0; i < 2; ++i) {
+    auto more = reader->Next(&b);
+    ASSERT_TRUE(more.ok() && *more);
+    EXPECT_EQ(b.columns[0].Value<int64_t>(0), i);
+  }
+  auto failed = reader->Next(&b);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), ErrorCode::kInternal);
+  EXPECT_NE(failed.status().message().find("vector::_M_range_check"), std::string::npos)
+      << failed.status().message();
+}
+
+TEST(PrefetchTest, BadAllocOnTheDecodingThreadIsLimitExceeded) {
+  auto reader = Prefetch(std::make_unique<ThrowingReader>(0, [] { throw std::bad_alloc(); }));
+  Batch b;
+  auto failed = reader->Next(&b);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), ErrorCode::kLimitExceeded);
+  EXPECT_NE(failed.status().message().find("more memory"), std::string::npos);
 }
 
 }  // namespace

@@ -54,6 +54,11 @@ struct CreatedKey {
 
 enum class OnError { kBlock, kSkip };
 
+// Whether a loader may be working on the data directory. Only the holder of the data
+// directory's serve.lock (app/serve_lock.h) may say kStopped: no `sluice serve` runs, so a file
+// left `loading` is held by nobody and an operator may retry or skip it.
+enum class LoaderState { kMayBeRunning, kStopped };
+
 struct TableConfig {
   std::string connection_id;
   std::string name;                      // also the key prefix: s3://<conn>/<name>/...
@@ -113,6 +118,9 @@ struct FileRecord {
   // Load even when the content repeats a loaded file (`sluice files retry --force`). The
   // client's x-amz-meta-sluice-force, kept in metadata_json, forces the same way.
   bool forced = false;
+  // Loads begun (MarkLoading) and not ended cleanly: the poison-file guard. A file still
+  // `loading` at start-up with this many attempts was cut short by that many crashes.
+  int64_t load_attempts = 0;
 };
 
 // A multipart upload in progress. The disposition (status and error) is decided at creation
@@ -252,23 +260,27 @@ class Catalog {
   // failed and not passed (a failed file blocks under on_error: block, so the caller sees it
   // and waits; under skip the caller moves past it). nullopt when the table has no such file.
   virtual Result<std::optional<FileRecord>> HeadOfQueue(const TableKey& table) = 0;
-  // Not a durable commit: `loading` is written without an fsync of its own, and becomes
-  // durable with the next durable commit (the file's MarkLoaded or MarkFailed, or any PUT's
-  // ledger entry), which the WAL orders after it. A crash can only turn `loading` back into
-  // `queued`, and the two are handled alike after a restart (the pool says whether the file
-  // was applied). This saves one fsync per load.
+  // Marks the file `loading` and counts the attempt (load_attempts + 1) in one durable
+  // commit, before any of the file is read: a load that a crash cuts short leaves the count
+  // behind, which is how the poison-file guard finds a file that keeps killing the process.
   virtual Status MarkLoading(int64_t seq) = 0;
+  // The attempt ended without an outcome and without a crash (a transient error: the file
+  // stays `loading` and is taken up again): takes the attempt back. kInvalidArgument unless
+  // the file is loading.
+  virtual Status AbandonLoading(int64_t seq) = 0;
   virtual Status MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) = 0;
   virtual Status MarkFailed(int64_t seq, const Status& error) = 0;
   // Operator actions on a failed file: retry puts it back to queued in its original place;
   // skip marks it skipped so that the table moves past it. kInvalidArgument when the file is
-  // not failed.
-  virtual Status Retry(int64_t seq) = 0;
-  virtual Status Skip(int64_t seq) = 0;
+  // not failed. With `loader` kStopped (the caller holds serve.lock) a `loading` file, left so
+  // by a crash, may be retried or skipped too. A retry starts the attempt count afresh.
+  virtual Status Retry(int64_t seq, LoaderState loader = LoaderState::kMayBeRunning) = 0;
+  virtual Status Skip(int64_t seq, LoaderState loader = LoaderState::kMayBeRunning) = 0;
   // Re-queues a failed or skipped file (a skipped duplicate, say) with `forced` set: it is
   // loaded even when its content repeats a loaded file. It keeps its sequence, so it is the
-  // next file its table loads. kInvalidArgument for a file in another status.
-  virtual Status RetryForced(int64_t seq) = 0;
+  // next file its table loads. kInvalidArgument for a file in another status, and for a file
+  // whose bytes retention purged (there is nothing left to load).
+  virtual Status RetryForced(int64_t seq, LoaderState loader = LoaderState::kMayBeRunning) = 0;
   // Marks a failed file passed: its table (on_error: skip) moves on. kInvalidArgument when
   // the file is not failed.
   virtual Status MovePast(int64_t seq) = 0;
@@ -284,6 +296,10 @@ class Catalog {
   virtual Status MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) = 0;
   // Files whose status is queued or loading, in sequence order (crash reconciliation).
   virtual Result<std::vector<FileRecord>> UnfinishedFiles() = 0;
+  // The ids of `landed_ids` that no ledger entry names (start-up: objects landed by a process
+  // that died between the landing rename and the ledger commit). One pass over the ledger's
+  // landed ids; memory follows the number of ids asked about, not the ledger.
+  virtual Result<std::vector<std::string>> NotInLedger(std::vector<std::string> landed_ids) = 0;
   // A number that changes whenever another process or thread commits (SQLite
   // data_version + local writes): the loader polls it to notice CLI retries and new tables.
   virtual Result<int64_t> ChangeCounter() = 0;

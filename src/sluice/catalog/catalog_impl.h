@@ -15,7 +15,7 @@ namespace sluice::catalog {
   "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
   "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
   "rows_updated, rows_refused, error_code, error_message, etag, deleted, rows_deleted, "       \
-  "checksums_json, duplicate_of, purged_at, passed, forced FROM files "
+  "checksums_json, duplicate_of, purged_at, passed, forced, load_attempts FROM files "
 
 Result<FileStatus> FileStatusFromName(const std::string& s);
 Result<FileRecord> FileFromRow(const Query& q);
@@ -79,13 +79,15 @@ class SqliteCatalog final : public Catalog {
   Status MarkLoading(int64_t seq) override;
   Status MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) override;
   Status MarkFailed(int64_t seq, const Status& error) override;
-  Status Retry(int64_t seq) override;
-  Status Skip(int64_t seq) override;
-  Status RetryForced(int64_t seq) override;
+  Status AbandonLoading(int64_t seq) override;
+  Status Retry(int64_t seq, LoaderState loader) override;
+  Status Skip(int64_t seq, LoaderState loader) override;
+  Status RetryForced(int64_t seq, LoaderState loader) override;
   Status MovePast(int64_t seq) override;
   Result<std::optional<FileRecord>> FindLoadedDuplicate(const FileRecord& file) override;
   Status MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) override;
   Result<std::vector<FileRecord>> UnfinishedFiles() override;
+  Result<std::vector<std::string>> NotInLedger(std::vector<std::string> landed_ids) override;
   Result<int64_t> ChangeCounter() override;
 
   // stats.cc
@@ -99,37 +101,11 @@ class SqliteCatalog final : public Catalog {
   // commit) and counts the commit as a local change. Caller holds mu_.
   template <class Body>
   Status Write(Body&& body) {
-    SLUICE_RETURN_IF_ERROR(RestoreFullSync());
-    return Commit(body);
-  }
-  // As Write, but the commit does not fsync (synchronous=NORMAL for this one commit). WAL
-  // frames are appended in commit order and an fsync covers every frame before it, so the
-  // commit becomes durable with the next durable one and a crash can lose only a suffix of
-  // unsynced commits, never a durable commit made after them. Only for states that a crash
-  // may lose (MarkLoading). Caller holds mu_.
-  template <class Body>
-  Status WriteUnsynced(Body&& body) {
-    SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous = NORMAL"));
-    full_sync_ = false;
-    Status st = Commit(body);
-    Status restored = RestoreFullSync();
-    return st.ok() ? restored : st;
-  }
-  template <class Body>
-  Status Commit(Body& body) {
     WriteTransaction txn(*db_);
     SLUICE_RETURN_IF_ERROR(txn.Begin());
     SLUICE_RETURN_IF_ERROR(body());
     SLUICE_RETURN_IF_ERROR(txn.Commit());
     ++local_writes_;
-    return Status::Ok();
-  }
-  // Back to synchronous=FULL after WriteUnsynced; every durable write checks it first, so a
-  // failed restore can never leave a later commit unsynced.
-  Status RestoreFullSync() {
-    if (full_sync_) return Status::Ok();
-    SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous = FULL"));
-    full_sync_ = true;
     return Status::Ok();
   }
 
@@ -147,6 +123,10 @@ class SqliteCatalog final : public Catalog {
   // not one of `allowed`.
   Status RequireStatus(int64_t seq, std::initializer_list<FileStatus> allowed,
                        std::string_view action);
+  Status RequireOperatorStatus(int64_t seq, LoaderState loader, bool forced,
+                               std::string_view action);
+  // kInvalidArgument naming the file when retention purged its bytes: nothing to load.
+  Status RequireBytes(int64_t seq, std::string_view action);
   Result<std::vector<FileRecord>> FileRows(Query& q);
 
   std::mutex mu_;
@@ -154,7 +134,6 @@ class SqliteCatalog final : public Catalog {
   SecretBox box_;
   const Clock& clock_;
   int64_t local_writes_ = 0;
-  bool full_sync_ = true;  // PRAGMA synchronous is FULL (Open sets it)
   int64_t last_data_version_ = -1;
   int64_t change_counter_ = 0;
 };

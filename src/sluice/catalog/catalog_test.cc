@@ -615,7 +615,7 @@ TEST_F(CatalogTest, MultipartObjectsMatchByEtagAndSize) {
   EXPECT_FALSE(cat->FindLoadedDuplicate(unknown)->has_value());
 }
 
-TEST_F(CatalogTest, UnsyncedLoadingIsVisibleToOtherProcesses) {
+TEST_F(CatalogTest, LoadingIsVisibleToOtherProcesses) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);
   ASSERT_TRUE(cat->CreateConnection("shop").ok());
@@ -627,6 +627,84 @@ TEST_F(CatalogTest, UnsyncedLoadingIsVisibleToOtherProcesses) {
   EXPECT_EQ((*other->GetFile(a))->status, FileStatus::kLoading);
   ASSERT_TRUE(cat->MarkLoaded(a, {1, 0, 0, 0}, 2).ok());
   EXPECT_EQ((*other->GetFile(a))->status, FileStatus::kLoaded);
+}
+
+TEST_F(CatalogTest, LoadAttemptsAreCountedAndStartAfreshOnRetry) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  const int64_t a = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  EXPECT_EQ((*cat->GetFile(a))->load_attempts, 0);
+  ASSERT_TRUE(cat->MarkLoading(a).ok());
+  ASSERT_TRUE(cat->MarkLoading(a).ok());  // a restart takes it up again
+  {
+    // Durable and visible to a fresh open, as after a crash.
+    auto reopened = OpenCatalog();
+    ASSERT_TRUE(reopened);
+    EXPECT_EQ((*reopened->GetFile(a))->load_attempts, 2);
+  }
+  // A transient error takes its attempt back.
+  ASSERT_TRUE(cat->AbandonLoading(a).ok());
+  EXPECT_EQ((*cat->GetFile(a))->load_attempts, 1);
+  EXPECT_EQ((*cat->GetFile(a))->status, FileStatus::kLoading);
+  ASSERT_TRUE(cat->MarkFailed(a, Err(ErrorCode::kInternal, "the loader crashed")).ok());
+  EXPECT_EQ(cat->AbandonLoading(a).code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(cat->Retry(a).ok());
+  EXPECT_EQ((*cat->GetFile(a))->load_attempts, 0);
+}
+
+TEST_F(CatalogTest, ALoadingFileIsRetriedOrSkippedOnlyWhenNoLoaderRuns) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  const int64_t a = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  const int64_t b = *cat->AppendFile(File("shop", "orders", "orders/2"));
+  ASSERT_TRUE(cat->MarkLoading(a).ok());
+  ASSERT_TRUE(cat->MarkLoading(b).ok());
+  Status st = cat->Retry(a);
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("is loading"), std::string::npos) << st.message();
+  EXPECT_EQ(cat->Skip(a).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(cat->RetryForced(a).code(), ErrorCode::kInvalidArgument);
+
+  ASSERT_TRUE(cat->Retry(a, LoaderState::kStopped).ok());
+  auto retried = *cat->GetFile(a);
+  EXPECT_EQ(retried->status, FileStatus::kQueued);
+  EXPECT_EQ(retried->load_attempts, 0);
+  ASSERT_TRUE(cat->Skip(b, LoaderState::kStopped).ok());
+  auto skipped = *cat->GetFile(b);
+  EXPECT_EQ(skipped->status, FileStatus::kSkipped);
+  EXPECT_NE(skipped->error_message.find("skipped by an operator while loading"), std::string::npos);
+  // A queued file is neither failed nor stuck.
+  EXPECT_EQ(cat->Skip(a, LoaderState::kStopped).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTest, ForcedRetryOfAPurgedFileIsRefused) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  const int64_t a = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  const int64_t b = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  ASSERT_TRUE(cat->MarkLoaded(a, {1, 0, 0, 0}, 10).ok());
+  ASSERT_TRUE(cat->MarkDuplicate(b, a, "duplicate").ok());
+  ASSERT_TRUE(cat->MarkPurged(b, 20).ok());
+  Status st = cat->RetryForced(b);
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("retention removed its bytes"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("orders/1"), std::string::npos) << st.message();
+  EXPECT_EQ((*cat->GetFile(b))->status, FileStatus::kSkipped);
+}
+
+TEST_F(CatalogTest, NotInLedgerNamesTheObjectsNoEntryNames) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  FileRecord r = File("shop", "orders", "orders/1");
+  ASSERT_TRUE(cat->AppendFile(r).ok());
+  auto unknown = cat->NotInLedger({r.landed_id, "00000000000000000000000000000abc"});
+  ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
+  EXPECT_EQ(*unknown, std::vector<std::string>{"00000000000000000000000000000abc"});
+  EXPECT_TRUE(cat->NotInLedger({})->empty());
 }
 
 TEST_F(CatalogTest, HeadOfQueueUsesThePendingIndex) {

@@ -1,5 +1,6 @@
 // The file ledger: append, lookups, the per-table FIFO and status transitions.
 #include <limits>
+#include <unordered_set>
 
 #include "sluice/catalog/catalog_impl.h"
 
@@ -18,9 +19,23 @@ std::string StatusList(std::initializer_list<FileStatus> statuses) {
 // The SET list that requeues a file as never tried: its last attempt's outcome forgotten.
 constexpr std::string_view kRequeue =
     "status = 'queued', error_code = '', error_message = '', started_at = 0, finished_at = 0, "
-    "passed = 0, rows_inserted = 0, rows_updated = 0, rows_refused = 0, rows_deleted = 0";
+    "passed = 0, rows_inserted = 0, rows_updated = 0, rows_refused = 0, rows_deleted = 0, "
+    "load_attempts = 0";
 
 }  // namespace
+
+// Operator actions take a failed file (and a skipped one under --force), and a `loading` one
+// only when no loader can hold it (LoaderState::kStopped).
+Status SqliteCatalog::RequireOperatorStatus(int64_t seq, LoaderState loader, bool forced,
+                                            std::string_view action) {
+  using S = FileStatus;
+  if (loader == LoaderState::kStopped) {
+    return forced ? RequireStatus(seq, {S::kFailed, S::kSkipped, S::kLoading}, action)
+                  : RequireStatus(seq, {S::kFailed, S::kLoading}, action);
+  }
+  return forced ? RequireStatus(seq, {S::kFailed, S::kSkipped}, action)
+                : RequireStatus(seq, {S::kFailed}, action);
+}
 
 Result<FileStatus> FileStatusFromName(const std::string& s) {
   for (FileStatus st : {FileStatus::kQueued, FileStatus::kLoading, FileStatus::kLoaded,
@@ -59,6 +74,7 @@ Result<FileRecord> FileFromRow(const Query& q) {
   f.purged_at = q.Int(24);
   f.passed = q.Int(25) != 0;
   f.forced = q.Int(26) != 0;
+  f.load_attempts = q.Int(27);
   return f;
 }
 
@@ -229,14 +245,27 @@ Status SqliteCatalog::RequireStatus(int64_t seq, std::initializer_list<FileStatu
 
 Status SqliteCatalog::MarkLoading(int64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Unsynced: see catalog.h. The loader's next commit for this file is durable.
-  return WriteUnsynced([&]() -> Status {
+  // Durable (catalog.h): the attempt must be on disk before the loader reads a byte.
+  return Write([&]() -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loading"));
     SLUICE_ASSIGN_OR_RETURN(Query q,
                             db_->Prepare("UPDATE files SET status = 'loading', started_at = ?, "
-                                         "finished_at = 0 WHERE seq = ?"));
+                                         "finished_at = 0, load_attempts = load_attempts + 1 "
+                                         "WHERE seq = ?"));
     q.Bind(1, clock_.NowMicros()).Bind(2, seq);
+    return q.Run();
+  });
+}
+
+Status SqliteCatalog::AbandonLoading(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kLoading}, "abandoned"));
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare("UPDATE files SET load_attempts = max(load_attempts - 1, 0) "
+                              "WHERE seq = ?"));
+    q.Bind(1, seq);
     return q.Run();
   });
 }
@@ -277,10 +306,11 @@ Status SqliteCatalog::MarkFailed(int64_t seq, const Status& error) {
   });
 }
 
-Status SqliteCatalog::Retry(int64_t seq) {
+Status SqliteCatalog::Retry(int64_t seq, LoaderState loader) {
   std::lock_guard<std::mutex> lock(mu_);
   return Write([&]() -> Status {
-    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "retried"));
+    SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, false, "retried"));
+    SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried"));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) + " WHERE seq = ?";
     SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
     q.Bind(1, seq);
@@ -288,30 +318,46 @@ Status SqliteCatalog::Retry(int64_t seq) {
   });
 }
 
-Status SqliteCatalog::Skip(int64_t seq) {
+Status SqliteCatalog::Skip(int64_t seq, LoaderState loader) {
   std::lock_guard<std::mutex> lock(mu_);
   return Write([&]() -> Status {
-    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "skipped"));
-    // The error stays: it says why the operator skipped the file.
+    SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, false, "skipped"));
+    // The error stays: it says why the operator skipped the file. A `loading` file has none:
+    // it says that it was skipped unfinished.
     SLUICE_ASSIGN_OR_RETURN(
-        Query q,
-        db_->Prepare("UPDATE files SET status = 'skipped', finished_at = ? WHERE seq = ?"));
+        Query q, db_->Prepare("UPDATE files SET error_message = CASE WHEN status = 'loading' "
+                              "THEN 'skipped by an operator while loading (no server was "
+                              "running: a crash had cut its load short)' ELSE error_message END, "
+                              "status = 'skipped', finished_at = ? WHERE seq = ?"));
     q.Bind(1, clock_.NowMicros()).Bind(2, seq);
     return q.Run();
   });
 }
 
-Status SqliteCatalog::RetryForced(int64_t seq) {
+Status SqliteCatalog::RetryForced(int64_t seq, LoaderState loader) {
   std::lock_guard<std::mutex> lock(mu_);
   return Write([&]() -> Status {
-    SLUICE_RETURN_IF_ERROR(
-        RequireStatus(seq, {FileStatus::kFailed, FileStatus::kSkipped}, "retried with --force"));
+    SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, true, "retried with --force"));
+    SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried with --force"));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) +
                                    ", forced = 1, duplicate_of = 0 WHERE seq = ?";
     SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
     q.Bind(1, seq);
     return q.Run();
   });
+}
+
+Status SqliteCatalog::RequireBytes(int64_t seq, std::string_view action) {
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT purged_at, key FROM files WHERE seq = ?"));
+  q.Bind(1, seq);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(seq));
+  if (q.Int(0) == 0) return Status::Ok();
+  return Err(ErrorCode::kInvalidArgument,
+             "file " + std::to_string(seq) + " (" + q.Text(1) + ") cannot be " +
+                 std::string(action) + ": retention removed its bytes at " +
+                 FormatIsoMicros(q.Int(0)) +
+                 ", so there is nothing left to load; push the file again to load it");
 }
 
 Status SqliteCatalog::MovePast(int64_t seq) {
@@ -362,6 +408,22 @@ Result<std::vector<FileRecord>> SqliteCatalog::UnfinishedFiles() {
                           db_->Prepare(SLUICE_FILE_COLUMNS "WHERE status IN ('queued', 'loading') "
                                                            "ORDER BY seq"));
   return FileRows(q);
+}
+
+Result<std::vector<std::string>> SqliteCatalog::NotInLedger(std::vector<std::string> landed_ids) {
+  std::unordered_set<std::string> unknown(std::make_move_iterator(landed_ids.begin()),
+                                          std::make_move_iterator(landed_ids.end()));
+  if (unknown.empty()) return std::vector<std::string>();
+  std::lock_guard<std::mutex> lock(mu_);
+  // Every entry, purged or not: a purged file's object is gone already, and a name that is
+  // still there is the ledger's to remove, never the start-up sweep's.
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT landed_id FROM files"));
+  while (!unknown.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    unknown.erase(q.Text(0));
+  }
+  return std::vector<std::string>(unknown.begin(), unknown.end());
 }
 
 }  // namespace sluice::catalog

@@ -373,9 +373,61 @@ int FilesGet(const Options& o) {
   return 0;
 }
 
+// A file left `loading` by a crash (the poison-file guard keeps it there until the limit, or
+// the server is not running): retry or skip it when no server holds the data directory, which
+// holding serve.lock proves. A skip first asks the pool: a file whose load was committed
+// before the crash is recorded as loaded, since its rows are in the pool.
+int StuckFileAction(const Options& o, catalog::Catalog& catalog, const catalog::FileRecord& f,
+                    bool retry) {
+  const std::string seq = std::to_string(f.seq);
+  auto lock = app::LockDataDir(o.data_dir);
+  if (!lock.ok()) {
+    if (lock.status().code() != ErrorCode::kUnavailable) return Fail(lock.status());
+    return Fail(Err(ErrorCode::kInvalidArgument,
+                    "file " + seq + " (" + f.key + ") is loading, and " + lock.status().message() +
+                        " whose loader may be working on it. Let the load finish, or stop the "
+                        "server and run this again (a file whose load keeps crashing the "
+                        "server fails by itself after --max-load-attempts)"));
+  }
+  if (!retry) {
+    const std::string pool_path = JoinPath(o.data_dir, "pool.db");
+    if (FileSystem::Default().Exists(pool_path)) {
+      auto pool = pool::OpenSqlitePool(pool_path, SystemClock::Instance());
+      if (!pool.ok()) return Fail(pool.status());
+      auto applied = (*pool)->FindApplied(f.seq);
+      if (!applied.ok()) return Fail(applied.status());
+      if (*applied) {
+        const pool::ApplyCounts& c = (*applied)->counts;
+        Status st = catalog.MarkLoaded(f.seq, {c.inserted, c.updated, c.refused, c.deleted},
+                                       (*applied)->applied_at);
+        if (!st.ok()) return Fail(st);
+        Print("File " + seq +
+              " was not skipped: its load had been committed to the pool before the crash, so "
+              "it is recorded as loaded.\n");
+        return 0;
+      }
+    }
+  }
+  const catalog::LoaderState stopped = catalog::LoaderState::kStopped;
+  Status s = !retry    ? catalog.Skip(f.seq, stopped)
+             : o.force ? catalog.RetryForced(f.seq, stopped)
+                       : catalog.Retry(f.seq, stopped);
+  if (!s.ok()) return Fail(s);
+  Print("File " + seq + " (left loading by a crash, " + std::to_string(f.load_attempts) +
+        " attempt(s)) " +
+        (!retry ? "skipped; its table moves on to the next file when the server starts.\n"
+                : "queued again; it is the next file its table loads when the server starts.\n"));
+  return 0;
+}
+
 int FilesAction(const Options& o, bool retry) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
+  auto file = FindFile(**catalog, o.seq);
+  if (!file.ok()) return Fail(file.status());
+  if (file->status == catalog::FileStatus::kLoading) {
+    return StuckFileAction(o, **catalog, *file, retry);
+  }
   Status s = !retry    ? (*catalog)->Skip(o.seq)
              : o.force ? (*catalog)->RetryForced(o.seq)
                        : (*catalog)->Retry(o.seq);
@@ -506,6 +558,12 @@ int Run(int argc, char** argv) {
   std::string min_free_disk = "1G";
   std::string retention = "7d";
   serve_cmd
+      ->add_option("--max-load-attempts", serve.max_load_attempts,
+                   "A file whose load was cut short by this many crashes fails (INTERNAL) at "
+                   "the next start instead of loading again (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  serve_cmd
       ->add_option("--max-pending-bytes", max_pending_bytes,
                    "Per connection: bytes queued or loading before uploads get 503 SlowDown "
                    "(512M, 64G; 0: no limit)")
@@ -625,13 +683,16 @@ int Run(int argc, char** argv) {
   auto* files =
       app.add_subcommand("files", "The file ledger: list, show, download, retry or skip files");
   auto* files_retry = files->add_subcommand(
-      "retry", "Re-queue a failed file (in its place under on_error: block; next under skip)");
+      "retry",
+      "Re-queue a failed file (in its place under on_error: block; next under skip), or one "
+      "left loading by a crash, with the server stopped");
   files_retry->add_option("SEQ", o.seq)->required();
   files_retry->add_flag(
       "--force", o.force,
       "Also a skipped file, and load it even if it repeats a loaded file (a duplicate)");
   files_retry->callback([&] { action = [&] { return FilesAction(o, true); }; });
-  auto* files_skip = files->add_subcommand("skip", "Skip a failed file");
+  auto* files_skip = files->add_subcommand(
+      "skip", "Skip a failed file (or one left loading by a crash, with the server stopped)");
   files_skip->add_option("SEQ", o.seq)->required();
   files_skip->callback([&] { action = [&] { return FilesAction(o, false); }; });
   auto* files_show = files->add_subcommand("show", "Print a file's whole ledger record");

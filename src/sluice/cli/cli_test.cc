@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "sluice/app/app.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/landing/landing.h"
+#include "sluice/pool/pool.h"
 
 namespace sluice::cli {
 namespace {
@@ -216,6 +218,66 @@ TEST_F(CliTest, TableFlagsForDeleteColumnAndFailurePolicy) {
   auto key_delete = Sluice({"table", "update", "shop", "orders", "--delete-column", "order_id"});
   EXPECT_NE(key_delete.rc, 0);
   EXPECT_NE(key_delete.err.find("primary-key column"), std::string::npos) << key_delete.err;
+}
+
+// A file left `loading` by a crash: the CLI acts on it only while it holds serve.lock, which
+// proves that no server (and so no loader) works on the data directory.
+TEST_F(CliTest, ALoadingFileIsSkippedOrRetriedOnlyWithoutAServer) {
+  const int64_t a = Push("orders/a.parquet", "x");
+  const int64_t b = Push("orders/b.parquet", "y");
+  ASSERT_TRUE(catalog_->MarkLoading(a).ok());
+  ASSERT_TRUE(catalog_->MarkLoading(b).ok());
+  {
+    auto held = app::LockDataDir(dir_.string());  // a running server's lock
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    for (const char* action : {"skip", "retry"}) {
+      auto refused = Sluice({"files", action, std::to_string(a)});
+      EXPECT_NE(refused.rc, 0) << action;
+      EXPECT_NE(refused.err.find("is loading, and another sluice serve holds " +
+                                 (dir_ / "serve.lock").string() + " (pid " +
+                                 std::to_string(::getpid()) + ")"),
+                std::string::npos)
+          << refused.err;
+    }
+    EXPECT_EQ((*catalog_->GetFile(a))->status, catalog::FileStatus::kLoading);
+  }
+  auto skipped = Sluice({"files", "skip", std::to_string(a)});
+  ASSERT_EQ(skipped.rc, 0) << skipped.err;
+  EXPECT_EQ((*catalog_->GetFile(a))->status, catalog::FileStatus::kSkipped);
+  auto retried = Sluice({"files", "retry", std::to_string(b)});
+  ASSERT_EQ(retried.rc, 0) << retried.err;
+  EXPECT_EQ((*catalog_->GetFile(b))->status, catalog::FileStatus::kQueued);
+  EXPECT_EQ((*catalog_->GetFile(b))->load_attempts, 0);
+}
+
+// Skipping a file whose load the pool committed before the crash would leave its rows without
+// a ledger entry that says so: it is recorded as loaded instead.
+TEST_F(CliTest, SkippingALoadingFileThePoolAppliedRecordsItLoaded) {
+  const int64_t a = Push("orders/a.parquet", "x");
+  ASSERT_TRUE(catalog_->MarkLoading(a).ok());
+  {
+    auto pool = pool::OpenSqlitePool((dir_ / "pool.db").string(), SystemClock::Instance());
+    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+    auto tx = (*pool)->BeginLoad({"orders", {"order_id"}}, a);
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    ASSERT_TRUE((*tx)->Commit(1'795'746'816'000'000).ok());
+  }
+  auto skipped = Sluice({"files", "skip", std::to_string(a)});
+  ASSERT_EQ(skipped.rc, 0) << skipped.err;
+  EXPECT_NE(skipped.out.find("recorded as loaded"), std::string::npos) << skipped.out;
+  EXPECT_EQ((*catalog_->GetFile(a))->status, catalog::FileStatus::kLoaded);
+}
+
+TEST_F(CliTest, ForcedRetryOfAPurgedFileSaysItsBytesAreGone) {
+  const int64_t a = Push("orders/a.parquet", "x");
+  ASSERT_TRUE(catalog_->MarkLoaded(a, {1, 0, 0, 0}, 1).ok());
+  const int64_t b = Push("orders/b.parquet", "x");
+  ASSERT_TRUE(catalog_->MarkDuplicate(b, a, "duplicate").ok());
+  ASSERT_TRUE(catalog_->MarkPurged(b, 2).ok());
+  auto refused = Sluice({"files", "retry", "--force", std::to_string(b)});
+  EXPECT_NE(refused.rc, 0);
+  EXPECT_NE(refused.err.find("retention removed its bytes"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("push the file again"), std::string::npos) << refused.err;
 }
 
 }  // namespace

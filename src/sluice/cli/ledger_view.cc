@@ -68,6 +68,7 @@ nlohmann::ordered_json FileJson(const catalog::FileRecord& f) {
                                           : nlohmann::ordered_json(f.duplicate_of);
   j["passed"] = f.passed;
   j["forced"] = f.forced;
+  j["load_attempts"] = f.load_attempts;
   j["deleted"] = f.deleted;
   j["purged_at"] = Time(f.purged_at);
   return j;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -376,6 +377,47 @@ std::string JoinPath(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   if (a.back() == '/') return a + b;
   return a + "/" + b;
+}
+
+Result<std::unique_ptr<FileLock>> FileLock::TryAcquire(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("open the lock file", path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err != EWOULDBLOCK) {
+      errno = err;
+      return Errno("lock", path);
+    }
+    const int64_t pid = HolderPid(path);
+    return Status(
+        ErrorCode::kUnavailable,
+        path + " is held by " + (pid > 0 ? "pid " + std::to_string(pid) : "another process"));
+  }
+  // Ours now: record who holds it. A failure here costs only the pid in others' messages.
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] const ssize_t written = ::pwrite(fd, pid.data(), pid.size(), 0);
+  }
+  return std::unique_ptr<FileLock>(new FileLock(path, fd));
+}
+
+FileLock::~FileLock() {
+  // Closing the only descriptor of the open file description releases the flock. The file
+  // stays: removing it would race with a process that has just opened it.
+  ::close(fd_);
+}
+
+int64_t FileLock::HolderPid(const std::string& path) {
+  auto text = FileSystem::Default().ReadSmallFile(path);
+  if (!text.ok()) return 0;
+  int64_t pid = 0;
+  for (char c : *text) {
+    if (c < '0' || c > '9') break;
+    if (pid > (int64_t{1} << 40)) return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
 }
 
 }  // namespace sluice

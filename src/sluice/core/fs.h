@@ -73,6 +73,32 @@ class FileSystem {
   static FileSystem& Default();
 };
 
+// An exclusive advisory lock on a file (flock), held while the object lives: one process at a
+// time holds it, and the kernel drops it when the process dies however it dies (kill -9, a
+// crash), so a stale lock never needs cleaning up. The holder writes its pid into the file for
+// the message of whoever is refused. flock locks belong to the open file description: a second
+// FileLock on the same path in the same process is refused too. Not for NFS.
+class FileLock {
+ public:
+  // Takes the lock without waiting, creating the file (0600) if needed. kUnavailable when
+  // another holder has it: the message names the path and the holder's pid as the file says,
+  // "<path> is held by pid N". kIoError when the file cannot be opened.
+  static Result<std::unique_ptr<FileLock>> TryAcquire(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The pid another process wrote into a lock file it held, read back for messages; 0 when
+  // the file holds none.
+  static int64_t HolderPid(const std::string& path);
+
+ private:
+  FileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string path_;
+  int fd_;
+};
+
 // Parent directory of a path ("a/b/c" -> "a/b"; "c" -> ".").
 std::string DirName(const std::string& path);
 // Joins two path parts with one '/'.

@@ -92,5 +92,28 @@ TEST_F(FsTest, AppendFromAfterDirectWritesKeepsOrder) {
   EXPECT_EQ(got, (std::vector<uint8_t>{0x11, 0x11, 0x11, 0xAB, 0xAB, 0xAB}));
 }
 
+TEST_F(FsTest, FileLockIsExclusiveAndNamesItsHolder) {
+  const std::string path = (dir_ / "serve.lock").string();
+  auto first = FileLock::TryAcquire(path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(FileLock::HolderPid(path), ::getpid());
+  // flock locks belong to the open file description: a second open is refused even here.
+  auto second = FileLock::TryAcquire(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(second.status().message().find(path + " is held by pid " + std::to_string(::getpid())),
+            std::string::npos)
+      << second.status().message();
+  first->reset();
+  auto third = FileLock::TryAcquire(path);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+}
+
+TEST_F(FsTest, FileLockInAMissingDirectoryIsAnIoError) {
+  auto lock = FileLock::TryAcquire((dir_ / "no" / "such" / "serve.lock").string());
+  ASSERT_FALSE(lock.ok());
+  EXPECT_EQ(lock.status().code(), ErrorCode::kIoError);
+}
+
 }  // namespace
 }  // namespace sluice

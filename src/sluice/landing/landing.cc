@@ -251,4 +251,14 @@ Result<std::vector<std::string>> Store::ListUploads() const {
   return out;
 }
 
+Result<std::vector<std::string>> Store::ListObjects() const {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          fs_.ListDir(JoinPath(root_, kObjectsDir)));
+  std::vector<std::string> out;
+  for (std::string& name : names) {
+    if (IsValidId(name)) out.push_back(std::move(name));
+  }
+  return out;
+}
+
 }  // namespace sluice::landing

@@ -49,6 +49,9 @@ class Store {
   std::string PathOf(const std::string& id) const;
   Result<std::unique_ptr<RandomAccessFile>> Open(const std::string& id) const;
   Status Remove(const std::string& id);
+  // The ids of the committed objects present (names that are not ids are left out): the
+  // start-up sweep compares them with the ledger.
+  Result<std::vector<std::string>> ListObjects() const;
   // Free bytes on the landing file system (backpressure floor).
   Result<uint64_t> FreeBytes() const;
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <map>
+#include <new>
 #include <nlohmann/json.hpp>
 
 #include "sluice/batch/prefetch.h"
@@ -130,6 +132,12 @@ Status Blame(const Status& st, std::initializer_list<ErrorCode> allowed, const s
   return Err(ErrorCode::kInternal, what + ": " + st.ToString());
 }
 
+std::string ReadFailure(const std::string& key, const std::string& message, int64_t first_row) {
+  const bool named = message.compare(0, key.size(), key) == 0;
+  return (named ? "" : key + ": ") + message + " (in the rows from file row " +
+         std::to_string(first_row) + ")";
+}
+
 Loader::Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& pool,
                const Clock& clock, LoaderOptions options)
     : catalog_(catalog), store_(store), pool_(pool), clock_(clock), options_(options) {}
@@ -140,7 +148,27 @@ Status Loader::Reconcile() {
   SLUICE_ASSIGN_OR_RETURN(auto unfinished, catalog_.UnfinishedFiles());
   for (const auto& file : unfinished) {
     SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.seq));
-    if (!applied) continue;
+    if (!applied) {
+      // Still `loading` after a restart: its last attempt was cut short by the process dying.
+      const int limit = options_.max_load_attempts;
+      if (limit > 0 && file.status == catalog::FileStatus::kLoading &&
+          file.load_attempts >= limit) {
+        const std::string seq = std::to_string(file.seq);
+        const Status poison =
+            Err(ErrorCode::kInternal,
+                "the loader crashed " + std::to_string(file.load_attempts) +
+                    " times on this file (" + file.key +
+                    "): each load of it ended the process before it finished, so it is not loaded "
+                    "again automatically (--max-load-attempts " +
+                    std::to_string(limit) + "). Inspect it with `sluice files get " + seq +
+                    "`, then `sluice files retry " + seq + "` to try again or `sluice files skip " +
+                    seq + "` to move its table past it");
+        LogError("load", "file " + seq + " " + file.connection_id + "/" + file.key +
+                             " failed: " + poison.message());
+        SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(file.seq, poison));
+      }
+      continue;
+    }
     LogInfo("load", "file " + std::to_string(file.seq) + " (" + file.key +
                         ") was applied before a restart; recording it as loaded");
     SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq,
@@ -216,7 +244,7 @@ void Loader::WorkerLoop() {
       tried.insert(table);
       // Drain this table while its files load; a blocked table releases the worker.
       while (true) {
-        auto r = LoadNext(table);
+        auto r = LoadNextGuarded(table);
         if (!r.ok()) {
           LogError("load", "table " + table.connection_id + "/" + table.table + ": " +
                                r.status().ToString());
@@ -239,6 +267,20 @@ void Loader::WorkerLoop() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
                  [&] { return stopping_ || notifications_ != seen; });
+  }
+}
+
+Result<bool> Loader::LoadNextGuarded(const catalog::TableKey& table) {
+  // A file's own load has its barrier in ApplyGuarded; this one catches what the ledger and
+  // the pool's lookups around it throw, so that the worker thread (and the process) survive
+  // and the table is tried again at the next pass.
+  try {
+    return LoadNext(table);
+  } catch (const std::exception& e) {
+    return Err(ErrorCode::kInternal,
+               std::string("unexpected exception outside a file's load: ") + e.what());
+  } catch (...) {
+    return Err(ErrorCode::kInternal, "unexpected exception of unknown type outside a file's load");
   }
 }
 
@@ -301,10 +343,12 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
   SLUICE_RETURN_IF_ERROR(catalog_.MarkLoading(file.seq));
   const int64_t started = clock_.NowMicros();
   pool::ApplyCounts counts;
-  Status outcome = Apply(file, *table, &counts);
+  Status outcome = ApplyGuarded(file, *table, &counts);
   if (outcome.code() == ErrorCode::kUnavailable) {
     // Transient (the pool is busy, the process is stopping): not the file's failure. It stays
-    // `loading` and is taken up again at the next pass.
+    // `loading` and is taken up again at the next pass; the attempt ended without a crash, so
+    // the poison-file guard does not count it.
+    SLUICE_RETURN_IF_ERROR(catalog_.AbandonLoading(file.seq));
     return outcome.WithContext("loading file " + std::to_string(file.seq));
   }
   if (outcome.ok()) {
@@ -348,6 +392,27 @@ Result<bool> Loader::MovePastFailed(const catalog::TableKey& key, const catalog:
   return true;
 }
 
+Status Loader::ApplyGuarded(const catalog::FileRecord& file, const catalog::TableConfig& table,
+                            pool::ApplyCounts* counts) {
+  // Unwinding destroys Apply's pool transaction (rolled back) and its reader (the decoding
+  // thread joined) before the failure is recorded.
+  try {
+    return Apply(file, table, counts);
+  } catch (const std::bad_alloc&) {
+    return Err(ErrorCode::kLimitExceeded,
+               file.key +
+                   ": the load needed more memory than the server could allocate "
+                   "(std::bad_alloc); the file holds more data at once than this "
+                   "server's memory allows");
+  } catch (const std::exception& e) {
+    return Err(ErrorCode::kInternal,
+               file.key + ": the load failed with an unexpected exception: " + e.what());
+  } catch (...) {
+    return Err(ErrorCode::kInternal,
+               file.key + ": the load failed with an unexpected exception of unknown type");
+  }
+}
+
 Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
                      pool::ApplyCounts* counts) {
   const std::string& key = file.key;
@@ -380,9 +445,8 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
     if (!more.ok()) {
       const Status& st = more.status();
       // The reader names row group, column and page; the row is where this batch starts.
-      return Blame(Status(st.code(), st.message() + " (in the rows from file row " +
-                                         std::to_string(first_row) + ")"),
-                   kReadErrors, "reading " + key);
+      return Blame(Status(st.code(), ReadFailure(key, st.message(), first_row)), kReadErrors,
+                   "reading " + key);
     }
     if (!*more) break;
     SLUICE_RETURN_IF_ERROR(Blame(shape::CheckKeys(flat, batch, first_row),

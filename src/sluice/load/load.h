@@ -9,9 +9,25 @@
 // table), CORRUPT_FILE (damaged parquet: the message names the key, row group, column, page and
 // the file row its batch starts at), UNSUPPORTED_FORMAT (not parquet: the message says what the
 // bytes look like), TABLE_NOT_CONFIGURED, or INTERNAL for anything that is not the file's
-// fault (an I/O error reading the landed file, the pool failing, a bug). Each load stage keeps
-// only the codes it may blame on the file; whatever else it returns becomes INTERNAL.
+// fault (an I/O error reading the landed file, the pool failing, a bug), and LIMIT_EXCEEDED when
+// the file asks for more than sluice or the pool allows (more columns than SQLite holds, a
+// value too large to store, more memory than the process can get). Each load stage keeps only
+// the codes it may blame on the file; whatever else it returns becomes INTERNAL.
 // Transient errors (kUnavailable) fail nothing: the file stays loading and is taken up again.
+//
+// No failure escapes a load. An exception thrown while a file loads (by a reader, the decoding
+// thread of batch/prefetch, the pool) ends that file `failed`: std::bad_alloc as LIMIT_EXCEEDED,
+// anything else as INTERNAL naming it; the pool transaction rolls back and the worker goes on
+// with the next file by the table's policy. The worker loop has a barrier of its own, so an
+// exception outside a file's load costs one pass over that table, not the process.
+//
+// Poison files. What an exception barrier cannot catch (a crash, the OOM killer, kill -9) the
+// ledger counts: MarkLoading records each attempt durably before the file is read. At start-up
+// (Reconcile) a file still `loading` whose attempts reached `max_load_attempts` was cut short
+// by that many crashes; it is marked failed (INTERNAL, "the loader crashed N times on this
+// file") instead of being loaded again, so one file cannot keep a server in a crash loop.
+// Each file loads alone, in a pool transaction of its own, so such a file takes no neighbour
+// with it.
 //
 // Policy per table: under on_error: block a failed file blocks its table until an operator
 // retries it (it loads in its place) or skips it. Under skip the table moves past it (the file
@@ -75,6 +91,9 @@ struct LoaderOptions {
   // How often idle workers look at the ledger for work committed by other processes (the CLI's
   // retry and skip, table changes).
   int poll_interval_ms = 200;
+  // The poison-file guard: a file whose load was cut short by this many crashes fails at the
+  // next start instead of loading again. 0 turns the guard off.
+  int max_load_attempts = 3;
   // The memory budgets of the reader of each file (from --load-memory).
   batch::ReadLimits read_limits;
 };
@@ -88,7 +107,8 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   // Brings the ledger up to date with the pool after a crash: every queued or loading file
-  // whose sequence the pool already applied becomes loaded with the pool's counts.
+  // whose sequence the pool already applied becomes loaded with the pool's counts, and a
+  // `loading` file whose load crashed max_load_attempts times becomes failed (INTERNAL).
   Status Reconcile();
   void Start();
   // Finishes the files in progress, then joins the workers.
@@ -105,6 +125,8 @@ class Loader {
 
  private:
   void WorkerLoop();
+  // LoadNext behind an exception barrier: an exception becomes an error (logged by the loop).
+  Result<bool> LoadNextGuarded(const catalog::TableKey& table);
   // The head of `key` is failed: under on_error: skip (and unless it failed INTERNAL) marks it
   // passed and returns true; otherwise false (the table is blocked).
   Result<bool> MovePastFailed(const catalog::TableKey& key, const catalog::FileRecord& file);
@@ -112,6 +134,10 @@ class Loader {
   // tables this worker already handled in the current pass, so that a blocked table is not
   // claimed again and again); false when none.
   bool ClaimTable(const std::set<catalog::TableKey>& tried, catalog::TableKey* out);
+  // Apply behind an exception barrier: std::bad_alloc becomes LIMIT_EXCEEDED, any other
+  // exception INTERNAL naming it. The failure is the file's (recorded by the caller).
+  Status ApplyGuarded(const catalog::FileRecord& file, const catalog::TableConfig& table,
+                      pool::ApplyCounts* counts);
   // Loads one file; the returned status is the file's failure (recorded by the caller).
   Status Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
                pool::ApplyCounts* counts);

@@ -22,5 +22,9 @@ inline constexpr std::initializer_list<ErrorCode> kReadErrors = {
 inline constexpr std::initializer_list<ErrorCode> kWriteErrors = {
     ErrorCode::kSchemaMismatch, ErrorCode::kPkNull, ErrorCode::kPkNotFound,
     ErrorCode::kAgeColumnNotFound, ErrorCode::kLimitExceeded};
+// A reader's failure for the ledger: `message` starting with the file's key (the readers name
+// it already; a failure from the decoding thread itself, such as running out of memory, does
+// not), and the file row where the failing batch starts.
+std::string ReadFailure(const std::string& key, const std::string& message, int64_t first_row);
 
 }  // namespace sluice::load

@@ -66,14 +66,14 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
     auto more = reader.Next(&records);
     if (!more.ok()) {
       const Status& st = more.status();
-      return Blame(Status(st.code(), st.message() + " (in the rows from file row " +
-                                         std::to_string(first_row) + ")"),
-                   kReadErrors, "reading " + key);
+      return Blame(Status(st.code(), ReadFailure(key, st.message(), first_row)), kReadErrors,
+                   "reading " + key);
     }
     if (!*more) break;
     auto unnested = shape::Unnest(*plan, records, first_row);
     if (!unnested.ok()) {
-      return Blame(unnested.status(), {ErrorCode::kPkNull, ErrorCode::kSchemaMismatch},
+      return Blame(unnested.status(),
+                   {ErrorCode::kPkNull, ErrorCode::kSchemaMismatch, ErrorCode::kLimitExceeded},
                    "unnesting " + key);
     }
     parts.clear();

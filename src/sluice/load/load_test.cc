@@ -6,6 +6,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <mutex>
+#include <new>
+#include <stdexcept>
 #include <thread>
 
 #include "sluice/landing/testing_fs.h"
@@ -46,6 +49,57 @@ class FailingReadFs final : public landing::ForwardingFileSystem {
     uint64_t readable_;
   };
   uint64_t readable_;
+};
+
+// A file system whose reads of one file (its path) throw what `thrower` throws when they start
+// in [from, to): a reader with a bug, or an allocation that fails. Records the thread that
+// threw.
+class ThrowingReadFs final : public landing::ForwardingFileSystem {
+ public:
+  ThrowingReadFs(FileSystem& base, std::string path, uint64_t from, uint64_t to, void (*thrower)())
+      : ForwardingFileSystem(base),
+        path_(std::move(path)),
+        from_(from),
+        to_(to),
+        thrower_(thrower) {}
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    SLUICE_ASSIGN_OR_RETURN(auto file, base().OpenRandomAccess(path));
+    if (path != path_) return file;
+    return std::unique_ptr<RandomAccessFile>(new Throwing(std::move(file), this));
+  }
+  std::thread::id thrown_on() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return thrown_on_;
+  }
+
+ private:
+  class Throwing final : public RandomAccessFile {
+   public:
+    Throwing(std::unique_ptr<RandomAccessFile> base, ThrowingReadFs* fs)
+        : base_(std::move(base)), fs_(fs) {}
+    uint64_t size() const override { return base_->size(); }
+    Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+      if (offset >= fs_->from_ && offset < fs_->to_) {
+        {
+          std::lock_guard<std::mutex> lock(fs_->mu_);
+          fs_->thrown_on_ = std::this_thread::get_id();
+        }
+        fs_->thrower_();
+      }
+      return base_->ReadAt(offset, n, out);
+    }
+    const std::string& name() const override { return base_->name(); }
+
+   private:
+    std::unique_ptr<RandomAccessFile> base_;
+    ThrowingReadFs* fs_;
+  };
+  std::string path_;
+  uint64_t from_;
+  uint64_t to_;
+  void (*thrower_)();
+  mutable std::mutex mu_;
+  std::thread::id thrown_on_;
 };
 
 std::string ReadCorpus(const std::string& path) {
@@ -416,6 +470,112 @@ TEST_F(LoaderTest, InternalNotCorruptWhenTheDiskFailsMidRead) {
   // After the disk is replaced, a retry loads it.
   ASSERT_TRUE(catalog_->Retry(seq).ok());
   EXPECT_EQ(LoadOne("orders", seq).status, catalog::FileStatus::kLoaded);
+}
+
+// --- exception barriers --------------------------------------------------------------------
+
+// Column data starts after the magic "PAR1": reads there come from the decoding thread of
+// batch/prefetch, while the format check reads offset 0 on the worker's.
+constexpr uint64_t kColumnDataFrom = 4;
+constexpr uint64_t kColumnDataTo = 64;
+
+TEST_F(LoaderTest, BadAllocOnTheDecodingThreadFailsTheFileAndTheTableMovesOn) {
+  AddTable("orders", {"order_id"}, "", catalog::OnError::kSkip);
+  const int64_t bad = Push("orders", "orders_v1.parquet");
+  const int64_t next = Push("orders", "orders_v2.parquet");
+  ThrowingReadFs throwing(fs_, store_->PathOf(File(bad).landed_id), kColumnDataFrom, kColumnDataTo,
+                          [] { throw std::bad_alloc(); });
+  landing::Store store(throwing, (dir_ / "landing").string());
+  Loader loader(*catalog_, store, *pool_, clock_);
+  ASSERT_TRUE(*loader.LoadNext({"demo", "orders"}));
+  ExpectFailed(File(bad), "LIMIT_EXCEEDED", {"orders/orders_v1.parquet", "more memory"});
+  EXPECT_NE(throwing.thrown_on(), std::thread::id());
+  EXPECT_NE(throwing.thrown_on(), std::this_thread::get_id()) << "not the decoding thread";
+  // Nothing of it reached the pool, and under on_error: skip the next file loads.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM _sluice_applied"), "0");
+  EXPECT_TRUE(File(bad).passed);
+  ASSERT_TRUE(*loader.LoadNext({"demo", "orders"}));
+  EXPECT_EQ(File(next).status, catalog::FileStatus::kLoaded) << File(next).error_message;
+}
+
+TEST_F(LoaderTest, AnExceptionOnTheWorkerThreadIsInternalAndOtherTablesLoad) {
+  AddTable("orders", {"order_id"});
+  AddTable("flat", {"order_id"});
+  const int64_t bad = Push("orders", "orders_v1.parquet");
+  const int64_t other = Push("flat", "seed_order_flat_v1.parquet");
+  // Offset 0 is the format check's read, on the worker thread itself.
+  ThrowingReadFs throwing(fs_, store_->PathOf(File(bad).landed_id), 0, 1,
+                          [] { throw std::out_of_range("vector::_M_range_check"); });
+  landing::Store store(throwing, (dir_ / "landing").string());
+  // Through the worker threads, as the server runs them.
+  Loader loader(*catalog_, store, *pool_, clock_, {.workers = 2, .poll_interval_ms = 20});
+  loader.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (File(bad).status != catalog::FileStatus::kFailed ||
+          File(other).status != catalog::FileStatus::kLoaded)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  loader.Stop();
+  ExpectFailed(File(bad), "INTERNAL",
+               {"orders/orders_v1.parquet", "unexpected exception", "vector::_M_range_check"});
+  EXPECT_EQ(File(other).status, catalog::FileStatus::kLoaded) << File(other).error_message;
+}
+
+// --- the poison-file guard -----------------------------------------------------------------
+
+TEST_F(LoaderTest, AFileLeftLoadingByEnoughCrashesFailsAtStart) {
+  AddTable("orders", {"order_id"});
+  AddTable("flat", {"order_id"});
+  const int64_t poison = Push("orders", "orders_v1.parquet");
+  const int64_t next = Push("orders", "orders_v2.parquet");
+  const int64_t young = Push("flat", "seed_order_flat_v1.parquet");
+  // Three starts each began the load of `poison` and died in it; `young` only twice.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(catalog_->MarkLoading(poison).ok());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(catalog_->MarkLoading(young).ok());
+  ASSERT_TRUE(loader_->Reconcile().ok());
+  ExpectFailed(File(poison), "INTERNAL",
+               {"the loader crashed 3 times on this file", "orders/orders_v1.parquet",
+                "sluice files retry " + std::to_string(poison)});
+  EXPECT_EQ(File(young).status, catalog::FileStatus::kLoading);
+  EXPECT_EQ(LoadOne("flat", young).status, catalog::FileStatus::kLoaded);
+  // INTERNAL blocks its table until an operator acts; a skip lets the next file load.
+  EXPECT_FALSE(*loader_->LoadNext({"demo", "orders"}));
+  ASSERT_TRUE(catalog_->Skip(poison).ok());
+  EXPECT_EQ(LoadOne("orders", next).status, catalog::FileStatus::kLoaded);
+}
+
+TEST_F(LoaderTest, ThePoisonFileGuardCanBeTurnedOff) {
+  AddTable("orders", {"order_id"});
+  const int64_t seq = Push("orders", "orders_v1.parquet");
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(catalog_->MarkLoading(seq).ok());
+  Loader loader(*catalog_, *store_, *pool_, clock_, {.max_load_attempts = 0});
+  ASSERT_TRUE(loader.Reconcile().ok());
+  EXPECT_EQ(File(seq).status, catalog::FileStatus::kLoading);
+  ASSERT_TRUE(*loader.LoadNext({"demo", "orders"}));
+  EXPECT_EQ(File(seq).status, catalog::FileStatus::kLoaded);
+}
+
+TEST_F(LoaderTest, EveryLoadCountsOneAttempt) {
+  AddTable("orders", {"order_id"});
+  const int64_t seq = Push("orders", "orders_v1.parquet");
+  const catalog::FileRecord f = LoadOne("orders", seq);
+  EXPECT_EQ(f.status, catalog::FileStatus::kLoaded);
+  EXPECT_EQ(f.load_attempts, 1);
+}
+
+// --- errors the pool reports about the file ---------------------------------------------------
+
+TEST_F(LoaderTest, MoreColumnsThanThePoolHoldsIsLimitExceeded) {
+  AddTable("wide", {"id"}, "", catalog::OnError::kSkip);
+  std::string json = "{\"id\":1";
+  for (int i = 0; i < 2100; ++i) json += ",\"c" + std::to_string(i) + "\":" + std::to_string(i);
+  json += "}\n";
+  const int64_t wide = PushBytes("wide", "wide/a.json", json);
+  const int64_t next = PushBytes("wide", "wide/b.json", "{\"id\":2,\"c0\":5}\n");
+  ExpectFailed(LoadOne("wide", wide), "LIMIT_EXCEEDED", {"too many columns"});
+  EXPECT_TRUE(File(wide).passed);  // on_error: skip moves past it
+  EXPECT_EQ(LoadOne("wide", next).status, catalog::FileStatus::kLoaded);
 }
 
 // --- policies ------------------------------------------------------------------------------

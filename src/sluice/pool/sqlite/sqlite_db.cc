@@ -9,6 +9,45 @@ namespace {
 // checkpoint, or another process) before failing with SQLITE_BUSY.
 constexpr int kBusyTimeoutMs = 30'000;
 
+// The code for SQLite's result `rc` with its message `sqlite_message`.
+ErrorCode SqliteCode(int rc, std::string_view sqlite_message) {
+  const auto starts = [&](std::string_view prefix) {
+    return sqlite_message.substr(0, prefix.size()) == prefix;
+  };
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return ErrorCode::kUnavailable;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return ErrorCode::kIoError;
+    case SQLITE_TOOBIG:
+      // A string or blob longer than SQLite stores (SQLITE_MAX_LENGTH): the file's value.
+      return ErrorCode::kLimitExceeded;
+    case SQLITE_ERROR:
+      // SQLite reports its other limits and a repeated column as SQLITE_ERROR; its message is
+      // all that tells them from a bad statement. They come from the file's shape (more
+      // columns than SQLITE_MAX_COLUMN, one column twice), not from sluice.
+      if (starts("too many columns") || starts("too many SQL variables") ||
+          starts("string or blob too big")) {
+        return ErrorCode::kLimitExceeded;
+      }
+      if (starts("duplicate column name")) return ErrorCode::kSchemaMismatch;
+      return ErrorCode::kInvalidArgument;
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+      return ErrorCode::kInvalidArgument;
+    case SQLITE_CONSTRAINT:
+      return ErrorCode::kAlreadyExists;
+    default:
+      return ErrorCode::kInternal;
+  }
+}
+
 }  // namespace
 
 std::string QuoteIdent(std::string_view name) {
@@ -24,36 +63,8 @@ std::string QuoteIdent(std::string_view name) {
 }
 
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
-  std::string message(what);
-  message += ": ";
-  message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  ErrorCode code = ErrorCode::kInternal;
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      code = ErrorCode::kUnavailable;
-      break;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      code = ErrorCode::kIoError;
-      break;
-    case SQLITE_ERROR:
-    case SQLITE_RANGE:
-    case SQLITE_MISMATCH:
-    case SQLITE_TOOBIG:
-      code = ErrorCode::kInvalidArgument;
-      break;
-    case SQLITE_CONSTRAINT:
-      code = ErrorCode::kAlreadyExists;
-      break;
-    default:
-      break;
-  }
-  return Err(code, std::move(message));
+  const std::string sqlite_message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return Err(SqliteCode(rc, sqlite_message), std::string(what) + ": " + sqlite_message);
 }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
@@ -103,8 +114,7 @@ Status Connection::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string message = error != nullptr ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
-    Status st = SqliteError(nullptr, rc, "executing SQL");
-    return Err(st.code(), "executing SQL: " + message);
+    return Err(SqliteCode(rc, message), "executing SQL: " + message);
   }
   return Status::Ok();
 }

@@ -367,9 +367,10 @@ Status TableWriter::Begin(const batch::Batch& batch) {
                                                   std::to_string(batch.num_rows));
     }
     if (FindColumn(*batch.schema, fields[i].name) != static_cast<int>(i)) {
-      return Err(ErrorCode::kInvalidArgument, "column '" + fields[i].name +
-                                                  "' appears twice in the file (names compare "
-                                                  "case-insensitively)");
+      // The file's shape: a table cannot hold both (SQL names compare case-insensitively).
+      return Err(ErrorCode::kSchemaMismatch, "column '" + fields[i].name +
+                                                 "' appears twice in the file (names compare "
+                                                 "case-insensitively)");
     }
   }
   std::vector<int> pk_index;

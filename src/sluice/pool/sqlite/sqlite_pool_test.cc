@@ -196,6 +196,22 @@ TEST_F(PoolTest, TypeMismatchNamesBothTypes) {
   EXPECT_EQ(Rows("SELECT count(*) FROM _sluice_applied"), (Lines{"2"}));
 }
 
+// Limits SQLite enforces on what a file brings are the file's: LIMIT_EXCEEDED, never INTERNAL.
+TEST_F(PoolTest, MoreColumnsThanSqliteHoldsIsLimitExceeded) {
+  std::vector<std::pair<std::string, Column>> columns;
+  columns.emplace_back("id", Ints({1}));
+  for (int i = 0; i < 2100; ++i) columns.emplace_back("c" + std::to_string(i), Ints({i}));
+  Status st = LoadError(Spec("wide", {"id"}), 1, MakeBatch(std::move(columns)));
+  EXPECT_EQ(st.code(), ErrorCode::kLimitExceeded) << st.ToString();
+  EXPECT_NE(st.message().find("too many columns"), std::string::npos) << st.message();
+}
+
+TEST_F(PoolTest, AColumnTwiceIsASchemaMismatch) {
+  Status st = LoadError(Spec("twice", {"id"}), 1,
+                        MakeBatch({{"id", Ints({1})}, {"x", Ints({1})}, {"X", Ints({2})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch) << st.ToString();
+}
+
 TEST_F(PoolTest, SafeWideningAndNarrowerFilesAreAccepted) {
   Load(Spec("t", {"id"}), 1,
        {MakeBatch({{"id", Ints({1}, TypeId::kInt32)},
