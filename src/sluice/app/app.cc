@@ -1,5 +1,6 @@
 #include "sluice/app/app.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -50,6 +51,26 @@ std::optional<std::pair<uint64_t, std::string_view>> LeadingNumber(std::string_v
   }
   if (i == 0) return std::nullopt;
   return std::make_pair(n, text.substr(i));
+}
+
+// --max-connections per listener needs that many descriptors and more (files, the databases);
+// the soft limit is often 1024 while the hard one is far higher, so take what is allowed and
+// warn when even that is short.
+void RaiseOpenFileLimit(const ServeConfig& config) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  const uint64_t wanted = uint64_t{config.max_connections} * 2 + 256;  // S3 and admin, files
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted) {
+    LogWarn("app", "the open-file limit is " + std::to_string(lim.rlim_cur) + ", below the " +
+                       std::to_string(wanted) + " that --max-connections " +
+                       std::to_string(config.max_connections) +
+                       " may need: connections past it fail to be accepted (raise ulimit -n)");
+  }
 }
 
 char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -147,6 +168,7 @@ Status RunServer(const ServeConfig& config) {
   FileSystem& fs = FileSystem::Default();
   const Clock& clock = SystemClock::Instance();
   SLUICE_RETURN_IF_ERROR(fs.CreateDirs(config.data_dir));
+  RaiseOpenFileLimit(config);
 
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
   landing::Store store(fs, JoinPath(config.data_dir, "landing"));
@@ -190,6 +212,11 @@ Status RunServer(const ServeConfig& config) {
   s3_listen.port = config.s3_port;
   s3_listen.threads = config.http_threads;
   s3_listen.body_timeout_seconds = config.body_timeout_seconds;
+  s3_listen.idle_timeout_seconds = config.idle_timeout_seconds;
+  s3_listen.min_body_rate = config.min_body_rate;
+  s3_listen.max_connections = config.max_connections;
+  s3_listen.max_connections_per_client = config.max_connections_per_client;
+  s3_listen.overload_response = s3::ConnectionOverloadResponse();
   SLUICE_ASSIGN_OR_RETURN(auto s3_server, runtime->Listen(s3_listen, *service));
   std::unique_ptr<http::Server> https_server;
   std::string https_endpoint;
@@ -203,9 +230,12 @@ Status RunServer(const ServeConfig& config) {
     https_endpoint =
         "https://" + HostForUrl(https_listen.address) + ":" + std::to_string(https_server->port());
   }
-  http::ServerOptions admin_listen;
+  http::ServerOptions admin_listen = s3_listen;
   admin_listen.address = config.admin_address;
   admin_listen.port = config.admin_port;
+  admin_listen.overload_response.reset();
+  admin_listen.tls_cert_file.clear();
+  admin_listen.tls_key_file.clear();
   SLUICE_ASSIGN_OR_RETURN(auto admin_server, runtime->Listen(admin_listen, *admin));
 
   const std::string endpoint =
