@@ -18,6 +18,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/status.hpp>
 #include <chrono>
@@ -307,14 +308,24 @@ Status ValidateOptions(const ServerOptions& options, internal::SessionLimits* li
 
 class RuntimeImpl final : public Runtime {
  public:
-  explicit RuntimeImpl(int threads)
+  RuntimeImpl(int threads, int blocking_threads)
       : threads_(threads > 0 ? threads : 1),
         ioc_(threads_),
+        blocking_(static_cast<size_t>(blocking_threads > 0 ? blocking_threads : 1)),
         work_(asio::make_work_guard(ioc_)),
         control_(asio::make_strand(ioc_)),
         grace_timer_(control_),
         state_(std::make_shared<internal::RuntimeState>()) {
     state_->SetOnDrained([this] { ioc_.stop(); });
+    state_->SetBlocking([this](std::function<void()> work) {
+      asio::post(blocking_, [work = std::move(work)] {
+        try {
+          work();
+        } catch (const std::exception& e) {
+          LogError("http", std::string("blocking work ended by an exception: ") + e.what());
+        }
+      });
+    });
   }
 
   ~RuntimeImpl() override {
@@ -323,6 +334,10 @@ class RuntimeImpl final : public Runtime {
     // into this object on their way out.
     state_->Detach();
     ioc_.stop();
+    // Work still on the blocking pool uses exchanges owned by parked sessions: it finishes
+    // (what never started is dropped) before the io_context, and the sessions, go.
+    blocking_.stop();
+    blocking_.join();
     signals_.reset();
     listeners_.clear();
   }
@@ -394,6 +409,9 @@ class RuntimeImpl final : public Runtime {
     for (int i = 1; i < threads_; ++i) pool.emplace_back([this] { RunThread(); });
     RunThread();
     for (auto& t : pool) t.join();
+    // Finish calls handed to the blocking pool complete (their responses can no longer be
+    // sent) before the caller goes on to stop what they use.
+    blocking_.join();
   }
 
   void Stop() override {
@@ -444,6 +462,7 @@ class RuntimeImpl final : public Runtime {
 
   const int threads_;
   asio::io_context ioc_;
+  asio::thread_pool blocking_;  // after ioc_: joined (in the destructor) before it goes
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::strand<asio::io_context::executor_type> control_;
   asio::steady_timer grace_timer_;
@@ -456,8 +475,8 @@ class RuntimeImpl final : public Runtime {
 
 }  // namespace
 
-std::unique_ptr<Runtime> Runtime::Create(int threads) {
-  return std::make_unique<RuntimeImpl>(threads);
+std::unique_ptr<Runtime> Runtime::Create(int threads, int blocking_threads) {
+  return std::make_unique<RuntimeImpl>(threads, blocking_threads);
 }
 
 }  // namespace sluice::http

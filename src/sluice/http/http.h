@@ -10,8 +10,11 @@
 // removed) and then produces the response. Idle and stalled connections time out.
 //
 // Threading: Start, OnBody and Finish run on an I/O thread and may block briefly (file
-// writes, an fsync, a short SQLite transaction). Handlers must be thread-safe. The calls for
-// one request never overlap and come in order: Start, OnBody*, Finish.
+// writes, a short SQLite transaction). Handlers must be thread-safe. The calls for one request
+// never overlap and come in order: Start, OnBody*, Finish. An exchange whose Finish may block
+// for long (assembling a multipart upload, fsyncing gigabytes) says so (FinishBlocks): its
+// Finish then runs on the runtime's blocking pool while the connection waits holding no I/O
+// thread, so that other connections (health checks, small PUTs) are still served.
 //
 // Deferred responses: a handler that cannot answer yet (a PUT that waits for its file's load)
 // returns from Finish a Response whose `deferred` is set. The connection then waits for
@@ -139,6 +142,9 @@ class Exchange {
   // error). Returns the response to send. When the body was not read to its end the connection
   // closes after the response; when the socket itself failed the response is dropped.
   virtual Response Finish(const Status& body_status) = 0;
+  // True: Finish runs on the blocking pool (see Threading above), at the cost of two thread
+  // hops. Asked once, after the body.
+  virtual bool FinishBlocks() const { return false; }
 };
 
 class Handler {
@@ -194,12 +200,15 @@ class Server {
 
 // The I/O thread pool. Create servers, Run() (blocks until Stop()), Stop() from any thread or
 // a signal handler thread: stops accepting, closes idle keep-alive connections, lets in-flight
-// requests finish (bounded: 5 s), returns. Run() is called once; Stop() before Run() makes it
-// return at once. Destroy the runtime only after Run() has returned (or was never called).
+// requests finish (bounded: 5 s), returns once the blocking pool has finished the Finish calls
+// it was given. Run() is called once; Stop() before Run() makes it return at once. Destroy the
+// runtime only after Run() has returned (or was never called).
 class Runtime {
  public:
   virtual ~Runtime() = default;
-  static std::unique_ptr<Runtime> Create(int threads);
+  // `threads` I/O threads; `blocking_threads` for the Finish calls of exchanges that block
+  // (FinishBlocks), so that many at once cannot starve the I/O threads.
+  static std::unique_ptr<Runtime> Create(int threads, int blocking_threads = 4);
   // `handler` must outlive the runtime.
   virtual Result<std::unique_ptr<Server>> Listen(const ServerOptions& options,
                                                  Handler& handler) = 0;

@@ -300,6 +300,80 @@ TEST_F(HttpLimitsTest, ConnectionsOverThePerClientCapAreClosed) {
   EXPECT_TRUE(a.Send("GET /h HTTP/1.1\r\nHost: h\r\n\r\n") && a.ReadUntil("ok 0"));
 }
 
+// Finish takes `seconds` on the blocking pool when the path is /slow.
+class SlowFinishHandler : public Handler {
+ public:
+  class Ex : public Exchange {
+   public:
+    Ex(SlowFinishHandler* h, bool slow) : h_(h), slow_(slow) {}
+    Status OnBody(ByteView) override { return Status::Ok(); }
+    Response Finish(const Status&) override {
+      if (slow_) {
+        h_->slow_started_ = true;
+        std::this_thread::sleep_for(1500ms);
+        h_->slow_finished_ = true;
+      }
+      return Response{200, {}, slow_ ? "slow" : "fast", false};
+    }
+    bool FinishBlocks() const override { return slow_; }
+
+   private:
+    SlowFinishHandler* h_;
+    bool slow_;
+  };
+  Started Start(const RequestHead& head) override {
+    Started s;
+    s.exchange = std::make_unique<Ex>(this, head.raw_path == "/slow");
+    return s;
+  }
+  std::atomic<bool> slow_started_{false};
+  std::atomic<bool> slow_finished_{false};
+};
+
+TEST(HttpBlockingTest, BlockingFinishLeavesTheIoThreadFree) {
+  SlowFinishHandler handler;
+  auto runtime = Runtime::Create(/*threads=*/1, /*blocking_threads=*/2);
+  auto server = runtime->Listen(ServerOptions{}, handler);
+  ASSERT_TRUE(server.ok());
+  std::thread runner([&] { runtime->Run(); });
+  const uint16_t port = (*server)->port();
+  Conn slow_a(port), slow_b(port);
+  ASSERT_TRUE(slow_a.Send("PUT /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"));
+  ASSERT_TRUE(slow_b.Send("PUT /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"));
+  for (int i = 0; i < 100 && !handler.slow_started_; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(handler.slow_started_);
+  // The one I/O thread still serves others while two Finish calls block.
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    Conn fast(port);
+    ASSERT_TRUE(fast.Send("PUT /fast HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\ny"));
+    ASSERT_TRUE(fast.ReadUntil("fast"));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+  EXPECT_FALSE(handler.slow_finished_);
+  EXPECT_TRUE(slow_a.ReadUntil("slow"));
+  EXPECT_TRUE(slow_b.ReadUntil("slow"));
+  runtime->Stop();
+  runner.join();
+}
+
+TEST(HttpBlockingTest, StopWaitsForBlockingFinishCalls) {
+  SlowFinishHandler handler;
+  auto runtime = Runtime::Create(1, 1);
+  auto server = runtime->Listen(ServerOptions{}, handler);
+  ASSERT_TRUE(server.ok());
+  std::thread runner([&] { runtime->Run(); });
+  Conn slow((*server)->port());
+  ASSERT_TRUE(slow.Send("PUT /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"));
+  for (int i = 0; i < 100 && !handler.slow_started_; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(handler.slow_started_);
+  runtime->Stop();
+  runner.join();
+  // Run returned only after the Finish on the pool did (its exchange is never used late).
+  EXPECT_TRUE(handler.slow_finished_);
+  runtime.reset();
+}
+
 TEST(HttpLimitsOptionsTest, ListenRejectsBadLimits) {
   RecordingHandler handler;
   auto runtime = Runtime::Create(1);

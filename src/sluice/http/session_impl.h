@@ -199,6 +199,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   asio::awaitable<bool> WriteContinue();
   // Parks the coroutine until `deferred` is completed (by any thread) and returns its response.
   asio::awaitable<Response> AwaitDeferred(std::shared_ptr<DeferredResponse> deferred);
+  // exchange.Finish(status): on the blocking pool when the exchange asks for it (the
+  // coroutine parked meanwhile, as for a deferred response), else here.
+  asio::awaitable<Response> FinishExchange(Exchange& exchange, const Status& status);
   asio::awaitable<bool> Handshake();
   asio::awaitable<void> Close(Outcome outcome);
   // Starts watching body progress; OnBodyTimer re-arms itself until body_progress_ is older
@@ -385,7 +388,7 @@ asio::awaitable<Outcome> Session<Stream>::Serve(Parser& parser) {
     }
     body = co_await ReadBody(parser, *started.exchange);
   }
-  Response response = started.exchange->Finish(body.status);
+  Response response = co_await FinishExchange(*started.exchange, body.status);
   started.exchange.reset();
   if (!body.can_respond) co_return Outcome::kAbort;
   if (response.deferred) response = co_await AwaitDeferred(std::move(response.deferred));
@@ -570,6 +573,29 @@ asio::awaitable<Response> Session<Stream>::AwaitDeferred(
     }
     co_await wake->async_wait(kUseTuple);
   }
+}
+
+template <class Stream>
+asio::awaitable<Response> Session<Stream>::FinishExchange(Exchange& exchange,
+                                                          const Status& status) {
+  if (!exchange.FinishBlocks()) co_return exchange.Finish(status);
+  // The exchange stays alive in this coroutine's frame until the result is back: the runtime
+  // joins its blocking pool before it destroys the io_context that owns the frame.
+  auto result = std::make_shared<std::optional<Response>>();
+  auto wake = std::make_shared<asio::steady_timer>(stream_.get_executor(),
+                                                   asio::steady_timer::time_point::max());
+  const bool posted =
+      state_->PostBlocking([&exchange, status, result, wake, executor = stream_.get_executor()] {
+        Response r = exchange.Finish(status);
+        asio::post(executor, [result, wake, r = std::move(r)]() mutable {
+          *result = std::move(r);
+          wake->cancel();
+        });
+      });
+  if (!posted) co_return exchange.Finish(status);
+  // The post above runs on this strand, so not before the wait below has started.
+  while (!result->has_value()) co_await wake->async_wait(kUseTuple);
+  co_return std::move(**result);
 }
 
 template <class Stream>
