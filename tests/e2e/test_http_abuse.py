@@ -245,6 +245,36 @@ class HttpAbuseTest(SluiceTestCase):
                  what="a PUT to succeed once the flood let go")
         self.signed_put_is_prompt("after the flood let go")
 
+    def test_multipart_complete_off_the_io_threads_still_answers(self):
+        # Complete and the PUT commits run on the blocking pool now: the object must still
+        # arrive whole, and the admin side answer meanwhile.
+        from boto3.s3.transfer import TransferConfig
+        data = os.urandom(11 * 1024 * 1024)
+        path = os.path.join(self.tmp, "multi.bin")
+        with open(path, "wb") as f:
+            f.write(data)
+        healthy = []
+        stop = threading.Event()
+
+        def probe():
+            while not stop.is_set():
+                healthy.append(self.server.http_get("/healthz") == "ok\n")
+                time.sleep(0.02)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        try:
+            self.client.upload_file(path, self.conn["bucket"], "multi/part.bin",
+                                    Config=TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                                                          multipart_chunksize=5 * 1024 * 1024))
+        finally:
+            stop.set()
+            prober.join()
+        got = self.client.get_object(Bucket=self.conn["bucket"], Key="multi/part.bin")
+        self.assertEqual(got["Body"].read(), data)
+        self.assertTrue(got["ETag"].strip('"').endswith("-3"), got["ETag"])
+        self.assertTrue(healthy and all(healthy), f"/healthz failed during the upload: {healthy}")
+
 
 def _send_quietly(sock, data):
     try:
