@@ -7,6 +7,11 @@
 namespace sluice::app {
 namespace {
 
+// No admin route takes a body. A request announcing more than this (or a chunked one, whose
+// size is unknown) is answered 413 before any of it is read, and the connection closes; a
+// smaller body is read and dropped, so clients that send an empty or tiny body keep working.
+constexpr uint64_t kMaxAdminBodyBytes = 1024;
+
 http::Response Text(int status, std::string body, std::string type = "text/plain") {
   http::Response r;
   r.status = status;
@@ -22,11 +27,27 @@ http::Response Json(int status, const nlohmann::json& body) {
 class ReadyExchange final : public http::Exchange {
  public:
   explicit ReadyExchange(http::Response r) : response_(std::move(r)) {}
-  Status OnBody(ByteView) override { return Status::Ok(); }
-  http::Response Finish(const Status&) override { return std::move(response_); }
+  Status OnBody(ByteView data) override {
+    read_ += data.size();
+    if (read_ > kMaxAdminBodyBytes) {
+      return Err(ErrorCode::kInvalidRequest,
+                 "admin request body over " + std::to_string(kMaxAdminBodyBytes) + " bytes");
+    }
+    return Status::Ok();
+  }
+  http::Response Finish(const Status& body_status) override {
+    if (!body_status.ok()) {
+      http::Response r = Text(body_status.code() == ErrorCode::kRequestTimeout ? 408 : 400,
+                              body_status.message() + "\n");
+      r.close = true;
+      return r;
+    }
+    return std::move(response_);
+  }
 
  private:
   http::Response response_;
+  uint64_t read_ = 0;
 };
 
 nlohmann::json FileJson(const catalog::FileRecord& f) {
@@ -52,6 +73,14 @@ class AdminHandler final : public http::Handler {
 
   Started Start(const http::RequestHead& head) override {
     Started s;
+    if (head.chunked || head.content_length.value_or(0) > kMaxAdminBodyBytes) {
+      http::Response r =
+          Text(413, "the admin side takes no request body (at most " +
+                        std::to_string(kMaxAdminBodyBytes) + " bytes, not chunked)\n");
+      r.close = true;
+      s.response = std::move(r);
+      return s;
+    }
     s.exchange = std::make_unique<ReadyExchange>(Route(head));
     return s;
   }

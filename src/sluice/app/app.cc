@@ -1,5 +1,6 @@
 #include "sluice/app/app.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -69,6 +70,26 @@ Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store)
                        "crash after its bytes were durable, never acknowledged)");
   }
   return Status::Ok();
+}
+
+// --max-connections per listener needs that many descriptors and more (files, the databases);
+// the soft limit is often 1024 while the hard one is far higher, so take what is allowed and
+// warn when even that is short.
+void RaiseOpenFileLimit(const ServeConfig& config) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  const uint64_t wanted = uint64_t{config.max_connections} * 2 + 256;  // S3 and admin, files
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted) {
+    LogWarn("app", "the open-file limit is " + std::to_string(lim.rlim_cur) + ", below the " +
+                       std::to_string(wanted) + " that --max-connections " +
+                       std::to_string(config.max_connections) +
+                       " may need: connections past it fail to be accepted (raise ulimit -n)");
+  }
 }
 
 char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -180,6 +201,7 @@ Status RunServer(const ServeConfig& config) {
   // First, before anything in the directory is read or changed: a second server here would
   // delete the first one's incoming files and load its files twice over.
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> serve_lock, LockDataDir(config.data_dir));
+  RaiseOpenFileLimit(config);
 
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
   landing::Store store(fs, JoinPath(config.data_dir, "landing"));
@@ -232,6 +254,11 @@ Status RunServer(const ServeConfig& config) {
   s3_listen.port = config.s3_port;
   s3_listen.threads = config.http_threads;
   s3_listen.body_timeout_seconds = config.body_timeout_seconds;
+  s3_listen.idle_timeout_seconds = config.idle_timeout_seconds;
+  s3_listen.min_body_rate = config.min_body_rate;
+  s3_listen.max_connections = config.max_connections;
+  s3_listen.max_connections_per_client = config.max_connections_per_client;
+  s3_listen.overload_response = s3::ConnectionOverloadResponse();
   SLUICE_ASSIGN_OR_RETURN(auto s3_server, runtime->Listen(s3_listen, *service));
   std::unique_ptr<http::Server> https_server;
   std::string https_endpoint;
@@ -245,9 +272,12 @@ Status RunServer(const ServeConfig& config) {
     https_endpoint =
         "https://" + HostForUrl(https_listen.address) + ":" + std::to_string(https_server->port());
   }
-  http::ServerOptions admin_listen;
+  http::ServerOptions admin_listen = s3_listen;
   admin_listen.address = config.admin_address;
   admin_listen.port = config.admin_port;
+  admin_listen.overload_response.reset();
+  admin_listen.tls_cert_file.clear();
+  admin_listen.tls_key_file.clear();
   SLUICE_ASSIGN_OR_RETURN(auto admin_server, runtime->Listen(admin_listen, *admin));
 
   const std::string endpoint =

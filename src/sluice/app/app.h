@@ -46,6 +46,14 @@ struct ServeConfig {
   uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;
   // Seconds a request body may stall before the request fails with RequestTimeout.
   int body_timeout_seconds = 30;
+  // HTTP abuse limits, on every listener (S3, https, admin), each counting its own: a body
+  // slower than min_body_rate bytes/s over a body_timeout window fails RequestTimeout (0:
+  // off); a keep-alive connection idle this long is closed; connections held at once, in
+  // total and per client address (0: no per-address cap).
+  uint64_t min_body_rate = 1024;
+  int idle_timeout_seconds = 60;
+  uint32_t max_connections = 1024;
+  uint32_t max_connections_per_client = 64;
   // Backpressure (503 SlowDown before the body is read), per connection: files and bytes
   // queued or loading; and a floor of free space on the data directory's file system.
   // 0 turns a limit off. The byte defaults: a backlog of 64 GiB is hours of loading on one

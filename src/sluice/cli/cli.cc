@@ -549,6 +549,26 @@ int Run(int argc, char** argv) {
       ->add_option("--body-timeout", serve.body_timeout_seconds,
                    "Seconds a request body may stall before RequestTimeout")
       ->capture_default_str();
+  std::string min_body_rate = "1K";
+  serve_cmd
+      ->add_option("--min-body-rate", min_body_rate,
+                   "Slowest request body accepted, in bytes per second over each --body-timeout "
+                   "window, else RequestTimeout (512, 1K; 0: only a stall)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--idle-timeout", serve.idle_timeout_seconds,
+                   "Seconds a keep-alive connection may wait for its next request, and a request "
+                   "head may take to arrive")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "Connections each port holds at once; more are accepted and closed (S3: 503 "
+                   "SlowDown)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections-per-client", serve.max_connections_per_client,
+                   "Connections one client address may hold on each port (0: no limit)")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--max-pending-files", serve.max_pending_files,
                    "Per connection: files queued or loading before uploads get 503 SlowDown "
@@ -581,6 +601,9 @@ int Run(int argc, char** argv) {
   serve_cmd->callback([&] {
     action = [&] {
       serve.data_dir = o.data_dir;
+      auto rate = app::ParseByteSize(min_body_rate);
+      if (!rate.ok()) return Fail(rate.status().WithContext("--min-body-rate"));
+      serve.min_body_rate = *rate;
       auto bytes = app::ParseByteSize(max_pending_bytes);
       if (!bytes.ok()) return Fail(bytes.status().WithContext("--max-pending-bytes"));
       serve.max_pending_bytes = *bytes;

@@ -18,7 +18,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/status.hpp>
 #include <chrono>
 #include <csignal>
 #include <exception>
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "sluice/core/log.h"
+#include "sluice/http/connection_limiter.h"
 #include "sluice/http/runtime_state.h"
 #include "sluice/http/session.h"
 #include "sluice/http/tls.h"
@@ -115,6 +118,12 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr uint64_t kMaxHeaderLimit = 1024 * 1024;
 // A timeout beyond a day is a config error (and would overflow nothing, but means "never").
 constexpr int kMaxTimeoutSeconds = 24 * 3600;
+// More connections than this per listener would exceed any sane descriptor limit.
+constexpr uint32_t kMaxConnections = 1'000'000;
+// A minimum body rate above 1 GiB/s would refuse healthy clients on any network.
+constexpr uint64_t kMaxMinBodyRate = uint64_t{1} << 30;
+// The overload response is written in one non-blocking send; a larger one is a config error.
+constexpr size_t kMaxOverloadBytes = 4096;
 
 void LogCoroutineError(const std::exception_ptr& error) {
   if (!error) return;
@@ -129,13 +138,68 @@ void LogCoroutineError(const std::exception_ptr& error) {
 
 struct Listener {
   Listener(asio::io_context& ioc, Handler& h, internal::SessionLimits l,
-           std::shared_ptr<asio::ssl::context> t)
-      : acceptor(asio::make_strand(ioc)), handler(h), limits(l), tls(std::move(t)) {}
+           std::shared_ptr<asio::ssl::context> t, std::shared_ptr<internal::ConnectionLimiter> c,
+           std::string o)
+      : acceptor(asio::make_strand(ioc)),
+        handler(h),
+        limits(l),
+        tls(std::move(t)),
+        limiter(std::move(c)),
+        overload(std::move(o)) {}
   tcp::acceptor acceptor;
   Handler& handler;
   internal::SessionLimits limits;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain http
+  std::shared_ptr<internal::ConnectionLimiter> limiter;
+  std::string overload;  // the wire bytes sent to a refused connection; empty: none (or TLS)
+  std::string where;     // "address:port", for log lines
 };
+
+// The wire form of `r` as a complete HTTP/1.1 response that closes the connection.
+std::string SerializeOverload(const Response& r) {
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " ";
+  const auto reason = boost::beast::http::obsolete_reason(
+      static_cast<boost::beast::http::status>(static_cast<unsigned>(r.status)));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& [name, value] : r.headers) {
+    if (internal::EqualsIgnoreCase(name, "Content-Length") ||
+        internal::EqualsIgnoreCase(name, "Connection") ||
+        internal::EqualsIgnoreCase(name, "Transfer-Encoding")) {
+      continue;
+    }
+    out += name + ": " + value + "\r\n";
+  }
+  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n";
+  out += r.body;
+  return out;
+}
+
+// A connection over a cap: tell it (best effort, never waiting) and close it. The client's
+// unread request may make the close a reset; clients retry either way.
+void Refuse(Listener& listener, tcp::socket& socket, const std::string& remote,
+            internal::ConnectionLimiter::Refusal why) {
+  uint64_t refused = 0;
+  if (listener.limiter->ShouldLog(remote, internal::ConnectionLimiter::Clock::now(), &refused)) {
+    const uint32_t cap = why == internal::ConnectionLimiter::Refusal::kTotal
+                             ? listener.limiter->max_total()
+                             : listener.limiter->max_per_client();
+    LogWarn("http", "refused " + std::to_string(refused) + " connection(s) from " + remote +
+                        " on " + listener.where + ": over the " +
+                        std::string(internal::RefusalName(why)) + " limit of " +
+                        std::to_string(cap) + " (--max-connections" +
+                        (why == internal::ConnectionLimiter::Refusal::kTotal ? "" : "-per-client") +
+                        "); next report for this address in at most " +
+                        std::to_string(internal::ConnectionLimiter::kLogInterval.count()) + " s");
+  }
+  ErrorCodeT ec;
+  if (!listener.overload.empty()) {
+    socket.non_blocking(true, ec);
+    if (!ec) socket.write_some(asio::buffer(listener.overload), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+  }
+  socket.close(ec);
+}
 
 asio::awaitable<void> AcceptLoop(asio::io_context& ioc, std::shared_ptr<Listener> listener,
                                  std::shared_ptr<internal::RuntimeState> state) {
@@ -152,11 +216,21 @@ asio::awaitable<void> AcceptLoop(asio::io_context& ioc, std::shared_ptr<Listener
       continue;
     }
     if (state->stopping()) co_return;  // `socket` closes as it goes out of scope
+    auto endpoint = socket.remote_endpoint(ec);
+    if (ec) continue;  // already gone
+    std::string remote = endpoint.address().to_string();
+    internal::ConnectionLimiter::Refusal why;
+    internal::ConnectionLimiter::Slot slot = listener->limiter->TryAcquire(remote, &why);
+    if (!slot) {
+      Refuse(*listener, socket, remote, why);
+      continue;
+    }
     if (listener->tls) {
       internal::StartTlsSession(state, listener->handler, listener->limits, std::move(socket),
-                                listener->tls);
+                                std::move(remote), std::move(slot), listener->tls);
     } else {
-      internal::StartPlainSession(state, listener->handler, listener->limits, std::move(socket));
+      internal::StartPlainSession(state, listener->handler, listener->limits, std::move(socket),
+                                  std::move(remote), std::move(slot));
     }
   }
 }
@@ -193,6 +267,31 @@ Status ValidateOptions(const ServerOptions& options, internal::SessionLimits* li
                                                 " is outside 1.." +
                                                 std::to_string(kMaxTimeoutSeconds));
   }
+  if (options.max_connections == 0 || options.max_connections > kMaxConnections) {
+    return Err(ErrorCode::kInvalidArgument,
+               "http: max_connections " + std::to_string(options.max_connections) +
+                   " is outside 1.." + std::to_string(kMaxConnections));
+  }
+  if (options.max_connections_per_client > kMaxConnections) {
+    return Err(ErrorCode::kInvalidArgument, "http: max_connections_per_client " +
+                                                std::to_string(options.max_connections_per_client) +
+                                                " is outside 0.." +
+                                                std::to_string(kMaxConnections));
+  }
+  if (options.min_body_rate > kMaxMinBodyRate) {
+    return Err(ErrorCode::kInvalidArgument,
+               "http: min_body_rate " + std::to_string(options.min_body_rate) + " is outside 0.." +
+                   std::to_string(kMaxMinBodyRate) + " bytes per second");
+  }
+  if (options.overload_response) {
+    const Response& r = *options.overload_response;
+    if (r.file || r.deferred || !internal::CheckResponse(r).empty() ||
+        SerializeOverload(r).size() > kMaxOverloadBytes) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "http: overload_response must be a valid response of at most " +
+                     std::to_string(kMaxOverloadBytes) + " bytes without a file or deferral");
+    }
+  }
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return Err(ErrorCode::kInvalidArgument,
                options.tls_cert_file.empty()
@@ -203,19 +302,30 @@ Status ValidateOptions(const ServerOptions& options, internal::SessionLimits* li
   limits->handshake_timeout = std::chrono::seconds(options.handshake_timeout_seconds);
   limits->idle_timeout = std::chrono::seconds(options.idle_timeout_seconds);
   limits->body_timeout = std::chrono::seconds(options.body_timeout_seconds);
+  limits->min_body_rate = options.min_body_rate;
   return Status::Ok();
 }
 
 class RuntimeImpl final : public Runtime {
  public:
-  explicit RuntimeImpl(int threads)
+  RuntimeImpl(int threads, int blocking_threads)
       : threads_(threads > 0 ? threads : 1),
         ioc_(threads_),
+        blocking_(static_cast<size_t>(blocking_threads > 0 ? blocking_threads : 1)),
         work_(asio::make_work_guard(ioc_)),
         control_(asio::make_strand(ioc_)),
         grace_timer_(control_),
         state_(std::make_shared<internal::RuntimeState>()) {
     state_->SetOnDrained([this] { ioc_.stop(); });
+    state_->SetBlocking([this](std::function<void()> work) {
+      asio::post(blocking_, [work = std::move(work)] {
+        try {
+          work();
+        } catch (const std::exception& e) {
+          LogError("http", std::string("blocking work ended by an exception: ") + e.what());
+        }
+      });
+    });
   }
 
   ~RuntimeImpl() override {
@@ -224,6 +334,10 @@ class RuntimeImpl final : public Runtime {
     // into this object on their way out.
     state_->Detach();
     ioc_.stop();
+    // Work still on the blocking pool uses exchanges owned by parked sessions: it finishes
+    // (what never started is dropped) before the io_context, and the sessions, go.
+    blocking_.stop();
+    blocking_.join();
     signals_.reset();
     listeners_.clear();
   }
@@ -247,7 +361,15 @@ class RuntimeImpl final : public Runtime {
       SLUICE_ASSIGN_OR_RETURN(
           tls, internal::MakeServerTlsContext(options.tls_cert_file, options.tls_key_file));
     }
-    auto listener = std::make_shared<Listener>(ioc_, handler, limits, tls);
+    // A TLS client would take plain bytes for a broken handshake: it is just closed.
+    std::string overload = options.overload_response && !tls
+                               ? SerializeOverload(*options.overload_response)
+                               : std::string();
+    auto listener =
+        std::make_shared<Listener>(ioc_, handler, limits, tls,
+                                   internal::ConnectionLimiter::Create(
+                                       options.max_connections, options.max_connections_per_client),
+                                   std::move(overload));
     tcp::endpoint endpoint(address, options.port);
     tcp::acceptor& acceptor = listener->acceptor;
     acceptor.open(endpoint.protocol(), ec);
@@ -258,6 +380,7 @@ class RuntimeImpl final : public Runtime {
       return Err(ErrorCode::kIoError, "http: cannot listen on " + where + ": " + ec.message());
     uint16_t port = acceptor.local_endpoint(ec).port();
     if (ec) return Err(ErrorCode::kIoError, "http: cannot read the port of " + where);
+    listener->where = address.to_string() + ":" + std::to_string(port);
     {
       std::lock_guard<std::mutex> lock(mu_);
       listeners_.push_back(listener);
@@ -286,6 +409,9 @@ class RuntimeImpl final : public Runtime {
     for (int i = 1; i < threads_; ++i) pool.emplace_back([this] { RunThread(); });
     RunThread();
     for (auto& t : pool) t.join();
+    // Finish calls handed to the blocking pool complete (their responses can no longer be
+    // sent) before the caller goes on to stop what they use.
+    blocking_.join();
   }
 
   void Stop() override {
@@ -336,6 +462,7 @@ class RuntimeImpl final : public Runtime {
 
   const int threads_;
   asio::io_context ioc_;
+  asio::thread_pool blocking_;  // after ioc_: joined (in the destructor) before it goes
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::strand<asio::io_context::executor_type> control_;
   asio::steady_timer grace_timer_;
@@ -348,8 +475,8 @@ class RuntimeImpl final : public Runtime {
 
 }  // namespace
 
-std::unique_ptr<Runtime> Runtime::Create(int threads) {
-  return std::make_unique<RuntimeImpl>(threads);
+std::unique_ptr<Runtime> Runtime::Create(int threads, int blocking_threads) {
+  return std::make_unique<RuntimeImpl>(threads, blocking_threads);
 }
 
 }  // namespace sluice::http

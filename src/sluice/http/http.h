@@ -10,8 +10,11 @@
 // removed) and then produces the response. Idle and stalled connections time out.
 //
 // Threading: Start, OnBody and Finish run on an I/O thread and may block briefly (file
-// writes, an fsync, a short SQLite transaction). Handlers must be thread-safe. The calls for
-// one request never overlap and come in order: Start, OnBody*, Finish.
+// writes, a short SQLite transaction). Handlers must be thread-safe. The calls for one request
+// never overlap and come in order: Start, OnBody*, Finish. An exchange whose Finish may block
+// for long (assembling a multipart upload, fsyncing gigabytes) says so (FinishBlocks): its
+// Finish then runs on the runtime's blocking pool while the connection waits holding no I/O
+// thread, so that other connections (health checks, small PUTs) are still served.
 //
 // Deferred responses: a handler that cannot answer yet (a PUT that waits for its file's load)
 // returns from Finish a Response whose `deferred` is set. The connection then waits for
@@ -26,6 +29,14 @@
 // a status outside 200..599 or a header that could split the head (CR, LF, NUL, a non-token
 // name) is replaced by a 500 and logged. Malformed requests get 400, oversized heads 431; both
 // close the connection.
+//
+// Limits on what a client can make a connection hold (each named in session_impl.h): the
+// request head (ServerOptions::header_limit, 431), the request target inside it (16 KiB, 414),
+// a chunk's extensions (4 KiB) and, through the connection's read buffer (64 KiB, or the
+// header limit if larger), any one chunk-size line or trailer section: past these the body
+// ends kInvalidRequest and the connection closes. Bodies stream through one fixed buffer, a
+// slow one ends kRequestTimeout (see min_body_rate), idle keep-alive connections close after
+// idle_timeout, and the connections a listener holds are capped (max_connections).
 //
 // TLS: a listener given a certificate and key serves https only (TLS 1.2 and 1.3, forward-
 // secret AEAD ciphers), with the same sessions as plain http; one Runtime may hold plain and TLS
@@ -131,6 +142,9 @@ class Exchange {
   // error). Returns the response to send. When the body was not read to its end the connection
   // closes after the response; when the socket itself failed the response is dropped.
   virtual Response Finish(const Status& body_status) = 0;
+  // True: Finish runs on the blocking pool (see Threading above), at the cost of two thread
+  // hops. Asked once, after the body.
+  virtual bool FinishBlocks() const { return false; }
 };
 
 class Handler {
@@ -146,8 +160,9 @@ class Handler {
 };
 
 // Listen rejects (kInvalidArgument) an address that is not an IP literal or "localhost", a
-// header_limit outside 1..1 MiB, timeouts outside 1..86400 seconds, only one of the two TLS
-// files, and a TLS file that cannot be read or used (the message names the file).
+// header_limit outside 1..1 MiB, timeouts outside 1..86400 seconds, max_connections outside
+// 1..1,000,000, only one of the two TLS files, and a TLS file that cannot be read or used (the
+// message names the file).
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port (see Server::port())
@@ -157,6 +172,17 @@ struct ServerOptions {
   // is closed.
   int idle_timeout_seconds = 60;
   int body_timeout_seconds = 30;
+  // Slowloris: a body must also arrive at this many bytes per second on average over each
+  // body_timeout window (time spent in Exchange::OnBody does not count against the client),
+  // else it ends kRequestTimeout like a stalled one. 0: only a stall fails a body.
+  uint64_t min_body_rate = 1024;
+  // Connections this listener holds at once, in total and per client address (0: no
+  // per-address cap). One over is accepted and closed at once, after `overload_response` when
+  // one is given (written without waiting: a client that does not read it just sees the
+  // close). Each listener counts its own, so a flood of the S3 port leaves the admin port up.
+  uint32_t max_connections = 1024;
+  uint32_t max_connections_per_client = 64;
+  std::optional<Response> overload_response;  // small body, no file, no deferral
   // https: PEM files, read once by Listen. The certificate file may hold the chain (leaf
   // first); the key must not be passphrase-protected. Both empty: plain http.
   std::string tls_cert_file;
@@ -174,12 +200,15 @@ class Server {
 
 // The I/O thread pool. Create servers, Run() (blocks until Stop()), Stop() from any thread or
 // a signal handler thread: stops accepting, closes idle keep-alive connections, lets in-flight
-// requests finish (bounded: 5 s), returns. Run() is called once; Stop() before Run() makes it
-// return at once. Destroy the runtime only after Run() has returned (or was never called).
+// requests finish (bounded: 5 s), returns once the blocking pool has finished the Finish calls
+// it was given. Run() is called once; Stop() before Run() makes it return at once. Destroy the
+// runtime only after Run() has returned (or was never called).
 class Runtime {
  public:
   virtual ~Runtime() = default;
-  static std::unique_ptr<Runtime> Create(int threads);
+  // `threads` I/O threads; `blocking_threads` for the Finish calls of exchanges that block
+  // (FinishBlocks), so that many at once cannot starve the I/O threads.
+  static std::unique_ptr<Runtime> Create(int threads, int blocking_threads = 4);
   // `handler` must outlive the runtime.
   virtual Result<std::unique_ptr<Server>> Listen(const ServerOptions& options,
                                                  Handler& handler) = 0;

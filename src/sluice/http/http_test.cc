@@ -752,7 +752,9 @@ TEST_F(HttpServerTest, StopLetsAnInFlightRequestFinish) {
 }
 
 TEST_F(HttpServerTest, DeferredResponsesHoldNoThreadAndArriveWhenCompleted) {
-  StartServer({}, /*threads=*/1);
+  ServerOptions options;
+  options.max_connections_per_client = 0;  // every client here is 127.0.0.1
+  StartServer(options, /*threads=*/1);
   constexpr size_t kWaiting = 64;
   std::vector<std::unique_ptr<Client>> waiting;
   for (size_t i = 0; i < kWaiting; ++i) {

@@ -51,6 +51,23 @@ void RuntimeState::SetOnDrained(std::function<void()> on_drained) {
 void RuntimeState::Detach() {
   std::lock_guard<std::mutex> lock(mu_);
   on_drained_ = nullptr;
+  post_blocking_ = nullptr;
+}
+
+void RuntimeState::SetBlocking(std::function<void(std::function<void()>)> post) {
+  std::lock_guard<std::mutex> lock(mu_);
+  post_blocking_ = std::move(post);
+}
+
+bool RuntimeState::PostBlocking(std::function<void()> work) {
+  std::function<void(std::function<void()>)> post;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    post = post_blocking_;
+  }
+  if (!post) return false;
+  post(std::move(work));
+  return true;
 }
 
 }  // namespace sluice::http::internal

@@ -40,29 +40,29 @@ void Spawn(const std::shared_ptr<RuntimeState>& state,
 }  // namespace
 
 void StartPlainSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
-                       const SessionLimits& limits, boost::asio::ip::tcp::socket socket) {
+                       const SessionLimits& limits, boost::asio::ip::tcp::socket socket,
+                       std::string remote, ConnectionLimiter::Slot slot) {
   ErrorCodeT ec;
-  auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return;  // already gone
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  Spawn(state, std::make_shared<Session<beast::tcp_stream>>(state, handler, limits,
-                                                            beast::tcp_stream(std::move(socket)),
-                                                            endpoint.address().to_string()));
+  auto session = std::make_shared<Session<beast::tcp_stream>>(
+      state, handler, limits, beast::tcp_stream(std::move(socket)), std::move(remote));
+  session->set_slot(std::move(slot));
+  Spawn(state, session);
 }
 
 void StartTlsSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
                      const SessionLimits& limits, boost::asio::ip::tcp::socket socket,
+                     std::string remote, ConnectionLimiter::Slot slot,
                      const std::shared_ptr<boost::asio::ssl::context>& context) {
   ErrorCodeT ec;
-  auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   // The SSL object created here holds its own reference to the context's SSL_CTX.
   using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-  Spawn(state,
-        std::make_shared<Session<TlsStream>>(
-            state, handler, limits, TlsStream(beast::tcp_stream(std::move(socket)), *context),
-            endpoint.address().to_string()));
+  auto session = std::make_shared<Session<TlsStream>>(
+      state, handler, limits, TlsStream(beast::tcp_stream(std::move(socket)), *context),
+      std::move(remote));
+  session->set_slot(std::move(slot));
+  Spawn(state, session);
 }
 
 }  // namespace sluice::http::internal

@@ -11,7 +11,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
+#include "sluice/http/connection_limiter.h"
 #include "sluice/http/http.h"
 #include "sluice/http/runtime_state.h"
 
@@ -33,18 +35,23 @@ struct SessionLimits {
   uint32_t header_limit = 64 * 1024;
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds body_timeout{30};
+  uint64_t min_body_rate = 1024;               // bytes per second; 0: off
   std::chrono::seconds handshake_timeout{10};  // TLS only
 };
 
 // Takes over `socket` (whose executor must be a strand of its own) and serves it until the
 // client leaves, a timeout fires or the runtime stops. Returns at once; the work runs on the
 // socket's executor. `handler` must outlive the runtime.
+// `slot` is the connection's place in its listener's ConnectionLimiter, held until it closes;
+// `remote` its peer's address.
 void StartPlainSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
-                       const SessionLimits& limits, boost::asio::ip::tcp::socket socket);
+                       const SessionLimits& limits, boost::asio::ip::tcp::socket socket,
+                       std::string remote, ConnectionLimiter::Slot slot);
 
 // The same over TLS with `context` (each connection's SSL object holds a reference to it).
 void StartTlsSession(const std::shared_ptr<RuntimeState>& state, Handler& handler,
                      const SessionLimits& limits, boost::asio::ip::tcp::socket socket,
+                     std::string remote, ConnectionLimiter::Slot slot,
                      const std::shared_ptr<boost::asio::ssl::context>& context);
 
 }  // namespace sluice::http::internal

@@ -13,11 +13,17 @@
 // Timeouts: the tcp_stream's expiry bounds the wait for a request head (idle keep-alive and
 // slow heads alike) and every write; on expiry Beast closes the socket, which is what we want
 // there. While a body is read the expiry is off and a separate timer cancels the read after
-// body_timeout without progress, so the socket stays open and the handler's RequestTimeout
-// response can still be sent. That timer is armed once per body and reads only record the time
-// of their progress: re-arming it per read cost a timerfd_settime system call and a wakeup per
-// 64 KiB, which capped uploads near 160 MB/s. The TLS handshake has its own deadline; the TLS
-// close_notify exchange is bounded by kLingerTime.
+// body_timeout without progress, or at the end of a body_timeout window in which the body came
+// slower than min_body_rate (slowloris), so the socket stays open and the handler's
+// RequestTimeout response can still be sent. That timer fires about once per window and reads
+// only record their progress: re-arming it per read cost a timerfd_settime system call and a
+// wakeup per 64 KiB, which capped uploads near 160 MB/s. The TLS handshake has its own
+// deadline; the TLS close_notify exchange is bounded by kLingerTime.
+//
+// Memory per connection is bounded by the limits below whatever the client sends: the read
+// buffer has a hard cap (Beast's parser keeps a whole chunk-size line, with its extensions, or
+// a whole trailer section in it before parsing), the head by header_limit, bodies by the
+// fixed piece buffer.
 
 #include <algorithm>
 #include <array>
@@ -31,6 +37,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +69,18 @@ inline constexpr size_t kBodyPieceBytes = 256 * 1024;
 // that only ever held a request head reads bodies 512 bytes at a time, which capped uploads near
 // 160 MB/s.
 inline constexpr size_t kBodyReadBytes = 64 * 1024;
+// The hard cap on the connection's read buffer (at least kBodyReadBytes, which is reserved in
+// it, and at least the header limit, or a head could not fit): a chunk-size line or a trailer
+// section that does not fit ends the body kInvalidRequest (Beast reports buffer_overflow).
+inline size_t ReadBufferLimit(uint32_t header_limit) {
+  return std::max<size_t>(kBodyReadBytes, header_limit);
+}
+// Request targets beyond this get 414: S3 keys are at most 1 KiB, and a presigned URL's query
+// with every signed parameter is well under 4 KiB.
+inline constexpr size_t kMaxTargetBytes = 16 * 1024;
+// Extensions of one chunk (`;name=value...` after the size): nothing sluice serves uses them
+// beyond aws-chunked's `;chunk-signature=` (64 hex digits), so 4 KiB is generous.
+inline constexpr size_t kMaxChunkExtensionBytes = 4 * 1024;
 // The piece a streamed response body is read from its file in, into one reused buffer: large
 // enough that the read and write calls cost little per byte, small enough per connection.
 inline constexpr size_t kFilePieceBytes = 256 * 1024;
@@ -134,14 +153,22 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         handler_(handler),
         limits_(limits),
         stream_(std::move(stream)),
+        buffer_(ReadBufferLimit(limits.header_limit)),
         body_timer_(stream_.get_executor()),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)),
+        on_chunk_header_([this](uint64_t, beast::string_view extensions, ErrorCodeT& ec) {
+          if (extensions.size() > kMaxChunkExtensionBytes) {
+            chunk_extension_too_long_ = true;
+            ec = bhttp::error::bad_chunk_extension;
+          }
+        }) {}
 
   ~Session() override {
     if (id_ != 0) state_->Remove(id_);
   }
 
   void set_id(uint64_t id) { id_ = id; }
+  void set_slot(ConnectionLimiter::Slot slot) { slot_ = std::move(slot); }
   auto executor() { return stream_.get_executor(); }
 
   void OnStop() override {
@@ -172,29 +199,50 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   asio::awaitable<bool> WriteContinue();
   // Parks the coroutine until `deferred` is completed (by any thread) and returns its response.
   asio::awaitable<Response> AwaitDeferred(std::shared_ptr<DeferredResponse> deferred);
+  // exchange.Finish(status): on the blocking pool when the exchange asks for it (the
+  // coroutine parked meanwhile, as for a deferred response), else here.
+  asio::awaitable<Response> FinishExchange(Exchange& exchange, const Status& status);
   asio::awaitable<bool> Handshake();
   asio::awaitable<void> Close(Outcome outcome);
   // Starts watching body progress; OnBodyTimer re-arms itself until body_progress_ is older
-  // than body_timeout or the body is read.
+  // than body_timeout, a window's rate falls below min_body_rate, or the body is read.
   void ArmBodyTimer();
   void OnBodyTimer(const ErrorCodeT& ec);
+  // Starts a new rate window at `now`.
+  void StartBodyWindow(asio::steady_timer::time_point now);
+  void WaitBodyTimer();
+  // Why the body timer cancelled the read (kRequestTimeout).
+  Status BodyTimeoutStatus() const;
   RequestHead MakeHead(const Parser& parser) const;
 
   std::shared_ptr<RuntimeState> state_;
   Handler& handler_;
   const SessionLimits limits_;
   Stream stream_;
-  beast::flat_buffer buffer_;  // bytes read past the current message (pipelining) stay here
+  // Bytes read past the current message (pipelining) stay here; capped (ReadBufferLimit).
+  beast::flat_buffer buffer_;
   asio::steady_timer body_timer_;
   std::unique_ptr<uint8_t[]> body_piece_;  // kBodyPieceBytes, allocated on the first body
   std::vector<uint8_t> file_piece_;        // kFilePieceBytes, reserved on the first file body
   std::string remote_;
+  // Given to each parser by reference (Beast keeps a reference): refuses long extensions.
+  std::function<void(uint64_t, beast::string_view, ErrorCodeT&)> on_chunk_header_;
+  ConnectionLimiter::Slot slot_;  // the listener's place for this connection, if capped
   uint64_t id_ = 0;
   bool awaiting_head_ = false;  // waiting for a handshake or the next head: Stop may close us
   bool body_timed_out_ = false;
+  bool body_too_slow_ = false;  // the timeout was a window below min_body_rate, not a stall
+  bool chunk_extension_too_long_ = false;
   bool body_watched_ = false;                     // a body is being read: the body timer may fire
   asio::steady_timer::time_point body_progress_;  // when the last body read completed
-  std::shared_ptr<DeferredResponse> deferred_;    // the response being awaited, if any
+  uint64_t body_received_ = 0;                    // body bytes of the current request so far
+  // The current rate window: when it began, body_received_ then, time spent in OnBody since.
+  asio::steady_timer::time_point window_start_;
+  uint64_t window_start_bytes_ = 0;
+  asio::steady_timer::duration window_busy_{};
+  uint64_t slow_window_bytes_ = 0;  // for the message: bytes in the window that failed
+  asio::steady_timer::duration slow_window_length_{};
+  std::shared_ptr<DeferredResponse> deferred_;  // the response being awaited, if any
 };
 
 template <class Stream>
@@ -230,12 +278,19 @@ asio::awaitable<void> Session<Stream>::Run() {
     Parser parser;
     parser.header_limit(limits_.header_limit);
     parser.body_limit(boost::none);  // the handler enforces sizes while the body streams
+    parser.on_chunk_header(on_chunk_header_);
     Ops::ExpiresAfter(Lowest(), limits_.idle_timeout);
     auto [ec, unused] = co_await bhttp::async_read_header(stream_, buffer_, parser, kUseTuple);
     awaiting_head_ = false;
     if (ec) {
       if (ec == bhttp::error::header_limit) {
         Response r{431, {{"Content-Type", "text/plain"}}, "request header fields too large\n"};
+        bool close = true;
+        outcome = co_await Write(std::move(r), 11, false, &close) ? Outcome::kCloseLinger
+                                                                  : Outcome::kAbort;
+      } else if (ec == bhttp::error::buffer_overflow) {
+        // Cannot happen while the buffer is at least the header limit; kept for safety.
+        Response r{431, {{"Content-Type", "text/plain"}}, "request head too large\n"};
         bool close = true;
         outcome = co_await Write(std::move(r), 11, false, &close) ? Outcome::kCloseLinger
                                                                   : Outcome::kAbort;
@@ -250,6 +305,18 @@ asio::awaitable<void> Session<Stream>::Run() {
         // The client left, went quiet past the idle timeout, or the runtime is stopping.
         outcome = Outcome::kAbort;
       }
+      break;
+    }
+    if (parser.get().target().size() > kMaxTargetBytes) {
+      LogDebug("http", "request target of " + std::to_string(parser.get().target().size()) +
+                           " bytes from " + remote_);
+      Response r{414,
+                 {{"Content-Type", "text/plain"}},
+                 "request target longer than " + std::to_string(kMaxTargetBytes) + " bytes\n"};
+      bool close = true;
+      outcome = co_await Write(std::move(r), parser.get().version(), false, &close)
+                    ? (parser.is_done() ? Outcome::kClose : Outcome::kCloseLinger)
+                    : Outcome::kAbort;
       break;
     }
     outcome = co_await Serve(parser);
@@ -321,7 +388,7 @@ asio::awaitable<Outcome> Session<Stream>::Serve(Parser& parser) {
     }
     body = co_await ReadBody(parser, *started.exchange);
   }
-  Response response = started.exchange->Finish(body.status);
+  Response response = co_await FinishExchange(*started.exchange, body.status);
   started.exchange.reset();
   if (!body.can_respond) co_return Outcome::kAbort;
   if (response.deferred) response = co_await AwaitDeferred(std::move(response.deferred));
@@ -336,8 +403,26 @@ asio::awaitable<Outcome> Session<Stream>::Serve(Parser& parser) {
 template <class Stream>
 void Session<Stream>::ArmBodyTimer() {
   body_watched_ = true;
+  body_timed_out_ = false;
+  body_too_slow_ = false;
+  body_received_ = 0;
   body_progress_ = asio::steady_timer::clock_type::now();
-  body_timer_.expires_at(body_progress_ + limits_.body_timeout);
+  StartBodyWindow(body_progress_);
+  WaitBodyTimer();
+}
+
+template <class Stream>
+void Session<Stream>::StartBodyWindow(asio::steady_timer::time_point now) {
+  window_start_ = now;
+  window_start_bytes_ = body_received_;
+  window_busy_ = {};
+}
+
+template <class Stream>
+void Session<Stream>::WaitBodyTimer() {
+  // The earlier of: a stall of body_timeout since the last progress, the window's end.
+  body_timer_.expires_at(
+      std::min(body_progress_ + limits_.body_timeout, window_start_ + limits_.body_timeout));
   body_timer_.async_wait([weak = this->weak_from_this()](const ErrorCodeT& ec) {
     if (auto self = weak.lock()) self->OnBodyTimer(ec);
   });
@@ -348,16 +433,46 @@ void Session<Stream>::OnBodyTimer(const ErrorCodeT& ec) {
   // Runs on the session's strand, like the coroutine. A wait that completed just before the
   // body ended (or before the next body re-armed) finds body_watched_ false or fresh progress.
   if (ec || !body_watched_) return;
-  const auto deadline = body_progress_ + limits_.body_timeout;
-  if (deadline > asio::steady_timer::clock_type::now()) {
-    body_timer_.expires_at(deadline);
-    body_timer_.async_wait([weak = this->weak_from_this()](const ErrorCodeT& e) {
-      if (auto self = weak.lock()) self->OnBodyTimer(e);
-    });
+  const auto now = asio::steady_timer::clock_type::now();
+  if (now - body_progress_ >= limits_.body_timeout) {
+    body_timed_out_ = true;
+    Ops::Cancel(Lowest());
     return;
   }
-  body_timed_out_ = true;
-  Ops::Cancel(Lowest());
+  if (now - window_start_ >= limits_.body_timeout) {
+    // The client is judged on the time it could send: not while the handler held the strand.
+    const auto active = (now - window_start_) - window_busy_;
+    const double seconds = std::chrono::duration<double>(active).count();
+    const uint64_t got = body_received_ - window_start_bytes_;
+    if (limits_.min_body_rate > 0 && seconds > 0 &&
+        static_cast<double>(got) < static_cast<double>(limits_.min_body_rate) * seconds) {
+      body_timed_out_ = true;
+      body_too_slow_ = true;
+      slow_window_bytes_ = got;
+      slow_window_length_ = active;
+      Ops::Cancel(Lowest());
+      return;
+    }
+    StartBodyWindow(now);
+  }
+  WaitBodyTimer();
+}
+
+template <class Stream>
+Status Session<Stream>::BodyTimeoutStatus() const {
+  if (body_too_slow_) {
+    const double seconds = std::chrono::duration<double>(slow_window_length_).count();
+    const uint64_t rate =
+        seconds > 0 ? static_cast<uint64_t>(static_cast<double>(slow_window_bytes_) / seconds) : 0;
+    return Err(ErrorCode::kRequestTimeout,
+               "request body too slow: " + std::to_string(slow_window_bytes_) + " bytes in " +
+                   std::to_string(static_cast<int64_t>(seconds)) + " s (" + std::to_string(rate) +
+                   " B/s), below the minimum of " + std::to_string(limits_.min_body_rate) +
+                   " B/s, after " + std::to_string(body_received_) + " bytes");
+  }
+  return Err(ErrorCode::kRequestTimeout,
+             "no request body bytes for " + std::to_string(limits_.body_timeout.count()) +
+                 " s after " + std::to_string(body_received_) + " bytes");
 }
 
 template <class Stream>
@@ -366,11 +481,18 @@ asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& 
   if (buffer_.capacity() < kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
   uint8_t* const piece = body_piece_.get();
   Ops::ExpiresNever(Lowest());  // progress is watched by body_timer_ instead
-  body_timed_out_ = false;
+  chunk_extension_too_long_ = false;
   uint64_t received = 0;
   size_t filled = 0;
   BodyResult result{Status::Ok(), true};
   ArmBodyTimer();
+  // OnBody's time is the handler's, not the client's: it is taken out of the rate window.
+  auto deliver = [&](ByteView data) {
+    const auto before = asio::steady_timer::clock_type::now();
+    Status st = exchange.OnBody(data);
+    window_busy_ += asio::steady_timer::clock_type::now() - before;
+    return st;
+  };
   while (!parser.is_done()) {
     auto& body = parser.get().body();
     body.data = piece + filled;
@@ -381,16 +503,24 @@ asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& 
     const size_t got = offered - parser.get().body().size;
     filled += got;
     received += got;
+    body_received_ = received;
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       // What arrived before the failure is still handed over, in order; the read error is
       // what Finish hears about.
-      if (filled > 0) exchange.OnBody(ByteView(piece, filled)).IgnoreError();
+      if (filled > 0) deliver(ByteView(piece, filled)).IgnoreError();
       if (body_timed_out_) {
+        result.status = BodyTimeoutStatus();
+      } else if (chunk_extension_too_long_) {
         result.status =
-            Err(ErrorCode::kRequestTimeout, "no request body bytes for " +
-                                                std::to_string(limits_.body_timeout.count()) +
-                                                " s after " + std::to_string(received) + " bytes");
+            Err(ErrorCode::kInvalidRequest,
+                "chunk extensions longer than " + std::to_string(kMaxChunkExtensionBytes) +
+                    " bytes after " + std::to_string(received) + " body bytes");
+      } else if (ec == bhttp::error::buffer_overflow) {
+        result.status = Err(ErrorCode::kInvalidRequest,
+                            "a chunk-size line or trailer section longer than " +
+                                std::to_string(buffer_.max_size()) + " bytes after " +
+                                std::to_string(received) + " body bytes");
       } else if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream ||
                  ec == asio::error::eof) {
         result.status =
@@ -409,7 +539,7 @@ asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& 
       break;
     }
     if (filled == kBodyPieceBytes || (parser.is_done() && filled > 0)) {
-      Status st = exchange.OnBody(ByteView(piece, filled));
+      Status st = deliver(ByteView(piece, filled));
       filled = 0;
       if (!st.ok()) {
         result.status = std::move(st);
@@ -443,6 +573,29 @@ asio::awaitable<Response> Session<Stream>::AwaitDeferred(
     }
     co_await wake->async_wait(kUseTuple);
   }
+}
+
+template <class Stream>
+asio::awaitable<Response> Session<Stream>::FinishExchange(Exchange& exchange,
+                                                          const Status& status) {
+  if (!exchange.FinishBlocks()) co_return exchange.Finish(status);
+  // The exchange stays alive in this coroutine's frame until the result is back: the runtime
+  // joins its blocking pool before it destroys the io_context that owns the frame.
+  auto result = std::make_shared<std::optional<Response>>();
+  auto wake = std::make_shared<asio::steady_timer>(stream_.get_executor(),
+                                                   asio::steady_timer::time_point::max());
+  const bool posted =
+      state_->PostBlocking([&exchange, status, result, wake, executor = stream_.get_executor()] {
+        Response r = exchange.Finish(status);
+        asio::post(executor, [result, wake, r = std::move(r)]() mutable {
+          *result = std::move(r);
+          wake->cancel();
+        });
+      });
+  if (!posted) co_return exchange.Finish(status);
+  // The post above runs on this strand, so not before the wait below has started.
+  while (!result->has_value()) co_await wake->async_wait(kUseTuple);
+  co_return std::move(**result);
 }
 
 template <class Stream>

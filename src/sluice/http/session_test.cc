@@ -16,17 +16,9 @@
 
 #include "sluice/http/session_impl.h"
 #include "sluice/http/test_file.h"
+#include "sluice/http/test_stream_ops.h"
 
 namespace sluice::http::internal {
-
-template <>
-struct LowestLayerOps<beast::test::stream> {
-  static void ExpiresAfter(beast::test::stream&, std::chrono::seconds) {}
-  static void ExpiresNever(beast::test::stream&) {}
-  static void Cancel(beast::test::stream& s) { s.close(); }
-  static bool ShutdownSend(beast::test::stream&) { return false; }  // no half-close in memory
-  static void Close(beast::test::stream& s) { s.close(); }
-};
 
 namespace {
 

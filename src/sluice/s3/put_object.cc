@@ -45,6 +45,8 @@ class UploadExchange final : public http::Exchange {
     for (auto& h : *committed) r.headers.push_back(std::move(h));
     return sink_->Respond(std::move(r));
   }
+  // Commit fsyncs the whole object (up to max_object_bytes) and records it in SQLite.
+  bool FinishBlocks() const override { return true; }
 
  private:
   http::Response Fail(const Status& status) {
@@ -85,6 +87,8 @@ class BufferedExchange final : public http::Exchange {
     if (!digests.ok()) return ErrorResponse(ctx_, clock_, digests.status());
     return handler_(std::move(body_));
   }
+  // The handler may assemble a multipart upload (copying and fsyncing gigabytes).
+  bool FinishBlocks() const override { return true; }
 
  private:
   ResponseContext ctx_;

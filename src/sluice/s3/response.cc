@@ -84,6 +84,19 @@ http::Response ErrorResponse(const ResponseContext& ctx, const Clock& clock, con
   return r;
 }
 
+http::Response ConnectionOverloadResponse() {
+  const S3Error e = S3ErrorFor(ErrorCode::kSlowDown);
+  http::Response r;
+  r.status = e.http_status;
+  r.headers.emplace_back("Content-Type", "application/xml");
+  r.headers.emplace_back("Retry-After", "1");
+  r.body = std::string(kXmlDeclaration) + "<Error><Code>" + std::string(e.code) +
+           "</Code><Message>Too many connections; please reduce your request rate."
+           "</Message></Error>";
+  r.close = true;
+  return r;
+}
+
 http::Response XmlResponse(const ResponseContext& ctx, const Clock& clock, int status,
                            std::string body) {
   http::Response r = BaseResponse(ctx, clock, status);

@@ -207,6 +207,11 @@ struct S3Error {
 };
 S3Error S3ErrorFor(ErrorCode code);
 
+// What a connection refused by the server's connection caps is sent before it is closed:
+// 503 SlowDown with the S3 XML body, which clients retry with backoff. Built once at start,
+// so it carries no request id or Date.
+http::Response ConnectionOverloadResponse();
+
 // The http::Handler for the S3 endpoint. `backend` and `clock` must outlive it.
 std::unique_ptr<http::Handler> MakeService(Backend& backend, const Clock& clock,
                                            ServiceOptions options = {});
