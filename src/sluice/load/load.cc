@@ -71,7 +71,7 @@ Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
   if (format != FileFormat::kJson) {
     parquet::ReaderOptions options;
     options.limits = limits;
-    return parquet::OpenParquet(std::move(file), std::move(options));
+    return parquet::OpenParquet(std::move(file), options);
   }
   if (!config.nested_json.empty()) {
     SLUICE_ASSIGN_OR_RETURN(shape::NestedConfig nested,
