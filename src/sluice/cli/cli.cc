@@ -157,7 +157,7 @@ int ConnectionSetPolicy(const Options& o) {
 int CredentialsCreateAccount(const Options& o) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto created = (*catalog)->CreateAccountKey();
+  auto created = (*catalog)->CreateAccountKey(0);
   if (!created.ok()) return Fail(created.status());
   PrintNewKey(o, nlohmann::json::object(),
               "Account key created: it reaches every bucket, and may create a bucket (a new\n"
