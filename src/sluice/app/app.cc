@@ -1,5 +1,6 @@
 #include "sluice/app/app.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -146,7 +147,10 @@ Status RunServer(const ServeConfig& config) {
   }
   FileSystem& fs = FileSystem::Default();
   const Clock& clock = SystemClock::Instance();
-  SLUICE_RETURN_IF_ERROR(fs.CreateDirs(config.data_dir));
+  // Everything the server creates from here on (SQLite's files, directories, landed objects)
+  // is for the service user only.
+  ::umask(077);
+  SLUICE_RETURN_IF_ERROR(SecureDataDir(config.data_dir));
 
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
   landing::Store store(fs, JoinPath(config.data_dir, "landing"));

@@ -61,6 +61,14 @@ Result<int64_t> ParseDurationSeconds(std::string_view text);
 
 inline constexpr uint16_t kDefaultHttpsPort = 8789;
 
+// Creates `data_dir` if needed and makes it private: the directory 0700, its database files
+// (catalog.db, pool.db and their -wal/-shm) 0600. Files created later are 0600 through
+// FileSystem::NewWritableFile and the umask the caller sets (077) for SQLite's files.
+Status SecureDataDir(const std::string& data_dir);
+// kInvalidArgument, saying how to fix it (chmod 600 <path>), when the group or others have
+// any permission on `path` (a secret: `what` names it, e.g. "the admin token").
+Status CheckPrivateFile(const std::string& path, std::string_view what);
+
 // Runs `sluice serve` until SIGINT/SIGTERM. Writes <data_dir>/serve.json with the bound
 // endpoints (ports chosen by the OS when 0) so that the CLI and tests can find the server:
 // s3_endpoint, s3_https_endpoint (only with TLS), admin_url, region, pid.

@@ -1,5 +1,7 @@
 #include "sluice/cli/cli.h"
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -63,8 +65,14 @@ Format OutputFormat(const Options& o) {
 }
 
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Options& o) {
-  SLUICE_RETURN_IF_ERROR(FileSystem::Default().CreateDirs(o.data_dir));
-  return catalog::Catalog::Open(o.data_dir, FileSystem::Default(), SystemClock::Instance());
+  SLUICE_RETURN_IF_ERROR(app::SecureDataDir(o.data_dir));
+  // The catalog may be created here, before any server ran: private, like the server's files.
+  // The umask is restored so that what the operator asks the CLI to write (files get -o)
+  // keeps their usual mode.
+  const mode_t old_umask = ::umask(077);
+  auto catalog = catalog::Catalog::Open(o.data_dir, FileSystem::Default(), SystemClock::Instance());
+  ::umask(old_umask);
+  return catalog;
 }
 
 // --- connection ---------------------------------------------------------------------------
@@ -293,23 +301,6 @@ std::string_view OnErrorText(catalog::OnError e) {
   return e == catalog::OnError::kBlock ? "block" : "skip";
 }
 
-// The SQLite pool has one namespace for all connections, so a table name belongs to one
-// connection (PostgreSQL will map connections to schemas).
-Status CheckTableNameFree(catalog::Catalog& catalog, const std::string& connection,
-                          const std::string& table) {
-  SLUICE_ASSIGN_OR_RETURN(auto conns, catalog.ListConnections());
-  for (const auto& c : conns) {
-    if (c.id == connection) continue;
-    SLUICE_ASSIGN_OR_RETURN(auto existing, catalog.GetTable(c.id, table));
-    if (existing) {
-      return Err(ErrorCode::kAlreadyExists,
-                 "table '" + table + "' already belongs to connection '" + c.id +
-                     "'; the embedded pool has one namespace, choose another name");
-    }
-  }
-  return Status::Ok();
-}
-
 // The table `name` of `connection`; kNotFound when it has none.
 Result<catalog::TableConfig> FindTable(catalog::Catalog& catalog, const std::string& connection,
                                        const std::string& name) {
@@ -342,10 +333,8 @@ int TableAddOrUpdate(const Options& o, bool update) {
   auto built = BuildTableConfig(flags, o.connection, existing);
   if (!built.ok()) return Fail(built.status());
   const catalog::TableConfig& t = *built;
-  if (!update) {
-    Status free = CheckTableNameFree(**catalog, o.connection, t.name);
-    if (!free.ok()) return Fail(free);
-  }
+  Status free = CheckTableNamesFree(**catalog, t);
+  if (!free.ok()) return Fail(free);
   Status s = update ? (*catalog)->UpdateTable(t) : (*catalog)->AddTable(t);
   if (!s.ok()) return Fail(s);
   std::string pk;
