@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sluice/app/app.h"
+
 namespace sluice::app {
 namespace {
 
@@ -154,6 +156,7 @@ std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secre
 Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir) {
   const std::string path = JoinPath(data_dir, "admin.token");
   if (fs.Exists(path)) {
+    SLUICE_RETURN_IF_ERROR(CheckPrivateFile(path, "the admin token"));
     SLUICE_ASSIGN_OR_RETURN(std::string text, fs.ReadSmallFile(path));
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     if (text.empty()) return Err(ErrorCode::kInvalidArgument, path + " is empty");
@@ -162,7 +165,7 @@ Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_di
   uint8_t raw[16];
   if (RAND_bytes(raw, sizeof raw) != 1) return Err(ErrorCode::kInternal, "RAND_bytes failed");
   std::string token = ToHex(ByteView(raw, sizeof raw));
-  SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(path, /*private_mode=*/true));
+  SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(path));
   SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(token + "\n")));
   SLUICE_RETURN_IF_ERROR(file->Sync());
   SLUICE_RETURN_IF_ERROR(file->Close());

@@ -1,6 +1,7 @@
 #include "sluice/app/app.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -197,10 +198,14 @@ Status RunServer(const ServeConfig& config) {
   }
   FileSystem& fs = FileSystem::Default();
   const Clock& clock = SystemClock::Instance();
+  // Everything the server creates from here on (SQLite's files, directories, landed objects)
+  // is for the service user only.
+  ::umask(077);
   SLUICE_RETURN_IF_ERROR(fs.CreateDirs(config.data_dir));
   // First, before anything in the directory is read or changed: a second server here would
   // delete the first one's incoming files and load its files twice over.
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> serve_lock, LockDataDir(config.data_dir));
+  SLUICE_RETURN_IF_ERROR(SecureDataDir(config.data_dir));
   RaiseOpenFileLimit(config);
 
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));

@@ -84,6 +84,14 @@ inline constexpr uint16_t kDefaultHttpsPort = 8789;
 inline constexpr const char* kServeLockFile = "serve.lock";
 Result<std::unique_ptr<FileLock>> LockDataDir(const std::string& data_dir);
 
+// Creates `data_dir` if needed and makes it private: the directory 0700, its database files
+// (catalog.db, pool.db and their -wal/-shm) 0600. Files created later are 0600 through
+// FileSystem::NewWritableFile and the umask the caller sets (077) for SQLite's files.
+Status SecureDataDir(const std::string& data_dir);
+// kInvalidArgument, saying how to fix it (chmod 600 <path>), when the group or others have
+// any permission on `path` (a secret: `what` names it, e.g. "the admin token").
+Status CheckPrivateFile(const std::string& path, std::string_view what);
+
 // Runs `sluice serve` until SIGINT/SIGTERM. Before it touches anything in the data directory
 // it takes serve.lock (LockDataDir), so a second server on the same directory exits at once.
 // At start it removes landed objects no ledger entry names (a crash between the landing

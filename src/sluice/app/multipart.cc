@@ -365,7 +365,8 @@ Result<int> StoreBackend::ReapExpiredUploads() {
     Status st = catalog_.DeleteUpload(u.upload_id);
     if (!st.ok() && st.code() != ErrorCode::kNoSuchUpload) return st;
     RemoveUploadFiles(u.upload_id);
-    LogInfo("app", "multipart upload " + u.upload_id + " of " + u.connection_id + "/" + u.key +
+    LogInfo("app", "multipart upload " + u.upload_id + " of " +
+                       EscapeForLog(u.connection_id + "/" + u.key) +
                        " expired unfinished; its parts were removed");
     ++aborted;
   }

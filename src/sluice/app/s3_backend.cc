@@ -308,7 +308,7 @@ Status StoreBackend::CreateBucket(const s3::Identity& who, const std::string& bu
   }
   auto created = catalog_.CreateBucketConnection(bucket);
   if (created.ok()) {
-    LogInfo("app", "connection '" + bucket + "' created through S3 CreateBucket");
+    LogInfo("app", "connection '" + EscapeForLog(bucket) + "' created through S3 CreateBucket");
     return Status::Ok();
   }
   if (created.status().code() == ErrorCode::kAlreadyExists) {
@@ -386,7 +386,8 @@ Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bu
     }
     Status st = store_.Remove(f.landed_id);
     if (!st.ok()) {
-      LogWarn("app", "deleted " + bucket + "/" + key + " (file " + std::to_string(f.seq) +
+      LogWarn("app", "deleted " + EscapeForLog(bucket + "/" + key) + " (file " +
+                         std::to_string(f.seq) +
                          ") but could not remove its landed bytes: " + st.ToString());
     }
   }

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 
+#include "sluice/app/key_usage.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
@@ -76,6 +77,7 @@ class StoreBackend final : public s3::Backend {
       : catalog_(catalog), store_(store), loader_(loader), clock_(clock), options_(options) {}
 
   Result<std::pair<Secret, std::string>> LookupKey(const AccessKeyId& key) override;
+  void NoteKeyUsed(const AccessKeyId& key) override { key_usage_.Note(key); }
   Result<std::vector<s3::BucketInfo>> ListBuckets(const s3::Identity& who) override;
   Status CheckBucket(const s3::Identity& who, const std::string& bucket) override;
   Result<std::unique_ptr<s3::ObjectSink>> BeginPut(const s3::Identity& who,
@@ -131,6 +133,7 @@ class StoreBackend final : public s3::Backend {
   const Clock& clock_;
   BackendOptions options_;
   KeyedLocks upload_locks_;  // by upload id (Complete, Abort, expiry) and by upload/part
+  KeyUsage key_usage_{catalog_, clock_};  // flushed when the backend is destroyed
 };
 
 // The table a key belongs to: its first path segment ("orders/2024/a.parquet" -> "orders");

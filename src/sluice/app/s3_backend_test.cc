@@ -75,7 +75,7 @@ class BackendTest : public ::testing::Test {
     auto other = catalog_->CreateConnection("other");
     ASSERT_TRUE(other.ok());
     other_ = {other->access_key, "other", false};
-    auto account = catalog_->CreateAccountKey();
+    auto account = catalog_->CreateAccountKey(0);
     ASSERT_TRUE(account.ok());
     account_ = {account->access_key, "", true};
     ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"order_id"}}).ok());

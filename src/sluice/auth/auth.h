@@ -115,9 +115,12 @@ Result<ParsedAuth> ParseAuth(const Request& request);
 
 // Header auth: checks the clock skew (|now - amz_date| <= max_skew_seconds, else
 // kRequestTimeTooSkewed). Presigned: checks now is within [X-Amz-Date - max_skew_seconds,
-// expires_at] (SigV2: now <= Expires), else kAccessDenied ("Request has expired" / "Request is
-// not valid yet"), as S3 answers. Then the signature (kSignatureDoesNotMatch, compared in
-// constant time). The message never contains the secret or the expected signature.
+// expires_at] (SigV2: now <= Expires, and Expires at most 604800 s ahead, the SigV4 maximum),
+// else kAccessDenied ("Request has expired" / "Request is not valid yet"), as S3 answers. SigV4:
+// an x-amz-* header the signature does not cover (x-amz-content-sha256 excepted) is
+// kAccessDenied, as S3's "headers present in the request which were not signed" (SigV2 signs
+// every x-amz-* header). Then the signature (kSignatureDoesNotMatch, compared in constant
+// time). The message never contains the secret or the expected signature.
 Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& secret,
               int64_t now_seconds, int64_t max_skew_seconds);
 

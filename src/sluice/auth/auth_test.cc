@@ -258,6 +258,15 @@ TEST(AuthTampered, OneChangedByteFailsTheSignature) {
       o.headers.emplace_back("X-Unsigned", "1");
       EXPECT_TRUE(ParseAndVerify(o).ok());
     }
+    // An x-amz-* header may not: it is refused even though the signature itself holds.
+    {
+      Owned o = original;
+      o.headers.emplace_back("X-Amz-Meta-Sluice-Force", "1");
+      const Status st = ParseAndVerify(o);
+      EXPECT_EQ(st.code(), ErrorCode::kAccessDenied);
+      EXPECT_NE(st.message().find("not signed: x-amz-meta-sluice-force"), std::string::npos)
+          << st.message();
+    }
     ++checked;
   }
   std::cout << "tampered: " << checked << " sampled requests x 5 corruptions rejected\n";
@@ -564,6 +573,23 @@ TEST(AuthPresigned, V4Tampered) {
       EXPECT_EQ(st.message().find(kSecret.reveal()), std::string::npos);
       EXPECT_EQ(st.message().find(ParseAuth(original.View()).value().signature), std::string::npos);
     }
+    {  // an x-amz-* header outside X-Amz-SignedHeaders is refused, named; several once each
+      Owned o = original;
+      o.headers.emplace_back("x-amz-meta-sluice-force", "1");
+      o.headers.emplace_back("X-Amz-Meta-Other", "2");
+      o.headers.emplace_back("x-amz-meta-other", "3");
+      const Status st = VerifyAt(o, now);
+      EXPECT_EQ(st.code(), ErrorCode::kAccessDenied);
+      EXPECT_NE(st.message().find("not signed: x-amz-meta-sluice-force, x-amz-meta-other ("),
+                std::string::npos)
+          << st.message();
+      EXPECT_NE(st.message().find("X-Amz-SignedHeaders"), std::string::npos) << st.message();
+    }
+    {  // x-amz-content-sha256 is exempt (a presigned URL cannot sign it): the signature decides
+      Owned o = original;
+      o.headers.emplace_back("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+      EXPECT_TRUE(VerifyAt(o, now).ok());
+    }
     {  // parameter order and unsigned headers do not matter
       Owned o = original;
       const size_t amp = o.query.find('&');
@@ -611,6 +637,11 @@ TEST(AuthPresigned, V2ExpiryAndTampering) {
     const Status expired = VerifyAt(original, expires + 1);
     EXPECT_EQ(expired.code(), ErrorCode::kAccessDenied);
     EXPECT_NE(expired.message().find("Request has expired"), std::string::npos);
+    // The same longest lifetime as SigV4: an Expires more than a week ahead is refused.
+    const Status too_long = VerifyAt(original, expires - 7 * 86400 - 1);
+    EXPECT_EQ(too_long.code(), ErrorCode::kAccessDenied);
+    EXPECT_NE(too_long.message().find("at most 604800 s (7 days)"), std::string::npos)
+        << too_long.message();
 
     auto code = [&](const Owned& o) { return VerifyAt(o, expires - 60).code(); };
     {

@@ -212,6 +212,15 @@ Status VerifyPresignedV2(const Request& request, const ParsedAuth& parsed, const
                                                 std::to_string(now_seconds - parsed.expires_at) +
                                                 " s ago");
   }
+  // SigV2 carries no issue date, so the lifetime left is all that can be bounded: the same
+  // week SigV4 allows, so that the older form is no way around the limit.
+  if (parsed.expires_at - now_seconds > kMaxPresignExpiresSeconds) {
+    return Status(ErrorCode::kAccessDenied, "presigned URL (SigV2 query auth): Expires is " +
+                                                std::to_string(parsed.expires_at - now_seconds) +
+                                                " s from now; a presigned URL may live at most " +
+                                                std::to_string(kMaxPresignExpiresSeconds) +
+                                                " s (7 days), as with SigV4");
+  }
   const std::string expected =
       Base64Encode(HmacSha1(secret.reveal(), StringToSignV2(request, parsed)));
   if (!ConstantTimeEquals(expected, parsed.signature)) {

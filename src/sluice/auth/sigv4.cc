@@ -244,6 +244,39 @@ Result<int64_t> ParseAmzDate(std::string_view s) {
 
 namespace {
 
+// S3 requires every x-amz-* header a request carries to be signed: an unsigned one could be
+// added by anyone who relays the request or holds a presigned URL (x-amz-meta-sluice-force,
+// say). x-amz-content-sha256 is exempt: the presigned form has no way to sign it, and its value
+// is part of the canonical request anyway (the payload hash line).
+Status CheckAmzHeadersSigned(const Request& request, const ParsedAuth& parsed) {
+  if (request.headers == nullptr) return Status::Ok();
+  std::vector<std::string> refused;
+  for (const auto& [name, value] : *request.headers) {
+    if (name.size() < 6 || !EqualsIgnoreCase(name.substr(0, 6), "x-amz-")) continue;
+    std::string lower = ToLower(name);
+    if (lower == "x-amz-content-sha256") continue;
+    auto has = [&](const std::vector<std::string>& v) {
+      return std::find(v.begin(), v.end(), lower) != v.end();
+    };
+    if (has(parsed.signed_headers) || has(refused)) continue;
+    refused.push_back(std::move(lower));
+  }
+  if (refused.empty()) return Status::Ok();
+  std::string names;
+  for (const std::string& n : refused) {
+    if (!names.empty()) names += ", ";
+    // Header names are tokens (http/ refuses others), but cap what one message holds.
+    names += n.substr(0, 64);
+    if (names.size() > 512) break;
+  }
+  return Status(
+      ErrorCode::kAccessDenied,
+      "There were headers present in the request which were not signed: " + names +
+          " (every x-amz-* header must be listed in " +
+          (parsed.scheme == AuthScheme::kPresignedV4 ? "X-Amz-SignedHeaders" : "SignedHeaders") +
+          ")");
+}
+
 Status MalformedHeader(const std::string& what) {
   return Status(ErrorCode::kInvalidArgument, "malformed Authorization header: " + what);
 }
@@ -468,6 +501,7 @@ Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& se
                         " s, more than the " + std::to_string(max_skew_seconds) + " s allowed");
     }
   }
+  SLUICE_RETURN_IF_ERROR(CheckAmzHeadersSigned(request, parsed));
   // Step 5.
   const std::string canonical = CanonicalRequest(request, parsed);
   const std::string expected =

@@ -148,7 +148,8 @@ Result<CreatedConnection> SqliteCatalog::CreateConnection(const std::string& nam
   return out;
 }
 
-Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, int64_t created_at) {
+Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, int64_t created_at,
+                                            int64_t expires_at) {
   std::string access_key;
   for (int attempt = 0; attempt < kAccessKeyAttempts && access_key.empty(); ++attempt) {
     SLUICE_ASSIGN_OR_RETURN(std::string candidate, NewAccessKey());
@@ -166,18 +167,21 @@ Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, in
   // NULLIF: an account key has no connection (NULL passes the foreign key).
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare("INSERT INTO credentials (access_key, connection_id, ciphertext, "
-                            "nonce, active, created_at) VALUES (?,NULLIF(?, ''),?,?,1,?)"));
+                            "nonce, active, created_at, expires_at) "
+                            "VALUES (?,NULLIF(?, ''),?,?,1,?,?)"));
   q.Bind(1, access_key).Bind(2, connection_id).BindBlob(3, AsBytes(sealed.ciphertext));
-  q.BindBlob(4, AsBytes(sealed.nonce)).Bind(5, created_at);
+  q.BindBlob(4, AsBytes(sealed.nonce)).Bind(5, created_at).Bind(6, expires_at);
   SLUICE_RETURN_IF_ERROR(q.Run());
   return CreatedKey{AccessKeyId(std::move(access_key)), std::move(secret)};
 }
 
-Result<CreatedKey> SqliteCatalog::CreateAccountKey() {
+Result<CreatedKey> SqliteCatalog::CreateAccountKey(int64_t expires_at) {
+  const int64_t now = clock_.NowMicros();
+  SLUICE_RETURN_IF_ERROR(CheckKeyExpiry(expires_at, now));
   std::lock_guard<std::mutex> lock(mu_);
   CreatedKey out;
   SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
-    SLUICE_ASSIGN_OR_RETURN(out, InsertKey("", clock_.NowMicros()));
+    SLUICE_ASSIGN_OR_RETURN(out, InsertKey("", now, expires_at));
     return Status::Ok();
   }));
   return out;
@@ -246,9 +250,13 @@ Status SqliteCatalog::SetUnconfiguredPolicy(const std::string& id, UnconfiguredP
 
 Result<std::optional<Credential>> SqliteCatalog::LookupAccessKey(const AccessKeyId& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT connection_id, ciphertext, nonce FROM "
-                                                "credentials WHERE access_key = ? AND active"));
-  q.Bind(1, key.str());
+  // Read on every request, no cache: a revocation by another process (the CLI) holds from
+  // the next request on.
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare("SELECT connection_id, ciphertext, nonce FROM credentials WHERE "
+                            "access_key = ? AND active AND revoked_at = 0 AND "
+                            "(expires_at = 0 OR expires_at > ?)"));
+  q.Bind(1, key.str()).Bind(2, clock_.NowMicros());
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<Credential>();
   Credential c;

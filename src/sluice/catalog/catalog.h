@@ -39,6 +39,23 @@ struct Credential {
   bool active = true;
 };
 
+// A key as `credentials list` shows it: everything but the secret.
+enum class KeyState { kActive, kRevoked, kExpired };
+struct KeyInfo {
+  AccessKeyId access_key;
+  std::string connection_id;  // empty for an account key
+  int64_t created_at = 0;     // micros
+  int64_t expires_at = 0;     // micros; 0: never
+  int64_t last_used_at = 0;   // micros of the last recorded use; 0: never (see RecordKeyUses)
+  int64_t revoked_at = 0;     // micros; 0: not revoked
+  KeyState state = KeyState::kActive;  // at the time of the listing
+};
+std::string_view KeyStateName(KeyState state);  // "active", "revoked", "expired"
+
+// A connection has at most this many active keys: the old and the new one while clients move
+// over (a rotation). A third is refused until one is revoked or expires.
+inline constexpr int kMaxActiveKeysPerConnection = 2;
+
 struct CreatedConnection {
   Connection connection;
   AccessKeyId access_key;
@@ -185,8 +202,23 @@ class Catalog {
   virtual Result<std::vector<Connection>> ListConnections() = 0;
   virtual Result<std::optional<Connection>> GetConnection(const std::string& id) = 0;
   virtual Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) = 0;
-  // The active credential with this access key, secret decrypted; nullopt when unknown.
+  // The active credential with this access key, secret decrypted; nullopt when unknown,
+  // revoked or expired (expires_at <= now): every refused key looks the same to a client.
   virtual Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) = 0;
+  // The keys of a connection (every key, account keys included, when `connection_id` is
+  // empty), oldest first. Secrets stay sealed.
+  virtual Result<std::vector<KeyInfo>> ListKeys(const std::string& connection_id) = 0;
+  // Revokes a key at once (its next request is refused); kNotFound when unknown,
+  // kInvalidArgument when already revoked.
+  virtual Status RevokeKey(const AccessKeyId& key) = 0;
+  // A new key for the connection beside its current ones (expires_at micros, 0: never);
+  // kNotFound for an unknown connection, kLimitExceeded when it already has
+  // kMaxActiveKeysPerConnection active keys.
+  virtual Result<CreatedKey> RotateKey(const std::string& connection_id, int64_t expires_at) = 0;
+  // Records when keys were last used (micros), in one transaction; a time older than the
+  // stored one is ignored, an unknown key skipped. Callers batch: one call per minute, not
+  // one write per request.
+  virtual Status RecordKeyUses(const std::vector<std::pair<AccessKeyId, int64_t>>& uses) = 0;
 
   // Tables. AddTable fails with kAlreadyExists; UpdateTable with kNotFound.
   virtual Status AddTable(const TableConfig& table) = 0;
@@ -223,7 +255,8 @@ class Catalog {
                                                     const std::string& key) = 0;
 
   // Buckets and account keys.
-  virtual Result<CreatedKey> CreateAccountKey() = 0;
+  // expires_at: micros, 0 for never; kInvalidArgument when not in the future.
+  virtual Result<CreatedKey> CreateAccountKey(int64_t expires_at) = 0;
   // A connection whose id and name are `bucket` (already a valid id: kInvalidArgument
   // otherwise), with no key of its own; kAlreadyExists when taken.
   virtual Result<Connection> CreateBucketConnection(const std::string& bucket) = 0;

@@ -27,6 +27,9 @@ Status ValidateFileRecord(const FileRecord& r);
 // credentials table holds any row (a missing secret.key is then an error, not a fresh start).
 Result<bool> EnsureSchema(Db& db);
 
+// kInvalidArgument unless `expires_at` (micros) is 0 (never) or after `now`.
+Status CheckKeyExpiry(int64_t expires_at, int64_t now);
+
 class SqliteCatalog final : public Catalog {
  public:
   SqliteCatalog(std::unique_ptr<Db> db, SecretBox box, const Clock& clock)
@@ -37,6 +40,10 @@ class SqliteCatalog final : public Catalog {
   Result<std::optional<Connection>> GetConnection(const std::string& id) override;
   Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) override;
   Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) override;
+  Result<std::vector<KeyInfo>> ListKeys(const std::string& connection_id) override;
+  Status RevokeKey(const AccessKeyId& key) override;
+  Result<CreatedKey> RotateKey(const std::string& connection_id, int64_t expires_at) override;
+  Status RecordKeyUses(const std::vector<std::pair<AccessKeyId, int64_t>>& uses) override;
 
   Status AddTable(const TableConfig& table) override;
   Status UpdateTable(const TableConfig& table) override;
@@ -58,7 +65,7 @@ class SqliteCatalog final : public Catalog {
                                               size_t limit) override;
   Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
                                             const std::string& key) override;
-  Result<CreatedKey> CreateAccountKey() override;
+  Result<CreatedKey> CreateAccountKey(int64_t expires_at) override;
   Result<Connection> CreateBucketConnection(const std::string& bucket) override;
   Result<std::vector<std::string>> DeleteConnection(const std::string& id) override;
 
@@ -114,7 +121,8 @@ class SqliteCatalog final : public Catalog {
   Result<int64_t> InsertFile(const FileRecord& r);
   // An unused access key with its sealed secret, inserted for `connection_id` (empty: an
   // account key), inside the caller's transaction.
-  Result<CreatedKey> InsertKey(const std::string& connection_id, int64_t created_at);
+  Result<CreatedKey> InsertKey(const std::string& connection_id, int64_t created_at,
+                               int64_t expires_at = 0);
   Result<std::vector<UploadRecord>> UploadRows(Query& q);
   Status ValidateTable(const TableConfig& table);
   // The caller holds mu_ for these.

@@ -878,14 +878,14 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
   EXPECT_EQ((*f)->etag, "");
   EXPECT_FALSE((*f)->deleted);
   // The new tables work, and account keys fit the rebuilt credentials table.
-  EXPECT_TRUE(cat->CreateAccountKey().ok());
+  EXPECT_TRUE(cat->CreateAccountKey(0).ok());
   EXPECT_TRUE(cat->CreateUpload({"u1", "shop", "orders/2", "orders"}).ok());
 }
 
 TEST_F(CatalogTest, AccountKeysHaveNoConnection) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);
-  auto key = cat->CreateAccountKey();
+  auto key = cat->CreateAccountKey(0);
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   EXPECT_EQ(key->access_key.str().size(), 20u);
   EXPECT_EQ(key->secret.reveal().size(), 40u);
@@ -893,7 +893,7 @@ TEST_F(CatalogTest, AccountKeysHaveNoConnection) {
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->connection_id, "");
   EXPECT_EQ((*found)->secret.reveal(), key->secret.reveal());
-  auto other = cat->CreateAccountKey();
+  auto other = cat->CreateAccountKey(0);
   ASSERT_TRUE(other.ok());
   EXPECT_NE(other->access_key, key->access_key);
 }

@@ -79,6 +79,16 @@ Status ValidateTableName(std::string_view name) {
                                                   std::to_string(i) + ": " + rule);
     }
   }
+  std::string lower(name);
+  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  for (std::string_view reserved : kReservedTablePrefixes) {
+    if (lower.starts_with(reserved)) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "table name '" + std::string(name) + "' starts with '" + std::string(reserved) +
+                     "', which is reserved (sluice's and SQLite's own tables); choose another "
+                     "name");
+    }
+  }
   return Status::Ok();
 }
 

@@ -23,7 +23,12 @@ constexpr size_t kSecretLength = 40;
 // the rule, when the result is not a valid bucket name.
 Result<std::string> DeriveConnectionId(std::string_view name);
 
-// kInvalidArgument unless `name` matches [A-Za-z_][A-Za-z0-9_]{0,62}.
+// Table-name prefixes, any case, that belong to sluice's own bookkeeping tables in the pool
+// and to SQLite's internal tables.
+constexpr std::string_view kReservedTablePrefixes[] = {"_sluice", "sqlite_"};
+
+// kInvalidArgument unless `name` matches [A-Za-z_][A-Za-z0-9_]{0,62} and starts with none of
+// kReservedTablePrefixes (in any case).
 Status ValidateTableName(std::string_view name);
 
 // "SK" followed by 18 random upper-case alphanumerics.

@@ -52,6 +52,18 @@ TEST(ValidateTableNameTest, RejectsOthers) {
   EXPECT_EQ(ValidateTableName(std::string(64, 'x')).code(), ErrorCode::kInvalidArgument);
 }
 
+TEST(ValidateTableNameTest, RejectsReservedPrefixesInAnyCase) {
+  for (const char* name :
+       {"_sluice", "_sluice_applied", "_SLUICE_x", "_Sluice", "sqlite_master", "SQLITE_x"}) {
+    Status st = ValidateTableName(name);
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument) << name;
+    EXPECT_NE(st.message().find("is reserved"), std::string::npos) << st.ToString();
+  }
+  for (const char* name : {"_sluic", "sluice", "my_sluice", "sqlite", "sqlitex"}) {
+    EXPECT_TRUE(ValidateTableName(name).ok()) << name;
+  }
+}
+
 TEST(CredentialFormatTest, AccessKeyShape) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {

@@ -28,8 +28,7 @@ Status CreateKeyFile(FileSystem& fs, const std::string& path) {
   // that would lock the operator out.
   const std::string tmp = path + ".tmp";
   Status st = [&]() -> Status {
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                            fs.NewWritableFile(tmp, /*private_mode=*/true));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs.NewWritableFile(tmp));
     SLUICE_RETURN_IF_ERROR(file->Append(ByteView(key.data(), key.size())));
     SLUICE_RETURN_IF_ERROR(file->Sync());
     SLUICE_RETURN_IF_ERROR(file->Close());

@@ -1,5 +1,7 @@
 #include "sluice/cli/cli.h"
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +48,8 @@ struct Options {
   std::string file;
   std::string endpoint;
   bool account = false;
+  std::string expires;
+  std::string access_key;
 };
 
 int Fail(const Status& status) {
@@ -62,8 +66,14 @@ Format OutputFormat(const Options& o) {
 }
 
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Options& o) {
-  SLUICE_RETURN_IF_ERROR(FileSystem::Default().CreateDirs(o.data_dir));
-  return catalog::Catalog::Open(o.data_dir, FileSystem::Default(), SystemClock::Instance());
+  SLUICE_RETURN_IF_ERROR(app::SecureDataDir(o.data_dir));
+  // The catalog may be created here, before any server ran: private, like the server's files.
+  // The umask is restored so that what the operator asks the CLI to write (files get -o)
+  // keeps their usual mode.
+  const mode_t old_umask = ::umask(077);
+  auto catalog = catalog::Catalog::Open(o.data_dir, FileSystem::Default(), SystemClock::Instance());
+  ::umask(old_umask);
+  return catalog;
 }
 
 // --- connection ---------------------------------------------------------------------------
@@ -155,16 +165,134 @@ int ConnectionSetPolicy(const Options& o) {
 
 // --- credentials --------------------------------------------------------------------------
 
+// --expires: a duration from now (30d, 12h, 90m, 3600s) or a UTC date (2027-01-31, midnight)
+// or time (2027-01-31T12:00:00Z); micros, 0 when `text` is empty (never).
+Result<int64_t> ParseExpiry(const std::string& text, int64_t now_micros) {
+  if (text.empty()) return int64_t{0};
+  auto bad = [&] {
+    return Err(ErrorCode::kInvalidArgument,
+               "--expires '" + text +
+                   "': expected a duration (30d, 12h, 90m) or a UTC date (2027-01-31) or time "
+                   "(2027-01-31T12:00:00Z)");
+  };
+  if (text.size() >= 10 && text[4] == '-' && text[7] == '-') {
+    auto num = [&](size_t pos, size_t len, int64_t* out) {
+      if (pos + len > text.size()) return false;
+      int64_t v = 0;
+      for (size_t i = pos; i < pos + len; ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        v = v * 10 + (text[i] - '0');
+      }
+      *out = v;
+      return true;
+    };
+    int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) || mo < 1 || mo > 12 || d < 1 ||
+        d > 31) {
+      return bad();
+    }
+    if (text.size() != 10) {
+      if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+          text[19] != 'Z' || !num(11, 2, &h) || !num(14, 2, &mi) || !num(17, 2, &sec) || h > 23 ||
+          mi > 59 || sec > 59) {
+        return bad();
+      }
+    }
+    const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    return ((days * 86400) + h * 3600 + mi * 60 + sec) * 1'000'000;
+  }
+  auto seconds = app::ParseDurationSeconds(text);
+  if (!seconds.ok() || *seconds <= 0) return bad();
+  return now_micros + *seconds * 1'000'000;
+}
+
+nlohmann::json ExpiryJson(int64_t micros) {
+  return micros == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatIsoMicros(micros));
+}
+
 int CredentialsCreateAccount(const Options& o) {
+  auto expires = ParseExpiry(o.expires, SystemClock::Instance().NowMicros());
+  if (!expires.ok()) return Fail(expires.status());
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto created = (*catalog)->CreateAccountKey();
+  auto created = (*catalog)->CreateAccountKey(*expires);
   if (!created.ok()) return Fail(created.status());
-  PrintNewKey(o, nlohmann::json::object(),
+  const std::string until =
+      *expires == 0 ? "" : "It expires at " + FormatIsoMicros(*expires) + ".\n";
+  PrintNewKey(o, {{"expires_at", ExpiryJson(*expires)}},
               "Account key created: it reaches every bucket, and may create a bucket (a new\n"
-              "connection) and delete an empty one.\n\n",
+              "connection) and delete an empty one.\n" +
+                  until + "\n",
               created->access_key.str(), created->secret.reveal(),
               [](const std::string&) { return std::string(" s3 mb s3://new-bucket\n"); });
+  return 0;
+}
+
+// Every key, or a connection's: never the secret.
+int CredentialsList(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  if (!o.connection.empty()) {
+    auto conn = (*catalog)->GetConnection(o.connection);
+    if (!conn.ok()) return Fail(conn.status());
+    if (!*conn) return Fail(Err(ErrorCode::kNotFound, "no connection '" + o.connection + "'"));
+  }
+  auto keys = (*catalog)->ListKeys(o.connection);
+  if (!keys.ok()) return Fail(keys.status());
+  auto when = [](int64_t micros) {
+    return micros == 0 ? std::nullopt : std::optional(FormatIsoMicros(micros));
+  };
+  Table t{{"access_key_id", "connection", "created_at", "expires_at", "last_used_at", "state"}, {}};
+  for (const catalog::KeyInfo& k : *keys) {
+    t.rows.push_back({k.access_key.str(),
+                      k.connection_id.empty() ? std::string("(account)") : k.connection_id,
+                      FormatIsoMicros(k.created_at), when(k.expires_at), when(k.last_used_at),
+                      std::string(catalog::KeyStateName(k.state))});
+  }
+  Print(Render(t, OutputFormat(o)));
+  return 0;
+}
+
+int CredentialsRevoke(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = (*catalog)->RevokeKey(AccessKeyId(o.access_key));
+  if (!s.ok()) return Fail(s);
+  Print("Access key " + o.access_key +
+        " revoked: its next request is refused with InvalidAccessKeyId.\n");
+  return 0;
+}
+
+// A second key for a connection; the old one keeps working until revoked.
+int CredentialsRotate(const Options& o) {
+  auto expires = ParseExpiry(o.expires, SystemClock::Instance().NowMicros());
+  if (!expires.ok()) return Fail(expires.status());
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto before = (*catalog)->ListKeys(o.connection);
+  if (!before.ok()) return Fail(before.status());
+  auto created = (*catalog)->RotateKey(o.connection, *expires);
+  if (!created.ok()) return Fail(created.status());
+  std::string old_keys;
+  for (const catalog::KeyInfo& k : *before) {
+    if (k.state == catalog::KeyState::kActive)
+      old_keys += (old_keys.empty() ? "" : " ") + k.access_key.str();
+  }
+  const std::string until =
+      *expires == 0 ? "" : "It expires at " + FormatIsoMicros(*expires) + ".\n";
+  PrintNewKey(o,
+              {{"connection", o.connection},
+               {"bucket", o.connection},
+               {"expires_at", ExpiryJson(*expires)}},
+              "New key for connection '" + o.connection + "'. " +
+                  (old_keys.empty() ? std::string("")
+                                    : "The old key keeps working until you revoke it, once "
+                                      "every client uses the new one:\n  sluice credentials "
+                                      "revoke " +
+                                          old_keys + "\n") +
+                  until + "\n",
+              created->access_key.str(), created->secret.reveal(),
+              [&](const std::string&) { return " s3 ls s3://" + o.connection + "/\n"; });
   return 0;
 }
 
@@ -172,23 +300,6 @@ int CredentialsCreateAccount(const Options& o) {
 
 std::string_view OnErrorText(catalog::OnError e) {
   return e == catalog::OnError::kBlock ? "block" : "skip";
-}
-
-// The SQLite pool has one namespace for all connections, so a table name belongs to one
-// connection (PostgreSQL will map connections to schemas).
-Status CheckTableNameFree(catalog::Catalog& catalog, const std::string& connection,
-                          const std::string& table) {
-  SLUICE_ASSIGN_OR_RETURN(auto conns, catalog.ListConnections());
-  for (const auto& c : conns) {
-    if (c.id == connection) continue;
-    SLUICE_ASSIGN_OR_RETURN(auto existing, catalog.GetTable(c.id, table));
-    if (existing) {
-      return Err(ErrorCode::kAlreadyExists,
-                 "table '" + table + "' already belongs to connection '" + c.id +
-                     "'; the embedded pool has one namespace, choose another name");
-    }
-  }
-  return Status::Ok();
 }
 
 // The table `name` of `connection`; kNotFound when it has none.
@@ -223,10 +334,8 @@ int TableAddOrUpdate(const Options& o, bool update) {
   auto built = BuildTableConfig(flags, o.connection, existing);
   if (!built.ok()) return Fail(built.status());
   const catalog::TableConfig& t = *built;
-  if (!update) {
-    Status free = CheckTableNameFree(**catalog, o.connection, t.name);
-    if (!free.ok()) return Fail(free);
-  }
+  Status free = CheckTableNamesFree(**catalog, t);
+  if (!free.ok()) return Fail(free);
   Status s = update ? (*catalog)->UpdateTable(t) : (*catalog)->AddTable(t);
   if (!s.ok()) return Fail(s);
   std::string pk;
@@ -649,8 +758,30 @@ int Run(int argc, char** argv) {
                  "An account-level key: reaches every bucket, creates and deletes buckets")
       ->required();
   creds_create->add_option("--endpoint", o.endpoint, "S3 endpoint to print in the snippet");
+  constexpr const char* kExpiresHelp =
+      "The key stops working after this: a duration (30d, 12h, 90m) or a UTC date (2027-01-31) "
+      "or time (2027-01-31T12:00:00Z); default: never";
+  creds_create->add_option("--expires", o.expires, kExpiresHelp);
   creds_create->add_flag("--json", o.json, "Print JSON");
   creds_create->callback([&] { action = [&] { return CredentialsCreateAccount(o); }; });
+  auto* creds_list = creds->add_subcommand(
+      "list", "List keys (all, or a connection's): created, expires, last used, state");
+  creds_list->add_option("CONNECTION", o.connection, "Connection (all keys when omitted)");
+  AddFormatFlags(creds_list, o);
+  creds_list->callback([&] { action = [&] { return CredentialsList(o); }; });
+  auto* creds_revoke =
+      creds->add_subcommand("revoke", "Revoke a key: its next request gets InvalidAccessKeyId");
+  creds_revoke->add_option("ACCESS_KEY_ID", o.access_key)->required();
+  creds_revoke->callback([&] { action = [&] { return CredentialsRevoke(o); }; });
+  auto* creds_rotate = creds->add_subcommand(
+      "rotate", "Give a connection a new key beside its current one (at most " +
+                    std::to_string(catalog::kMaxActiveKeysPerConnection) +
+                    " active; revoke the old one when clients have moved)");
+  creds_rotate->add_option("CONNECTION", o.connection)->required();
+  creds_rotate->add_option("--expires", o.expires, kExpiresHelp);
+  creds_rotate->add_option("--endpoint", o.endpoint, "S3 endpoint to print in the snippet");
+  creds_rotate->add_flag("--json", o.json, "Print JSON");
+  creds_rotate->callback([&] { action = [&] { return CredentialsRotate(o); }; });
 
   auto* table = app.add_subcommand("table", "Manage the tables of a connection");
   table->require_subcommand(1);

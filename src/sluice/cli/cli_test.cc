@@ -380,5 +380,86 @@ TEST_F(CliTableTest, YamlConfigurationAndRefusals) {
   EXPECT_NE(missing.err.find("no table 'nope'"), std::string::npos);
 }
 
+TEST_F(CliTest, CredentialsRotateListRevokeAndExpire) {
+  auto first = catalog_->ListKeys("shop").value().front().access_key.str();
+  auto rotated = Sluice({"credentials", "rotate", "shop", "--expires", "30d", "--json"});
+  ASSERT_EQ(rotated.rc, 0) << rotated.err;
+  const auto j = nlohmann::json::parse(rotated.out);
+  const std::string second = j["access_key_id"];
+  EXPECT_EQ(j["secret_access_key"].get<std::string>().size(), 40u);
+  EXPECT_FALSE(j["expires_at"].is_null());
+
+  auto third = Sluice({"credentials", "rotate", "shop"});
+  EXPECT_NE(third.rc, 0);
+  EXPECT_NE(third.err.find("LIMIT_EXCEEDED"), std::string::npos) << third.err;
+  EXPECT_NE(third.err.find("sluice credentials revoke " + first), std::string::npos);
+
+  auto listed = Sluice({"credentials", "list", "shop", "--json"});
+  ASSERT_EQ(listed.rc, 0) << listed.err;
+  const auto rows = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["access_key_id"], first);
+  EXPECT_EQ(rows[0]["state"], "active");
+  EXPECT_TRUE(rows[0]["expires_at"].is_null());
+  EXPECT_EQ(rows[1]["access_key_id"], second);
+  EXPECT_FALSE(rows[1]["expires_at"].is_null());
+  EXPECT_EQ(listed.out.find(j["secret_access_key"].get<std::string>()), std::string::npos);
+
+  auto revoked = Sluice({"credentials", "revoke", first});
+  ASSERT_EQ(revoked.rc, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("InvalidAccessKeyId"), std::string::npos);
+  EXPECT_FALSE(catalog_->LookupAccessKey(AccessKeyId(first)).value().has_value());
+  EXPECT_NE(Sluice({"credentials", "revoke", first}).rc, 0);
+  auto all = Sluice({"credentials", "list"});
+  EXPECT_NE(all.out.find("revoked"), std::string::npos) << all.out;
+  EXPECT_NE(Sluice({"credentials", "list", "nope"}).rc, 0);
+
+  auto account =
+      Sluice({"credentials", "create", "--account", "--expires", "2999-01-31", "--json"});
+  ASSERT_EQ(account.rc, 0) << account.err;
+  EXPECT_EQ(nlohmann::json::parse(account.out)["expires_at"], "2999-01-31T00:00:00.000000Z");
+  for (const char* bad : {"0", "yesterday", "2999-13-01", "2999-01-31T25:00:00Z", "-5d"}) {
+    auto r = Sluice({"credentials", "create", "--account", "--expires", bad});
+    EXPECT_NE(r.rc, 0) << bad;
+    EXPECT_NE(r.err.find("--expires"), std::string::npos) << bad << ": " << r.err;
+  }
+  auto past = Sluice({"credentials", "create", "--account", "--expires", "2000-01-01"});
+  EXPECT_NE(past.rc, 0);
+  EXPECT_NE(past.err.find("not in the future"), std::string::npos) << past.err;
+}
+
+TEST_F(CliTableTest, TableNamesAreUniqueWithoutCaseAndReservedPrefixesRefused) {
+  ASSERT_EQ(Run({"connection", "create", "other"}).rc, 0);
+  const std::string order =
+      Write("order.json", R"({"order_id":1,"line_items":[{"order_line_id":1}]})");
+  auto nested =
+      Run({"table", "add", "shop", "orders", "--nested", "--example", order, "--pk", "order_id"});
+  ASSERT_EQ(nested.rc, 0) << nested.err;
+  // The same name in another case, here or in another connection.
+  auto upper = Run({"table", "add", "shop", "ORDERS", "--pk", "id"});
+  EXPECT_NE(upper.rc, 0);
+  EXPECT_NE(upper.err.find("is taken by table 'orders'"), std::string::npos) << upper.err;
+  auto elsewhere = Run({"table", "add", "other", "Orders", "--pk", "id"});
+  EXPECT_NE(elsewhere.rc, 0);
+  EXPECT_NE(elsewhere.err.find("of connection 'shop'"), std::string::npos) << elsewhere.err;
+  // A derived table's name is taken too, in any case.
+  auto derived = Run({"table", "add", "other", "Orders_Line_Items", "--pk", "id"});
+  EXPECT_NE(derived.rc, 0);
+  EXPECT_NE(derived.err.find("(derived from 'orders')"), std::string::npos) << derived.err;
+  // ...and a new nested table may not derive a name that exists.
+  ASSERT_EQ(Run({"table", "add", "other", "plain_items", "--pk", "id"}).rc, 0);
+  const std::string plain = Write("plain.json", R"({"id":1,"items":[{"x":1}]})");
+  auto clash = Run({"table", "add", "shop", "Plain", "--nested", "--example", plain, "--pk", "id"});
+  EXPECT_NE(clash.rc, 0);
+  EXPECT_NE(clash.err.find("is taken by table 'plain_items'"), std::string::npos) << clash.err;
+  // Updating a table keeps its own names.
+  EXPECT_EQ(Run({"table", "update", "shop", "orders", "--on-error", "skip"}).rc, 0);
+  for (const char* reserved : {"_sluice_applied", "_SLUICE", "sqlite_master"}) {
+    auto r = Run({"table", "add", "shop", reserved, "--pk", "id"});
+    EXPECT_NE(r.rc, 0) << reserved;
+    EXPECT_NE(r.err.find("is reserved"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::cli

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -201,7 +202,60 @@ Result<catalog::TableConfig> FromFile(const TableFlags& flags, const std::string
   return t;
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return s;
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table) {
+  if (table.nested_json.empty()) return std::vector<std::string>{table.name};
+  SLUICE_ASSIGN_OR_RETURN(shape::NestedConfig nc, shape::NestedConfigFromJson(table.nested_json));
+  SLUICE_ASSIGN_OR_RETURN(shape::NestedPlan plan,
+                          shape::CheckNestedConfig(nc, shape::kPortableIdentifierLimit));
+  std::vector<std::string> names;
+  for (const shape::DerivedTable& d : plan.tables) names.push_back(d.name);
+  if (names.empty() || names.front() != table.name) names.insert(names.begin(), table.name);
+  return names;
+}
+
+Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig& table) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> mine, TableNames(table));
+  std::map<std::string, std::string> taken;  // lower-case name -> the name as configured
+  for (const std::string& name : mine) {
+    auto [it, fresh] = taken.emplace(Lower(name), name);
+    if (!fresh) {
+      return Err(ErrorCode::kAlreadyExists,
+                 "table " + table.name + ": the derived tables '" + it->second + "' and '" + name +
+                     "' differ only in case; table names are compared without case");
+    }
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto conns, catalog.ListConnections());
+  for (const auto& c : conns) {
+    SLUICE_ASSIGN_OR_RETURN(auto tables, catalog.ListTables(c.id));
+    for (const catalog::TableConfig& other : tables) {
+      if (c.id == table.connection_id && other.name == table.name) continue;  // an update
+      auto names = TableNames(other);
+      // A stored configuration this build cannot plan still owns its root name.
+      const std::vector<std::string> theirs =
+          names.ok() ? *names : std::vector<std::string>{other.name};
+      for (const std::string& n : theirs) {
+        auto it = taken.find(Lower(n));
+        if (it == taken.end()) continue;
+        return Err(ErrorCode::kAlreadyExists,
+                   "table name '" + it->second + "'" +
+                       (it->second == table.name ? "" : " (derived from '" + table.name + "')") +
+                       " is taken by table '" + n + "'" +
+                       (n == other.name ? "" : " (derived from '" + other.name + "')") +
+                       " of connection '" + c.id +
+                       "': names are compared without case and across connections (the "
+                       "embedded pool has one namespace); choose another name");
+      }
+    }
+  }
+  return Status::Ok();
+}
 
 Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
                                               const std::string& connection,

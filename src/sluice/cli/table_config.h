@@ -34,6 +34,16 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
                                               const std::string& connection,
                                               const std::optional<catalog::TableConfig>& existing);
 
+// The SQL tables a configuration makes: its name, and for a nested table every derived table
+// the configuration plans (parent first). A file may later bring arrays the example lacked;
+// their tables are not known here.
+Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table);
+
+// kAlreadyExists unless every table name of `table` differs, ignoring case, from the names of
+// every other configured table of every connection (the embedded pool has one namespace, and
+// SQLite compares identifiers without case), and from its own other derived names.
+Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig& table);
+
 // `table show`: every derived table, parent first, with its columns and types, primary key,
 // foreign key and child mode (a flat table: its key columns). `json`: one JSON document.
 Result<std::string> ShowTable(const catalog::TableConfig& table, bool json);

@@ -58,4 +58,12 @@ TEST(IdsTest, ConstantTimeEqualsAndSecret) {
 }
 
 }  // namespace
+TEST(LogTest, EscapeForLogKeepsLinesWhole) {
+  EXPECT_EQ(EscapeForLog("orders/2024/a.parquet"), "orders/2024/a.parquet");
+  EXPECT_EQ(EscapeForLog("a\nb\r\x01"), "a\\x0ab\\x0d\\x01");
+  EXPECT_EQ(EscapeForLog("\\x0a"), "\\x5cx0a");  // a literal escape cannot pass for one
+  EXPECT_EQ(EscapeForLog("\xc3\xbc"), "\\xc3\\xbc");
+  EXPECT_EQ(EscapeForLog(std::string(10, 'k'), 4), "kkkk...");
+}
+
 }  // namespace sluice

@@ -50,9 +50,9 @@ class FileSystem {
  public:
   virtual ~FileSystem() = default;
 
-  // Creates (truncating) a file for writing; mode 0600 if `private_mode`, else 0644.
-  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                                bool private_mode = false) = 0;
+  // Creates (truncating) a file for writing, mode 0600: every file sluice writes is its users'
+  // data (landed objects, parts) or a secret, readable by the service's user only.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // fsync of a directory, making renames and creations inside it durable.

@@ -25,7 +25,7 @@ class FsTest : public ::testing::Test {
   void WriteAndCheck(const std::vector<size_t>& sizes, bool sync) {
     FileSystem& fs = FileSystem::Default();
     const std::string path = (dir_ / "f").string();
-    auto file = fs.NewWritableFile(path, false);
+    auto file = fs.NewWritableFile(path);
     ASSERT_TRUE(file.ok()) << file.status().ToString();
     std::vector<uint8_t> expected;
     for (size_t n : sizes) {
@@ -68,14 +68,14 @@ TEST_F(FsTest, AppendFromAfterDirectWritesKeepsOrder) {
   FileSystem& fs = FileSystem::Default();
   const std::string src_path = (dir_ / "src").string();
   {
-    auto src = fs.NewWritableFile(src_path, false);
+    auto src = fs.NewWritableFile(src_path);
     ASSERT_TRUE(src.ok());
     std::vector<uint8_t> bytes(100000, 0xAB);
     ASSERT_TRUE((*src)->Append(ByteView(bytes.data(), bytes.size())).ok());
     ASSERT_TRUE((*src)->Close().ok());
   }
   const std::string path = (dir_ / "dst").string();
-  auto file = fs.NewWritableFile(path, false);
+  auto file = fs.NewWritableFile(path);
   ASSERT_TRUE(file.ok());
   std::vector<uint8_t> head((9u << 20) + 5, 0x11);
   ASSERT_TRUE((*file)->Append(ByteView(head.data(), head.size())).ok());

@@ -3,6 +3,8 @@
 // Never pass a secret: there is no redaction here (see Secret in ids.h for the type that
 // refuses to print).
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace sluice {
@@ -12,6 +14,12 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
 void Log(LogLevel level, std::string_view module, std::string_view message);
+
+// A client-supplied string (object key, bucket, upload id, header value) made safe to put in
+// a log line: printable ASCII kept, '\\' and every other byte (CR, LF, controls, UTF-8 bytes)
+// written as \xHH, so that a key cannot forge or split log lines; cut to `max_bytes` of input
+// with "..." appended. Use it wherever a client string is logged.
+std::string EscapeForLog(std::string_view text, size_t max_bytes = 1024);
 
 inline void LogInfo(std::string_view module, std::string_view m) {
   Log(LogLevel::kInfo, module, m);

@@ -88,11 +88,9 @@ Status FaultyFileSystem::Check(FsOp op, const std::string& what) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<WritableFile>> FaultyFileSystem::NewWritableFile(const std::string& path,
-                                                                        bool private_mode) {
+Result<std::unique_ptr<WritableFile>> FaultyFileSystem::NewWritableFile(const std::string& path) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kCreate, path));
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                          base().NewWritableFile(path, private_mode));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, base().NewWritableFile(path));
   return std::unique_ptr<WritableFile>(new FaultyWritableFile(*this, std::move(file), path));
 }
 

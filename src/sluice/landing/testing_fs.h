@@ -32,9 +32,8 @@ class ForwardingFileSystem : public FileSystem {
  public:
   explicit ForwardingFileSystem(FileSystem& base = FileSystem::Default()) : base_(base) {}
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                        bool private_mode = false) override {
-    return base_.NewWritableFile(path, private_mode);
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return base_.NewWritableFile(path);
   }
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
     return base_.OpenRandomAccess(path);
@@ -78,8 +77,7 @@ class FaultyFileSystem final : public ForwardingFileSystem {
   // Called by the wrappers: counts the call and returns the injected error, if any.
   Status Check(FsOp op, const std::string& what);
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                        bool private_mode = false) override;
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status Remove(const std::string& path) override;

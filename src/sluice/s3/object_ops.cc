@@ -111,7 +111,8 @@ http::Response DeleteResult(const ResponseContext& ctx, const Clock& clock, Back
     const S3Error e = S3ErrorFor(st.code());
     std::string message = st.message();
     if (e.http_status >= 500) {
-      LogError("s3", "request " + ctx.request_id + " delete " + key + ": " + st.ToString());
+      LogError("s3",
+               "request " + ctx.request_id + " delete " + EscapeForLog(key) + ": " + st.ToString());
       message = "We encountered an internal error. Please try again.";
     }
     body += "<Error><Key>" + XmlEscape(key) + "</Key><Code>" + std::string(e.code) +

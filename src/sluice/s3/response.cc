@@ -64,7 +64,8 @@ http::Response ErrorResponse(const ResponseContext& ctx, const Clock& clock, con
   http::Response r = BaseResponse(ctx, clock, e.http_status);
   std::string message = status.message();
   if (e.http_status == 500) {
-    LogError("s3", "request " + ctx.request_id + " " + ctx.resource + ": " + status.ToString());
+    LogError("s3", "request " + ctx.request_id + " " + EscapeForLog(ctx.resource) + ": " +
+                       status.ToString());
     message = "We encountered an internal error. Please try again.";
   } else if (message.empty()) {
     message = std::string(e.code);

@@ -136,6 +136,9 @@ class Backend {
   // The secret and connection of an access key; kInvalidAccessKeyId when unknown/inactive.
   // An account-level key has an empty connection.
   virtual Result<std::pair<Secret, std::string>> LookupKey(const AccessKeyId& key) = 0;
+  // A request signed with `key` passed verification (for the key's last-used time). Must be
+  // cheap: called on the I/O thread for every authenticated request.
+  virtual void NoteKeyUsed(const AccessKeyId& /*key*/) {}
   virtual Result<std::vector<BucketInfo>> ListBuckets(const Identity& who) = 0;
   // OK, kNoSuchBucket, or kAccessDenied (another connection's bucket).
   virtual Status CheckBucket(const Identity& who, const std::string& bucket) = 0;

@@ -323,6 +323,20 @@ TEST_F(S3Test, AuthenticationFailures) {
   const Replay v2 = FirstOf("boto3-presigned-put_object-curl.json", "PutObject");
   EXPECT_EQ(ErrorCodeOf(Run(v2, 777, 3600).response), "AccessDenied");
 
+  // A presigned-URL holder cannot add an x-amz-* header the URL did not sign (it would force a
+  // duplicate load), nor can a relay add one to a header-signed request; nothing is stored.
+  const size_t stored = backend_.objects.size();
+  Replay forced = presigned;
+  forced.head.headers.emplace_back("x-amz-meta-sluice-force", "true");
+  out = Run(forced);
+  EXPECT_EQ(out.response.status, 403);
+  EXPECT_EQ(ErrorCodeOf(out.response), "AccessDenied");
+  EXPECT_NE(out.response.body.find("x-amz-meta-sluice-force"), std::string::npos);
+  Replay relayed = rp;
+  relayed.head.headers.emplace_back("X-Amz-Meta-Sluice-Force", "true");
+  EXPECT_EQ(ErrorCodeOf(Run(relayed).response), "AccessDenied");
+  EXPECT_EQ(backend_.objects.size(), stored);
+
   const Replay curl = FirstOf("curl-aws-sigv4-put.json", "PutObject");
   out = Run(curl);
   EXPECT_EQ(out.response.status, 400);
@@ -416,6 +430,7 @@ TEST_F(S3Test, UnservedOperationsAreNotImplementedAfterAuth) {
   }
   Replay copy = Signed("PUT", "/conn-demo/k");
   copy.head.headers.emplace_back("x-amz-copy-source", "/conn-demo/j");
+  Resign(&copy);
   Outcome out = Run(copy);
   EXPECT_NE(out.response.body.find("CopyObject is not implemented"), std::string::npos);
   // Authentication comes first.

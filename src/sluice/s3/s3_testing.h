@@ -496,14 +496,22 @@ inline Replay FirstOf(const std::string& file, const std::string& operation) {
   return {};
 }
 
-// Re-signs a (modified) request with the test secret, keeping its signed-header list: a
-// client that signed what it sent, e.g. a wrong Content-MD5.
+// Re-signs a (modified) request with the test secret, keeping its signed-header list and adding
+// every x-amz-* header it now carries (auth refuses unsigned ones): a client that signed what it
+// sent, e.g. a wrong Content-MD5.
 inline void Resign(Replay* rp, std::string access_key = kAccessKey) {
   http::RequestHead& h = rp->head;
   const auth::Request req{h.method, h.raw_path, h.raw_query, &h.headers};
   auto parsed = auth::ParseAuth(req);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   parsed->access_key = AccessKeyId(access_key);
+  for (const auto& [name, value] : h.headers) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!lower.starts_with("x-amz-") || lower == "x-amz-content-sha256") continue;
+    auto& list = parsed->signed_headers;
+    if (std::find(list.begin(), list.end(), lower) == list.end()) list.push_back(lower);
+  }
   const std::string sig =
       auth::HmacSha256Hex(auth::SigningKey(Secret(kSecret), *parsed),
                           auth::StringToSign(*parsed, auth::CanonicalRequest(req, *parsed)));

@@ -99,6 +99,7 @@ class Service final : public http::Handler {
     const Status verified =
         auth::Verify(request, *parsed, key->first, clock_.NowSeconds(), options_.max_skew_seconds);
     if (!verified.ok()) return Answer(ctx, verified);
+    backend_.NoteKeyUsed(parsed->access_key);
     const Identity who{parsed->access_key, key->second, key->second.empty()};
 
     const Route route = RouteRequest(head, options_.base_domain);

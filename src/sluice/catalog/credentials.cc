@@ -1,0 +1,149 @@
+// The Catalog's key life cycle: listing, revocation, rotation, expiry and the last-used
+// times. Creation and lookup are in catalog.cc beside the connections.
+//
+// A key is active while revoked_at = 0 (active = 1) and expires_at is 0 or in the future.
+// Revocation sets both revoked_at and active = 0, so that an older binary reading the same
+// catalog refuses the key too.
+
+#include <string>
+
+#include "sluice/catalog/catalog_impl.h"
+
+namespace sluice::catalog {
+namespace {
+
+constexpr const char* kKeyColumns =
+    "SELECT access_key, connection_id, created_at, expires_at, last_used_at, revoked_at "
+    "FROM credentials";
+
+KeyInfo KeyFromRow(const Query& q, int64_t now) {
+  KeyInfo k;
+  k.access_key = AccessKeyId(q.Text(0));
+  k.connection_id = q.Text(1);
+  k.created_at = q.Int(2);
+  k.expires_at = q.Int(3);
+  k.last_used_at = q.Int(4);
+  k.revoked_at = q.Int(5);
+  k.state = k.revoked_at != 0                          ? KeyState::kRevoked
+            : k.expires_at != 0 && k.expires_at <= now ? KeyState::kExpired
+                                                       : KeyState::kActive;
+  return k;
+}
+
+}  // namespace
+
+std::string_view KeyStateName(KeyState state) {
+  switch (state) {
+    case KeyState::kActive:
+      return "active";
+    case KeyState::kRevoked:
+      return "revoked";
+    case KeyState::kExpired:
+      return "expired";
+  }
+  return "active";
+}
+
+Status CheckKeyExpiry(int64_t expires_at, int64_t now) {
+  if (expires_at != 0 && expires_at <= now) {
+    return Err(ErrorCode::kInvalidArgument, "the expiry " + FormatIsoMicros(expires_at) +
+                                                " is not in the future (now " +
+                                                FormatIsoMicros(now) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<KeyInfo>> SqliteCatalog::ListKeys(const std::string& connection_id) {
+  const int64_t now = clock_.NowMicros();
+  std::lock_guard<std::mutex> lock(mu_);
+  static const std::string all = std::string(kKeyColumns) + " ORDER BY created_at, access_key";
+  static const std::string one =
+      std::string(kKeyColumns) + " WHERE connection_id = ? ORDER BY created_at, access_key";
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(connection_id.empty() ? all.c_str() : one.c_str()));
+  if (!connection_id.empty()) q.Bind(1, connection_id);
+  std::vector<KeyInfo> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(KeyFromRow(q, now));
+  }
+  return out;
+}
+
+Status SqliteCatalog::RevokeKey(const AccessKeyId& key) {
+  const int64_t now = clock_.NowMicros();
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(Query find, db_->Prepare("SELECT revoked_at FROM credentials "
+                                                     "WHERE access_key = ?"));
+    find.Bind(1, key.str());
+    SLUICE_ASSIGN_OR_RETURN(bool found, find.Step());
+    if (!found) return Err(ErrorCode::kNotFound, "no access key " + key.str());
+    if (find.Int(0) != 0) {
+      return Err(
+          ErrorCode::kInvalidArgument,
+          "access key " + key.str() + " was already revoked at " + FormatIsoMicros(find.Int(0)));
+    }
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE credentials SET active = 0, "
+                                                  "revoked_at = ? WHERE access_key = ?"));
+    q.Bind(1, now).Bind(2, key.str());
+    return q.Run();
+  });
+}
+
+Result<CreatedKey> SqliteCatalog::RotateKey(const std::string& connection_id, int64_t expires_at) {
+  const int64_t now = clock_.NowMicros();
+  SLUICE_RETURN_IF_ERROR(CheckKeyExpiry(expires_at, now));
+  if (connection_id.empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "rotation is per connection; an account key is created with `credentials create "
+               "--account`");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  CreatedKey out;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
+    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
+    // Counted inside the write transaction: two rotations at once cannot both pass.
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare("SELECT access_key FROM credentials WHERE connection_id = ? AND "
+                              "active AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) "
+                              "ORDER BY created_at, access_key"));
+    q.Bind(1, connection_id).Bind(2, now);
+    std::vector<std::string> active;
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      active.push_back(q.Text(0));
+    }
+    if (active.size() >= static_cast<size_t>(kMaxActiveKeysPerConnection)) {
+      std::string keys;
+      for (const std::string& k : active) keys += (keys.empty() ? "" : ", ") + k;
+      return Err(ErrorCode::kLimitExceeded,
+                 "connection '" + connection_id + "' already has " + std::to_string(active.size()) +
+                     " active keys (" + keys +
+                     "), the most a rotation allows; revoke the old one first (sluice "
+                     "credentials revoke " +
+                     active.front() + ")");
+    }
+    SLUICE_ASSIGN_OR_RETURN(out, InsertKey(connection_id, now, expires_at));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status SqliteCatalog::RecordKeyUses(const std::vector<std::pair<AccessKeyId, int64_t>>& uses) {
+  if (uses.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    for (const auto& [key, at] : uses) {
+      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE credentials SET last_used_at = ? "
+                                                    "WHERE access_key = ? AND last_used_at < ?"));
+      q.Bind(1, at).Bind(2, key.str()).Bind(3, at);
+      SLUICE_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace sluice::catalog
