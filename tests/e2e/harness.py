@@ -246,3 +246,29 @@ class SluiceTestCase(unittest.TestCase):
             aws_access_key_id=access_key or conn["access_key_id"],
             aws_secret_access_key=secret or conn["secret_access_key"],
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config))
+
+
+CRASH_EXIT_CODE = 86  # kCrashExitCode, core/crash_point.h
+
+
+class RestartedServerTestCase(unittest.TestCase):
+    """A test that starts, kills and restarts servers on its own data directory: self.start()
+    runs one; self.helper is a SluiceTestCase for the CLI and clients against it."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sluice-restarted-")
+        self.data_dir = os.path.join(self.tmp, "data")
+        self.helper = SluiceTestCase("run")
+        self.helper.data_dir = self.data_dir
+        self.server = None
+
+    def tearDown(self):
+        if self.server and self.server.proc and self.server.proc.poll() is None:
+            self.server.kill()
+        if os.environ.get("SLUICE_KEEP_TMP") is None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, *args):
+        self.server = Server(self.data_dir, list(args)).start()
+        self.helper.server = self.server
+        return self.server

@@ -6,33 +6,12 @@ directory, never while one does."""
 
 import json
 import os
-import shutil
-import tempfile
 import unittest
 
-from harness import GENERATED, Server, SluiceTestCase, wait_for
-
-CRASH_EXIT_CODE = 86  # kCrashExitCode, core/crash_point.h
+from harness import CRASH_EXIT_CODE, GENERATED, RestartedServerTestCase, Server, wait_for
 
 
-class PoisonFileTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sluice-poison-")
-        self.data_dir = os.path.join(self.tmp, "data")
-        self.helper = SluiceTestCase("run")
-        self.helper.data_dir = self.data_dir
-        self.server = None
-
-    def tearDown(self):
-        if self.server and self.server.proc and self.server.proc.poll() is None:
-            self.server.kill()
-        if os.environ.get("SLUICE_KEEP_TMP") is None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def start(self, *args):
-        self.server = Server(self.data_dir, list(args)).start()
-        self.helper.server = self.server
-        return self.server
+class PoisonFileTest(RestartedServerTestCase):
 
     def crash_in_load(self, *args):
         """Starts the server with a crash point at the first batch any load applies and waits

@@ -5,36 +5,15 @@ that died before its ledger entry was committed (never acknowledged) is removed 
 start."""
 
 import os
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 import botocore.exceptions
 
-from harness import GENERATED, SLUICE, Server, SluiceTestCase
-
-CRASH_EXIT_CODE = 86  # kCrashExitCode, core/crash_point.h
+from harness import CRASH_EXIT_CODE, GENERATED, SLUICE, RestartedServerTestCase, Server
 
 
-class ServeLockTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sluice-lock-")
-        self.data_dir = os.path.join(self.tmp, "data")
-        self.helper = SluiceTestCase("run")
-        self.helper.data_dir = self.data_dir
-        self.server = None
-
-    def tearDown(self):
-        if self.server and self.server.proc and self.server.proc.poll() is None:
-            self.server.kill()
-        if os.environ.get("SLUICE_KEEP_TMP") is None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def start(self, *args):
-        self.server = Server(self.data_dir, list(args)).start()
-        self.helper.server = self.server
-        return self.server
+class ServeLockTest(RestartedServerTestCase):
 
     def objects(self):
         return sorted(os.listdir(os.path.join(self.data_dir, "landing", "objects")))

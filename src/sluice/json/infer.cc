@@ -1,6 +1,7 @@
 #include "sluice/json/infer.h"
 
 #include "sluice/json/convert.h"
+#include "sluice/json/limits.h"
 
 namespace sluice::json {
 

@@ -19,9 +19,6 @@ class Pass {
     SLUICE_ASSIGN_OR_RETURN(p->source_, ByteSource::Open(file));
     p->splitter_ = std::make_unique<Splitter>(p->source_.get(), window, simdjson::SIMDJSON_PADDING,
                                               limits.batch_bytes);
-    if (p->parser_.allocate(window, kMaxDepth) != simdjson::SUCCESS) {
-      return Err(ErrorCode::kInternal, "simdjson: cannot allocate the parser");
-    }
     SLUICE_ASSIGN_OR_RETURN(p->framing_, p->splitter_->Start());
     return p;
   }

@@ -6,8 +6,6 @@
 #include <cstring>
 #include <string>
 
-#include "sluice/json/limits.h"
-
 namespace sluice::json {
 
 ByteSource::ByteSource(const RandomAccessFile& file) : file_(file) {}
@@ -90,16 +88,9 @@ Result<size_t> ByteSource::Read(char* dst, size_t n) {
     if (member_done_ && z.avail_out != want) break;
   }
   const size_t produced = static_cast<size_t>(want - z.avail_out);
-  inflated_ += produced;
   const uint64_t consumed = file_offset_ - (in_.size() - in_pos_);
-  if (inflated_ > kInflationFloorBytes + kMaxInflationRatio * consumed) {
-    return Err(ErrorCode::kCorruptFile,
-               "gzip: " + std::to_string(consumed) + " compressed bytes inflate to more than " +
-                   std::to_string(inflated_) + " (the limit is " +
-                   std::to_string(kInflationFloorBytes >> 20) + " MiB + " +
-                   std::to_string(kMaxInflationRatio) +
-                   " x the compressed bytes): refused as a decompression bomb");
-  }
+  SLUICE_RETURN_IF_ERROR(inflation_.Add(consumed - consumed_, produced));
+  consumed_ = consumed;
   return produced;
 }
 

@@ -8,7 +8,9 @@
 #include <memory>
 #include <vector>
 
+#include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
+#include "sluice/json/limits.h"
 
 // zlib's stream state; only source.cc sees its definition.
 struct z_stream_s;
@@ -39,7 +41,9 @@ class ByteSource {
   Status Fill();
 
   const RandomAccessFile& file_;
-  uint64_t inflated_ = 0;           // bytes produced by inflate (gzip only)
+  batch::InflationGuard inflation_{"gzip: inflated bytes", kInflationFloorBytes,
+                                   kMaxInflationRatio};
+  uint64_t consumed_ = 0;           // compressed bytes counted by inflation_
   uint64_t file_offset_ = 0;        // next byte of the file to read
   std::vector<uint8_t> in_;         // compressed bytes (gzip only)
   size_t in_pos_ = 0;               // consumed bytes of in_

@@ -10,7 +10,6 @@
 #include <string_view>
 
 #include "sluice/core/core.h"
-#include "sluice/json/limits.h"
 
 namespace sluice::json {
 
@@ -34,10 +33,6 @@ inline bool IsTypeError(simdjson::error_code e) {
 }
 inline Status Malformed(simdjson::error_code e, const PathStep* at) {
   std::string where = at ? " at '" + RenderPath(at) + "'" : "";
-  if (e == simdjson::DEPTH_ERROR) {
-    return Err(ErrorCode::kLimitExceeded, "objects and arrays nested deeper than " +
-                                              std::to_string(kMaxDepth) + " levels" + where);
-  }
   return Err(ErrorCode::kCorruptFile, "malformed JSON" + where + ": " + simdjson::error_message(e));
 }
 
