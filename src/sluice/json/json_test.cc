@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/batch/limits.h"
 #include "sluice/json/source.h"
 
 namespace sluice::json {
@@ -378,6 +379,29 @@ TEST(JsonReader, BatchesAreCutByBytes) {
   auto whole = Read(text);
   ASSERT_TRUE(whole.ok());
   EXPECT_EQ(got->rows, whole->rows);
+}
+
+// `{}` is three bytes of JSON and a slot in every inferred column: batches are cut by the
+// slots as well as by the raw bytes.
+TEST(JsonReader, BatchesOfEmptyRecordsAreCutByTheirSlots) {
+  std::string text = "{";
+  for (int i = 0; i < 500; ++i) text += (i ? ",\"f" : "\"f") + std::to_string(i) + "\":1";
+  text += "}\n";
+  for (int i = 0; i < 20000; ++i) text += "{}\n";
+  ReaderOptions options;
+  options.limits.batch_bytes = 1 << 20;
+  auto reader = OpenJson(std::make_unique<MemFile>(text), options);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  batch::Batch b;
+  int64_t rows = 0;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    EXPECT_LE(batch::BatchBytes(b), options.limits.batch_bytes) << b.num_rows << " rows";
+    rows += b.num_rows;
+  }
+  EXPECT_EQ(rows, 20001);
 }
 
 TEST(JsonReader, ARecordLargerThanTheBatchBudgetIsALimit) {
