@@ -404,6 +404,29 @@ TEST(JsonReader, BatchesOfEmptyRecordsAreCutByTheirSlots) {
   EXPECT_EQ(rows, 20001);
 }
 
+// `[{},{},...]` is three bytes of JSON an entry and a slot in every field of the element
+// struct: one record's entries are held to the batch budget, and batches are cut by them.
+TEST(JsonReader, ListEntriesAreCountedByTheirSlots) {
+  std::string wide = "{";
+  for (int i = 0; i < 500; ++i) wide += (i ? ",\"f" : "\"f") + std::to_string(i) + "\":1";
+  wide += "}";
+  auto records = [&](int entries) {
+    std::string r = "{\"l\":[" + wide;
+    for (int i = 1; i < entries; ++i) r += ",{}";
+    return r + "]}\n";
+  };
+  ReaderOptions options;
+  options.limits.batch_bytes = 1 << 20;  // about 230 entries of 4,501 bytes
+  Status st = ReadError(records(1000), options);
+  EXPECT_EQ(st.code(), ErrorCode::kLimitExceeded) << st.ToString();
+  EXPECT_NE(st.message().find("at 'l[23"), std::string::npos) << st.ToString();
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += records(100);
+  auto got = Read(text, options);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  for (int64_t n : got->batch_sizes) EXPECT_LE(n, 3);
+}
+
 TEST(JsonReader, ARecordLargerThanTheBatchBudgetIsALimit) {
   const std::string text = "{\"s\":\"" + std::string(3 << 20, 'y') + "\"}\n";
   ReaderOptions options;
