@@ -51,7 +51,7 @@ struct Decoder::Node {
     meter->used += entry_slot;
     if (meter->used <= meter->limit) return Status::Ok();
     return batch::LimitExceeded(
-        "the entries of the lists and maps of one record (at '" + RenderPath(path) + "')",
+        "one record (the slots of its list and map entries, at '" + RenderPath(path) + "')",
         meter->used, "batch", meter->limit);
   }
 
