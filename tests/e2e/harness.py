@@ -8,6 +8,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -71,9 +72,20 @@ def make_tls_cert(directory):
     return cert, key
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now: for a server that must come back on
+    the same port after a restart, as a real client's fixed endpoint expects."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Server:
-    def __init__(self, data_dir, extra_args=(), tls=None, address_space=None):
+    def __init__(self, data_dir, extra_args=(), tls=None, address_space=None, s3_port=0,
+                 admin_port=0):
         self.data_dir = data_dir
+        self.s3_port = s3_port  # 0: any free port, another one at every start
+        self.admin_port = admin_port
         # bytes: the server runs under this RLIMIT_AS (`ulimit -v`), to prove memory bounds.
         self.address_space = address_space
         self.extra_args = list(extra_args)
@@ -89,7 +101,8 @@ class Server:
         serve_json = os.path.join(self.data_dir, "serve.json")
         if os.path.exists(serve_json):
             os.remove(serve_json)
-        args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", "0", "--admin-port", "0"]
+        args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", str(self.s3_port),
+                "--admin-port", str(self.admin_port)]
         args += self.extra_args if extra_args is None else list(extra_args)
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1], "--https-port", "0"]
@@ -268,7 +281,8 @@ class RestartedServerTestCase(unittest.TestCase):
         if os.environ.get("SLUICE_KEEP_TMP") is None:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start(self, *args):
-        self.server = Server(self.data_dir, list(args)).start()
+    def start(self, *args, **server_options):
+        """Starts a server on the data directory; server_options go to Server (ports)."""
+        self.server = Server(self.data_dir, list(args), **server_options).start()
         self.helper.server = self.server
         return self.server
