@@ -82,8 +82,9 @@ def free_port():
 
 class Server:
     def __init__(self, data_dir, extra_args=(), tls=None, address_space=None, s3_port=0,
-                 admin_port=0):
+                 admin_port=0, env=None):
         self.data_dir = data_dir
+        self.env = env  # extra environment of the server process (SLUICE_CRASH_AT)
         self.s3_port = s3_port  # 0: any free port, another one at every start
         self.admin_port = admin_port
         # bytes: the server runs under this RLIMIT_AS (`ulimit -v`), to prove memory bounds.
@@ -111,7 +112,9 @@ class Server:
         if self.address_space:
             def limit():
                 resource.setrlimit(resource.RLIMIT_AS, (self.address_space, self.address_space))
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit,
+                                     env=env)
         log.close()
 
         def ready():
@@ -130,7 +133,13 @@ class Server:
         if self.tls and not self.https_endpoint:
             raise AssertionError("serve.json has no s3_https_endpoint:\n" + json.dumps(info))
         self.admin_url = info["admin_url"]
-        wait_for(lambda: self.http_get("/healthz") == "ok\n", what="/healthz")
+        def healthy():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"sluice serve exited with {self.proc.returncode}:\n" +
+                                     self.log())
+            return self.http_get("/healthz") == "ok\n"
+
+        wait_for(healthy, what="/healthz")
         return self
 
     def http_get(self, path, headers=None):
@@ -286,3 +295,17 @@ class RestartedServerTestCase(unittest.TestCase):
         self.server = Server(self.data_dir, list(args), **server_options).start()
         self.helper.server = self.server
         return self.server
+
+    def start_crashing(self, crash_at, *args, **server_options):
+        """Starts a server with SLUICE_CRASH_AT=crash_at (core/crash_point.h) in its
+        environment alone. It may die at the point before it is ready (its proc has then
+        exited with CRASH_EXIT_CODE); any other failure to start raises."""
+        server = Server(self.data_dir, list(args), env={"SLUICE_CRASH_AT": crash_at},
+                        **server_options)
+        self.server = self.helper.server = server
+        try:
+            server.start()
+        except AssertionError:
+            if server.proc is None or server.proc.poll() != CRASH_EXIT_CODE:
+                raise
+        return server
