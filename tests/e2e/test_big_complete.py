@@ -106,7 +106,10 @@ class BigCompleteTest(SluiceTestCase):
 
         first = min(t0 for t0, _ in durations.values())
         last = max(t1 for _, t1 in durations.values())
-        during = lambda samples: [s for t0, s in samples if first <= t0 <= last]  # noqa: E731
+
+        def during(samples):
+            return [s for t0, s in samples if first <= t0 <= last]
+
         h, p = during(healthz), during(puts)
         print("big completes: " + ", ".join(f"{t1 - t0:.2f} s" for t0, t1 in durations.values())
               + f" (all four within {last - first:.2f} s)")
