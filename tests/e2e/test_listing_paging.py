@@ -5,7 +5,8 @@ multipart uploads, listed through boto3 paginators and the aws CLI (ListObjectsV
 and without a delimiter, ListMultipartUploads with key and upload-id markers, ListParts); the
 admin API's files listing followed through its Link headers; /metrics refused without the
 token and labelled only with configured names. Sizes are bounded so that the suite runs in
-well under a minute; the figures it prints are the slowest page of each listing."""
+well under a minute; the figures it prints are the slowest page of each listing as the client
+sees it (boto3's XML parsing included)."""
 
 import json
 import os
@@ -19,11 +20,13 @@ from harness import SluiceTestCase, parse_metrics
 
 DAYS, HOURS, FILES = 25, 4, 25  # 2,500 keys: logs/DD/HH/fNN.bin
 UPLOADS = 1100
-THREADS = 8
+THREADS = 16
+SAME = "up/0500-same"  # three uploads of one key, between up/0500 and up/0501
 
 
 def timed_pages(paginator_pages):
-    """The pages of a paginator, and the slowest page in seconds."""
+    """The pages of a paginator, and the slowest page in seconds (after the first, which also
+    pays for the client's connection)."""
     pages, slowest = [], 0.0
     it = iter(paginator_pages)
     while True:
@@ -32,7 +35,8 @@ def timed_pages(paginator_pages):
             page = next(it)
         except StopIteration:
             return pages, slowest
-        slowest = max(slowest, time.monotonic() - start)
+        if pages:
+            slowest = max(slowest, time.monotonic() - start)
         pages.append(page)
 
 
@@ -62,8 +66,7 @@ class ListingPagingTest(SluiceTestCase):
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(lambda k: s3.put_object(Bucket=cls.bucket, Key=k, Body=b"x"), cls.keys))
         print(f"\n{len(cls.keys)} PUTs in {time.monotonic() - start:.1f} s")
-        # Three uploads of one key, the rest one per key.
-        cls.upload_keys = ["up/same"] * 3 + [f"up/{i:04d}" for i in range(UPLOADS - 3)]
+        cls.upload_keys = [SAME] * 3 + [f"up/{i:04d}" for i in range(UPLOADS - 3)]
         start = time.monotonic()
         with ThreadPoolExecutor(THREADS) as pool:
             cls.upload_ids = list(pool.map(
@@ -89,10 +92,12 @@ class ListingPagingTest(SluiceTestCase):
         self.assertEqual(len(pages), 4)
         self.assertFalse(any("Contents" in p for p in pages))
         # One page of 25 roll-ups over 2,500 keys: it seeks past each day's 100 keys.
-        pages, slowest = timed_pages(paginator.paginate(Bucket=self.bucket, Prefix="logs/",
-                                                        Delimiter="/"))
-        self.assertEqual(len(pages), 1)
-        print(f"ListObjectsV2 with a delimiter, 25 prefixes over 2,500 keys: {slowest * 1000:.0f} ms")
+        start = time.monotonic()
+        page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix="logs/", Delimiter="/")
+        elapsed = time.monotonic() - start
+        self.assertEqual(len(page["CommonPrefixes"]), DAYS)
+        self.assertFalse(page["IsTruncated"])
+        print(f"ListObjectsV2 with a delimiter, 25 prefixes over 2,500 keys: {elapsed * 1000:.0f} ms")
 
         # Keys and prefixes mixed under one day, with start-after.
         page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix="logs/03/", Delimiter="/",
@@ -127,7 +132,7 @@ class ListingPagingTest(SluiceTestCase):
 
     def test_list_multipart_uploads_pages_through_markers(self):
         paginator = self.s3.get_paginator("list_multipart_uploads")
-        for size, count in ((1000, 2), (250, 5), (2, UPLOADS // 2)):
+        for size, count in ((1000, 2), (100, 11), (7, -(-UPLOADS // 7))):
             pages, slowest = timed_pages(paginator.paginate(
                 Bucket=self.bucket, PaginationConfig={"PageSize": size}))
             uploads = [u for p in pages for u in p.get("Uploads", [])]
@@ -135,17 +140,17 @@ class ListingPagingTest(SluiceTestCase):
             self.assertEqual(sorted(u["UploadId"] for u in uploads), sorted(self.upload_ids))
             keys = [u["Key"] for u in uploads]
             self.assertEqual(keys, sorted(keys))
-            self.assertEqual(keys.count("up/same"), 3)
+            self.assertEqual(keys.count(SAME), 3)
             self.assertTrue(all(p["IsTruncated"] for p in pages[:-1]))
             print(f"ListMultipartUploads, {size} a page: {len(pages)} pages, "
                   f"slowest {slowest * 1000:.0f} ms")
         # The uploads of one key resume after the upload-id marker.
-        same = self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix="up/same")["Uploads"]
-        rest = self.s3.list_multipart_uploads(Bucket=self.bucket, KeyMarker="up/same",
+        same = self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix=SAME)["Uploads"]
+        rest = self.s3.list_multipart_uploads(Bucket=self.bucket, KeyMarker=SAME,
                                               UploadIdMarker=same[0]["UploadId"],
                                               MaxUploads=3)["Uploads"]
         self.assertEqual([u["UploadId"] for u in rest[:2]], [u["UploadId"] for u in same[1:]])
-        self.assertNotEqual(rest[2]["Key"], "up/same")
+        self.assertEqual(rest[2]["Key"], "up/0501")
 
     def test_list_parts_pages_by_part_number(self):
         key = "up/0007"
