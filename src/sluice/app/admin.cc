@@ -100,6 +100,15 @@ std::optional<int64_t> Decimal(std::string_view text) {
   return v;
 }
 
+// [a-z0-9-], at most 63: what a connection id may hold (catalog/names.h).
+bool IsConnectionId(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
 bool IsTableName(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   for (char c : s) {
@@ -168,16 +177,7 @@ class AdminHandler final : public http::Handler {
   }
 
   http::Response Api(const std::string& rest, std::string_view raw_query) {
-    if (rest == "connections") {
-      auto conns = catalog_.ListConnections();
-      if (!conns.ok()) return Json(500, {{"error", conns.status().ToString()}});
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& c : *conns) {
-        out.push_back(
-            {{"id", c.id}, {"name", c.name}, {"created_at", FormatIsoMicros(c.created_at)}});
-      }
-      return Json(200, out);
-    }
+    if (rest == "connections") return ConnectionsPage(raw_query);
     const std::string prefix = "connections/";
     const std::string suffix = "/files";
     if (rest.rfind(prefix, 0) == 0 && rest.size() > prefix.size() + suffix.size() &&
@@ -189,15 +189,57 @@ class AdminHandler final : public http::Handler {
     return Json(404, {{"error", "no such endpoint: /api/v1/" + rest}});
   }
 
+  // GET /api/v1/connections?after=ID&limit=N: one page of connections by id, with a Link
+  // header to the next page as for files.
+  http::Response ConnectionsPage(std::string_view raw_query) {
+    std::string after;
+    int64_t limit = static_cast<int64_t>(catalog::kMaxListPage);
+    for (const auto& [name, value] : AdminQuery(raw_query)) {
+      const std::optional<int64_t> number = Decimal(value);
+      if (name == "after" && IsConnectionId(value)) {
+        after = value;
+      } else if (name == "limit" && number.value_or(0) > 0) {
+        limit = std::min(*number, limit);
+      } else {
+        return BadQuery(name, "after=<connection id> and limit=<1.." +
+                                  std::to_string(catalog::kMaxListPage) + ">");
+      }
+    }
+    // One more than asked tells whether a next page exists.
+    auto conns = catalog_.ListConnectionsPage(after, static_cast<size_t>(limit) + 1);
+    if (!conns.ok()) return Json(500, {{"error", conns.status().ToString()}});
+    const bool more = conns->size() > static_cast<size_t>(limit);
+    if (more) conns->resize(static_cast<size_t>(limit));
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& c : *conns) {
+      out.push_back(
+          {{"id", c.id}, {"name", c.name}, {"created_at", FormatIsoMicros(c.created_at)}});
+    }
+    http::Response r = Json(200, out);
+    if (more) {
+      AddNextLink(
+          r, "/api/v1/connections?after=" + conns->back().id + "&limit=" + std::to_string(limit));
+    }
+    return r;
+  }
+
+  static http::Response BadQuery(const std::string& name, const std::string& allowed) {
+    return Json(400, {{"error", "bad query parameter '" + name + "': use " + allowed}});
+  }
+
+  static void AddNextLink(http::Response& r, const std::string& next) {
+    r.headers.emplace_back("Link", "<" + next + ">; rel=\"next\"");
+  }
+
   // GET /api/v1/connections/<id>/files?table=T&after=SEQ&limit=N: one page of the ledger in
-  // sequence order (limit: default and at most catalog::kMaxFilesPage). The body is the array
+  // sequence order (limit: default and at most catalog::kMaxListPage). The body is the array
   // of files; when more may follow, a Link header (RFC 8288) names the next page, as GitHub's
   // API does. A page may be short, even empty, and still have a next one (ListFilesPage).
   http::Response FilesPage(const std::string& id, std::string_view raw_query) {
     const auto query = AdminQuery(raw_query);
     std::string table;
     int64_t after = 0;
-    int64_t limit = static_cast<int64_t>(catalog::kMaxFilesPage);
+    int64_t limit = static_cast<int64_t>(catalog::kMaxListPage);
     for (const auto& [name, value] : query) {
       const std::optional<int64_t> number = Decimal(value);
       if (name == "table" && IsTableName(value)) {
@@ -207,9 +249,8 @@ class AdminHandler final : public http::Handler {
       } else if (name == "limit" && number.value_or(0) > 0) {
         limit = std::min(*number, limit);
       } else {
-        return Json(400, {{"error", "bad query parameter '" + name +
-                                        "': use table=<name>, after=<seq> and limit=<1.." +
-                                        std::to_string(catalog::kMaxFilesPage) + ">"}});
+        return BadQuery(name, "table=<name>, after=<seq> and limit=<1.." +
+                                  std::to_string(catalog::kMaxListPage) + ">");
       }
     }
     auto page = catalog_.ListFilesPage(id, table, after, static_cast<size_t>(limit));
@@ -225,7 +266,7 @@ class AdminHandler final : public http::Handler {
                          "/files?after=" + std::to_string(page->next_after) +
                          "&limit=" + std::to_string(limit);
       if (!table.empty()) next += "&table=" + table;
-      r.headers.emplace_back("Link", "<" + next + ">; rel=\"next\"");
+      AddNextLink(r, next);
     }
     return r;
   }

@@ -21,7 +21,7 @@ struct AdminOptions {
 
 // `catalog`, `metrics` and `clock` must outlive the handler. `token` is compared in constant
 // time and never logged. /metrics is metrics.Render (Prometheus text format); /api/v1 listings
-// are paged (at most catalog::kMaxFilesPage entries, bounded work per page).
+// are paged (at most catalog::kMaxListPage entries, bounded work per page).
 std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
                                                 Metrics& metrics, const Clock& clock,
                                                 AdminOptions options = {});

@@ -125,5 +125,27 @@ TEST_F(AdminTest, FilesArePagedWithALinkToTheNextPage) {
   EXPECT_EQ(Get(*handler, "/api/v1/connections/shop/files").status, 401);
 }
 
+TEST_F(AdminTest, ConnectionsArePagedById) {
+  for (const char* name : {"alpha", "beta", "gamma", "delta"}) {
+    ASSERT_TRUE(catalog_->CreateConnection(name).ok());
+  }
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  std::vector<std::string> ids;
+  std::string next = "/api/v1/connections?limit=2";
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    const http::Response r = Get(*handler, next, bearer_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const auto& c : nlohmann::json::parse(r.body)) ids.push_back(c["id"]);
+    ++pages;
+    const std::string link = HeaderOf(r, "Link");
+    next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"alpha", "beta", "delta", "gamma", "shop"}));
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections?after=Shop", bearer_).status, 400);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections?limit=0", bearer_).status, 400);
+}
+
 }  // namespace
 }  // namespace sluice::app

@@ -188,10 +188,11 @@ struct FilePage {
   std::vector<FileRecord> files;
   int64_t next_after = 0;
 };
-// The largest page ListFilesPage returns, and the ledger entries it reads for a connection-wide
-// page: each call holds the catalog's lock for a bounded time, whatever the ledger's length.
-inline constexpr size_t kMaxFilesPage = 1000;
-inline constexpr size_t kFileScanWindow = 10 * kMaxFilesPage;
+// The largest page ListFilesPage and ListConnectionsPage return, and the ledger entries
+// ListFilesPage reads for a connection-wide page: each call holds the catalog's lock for a
+// bounded time, whatever the ledger's length.
+inline constexpr size_t kMaxListPage = 1000;
+inline constexpr size_t kFileScanWindow = 10 * kMaxListPage;
 
 // A page of visible objects (Catalog::ListVisible).
 struct VisiblePage {
@@ -223,6 +224,10 @@ class Catalog {
   // 3..63 chars, S3 bucket rules); kAlreadyExists when taken.
   virtual Result<CreatedConnection> CreateConnection(const std::string& name) = 0;
   virtual Result<std::vector<Connection>> ListConnections() = 0;
+  // At most `limit` (capped at kMaxListPage) connections whose id sorts after `after_id`, by
+  // id: a seek on the primary key.
+  virtual Result<std::vector<Connection>> ListConnectionsPage(const std::string& after_id,
+                                                              size_t limit) = 0;
   virtual Result<std::optional<Connection>> GetConnection(const std::string& id) = 0;
   virtual Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) = 0;
   // The active credential with this access key, secret decrypted; nullopt when unknown,
@@ -262,7 +267,7 @@ class Catalog {
   virtual Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                                     const std::string& table = "") = 0;
   // One page of a connection's files (optionally one table's) with seq > `after_seq`, in
-  // sequence order, at most `limit` (capped at kMaxFilesPage). With a table, one seek on
+  // sequence order, at most `limit` (capped at kMaxListPage). With a table, one seek on
   // files_by_table. Without, at most kFileScanWindow ledger entries are read per call, so a
   // page may hold fewer than `limit` files, even none, and still have a next page.
   // kNotFound for an unknown connection.

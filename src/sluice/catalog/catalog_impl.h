@@ -42,6 +42,8 @@ class SqliteCatalog final : public Catalog {
 
   Result<CreatedConnection> CreateConnection(const std::string& name) override;
   Result<std::vector<Connection>> ListConnections() override;
+  Result<std::vector<Connection>> ListConnectionsPage(const std::string& after_id,
+                                                      size_t limit) override;
   Result<std::optional<Connection>> GetConnection(const std::string& id) override;
   Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) override;
   Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) override;

@@ -203,7 +203,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& conn
 Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
                                               const std::string& table, int64_t after_seq,
                                               size_t limit) {
-  limit = std::clamp<size_t>(limit, 1, kMaxFilesPage);
+  limit = std::clamp<size_t>(limit, 1, kMaxListPage);
   std::lock_guard<std::mutex> lock(mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");

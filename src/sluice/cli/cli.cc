@@ -444,7 +444,7 @@ int FilesList(const Options& o) {
   const size_t wanted = o.limit > 0 ? static_cast<size_t>(o.limit) : SIZE_MAX;
   while (files.size() < wanted) {
     auto page = (*catalog)->ListFilesPage(o.connection, o.table, after,
-                                          std::min(wanted - files.size(), catalog::kMaxFilesPage));
+                                          std::min(wanted - files.size(), catalog::kMaxListPage));
     if (!page.ok()) return Fail(page.status());
     for (auto& f : page->files) files.push_back(std::move(f));
     if (page->next_after == 0) break;
