@@ -144,6 +144,11 @@ class ListingPagingTest(SluiceTestCase):
             self.assertTrue(all(p["IsTruncated"] for p in pages[:-1]))
             print(f"ListMultipartUploads, {size} a page: {len(pages)} pages, "
                   f"slowest {slowest * 1000:.0f} ms")
+        # Rolled up by a delimiter: 1,100 uploads under one common prefix, in one short page.
+        page = self.s3.list_multipart_uploads(Bucket=self.bucket, Delimiter="/")
+        self.assertEqual(page.get("CommonPrefixes"), [{"Prefix": "up/"}])
+        self.assertNotIn("Uploads", page)
+        self.assertFalse(page["IsTruncated"])
         # The uploads of one key resume after the upload-id marker.
         same = self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix=SAME)["Uploads"]
         rest = self.s3.list_multipart_uploads(Bucket=self.bucket, KeyMarker=SAME,

@@ -110,6 +110,65 @@ Result<Listing> Walk(const Call& c, const std::string& prefix, const std::string
   }
 }
 
+struct UploadListing {
+  std::vector<UploadInfo> uploads;
+  std::vector<std::string> prefixes;
+  bool truncated = false;
+  // The last upload or common prefix returned: the next markers (the upload id is empty after
+  // a common prefix).
+  std::string last_key;
+  std::string last_upload_id;
+};
+
+// ListMultipartUploads' walk: the backend seeks past the markers and returns at most one more
+// upload than asked; with a delimiter, uploads roll up as keys do in Walk, and after a roll-up
+// the next call seeks past every key under it (`<common prefix>\xff`), asking
+// kDelimiterPageKeys at a time.
+Result<UploadListing> WalkUploads(const Call& c, const std::string& prefix,
+                                  const std::string& delimiter, const std::string& key_marker,
+                                  const std::string& id_marker, int64_t max_uploads) {
+  UploadListing out;
+  UploadQuery query{prefix, key_marker, key_marker.empty() ? std::string() : id_marker, 0};
+  if (const auto up = RollUp(key_marker, prefix, delimiter); up.has_value() && *up == key_marker) {
+    query.key_marker = key_marker + '\xff';
+    query.upload_id_marker.clear();
+  }
+  int64_t entries = 0;
+  std::string skip;
+  while (true) {
+    query.max_uploads = static_cast<size_t>(std::min(
+        delimiter.empty() ? kMaxListEntries + 1 : kDelimiterPageKeys, max_uploads - entries + 1));
+    SLUICE_ASSIGN_OR_RETURN(auto page,
+                            c.backend.ListMultipartUploads(c.who, c.route.bucket, query));
+    for (UploadInfo& u : page) {
+      if (!skip.empty() && u.key.starts_with(skip)) continue;
+      if (entries == max_uploads) {
+        out.truncated = true;
+        return out;
+      }
+      ++entries;
+      if (auto up = RollUp(u.key, prefix, delimiter); up.has_value()) {
+        out.last_key = *up;
+        out.last_upload_id.clear();
+        skip = *up;
+        query.key_marker = *up + '\xff';
+        query.upload_id_marker.clear();
+        out.prefixes.push_back(std::move(*up));
+        continue;
+      }
+      out.last_key = u.key;
+      out.last_upload_id = u.upload_id;
+      query.key_marker = u.key;
+      query.upload_id_marker = u.upload_id;
+      out.uploads.push_back(std::move(u));
+    }
+    // A page shorter than asked holds every upload after the markers: the end. A full one goes
+    // on after its last upload, or past the last common prefix (then the rest of the page,
+    // under it, was dropped).
+    if (page.size() < query.max_uploads) return out;
+  }
+}
+
 std::string Element(std::string_view name, std::string_view text) {
   std::string out;
   out.reserve(name.size() * 2 + text.size() + 5);
@@ -241,24 +300,22 @@ Started ListMultipartUploads(const Call& c) {
   const std::string prefix = param("prefix");
   const std::string key_marker = param("key-marker");
   const std::string id_marker = param("upload-id-marker");
-  // One more than the page tells whether it is truncated; the backend seeks past the markers.
-  UploadQuery query{prefix, key_marker, key_marker.empty() ? std::string() : id_marker,
-                    static_cast<size_t>(limit) + 1};
-  auto uploads = c.backend.ListMultipartUploads(c.who, c.route.bucket, query);
-  if (!uploads.ok()) return Reply(c, uploads.status());
-  std::vector<UploadInfo>& all = *uploads;
-  const bool truncated = all.size() > static_cast<size_t>(limit);
-  if (truncated) all.resize(static_cast<size_t>(limit));
+  const std::string delimiter = param("delimiter");
+  auto listing = WalkUploads(c, prefix, delimiter, key_marker, id_marker, limit);
+  if (!listing.ok()) return Reply(c, listing.status());
+  const bool truncated = listing->truncated;
+  std::vector<UploadInfo>& all = listing->uploads;
 
   std::string body = Opening("ListMultipartUploadsResult");
   body += Element("Bucket", XmlEscape(c.route.bucket));
   body += Element("KeyMarker", enc(key_marker));
   body += Element("UploadIdMarker", XmlEscape(id_marker));
-  if (truncated && !all.empty()) {
-    body += Element("NextKeyMarker", enc(all.back().key));
-    body += Element("NextUploadIdMarker", XmlEscape(all.back().upload_id));
+  if (truncated && !listing->last_key.empty()) {
+    body += Element("NextKeyMarker", enc(listing->last_key));
+    body += Element("NextUploadIdMarker", XmlEscape(listing->last_upload_id));
   }
   if (c.route.Param("prefix") != nullptr) body += Element("Prefix", enc(prefix));
+  if (!delimiter.empty()) body += Element("Delimiter", enc(delimiter));
   if (*url) body += Element("EncodingType", "url");
   body += Element("MaxUploads", std::to_string(limit));
   body += Element("IsTruncated", truncated ? "true" : "false");
@@ -272,6 +329,9 @@ Started ListMultipartUploads(const Call& c) {
     body += Element("StorageClass", "STANDARD");
     body += Element("Initiated", FormatIsoMillis(u.initiated));
     body += "</Upload>";
+  }
+  for (const std::string& p : listing->prefixes) {
+    body += "<CommonPrefixes>" + Element("Prefix", enc(p)) + "</CommonPrefixes>";
   }
   body += "</ListMultipartUploadsResult>";
   return Reply(c, XmlResponse(c.ctx, c.clock, 200, std::move(body)));

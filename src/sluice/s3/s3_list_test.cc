@@ -312,5 +312,39 @@ TEST_F(ListTest, HiddenKeysEndAPageEarlyWithAMarkerPastThem) {
   EXPECT_EQ(keys, std::vector<std::string>{"h/9999"});
 }
 
+TEST_F(ListTest, MultipartUploadsRollUpByDelimiter) {
+  for (const char* key : {"m/a/1", "m/a/2", "m/b/1", "m/c", "m/d/x", "m/d/y", "n/z"}) {
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_EQ(Run(Signed("POST", std::string("/conn-demo/") + key, "uploads=")).response.status,
+                200);
+    }
+  }
+  std::vector<std::string> entries;
+  std::string key_marker, id_marker;
+  int pages = 0;
+  while (pages < 20) {
+    std::string q = "uploads&prefix=m%2F&delimiter=%2F&max-uploads=2";
+    if (!key_marker.empty()) q += "&key-marker=" + UrlEncode(key_marker);
+    if (!id_marker.empty() && id_marker != "<absent>") {
+      q += "&upload-id-marker=" + UrlEncode(id_marker);
+    }
+    const Outcome out = Run(Signed("GET", "/conn-demo", q));
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    ++pages;
+    const std::string& xml = out.response.body;
+    EXPECT_EQ(Tag(xml, "Delimiter"), "/");
+    for (const auto& k : All(xml, "<Upload><Key>([^<]*)</Key>")) entries.push_back(k);
+    for (const auto& p : All(xml, "<CommonPrefixes><Prefix>([^<]*)</Prefix>")) {
+      entries.push_back(p);
+    }
+    if (Tag(xml, "IsTruncated") != "true") break;
+    key_marker = Tag(xml, "NextKeyMarker");
+    id_marker = Tag(xml, "NextUploadIdMarker");
+  }
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"m/a/", "m/b/", "m/c", "m/c", "m/d/"}));
+  EXPECT_EQ(pages, 3);
+}
+
 }  // namespace
 }  // namespace sluice::s3
