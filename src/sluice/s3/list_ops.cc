@@ -1,12 +1,17 @@
 // ListObjectsV2, ListObjects (v1), ListMultipartUploads and ListParts. The backend pages keys
-// in byte order after an exclusive start key; delimiter roll-ups, markers and continuation
-// tokens are computed here.
+// (and uploads) in byte order after an exclusive start key; delimiter roll-ups, markers and
+// continuation tokens are computed here.
 //
 // Roll-ups: with a delimiter, a key whose remainder after the prefix contains it is reported
 // once as the common prefix up to and including the delimiter. Keys are sorted, so the keys of
 // one roll-up are contiguous; once a roll-up is reported the walk jumps past all of its keys by
 // restarting after `<common prefix>\xff` (0xFF never occurs in UTF-8, so no key under the prefix
 // sorts after it). A marker or continuation token that names a roll-up resumes the same way.
+//
+// Bounded work: a page makes at most one backend call per entry it returns (plus one), each
+// asking at most 1,001 keys (64 with a delimiter); a backend that stops at its own read bound
+// (hidden keys) makes a call that returns nothing, and kMaxIdleListCalls of those end the page
+// early with a marker past the keys read.
 
 #include <algorithm>
 #include <tuple>
