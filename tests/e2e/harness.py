@@ -270,6 +270,34 @@ class SluiceTestCase(unittest.TestCase):
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config))
 
 
+def parse_metrics(text):
+    """The samples of a Prometheus text page as {(name, frozenset(labels)): value}, checking
+    that every sample's family was announced by HELP and TYPE first."""
+    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+    label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?')
+    helped, typed, samples = set(), {}, {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            helped.add(line.split()[2])
+        elif line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            assert name in helped, f"TYPE before HELP for {name}"
+            assert kind in ("gauge", "counter", "histogram"), line
+            typed[name] = kind
+        elif line:
+            m = sample.match(line)
+            assert m, f"not a sample line: {line!r}"
+            name, labels, value = m.groups()
+            family = name
+            for suffix in ("_bucket", "_sum", "_count"):
+                if family not in typed and family.endswith(suffix):
+                    family = family[: -len(suffix)]
+            assert family in typed, f"sample of an undeclared family: {line!r}"
+            pairs = frozenset(label.findall(labels or ""))
+            samples[(name, pairs)] = float(value)
+    return samples
+
+
 CRASH_EXIT_CODE = 86  # kCrashExitCode, core/crash_point.h
 
 

@@ -5,7 +5,6 @@ retention of landed files, and the Prometheus /metrics page."""
 
 import json
 import os
-import re
 import subprocess
 import time
 import unittest
@@ -13,7 +12,7 @@ import urllib.request
 
 from botocore.exceptions import ClientError
 
-from harness import GENERATED, SluiceTestCase, duckdb, wait_for
+from harness import GENERATED, SluiceTestCase, duckdb, parse_metrics, wait_for
 
 SEED = os.path.join(GENERATED, "seed_order_flat_v1.parquet")
 
@@ -21,34 +20,6 @@ SEED = os.path.join(GENERATED, "seed_order_flat_v1.parquet")
 def read(path):
     with open(path, "rb") as f:
         return f.read()
-
-
-def parse_metrics(text):
-    """The samples of a Prometheus text page as {(name, frozenset(labels)): value}, checking
-    that every sample's family was announced by HELP and TYPE first."""
-    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
-    label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?')
-    helped, typed, samples = set(), {}, {}
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            helped.add(line.split()[2])
-        elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split()
-            assert name in helped, f"TYPE before HELP for {name}"
-            assert kind in ("gauge", "counter", "histogram"), line
-            typed[name] = kind
-        elif line:
-            m = sample.match(line)
-            assert m, f"not a sample line: {line!r}"
-            name, labels, value = m.groups()
-            family = name
-            for suffix in ("_bucket", "_sum", "_count"):
-                if family not in typed and family.endswith(suffix):
-                    family = family[: -len(suffix)]
-            assert family in typed, f"sample of an undeclared family: {line!r}"
-            pairs = frozenset(label.findall(labels or ""))
-            samples[(name, pairs)] = float(value)
-    return samples
 
 
 class FlowTest(SluiceTestCase):

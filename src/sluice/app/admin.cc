@@ -2,7 +2,12 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cctype>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
 #include "sluice/app/app.h"
 
@@ -68,10 +73,59 @@ nlohmann::json FileJson(const catalog::FileRecord& f) {
           {"checksums", nlohmann::json::parse(f.checksums_json, nullptr, false)}};
 }
 
+// The query of an admin request as name=value pairs. Admin parameters are table names and
+// numbers, so nothing is percent-decoded: a value outside those characters fails validation.
+std::map<std::string, std::string, std::less<>> AdminQuery(std::string_view raw) {
+  std::map<std::string, std::string, std::less<>> out;
+  while (!raw.empty()) {
+    const size_t amp = raw.find('&');
+    const std::string_view pair = raw.substr(0, amp);
+    const size_t eq = pair.find('=');
+    out.emplace(std::string(pair.substr(0, eq)),
+                eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1)));
+    if (amp == std::string_view::npos) break;
+    raw.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+// A decimal of at most 18 digits (it cannot overflow); nullopt otherwise.
+std::optional<int64_t> Decimal(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// [a-z0-9-], at most 63: what a connection id may hold (catalog/names.h).
+bool IsConnectionId(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+bool IsTableName(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
 class AdminHandler final : public http::Handler {
  public:
-  AdminHandler(catalog::Catalog& catalog, Secret token, Metrics& metrics, const Clock& clock)
-      : catalog_(catalog), token_(std::move(token)), metrics_(metrics), clock_(clock) {}
+  AdminHandler(catalog::Catalog& catalog, Secret token, Metrics& metrics, const Clock& clock,
+               AdminOptions options)
+      : catalog_(catalog),
+        token_(std::move(token)),
+        metrics_(metrics),
+        clock_(clock),
+        options_(options) {}
 
   Started Start(const http::RequestHead& head) override {
     Started s;
@@ -94,44 +148,127 @@ class AdminHandler final : public http::Handler {
     }
     const std::string& path = head.raw_path;
     if (path == "/healthz") return Text(200, "ok\n");
-    if (path == "/metrics") return MetricsPage();
+    if (path == "/metrics") {
+      if (options_.metrics_token && !Authorized(head)) {
+        http::Response r = Text(401,
+                                "/metrics needs the admin token (serve --metrics-token): "
+                                "Authorization: Bearer <token> (see <data-dir>/admin.token)\n");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
+        return r;
+      }
+      return MetricsPage();
+    }
     if (path.rfind("/api/v1/", 0) == 0) {
-      auto auth = head.Header("Authorization");
-      const std::string expected = "Bearer " + token_.reveal();
-      if (!auth || !ConstantTimeEquals(*auth, expected)) {
+      if (!Authorized(head)) {
         return Json(401, {{"error",
                            "an admin token is required: Authorization: Bearer <token> "
                            "(see <data-dir>/admin.token)"}});
       }
-      return Api(path.substr(8));
+      return Api(path.substr(8), head.raw_query);
     }
     return Text(404, "not found\n");
   }
 
-  http::Response Api(const std::string& rest) {
-    if (rest == "connections") {
-      auto conns = catalog_.ListConnections();
-      if (!conns.ok()) return Json(500, {{"error", conns.status().ToString()}});
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& c : *conns) {
-        out.push_back(
-            {{"id", c.id}, {"name", c.name}, {"created_at", FormatIsoMicros(c.created_at)}});
-      }
-      return Json(200, out);
-    }
+  // The admin token as a Bearer credential, compared in constant time.
+  bool Authorized(const http::RequestHead& head) const {
+    auto auth = head.Header("Authorization");
+    const std::string expected = "Bearer " + token_.reveal();
+    return auth && ConstantTimeEquals(*auth, expected);
+  }
+
+  http::Response Api(const std::string& rest, std::string_view raw_query) {
+    if (rest == "connections") return ConnectionsPage(raw_query);
     const std::string prefix = "connections/";
     const std::string suffix = "/files";
     if (rest.rfind(prefix, 0) == 0 && rest.size() > prefix.size() + suffix.size() &&
         rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
       const std::string id =
           rest.substr(prefix.size(), rest.size() - prefix.size() - suffix.size());
-      auto files = catalog_.ListFiles(id);
-      if (!files.ok()) return Json(500, {{"error", files.status().ToString()}});
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& f : *files) out.push_back(FileJson(f));
-      return Json(200, out);
+      return FilesPage(id, raw_query);
     }
     return Json(404, {{"error", "no such endpoint: /api/v1/" + rest}});
+  }
+
+  // GET /api/v1/connections?after=ID&limit=N: one page of connections by id, with a Link
+  // header to the next page as for files.
+  http::Response ConnectionsPage(std::string_view raw_query) {
+    std::string after;
+    int64_t limit = static_cast<int64_t>(catalog::kMaxListPage);
+    for (const auto& [name, value] : AdminQuery(raw_query)) {
+      const std::optional<int64_t> number = Decimal(value);
+      if (name == "after" && IsConnectionId(value)) {
+        after = value;
+      } else if (name == "limit" && number.value_or(0) > 0) {
+        limit = std::min(*number, limit);
+      } else {
+        return BadQuery(name, "after=<connection id> and limit=<1.." +
+                                  std::to_string(catalog::kMaxListPage) + ">");
+      }
+    }
+    // One more than asked tells whether a next page exists.
+    auto conns = catalog_.ListConnectionsPage(after, static_cast<size_t>(limit) + 1);
+    if (!conns.ok()) return Json(500, {{"error", conns.status().ToString()}});
+    const bool more = conns->size() > static_cast<size_t>(limit);
+    if (more) conns->resize(static_cast<size_t>(limit));
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& c : *conns) {
+      out.push_back(
+          {{"id", c.id}, {"name", c.name}, {"created_at", FormatIsoMicros(c.created_at)}});
+    }
+    http::Response r = Json(200, out);
+    if (more) {
+      AddNextLink(
+          r, "/api/v1/connections?after=" + conns->back().id + "&limit=" + std::to_string(limit));
+    }
+    return r;
+  }
+
+  static http::Response BadQuery(const std::string& name, const std::string& allowed) {
+    return Json(400, {{"error", "bad query parameter '" + name + "': use " + allowed}});
+  }
+
+  static void AddNextLink(http::Response& r, const std::string& next) {
+    r.headers.emplace_back("Link", "<" + next + ">; rel=\"next\"");
+  }
+
+  // GET /api/v1/connections/<id>/files?table=T&after=SEQ&limit=N: one page of the ledger in
+  // sequence order (limit: default and at most catalog::kMaxListPage). The body is the array
+  // of files; when more may follow, a Link header (RFC 8288) names the next page, as GitHub's
+  // API does. A page may be short, even empty, and still have a next one (ListFilesPage).
+  http::Response FilesPage(const std::string& id, std::string_view raw_query) {
+    const auto query = AdminQuery(raw_query);
+    std::string table;
+    int64_t after = 0;
+    int64_t limit = static_cast<int64_t>(catalog::kMaxListPage);
+    for (const auto& [name, value] : query) {
+      const std::optional<int64_t> number = Decimal(value);
+      if (name == "table" && IsTableName(value)) {
+        table = value;
+      } else if (name == "after" && number) {
+        after = *number;
+      } else if (name == "limit" && number.value_or(0) > 0) {
+        limit = std::min(*number, limit);
+      } else {
+        return BadQuery(name, "table=<name>, after=<seq> and limit=<1.." +
+                                  std::to_string(catalog::kMaxListPage) + ">");
+      }
+    }
+    auto page = catalog_.ListFilesPage(id, table, after, static_cast<size_t>(limit));
+    if (!page.ok()) {
+      const int status = page.status().code() == ErrorCode::kNotFound ? 404 : 500;
+      return Json(status, {{"error", page.status().ToString()}});
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& f : page->files) out.push_back(FileJson(f));
+    http::Response r = Json(200, out);
+    if (page->next_after != 0) {
+      std::string next = "/api/v1/connections/" + id +
+                         "/files?after=" + std::to_string(page->next_after) +
+                         "&limit=" + std::to_string(limit);
+      if (!table.empty()) next += "&table=" + table;
+      AddNextLink(r, next);
+    }
+    return r;
   }
 
   http::Response MetricsPage() {
@@ -144,13 +281,15 @@ class AdminHandler final : public http::Handler {
   Secret token_;
   Metrics& metrics_;
   const Clock& clock_;
+  const AdminOptions options_;
 };
 
 }  // namespace
 
 std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
-                                                Metrics& metrics, const Clock& clock) {
-  return std::make_unique<AdminHandler>(catalog, std::move(token), metrics, clock);
+                                                Metrics& metrics, const Clock& clock,
+                                                AdminOptions options) {
+  return std::make_unique<AdminHandler>(catalog, std::move(token), metrics, clock, options);
 }
 
 Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir) {

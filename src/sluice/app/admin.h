@@ -12,10 +12,19 @@
 
 namespace sluice::app {
 
+struct AdminOptions {
+  // /metrics answers 401 unless the request carries the admin token as a Bearer credential
+  // (Prometheus: `authorization: {credentials_file: <data-dir>/admin.token}`). Off, /metrics
+  // is open like /healthz: bind the admin port to a trusted address.
+  bool metrics_token = false;
+};
+
 // `catalog`, `metrics` and `clock` must outlive the handler. `token` is compared in constant
-// time. /metrics is metrics.Render (Prometheus text format).
+// time and never logged. /metrics is metrics.Render (Prometheus text format); /api/v1 listings
+// are paged (at most catalog::kMaxListPage entries, bounded work per page).
 std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
-                                                Metrics& metrics, const Clock& clock);
+                                                Metrics& metrics, const Clock& clock,
+                                                AdminOptions options = {});
 
 // Reads <data_dir>/admin.token, creating it (mode 0600, 32 random hex chars) when missing.
 Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir);

@@ -67,6 +67,8 @@ struct ServeConfig {
   // The poison-file guard (load.h): a file whose load was cut short by this many crashes
   // fails (INTERNAL) at the next start instead of loading again. 0: off.
   int max_load_attempts = 3;
+  // /metrics requires the admin token as a Bearer credential (app/admin.h).
+  bool metrics_token = false;
 };
 
 // "1073741824", "512M", "1G", "64GiB", "10k": bytes with an optional binary suffix (K, M, G,

@@ -438,8 +438,14 @@ TEST_F(FlowTest, MetricsPageIsValidExpositionText) {
   EXPECT_NE(text.find("sluice_files{connection=\"shop\",table=\"orders\",status=\"failed\","
                       "error_code=\"UNSUPPORTED_FORMAT\"} 1\n"),
             std::string::npos);
-  EXPECT_NE(text.find("sluice_files{connection=\"shop\",table=\"orders\",status=\"loaded\","
-                      "error_code=\"\"} 1\n"),
+  // A loaded file is history: counted from the loader's events, not from the ledger.
+  EXPECT_EQ(text.find("sluice_files{connection=\"shop\",table=\"orders\",status=\"loaded\""),
+            std::string::npos);
+  EXPECT_NE(text.find("sluice_files_finished_total{connection=\"shop\",table=\"orders\","
+                      "status=\"loaded\",error_code=\"\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("sluice_files_finished_total{connection=\"shop\",table=\"orders\","
+                      "status=\"failed\",error_code=\"UNSUPPORTED_FORMAT\"} 1\n"),
             std::string::npos);
   EXPECT_NE(text.find("sluice_load_duration_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(text.find("sluice_load_duration_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos);
@@ -457,6 +463,25 @@ TEST_F(FlowTest, MetricsPageIsValidExpositionText) {
     previous = n;
   }
   EXPECT_EQ(previous, 1u);
+}
+
+TEST_F(FlowTest, MetricsLabelsAreConfiguredNamesOnly) {
+  Build();
+  // Keys a client chose, under prefixes that name no configured table (held by default): they
+  // are counted per connection and never become a label.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(DoPut("attacker_" + std::to_string(i) + "/x.parquet", parquet_).status.ok());
+  }
+  ASSERT_TRUE(DoPut("orders/a.parquet", parquet_).status.ok());
+  auto page = metrics_.Render(*catalog_, clock_.NowMicros());
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->find("attacker_"), std::string::npos) << *page;
+  EXPECT_NE(page->find("sluice_unconfigured_files{connection=\"shop\",status=\"failed\","
+                       "error_code=\"TABLE_NOT_CONFIGURED\"} 5\n"),
+            std::string::npos)
+      << *page;
+  EXPECT_NE(page->find("sluice_backlog_files{connection=\"shop\",table=\"orders\"} 1\n"),
+            std::string::npos);
 }
 
 }  // namespace

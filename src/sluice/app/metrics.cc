@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
+#include <tuple>
 #include <vector>
 
 namespace sluice::app {
@@ -72,6 +74,7 @@ void Metrics::OnFileFinished(const load::LoadEvent& event) {
       }
     }
   }
+  ++finished_[{event.table, event.status, event.error_code}];
   Rows& r = rows_[event.table];
   r.inserted += event.counts.inserted;
   r.updated += event.counts.updated;
@@ -92,45 +95,61 @@ void Metrics::OnRefused(const std::string& connection, std::string_view limit) {
 }
 
 Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micros) {
-  SLUICE_ASSIGN_OR_RETURN(auto backlog, catalog.BacklogByTable());
-  std::vector<catalog::Catalog::StatusCount> statuses;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (status_cached_at_ >= 0 && now_micros - status_cached_at_ < kStatusCacheMicros &&
-        now_micros >= status_cached_at_) {
-      statuses = status_cache_;
-    }
+  // The label vocabulary: configured connections and tables (a handful of small queries).
+  std::set<std::string> connections;
+  std::set<catalog::TableKey> tables;
+  SLUICE_ASSIGN_OR_RETURN(auto conns, catalog.ListConnections());
+  for (const auto& c : conns) {
+    connections.insert(c.id);
+    SLUICE_ASSIGN_OR_RETURN(auto configured, catalog.ListTables(c.id));
+    for (const auto& t : configured) tables.insert({t.connection_id, t.name});
   }
-  if (statuses.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(statuses, catalog.CountByStatus());
-    std::lock_guard<std::mutex> lock(mu_);
-    status_cache_ = statuses;
-    status_cached_at_ = now_micros;
+  SLUICE_ASSIGN_OR_RETURN(auto backlog, catalog.BacklogByTable());
+  SLUICE_ASSIGN_OR_RETURN(auto pending, catalog.CountPending());
+  // Files under a prefix that names no configured table, per connection, status and code.
+  std::map<std::tuple<std::string, catalog::FileStatus, std::string>, int64_t> unconfigured;
+  for (const auto& c : pending) {
+    if (!tables.count(c.table) && connections.count(c.table.connection_id)) {
+      unconfigured[{c.table.connection_id, c.status, c.error_code}] += c.files;
+    }
   }
 
   std::string out;
   Header(&out, "sluice_backlog_files", "gauge", "Files queued or loading, per table.");
   for (const auto& b : backlog) {
+    if (!tables.count(b.table)) continue;
     out += "sluice_backlog_files{" + TableLabels(b.table) + "} " + std::to_string(b.files) + "\n";
   }
   Header(&out, "sluice_backlog_bytes", "gauge", "Bytes of the files queued or loading, per table.");
   for (const auto& b : backlog) {
+    if (!tables.count(b.table)) continue;
     out += "sluice_backlog_bytes{" + TableLabels(b.table) + "} " + std::to_string(b.bytes) + "\n";
   }
   Header(&out, "sluice_oldest_queued_age_seconds", "gauge",
          "Seconds since the oldest queued file of the table was received.");
   for (const auto& b : backlog) {
-    if (b.oldest_queued_at == 0) continue;
+    if (b.oldest_queued_at == 0 || !tables.count(b.table)) continue;
     const double age =
         static_cast<double>(std::max<int64_t>(0, now_micros - b.oldest_queued_at)) / 1e6;
     out += "sluice_oldest_queued_age_seconds{" + TableLabels(b.table) + "} " + Number(age) + "\n";
   }
   Header(&out, "sluice_files", "gauge",
-         "Files in the ledger by table, status and error code (empty when none).");
-  for (const auto& c : statuses) {
+         "Files that need attention (queued, loading, failed and not moved past) by table, "
+         "status and error code (empty when none).");
+  for (const auto& c : pending) {
+    if (!tables.count(c.table)) continue;
     out += "sluice_files{" + TableLabels(c.table) + ",status=\"" +
            std::string(catalog::FileStatusName(c.status)) + "\",error_code=\"" +
            PromEscape(c.error_code) + "\"} " + std::to_string(c.files) + "\n";
+  }
+  Header(&out, "sluice_unconfigured_files", "gauge",
+         "Files that need attention under a key prefix that names no configured table (held: "
+         "TABLE_NOT_CONFIGURED), per connection, status and error code.");
+  for (const auto& [key, n] : unconfigured) {
+    const auto& [conn, status, code] = key;
+    out += "sluice_unconfigured_files{connection=\"" + PromEscape(conn) + "\",status=\"" +
+           std::string(catalog::FileStatusName(status)) + "\",error_code=\"" + PromEscape(code) +
+           "\"} " + std::to_string(n) + "\n";
   }
 
   std::lock_guard<std::mutex> lock(mu_);
@@ -145,9 +164,19 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
   out += "sluice_load_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(loads_) + "\n";
   out += "sluice_load_duration_seconds_sum " + Number(load_seconds_) + "\n";
   out += "sluice_load_duration_seconds_count " + std::to_string(loads_) + "\n";
+  Header(&out, "sluice_files_finished_total", "counter",
+         "Files whose load ended since the server started, by table, status and error code.");
+  for (const auto& [key, n] : finished_) {
+    const auto& [table, status, code] = key;
+    if (!tables.count(table)) continue;
+    out += "sluice_files_finished_total{" + TableLabels(table) + ",status=\"" +
+           std::string(catalog::FileStatusName(status)) + "\",error_code=\"" + PromEscape(code) +
+           "\"} " + std::to_string(n) + "\n";
+  }
   Header(&out, "sluice_rows_total", "counter",
          "Rows applied by loads since the server started, by outcome.");
   for (const auto& [table, r] : rows_) {
+    if (!tables.count(table)) continue;
     const std::string labels = TableLabels(table);
     const std::pair<const char*, int64_t> outcomes[] = {{"inserted", r.inserted},
                                                         {"updated", r.updated},
@@ -161,18 +190,21 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
   Header(&out, "sluice_received_bytes_total", "counter",
          "Bytes of files accepted through S3 since the server started.");
   for (const auto& [conn, r] : received_) {
+    if (!connections.count(conn)) continue;
     out += "sluice_received_bytes_total{connection=\"" + PromEscape(conn) + "\"} " +
            std::to_string(r.bytes) + "\n";
   }
   Header(&out, "sluice_received_files_total", "counter",
          "Files accepted through S3 since the server started.");
   for (const auto& [conn, r] : received_) {
+    if (!connections.count(conn)) continue;
     out += "sluice_received_files_total{connection=\"" + PromEscape(conn) + "\"} " +
            std::to_string(r.files) + "\n";
   }
   Header(&out, "sluice_backpressure_refusals_total", "counter",
          "Uploads refused with 503 SlowDown, by the limit that was reached.");
   for (const auto& [key, n] : refused_) {
+    if (!connections.count(key.first)) continue;
     out += "sluice_backpressure_refusals_total{connection=\"" + PromEscape(key.first) +
            "\",limit=\"" + PromEscape(key.second) + "\"} " + std::to_string(n) + "\n";
   }

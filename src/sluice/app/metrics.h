@@ -2,9 +2,15 @@
 // Private to app: the /metrics page (Prometheus text exposition format 0.0.4). Counters since
 // the server started come from the loader (LoadObserver: load durations, rows by outcome) and
 // the S3 backend (bytes and files received, PUTs refused by backpressure); gauges come from
-// the ledger (backlog per table, age of the oldest queued file, files by status and error
-// code) through two grouped catalog queries per scrape — the status count scans the ledger,
-// so its result is cached for kStatusCacheMicros.
+// the ledger (backlog per table, age of the oldest queued file, files that need attention by
+// status and error code) through two grouped catalog queries per scrape, each over a partial
+// index of unfinished files: a scrape's cost follows the backlog, never the ledger's history
+// (files that finished are counted from the loader's events instead).
+//
+// Labels are bounded by configuration, never by what clients send: a table label is always a
+// configured table of the connection (files under a key prefix that names no configured table
+// are counted per connection in sluice_unconfigured_files), and a connection label an existing
+// connection. Error codes are sluice's own ErrorCode names.
 //
 // Thread-safety: every member is safe to call from any thread.
 
@@ -13,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "sluice/catalog/catalog.h"
 #include "sluice/load/load.h"
@@ -28,9 +35,6 @@ std::string PromEscape(std::string_view value);
 
 class Metrics final : public load::LoadObserver {
  public:
-  // How long the ledger's status counts are reused between scrapes.
-  static constexpr int64_t kStatusCacheMicros = 5'000'000;
-
   void OnFileFinished(const load::LoadEvent& event) override;
   void OnReceived(const std::string& connection, uint64_t bytes);
   // `limit`: "files", "bytes" or "disk".
@@ -56,10 +60,10 @@ class Metrics final : public load::LoadObserver {
   uint64_t loads_ = 0;
   double load_seconds_ = 0;
   std::map<catalog::TableKey, Rows> rows_;
+  // Files that finished, by (table, status, error code).
+  std::map<std::tuple<catalog::TableKey, catalog::FileStatus, std::string>, uint64_t> finished_;
   std::map<std::string, Received> received_;
   std::map<std::pair<std::string, std::string>, uint64_t> refused_;  // (connection, limit)
-  std::vector<catalog::Catalog::StatusCount> status_cache_;
-  int64_t status_cached_at_ = -1;
 };
 
 }  // namespace sluice::app

@@ -332,21 +332,23 @@ Status StoreBackend::AbortMultipartUpload(const s3::Identity& who, const std::st
 Result<std::vector<s3::PartInfo>> StoreBackend::ListParts(const s3::Identity& who,
                                                           const std::string& bucket,
                                                           const std::string& key,
-                                                          const std::string& upload_id) {
+                                                          const std::string& upload_id,
+                                                          const s3::PartQuery& query) {
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
   SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
-  SLUICE_ASSIGN_OR_RETURN(auto stored, catalog_.ListParts(upload_id));
+  SLUICE_ASSIGN_OR_RETURN(auto stored, catalog_.ListParts(upload_id, query.after, query.max_parts));
   std::vector<s3::PartInfo> out;
   out.reserve(stored.size());
   for (const auto& p : stored) out.push_back({p.part_number, p.size, p.md5_hex, p.uploaded_at});
   return out;
 }
 
-Result<std::vector<s3::UploadInfo>> StoreBackend::ListMultipartUploads(const s3::Identity& who,
-                                                                       const std::string& bucket,
-                                                                       const std::string& prefix) {
+Result<std::vector<s3::UploadInfo>> StoreBackend::ListMultipartUploads(
+    const s3::Identity& who, const std::string& bucket, const s3::UploadQuery& query) {
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
-  SLUICE_ASSIGN_OR_RETURN(auto uploads, catalog_.ListUploads(bucket, prefix));
+  SLUICE_ASSIGN_OR_RETURN(auto uploads,
+                          catalog_.ListUploads(bucket, query.prefix, query.key_marker,
+                                               query.upload_id_marker, query.max_uploads));
   std::vector<s3::UploadInfo> out;
   out.reserve(uploads.size());
   for (const auto& u : uploads) out.push_back({u.key, u.upload_id, u.initiated_at});

@@ -366,10 +366,18 @@ Result<s3::ListPage> StoreBackend::ListObjects(const s3::Identity& who, const st
   s3::ListPage page;
   if (query.max_keys == 0) return page;
   // One more than asked tells whether the listing is truncated.
-  SLUICE_ASSIGN_OR_RETURN(auto files, catalog_.ListVisible(bucket, query.prefix, query.start_after,
-                                                           query.max_keys + 1));
+  SLUICE_ASSIGN_OR_RETURN(
+      auto visible,
+      catalog_.ListVisible(bucket, query.prefix, query.start_after, query.max_keys + 1));
+  std::vector<catalog::FileRecord>& files = visible.files;
   page.truncated = files.size() > query.max_keys;
-  if (page.truncated) files.resize(query.max_keys);
+  if (page.truncated) {
+    files.resize(query.max_keys);
+  } else if (!visible.scanned_to.empty()) {
+    // The catalog's read window ended first: more keys may follow the last one it read.
+    page.truncated = true;
+    page.resume_after = std::move(visible.scanned_to);
+  }
   page.objects.reserve(files.size());
   for (const auto& f : files) page.objects.push_back(InfoOf(f, /*full=*/false));
   return page;

@@ -104,11 +104,11 @@ class StoreBackend final : public s3::Backend {
   Status AbortMultipartUpload(const s3::Identity& who, const std::string& bucket,
                               const std::string& key, const std::string& upload_id) override;
   Result<std::vector<s3::PartInfo>> ListParts(const s3::Identity& who, const std::string& bucket,
-                                              const std::string& key,
-                                              const std::string& upload_id) override;
+                                              const std::string& key, const std::string& upload_id,
+                                              const s3::PartQuery& query) override;
   Result<std::vector<s3::UploadInfo>> ListMultipartUploads(const s3::Identity& who,
                                                            const std::string& bucket,
-                                                           const std::string& prefix) override;
+                                                           const s3::UploadQuery& query) override;
 
   // Aborts the uploads untouched for longer than the expiry (and upload directories the
   // catalog no longer knows), and forgets completed uploads as old. Returns how many uploads

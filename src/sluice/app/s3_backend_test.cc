@@ -180,7 +180,7 @@ TEST_F(BackendTest, MultipartOutOfOrderAndResentParts) {
   ASSERT_TRUE(Part(shop_, "shop", "orders/big.bin", *upload, 2, p2).ok());
   ASSERT_TRUE(Part(shop_, "shop", "orders/big.bin", *upload, 1, p1).ok());  // re-sent
 
-  auto parts = backend_->ListParts(shop_, "shop", "orders/big.bin", *upload);
+  auto parts = backend_->ListParts(shop_, "shop", "orders/big.bin", *upload, {});
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   ASSERT_EQ(parts->size(), 3u);
   EXPECT_EQ((*parts)[0].part_number, 1);
@@ -188,12 +188,12 @@ TEST_F(BackendTest, MultipartOutOfOrderAndResentParts) {
   EXPECT_EQ((*parts)[0].size, p1.size());
   EXPECT_EQ((*parts)[0].last_modified, clock_.NowMicros());
   EXPECT_EQ((*parts)[2].size, p3.size());
-  auto uploads = backend_->ListMultipartUploads(shop_, "shop", "orders/");
+  auto uploads = backend_->ListMultipartUploads(shop_, "shop", {"orders/"});
   ASSERT_TRUE(uploads.ok());
   ASSERT_EQ(uploads->size(), 1u);
   EXPECT_EQ((*uploads)[0].upload_id, *upload);
   EXPECT_EQ((*uploads)[0].key, "orders/big.bin");
-  EXPECT_TRUE(backend_->ListMultipartUploads(shop_, "shop", "misc/")->empty());
+  EXPECT_TRUE(backend_->ListMultipartUploads(shop_, "shop", {"misc/"})->empty());
   // Not an object until completed.
   EXPECT_EQ(GetCode(shop_, "shop", "orders/big.bin"), ErrorCode::kNoSuchKey);
 
@@ -209,7 +209,7 @@ TEST_F(BackendTest, MultipartOutOfOrderAndResentParts) {
   EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "queued");
   EXPECT_EQ(ObjectFiles(), objects_before + 1);
   EXPECT_TRUE(UploadDirs().empty());
-  EXPECT_TRUE(backend_->ListMultipartUploads(shop_, "shop", "")->empty());
+  EXPECT_TRUE(backend_->ListMultipartUploads(shop_, "shop", {""})->empty());
 
   auto got = backend_->GetObject(shop_, "shop", "orders/big.bin", true);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -267,7 +267,7 @@ TEST_F(BackendTest, MultipartErrors) {
             ErrorCode::kNoSuchUpload);
   EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", "orders/x", *upload, 1).status().code(),
             ErrorCode::kNoSuchUpload);
-  EXPECT_EQ(backend_->ListParts(shop_, "shop", key, "nope").status().code(),
+  EXPECT_EQ(backend_->ListParts(shop_, "shop", key, "nope", {}).status().code(),
             ErrorCode::kNoSuchUpload);
   // Nothing was recorded by the failed attempts; the upload still completes.
   EXPECT_EQ(catalog_->ListFiles("shop")->size(), 0u);
@@ -291,7 +291,7 @@ TEST_F(BackendTest, ConcurrentResendsOfAPartKeepFileAndRecordTogether) {
   }
   for (auto& t : senders) t.join();
   for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
-  auto parts = backend_->ListParts(shop_, "shop", key, *upload);
+  auto parts = backend_->ListParts(shop_, "shop", key, *upload, {});
   ASSERT_TRUE(parts.ok());
   ASSERT_EQ(parts->size(), 1u);
   // Whichever send won, the bytes on disk are the ones whose MD5 was recorded.
@@ -381,9 +381,9 @@ TEST_F(BackendTest, UntouchedUploadsExpire) {
   ASSERT_TRUE(reaped.ok());
   EXPECT_EQ(*reaped, 1);
   EXPECT_EQ(UploadDirs(), std::vector<std::string>{*busy});
-  EXPECT_EQ(backend_->ListParts(shop_, "shop", "orders/stale.bin", *stale).status().code(),
+  EXPECT_EQ(backend_->ListParts(shop_, "shop", "orders/stale.bin", *stale, {}).status().code(),
             ErrorCode::kNoSuchUpload);
-  EXPECT_TRUE(backend_->ListParts(shop_, "shop", "orders/busy.bin", *busy).ok());
+  EXPECT_TRUE(backend_->ListParts(shop_, "shop", "orders/busy.bin", *busy, {}).ok());
 
   // The expiry is configurable.
   StoreBackend quick(*catalog_, *store_, *loader_, clock_, {.upload_expiry_micros = kHour});
@@ -404,7 +404,7 @@ TEST_F(BackendTest, TheReaperThreadExpiresUploads) {
   }
   reaper.Stop();
   EXPECT_TRUE(UploadDirs().empty());
-  EXPECT_EQ(backend_->ListParts(shop_, "shop", "orders/abandoned.bin", *upload).status().code(),
+  EXPECT_EQ(backend_->ListParts(shop_, "shop", "orders/abandoned.bin", *upload, {}).status().code(),
             ErrorCode::kNoSuchUpload);
   reaper.Stop();  // idempotent
 }

@@ -1,4 +1,5 @@
 // The Catalog's opening, connections, credentials and tables. The ledger is in ledger.cc.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -215,6 +216,24 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnections() {
   std::lock_guard<std::mutex> lock(mu_);
   static const std::string sql = std::string(kConnectionColumns) + " ORDER BY id";
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
+  std::vector<Connection> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SLUICE_ASSIGN_OR_RETURN(Connection c, ConnectionFromRow(q));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::string& after_id,
+                                                                   size_t limit) {
+  limit = std::clamp<size_t>(limit, 1, kMaxListPage);
+  std::lock_guard<std::mutex> lock(mu_);
+  static const std::string sql =
+      std::string(kConnectionColumns) + " WHERE id > ? ORDER BY id LIMIT ?";
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
+  q.Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
   std::vector<Connection> out;
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -182,6 +182,30 @@ struct LoadCounts {
   int64_t deleted = 0;
 };
 
+// A page of the ledger. `next_after` is the `after_seq` of the next page; 0 when the listing
+// is complete (a file appended later has a higher seq: ask again after the last seq seen).
+struct FilePage {
+  std::vector<FileRecord> files;
+  int64_t next_after = 0;
+};
+// The largest page ListFilesPage and ListConnectionsPage return, and the ledger entries
+// ListFilesPage reads for a connection-wide page: each call holds the catalog's lock for a
+// bounded time, whatever the ledger's length.
+inline constexpr size_t kMaxListPage = 1000;
+inline constexpr size_t kFileScanWindow = 10 * kMaxListPage;
+
+// A page of visible objects (Catalog::ListVisible).
+struct VisiblePage {
+  std::vector<FileRecord> files;
+  // Non-empty when the read window ended before the page filled: every key up to and
+  // including this one was read; more may follow it.
+  std::string scanned_to;
+};
+// The (connection, key) index entries ListVisible reads for a page of `limit` keys.
+constexpr size_t ListScanWindow(size_t limit) {
+  return limit > 1024 ? 16384 : (limit < 16 ? 256 : limit * 16);
+}
+
 struct TableKey {
   std::string connection_id;
   std::string table;
@@ -200,6 +224,10 @@ class Catalog {
   // 3..63 chars, S3 bucket rules); kAlreadyExists when taken.
   virtual Result<CreatedConnection> CreateConnection(const std::string& name) = 0;
   virtual Result<std::vector<Connection>> ListConnections() = 0;
+  // At most `limit` (capped at kMaxListPage) connections whose id sorts after `after_id`, by
+  // id: a seek on the primary key.
+  virtual Result<std::vector<Connection>> ListConnectionsPage(const std::string& after_id,
+                                                              size_t limit) = 0;
   virtual Result<std::optional<Connection>> GetConnection(const std::string& id) = 0;
   virtual Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) = 0;
   // The active credential with this access key, secret decrypted; nullopt when unknown,
@@ -234,9 +262,17 @@ class Catalog {
   // Newest file (highest seq) stored under `key` in the connection, if any.
   virtual Result<std::optional<FileRecord>> LatestFileForKey(const std::string& connection_id,
                                                              const std::string& key) = 0;
-  // Files of a connection (optionally one table), in sequence order.
+  // Files of a connection (optionally one table), in sequence order: the whole history, for
+  // tests and small ledgers. Listings people and clients page through use ListFilesPage.
   virtual Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                                     const std::string& table = "") = 0;
+  // One page of a connection's files (optionally one table's) with seq > `after_seq`, in
+  // sequence order, at most `limit` (capped at kMaxListPage). With a table, one seek on
+  // files_by_table. Without, at most kFileScanWindow ledger entries are read per call, so a
+  // page may hold fewer than `limit` files, even none, and still have a next page.
+  // kNotFound for an unknown connection.
+  virtual Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
+                                         int64_t after_seq, size_t limit) = 0;
 
   // Objects: the ledger seen through S3. A key's object is its newest file unless deleted (or
   // purged by retention: its bytes are gone).
@@ -244,11 +280,14 @@ class Catalog {
   virtual Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,
                                                         const std::string& key) = 0;
   // Visible keys (newest file each) in byte order, after `start_after`, starting with
-  // `prefix`, at most `limit`. Walks the (connection, key) index; never loads the ledger.
-  virtual Result<std::vector<FileRecord>> ListVisible(const std::string& connection_id,
-                                                      const std::string& prefix,
-                                                      const std::string& start_after,
-                                                      size_t limit) = 0;
+  // `prefix`, at most `limit`. Walks the (connection, key) index and reads at most
+  // ListScanWindow(limit) of its entries (plus the versions of the last key read), so a
+  // connection whose history is mostly deleted or purged keys costs no more per call: when the
+  // window ends before `limit` visible keys, `scanned_to` names the last key read and the
+  // caller continues after it.
+  virtual Result<VisiblePage> ListVisible(const std::string& connection_id,
+                                          const std::string& prefix, const std::string& start_after,
+                                          size_t limit) = 0;
   // Marks every file of `key` deleted; returns the files newly marked (empty when the key had
   // no visible object). A later AppendFile of the key makes it visible again.
   virtual Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
@@ -271,10 +310,22 @@ class Catalog {
   virtual Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) = 0;
   // Records (or replaces) a part and touches the upload; kNoSuchUpload when it is gone.
   virtual Status RecordPart(const std::string& upload_id, const PartRecord& part) = 0;
+  // Every part of the upload, by number (at most s3's 10,000): what Complete checks against.
   virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) = 0;
-  // Uploads in progress of a connection whose key starts with `prefix`, by key then start.
+  // At most `limit` parts numbered above `after_part`, by number: a seek on the primary key.
+  // kNoSuchUpload when the upload is gone.
+  virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id, int after_part,
+                                                    size_t limit) = 0;
+  // At most `limit` uploads in progress of a connection whose key starts with `prefix`, in S3's
+  // order (key, then initiation time), after a marker: with `key_marker` alone, the uploads of
+  // keys after it; with `upload_id_marker` too, first the uploads of key_marker that follow that
+  // upload (when it is an upload of key_marker; otherwise it is ignored). Seeks on
+  // uploads_by_key and reads at most `limit` rows per seek.
   virtual Result<std::vector<UploadRecord>> ListUploads(const std::string& connection_id,
-                                                        const std::string& prefix) = 0;
+                                                        const std::string& prefix,
+                                                        const std::string& key_marker,
+                                                        const std::string& upload_id_marker,
+                                                        size_t limit) = 0;
   // In one transaction: appends `file` to the ledger, keeps `done` (with the new seq) and
   // forgets the upload and its parts. kNoSuchUpload when the upload is gone. Returns the seq.
   virtual Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done) = 0;
@@ -356,9 +407,11 @@ class Catalog {
     std::string error_code;  // empty unless failed (or skipped with a reason)
     int64_t files = 0;
   };
-  // Files of the whole ledger grouped by connection, table, status and error code: one query
-  // (a scan of the ledger; callers cache it).
-  virtual Result<std::vector<StatusCount>> CountByStatus() = 0;
+  // Files that still need attention (queued, loading, failed and not moved past) grouped by
+  // connection, table, status and error code: one query over the partial index files_pending,
+  // so its cost follows the backlog and the blocked files, not the ledger's history. Files
+  // that finished are counted by the loader's events instead (app/metrics.h).
+  virtual Result<std::vector<StatusCount>> CountPending() = 0;
 
   // Files loaded or skipped whose landed bytes are still stored and that finished before
   // `finished_before` (micros), oldest first, at most `limit` (index files_retained). Objects

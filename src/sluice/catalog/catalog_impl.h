@@ -11,13 +11,18 @@
 namespace sluice::catalog {
 
 // The columns FileFromRow reads, in its order.
-#define SLUICE_FILE_COLUMNS                                                                    \
+#define SLUICE_FILE_COLUMN_LIST                                                                \
   "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
   "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
   "rows_updated, rows_refused, error_code, error_message, etag, deleted, rows_deleted, "       \
-  "checksums_json, duplicate_of, purged_at, passed, forced, load_attempts FROM files "
+  "checksums_json, duplicate_of, purged_at, passed, forced, load_attempts "
+#define SLUICE_FILE_COLUMNS SLUICE_FILE_COLUMN_LIST "FROM files "
 
 Result<FileStatus> FileStatusFromName(const std::string& s);
+// The smallest string greater than every string starting with `prefix` (byte order), or
+// nullopt when there is none (a prefix of only 0xFF bytes, or an empty one): the exclusive
+// end of a prefix range that an index can seek (objects.cc).
+std::optional<std::string> PrefixEnd(std::string prefix);
 Result<FileRecord> FileFromRow(const Query& q);
 // kInvalidArgument unless the record names a connection, a key and a landed id, and its size
 // fits the ledger.
@@ -37,6 +42,8 @@ class SqliteCatalog final : public Catalog {
 
   Result<CreatedConnection> CreateConnection(const std::string& name) override;
   Result<std::vector<Connection>> ListConnections() override;
+  Result<std::vector<Connection>> ListConnectionsPage(const std::string& after_id,
+                                                      size_t limit) override;
   Result<std::optional<Connection>> GetConnection(const std::string& id) override;
   Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) override;
   Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) override;
@@ -57,12 +64,12 @@ class SqliteCatalog final : public Catalog {
                                                      const std::string& key) override;
   Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                             const std::string& table) override;
+  Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
+                                 int64_t after_seq, size_t limit) override;
   Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,
                                                 const std::string& key) override;
-  Result<std::vector<FileRecord>> ListVisible(const std::string& connection_id,
-                                              const std::string& prefix,
-                                              const std::string& start_after,
-                                              size_t limit) override;
+  Result<VisiblePage> ListVisible(const std::string& connection_id, const std::string& prefix,
+                                  const std::string& start_after, size_t limit) override;
   Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
                                             const std::string& key) override;
   Result<CreatedKey> CreateAccountKey(int64_t expires_at) override;
@@ -73,8 +80,13 @@ class SqliteCatalog final : public Catalog {
   Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) override;
   Status RecordPart(const std::string& upload_id, const PartRecord& part) override;
   Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) override;
+  Result<std::vector<PartRecord>> ListParts(const std::string& upload_id, int after_part,
+                                            size_t limit) override;
   Result<std::vector<UploadRecord>> ListUploads(const std::string& connection_id,
-                                                const std::string& prefix) override;
+                                                const std::string& prefix,
+                                                const std::string& key_marker,
+                                                const std::string& upload_id_marker,
+                                                size_t limit) override;
   Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done) override;
   Result<std::optional<CompletedUpload>> GetCompletedUpload(const std::string& upload_id) override;
   Status DeleteUpload(const std::string& upload_id) override;
@@ -99,7 +111,7 @@ class SqliteCatalog final : public Catalog {
 
   // stats.cc
   Result<std::vector<TableBacklog>> BacklogByTable() override;
-  Result<std::vector<StatusCount>> CountByStatus() override;
+  Result<std::vector<StatusCount>> CountPending() override;
   Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) override;
   Status MarkPurged(int64_t seq, int64_t purged_at) override;
 

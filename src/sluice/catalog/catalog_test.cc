@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "sluice/catalog/queries.h"
 #include "sluice/landing/testing_fs.h"
 
 namespace sluice::catalog {
@@ -936,19 +937,19 @@ TEST_F(CatalogTest, VisibleFilesListAndDelete) {
   auto all = cat->ListVisible("shop", "", "", 100);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   // UTF-8 byte order; one entry per key, its newest version.
-  EXPECT_EQ(names(*all),
+  EXPECT_EQ(names(all->files),
             (std::vector<std::string>{"a/1", "a/2", "a/\x7f", "a/\xc3\xa9", "ab", "b/1", "c"}));
-  EXPECT_EQ((*all)[1].seq, 8);
-  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "", 100)),
+  EXPECT_EQ(all->files[1].seq, 8);
+  EXPECT_EQ(names(cat->ListVisible("shop", "a/", "", 100)->files),
             (std::vector<std::string>{"a/1", "a/2", "a/\x7f", "a/\xc3\xa9"}));
-  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "a/1", 2)),
+  EXPECT_EQ(names(cat->ListVisible("shop", "a/", "a/1", 2)->files),
             (std::vector<std::string>{"a/2", "a/\x7f"}));
-  EXPECT_EQ(names(*cat->ListVisible("shop", "a", "a/\xc3\xa9", 10)),
+  EXPECT_EQ(names(cat->ListVisible("shop", "a", "a/\xc3\xa9", 10)->files),
             (std::vector<std::string>{"ab"}));
-  EXPECT_EQ(names(*cat->ListVisible("shop", "", "b/1", 10)), (std::vector<std::string>{"c"}));
-  EXPECT_TRUE(cat->ListVisible("shop", "zz", "", 10)->empty());
-  EXPECT_TRUE(cat->ListVisible("shop", "", "", 0)->empty());
-  EXPECT_TRUE(cat->ListVisible("shop", "\xff", "", 10)->empty());
+  EXPECT_EQ(names(cat->ListVisible("shop", "", "b/1", 10)->files), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(cat->ListVisible("shop", "zz", "", 10)->files.empty());
+  EXPECT_TRUE(cat->ListVisible("shop", "", "", 0)->files.empty());
+  EXPECT_TRUE(cat->ListVisible("shop", "\xff", "", 10)->files.empty());
 
   auto marked = cat->DeleteKey("shop", "a/2");
   ASSERT_TRUE(marked.ok()) << marked.status().ToString();
@@ -957,7 +958,7 @@ TEST_F(CatalogTest, VisibleFilesListAndDelete) {
   EXPECT_FALSE((*cat->VisibleFile("shop", "a/2")).has_value());
   EXPECT_TRUE(cat->DeleteKey("shop", "a/2")->empty());  // already gone
   EXPECT_TRUE(cat->DeleteKey("shop", "nope")->empty());
-  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "", 100)),
+  EXPECT_EQ(names(cat->ListVisible("shop", "a/", "", 100)->files),
             (std::vector<std::string>{"a/1", "a/\x7f", "a/\xc3\xa9"}));
   // The ledger keeps the files; only their visibility changed.
   EXPECT_EQ(cat->ListFiles("shop")->size(), keys.size());
@@ -971,7 +972,7 @@ TEST_F(CatalogTest, VisibleFilesListAndDelete) {
   auto visible = cat->VisibleFile("shop", "a/2");
   ASSERT_TRUE(visible->has_value());
   EXPECT_EQ((*visible)->seq, *again);
-  EXPECT_EQ(names(*cat->ListVisible("shop", "a/", "", 100)),
+  EXPECT_EQ(names(cat->ListVisible("shop", "a/", "", 100)->files),
             (std::vector<std::string>{"a/1", "a/2", "a/\x7f", "a/\xc3\xa9"}));
 }
 
@@ -993,8 +994,8 @@ TEST_F(CatalogTest, ListingPagesThroughManyVersions) {
   while (true) {
     auto page = cat->ListVisible("shop", "t/", after, 7);
     ASSERT_TRUE(page.ok());
-    if (page->empty()) break;
-    for (const auto& f : *page) {
+    if (page->files.empty()) break;
+    for (const auto& f : page->files) {
       EXPECT_GT(f.key, after);
       EXPECT_GT(f.seq, 2 * kKeys);  // the newest round
       after = f.key;
@@ -1005,14 +1006,10 @@ TEST_F(CatalogTest, ListingPagesThroughManyVersions) {
   EXPECT_EQ(seen, kKeys);
   EXPECT_EQ(pages, (kKeys + 6) / 7);
   // The query walks the (connection, key) index instead of scanning or sorting the ledger.
-  // The listing's query as objects.cc runs it.
-  const std::string plan = QueryPlan(
-      "SELECT seq FROM files WHERE connection_id = ?1 AND key > ?2 AND key >= ?3 AND (?4 = 0 OR "
-      "key < ?5) AND deleted = 0 AND purged_at = 0 AND seq = (SELECT max(g.seq) FROM files g "
-      "WHERE g.connection_id = files.connection_id AND g.key = files.key) ORDER BY key LIMIT ?6");
-  EXPECT_NE(plan.find("files_by_key"), std::string::npos) << plan;
+  const std::string plan = QueryPlan(kVisiblePageSql);
+  EXPECT_NE(plan.find("SEARCH files USING INDEX files_by_key"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
-  EXPECT_EQ(plan.find("SCAN files"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN files USING"), std::string::npos) << plan;
 }
 
 TEST_F(CatalogTest, DeleteConnectionOnlyWhenEmpty) {
@@ -1114,12 +1111,12 @@ TEST_F(CatalogTest, UploadsPartsAndCompletion) {
   EXPECT_EQ(cat->ListParts("nope").status().code(), ErrorCode::kNoSuchUpload);
   EXPECT_EQ((*cat->GetUpload("up-1"))->touched_at, clock_.NowMicros());
 
-  auto listed = cat->ListUploads("shop", "");
+  auto listed = cat->ListUploads("shop", "", "", "", 100);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 2u);
   EXPECT_EQ((*listed)[0].key, "misc/readme");  // by key
-  EXPECT_EQ(cat->ListUploads("shop", "orders/")->size(), 1u);
-  EXPECT_TRUE(cat->ListUploads("shop", "zzz")->empty());
+  EXPECT_EQ(cat->ListUploads("shop", "orders/", "", "", 100)->size(), 1u);
+  EXPECT_TRUE(cat->ListUploads("shop", "zzz", "", "", 100)->empty());
 
   // Untouched since creation: up-2 only.
   auto stale = cat->UploadsTouchedBefore(clock_.NowMicros());
@@ -1154,7 +1151,7 @@ TEST_F(CatalogTest, UploadsPartsAndCompletion) {
 
   ASSERT_TRUE(cat->DeleteUpload("up-2").ok());
   EXPECT_EQ(cat->DeleteUpload("up-2").code(), ErrorCode::kNoSuchUpload);
-  EXPECT_TRUE(cat->ListUploads("shop", "")->empty());
+  EXPECT_TRUE(cat->ListUploads("shop", "", "", "", 100)->empty());
 
   EXPECT_EQ(*cat->ForgetCompletedBefore(clock_.NowMicros()), 0);
   EXPECT_EQ(*cat->ForgetCompletedBefore(clock_.NowMicros() + 1), 1);

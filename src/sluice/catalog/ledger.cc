@@ -1,8 +1,10 @@
 // The file ledger: append, lookups, the per-table FIFO and status transitions.
+#include <algorithm>
 #include <limits>
 #include <unordered_set>
 
 #include "sluice/catalog/catalog_impl.h"
+#include "sluice/catalog/queries.h"
 
 namespace sluice::catalog {
 namespace {
@@ -196,6 +198,49 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& conn
                                                 "ORDER BY seq"));
   q.Bind(1, connection_id).Bind(2, table);
   return FileRows(q);
+}
+
+Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
+                                              const std::string& table, int64_t after_seq,
+                                              size_t limit) {
+  limit = std::clamp<size_t>(limit, 1, kMaxListPage);
+  std::lock_guard<std::mutex> lock(mu_);
+  SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
+  if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
+  FilePage page;
+  if (!table.empty()) {
+    // One more than asked tells whether another page follows.
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kTableFilesPageSql));
+    q.Bind(1, connection_id).Bind(2, table).Bind(3, after_seq);
+    q.Bind(4, static_cast<int64_t>(limit + 1));
+    SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+    if (page.files.size() > limit) {
+      page.files.resize(limit);
+      page.next_after = page.files.back().seq;
+    }
+    return page;
+  }
+  int64_t window_end = 0;
+  bool window_full = false;
+  {
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kFilesWindowEndSql));
+    q.Bind(1, after_seq).Bind(2, static_cast<int64_t>(kFileScanWindow));
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.Int(1) == 0) return page;  // nothing after after_seq
+    window_end = q.Int(0);
+    window_full = q.Int(1) == static_cast<int64_t>(kFileScanWindow);
+  }
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kConnectionFilesPageSql));
+  q.Bind(1, after_seq).Bind(2, window_end).Bind(3, connection_id);
+  q.Bind(4, static_cast<int64_t>(limit + 1));
+  SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+  if (page.files.size() > limit) {
+    page.files.resize(limit);
+    page.next_after = page.files.back().seq;
+  } else if (window_full) {
+    page.next_after = window_end;  // the window ended before the ledger did
+  }
+  return page;
 }
 
 Result<std::vector<TableKey>> SqliteCatalog::TablesWithWork() {

@@ -3,18 +3,10 @@
 #include <cstdint>
 
 #include "sluice/catalog/catalog_impl.h"
+#include "sluice/catalog/queries.h"
 
 namespace sluice::catalog {
 namespace {
-
-// The smallest string greater than every string starting with `prefix` (byte order), or
-// nullopt when there is none (a prefix of only 0xFF bytes, or an empty one).
-std::optional<std::string> PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
-  if (prefix.empty()) return std::nullopt;
-  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
 
 // Counts the rows `sql` (one `?` bound to the connection) returns, up to one.
 Result<bool> AnyRow(Db& db, const char* sql, const std::string& connection_id) {
@@ -25,6 +17,13 @@ Result<bool> AnyRow(Db& db, const char* sql, const std::string& connection_id) {
 
 }  // namespace
 
+std::optional<std::string> PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (prefix.empty()) return std::nullopt;
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
 Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& connection_id,
                                                              const std::string& key) {
   // Deleting marks every file of the key, so the newest file is visible exactly when it is not
@@ -34,27 +33,45 @@ Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& 
   return f;
 }
 
-Result<std::vector<FileRecord>> SqliteCatalog::ListVisible(const std::string& connection_id,
-                                                           const std::string& prefix,
-                                                           const std::string& start_after,
-                                                           size_t limit) {
-  if (limit == 0) return std::vector<FileRecord>();
+Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
+                                               const std::string& prefix,
+                                               const std::string& start_after, size_t limit) {
+  VisiblePage page;
+  if (limit == 0) return page;
   const std::optional<std::string> end = PrefixEnd(prefix);
+  const auto window = static_cast<int64_t>(ListScanWindow(limit));
   std::lock_guard<std::mutex> lock(mu_);
-  // The range walks files_by_key (connection_id, key, seq) in key order and stops at LIMIT;
-  // the correlated max(seq) is one index probe per row. Older versions of a key are skipped
-  // row by row, so a listing costs the page plus the history of the keys on it.
-  SLUICE_ASSIGN_OR_RETURN(
-      Query q,
-      db_->Prepare(SLUICE_FILE_COLUMNS
-                   "WHERE connection_id = ?1 AND key > ?2 AND key >= ?3 AND (?4 = 0 OR key < ?5) "
-                   "AND deleted = 0 AND purged_at = 0 AND seq = (SELECT max(g.seq) FROM files g "
-                   "WHERE g.connection_id = files.connection_id AND g.key = files.key) "
-                   "ORDER BY key LIMIT ?6"));
+  {
+    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kVisiblePageSql));
+    q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
+    q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
+    q.Bind(6, window).Bind(7, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+  }
+  if (page.files.size() >= limit) return page;
+  // Short: either the range ended, or the window did.
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kVisibleWindowEndSql));
   q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
   q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
-  q.Bind(6, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-  return FileRows(q);
+  q.Bind(6, window - 1);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return page;
+  std::string last = q.Text(0);
+  // The window may have cut the last key's versions short (they sort by seq): decide that key
+  // from its newest version.
+  if (page.files.empty() || page.files.back().key != last) {
+    SLUICE_ASSIGN_OR_RETURN(
+        Query newest,
+        db_->Prepare(SLUICE_FILE_COLUMNS
+                     "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
+    newest.Bind(1, connection_id).Bind(2, last);
+    SLUICE_ASSIGN_OR_RETURN(std::vector<FileRecord> rows, FileRows(newest));
+    if (!rows.empty() && !rows[0].deleted && rows[0].purged_at == 0) {
+      page.files.push_back(std::move(rows[0]));
+    }
+  }
+  page.scanned_to = std::move(last);
+  return page;
 }
 
 Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& connection_id,

@@ -1,6 +1,7 @@
 // The ledger seen in aggregate: backlogs for backpressure and metrics, status counts, and the
 // retention queries. Each is one statement over an index chosen for it (schema.cc).
 #include "sluice/catalog/catalog_impl.h"
+#include "sluice/catalog/queries.h"
 
 namespace sluice::catalog {
 
@@ -28,12 +29,9 @@ Result<std::vector<Catalog::TableBacklog>> SqliteCatalog::BacklogByTable() {
   return out;
 }
 
-Result<std::vector<Catalog::StatusCount>> SqliteCatalog::CountByStatus() {
+Result<std::vector<Catalog::StatusCount>> SqliteCatalog::CountPending() {
   std::lock_guard<std::mutex> lock(mu_);
-  SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, table_name, status, error_code, count(*) "
-                            "FROM files GROUP BY connection_id, table_name, status, error_code "
-                            "ORDER BY connection_id, table_name, status, error_code"));
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kCountPendingSql));
   std::vector<StatusCount> out;
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -1,14 +1,12 @@
 // Multipart uploads in progress, their parts, and the record of completed ones.
+#include <algorithm>
 #include <limits>
 
 #include "sluice/catalog/catalog_impl.h"
+#include "sluice/catalog/queries.h"
 
 namespace sluice::catalog {
 namespace {
-
-#define SLUICE_UPLOAD_COLUMNS                                                               \
-  "SELECT upload_id, connection_id, key, table_name, content_type, metadata_json, status, " \
-  "error_code, error_message, initiated_at, touched_at FROM uploads "
 
 Status NoSuchUpload(const std::string& upload_id) {
   return Err(ErrorCode::kNoSuchUpload,
@@ -132,16 +130,59 @@ Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& uplo
   return out;
 }
 
-Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& connection_id,
-                                                             const std::string& prefix) {
+Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& upload_id,
+                                                         int after_part, size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  // substr compares bytes; uploads in progress are few, so the prefix need not use the index.
-  SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS
-                            "WHERE connection_id = ? AND substr(key, 1, length(CAST(? AS BLOB))) "
-                            "= ? ORDER BY key, initiated_at, upload_id"));
-  q.Bind(1, connection_id).Bind(2, prefix).Bind(3, prefix);
-  return UploadRows(q);
+  SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
+  if (!exists) return NoSuchUpload(upload_id);
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kPartsAfterSql));
+  q.Bind(1, upload_id).Bind(2, static_cast<int64_t>(after_part));
+  q.Bind(3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  std::vector<PartRecord> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(PartRecord{static_cast<int>(q.Int(0)), static_cast<uint64_t>(q.Int(1)), q.Text(2),
+                             q.Int(3)});
+  }
+  return out;
+}
+
+Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& connection_id,
+                                                             const std::string& prefix,
+                                                             const std::string& key_marker,
+                                                             const std::string& upload_id_marker,
+                                                             size_t limit) {
+  std::vector<UploadRecord> out;
+  if (limit == 0) return out;
+  const std::optional<std::string> end = PrefixEnd(prefix);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!key_marker.empty() && !upload_id_marker.empty() && key_marker.starts_with(prefix)) {
+    // Where the marker upload stands among its key's uploads; a marker that is gone (completed
+    // or aborted meanwhile) or names another key's upload is ignored, as S3 ignores an
+    // upload-id-marker without a key-marker.
+    SLUICE_ASSIGN_OR_RETURN(
+        Query at, db_->Prepare("SELECT initiated_at, rowid FROM uploads WHERE upload_id = ?1 "
+                               "AND connection_id = ?2 AND key = ?3"));
+    at.Bind(1, upload_id_marker).Bind(2, connection_id).Bind(3, key_marker);
+    SLUICE_ASSIGN_OR_RETURN(bool found, at.Step());
+    if (found) {
+      const int64_t initiated = at.Int(0);
+      const int64_t rowid = at.Int(1);
+      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kUploadsOfKeyAfterSql));
+      q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, initiated).Bind(4, rowid);
+      q.Bind(5, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+      SLUICE_ASSIGN_OR_RETURN(out, UploadRows(q));
+    }
+  }
+  if (out.size() >= limit) return out;
+  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kUploadsAfterKeySql));
+  q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, prefix);
+  q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
+  q.Bind(6, static_cast<int64_t>(std::min<size_t>(limit - out.size(), INT64_MAX)));
+  SLUICE_ASSIGN_OR_RETURN(auto rest, UploadRows(q));
+  for (auto& u : rest) out.push_back(std::move(u));
+  return out;
 }
 
 Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload done) {

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -50,6 +52,8 @@ struct Options {
   bool account = false;
   std::string expires;
   std::string access_key;
+  int64_t after = 0;  // files: sequences after this one
+  int64_t limit = 0;  // files: at most this many; 0: all
 };
 
 int Fail(const Status& status) {
@@ -434,9 +438,19 @@ int FilesList(const Options& o) {
   auto conn = (*catalog)->GetConnection(o.connection);
   if (!conn.ok()) return Fail(conn.status());
   if (!*conn) return Fail(Err(ErrorCode::kNotFound, "no connection '" + o.connection + "'"));
-  auto files = (*catalog)->ListFiles(o.connection, o.table);
-  if (!files.ok()) return Fail(files.status());
-  Print(Render(FilesTable(*files), OutputFormat(o)));
+  // Page by page: each read of the catalog is bounded, however long the ledger.
+  std::vector<catalog::FileRecord> files;
+  int64_t after = o.after;
+  const size_t wanted = o.limit > 0 ? static_cast<size_t>(o.limit) : SIZE_MAX;
+  while (files.size() < wanted) {
+    auto page = (*catalog)->ListFilesPage(o.connection, o.table, after,
+                                          std::min(wanted - files.size(), catalog::kMaxListPage));
+    if (!page.ok()) return Fail(page.status());
+    for (auto& f : page->files) files.push_back(std::move(f));
+    if (page->next_after == 0) break;
+    after = page->next_after;
+  }
+  Print(Render(FilesTable(files), OutputFormat(o)));
   return 0;
 }
 
@@ -707,6 +721,9 @@ int Run(int argc, char** argv) {
                    "How long landed files are kept after loading, for download and replay "
                    "(30s, 15m, 12h, 7d; 0: for ever)")
       ->capture_default_str();
+  serve_cmd->add_flag("--metrics-token", serve.metrics_token,
+                      "/metrics requires the admin token (Authorization: Bearer, as Prometheus "
+                      "sends it from credentials_file: <data-dir>/admin.token)");
   serve_cmd->callback([&] {
     action = [&] {
       serve.data_dir = o.data_dir;
@@ -860,6 +877,9 @@ int Run(int argc, char** argv) {
   files_get->callback([&] { action = [&] { return FilesGet(o); }; });
   files->add_option("CONNECTION", o.connection, "Connection");
   files->add_option("TABLE", o.table, "Table (all when omitted)");
+  files->add_option("--after", o.after, "Only files with a higher sequence");
+  files->add_option("--limit", o.limit, "At most this many files (0: all)")
+      ->check(CLI::NonNegativeNumber);
   AddFormatFlags(files, o);
   files->callback([&] {
     if (!action) {

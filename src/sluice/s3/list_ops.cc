@@ -1,12 +1,17 @@
 // ListObjectsV2, ListObjects (v1), ListMultipartUploads and ListParts. The backend pages keys
-// in byte order after an exclusive start key; delimiter roll-ups, markers and continuation
-// tokens are computed here.
+// (and uploads) in byte order after an exclusive start key; delimiter roll-ups, markers and
+// continuation tokens are computed here.
 //
 // Roll-ups: with a delimiter, a key whose remainder after the prefix contains it is reported
 // once as the common prefix up to and including the delimiter. Keys are sorted, so the keys of
 // one roll-up are contiguous; once a roll-up is reported the walk jumps past all of its keys by
 // restarting after `<common prefix>\xff` (0xFF never occurs in UTF-8, so no key under the prefix
 // sorts after it). A marker or continuation token that names a roll-up resumes the same way.
+//
+// Bounded work: a page makes at most one backend call per entry it returns (plus one), each
+// asking at most 1,001 keys (64 with a delimiter); a backend that stops at its own read bound
+// (hidden keys) makes a call that returns nothing, and kMaxIdleListCalls of those end the page
+// early with a marker past the keys read.
 
 #include <algorithm>
 #include <tuple>
@@ -20,6 +25,14 @@ namespace {
 
 // S3 returns at most 1,000 keys, parts or uploads per listing page.
 constexpr int64_t kMaxListEntries = 1000;
+// With a delimiter, the keys asked of the backend at a time. The keys of a page that follow a
+// new common prefix are under it and are dropped (the next query seeks past the prefix), so
+// the rows a listing page reads are at most kMaxListEntries x this, instead of 1,000 x 1,000
+// when every key rolls up into a prefix of its own with many keys under it.
+constexpr int64_t kDelimiterPageKeys = 64;
+// Backend calls in a row that return no entry (only hidden keys, up to the backend's read
+// bound) before a listing page ends early, truncated, with a marker past the keys read.
+constexpr int kMaxIdleListCalls = 8;
 
 struct Listing {
   std::vector<ObjectInfo> contents;
@@ -45,13 +58,16 @@ Result<Listing> Walk(const Call& c, const std::string& prefix, const std::string
     cursor = marker + '\xff';
   }
   int64_t entries = 0;
+  int idle_calls = 0;
   std::string skip;  // the common prefix being skipped
   while (true) {
     ListQuery query;
     query.prefix = prefix;
     query.start_after = cursor;
-    query.max_keys = static_cast<size_t>(std::min(kMaxListEntries, max_keys - entries + 1));
+    query.max_keys = static_cast<size_t>(
+        std::min(delimiter.empty() ? kMaxListEntries : kDelimiterPageKeys, max_keys - entries + 1));
     SLUICE_ASSIGN_OR_RETURN(ListPage page, c.backend.ListObjects(c.who, c.route.bucket, query));
+    const int64_t entries_before = entries;
     for (ObjectInfo& obj : page.objects) {
       if (!skip.empty() && obj.key.starts_with(skip)) continue;
       cursor = obj.key;
@@ -76,9 +92,85 @@ Result<Listing> Walk(const Call& c, const std::string& prefix, const std::string
       out.contents.push_back(std::move(obj));
     }
     if (!page.truncated) return out;
-    if (page.objects.empty()) {
-      return Status(ErrorCode::kInternal, "the backend reported more keys but returned none");
+    if (page.resume_after.empty()) {
+      if (page.objects.empty()) {
+        return Status(ErrorCode::kInternal, "the backend reported more keys but returned none");
+      }
+      continue;
     }
+    // The backend stopped at its read bound, past keys it did not return (deleted or purged).
+    const std::string& read_to = page.resume_after;
+    if (!skip.empty() && read_to.starts_with(skip)) continue;  // already past it
+    cursor = std::max(cursor, read_to);
+    // A page that keeps finding nothing ends early, with a marker after the keys read: the
+    // client's next request goes on from there. A key that reads as a common prefix (it ends
+    // with the delimiter) cannot be such a marker (it would skip the keys under it), so the
+    // walk goes on past it.
+    if (entries == entries_before && ++idle_calls >= kMaxIdleListCalls &&
+        RollUp(read_to, prefix, delimiter) != read_to) {
+      out.truncated = true;
+      out.last = read_to;
+      return out;
+    }
+  }
+}
+
+struct UploadListing {
+  std::vector<UploadInfo> uploads;
+  std::vector<std::string> prefixes;
+  bool truncated = false;
+  // The last upload or common prefix returned: the next markers (the upload id is empty after
+  // a common prefix).
+  std::string last_key;
+  std::string last_upload_id;
+};
+
+// ListMultipartUploads' walk: the backend seeks past the markers and returns at most one more
+// upload than asked; with a delimiter, uploads roll up as keys do in Walk, and after a roll-up
+// the next call seeks past every key under it (`<common prefix>\xff`), asking
+// kDelimiterPageKeys at a time.
+Result<UploadListing> WalkUploads(const Call& c, const std::string& prefix,
+                                  const std::string& delimiter, const std::string& key_marker,
+                                  const std::string& id_marker, int64_t max_uploads) {
+  UploadListing out;
+  UploadQuery query{prefix, key_marker, key_marker.empty() ? std::string() : id_marker, 0};
+  if (const auto up = RollUp(key_marker, prefix, delimiter); up.has_value() && *up == key_marker) {
+    query.key_marker = key_marker + '\xff';
+    query.upload_id_marker.clear();
+  }
+  int64_t entries = 0;
+  std::string skip;
+  while (true) {
+    query.max_uploads = static_cast<size_t>(std::min(
+        delimiter.empty() ? kMaxListEntries + 1 : kDelimiterPageKeys, max_uploads - entries + 1));
+    SLUICE_ASSIGN_OR_RETURN(auto page,
+                            c.backend.ListMultipartUploads(c.who, c.route.bucket, query));
+    for (UploadInfo& u : page) {
+      if (!skip.empty() && u.key.starts_with(skip)) continue;
+      if (entries == max_uploads) {
+        out.truncated = true;
+        return out;
+      }
+      ++entries;
+      if (auto up = RollUp(u.key, prefix, delimiter); up.has_value()) {
+        out.last_key = *up;
+        out.last_upload_id.clear();
+        skip = *up;
+        query.key_marker = *up + '\xff';
+        query.upload_id_marker.clear();
+        out.prefixes.push_back(std::move(*up));
+        continue;
+      }
+      out.last_key = u.key;
+      out.last_upload_id = u.upload_id;
+      query.key_marker = u.key;
+      query.upload_id_marker = u.upload_id;
+      out.uploads.push_back(std::move(u));
+    }
+    // A page shorter than asked holds every upload after the markers: the end. A full one goes
+    // on after its last upload, or past the last common prefix (then the rest of the page,
+    // under it, was dropped).
+    if (page.size() < query.max_uploads) return out;
   }
 }
 
@@ -171,7 +263,11 @@ Started ListObjects(const Call& c, bool v2) {
   if (listing->truncated) {
     if (v2) {
       body += Element("NextContinuationToken", auth::Base64Encode(listing->last));
-    } else if (!delimiter.empty()) {
+    } else if (!delimiter.empty() || listing->contents.empty() ||
+               listing->contents.back().key != listing->last) {
+      // S3 sends NextMarker only with a delimiter. Without one, sluice sends it too when the
+      // page ended past its last key (after hidden ones, see Walk): clients (boto3, the aws
+      // CLI, rclone) take NextMarker before the last key.
       body += Element("NextMarker", enc(listing->last));
     }
   }
@@ -209,41 +305,26 @@ Started ListMultipartUploads(const Call& c) {
   const std::string prefix = param("prefix");
   const std::string key_marker = param("key-marker");
   const std::string id_marker = param("upload-id-marker");
-  auto uploads = c.backend.ListMultipartUploads(c.who, c.route.bucket, prefix);
-  if (!uploads.ok()) return Reply(c, uploads.status());
-  std::vector<UploadInfo>& all = *uploads;
-  std::sort(all.begin(), all.end(), [](const UploadInfo& a, const UploadInfo& b) {
-    return std::tie(a.key, a.initiated, a.upload_id) < std::tie(b.key, b.initiated, b.upload_id);
-  });
-  // S3: after key-marker alone, keys greater than it; with upload-id-marker, also the uploads
-  // of key-marker that come after that upload.
-  size_t start = 0;
-  if (!key_marker.empty()) {
-    while (start < all.size() && all[start].key <= key_marker) ++start;
-    for (size_t at = 0; !id_marker.empty() && at < all.size(); ++at) {
-      if (all[at].key == key_marker && all[at].upload_id == id_marker) {
-        start = at + 1;
-        break;
-      }
-    }
-  }
-  const size_t end = std::min(all.size(), start + static_cast<size_t>(limit));
-  const bool truncated = end < all.size();
+  const std::string delimiter = param("delimiter");
+  auto listing = WalkUploads(c, prefix, delimiter, key_marker, id_marker, limit);
+  if (!listing.ok()) return Reply(c, listing.status());
+  const bool truncated = listing->truncated;
+  std::vector<UploadInfo>& all = listing->uploads;
 
   std::string body = Opening("ListMultipartUploadsResult");
   body += Element("Bucket", XmlEscape(c.route.bucket));
   body += Element("KeyMarker", enc(key_marker));
   body += Element("UploadIdMarker", XmlEscape(id_marker));
-  if (truncated && end > start) {
-    body += Element("NextKeyMarker", enc(all[end - 1].key));
-    body += Element("NextUploadIdMarker", XmlEscape(all[end - 1].upload_id));
+  if (truncated && !listing->last_key.empty()) {
+    body += Element("NextKeyMarker", enc(listing->last_key));
+    body += Element("NextUploadIdMarker", XmlEscape(listing->last_upload_id));
   }
   if (c.route.Param("prefix") != nullptr) body += Element("Prefix", enc(prefix));
+  if (!delimiter.empty()) body += Element("Delimiter", enc(delimiter));
   if (*url) body += Element("EncodingType", "url");
   body += Element("MaxUploads", std::to_string(limit));
   body += Element("IsTruncated", truncated ? "true" : "false");
-  for (size_t i = start; i < end; ++i) {
-    const UploadInfo& u = all[i];
+  for (const UploadInfo& u : all) {
     body += "<Upload>";
     body += Element("Key", enc(u.key));
     body += Element("UploadId", XmlEscape(u.upload_id));
@@ -253,6 +334,9 @@ Started ListMultipartUploads(const Call& c) {
     body += Element("StorageClass", "STANDARD");
     body += Element("Initiated", FormatIsoMillis(u.initiated));
     body += "</Upload>";
+  }
+  for (const std::string& p : listing->prefixes) {
+    body += "<CommonPrefixes>" + Element("Prefix", enc(p)) + "</CommonPrefixes>";
   }
   body += "</ListMultipartUploadsResult>";
   return Reply(c, XmlResponse(c.ctx, c.clock, 200, std::move(body)));
@@ -270,15 +354,13 @@ Started ListParts(const Call& c) {
   auto marker = IntParam(c.route, "part-number-marker", 0, kMaxParts, 0);
   if (!marker.ok()) return Reply(c, marker.status());
   const int64_t limit = std::min(*max_parts, kMaxListEntries);
-  auto parts = c.backend.ListParts(c.who, c.route.bucket, c.route.key, *upload_id);
+  auto parts =
+      c.backend.ListParts(c.who, c.route.bucket, c.route.key, *upload_id,
+                          PartQuery{static_cast<int>(*marker), static_cast<size_t>(limit) + 1});
   if (!parts.ok()) return Reply(c, parts.status());
   std::vector<PartInfo>& all = *parts;
-  std::sort(all.begin(), all.end(),
-            [](const PartInfo& a, const PartInfo& b) { return a.part_number < b.part_number; });
-  size_t start = 0;
-  while (start < all.size() && all[start].part_number <= *marker) ++start;
-  const size_t end = std::min(all.size(), start + static_cast<size_t>(limit));
-  const bool truncated = end < all.size();
+  const bool truncated = all.size() > static_cast<size_t>(limit);
+  if (truncated) all.resize(static_cast<size_t>(limit));
 
   std::string body = Opening("ListPartsResult");
   body += Element("Bucket", XmlEscape(c.route.bucket));
@@ -289,13 +371,12 @@ Started ListParts(const Call& c) {
   body += Owner(c.route.bucket);
   body += Element("StorageClass", "STANDARD");
   body += Element("PartNumberMarker", std::to_string(*marker));
-  if (end > start) {
-    body += Element("NextPartNumberMarker", std::to_string(all[end - 1].part_number));
+  if (!all.empty()) {
+    body += Element("NextPartNumberMarker", std::to_string(all.back().part_number));
   }
   body += Element("MaxParts", std::to_string(limit));
   body += Element("IsTruncated", truncated ? "true" : "false");
-  for (size_t i = start; i < end; ++i) {
-    const PartInfo& p = all[i];
+  for (const PartInfo& p : all) {
     body += "<Part>";
     body += Element("PartNumber", std::to_string(p.part_number));
     body += Element("LastModified", FormatIsoMillis(p.last_modified));

@@ -107,6 +107,10 @@ struct ListQuery {
 struct ListPage {
   std::vector<ObjectInfo> objects;
   bool truncated = false;  // more keys follow the last one returned
+  // A backend that bounds the work of one call may stop before max_keys keys (keys it skipped
+  // as hidden, say): then `truncated` is set and this is the last key it read (at or after the
+  // last one returned); the next call starts after it.
+  std::string resume_after;
 };
 
 struct CompletedPart {
@@ -123,6 +127,22 @@ struct UploadInfo {
   std::string key;
   std::string upload_id;
   int64_t initiated = 0;
+};
+// At most `max_parts` parts numbered above `after`, by number. The s3 layer asks for one more
+// than it returns, to tell whether the listing is truncated.
+struct PartQuery {
+  int after = 0;
+  size_t max_parts = 1000;
+};
+// At most `max_uploads` uploads whose key starts with `prefix`, in S3's order (key, then
+// initiation time), after the markers: with `key_marker` alone, the uploads of later keys;
+// with `upload_id_marker` too, first the uploads of key_marker that follow that upload (an
+// upload id that does not name one of key_marker's uploads is ignored).
+struct UploadQuery {
+  std::string prefix;
+  std::string key_marker;
+  std::string upload_id_marker;
+  size_t max_uploads = 1000;
 };
 struct CompleteResult {
   std::string etag;          // unquoted "<md5 of the part MD5s>-N"
@@ -184,12 +204,14 @@ class Backend {
       const std::string& upload_id, const std::vector<CompletedPart>& parts) = 0;
   virtual Status AbortMultipartUpload(const Identity& who, const std::string& bucket,
                                       const std::string& key, const std::string& upload_id) = 0;
+  // Listings do work bounded by the page asked for: a seek and at most max + 1 rows.
   virtual Result<std::vector<PartInfo>> ListParts(const Identity& who, const std::string& bucket,
                                                   const std::string& key,
-                                                  const std::string& upload_id) = 0;
+                                                  const std::string& upload_id,
+                                                  const PartQuery& query) = 0;
   virtual Result<std::vector<UploadInfo>> ListMultipartUploads(const Identity& who,
                                                                const std::string& bucket,
-                                                               const std::string& prefix) = 0;
+                                                               const UploadQuery& query) = 0;
 };
 
 struct ServiceOptions {

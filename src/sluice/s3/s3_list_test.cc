@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <regex>
+#include <set>
 
 #include "sluice/s3/s3.h"
 #include "sluice/s3/s3_testing.h"
@@ -231,6 +232,118 @@ TEST_F(ListTest, BadParameters) {
   }
   EXPECT_EQ(ErrorCodeOf(Run(Signed("GET", "/conn-other", "list-type=2")).response), "AccessDenied");
   EXPECT_EQ(ErrorCodeOf(Run(Signed("GET", "/conn-gone", "list-type=2")).response), "NoSuchBucket");
+}
+
+TEST_F(ListTest, ADelimiterPageReadsABoundedNumberOfKeys) {
+  // 40 common prefixes with 300 keys under each: a page of 40 prefixes seeks past each one
+  // instead of reading its 300 keys.
+  for (int p = 0; p < 40; ++p) {
+    for (int k = 0; k < 300; ++k) {
+      backend_.Put("deep/" + std::to_string(1000 + p) + "/" + std::to_string(k), "x");
+    }
+  }
+  const size_t before = backend_.listed_objects;
+  int pages = 0;
+  const auto all = Pages("prefix=deep%2F&delimiter=%2F", &pages);
+  EXPECT_EQ(all.size(), 40u);
+  EXPECT_EQ(pages, 1);
+  EXPECT_LE(backend_.listed_objects - before, 40u * 64u);
+}
+
+TEST_F(ListTest, MultipartUploadsPageThroughMarkers) {
+  for (int i = 0; i < 9; ++i) {
+    // Three uploads of one key, and keys created out of order.
+    const std::string key = i % 3 == 0 ? "m/same" : "m/k" + std::to_string(9 - i);
+    const Outcome out = Run(Signed("POST", "/conn-demo/" + key, "uploads="));
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+  }
+  std::string key_marker, id_marker;
+  std::vector<std::string> keys, ids;
+  int pages = 0;
+  while (pages < 20) {
+    std::string q = "uploads&max-uploads=2";
+    if (!key_marker.empty()) q += "&key-marker=" + UrlEncode(key_marker);
+    if (!id_marker.empty()) q += "&upload-id-marker=" + UrlEncode(id_marker);
+    const Outcome out = Run(Signed("GET", "/conn-demo", q));
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    ++pages;
+    const std::string& xml = out.response.body;
+    for (const auto& k : All(xml, "<Upload><Key>([^<]*)</Key>")) keys.push_back(k);
+    for (const auto& id : All(xml, "<UploadId>([^<]*)</UploadId>")) ids.push_back(id);
+    if (Tag(xml, "IsTruncated") != "true") break;
+    key_marker = Tag(xml, "NextKeyMarker");
+    id_marker = Tag(xml, "NextUploadIdMarker");
+  }
+  EXPECT_EQ(pages, 5);
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_EQ(keys.size(), 9u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 9u);
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "m/same"), 3);
+  // Each page asked the backend for one more than it returns, never for everything.
+  EXPECT_EQ(backend_.largest_upload_query, 3u);
+}
+
+TEST_F(ListTest, HiddenKeysEndAPageEarlyWithAMarkerPastThem) {
+  // 400 keys that the backend reads but hides (deleted or purged), 20 read per call: a page
+  // gives up after kMaxIdleListCalls empty calls and hands the client a marker past them.
+  for (int i = 0; i < 400; ++i) {
+    const std::string key = "h/" + std::to_string(1000 + i);
+    backend_.Put(key, "x");
+    backend_.hidden.insert(key);
+  }
+  backend_.Put("h/9999", "x");
+  backend_.read_bound = 20;
+  int pages = 0;
+  EXPECT_EQ(Pages("prefix=h%2F", &pages), (std::vector<std::string>{"h/9999"}));
+  EXPECT_EQ(pages, 3);  // 8 x 20 keys read per request
+  EXPECT_EQ(Pages("prefix=h%2F&delimiter=%2F", &pages), (std::vector<std::string>{"h/9999"}));
+
+  // v1 without a delimiter: NextMarker says where the truncated page ended.
+  std::string marker;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 10; ++i) {
+    const Outcome out = Run(Signed("GET", "/conn-demo", "prefix=h%2F&marker=" + UrlEncode(marker)));
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    for (const auto& k : All(out.response.body, "<Key>([^<]*)</Key>")) keys.push_back(k);
+    if (Tag(out.response.body, "IsTruncated") != "true") break;
+    marker = Tag(out.response.body, "NextMarker");
+    ASSERT_NE(marker, "<absent>");
+  }
+  EXPECT_EQ(keys, std::vector<std::string>{"h/9999"});
+}
+
+TEST_F(ListTest, MultipartUploadsRollUpByDelimiter) {
+  for (const char* key : {"m/a/1", "m/a/2", "m/b/1", "m/c", "m/d/x", "m/d/y", "n/z"}) {
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_EQ(Run(Signed("POST", std::string("/conn-demo/") + key, "uploads=")).response.status,
+                200);
+    }
+  }
+  std::vector<std::string> entries;
+  std::string key_marker, id_marker;
+  int pages = 0;
+  while (pages < 20) {
+    std::string q = "uploads&prefix=m%2F&delimiter=%2F&max-uploads=2";
+    if (!key_marker.empty()) q += "&key-marker=" + UrlEncode(key_marker);
+    if (!id_marker.empty() && id_marker != "<absent>") {
+      q += "&upload-id-marker=" + UrlEncode(id_marker);
+    }
+    const Outcome out = Run(Signed("GET", "/conn-demo", q));
+    ASSERT_EQ(out.response.status, 200) << out.response.body;
+    ++pages;
+    const std::string& xml = out.response.body;
+    EXPECT_EQ(Tag(xml, "Delimiter"), "/");
+    for (const auto& k : All(xml, "<Upload><Key>([^<]*)</Key>")) entries.push_back(k);
+    for (const auto& p : All(xml, "<CommonPrefixes><Prefix>([^<]*)</Prefix>")) {
+      entries.push_back(p);
+    }
+    if (Tag(xml, "IsTruncated") != "true") break;
+    key_marker = Tag(xml, "NextKeyMarker");
+    id_marker = Tag(xml, "NextUploadIdMarker");
+  }
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"m/a/", "m/b/", "m/c", "m/c", "m/d/"}));
+  EXPECT_EQ(pages, 3);
 }
 
 }  // namespace

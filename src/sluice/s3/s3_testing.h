@@ -14,7 +14,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -183,6 +185,7 @@ class FakeBackend final : public Backend {
     ++list_calls;
     ListPage page;
     const std::string base = bucket + "/";
+    size_t read = 0;
     for (auto it = objects.upper_bound(base + query.start_after); it != objects.end(); ++it) {
       if (!it->first.starts_with(base)) break;
       const std::string key = it->first.substr(base.size());
@@ -194,7 +197,16 @@ class FakeBackend final : public Backend {
         page.truncated = true;
         break;
       }
+      if (read_bound != 0 && read == read_bound) {  // the catalog's read window, in small
+        page.truncated = true;
+        page.resume_after = last_read;
+        break;
+      }
+      ++read;
+      last_read = key;
+      if (hidden.count(key)) continue;
       page.objects.push_back(Info(key, it->second));
+      ++listed_objects;
     }
     return page;
   }
@@ -277,25 +289,48 @@ class FakeBackend final : public Backend {
     return Status::Ok();
   }
   Result<std::vector<PartInfo>> ListParts(const Identity& who, const std::string& bucket,
-                                          const std::string& key,
-                                          const std::string& upload_id) override {
+                                          const std::string& key, const std::string& upload_id,
+                                          const PartQuery& query) override {
     SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
+    ++list_calls;
     std::vector<PartInfo> out;
-    for (const auto& [n, p] : upload->parts) {
-      out.push_back({n, p.bytes.size(), p.etag, p.last_modified});
+    for (auto it = upload->parts.upper_bound(query.after);
+         it != upload->parts.end() && out.size() < query.max_parts; ++it) {
+      out.push_back(
+          {it->first, it->second.bytes.size(), it->second.etag, it->second.last_modified});
     }
-    std::reverse(out.begin(), out.end());  // the s3 layer sorts
     return out;
   }
+  // In memory, the order the catalog keeps: key, then initiation, then upload id.
   Result<std::vector<UploadInfo>> ListMultipartUploads(const Identity& who,
                                                        const std::string& bucket,
-                                                       const std::string& prefix) override {
+                                                       const UploadQuery& query) override {
     SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
-    std::vector<UploadInfo> out;
+    ++list_calls;
+    largest_upload_query = std::max(largest_upload_query, query.max_uploads);
+    std::vector<UploadInfo> all;
     for (const auto& [id, u] : uploads) {
-      if (u.request.bucket == bucket && u.request.key.starts_with(prefix)) {
-        out.push_back({u.request.key, id, u.initiated});
+      if (u.request.bucket == bucket && u.request.key.starts_with(query.prefix)) {
+        all.push_back({u.request.key, id, u.initiated});
       }
+    }
+    std::sort(all.begin(), all.end(), [](const UploadInfo& a, const UploadInfo& b) {
+      return std::tie(a.key, a.initiated, a.upload_id) < std::tie(b.key, b.initiated, b.upload_id);
+    });
+    const UploadInfo* marker = nullptr;
+    for (const UploadInfo& u : all) {
+      if (!query.upload_id_marker.empty() && u.upload_id == query.upload_id_marker &&
+          u.key == query.key_marker) {
+        marker = &u;
+      }
+    }
+    std::vector<UploadInfo> out;
+    for (const UploadInfo& u : all) {
+      const bool after =
+          u.key > query.key_marker ||
+          (marker != nullptr && u.key == marker->key &&
+           std::tie(u.initiated, u.upload_id) > std::tie(marker->initiated, marker->upload_id));
+      if (after && out.size() < query.max_uploads) out.push_back(u);
     }
     return out;
   }
@@ -321,6 +356,13 @@ class FakeBackend final : public Backend {
   Status begin_error;
   Status append_error;
   int begun = 0, aborted = 0, deletes = 0, list_calls = 0;
+  size_t listed_objects = 0;  // keys ListObjects returned, over all calls
+  // Keys ListObjects reads but does not return (deleted or purged), and how many keys one call
+  // reads at most (0: no bound), as the catalog's ListVisible does.
+  std::set<std::string> hidden;
+  size_t read_bound = 0;
+  std::string last_read;
+  size_t largest_upload_query = 0;  // the largest max_uploads asked of ListMultipartUploads
   int64_t tick = 0;
   std::map<std::string, Stored> objects;       // "bucket/key"
   std::map<std::string, std::string> buckets;  // name -> owning connection

@@ -1,0 +1,151 @@
+// The admin side's access rules and paged listings, driven through the handler.
+#include "sluice/app/admin.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace sluice::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "admin_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
+    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+    catalog_ = std::move(cat).value();
+    ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
+    ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"id"}}).ok());
+  }
+  void TearDown() override {
+    catalog_.reset();
+    fs::remove_all(dir_);
+  }
+
+  http::Response Get(http::Handler& handler, const std::string& target,
+                     const std::string& authorization = "") {
+    http::RequestHead head;
+    head.method = "GET";
+    head.target = target;
+    const size_t q = target.find('?');
+    head.raw_path = target.substr(0, q);
+    head.raw_query = q == std::string::npos ? "" : target.substr(q + 1);
+    if (!authorization.empty()) head.headers.emplace_back("Authorization", authorization);
+    auto started = handler.Start(head);
+    if (started.response) return std::move(*started.response);
+    return started.exchange->Finish(Status::Ok());
+  }
+
+  static std::string HeaderOf(const http::Response& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+
+  void Append(const std::string& table, int n) {
+    for (int i = 0; i < n; ++i) {
+      catalog::FileRecord r;
+      r.connection_id = "shop";
+      r.table = table;
+      r.key = table + "/" + std::to_string(i);
+      r.landed_id = "0123456789abcdef0123456789abcdef";
+      r.md5_hex = "d41d8cd98f00b204e9800998ecf8427e";
+      ASSERT_TRUE(catalog_->AppendFile(r).ok());
+    }
+  }
+
+  FakeClock clock_{1'700'000'000'000'000};
+  std::string dir_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  Metrics metrics_;
+  const std::string bearer_ = "Bearer s3cr3t-token";
+};
+
+TEST_F(AdminTest, MetricsTokenRequiresTheAdminToken) {
+  auto open = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  EXPECT_EQ(Get(*open, "/metrics").status, 200);  // off: open like /healthz
+
+  auto closed = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_,
+                                 AdminOptions{.metrics_token = true});
+  const http::Response none = Get(*closed, "/metrics");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(HeaderOf(none, "WWW-Authenticate"), "Bearer realm=\"sluice\"");
+  EXPECT_EQ(none.body.find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(Get(*closed, "/metrics", "Bearer wrong").status, 401);
+  EXPECT_EQ(Get(*closed, "/metrics", "Bearer s3cr3t-token-and-more").status, 401);
+  EXPECT_EQ(Get(*closed, "/metrics", "s3cr3t-token").status, 401);
+  const http::Response ok = Get(*closed, "/metrics", bearer_);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_NE(ok.body.find("# TYPE sluice_backlog_files gauge"), std::string::npos);
+  EXPECT_EQ(Get(*closed, "/healthz").status, 200);  // health stays open
+}
+
+TEST_F(AdminTest, FilesArePagedWithALinkToTheNextPage) {
+  Append("orders", 7);
+  Append("events", 3);
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  std::vector<int64_t> seqs;
+  std::string next = "/api/v1/connections/shop/files?table=orders&limit=3";
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    const http::Response r = Get(*handler, next, bearer_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto body = nlohmann::json::parse(r.body);
+    ASSERT_TRUE(body.is_array());
+    EXPECT_LE(body.size(), 3u);
+    for (const auto& f : body) seqs.push_back(f["seq"].get<int64_t>());
+    ++pages;
+    const std::string link = HeaderOf(r, "Link");
+    next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+  }
+  EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(pages, 3);
+
+  const http::Response all = Get(*handler, "/api/v1/connections/shop/files", bearer_);
+  EXPECT_EQ(nlohmann::json::parse(all.body).size(), 10u);
+  EXPECT_EQ(HeaderOf(all, "Link"), "");
+  const http::Response after = Get(*handler, "/api/v1/connections/shop/files?after=8", bearer_);
+  EXPECT_EQ(nlohmann::json::parse(after.body).size(), 2u);
+
+  for (const char* bad : {"limit=0", "limit=ten", "after=-1", "table=a%20b", "colour=red",
+                          "limit=1000000000000000000000"}) {
+    const http::Response r =
+        Get(*handler, std::string("/api/v1/connections/shop/files?") + bad, bearer_);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/nope/files", bearer_).status, 404);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/shop/files").status, 401);
+}
+
+TEST_F(AdminTest, ConnectionsArePagedById) {
+  for (const char* name : {"alpha", "beta", "gamma", "delta"}) {
+    ASSERT_TRUE(catalog_->CreateConnection(name).ok());
+  }
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  std::vector<std::string> ids;
+  std::string next = "/api/v1/connections?limit=2";
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    const http::Response r = Get(*handler, next, bearer_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const auto& c : nlohmann::json::parse(r.body)) ids.push_back(c["id"]);
+    ++pages;
+    const std::string link = HeaderOf(r, "Link");
+    next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"alpha", "beta", "delta", "gamma", "shop"}));
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections?after=Shop", bearer_).status, 400);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections?limit=0", bearer_).status, 400);
+}
+
+}  // namespace
+}  // namespace sluice::app
