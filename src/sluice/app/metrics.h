@@ -4,7 +4,8 @@
 // the S3 backend (bytes and files received, PUTs refused by backpressure); gauges come from
 // the ledger (backlog per table, age of the oldest queued file, files by status and error
 // code) through two grouped catalog queries per scrape — the status count scans the ledger,
-// so its result is cached for kStatusCacheMicros.
+// so its result is cached for kStatusCacheMicros — and, with a disk quota, each connection's
+// bytes on disk (the quota's in-memory counts) and its quota (the connections table).
 //
 // Thread-safety: every member is safe to call from any thread.
 
@@ -18,6 +19,8 @@
 #include "sluice/load/load.h"
 
 namespace sluice::app {
+
+class DiskQuota;
 
 // Upper bounds (seconds) of the load duration histogram: 1 ms to 60 s.
 inline constexpr std::array<double, 14> kLoadDurationBuckets = {
@@ -36,6 +39,9 @@ class Metrics final : public load::LoadObserver {
   // `limit`: "files", "bytes" or "disk".
   void OnRefused(const std::string& connection, std::string_view limit);
 
+  // Adds the disk usage gauges, read from `quota` (which must outlive this object).
+  void WatchDiskQuota(DiskQuota* quota) { quota_ = quota; }
+
   // The whole page. `now_micros` dates the oldest queued files.
   Result<std::string> Render(catalog::Catalog& catalog, int64_t now_micros);
 
@@ -51,6 +57,7 @@ class Metrics final : public load::LoadObserver {
     uint64_t files = 0;
   };
 
+  DiskQuota* quota_ = nullptr;  // set before serving, then only read
   std::mutex mu_;
   std::array<uint64_t, kLoadDurationBuckets.size()> buckets_{};  // non-cumulative
   uint64_t loads_ = 0;
