@@ -8,9 +8,11 @@
 #include <stdlib.h>
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "sluice/app/app.h"
 #include "sluice/app/metrics.h"
@@ -99,6 +101,31 @@ TEST(DiskQuotaTest, RemoveStopsAtZeroAndForgetDrops) {
   quota.Forget("shop");
   EXPECT_EQ(quota.UsageOf("shop"), 0u);
   EXPECT_TRUE(quota.Usage().empty());
+}
+
+TEST(DiskQuotaTest, ConcurrentUploadsNeverShareTheLastBytes) {
+  // Eight threads race for a quota of 500 in reservations of 10: exactly 50 are granted.
+  DiskQuota quota(500);
+  std::atomic<int> granted{0};
+  std::vector<std::thread> threads;
+  std::mutex kept_mu;
+  std::vector<QuotaReservation> kept;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        auto r = quota.Reserve(Conn("shop"), 10);
+        if (!r.ok()) continue;
+        ++granted;
+        std::lock_guard<std::mutex> lock(kept_mu);
+        kept.push_back(std::move(r).value());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(granted.load(), 50);
+  EXPECT_EQ(quota.UsageOf("shop"), 500u);
+  kept.clear();
+  EXPECT_EQ(quota.UsageOf("shop"), 0u);
 }
 
 TEST(DescribeBytesTest, ExactAndReadable) {
