@@ -8,6 +8,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -71,9 +72,21 @@ def make_tls_cert(directory):
     return cert, key
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now: for a server that must come back on
+    the same port after a restart, as a real client's fixed endpoint expects."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Server:
-    def __init__(self, data_dir, extra_args=(), tls=None, address_space=None):
+    def __init__(self, data_dir, extra_args=(), tls=None, address_space=None, s3_port=0,
+                 admin_port=0, env=None):
         self.data_dir = data_dir
+        self.env = env  # extra environment of the server process (SLUICE_CRASH_AT)
+        self.s3_port = s3_port  # 0: any free port, another one at every start
+        self.admin_port = admin_port
         # bytes: the server runs under this RLIMIT_AS (`ulimit -v`), to prove memory bounds.
         self.address_space = address_space
         self.extra_args = list(extra_args)
@@ -89,7 +102,8 @@ class Server:
         serve_json = os.path.join(self.data_dir, "serve.json")
         if os.path.exists(serve_json):
             os.remove(serve_json)
-        args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", "0", "--admin-port", "0"]
+        args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", str(self.s3_port),
+                "--admin-port", str(self.admin_port)]
         args += self.extra_args if extra_args is None else list(extra_args)
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1], "--https-port", "0"]
@@ -98,7 +112,9 @@ class Server:
         if self.address_space:
             def limit():
                 resource.setrlimit(resource.RLIMIT_AS, (self.address_space, self.address_space))
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit,
+                                     env=env)
         log.close()
 
         def ready():
@@ -117,7 +133,13 @@ class Server:
         if self.tls and not self.https_endpoint:
             raise AssertionError("serve.json has no s3_https_endpoint:\n" + json.dumps(info))
         self.admin_url = info["admin_url"]
-        wait_for(lambda: self.http_get("/healthz") == "ok\n", what="/healthz")
+        def healthy():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"sluice serve exited with {self.proc.returncode}:\n" +
+                                     self.log())
+            return self.http_get("/healthz") == "ok\n"
+
+        wait_for(healthy, what="/healthz")
         return self
 
     def http_get(self, path, headers=None):
@@ -268,7 +290,22 @@ class RestartedServerTestCase(unittest.TestCase):
         if os.environ.get("SLUICE_KEEP_TMP") is None:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start(self, *args):
-        self.server = Server(self.data_dir, list(args)).start()
+    def start(self, *args, **server_options):
+        """Starts a server on the data directory; server_options go to Server (ports)."""
+        self.server = Server(self.data_dir, list(args), **server_options).start()
         self.helper.server = self.server
         return self.server
+
+    def start_crashing(self, crash_at, *args, **server_options):
+        """Starts a server with SLUICE_CRASH_AT=crash_at (core/crash_point.h) in its
+        environment alone. It may die at the point before it is ready (its proc has then
+        exited with CRASH_EXIT_CODE); any other failure to start raises."""
+        server = Server(self.data_dir, list(args), env={"SLUICE_CRASH_AT": crash_at},
+                        **server_options)
+        self.server = self.helper.server = server
+        try:
+            server.start()
+        except AssertionError:
+            if server.proc is None or server.proc.poll() != CRASH_EXIT_CODE:
+                raise
+        return server

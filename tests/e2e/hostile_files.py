@@ -170,6 +170,13 @@ def deep_json(depth=100000):
     return b'{"id":1,"a":' + b"[" * depth + b"]" * depth + b"}\n"
 
 
+def json_slot_bomb(fields=1500, entries=400000):
+    """One record whose list holds `entries` empty objects after one with `fields` fields:
+    3 bytes of JSON an entry, a slot in each of the element struct's fields (about 21 GB)."""
+    first = "{" + ",".join(f'"f{i}":1' for i in range(fields)) + "}"
+    return ('{"id":1,"l":[' + first + ",{}" * (entries - 1) + "]}\n").encode()
+
+
 def gzip_json_bomb(inflated=4 << 30):
     """Concatenated gzip members of 64 KiB records: `inflated` bytes of JSON Lines from about
     inflated / 1000 compressed bytes."""

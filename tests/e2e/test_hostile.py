@@ -5,8 +5,8 @@ naming the limit or the damage, and a good file pushed behind it to another tabl
 
 The files come from hostile_files.py (hand-built, so each is exactly its attack): the
 dictionary bomb (1.2 KB that decodes to 64 GiB), a gzip JSON file inflating to 4 GiB, a
-Parquet file whose 40 columns each hold a 100 MiB page, JSON and Parquet nested far too
-deep, and a real file truncated and with a damaged page header."""
+Parquet file whose 40 columns each hold a 100 MiB page, a JSON list of 400,000 `{}` whose
+element struct has 1,500 fields, JSON and Parquet nested far too deep, and a real file truncated and with a damaged page header."""
 
 import os
 import unittest
@@ -91,6 +91,12 @@ class HostileFilesTest(SluiceTestCase):
     def test_deep_json(self):
         self.refused("deep_json", hf.deep_json(), "id", "LIMIT_EXCEEDED",
                      ["nested deeper than 64 levels"])
+
+    def test_json_slot_bomb(self):
+        body = hf.json_slot_bomb()
+        self.assertLess(len(body), 2 << 20)
+        self.refused("slot_bomb", body, "id", "LIMIT_EXCEEDED",
+                     ["its list and map entries", "--load-memory"])
 
     def test_deep_parquet(self):
         self.refused("deep_parquet", hf.deep_parquet_schema(), "id", "CORRUPT_FILE",

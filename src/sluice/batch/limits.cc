@@ -22,6 +22,27 @@ uint64_t BatchBytes(const Batch& batch) {
   return total;
 }
 
+uint64_t RowSlotBytes(const DataType& type) {
+  uint64_t slot = 1;  // validity
+  switch (type.id) {
+    case TypeId::kNull:
+      return 0;
+    case TypeId::kStruct:
+      for (const Field& f : type.children) slot += RowSlotBytes(f.type);
+      return slot;
+    default:
+      break;
+  }
+  const size_t width = FixedWidth(type.id);
+  return slot + (width ? width : sizeof(int64_t));
+}
+
+uint64_t RowSlotBytes(const Schema& schema) {
+  uint64_t total = 0;
+  for (const Field& f : schema.fields) total += RowSlotBytes(f.type);
+  return total;
+}
+
 Status InflationGuard::Add(uint64_t consumed, uint64_t produced) {
   consumed_ += consumed;
   produced_ += produced;

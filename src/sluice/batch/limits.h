@@ -41,6 +41,12 @@ struct ReadLimits {
 // Bytes a column's buffers use (sizes, not capacities), children included.
 uint64_t ColumnBytes(const Column& column);
 uint64_t BatchBytes(const Batch& batch);
+// Bytes one row takes in a column of `type` whatever its value: a validity byte and the fixed
+// slot or the offset (a struct's fields' slots; a list's or string's contents not counted).
+// A reader whose input can be far smaller than its output (a JSON `{}` becomes a slot in
+// every inferred column) cuts its batches at batch_bytes / the schema's RowSlotBytes rows.
+uint64_t RowSlotBytes(const DataType& type);
+uint64_t RowSlotBytes(const Schema& schema);
 
 // Refuses output that grows past `floor` + `ratio` x the input consumed so far.
 class InflationGuard {

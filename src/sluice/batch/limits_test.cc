@@ -17,6 +17,18 @@ TEST(ReadLimitsTest, SplitsTheLoadMemory) {
   EXPECT_EQ(ReadLimits::ForLoadMemory(1).batch_bytes, kMinLoadMemory / 16);
 }
 
+TEST(RowSlotBytesTest, CountsValiditySlotsAndOffsets) {
+  EXPECT_EQ(RowSlotBytes(DataType(TypeId::kInt64)), 9u);
+  EXPECT_EQ(RowSlotBytes(DataType(TypeId::kString)), 9u);
+  EXPECT_EQ(RowSlotBytes(DataType(TypeId::kNull)), 0u);
+  const DataType point =
+      DataType::Struct({{"x", DataType(TypeId::kDouble)}, {"d", DataType::Decimal(20, 2)}});
+  EXPECT_EQ(RowSlotBytes(point), 1u + 9u + 17u);
+  Schema schema;
+  schema.fields = {{"p", point}, {"tags", DataType::List({"item", DataType(TypeId::kString)})}};
+  EXPECT_EQ(RowSlotBytes(schema), 27u + 9u);
+}
+
 TEST(InflationGuardTest, RefusesOutputPastTheFloorPlusTheRatio) {
   InflationGuard guard("gzip output", 1000, 10);
   EXPECT_TRUE(guard.Add(0, 1000).ok());  // the floor alone

@@ -308,17 +308,18 @@ Status ValidateOptions(const ServerOptions& options, internal::SessionLimits* li
 
 class RuntimeImpl final : public Runtime {
  public:
-  RuntimeImpl(int threads, int blocking_threads)
+  RuntimeImpl(int threads, int blocking_threads, int long_threads)
       : threads_(threads > 0 ? threads : 1),
         ioc_(threads_),
         blocking_(static_cast<size_t>(blocking_threads > 0 ? blocking_threads : 1)),
+        long_(static_cast<size_t>(long_threads > 0 ? long_threads : 1)),
         work_(asio::make_work_guard(ioc_)),
         control_(asio::make_strand(ioc_)),
         grace_timer_(control_),
         state_(std::make_shared<internal::RuntimeState>()) {
     state_->SetOnDrained([this] { ioc_.stop(); });
-    state_->SetBlocking([this](std::function<void()> work) {
-      asio::post(blocking_, [work = std::move(work)] {
+    state_->SetBlocking([this](std::function<void()> work, bool long_work) {
+      asio::post(long_work ? long_ : blocking_, [work = std::move(work)] {
         try {
           work();
         } catch (const std::exception& e) {
@@ -337,7 +338,9 @@ class RuntimeImpl final : public Runtime {
     // Work still on the blocking pool uses exchanges owned by parked sessions: it finishes
     // (what never started is dropped) before the io_context, and the sessions, go.
     blocking_.stop();
+    long_.stop();
     blocking_.join();
+    long_.join();
     signals_.reset();
     listeners_.clear();
   }
@@ -412,6 +415,7 @@ class RuntimeImpl final : public Runtime {
     // Finish calls handed to the blocking pool complete (their responses can no longer be
     // sent) before the caller goes on to stop what they use.
     blocking_.join();
+    long_.join();
   }
 
   void Stop() override {
@@ -463,6 +467,7 @@ class RuntimeImpl final : public Runtime {
   const int threads_;
   asio::io_context ioc_;
   asio::thread_pool blocking_;  // after ioc_: joined (in the destructor) before it goes
+  asio::thread_pool long_;      // the same, for FinishIsLong
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::strand<asio::io_context::executor_type> control_;
   asio::steady_timer grace_timer_;
@@ -475,8 +480,8 @@ class RuntimeImpl final : public Runtime {
 
 }  // namespace
 
-std::unique_ptr<Runtime> Runtime::Create(int threads, int blocking_threads) {
-  return std::make_unique<RuntimeImpl>(threads, blocking_threads);
+std::unique_ptr<Runtime> Runtime::Create(int threads, int blocking_threads, int long_threads) {
+  return std::make_unique<RuntimeImpl>(threads, blocking_threads, long_threads);
 }
 
 }  // namespace sluice::http

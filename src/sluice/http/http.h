@@ -14,7 +14,10 @@
 // never overlap and come in order: Start, OnBody*, Finish. An exchange whose Finish may block
 // for long (assembling a multipart upload, fsyncing gigabytes) says so (FinishBlocks): its
 // Finish then runs on the runtime's blocking pool while the connection waits holding no I/O
-// thread, so that other connections (health checks, small PUTs) are still served.
+// thread, so that other connections (health checks, small PUTs) are still served. An exchange
+// whose Finish may take seconds also says so (FinishIsLong): it runs on a second pool, so that
+// a few of those (four Completes of 5 GiB) cannot hold up the short blocking Finish calls (a
+// small PUT's fsync and ledger commit) queued behind them.
 //
 // Deferred responses: a handler that cannot answer yet (a PUT that waits for its file's load)
 // returns from Finish a Response whose `deferred` is set. The connection then waits for
@@ -145,6 +148,9 @@ class Exchange {
   // True: Finish runs on the blocking pool (see Threading above), at the cost of two thread
   // hops. Asked once, after the body.
   virtual bool FinishBlocks() const { return false; }
+  // True (with FinishBlocks): Finish may take seconds; it runs on the long pool. Asked once,
+  // after the body.
+  virtual bool FinishIsLong() const { return false; }
 };
 
 class Handler {
@@ -207,8 +213,10 @@ class Runtime {
  public:
   virtual ~Runtime() = default;
   // `threads` I/O threads; `blocking_threads` for the Finish calls of exchanges that block
-  // (FinishBlocks), so that many at once cannot starve the I/O threads.
-  static std::unique_ptr<Runtime> Create(int threads, int blocking_threads = 4);
+  // (FinishBlocks), so that many at once cannot starve the I/O threads; `long_threads` for
+  // those that block for long (FinishIsLong), so that they cannot starve the short ones.
+  static std::unique_ptr<Runtime> Create(int threads, int blocking_threads = 4,
+                                         int long_threads = 4);
   // `handler` must outlive the runtime.
   virtual Result<std::unique_ptr<Server>> Listen(const ServerOptions& options,
                                                  Handler& handler) = 0;

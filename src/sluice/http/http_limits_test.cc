@@ -300,30 +300,36 @@ TEST_F(HttpLimitsTest, ConnectionsOverThePerClientCapAreClosed) {
   EXPECT_TRUE(a.Send("GET /h HTTP/1.1\r\nHost: h\r\n\r\n") && a.ReadUntil("ok 0"));
 }
 
-// Finish takes `seconds` on the blocking pool when the path is /slow.
+// Finish takes 1.5 s on the blocking pool when the path is /slow, on the long pool when it is
+// /long; /brief blocks (runs on the blocking pool) but returns at once; anything else runs on
+// the I/O thread.
 class SlowFinishHandler : public Handler {
  public:
   class Ex : public Exchange {
    public:
-    Ex(SlowFinishHandler* h, bool slow) : h_(h), slow_(slow) {}
+    Ex(SlowFinishHandler* h, std::string path) : h_(h), path_(std::move(path)) {}
     Status OnBody(ByteView) override { return Status::Ok(); }
     Response Finish(const Status&) override {
-      if (slow_) {
+      const bool slow = path_ == "/slow" || path_ == "/long";
+      if (slow) {
         h_->slow_started_ = true;
         std::this_thread::sleep_for(1500ms);
         h_->slow_finished_ = true;
       }
-      return Response{200, {}, slow_ ? "slow" : "fast", false};
+      return Response{200, {}, slow ? "slow" : path_ == "/brief" ? "brief" : "fast", false};
     }
-    bool FinishBlocks() const override { return slow_; }
+    bool FinishBlocks() const override {
+      return path_ == "/slow" || path_ == "/long" || path_ == "/brief";
+    }
+    bool FinishIsLong() const override { return path_ == "/long"; }
 
    private:
     SlowFinishHandler* h_;
-    bool slow_;
+    std::string path_;
   };
   Started Start(const RequestHead& head) override {
     Started s;
-    s.exchange = std::make_unique<Ex>(this, head.raw_path == "/slow");
+    s.exchange = std::make_unique<Ex>(this, std::string(head.raw_path));
     return s;
   }
   std::atomic<bool> slow_started_{false};
@@ -353,6 +359,35 @@ TEST(HttpBlockingTest, BlockingFinishLeavesTheIoThreadFree) {
   EXPECT_FALSE(handler.slow_finished_);
   EXPECT_TRUE(slow_a.ReadUntil("slow"));
   EXPECT_TRUE(slow_b.ReadUntil("slow"));
+  runtime->Stop();
+  runner.join();
+}
+
+// Four 5 GiB Completes must not make a small PUT's commit wait for one of them: long Finish
+// calls have their own pool.
+TEST(HttpBlockingTest, LongFinishCallsDoNotHoldUpShortBlockingOnes) {
+  SlowFinishHandler handler;
+  auto runtime = Runtime::Create(/*threads=*/1, /*blocking_threads=*/1, /*long_threads=*/1);
+  auto server = runtime->Listen(ServerOptions{}, handler);
+  ASSERT_TRUE(server.ok());
+  std::thread runner([&] { runtime->Run(); });
+  const uint16_t port = (*server)->port();
+  Conn long_a(port), long_b(port);
+  ASSERT_TRUE(long_a.Send("PUT /long HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"));
+  ASSERT_TRUE(long_b.Send("PUT /long HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"));
+  for (int i = 0; i < 100 && !handler.slow_started_; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(handler.slow_started_);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    Conn brief(port);
+    ASSERT_TRUE(brief.Send("PUT /brief HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\ny"));
+    ASSERT_TRUE(brief.ReadUntil("brief"));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+  EXPECT_FALSE(handler.slow_finished_);
+  // The two long ones share their one thread: both are answered, one after the other.
+  EXPECT_TRUE(long_a.ReadUntil("slow"));
+  EXPECT_TRUE(long_b.ReadUntil("slow"));
   runtime->Stop();
   runner.join();
 }

@@ -54,19 +54,19 @@ void RuntimeState::Detach() {
   post_blocking_ = nullptr;
 }
 
-void RuntimeState::SetBlocking(std::function<void(std::function<void()>)> post) {
+void RuntimeState::SetBlocking(BlockingPost post) {
   std::lock_guard<std::mutex> lock(mu_);
   post_blocking_ = std::move(post);
 }
 
-bool RuntimeState::PostBlocking(std::function<void()> work) {
-  std::function<void(std::function<void()>)> post;
+bool RuntimeState::PostBlocking(std::function<void()> work, bool long_work) {
+  BlockingPost post;
   {
     std::lock_guard<std::mutex> lock(mu_);
     post = post_blocking_;
   }
   if (!post) return false;
-  post(std::move(work));
+  post(std::move(work), long_work);
   return true;
 }
 

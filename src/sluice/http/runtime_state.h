@@ -43,11 +43,12 @@ class RuntimeState {
   void SetOnDrained(std::function<void()> on_drained);
   void Detach();
 
-  // Where blocking work goes (the runtime's blocking pool); set once, before any session.
-  // PostBlocking returns false (and runs nothing) when there is none (a bare state in tests,
-  // or after Detach): the caller then does the work itself.
-  void SetBlocking(std::function<void(std::function<void()>)> post);
-  bool PostBlocking(std::function<void()> work);
+  // Where blocking work goes (the runtime's blocking pool, or its long pool when `long_work`);
+  // set once, before any session. PostBlocking returns false (and runs nothing) when there is
+  // none (a bare state in tests, or after Detach): the caller then does the work itself.
+  using BlockingPost = std::function<void(std::function<void()> work, bool long_work)>;
+  void SetBlocking(BlockingPost post);
+  bool PostBlocking(std::function<void()> work, bool long_work);
 
  private:
   std::atomic<bool> stopping_{false};
@@ -55,7 +56,7 @@ class RuntimeState {
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::weak_ptr<SessionControl>> sessions_;
   std::function<void()> on_drained_;
-  std::function<void(std::function<void()>)> post_blocking_;
+  BlockingPost post_blocking_;
 };
 
 }  // namespace sluice::http::internal

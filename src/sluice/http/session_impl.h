@@ -584,14 +584,15 @@ asio::awaitable<Response> Session<Stream>::FinishExchange(Exchange& exchange,
   auto result = std::make_shared<std::optional<Response>>();
   auto wake = std::make_shared<asio::steady_timer>(stream_.get_executor(),
                                                    asio::steady_timer::time_point::max());
-  const bool posted =
-      state_->PostBlocking([&exchange, status, result, wake, executor = stream_.get_executor()] {
+  const bool posted = state_->PostBlocking(
+      [&exchange, status, result, wake, executor = stream_.get_executor()] {
         Response r = exchange.Finish(status);
         asio::post(executor, [result, wake, r = std::move(r)]() mutable {
           *result = std::move(r);
           wake->cancel();
         });
-      });
+      },
+      exchange.FinishIsLong());
   if (!posted) co_return exchange.Finish(status);
   // The post above runs on this strand, so not before the wait below has started.
   while (!result->has_value()) co_await wake->async_wait(kUseTuple);

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "sluice/batch/limits.h"
 #include "sluice/json/convert.h"
 
 namespace sluice::json {
@@ -18,26 +19,40 @@ struct Decoder::Node {
   std::vector<uint64_t> stamp;  // struct: the object that last set each field
   uint64_t object_count = 0;
   int guess = 0;  // the field expected next
+  Meter* meter;
+  uint64_t entry_slot = 0;  // list, map: the slot bytes of one entry
 
-  explicit Node(const batch::DataType& type) {
+  Node(const batch::DataType& type, Meter* m) : meter(m) {
     switch (type.id) {
       case TypeId::kStruct:
         for (size_t i = 0; i < type.children.size(); ++i) {
           names.push_back(type.children[i].name);
           index.emplace(names.back(), static_cast<int>(i));
-          children.emplace_back(type.children[i].type);
+          children.emplace_back(type.children[i].type, m);
         }
         stamp.assign(type.children.size(), 0);
         break;
       case TypeId::kList:
-        children.emplace_back(type.children[0].type);
+        children.emplace_back(type.children[0].type, m);
+        entry_slot = batch::RowSlotBytes(type.children[0].type);
         break;
       case TypeId::kMap:
-        for (const auto& f : type.children) children.emplace_back(f.type);  // key, value
+        for (const auto& f : type.children) children.emplace_back(f.type, m);  // key, value
+        entry_slot = 1 + batch::RowSlotBytes(type.children[0].type) +
+                     batch::RowSlotBytes(type.children[1].type);
         break;
       default:
         break;
     }
+  }
+
+  // Counts one more entry of this list or map against the record's limit.
+  Status Charge(const PathStep* path) {
+    meter->used += entry_slot;
+    if (meter->used <= meter->limit) return Status::Ok();
+    return batch::LimitExceeded(
+        "one record (the slots of its list and map entries, at '" + RenderPath(path) + "')",
+        meter->used, "batch", meter->limit);
   }
 
   // The child for `key`, or -1.
@@ -379,6 +394,7 @@ Status PutValue(od::value v, Column* c, Node* node, const PathStep* path) {
       int64_t i = 0;
       for (auto item : arr) {
         const PathStep step{path, {}, i++};
+        SLUICE_RETURN_IF_ERROR(node->Charge(&step));
         od::value ev;
         if (auto e = item.get(ev)) return Malformed(e, &step);
         SLUICE_RETURN_IF_ERROR(PutValue(ev, child, &node->children[0], &step));
@@ -404,6 +420,7 @@ Status PutValue(od::value v, Column* c, Node* node, const PathStep* path) {
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return Malformed(e, path);
         const PathStep step{path, key};
+        SLUICE_RETURN_IF_ERROR(node->Charge(&step));
         SLUICE_RETURN_IF_ERROR(PutMapKey(key, &entries->children[0], &step));
         od::value fv;
         if (auto e = field.value().get(fv)) return Malformed(e, &step);
@@ -437,12 +454,14 @@ void AppendNull(Column* c) {
   ++c->length;
 }
 
-Decoder::Decoder(const batch::Schema& schema)
-    : root_type_(batch::DataType::Struct(schema.fields)),
-      root_(std::make_unique<Node>(root_type_)) {}
+Decoder::Decoder(const batch::Schema& schema, uint64_t max_entry_bytes)
+    : meter_{0, max_entry_bytes},
+      root_type_(batch::DataType::Struct(schema.fields)),
+      root_(std::make_unique<Node>(root_type_, &meter_)) {}
 Decoder::~Decoder() = default;
 
 Status Decoder::Append(od::object record, std::vector<batch::Column>* columns) {
+  meter_.used = 0;
   return PutFields(record, columns, root_.get(), nullptr);
 }
 

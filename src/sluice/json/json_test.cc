@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/batch/limits.h"
 #include "sluice/json/source.h"
 
 namespace sluice::json {
@@ -378,6 +379,52 @@ TEST(JsonReader, BatchesAreCutByBytes) {
   auto whole = Read(text);
   ASSERT_TRUE(whole.ok());
   EXPECT_EQ(got->rows, whole->rows);
+}
+
+// `{}` is three bytes of JSON and a slot in every inferred column: batches are cut by the
+// slots as well as by the raw bytes.
+TEST(JsonReader, BatchesOfEmptyRecordsAreCutByTheirSlots) {
+  std::string text = "{";
+  for (int i = 0; i < 500; ++i) text += (i ? ",\"f" : "\"f") + std::to_string(i) + "\":1";
+  text += "}\n";
+  for (int i = 0; i < 20000; ++i) text += "{}\n";
+  ReaderOptions options;
+  options.limits.batch_bytes = 1 << 20;
+  auto reader = OpenJson(std::make_unique<MemFile>(text), options);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  batch::Batch b;
+  int64_t rows = 0;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    EXPECT_LE(batch::BatchBytes(b), options.limits.batch_bytes) << b.num_rows << " rows";
+    rows += b.num_rows;
+  }
+  EXPECT_EQ(rows, 20001);
+}
+
+// `[{},{},...]` is three bytes of JSON an entry and a slot in every field of the element
+// struct: one record's entries are held to the batch budget, and batches are cut by them.
+TEST(JsonReader, ListEntriesAreCountedByTheirSlots) {
+  std::string wide = "{";
+  for (int i = 0; i < 500; ++i) wide += (i ? ",\"f" : "\"f") + std::to_string(i) + "\":1";
+  wide += "}";
+  auto records = [&](int entries) {
+    std::string r = "{\"l\":[" + wide;
+    for (int i = 1; i < entries; ++i) r += ",{}";
+    return r + "]}\n";
+  };
+  ReaderOptions options;
+  options.limits.batch_bytes = 1 << 20;  // about 230 entries of 4,501 bytes
+  Status st = ReadError(records(1000), options);
+  EXPECT_EQ(st.code(), ErrorCode::kLimitExceeded) << st.ToString();
+  EXPECT_NE(st.message().find("at 'l[23"), std::string::npos) << st.ToString();
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += records(100);
+  auto got = Read(text, options);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  for (int64_t n : got->batch_sizes) EXPECT_LE(n, 3);
 }
 
 TEST(JsonReader, ARecordLargerThanTheBatchBudgetIsALimit) {

@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <string>
 
+#include "sluice/batch/limits.h"
 #include "sluice/json/decode.h"
 #include "sluice/json/infer.h"
 #include "sluice/json/json.h"
@@ -73,7 +75,11 @@ class JsonReader final : public batch::BatchReader {
 
   Status Open() {
     SLUICE_RETURN_IF_ERROR(WithName(Infer()));
-    decoder_ = std::make_unique<Decoder>(*schema_);
+    decoder_ = std::make_unique<Decoder>(*schema_, options_.limits.batch_bytes);
+    // A record as short as `{}` still takes a slot in every column.
+    row_slots_ = std::max<uint64_t>(1, batch::RowSlotBytes(*schema_));
+    max_rows_ = std::clamp<int64_t>(static_cast<int64_t>(options_.limits.batch_bytes / row_slots_),
+                                    1, options_.batch_rows);
     auto pass = Pass::Open(*file_, options_.window_bytes, options_.limits);
     if (!pass.ok()) return WithName(pass.status());
     pass_ = std::move(pass).value();
@@ -95,13 +101,15 @@ class JsonReader final : public batch::BatchReader {
       for (const auto& f : schema_->fields) {
         columns.push_back(batch::MakeColumn(f.type));
         const size_t width = batch::FixedWidth(f.type.id);
-        if (width) columns.back().fixed.reserve(width * static_cast<size_t>(options_.batch_rows));
+        if (width) columns.back().fixed.reserve(width * static_cast<size_t>(max_rows_));
       }
     }
+    // Cut at batch_rows, at budget / kRawToBatchBytes of JSON, or when the slots of the rows
+    // and of their list and map entries reach the budget (the last record may pass it).
     int64_t rows = 0;
-    uint64_t raw = 0;
-    const uint64_t raw_budget = options_.limits.batch_bytes / kRawToBatchBytes;
-    while (rows < options_.batch_rows && (rows == 0 || raw < raw_budget)) {
+    uint64_t raw = 0, slots = 0;
+    const uint64_t budget = options_.limits.batch_bytes;
+    while (rows < max_rows_ && (rows == 0 || (raw < budget / kRawToBatchBytes && slots < budget))) {
       od::object record;
       auto more = pass_->Next(&record);
       if (!more.ok()) return Located(more.status());
@@ -111,6 +119,7 @@ class JsonReader final : public batch::BatchReader {
       }
       SLUICE_RETURN_IF_ERROR(Located(decoder_->Append(record, &columns)));
       raw += pass_->record_bytes();
+      slots += row_slots_ + decoder_->entry_bytes();
       ++rows;
     }
     if (rows == 0) return false;
@@ -156,6 +165,8 @@ class JsonReader final : public batch::BatchReader {
   std::shared_ptr<const batch::Schema> schema_;
   std::unique_ptr<Decoder> decoder_;
   std::unique_ptr<Pass> pass_;
+  uint64_t row_slots_ = 1;  // batch::RowSlotBytes of the schema
+  int64_t max_rows_ = 1;    // batch_rows, or fewer when the rows' slots alone pass batch_bytes
   bool done_ = false;
 };
 

@@ -138,6 +138,10 @@ std::string ReadFailure(const std::string& key, const std::string& message, int6
          std::to_string(first_row) + ")";
 }
 
+std::string FileForLog(int64_t seq, const std::string& connection_id, const std::string& key) {
+  return "file " + std::to_string(seq) + " " + connection_id + "/" + EscapeForLog(key);
+}
+
 Loader::Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& pool,
                const Clock& clock, LoaderOptions options)
     : catalog_(catalog), store_(store), pool_(pool), clock_(clock), options_(options) {}
@@ -163,14 +167,14 @@ Status Loader::Reconcile() {
                     std::to_string(limit) + "). Inspect it with `sluice files get " + seq +
                     "`, then `sluice files retry " + seq + "` to try again or `sluice files skip " +
                     seq + "` to move its table past it");
-        LogError("load", "file " + seq + " " + file.connection_id + "/" + file.key +
-                             " failed: " + poison.message());
+        LogError("load", FileForLog(file.seq, file.connection_id, file.key) +
+                             " failed: " + EscapeForLog(poison.message()));
         SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(file.seq, poison));
       }
       continue;
     }
-    LogInfo("load", "file " + std::to_string(file.seq) + " (" + file.key +
-                        ") was applied before a restart; recording it as loaded");
+    LogInfo("load", FileForLog(file.seq, file.connection_id, file.key) +
+                        " was applied before a restart; recording it as loaded");
     SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq,
                                                {applied->counts.inserted, applied->counts.updated,
                                                 applied->counts.refused, applied->counts.deleted},
@@ -247,7 +251,7 @@ void Loader::WorkerLoop() {
         auto r = LoadNextGuarded(table);
         if (!r.ok()) {
           LogError("load", "table " + table.connection_id + "/" + table.table + ": " +
-                               r.status().ToString());
+                               EscapeForLog(r.status().ToString()));
           break;
         }
         if (!*r) break;
@@ -330,8 +334,8 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
           ") were already loaded into table " + key.table +
           "; not loaded again. To load it anyway: sluice files retry --force " +
           std::to_string(file.seq) + ", or push with x-amz-meta-sluice-force: true";
-      LogInfo("load", "file " + std::to_string(file.seq) + " " + key.connection_id + "/" +
-                          file.key + " skipped: " + message);
+      LogInfo("load", FileForLog(file.seq, key.connection_id, file.key) +
+                          " skipped: " + EscapeForLog(message));
       SLUICE_RETURN_IF_ERROR(catalog_.MarkDuplicate(file.seq, original->seq, message));
       event.status = catalog::FileStatus::kSkipped;
       event.error_message = message;
@@ -352,8 +356,8 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
     return outcome.WithContext("loading file " + std::to_string(file.seq));
   }
   if (outcome.ok()) {
-    LogInfo("load", "loaded file " + std::to_string(file.seq) + " " + key.connection_id + "/" +
-                        file.key + ": " + std::to_string(counts.inserted) + " inserted, " +
+    LogInfo("load", "loaded " + FileForLog(file.seq, key.connection_id, file.key) + ": " +
+                        std::to_string(counts.inserted) + " inserted, " +
                         std::to_string(counts.updated) + " updated, " +
                         std::to_string(counts.deleted) + " deleted, " +
                         std::to_string(counts.refused) + " refused as stale in " +
@@ -362,8 +366,8 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
     SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq, event.counts, clock_.NowMicros()));
     CrashPoint("load.after_mark_loaded");
   } else {
-    LogWarn("load", "file " + std::to_string(file.seq) + " " + key.connection_id + "/" + file.key +
-                        " failed: " + outcome.ToString());
+    LogWarn("load", FileForLog(file.seq, key.connection_id, file.key) +
+                        " failed: " + EscapeForLog(outcome.ToString()));
     SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(file.seq, outcome));
     event.status = catalog::FileStatus::kFailed;
     event.error_code = std::string(ErrorCodeName(outcome.code()));
@@ -386,8 +390,8 @@ Result<bool> Loader::MovePastFailed(const catalog::TableKey& key, const catalog:
   // that was acknowledged. It blocks under either policy until an operator acts.
   if (file.error_code == ErrorCodeName(ErrorCode::kInternal)) return false;
   LogInfo("load", "table " + key.connection_id + "/" + key.table +
-                      " (on_error: skip) moves past failed file " + std::to_string(file.seq) + " " +
-                      file.key);
+                      " (on_error: skip) moves past failed " +
+                      FileForLog(file.seq, key.connection_id, file.key));
   SLUICE_RETURN_IF_ERROR(catalog_.MovePast(file.seq));
   return true;
 }

@@ -27,4 +27,7 @@ inline constexpr std::initializer_list<ErrorCode> kWriteErrors = {
 // not), and the file row where the failing batch starts.
 std::string ReadFailure(const std::string& key, const std::string& message, int64_t first_row);
 
+// "file <seq> <connection>/<key>" for a log line, with the client's key escaped (EscapeForLog).
+std::string FileForLog(int64_t seq, const std::string& connection_id, const std::string& key);
+
 }  // namespace sluice::load

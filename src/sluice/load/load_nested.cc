@@ -92,8 +92,8 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
   for (size_t i = 0; i < per_table.size(); ++i) {
     line += (i ? "; " : "") + plan->tables[i].name + ": " + CountsText(per_table[i]);
   }
-  LogInfo("load", "file " + std::to_string(file.seq) + " " + table.connection_id + "/" + key +
-                      " unnested into " + std::to_string(per_table.size()) + " tables: " + line);
+  LogInfo("load", FileForLog(file.seq, table.connection_id, key) + " unnested into " +
+                      std::to_string(per_table.size()) + " tables: " + line);
   return Status::Ok();
 }
 

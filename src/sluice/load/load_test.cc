@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "sluice/landing/testing_fs.h"
+#include "sluice/load/load_internal.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/shape/nested.h"
 
@@ -229,6 +230,13 @@ class LoaderTest : public ::testing::Test {
   std::unique_ptr<pool::Pool> pool_;
   std::unique_ptr<Loader> loader_;
 };
+
+TEST(LoadLogTest, AFileIsNamedWithItsKeyEscaped) {
+  // A key may hold any byte; a log line must stay one line and say which file it was.
+  EXPECT_EQ(FileForLog(7, "demo", "orders/a.parquet"), "file 7 demo/orders/a.parquet");
+  EXPECT_EQ(FileForLog(8, "demo", "orders/x\n2026 error forged"),
+            "file 8 demo/orders/x\\x0a2026 error forged");
+}
 
 TEST_F(LoaderTest, LoadsTheSeedDemoInOrder) {
   AddTable("flat", {"order_id"});

@@ -173,6 +173,9 @@ Result<int64_t> ColumnChunkReader::ReadRowsImpl(int64_t rows, uint64_t max_bytes
   const int max_rep = leaf_.max_repetition_level;
   const int max_def = leaf_.max_definition_level;
   const uint64_t level_bytes = (max_rep > 0 ? 1 : 0) + (max_def > 0 ? 1 : 0);
+  // What an entry without a value becomes in the assembled column: a slot of the value's width,
+  // or one more offset of a variable-length column.
+  const uint64_t null_slot = var_length_ ? sizeof(int64_t) : width_;
   const uint8_t full_def = static_cast<uint8_t>(max_def);
   int64_t started = 0;  // rows begun by this call
   uint64_t bytes = 0;   // bytes appended by this call
@@ -214,7 +217,8 @@ Result<int64_t> ColumnChunkReader::ReadRowsImpl(int64_t rows, uint64_t max_bytes
     if (end == begin) break;  // at the start of a row past `rows`
     const int64_t present =
         max_def == 0 ? end - begin : CountEqual(def + begin, end - begin, full_def);
-    const uint64_t level_total = static_cast<uint64_t>(end - begin) * level_bytes;
+    const uint64_t level_total = static_cast<uint64_t>(end - begin) * level_bytes +
+                                 static_cast<uint64_t>(end - begin - present) * null_slot;
     int64_t take = end, take_present = present, take_rows = segment_rows;
     uint64_t take_bytes = ValueBytesBound(present) + level_total;
     // Sized value by value only when the cheap bound does not fit.
@@ -249,6 +253,8 @@ Result<int64_t> ColumnChunkReader::ReadRowsImpl(int64_t rows, uint64_t max_bytes
         if (max_def == 0 || def[e] == full_def) {
           cum += var_length_ ? sizes_[static_cast<size_t>(v)] : width_;
           ++v;
+        } else {
+          cum += null_slot;
         }
       }
     }

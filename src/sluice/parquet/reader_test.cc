@@ -454,6 +454,35 @@ TEST(ParquetReaderTest, CutsBatchesByBytes) {
   EXPECT_GE(batches, 6);
 }
 
+// Nulls take no bytes in a page but a slot each in the batch: a column of nulls is cut by the
+// bytes its slots take, not by the one level byte each null has in the page.
+TEST(ParquetReaderTest, CutsBatchesOfNullsByTheirSlots) {
+  constexpr int32_t kPerPage = 10000;
+  std::vector<uint8_t> pages;
+  for (int p = 0; p < 3; ++p) {
+    // Definition levels only: one RLE run of kPerPage zeros; no values.
+    std::vector<uint8_t> body = {0x04, 0, 0, 0, 0xa0, 0x9c, 0x01, 0x00};
+    auto header = PageHeader(0, static_cast<int32_t>(body.size()), kPerPage, 0);
+    pages.insert(pages.end(), header.begin(), header.end());
+    pages.insert(pages.end(), body.begin(), body.end());
+  }
+  ReaderOptions options;
+  options.limits.batch_bytes = 40000;
+  auto reader = OpenParquet(std::make_unique<MemoryFile>(BuildFile(pages, 3 * kPerPage)), options);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  batch::Batch b;
+  int64_t seen = 0;
+  while (true) {
+    auto more = (*reader)->Next(&b);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    EXPECT_LE(batch::BatchBytes(b), 2 * options.limits.batch_bytes) << b.num_rows << " rows";
+    for (int64_t r = 0; r < b.num_rows; ++r) ASSERT_FALSE(b.columns[0].IsValid(r));
+    seen += b.num_rows;
+  }
+  EXPECT_EQ(seen, 3 * kPerPage);
+}
+
 TEST(ParquetReaderTest, NestedColumnsDecodeAndDescribe) {
   const std::string path =
       std::string(SLUICE_SHARED_DIR) + "/parquet/generated/seed_order_nested.parquet";

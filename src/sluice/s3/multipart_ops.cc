@@ -120,7 +120,8 @@ Started CompleteMultipartUpload(const Call& c) {
         for (auto& h : done->headers) r.headers.push_back(std::move(h));
         if (done->respond) return done->respond(std::move(r));
         return r;
-      }));
+      },
+      /*long_finish=*/true));
 }
 
 Started AbortMultipartUpload(const Call& c) {

@@ -5,6 +5,10 @@
 namespace sluice::s3 {
 namespace {
 
+// An upload at least this big is committed on the long pool (http.h, FinishIsLong): its fsync
+// can take seconds on a busy disk, and small PUTs must not queue behind four of those.
+constexpr uint64_t kLongCommitBytes = 64ull * 1024 * 1024;
+
 class UploadExchange final : public http::Exchange {
  public:
   UploadExchange(ResponseContext ctx, const Clock& clock, PayloadPlan plan,
@@ -22,7 +26,10 @@ class UploadExchange final : public http::Exchange {
 
   Status OnBody(ByteView data) override {
     if (done_) return Status(ErrorCode::kInternal, "body after the upload was closed");
-    return reader_.Feed(data, [this](ByteView piece) { return sink_->Append(piece); });
+    return reader_.Feed(data, [this](ByteView piece) {
+      appended_ += piece.size();
+      return sink_->Append(piece);
+    });
   }
 
   http::Response Finish(const Status& body_status) override {
@@ -47,6 +54,7 @@ class UploadExchange final : public http::Exchange {
   }
   // Commit fsyncs the whole object (up to max_object_bytes) and records it in SQLite.
   bool FinishBlocks() const override { return true; }
+  bool FinishIsLong() const override { return appended_ >= kLongCommitBytes; }
 
  private:
   http::Response Fail(const Status& status) {
@@ -60,16 +68,19 @@ class UploadExchange final : public http::Exchange {
   PayloadReader reader_;
   std::unique_ptr<ObjectSink> sink_;
   const bool full_object_;
-  bool done_ = false;  // committed or aborted
+  uint64_t appended_ = 0;  // decoded body bytes handed to the sink
+  bool done_ = false;      // committed or aborted
 };
 
 class BufferedExchange final : public http::Exchange {
  public:
-  BufferedExchange(ResponseContext ctx, const Clock& clock, PayloadPlan plan, BodyHandler handler)
+  BufferedExchange(ResponseContext ctx, const Clock& clock, PayloadPlan plan, BodyHandler handler,
+                   bool long_finish)
       : ctx_(std::move(ctx)),
         clock_(clock),
         reader_(std::move(plan)),
-        handler_(std::move(handler)) {}
+        handler_(std::move(handler)),
+        long_finish_(long_finish) {}
 
   Status OnBody(ByteView data) override {
     return reader_.Feed(data, [this](ByteView piece) {
@@ -87,14 +98,17 @@ class BufferedExchange final : public http::Exchange {
     if (!digests.ok()) return ErrorResponse(ctx_, clock_, digests.status());
     return handler_(std::move(body_));
   }
-  // The handler may assemble a multipart upload (copying and fsyncing gigabytes).
+  // The handler writes SQLite, or assembles a multipart upload (copying and fsyncing
+  // gigabytes: long_finish).
   bool FinishBlocks() const override { return true; }
+  bool FinishIsLong() const override { return long_finish_; }
 
  private:
   ResponseContext ctx_;
   const Clock& clock_;
   PayloadReader reader_;
   BodyHandler handler_;
+  const bool long_finish_;
   std::string body_;
 };
 
@@ -109,9 +123,10 @@ std::unique_ptr<http::Exchange> MakeUploadExchange(ResponseContext ctx, const Cl
 }
 
 std::unique_ptr<http::Exchange> MakeBufferedExchange(ResponseContext ctx, const Clock& clock,
-                                                     PayloadPlan plan, BodyHandler handler) {
+                                                     PayloadPlan plan, BodyHandler handler,
+                                                     bool long_finish) {
   return std::make_unique<BufferedExchange>(std::move(ctx), clock, std::move(plan),
-                                            std::move(handler));
+                                            std::move(handler), long_finish);
 }
 
 }  // namespace sluice::s3

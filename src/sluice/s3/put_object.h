@@ -22,8 +22,10 @@ std::unique_ptr<http::Exchange> MakeUploadExchange(ResponseContext ctx, const Cl
                                                    bool full_object);
 
 using BodyHandler = std::function<http::Response(std::string body)>;
-// `plan.decoded_length` must already be bounded by PlanPayload's max_bytes.
+// `plan.decoded_length` must already be bounded by PlanPayload's max_bytes. `long_finish`: the
+// handler may take seconds (a Complete assembles the upload), so it runs on the long pool.
 std::unique_ptr<http::Exchange> MakeBufferedExchange(ResponseContext ctx, const Clock& clock,
-                                                     PayloadPlan plan, BodyHandler handler);
+                                                     PayloadPlan plan, BodyHandler handler,
+                                                     bool long_finish = false);
 
 }  // namespace sluice::s3
