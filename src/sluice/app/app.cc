@@ -13,6 +13,7 @@
 #include "sluice/app/admin.h"
 #include "sluice/app/flow.h"
 #include "sluice/app/metrics.h"
+#include "sluice/app/quota.h"
 #include "sluice/app/reaper.h"
 #include "sluice/app/s3_backend.h"
 #include "sluice/catalog/catalog.h"
@@ -227,8 +228,13 @@ Status RunServer(const ServeConfig& config) {
                        .read_limits = batch::ReadLimits::ForLoadMemory(config.load_memory)});
   SLUICE_RETURN_IF_ERROR(loader.Reconcile());
 
+  // The per-connection disk quota counts from the ledger as it is now (orphans removed above).
+  DiskQuota quota(config.connection_quota);
+  SLUICE_RETURN_IF_ERROR(quota.Load(*catalog).WithContext("counting each connection's bytes"));
+
   // Flow control and metrics observe the loader; all outlive the runtime (declared before it).
   Metrics metrics;
+  metrics.WatchDiskQuota(&quota);
   Backpressure backpressure(*catalog, store,
                             {.max_pending_files = config.max_pending_files,
                              .max_pending_bytes = config.max_pending_bytes,
@@ -245,6 +251,7 @@ Status RunServer(const ServeConfig& config) {
   backend_options.backpressure = &backpressure;
   backend_options.waits = &waits;
   backend_options.metrics = &metrics;
+  backend_options.quota = &quota;
   StoreBackend backend(*catalog, store, loader, clock, backend_options);
   s3::ServiceOptions s3_options;
   s3_options.region = config.region;

@@ -61,6 +61,12 @@ struct ServeConfig {
   uint64_t max_pending_files = 100'000;
   uint64_t max_pending_bytes = uint64_t{64} << 30;
   uint64_t min_free_disk = uint64_t{1} << 30;
+  // The disk quota of a connection that has none of its own (`sluice connection set-quota`):
+  // the bytes it may keep in the data directory (quota.h says what counts); past it uploads get
+  // 403 QuotaExceeded. 0: none. Off by default: a fitting size depends on the disk and on how
+  // many connections share it, and the free-disk floor above already keeps the disk from
+  // filling; an operator who hosts several parties sets it.
+  uint64_t connection_quota = 0;
   // Landed files are deleted this long after they were loaded or skipped (failed, queued and
   // loading files are kept); 0 keeps them for ever.
   int64_t retention_seconds = int64_t{7} * 24 * 3600;
@@ -74,6 +80,8 @@ struct ServeConfig {
 // "1073741824", "512M", "1G", "64GiB", "10k": bytes with an optional binary suffix (K, M, G,
 // T; "i" and "B" allowed after it, any case). kInvalidArgument naming the text otherwise.
 Result<uint64_t> ParseByteSize(std::string_view text);
+// "1.5 GiB (1610612736 bytes)", "512 bytes": a byte count for messages, with its exact value.
+std::string DescribeBytes(uint64_t bytes);
 // "30", "30s", "15m", "12h", "7d": seconds. kInvalidArgument naming the text otherwise.
 Result<int64_t> ParseDurationSeconds(std::string_view text);
 

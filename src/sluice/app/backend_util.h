@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/app/quota.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/s3/s3.h"
 
@@ -35,5 +36,16 @@ struct BackendOptions;
 void NoteAccepted(const BackendOptions& options, const catalog::FileRecord& file);
 // Backpressure's verdict for a new upload into `connection` (OK without backpressure).
 Status AdmitUpload(const BackendOptions& options, const std::string& connection);
+// The disk quota's charge for an upload of `bytes` (its declared length) into `connection`,
+// taken before the body is read: kQuotaExceeded when it does not fit. An empty reservation
+// when the backend has no quota.
+Result<QuotaReservation> ReserveDisk(catalog::Catalog& catalog, const BackendOptions& options,
+                                     const std::string& connection, uint64_t bytes);
+// Moves the quota's count for bytes landed or removed outside a reservation (no-ops without a
+// quota).
+// Charges the body bytes past the declared length (`*appended` counts what arrived so far).
+Status ChargeBeyondDeclared(QuotaReservation& reservation, uint64_t* appended, uint64_t more);
+void DiskAdded(const BackendOptions& options, const std::string& connection, uint64_t bytes);
+void DiskRemoved(const BackendOptions& options, const std::string& connection, uint64_t bytes);
 
 }  // namespace sluice::app

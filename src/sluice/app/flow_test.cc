@@ -310,7 +310,7 @@ TEST_F(FlowTest, PendingBytesLimitAndDiskFloor) {
   refused = DoPut("orders/2.parquet", parquet_);
   EXPECT_EQ(refused.status.code(), ErrorCode::kSlowDown);
   EXPECT_NE(refused.status.message().find("--min-free-disk"), std::string::npos);
-  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", "orders/x", "0123", 1).status().code(),
+  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", "orders/x", "0123", 1, 0).status().code(),
             ErrorCode::kNoSuchUpload);  // unknown upload first: nothing to refuse
   EXPECT_EQ(ObjectFiles(), 1u);
   EXPECT_EQ(catalog_->ListFiles("shop")->size(), 1u);

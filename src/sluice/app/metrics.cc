@@ -6,6 +6,8 @@
 #include <tuple>
 #include <vector>
 
+#include "sluice/app/quota.h"
+
 namespace sluice::app {
 namespace {
 
@@ -150,6 +152,25 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
     out += "sluice_unconfigured_files{connection=\"" + PromEscape(conn) + "\",status=\"" +
            std::string(catalog::FileStatusName(status)) + "\",error_code=\"" + PromEscape(code) +
            "\"} " + std::to_string(n) + "\n";
+  }
+
+  if (quota_ != nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(auto connections, catalog.ListConnections());
+    Header(&out, "sluice_connection_disk_bytes", "gauge",
+           "Bytes a connection keeps in the data directory (landed files not yet purged, "
+           "multipart parts, uploads in flight): what its disk quota counts.");
+    for (const auto& [conn, bytes] : quota_->Usage()) {
+      out += "sluice_connection_disk_bytes{connection=\"" + PromEscape(conn) + "\"} " +
+             std::to_string(bytes) + "\n";
+    }
+    Header(&out, "sluice_connection_disk_quota_bytes", "gauge",
+           "A connection's disk quota (connections without one are left out).");
+    for (const auto& c : connections) {
+      const uint64_t q = quota_->QuotaOf(c);
+      if (q == 0) continue;
+      out += "sluice_connection_disk_quota_bytes{connection=\"" + PromEscape(c.id) + "\"} " +
+             std::to_string(q) + "\n";
+    }
   }
 
   std::lock_guard<std::mutex> lock(mu_);

@@ -10,7 +10,9 @@
 // Labels are bounded by configuration, never by what clients send: a table label is always a
 // configured table of the connection (files under a key prefix that names no configured table
 // are counted per connection in sluice_unconfigured_files), and a connection label an existing
-// connection. Error codes are sluice's own ErrorCode names.
+// connection. Error codes are sluice's own ErrorCode names. With a disk quota, each
+// connection's bytes on disk (the quota's in-memory counts) and its quota (the connections
+// table) are gauges too.
 //
 // Thread-safety: every member is safe to call from any thread.
 
@@ -26,6 +28,8 @@
 
 namespace sluice::app {
 
+class DiskQuota;
+
 // Upper bounds (seconds) of the load duration histogram: 1 ms to 60 s.
 inline constexpr std::array<double, 14> kLoadDurationBuckets = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 60};
@@ -39,6 +43,9 @@ class Metrics final : public load::LoadObserver {
   void OnReceived(const std::string& connection, uint64_t bytes);
   // `limit`: "files", "bytes" or "disk".
   void OnRefused(const std::string& connection, std::string_view limit);
+
+  // Adds the disk usage gauges, read from `quota` (which must outlive this object).
+  void WatchDiskQuota(DiskQuota* quota) { quota_ = quota; }
 
   // The whole page. `now_micros` dates the oldest queued files.
   Result<std::string> Render(catalog::Catalog& catalog, int64_t now_micros);
@@ -55,6 +62,7 @@ class Metrics final : public load::LoadObserver {
     uint64_t files = 0;
   };
 
+  DiskQuota* quota_ = nullptr;  // set before serving, then only read
   std::mutex mu_;
   std::array<uint64_t, kLoadDurationBuckets.size()> buckets_{};  // non-cumulative
   uint64_t loads_ = 0;

@@ -78,15 +78,23 @@ Status NoSuchUpload(const std::string& upload_id) {
 class PartSink final : public s3::ObjectSink {
  public:
   PartSink(catalog::Catalog& catalog, const Clock& clock, KeyedLocks& locks,
-           std::unique_ptr<landing::Incoming> incoming, std::string upload_id, int part_number)
+           const BackendOptions& options, std::unique_ptr<landing::Incoming> incoming,
+           std::string connection, std::string upload_id, int part_number,
+           QuotaReservation reservation)
       : catalog_(catalog),
         clock_(clock),
         locks_(locks),
+        options_(options),
         incoming_(std::move(incoming)),
+        connection_(std::move(connection)),
         upload_id_(std::move(upload_id)),
-        part_number_(part_number) {}
+        part_number_(part_number),
+        reservation_(std::move(reservation)) {}
 
-  Status Append(ByteView data) override { return incoming_->Append(data); }
+  Status Append(ByteView data) override {
+    SLUICE_RETURN_IF_ERROR(ChargeBeyondDeclared(reservation_, &appended_, data.size()));
+    return incoming_->Append(data);
+  }
 
   Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
     // Two sends of the same part must not interleave their rename and record, or the file on
@@ -94,22 +102,34 @@ class PartSink final : public s3::ObjectSink {
     auto guard = locks_.Lock(upload_id_ + "/" + std::to_string(part_number_));
     SLUICE_ASSIGN_OR_RETURN(std::string name, incoming_->Commit());
     catalog::PartRecord part{part_number_, digests.size, digests.md5_hex, clock_.NowMicros()};
-    Status st = catalog_.RecordPart(upload_id_, part);
+    auto replaced = catalog_.RecordPart(upload_id_, part);
     // The part is on disk under its final name; if it cannot be recorded (the upload was
     // aborted or completed meanwhile) the reaper or the abort removes the directory.
-    if (!st.ok()) return st.WithContext("recording part " + std::to_string(part_number_));
+    if (!replaced.ok()) {
+      return replaced.status().WithContext("recording part " + std::to_string(part_number_));
+    }
+    // The new part counts; the one it replaced on disk no longer does.
+    reservation_.Keep(digests.size);
+    DiskRemoved(options_, connection_, *replaced);
     return http::HeaderList{};
   }
 
-  void Abort() override { incoming_->Abort(); }
+  void Abort() override {
+    incoming_->Abort();
+    reservation_.Release();
+  }
 
  private:
   catalog::Catalog& catalog_;
   const Clock& clock_;
   KeyedLocks& locks_;
+  const BackendOptions& options_;
   std::unique_ptr<landing::Incoming> incoming_;
+  std::string connection_;
   std::string upload_id_;
   int part_number_;
+  QuotaReservation reservation_;  // released by the destructor unless the part was recorded
+  uint64_t appended_ = 0;
 };
 
 }  // namespace
@@ -160,17 +180,15 @@ Result<std::string> StoreBackend::CreateMultipartUpload(const s3::Identity& who,
   SLUICE_RETURN_IF_ERROR(catalog_.CreateUpload(upload));
   Status st = store_.CreateUpload(upload_id);
   if (!st.ok()) {
-    catalog_.DeleteUpload(upload_id).IgnoreError();
+    catalog_.DeleteUpload(upload_id).status().IgnoreError();  // no parts yet
     return st.WithContext("creating the upload's directory");
   }
   return upload_id;
 }
 
-Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(const s3::Identity& who,
-                                                                      const std::string& bucket,
-                                                                      const std::string& key,
-                                                                      const std::string& upload_id,
-                                                                      int part_number) {
+Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(
+    const s3::Identity& who, const std::string& bucket, const std::string& key,
+    const std::string& upload_id, int part_number, uint64_t size) {
   if (part_number < 1 || part_number > kMaxPartNumber) {
     return Err(ErrorCode::kInvalidArgument,
                "Part number must be an integer between 1 and 10000, inclusive (got " +
@@ -179,13 +197,16 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(const s3::
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
   SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
   SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, bucket));
+  SLUICE_ASSIGN_OR_RETURN(QuotaReservation reservation,
+                          ReserveDisk(catalog_, options_, bucket, size));
   auto incoming = store_.BeginPart(upload_id, part_number);
   if (!incoming.ok()) {
     if (incoming.status().code() == ErrorCode::kNotFound) return NoSuchUpload(upload_id);
     return incoming.status();
   }
-  return std::unique_ptr<s3::ObjectSink>(new PartSink(
-      catalog_, clock_, upload_locks_, std::move(incoming).value(), upload_id, part_number));
+  return std::unique_ptr<s3::ObjectSink>(
+      new PartSink(catalog_, clock_, upload_locks_, options_, std::move(incoming).value(), bucket,
+                   upload_id, part_number, std::move(reservation)));
 }
 
 Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
@@ -292,13 +313,17 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
   done.etag = etag;
   done.parts = fingerprint;
   done.completed_at = record.received_at;
-  auto seq = catalog_.CompleteUpload(record, done);
+  uint64_t parts_bytes = 0;
+  auto seq = catalog_.CompleteUpload(record, done, &parts_bytes);
   if (!seq.ok()) {
     // Not acknowledged, so not kept; the parts stay for a retried Complete.
     store_.Remove(*landed).IgnoreError();
     return seq.status().WithContext("recording the completed upload in the ledger");
   }
   record.seq = *seq;
+  // The object replaces every part of the upload (those left out of the list are removed too).
+  DiskAdded(options_, bucket, total);
+  DiskRemoved(options_, bucket, parts_bytes);
   NoteAccepted(options_, record);
   loader_.Notify();
   RemoveUploadFiles(upload_id);
@@ -324,8 +349,9 @@ Status StoreBackend::AbortMultipartUpload(const s3::Identity& who, const std::st
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
   auto guard = upload_locks_.Lock(upload_id);
   SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
-  SLUICE_RETURN_IF_ERROR(catalog_.DeleteUpload(upload_id));
+  SLUICE_ASSIGN_OR_RETURN(uint64_t parts_bytes, catalog_.DeleteUpload(upload_id));
   RemoveUploadFiles(upload_id);
+  DiskRemoved(options_, bucket, parts_bytes);
   return Status::Ok();
 }
 
@@ -364,9 +390,12 @@ Result<int> StoreBackend::ReapExpiredUploads() {
     // A part may have arrived since the query: look again under the lock.
     SLUICE_ASSIGN_OR_RETURN(auto now, catalog_.GetUpload(u.upload_id));
     if (!now || now->touched_at >= cutoff) continue;
-    Status st = catalog_.DeleteUpload(u.upload_id);
-    if (!st.ok() && st.code() != ErrorCode::kNoSuchUpload) return st;
+    auto parts_bytes = catalog_.DeleteUpload(u.upload_id);
+    if (!parts_bytes.ok() && parts_bytes.status().code() != ErrorCode::kNoSuchUpload) {
+      return parts_bytes.status();
+    }
     RemoveUploadFiles(u.upload_id);
+    if (parts_bytes.ok()) DiskRemoved(options_, u.connection_id, *parts_bytes);
     LogInfo("app", "multipart upload " + u.upload_id + " of " +
                        EscapeForLog(u.connection_id + "/" + u.key) +
                        " expired unfinished; its parts were removed");

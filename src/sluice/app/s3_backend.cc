@@ -19,7 +19,7 @@ class LandingSink final : public s3::ObjectSink {
   LandingSink(catalog::Catalog& catalog, landing::Store& store, load::Loader& loader,
               const Clock& clock, const BackendOptions& options,
               std::unique_ptr<landing::Incoming> incoming, catalog::FileRecord record,
-              Disposition disposition, int wait_seconds)
+              Disposition disposition, int wait_seconds, QuotaReservation reservation)
       : catalog_(catalog),
         store_(store),
         loader_(loader),
@@ -28,9 +28,13 @@ class LandingSink final : public s3::ObjectSink {
         incoming_(std::move(incoming)),
         record_(std::move(record)),
         disposition_(std::move(disposition)),
-        wait_seconds_(wait_seconds) {}
+        wait_seconds_(wait_seconds),
+        reservation_(std::move(reservation)) {}
 
-  Status Append(ByteView data) override { return incoming_->Append(data); }
+  Status Append(ByteView data) override {
+    SLUICE_RETURN_IF_ERROR(ChargeBeyondDeclared(reservation_, &appended_, data.size()));
+    return incoming_->Append(data);
+  }
 
   Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
     SLUICE_ASSIGN_OR_RETURN(std::string id, incoming_->Commit());
@@ -54,6 +58,7 @@ class LandingSink final : public s3::ObjectSink {
       return seq.status().WithContext("recording the file in the ledger");
     }
     record_.seq = *seq;
+    reservation_.Keep(record_.size);
     NoteAccepted(options_, record_);
     loader_.Notify();
     http::HeaderList headers;
@@ -64,7 +69,10 @@ class LandingSink final : public s3::ObjectSink {
     return headers;
   }
 
-  void Abort() override { incoming_->Abort(); }
+  void Abort() override {
+    incoming_->Abort();
+    reservation_.Release();
+  }
 
   http::Response Respond(http::Response response) override {
     if (wait_seconds_ <= 0 || options_.waits == nullptr) return response;
@@ -81,6 +89,8 @@ class LandingSink final : public s3::ObjectSink {
   catalog::FileRecord record_;
   Disposition disposition_;
   const int wait_seconds_;
+  QuotaReservation reservation_;  // released by the destructor unless the file was recorded
+  uint64_t appended_ = 0;
 };
 
 s3::ObjectInfo InfoOf(const catalog::FileRecord& f, bool full) {
@@ -241,6 +251,29 @@ Status AdmitUpload(const BackendOptions& options, const std::string& connection)
   return options.backpressure->Admit(connection);
 }
 
+Result<QuotaReservation> ReserveDisk(catalog::Catalog& catalog, const BackendOptions& options,
+                                     const std::string& connection, uint64_t bytes) {
+  if (options.quota == nullptr) return QuotaReservation();
+  // Read on each upload, no cache: a quota set with the CLI holds from the next upload on.
+  SLUICE_ASSIGN_OR_RETURN(auto record, catalog.GetConnection(connection));
+  if (!record) return Err(ErrorCode::kNoSuchBucket, "The specified bucket does not exist");
+  return options.quota->Reserve(*record, bytes);
+}
+
+Status ChargeBeyondDeclared(QuotaReservation& reservation, uint64_t* appended, uint64_t more) {
+  *appended += more;
+  if (*appended <= reservation.bytes()) return Status::Ok();
+  return reservation.Grow(*appended - reservation.bytes());
+}
+
+void DiskAdded(const BackendOptions& options, const std::string& connection, uint64_t bytes) {
+  if (options.quota != nullptr) options.quota->Add(connection, bytes);
+}
+
+void DiskRemoved(const BackendOptions& options, const std::string& connection, uint64_t bytes) {
+  if (options.quota != nullptr) options.quota->Remove(connection, bytes);
+}
+
 Result<std::pair<Secret, std::string>> StoreBackend::LookupKey(const AccessKeyId& key) {
   SLUICE_ASSIGN_OR_RETURN(auto credential, catalog_.LookupAccessKey(key));
   if (!credential || !credential->active) {
@@ -287,11 +320,13 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginPut(const s3::Identit
   record.metadata_json = MetadataJson(request.user_metadata);
   SLUICE_ASSIGN_OR_RETURN(int wait, WaitSecondsOf(request.user_metadata));
   SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, request.bucket));
+  SLUICE_ASSIGN_OR_RETURN(QuotaReservation reservation,
+                          ReserveDisk(catalog_, options_, request.bucket, request.size));
 
   SLUICE_ASSIGN_OR_RETURN(auto incoming, store_.Begin());
   return std::unique_ptr<s3::ObjectSink>(
       new LandingSink(catalog_, store_, loader_, clock_, options_, std::move(incoming),
-                      std::move(record), std::move(disposition), wait));
+                      std::move(record), std::move(disposition), wait, std::move(reservation)));
 }
 
 Status StoreBackend::CreateBucket(const s3::Identity& who, const std::string& bucket) {
@@ -337,6 +372,7 @@ Status StoreBackend::DeleteBucket(const s3::Identity& who, const std::string& bu
     Status st = store_.Remove(id);
     if (!st.ok()) LogWarn("app", "deleting bucket " + bucket + ": " + st.ToString());
   }
+  if (options_.quota != nullptr) options_.quota->Forget(bucket);
   LogInfo("app", "connection '" + bucket + "' deleted through S3 DeleteBucket");
   return Status::Ok();
 }
@@ -392,12 +428,18 @@ Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bu
     if (f.status != catalog::FileStatus::kLoaded && f.status != catalog::FileStatus::kSkipped) {
       continue;
     }
+    if (f.purged_at != 0) continue;  // retention removed the bytes already
     Status st = store_.Remove(f.landed_id);
+    // Bytes first, ledger second (as retention does): a crash in between leaves a file
+    // recorded as stored whose bytes are gone, which retention removes again harmlessly.
+    if (st.ok()) st = catalog_.MarkPurged(f.seq, clock_.NowMicros());
     if (!st.ok()) {
       LogWarn("app", "deleted " + EscapeForLog(bucket + "/" + key) + " (file " +
                          std::to_string(f.seq) +
                          ") but could not remove its landed bytes: " + st.ToString());
+      continue;
     }
+    DiskRemoved(options_, bucket, f.size);
   }
   return Status::Ok();
 }
@@ -418,6 +460,7 @@ Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
       SLUICE_RETURN_IF_ERROR(
           store_.Remove(f.landed_id).WithContext("retention of file " + std::to_string(f.seq)));
       SLUICE_RETURN_IF_ERROR(catalog_.MarkPurged(f.seq, clock_.NowMicros()));
+      DiskRemoved(options_, f.connection_id, f.size);
       ++purged;
     }
     if (files.size() < kBatch) break;

@@ -35,6 +35,7 @@
 namespace sluice::app {
 
 class Backpressure;
+class DiskQuota;
 class LoadWaits;
 class Metrics;
 
@@ -49,6 +50,10 @@ struct BackendOptions {
   Backpressure* backpressure = nullptr;
   LoadWaits* waits = nullptr;
   Metrics* metrics = nullptr;
+  // The per-connection disk quota (quota.h), or null (off). PutObject and UploadPart reserve
+  // their declared length before reading the body; every change the backend makes to what a
+  // connection keeps on disk moves its count.
+  DiskQuota* quota = nullptr;
 };
 
 // One mutex per name, created on demand and dropped when unused.
@@ -97,7 +102,7 @@ class StoreBackend final : public s3::Backend {
                                                           const std::string& bucket,
                                                           const std::string& key,
                                                           const std::string& upload_id,
-                                                          int part_number) override;
+                                                          int part_number, uint64_t size) override;
   Result<s3::CompleteResult> CompleteMultipartUpload(
       const s3::Identity& who, const std::string& bucket, const std::string& key,
       const std::string& upload_id, const std::vector<s3::CompletedPart>& parts) override;

@@ -112,7 +112,8 @@ class BackendTest : public ::testing::Test {
   Result<std::string> Part(const s3::Identity& who, const std::string& bucket,
                            const std::string& key, const std::string& upload, int n,
                            const std::string& body) {
-    SLUICE_ASSIGN_OR_RETURN(auto sink, backend_->BeginUploadPart(who, bucket, key, upload, n));
+    SLUICE_ASSIGN_OR_RETURN(auto sink,
+                            backend_->BeginUploadPart(who, bucket, key, upload, n, body.size()));
     SLUICE_RETURN_IF_ERROR(Stream(*sink, body));
     SLUICE_RETURN_IF_ERROR(sink->Commit({body.size(), Md5Hex(body), ""}).status());
     return Md5Hex(body);
@@ -259,13 +260,13 @@ TEST_F(BackendTest, MultipartErrors) {
   EXPECT_EQ(
       backend_->CompleteMultipartUpload(other_, "shop", key, *upload, {{2, *e2}}).status().code(),
       ErrorCode::kAccessDenied);
-  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", key, *upload, 0).status().code(),
+  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", key, *upload, 0, 0).status().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", key, *upload, 10001).status().code(),
+  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", key, *upload, 10001, 0).status().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", key, "../../etc", 1).status().code(),
+  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", key, "../../etc", 1, 0).status().code(),
             ErrorCode::kNoSuchUpload);
-  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", "orders/x", *upload, 1).status().code(),
+  EXPECT_EQ(backend_->BeginUploadPart(shop_, "shop", "orders/x", *upload, 1, 0).status().code(),
             ErrorCode::kNoSuchUpload);
   EXPECT_EQ(backend_->ListParts(shop_, "shop", key, "nope", {}).status().code(),
             ErrorCode::kNoSuchUpload);

@@ -1,5 +1,6 @@
 // The Catalog's opening, connections, credentials and tables. The ledger is in ledger.cc.
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -64,7 +65,7 @@ Result<std::vector<std::string>> PrimaryKeyFromJson(const std::string& text,
 }
 
 constexpr const char* kConnectionColumns =
-    "SELECT id, name, unconfigured, created_at FROM connections";
+    "SELECT id, name, unconfigured, created_at, coalesce(quota_bytes, -1) FROM connections";
 
 Result<Connection> ConnectionFromRow(const Query& q) {
   Connection c;
@@ -72,6 +73,7 @@ Result<Connection> ConnectionFromRow(const Query& q) {
   c.name = q.Text(1);
   SLUICE_ASSIGN_OR_RETURN(c.unconfigured, PolicyFromName(q.Text(2)));
   c.created_at = q.Int(3);
+  if (q.Int(4) >= 0) c.quota_bytes = static_cast<uint64_t>(q.Int(4));
   return c;
 }
 
@@ -261,6 +263,23 @@ Status SqliteCatalog::SetUnconfiguredPolicy(const std::string& id, UnconfiguredP
     SLUICE_ASSIGN_OR_RETURN(Query q,
                             db_->Prepare("UPDATE connections SET unconfigured = ? WHERE id = ?"));
     q.Bind(1, PolicyName(policy)).Bind(2, id);
+    SLUICE_RETURN_IF_ERROR(q.Run());
+    if (db_->Changes() == 0) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
+    return Status::Ok();
+  });
+}
+
+Status SqliteCatalog::SetConnectionQuota(const std::string& id, std::optional<uint64_t> bytes) {
+  if (bytes && *bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Err(ErrorCode::kInvalidArgument, "catalog: a quota of " + std::to_string(*bytes) +
+                                                " bytes is larger than the catalog can store");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return Write([&]() -> Status {
+    // -1 stands for NULL (the server's default): Query binds no NULL.
+    SLUICE_ASSIGN_OR_RETURN(
+        Query q, db_->Prepare("UPDATE connections SET quota_bytes = nullif(?, -1) WHERE id = ?"));
+    q.Bind(1, bytes ? static_cast<int64_t>(*bytes) : int64_t{-1}).Bind(2, id);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
     return Status::Ok();

@@ -30,6 +30,9 @@ struct Connection {
   std::string name;  // human name as given
   UnconfiguredPolicy unconfigured = UnconfiguredPolicy::kHold;
   int64_t created_at = 0;  // micros
+  // The bytes the connection may keep in the data directory (app's DiskQuota): nullopt, the
+  // server's --connection-quota; 0, no quota.
+  std::optional<uint64_t> quota_bytes;
 };
 
 struct Credential {
@@ -230,6 +233,9 @@ class Catalog {
                                                               size_t limit) = 0;
   virtual Result<std::optional<Connection>> GetConnection(const std::string& id) = 0;
   virtual Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) = 0;
+  // Sets the connection's disk quota (nullopt: back to the server's default; 0: none);
+  // kNotFound for an unknown connection.
+  virtual Status SetConnectionQuota(const std::string& id, std::optional<uint64_t> bytes) = 0;
   // The active credential with this access key, secret decrypted; nullopt when unknown,
   // revoked or expired (expires_at <= now): every refused key looks the same to a client.
   virtual Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) = 0;
@@ -309,7 +315,9 @@ class Catalog {
   virtual Status CreateUpload(const UploadRecord& upload) = 0;
   virtual Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) = 0;
   // Records (or replaces) a part and touches the upload; kNoSuchUpload when it is gone.
-  virtual Status RecordPart(const std::string& upload_id, const PartRecord& part) = 0;
+  // Returns the size of the part it replaced (0 when the part is new): the disk quota counts
+  // only the newest copy of a re-sent part.
+  virtual Result<uint64_t> RecordPart(const std::string& upload_id, const PartRecord& part) = 0;
   // Every part of the upload, by number (at most s3's 10,000): what Complete checks against.
   virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) = 0;
   // At most `limit` parts numbered above `after_part`, by number: a seek on the primary key.
@@ -327,12 +335,16 @@ class Catalog {
                                                         const std::string& upload_id_marker,
                                                         size_t limit) = 0;
   // In one transaction: appends `file` to the ledger, keeps `done` (with the new seq) and
-  // forgets the upload and its parts. kNoSuchUpload when the upload is gone. Returns the seq.
-  virtual Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done) = 0;
+  // forgets the upload and its parts. kNoSuchUpload when the upload is gone. Returns the seq;
+  // `parts_bytes`, when not null, receives the total size of the parts forgotten (the listed
+  // ones and any the Complete left out), read in the same transaction.
+  virtual Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done,
+                                         uint64_t* parts_bytes = nullptr) = 0;
   virtual Result<std::optional<CompletedUpload>> GetCompletedUpload(
       const std::string& upload_id) = 0;
-  // Forgets an upload and its parts; kNoSuchUpload when there is none.
-  virtual Status DeleteUpload(const std::string& upload_id) = 0;
+  // Forgets an upload and its parts; kNoSuchUpload when there is none. Returns the total size
+  // of the parts forgotten, read in the same transaction.
+  virtual Result<uint64_t> DeleteUpload(const std::string& upload_id) = 0;
   // Uploads whose last creation or part is older than `micros`, for the reaper.
   virtual Result<std::vector<UploadRecord>> UploadsTouchedBefore(int64_t micros) = 0;
   // Drops completed-upload records older than `micros`; returns how many.
@@ -417,11 +429,20 @@ class Catalog {
   // `finished_before` (micros), oldest first, at most `limit` (index files_retained). Objects
   // kept as plain objects by the `store` policy are not among them: retention never purges them.
   virtual Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) = 0;
-  // Records that retention removed the file's landed bytes: sets purged_at, which hides the
-  // file from S3 reads and listings (it has no body any more) without calling it deleted; the
-  // ledger keeps the record. kInvalidArgument unless the file is loaded or skipped; kNotFound
-  // when absent.
+  // Records that the file's landed bytes were removed (by retention, or by a delete of a
+  // finished file): sets purged_at, which hides the file from S3 reads and listings (it has
+  // no body any more) without calling it deleted; the ledger keeps the record. purged_at = 0
+  // is exactly "the bytes are stored", which the disk quota counts. kInvalidArgument unless
+  // the file is loaded or skipped; kNotFound when absent.
   virtual Status MarkPurged(int64_t seq, int64_t purged_at) = 0;
+
+  // The bytes each connection keeps in the data directory: its landed files whose bytes are
+  // stored (purged_at = 0: queued, loading, failed, held, stored as plain objects, and loaded
+  // or skipped files retention has not purged yet) plus the parts of its multipart uploads in
+  // progress. Connections keeping nothing are left out. One grouped query over the partial
+  // index files_stored (its cost follows the stored files, not the purged history): the disk
+  // quota's running counter starts from it, and `sluice connection list` shows it.
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> StoredBytesByConnection() = 0;
 };
 
 }  // namespace sluice::catalog

@@ -46,6 +46,7 @@ class SqliteCatalog final : public Catalog {
                                                       size_t limit) override;
   Result<std::optional<Connection>> GetConnection(const std::string& id) override;
   Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) override;
+  Status SetConnectionQuota(const std::string& id, std::optional<uint64_t> bytes) override;
   Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) override;
   Result<std::vector<KeyInfo>> ListKeys(const std::string& connection_id) override;
   Status RevokeKey(const AccessKeyId& key) override;
@@ -78,7 +79,7 @@ class SqliteCatalog final : public Catalog {
 
   Status CreateUpload(const UploadRecord& upload) override;
   Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) override;
-  Status RecordPart(const std::string& upload_id, const PartRecord& part) override;
+  Result<uint64_t> RecordPart(const std::string& upload_id, const PartRecord& part) override;
   Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) override;
   Result<std::vector<PartRecord>> ListParts(const std::string& upload_id, int after_part,
                                             size_t limit) override;
@@ -87,9 +88,10 @@ class SqliteCatalog final : public Catalog {
                                                 const std::string& key_marker,
                                                 const std::string& upload_id_marker,
                                                 size_t limit) override;
-  Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done) override;
+  Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done,
+                                 uint64_t* parts_bytes) override;
   Result<std::optional<CompletedUpload>> GetCompletedUpload(const std::string& upload_id) override;
-  Status DeleteUpload(const std::string& upload_id) override;
+  Result<uint64_t> DeleteUpload(const std::string& upload_id) override;
   Result<std::vector<UploadRecord>> UploadsTouchedBefore(int64_t micros) override;
   Result<int64_t> ForgetCompletedBefore(int64_t micros) override;
 
@@ -114,6 +116,7 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<StatusCount>> CountPending() override;
   Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) override;
   Status MarkPurged(int64_t seq, int64_t purged_at) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> StoredBytesByConnection() override;
 
  private:
   // Runs `body` in a durable write transaction (synchronous=FULL: the WAL is fsync'd at

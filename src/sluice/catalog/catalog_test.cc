@@ -844,7 +844,8 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
   ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
   const char* downgrade =
       "DROP TABLE upload_parts; DROP TABLE uploads; DROP TABLE completed_uploads;"
-      "DROP INDEX files_by_content; DROP INDEX files_retained;"
+      "DROP INDEX files_by_content; DROP INDEX files_retained; DROP INDEX files_stored;"
+      "ALTER TABLE connections DROP COLUMN quota_bytes;"
       "ALTER TABLE tables DROP COLUMN nested_json;"
       "ALTER TABLE tables DROP COLUMN delete_column; ALTER TABLE files DROP COLUMN rows_deleted;"
       "ALTER TABLE files DROP COLUMN checksums_json; ALTER TABLE files DROP COLUMN duplicate_of;"
@@ -1097,10 +1098,11 @@ TEST_F(CatalogTest, UploadsPartsAndCompletion) {
   EXPECT_FALSE((*cat->GetUpload("nope")).has_value());
 
   clock_.Advance(1'000'000);
-  ASSERT_TRUE(cat->RecordPart("up-1", {2, 100, "bb", clock_.NowMicros()}).ok());
-  ASSERT_TRUE(cat->RecordPart("up-1", {1, 50, "aa", clock_.NowMicros()}).ok());
-  ASSERT_TRUE(cat->RecordPart("up-1", {1, 60, "cc", clock_.NowMicros()}).ok());  // re-sent
-  EXPECT_EQ(cat->RecordPart("nope", {1, 1, "aa", 0}).code(), ErrorCode::kNoSuchUpload);
+  EXPECT_EQ(*cat->RecordPart("up-1", {2, 100, "bb", clock_.NowMicros()}), 0u);
+  EXPECT_EQ(*cat->RecordPart("up-1", {1, 50, "aa", clock_.NowMicros()}), 0u);
+  // Re-sent: returns the size of the part it replaced.
+  EXPECT_EQ(*cat->RecordPart("up-1", {1, 60, "cc", clock_.NowMicros()}), 50u);
+  EXPECT_EQ(cat->RecordPart("nope", {1, 1, "aa", 0}).status().code(), ErrorCode::kNoSuchUpload);
   auto parts = cat->ListParts("up-1");
   ASSERT_TRUE(parts.ok());
   ASSERT_EQ(parts->size(), 2u);
@@ -1128,8 +1130,10 @@ TEST_F(CatalogTest, UploadsPartsAndCompletion) {
   file.etag = "0123456789abcdef0123456789abcdef-2";
   file.md5_hex = "";
   CompletedUpload done{"up-1", "", "", 0, file.etag, "1:cc,2:bb", 0};
-  auto seq = cat->CompleteUpload(file, done);
+  uint64_t parts_bytes = 0;
+  auto seq = cat->CompleteUpload(file, done, &parts_bytes);
   ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_EQ(parts_bytes, 160u);
   auto visible = cat->VisibleFile("shop", "orders/big.parquet");
   ASSERT_TRUE(visible->has_value());
   EXPECT_EQ((*visible)->etag, file.etag);
@@ -1146,16 +1150,96 @@ TEST_F(CatalogTest, UploadsPartsAndCompletion) {
   EXPECT_EQ((*record)->completed_at, clock_.NowMicros());
   // Completing again, or recording a late part, finds no upload; nothing is appended.
   EXPECT_EQ(cat->CompleteUpload(file, done).status().code(), ErrorCode::kNoSuchUpload);
-  EXPECT_EQ(cat->RecordPart("up-1", {3, 1, "dd", 0}).code(), ErrorCode::kNoSuchUpload);
+  EXPECT_EQ(cat->RecordPart("up-1", {3, 1, "dd", 0}).status().code(), ErrorCode::kNoSuchUpload);
   EXPECT_EQ(cat->ListFiles("shop")->size(), 1u);
 
-  ASSERT_TRUE(cat->DeleteUpload("up-2").ok());
-  EXPECT_EQ(cat->DeleteUpload("up-2").code(), ErrorCode::kNoSuchUpload);
+  ASSERT_TRUE(cat->RecordPart("up-2", {1, 7, "ee", 0}).ok());
+  EXPECT_EQ(*cat->DeleteUpload("up-2"), 7u);  // the bytes of the parts it forgot
+  EXPECT_EQ(cat->DeleteUpload("up-2").status().code(), ErrorCode::kNoSuchUpload);
   EXPECT_TRUE(cat->ListUploads("shop", "", "", "", 100)->empty());
 
   EXPECT_EQ(*cat->ForgetCompletedBefore(clock_.NowMicros()), 0);
   EXPECT_EQ(*cat->ForgetCompletedBefore(clock_.NowMicros() + 1), 1);
   EXPECT_FALSE((*cat->GetCompletedUpload("up-1")).has_value());
+}
+
+TEST_F(CatalogTest, ConnectionQuotaDefaultsToTheServersAndCanBeSetAndCleared) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  EXPECT_FALSE((*cat->GetConnection("shop"))->quota_bytes.has_value());
+  ASSERT_TRUE(cat->SetConnectionQuota("shop", uint64_t{10} << 30).ok());
+  EXPECT_EQ((*cat->GetConnection("shop"))->quota_bytes,
+            std::optional<uint64_t>(uint64_t{10} << 30));
+  ASSERT_TRUE(cat->SetConnectionQuota("shop", 0).ok());  // none, not the default
+  EXPECT_EQ((*cat->GetConnection("shop"))->quota_bytes, std::optional<uint64_t>(0));
+  ASSERT_TRUE(cat->SetConnectionQuota("shop", std::nullopt).ok());
+  EXPECT_FALSE((*cat->ListConnections())[0].quota_bytes.has_value());
+  EXPECT_EQ(cat->SetConnectionQuota("nope", 1).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cat->SetConnectionQuota("shop", ~uint64_t{0}).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTest, StoredBytesCountFilesWithTheirBytesAndPartsInProgress) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  ASSERT_TRUE(cat->CreateConnection("other").ok());
+  ASSERT_TRUE(cat->CreateConnection("empty").ok());
+  auto sized = [](FileRecord f, uint64_t size) {
+    f.size = size;
+    return f;
+  };
+  const int64_t a = *cat->AppendFile(sized(File("shop", "orders", "orders/a"), 100));
+  ASSERT_TRUE(cat->AppendFile(sized(File("shop", "orders", "orders/b"), 20)).ok());
+  ASSERT_TRUE(cat->AppendFile(sized(File("other", "x", "x/c"), 5)).ok());
+  ASSERT_TRUE(cat->CreateUpload({"up-1", "shop", "orders/big", "orders"}).ok());
+  ASSERT_TRUE(cat->RecordPart("up-1", {1, 1000, "aa", 0}).ok());
+  using Usage = std::vector<std::pair<std::string, uint64_t>>;
+  EXPECT_EQ(*cat->StoredBytesByConnection(), (Usage{{"other", 5}, {"shop", 1120}}));
+  // A purged file's bytes are gone.
+  ASSERT_TRUE(cat->MarkLoading(a).ok());
+  ASSERT_TRUE(cat->MarkLoaded(a, {}, clock_.NowMicros()).ok());
+  ASSERT_TRUE(cat->MarkPurged(a, clock_.NowMicros()).ok());
+  EXPECT_EQ(*cat->StoredBytesByConnection(), (Usage{{"other", 5}, {"shop", 1020}}));
+  ASSERT_TRUE(cat->DeleteUpload("up-1").ok());
+  EXPECT_EQ(*cat->StoredBytesByConnection(), (Usage{{"other", 5}, {"shop", 20}}));
+}
+
+TEST_F(CatalogTest, VersionSevenRecordsEarlierDeletesOfFinishedFilesAsPurged) {
+  int64_t loaded = 0;
+  int64_t queued = 0;
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+    ASSERT_TRUE(cat->CreateConnection("shop").ok());
+    FileRecord f = File("shop", "orders", "orders/a");
+    f.size = 100;
+    loaded = *cat->AppendFile(f);
+    f.key = "orders/b";
+    queued = *cat->AppendFile(f);
+    ASSERT_TRUE(cat->MarkLoading(loaded).ok());
+    ASSERT_TRUE(cat->MarkLoaded(loaded, {}, clock_.NowMicros()).ok());
+    ASSERT_EQ(cat->DeleteKey("shop", "orders/a")->size(), 1u);
+    ASSERT_EQ(cat->DeleteKey("shop", "orders/b")->size(), 1u);
+  }
+  // What version 6 left: a delete removed the loaded file's bytes without a word in the ledger.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX files_stored; ALTER TABLE connections DROP COLUMN quota_bytes;"
+                         "UPDATE files SET purged_at = 0; PRAGMA user_version = 6;",
+                         nullptr, nullptr, &err),
+            SQLITE_OK)
+      << err;
+  sqlite3_close(db);
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  EXPECT_NE((*cat->GetFile(loaded))->purged_at, 0);
+  EXPECT_EQ((*cat->GetFile(queued))->purged_at, 0);  // still to load: its bytes are kept
+  using Usage = std::vector<std::pair<std::string, uint64_t>>;
+  EXPECT_EQ(*cat->StoredBytesByConnection(), (Usage{{"shop", 100}}));
+  EXPECT_FALSE((*cat->GetConnection("shop"))->quota_bytes.has_value());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 6;
+constexpr int64_t kSchemaVersion = 7;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -190,6 +190,25 @@ CREATE INDEX files_retained ON files(finished_at)
 PRAGMA user_version = 6;
 )sql";
 
+// Version 7: per-connection disk quotas (issue 10).
+//   connections.quota_bytes  the bytes the connection may keep in the data directory; NULL:
+//                            the server's --connection-quota; 0: no quota
+// purged_at now means "the landed bytes are gone", whoever removed them: a delete of a loaded
+// or skipped file removes its bytes, and from this version on records that like retention
+// does. Earlier deletes are recorded here. (A file deleted while still queued and loaded
+// afterwards kept its bytes; before this version the ledger cannot tell it from one deleted
+// after loading, so it is recorded purged too: its bytes stay uncounted until the connection
+// is deleted. Such files are rare: a delete of a key that had not loaded yet.)
+// files_stored covers the start-up sum of the bytes each connection keeps (the quota's
+// running counter starts from it) without reading the purged history.
+constexpr const char* kMigrateV7 = R"sql(
+ALTER TABLE connections ADD COLUMN quota_bytes INTEGER;
+UPDATE files SET purged_at = max(finished_at, 1)
+  WHERE deleted = 1 AND purged_at = 0 AND status IN ('loaded', 'skipped');
+CREATE INDEX files_stored ON files(connection_id, size) WHERE purged_at = 0;
+PRAGMA user_version = 7;
+)sql";
+
 }  // namespace
 
 Result<bool> EnsureSchema(Db& db) {
@@ -206,6 +225,7 @@ Result<bool> EnsureSchema(Db& db) {
   if (version < 4) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV4));
   if (version < 5) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV5));
   if (version < 6) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV6));
+  if (version < 7) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV7));
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.PragmaInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

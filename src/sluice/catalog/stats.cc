@@ -71,4 +71,24 @@ Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
   });
 }
 
+Result<std::vector<std::pair<std::string, uint64_t>>> SqliteCatalog::StoredBytesByConnection() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The files' WHERE clause matches the partial index files_stored(connection_id, size), which
+  // covers the sum. Uploads in progress are few; their parts are summed through the upload.
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db_->Prepare("SELECT connection_id, sum(bytes) FROM ("
+                            "SELECT connection_id, sum(size) AS bytes FROM files "
+                            "WHERE purged_at = 0 GROUP BY connection_id "
+                            "UNION ALL SELECT u.connection_id, sum(p.size) FROM upload_parts p "
+                            "JOIN uploads u USING (upload_id) GROUP BY u.connection_id) "
+                            "GROUP BY connection_id HAVING sum(bytes) > 0 ORDER BY connection_id"));
+  std::vector<std::pair<std::string, uint64_t>> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.emplace_back(q.Text(0), static_cast<uint64_t>(q.Int(1)));
+  }
+  return out;
+}
+
 }  // namespace sluice::catalog

@@ -37,6 +37,15 @@ Result<bool> UploadExists(Db& db, const std::string& upload_id) {
   return q.Step();
 }
 
+// The total size of an upload's recorded parts, inside the caller's transaction.
+Result<uint64_t> PartsBytes(Db& db, const std::string& upload_id) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Query q, db.Prepare("SELECT coalesce(sum(size), 0) FROM upload_parts WHERE upload_id = ?"));
+  q.Bind(1, upload_id);
+  SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? static_cast<uint64_t>(q.Int(0)) : uint64_t{0};
+}
+
 }  // namespace
 
 Result<std::vector<UploadRecord>> SqliteCatalog::UploadRows(Query& q) {
@@ -88,14 +97,22 @@ Result<std::optional<UploadRecord>> SqliteCatalog::GetUpload(const std::string& 
   return std::optional<UploadRecord>(std::move(u));
 }
 
-Status SqliteCatalog::RecordPart(const std::string& upload_id, const PartRecord& part) {
+Result<uint64_t> SqliteCatalog::RecordPart(const std::string& upload_id, const PartRecord& part) {
   if (part.size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return Err(ErrorCode::kInvalidArgument, "catalog: part size is too large");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  uint64_t replaced = 0;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
     if (!exists) return NoSuchUpload(upload_id);
+    {
+      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT size FROM upload_parts WHERE "
+                                                    "upload_id = ? AND part_number = ?"));
+      q.Bind(1, upload_id).Bind(2, static_cast<int64_t>(part.part_number));
+      SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) replaced = static_cast<uint64_t>(q.Int(0));
+    }
     {
       SLUICE_ASSIGN_OR_RETURN(
           Query q, db_->Prepare("INSERT OR REPLACE INTO upload_parts (upload_id, part_number, "
@@ -109,7 +126,8 @@ Status SqliteCatalog::RecordPart(const std::string& upload_id, const PartRecord&
                                          "WHERE upload_id = ?"));
     q.Bind(1, part.uploaded_at).Bind(2, upload_id);
     return q.Run();
-  });
+  }));
+  return replaced;
 }
 
 Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& upload_id) {
@@ -185,7 +203,8 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
   return out;
 }
 
-Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload done) {
+Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload done,
+                                              uint64_t* parts_bytes) {
   SLUICE_RETURN_IF_ERROR(ValidateFileRecord(file));
   std::lock_guard<std::mutex> lock(mu_);
   if (file.received_at == 0) file.received_at = clock_.NowMicros();
@@ -195,6 +214,8 @@ Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload d
     SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, done.upload_id));
     if (!exists) return NoSuchUpload(done.upload_id);
     SLUICE_ASSIGN_OR_RETURN(seq, InsertFile(file));
+    SLUICE_ASSIGN_OR_RETURN(uint64_t parts, PartsBytes(*db_, done.upload_id));
+    if (parts_bytes != nullptr) *parts_bytes = parts;
     {
       SLUICE_ASSIGN_OR_RETURN(
           Query q, db_->Prepare("INSERT INTO completed_uploads (upload_id, connection_id, key, "
@@ -227,11 +248,13 @@ Result<std::optional<CompletedUpload>> SqliteCatalog::GetCompletedUpload(
       CompletedUpload{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Text(4), q.Text(5), q.Int(6)});
 }
 
-Status SqliteCatalog::DeleteUpload(const std::string& upload_id) {
+Result<uint64_t> SqliteCatalog::DeleteUpload(const std::string& upload_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  uint64_t parts = 0;
+  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
     if (!exists) return NoSuchUpload(upload_id);
+    SLUICE_ASSIGN_OR_RETURN(parts, PartsBytes(*db_, upload_id));
     for (const char* sql : {"DELETE FROM upload_parts WHERE upload_id = ?",
                             "DELETE FROM uploads WHERE upload_id = ?"}) {
       SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
@@ -239,7 +262,8 @@ Status SqliteCatalog::DeleteUpload(const std::string& upload_id) {
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
     return Status::Ok();
-  });
+  }));
+  return parts;
 }
 
 Result<std::vector<UploadRecord>> SqliteCatalog::UploadsTouchedBefore(int64_t micros) {

@@ -54,6 +54,7 @@ struct Options {
   std::string access_key;
   int64_t after = 0;  // files: sequences after this one
   int64_t limit = 0;  // files: at most this many; 0: all
+  std::string quota;
 };
 
 int Fail(const Status& status) {
@@ -136,12 +137,23 @@ int ConnectionList(const Options& o) {
   if (!catalog.ok()) return Fail(catalog.status());
   auto conns = (*catalog)->ListConnections();
   if (!conns.ok()) return Fail(conns.status());
-  Table t{{"bucket", "name", "unconfigured_keys", "created_at"}, {}};
+  // What each connection keeps on disk, as the server's quota counts it (without the uploads
+  // in flight right now, which only the server sees).
+  auto stored = (*catalog)->StoredBytesByConnection();
+  if (!stored.ok()) return Fail(stored.status());
+  const std::map<std::string, uint64_t> disk(stored->begin(), stored->end());
+  Table t{{"bucket", "name", "unconfigured_keys", "created_at", "disk_bytes", "quota"}, {}};
   for (const auto& c : *conns) {
     const char* policy = c.unconfigured == catalog::UnconfiguredPolicy::kHold     ? "hold"
                          : c.unconfigured == catalog::UnconfiguredPolicy::kRefuse ? "refuse"
                                                                                   : "store";
-    t.rows.push_back({c.id, c.name, policy, FormatIsoMicros(c.created_at)});
+    const auto used = disk.find(c.id);
+    // "default": the server's --connection-quota; "none": no quota.
+    const std::string quota = !c.quota_bytes        ? "default"
+                              : *c.quota_bytes == 0 ? "none"
+                                                    : std::to_string(*c.quota_bytes);
+    t.rows.push_back({c.id, c.name, policy, FormatIsoMicros(c.created_at),
+                      std::to_string(used == disk.end() ? 0 : used->second), quota});
   }
   Print(Render(t, OutputFormat(o)));
   return 0;
@@ -164,6 +176,28 @@ int ConnectionSetPolicy(const Options& o) {
   if (!s.ok()) return Fail(s);
   Print("Connection '" + o.connection + "': keys outside a configured table are now '" + o.policy +
         "'.\n");
+  return 0;
+}
+
+// SIZE: a byte size (10G, 512M; 0: no quota) or "default" (the server's --connection-quota).
+int ConnectionSetQuota(const Options& o) {
+  std::optional<uint64_t> bytes;
+  if (o.quota != "default") {
+    auto parsed = app::ParseByteSize(o.quota);
+    if (!parsed.ok()) {
+      return Fail(parsed.status().WithContext("quota (a size like 10G, 0 for none, or default)"));
+    }
+    bytes = *parsed;
+  }
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = (*catalog)->SetConnectionQuota(o.connection, bytes);
+  if (!s.ok()) return Fail(s);
+  const std::string what = !bytes        ? "the server's default (--connection-quota)"
+                           : *bytes == 0 ? "none"
+                                         : app::DescribeBytes(*bytes);
+  Print("Connection '" + o.connection + "': disk quota " + what +
+        "; a running server applies it from the next upload on.\n");
   return 0;
 }
 
@@ -480,7 +514,7 @@ int FilesGet(const Options& o) {
   const catalog::FileRecord& f = *file;
   if (f.purged_at != 0) {
     return Fail(Err(ErrorCode::kNotFound, "file " + std::to_string(f.seq) + " (" + f.key +
-                                              ") was removed by retention at " +
+                                              ") was removed (retention, or a delete) at " +
                                               FormatIsoMicros(f.purged_at)));
   }
   landing::Store store(FileSystem::Default(), JoinPath(o.data_dir, "landing"));
@@ -700,6 +734,7 @@ int Run(int argc, char** argv) {
   std::string max_pending_bytes = "64G";
   std::string min_free_disk = "1G";
   std::string retention = "7d";
+  std::string connection_quota = "0";
   serve_cmd
       ->add_option("--max-load-attempts", serve.max_load_attempts,
                    "A file whose load was cut short by this many crashes fails (INTERNAL) at "
@@ -715,6 +750,12 @@ int Run(int argc, char** argv) {
       ->add_option("--min-free-disk", min_free_disk,
                    "Free space the data directory's file system keeps: below it uploads get "
                    "503 SlowDown (512M, 1G; 0: no floor)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--connection-quota", connection_quota,
+                   "Per connection without its own (connection set-quota): bytes it may keep in "
+                   "the data directory, landed files not yet purged and multipart parts; past it "
+                   "uploads get 403 QuotaExceeded (10G, 512M; 0: no quota)")
       ->capture_default_str();
   serve_cmd
       ->add_option("--retention", retention,
@@ -742,6 +783,9 @@ int Run(int argc, char** argv) {
       auto floor = app::ParseByteSize(min_free_disk);
       if (!floor.ok()) return Fail(floor.status().WithContext("--min-free-disk"));
       serve.min_free_disk = *floor;
+      auto quota = app::ParseByteSize(connection_quota);
+      if (!quota.ok()) return Fail(quota.status().WithContext("--connection-quota"));
+      serve.connection_quota = *quota;
       auto keep = app::ParseDurationSeconds(retention);
       if (!keep.ok()) return Fail(keep.status().WithContext("--retention"));
       serve.retention_seconds = *keep;
@@ -765,6 +809,14 @@ int Run(int argc, char** argv) {
   conn_policy->add_option("CONNECTION", o.connection)->required();
   conn_policy->add_option("POLICY", o.policy)->required();
   conn_policy->callback([&] { action = [&] { return ConnectionSetPolicy(o); }; });
+  auto* conn_quota = conn->add_subcommand(
+      "set-quota",
+      "The bytes a connection may keep in the data directory (landed files not yet purged, "
+      "multipart parts); past it uploads get 403 QuotaExceeded");
+  conn_quota->add_option("CONNECTION", o.connection)->required();
+  conn_quota->add_option("SIZE", o.quota, "10G, 512M; 0: no quota; default: --connection-quota")
+      ->required();
+  conn_quota->callback([&] { action = [&] { return ConnectionSetQuota(o); }; });
 
   auto* creds = app.add_subcommand("credentials", "Manage access keys");
   creds->require_subcommand(1);

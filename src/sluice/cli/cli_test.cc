@@ -142,6 +142,28 @@ TEST_F(CliTest, FilesListShowsDeletesAndDuplicates) {
   EXPECT_EQ(rows[1]["error_message"], "duplicate of sequence 1 (key a)");
 }
 
+TEST_F(CliTest, SetQuotaAndConnectionListShowsDiskBytes) {
+  Push("orders/a.parquet", std::string(1500, 'x'));
+  ASSERT_EQ(Sluice({"connection", "set-quota", "shop", "10G"}).rc, 0);
+  EXPECT_EQ((*catalog_->GetConnection("shop"))->quota_bytes,
+            std::optional<uint64_t>(uint64_t{10} << 30));
+  auto listed = Sluice({"connection", "list", "--json"});
+  ASSERT_EQ(listed.rc, 0) << listed.err;
+  auto rows = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["disk_bytes"], 1500);
+  EXPECT_EQ(rows[0]["quota"], uint64_t{10} << 30);
+  ASSERT_EQ(Sluice({"connection", "set-quota", "shop", "0"}).rc, 0);
+  EXPECT_EQ(nlohmann::json::parse(Sluice({"connection", "list", "--json"}).out)[0]["quota"],
+            "none");
+  ASSERT_EQ(Sluice({"connection", "set-quota", "shop", "default"}).rc, 0);
+  EXPECT_FALSE((*catalog_->GetConnection("shop"))->quota_bytes.has_value());
+  auto bad = Sluice({"connection", "set-quota", "shop", "lots"});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("'lots' is not a size"), std::string::npos) << bad.err;
+  EXPECT_NE(Sluice({"connection", "set-quota", "nope", "1G"}).rc, 0);
+}
+
 TEST_F(CliTest, RetryForceRequeuesASkippedDuplicate) {
   const int64_t first = Push("orders/a.parquet", "x");
   const int64_t again = Push("orders/b.parquet", "x");

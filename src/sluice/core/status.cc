@@ -54,6 +54,7 @@ constexpr std::array kNames = {
     CodeName{ErrorCode::kEntityTooSmall, "ENTITY_TOO_SMALL"},
     CodeName{ErrorCode::kInvalidRange, "INVALID_RANGE"},
     CodeName{ErrorCode::kPreconditionFailed, "PRECONDITION_FAILED"},
+    CodeName{ErrorCode::kQuotaExceeded, "QUOTA_EXCEEDED"},
 };
 
 const std::string& EmptyString() {

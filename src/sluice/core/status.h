@@ -61,6 +61,8 @@ enum class ErrorCode {
   kEntityTooSmall,
   kInvalidRange,
   kPreconditionFailed,
+  // A connection's disk quota would be exceeded: refused before the body is read.
+  kQuotaExceeded,
 };
 
 // The stable upper-snake name of a code ("PK_NOT_FOUND"), as stored in the ledger.

@@ -77,7 +77,7 @@ Started UploadPart(const Call& c) {
   auto plan = PlanPayload(c.head, c.auth, c.secret, c.options.max_object_bytes);
   if (!plan.ok()) return Reply(c, plan.status());
   auto sink = c.backend.BeginUploadPart(c.who, c.route.bucket, c.route.key, *upload_id,
-                                        static_cast<int>(*part));
+                                        static_cast<int>(*part), plan->decoded_length);
   if (!sink.ok()) return Reply(c, sink.status());
   return Continue(MakeUploadExchange(BodyContext(c), c.clock, std::move(plan).value(),
                                      std::move(sink).value(), /*full_object=*/false));

@@ -131,6 +131,7 @@ Started PutObject(const Call& c) {
   if (!plan.ok()) return Reply(c, plan.status());
   auto request = PutRequestOf(c);
   if (!request.ok()) return Reply(c, request.status());
+  request->size = plan->decoded_length;
   auto sink = c.backend.BeginPut(c.who, *request);
   if (!sink.ok()) return Reply(c, sink.status());
   return Continue(MakeUploadExchange(BodyContext(c), c.clock, std::move(plan).value(),

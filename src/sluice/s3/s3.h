@@ -56,6 +56,10 @@ struct PutRequest {
   // x-amz-meta-* headers: full header name lower-cased (prefix kept), value trimmed; at most
   // 2 KB in total (S3's limit).
   std::vector<std::pair<std::string, std::string>> user_metadata;
+  // PutObject: the body's length as the headers declare it (Content-Length, or
+  // x-amz-decoded-content-length for aws-chunked), known before the body is read: the body is
+  // held to it. 0 for CreateMultipartUpload.
+  uint64_t size = 0;
 };
 
 // Where an uploaded body goes. Append is called as the body arrives; Commit only after every
@@ -193,12 +197,13 @@ class Backend {
   // Complete returns the same result). kNoSuchUpload for unknown or aborted uploads.
   virtual Result<std::string> CreateMultipartUpload(const Identity& who,
                                                     const PutRequest& request) = 0;
-  // A re-sent part replaces the earlier one.
+  // A re-sent part replaces the earlier one. `size`: the part's declared length (as
+  // PutRequest::size).
   virtual Result<std::unique_ptr<ObjectSink>> BeginUploadPart(const Identity& who,
                                                               const std::string& bucket,
                                                               const std::string& key,
                                                               const std::string& upload_id,
-                                                              int part_number) = 0;
+                                                              int part_number, uint64_t size) = 0;
   virtual Result<CompleteResult> CompleteMultipartUpload(
       const Identity& who, const std::string& bucket, const std::string& key,
       const std::string& upload_id, const std::vector<CompletedPart>& parts) = 0;

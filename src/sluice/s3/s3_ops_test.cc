@@ -641,6 +641,7 @@ TEST(S3ErrorTable, IssueCodes) {
       {ErrorCode::kBucketNotEmpty, 409, "BucketNotEmpty"},
       {ErrorCode::kInvalidArgument, 400, "InvalidArgument"},
       {ErrorCode::kPreconditionFailed, 412, "PreconditionFailed"},
+      {ErrorCode::kQuotaExceeded, 403, "QuotaExceeded"},
   };
   for (const auto& [code, status, name] : expected) {
     EXPECT_EQ(S3ErrorFor(code).http_status, status) << name;

@@ -235,8 +235,8 @@ class FakeBackend final : public Backend {
   Result<std::unique_ptr<ObjectSink>> BeginUploadPart(const Identity& who,
                                                       const std::string& bucket,
                                                       const std::string& key,
-                                                      const std::string& upload_id,
-                                                      int part_number) override {
+                                                      const std::string& upload_id, int part_number,
+                                                      uint64_t) override {
     SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
     (void)upload;
     return std::unique_ptr<ObjectSink>(std::make_unique<FakeSink>(
