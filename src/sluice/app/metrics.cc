@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "sluice/core/mutex.h"
+
 namespace sluice::app {
 namespace {
 
@@ -60,7 +62,7 @@ std::string PromEscape(std::string_view value) {
 }
 
 void Metrics::OnFileFinished(const load::LoadEvent& event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (event.status == catalog::FileStatus::kLoaded) {
     const double seconds = static_cast<double>(event.duration_micros) / 1e6;
     ++loads_;
@@ -80,14 +82,14 @@ void Metrics::OnFileFinished(const load::LoadEvent& event) {
 }
 
 void Metrics::OnReceived(const std::string& connection, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Received& r = received_[connection];
   r.bytes += bytes;
   ++r.files;
 }
 
 void Metrics::OnRefused(const std::string& connection, std::string_view limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++refused_[{connection, std::string(limit)}];
 }
 
@@ -95,7 +97,7 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
   SLUICE_ASSIGN_OR_RETURN(auto backlog, catalog.BacklogByTable());
   std::vector<catalog::Catalog::StatusCount> statuses;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (status_cached_at_ >= 0 && now_micros - status_cached_at_ < kStatusCacheMicros &&
         now_micros >= status_cached_at_) {
       statuses = status_cache_;
@@ -103,7 +105,7 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
   }
   if (statuses.empty()) {
     SLUICE_ASSIGN_OR_RETURN(statuses, catalog.CountByStatus());
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     status_cache_ = statuses;
     status_cached_at_ = now_micros;
   }
@@ -133,7 +135,7 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
            PromEscape(c.error_code) + "\"} " + std::to_string(c.files) + "\n";
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Header(&out, "sluice_load_duration_seconds", "histogram",
          "Time from the start of a file's load to its outcome.");
   uint64_t cumulative = 0;

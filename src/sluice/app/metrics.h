@@ -10,11 +10,11 @@
 
 #include <array>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/mutex.h"
 #include "sluice/load/load.h"
 
 namespace sluice::app {
@@ -51,15 +51,16 @@ class Metrics final : public load::LoadObserver {
     uint64_t files = 0;
   };
 
-  std::mutex mu_;
-  std::array<uint64_t, kLoadDurationBuckets.size()> buckets_{};  // non-cumulative
-  uint64_t loads_ = 0;
-  double load_seconds_ = 0;
-  std::map<catalog::TableKey, Rows> rows_;
-  std::map<std::string, Received> received_;
-  std::map<std::pair<std::string, std::string>, uint64_t> refused_;  // (connection, limit)
-  std::vector<catalog::Catalog::StatusCount> status_cache_;
-  int64_t status_cached_at_ = -1;
+  Mutex mu_;
+  std::array<uint64_t, kLoadDurationBuckets.size()> buckets_ GUARDED_BY(mu_){};  // non-cumulative
+  uint64_t loads_ GUARDED_BY(mu_) = 0;
+  double load_seconds_ GUARDED_BY(mu_) = 0;
+  std::map<catalog::TableKey, Rows> rows_ GUARDED_BY(mu_);
+  std::map<std::string, Received> received_ GUARDED_BY(mu_);
+  // (connection, limit) -> refusals.
+  std::map<std::pair<std::string, std::string>, uint64_t> refused_ GUARDED_BY(mu_);
+  std::vector<catalog::Catalog::StatusCount> status_cache_ GUARDED_BY(mu_);
+  int64_t status_cached_at_ GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace sluice::app

@@ -40,7 +40,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListVisible(const std::string& co
                                                            size_t limit) {
   if (limit == 0) return std::vector<FileRecord>();
   const std::optional<std::string> end = PrefixEnd(prefix);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // The range walks files_by_key (connection_id, key, seq) in key order and stops at LIMIT;
   // the correlated max(seq) is one index probe per row. Older versions of a key are skipped
   // row by row, so a listing costs the page plus the history of the keys on it.
@@ -59,9 +59,9 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListVisible(const std::string& co
 
 Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& connection_id,
                                                          const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<FileRecord> marked;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     {
       SLUICE_ASSIGN_OR_RETURN(
           Query q,
@@ -82,9 +82,9 @@ Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& conn
 }
 
 Result<std::vector<std::string>> SqliteCatalog::DeleteConnection(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> landed;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(id));
     if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
     struct Check {
