@@ -39,7 +39,14 @@ function(sluice_module_test name)
     list(APPEND labels threaded)
     add_dependencies(threaded_tests ${name}_test)
   endif()
-  gtest_discover_tests(${name}_test PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60)
+  # The labels go on in a CTest include file read after the discovered tests: a list given
+  # to gtest_discover_tests(PROPERTIES LABELS ...) loses its separators on the way through.
+  set(label_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_test_labels.cmake)
+  file(WRITE ${label_file} "if(${name}_test_TESTS)\n"
+    "  set_tests_properties(\${${name}_test_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${label_file})
 endfunction()
 
 # sluice_register_unit_test(TARGET): TARGET is a GoogleTest binary the sanitizer gate builds
