@@ -17,23 +17,50 @@ function(sluice_module name)
   endif()
 endfunction()
 
-# sluice_module_test(NAME SOURCES a_test.cc ... [LIBS extra ...])
-#   One test binary per module, <NAME>_test, registered with CTest under label NAME.
+# sluice_module_test(NAME [THREADED] SOURCES a_test.cc ... [LIBS extra ...])
+#   One test binary per module, <NAME>_test, registered with CTest under labels NAME and `unit`
+#   and added to the `unit_tests` target (scripts/sanitize.sh builds that target under
+#   ASan/UBSan and runs `ctest -L unit`). THREADED: the module runs threads of its own, so its
+#   tests are also labelled `threaded` and join `threaded_tests`, which the ThreadSanitizer
+#   build (SLUICE_TSAN) builds and runs.
 function(sluice_module_test name)
   if(NOT SLUICE_TESTS)
     return()
   endif()
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "THREADED" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name}_test ${T_SOURCES})
   target_compile_options(${name}_test PRIVATE ${SLUICE_WARNINGS})
   target_link_libraries(${name}_test PRIVATE sluice_${name} ${T_LIBS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name}_test PRIVATE
     SLUICE_SHARED_DIR="${SLUICE_SHARED_DIR}" SLUICE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${name}_test PROPERTIES LABELS ${name} DISCOVERY_TIMEOUT 60)
+  set(labels ${name} unit)
+  sluice_register_unit_test(${name}_test)
+  if(T_THREADED)
+    list(APPEND labels threaded)
+    add_dependencies(threaded_tests ${name}_test)
+  endif()
+  gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60)
+  # The labels go on in a CTest include file read after the discovered tests: a list given
+  # to gtest_discover_tests(PROPERTIES LABELS ...) loses its separators on the way through.
+  set(label_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_test_labels.cmake)
+  file(WRITE ${label_file} "if(${name}_test_TESTS)\n"
+    "  set_tests_properties(\${${name}_test_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${label_file})
+endfunction()
+
+# sluice_register_unit_test(TARGET): TARGET is a GoogleTest binary the sanitizer gate builds
+#   (through `unit_tests`); its CTest tests must carry the label `unit`.
+function(sluice_register_unit_test target)
+  add_dependencies(unit_tests ${target})
 endfunction()
 
 # Aggregates with default member initialisers are meant to be partly initialised.
 set(SLUICE_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
+# Clang checks the lock annotations of core/thread_annotations.h (GUARDED_BY, REQUIRES, ...).
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  list(APPEND SLUICE_WARNINGS -Wthread-safety)
+endif()
 if(SLUICE_WERROR)
   list(APPEND SLUICE_WARNINGS -Werror)
 endif()
@@ -46,6 +73,23 @@ set(SLUICE_SHARED_DIR "${_shared}" CACHE PATH "The shared corpora (parquet, s3-t
 # UndefinedBehaviorSanitizer and libFuzzer coverage, and defines the fuzz targets.
 # scripts/sanitize.sh configures such a build (build-asan) and runs every fuzz target.
 option(SLUICE_FUZZ "Build libFuzzer targets with ASan/UBSan (needs clang)" OFF)
+option(SLUICE_TSAN "Build everything with ThreadSanitizer (needs clang)" OFF)
+if(SLUICE_FUZZ AND SLUICE_TSAN)
+  message(FATAL_ERROR "SLUICE_FUZZ (ASan) and SLUICE_TSAN cannot share a build directory")
+endif()
+# `unit_tests` builds every GoogleTest binary; `threaded_tests` those of modules with threads.
+if(SLUICE_TESTS)
+  add_custom_target(unit_tests)
+  add_custom_target(threaded_tests)
+endif()
+# ThreadSanitizer: scripts/sanitize.sh configures build-tsan with it and runs `ctest -L threaded`.
+if(SLUICE_TSAN)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "SLUICE_TSAN needs clang (CC=clang CXX=clang++), not ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
 if(SLUICE_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "SLUICE_FUZZ needs clang (CC=clang CXX=clang++), not ${CMAKE_CXX_COMPILER_ID}")

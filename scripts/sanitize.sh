@@ -1,42 +1,87 @@
 #!/usr/bin/env bash
-# Sanitizer gate (issue 4): builds the parquet and JSON readers' tests and every libFuzzer target
-# with clang under AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan
-# (-DSLUICE_FUZZ=ON), runs those unit tests and the corpus conformance test there, then runs each fuzz target
-# for a bounded time from its seeds. Any sanitizer report, crash, leak, hang (-timeout) or
-# oversized allocation (-rss_limit_mb / -malloc_limit_mb) fails the script.
+# Sanitizer gate (issues 4 and 10), with clang, each configuration built once:
+#   1. ./build-asan (-DSLUICE_FUZZ=ON): AddressSanitizer + UndefinedBehaviorSanitizer. Builds
+#      every GoogleTest binary (the `unit_tests` target: each module's test and the corpus
+#      conformance test) and every libFuzzer target, runs the unit tests (`ctest -L unit`).
+#   2. ./build-tsan (-DSLUICE_TSAN=ON): ThreadSanitizer. Builds the tests of the modules that
+#      run threads (`threaded_tests`: sluice_module_test(... THREADED ...)) and runs them
+#      (`ctest -L threaded`).
+#   3. Each fuzz target for a bounded time from its seeds.
+# Both builds compile with -Wthread-safety (core/thread_annotations.h), an error in CI.
+# Any sanitizer report, crash, leak, data race, hang (-timeout) or oversized allocation
+# (-rss_limit_mb / -malloc_limit_mb) fails the script.
 #
-# Fuzz targets are found, not listed: every binary that sluice_fuzz_target() put in
-# build-asan/fuzz/ runs (parquet here, auth and s3 beside their modules).
+# Tests and fuzz targets are found, not listed: sluice_module_test() registers each test
+# binary and its labels, and every binary that sluice_fuzz_target() put in build-asan/fuzz/
+# runs (parquet here, json, auth, http and s3 beside their modules).
 #
 # Environment: SLUICE_FUZZ_SECONDS (per target, default 30), SLUICE_ASAN_BUILD (default
-# build-asan), SLUICE_FUZZ_ONLY (a regex of target names to run; default all).
+# build-asan), SLUICE_TSAN_BUILD (default build-tsan), SLUICE_FUZZ_ONLY (a regex of target
+# names to run; default all), SLUICE_SANITIZE_STEPS (default "asan tsan fuzz"; fuzz needs
+# the asan build), SLUICE_SANITIZE_JOBS (ctest -j, default the number of cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${SLUICE_ASAN_BUILD:-build-asan}
+tsan_build=${SLUICE_TSAN_BUILD:-build-tsan}
 seconds=${SLUICE_FUZZ_SECONDS:-30}
 only=${SLUICE_FUZZ_ONLY:-.}
+steps=" ${SLUICE_SANITIZE_STEPS:-asan tsan fuzz} "
+jobs=${SLUICE_SANITIZE_JOBS:-$(nproc)}
 
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
-CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DSLUICE_FUZZ=ON -DSLUICE_WERROR="$werror" \
-  >/dev/null
-# Only what this gate runs: the whole tree under ASan would double CI's build time.
-ninja -C "$build" fuzz_targets conformance_test parquet_test json_test
+
+elapsed() { echo "$(($(date +%s) - $1))s"; }
+
+# -O1 and line tables only: sanitizer reports need file:line, not variables, and the lighter
+# flags keep the two extra builds within CI's time (the sanitizers' own guidance is -O1).
+flags=(-G Ninja -DSLUICE_WERROR="$werror" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG")
+
+if [[ "$steps" == *" asan "* || "$steps" == *" fuzz "* ]]; then
+  t0=$(date +%s)
+  CC=clang CXX=clang++ cmake -S . -B "$build" "${flags[@]}" -DSLUICE_FUZZ=ON >/dev/null
+  # Only what this gate runs (no server binary, no benchmarks): the whole tree under ASan
+  # would cost CI minutes for nothing.
+  targets=()
+  [[ "$steps" == *" asan "* ]] && targets+=(unit_tests)
+  [[ "$steps" == *" fuzz "* ]] && targets+=(fuzz_targets)
+  ninja -C "$build" "${targets[@]}"
+  echo "sanitize: asan build $(elapsed "$t0")"
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
 ran=()
-echo "sanitize: parquet_test under ASan/UBSan"
-"$build/src/sluice/parquet/parquet_test" --gtest_brief=1
-ran+=("parquet_test")
-echo "sanitize: json_test under ASan/UBSan"
-"$build/src/sluice/json/json_test" --gtest_brief=1
-ran+=("json_test")
-echo "sanitize: conformance_test under ASan/UBSan"
-"$build/tests/conformance/conformance_test" --gtest_brief=1
-ran+=("conformance_test")
+if [[ "$steps" == *" asan "* ]]; then
+  t0=$(date +%s)
+  echo "sanitize: unit tests under ASan/UBSan"
+  (cd "$build" && ctest -L '^unit$' -j "$jobs" --timeout 900 --output-on-failure)
+  echo "sanitize: asan tests $(elapsed "$t0")"
+  ran+=("unit tests (asan)")
+fi
+
+if [[ "$steps" == *" tsan "* ]]; then
+  t0=$(date +%s)
+  CC=clang CXX=clang++ cmake -S . -B "$tsan_build" "${flags[@]}" -DSLUICE_TSAN=ON >/dev/null
+  ninja -C "$tsan_build" threaded_tests
+  echo "sanitize: tsan build $(elapsed "$t0")"
+  t0=$(date +%s)
+  echo "sanitize: threaded modules' tests under TSan"
+  (cd "$tsan_build" && ctest -L '^threaded$' -j "$jobs" --timeout 900 --output-on-failure)
+  echo "sanitize: tsan tests $(elapsed "$t0")"
+  ran+=("threaded tests (tsan)")
+fi
+
+if [[ "$steps" != *" fuzz "* ]]; then
+  echo "sanitize: ran ${ran[*]}"
+  echo "sanitize: clean"
+  exit 0
+fi
 
 work="$build/fuzz/work"
 rm -rf "$work"

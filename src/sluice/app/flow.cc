@@ -6,6 +6,7 @@
 #include "sluice/app/backend_util.h"
 #include "sluice/app/metrics.h"
 #include "sluice/app/s3_backend.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::app {
 namespace {
@@ -51,7 +52,7 @@ Status Backpressure::Refresh() {
     p.files += b.files;
     p.bytes += static_cast<int64_t>(b.bytes);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   pending_ = std::move(fresh);
   return Status::Ok();
 }
@@ -60,26 +61,33 @@ void Backpressure::Start() {
   if (thread_.joinable()) return;
   Status st = Refresh();
   if (!st.ok()) LogWarn("app", "counting the pending files: " + st.ToString());
-  stopping_ = false;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = false;
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Backpressure::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void Backpressure::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!wake_.wait_for(lock, kRefreshInterval, [this] { return stopping_; })) {
-    lock.unlock();
+  MutexLock lock(&mu_);
+  while (!stopping_) {
+    const auto deadline = std::chrono::steady_clock::now() + kRefreshInterval;
+    while (!stopping_ && wake_.WaitUntil(&mu_, deadline)) {
+    }
+    if (stopping_) break;
+    lock.Unlock();
     Status st = Refresh();
     if (!st.ok()) LogWarn("app", "counting the pending files: " + st.ToString());
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -115,14 +123,14 @@ Status Backpressure::Admit(const std::string& connection) {
 }
 
 void Backpressure::OnQueued(const std::string& connection, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Pending& p = pending_[connection];
   ++p.files;
   p.bytes += static_cast<int64_t>(bytes);
 }
 
 void Backpressure::OnFileFinished(const load::LoadEvent& event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = pending_.find(event.table.connection_id);
   if (it == pending_.end()) return;
   it->second.files = std::max<int64_t>(0, it->second.files - 1);
@@ -130,7 +138,7 @@ void Backpressure::OnFileFinished(const load::LoadEvent& event) {
 }
 
 Backpressure::Pending Backpressure::PendingOf(const std::string& connection) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = pending_.find(connection);
   return it == pending_.end() ? Pending{} : it->second;
 }
@@ -155,7 +163,7 @@ Result<int> WaitSecondsOf(const std::vector<std::pair<std::string, std::string>>
 LoadWaits::~LoadWaits() { Stop(); }
 
 void LoadWaits::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (started_) return;
   started_ = true;
   stopping_ = false;
@@ -164,15 +172,15 @@ void LoadWaits::Start() {
 
 void LoadWaits::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
   // Whatever is left (also when never started) is answered with the state so far.
   std::multimap<int64_t, std::shared_ptr<Waiter>> left;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     left.swap(waiters_);
     started_ = false;
   }
@@ -187,7 +195,7 @@ void LoadWaits::Stop() {
 }
 
 size_t LoadWaits::waiting() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return waiters_.size();
 }
 
@@ -207,14 +215,14 @@ http::Response LoadWaits::Hold(int64_t seq, int seconds, http::Response response
   waiter->deferred = http::DeferredResponse::Create([this, weak] { Expire(weak); });
   bool registered = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!stopping_) {
       waiters_.emplace(seq, waiter);
       registered = true;
     }
   }
-  wake_.notify_all();  // the loop recomputes its next deadline
-  if (!registered) {   // shutting down: the state so far
+  wake_.SignalAll();  // the loop recomputes its next deadline
+  if (!registered) {  // shutting down: the state so far
     auto file = catalog_.GetFile(seq);
     http::Response out = std::move(waiter->response);
     if (file.ok() && *file) {
@@ -233,7 +241,7 @@ http::Response LoadWaits::Hold(int64_t seq, int seconds, http::Response response
   }
   bool mine = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto [it, end] = waiters_.equal_range(seq); it != end; ++it) {
       if (it->second == waiter) {
         waiters_.erase(it);
@@ -257,7 +265,7 @@ http::Response LoadWaits::Hold(int64_t seq, int seconds, http::Response response
 void LoadWaits::OnFileFinished(const load::LoadEvent& event) {
   std::vector<std::shared_ptr<Waiter>> done;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto [begin, end] = waiters_.equal_range(event.seq);
     for (auto it = begin; it != end; ++it) done.push_back(it->second);
     waiters_.erase(begin, end);
@@ -269,20 +277,20 @@ void LoadWaits::OnFileFinished(const load::LoadEvent& event) {
 
 void LoadWaits::Expire(const std::weak_ptr<Waiter>& weak) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (auto w = weak.lock()) w->deadline = std::chrono::steady_clock::time_point::min();
   }
-  wake_.notify_all();
+  wake_.SignalAll();
 }
 
 void LoadWaits::Loop() {
   using Clock = std::chrono::steady_clock;
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto next_poll = Clock::now() + kPollInterval;
   while (!stopping_) {
     auto until = next_poll;
     for (const auto& [seq, w] : waiters_) until = std::min(until, w->deadline);
-    wake_.wait_until(lock, until);
+    wake_.WaitUntil(&mu_, until);
     if (stopping_) break;
     const auto now = Clock::now();
     std::vector<std::shared_ptr<Waiter>> expired;
@@ -301,7 +309,7 @@ void LoadWaits::Loop() {
         poll.push_back(it->first);
       }
     }
-    lock.unlock();
+    lock.Unlock();
     for (auto& w : expired) {
       auto file = catalog_.GetFile(w->seq);
       if (file.ok() && *file) {
@@ -316,14 +324,14 @@ void LoadWaits::Loop() {
       if (!file.ok() || !*file || !Finished((*file)->status)) continue;
       std::vector<std::shared_ptr<Waiter>> done;
       {
-        std::lock_guard<std::mutex> inner(mu_);
+        MutexLock inner(&mu_);
         auto [begin, end] = waiters_.equal_range(seq);
         for (auto it = begin; it != end; ++it) done.push_back(it->second);
         waiters_.erase(begin, end);
       }
       for (auto& w : done) Answer(*w, **file);
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -24,15 +24,14 @@
 // Thread-safety: both classes are safe to call from any thread.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/mutex.h"
 #include "sluice/http/http.h"
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
@@ -83,11 +82,11 @@ class Backpressure final : public load::LoadObserver {
   const landing::Store& store_;
   const FlowLimits limits_;
   Metrics* const metrics_;
-  std::mutex mu_;
-  std::map<std::string, Pending> pending_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Mutex mu_;
+  std::map<std::string, Pending> pending_ GUARDED_BY(mu_);
+  CondVar wake_;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // touched only by the thread that calls Start and Stop
 };
 
 // The largest x-amz-meta-sluice-wait honoured: longer waits are cut to this. A quarter of an
@@ -132,12 +131,13 @@ class LoadWaits final : public load::LoadObserver {
   void Expire(const std::weak_ptr<Waiter>& waiter);
 
   catalog::Catalog& catalog_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::multimap<int64_t, std::shared_ptr<Waiter>> waiters_;  // by seq
-  bool stopping_ = false;
-  bool started_ = false;
-  std::thread thread_;
+  Mutex mu_;
+  CondVar wake_;
+  // By seq. A Waiter's `deadline` is guarded by mu_ too (Expire cuts it).
+  std::multimap<int64_t, std::shared_ptr<Waiter>> waiters_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  bool started_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // started under mu_; joined by Stop
 };
 
 }  // namespace sluice::app

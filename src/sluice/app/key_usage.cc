@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/core/mutex.h"
+
 namespace sluice::app {
 
 KeyUsage::~KeyUsage() {
@@ -13,7 +15,7 @@ KeyUsage::~KeyUsage() {
 void KeyUsage::Note(const AccessKeyId& key) {
   const int64_t now = clock_.NowMicros();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     pending_[key.str()] = now;
     if (now - last_flush_ < interval_) return;
   }
@@ -24,7 +26,7 @@ void KeyUsage::Note(const AccessKeyId& key) {
 Status KeyUsage::Flush() {
   std::map<std::string, int64_t> batch;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     batch.swap(pending_);
     last_flush_ = clock_.NowMicros();
   }

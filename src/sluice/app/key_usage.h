@@ -9,10 +9,10 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::app {
 
@@ -33,17 +33,18 @@ class KeyUsage {
 
   // A request signed with `key` was verified now. Writes the batch (on this thread) when the
   // interval has passed since the last write.
-  void Note(const AccessKeyId& key);
+  void Note(const AccessKeyId& key) EXCLUDES(mu_);
   // Writes what is pending now. A failed write is returned and its uses dropped.
-  Status Flush();
+  Status Flush() EXCLUDES(mu_);
 
  private:
   catalog::Catalog& catalog_;
   const Clock& clock_;
   const int64_t interval_;
-  std::mutex mu_;
-  std::map<std::string, int64_t> pending_;  // access key -> micros of its latest use
-  int64_t last_flush_;
+  Mutex mu_;
+  // Access key -> micros of its latest use.
+  std::map<std::string, int64_t> pending_ GUARDED_BY(mu_);
+  int64_t last_flush_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::app

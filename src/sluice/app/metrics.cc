@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sluice/app/quota.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::app {
 namespace {
@@ -64,7 +65,7 @@ std::string PromEscape(std::string_view value) {
 }
 
 void Metrics::OnFileFinished(const load::LoadEvent& event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (event.status == catalog::FileStatus::kLoaded) {
     const double seconds = static_cast<double>(event.duration_micros) / 1e6;
     ++loads_;
@@ -85,14 +86,14 @@ void Metrics::OnFileFinished(const load::LoadEvent& event) {
 }
 
 void Metrics::OnReceived(const std::string& connection, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Received& r = received_[connection];
   r.bytes += bytes;
   ++r.files;
 }
 
 void Metrics::OnRefused(const std::string& connection, std::string_view limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++refused_[{connection, std::string(limit)}];
 }
 
@@ -173,7 +174,7 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
     }
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Header(&out, "sluice_load_duration_seconds", "histogram",
          "Time from the start of a file's load to its outcome.");
   uint64_t cumulative = 0;

@@ -18,12 +18,12 @@
 
 #include <array>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/mutex.h"
 #include "sluice/load/load.h"
 
 namespace sluice::app {
@@ -63,15 +63,17 @@ class Metrics final : public load::LoadObserver {
   };
 
   DiskQuota* quota_ = nullptr;  // set before serving, then only read
-  std::mutex mu_;
-  std::array<uint64_t, kLoadDurationBuckets.size()> buckets_{};  // non-cumulative
-  uint64_t loads_ = 0;
-  double load_seconds_ = 0;
-  std::map<catalog::TableKey, Rows> rows_;
+  Mutex mu_;
+  std::array<uint64_t, kLoadDurationBuckets.size()> buckets_ GUARDED_BY(mu_){};  // non-cumulative
+  uint64_t loads_ GUARDED_BY(mu_) = 0;
+  double load_seconds_ GUARDED_BY(mu_) = 0;
+  std::map<catalog::TableKey, Rows> rows_ GUARDED_BY(mu_);
   // Files that finished, by (table, status, error code).
-  std::map<std::tuple<catalog::TableKey, catalog::FileStatus, std::string>, uint64_t> finished_;
-  std::map<std::string, Received> received_;
-  std::map<std::pair<std::string, std::string>, uint64_t> refused_;  // (connection, limit)
+  std::map<std::tuple<catalog::TableKey, catalog::FileStatus, std::string>, uint64_t> finished_
+      GUARDED_BY(mu_);
+  std::map<std::string, Received> received_ GUARDED_BY(mu_);
+  // (connection, limit) -> refusals.
+  std::map<std::pair<std::string, std::string>, uint64_t> refused_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::app

@@ -64,13 +64,13 @@ void QuotaReservation::Release() {
 Status DiskQuota::Load(catalog::Catalog& catalog) {
   SLUICE_ASSIGN_OR_RETURN(auto stored, catalog.StoredBytesByConnection());
   std::map<std::string, uint64_t> fresh(stored.begin(), stored.end());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   used_ = std::move(fresh);
   return Status::Ok();
 }
 
 Status DiskQuota::Charge(const std::string& connection, uint64_t quota_bytes, uint64_t more) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   uint64_t& used = used_[connection];
   // Written to avoid overflow: used + more > quota.
   if (quota_bytes > 0 && (used > quota_bytes || more > quota_bytes - used)) {
@@ -95,31 +95,31 @@ Result<QuotaReservation> DiskQuota::Reserve(const catalog::Connection& connectio
 
 void DiskQuota::Add(const std::string& connection, uint64_t bytes) {
   if (bytes == 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   used_[connection] += bytes;
 }
 
 void DiskQuota::Remove(const std::string& connection, uint64_t bytes) {
   if (bytes == 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = used_.find(connection);
   if (it == used_.end()) return;
   it->second -= std::min(it->second, bytes);
 }
 
 void DiskQuota::Forget(const std::string& connection) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   used_.erase(connection);
 }
 
 uint64_t DiskQuota::UsageOf(const std::string& connection) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = used_.find(connection);
   return it == used_.end() ? 0 : it->second;
 }
 
 std::vector<std::pair<std::string, uint64_t>> DiskQuota::Usage() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return {used_.begin(), used_.end()};
 }
 

@@ -30,12 +30,12 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::app {
 
@@ -106,11 +106,12 @@ class DiskQuota {
  private:
   friend class QuotaReservation;
   // kQuotaExceeded when `more` bytes do not fit under `quota_bytes`; else charges them.
-  Status Charge(const std::string& connection, uint64_t quota_bytes, uint64_t more);
+  Status Charge(const std::string& connection, uint64_t quota_bytes, uint64_t more)
+      EXCLUDES(mu_);
 
   const uint64_t default_bytes_;
-  std::mutex mu_;
-  std::map<std::string, uint64_t> used_;
+  Mutex mu_;
+  std::map<std::string, uint64_t> used_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::app

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sluice/core/mutex.h"
+
 namespace sluice::app {
 
 UploadReaper::UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval,
@@ -15,16 +17,19 @@ UploadReaper::UploadReaper(StoreBackend& backend, std::chrono::milliseconds inte
 
 void UploadReaper::Start() {
   if (thread_.joinable()) return;
-  stopping_ = false;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = false;
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
 void UploadReaper::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -32,12 +37,12 @@ void UploadReaper::Loop() {
   using Clock = std::chrono::steady_clock;
   auto next_uploads = Clock::now();
   auto next_retention = Clock::now();
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
     const auto now = Clock::now();
     const bool uploads_due = now >= next_uploads;
     const bool retention_due = retention_micros_ > 0 && now >= next_retention;
-    lock.unlock();
+    lock.Unlock();
     if (uploads_due) {
       auto reaped = backend_.ReapExpiredUploads();
       if (!reaped.ok()) {
@@ -50,10 +55,11 @@ void UploadReaper::Loop() {
       if (!purged.ok()) LogWarn("app", "retention: " + purged.status().ToString());
       next_retention = Clock::now() + retention_interval_;
     }
-    lock.lock();
+    lock.Lock();
     auto until = next_uploads;
     if (retention_micros_ > 0) until = std::min(until, next_retention);
-    wake_.wait_until(lock, until, [this] { return stopping_; });
+    while (!stopping_ && wake_.WaitUntil(&mu_, until)) {
+    }
   }
 }
 

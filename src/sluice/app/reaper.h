@@ -8,11 +8,10 @@
 // Thread-safety: Start and Stop from one thread; the destructor stops.
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "sluice/app/s3_backend.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::app {
 
@@ -45,10 +44,10 @@ class UploadReaper {
   std::chrono::milliseconds interval_;
   int64_t retention_micros_;
   std::chrono::milliseconds retention_interval_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Mutex mu_;
+  CondVar wake_;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // touched only by the thread that calls Start and Stop
 };
 
 }  // namespace sluice::app

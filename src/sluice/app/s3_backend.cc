@@ -5,6 +5,7 @@
 #include "sluice/app/backend_util.h"
 #include "sluice/app/flow.h"
 #include "sluice/app/metrics.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::app {
 namespace {
@@ -116,7 +117,7 @@ Status NoSuchKey(const std::string& key) {
 KeyedLocks::Guard KeyedLocks::Lock(const std::string& name) {
   std::shared_ptr<std::mutex> mu;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (locks_.size() > kLockMapSweep) {
       std::erase_if(locks_, [](const auto& entry) { return entry.second.expired(); });
     }

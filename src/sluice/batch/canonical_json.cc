@@ -285,11 +285,18 @@ std::string FormatDate(int32_t days) {
 
 std::string FormatTimestamp(int64_t value, TimeUnit unit, bool utc) {
   const int64_t per_day = UnitsPerSecond(unit) * 86400;
-  int64_t days = FloorDiv(value, per_day);
+  // The floor quotient and the remainder from / and %: `value - days * per_day` overflows for
+  // values within a day of the int64 limits (UBSan caught it).
+  int64_t days = value / per_day;
+  int64_t in_day = value % per_day;
+  if (in_day < 0) {
+    in_day += per_day;
+    --days;
+  }
   std::string out;
   AppendDateText(days, &out);
   out.push_back('T');
-  AppendTimeOfDay(value - days * per_day, unit, &out);
+  AppendTimeOfDay(in_day, unit, &out);
   if (utc) out.push_back('Z');
   return out;
 }

@@ -1,14 +1,14 @@
 #include "sluice/batch/prefetch.h"
 
-#include <condition_variable>
 #include <deque>
 #include <exception>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "sluice/core/mutex.h"
 
 namespace sluice::batch {
 namespace {
@@ -25,10 +25,10 @@ class PrefetchingReader final : public BatchReader {
 
   ~PrefetchingReader() override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       stopping_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     thread_.join();
   }
 
@@ -39,8 +39,8 @@ class PrefetchingReader final : public BatchReader {
   int64_t num_rows() const override { return num_rows_; }
 
   Result<bool> Next(Batch* out) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !ready_.empty() || finished_; });
+    MutexLock lock(&mu_);
+    while (ready_.empty() && !finished_) cv_.Wait(&mu_);
     if (ready_.empty()) {
       if (!error_.ok()) return error_;
       return false;
@@ -49,8 +49,8 @@ class PrefetchingReader final : public BatchReader {
     std::swap(*out, ready_.front());
     spare_.push_back(std::move(ready_.front()));
     ready_.pop_front();
-    lock.unlock();
-    cv_.notify_all();
+    lock.Unlock();
+    cv_.SignalAll();
     return true;
   }
 
@@ -78,8 +78,8 @@ class PrefetchingReader final : public BatchReader {
     while (true) {
       Batch batch;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || static_cast<int>(ready_.size()) < depth_; });
+        MutexLock lock(&mu_);
+        while (!stopping_ && static_cast<int>(ready_.size()) >= depth_) cv_.Wait(&mu_);
         if (stopping_) break;
         if (!spare_.empty()) {
           batch = std::move(spare_.back());
@@ -87,7 +87,7 @@ class PrefetchingReader final : public BatchReader {
         }
       }
       Result<bool> more = GuardedNext(&batch);
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!more.ok() || !*more) {
         if (!more.ok()) error_ = more.status();
         break;
@@ -100,11 +100,11 @@ class PrefetchingReader final : public BatchReader {
                      "allocate (std::bad_alloc)");
         break;
       }
-      cv_.notify_all();
+      cv_.SignalAll();
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     finished_ = true;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   std::unique_ptr<BatchReader> inner_;
@@ -112,13 +112,13 @@ class PrefetchingReader final : public BatchReader {
   const int64_t num_rows_;
   const int depth_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Batch> ready_;   // decoded, in file order
-  std::vector<Batch> spare_;  // handed back by the caller, for reuse
-  Status error_;              // the decoder's failure, after the batches before it
-  bool finished_ = false;     // the decoder has stopped (end, failure or stop)
-  bool stopping_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<Batch> ready_ GUARDED_BY(mu_);   // decoded, in file order
+  std::vector<Batch> spare_ GUARDED_BY(mu_);  // handed back by the caller, for reuse
+  Status error_ GUARDED_BY(mu_);              // the decoder's failure, after the batches before it
+  bool finished_ GUARDED_BY(mu_) = false;     // the decoder has stopped (end, failure or stop)
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;  // last: starts once every member above exists
 };
 

@@ -128,10 +128,10 @@ Result<bool> SqliteCatalog::ConnectionExists(const std::string& id) {
 
 Result<CreatedConnection> SqliteCatalog::CreateConnection(const std::string& name) {
   SLUICE_ASSIGN_OR_RETURN(std::string id, DeriveConnectionId(name));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CreatedConnection out;
   out.connection = Connection{id, name, UnconfiguredPolicy::kHold, clock_.NowMicros()};
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(id));
     if (exists) {
       return Err(ErrorCode::kAlreadyExists, "connection '" + id + "' already exists");
@@ -181,9 +181,9 @@ Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, in
 Result<CreatedKey> SqliteCatalog::CreateAccountKey(int64_t expires_at) {
   const int64_t now = clock_.NowMicros();
   SLUICE_RETURN_IF_ERROR(CheckKeyExpiry(expires_at, now));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CreatedKey out;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(out, InsertKey("", now, expires_at));
     return Status::Ok();
   }));
@@ -198,9 +198,9 @@ Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& buck
                    "' is not a valid connection id: use 3 to 63 characters from a-z, 0-9 and "
                    "'-', starting and ending with a letter or digit");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Connection out{id, id, UnconfiguredPolicy::kHold, clock_.NowMicros()};
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("INSERT INTO connections (id, name, "
                                                   "unconfigured, created_at) VALUES (?,?,?,?) "
                                                   "ON CONFLICT DO NOTHING"));
@@ -215,7 +215,7 @@ Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& buck
 }
 
 Result<std::vector<Connection>> SqliteCatalog::ListConnections() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   static const std::string sql = std::string(kConnectionColumns) + " ORDER BY id";
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
   std::vector<Connection> out;
@@ -231,7 +231,7 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnections() {
 Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::string& after_id,
                                                                    size_t limit) {
   limit = std::clamp<size_t>(limit, 1, kMaxListPage);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   static const std::string sql =
       std::string(kConnectionColumns) + " WHERE id > ? ORDER BY id LIMIT ?";
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
@@ -247,7 +247,7 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::st
 }
 
 Result<std::optional<Connection>> SqliteCatalog::GetConnection(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   static const std::string sql = std::string(kConnectionColumns) + " WHERE id = ?";
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
   q.Bind(1, id);
@@ -258,8 +258,8 @@ Result<std::optional<Connection>> SqliteCatalog::GetConnection(const std::string
 }
 
 Status SqliteCatalog::SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(Query q,
                             db_->Prepare("UPDATE connections SET unconfigured = ? WHERE id = ?"));
     q.Bind(1, PolicyName(policy)).Bind(2, id);
@@ -274,8 +274,8 @@ Status SqliteCatalog::SetConnectionQuota(const std::string& id, std::optional<ui
     return Err(ErrorCode::kInvalidArgument, "catalog: a quota of " + std::to_string(*bytes) +
                                                 " bytes is larger than the catalog can store");
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     // -1 stands for NULL (the server's default): Query binds no NULL.
     SLUICE_ASSIGN_OR_RETURN(
         Query q, db_->Prepare("UPDATE connections SET quota_bytes = nullif(?, -1) WHERE id = ?"));
@@ -287,7 +287,7 @@ Status SqliteCatalog::SetConnectionQuota(const std::string& id, std::optional<ui
 }
 
 Result<std::optional<Credential>> SqliteCatalog::LookupAccessKey(const AccessKeyId& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Read on every request, no cache: a revocation by another process (the CLI) holds from
   // the next request on.
   SLUICE_ASSIGN_OR_RETURN(
@@ -357,8 +357,8 @@ Status SqliteCatalog::ValidateTable(const TableConfig& table) {
 }
 
 Status SqliteCatalog::AddTable(const TableConfig& table) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
         Query q, db_->Prepare("INSERT INTO tables (connection_id, name, primary_key, age_column, "
@@ -377,8 +377,8 @@ Status SqliteCatalog::AddTable(const TableConfig& table) {
 }
 
 Status SqliteCatalog::UpdateTable(const TableConfig& table) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
         Query q,
@@ -398,7 +398,7 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
 
 Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& connection_id,
                                                            const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error, "
                             "delete_column, nested_json FROM "
@@ -411,7 +411,7 @@ Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& co
 }
 
 Result<std::vector<TableConfig>> SqliteCatalog::ListTables(const std::string& connection_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   SLUICE_ASSIGN_OR_RETURN(
@@ -430,7 +430,7 @@ Result<std::vector<TableConfig>> SqliteCatalog::ListTables(const std::string& co
 }
 
 Result<int64_t> SqliteCatalog::ChangeCounter() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // data_version moves only for commits by other connections; local commits are counted in
   // Write. The sum of the two monotonic counts changes whenever either does.
   SLUICE_ASSIGN_OR_RETURN(int64_t version, db_->PragmaInt("PRAGMA data_version"));

@@ -2,11 +2,10 @@
 // Private to catalog: the SQLite-backed Catalog. Connections, credentials and tables live in
 // catalog.cc, the ledger in ledger.cc; the schema in schema.cc.
 
-#include <mutex>
-
 #include "sluice/catalog/catalog.h"
 #include "sluice/catalog/secret_box.h"
 #include "sluice/catalog/sqlite_db.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::catalog {
 
@@ -120,9 +119,10 @@ class SqliteCatalog final : public Catalog {
 
  private:
   // Runs `body` in a durable write transaction (synchronous=FULL: the WAL is fsync'd at
-  // commit) and counts the commit as a local change. Caller holds mu_.
+  // commit) and counts the commit as a local change. Caller holds mu_, and `body` runs
+  // under it: bodies are lambdas declared `[&]() REQUIRES(mu_) -> Status`.
   template <class Body>
-  Status Write(Body&& body) {
+  Status Write(Body&& body) REQUIRES(mu_) {
     WriteTransaction txn(*db_);
     SLUICE_RETURN_IF_ERROR(txn.Begin());
     SLUICE_RETURN_IF_ERROR(body());
@@ -131,34 +131,35 @@ class SqliteCatalog final : public Catalog {
     return Status::Ok();
   }
 
-  Result<bool> ConnectionExists(const std::string& id);
+  Result<bool> ConnectionExists(const std::string& id) REQUIRES(mu_);
   // The insert of AppendFile, inside the caller's transaction; returns the seq.
-  Result<int64_t> InsertFile(const FileRecord& r);
+  Result<int64_t> InsertFile(const FileRecord& r) REQUIRES(mu_);
   // An unused access key with its sealed secret, inserted for `connection_id` (empty: an
   // account key), inside the caller's transaction.
   Result<CreatedKey> InsertKey(const std::string& connection_id, int64_t created_at,
-                               int64_t expires_at = 0);
-  Result<std::vector<UploadRecord>> UploadRows(Query& q);
-  Status ValidateTable(const TableConfig& table);
+                               int64_t expires_at = 0) REQUIRES(mu_);
+  Result<std::vector<UploadRecord>> UploadRows(Query& q) REQUIRES(mu_);
+  Status ValidateTable(const TableConfig& table) REQUIRES(mu_);
   // The caller holds mu_ for these.
-  Result<std::optional<FileRecord>> FileLocked(int64_t seq);
+  Result<std::optional<FileRecord>> FileLocked(int64_t seq) REQUIRES(mu_);
   // kNotFound when there is no file `seq`, kInvalidArgument naming its status when that is
   // not one of `allowed`.
   Status RequireStatus(int64_t seq, std::initializer_list<FileStatus> allowed,
-                       std::string_view action);
+                       std::string_view action) REQUIRES(mu_);
   Status RequireOperatorStatus(int64_t seq, LoaderState loader, bool forced,
-                               std::string_view action);
+                               std::string_view action) REQUIRES(mu_);
   // kInvalidArgument naming the file when retention purged its bytes: nothing to load.
-  Status RequireBytes(int64_t seq, std::string_view action);
-  Result<std::vector<FileRecord>> FileRows(Query& q);
+  Status RequireBytes(int64_t seq, std::string_view action) REQUIRES(mu_);
+  Result<std::vector<FileRecord>> FileRows(Query& q) REQUIRES(mu_);
 
-  std::mutex mu_;
-  std::unique_ptr<Db> db_;
+  Mutex mu_;
+  // One SQLite connection, used by one thread at a time.
+  std::unique_ptr<Db> db_ GUARDED_BY(mu_);
   SecretBox box_;
   const Clock& clock_;
-  int64_t local_writes_ = 0;
-  int64_t last_data_version_ = -1;
-  int64_t change_counter_ = 0;
+  int64_t local_writes_ GUARDED_BY(mu_) = 0;
+  int64_t last_data_version_ GUARDED_BY(mu_) = -1;
+  int64_t change_counter_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice::catalog

@@ -55,7 +55,7 @@ Status CheckKeyExpiry(int64_t expires_at, int64_t now) {
 
 Result<std::vector<KeyInfo>> SqliteCatalog::ListKeys(const std::string& connection_id) {
   const int64_t now = clock_.NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   static const std::string all = std::string(kKeyColumns) + " ORDER BY created_at, access_key";
   static const std::string one =
       std::string(kKeyColumns) + " WHERE connection_id = ? ORDER BY created_at, access_key";
@@ -72,8 +72,8 @@ Result<std::vector<KeyInfo>> SqliteCatalog::ListKeys(const std::string& connecti
 
 Status SqliteCatalog::RevokeKey(const AccessKeyId& key) {
   const int64_t now = clock_.NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(Query find, db_->Prepare("SELECT revoked_at FROM credentials "
                                                      "WHERE access_key = ?"));
     find.Bind(1, key.str());
@@ -99,9 +99,9 @@ Result<CreatedKey> SqliteCatalog::RotateKey(const std::string& connection_id, in
                "rotation is per connection; an account key is created with `credentials create "
                "--account`");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CreatedKey out;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
     if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
     // Counted inside the write transaction: two rotations at once cannot both pass.
@@ -134,8 +134,8 @@ Result<CreatedKey> SqliteCatalog::RotateKey(const std::string& connection_id, in
 
 Status SqliteCatalog::RecordKeyUses(const std::vector<std::pair<AccessKeyId, int64_t>>& uses) {
   if (uses.empty()) return Status::Ok();
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     for (const auto& [key, at] : uses) {
       SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE credentials SET last_used_at = ? "
                                                     "WHERE access_key = ? AND last_used_at < ?"));

@@ -144,10 +144,10 @@ Result<int64_t> SqliteCatalog::InsertFile(const FileRecord& r) {
 
 Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
   SLUICE_RETURN_IF_ERROR(ValidateFileRecord(r));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (r.received_at == 0) r.received_at = clock_.NowMicros();
   int64_t seq = 0;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(seq, InsertFile(r));
     return Status::Ok();
   }));
@@ -165,13 +165,13 @@ Result<std::optional<FileRecord>> SqliteCatalog::FileLocked(int64_t seq) {
 }
 
 Result<std::optional<FileRecord>> SqliteCatalog::GetFile(int64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return FileLocked(seq);
 }
 
 Result<std::optional<FileRecord>> SqliteCatalog::LatestFileForKey(const std::string& connection_id,
                                                                   const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare(SLUICE_FILE_COLUMNS
                             "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
@@ -184,7 +184,7 @@ Result<std::optional<FileRecord>> SqliteCatalog::LatestFileForKey(const std::str
 
 Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& connection_id,
                                                          const std::string& table) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   if (table.empty()) {
@@ -204,7 +204,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
                                               const std::string& table, int64_t after_seq,
                                               size_t limit) {
   limit = std::clamp<size_t>(limit, 1, kMaxListPage);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   FilePage page;
@@ -244,7 +244,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
 }
 
 Result<std::vector<TableKey>> SqliteCatalog::TablesWithWork() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare("SELECT DISTINCT connection_id, table_name FROM files WHERE status "
                             "IN ('queued', 'loading') ORDER BY connection_id, table_name"));
@@ -258,7 +258,7 @@ Result<std::vector<TableKey>> SqliteCatalog::TablesWithWork() {
 }
 
 Result<std::optional<FileRecord>> SqliteCatalog::HeadOfQueue(const TableKey& table) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
       Query q,
       // The condition repeats files_pending's WHERE word for word, so that SQLite can prove
@@ -289,9 +289,9 @@ Status SqliteCatalog::RequireStatus(int64_t seq, std::initializer_list<FileStatu
 }
 
 Status SqliteCatalog::MarkLoading(int64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Durable (catalog.h): the attempt must be on disk before the loader reads a byte.
-  return Write([&]() -> Status {
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loading"));
     SLUICE_ASSIGN_OR_RETURN(Query q,
@@ -304,8 +304,8 @@ Status SqliteCatalog::MarkLoading(int64_t seq) {
 }
 
 Status SqliteCatalog::AbandonLoading(int64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kLoading}, "abandoned"));
     SLUICE_ASSIGN_OR_RETURN(
         Query q, db_->Prepare("UPDATE files SET load_attempts = max(load_attempts - 1, 0) "
@@ -316,8 +316,8 @@ Status SqliteCatalog::AbandonLoading(int64_t seq) {
 }
 
 Status SqliteCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     // A queued file may be marked loaded directly by crash reconciliation (the pool already
     // holds its sequence).
     SLUICE_RETURN_IF_ERROR(
@@ -338,8 +338,8 @@ Status SqliteCatalog::MarkFailed(int64_t seq, const Status& error) {
     return Err(ErrorCode::kInvalidArgument,
                "file " + std::to_string(seq) + " cannot be marked failed with an OK status");
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked failed"));
     SLUICE_ASSIGN_OR_RETURN(Query q,
@@ -352,8 +352,8 @@ Status SqliteCatalog::MarkFailed(int64_t seq, const Status& error) {
 }
 
 Status SqliteCatalog::Retry(int64_t seq, LoaderState loader) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, false, "retried"));
     SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried"));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) + " WHERE seq = ?";
@@ -364,8 +364,8 @@ Status SqliteCatalog::Retry(int64_t seq, LoaderState loader) {
 }
 
 Status SqliteCatalog::Skip(int64_t seq, LoaderState loader) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, false, "skipped"));
     // The error stays: it says why the operator skipped the file. A `loading` file has none:
     // it says that it was skipped unfinished.
@@ -380,8 +380,8 @@ Status SqliteCatalog::Skip(int64_t seq, LoaderState loader) {
 }
 
 Status SqliteCatalog::RetryForced(int64_t seq, LoaderState loader) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, true, "retried with --force"));
     SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried with --force"));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) +
@@ -406,8 +406,8 @@ Status SqliteCatalog::RequireBytes(int64_t seq, std::string_view action) {
 }
 
 Status SqliteCatalog::MovePast(int64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "moved past"));
     SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE files SET passed = 1 WHERE seq = ?"));
     q.Bind(1, seq);
@@ -416,7 +416,7 @@ Status SqliteCatalog::MovePast(int64_t seq) {
 }
 
 Result<std::optional<FileRecord>> SqliteCatalog::FindLoadedDuplicate(const FileRecord& file) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Both forms walk files_by_content (its WHERE is status = 'loaded'); a multipart object
   // matches only other multipart objects (empty MD5) of its size, then by ETag.
   const bool multipart = file.md5_hex.empty();
@@ -435,8 +435,8 @@ Result<std::optional<FileRecord>> SqliteCatalog::FindLoadedDuplicate(const FileR
 }
 
 Status SqliteCatalog::MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked a duplicate"));
     SLUICE_ASSIGN_OR_RETURN(
@@ -448,7 +448,7 @@ Status SqliteCatalog::MarkDuplicate(int64_t seq, int64_t original_seq, const std
 }
 
 Result<std::vector<FileRecord>> SqliteCatalog::UnfinishedFiles() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(Query q,
                           db_->Prepare(SLUICE_FILE_COLUMNS "WHERE status IN ('queued', 'loading') "
                                                            "ORDER BY seq"));
@@ -459,7 +459,7 @@ Result<std::vector<std::string>> SqliteCatalog::NotInLedger(std::vector<std::str
   std::unordered_set<std::string> unknown(std::make_move_iterator(landed_ids.begin()),
                                           std::make_move_iterator(landed_ids.end()));
   if (unknown.empty()) return std::vector<std::string>();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Every entry, purged or not: a purged file's object is gone already, and a name that is
   // still there is the ledger's to remove, never the start-up sweep's.
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT landed_id FROM files"));

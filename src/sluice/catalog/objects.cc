@@ -40,7 +40,7 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
   if (limit == 0) return page;
   const std::optional<std::string> end = PrefixEnd(prefix);
   const auto window = static_cast<int64_t>(ListScanWindow(limit));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   {
     SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kVisiblePageSql));
     q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
@@ -76,9 +76,9 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
 
 Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& connection_id,
                                                          const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<FileRecord> marked;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     {
       SLUICE_ASSIGN_OR_RETURN(
           Query q,
@@ -99,9 +99,9 @@ Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& conn
 }
 
 Result<std::vector<std::string>> SqliteCatalog::DeleteConnection(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> landed;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(id));
     if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
     struct Check {

@@ -6,7 +6,7 @@
 namespace sluice::catalog {
 
 Result<std::vector<Catalog::TableBacklog>> SqliteCatalog::BacklogByTable() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // The WHERE clause matches the partial index files_with_work, so only unfinished files are
   // read, whatever the length of the history.
   SLUICE_ASSIGN_OR_RETURN(
@@ -30,7 +30,7 @@ Result<std::vector<Catalog::TableBacklog>> SqliteCatalog::BacklogByTable() {
 }
 
 Result<std::vector<Catalog::StatusCount>> SqliteCatalog::CountPending() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kCountPendingSql));
   std::vector<StatusCount> out;
   while (true) {
@@ -48,7 +48,7 @@ Result<std::vector<Catalog::StatusCount>> SqliteCatalog::CountPending() {
 
 Result<std::vector<FileRecord>> SqliteCatalog::RetainedBefore(int64_t finished_before,
                                                               size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Matches the partial index files_retained(finished_at): objects kept by the `store` policy
   // (skipped, TABLE_NOT_CONFIGURED) are plain objects, not ingested files, and are not purged.
   SLUICE_ASSIGN_OR_RETURN(
@@ -61,8 +61,8 @@ Result<std::vector<FileRecord>> SqliteCatalog::RetainedBefore(int64_t finished_b
 }
 
 Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kLoaded, FileStatus::kSkipped}, "purged"));
     SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE files SET purged_at = ? WHERE seq = ?"));
@@ -72,7 +72,7 @@ Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
 }
 
 Result<std::vector<std::pair<std::string, uint64_t>>> SqliteCatalog::StoredBytesByConnection() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // The files' WHERE clause matches the partial index files_stored(connection_id, size), which
   // covers the sum. Uploads in progress are few; their parts are summed through the upload.
   SLUICE_ASSIGN_OR_RETURN(

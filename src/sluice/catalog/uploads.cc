@@ -71,8 +71,8 @@ Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
                "skipped, not " +
                    std::string(FileStatusName(u.status)));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  return Write([&]() -> Status {
+  MutexLock lock(&mu_);
+  return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(u.connection_id));
     if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + u.connection_id + "'");
     SLUICE_ASSIGN_OR_RETURN(
@@ -88,7 +88,7 @@ Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
 }
 
 Result<std::optional<UploadRecord>> SqliteCatalog::GetUpload(const std::string& upload_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS "WHERE upload_id = ?"));
   q.Bind(1, upload_id);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -101,9 +101,9 @@ Result<uint64_t> SqliteCatalog::RecordPart(const std::string& upload_id, const P
   if (part.size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return Err(ErrorCode::kInvalidArgument, "catalog: part size is too large");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   uint64_t replaced = 0;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
     if (!exists) return NoSuchUpload(upload_id);
     {
@@ -131,7 +131,7 @@ Result<uint64_t> SqliteCatalog::RecordPart(const std::string& upload_id, const P
 }
 
 Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& upload_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
   if (!exists) return NoSuchUpload(upload_id);
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT part_number, size, md5_hex, uploaded_at "
@@ -150,7 +150,7 @@ Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& uplo
 
 Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& upload_id,
                                                          int after_part, size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
   if (!exists) return NoSuchUpload(upload_id);
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kPartsAfterSql));
@@ -174,7 +174,7 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
   std::vector<UploadRecord> out;
   if (limit == 0) return out;
   const std::optional<std::string> end = PrefixEnd(prefix);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!key_marker.empty() && !upload_id_marker.empty() && key_marker.starts_with(prefix)) {
     // Where the marker upload stands among its key's uploads; a marker that is gone (completed
     // or aborted meanwhile) or names another key's upload is ignored, as S3 ignores an
@@ -206,11 +206,11 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
 Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload done,
                                               uint64_t* parts_bytes) {
   SLUICE_RETURN_IF_ERROR(ValidateFileRecord(file));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (file.received_at == 0) file.received_at = clock_.NowMicros();
   if (done.completed_at == 0) done.completed_at = file.received_at;
   int64_t seq = 0;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, done.upload_id));
     if (!exists) return NoSuchUpload(done.upload_id);
     SLUICE_ASSIGN_OR_RETURN(seq, InsertFile(file));
@@ -237,7 +237,7 @@ Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload d
 
 Result<std::optional<CompletedUpload>> SqliteCatalog::GetCompletedUpload(
     const std::string& upload_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(Query q,
                           db_->Prepare("SELECT upload_id, connection_id, key, seq, etag, parts, "
                                        "completed_at FROM completed_uploads WHERE upload_id = ?"));
@@ -249,9 +249,9 @@ Result<std::optional<CompletedUpload>> SqliteCatalog::GetCompletedUpload(
 }
 
 Result<uint64_t> SqliteCatalog::DeleteUpload(const std::string& upload_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   uint64_t parts = 0;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
     if (!exists) return NoSuchUpload(upload_id);
     SLUICE_ASSIGN_OR_RETURN(parts, PartsBytes(*db_, upload_id));
@@ -267,7 +267,7 @@ Result<uint64_t> SqliteCatalog::DeleteUpload(const std::string& upload_id) {
 }
 
 Result<std::vector<UploadRecord>> SqliteCatalog::UploadsTouchedBefore(int64_t micros) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
       Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS "WHERE touched_at < ? ORDER BY touched_at"));
   q.Bind(1, micros);
@@ -275,9 +275,9 @@ Result<std::vector<UploadRecord>> SqliteCatalog::UploadsTouchedBefore(int64_t mi
 }
 
 Result<int64_t> SqliteCatalog::ForgetCompletedBefore(int64_t micros) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int64_t removed = 0;
-  SLUICE_RETURN_IF_ERROR(Write([&]() -> Status {
+  SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(Query q,
                             db_->Prepare("DELETE FROM completed_uploads WHERE completed_at < ?"));
     q.Bind(1, micros);

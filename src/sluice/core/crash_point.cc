@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
+
+#include "sluice/core/mutex.h"
 
 namespace sluice {
 namespace crash_internal {
@@ -21,16 +22,16 @@ struct ArmedRule {
   uint64_t passes = 0;
 };
 
-// Function-local statics: the environment is read by a static initialiser, whose order
-// relative to other translation units' globals is unspecified.
-std::mutex& RulesMutex() {
-  static std::mutex mu;
-  return mu;
-}
+struct ArmedRules {
+  Mutex mu;
+  std::vector<ArmedRule> rules GUARDED_BY(mu);
+};
 
-std::vector<ArmedRule>& Rules() {
-  static std::vector<ArmedRule> rules;
-  return rules;
+// A function-local static: the environment is read by a static initialiser, whose order
+// relative to other translation units' globals is unspecified.
+ArmedRules& Armed() {
+  static ArmedRules armed;
+  return armed;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -130,16 +131,17 @@ Result<std::vector<CrashRule>> ParseCrashSpec(std::string_view spec) {
 }
 
 void ArmCrashPoints(std::vector<CrashRule> rules) {
-  std::lock_guard<std::mutex> lock(RulesMutex());
-  auto& armed = Rules();
-  armed.clear();
-  for (auto& r : rules) armed.push_back({std::move(r), 0});
-  crash_internal::armed.store(!armed.empty(), std::memory_order_relaxed);
+  ArmedRules& armed = Armed();
+  MutexLock lock(&armed.mu);
+  armed.rules.clear();
+  for (auto& r : rules) armed.rules.push_back({std::move(r), 0});
+  crash_internal::armed.store(!armed.rules.empty(), std::memory_order_relaxed);
 }
 
 uint64_t CrashPointPasses(std::string_view point) {
-  std::lock_guard<std::mutex> lock(RulesMutex());
-  for (const ArmedRule& r : Rules()) {
+  ArmedRules& armed = Armed();
+  MutexLock lock(&armed.mu);
+  for (const ArmedRule& r : armed.rules) {
     if (r.rule.point == point) return r.passes;
   }
   return 0;
@@ -148,9 +150,10 @@ uint64_t CrashPointPasses(std::string_view point) {
 namespace crash_internal {
 
 void Hit(std::string_view point) {
-  std::lock_guard<std::mutex> lock(RulesMutex());
+  ArmedRules& armed = Armed();
+  MutexLock lock(&armed.mu);
   // Two rules may name one point; each counts every pass, so count once per rule.
-  for (ArmedRule& r : Rules()) {
+  for (ArmedRule& r : armed.rules) {
     if (r.rule.point != point) continue;
     if (++r.passes == r.rule.nth) Die(point, r.passes);
   }

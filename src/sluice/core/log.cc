@@ -2,16 +2,17 @@
 
 #include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <string>
 
 #include "sluice/core/clock.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
-std::mutex g_mu;
+// Serialises whole lines on stderr (the only state it guards is the stream).
+Mutex g_mu;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -62,7 +63,7 @@ void Log(LogLevel level, std::string_view module, std::string_view message) {
   line += ": ";
   line += message;
   line += '\n';
-  std::lock_guard<std::mutex> lock(g_mu);
+  MutexLock lock(&g_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "sluice/core/mutex.h"
+
 namespace sluice::http::internal {
 
 ConnectionLimiter::Slot::Slot(Slot&& other) noexcept
@@ -29,7 +31,7 @@ std::shared_ptr<ConnectionLimiter> ConnectionLimiter::Create(uint32_t max_total,
 }
 
 ConnectionLimiter::Slot ConnectionLimiter::TryAcquire(const std::string& address, Refusal* why) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (total_ >= max_total_) {
     *why = Refusal::kTotal;
     return Slot();
@@ -48,7 +50,7 @@ ConnectionLimiter::Slot ConnectionLimiter::TryAcquire(const std::string& address
 }
 
 void ConnectionLimiter::Release(const std::string& address) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   --total_;
   auto it = per_client_.find(address);
   if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
@@ -56,7 +58,7 @@ void ConnectionLimiter::Release(const std::string& address) {
 
 bool ConnectionLimiter::ShouldLog(const std::string& address, Clock::time_point now,
                                   uint64_t* refused) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = logged_.find(address);
   if (it == logged_.end()) {
     if (logged_.size() >= kMaxLogEntries) {
@@ -81,12 +83,12 @@ bool ConnectionLimiter::ShouldLog(const std::string& address, Clock::time_point 
 }
 
 uint32_t ConnectionLimiter::total() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return total_;
 }
 
 uint32_t ConnectionLimiter::ForClient(const std::string& address) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = per_client_.find(address);
   return it == per_client_.end() ? 0 : it->second;
 }

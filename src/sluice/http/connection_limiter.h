@@ -14,10 +14,11 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "sluice/core/mutex.h"
 
 namespace sluice::http::internal {
 
@@ -78,10 +79,10 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
 
   const uint32_t max_total_;
   const uint32_t max_per_client_;
-  mutable std::mutex mu_;
-  uint32_t total_ = 0;                                    // guarded by mu_
-  std::unordered_map<std::string, uint32_t> per_client_;  // guarded by mu_; no zero entries
-  std::unordered_map<std::string, LogEntry> logged_;      // guarded by mu_
+  mutable Mutex mu_;
+  uint32_t total_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, uint32_t> per_client_ GUARDED_BY(mu_);  // no zero entries
+  std::unordered_map<std::string, LogEntry> logged_ GUARDED_BY(mu_);
 };
 
 // "total" / "per client" for log lines.

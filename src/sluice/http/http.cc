@@ -25,13 +25,13 @@
 #include <csignal>
 #include <exception>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "sluice/core/log.h"
+#include "sluice/core/mutex.h"
 #include "sluice/http/connection_limiter.h"
 #include "sluice/http/runtime_state.h"
 #include "sluice/http/session.h"
@@ -54,7 +54,7 @@ std::shared_ptr<DeferredResponse> DeferredResponse::Create(std::function<void()>
 void DeferredResponse::Complete(Response response) {
   std::function<void()> waker;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (completed_) return;
     completed_ = true;
     response.deferred.reset();  // a deferred response cannot defer again
@@ -66,26 +66,26 @@ void DeferredResponse::Complete(Response response) {
 }
 
 bool DeferredResponse::completed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return completed_;
 }
 
 std::optional<Response> DeferredResponse::Peek() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return response_;
 }
 
 namespace internal {
 
 bool DeferredAccess::SetWaker(DeferredResponse& d, std::function<void()> waker) {
-  std::lock_guard<std::mutex> lock(d.mu_);
+  MutexLock lock(&d.mu_);
   if (d.completed_) return false;
   d.waker_ = std::move(waker);
   return true;
 }
 
 std::optional<Response> DeferredAccess::Take(DeferredResponse& d) {
-  std::lock_guard<std::mutex> lock(d.mu_);
+  MutexLock lock(&d.mu_);
   std::optional<Response> out = std::move(d.response_);
   d.response_.reset();
   return out;
@@ -94,7 +94,7 @@ std::optional<Response> DeferredAccess::Take(DeferredResponse& d) {
 void DeferredAccess::Stop(DeferredResponse& d) {
   std::function<void()> on_stop;
   {
-    std::lock_guard<std::mutex> lock(d.mu_);
+    MutexLock lock(&d.mu_);
     if (d.completed_) return;
     on_stop = std::move(d.on_stop_);
     d.on_stop_ = nullptr;
@@ -385,7 +385,7 @@ class RuntimeImpl final : public Runtime {
     if (ec) return Err(ErrorCode::kIoError, "http: cannot read the port of " + where);
     listener->where = address.to_string() + ":" + std::to_string(port);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       listeners_.push_back(listener);
     }
     asio::co_spawn(acceptor.get_executor(), AcceptLoop(ioc_, listener, state_), LogCoroutineError);
@@ -438,7 +438,7 @@ class RuntimeImpl final : public Runtime {
   void DoStop() {
     std::vector<std::shared_ptr<Listener>> listeners;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       listeners = listeners_;
     }
     for (const auto& listener : listeners) {
@@ -474,8 +474,8 @@ class RuntimeImpl final : public Runtime {
   std::optional<asio::signal_set> signals_;
   std::shared_ptr<internal::RuntimeState> state_;
   std::atomic<bool> stop_requested_{false};
-  std::mutex mu_;
-  std::vector<std::shared_ptr<Listener>> listeners_;
+  Mutex mu_;
+  std::vector<std::shared_ptr<Listener>> listeners_ GUARDED_BY(mu_);
 };
 
 }  // namespace

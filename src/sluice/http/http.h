@@ -51,7 +51,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +58,7 @@
 #include <vector>
 
 #include "sluice/core/core.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::http {
 
@@ -127,11 +127,11 @@ class DeferredResponse {
 
  private:
   friend struct internal::DeferredAccess;
-  mutable std::mutex mu_;
-  bool completed_ = false;
-  std::optional<Response> response_;  // until the connection takes it
-  std::function<void()> waker_;       // set by the waiting connection
-  std::function<void()> on_stop_;
+  mutable Mutex mu_;
+  bool completed_ GUARDED_BY(mu_) = false;
+  std::optional<Response> response_ GUARDED_BY(mu_);  // until the connection takes it
+  std::function<void()> waker_ GUARDED_BY(mu_);       // set by the waiting connection
+  std::function<void()> on_stop_ GUARDED_BY(mu_);
 };
 
 class Exchange {

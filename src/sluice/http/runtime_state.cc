@@ -3,10 +3,12 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/core/mutex.h"
+
 namespace sluice::http::internal {
 
 uint64_t RuntimeState::Add(const std::shared_ptr<SessionControl>& session) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping()) return 0;
   uint64_t id = next_id_++;
   sessions_.emplace(id, session);
@@ -16,7 +18,7 @@ uint64_t RuntimeState::Add(const std::shared_ptr<SessionControl>& session) {
 void RuntimeState::Remove(uint64_t id) {
   std::function<void()> drained;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (sessions_.erase(id) == 0) return;
     if (stopping() && sessions_.empty()) drained = on_drained_;
   }
@@ -26,7 +28,7 @@ void RuntimeState::Remove(uint64_t id) {
 bool RuntimeState::BeginStop() {
   std::vector<std::shared_ptr<SessionControl>> live;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_.store(true, std::memory_order_release);
     for (const auto& [id, weak] : sessions_) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
@@ -39,30 +41,30 @@ bool RuntimeState::BeginStop() {
 }
 
 bool RuntimeState::Empty() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return sessions_.empty();
 }
 
 void RuntimeState::SetOnDrained(std::function<void()> on_drained) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   on_drained_ = std::move(on_drained);
 }
 
 void RuntimeState::Detach() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   on_drained_ = nullptr;
   post_blocking_ = nullptr;
 }
 
 void RuntimeState::SetBlocking(BlockingPost post) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   post_blocking_ = std::move(post);
 }
 
 bool RuntimeState::PostBlocking(std::function<void()> work, bool long_work) {
   BlockingPost post;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     post = post_blocking_;
   }
   if (!post) return false;

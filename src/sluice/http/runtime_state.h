@@ -10,7 +10,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
+
+#include "sluice/core/mutex.h"
 
 namespace sluice::http::internal {
 
@@ -52,11 +53,11 @@ class RuntimeState {
 
  private:
   std::atomic<bool> stopping_{false};
-  mutable std::mutex mu_;
-  uint64_t next_id_ = 1;
-  std::map<uint64_t, std::weak_ptr<SessionControl>> sessions_;
-  std::function<void()> on_drained_;
-  BlockingPost post_blocking_;
+  mutable Mutex mu_;
+  uint64_t next_id_ GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, std::weak_ptr<SessionControl>> sessions_ GUARDED_BY(mu_);
+  std::function<void()> on_drained_ GUARDED_BY(mu_);
+  BlockingPost post_blocking_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::http::internal

@@ -60,23 +60,23 @@ std::string_view FsOpName(FsOp op) {
 }
 
 void FaultyFileSystem::FailNth(FsOp op, int nth, bool sticky) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const size_t i = static_cast<size_t>(op);
   faults_[i] = Fault{nth > 0 ? calls_[i] + nth : 0, sticky};
 }
 
 void FaultyFileSystem::Heal() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   faults_ = {};
 }
 
 int64_t FaultyFileSystem::calls(FsOp op) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return calls_[static_cast<size_t>(op)];
 }
 
 Status FaultyFileSystem::Check(FsOp op, const std::string& what) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const size_t i = static_cast<size_t>(op);
   const int64_t n = ++calls_[i];
   const Fault& f = faults_[i];

@@ -17,10 +17,10 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "sluice/core/core.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::landing {
 
@@ -90,9 +90,9 @@ class FaultyFileSystem final : public ForwardingFileSystem {
   };
   static constexpr size_t kOps = static_cast<size_t>(FsOp::kCount);
 
-  mutable std::mutex mu_;
-  std::array<int64_t, kOps> calls_{};
-  std::array<Fault, kOps> faults_{};
+  mutable Mutex mu_;
+  std::array<int64_t, kOps> calls_ GUARDED_BY(mu_){};
+  std::array<Fault, kOps> faults_ GUARDED_BY(mu_){};
 };
 
 }  // namespace sluice::landing

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/batch/prefetch.h"
+#include "sluice/core/mutex.h"
 #include "sluice/json/json.h"
 #include "sluice/load/load_internal.h"
 #include "sluice/load/sniff.h"
@@ -184,31 +185,31 @@ Status Loader::Reconcile() {
 }
 
 void Loader::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   stopping_ = false;
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
 
 void Loader::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
 
 void Loader::Notify() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++notifications_;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void Loader::AddObserver(LoadObserver* observer) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   observers_.push_back(observer);
 }
 
@@ -222,7 +223,7 @@ bool Loader::ClaimTable(const std::set<catalog::TableKey>& tried, catalog::Table
     LogError("load", "cannot read the ledger: " + tables.status().ToString());
     return false;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& t : *tables) {
     if (busy_.count(t) == 0 && tried.count(t) == 0) {
       busy_.insert(t);
@@ -237,7 +238,7 @@ void Loader::WorkerLoop() {
   while (true) {
     uint64_t seen;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stopping_) return;
       seen = notifications_;
     }
@@ -256,21 +257,24 @@ void Loader::WorkerLoop() {
         }
         if (!*r) break;
         progressed = true;
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         if (stopping_) break;
       }
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         busy_.erase(table);
         if (stopping_) return;
       }
       // Other workers may be idle while this one found work: let them look again.
-      cv_.notify_all();
+      cv_.SignalAll();
     }
     if (progressed) continue;
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
-                 [&] { return stopping_ || notifications_ != seen; });
+    MutexLock lock(&mu_);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_interval_ms);
+    while (!stopping_ && notifications_ == seen) {
+      if (!cv_.WaitUntil(&mu_, deadline)) break;
+    }
   }
 }
 

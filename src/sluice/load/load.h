@@ -50,9 +50,7 @@
 // Thread-safety: Start/Stop/Notify from any thread. The catalog, store and pool must outlive
 // the loader.
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -60,6 +58,7 @@
 #include "sluice/batch/limits.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/core.h"
+#include "sluice/core/mutex.h"
 #include "sluice/landing/landing.h"
 #include "sluice/pool/pool.h"
 
@@ -110,11 +109,11 @@ class Loader {
   // whose sequence the pool already applied becomes loaded with the pool's counts, and a
   // `loading` file whose load crashed max_load_attempts times becomes failed (INTERNAL).
   Status Reconcile();
-  void Start();
+  void Start() EXCLUDES(mu_);
   // Finishes the files in progress, then joins the workers.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
   // New work may be waiting (a file was appended).
-  void Notify();
+  void Notify() EXCLUDES(mu_);
   // Adds an observer (before Start); it must outlive the loader.
   void AddObserver(LoadObserver* observer);
 
@@ -154,13 +153,16 @@ class Loader {
   const Clock& clock_;
   LoaderOptions options_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  uint64_t notifications_ = 0;
-  std::set<catalog::TableKey> busy_;
+  Mutex mu_;
+  CondVar cv_;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t notifications_ GUARDED_BY(mu_) = 0;
+  std::set<catalog::TableKey> busy_ GUARDED_BY(mu_);
+  // Touched only by the thread that calls Start and Stop.
   std::vector<std::thread> threads_;
-  std::vector<LoadObserver*> observers_;  // fixed once Start has run
+  // Fixed once Start has run (the workers are started after the last AddObserver), so the
+  // workers read it without mu_.
+  std::vector<LoadObserver*> observers_;
 };
 
 }  // namespace sluice::load

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "sluice/core/mutex.h"
+
 namespace sluice::s3 {
 
 DigestWorker::DigestWorker(std::vector<auth::Digest*> digests) : digests_(std::move(digests)) {
@@ -14,11 +16,11 @@ DigestWorker::DigestWorker(std::vector<auth::Digest*> digests) : digests_(std::m
 
 DigestWorker::~DigestWorker() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     closing_ = true;
     full_.clear();  // dropped without Drain: the digests are not wanted any more
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -29,15 +31,15 @@ void DigestWorker::Update(ByteView data) {
     data = data.subspan(n);
     if (filling_.size() == kBufferBytes) {
       Hand(std::move(filling_));
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (free_.empty() && allocated_ < kBuffers) {
         ++allocated_;
-        lock.unlock();
+        lock.Unlock();
         filling_ = std::vector<uint8_t>();
         filling_.reserve(kBufferBytes);
         continue;
       }
-      cv_.wait(lock, [&] { return !free_.empty(); });
+      while (free_.empty()) cv_.Wait(&mu_);
       filling_ = std::move(free_.back());
       free_.pop_back();
       filling_.clear();
@@ -47,20 +49,20 @@ void DigestWorker::Update(ByteView data) {
 
 void DigestWorker::Hand(std::vector<uint8_t> buffer) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     full_.push_back(std::move(buffer));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void DigestWorker::Drain() {
   if (!filling_.empty()) Hand(std::move(filling_));
   filling_ = std::vector<uint8_t>();
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     closing_ = true;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return done_; });
+    cv_.SignalAll();
+    while (!done_) cv_.Wait(&mu_);
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -69,8 +71,8 @@ void DigestWorker::Run() {
   while (true) {
     std::vector<uint8_t> buffer;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return !full_.empty() || closing_; });
+      MutexLock lock(&mu_);
+      while (full_.empty() && !closing_) cv_.Wait(&mu_);
       if (full_.empty()) break;  // closing, and everything handed over is hashed
       buffer = std::move(full_.front());
       full_.pop_front();
@@ -78,14 +80,14 @@ void DigestWorker::Run() {
     const ByteView view(buffer.data(), buffer.size());
     for (auth::Digest* d : digests_) d->Update(view);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       free_.push_back(std::move(buffer));
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   done_ = true;
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 }  // namespace sluice::s3

@@ -9,14 +9,13 @@
 // buffer waits for the worker. Thread-safety: one producer thread; the digests must not be
 // touched by anyone else until Drain returns.
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "sluice/auth/auth.h"
+#include "sluice/core/mutex.h"
 
 namespace sluice::s3 {
 
@@ -36,19 +35,19 @@ class DigestWorker {
   void Drain();
 
  private:
-  void Hand(std::vector<uint8_t> buffer);  // queues a filled buffer
+  void Hand(std::vector<uint8_t> buffer) EXCLUDES(mu_);  // queues a filled buffer
   void Run();
 
   std::vector<auth::Digest*> digests_;
   std::vector<uint8_t> filling_;  // the producer's current buffer
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::vector<uint8_t>> full_;   // waiting for the worker, in order
-  std::vector<std::vector<uint8_t>> free_;  // hashed, for reuse
-  size_t allocated_ = 0;
-  bool closing_ = false;  // no more buffers will come
-  bool done_ = false;     // the worker has hashed everything and stopped
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::vector<uint8_t>> full_ GUARDED_BY(mu_);   // waiting for the worker, in order
+  std::vector<std::vector<uint8_t>> free_ GUARDED_BY(mu_);  // hashed, for reuse
+  size_t allocated_ GUARDED_BY(mu_) = 0;
+  bool closing_ GUARDED_BY(mu_) = false;  // no more buffers will come
+  bool done_ GUARDED_BY(mu_) = false;     // the worker has hashed everything and stopped
   std::thread thread_;
 };
 

@@ -329,7 +329,10 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) 
       if (!sub.empty()) return Unsupported(std::move(r), "CompleteMultipartUpload" + sub);
       return Named(std::move(r), Operation::kCompleteMultipartUpload, "CompleteMultipartUpload");
     }
-    return Unsupported(std::move(r), "POST object" + Suffix(q));
+    // Named before the call: `q` is r.query, and the order in which the arguments are made is
+    // unspecified (clang moves `r` first, which left the suffix empty).
+    std::string name = "POST object" + Suffix(q);
+    return Unsupported(std::move(r), std::move(name));
   }
   return Unsupported(std::move(r), std::string(m) + " object");
 }
