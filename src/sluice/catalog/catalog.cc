@@ -77,6 +77,17 @@ Result<Connection> ConnectionFromRow(const Query& q) {
   return c;
 }
 
+Result<std::vector<Connection>> ConnectionRows(Query& q) {
+  std::vector<Connection> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SLUICE_ASSIGN_OR_RETURN(Connection c, ConnectionFromRow(q));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Result<TableConfig> TableFromRow(const Query& q) {
   TableConfig t;
   t.connection_id = q.Text(0);
@@ -218,14 +229,7 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnections() {
   MutexLock lock(&mu_);
   static const std::string sql = std::string(kConnectionColumns) + " ORDER BY id";
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
-  std::vector<Connection> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(Connection c, ConnectionFromRow(q));
-    out.push_back(std::move(c));
-  }
-  return out;
+  return ConnectionRows(q);
 }
 
 Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::string& after_id,
@@ -236,14 +240,7 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::st
       std::string(kConnectionColumns) + " WHERE id > ? ORDER BY id LIMIT ?";
   SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
   q.Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
-  std::vector<Connection> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(Connection c, ConnectionFromRow(q));
-    out.push_back(std::move(c));
-  }
-  return out;
+  return ConnectionRows(q);
 }
 
 Result<std::optional<Connection>> SqliteCatalog::GetConnection(const std::string& id) {

@@ -131,21 +131,7 @@ Result<uint64_t> SqliteCatalog::RecordPart(const std::string& upload_id, const P
 }
 
 Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& upload_id) {
-  MutexLock lock(&mu_);
-  SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
-  if (!exists) return NoSuchUpload(upload_id);
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT part_number, size, md5_hex, uploaded_at "
-                                                "FROM upload_parts WHERE upload_id = ? "
-                                                "ORDER BY part_number"));
-  q.Bind(1, upload_id);
-  std::vector<PartRecord> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    out.push_back(PartRecord{static_cast<int>(q.Int(0)), static_cast<uint64_t>(q.Int(1)), q.Text(2),
-                             q.Int(3)});
-  }
-  return out;
+  return ListParts(upload_id, 0, std::numeric_limits<size_t>::max());
 }
 
 Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& upload_id,
