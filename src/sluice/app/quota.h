@@ -106,8 +106,7 @@ class DiskQuota {
  private:
   friend class QuotaReservation;
   // kQuotaExceeded when `more` bytes do not fit under `quota_bytes`; else charges them.
-  Status Charge(const std::string& connection, uint64_t quota_bytes, uint64_t more)
-      EXCLUDES(mu_);
+  Status Charge(const std::string& connection, uint64_t quota_bytes, uint64_t more) EXCLUDES(mu_);
 
   const uint64_t default_bytes_;
   Mutex mu_;
