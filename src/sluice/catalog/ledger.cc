@@ -208,16 +208,19 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   FilePage page;
+  // Each query asks for one more than `limit`: that one tells whether another page follows.
+  auto cut = [&page, limit] {
+    if (page.files.size() <= limit) return false;
+    page.files.resize(limit);
+    page.next_after = page.files.back().seq;
+    return true;
+  };
   if (!table.empty()) {
-    // One more than asked tells whether another page follows.
     SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kTableFilesPageSql));
     q.Bind(1, connection_id).Bind(2, table).Bind(3, after_seq);
     q.Bind(4, static_cast<int64_t>(limit + 1));
     SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
-    if (page.files.size() > limit) {
-      page.files.resize(limit);
-      page.next_after = page.files.back().seq;
-    }
+    cut();
     return page;
   }
   int64_t window_end = 0;
@@ -234,12 +237,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   q.Bind(1, after_seq).Bind(2, window_end).Bind(3, connection_id);
   q.Bind(4, static_cast<int64_t>(limit + 1));
   SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
-  if (page.files.size() > limit) {
-    page.files.resize(limit);
-    page.next_after = page.files.back().seq;
-  } else if (window_full) {
-    page.next_after = window_end;  // the window ended before the ledger did
-  }
+  if (!cut() && window_full) page.next_after = window_end;  // the window ended first
   return page;
 }
 

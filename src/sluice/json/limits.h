@@ -19,7 +19,9 @@ inline constexpr int64_t kMaxInferredFields = 4096;
 inline constexpr uint64_t kInflationFloorBytes = uint64_t{256} << 20;
 inline constexpr uint64_t kMaxInflationRatio = 200;
 // A batch is cut when the raw JSON of its records reaches batch_bytes / kRawToBatchBytes (a
-// number like `1,` becomes 8 bytes, so raw bytes bound the decoded ones within this factor).
+// number like `1,` becomes 8 bytes, so raw bytes bound the values within this factor). A field
+// that is missing or an empty entry has no raw bytes: the reader counts those by their slots
+// (batch::RowSlotBytes) against batch_bytes too.
 inline constexpr uint64_t kRawToBatchBytes = 8;
 
 }  // namespace sluice::json
