@@ -17,6 +17,7 @@
 #include "sluice/app/reaper.h"
 #include "sluice/app/s3_backend.h"
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/text.h"
 #include "sluice/http/http.h"
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
@@ -94,8 +95,6 @@ void RaiseOpenFileLimit(const ServeConfig& config) {
   }
 }
 
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 }  // namespace
 
 Result<uint64_t> ParseByteSize(std::string_view text) {
@@ -107,7 +106,7 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   auto [n, rest] = *parsed;
   int shift = 0;
   if (!rest.empty()) {
-    switch (LowerAscii(rest.front())) {
+    switch (AsciiLower(rest.front())) {
       case 'k':
         shift = 10;
         break;
@@ -126,8 +125,8 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
         return bad;
     }
     if (shift > 0) rest.remove_prefix(1);
-    if (!rest.empty() && LowerAscii(rest.front()) == 'i' && shift > 0) rest.remove_prefix(1);
-    if (!rest.empty() && LowerAscii(rest.front()) == 'b') rest.remove_prefix(1);
+    if (!rest.empty() && AsciiLower(rest.front()) == 'i' && shift > 0) rest.remove_prefix(1);
+    if (!rest.empty() && AsciiLower(rest.front()) == 'b') rest.remove_prefix(1);
     if (!rest.empty()) return bad;
   }
   if (shift > 0 && n > (UINT64_MAX >> shift)) return bad;
@@ -144,7 +143,7 @@ Result<int64_t> ParseDurationSeconds(std::string_view text) {
   uint64_t unit = 1;
   if (rest.size() > 1) return bad;
   if (rest.size() == 1) {
-    switch (LowerAscii(rest.front())) {
+    switch (AsciiLower(rest.front())) {
       case 's':
         break;
       case 'm':

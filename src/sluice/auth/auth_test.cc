@@ -53,36 +53,10 @@ Owned OwnedOf(const json& r) {
   return Owned{r.at("method"), r.at("raw_path"), r.at("raw_query"), HeadersOf(r)};
 }
 
-bool HasHeader(const Headers& h, std::string_view name) {
-  for (const auto& [n, v] : h) {
-    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return std::tolower(a) == std::tolower(b);
-        })) {
-      return true;
-    }
-  }
-  return false;
-}
-
-void SetHeader(Headers* h, std::string_view name, std::string value) {
-  for (auto& [n, v] : *h) {
-    std::string lower = n;
-    for (char& c : lower) c = static_cast<char>(std::tolower(c));
-    if (lower == name) {
-      v = std::move(value);
-      return;
-    }
-  }
-  h->emplace_back(std::string(name), std::move(value));
-}
-
+using testing::HasHeader;
+using testing::SetHeader;
 std::string HeaderValue(const Headers& h, std::string_view name) {
-  for (const auto& [n, v] : h) {
-    std::string lower = n;
-    for (char& c : lower) c = static_cast<char>(std::tolower(c));
-    if (lower == name) return v;
-  }
-  return "";
+  return testing::HeaderOf(h, name);
 }
 
 int64_t NowOf(const ParsedAuth& p) { return ParseAmzDate(p.amz_date).value(); }

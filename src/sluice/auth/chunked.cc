@@ -195,21 +195,21 @@ class Decoder final : public ChunkedDecoder {
     const std::string_view line = line_;
     const size_t semi = line.find(';');
     const std::string_view hex = line.substr(0, semi);
-    if (hex.empty() || hex.size() > kMaxSizeDigits || !IsHex(hex)) {
+    if (hex.empty() || hex.size() > kMaxSizeDigits || !IsHexString(hex)) {
       return Framing("chunk size '" + std::string(hex.substr(0, 20)) + "' is not hex");
     }
     uint64_t size = 0;
-    for (char c : hex) size = size * 16 + static_cast<uint64_t>(HexValue(c));
+    for (char c : hex) size = size * 16 + static_cast<uint64_t>(HexDigitValue(c));
     if (size > UINT64_MAX - decoded_) return Framing("chunk sizes overflow 64 bits");
     const std::string_view ext =
         semi == std::string_view::npos ? std::string_view() : line.substr(semi + 1);
     if (signed_) {
       if (!ext.starts_with(kChunkSignature) ||
           ext.size() != kChunkSignature.size() + kSignatureHexLength ||
-          !IsHex(ext.substr(kChunkSignature.size()))) {
+          !IsHexString(ext.substr(kChunkSignature.size()))) {
         return Framing("a signed chunk header must be <hex size>;chunk-signature=<64 hex>");
       }
-      sent_signature_ = ToLower(ext.substr(kChunkSignature.size()));
+      sent_signature_ = AsciiLowered(ext.substr(kChunkSignature.size()));
       if (EVP_DigestInit_ex(chunk_sha_, EVP_sha256(), nullptr) != 1) std::abort();
     }
     // Unsigned modes: S3 sends no extensions; any present are ignored.
@@ -282,17 +282,17 @@ class Decoder final : public ChunkedDecoder {
     for (char c : raw_name) {
       if (c == ' ' || c == '\t') return Framing("whitespace in a trailer name");
     }
-    std::string name = ToLower(raw_name);
+    std::string name = AsciiLowered(raw_name);
     if (name == kTrailerSignature) {
       if (mode_ != PayloadMode::kStreamingSignedTrailer) {
         return Framing("x-amz-trailer-signature in a stream whose trailer is not signed");
       }
       if (trailer_signed_) return Framing("x-amz-trailer-signature given twice");
-      const std::string_view sent = Trim(value);
-      if (sent.size() != kSignatureHexLength || !IsHex(sent)) {
+      const std::string_view sent = TrimAscii(value);
+      if (sent.size() != kSignatureHexLength || !IsHexString(sent)) {
         return Framing("x-amz-trailer-signature must be 64 hex digits");
       }
-      return CheckTrailerSignature(ToLower(sent));
+      return CheckTrailerSignature(AsciiLowered(sent));
     }
     if (mode_ == PayloadMode::kStreamingSigned) {
       return Framing("trailer '" + name.substr(0, 64) +
@@ -309,7 +309,7 @@ class Decoder final : public ChunkedDecoder {
         std::abort();
       }
     }
-    trailers_.emplace_back(std::move(name), std::string(Trim(value)));
+    trailers_.emplace_back(std::move(name), std::string(TrimAscii(value)));
     return Status::Ok();
   }
 
@@ -353,13 +353,13 @@ Result<std::unique_ptr<ChunkedDecoder>> MakeChunkedDecoder(const ParsedAuth& par
           std::make_unique<Decoder>(parsed.payload_mode, "", "", "", ""));
     case PayloadMode::kStreamingSigned:
     case PayloadMode::kStreamingSignedTrailer:
-      if (parsed.signature.size() != kSignatureHexLength || !IsHex(parsed.signature)) {
+      if (parsed.signature.size() != kSignatureHexLength || !IsHexString(parsed.signature)) {
         return Status(ErrorCode::kInvalidArgument,
                       "a signed aws-chunked body needs the request's SigV4 signature as its seed");
       }
-      return std::unique_ptr<ChunkedDecoder>(
-          std::make_unique<Decoder>(parsed.payload_mode, SigningKey(secret, parsed),
-                                    ToLower(parsed.signature), parsed.amz_date, Scope(parsed)));
+      return std::unique_ptr<ChunkedDecoder>(std::make_unique<Decoder>(
+          parsed.payload_mode, SigningKey(secret, parsed), AsciiLowered(parsed.signature),
+          parsed.amz_date, Scope(parsed)));
     case PayloadMode::kSignedHex:
     case PayloadMode::kUnsigned:
       break;

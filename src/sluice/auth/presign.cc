@@ -150,7 +150,7 @@ Result<ParsedAuth> ParsePresignedV4(const Request& request, const Query& query) 
   }
   out.expires_at = date_seconds + expires_seconds;
   SLUICE_RETURN_IF_ERROR(ParseSignedHeaders(signed_headers, "X-Amz-SignedHeaders", &out));
-  if (signature.size() != 64 || !IsHex(signature)) {
+  if (signature.size() != 64 || !IsHexString(signature)) {
     return QueryError("X-Amz-Signature must be 64 hex digits");
   }
   out.signature = signature;
@@ -240,7 +240,7 @@ std::string StringToSignV2(const Request& request, const ParsedAuth& /*parsed*/)
   const Query query = DecodedQuery(request.raw_query);
   auto first = [&](std::string_view name) {
     const auto values = HeaderValues(headers, name);
-    return values.empty() ? std::string_view() : Trim(values[0]);
+    return values.empty() ? std::string_view() : TrimAscii(values[0]);
   };
   std::string out(request.method);
   out += '\n';
@@ -254,7 +254,7 @@ std::string StringToSignV2(const Request& request, const ParsedAuth& /*parsed*/)
 
   std::map<std::string, std::vector<std::string_view>> amz;
   for (const auto& [name, value] : headers) {
-    std::string lower = ToLower(name);
+    std::string lower = AsciiLowered(name);
     if (lower.starts_with("x-amz-")) amz[std::move(lower)].push_back(value);
   }
   for (const auto& [name, values] : amz) {

@@ -32,8 +32,8 @@ std::string PercentDecode(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = HexValue(s[i + 1]);
-      const int lo = HexValue(s[i + 2]);
+      const int hi = HexDigitValue(s[i + 1]);
+      const int lo = HexDigitValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;
@@ -90,10 +90,10 @@ std::vector<std::string_view> HeaderValues(const Headers& headers, std::string_v
 }
 
 void AppendCanonicalValue(std::string_view v, std::string* out) {
-  v = Trim(v);
+  v = TrimAscii(v);
   bool in_space = false;
   for (char c : v) {
-    if (IsSpace(c)) {
+    if (IsAsciiSpace(c)) {
       in_space = true;
       continue;
     }
@@ -180,7 +180,7 @@ Status ParseSignedHeaders(std::string_view value, std::string_view what, ParsedA
     if (out->signed_headers.size() == kMaxSignedHeaders) {
       return Malformed(what, "more than " + std::to_string(kMaxSignedHeaders) + " SignedHeaders");
     }
-    out->signed_headers.push_back(ToLower(name));
+    out->signed_headers.push_back(AsciiLowered(name));
     if (semi == std::string_view::npos) break;
     start = semi + 1;
   }
@@ -192,9 +192,9 @@ Status ParseSignedHeaders(std::string_view value, std::string_view what, ParsedA
 }
 
 Status ParsePayloadHash(std::string_view value, ParsedAuth* out) {
-  out->payload_hash = std::string(Trim(value));
+  out->payload_hash = std::string(TrimAscii(value));
   const std::string_view h = out->payload_hash;
-  if (h.size() == 64 && IsHex(h)) {
+  if (h.size() == 64 && IsHexString(h)) {
     out->payload_mode = PayloadMode::kSignedHex;
   } else if (h == "UNSIGNED-PAYLOAD") {
     out->payload_mode = PayloadMode::kUnsigned;
@@ -253,7 +253,7 @@ Status CheckAmzHeadersSigned(const Request& request, const ParsedAuth& parsed) {
   std::vector<std::string> refused;
   for (const auto& [name, value] : *request.headers) {
     if (name.size() < 6 || !EqualsIgnoreCase(name.substr(0, 6), "x-amz-")) continue;
-    std::string lower = ToLower(name);
+    std::string lower = AsciiLowered(name);
     if (lower == "x-amz-content-sha256") continue;
     auto has = [&](const std::vector<std::string>& v) {
       return std::find(v.begin(), v.end(), lower) != v.end();
@@ -287,13 +287,13 @@ bool HasParam(const std::vector<std::pair<std::string, std::string>>& query,
 }
 
 Result<ParsedAuth> ParseHeaderAuth(const Headers& headers, std::string_view value) {
-  value = Trim(value);
+  value = TrimAscii(value);
   if (value.starts_with("AWS ")) {
     return Status(ErrorCode::kNotImplemented,
                   "SigV2 (AWS <key>:<signature>) is not supported; sign with SigV4");
   }
   if (!value.starts_with(kAlgorithm) || value.size() == kAlgorithm.size() ||
-      !IsSpace(value[kAlgorithm.size()])) {
+      !IsAsciiSpace(value[kAlgorithm.size()])) {
     const size_t sp = value.find(' ');
     return Status(ErrorCode::kInvalidArgument,
                   "unsupported Authorization type '" +
@@ -309,7 +309,7 @@ Result<ParsedAuth> ParseHeaderAuth(const Headers& headers, std::string_view valu
   while (start <= value.size()) {
     const size_t comma = value.find(',', start);
     const std::string_view part =
-        Trim(value.substr(start, comma == std::string_view::npos ? comma : comma - start));
+        TrimAscii(value.substr(start, comma == std::string_view::npos ? comma : comma - start));
     const size_t eq = part.find('=');
     if (eq == std::string_view::npos) return MalformedHeader("component without '='");
     const std::string_view name = part.substr(0, eq);
@@ -325,7 +325,8 @@ Result<ParsedAuth> ParseHeaderAuth(const Headers& headers, std::string_view valu
     } else if (name == "Signature") {
       if (have_signature) return MalformedHeader("Signature given twice");
       have_signature = true;
-      if (v.size() != 64 || !IsHex(v)) return MalformedHeader("Signature must be 64 hex digits");
+      if (v.size() != 64 || !IsHexString(v))
+        return MalformedHeader("Signature must be 64 hex digits");
       out.signature = std::string(v);
     } else {
       return MalformedHeader("unknown component '" + std::string(name.substr(0, 32)) + "'");
@@ -346,7 +347,7 @@ Result<ParsedAuth> ParseHeaderAuth(const Headers& headers, std::string_view valu
     return Status(ErrorCode::kInvalidArgument,
                   dates.empty() ? "missing x-amz-date header" : "more than one x-amz-date header");
   }
-  out.amz_date = std::string(Trim(dates[0]));
+  out.amz_date = std::string(TrimAscii(dates[0]));
   SLUICE_RETURN_IF_ERROR(ParseAmzDate(out.amz_date).status());
   if (out.amz_date.compare(0, 8, out.scope_date) != 0) {
     return MalformedHeader("credential scope date " + out.scope_date +
@@ -506,7 +507,7 @@ Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& se
   const std::string canonical = CanonicalRequest(request, parsed);
   const std::string expected =
       HmacSha256Hex(SigningKey(secret, parsed), StringToSign(parsed, canonical));
-  if (!ConstantTimeEquals(expected, ToLower(parsed.signature))) {
+  if (!ConstantTimeEquals(expected, AsciiLowered(parsed.signature))) {
     return Status(ErrorCode::kSignatureDoesNotMatch,
                   "the request signature does not match the one computed for access key " +
                       parsed.access_key.str() + "; check the secret key and signing method");

@@ -10,7 +10,34 @@
 #include <string>
 #include <vector>
 
+#include "sluice/auth/auth.h"
+#include "sluice/core/text.h"
+
 namespace sluice::auth::testing {
+
+// Header-list helpers for tests that edit recorded requests; names compare ignoring ASCII case.
+inline std::string HeaderOf(const Headers& h, std::string_view name) {
+  for (const auto& [n, v] : h) {
+    if (EqualsIgnoreCase(n, name)) return v;
+  }
+  return "";
+}
+inline bool HasHeader(const Headers& h, std::string_view name) {
+  return std::any_of(h.begin(), h.end(),
+                     [&](const auto& kv) { return EqualsIgnoreCase(kv.first, name); });
+}
+inline void SetHeader(Headers* h, std::string_view name, std::string value) {
+  for (auto& [n, v] : *h) {
+    if (EqualsIgnoreCase(n, name)) {
+      v = std::move(value);
+      return;
+    }
+  }
+  h->emplace_back(std::string(name), std::move(value));
+}
+inline void RemoveHeader(Headers* h, std::string_view name) {
+  std::erase_if(*h, [&](const auto& kv) { return EqualsIgnoreCase(kv.first, name); });
+}
 
 struct RecordedRequest {
   std::string file;  // the transcript's file name

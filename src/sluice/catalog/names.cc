@@ -1,6 +1,7 @@
 #include "sluice/catalog/names.h"
 
 #include "sluice/catalog/secret_box.h"
+#include "sluice/core/text.h"
 
 namespace sluice::catalog {
 namespace {
@@ -33,8 +34,8 @@ Result<std::string> DeriveConnectionId(std::string_view name) {
   std::string id;
   id.reserve(name.size());
   for (char c : name) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    c = AsciiLower(c);
+    const bool keep = IsAsciiLower(c) || IsAsciiDigit(c);
     if (keep) {
       id.push_back(c);
     } else if (!id.empty() && id.back() != '-') {
@@ -71,16 +72,14 @@ Status ValidateTableName(std::string_view name) {
   }
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
-                    (i > 0 && c >= '0' && c <= '9');
+    const bool ok = IsAsciiAlpha(c) || c == '_' || (i > 0 && IsAsciiDigit(c));
     if (!ok) {
       return Err(ErrorCode::kInvalidArgument, "table name '" + std::string(name) +
                                                   "' has an invalid character at position " +
                                                   std::to_string(i) + ": " + rule);
     }
   }
-  std::string lower(name);
-  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  const std::string lower = AsciiLowered(name);
   for (std::string_view reserved : kReservedTablePrefixes) {
     if (lower.starts_with(reserved)) {
       return Err(ErrorCode::kInvalidArgument,

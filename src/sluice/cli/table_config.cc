@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "sluice/core/text.h"
 #include "sluice/shape/nested.h"
 
 namespace sluice::cli {
@@ -202,11 +203,6 @@ Result<catalog::TableConfig> FromFile(const TableFlags& flags, const std::string
   return t;
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return s;
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table) {
@@ -224,7 +220,7 @@ Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> mine, TableNames(table));
   std::map<std::string, std::string> taken;  // lower-case name -> the name as configured
   for (const std::string& name : mine) {
-    auto [it, fresh] = taken.emplace(Lower(name), name);
+    auto [it, fresh] = taken.emplace(AsciiLowered(name), name);
     if (!fresh) {
       return Err(ErrorCode::kAlreadyExists,
                  "table " + table.name + ": the derived tables '" + it->second + "' and '" + name +
@@ -241,7 +237,7 @@ Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig
       const std::vector<std::string> theirs =
           names.ok() ? *names : std::vector<std::string>{other.name};
       for (const std::string& n : theirs) {
-        auto it = taken.find(Lower(n));
+        auto it = taken.find(AsciiLowered(n));
         if (it == taken.end()) continue;
         return Err(ErrorCode::kAlreadyExists,
                    "table name '" + it->second + "'" +

@@ -8,6 +8,7 @@
 // - fs.h: the file-system seam that tests can make fail.
 // - crash_point.h: named points where a test makes the process die (SLUICE_CRASH_AT).
 // - ids.h: strong identifier types, Secret, constant-time comparison.
+// - text.h: ASCII character classes, case, trimming and case-insensitive comparison.
 // - log.h: leveled logging.
 
 #include "sluice/core/bytes.h"
@@ -18,3 +19,4 @@
 #include "sluice/core/log.h"
 #include "sluice/core/result.h"
 #include "sluice/core/status.h"
+#include "sluice/core/text.h"

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "sluice/core/mutex.h"
+#include "sluice/core/text.h"
 
 namespace sluice {
 namespace crash_internal {
@@ -34,12 +35,6 @@ ArmedRules& Armed() {
   return armed;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
 bool IsKnownPoint(std::string_view name) {
   return std::find(std::begin(kCrashPoints), std::end(kCrashPoints), name) !=
          std::end(kCrashPoints);
@@ -60,8 +55,8 @@ Result<CrashRule> ParseRule(std::string_view item) {
     return Err(ErrorCode::kInvalidArgument,
                std::string(kCrashEnvVar) + ": '" + std::string(item) + "' is not POINT:N");
   }
-  const std::string_view point = Trim(item.substr(0, colon));
-  const std::string_view count = Trim(item.substr(colon + 1));
+  const std::string_view point = TrimAscii(item.substr(0, colon));
+  const std::string_view count = TrimAscii(item.substr(colon + 1));
   if (!IsKnownPoint(point)) {
     return Err(ErrorCode::kInvalidArgument, std::string(kCrashEnvVar) + ": unknown crash point '" +
                                                 std::string(point) + "' (known: " + KnownPoints() +
@@ -119,9 +114,9 @@ const ArmFromEnvironment arm_from_environment;
 
 Result<std::vector<CrashRule>> ParseCrashSpec(std::string_view spec) {
   std::vector<CrashRule> out;
-  while (!Trim(spec).empty()) {
+  while (!TrimAscii(spec).empty()) {
     const size_t comma = spec.find(',');
-    const std::string_view item = Trim(spec.substr(0, comma));
+    const std::string_view item = TrimAscii(spec.substr(0, comma));
     SLUICE_ASSIGN_OR_RETURN(CrashRule rule, ParseRule(item));
     out.push_back(std::move(rule));
     if (comma == std::string_view::npos) break;

@@ -22,10 +22,10 @@ class NamedString {
   std::string value_;
 };
 
-using BucketName = NamedString<struct BucketTag>;    // == connection id
-using ObjectKey = NamedString<struct ObjectKeyTag>;  // decoded UTF-8 key below the bucket
-using TableName = NamedString<struct TableNameTag>;
-using AccessKeyId = NamedString<struct AccessKeyTag>;  // 20 upper-case alphanumerics
+// An access key id (20 upper-case alphanumerics) travels from the request's signature through
+// the credential lookup to the key-usage record beside strings of every other kind; the type
+// keeps it from being swapped with a secret, a bucket or a table name on the way.
+using AccessKeyId = NamedString<struct AccessKeyTag>;
 
 // A secret value (secret access key, admin token). Printing it yields "<redacted>"; reach the
 // bytes only through reveal(), where they are needed (HMAC keys, encryption).

@@ -42,7 +42,7 @@ namespace sluice::http {
 
 std::optional<std::string_view> RequestHead::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (internal::EqualsIgnoreCase(key, name)) return std::string_view(value);
+    if (EqualsIgnoreCase(key, name)) return std::string_view(value);
   }
   return std::nullopt;
 }
@@ -163,9 +163,8 @@ std::string SerializeOverload(const Response& r) {
   out.append(reason.data(), reason.size());
   out += "\r\n";
   for (const auto& [name, value] : r.headers) {
-    if (internal::EqualsIgnoreCase(name, "Content-Length") ||
-        internal::EqualsIgnoreCase(name, "Connection") ||
-        internal::EqualsIgnoreCase(name, "Transfer-Encoding")) {
+    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection") ||
+        EqualsIgnoreCase(name, "Transfer-Encoding")) {
       continue;
     }
     out += name + ": " + value + "\r\n";

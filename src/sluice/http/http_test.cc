@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/core/text.h"
 #include "sluice/http/test_file.h"
 
 namespace sluice::http {
@@ -199,11 +200,6 @@ struct ClientResponse {
   }
 };
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 class Client {
  public:
   explicit Client(uint16_t port) {
@@ -262,7 +258,7 @@ class Client {
       size_t colon = line.find(':');
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
-      r.headers[Lower(line.substr(0, colon))] = value;
+      r.headers[AsciiLowered(line.substr(0, colon))] = value;
       pos = eol + 2;
     }
     if (head_request || r.status < 200 || r.status == 204 || r.status == 304) return r;
@@ -518,7 +514,7 @@ TEST_F(HttpServerTest, RefusalWithExpectContinueSendsFinalStatusAndCloses) {
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403) << r->status_line;  // no 100 Continue first
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   EXPECT_EQ(r->body, "refused\n");
   EXPECT_TRUE(c.WaitEof());
   EXPECT_EQ(c.buffered(), "");
@@ -536,7 +532,7 @@ TEST_F(HttpServerTest, RefusalWithoutExpectClosesWhenABodyFollows) {
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   EXPECT_TRUE(c.WaitEof());
 }
 
@@ -573,7 +569,7 @@ TEST_F(HttpServerTest, StalledBodyFinishesWithRequestTimeout) {
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   EXPECT_TRUE(c.WaitEof());
 }
 
@@ -609,7 +605,7 @@ TEST_F(HttpServerTest, OnBodyErrorStopsReadingAndIsAnswered) {
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   auto rec = handler_.WaitFinished(1);
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->status.code(), ErrorCode::kEntityTooLarge);
@@ -638,7 +634,7 @@ TEST_F(HttpServerTest, MalformedRequestLineGets400AndClose) {
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   EXPECT_TRUE(c.WaitEof());
   EXPECT_FALSE(handler_.WaitStarted(1, 100ms));
 }
@@ -654,7 +650,7 @@ TEST_F(HttpServerTest, MalformedChunkFramingFinishesWithInvalidRequest) {
   EXPECT_EQ(rec->status.code(), ErrorCode::kInvalidRequest) << rec->status.ToString();
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
 }
 
 TEST_F(HttpServerTest, OversizedHeaderGets431AndClose) {
@@ -666,7 +662,7 @@ TEST_F(HttpServerTest, OversizedHeaderGets431AndClose) {
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 431);
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   EXPECT_TRUE(c.WaitEof());
 }
 
@@ -703,14 +699,14 @@ TEST_F(HttpServerTest, ClientConnectionCloseAndResponseCloseAreHonoured) {
     ASSERT_TRUE(c.Send("GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
     auto r = c.ReadResponse();
     ASSERT_TRUE(r);
-    EXPECT_EQ(Lower(r->Header("connection")), "close");
+    EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
     EXPECT_TRUE(c.WaitEof());
   }
   Client c(port());
   ASSERT_TRUE(c.Send("GET /close HTTP/1.1\r\nHost: h\r\n\r\n"));
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   EXPECT_TRUE(c.WaitEof());
 }
 
@@ -753,7 +749,7 @@ TEST_F(HttpServerTest, StopLetsAnInFlightRequestFinish) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "ok 10");
-  EXPECT_EQ(Lower(r->Header("connection")), "close");
+  EXPECT_EQ(AsciiLowered(r->Header("connection")), "close");
   runner_.join();
   EXPECT_TRUE(run_returned_);
 }

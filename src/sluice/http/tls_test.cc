@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/core/text.h"
 #include "sluice/http/http.h"
 #include "sluice/http/test_file.h"
 
@@ -266,7 +267,7 @@ class TlsClient {
       std::string line = head->substr(pos, eol - pos);
       size_t colon = line.find(':');
       std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      AsciiLowerInPlace(name);
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
       r.headers[name] = value;

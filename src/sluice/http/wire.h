@@ -5,12 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/core/text.h"
 #include "sluice/http/http.h"
 
 namespace sluice::http::internal {
-
-// ASCII case-insensitive equality (header names, `100-continue`).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // Splits a raw request target at its first '?': "/b/k?x=1" -> "/b/k", "x=1". Nothing is decoded.
 void SplitTarget(std::string_view target, std::string* raw_path, std::string* raw_query);

@@ -22,13 +22,6 @@ TEST(WireTest, SplitTargetAtFirstQuestionMark) {
   EXPECT_EQ(query, "");
 }
 
-TEST(WireTest, EqualsIgnoreCaseIsAsciiOnly) {
-  EXPECT_TRUE(EqualsIgnoreCase("100-Continue", "100-continue"));
-  EXPECT_TRUE(EqualsIgnoreCase("CONTENT-LENGTH", "content-length"));
-  EXPECT_FALSE(EqualsIgnoreCase("100-continue ", "100-continue"));
-  EXPECT_FALSE(EqualsIgnoreCase("\xC3\x84", "\xC3\xA4"));
-}
-
 TEST(WireTest, CheckResponseNamesTheBadPartWithoutTheValue) {
   EXPECT_EQ(CheckResponse(Response{200, {{"ETag", "\"abc\""}}, "", false}), "");
   EXPECT_NE(CheckResponse(Response{99, {}, "", false}).find("99"), std::string::npos);

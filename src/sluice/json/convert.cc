@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "sluice/core/text.h"
+
 namespace sluice::json {
 namespace {
 
@@ -229,16 +231,8 @@ bool ParseUuid(std::string_view s, uint8_t out[16]) {
   int hi = -1;
   for (const char c : s) {
     if (c == '-') continue;
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      v = c - 'A' + 10;
-    } else {
-      return false;
-    }
+    const int v = HexDigitValue(c);
+    if (v < 0) return false;
     if (hi < 0) {
       hi = v;
     } else {

@@ -126,7 +126,7 @@ Result<std::string_view> RawText(od::value& v, od::json_type t, const PathStep* 
   } else {
     raw = v.raw_json_token();
   }
-  return Trim(raw);
+  return TrimAscii(raw);  // simdjson keeps the whitespace after a token
 }
 
 Status Describe(od::value& v, od::json_type t, const Column& c, const PathStep* path,

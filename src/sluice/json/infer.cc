@@ -91,7 +91,8 @@ Status ObserveValue(od::value v, Node* node, const PathStep* path) {
       return Status::Ok();
     }
     case od::json_type::number: {
-      const std::string_view raw = Trim(v.raw_json_token());
+      // simdjson keeps the whitespace after a token.
+      const std::string_view raw = TrimAscii(v.raw_json_token());
       // Validate the number as simdjson reads it (a float always parses as a double).
       double d;
       if (auto e = v.get_double().get(d)) return Malformed(e, path);

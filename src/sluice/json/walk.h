@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "sluice/core/core.h"
+#include "sluice/core/text.h"
 
 namespace sluice::json {
 
@@ -34,15 +35,6 @@ inline bool IsTypeError(simdjson::error_code e) {
 inline Status Malformed(simdjson::error_code e, const PathStep* at) {
   std::string where = at ? " at '" + RenderPath(at) + "'" : "";
   return Err(ErrorCode::kCorruptFile, "malformed JSON" + where + ": " + simdjson::error_message(e));
-}
-
-// A number's or literal's text without the whitespace simdjson keeps after it.
-inline std::string_view Trim(std::string_view raw) {
-  while (!raw.empty() &&
-         (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
-    raw.remove_suffix(1);
-  }
-  return raw;
 }
 
 // At most this many characters of a value are quoted in an error message.

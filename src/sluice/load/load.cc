@@ -9,6 +9,7 @@
 
 #include "sluice/batch/prefetch.h"
 #include "sluice/core/mutex.h"
+#include "sluice/core/text.h"
 #include "sluice/json/json.h"
 #include "sluice/load/load_internal.h"
 #include "sluice/load/sniff.h"
@@ -115,8 +116,7 @@ bool ForcedByClient(const std::string& metadata_json) {
   if (!meta.is_object()) return false;
   const auto it = meta.find(kForceMetadata);
   if (it == meta.end() || !it->is_string()) return false;
-  std::string v = it->get<std::string>();
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string v = AsciiLowered(it->get<std::string>());
   return v == "true" || v == "1" || v == "yes";
 }
 

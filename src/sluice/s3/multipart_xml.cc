@@ -6,6 +6,8 @@
 #include <memory>
 #include <utility>
 
+#include "sluice/core/text.h"
+
 namespace sluice::s3 {
 namespace {
 
@@ -105,18 +107,6 @@ Status ParseTree(std::string_view xml, std::string_view root, size_t max_bytes, 
   return Status::Ok();
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // The single child named `name`; kMalformedXml when missing or repeated.
 Result<const Node*> OnlyChild(const Node& parent, std::string_view name, const std::string& where) {
   const Node* found = nullptr;
@@ -151,7 +141,7 @@ Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view
     const std::string where = "Part " + std::to_string(parts.size() + 1);
     SLUICE_ASSIGN_OR_RETURN(const Node* number, OnlyChild(*child, "PartNumber", where));
     SLUICE_ASSIGN_OR_RETURN(const Node* etag, OnlyChild(*child, "ETag", where));
-    const std::string_view digits = Trim(number->text);
+    const std::string_view digits = TrimAscii(number->text);
     CompletedPart part;
     const auto [end, ec] =
         std::from_chars(digits.data(), digits.data() + digits.size(), part.part_number);
@@ -164,7 +154,7 @@ Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view
                     where + ": part number " + std::to_string(part.part_number) +
                         " is not between 1 and " + std::to_string(kMaxParts));
     }
-    std::string_view value = Trim(etag->text);
+    std::string_view value = TrimAscii(etag->text);
     // Quotes arrive literal, or entity-escaped (&quot; / &#34;), which expat has decoded.
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
@@ -187,7 +177,7 @@ Result<DeleteRequest> ParseDeleteObjects(std::string_view xml) {
   DeleteRequest out;
   for (const auto& child : doc->children) {
     if (child->name == "Quiet") {
-      const std::string_view v = Trim(child->text);
+      const std::string_view v = TrimAscii(child->text);
       if (v != "true" && v != "false") {
         return Status(ErrorCode::kMalformedXml,
                       "Quiet must be true or false, not '" + std::string(v) + "'");

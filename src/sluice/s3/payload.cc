@@ -3,24 +3,11 @@
 #include <charconv>
 #include <utility>
 
+#include "sluice/core/text.h"
 #include "sluice/s3/response.h"
 
 namespace sluice::s3 {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string Trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
 
 struct ChecksumAlgorithm {
   std::string_view header;
@@ -50,7 +37,7 @@ Result<const ChecksumAlgorithm*> FindAlgorithm(const std::string& header) {
 
 Result<PayloadPlan::Checksum> DecodeChecksum(const ChecksumAlgorithm& alg, std::string_view value,
                                              bool trailer) {
-  const std::string sent = Trimmed(value);
+  const std::string sent = std::string(TrimAscii(value));
   auto raw = auth::Base64Decode(sent);
   if (!raw.ok() || raw->size() != alg.size) {
     return Status(ErrorCode::kInvalidRequest,
@@ -65,7 +52,7 @@ Result<PayloadPlan::Checksum> DecodeChecksum(const ChecksumAlgorithm& alg, std::
 Result<std::optional<PayloadPlan::Checksum>> ParseChecksum(const http::HeaderList& headers) {
   std::optional<PayloadPlan::Checksum> out;
   for (const auto& [name, value] : headers) {
-    const std::string lower = Lower(name);
+    const std::string lower = AsciiLowered(name);
     if (!lower.starts_with("x-amz-checksum-") || lower == "x-amz-checksum-type" ||
         lower == "x-amz-checksum-algorithm") {
       continue;
@@ -78,7 +65,7 @@ Result<std::optional<PayloadPlan::Checksum>> ParseChecksum(const http::HeaderLis
     SLUICE_ASSIGN_OR_RETURN(out, DecodeChecksum(*alg, value, false));
   }
   if (const std::string* trailer = FindHeader(headers, "x-amz-trailer")) {
-    const std::string name = Lower(Trimmed(*trailer));
+    const std::string name = AsciiLowered(TrimAscii(*trailer));
     if (!name.starts_with("x-amz-checksum-") || name.find(',') != std::string::npos) {
       return Status(ErrorCode::kInvalidRequest,
                     "x-amz-trailer must name one x-amz-checksum-<algorithm>, not '" + name + "'");
@@ -111,9 +98,9 @@ Result<std::vector<std::pair<std::string, std::string>>> UserMetadata(
   std::vector<std::pair<std::string, std::string>> out;
   size_t total = 0;
   for (const auto& [name, value] : headers) {
-    std::string lower = Lower(name);
+    std::string lower = AsciiLowered(name);
     if (!lower.starts_with("x-amz-meta-")) continue;
-    std::string v = Trimmed(value);
+    std::string v = std::string(TrimAscii(value));
     total += lower.size() - 11 + v.size();
     if (total > kMaxUserMetadataBytes) {
       return Status(ErrorCode::kInvalidRequest, "user metadata (x-amz-meta-*) exceeds " +
@@ -137,7 +124,7 @@ Result<PayloadPlan> PlanPayload(const http::RequestHead& head, const auth::Parse
                     "an aws-chunked upload (" + auth.payload_hash +
                         ") must send x-amz-decoded-content-length");
     }
-    const std::string v = Trimmed(*decoded);
+    const std::string v = std::string(TrimAscii(*decoded));
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), plan.decoded_length);
     if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
       return Status(ErrorCode::kInvalidArgument,
@@ -156,10 +143,10 @@ Result<PayloadPlan> PlanPayload(const http::RequestHead& head, const auth::Parse
                                                   std::to_string(max_bytes) + " bytes");
   }
   if (auth.payload_mode == auth::PayloadMode::kSignedHex) {
-    plan.payload_sha256_hex = Lower(auth.payload_hash);
+    plan.payload_sha256_hex = AsciiLowered(auth.payload_hash);
   }
   if (const std::string* md5 = FindHeader(head.headers, "content-md5")) {
-    auto raw = auth::Base64Decode(Trimmed(*md5));
+    auto raw = auth::Base64Decode(std::string(TrimAscii(*md5)));
     if (!raw.ok() || raw->size() != 16) {
       return Status(ErrorCode::kInvalidDigest,
                     "the Content-MD5 you specified is not the base64 of a 16-byte MD5");

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/core/text.h"
 #include "sluice/s3/payload.h"
 
 namespace {
@@ -31,14 +32,6 @@ std::string_view NextLine(std::string_view* in) {
   const std::string_view line = in->substr(0, nl);
   in->remove_prefix(nl == std::string_view::npos ? in->size() : nl + 1);
   return line;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // The payload mode the server's auth would give this x-amz-content-sha256 (signed modes get a
@@ -84,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view value =
         colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    const std::string name = Lower(line.substr(0, colon));
+    const std::string name = AsciiLowered(line.substr(0, colon));
     if (name == "content-length") {
       uint64_t n = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

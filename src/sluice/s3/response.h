@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "sluice/core/core.h"
+#include "sluice/core/text.h"
 #include "sluice/http/http.h"
 
 namespace sluice::s3 {
@@ -49,6 +50,5 @@ std::string UrlEncode(std::string_view text);
 
 // First value of header `name` (case-insensitive), or nullptr.
 const std::string* FindHeader(const http::HeaderList& headers, std::string_view name);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace sluice::s3

@@ -4,17 +4,11 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/core/text.h"
 #include "sluice/s3/response.h"
 
 namespace sluice::s3 {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Sub-resources that select an S3 operation other than the plain object or bucket one (the
 // list S3 signs in SigV2 plus the newer ones). Other parameters (prefix, max-keys, x-id, the
@@ -91,23 +85,15 @@ Route Unsupported(Route r, std::string name) {
   return Named(std::move(r), Operation::kUnsupported, std::move(name));
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The bucket named by a virtual-hosted Host header `<bucket>.<base_domain>[:port]`, or "".
 std::string VirtualHostBucket(const http::RequestHead& head, std::string_view base_domain) {
   if (base_domain.empty()) return "";
   const std::string* host_header = FindHeader(head.headers, "host");
   if (host_header == nullptr) return "";
-  std::string host = Lower(*host_header);
+  std::string host = AsciiLowered(*host_header);
   const size_t colon = host.rfind(':');
   if (colon != std::string::npos && host.find(']') == std::string::npos) host.resize(colon);
-  const std::string suffix = "." + Lower(base_domain);
+  const std::string suffix = "." + AsciiLowered(base_domain);
   if (host.size() <= suffix.size() || !host.ends_with(suffix)) return "";
   return host.substr(0, host.size() - suffix.size());
 }
@@ -182,8 +168,8 @@ Result<std::string> DecodePathSegment(std::string_view raw) {
       out += raw[i];
       continue;
     }
-    const int hi = i + 2 < raw.size() ? HexValue(raw[i + 1]) : -1;
-    const int lo = i + 2 < raw.size() ? HexValue(raw[i + 2]) : -1;
+    const int hi = i + 2 < raw.size() ? HexDigitValue(raw[i + 1]) : -1;
+    const int lo = i + 2 < raw.size() ? HexDigitValue(raw[i + 2]) : -1;
     if (hi < 0 || lo < 0) {
       return Status(ErrorCode::kInvalidRequest,
                     "invalid percent-escape at offset " + std::to_string(i) + " of the path");

@@ -21,11 +21,17 @@
 #include <vector>
 
 #include "sluice/auth/auth.h"
+#include "sluice/auth/transcripts_testing.h"
+#include "sluice/core/text.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3::s3test {
 
 namespace fs = std::filesystem;
+using auth::testing::HasHeader;
+using auth::testing::HeaderOf;
+using auth::testing::RemoveHeader;
+using auth::testing::SetHeader;
 using nlohmann::json;
 
 inline const std::string kAccessKey = "AKIDSLUICETEST000001";
@@ -433,48 +439,6 @@ inline int64_t ParseCaptureTime(const std::string& t) {
          std::stoi(t.substr(17, 2));
 }
 
-inline std::string HeaderOf(const http::HeaderList& h, std::string_view name) {
-  for (const auto& [n, v] : h) {
-    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return std::tolower(a) == std::tolower(b);
-        })) {
-      return v;
-    }
-  }
-  return "";
-}
-
-inline bool HasHeader(const http::HeaderList& h, std::string_view name) {
-  for (const auto& [n, v] : h) {
-    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return std::tolower(a) == std::tolower(b);
-        })) {
-      return true;
-    }
-  }
-  return false;
-}
-
-inline void SetHeader(http::HeaderList* h, std::string_view name, std::string value) {
-  for (auto& [n, v] : *h) {
-    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return std::tolower(a) == std::tolower(b);
-        })) {
-      v = std::move(value);
-      return;
-    }
-  }
-  h->emplace_back(std::string(name), std::move(value));
-}
-
-inline void RemoveHeader(http::HeaderList* h, std::string_view name) {
-  std::erase_if(*h, [&](const auto& kv) {
-    return kv.first.size() == name.size() &&
-           std::equal(kv.first.begin(), kv.first.end(), name.begin(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-  });
-}
-
 // `offset`: where a truncated body starts in the generated file (a multipart part's offset).
 inline Replay FromJson(const json& r, uint64_t offset = 0) {
   Replay out;
@@ -548,8 +512,7 @@ inline void Resign(Replay* rp, std::string access_key = kAccessKey) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   parsed->access_key = AccessKeyId(access_key);
   for (const auto& [name, value] : h.headers) {
-    std::string lower = name;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = AsciiLowered(name);
     if (!lower.starts_with("x-amz-") || lower == "x-amz-content-sha256") continue;
     auto& list = parsed->signed_headers;
     if (std::find(list.begin(), list.end(), lower) == list.end()) list.push_back(lower);

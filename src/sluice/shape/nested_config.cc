@@ -1,6 +1,7 @@
 // The stored and file form of a NestedConfig (nested.h, NestedConfigToJson).
 #include <nlohmann/json.hpp>
 
+#include "sluice/core/text.h"
 #include "sluice/shape/nested.h"
 
 namespace sluice::shape {
@@ -73,7 +74,7 @@ Result<DataType> ScalarFromName(std::string name, const std::string& where) {
       {"VARCHAR", TypeId::kString}, {"JSON", TypeId::kJson},        {"BLOB", TypeId::kBinary},
       {"UUID", TypeId::kUuid},      {"DATE", TypeId::kDate},        {"INTERVAL", TypeId::kInterval},
   };
-  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  AsciiUpperInPlace(name);
   if (auto it = kNames.find(name); it != kNames.end()) return DataType(it->second);
   int precision = 0;
   int scale = 0;

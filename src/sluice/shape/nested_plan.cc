@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "sluice/core/text.h"
 #include "sluice/shape/nested.h"
 
 namespace sluice::shape {
@@ -17,12 +18,6 @@ using Source = DerivedTable::ColumnSource;
 
 // Identifier shortening: `_` and 8 hex digits replace the tail.
 constexpr size_t kHashSuffix = 9;
-
-std::string Fold(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -95,7 +90,7 @@ class Planner {
     for (char c : name) {
       const auto u = static_cast<unsigned char>(c);
       if ((u & 0xC0) == 0x80) continue;
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      const bool ok = IsAsciiAlnum(c);
       out.push_back(ok ? c : '_');
     }
     return out;
@@ -111,7 +106,7 @@ class Planner {
   }
 
   Status ClaimTable(const std::string& name, const std::string& origin) {
-    auto [it, inserted] = table_names_.emplace(Fold(name), origin);
+    auto [it, inserted] = table_names_.emplace(AsciiLowered(name), origin);
     if (inserted) return Status::Ok();
     return Err(ErrorCode::kSchemaMismatch, "nested table " + config_.table + ": " + it->second +
                                                " and " + origin + " both map to table '" + name +
@@ -120,7 +115,7 @@ class Planner {
 
   Status AddColumn(Table& t, Field field, Source source, const std::string& origin) {
     DerivedTable& d = Current(t);
-    auto [it, inserted] = t.names.emplace(Fold(field.name), origin);
+    auto [it, inserted] = t.names.emplace(AsciiLowered(field.name), origin);
     if (!inserted) {
       return Err(ErrorCode::kSchemaMismatch, "nested table " + config_.table + ": " + it->second +
                                                  " and " + origin + " both map to column '" +

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <map>
 
+#include "sluice/core/text.h"
+
 namespace sluice::shape {
 namespace {
 
@@ -23,9 +25,7 @@ Status CheckSchema(const FlatTable& table, const batch::Schema& schema) {
   // one column.
   std::map<std::string, std::string> seen;
   for (const auto& f : schema.fields) {
-    std::string folded = f.name;
-    std::transform(folded.begin(), folded.end(), folded.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    std::string folded = AsciiLowered(f.name);
     auto [it, inserted] = seen.emplace(folded, f.name);
     if (!inserted) {
       return Err(ErrorCode::kSchemaMismatch,

@@ -19,14 +19,6 @@
 
 namespace sluice::pool::sqlite {
 
-std::string Fold(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string TombstoneTable(std::string_view table) {
   return "_sluice_tombstones_" + std::string(table);
 }
@@ -34,16 +26,16 @@ std::string TombstoneTable(std::string_view table) {
 namespace {
 
 int FindColumn(const batch::Schema& schema, std::string_view name) {
-  std::string folded = Fold(name);
+  std::string folded = AsciiLowered(name);
   for (size_t i = 0; i < schema.fields.size(); ++i) {
-    if (Fold(schema.fields[i].name) == folded) return static_cast<int>(i);
+    if (AsciiLowered(schema.fields[i].name) == folded) return static_cast<int>(i);
   }
   return -1;
 }
 
 // pool.h, "Deletes": the exact set of text values that mean true.
 bool TextMeansTrue(std::string_view s) {
-  std::string folded = Fold(s);
+  std::string folded = AsciiLowered(s);
   return folded == "true" || folded == "t" || folded == "1" || folded == "yes";
 }
 

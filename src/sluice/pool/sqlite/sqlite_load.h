@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sluice/core/core.h"
+#include "sluice/core/text.h"
 #include "sluice/pool/pool.h"
 #include "sluice/pool/sqlite/sqlite_db.h"
 #include "sluice/pool/sqlite/type_map.h"
@@ -22,7 +23,6 @@
 namespace sluice::pool::sqlite {
 
 // SQLite compares identifiers ASCII-case-insensitively; so must the schema bookkeeping.
-std::string Fold(std::string_view name);
 
 // The hidden table holding the tombstones of `table` (pool.h, "Deletes").
 std::string TombstoneTable(std::string_view table);
@@ -49,11 +49,11 @@ struct TableState {
   bool has_tombstones = false;   // ... and may hold rows
 
   void Add(StoredColumn c) {
-    by_folded_name[Fold(c.name)] = columns.size();
+    by_folded_name[AsciiLowered(c.name)] = columns.size();
     columns.push_back(std::move(c));
   }
   const StoredColumn* Find(std::string_view name) const {
-    auto it = by_folded_name.find(Fold(name));
+    auto it = by_folded_name.find(AsciiLowered(name));
     return it == by_folded_name.end() ? nullptr : &columns[it->second];
   }
 };

@@ -19,9 +19,9 @@ namespace sluice::pool::sqlite {
 namespace {
 
 int FindField(const batch::Schema& schema, std::string_view name) {
-  const std::string folded = Fold(name);
+  const std::string folded = AsciiLowered(name);
   for (size_t i = 0; i < schema.fields.size(); ++i) {
-    if (Fold(schema.fields[i].name) == folded) return static_cast<int>(i);
+    if (AsciiLowered(schema.fields[i].name) == folded) return static_cast<int>(i);
   }
   return -1;
 }
@@ -31,7 +31,7 @@ int FindField(const batch::Schema& schema, std::string_view name) {
 bool IsPrefix(const std::vector<std::string>& prefix, const std::vector<std::string>& key) {
   if (prefix.size() > key.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (Fold(prefix[i]) != Fold(key[i])) return false;
+    if (AsciiLowered(prefix[i]) != AsciiLowered(key[i])) return false;
   }
   return true;
 }
@@ -382,7 +382,7 @@ Status CheckNestedSpec(const NestedSpec& spec) {
   for (size_t i = 0; i < spec.tables.size(); ++i) {
     const DerivedTableSpec& d = spec.tables[i];
     const std::string& name = d.table.name;
-    const std::string folded = Fold(name);
+    const std::string folded = AsciiLowered(name);
     if (name.empty()) return Err(ErrorCode::kInvalidArgument, "a derived table has no name");
     if (folded.rfind("_sluice_", 0) == 0 || folded.rfind("sqlite_", 0) == 0) {
       return Err(ErrorCode::kInvalidArgument, "table name '" + name + "' is reserved");

@@ -48,16 +48,17 @@ constexpr const char* kMetaSchema =
 // The checks BeginLoad makes of one table's spec.
 Status CheckTableSpec(const TableSpec& table) {
   if (table.name.empty()) return Err(ErrorCode::kInvalidArgument, "table name is empty");
-  if (Fold(table.name).rfind("_sluice_", 0) == 0 || Fold(table.name).rfind("sqlite_", 0) == 0) {
+  if (AsciiLowered(table.name).rfind("_sluice_", 0) == 0 ||
+      AsciiLowered(table.name).rfind("sqlite_", 0) == 0) {
     return Err(ErrorCode::kInvalidArgument, "table name '" + table.name + "' is reserved");
   }
   if (table.primary_key.empty()) {
     return Err(ErrorCode::kInvalidArgument, "table '" + table.name + "' has no primary key");
   }
   if (!table.delete_column.empty()) {
-    const std::string d = Fold(table.delete_column);
-    bool control_is_data = !table.age_column.empty() && Fold(table.age_column) == d;
-    for (const std::string& k : table.primary_key) control_is_data |= Fold(k) == d;
+    const std::string d = AsciiLowered(table.delete_column);
+    bool control_is_data = !table.age_column.empty() && AsciiLowered(table.age_column) == d;
+    for (const std::string& k : table.primary_key) control_is_data |= AsciiLowered(k) == d;
     if (control_is_data) {
       return Err(ErrorCode::kInvalidArgument,
                  "table '" + table.name + "': delete column '" + table.delete_column +

@@ -34,12 +34,12 @@ Status TableWriter::LoadState() {
       if (c.pk_position < 0) continue;
       ++pk_count;
       if (static_cast<size_t>(c.pk_position) < stored_pk.size()) {
-        stored_pk[static_cast<size_t>(c.pk_position)] = Fold(c.name);
+        stored_pk[static_cast<size_t>(c.pk_position)] = AsciiLowered(c.name);
       }
     }
     bool same = pk_count == spec_.primary_key.size();
     for (size_t i = 0; same && i < stored_pk.size(); ++i) {
-      same = stored_pk[i] == Fold(spec_.primary_key[i]);
+      same = stored_pk[i] == AsciiLowered(spec_.primary_key[i]);
     }
     if (!same) {
       std::string stored;
@@ -199,7 +199,8 @@ Status TableWriter::RewriteDatesAsTimestamps(const StoredColumn& column) {
       rewrite(spec_.name, column.name)
           .WithContext("rewriting the dates of column '" + column.name + "' as timestamps"));
   if (!state_.tombstone_table) return Status::Ok();
-  const bool is_age = !spec_.age_column.empty() && Fold(column.name) == Fold(spec_.age_column);
+  const bool is_age =
+      !spec_.age_column.empty() && AsciiLowered(column.name) == AsciiLowered(spec_.age_column);
   if (column.pk_position < 0 && !is_age) return Status::Ok();
   return rewrite(TombstoneTable(spec_.name), is_age ? std::string(kTombstoneAge) : column.name)
       .WithContext("rewriting the tombstones of column '" + column.name + "' as timestamps");
@@ -208,7 +209,7 @@ Status TableWriter::RewriteDatesAsTimestamps(const StoredColumn& column) {
 Status TableWriter::EvolveTable(const batch::Batch& batch, const std::vector<int>& stored_fields) {
   for (int i : stored_fields) {
     const batch::Field& f = batch.schema->fields[static_cast<size_t>(i)];
-    auto it = state_.by_folded_name.find(Fold(f.name));
+    auto it = state_.by_folded_name.find(AsciiLowered(f.name));
     if (it == state_.by_folded_name.end()) {
       std::string declared = DeclaredType(f.type);
       std::string sql = "ALTER TABLE " + QuoteIdent(spec_.name) + " ADD COLUMN " +
