@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-werror=OFF
-[ "${CI:-}" = "true" ] && werror=ON
-cmake -S . -B build -G Ninja -DSLUICE_WERROR="$werror" >/dev/null
+# The configurations live in CMakePresets.json: `release` here, `ci` (warnings as errors) in CI.
+preset=release
+[ "${CI:-}" = "true" ] && preset=ci
+cmake --preset "$preset" >/dev/null
 cmake --build build -j "$(nproc)"
