@@ -9,6 +9,8 @@
 // test's fake (core/testing/fake_monotonic_clock.h) can move time forward and wake the sleeper
 // instead of the test sleeping for real. Code with a timer takes a `const MonotonicClock&`
 // (defaulting to MonotonicClock::Real()) and never reads std::chrono::steady_clock itself.
+// The exception is http/, whose timers are Asio's; their rules take the time as an argument
+// (http/body_watch_internal.h) so that tests give it. docs/design/test-kit.md has the picture.
 //
 // Thread-safety: every clock here is safe to call from any thread.
 
