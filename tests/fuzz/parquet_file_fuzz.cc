@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "memory_file.h"
 #include "sluice/batch/batch.h"
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/parquet/parquet.h"
 
 namespace {
@@ -21,8 +21,8 @@ namespace {
 constexpr size_t kMaxRenderedBytes = 8u << 20;
 
 void DecodeAll(const uint8_t* data, size_t size, const sluice::parquet::ReaderOptions& options) {
-  auto reader =
-      sluice::parquet::OpenParquet(std::make_unique<sluice::fuzz::MemoryFile>(data, size), options);
+  auto reader = sluice::parquet::OpenParquet(
+      std::make_unique<sluice::testing::MemoryFile>(data, size, "fuzz.parquet"), options);
   if (!reader.ok()) return;
   std::string out;
   sluice::batch::Batch batch;
@@ -38,8 +38,8 @@ void DecodeAll(const uint8_t* data, size_t size, const sluice::parquet::ReaderOp
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DecodeAll(data, size, {});
   // Projection takes a different path through the column chunks: read the last column alone.
-  auto schema =
-      sluice::parquet::OpenParquet(std::make_unique<sluice::fuzz::MemoryFile>(data, size));
+  auto schema = sluice::parquet::OpenParquet(
+      std::make_unique<sluice::testing::MemoryFile>(data, size, "fuzz.parquet"));
   if (schema.ok() && !(*schema)->schema().fields.empty()) {
     sluice::parquet::ReaderOptions last;
     last.columns.push_back((*schema)->schema().fields.back().name);

@@ -16,8 +16,8 @@
 #include <memory>
 #include <vector>
 
-#include "memory_file.h"
 #include "sluice/batch/batch.h"
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/parquet/metadata.h"
 #include "sluice/parquet/parquet.h"
 
@@ -43,8 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)sluice::parquet::ParseFileMetaData(bytes);
 
   const std::vector<uint8_t> file = Frame(data, size);
-  (void)sluice::parquet::DescribeSchema(std::make_unique<sluice::fuzz::MemoryFile>(file));
-  auto reader = sluice::parquet::OpenParquet(std::make_unique<sluice::fuzz::MemoryFile>(file));
+  (void)sluice::parquet::DescribeSchema(
+      std::make_unique<sluice::testing::MemoryFile>(file, "fuzz.parquet"));
+  auto reader = sluice::parquet::OpenParquet(
+      std::make_unique<sluice::testing::MemoryFile>(file, "fuzz.parquet"));
   if (reader.ok()) {
     sluice::batch::Batch batch;
     while (true) {

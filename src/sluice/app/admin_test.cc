@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "sluice/core/testing/temp_dir.h"
+
 namespace sluice::app {
 namespace {
 
@@ -15,19 +17,14 @@ namespace fs = std::filesystem;
 class AdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "admin_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(cat).value();
     ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
     ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"id"}}).ok());
   }
-  void TearDown() override {
-    catalog_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { catalog_.reset(); }
 
   http::Response Get(http::Handler& handler, const std::string& target,
                      const std::string& authorization = "") {
@@ -62,6 +59,7 @@ class AdminTest : public ::testing::Test {
     }
   }
 
+  testing::TempDir tmp_{"admin_test"};  // first: removed after everything using it
   FakeClock clock_{1'700'000'000'000'000};
   std::string dir_;
   std::unique_ptr<catalog::Catalog> catalog_;

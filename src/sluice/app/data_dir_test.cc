@@ -7,6 +7,7 @@
 
 #include "sluice/app/admin.h"
 #include "sluice/app/app.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::app {
 namespace {
@@ -16,12 +17,9 @@ namespace fs = std::filesystem;
 class DataDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "data_dir_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = tmp_.path();
     dir_ = root_ + "/data";
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   static unsigned Mode(const std::string& path) {
     struct stat st;
@@ -29,6 +27,7 @@ class DataDirTest : public ::testing::Test {
     return st.st_mode & 0777;
   }
 
+  testing::TempDir tmp_{"data_dir_test"};  // first: removed after everything using it
   std::string root_;
   std::string dir_;
 };

@@ -39,8 +39,8 @@ catalog::FileRecord RecordOf(const load::LoadEvent& e) {
 // ---- Backpressure ----------------------------------------------------------------------------
 
 Backpressure::Backpressure(catalog::Catalog& catalog, const landing::Store& store,
-                           FlowLimits limits, Metrics* metrics)
-    : catalog_(catalog), store_(store), limits_(limits), metrics_(metrics) {}
+                           FlowLimits limits, Metrics* metrics, const MonotonicClock& monotonic)
+    : catalog_(catalog), store_(store), limits_(limits), metrics_(metrics), monotonic_(monotonic) {}
 
 Backpressure::~Backpressure() { Stop(); }
 
@@ -80,8 +80,8 @@ void Backpressure::Stop() {
 void Backpressure::Loop() {
   MutexLock lock(&mu_);
   while (!stopping_) {
-    const auto deadline = std::chrono::steady_clock::now() + kRefreshInterval;
-    while (!stopping_ && wake_.WaitUntil(&mu_, deadline)) {
+    const auto deadline = monotonic_.Now() + kRefreshInterval;
+    while (!stopping_ && monotonic_.WaitUntil(&wake_, &mu_, deadline)) {
     }
     if (stopping_) break;
     lock.Unlock();
@@ -209,7 +209,7 @@ void LoadWaits::Answer(Waiter& waiter, const catalog::FileRecord& file) {
 http::Response LoadWaits::Hold(int64_t seq, int seconds, http::Response response) {
   auto waiter = std::make_shared<Waiter>();
   waiter->seq = seq;
-  waiter->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  waiter->deadline = monotonic_.Now() + std::chrono::seconds(seconds);
   waiter->response = std::move(response);
   std::weak_ptr<Waiter> weak = waiter;
   waiter->deferred = http::DeferredResponse::Create([this, weak] { Expire(weak); });
@@ -278,21 +278,20 @@ void LoadWaits::OnFileFinished(const load::LoadEvent& event) {
 void LoadWaits::Expire(const std::weak_ptr<Waiter>& weak) {
   {
     MutexLock lock(&mu_);
-    if (auto w = weak.lock()) w->deadline = std::chrono::steady_clock::time_point::min();
+    if (auto w = weak.lock()) w->deadline = MonotonicClock::TimePoint::min();
   }
   wake_.SignalAll();
 }
 
 void LoadWaits::Loop() {
-  using Clock = std::chrono::steady_clock;
   MutexLock lock(&mu_);
-  auto next_poll = Clock::now() + kPollInterval;
+  auto next_poll = monotonic_.Now() + kPollInterval;
   while (!stopping_) {
     auto until = next_poll;
     for (const auto& [seq, w] : waiters_) until = std::min(until, w->deadline);
-    wake_.WaitUntil(&mu_, until);
+    monotonic_.WaitUntil(&wake_, &mu_, until);
     if (stopping_) break;
-    const auto now = Clock::now();
+    const auto now = monotonic_.Now();
     std::vector<std::shared_ptr<Waiter>> expired;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->second->deadline <= now) {

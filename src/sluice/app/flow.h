@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/clock.h"
 #include "sluice/core/mutex.h"
 #include "sluice/http/http.h"
 #include "sluice/landing/landing.h"
@@ -50,9 +51,11 @@ class Backpressure final : public load::LoadObserver {
  public:
   static constexpr std::chrono::milliseconds kRefreshInterval{1000};
 
-  // The references (and `metrics`, when not null) must outlive this object.
+  // The references (and `metrics`, when not null) must outlive this object. `monotonic` times
+  // the refresh thread.
   Backpressure(catalog::Catalog& catalog, const landing::Store& store, FlowLimits limits,
-               Metrics* metrics = nullptr);
+               Metrics* metrics = nullptr,
+               const MonotonicClock& monotonic = MonotonicClock::Real());
   ~Backpressure() override;
   Backpressure(const Backpressure&) = delete;
   Backpressure& operator=(const Backpressure&) = delete;
@@ -82,6 +85,7 @@ class Backpressure final : public load::LoadObserver {
   const landing::Store& store_;
   const FlowLimits limits_;
   Metrics* const metrics_;
+  const MonotonicClock& monotonic_;
   Mutex mu_;
   std::map<std::string, Pending> pending_ GUARDED_BY(mu_);
   CondVar wake_;
@@ -101,7 +105,10 @@ class LoadWaits final : public load::LoadObserver {
  public:
   static constexpr std::chrono::milliseconds kPollInterval{500};
 
-  explicit LoadWaits(catalog::Catalog& catalog) : catalog_(catalog) {}
+  // `catalog` and `monotonic` (the waits' deadlines and the poll) must outlive this object.
+  explicit LoadWaits(catalog::Catalog& catalog,
+                     const MonotonicClock& monotonic = MonotonicClock::Real())
+      : catalog_(catalog), monotonic_(monotonic) {}
   ~LoadWaits() override;
   LoadWaits(const LoadWaits&) = delete;
   LoadWaits& operator=(const LoadWaits&) = delete;
@@ -120,7 +127,7 @@ class LoadWaits final : public load::LoadObserver {
  private:
   struct Waiter {
     int64_t seq = 0;
-    std::chrono::steady_clock::time_point deadline;
+    MonotonicClock::TimePoint deadline;
     http::Response response;
     std::shared_ptr<http::DeferredResponse> deferred;
   };
@@ -131,6 +138,7 @@ class LoadWaits final : public load::LoadObserver {
   void Expire(const std::weak_ptr<Waiter>& waiter);
 
   catalog::Catalog& catalog_;
+  const MonotonicClock& monotonic_;
   Mutex mu_;
   CondVar wake_;
   // By seq. A Waiter's `deadline` is guarded by mu_ too (Expire cuts it).

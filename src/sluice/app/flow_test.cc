@@ -18,7 +18,9 @@
 #include "sluice/app/app.h"
 #include "sluice/app/metrics.h"
 #include "sluice/app/s3_backend.h"
-#include "sluice/landing/testing_fs.h"
+#include "sluice/core/testing/fake_monotonic_clock.h"
+#include "sluice/core/testing/faulty_fs.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::app {
 namespace {
@@ -48,7 +50,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 // The real file system with a free space the test sets.
-class FreeSpaceFs final : public landing::ForwardingFileSystem {
+class FreeSpaceFs final : public testing::ForwardingFileSystem {
  public:
   Result<uint64_t> FreeBytes(const std::string&) override { return free_.load(); }
 
@@ -58,9 +60,7 @@ class FreeSpaceFs final : public landing::ForwardingFileSystem {
 class FlowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "flow_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(cat).value();
@@ -79,8 +79,8 @@ class FlowTest : public ::testing::Test {
   // Builds the loader and backend with these limits (after the test chose them).
   void Build(FlowLimits limits = {}) {
     loader_ = std::make_unique<load::Loader>(*catalog_, *store_, *pool_, clock_);
-    backpressure_ = std::make_unique<Backpressure>(*catalog_, *store_, limits, &metrics_);
-    waits_ = std::make_unique<LoadWaits>(*catalog_);
+    backpressure_ = std::make_unique<Backpressure>(*catalog_, *store_, limits, &metrics_, ticks_);
+    waits_ = std::make_unique<LoadWaits>(*catalog_, ticks_);
     loader_->AddObserver(&metrics_);
     loader_->AddObserver(backpressure_.get());
     loader_->AddObserver(waits_.get());
@@ -101,7 +101,6 @@ class FlowTest : public ::testing::Test {
     pool_.reset();
     store_.reset();
     catalog_.reset();
-    fs::remove_all(dir_);
   }
 
   struct Put {
@@ -139,8 +138,10 @@ class FlowTest : public ::testing::Test {
         std::distance(fs::directory_iterator(dir_ + "/landing/objects"), fs::directory_iterator()));
   }
 
+  testing::TempDir tmp_{"flow_test"};  // first: removed after everything using it
   std::string dir_;
   FakeClock clock_{1'800'000'000'000'000};
+  testing::FakeMonotonicClock ticks_;  // drives the waits' deadlines and poll
   FreeSpaceFs fs_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<landing::Store> store_;
@@ -232,13 +233,13 @@ TEST_F(FlowTest, WaitTimesOutWithTheStateSoFarAndSeesOtherProcesses) {
   waits_->Start();
   auto put = DoPut("orders/a.parquet", parquet_, {{"x-amz-meta-sluice-wait", "1"}});
   ASSERT_TRUE(put.response.deferred);
-  const auto start = std::chrono::steady_clock::now();
-  while (!put.response.deferred->completed() && std::chrono::steady_clock::now() - start < 5s) {
-    std::this_thread::sleep_for(10ms);
-  }
-  const auto waited = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(waited, 900ms);
-  EXPECT_LT(waited, 3s);
+  // The wait's thread sleeps on the fake clock: not answered at 900 ms, answered at 1 s.
+  ASSERT_TRUE(ticks_.AwaitSleepers(1));
+  ticks_.Advance(900ms);
+  ASSERT_TRUE(ticks_.AwaitSleepers(1));  // it woke (a poll), checked, and sleeps again
+  EXPECT_FALSE(put.response.deferred->completed());
+  ticks_.Advance(100ms);
+  ASSERT_TRUE(ticks_.AwaitSleepers(1));
   auto done = put.response.deferred->Peek();
   ASSERT_TRUE(done);
   EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "queued");
@@ -249,14 +250,13 @@ TEST_F(FlowTest, WaitTimesOutWithTheStateSoFarAndSeesOtherProcesses) {
   put = DoPut("orders/b.parquet", "broken", {{"x-amz-meta-sluice-wait", "30"}});
   ASSERT_TRUE(put.response.deferred);
   ASSERT_TRUE(catalog_->MarkFailed(2, Err(ErrorCode::kCorruptFile, "marked by hand")).ok());
-  const auto polled = std::chrono::steady_clock::now();
-  while (!put.response.deferred->completed() && std::chrono::steady_clock::now() - polled < 5s) {
-    std::this_thread::sleep_for(10ms);
-  }
+  // Found within one poll interval (the wait itself is 30 s).
+  ASSERT_TRUE(ticks_.AwaitSleepers(1));
+  ticks_.Advance(LoadWaits::kPollInterval);
+  ASSERT_TRUE(ticks_.AwaitSleepers(1));
   done = put.response.deferred->Peek();
   ASSERT_TRUE(done);
   EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "failed");
-  EXPECT_LT(std::chrono::steady_clock::now() - polled, 2s);
 
   // Stop answers whoever still waits.
   put = DoPut("orders/c.parquet", parquet_, {{"x-amz-meta-sluice-wait", "900"}});

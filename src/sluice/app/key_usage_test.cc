@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "sluice/core/testing/temp_dir.h"
+
 namespace sluice::app {
 namespace {
 
@@ -13,9 +15,7 @@ namespace fs = std::filesystem;
 class KeyUsageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "key_usage_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = tmp_.path();
     auto c = catalog::Catalog::Open(root_ + "/data", FileSystem::Default(), clock_);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     catalog_ = std::move(c).value();
@@ -23,10 +23,10 @@ class KeyUsageTest : public ::testing::Test {
     ASSERT_TRUE(conn.ok());
     key_ = conn->access_key;
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   int64_t LastUsed() { return catalog_->ListKeys("shop").value().front().last_used_at; }
 
+  testing::TempDir tmp_{"key_usage_test"};  // first: removed after everything using it
   std::string root_;
   FakeClock clock_{1'700'000'000'000'000};
   std::unique_ptr<catalog::Catalog> catalog_;

@@ -17,6 +17,7 @@
 #include "sluice/app/app.h"
 #include "sluice/app/metrics.h"
 #include "sluice/app/s3_backend.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::app {
 namespace {
@@ -139,9 +140,7 @@ TEST(DescribeBytesTest, ExactAndReadable) {
 class QuotaBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "quota_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(cat).value();
@@ -171,7 +170,6 @@ class QuotaBackendTest : public ::testing::Test {
     pool_.reset();
     store_.reset();
     catalog_.reset();
-    fs::remove_all(dir_);
   }
 
   // A PUT as the S3 layer makes it: BeginPut with the declared length, the body, Commit.
@@ -201,6 +199,7 @@ class QuotaBackendTest : public ::testing::Test {
     return ids.ok() ? ids->size() : 0;
   }
 
+  testing::TempDir tmp_{"quota_test"};  // first: removed after everything using it
   FakeClock clock_{1'800'000'000'000'000};
   std::string dir_;
   std::string parquet_;

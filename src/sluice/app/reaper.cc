@@ -7,8 +7,9 @@
 namespace sluice::app {
 
 UploadReaper::UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval,
-                           int64_t retention_micros)
+                           int64_t retention_micros, const MonotonicClock& monotonic)
     : backend_(backend),
+      monotonic_(monotonic),
       interval_(interval),
       retention_micros_(retention_micros),
       retention_interval_(
@@ -34,12 +35,11 @@ void UploadReaper::Stop() {
 }
 
 void UploadReaper::Loop() {
-  using Clock = std::chrono::steady_clock;
-  auto next_uploads = Clock::now();
-  auto next_retention = Clock::now();
+  auto next_uploads = monotonic_.Now();
+  auto next_retention = monotonic_.Now();
   MutexLock lock(&mu_);
   while (!stopping_) {
-    const auto now = Clock::now();
+    const auto now = monotonic_.Now();
     const bool uploads_due = now >= next_uploads;
     const bool retention_due = retention_micros_ > 0 && now >= next_retention;
     lock.Unlock();
@@ -48,17 +48,17 @@ void UploadReaper::Loop() {
       if (!reaped.ok()) {
         LogWarn("app", "expiring abandoned multipart uploads: " + reaped.status().ToString());
       }
-      next_uploads = Clock::now() + interval_;
+      next_uploads = monotonic_.Now() + interval_;
     }
     if (retention_due) {
       auto purged = backend_.PurgeRetained(retention_micros_);
       if (!purged.ok()) LogWarn("app", "retention: " + purged.status().ToString());
-      next_retention = Clock::now() + retention_interval_;
+      next_retention = monotonic_.Now() + retention_interval_;
     }
     lock.Lock();
     auto until = next_uploads;
     if (retention_micros_ > 0) until = std::min(until, next_retention);
-    while (!stopping_ && wake_.WaitUntil(&mu_, until)) {
+    while (!stopping_ && monotonic_.WaitUntil(&wake_, &mu_, until)) {
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "sluice/app/s3_backend.h"
+#include "sluice/core/clock.h"
 #include "sluice/core/mutex.h"
 
 namespace sluice::app {
@@ -26,9 +27,11 @@ constexpr std::chrono::seconds kMaxRetentionInterval{60};
 
 class UploadReaper {
  public:
-  // `backend` must outlive the reaper. `retention_micros` 0: no retention passes.
+  // `backend` and `monotonic` (the intervals) must outlive the reaper. `retention_micros` 0:
+  // no retention passes.
   UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval,
-               int64_t retention_micros = 0);
+               int64_t retention_micros = 0,
+               const MonotonicClock& monotonic = MonotonicClock::Real());
   ~UploadReaper() { Stop(); }
   UploadReaper(const UploadReaper&) = delete;
   UploadReaper& operator=(const UploadReaper&) = delete;
@@ -41,6 +44,7 @@ class UploadReaper {
   void Loop();
 
   StoreBackend& backend_;
+  const MonotonicClock& monotonic_;
   std::chrono::milliseconds interval_;
   int64_t retention_micros_;
   std::chrono::milliseconds retention_interval_;

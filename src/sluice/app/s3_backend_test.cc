@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "sluice/app/reaper.h"
+#include "sluice/core/testing/fake_monotonic_clock.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::app {
 namespace {
@@ -55,9 +57,7 @@ std::string Header(const http::HeaderList& headers, const std::string& name) {
 class BackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "s3_backend_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(cat).value();
@@ -86,7 +86,6 @@ class BackendTest : public ::testing::Test {
     pool_.reset();
     store_.reset();
     catalog_.reset();
-    fs::remove_all(dir_);
   }
 
   static Status Stream(s3::ObjectSink& sink, const std::string& body) {
@@ -157,6 +156,7 @@ class BackendTest : public ::testing::Test {
         std::distance(fs::directory_iterator(dir_ + "/landing/objects"), fs::directory_iterator()));
   }
 
+  testing::TempDir tmp_{"s3_backend_test"};  // first: removed after everything using it
   std::string dir_;
   FakeClock clock_{1'800'000'000'000'000};
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -398,15 +398,24 @@ TEST_F(BackendTest, TheReaperThreadExpiresUploads) {
   auto upload = Create(shop_, "shop", "orders/abandoned.bin");
   ASSERT_TRUE(upload.ok());
   clock_.Advance(25 * kHour);
-  UploadReaper reaper(*backend_, std::chrono::milliseconds(5));
+  testing::FakeMonotonicClock ticks;
+  UploadReaper reaper(*backend_, kUploadReapInterval, 0, ticks);
   reaper.Start();
-  for (int i = 0; i < 400 && !UploadDirs().empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  reaper.Stop();
+  ASSERT_TRUE(ticks.AwaitSleepers(1));  // the first pass is done; the thread sleeps
   EXPECT_TRUE(UploadDirs().empty());
   EXPECT_EQ(backend_->ListParts(shop_, "shop", "orders/abandoned.bin", *upload, {}).status().code(),
             ErrorCode::kNoSuchUpload);
+  // Later passes come at the interval.
+  auto later = Create(shop_, "shop", "orders/later.bin");
+  ASSERT_TRUE(later.ok());
+  clock_.Advance(25 * kHour);
+  ticks.Advance(kUploadReapInterval - std::chrono::seconds(1));
+  ASSERT_TRUE(ticks.AwaitSleepers(1));
+  EXPECT_FALSE(UploadDirs().empty());
+  ticks.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(ticks.AwaitSleepers(1));
+  EXPECT_TRUE(UploadDirs().empty());
+  reaper.Stop();
   reaper.Stop();  // idempotent
 }
 

@@ -12,7 +12,8 @@
 #include <thread>
 
 #include "sluice/catalog/queries.h"
-#include "sluice/landing/testing_fs.h"
+#include "sluice/core/testing/faulty_fs.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::catalog {
 namespace {
@@ -22,12 +23,10 @@ namespace fs = std::filesystem;
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "catalog_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    std::string tmpl = tmp_.path();
     dir_ = tmpl + "/data";  // Open creates it
     root_ = tmpl;
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   std::unique_ptr<Catalog> OpenCatalog() {
     auto c = Catalog::Open(dir_, FileSystem::Default(), clock_);
@@ -79,6 +78,7 @@ class CatalogTest : public ::testing::Test {
     return head->has_value() ? (*head)->seq : 0;
   }
 
+  testing::TempDir tmp_{"catalog_test"};  // first: removed after everything using it
   std::string root_;
   std::string dir_;
   FakeClock clock_{1'700'000'000'000'000};
@@ -171,15 +171,15 @@ TEST_F(CatalogTest, SecretKeyFileIsPrivate) {
 }
 
 TEST_F(CatalogTest, FailedKeyCreationLeavesNoKeyFile) {
-  for (landing::FsOp op : {landing::FsOp::kSync, landing::FsOp::kRename, landing::FsOp::kSyncDir}) {
-    landing::FaultyFileSystem faulty(FileSystem::Default());
+  for (testing::FsOp op : {testing::FsOp::kSync, testing::FsOp::kRename, testing::FsOp::kSyncDir}) {
+    testing::FaultyFileSystem faulty(FileSystem::Default());
     faulty.FailNth(op, 1);
     auto cat = Catalog::Open(dir_, faulty, clock_);
-    ASSERT_FALSE(cat.ok()) << landing::FsOpName(op);
+    ASSERT_FALSE(cat.ok()) << testing::FsOpName(op);
     EXPECT_EQ(cat.status().code(), ErrorCode::kIoError);
-    EXPECT_FALSE(fs::exists(dir_ + "/secret.key.tmp")) << landing::FsOpName(op);
-    if (op != landing::FsOp::kSyncDir) {
-      EXPECT_FALSE(fs::exists(dir_ + "/secret.key")) << landing::FsOpName(op);
+    EXPECT_FALSE(fs::exists(dir_ + "/secret.key.tmp")) << testing::FsOpName(op);
+    if (op != testing::FsOp::kSyncDir) {
+      EXPECT_FALSE(fs::exists(dir_ + "/secret.key")) << testing::FsOpName(op);
     } else {
       fs::remove(dir_ + "/secret.key");  // renamed but not known durable: start over
     }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::catalog {
 namespace {
@@ -14,12 +15,7 @@ namespace fs = std::filesystem;
 
 class CredentialsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "credentials_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { root_ = tmp_.path(); }
 
   std::unique_ptr<Catalog> OpenCatalog() {
     auto c = Catalog::Open(root_ + "/data", FileSystem::Default(), clock_);
@@ -27,6 +23,7 @@ class CredentialsTest : public ::testing::Test {
     return c.ok() ? std::move(c).value() : nullptr;
   }
 
+  testing::TempDir tmp_{"credentials_test"};  // first: removed after everything using it
   std::string root_;
   FakeClock clock_{1'700'000'000'000'000};
 };

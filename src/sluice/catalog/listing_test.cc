@@ -12,6 +12,7 @@
 
 #include "sluice/catalog/catalog.h"
 #include "sluice/catalog/queries.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::catalog {
 namespace {
@@ -21,19 +22,14 @@ namespace fs = std::filesystem;
 class ListingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "listing_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = tmp_.path();
     auto c = Catalog::Open(root_ + "/data", FileSystem::Default(), clock_);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cat_ = std::move(c).value();
     ASSERT_TRUE(cat_->CreateConnection("shop").ok());
     ASSERT_TRUE(cat_->CreateConnection("other").ok());
   }
-  void TearDown() override {
-    cat_.reset();
-    fs::remove_all(root_);
-  }
+  void TearDown() override { cat_.reset(); }
 
   // SQLite's EXPLAIN QUERY PLAN of `sql` on the catalog file, one step per line.
   std::string QueryPlan(const char* sql) {
@@ -95,6 +91,7 @@ class ListingTest : public ::testing::Test {
     return seq.ok() ? *seq : 0;
   }
 
+  testing::TempDir tmp_{"listing_test"};  // first: removed after everything using it
   FakeClock clock_{1'700'000'000'000'000};
   std::string root_;
   std::unique_ptr<Catalog> cat_;

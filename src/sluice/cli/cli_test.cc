@@ -9,6 +9,7 @@
 
 #include "sluice/app/app.h"
 #include "sluice/catalog/catalog.h"
+#include "sluice/core/testing/temp_dir.h"
 #include "sluice/landing/landing.h"
 #include "sluice/pool/pool.h"
 
@@ -19,20 +20,13 @@ namespace {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-cli-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = tmp_.path();
     auto catalog = catalog::Catalog::Open(dir_.string(), fs_, SystemClock::Instance());
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
     catalog_ = std::move(*catalog);
     ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
   }
-  void TearDown() override {
-    catalog_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { catalog_.reset(); }
 
   struct Outcome {
     int rc;
@@ -72,6 +66,7 @@ class CliTest : public ::testing::Test {
     return *seq;
   }
 
+  testing::TempDir tmp_{"cli_test"};  // first: removed after everything using it
   std::filesystem::path dir_;
   FileSystem& fs_ = FileSystem::Default();
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -311,14 +306,9 @@ namespace {
 class CliTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-cli-table-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = tmp_.path();
     ASSERT_EQ(Run({"connection", "create", "shop"}).rc, 0);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   struct Outcome {
     int rc;
@@ -346,6 +336,7 @@ class CliTableTest : public ::testing::Test {
     return path;
   }
 
+  testing::TempDir tmp_{"cli_test"};  // first: removed after everything using it
   std::filesystem::path dir_;
 };
 

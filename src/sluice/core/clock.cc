@@ -15,6 +15,23 @@ const SystemClock& SystemClock::Instance() {
   return kClock;
 }
 
+namespace {
+
+class SteadyClock final : public MonotonicClock {
+ public:
+  TimePoint Now() const override { return std::chrono::steady_clock::now(); }
+  bool WaitUntil(CondVar* cv, Mutex* mu, TimePoint deadline) const override REQUIRES(mu) {
+    return cv->WaitUntil(mu, deadline);
+  }
+};
+
+}  // namespace
+
+const MonotonicClock& MonotonicClock::Real() {
+  static const SteadyClock kClock;
+  return kClock;
+}
+
 void CivilFromDays(int64_t z, int64_t* year, unsigned* month, unsigned* day) {
   z += 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;

@@ -1,13 +1,25 @@
 #pragma once
-// The clock seam (STYLE.md rule 9): SigV4 skew and expiry, ledger timestamps and retention
-// read time through a Clock so that tests can pin it.
+// The clock seams (STYLE.md rule 9).
 //
-// Thread-safety: SystemClock and FakeClock are safe to call from any thread.
+// Clock is the wall clock: SigV4 skew and expiry, ledger timestamps and retention read time
+// through it so that tests can pin it.
+//
+// MonotonicClock is the timers' clock: deadlines, refresh and poll intervals, rate-limit
+// windows. A timer thread both reads the time and sleeps through it (WaitUntil), so that a
+// test's fake (core/testing/fake_monotonic_clock.h) can move time forward and wake the sleeper
+// instead of the test sleeping for real. Code with a timer takes a `const MonotonicClock&`
+// (defaulting to MonotonicClock::Real()) and never reads std::chrono::steady_clock itself.
+// The exception is http/, whose timers are Asio's; their rules take the time as an argument
+// (http/body_watch_internal.h) so that tests give it. docs/design/test-kit.md has the picture.
+//
+// Thread-safety: every clock here is safe to call from any thread.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
+
+#include "sluice/core/mutex.h"
 
 namespace sluice {
 
@@ -34,6 +46,22 @@ class FakeClock final : public Clock {
 
  private:
   std::atomic<int64_t> now_;
+};
+
+class MonotonicClock {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  using Duration = std::chrono::steady_clock::duration;
+
+  virtual ~MonotonicClock() = default;
+  virtual TimePoint Now() const = 0;
+  // Waits on `cv` (with `mu` held, as CondVar::WaitUntil) until it is signalled or this clock
+  // reaches `deadline`; false when the deadline passed. May wake spuriously: wait in a loop
+  // that re-checks its condition and calls again with the same deadline.
+  virtual bool WaitUntil(CondVar* cv, Mutex* mu, TimePoint deadline) const REQUIRES(mu) = 0;
+
+  // std::chrono::steady_clock, process-wide.
+  static const MonotonicClock& Real();
 };
 
 // "2026-11-27T02:33:36.123456Z" (UTC, microseconds).

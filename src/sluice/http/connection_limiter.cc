@@ -56,8 +56,7 @@ void ConnectionLimiter::Release(const std::string& address) {
   if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
 }
 
-bool ConnectionLimiter::ShouldLog(const std::string& address, Clock::time_point now,
-                                  uint64_t* refused) {
+bool ConnectionLimiter::ShouldLog(const std::string& address, TimePoint now, uint64_t* refused) {
   MutexLock lock(&mu_);
   auto it = logged_.find(address);
   if (it == logged_.end()) {

@@ -18,13 +18,14 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "sluice/core/clock.h"
 #include "sluice/core/mutex.h"
 
 namespace sluice::http::internal {
 
 class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter> {
  public:
-  using Clock = std::chrono::steady_clock;
+  using TimePoint = MonotonicClock::TimePoint;
   // One log line per refused address per interval.
   static constexpr auto kLogInterval = std::chrono::seconds(60);
   // Addresses remembered for log rate limiting; past this the oldest-logged are forgotten (a
@@ -62,7 +63,7 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
 
   // Whether a refusal of `address` at `now` should be logged; `*refused` is then how many
   // refusals of that address the line covers (this one included).
-  bool ShouldLog(const std::string& address, Clock::time_point now, uint64_t* refused);
+  bool ShouldLog(const std::string& address, TimePoint now, uint64_t* refused);
 
   uint32_t total() const;
   uint32_t ForClient(const std::string& address) const;
@@ -73,7 +74,7 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   void Release(const std::string& address);
 
   struct LogEntry {
-    Clock::time_point last_logged;
+    TimePoint last_logged;
     uint64_t refused_since = 0;  // refusals not yet reported
   };
 

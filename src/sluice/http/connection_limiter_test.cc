@@ -86,7 +86,7 @@ TEST(ConnectionLimiterTest, SlotsKeepTheLimiterAlive) {
 
 TEST(ConnectionLimiterTest, RefusalsAreLoggedOncePerAddressPerInterval) {
   auto limiter = ConnectionLimiter::Create(1, 0);
-  const auto t0 = ConnectionLimiter::Clock::time_point() + std::chrono::hours(1);
+  const auto t0 = ConnectionLimiter::TimePoint() + std::chrono::hours(1);
   uint64_t refused = 0;
   EXPECT_TRUE(limiter->ShouldLog("a", t0, &refused));
   EXPECT_EQ(refused, 1u);
@@ -100,7 +100,7 @@ TEST(ConnectionLimiterTest, RefusalsAreLoggedOncePerAddressPerInterval) {
 
 TEST(ConnectionLimiterTest, LogTableStaysBounded) {
   auto limiter = ConnectionLimiter::Create(1, 0);
-  const auto t0 = ConnectionLimiter::Clock::time_point() + std::chrono::hours(1);
+  const auto t0 = ConnectionLimiter::TimePoint() + std::chrono::hours(1);
   uint64_t refused = 0;
   for (size_t i = 0; i < 3 * ConnectionLimiter::kMaxLogEntries; ++i) {
     EXPECT_TRUE(limiter->ShouldLog("10.1." + std::to_string(i), t0, &refused));

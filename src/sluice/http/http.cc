@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/core/mutex.h"
 #include "sluice/http/connection_limiter.h"
@@ -179,7 +180,7 @@ std::string SerializeOverload(const Response& r) {
 void Refuse(Listener& listener, tcp::socket& socket, const std::string& remote,
             internal::ConnectionLimiter::Refusal why) {
   uint64_t refused = 0;
-  if (listener.limiter->ShouldLog(remote, internal::ConnectionLimiter::Clock::now(), &refused)) {
+  if (listener.limiter->ShouldLog(remote, MonotonicClock::Real().Now(), &refused)) {
     const uint32_t cap = why == internal::ConnectionLimiter::Refusal::kTotal
                              ? listener.limiter->max_total()
                              : listener.limiter->max_per_client();

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "sluice/core/log.h"
+#include "sluice/http/body_watch_internal.h"
 #include "sluice/http/http.h"
 #include "sluice/http/runtime_state.h"
 #include "sluice/http/session.h"
@@ -161,7 +162,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
             chunk_extension_too_long_ = true;
             ec = bhttp::error::bad_chunk_extension;
           }
-        }) {}
+        }),
+        body_watch_(limits.body_timeout, limits.min_body_rate) {}
 
   ~Session() override {
     if (id_ != 0) state_->Remove(id_);
@@ -204,12 +206,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   asio::awaitable<Response> FinishExchange(Exchange& exchange, const Status& status);
   asio::awaitable<bool> Handshake();
   asio::awaitable<void> Close(Outcome outcome);
-  // Starts watching body progress; OnBodyTimer re-arms itself until body_progress_ is older
-  // than body_timeout, a window's rate falls below min_body_rate, or the body is read.
+  // Starts watching body progress; OnBodyTimer re-arms itself until body_watch_ finds the
+  // body stalled or too slow, or the body is read.
   void ArmBodyTimer();
   void OnBodyTimer(const ErrorCodeT& ec);
-  // Starts a new rate window at `now`.
-  void StartBodyWindow(asio::steady_timer::time_point now);
   void WaitBodyTimer();
   // Why the body timer cancelled the read (kRequestTimeout).
   Status BodyTimeoutStatus() const;
@@ -233,15 +233,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   bool body_timed_out_ = false;
   bool body_too_slow_ = false;  // the timeout was a window below min_body_rate, not a stall
   bool chunk_extension_too_long_ = false;
-  bool body_watched_ = false;                     // a body is being read: the body timer may fire
-  asio::steady_timer::time_point body_progress_;  // when the last body read completed
-  uint64_t body_received_ = 0;                    // body bytes of the current request so far
-  // The current rate window: when it began, body_received_ then, time spent in OnBody since.
-  asio::steady_timer::time_point window_start_;
-  uint64_t window_start_bytes_ = 0;
-  asio::steady_timer::duration window_busy_{};
-  uint64_t slow_window_bytes_ = 0;  // for the message: bytes in the window that failed
-  asio::steady_timer::duration slow_window_length_{};
+  bool body_watched_ = false;  // a body is being read: the body timer may fire
+  BodyWatch body_watch_;       // the stall and rate rules, fed with the body's progress
   std::shared_ptr<DeferredResponse> deferred_;  // the response being awaited, if any
 };
 
@@ -405,24 +398,13 @@ void Session<Stream>::ArmBodyTimer() {
   body_watched_ = true;
   body_timed_out_ = false;
   body_too_slow_ = false;
-  body_received_ = 0;
-  body_progress_ = asio::steady_timer::clock_type::now();
-  StartBodyWindow(body_progress_);
+  body_watch_.Start(asio::steady_timer::clock_type::now());
   WaitBodyTimer();
 }
 
 template <class Stream>
-void Session<Stream>::StartBodyWindow(asio::steady_timer::time_point now) {
-  window_start_ = now;
-  window_start_bytes_ = body_received_;
-  window_busy_ = {};
-}
-
-template <class Stream>
 void Session<Stream>::WaitBodyTimer() {
-  // The earlier of: a stall of body_timeout since the last progress, the window's end.
-  body_timer_.expires_at(
-      std::min(body_progress_ + limits_.body_timeout, window_start_ + limits_.body_timeout));
+  body_timer_.expires_at(body_watch_.NextCheck());
   body_timer_.async_wait([weak = this->weak_from_this()](const ErrorCodeT& ec) {
     if (auto self = weak.lock()) self->OnBodyTimer(ec);
   });
@@ -433,27 +415,12 @@ void Session<Stream>::OnBodyTimer(const ErrorCodeT& ec) {
   // Runs on the session's strand, like the coroutine. A wait that completed just before the
   // body ended (or before the next body re-armed) finds body_watched_ false or fresh progress.
   if (ec || !body_watched_) return;
-  const auto now = asio::steady_timer::clock_type::now();
-  if (now - body_progress_ >= limits_.body_timeout) {
+  const BodyWatch::Verdict verdict = body_watch_.Check(asio::steady_timer::clock_type::now());
+  if (verdict != BodyWatch::Verdict::kWatching) {
     body_timed_out_ = true;
+    body_too_slow_ = verdict == BodyWatch::Verdict::kTooSlow;
     Ops::Cancel(Lowest());
     return;
-  }
-  if (now - window_start_ >= limits_.body_timeout) {
-    // The client is judged on the time it could send: not while the handler held the strand.
-    const auto active = (now - window_start_) - window_busy_;
-    const double seconds = std::chrono::duration<double>(active).count();
-    const uint64_t got = body_received_ - window_start_bytes_;
-    if (limits_.min_body_rate > 0 && seconds > 0 &&
-        static_cast<double>(got) < static_cast<double>(limits_.min_body_rate) * seconds) {
-      body_timed_out_ = true;
-      body_too_slow_ = true;
-      slow_window_bytes_ = got;
-      slow_window_length_ = active;
-      Ops::Cancel(Lowest());
-      return;
-    }
-    StartBodyWindow(now);
   }
   WaitBodyTimer();
 }
@@ -461,18 +428,19 @@ void Session<Stream>::OnBodyTimer(const ErrorCodeT& ec) {
 template <class Stream>
 Status Session<Stream>::BodyTimeoutStatus() const {
   if (body_too_slow_) {
-    const double seconds = std::chrono::duration<double>(slow_window_length_).count();
+    const uint64_t slow_window_bytes = body_watch_.slow_window_bytes();
+    const double seconds = std::chrono::duration<double>(body_watch_.slow_window_length()).count();
     const uint64_t rate =
-        seconds > 0 ? static_cast<uint64_t>(static_cast<double>(slow_window_bytes_) / seconds) : 0;
+        seconds > 0 ? static_cast<uint64_t>(static_cast<double>(slow_window_bytes) / seconds) : 0;
     return Err(ErrorCode::kRequestTimeout,
-               "request body too slow: " + std::to_string(slow_window_bytes_) + " bytes in " +
+               "request body too slow: " + std::to_string(slow_window_bytes) + " bytes in " +
                    std::to_string(static_cast<int64_t>(seconds)) + " s (" + std::to_string(rate) +
                    " B/s), below the minimum of " + std::to_string(limits_.min_body_rate) +
-                   " B/s, after " + std::to_string(body_received_) + " bytes");
+                   " B/s, after " + std::to_string(body_watch_.received()) + " bytes");
   }
   return Err(ErrorCode::kRequestTimeout,
              "no request body bytes for " + std::to_string(limits_.body_timeout.count()) +
-                 " s after " + std::to_string(body_received_) + " bytes");
+                 " s after " + std::to_string(body_watch_.received()) + " bytes");
 }
 
 template <class Stream>
@@ -490,7 +458,7 @@ asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& 
   auto deliver = [&](ByteView data) {
     const auto before = asio::steady_timer::clock_type::now();
     Status st = exchange.OnBody(data);
-    window_busy_ += asio::steady_timer::clock_type::now() - before;
+    body_watch_.AddBusy(asio::steady_timer::clock_type::now() - before);
     return st;
   };
   while (!parser.is_done()) {
@@ -499,11 +467,10 @@ asio::awaitable<BodyResult> Session<Stream>::ReadBody(Parser& parser, Exchange& 
     body.size = kBodyPieceBytes - filled;
     const size_t offered = body.size;
     auto [ec, unused] = co_await bhttp::async_read_some(stream_, buffer_, parser, kUseTuple);
-    body_progress_ = asio::steady_timer::clock_type::now();
     const size_t got = offered - parser.get().body().size;
     filled += got;
     received += got;
-    body_received_ = received;
+    body_watch_.OnProgress(asio::steady_timer::clock_type::now(), received);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       // What arrived before the failure is still handed over, in order; the read error is

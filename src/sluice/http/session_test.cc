@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/http/session_impl.h"
 #include "sluice/http/test_file.h"
 #include "sluice/http/test_stream_ops.h"
@@ -59,8 +60,9 @@ class CountingExchange : public Exchange {
     if (body_status.ok()) counts_->bodies.push_back(body_);
     if (path_ == "/file" || path_ == "/badfile") {
       Response r;
-      r.file = std::make_shared<MemoryFile>(
-          FileContent(), path_ == "/badfile" ? kFilePieceBytes + 10 : UINT64_MAX);
+      auto file = std::make_shared<testing::MemoryFile>(FileContent());
+      if (path_ == "/badfile") file->FailReadsFrom(kFilePieceBytes + 10);
+      r.file = std::move(file);
       r.file_offset = 0;
       r.file_length = kFileBytes;
       return r;

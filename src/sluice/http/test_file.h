@@ -1,7 +1,8 @@
 #pragma once
-// Private to http/ tests: a RandomAccessFile over a string that can be made to fail its reads
-// from a given offset on, for the streamed-response paths, and a blocking loopback connect for
-// the test clients.
+// Private to http/ tests: a RandomAccessFile whose bytes are a function of their offset, for
+// streamed responses larger than memory, and a blocking loopback connect for the test clients.
+// (A file over bytes in memory, with injected read errors, is the test kit's:
+// core/testing/memory_file.h.)
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,28 +40,6 @@ inline int ConnectLoopback(uint16_t port) {
   }
   return fd;
 }
-
-class MemoryFile final : public RandomAccessFile {
- public:
-  explicit MemoryFile(std::string content, uint64_t fail_from = UINT64_MAX)
-      : content_(std::move(content)), fail_from_(fail_from) {}
-  uint64_t size() const override { return content_.size(); }
-  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-    if (offset > content_.size() || n > content_.size() - offset) {
-      return Err(ErrorCode::kCorruptFile, "read past the end of " + name_);
-    }
-    if (offset + n > fail_from_) return Err(ErrorCode::kIoError, "injected read error");
-    out->resize(n);
-    std::copy_n(content_.data() + offset, n, reinterpret_cast<char*>(out->data()));
-    return Status::Ok();
-  }
-  const std::string& name() const override { return name_; }
-
- private:
-  std::string content_;
-  uint64_t fail_from_;
-  std::string name_ = "memory-file";
-};
 
 // `size` bytes that exist only as a function of their offset (PatternByte), so that tests can
 // stream far more than they could hold.

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/core/testing/temp_dir.h"
 #include "sluice/core/text.h"
 #include "sluice/http/http.h"
 #include "sluice/http/test_file.h"
@@ -100,8 +101,6 @@ void WritePem(const fs::path& path, const std::vector<X509*>& certs, EVP_PKEY* k
 class CertDir {
  public:
   CertDir() {
-    char tmpl[] = "/tmp/sluice-tls-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     KeyPtr ca_key = NewKey();
     KeyPtr leaf_key = NewKey();
     KeyPtr other_key = NewKey();
@@ -116,14 +115,10 @@ class CertDir {
     std::fputs("this is not PEM\n", f);
     std::fclose(f);
   }
-  ~CertDir() {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  std::string path(const char* name) const { return (dir_ / name).string(); }
+  std::string path(const char* name) const { return dir_.Join(name); }
 
  private:
-  fs::path dir_;
+  sluice::testing::TempDir dir_{"sluice-tls-test"};
 };
 
 // ---- The test handler -------------------------------------------------------------------------
@@ -521,11 +516,15 @@ TEST_F(TlsServerTest, SilentClientIsDroppedAfterTheHandshakeTimeout) {
   auto start = std::chrono::steady_clock::now();
   char c;
   ssize_t n = ::recv(fd, &c, 1, 0);
+  const int recv_errno = errno;
   auto elapsed = std::chrono::steady_clock::now() - start;
   ::close(fd);
   EXPECT_LE(n, 0);
+  // Dropped by the server (end of stream or a reset), not given up by this client's own 10 s
+  // receive timeout (EAGAIN); and not before the handshake timeout. A lower bound only: a
+  // slow machine makes it later, never earlier.
+  EXPECT_TRUE(n == 0 || (recv_errno != EAGAIN && recv_errno != EWOULDBLOCK)) << recv_errno;
   EXPECT_GE(elapsed, 800ms);
-  EXPECT_LT(elapsed, 5s);
 }
 
 TEST_F(TlsServerTest, OldProtocolVersionsAreRefused) {

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "sluice/http/test_file.h"
+#include "sluice/core/testing/memory_file.h"
 
 namespace sluice::http::internal {
 namespace {
@@ -36,7 +36,7 @@ TEST(WireTest, CheckResponseNamesTheBadPartWithoutTheValue) {
 
 TEST(WireTest, CheckResponseRefusesAFileRangePastTheEndOrABodyBeside) {
   Response r;
-  r.file = std::make_shared<MemoryFile>("0123456789");
+  r.file = std::make_shared<testing::MemoryFile>("0123456789");
   r.file_offset = 4;
   r.file_length = 6;
   EXPECT_EQ(CheckResponse(r), "");

@@ -16,27 +16,12 @@
 #include <vector>
 
 #include "sluice/batch/batch.h"
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/json/json.h"
 
 namespace {
 
 constexpr int kRows = 200000;
-
-class MemFile final : public sluice::RandomAccessFile {
- public:
-  explicit MemFile(const std::string* bytes) : bytes_(bytes) {}
-  uint64_t size() const override { return bytes_->size(); }
-  sluice::Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-    out->assign(bytes_->begin() + static_cast<std::ptrdiff_t>(offset),
-                bytes_->begin() + static_cast<std::ptrdiff_t>(offset + n));
-    return sluice::Status::Ok();
-  }
-  const std::string& name() const override { return name_; }
-
- private:
-  const std::string* bytes_;
-  std::string name_ = "bench.jsonl";
-};
 
 const std::string& Orders() {
   static const std::string text = [] {
@@ -73,7 +58,7 @@ const std::string& Orders() {
 void Decode(benchmark::State& state, const std::string& bytes) {
   int64_t rows = 0;
   for (auto _ : state) {
-    auto reader = sluice::json::OpenJson(std::make_unique<MemFile>(&bytes));
+    auto reader = sluice::json::OpenJson(sluice::testing::MemoryFile::Borrow(bytes, "bench.jsonl"));
     if (!reader.ok()) {
       state.SkipWithError(reader.status().ToString().c_str());
       return;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sluice/batch/batch.h"
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/json/json.h"
 
 namespace {
@@ -22,28 +23,10 @@ namespace {
 // Stops rendering once this much text exists: the point is to touch the values.
 constexpr size_t kMaxRenderedBytes = 8u << 20;
 
-class MemoryFile final : public sluice::RandomAccessFile {
- public:
-  MemoryFile(const uint8_t* data, size_t size) : bytes_(data, data + size) {}
-  uint64_t size() const override { return bytes_.size(); }
-  sluice::Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-    if (offset > bytes_.size() || n > bytes_.size() - offset) {
-      return sluice::Err(sluice::ErrorCode::kCorruptFile, "read past the end");
-    }
-    out->assign(bytes_.begin() + static_cast<std::ptrdiff_t>(offset),
-                bytes_.begin() + static_cast<std::ptrdiff_t>(offset + n));
-    return sluice::Status::Ok();
-  }
-  const std::string& name() const override { return name_; }
-
- private:
-  std::vector<uint8_t> bytes_;
-  std::string name_ = "fuzz.jsonl";
-};
-
 std::optional<sluice::batch::Schema> DecodeAll(const uint8_t* data, size_t size,
                                                const sluice::json::ReaderOptions& options) {
-  auto reader = sluice::json::OpenJson(std::make_unique<MemoryFile>(data, size), options);
+  auto reader = sluice::json::OpenJson(
+      std::make_unique<sluice::testing::MemoryFile>(data, size, "fuzz.jsonl"), options);
   if (!reader.ok()) return std::nullopt;
   sluice::batch::Schema schema = (*reader)->schema();
   std::string out;

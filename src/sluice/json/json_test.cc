@@ -7,29 +7,11 @@
 #include <vector>
 
 #include "sluice/batch/limits.h"
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/json/source.h"
 
 namespace sluice::json {
 namespace {
-
-class MemFile final : public RandomAccessFile {
- public:
-  explicit MemFile(std::string bytes) : bytes_(std::move(bytes)) {}
-  uint64_t size() const override { return bytes_.size(); }
-  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-    if (offset > bytes_.size() || n > bytes_.size() - offset) {
-      return Err(ErrorCode::kCorruptFile, "read past the end");
-    }
-    out->assign(bytes_.begin() + static_cast<std::ptrdiff_t>(offset),
-                bytes_.begin() + static_cast<std::ptrdiff_t>(offset + n));
-    return Status::Ok();
-  }
-  const std::string& name() const override { return name_; }
-
- private:
-  std::string bytes_;
-  std::string name_ = "in.jsonl";
-};
 
 std::string Gzip(const std::string& text) {
   z_stream z{};
@@ -52,7 +34,8 @@ struct Decoded {
 };
 
 Result<Decoded> Read(const std::string& bytes, ReaderOptions options = {}) {
-  SLUICE_ASSIGN_OR_RETURN(auto reader, OpenJson(std::make_unique<MemFile>(bytes), options));
+  SLUICE_ASSIGN_OR_RETURN(
+      auto reader, OpenJson(std::make_unique<testing::MemoryFile>(bytes, "in.jsonl"), options));
   Decoded d;
   for (const auto& f : reader->schema().fields) {
     if (!d.types.empty()) d.types += ", ";
@@ -390,7 +373,7 @@ TEST(JsonReader, BatchesOfEmptyRecordsAreCutByTheirSlots) {
   for (int i = 0; i < 20000; ++i) text += "{}\n";
   ReaderOptions options;
   options.limits.batch_bytes = 1 << 20;
-  auto reader = OpenJson(std::make_unique<MemFile>(text), options);
+  auto reader = OpenJson(std::make_unique<testing::MemoryFile>(text, "in.jsonl"), options);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   batch::Batch b;
   int64_t rows = 0;
@@ -458,7 +441,7 @@ TEST(JsonReader, GzipBombIsRefused) {
     } while (z.avail_out == 0);
   }
   deflateEnd(&z);
-  MemFile file(gz);
+  testing::MemoryFile file(gz, "in.jsonl");
   auto source = ByteSource::Open(file);
   ASSERT_TRUE(source.ok()) << source.status().ToString();
   std::vector<char> buf(1 << 20);

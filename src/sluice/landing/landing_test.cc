@@ -7,20 +7,23 @@
 #include <filesystem>
 #include <string>
 
-#include "sluice/landing/testing_fs.h"
+#include "sluice/core/testing/faulty_fs.h"
+#include "sluice/core/testing/memory_file.h"
+#include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::landing {
 namespace {
 
+using testing::FaultyFileSystem;
+using testing::FsOp;
+using testing::FsOpName;
+
 class LandingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "landing_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     root_ = dir_ + "/landing";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::vector<std::string> Entries(const std::string& sub) {
     auto names = FileSystem::Default().ListDir(root_ + "/" + sub);
@@ -37,6 +40,7 @@ class LandingTest : public ::testing::Test {
     return std::string(bytes.begin(), bytes.end());
   }
 
+  testing::TempDir tmp_{"landing_test"};  // first: removed after everything using it
   std::string dir_;
   std::string root_;
 };
@@ -230,24 +234,6 @@ TEST_F(LandingTest, FreeBytes) {
   EXPECT_GT(*free, 0u);
 }
 
-TEST(FaultyFileSystemTest, CountsAndStickyFaults) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "faulty_fs.XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  FaultyFileSystem fs(FileSystem::Default());
-  fs.FailNth(FsOp::kSyncDir, 2, /*sticky=*/true);
-  EXPECT_TRUE(fs.SyncDir(tmpl).ok());
-  EXPECT_FALSE(fs.SyncDir(tmpl).ok());
-  EXPECT_FALSE(fs.SyncDir(tmpl).ok());
-  EXPECT_EQ(fs.calls(FsOp::kSyncDir), 3);
-  fs.Heal();
-  EXPECT_TRUE(fs.SyncDir(tmpl).ok());
-  // Non-sticky: only the nth call fails.
-  fs.FailNth(FsOp::kSyncDir, 1);
-  EXPECT_FALSE(fs.SyncDir(tmpl).ok());
-  EXPECT_TRUE(fs.SyncDir(tmpl).ok());
-  std::filesystem::remove_all(tmpl);
-}
-
 // --- multipart uploads ------------------------------------------------------------------
 
 class UploadTest : public LandingTest {
@@ -379,25 +365,8 @@ TEST_F(UploadTest, RemoveUploadReportsFailure) {
   EXPECT_TRUE(Entries("uploads").empty());
 }
 
-// A RandomAccessFile that is not a POSIX file: AppendFrom takes the portable path.
-class MemoryFile final : public RandomAccessFile {
- public:
-  explicit MemoryFile(std::string data) : data_(std::move(data)) {}
-  uint64_t size() const override { return data_.size(); }
-  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-    if (offset > data_.size() || n > data_.size() - offset) {
-      return Err(ErrorCode::kCorruptFile, "past the end of memory");
-    }
-    out->assign(data_.begin() + static_cast<ptrdiff_t>(offset),
-                data_.begin() + static_cast<ptrdiff_t>(offset + n));
-    return Status::Ok();
-  }
-  const std::string& name() const override { return name_; }
-
- private:
-  std::string data_;
-  std::string name_ = "memory";
-};
+// testing::MemoryFile is not a POSIX file: AppendFrom takes the portable path.
+using testing::MemoryFile;
 
 TEST_F(LandingTest, AppendFromCopiesRangesFromAnyFile) {
   std::filesystem::create_directories(root_);

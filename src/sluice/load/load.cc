@@ -144,8 +144,13 @@ std::string FileForLog(int64_t seq, const std::string& connection_id, const std:
 }
 
 Loader::Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& pool,
-               const Clock& clock, LoaderOptions options)
-    : catalog_(catalog), store_(store), pool_(pool), clock_(clock), options_(options) {}
+               const Clock& clock, LoaderOptions options, const MonotonicClock& monotonic)
+    : catalog_(catalog),
+      store_(store),
+      pool_(pool),
+      clock_(clock),
+      options_(options),
+      monotonic_(monotonic) {}
 
 Loader::~Loader() { Stop(); }
 
@@ -270,10 +275,9 @@ void Loader::WorkerLoop() {
     }
     if (progressed) continue;
     MutexLock lock(&mu_);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_interval_ms);
+    const auto deadline = monotonic_.Now() + std::chrono::milliseconds(options_.poll_interval_ms);
     while (!stopping_ && notifications_ == seen) {
-      if (!cv_.WaitUntil(&mu_, deadline)) break;
+      if (!monotonic_.WaitUntil(&cv_, &mu_, deadline)) break;
     }
   }
 }

@@ -99,8 +99,10 @@ struct LoaderOptions {
 
 class Loader {
  public:
+  // `monotonic` times the idle workers' poll (LoaderOptions::poll_interval_ms); it and the
+  // references must outlive the loader.
   Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& pool, const Clock& clock,
-         LoaderOptions options = {});
+         LoaderOptions options = {}, const MonotonicClock& monotonic = MonotonicClock::Real());
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -152,6 +154,7 @@ class Loader {
   pool::Pool& pool_;
   const Clock& clock_;
   LoaderOptions options_;
+  const MonotonicClock& monotonic_;
 
   Mutex mu_;
   CondVar cv_;

@@ -11,7 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "sluice/landing/testing_fs.h"
+#include "sluice/core/testing/faulty_fs.h"
+#include "sluice/core/testing/temp_dir.h"
 #include "sluice/load/load_internal.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/shape/nested.h"
@@ -22,40 +23,10 @@ namespace {
 const std::string kGenerated = std::string(SLUICE_SHARED_DIR) + "/parquet/generated/";
 const std::string kBadData = std::string(SLUICE_SHARED_DIR) + "/parquet/testing/bad_data/";
 
-// A file system whose files fail every read past their first `readable` bytes with an I/O
-// error: a disk going bad under a landed file.
-class FailingReadFs final : public landing::ForwardingFileSystem {
- public:
-  FailingReadFs(FileSystem& base, uint64_t readable)
-      : ForwardingFileSystem(base), readable_(readable) {}
-  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
-    SLUICE_ASSIGN_OR_RETURN(auto file, base().OpenRandomAccess(path));
-    return std::unique_ptr<RandomAccessFile>(new Failing(std::move(file), readable_));
-  }
-
- private:
-  class Failing final : public RandomAccessFile {
-   public:
-    Failing(std::unique_ptr<RandomAccessFile> base, uint64_t readable)
-        : base_(std::move(base)), readable_(readable) {}
-    uint64_t size() const override { return base_->size(); }
-    Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-      if (offset + n > readable_) return Err(ErrorCode::kIoError, name() + ": read: EIO");
-      return base_->ReadAt(offset, n, out);
-    }
-    const std::string& name() const override { return base_->name(); }
-
-   private:
-    std::unique_ptr<RandomAccessFile> base_;
-    uint64_t readable_;
-  };
-  uint64_t readable_;
-};
-
 // A file system whose reads of one file (its path) throw what `thrower` throws when they start
 // in [from, to): a reader with a bug, or an allocation that fails. Records the thread that
 // threw.
-class ThrowingReadFs final : public landing::ForwardingFileSystem {
+class ThrowingReadFs final : public testing::ForwardingFileSystem {
  public:
   ThrowingReadFs(FileSystem& base, std::string path, uint64_t from, uint64_t to, void (*thrower)())
       : ForwardingFileSystem(base),
@@ -116,11 +87,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 class LoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-load-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = tmp_.path();
     auto catalog = catalog::Catalog::Open(dir_.string(), fs_, clock_);
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
     catalog_ = std::move(*catalog);
@@ -139,7 +106,6 @@ class LoaderTest : public ::testing::Test {
     loader_.reset();
     pool_.reset();
     catalog_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void AddTable(const std::string& name, std::vector<std::string> pk, std::string age = "",
@@ -222,6 +188,7 @@ class LoaderTest : public ::testing::Test {
     return *r->rows[0][0];
   }
 
+  testing::TempDir tmp_{"load_test"};  // first: removed after everything using it
   std::filesystem::path dir_;
   FileSystem& fs_ = FileSystem::Default();
   FakeClock clock_{1'795'746'816'000'000};
@@ -469,7 +436,8 @@ TEST_F(LoaderTest, InternalNotCorruptWhenTheDiskFailsMidRead) {
   const int64_t seq = Push("orders", "orders_v1.parquet");
   // The same landing directory seen through a disk that fails after the first 100 bytes: the
   // format check passes, the footer read fails with an I/O error.
-  FailingReadFs failing(fs_, 100);
+  testing::FaultyFileSystem failing(fs_);
+  failing.FailReadsPast(100);
   landing::Store bad_store(failing, (dir_ / "landing").string());
   Loader loader(*catalog_, bad_store, *pool_, clock_);
   ASSERT_TRUE(*loader.LoadNext({"demo", "orders"}));

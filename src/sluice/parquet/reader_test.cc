@@ -11,29 +11,13 @@
 
 #include "sluice/batch/batch.h"
 #include "sluice/batch/limits.h"
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/parquet/parquet.h"
 
 namespace sluice::parquet {
 namespace {
 
-class MemoryFile final : public RandomAccessFile {
- public:
-  explicit MemoryFile(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
-  uint64_t size() const override { return bytes_.size(); }
-  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-    if (offset > bytes_.size() || n > bytes_.size() - offset) {
-      return Err(ErrorCode::kCorruptFile, "read past the end");
-    }
-    out->assign(bytes_.begin() + static_cast<std::ptrdiff_t>(offset),
-                bytes_.begin() + static_cast<std::ptrdiff_t>(offset + n));
-    return Status::Ok();
-  }
-  const std::string& name() const override { return name_; }
-
- private:
-  std::vector<uint8_t> bytes_;
-  std::string name_ = "memory.parquet";
-};
+using testing::MemoryFile;
 
 // A minimal thrift compact writer (long-form field headers only).
 class Thrift {
@@ -134,7 +118,8 @@ std::vector<uint8_t> PlainPage() {
 
 Result<std::string> Decode(std::vector<uint8_t> bytes, ReaderOptions options = {}) {
   SLUICE_ASSIGN_OR_RETURN(
-      auto reader, OpenParquet(std::make_unique<MemoryFile>(std::move(bytes)), std::move(options)));
+      auto reader, OpenParquet(std::make_unique<MemoryFile>(std::move(bytes), "memory.parquet"),
+                               std::move(options)));
   std::string out;
   batch::Batch b;
   while (true) {
@@ -274,7 +259,7 @@ TEST(ParquetReaderTest, DescribeSchemaOfCorpusFile) {
 // A MemoryFile that records the largest single read.
 class CountingFile final : public RandomAccessFile {
  public:
-  explicit CountingFile(std::vector<uint8_t> bytes) : inner_(std::move(bytes)) {}
+  explicit CountingFile(std::vector<uint8_t> bytes) : inner_(bytes, "memory.parquet") {}
   uint64_t size() const override { return inner_.size(); }
   Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
     *largest_ = std::max(*largest_, n);
@@ -357,7 +342,8 @@ TEST(ParquetReaderTest, DictionaryBombFailsAtTheDecodedLimit) {
   auto data = PageHeader(0, static_cast<int32_t>(body.size()), 65536, 8);
   pages.insert(pages.end(), data.begin(), data.end());
   pages.insert(pages.end(), body.begin(), body.end());
-  auto reader = OpenParquet(std::make_unique<MemoryFile>(BuildFile(pages, 65536, -1, kByteArray)));
+  auto reader = OpenParquet(
+      std::make_unique<MemoryFile>(BuildFile(pages, 65536, -1, kByteArray), "memory.parquet"));
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   const batch::ReadLimits limits;
   batch::Batch b;
@@ -436,7 +422,8 @@ TEST(ParquetReaderTest, CutsBatchesByBytes) {
   }
   ReaderOptions options;
   options.limits.batch_bytes = 40000;
-  auto reader = OpenParquet(std::make_unique<MemoryFile>(BuildFile(pages, 3 * kPerPage)), options);
+  auto reader = OpenParquet(
+      std::make_unique<MemoryFile>(BuildFile(pages, 3 * kPerPage), "memory.parquet"), options);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   batch::Batch b;
   int64_t seen = 0;
@@ -468,7 +455,8 @@ TEST(ParquetReaderTest, CutsBatchesOfNullsByTheirSlots) {
   }
   ReaderOptions options;
   options.limits.batch_bytes = 40000;
-  auto reader = OpenParquet(std::make_unique<MemoryFile>(BuildFile(pages, 3 * kPerPage)), options);
+  auto reader = OpenParquet(
+      std::make_unique<MemoryFile>(BuildFile(pages, 3 * kPerPage), "memory.parquet"), options);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   batch::Batch b;
   int64_t seen = 0;

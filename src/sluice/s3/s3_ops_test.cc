@@ -421,7 +421,7 @@ TEST_F(S3Test, GetObjectStreamsTheFileWithRanges) {
   EXPECT_EQ(out.response.file_length, 1024u);
   EXPECT_TRUE(out.response.body.empty());
   EXPECT_EQ(HeaderOf(out.response.headers, "content-type"), "application/x-parquet");
-  EXPECT_EQ(dynamic_cast<const StringFile&>(*out.response.file).bytes(), bytes);
+  EXPECT_EQ(dynamic_cast<const testing::MemoryFile&>(*out.response.file).bytes(), bytes);
 
   const std::vector<std::tuple<std::string, uint64_t, uint64_t>> ranges = {
       {"bytes=0-9", 0, 10},         {"bytes=1000-", 1000, 24}, {"bytes=-5", 1019, 5},

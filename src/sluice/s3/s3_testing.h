@@ -22,6 +22,7 @@
 
 #include "sluice/auth/auth.h"
 #include "sluice/auth/transcripts_testing.h"
+#include "sluice/core/testing/memory_file.h"
 #include "sluice/core/text.h"
 #include "sluice/s3/s3.h"
 
@@ -49,23 +50,6 @@ struct Stored {
   PutRequest request;
   std::string etag;           // hex MD5, or "<hex>-N" for a multipart object
   int64_t last_modified = 0;  // micros
-};
-
-class StringFile final : public RandomAccessFile {
- public:
-  explicit StringFile(std::string bytes) : bytes_(std::move(bytes)) {}
-  uint64_t size() const override { return bytes_.size(); }
-  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
-    if (offset + n > bytes_.size()) return Status(ErrorCode::kCorruptFile, "past the end");
-    out->assign(bytes_.begin() + offset, bytes_.begin() + offset + n);
-    return Status::Ok();
-  }
-  const std::string& name() const override { return name_; }
-  const std::string& bytes() const { return bytes_; }
-
- private:
-  std::string bytes_;
-  std::string name_ = "memory";
 };
 
 inline std::string Md5Raw(std::string_view data) {
@@ -182,7 +166,7 @@ class FakeBackend final : public Backend {
     if (it == objects.end()) return Status(ErrorCode::kNoSuchKey, "no such key " + key);
     ObjectData out;
     out.info = Info(key, it->second);
-    if (with_body) out.file = std::make_shared<StringFile>(it->second.bytes);
+    if (with_body) out.file = std::make_shared<testing::MemoryFile>(it->second.bytes, "memory");
     return out;
   }
   Result<ListPage> ListObjects(const Identity& who, const std::string& bucket,

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/core/testing/temp_dir.h"
 #include "sluice/pool/pool.h"
 
 namespace sluice::pool::testing_util {
@@ -118,16 +119,11 @@ inline std::string CountsText(const ApplyCounts& c) {
 class PoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pool_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     path_ = dir_ + "/pool.db";
     Reopen();
   }
-  void TearDown() override {
-    pool_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { pool_.reset(); }
   void Reopen() {
     pool_.reset();
     auto p = OpenSqlitePool(path_, clock_);
@@ -173,6 +169,7 @@ class PoolTest : public ::testing::Test {
     return out;
   }
 
+  testing::TempDir tmp_{"pool_test"};  // first: removed after everything using it
   FakeClock clock_{1'700'000'000'000'000};
   std::string dir_;
   std::string path_;

@@ -1,5 +1,5 @@
 #pragma once
-// Test file systems.
+// Fault injection into a file system, for tests (the test kit's one way to make I/O fail).
 //
 // ForwardingFileSystem: forwards every call to a wrapped file system; tests derive from it and
 // override only the calls they change (a short read, a set free space).
@@ -7,7 +7,9 @@
 // FaultyFileSystem: a ForwardingFileSystem that makes the Nth call of an operation fail with an
 // I/O error, to show that durability code leaves nothing half-done behind (a failed fsync or
 // rename, a full disk on append). It forwards everything else to the wrapped file system and
-// counts calls per operation.
+// counts calls per operation. FailReadsPast makes every file it opens fail the reads that reach
+// past an offset (a disk going bad under a landed file); MemoryFile::FailReadsFrom does the
+// same for a file made in memory.
 //
 // It does not simulate lost unsynced data after a crash; it only injects failures.
 //
@@ -22,7 +24,7 @@
 #include "sluice/core/core.h"
 #include "sluice/core/mutex.h"
 
-namespace sluice::landing {
+namespace sluice::testing {
 
 enum class FsOp { kCreate, kAppend, kSync, kClose, kRename, kSyncDir, kRemove, kCount };
 std::string_view FsOpName(FsOp op);
@@ -71,6 +73,9 @@ class FaultyFileSystem final : public ForwardingFileSystem {
   void FailNth(FsOp op, int nth, bool sticky = false);
   // Disarms every fault (counters keep running).
   void Heal();
+  // Every file opened from now on (OpenRandomAccess) fails each read reaching past its first
+  // `readable` bytes with kIoError "<name>: read: EIO"; UINT64_MAX turns it off.
+  void FailReadsPast(uint64_t readable);
   // Calls of `op` seen so far, failed ones included.
   int64_t calls(FsOp op) const;
 
@@ -78,6 +83,7 @@ class FaultyFileSystem final : public ForwardingFileSystem {
   Status Check(FsOp op, const std::string& what);
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status Remove(const std::string& path) override;
@@ -93,6 +99,7 @@ class FaultyFileSystem final : public ForwardingFileSystem {
   mutable Mutex mu_;
   std::array<int64_t, kOps> calls_ GUARDED_BY(mu_){};
   std::array<Fault, kOps> faults_ GUARDED_BY(mu_){};
+  uint64_t readable_ GUARDED_BY(mu_) = UINT64_MAX;
 };
 
-}  // namespace sluice::landing
+}  // namespace sluice::testing

@@ -1,6 +1,6 @@
-#include "sluice/landing/testing_fs.h"
+#include "sluice/core/testing/faulty_fs.h"
 
-namespace sluice::landing {
+namespace sluice::testing {
 namespace {
 
 class FaultyWritableFile final : public WritableFile {
@@ -35,6 +35,22 @@ class FaultyWritableFile final : public WritableFile {
   std::string path_;
 };
 
+class ShortReadFile final : public RandomAccessFile {
+ public:
+  ShortReadFile(std::unique_ptr<RandomAccessFile> base, uint64_t readable)
+      : base_(std::move(base)), readable_(readable) {}
+  uint64_t size() const override { return base_->size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::vector<uint8_t>* out) const override {
+    if (offset + n > readable_) return Err(ErrorCode::kIoError, name() + ": read: EIO");
+    return base_->ReadAt(offset, n, out);
+  }
+  const std::string& name() const override { return base_->name(); }
+
+ private:
+  std::unique_ptr<RandomAccessFile> base_;
+  uint64_t readable_;
+};
+
 }  // namespace
 
 std::string_view FsOpName(FsOp op) {
@@ -65,9 +81,15 @@ void FaultyFileSystem::FailNth(FsOp op, int nth, bool sticky) {
   faults_[i] = Fault{nth > 0 ? calls_[i] + nth : 0, sticky};
 }
 
+void FaultyFileSystem::FailReadsPast(uint64_t readable) {
+  MutexLock lock(&mu_);
+  readable_ = readable;
+}
+
 void FaultyFileSystem::Heal() {
   MutexLock lock(&mu_);
   faults_ = {};
+  readable_ = UINT64_MAX;
 }
 
 int64_t FaultyFileSystem::calls(FsOp op) const {
@@ -94,6 +116,18 @@ Result<std::unique_ptr<WritableFile>> FaultyFileSystem::NewWritableFile(const st
   return std::unique_ptr<WritableFile>(new FaultyWritableFile(*this, std::move(file), path));
 }
 
+Result<std::unique_ptr<RandomAccessFile>> FaultyFileSystem::OpenRandomAccess(
+    const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, base().OpenRandomAccess(path));
+  uint64_t readable;
+  {
+    MutexLock lock(&mu_);
+    readable = readable_;
+  }
+  if (readable == UINT64_MAX) return file;
+  return std::unique_ptr<RandomAccessFile>(new ShortReadFile(std::move(file), readable));
+}
+
 Status FaultyFileSystem::Rename(const std::string& from, const std::string& to) {
   SLUICE_RETURN_IF_ERROR(Check(FsOp::kRename, from));
   return base().Rename(from, to);
@@ -114,4 +148,4 @@ Status FaultyFileSystem::RemoveDir(const std::string& dir) {
   return base().RemoveDir(dir);
 }
 
-}  // namespace sluice::landing
+}  // namespace sluice::testing
