@@ -10,18 +10,14 @@
 #include <optional>
 #include <utility>
 
-#include "sluice/app/admin.h"
-#include "sluice/app/flow.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/quota.h"
-#include "sluice/app/reaper.h"
-#include "sluice/app/s3_backend.h"
+#include "sluice/api/admin.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
 #include "sluice/pool/pool.h"
 #include "sluice/s3/s3.h"
+#include "sluice/store/store.h"
 
 namespace sluice::app {
 namespace {
@@ -229,37 +225,37 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(loader.Reconcile());
 
   // The per-connection disk quota counts from the ledger as it is now (orphans removed above).
-  DiskQuota quota(config.connection_quota);
+  store::DiskQuota quota(config.connection_quota);
   SLUICE_RETURN_IF_ERROR(quota.Load(*catalog).WithContext("counting each connection's bytes"));
 
   // Flow control and metrics observe the loader; all outlive the runtime (declared before it).
-  Metrics metrics;
+  store::Metrics metrics;
   metrics.WatchDiskQuota(&quota);
-  Backpressure backpressure(*catalog, store,
-                            {.max_pending_files = config.max_pending_files,
-                             .max_pending_bytes = config.max_pending_bytes,
-                             .min_free_disk = config.min_free_disk},
-                            &metrics);
-  LoadWaits waits(*catalog);
+  store::Backpressure backpressure(*catalog, store,
+                                   {.max_pending_files = config.max_pending_files,
+                                    .max_pending_bytes = config.max_pending_bytes,
+                                    .min_free_disk = config.min_free_disk},
+                                   &metrics);
+  store::LoadWaits waits(*catalog);
   loader.AddObserver(&metrics);
   loader.AddObserver(&backpressure);
   loader.AddObserver(&waits);
   backpressure.Start();
   waits.Start();
 
-  BackendOptions backend_options;
+  store::BackendOptions backend_options;
   backend_options.backpressure = &backpressure;
   backend_options.waits = &waits;
   backend_options.metrics = &metrics;
   backend_options.quota = &quota;
-  StoreBackend backend(*catalog, store, loader, clock, backend_options);
+  store::StoreBackend backend(*catalog, store, loader, clock, backend_options);
   s3::ServiceOptions s3_options;
   s3_options.region = config.region;
   s3_options.base_domain = config.base_domain;
   s3_options.max_object_bytes = config.max_object_bytes;
   auto service = s3::MakeService(backend, clock, s3_options);
-  auto admin = MakeAdminHandler(*catalog, admin_token, metrics, clock,
-                                AdminOptions{.metrics_token = config.metrics_token});
+  auto admin = api::MakeAdminHandler(*catalog, admin_token, metrics, clock,
+                                     api::AdminOptions{.metrics_token = config.metrics_token});
 
   auto runtime = http::Runtime::Create(config.http_threads);
   http::ServerOptions s3_listen;
@@ -307,7 +303,8 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir, info));
 
   loader.Start();
-  UploadReaper reaper(backend, kUploadReapInterval, config.retention_seconds * 1'000'000);
+  store::UploadReaper reaper(backend, store::kUploadReapInterval,
+                             config.retention_seconds * 1'000'000);
   reaper.Start();
   const std::string addressing =
       config.base_domain.empty() ? "path-style"

@@ -80,8 +80,6 @@ struct ServeConfig {
 // "1073741824", "512M", "1G", "64GiB", "10k": bytes with an optional binary suffix (K, M, G,
 // T; "i" and "B" allowed after it, any case). kInvalidArgument naming the text otherwise.
 Result<uint64_t> ParseByteSize(std::string_view text);
-// "1.5 GiB (1610612736 bytes)", "512 bytes": a byte count for messages, with its exact value.
-std::string DescribeBytes(uint64_t bytes);
 // "30", "30s", "15m", "12h", "7d": seconds. kInvalidArgument naming the text otherwise.
 Result<int64_t> ParseDurationSeconds(std::string_view text);
 
@@ -101,6 +99,8 @@ Status SecureDataDir(const std::string& data_dir);
 // kInvalidArgument, saying how to fix it (chmod 600 <path>), when the group or others have
 // any permission on `path` (a secret: `what` names it, e.g. "the admin token").
 Status CheckPrivateFile(const std::string& path, std::string_view what);
+// Reads <data_dir>/admin.token, creating it (mode 0600, 32 random hex chars) when missing.
+Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir);
 
 // Runs `sluice serve` until SIGINT/SIGTERM. Before it touches anything in the data directory
 // it takes serve.lock (LockDataDir), so a second server on the same directory exits at once.

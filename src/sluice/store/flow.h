@@ -1,5 +1,5 @@
 #pragma once
-// Private to app: the flow control around PUTs.
+// Private to store: the flow control around PUTs.
 //
 // Backpressure decides, before a body is read, whether a connection may send more: the files
 // and bytes it has pending (queued or loading) against its limits, and the free space of the
@@ -36,7 +36,7 @@
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 class Metrics;
 
@@ -140,4 +140,4 @@ class LoadWaits final : public load::LoadObserver {
   std::thread thread_;  // started under mu_; joined by Stop
 };
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,7 +1,7 @@
 // Flow control, waits, retention, checksums and metrics of the app, over a real catalog,
 // landing store, SQLite pool and loader (loads run synchronously with Loader::LoadNext), a fake
 // clock and a file system whose free space the test sets.
-#include "sluice/app/flow.h"
+#include "sluice/store/flow.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -15,12 +15,11 @@
 #include <set>
 #include <thread>
 
-#include "sluice/app/app.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/s3_backend.h"
 #include "sluice/landing/testing_fs.h"
+#include "sluice/store/metrics.h"
+#include "sluice/store/s3_backend.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -154,26 +153,7 @@ class FlowTest : public ::testing::Test {
   std::string parquet_;
 };
 
-TEST(FlowParseTest, SizesDurationsAndWaits) {
-  EXPECT_EQ(*ParseByteSize("0"), 0u);
-  EXPECT_EQ(*ParseByteSize("1234"), 1234u);
-  EXPECT_EQ(*ParseByteSize("512M"), uint64_t{512} << 20);
-  EXPECT_EQ(*ParseByteSize("1g"), uint64_t{1} << 30);
-  EXPECT_EQ(*ParseByteSize("64GiB"), uint64_t{64} << 30);
-  EXPECT_EQ(*ParseByteSize("10KB"), 10240u);
-  EXPECT_EQ(*ParseByteSize("2T"), uint64_t{2} << 40);
-  for (const char* bad : {"", "M", "1.5G", "-1", "1X", "1GG", "99999999999999999999"}) {
-    EXPECT_EQ(ParseByteSize(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
-  }
-  EXPECT_EQ(*ParseDurationSeconds("0"), 0);
-  EXPECT_EQ(*ParseDurationSeconds("45"), 45);
-  EXPECT_EQ(*ParseDurationSeconds("2s"), 2);
-  EXPECT_EQ(*ParseDurationSeconds("15m"), 900);
-  EXPECT_EQ(*ParseDurationSeconds("12h"), 43200);
-  EXPECT_EQ(*ParseDurationSeconds("7d"), 604800);
-  for (const char* bad : {"", "d", "1w", "1.5h", "-3s", "10ms", "999999999999d"}) {
-    EXPECT_EQ(ParseDurationSeconds(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
-  }
+TEST(FlowParseTest, Waits) {
   EXPECT_EQ(*WaitSecondsOf({}), 0);
   EXPECT_EQ(*WaitSecondsOf({{"x-amz-meta-other", "x"}, {"x-amz-meta-sluice-wait", "30"}}), 30);
   EXPECT_EQ(*WaitSecondsOf({{"x-amz-meta-sluice-wait", "100000"}}), kMaxWaitSeconds);
@@ -485,4 +465,4 @@ TEST_F(FlowTest, MetricsLabelsAreConfiguredNamesOnly) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::store

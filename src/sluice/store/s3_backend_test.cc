@@ -1,6 +1,6 @@
 // StoreBackend driven directly, over a real catalog, landing store, SQLite pool and loader
 // (loads run synchronously with Loader::LoadNext), with a fake clock for expiry.
-#include "sluice/app/s3_backend.h"
+#include "sluice/store/s3_backend.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -13,9 +13,9 @@
 #include <iterator>
 #include <thread>
 
-#include "sluice/app/reaper.h"
+#include "sluice/store/reaper.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -647,4 +647,4 @@ TEST_F(BackendTest, StatusHeadersAreHeaderSafe) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::store

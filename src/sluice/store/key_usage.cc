@@ -1,11 +1,11 @@
-#include "sluice/app/key_usage.h"
+#include "sluice/store/key_usage.h"
 
 #include <utility>
 #include <vector>
 
 #include "sluice/core/mutex.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 KeyUsage::~KeyUsage() {
   const Status s = Flush();
@@ -37,4 +37,4 @@ Status KeyUsage::Flush() {
   return catalog_.RecordKeyUses(uses);
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

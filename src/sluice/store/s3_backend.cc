@@ -1,13 +1,13 @@
-#include "sluice/app/s3_backend.h"
+#include "sluice/store/s3_backend.h"
 
 #include <nlohmann/json.hpp>
 
-#include "sluice/app/backend_util.h"
-#include "sluice/app/flow.h"
-#include "sluice/app/metrics.h"
 #include "sluice/core/mutex.h"
+#include "sluice/store/backend_internal.h"
+#include "sluice/store/flow.h"
+#include "sluice/store/metrics.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 // An ingestion error message can be long (a schema diff); a header carries its start.
@@ -445,9 +445,9 @@ Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bu
   return Status::Ok();
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store
 
-namespace sluice::app {
+namespace sluice::store {
 
 Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
   if (retention_micros <= 0) return 0;
@@ -472,4 +472,4 @@ Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
   return purged;
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -4,11 +4,11 @@
 
 #include <array>
 
-#include "sluice/app/backend_util.h"
-#include "sluice/app/flow.h"
-#include "sluice/app/s3_backend.h"
+#include "sluice/store/backend_internal.h"
+#include "sluice/store/flow.h"
+#include "sluice/store/s3_backend.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 // S3's limits: every part but the last is at least 5 MiB; part numbers run 1..10000.
@@ -415,4 +415,4 @@ Result<int> StoreBackend::ReapExpiredUploads() {
   return aborted;
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

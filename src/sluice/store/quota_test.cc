@@ -1,7 +1,7 @@
 // The per-connection disk quota: DiskQuota's arithmetic, and StoreBackend keeping its counts
 // over a real catalog, landing store, SQLite pool and loader. After every sequence of changes
 // the running counts must equal what a fresh start would count from the ledger (Load).
-#include "sluice/app/quota.h"
+#include "sluice/store/quota.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -14,11 +14,10 @@
 #include <iterator>
 #include <thread>
 
-#include "sluice/app/app.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/s3_backend.h"
+#include "sluice/store/metrics.h"
+#include "sluice/store/s3_backend.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -380,4 +379,4 @@ TEST_F(QuotaBackendTest, DeleteBucketForgetsTheConnection) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::store

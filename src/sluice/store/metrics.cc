@@ -1,4 +1,4 @@
-#include "sluice/app/metrics.h"
+#include "sluice/store/metrics.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,10 +6,10 @@
 #include <tuple>
 #include <vector>
 
-#include "sluice/app/quota.h"
 #include "sluice/core/mutex.h"
+#include "sluice/store/quota.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 std::string TableLabels(const catalog::TableKey& t) {
@@ -233,4 +233,4 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
   return out;
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

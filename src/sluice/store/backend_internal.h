@@ -1,15 +1,15 @@
 #pragma once
-// Private to app: what the single-PUT and multipart paths of StoreBackend share.
+// Private to store: what the single-PUT and multipart paths of StoreBackend share.
 
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "sluice/app/quota.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/s3/s3.h"
+#include "sluice/store/quota.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 // What happens to a file once it is durable, decided before its body is read (at PUT or at
 // CreateMultipartUpload) from the table configuration and the connection's policy.
@@ -48,4 +48,4 @@ Status ChargeBeyondDeclared(QuotaReservation& reservation, uint64_t* appended, u
 void DiskAdded(const BackendOptions& options, const std::string& connection, uint64_t bytes);
 void DiskRemoved(const BackendOptions& options, const std::string& connection, uint64_t bytes);
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,10 +1,10 @@
-#include "sluice/app/reaper.h"
+#include "sluice/store/reaper.h"
 
 #include <algorithm>
 
 #include "sluice/core/mutex.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 UploadReaper::UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval,
                            int64_t retention_micros)
@@ -63,4 +63,4 @@ void UploadReaper::Loop() {
   }
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

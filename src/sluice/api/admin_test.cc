@@ -1,5 +1,5 @@
 // The admin side's access rules and paged listings, driven through the handler.
-#include "sluice/app/admin.h"
+#include "sluice/api/admin.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-namespace sluice::app {
+namespace sluice::api {
 namespace {
 
 namespace fs = std::filesystem;
@@ -65,7 +65,7 @@ class AdminTest : public ::testing::Test {
   FakeClock clock_{1'700'000'000'000'000};
   std::string dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
-  Metrics metrics_;
+  store::Metrics metrics_;
   const std::string bearer_ = "Bearer s3cr3t-token";
 };
 
@@ -148,4 +148,4 @@ TEST_F(AdminTest, ConnectionsArePagedById) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::api

@@ -1,11 +1,11 @@
-#include "sluice/app/key_usage.h"
+#include "sluice/store/key_usage.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -62,4 +62,4 @@ TEST_F(KeyUsageTest, FlushWritesNowAndAnUnknownKeyIsHarmless) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::store

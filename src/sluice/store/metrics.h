@@ -1,5 +1,5 @@
 #pragma once
-// Private to app: the /metrics page (Prometheus text exposition format 0.0.4). Counters since
+// Private to store: the /metrics page (Prometheus text exposition format 0.0.4). Counters since
 // the server started come from the loader (LoadObserver: load durations, rows by outcome) and
 // the S3 backend (bytes and files received, PUTs refused by backpressure); gauges come from
 // the ledger (backlog per table, age of the oldest queued file, files that need attention by
@@ -26,7 +26,7 @@
 #include "sluice/core/mutex.h"
 #include "sluice/load/load.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 class DiskQuota;
 
@@ -76,4 +76,4 @@ class Metrics final : public load::LoadObserver {
   std::map<std::pair<std::string, std::string>, uint64_t> refused_ GUARDED_BY(mu_);
 };
 
-}  // namespace sluice::app
+}  // namespace sluice::store

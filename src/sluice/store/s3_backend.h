@@ -26,14 +26,14 @@
 #include <memory>
 #include <mutex>
 
-#include "sluice/app/key_usage.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/mutex.h"
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
 #include "sluice/s3/s3.h"
+#include "sluice/store/key_usage.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 class Backpressure;
 class DiskQuota;
@@ -152,4 +152,4 @@ std::string TableOfKey(const std::string& key);
 // (CR, LF, controls, UTF-8) percent-escaped, cut to at most `max_bytes` with "..." appended.
 std::string HeaderSafe(std::string_view value, size_t max_bytes);
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -6,11 +6,11 @@
 #include <memory>
 #include <string>
 
-#include "sluice/app/metrics.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
+#include "sluice/store/metrics.h"
 
-namespace sluice::app {
+namespace sluice::api {
 
 struct AdminOptions {
   // /metrics answers 401 unless the request carries the admin token as a Bearer credential
@@ -23,10 +23,7 @@ struct AdminOptions {
 // time and never logged. /metrics is metrics.Render (Prometheus text format); /api/v1 listings
 // are paged (at most catalog::kMaxListPage entries, bounded work per page).
 std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
-                                                Metrics& metrics, const Clock& clock,
+                                                store::Metrics& metrics, const Clock& clock,
                                                 AdminOptions options = {});
 
-// Reads <data_dir>/admin.token, creating it (mode 0600, 32 random hex chars) when missing.
-Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir);
-
-}  // namespace sluice::app
+}  // namespace sluice::api

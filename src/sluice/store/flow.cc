@@ -1,14 +1,14 @@
-#include "sluice/app/flow.h"
+#include "sluice/store/flow.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "sluice/app/backend_util.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/s3_backend.h"
 #include "sluice/core/mutex.h"
+#include "sluice/store/backend_internal.h"
+#include "sluice/store/metrics.h"
+#include "sluice/store/s3_backend.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 constexpr std::string_view kWaitHeader = "x-amz-meta-sluice-wait";
@@ -335,4 +335,4 @@ void LoadWaits::Loop() {
   }
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store
