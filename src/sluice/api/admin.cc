@@ -115,7 +115,7 @@ bool IsTableName(std::string_view s) {
 
 class AdminHandler final : public http::Handler {
  public:
-  AdminHandler(catalog::Catalog& catalog, Secret token, store::Metrics& metrics, const Clock& clock,
+  AdminHandler(catalog::Catalog& catalog, Secret token, Metrics& metrics, const Clock& clock,
                AdminOptions options)
       : catalog_(catalog),
         token_(std::move(token)),
@@ -275,7 +275,7 @@ class AdminHandler final : public http::Handler {
 
   catalog::Catalog& catalog_;
   Secret token_;
-  store::Metrics& metrics_;
+  Metrics& metrics_;
   const Clock& clock_;
   const AdminOptions options_;
 };
@@ -283,7 +283,7 @@ class AdminHandler final : public http::Handler {
 }  // namespace
 
 std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
-                                                store::Metrics& metrics, const Clock& clock,
+                                                Metrics& metrics, const Clock& clock,
                                                 AdminOptions options) {
   return std::make_unique<AdminHandler>(catalog, std::move(token), metrics, clock, options);
 }

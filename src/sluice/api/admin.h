@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
+#include "sluice/api/metrics.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
-#include "sluice/store/metrics.h"
 
 namespace sluice::api {
 
@@ -23,7 +23,7 @@ struct AdminOptions {
 // time and never logged. /metrics is metrics.Render (Prometheus text format); /api/v1 listings
 // are paged (at most catalog::kMaxListPage entries, bounded work per page).
 std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secret token,
-                                                store::Metrics& metrics, const Clock& clock,
+                                                Metrics& metrics, const Clock& clock,
                                                 AdminOptions options = {});
 
 }  // namespace sluice::api

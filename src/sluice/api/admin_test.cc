@@ -65,7 +65,7 @@ class AdminTest : public ::testing::Test {
   FakeClock clock_{1'700'000'000'000'000};
   std::string dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
-  store::Metrics metrics_;
+  Metrics metrics_;
   const std::string bearer_ = "Bearer s3cr3t-token";
 };
 

@@ -229,7 +229,7 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(quota.Load(*catalog).WithContext("counting each connection's bytes"));
 
   // Flow control and metrics observe the loader; all outlive the runtime (declared before it).
-  store::Metrics metrics;
+  api::Metrics metrics;
   metrics.WatchDiskQuota(&quota);
   store::Backpressure backpressure(*catalog, store,
                                    {.max_pending_files = config.max_pending_files,

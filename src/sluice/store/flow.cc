@@ -5,8 +5,8 @@
 
 #include "sluice/core/mutex.h"
 #include "sluice/store/backend_internal.h"
-#include "sluice/store/metrics.h"
 #include "sluice/store/s3_backend.h"
+#include "sluice/store/upload_observer.h"
 
 namespace sluice::store {
 namespace {
@@ -39,7 +39,7 @@ catalog::FileRecord RecordOf(const load::LoadEvent& e) {
 // ---- Backpressure ----------------------------------------------------------------------------
 
 Backpressure::Backpressure(catalog::Catalog& catalog, const landing::Store& store,
-                           FlowLimits limits, Metrics* metrics)
+                           FlowLimits limits, UploadObserver* metrics)
     : catalog_(catalog), store_(store), limits_(limits), metrics_(metrics) {}
 
 Backpressure::~Backpressure() { Stop(); }

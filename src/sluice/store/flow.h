@@ -38,7 +38,7 @@
 
 namespace sluice::store {
 
-class Metrics;
+class UploadObserver;
 
 struct FlowLimits {
   uint64_t max_pending_files = 100'000;
@@ -52,7 +52,7 @@ class Backpressure final : public load::LoadObserver {
 
   // The references (and `metrics`, when not null) must outlive this object.
   Backpressure(catalog::Catalog& catalog, const landing::Store& store, FlowLimits limits,
-               Metrics* metrics = nullptr);
+               UploadObserver* metrics = nullptr);
   ~Backpressure() override;
   Backpressure(const Backpressure&) = delete;
   Backpressure& operator=(const Backpressure&) = delete;
@@ -81,7 +81,7 @@ class Backpressure final : public load::LoadObserver {
   catalog::Catalog& catalog_;
   const landing::Store& store_;
   const FlowLimits limits_;
-  Metrics* const metrics_;
+  UploadObserver* const metrics_;
   Mutex mu_;
   std::map<std::string, Pending> pending_ GUARDED_BY(mu_);
   CondVar wake_;

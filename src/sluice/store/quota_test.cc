@@ -14,7 +14,6 @@
 #include <iterator>
 #include <thread>
 
-#include "sluice/store/metrics.h"
 #include "sluice/store/s3_backend.h"
 
 namespace sluice::store {
@@ -350,22 +349,6 @@ TEST_F(QuotaBackendTest, MultipartPartsCountOnceAndCompleteOrAbortMovesThem) {
   EXPECT_EQ(*backend_->ReapExpiredUploads(), 1);
   EXPECT_EQ(quota_->UsageOf("shop"), 10 * kMiB);
   ExpectCountsMatchTheLedger();
-}
-
-TEST_F(QuotaBackendTest, MetricsShowUsageAndQuota) {
-  ASSERT_TRUE(catalog_->SetConnectionQuota("shop", 5000).ok());
-  ASSERT_TRUE(Put("shop", "orders/a.parquet", std::string(1234, 'a')).ok());
-  Metrics metrics;
-  metrics.WatchDiskQuota(quota_.get());
-  auto page = metrics.Render(*catalog_, clock_.NowMicros());
-  ASSERT_TRUE(page.ok());
-  EXPECT_NE(page->find("sluice_connection_disk_bytes{connection=\"shop\"} 1234\n"),
-            std::string::npos)
-      << *page;
-  EXPECT_NE(page->find("sluice_connection_disk_quota_bytes{connection=\"shop\"} 5000\n"),
-            std::string::npos);
-  EXPECT_EQ(page->find("sluice_connection_disk_quota_bytes{connection=\"other\"}"),
-            std::string::npos);
 }
 
 TEST_F(QuotaBackendTest, DeleteBucketForgetsTheConnection) {

@@ -5,7 +5,7 @@
 #include "sluice/core/mutex.h"
 #include "sluice/store/backend_internal.h"
 #include "sluice/store/flow.h"
-#include "sluice/store/metrics.h"
+#include "sluice/store/upload_observer.h"
 
 namespace sluice::store {
 namespace {

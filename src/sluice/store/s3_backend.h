@@ -38,19 +38,19 @@ namespace sluice::store {
 class Backpressure;
 class DiskQuota;
 class LoadWaits;
-class Metrics;
+class UploadObserver;
 
 struct BackendOptions {
   // Multipart uploads with no new part for this long are aborted; completed uploads are
   // remembered (idempotent Complete) this long.
   int64_t upload_expiry_micros = int64_t{24} * 3600 * 1'000'000;
-  // Flow control (flow.h) and counters (metrics.h); each may be null (off). They must outlive
-  // the backend. Backpressure is asked before PutObject, UploadPart and CreateMultipartUpload
-  // read anything; waits hold the responses of PUTs and Completes carrying
+  // Flow control (flow.h) and counters (upload_observer.h); each may be null (off). They must
+  // outlive the backend. Backpressure is asked before PutObject, UploadPart and
+  // CreateMultipartUpload read anything; waits hold the responses of PUTs and Completes carrying
   // x-amz-meta-sluice-wait (without `waits` the header is validated and ignored).
   Backpressure* backpressure = nullptr;
   LoadWaits* waits = nullptr;
-  Metrics* metrics = nullptr;
+  UploadObserver* metrics = nullptr;
   // The per-connection disk quota (quota.h), or null (off). PutObject and UploadPart reserve
   // their declared length before reading the body; every change the backend makes to what a
   // connection keeps on disk moves its count.

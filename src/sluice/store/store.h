@@ -12,13 +12,13 @@
 // - quota.h: DiskQuota, QuotaReservation, DescribeBytes.
 // - reaper.h: UploadReaper and its intervals.
 // - key_usage.h: KeyUsage.
-// - metrics.h: the counters the backend and the loader feed.
+// - upload_observer.h: UploadObserver, what the store reports for the /metrics page.
 //
 // Thread-safety: each class states its own; all are safe to share between I/O threads.
 
 #include "sluice/store/flow.h"
 #include "sluice/store/key_usage.h"
-#include "sluice/store/metrics.h"
 #include "sluice/store/quota.h"
 #include "sluice/store/reaper.h"
 #include "sluice/store/s3_backend.h"
+#include "sluice/store/upload_observer.h"

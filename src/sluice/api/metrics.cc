@@ -1,4 +1,4 @@
-#include "sluice/store/metrics.h"
+#include "sluice/api/metrics.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,9 +7,8 @@
 #include <vector>
 
 #include "sluice/core/mutex.h"
-#include "sluice/store/quota.h"
 
-namespace sluice::store {
+namespace sluice::api {
 namespace {
 
 std::string TableLabels(const catalog::TableKey& t) {
@@ -233,4 +232,4 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
   return out;
 }
 
-}  // namespace sluice::store
+}  // namespace sluice::api
