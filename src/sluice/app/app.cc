@@ -51,25 +51,6 @@ std::optional<std::pair<uint64_t, std::string_view>> LeadingNumber(std::string_v
   return std::make_pair(n, text.substr(i));
 }
 
-// Removes landed objects that no ledger entry names: the process died between the landing
-// rename and the ledger commit, so the PUT was never acknowledged. Runs before the listeners
-// open (no upload can be between the two steps) and after serve.lock is held (no other server
-// can be). The catalog's pass over the ledger's landed ids is the cost; it runs once.
-Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store) {
-  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> present, store.ListObjects());
-  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> orphans,
-                          catalog.NotInLedger(std::move(present)));
-  for (const std::string& id : orphans) {
-    SLUICE_RETURN_IF_ERROR(store.Remove(id).WithContext("removing the unrecorded object " + id));
-  }
-  if (!orphans.empty()) {
-    LogInfo("app", "removed " + std::to_string(orphans.size()) +
-                       " landed object(s) that no ledger entry names (an upload cut short by a "
-                       "crash after its bytes were durable, never acknowledged)");
-  }
-  return Status::Ok();
-}
-
 // --max-connections per listener needs that many descriptors and more (files, the databases);
 // the soft limit is often 1024 while the hard one is far higher, so take what is allowed and
 // warn when even that is short.
@@ -206,8 +187,8 @@ Status RunServer(const ServeConfig& config) {
   RaiseOpenFileLimit(config);
 
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
-  landing::Store store(fs, JoinPath(config.data_dir, "landing"));
-  SLUICE_RETURN_IF_ERROR(store.Init());
+  landing::Store landing_store(fs, JoinPath(config.data_dir, "landing"));
+  SLUICE_RETURN_IF_ERROR(landing_store.Init());
   SLUICE_ASSIGN_OR_RETURN(auto pool,
                           pool::OpenSqlitePool(JoinPath(config.data_dir, "pool.db"), clock));
   SLUICE_ASSIGN_OR_RETURN(Secret admin_token, LoadOrCreateAdminToken(fs, config.data_dir));
@@ -216,9 +197,9 @@ Status RunServer(const ServeConfig& config) {
   // acknowledged; a later start syncs nothing new, cheaply.
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(config.data_dir));
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(DirName(config.data_dir)));
-  SLUICE_RETURN_IF_ERROR(RemoveUnrecordedObjects(*catalog, store));
+  SLUICE_RETURN_IF_ERROR(store::RemoveUnrecordedObjects(*catalog, landing_store));
 
-  load::Loader loader(*catalog, store, *pool, clock,
+  load::Loader loader(*catalog, landing_store, *pool, clock,
                       {.workers = config.load_workers,
                        .max_load_attempts = config.max_load_attempts,
                        .read_limits = batch::ReadLimits::ForLoadMemory(config.load_memory)});
@@ -231,7 +212,7 @@ Status RunServer(const ServeConfig& config) {
   // Flow control and metrics observe the loader; all outlive the runtime (declared before it).
   api::Metrics metrics;
   metrics.WatchDiskQuota(&quota);
-  store::Backpressure backpressure(*catalog, store,
+  store::Backpressure backpressure(*catalog, landing_store,
                                    {.max_pending_files = config.max_pending_files,
                                     .max_pending_bytes = config.max_pending_bytes,
                                     .min_free_disk = config.min_free_disk},
@@ -248,7 +229,7 @@ Status RunServer(const ServeConfig& config) {
   backend_options.waits = &waits;
   backend_options.metrics = &metrics;
   backend_options.quota = &quota;
-  store::StoreBackend backend(*catalog, store, loader, clock, backend_options);
+  store::StoreBackend backend(*catalog, landing_store, loader, clock, backend_options);
   s3::ServiceOptions s3_options;
   s3_options.region = config.region;
   s3_options.base_domain = config.base_domain;

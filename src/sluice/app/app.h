@@ -1,8 +1,8 @@
 #pragma once
 // app: the composition root. It is the only module that sees every other one: it reads the
-// configuration, opens the catalog, the landing store and the pool, implements the S3
-// backend over them, starts the loader and the HTTP servers, and stops everything on
-// SIGINT/SIGTERM.
+// configuration, opens the catalog, the landing store and the pool, builds the S3 object store
+// over them (store/) and the admin side (api/), starts the loader, the store's threads and the
+// HTTP servers, and stops everything on SIGINT/SIGTERM. It owns no domain logic.
 //
 // Thread-safety: RunServer blocks the calling thread until the server stops.
 
@@ -73,7 +73,7 @@ struct ServeConfig {
   // The poison-file guard (load.h): a file whose load was cut short by this many crashes
   // fails (INTERNAL) at the next start instead of loading again. 0: off.
   int max_load_attempts = 3;
-  // /metrics requires the admin token as a Bearer credential (app/admin.h).
+  // /metrics requires the admin token as a Bearer credential (api/admin.h).
   bool metrics_token = false;
 };
 

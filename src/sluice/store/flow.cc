@@ -60,7 +60,7 @@ Status Backpressure::Refresh() {
 void Backpressure::Start() {
   if (thread_.joinable()) return;
   Status st = Refresh();
-  if (!st.ok()) LogWarn("app", "counting the pending files: " + st.ToString());
+  if (!st.ok()) LogWarn("store", "counting the pending files: " + st.ToString());
   {
     MutexLock lock(&mu_);
     stopping_ = false;
@@ -86,7 +86,7 @@ void Backpressure::Loop() {
     if (stopping_) break;
     lock.Unlock();
     Status st = Refresh();
-    if (!st.ok()) LogWarn("app", "counting the pending files: " + st.ToString());
+    if (!st.ok()) LogWarn("store", "counting the pending files: " + st.ToString());
     lock.Lock();
   }
 }

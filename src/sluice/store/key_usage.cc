@@ -9,7 +9,7 @@ namespace sluice::store {
 
 KeyUsage::~KeyUsage() {
   const Status s = Flush();
-  if (!s.ok()) LogWarn("app", "cannot record the keys' last-used times: " + s.ToString());
+  if (!s.ok()) LogWarn("store", "cannot record the keys' last-used times: " + s.ToString());
 }
 
 void KeyUsage::Note(const AccessKeyId& key) {
@@ -20,7 +20,7 @@ void KeyUsage::Note(const AccessKeyId& key) {
     if (now - last_flush_ < interval_) return;
   }
   const Status s = Flush();
-  if (!s.ok()) LogWarn("app", "cannot record the keys' last-used times: " + s.ToString());
+  if (!s.ok()) LogWarn("store", "cannot record the keys' last-used times: " + s.ToString());
 }
 
 Status KeyUsage::Flush() {

@@ -147,8 +147,8 @@ Result<catalog::UploadRecord> StoreBackend::UploadOf(const std::string& bucket,
 void StoreBackend::RemoveUploadFiles(const std::string& upload_id) {
   Status st = store_.RemoveUpload(upload_id);
   if (!st.ok()) {
-    LogWarn("app", "could not remove the parts of upload " + upload_id +
-                       " (the reaper retries): " + st.ToString());
+    LogWarn("store", "could not remove the parts of upload " + upload_id +
+                         " (the reaper retries): " + st.ToString());
   }
 }
 
@@ -396,9 +396,9 @@ Result<int> StoreBackend::ReapExpiredUploads() {
     }
     RemoveUploadFiles(u.upload_id);
     if (parts_bytes.ok()) DiskRemoved(options_, u.connection_id, *parts_bytes);
-    LogInfo("app", "multipart upload " + u.upload_id + " of " +
-                       EscapeForLog(u.connection_id + "/" + u.key) +
-                       " expired unfinished; its parts were removed");
+    LogInfo("store", "multipart upload " + u.upload_id + " of " +
+                         EscapeForLog(u.connection_id + "/" + u.key) +
+                         " expired unfinished; its parts were removed");
     ++aborted;
   }
   // Directories whose upload the catalog no longer knows: a removal that failed earlier.

@@ -46,13 +46,13 @@ void UploadReaper::Loop() {
     if (uploads_due) {
       auto reaped = backend_.ReapExpiredUploads();
       if (!reaped.ok()) {
-        LogWarn("app", "expiring abandoned multipart uploads: " + reaped.status().ToString());
+        LogWarn("store", "expiring abandoned multipart uploads: " + reaped.status().ToString());
       }
       next_uploads = Clock::now() + interval_;
     }
     if (retention_due) {
       auto purged = backend_.PurgeRetained(retention_micros_);
-      if (!purged.ok()) LogWarn("app", "retention: " + purged.status().ToString());
+      if (!purged.ok()) LogWarn("store", "retention: " + purged.status().ToString());
       next_retention = Clock::now() + retention_interval_;
     }
     lock.Lock();

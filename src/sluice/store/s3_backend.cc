@@ -344,7 +344,7 @@ Status StoreBackend::CreateBucket(const s3::Identity& who, const std::string& bu
   }
   auto created = catalog_.CreateBucketConnection(bucket);
   if (created.ok()) {
-    LogInfo("app", "connection '" + EscapeForLog(bucket) + "' created through S3 CreateBucket");
+    LogInfo("store", "connection '" + EscapeForLog(bucket) + "' created through S3 CreateBucket");
     return Status::Ok();
   }
   if (created.status().code() == ErrorCode::kAlreadyExists) {
@@ -371,10 +371,10 @@ Status StoreBackend::DeleteBucket(const s3::Identity& who, const std::string& bu
   }
   for (const std::string& id : *landed) {
     Status st = store_.Remove(id);
-    if (!st.ok()) LogWarn("app", "deleting bucket " + bucket + ": " + st.ToString());
+    if (!st.ok()) LogWarn("store", "deleting bucket " + bucket + ": " + st.ToString());
   }
   if (options_.quota != nullptr) options_.quota->Forget(bucket);
-  LogInfo("app", "connection '" + bucket + "' deleted through S3 DeleteBucket");
+  LogInfo("store", "connection '" + bucket + "' deleted through S3 DeleteBucket");
   return Status::Ok();
 }
 
@@ -435,9 +435,9 @@ Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bu
     // recorded as stored whose bytes are gone, which retention removes again harmlessly.
     if (st.ok()) st = catalog_.MarkPurged(f.seq, clock_.NowMicros());
     if (!st.ok()) {
-      LogWarn("app", "deleted " + EscapeForLog(bucket + "/" + key) + " (file " +
-                         std::to_string(f.seq) +
-                         ") but could not remove its landed bytes: " + st.ToString());
+      LogWarn("store", "deleted " + EscapeForLog(bucket + "/" + key) + " (file " +
+                           std::to_string(f.seq) +
+                           ") but could not remove its landed bytes: " + st.ToString());
       continue;
     }
     DiskRemoved(options_, bucket, f.size);
@@ -467,9 +467,24 @@ Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
     if (files.size() < kBatch) break;
   }
   if (purged > 0)
-    LogInfo("app",
+    LogInfo("store",
             "retention removed the landed bytes of " + std::to_string(purged) + " finished files");
   return purged;
+}
+
+Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> present, store.ListObjects());
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> orphans,
+                          catalog.NotInLedger(std::move(present)));
+  for (const std::string& id : orphans) {
+    SLUICE_RETURN_IF_ERROR(store.Remove(id).WithContext("removing the unrecorded object " + id));
+  }
+  if (!orphans.empty()) {
+    LogInfo("store", "removed " + std::to_string(orphans.size()) +
+                         " landed object(s) that no ledger entry names (an upload cut short by a "
+                         "crash after its bytes were durable, never acknowledged)");
+  }
+  return Status::Ok();
 }
 
 }  // namespace sluice::store

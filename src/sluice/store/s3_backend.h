@@ -152,4 +152,11 @@ std::string TableOfKey(const std::string& key);
 // (CR, LF, controls, UTF-8) percent-escaped, cut to at most `max_bytes` with "..." appended.
 std::string HeaderSafe(std::string_view value, size_t max_bytes);
 
+// Removes landed objects that no ledger entry names: the process died between the landing
+// rename and the ledger commit of a PUT (BeginPut's sink), so it was never acknowledged. Call
+// it at start, before the listeners open (no upload can be between the two steps) and while
+// serve.lock is held (no other server can be). The cost is the catalog's pass over the
+// ledger's landed ids, once.
+Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store);
+
 }  // namespace sluice::store
