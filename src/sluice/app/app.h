@@ -14,6 +14,7 @@
 
 #include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
+#include "sluice/s3/limits.h"
 
 namespace sluice::app {
 
@@ -43,7 +44,7 @@ struct ServeConfig {
   std::string base_domain;
   // Largest object one PutObject or UploadPart may carry (EntityTooLarge beyond it); S3's own
   // limit by default.
-  uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;
+  uint64_t max_object_bytes = s3::kMaxObjectBytes;
   // Seconds a request body may stall before the request fails with RequestTimeout.
   int body_timeout_seconds = 30;
   // HTTP abuse limits, on every listener (S3, https, admin), each counting its own: a body

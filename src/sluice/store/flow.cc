@@ -153,7 +153,8 @@ Result<int> WaitSecondsOf(const std::vector<std::pair<std::string, std::string>>
     if (!digits) {
       return Err(ErrorCode::kInvalidArgument,
                  "x-amz-meta-sluice-wait must be a whole number of seconds (0 to " +
-                     std::to_string(kMaxWaitSeconds) + "), not '" + HeaderSafe(value, 64) + "'");
+                     std::to_string(kMaxWaitSeconds) + "), not '" + s3::HeaderSafe(value, 64) +
+                     "'");
     }
     return static_cast<int>(std::min<int64_t>(std::stoll(value), kMaxWaitSeconds));
   }

@@ -136,34 +136,6 @@ std::string TableOfKey(const std::string& key) {
   return slash == std::string::npos ? std::string() : key.substr(0, slash);
 }
 
-std::string HeaderSafe(std::string_view value, size_t max_bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  static constexpr std::string_view kEllipsis = "...";
-  std::string out;
-  // Where each input byte's output begins, so that a cut never splits an escape.
-  std::vector<size_t> starts;
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    starts.push_back(out.size());
-    if (c >= 0x20 && c < 0x7F && c != '%') {
-      out += static_cast<char>(c);
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 0xF]};
-    }
-  }
-  if (out.size() <= max_bytes) return out;
-  const size_t room = max_bytes - std::min(max_bytes, kEllipsis.size());
-  size_t keep = 0;
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const size_t end = i + 1 < starts.size() ? starts[i + 1] : out.size();
-    if (end > room) break;
-    keep = end;
-  }
-  out.resize(keep);
-  out += kEllipsis;
-  return out;
-}
-
 Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string& bucket,
                                    const std::string& key) {
   SLUICE_ASSIGN_OR_RETURN(auto connection, catalog.GetConnection(bucket));
@@ -224,12 +196,12 @@ http::HeaderList StatusHeaders(const catalog::FileRecord& f) {
     h.emplace_back("x-amz-meta-sluice-duplicate-of", std::to_string(f.duplicate_of));
   }
   if (!f.error_code.empty()) {
-    h.emplace_back("x-amz-meta-sluice-error-code", HeaderSafe(f.error_code, 64));
+    h.emplace_back("x-amz-meta-sluice-error-code", s3::HeaderSafe(f.error_code, 64));
   }
   // Failures carry their error; a skipped file says why it was skipped (a duplicate).
   if (!f.error_message.empty()) {
     h.emplace_back("x-amz-meta-sluice-error-message",
-                   HeaderSafe(f.error_message, kMaxStatusMessageBytes));
+                   s3::HeaderSafe(f.error_message, kMaxStatusMessageBytes));
   }
   return h;
 }

@@ -148,10 +148,6 @@ class StoreBackend final : public s3::Backend {
 // empty when the key has no '/'.
 std::string TableOfKey(const std::string& key);
 
-// `value` made safe for an HTTP header: printable ASCII kept, '%' and every other byte
-// (CR, LF, controls, UTF-8) percent-escaped, cut to at most `max_bytes` with "..." appended.
-std::string HeaderSafe(std::string_view value, size_t max_bytes);
-
 // Removes landed objects that no ledger entry names: the process died between the landing
 // rename and the ledger commit of a PUT (BeginPut's sink), so it was never acknowledged. Call
 // it at start, before the listeners open (no upload can be between the two steps) and while
