@@ -29,26 +29,20 @@ Status NoSuchUpload(const std::string& upload_id) {
                  upload_id);
 }
 
-class PartSink final : public s3::ObjectSink {
+class PartSink final : public ReservedSink {
  public:
   PartSink(catalog::Catalog& catalog, const Clock& clock, KeyedLocks& locks,
            const BackendOptions& options, std::unique_ptr<landing::Incoming> incoming,
            std::string connection, std::string upload_id, int part_number,
            QuotaReservation reservation)
-      : catalog_(catalog),
+      : ReservedSink(std::move(incoming), std::move(reservation)),
+        catalog_(catalog),
         clock_(clock),
         locks_(locks),
         options_(options),
-        incoming_(std::move(incoming)),
         connection_(std::move(connection)),
         upload_id_(std::move(upload_id)),
-        part_number_(part_number),
-        reservation_(std::move(reservation)) {}
-
-  Status Append(ByteView data) override {
-    SLUICE_RETURN_IF_ERROR(ChargeBeyondDeclared(reservation_, &appended_, data.size()));
-    return incoming_->Append(data);
-  }
+        part_number_(part_number) {}
 
   Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
     // Two sends of the same part must not interleave their rename and record, or the file on
@@ -68,22 +62,14 @@ class PartSink final : public s3::ObjectSink {
     return http::HeaderList{};
   }
 
-  void Abort() override {
-    incoming_->Abort();
-    reservation_.Release();
-  }
-
  private:
   catalog::Catalog& catalog_;
   const Clock& clock_;
   KeyedLocks& locks_;
   const BackendOptions& options_;
-  std::unique_ptr<landing::Incoming> incoming_;
   std::string connection_;
   std::string upload_id_;
   int part_number_;
-  QuotaReservation reservation_;  // released by the destructor unless the part was recorded
-  uint64_t appended_ = 0;
 };
 
 }  // namespace

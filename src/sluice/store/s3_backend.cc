@@ -15,27 +15,21 @@ constexpr size_t kMaxStatusMessageBytes = 512;
 // Past this many entries the lock map drops the unused ones.
 constexpr size_t kLockMapSweep = 1024;
 
-class LandingSink final : public s3::ObjectSink {
+class LandingSink final : public ReservedSink {
  public:
   LandingSink(catalog::Catalog& catalog, landing::Store& store, load::Loader& loader,
               const Clock& clock, const BackendOptions& options,
               std::unique_ptr<landing::Incoming> incoming, catalog::FileRecord record,
               Disposition disposition, int wait_seconds, QuotaReservation reservation)
-      : catalog_(catalog),
+      : ReservedSink(std::move(incoming), std::move(reservation)),
+        catalog_(catalog),
         store_(store),
         loader_(loader),
         clock_(clock),
         options_(options),
-        incoming_(std::move(incoming)),
         record_(std::move(record)),
         disposition_(std::move(disposition)),
-        wait_seconds_(wait_seconds),
-        reservation_(std::move(reservation)) {}
-
-  Status Append(ByteView data) override {
-    SLUICE_RETURN_IF_ERROR(ChargeBeyondDeclared(reservation_, &appended_, data.size()));
-    return incoming_->Append(data);
-  }
+        wait_seconds_(wait_seconds) {}
 
   Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
     SLUICE_ASSIGN_OR_RETURN(std::string id, incoming_->Commit());
@@ -70,11 +64,6 @@ class LandingSink final : public s3::ObjectSink {
     return headers;
   }
 
-  void Abort() override {
-    incoming_->Abort();
-    reservation_.Release();
-  }
-
   http::Response Respond(http::Response response) override {
     if (wait_seconds_ <= 0 || options_.waits == nullptr) return response;
     return options_.waits->Hold(record_.seq, wait_seconds_, std::move(response));
@@ -86,12 +75,9 @@ class LandingSink final : public s3::ObjectSink {
   load::Loader& loader_;
   const Clock& clock_;
   const BackendOptions& options_;
-  std::unique_ptr<landing::Incoming> incoming_;
   catalog::FileRecord record_;
   Disposition disposition_;
   const int wait_seconds_;
-  QuotaReservation reservation_;  // released by the destructor unless the file was recorded
-  uint64_t appended_ = 0;
 };
 
 s3::ObjectInfo InfoOf(const catalog::FileRecord& f, bool full) {
@@ -233,10 +219,17 @@ Result<QuotaReservation> ReserveDisk(catalog::Catalog& catalog, const BackendOpt
   return options.quota->Reserve(*record, bytes);
 }
 
-Status ChargeBeyondDeclared(QuotaReservation& reservation, uint64_t* appended, uint64_t more) {
-  *appended += more;
-  if (*appended <= reservation.bytes()) return Status::Ok();
-  return reservation.Grow(*appended - reservation.bytes());
+Status ReservedSink::Append(ByteView data) {
+  appended_ += data.size();
+  if (appended_ > reservation_.bytes()) {
+    SLUICE_RETURN_IF_ERROR(reservation_.Grow(appended_ - reservation_.bytes()));
+  }
+  return incoming_->Append(data);
+}
+
+void ReservedSink::Abort() {
+  incoming_->Abort();
+  reservation_.Release();
 }
 
 void DiskAdded(const BackendOptions& options, const std::string& connection, uint64_t bytes) {
