@@ -10,12 +10,7 @@
 #include <optional>
 #include <utility>
 
-#include "sluice/app/admin.h"
-#include "sluice/app/flow.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/quota.h"
-#include "sluice/app/reaper.h"
-#include "sluice/app/s3_backend.h"
+#include "sluice/api/admin.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/text.h"
 #include "sluice/http/http.h"
@@ -23,6 +18,7 @@
 #include "sluice/load/load.h"
 #include "sluice/pool/pool.h"
 #include "sluice/s3/s3.h"
+#include "sluice/store/store.h"
 
 namespace sluice::app {
 namespace {
@@ -54,25 +50,6 @@ std::optional<std::pair<uint64_t, std::string_view>> LeadingNumber(std::string_v
   }
   if (i == 0) return std::nullopt;
   return std::make_pair(n, text.substr(i));
-}
-
-// Removes landed objects that no ledger entry names: the process died between the landing
-// rename and the ledger commit, so the PUT was never acknowledged. Runs before the listeners
-// open (no upload can be between the two steps) and after serve.lock is held (no other server
-// can be). The catalog's pass over the ledger's landed ids is the cost; it runs once.
-Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store) {
-  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> present, store.ListObjects());
-  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> orphans,
-                          catalog.NotInLedger(std::move(present)));
-  for (const std::string& id : orphans) {
-    SLUICE_RETURN_IF_ERROR(store.Remove(id).WithContext("removing the unrecorded object " + id));
-  }
-  if (!orphans.empty()) {
-    LogInfo("app", "removed " + std::to_string(orphans.size()) +
-                       " landed object(s) that no ledger entry names (an upload cut short by a "
-                       "crash after its bytes were durable, never acknowledged)");
-  }
-  return Status::Ok();
 }
 
 // --max-connections per listener needs that many descriptors and more (files, the databases);
@@ -209,8 +186,8 @@ Status RunServer(const ServeConfig& config) {
   RaiseOpenFileLimit(config);
 
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
-  landing::Store store(fs, JoinPath(config.data_dir, "landing"));
-  SLUICE_RETURN_IF_ERROR(store.Init());
+  landing::Store landing_store(fs, JoinPath(config.data_dir, "landing"));
+  SLUICE_RETURN_IF_ERROR(landing_store.Init());
   SLUICE_ASSIGN_OR_RETURN(auto pool,
                           pool::OpenSqlitePool(JoinPath(config.data_dir, "pool.db"), clock));
   SLUICE_ASSIGN_OR_RETURN(Secret admin_token, LoadOrCreateAdminToken(fs, config.data_dir));
@@ -219,46 +196,46 @@ Status RunServer(const ServeConfig& config) {
   // acknowledged; a later start syncs nothing new, cheaply.
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(config.data_dir));
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(DirName(config.data_dir)));
-  SLUICE_RETURN_IF_ERROR(RemoveUnrecordedObjects(*catalog, store));
+  SLUICE_RETURN_IF_ERROR(store::RemoveUnrecordedObjects(*catalog, landing_store));
 
-  load::Loader loader(*catalog, store, *pool, clock,
+  load::Loader loader(*catalog, landing_store, *pool, clock,
                       {.workers = config.load_workers,
                        .max_load_attempts = config.max_load_attempts,
                        .read_limits = batch::ReadLimits::ForLoadMemory(config.load_memory)});
   SLUICE_RETURN_IF_ERROR(loader.Reconcile());
 
   // The per-connection disk quota counts from the ledger as it is now (orphans removed above).
-  DiskQuota quota(config.connection_quota);
+  store::DiskQuota quota(config.connection_quota);
   SLUICE_RETURN_IF_ERROR(quota.Load(*catalog).WithContext("counting each connection's bytes"));
 
   // Flow control and metrics observe the loader; all outlive the runtime (declared before it).
-  Metrics metrics;
+  api::Metrics metrics;
   metrics.WatchDiskQuota(&quota);
-  Backpressure backpressure(*catalog, store,
-                            {.max_pending_files = config.max_pending_files,
-                             .max_pending_bytes = config.max_pending_bytes,
-                             .min_free_disk = config.min_free_disk},
-                            &metrics);
-  LoadWaits waits(*catalog);
+  store::Backpressure backpressure(*catalog, landing_store,
+                                   {.max_pending_files = config.max_pending_files,
+                                    .max_pending_bytes = config.max_pending_bytes,
+                                    .min_free_disk = config.min_free_disk},
+                                   &metrics);
+  store::LoadWaits waits(*catalog);
   loader.AddObserver(&metrics);
   loader.AddObserver(&backpressure);
   loader.AddObserver(&waits);
   backpressure.Start();
   waits.Start();
 
-  BackendOptions backend_options;
+  store::BackendOptions backend_options;
   backend_options.backpressure = &backpressure;
   backend_options.waits = &waits;
   backend_options.metrics = &metrics;
   backend_options.quota = &quota;
-  StoreBackend backend(*catalog, store, loader, clock, backend_options);
+  store::StoreBackend backend(*catalog, landing_store, loader, clock, backend_options);
   s3::ServiceOptions s3_options;
   s3_options.region = config.region;
   s3_options.base_domain = config.base_domain;
   s3_options.max_object_bytes = config.max_object_bytes;
   auto service = s3::MakeService(backend, clock, s3_options);
-  auto admin = MakeAdminHandler(*catalog, admin_token, metrics, clock,
-                                AdminOptions{.metrics_token = config.metrics_token});
+  auto admin = api::MakeAdminHandler(*catalog, admin_token, metrics, clock,
+                                     api::AdminOptions{.metrics_token = config.metrics_token});
 
   auto runtime = http::Runtime::Create(config.http_threads);
   http::ServerOptions s3_listen;
@@ -306,7 +283,8 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir, info));
 
   loader.Start();
-  UploadReaper reaper(backend, kUploadReapInterval, config.retention_seconds * 1'000'000);
+  store::UploadReaper reaper(backend, store::kUploadReapInterval,
+                             config.retention_seconds * 1'000'000);
   reaper.Start();
   const std::string addressing =
       config.base_domain.empty() ? "path-style"

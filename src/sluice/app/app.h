@@ -1,8 +1,8 @@
 #pragma once
 // app: the composition root. It is the only module that sees every other one: it reads the
-// configuration, opens the catalog, the landing store and the pool, implements the S3
-// backend over them, starts the loader and the HTTP servers, and stops everything on
-// SIGINT/SIGTERM.
+// configuration, opens the catalog, the landing store and the pool, builds the S3 object store
+// over them (store/) and the admin side (api/), starts the loader, the store's threads and the
+// HTTP servers, and stops everything on SIGINT/SIGTERM. It owns no domain logic.
 //
 // Thread-safety: RunServer blocks the calling thread until the server stops.
 
@@ -14,6 +14,7 @@
 
 #include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
+#include "sluice/s3/limits.h"
 
 namespace sluice::app {
 
@@ -43,7 +44,7 @@ struct ServeConfig {
   std::string base_domain;
   // Largest object one PutObject or UploadPart may carry (EntityTooLarge beyond it); S3's own
   // limit by default.
-  uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;
+  uint64_t max_object_bytes = s3::kMaxObjectBytes;
   // Seconds a request body may stall before the request fails with RequestTimeout.
   int body_timeout_seconds = 30;
   // HTTP abuse limits, on every listener (S3, https, admin), each counting its own: a body
@@ -73,15 +74,13 @@ struct ServeConfig {
   // The poison-file guard (load.h): a file whose load was cut short by this many crashes
   // fails (INTERNAL) at the next start instead of loading again. 0: off.
   int max_load_attempts = 3;
-  // /metrics requires the admin token as a Bearer credential (app/admin.h).
+  // /metrics requires the admin token as a Bearer credential (api/admin.h).
   bool metrics_token = false;
 };
 
 // "1073741824", "512M", "1G", "64GiB", "10k": bytes with an optional binary suffix (K, M, G,
 // T; "i" and "B" allowed after it, any case). kInvalidArgument naming the text otherwise.
 Result<uint64_t> ParseByteSize(std::string_view text);
-// "1.5 GiB (1610612736 bytes)", "512 bytes": a byte count for messages, with its exact value.
-std::string DescribeBytes(uint64_t bytes);
 // "30", "30s", "15m", "12h", "7d": seconds. kInvalidArgument naming the text otherwise.
 Result<int64_t> ParseDurationSeconds(std::string_view text);
 
@@ -101,6 +100,8 @@ Status SecureDataDir(const std::string& data_dir);
 // kInvalidArgument, saying how to fix it (chmod 600 <path>), when the group or others have
 // any permission on `path` (a secret: `what` names it, e.g. "the admin token").
 Status CheckPrivateFile(const std::string& path, std::string_view what);
+// Reads <data_dir>/admin.token, creating it (mode 0600, 32 random hex chars) when missing.
+Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir);
 
 // Runs `sluice serve` until SIGINT/SIGTERM. Before it touches anything in the data directory
 // it takes serve.lock (LockDataDir), so a second server on the same directory exits at once.

@@ -2,6 +2,7 @@
 // objects, the pool, the ledger) or a secret (secret.key, admin.token), so it is the service
 // user's alone: the directory 0700, its files 0600.
 
+#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -55,6 +56,26 @@ Status CheckPrivateFile(const std::string& path, std::string_view what) {
   return Err(ErrorCode::kInvalidArgument,
              path + " (" + std::string(what) + ") has mode " + octal +
                  ": other users could read it; make it private with: chmod 600 " + path);
+}
+
+Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir) {
+  const std::string path = JoinPath(data_dir, "admin.token");
+  if (fs.Exists(path)) {
+    SLUICE_RETURN_IF_ERROR(CheckPrivateFile(path, "the admin token"));
+    SLUICE_ASSIGN_OR_RETURN(std::string text, fs.ReadSmallFile(path));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.empty()) return Err(ErrorCode::kInvalidArgument, path + " is empty");
+    return Secret(std::move(text));
+  }
+  uint8_t raw[16];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Err(ErrorCode::kInternal, "RAND_bytes failed");
+  std::string token = ToHex(ByteView(raw, sizeof raw));
+  SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(path));
+  SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(token + "\n")));
+  SLUICE_RETURN_IF_ERROR(file->Sync());
+  SLUICE_RETURN_IF_ERROR(file->Close());
+  SLUICE_RETURN_IF_ERROR(fs.SyncDir(data_dir));
+  return Secret(std::move(token));
 }
 
 }  // namespace sluice::app

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sluice/app/admin.h"
 #include "sluice/app/app.h"
 #include "sluice/core/testing/temp_dir.h"
 

@@ -75,8 +75,8 @@ struct CreatedKey {
 enum class OnError { kBlock, kSkip };
 
 // Whether a loader may be working on the data directory. Only the holder of the data
-// directory's serve.lock (app/serve_lock.h) may say kStopped: no `sluice serve` runs, so a file
-// left `loading` is held by nobody and an operator may retry or skip it.
+// directory's serve.lock (app/app.h: LockDataDir) may say kStopped: no `sluice serve` runs, so a
+// file left `loading` is held by nobody and an operator may retry or skip it.
 enum class LoaderState { kMayBeRunning, kStopped };
 
 struct TableConfig {
@@ -422,7 +422,7 @@ class Catalog {
   // Files that still need attention (queued, loading, failed and not moved past) grouped by
   // connection, table, status and error code: one query over the partial index files_pending,
   // so its cost follows the backlog and the blocked files, not the ledger's history. Files
-  // that finished are counted by the loader's events instead (app/metrics.h).
+  // that finished are counted by the loader's events instead (api/metrics.h).
   virtual Result<std::vector<StatusCount>> CountPending() = 0;
 
   // Files loaded or skipped whose landed bytes are still stored and that finished before

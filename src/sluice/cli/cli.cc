@@ -20,6 +20,7 @@
 #include "sluice/landing/landing.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
+#include "sluice/store/store.h"
 
 namespace sluice::cli {
 namespace {
@@ -195,7 +196,7 @@ int ConnectionSetQuota(const Options& o) {
   if (!s.ok()) return Fail(s);
   const std::string what = !bytes        ? "the server's default (--connection-quota)"
                            : *bytes == 0 ? "none"
-                                         : app::DescribeBytes(*bytes);
+                                         : store::DescribeBytes(*bytes);
   Print("Connection '" + o.connection + "': disk quota " + what +
         "; a running server applies it from the next upload on.\n");
   return 0;

@@ -24,7 +24,7 @@
 //                           the ledger. Recovery: the orphaned object is never acknowledged.
 //   ledger.after_append     catalog/ledger.cc: the ledger entry is committed (the file has a
 //                           sequence and will be loaded) but the PUT has not been answered.
-//   put.before_response     app/s3_backend.cc: the ledger entry is committed and the loader
+//   put.before_response     store/s3_backend.cc: the ledger entry is committed and the loader
 //                           notified; the 200 is about to be sent.
 //   load.mid_load           load/load.cc: after each batch applied to the open pool
 //                           transaction, before its commit (the pass count is in batches).

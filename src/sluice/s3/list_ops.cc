@@ -17,7 +17,7 @@
 #include <tuple>
 #include <utility>
 
-#include "sluice/s3/multipart_xml.h"
+#include "sluice/s3/limits.h"
 #include "sluice/s3/ops.h"
 
 namespace sluice::s3 {

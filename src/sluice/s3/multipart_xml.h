@@ -22,17 +22,14 @@
 #include <vector>
 
 #include "sluice/core/core.h"
+#include "sluice/s3/limits.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {
 
-// S3 allows 10,000 parts per upload.
-constexpr int kMaxParts = 10000;
 // A Complete body lists at most kMaxParts parts of a few hundred bytes each (ETag and up to
 // one checksum per part); 4 MiB leaves room for whitespace and namespaces.
 constexpr size_t kMaxCompleteXmlBytes = 4 * 1024 * 1024;
-// S3 deletes at most 1,000 keys per DeleteObjects request.
-constexpr size_t kMaxDeleteKeys = 1000;
 // 1,000 keys of up to 1,024 bytes, each byte at most 6 once XML-escaped, plus the markup.
 constexpr size_t kMaxDeleteXmlBytes = 8 * 1024 * 1024;
 

@@ -136,4 +136,32 @@ const std::string* FindHeader(const http::HeaderList& headers, std::string_view 
   return nullptr;
 }
 
+std::string HeaderSafe(std::string_view value, size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kEllipsis = "...";
+  std::string out;
+  // Where each input byte's output begins, so that a cut never splits an escape.
+  std::vector<size_t> starts;
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    starts.push_back(out.size());
+    if (c >= 0x20 && c < 0x7F && c != '%') {
+      out += static_cast<char>(c);
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 0xF]};
+    }
+  }
+  if (out.size() <= max_bytes) return out;
+  const size_t room = max_bytes - std::min(max_bytes, kEllipsis.size());
+  size_t keep = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const size_t end = i + 1 < starts.size() ? starts[i + 1] : out.size();
+    if (end > room) break;
+    keep = end;
+  }
+  out.resize(keep);
+  out += kEllipsis;
+  return out;
+}
+
 }  // namespace sluice::s3

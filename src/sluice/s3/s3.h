@@ -23,6 +23,7 @@
 
 #include "sluice/core/core.h"
 #include "sluice/http/http.h"
+#include "sluice/s3/limits.h"
 
 namespace sluice::s3 {
 
@@ -219,6 +220,10 @@ class Backend {
                                                                const UploadQuery& query) = 0;
 };
 
+// `value` made safe for an HTTP header: printable ASCII kept, '%' and every other byte
+// (CR, LF, controls, UTF-8) percent-escaped, cut to at most `max_bytes` with "..." appended.
+std::string HeaderSafe(std::string_view value, size_t max_bytes);
+
 struct ServiceOptions {
   std::string region = "us-east-1";
   // Virtual-hosted-style addressing: a Host of `<bucket>.<base_domain>` (any port) names the
@@ -226,7 +231,7 @@ struct ServiceOptions {
   std::string base_domain;
   int64_t max_skew_seconds = 15 * 60;
   // A PutObject or UploadPart body over this is EntityTooLarge (before the body is read).
-  uint64_t max_object_bytes = 5ull * 1024 * 1024 * 1024;  // S3's single-PUT and part limit
+  uint64_t max_object_bytes = kMaxObjectBytes;  // S3's single-PUT and part limit
 };
 
 // The one table from ErrorCode to what S3 clients match on: the HTTP status and the S3 error

@@ -484,5 +484,14 @@ TEST(S3ErrorTable, EveryCodeMaps) {
   }
 }
 
+TEST(HeaderSafeTest, EscapesAndCuts) {
+  EXPECT_EQ(HeaderSafe("plain text", 100), "plain text");
+  EXPECT_EQ(HeaderSafe("100%", 100), "100%25");
+  EXPECT_EQ(HeaderSafe("caf\xc3\xa9", 100), "caf%C3%A9");
+  EXPECT_EQ(HeaderSafe("abcdefghij", 10), "abcdefghij");  // fits exactly
+  EXPECT_EQ(HeaderSafe("abcdefghijk", 10), "abcdefg...");
+  EXPECT_EQ(HeaderSafe("abcdef\n\n", 10), "abcdef...");  // never half an escape
+}
+
 }  // namespace
 }  // namespace sluice::s3

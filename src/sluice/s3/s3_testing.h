@@ -24,6 +24,7 @@
 #include "sluice/auth/transcripts_testing.h"
 #include "sluice/core/testing/memory_file.h"
 #include "sluice/core/text.h"
+#include "sluice/s3/multipart_rules.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3::s3test {
@@ -83,12 +84,10 @@ class FakeSink final : public ObjectSink {
 };
 
 // The whole Backend in memory, with S3's rules: buckets owned by connections, account keys
-// reaching every bucket, multipart checks (order, ETags, 5 MiB minimum) and an idempotent
-// Complete.
+// reaching every bucket, multipart checks (multipart_rules.h, as the store makes them) and an
+// idempotent Complete.
 class FakeBackend final : public Backend {
  public:
-  static constexpr uint64_t kMinPartBytes = 5 * 1024 * 1024;
-
   FakeBackend() {
     buckets[kBucket] = kBucket;
     buckets[kOtherBucket] = kOtherBucket;
@@ -227,6 +226,7 @@ class FakeBackend final : public Backend {
                                                       const std::string& key,
                                                       const std::string& upload_id, int part_number,
                                                       uint64_t) override {
+    SLUICE_RETURN_IF_ERROR(CheckPartNumber(part_number));
     SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
     (void)upload;
     return std::unique_ptr<ObjectSink>(std::make_unique<FakeSink>(
@@ -245,25 +245,22 @@ class FakeBackend final : public Backend {
                                                  const std::vector<CompletedPart>& parts) override {
     if (const auto done = completed.find(upload_id); done != completed.end()) return done->second;
     SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
-    std::string bytes, md5s;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      if (i > 0 && parts[i].part_number <= parts[i - 1].part_number) {
-        return Status(ErrorCode::kInvalidPartOrder, "parts must be listed in ascending order");
-      }
-      const auto it = upload->parts.find(parts[i].part_number);
-      if (it == upload->parts.end() || it->second.etag != parts[i].etag) {
-        return Status(ErrorCode::kInvalidPart,
-                      "part " + std::to_string(parts[i].part_number) + " was not found");
-      }
-      if (i + 1 < parts.size() && it->second.bytes.size() < kMinPartBytes) {
-        return Status(ErrorCode::kEntityTooSmall,
-                      "part " + std::to_string(parts[i].part_number) + " is under 5 MiB");
-      }
-      bytes += it->second.bytes;
-      md5s += Md5Raw(it->second.bytes);
+    UploadedPart found;
+    SLUICE_RETURN_IF_ERROR(CheckCompleteParts(parts, [&](int number) -> const UploadedPart* {
+      const auto it = upload->parts.find(number);
+      if (it == upload->parts.end()) return nullptr;
+      found = {it->second.bytes.size(), it->second.etag};
+      return &found;
+    }));
+    std::string bytes;
+    std::vector<std::string> md5s;
+    for (const CompletedPart& part : parts) {
+      const Stored& stored = upload->parts.at(part.part_number);
+      bytes += stored.bytes;
+      md5s.push_back(stored.etag);
     }
     CompleteResult result;
-    result.etag = Md5Hex(md5s) + "-" + std::to_string(parts.size());
+    result.etag = MultipartEtag(md5s);
     result.headers = {{"x-amz-meta-sluice-seq", std::to_string(objects.size() + 1)}};
     ObjectDigests d;
     d.size = bytes.size();

@@ -1,7 +1,7 @@
-// Flow control, waits, retention, checksums and metrics of the app, over a real catalog,
+// Flow control, waits, retention and checksums of the store, over a real catalog,
 // landing store, SQLite pool and loader (loads run synchronously with Loader::LoadNext), a fake
 // clock and a file system whose free space the test sets.
-#include "sluice/app/flow.h"
+#include "sluice/store/flow.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -11,18 +11,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <regex>
-#include <set>
+#include <map>
 #include <thread>
 
-#include "sluice/app/app.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/s3_backend.h"
 #include "sluice/core/testing/fake_monotonic_clock.h"
 #include "sluice/core/testing/faulty_fs.h"
 #include "sluice/core/testing/temp_dir.h"
+#include "sluice/store/s3_backend.h"
+#include "sluice/store/upload_observer.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -48,6 +46,23 @@ std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
+
+// What the store reports for the metrics page, as it reports it.
+class RecordedEvents final : public UploadObserver, public load::LoadObserver {
+ public:
+  void OnReceived(const std::string&, uint64_t) override {}
+  void OnRefused(const std::string& connection, std::string_view limit) override {
+    MutexLock lock(&mu_);
+    ++refused[{connection, std::string(limit)}];
+  }
+  void OnFileFinished(const load::LoadEvent&) override {}
+
+  // (connection, limit) -> refusals; read once the refusing calls returned.
+  std::map<std::pair<std::string, std::string>, int> refused;
+
+ private:
+  Mutex mu_;
+};
 
 // The real file system with a free space the test sets.
 class FreeSpaceFs final : public testing::ForwardingFileSystem {
@@ -146,7 +161,7 @@ class FlowTest : public ::testing::Test {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<landing::Store> store_;
   std::unique_ptr<pool::Pool> pool_;
-  Metrics metrics_;
+  RecordedEvents metrics_;
   std::unique_ptr<load::Loader> loader_;
   std::unique_ptr<Backpressure> backpressure_;
   std::unique_ptr<LoadWaits> waits_;
@@ -155,26 +170,7 @@ class FlowTest : public ::testing::Test {
   std::string parquet_;
 };
 
-TEST(FlowParseTest, SizesDurationsAndWaits) {
-  EXPECT_EQ(*ParseByteSize("0"), 0u);
-  EXPECT_EQ(*ParseByteSize("1234"), 1234u);
-  EXPECT_EQ(*ParseByteSize("512M"), uint64_t{512} << 20);
-  EXPECT_EQ(*ParseByteSize("1g"), uint64_t{1} << 30);
-  EXPECT_EQ(*ParseByteSize("64GiB"), uint64_t{64} << 30);
-  EXPECT_EQ(*ParseByteSize("10KB"), 10240u);
-  EXPECT_EQ(*ParseByteSize("2T"), uint64_t{2} << 40);
-  for (const char* bad : {"", "M", "1.5G", "-1", "1X", "1GG", "99999999999999999999"}) {
-    EXPECT_EQ(ParseByteSize(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
-  }
-  EXPECT_EQ(*ParseDurationSeconds("0"), 0);
-  EXPECT_EQ(*ParseDurationSeconds("45"), 45);
-  EXPECT_EQ(*ParseDurationSeconds("2s"), 2);
-  EXPECT_EQ(*ParseDurationSeconds("15m"), 900);
-  EXPECT_EQ(*ParseDurationSeconds("12h"), 43200);
-  EXPECT_EQ(*ParseDurationSeconds("7d"), 604800);
-  for (const char* bad : {"", "d", "1w", "1.5h", "-3s", "10ms", "999999999999d"}) {
-    EXPECT_EQ(ParseDurationSeconds(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
-  }
+TEST(FlowParseTest, Waits) {
   EXPECT_EQ(*WaitSecondsOf({}), 0);
   EXPECT_EQ(*WaitSecondsOf({{"x-amz-meta-other", "x"}, {"x-amz-meta-sluice-wait", "30"}}), 30);
   EXPECT_EQ(*WaitSecondsOf({{"x-amz-meta-sluice-wait", "100000"}}), kMaxWaitSeconds);
@@ -317,13 +313,9 @@ TEST_F(FlowTest, PendingBytesLimitAndDiskFloor) {
   fs_.free_ = 1000;
   EXPECT_TRUE(DoPut("orders/2.parquet", parquet_).status.ok());
 
-  auto page = metrics_.Render(*catalog_, clock_.NowMicros());
-  ASSERT_TRUE(page.ok());
-  EXPECT_NE(page->find("sluice_backpressure_refusals_total{connection=\"shop\",limit=\"bytes\"} 1"),
-            std::string::npos)
-      << *page;
-  EXPECT_NE(page->find("sluice_backpressure_refusals_total{connection=\"shop\",limit=\"disk\"} 1"),
-            std::string::npos);
+  // Each refusal is reported once, by limit (api/metrics_test.cc renders them).
+  EXPECT_EQ(metrics_.refused, (std::map<std::pair<std::string, std::string>, int>{
+                                  {{"shop", "bytes"}, 1}, {{"shop", "disk"}, 1}}));
 }
 
 TEST_F(FlowTest, AFullDiskMidBodyIsSlowDown) {
@@ -376,113 +368,5 @@ TEST_F(FlowTest, VerifiedChecksumsAreRecordedInTheLedger) {
   EXPECT_EQ((*catalog_->GetFile(2))->checksums_json, "{}");
 }
 
-TEST(MetricsTest, EscapesLabels) {
-  EXPECT_EQ(PromEscape("plain"), "plain");
-  EXPECT_EQ(PromEscape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-}
-
-TEST_F(FlowTest, MetricsPageIsValidExpositionText) {
-  Build();
-  ASSERT_TRUE(DoPut("orders/a.parquet", parquet_).status.ok());
-  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
-  ASSERT_TRUE(DoPut("orders/bad.parquet", "broken").status.ok());
-  ASSERT_TRUE(*loader_->LoadNext({"shop", "orders"}));
-  ASSERT_TRUE(DoPut("orders/b.parquet", parquet_).status.ok());
-  clock_.Advance(90 * kSecond);
-  auto page = metrics_.Render(*catalog_, clock_.NowMicros());
-  ASSERT_TRUE(page.ok()) << page.status().ToString();
-  const std::string& text = *page;
-
-  // Every sample belongs to a family announced by HELP then TYPE, and parses.
-  const std::regex sample(
-      R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$)re");
-  std::set<std::string> typed;
-  std::string last_help;
-  std::istringstream lines(text);
-  std::string line;
-  int samples = 0;
-  while (std::getline(lines, line)) {
-    if (line.starts_with("# HELP ")) {
-      last_help = line.substr(7, line.find(' ', 7) - 7);
-      continue;
-    }
-    if (line.starts_with("# TYPE ")) {
-      const std::string name = line.substr(7, line.find(' ', 7) - 7);
-      EXPECT_EQ(name, last_help);
-      const std::string type = line.substr(8 + name.size());
-      EXPECT_TRUE(type == "gauge" || type == "counter" || type == "histogram") << line;
-      typed.insert(name);
-      continue;
-    }
-    std::smatch m;
-    ASSERT_TRUE(std::regex_match(line, m, sample)) << line;
-    std::string family = m[1];
-    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-      if (!typed.count(family) && family.ends_with(suffix)) {
-        family = family.substr(0, family.size() - std::string(suffix).size());
-      }
-    }
-    EXPECT_TRUE(typed.count(family)) << line;
-    ++samples;
-  }
-  EXPECT_GT(samples, 10);
-  EXPECT_NE(text.find("sluice_backlog_files{connection=\"shop\",table=\"orders\"} 1\n"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("sluice_backlog_bytes{connection=\"shop\",table=\"orders\"} " +
-                      std::to_string(parquet_.size()) + "\n"),
-            std::string::npos);
-  EXPECT_NE(
-      text.find("sluice_oldest_queued_age_seconds{connection=\"shop\",table=\"orders\"} 90\n"),
-      std::string::npos);
-  EXPECT_NE(text.find("sluice_files{connection=\"shop\",table=\"orders\",status=\"failed\","
-                      "error_code=\"UNSUPPORTED_FORMAT\"} 1\n"),
-            std::string::npos);
-  // A loaded file is history: counted from the loader's events, not from the ledger.
-  EXPECT_EQ(text.find("sluice_files{connection=\"shop\",table=\"orders\",status=\"loaded\""),
-            std::string::npos);
-  EXPECT_NE(text.find("sluice_files_finished_total{connection=\"shop\",table=\"orders\","
-                      "status=\"loaded\",error_code=\"\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("sluice_files_finished_total{connection=\"shop\",table=\"orders\","
-                      "status=\"failed\",error_code=\"UNSUPPORTED_FORMAT\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("sluice_load_duration_seconds_count 1\n"), std::string::npos);
-  EXPECT_NE(text.find("sluice_load_duration_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("sluice_received_files_total{connection=\"shop\"} 3\n"), std::string::npos);
-  EXPECT_NE(
-      text.find("sluice_rows_total{connection=\"shop\",table=\"orders\",outcome=\"inserted\"}"),
-      std::string::npos);
-  // Buckets are cumulative and end at the count.
-  std::regex bucket(R"re(sluice_load_duration_seconds_bucket\{le="[^"]+"\} ([0-9]+))re");
-  uint64_t previous = 0;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), bucket);
-       it != std::sregex_iterator(); ++it) {
-    const uint64_t n = std::stoull((*it)[1]);
-    EXPECT_GE(n, previous);
-    previous = n;
-  }
-  EXPECT_EQ(previous, 1u);
-}
-
-TEST_F(FlowTest, MetricsLabelsAreConfiguredNamesOnly) {
-  Build();
-  // Keys a client chose, under prefixes that name no configured table (held by default): they
-  // are counted per connection and never become a label.
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(DoPut("attacker_" + std::to_string(i) + "/x.parquet", parquet_).status.ok());
-  }
-  ASSERT_TRUE(DoPut("orders/a.parquet", parquet_).status.ok());
-  auto page = metrics_.Render(*catalog_, clock_.NowMicros());
-  ASSERT_TRUE(page.ok()) << page.status().ToString();
-  EXPECT_EQ(page->find("attacker_"), std::string::npos) << *page;
-  EXPECT_NE(page->find("sluice_unconfigured_files{connection=\"shop\",status=\"failed\","
-                       "error_code=\"TABLE_NOT_CONFIGURED\"} 5\n"),
-            std::string::npos)
-      << *page;
-  EXPECT_NE(page->find("sluice_backlog_files{connection=\"shop\",table=\"orders\"} 1\n"),
-            std::string::npos);
-}
-
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::store

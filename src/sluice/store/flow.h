@@ -1,5 +1,5 @@
 #pragma once
-// Private to app: the flow control around PUTs.
+// Private to store: the flow control around PUTs.
 //
 // Backpressure decides, before a body is read, whether a connection may send more: the files
 // and bytes it has pending (queued or loading) against its limits, and the free space of the
@@ -37,9 +37,9 @@
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
-class Metrics;
+class UploadObserver;
 
 struct FlowLimits {
   uint64_t max_pending_files = 100'000;
@@ -54,7 +54,7 @@ class Backpressure final : public load::LoadObserver {
   // The references (and `metrics`, when not null) must outlive this object. `monotonic` times
   // the refresh thread.
   Backpressure(catalog::Catalog& catalog, const landing::Store& store, FlowLimits limits,
-               Metrics* metrics = nullptr,
+               UploadObserver* metrics = nullptr,
                const MonotonicClock& monotonic = MonotonicClock::Real());
   ~Backpressure() override;
   Backpressure(const Backpressure&) = delete;
@@ -84,7 +84,7 @@ class Backpressure final : public load::LoadObserver {
   catalog::Catalog& catalog_;
   const landing::Store& store_;
   const FlowLimits limits_;
-  Metrics* const metrics_;
+  UploadObserver* const metrics_;
   const MonotonicClock& monotonic_;
   Mutex mu_;
   std::map<std::string, Pending> pending_ GUARDED_BY(mu_);
@@ -148,4 +148,4 @@ class LoadWaits final : public load::LoadObserver {
   std::thread thread_;  // started under mu_; joined by Stop
 };
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,4 +1,4 @@
-#include "sluice/app/key_usage.h"
+#include "sluice/store/key_usage.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include "sluice/core/testing/temp_dir.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -62,4 +62,4 @@ TEST_F(KeyUsageTest, FlushWritesNowAndAnUnknownKeyIsHarmless) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,4 +1,4 @@
-#include "sluice/app/metrics.h"
+#include "sluice/api/metrics.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,10 +6,9 @@
 #include <tuple>
 #include <vector>
 
-#include "sluice/app/quota.h"
 #include "sluice/core/mutex.h"
 
-namespace sluice::app {
+namespace sluice::api {
 namespace {
 
 std::string TableLabels(const catalog::TableKey& t) {
@@ -233,4 +232,4 @@ Result<std::string> Metrics::Render(catalog::Catalog& catalog, int64_t now_micro
   return out;
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::api

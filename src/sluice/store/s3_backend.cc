@@ -1,13 +1,13 @@
-#include "sluice/app/s3_backend.h"
+#include "sluice/store/s3_backend.h"
 
 #include <nlohmann/json.hpp>
 
-#include "sluice/app/backend_util.h"
-#include "sluice/app/flow.h"
-#include "sluice/app/metrics.h"
 #include "sluice/core/mutex.h"
+#include "sluice/store/backend_internal.h"
+#include "sluice/store/flow.h"
+#include "sluice/store/upload_observer.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 // An ingestion error message can be long (a schema diff); a header carries its start.
@@ -15,27 +15,21 @@ constexpr size_t kMaxStatusMessageBytes = 512;
 // Past this many entries the lock map drops the unused ones.
 constexpr size_t kLockMapSweep = 1024;
 
-class LandingSink final : public s3::ObjectSink {
+class LandingSink final : public ReservedSink {
  public:
   LandingSink(catalog::Catalog& catalog, landing::Store& store, load::Loader& loader,
               const Clock& clock, const BackendOptions& options,
               std::unique_ptr<landing::Incoming> incoming, catalog::FileRecord record,
               Disposition disposition, int wait_seconds, QuotaReservation reservation)
-      : catalog_(catalog),
+      : ReservedSink(std::move(incoming), std::move(reservation)),
+        catalog_(catalog),
         store_(store),
         loader_(loader),
         clock_(clock),
         options_(options),
-        incoming_(std::move(incoming)),
         record_(std::move(record)),
         disposition_(std::move(disposition)),
-        wait_seconds_(wait_seconds),
-        reservation_(std::move(reservation)) {}
-
-  Status Append(ByteView data) override {
-    SLUICE_RETURN_IF_ERROR(ChargeBeyondDeclared(reservation_, &appended_, data.size()));
-    return incoming_->Append(data);
-  }
+        wait_seconds_(wait_seconds) {}
 
   Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
     SLUICE_ASSIGN_OR_RETURN(std::string id, incoming_->Commit());
@@ -70,11 +64,6 @@ class LandingSink final : public s3::ObjectSink {
     return headers;
   }
 
-  void Abort() override {
-    incoming_->Abort();
-    reservation_.Release();
-  }
-
   http::Response Respond(http::Response response) override {
     if (wait_seconds_ <= 0 || options_.waits == nullptr) return response;
     return options_.waits->Hold(record_.seq, wait_seconds_, std::move(response));
@@ -86,12 +75,9 @@ class LandingSink final : public s3::ObjectSink {
   load::Loader& loader_;
   const Clock& clock_;
   const BackendOptions& options_;
-  std::unique_ptr<landing::Incoming> incoming_;
   catalog::FileRecord record_;
   Disposition disposition_;
   const int wait_seconds_;
-  QuotaReservation reservation_;  // released by the destructor unless the file was recorded
-  uint64_t appended_ = 0;
 };
 
 s3::ObjectInfo InfoOf(const catalog::FileRecord& f, bool full) {
@@ -134,34 +120,6 @@ KeyedLocks::Guard KeyedLocks::Lock(const std::string& name) {
 std::string TableOfKey(const std::string& key) {
   const auto slash = key.find('/');
   return slash == std::string::npos ? std::string() : key.substr(0, slash);
-}
-
-std::string HeaderSafe(std::string_view value, size_t max_bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  static constexpr std::string_view kEllipsis = "...";
-  std::string out;
-  // Where each input byte's output begins, so that a cut never splits an escape.
-  std::vector<size_t> starts;
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    starts.push_back(out.size());
-    if (c >= 0x20 && c < 0x7F && c != '%') {
-      out += static_cast<char>(c);
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 0xF]};
-    }
-  }
-  if (out.size() <= max_bytes) return out;
-  const size_t room = max_bytes - std::min(max_bytes, kEllipsis.size());
-  size_t keep = 0;
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const size_t end = i + 1 < starts.size() ? starts[i + 1] : out.size();
-    if (end > room) break;
-    keep = end;
-  }
-  out.resize(keep);
-  out += kEllipsis;
-  return out;
 }
 
 Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string& bucket,
@@ -224,12 +182,12 @@ http::HeaderList StatusHeaders(const catalog::FileRecord& f) {
     h.emplace_back("x-amz-meta-sluice-duplicate-of", std::to_string(f.duplicate_of));
   }
   if (!f.error_code.empty()) {
-    h.emplace_back("x-amz-meta-sluice-error-code", HeaderSafe(f.error_code, 64));
+    h.emplace_back("x-amz-meta-sluice-error-code", s3::HeaderSafe(f.error_code, 64));
   }
   // Failures carry their error; a skipped file says why it was skipped (a duplicate).
   if (!f.error_message.empty()) {
     h.emplace_back("x-amz-meta-sluice-error-message",
-                   HeaderSafe(f.error_message, kMaxStatusMessageBytes));
+                   s3::HeaderSafe(f.error_message, kMaxStatusMessageBytes));
   }
   return h;
 }
@@ -261,10 +219,17 @@ Result<QuotaReservation> ReserveDisk(catalog::Catalog& catalog, const BackendOpt
   return options.quota->Reserve(*record, bytes);
 }
 
-Status ChargeBeyondDeclared(QuotaReservation& reservation, uint64_t* appended, uint64_t more) {
-  *appended += more;
-  if (*appended <= reservation.bytes()) return Status::Ok();
-  return reservation.Grow(*appended - reservation.bytes());
+Status ReservedSink::Append(ByteView data) {
+  appended_ += data.size();
+  if (appended_ > reservation_.bytes()) {
+    SLUICE_RETURN_IF_ERROR(reservation_.Grow(appended_ - reservation_.bytes()));
+  }
+  return incoming_->Append(data);
+}
+
+void ReservedSink::Abort() {
+  incoming_->Abort();
+  reservation_.Release();
 }
 
 void DiskAdded(const BackendOptions& options, const std::string& connection, uint64_t bytes) {
@@ -344,7 +309,7 @@ Status StoreBackend::CreateBucket(const s3::Identity& who, const std::string& bu
   }
   auto created = catalog_.CreateBucketConnection(bucket);
   if (created.ok()) {
-    LogInfo("app", "connection '" + EscapeForLog(bucket) + "' created through S3 CreateBucket");
+    LogInfo("store", "connection '" + EscapeForLog(bucket) + "' created through S3 CreateBucket");
     return Status::Ok();
   }
   if (created.status().code() == ErrorCode::kAlreadyExists) {
@@ -371,10 +336,10 @@ Status StoreBackend::DeleteBucket(const s3::Identity& who, const std::string& bu
   }
   for (const std::string& id : *landed) {
     Status st = store_.Remove(id);
-    if (!st.ok()) LogWarn("app", "deleting bucket " + bucket + ": " + st.ToString());
+    if (!st.ok()) LogWarn("store", "deleting bucket " + bucket + ": " + st.ToString());
   }
   if (options_.quota != nullptr) options_.quota->Forget(bucket);
-  LogInfo("app", "connection '" + bucket + "' deleted through S3 DeleteBucket");
+  LogInfo("store", "connection '" + bucket + "' deleted through S3 DeleteBucket");
   return Status::Ok();
 }
 
@@ -435,9 +400,9 @@ Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bu
     // recorded as stored whose bytes are gone, which retention removes again harmlessly.
     if (st.ok()) st = catalog_.MarkPurged(f.seq, clock_.NowMicros());
     if (!st.ok()) {
-      LogWarn("app", "deleted " + EscapeForLog(bucket + "/" + key) + " (file " +
-                         std::to_string(f.seq) +
-                         ") but could not remove its landed bytes: " + st.ToString());
+      LogWarn("store", "deleted " + EscapeForLog(bucket + "/" + key) + " (file " +
+                           std::to_string(f.seq) +
+                           ") but could not remove its landed bytes: " + st.ToString());
       continue;
     }
     DiskRemoved(options_, bucket, f.size);
@@ -445,9 +410,9 @@ Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bu
   return Status::Ok();
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store
 
-namespace sluice::app {
+namespace sluice::store {
 
 Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
   if (retention_micros <= 0) return 0;
@@ -467,9 +432,24 @@ Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
     if (files.size() < kBatch) break;
   }
   if (purged > 0)
-    LogInfo("app",
+    LogInfo("store",
             "retention removed the landed bytes of " + std::to_string(purged) + " finished files");
   return purged;
 }
 
-}  // namespace sluice::app
+Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> present, store.ListObjects());
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> orphans,
+                          catalog.NotInLedger(std::move(present)));
+  for (const std::string& id : orphans) {
+    SLUICE_RETURN_IF_ERROR(store.Remove(id).WithContext("removing the unrecorded object " + id));
+  }
+  if (!orphans.empty()) {
+    LogInfo("store", "removed " + std::to_string(orphans.size()) +
+                         " landed object(s) that no ledger entry names (an upload cut short by a "
+                         "crash after its bytes were durable, never acknowledged)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::store

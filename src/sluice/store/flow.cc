@@ -1,14 +1,14 @@
-#include "sluice/app/flow.h"
+#include "sluice/store/flow.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "sluice/app/backend_util.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/s3_backend.h"
 #include "sluice/core/mutex.h"
+#include "sluice/store/backend_internal.h"
+#include "sluice/store/s3_backend.h"
+#include "sluice/store/upload_observer.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 constexpr std::string_view kWaitHeader = "x-amz-meta-sluice-wait";
@@ -39,7 +39,7 @@ catalog::FileRecord RecordOf(const load::LoadEvent& e) {
 // ---- Backpressure ----------------------------------------------------------------------------
 
 Backpressure::Backpressure(catalog::Catalog& catalog, const landing::Store& store,
-                           FlowLimits limits, Metrics* metrics, const MonotonicClock& monotonic)
+                           FlowLimits limits, UploadObserver* metrics, const MonotonicClock& monotonic)
     : catalog_(catalog), store_(store), limits_(limits), metrics_(metrics), monotonic_(monotonic) {}
 
 Backpressure::~Backpressure() { Stop(); }
@@ -60,7 +60,7 @@ Status Backpressure::Refresh() {
 void Backpressure::Start() {
   if (thread_.joinable()) return;
   Status st = Refresh();
-  if (!st.ok()) LogWarn("app", "counting the pending files: " + st.ToString());
+  if (!st.ok()) LogWarn("store", "counting the pending files: " + st.ToString());
   {
     MutexLock lock(&mu_);
     stopping_ = false;
@@ -86,7 +86,7 @@ void Backpressure::Loop() {
     if (stopping_) break;
     lock.Unlock();
     Status st = Refresh();
-    if (!st.ok()) LogWarn("app", "counting the pending files: " + st.ToString());
+    if (!st.ok()) LogWarn("store", "counting the pending files: " + st.ToString());
     lock.Lock();
   }
 }
@@ -153,7 +153,8 @@ Result<int> WaitSecondsOf(const std::vector<std::pair<std::string, std::string>>
     if (!digits) {
       return Err(ErrorCode::kInvalidArgument,
                  "x-amz-meta-sluice-wait must be a whole number of seconds (0 to " +
-                     std::to_string(kMaxWaitSeconds) + "), not '" + HeaderSafe(value, 64) + "'");
+                     std::to_string(kMaxWaitSeconds) + "), not '" + s3::HeaderSafe(value, 64) +
+                     "'");
     }
     return static_cast<int>(std::min<int64_t>(std::stoll(value), kMaxWaitSeconds));
   }
@@ -334,4 +335,4 @@ void LoadWaits::Loop() {
   }
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -26,31 +26,31 @@
 #include <memory>
 #include <mutex>
 
-#include "sluice/app/key_usage.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/mutex.h"
 #include "sluice/landing/landing.h"
 #include "sluice/load/load.h"
 #include "sluice/s3/s3.h"
+#include "sluice/store/key_usage.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 class Backpressure;
 class DiskQuota;
 class LoadWaits;
-class Metrics;
+class UploadObserver;
 
 struct BackendOptions {
   // Multipart uploads with no new part for this long are aborted; completed uploads are
   // remembered (idempotent Complete) this long.
   int64_t upload_expiry_micros = int64_t{24} * 3600 * 1'000'000;
-  // Flow control (flow.h) and counters (metrics.h); each may be null (off). They must outlive
-  // the backend. Backpressure is asked before PutObject, UploadPart and CreateMultipartUpload
-  // read anything; waits hold the responses of PUTs and Completes carrying
+  // Flow control (flow.h) and counters (upload_observer.h); each may be null (off). They must
+  // outlive the backend. Backpressure is asked before PutObject, UploadPart and
+  // CreateMultipartUpload read anything; waits hold the responses of PUTs and Completes carrying
   // x-amz-meta-sluice-wait (without `waits` the header is validated and ignored).
   Backpressure* backpressure = nullptr;
   LoadWaits* waits = nullptr;
-  Metrics* metrics = nullptr;
+  UploadObserver* metrics = nullptr;
   // The per-connection disk quota (quota.h), or null (off). PutObject and UploadPart reserve
   // their declared length before reading the body; every change the backend makes to what a
   // connection keeps on disk moves its count.
@@ -148,8 +148,11 @@ class StoreBackend final : public s3::Backend {
 // empty when the key has no '/'.
 std::string TableOfKey(const std::string& key);
 
-// `value` made safe for an HTTP header: printable ASCII kept, '%' and every other byte
-// (CR, LF, controls, UTF-8) percent-escaped, cut to at most `max_bytes` with "..." appended.
-std::string HeaderSafe(std::string_view value, size_t max_bytes);
+// Removes landed objects that no ledger entry names: the process died between the landing
+// rename and the ledger commit of a PUT (BeginPut's sink), so it was never acknowledged. Call
+// it at start, before the listeners open (no upload can be between the two steps) and while
+// serve.lock is held (no other server can be). The cost is the catalog's pass over the
+// ledger's landed ids, once.
+Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store);
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,10 +1,8 @@
-#include "sluice/app/quota.h"
+#include "sluice/store/quota.h"
 
 #include <cstdio>
 
-#include "sluice/app/app.h"
-
-namespace sluice::app {
+namespace sluice::store {
 
 std::string DescribeBytes(uint64_t bytes) {
   static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -123,4 +121,4 @@ std::vector<std::pair<std::string, uint64_t>> DiskQuota::Usage() {
   return {used_.begin(), used_.end()};
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

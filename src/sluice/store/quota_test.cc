@@ -1,7 +1,7 @@
 // The per-connection disk quota: DiskQuota's arithmetic, and StoreBackend keeping its counts
 // over a real catalog, landing store, SQLite pool and loader. After every sequence of changes
 // the running counts must equal what a fresh start would count from the ledger (Load).
-#include "sluice/app/quota.h"
+#include "sluice/store/quota.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -14,12 +14,10 @@
 #include <iterator>
 #include <thread>
 
-#include "sluice/app/app.h"
-#include "sluice/app/metrics.h"
-#include "sluice/app/s3_backend.h"
 #include "sluice/core/testing/temp_dir.h"
+#include "sluice/store/s3_backend.h"
 
-namespace sluice::app {
+namespace sluice::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -352,22 +350,6 @@ TEST_F(QuotaBackendTest, MultipartPartsCountOnceAndCompleteOrAbortMovesThem) {
   ExpectCountsMatchTheLedger();
 }
 
-TEST_F(QuotaBackendTest, MetricsShowUsageAndQuota) {
-  ASSERT_TRUE(catalog_->SetConnectionQuota("shop", 5000).ok());
-  ASSERT_TRUE(Put("shop", "orders/a.parquet", std::string(1234, 'a')).ok());
-  Metrics metrics;
-  metrics.WatchDiskQuota(quota_.get());
-  auto page = metrics.Render(*catalog_, clock_.NowMicros());
-  ASSERT_TRUE(page.ok());
-  EXPECT_NE(page->find("sluice_connection_disk_bytes{connection=\"shop\"} 1234\n"),
-            std::string::npos)
-      << *page;
-  EXPECT_NE(page->find("sluice_connection_disk_quota_bytes{connection=\"shop\"} 5000\n"),
-            std::string::npos);
-  EXPECT_EQ(page->find("sluice_connection_disk_quota_bytes{connection=\"other\"}"),
-            std::string::npos);
-}
-
 TEST_F(QuotaBackendTest, DeleteBucketForgetsTheConnection) {
   ASSERT_TRUE(Put("other", "x/a.bin", std::string(10, 'a')).ok());  // held: other has no table
   // A held file keeps the bucket from being empty until it is deleted.
@@ -379,4 +361,4 @@ TEST_F(QuotaBackendTest, DeleteBucketForgetsTheConnection) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::store

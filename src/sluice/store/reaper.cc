@@ -1,10 +1,10 @@
-#include "sluice/app/reaper.h"
+#include "sluice/store/reaper.h"
 
 #include <algorithm>
 
 #include "sluice/core/mutex.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 UploadReaper::UploadReaper(StoreBackend& backend, std::chrono::milliseconds interval,
                            int64_t retention_micros, const MonotonicClock& monotonic)
@@ -46,13 +46,13 @@ void UploadReaper::Loop() {
     if (uploads_due) {
       auto reaped = backend_.ReapExpiredUploads();
       if (!reaped.ok()) {
-        LogWarn("app", "expiring abandoned multipart uploads: " + reaped.status().ToString());
+        LogWarn("store", "expiring abandoned multipart uploads: " + reaped.status().ToString());
       }
       next_uploads = monotonic_.Now() + interval_;
     }
     if (retention_due) {
       auto purged = backend_.PurgeRetained(retention_micros_);
-      if (!purged.ok()) LogWarn("app", "retention: " + purged.status().ToString());
+      if (!purged.ok()) LogWarn("store", "retention: " + purged.status().ToString());
       next_retention = monotonic_.Now() + retention_interval_;
     }
     lock.Lock();
@@ -63,4 +63,4 @@ void UploadReaper::Loop() {
   }
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,5 +1,5 @@
 #pragma once
-// Private to app: a thread for the backend's periodic chores: StoreBackend::ReapExpiredUploads
+// Private to store: a thread for the backend's periodic chores: StoreBackend::ReapExpiredUploads
 // (abandoned multipart uploads do not keep their parts on disk for ever) and, when a retention
 // is set, StoreBackend::PurgeRetained (landed bytes of finished files older than the
 // retention). The expiry and retention rules are the backend's (testable there with a fake
@@ -10,11 +10,11 @@
 #include <chrono>
 #include <thread>
 
-#include "sluice/app/s3_backend.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/mutex.h"
+#include "sluice/store/s3_backend.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 // Expiry is counted in hours (a day by default); a few minutes of lateness do not matter, and
 // each pass is one indexed query when nothing expired.
@@ -54,4 +54,4 @@ class UploadReaper {
   std::thread thread_;  // touched only by the thread that calls Start and Stop
 };
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,69 +1,23 @@
 // StoreBackend's multipart uploads: parts on disk under landing/uploads/, bookkeeping in the
 // catalog, assembly in the kernel, and the reaper of abandoned uploads.
-#include <openssl/evp.h>
+#include <map>
+#include <string>
+#include <vector>
 
-#include <array>
+#include "sluice/s3/multipart_rules.h"
+#include "sluice/store/backend_internal.h"
+#include "sluice/store/flow.h"
+#include "sluice/store/s3_backend.h"
 
-#include "sluice/app/backend_util.h"
-#include "sluice/app/flow.h"
-#include "sluice/app/s3_backend.h"
-
-namespace sluice::app {
+namespace sluice::store {
 namespace {
-
-// S3's limits: every part but the last is at least 5 MiB; part numbers run 1..10000.
-constexpr uint64_t kMinPartBytes = 5ull * 1024 * 1024;
-constexpr int kMaxPartNumber = 10000;
-constexpr size_t kMd5Bytes = 16;
-
-bool IsHexMd5(std::string_view s) {
-  if (s.size() != kMd5Bytes * 2) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-// The client's ETag as we store it: quotes dropped, lower-case.
-std::string NormalizeEtag(std::string_view etag) {
-  while (!etag.empty() && etag.front() == '"') etag.remove_prefix(1);
-  while (!etag.empty() && etag.back() == '"') etag.remove_suffix(1);
-  std::string out(etag);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-uint8_t HexValue(char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); }
-
-// "<hex MD5 of the concatenated binary part MD5s>-<N>", S3's multipart ETag.
-Result<std::string> MultipartEtag(const std::vector<std::string>& part_md5s) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) {
-    return Err(ErrorCode::kInternal, "MD5 is unavailable");
-  }
-  for (const std::string& hex : part_md5s) {
-    std::array<uint8_t, kMd5Bytes> bin;
-    for (size_t i = 0; i < kMd5Bytes; ++i) {
-      bin[i] = static_cast<uint8_t>(HexValue(hex[2 * i]) << 4 | HexValue(hex[2 * i + 1]));
-    }
-    EVP_DigestUpdate(ctx.get(), bin.data(), bin.size());
-  }
-  std::array<uint8_t, kMd5Bytes> digest;
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &n) != 1 || n != kMd5Bytes) {
-    return Err(ErrorCode::kInternal, "MD5 failed");
-  }
-  return ToHex(ByteView(digest.data(), digest.size())) + "-" + std::to_string(part_md5s.size());
-}
 
 // The part list a Complete named, as recorded for a repeat: "<n>:<md5>,...".
 std::string PartsFingerprint(const std::vector<s3::CompletedPart>& parts) {
   std::string out;
   for (const auto& p : parts) {
     if (!out.empty()) out += ',';
-    out += std::to_string(p.part_number) + ":" + NormalizeEtag(p.etag);
+    out += std::to_string(p.part_number) + ":" + s3::NormalizeEtag(p.etag);
   }
   return out;
 }
@@ -75,26 +29,20 @@ Status NoSuchUpload(const std::string& upload_id) {
                  upload_id);
 }
 
-class PartSink final : public s3::ObjectSink {
+class PartSink final : public ReservedSink {
  public:
   PartSink(catalog::Catalog& catalog, const Clock& clock, KeyedLocks& locks,
            const BackendOptions& options, std::unique_ptr<landing::Incoming> incoming,
            std::string connection, std::string upload_id, int part_number,
            QuotaReservation reservation)
-      : catalog_(catalog),
+      : ReservedSink(std::move(incoming), std::move(reservation)),
+        catalog_(catalog),
         clock_(clock),
         locks_(locks),
         options_(options),
-        incoming_(std::move(incoming)),
         connection_(std::move(connection)),
         upload_id_(std::move(upload_id)),
-        part_number_(part_number),
-        reservation_(std::move(reservation)) {}
-
-  Status Append(ByteView data) override {
-    SLUICE_RETURN_IF_ERROR(ChargeBeyondDeclared(reservation_, &appended_, data.size()));
-    return incoming_->Append(data);
-  }
+        part_number_(part_number) {}
 
   Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
     // Two sends of the same part must not interleave their rename and record, or the file on
@@ -114,22 +62,14 @@ class PartSink final : public s3::ObjectSink {
     return http::HeaderList{};
   }
 
-  void Abort() override {
-    incoming_->Abort();
-    reservation_.Release();
-  }
-
  private:
   catalog::Catalog& catalog_;
   const Clock& clock_;
   KeyedLocks& locks_;
   const BackendOptions& options_;
-  std::unique_ptr<landing::Incoming> incoming_;
   std::string connection_;
   std::string upload_id_;
   int part_number_;
-  QuotaReservation reservation_;  // released by the destructor unless the part was recorded
-  uint64_t appended_ = 0;
 };
 
 }  // namespace
@@ -147,8 +87,8 @@ Result<catalog::UploadRecord> StoreBackend::UploadOf(const std::string& bucket,
 void StoreBackend::RemoveUploadFiles(const std::string& upload_id) {
   Status st = store_.RemoveUpload(upload_id);
   if (!st.ok()) {
-    LogWarn("app", "could not remove the parts of upload " + upload_id +
-                       " (the reaper retries): " + st.ToString());
+    LogWarn("store", "could not remove the parts of upload " + upload_id +
+                         " (the reaper retries): " + st.ToString());
   }
 }
 
@@ -189,11 +129,7 @@ Result<std::string> StoreBackend::CreateMultipartUpload(const s3::Identity& who,
 Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(
     const s3::Identity& who, const std::string& bucket, const std::string& key,
     const std::string& upload_id, int part_number, uint64_t size) {
-  if (part_number < 1 || part_number > kMaxPartNumber) {
-    return Err(ErrorCode::kInvalidArgument,
-               "Part number must be an integer between 1 and 10000, inclusive (got " +
-                   std::to_string(part_number) + ")");
-  }
+  SLUICE_RETURN_IF_ERROR(s3::CheckPartNumber(part_number));
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
   SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
   SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, bucket));
@@ -236,52 +172,24 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
   }
   const catalog::UploadRecord& upload = *upload_row;
   if (upload.connection_id != bucket || upload.key != key) return NoSuchUpload(upload_id);
-  if (parts.empty()) {
-    return Err(ErrorCode::kMalformedXml,
-               "The XML you provided was not well-formed or did not validate against our "
-               "published schema: CompleteMultipartUpload lists no part");
-  }
-
   SLUICE_ASSIGN_OR_RETURN(auto stored, catalog_.ListParts(upload_id));
-  std::map<int, const catalog::PartRecord*> by_number;
-  for (const auto& p : stored) by_number[p.part_number] = &p;
+  std::map<int, s3::UploadedPart> by_number;
+  for (const auto& p : stored) by_number[p.part_number] = {p.size, p.md5_hex};
+  SLUICE_RETURN_IF_ERROR(s3::CheckCompleteParts(parts, [&](int number) -> const s3::UploadedPart* {
+    auto it = by_number.find(number);
+    return it == by_number.end() ? nullptr : &it->second;
+  }));
 
   std::vector<int> numbers;
   std::vector<std::string> md5s;
   uint64_t total = 0;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const s3::CompletedPart& p = parts[i];
-    if (i > 0 && p.part_number <= parts[i - 1].part_number) {
-      return Err(ErrorCode::kInvalidPartOrder,
-                 "The list of parts was not in ascending order: part " +
-                     std::to_string(p.part_number) + " follows part " +
-                     std::to_string(parts[i - 1].part_number));
-    }
-    auto it = by_number.find(p.part_number);
-    const std::string etag = NormalizeEtag(p.etag);
-    if (it == by_number.end()) {
-      return Err(ErrorCode::kInvalidPart,
-                 "One or more of the specified parts could not be "
-                 "found: part " +
-                     std::to_string(p.part_number) + " was never uploaded");
-    }
-    if (!IsHexMd5(it->second->md5_hex) || etag != it->second->md5_hex) {
-      return Err(ErrorCode::kInvalidPart,
-                 "One or more of the specified parts could not be found: part " +
-                     std::to_string(p.part_number) + " has ETag \"" + it->second->md5_hex +
-                     "\", not \"" + HeaderSafe(etag, 64) + "\"");
-    }
-    if (i + 1 < parts.size() && it->second->size < kMinPartBytes) {
-      return Err(ErrorCode::kEntityTooSmall,
-                 "Your proposed upload is smaller than the minimum allowed object size: part " +
-                     std::to_string(p.part_number) + " has " + std::to_string(it->second->size) +
-                     " bytes; every part but the last needs at least 5 MiB");
-    }
+  for (const s3::CompletedPart& p : parts) {
+    const s3::UploadedPart& part = by_number.at(p.part_number);
     numbers.push_back(p.part_number);
-    md5s.push_back(it->second->md5_hex);
-    total += it->second->size;
+    md5s.emplace_back(part.md5_hex);
+    total += part.size;
   }
-  SLUICE_ASSIGN_OR_RETURN(std::string etag, MultipartEtag(md5s));
+  const std::string etag = s3::MultipartEtag(md5s);
 
   auto landed = store_.Assemble(upload_id, numbers);
   if (!landed.ok()) {
@@ -396,9 +304,9 @@ Result<int> StoreBackend::ReapExpiredUploads() {
     }
     RemoveUploadFiles(u.upload_id);
     if (parts_bytes.ok()) DiskRemoved(options_, u.connection_id, *parts_bytes);
-    LogInfo("app", "multipart upload " + u.upload_id + " of " +
-                       EscapeForLog(u.connection_id + "/" + u.key) +
-                       " expired unfinished; its parts were removed");
+    LogInfo("store", "multipart upload " + u.upload_id + " of " +
+                         EscapeForLog(u.connection_id + "/" + u.key) +
+                         " expired unfinished; its parts were removed");
     ++aborted;
   }
   // Directories whose upload the catalog no longer knows: a removal that failed earlier.
@@ -415,4 +323,4 @@ Result<int> StoreBackend::ReapExpiredUploads() {
   return aborted;
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,11 +1,11 @@
 #pragma once
-// Private to app: the /metrics page (Prometheus text exposition format 0.0.4). Counters since
-// the server started come from the loader (LoadObserver: load durations, rows by outcome) and
-// the S3 backend (bytes and files received, PUTs refused by backpressure); gauges come from
-// the ledger (backlog per table, age of the oldest queued file, files that need attention by
-// status and error code) through two grouped catalog queries per scrape, each over a partial
-// index of unfinished files: a scrape's cost follows the backlog, never the ledger's history
-// (files that finished are counted from the loader's events instead).
+// The /metrics page (Prometheus text exposition format 0.0.4). Counters since the server
+// started come from the loader (load::LoadObserver: load durations, rows by outcome) and the
+// store (store::UploadObserver: bytes and files received, PUTs refused by backpressure);
+// gauges come from the ledger (backlog per table, age of the oldest queued file, files that
+// need attention by status and error code) through two grouped catalog queries per scrape, each
+// over a partial index of unfinished files: a scrape's cost follows the backlog, never the
+// ledger's history (files that finished are counted from the loader's events instead).
 //
 // Labels are bounded by configuration, never by what clients send: a table label is always a
 // configured table of the connection (files under a key prefix that names no configured table
@@ -25,10 +25,9 @@
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/mutex.h"
 #include "sluice/load/load.h"
+#include "sluice/store/store.h"
 
-namespace sluice::app {
-
-class DiskQuota;
+namespace sluice::api {
 
 // Upper bounds (seconds) of the load duration histogram: 1 ms to 60 s.
 inline constexpr std::array<double, 14> kLoadDurationBuckets = {
@@ -37,15 +36,15 @@ inline constexpr std::array<double, 14> kLoadDurationBuckets = {
 // A label value escaped for the text format: backslash, double quote and line feed.
 std::string PromEscape(std::string_view value);
 
-class Metrics final : public load::LoadObserver {
+class Metrics final : public load::LoadObserver, public store::UploadObserver {
  public:
   void OnFileFinished(const load::LoadEvent& event) override;
-  void OnReceived(const std::string& connection, uint64_t bytes);
+  void OnReceived(const std::string& connection, uint64_t bytes) override;
   // `limit`: "files", "bytes" or "disk".
-  void OnRefused(const std::string& connection, std::string_view limit);
+  void OnRefused(const std::string& connection, std::string_view limit) override;
 
   // Adds the disk usage gauges, read from `quota` (which must outlive this object).
-  void WatchDiskQuota(DiskQuota* quota) { quota_ = quota; }
+  void WatchDiskQuota(store::DiskQuota* quota) { quota_ = quota; }
 
   // The whole page. `now_micros` dates the oldest queued files.
   Result<std::string> Render(catalog::Catalog& catalog, int64_t now_micros);
@@ -62,7 +61,7 @@ class Metrics final : public load::LoadObserver {
     uint64_t files = 0;
   };
 
-  DiskQuota* quota_ = nullptr;  // set before serving, then only read
+  store::DiskQuota* quota_ = nullptr;  // set before serving, then only read
   Mutex mu_;
   std::array<uint64_t, kLoadDurationBuckets.size()> buckets_ GUARDED_BY(mu_){};  // non-cumulative
   uint64_t loads_ GUARDED_BY(mu_) = 0;
@@ -76,4 +75,4 @@ class Metrics final : public load::LoadObserver {
   std::map<std::pair<std::string, std::string>, uint64_t> refused_ GUARDED_BY(mu_);
 };
 
-}  // namespace sluice::app
+}  // namespace sluice::api

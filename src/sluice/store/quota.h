@@ -1,5 +1,5 @@
 #pragma once
-// Private to app: the per-connection disk quota. Every connection shares the data directory's
+// Private to store: the per-connection disk quota. Every connection shares the data directory's
 // disk; a quota bounds what one connection keeps there, so that it cannot fill the disk for
 // the others.
 //
@@ -37,7 +37,10 @@
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/mutex.h"
 
-namespace sluice::app {
+namespace sluice::store {
+
+// "1.5 GiB (1610612736 bytes)", "512 bytes": a byte count for messages, with its exact value.
+std::string DescribeBytes(uint64_t bytes);
 
 class DiskQuota;
 
@@ -113,4 +116,4 @@ class DiskQuota {
   std::map<std::string, uint64_t> used_ GUARDED_BY(mu_);
 };
 
-}  // namespace sluice::app
+}  // namespace sluice::store

@@ -1,5 +1,5 @@
 // The admin side's access rules and paged listings, driven through the handler.
-#include "sluice/app/admin.h"
+#include "sluice/api/admin.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "sluice/core/testing/temp_dir.h"
 
-namespace sluice::app {
+namespace sluice::api {
 namespace {
 
 namespace fs = std::filesystem;
@@ -146,4 +146,4 @@ TEST_F(AdminTest, ConnectionsArePagedById) {
 }
 
 }  // namespace
-}  // namespace sluice::app
+}  // namespace sluice::api

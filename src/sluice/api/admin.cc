@@ -1,6 +1,4 @@
-#include "sluice/app/admin.h"
-
-#include <openssl/rand.h>
+#include "sluice/api/admin.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,9 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "sluice/app/app.h"
-
-namespace sluice::app {
+namespace sluice::api {
 namespace {
 
 // No admin route takes a body. A request announcing more than this (or a chunked one, whose
@@ -292,24 +288,4 @@ std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secre
   return std::make_unique<AdminHandler>(catalog, std::move(token), metrics, clock, options);
 }
 
-Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir) {
-  const std::string path = JoinPath(data_dir, "admin.token");
-  if (fs.Exists(path)) {
-    SLUICE_RETURN_IF_ERROR(CheckPrivateFile(path, "the admin token"));
-    SLUICE_ASSIGN_OR_RETURN(std::string text, fs.ReadSmallFile(path));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (text.empty()) return Err(ErrorCode::kInvalidArgument, path + " is empty");
-    return Secret(std::move(text));
-  }
-  uint8_t raw[16];
-  if (RAND_bytes(raw, sizeof raw) != 1) return Err(ErrorCode::kInternal, "RAND_bytes failed");
-  std::string token = ToHex(ByteView(raw, sizeof raw));
-  SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(path));
-  SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(token + "\n")));
-  SLUICE_RETURN_IF_ERROR(file->Sync());
-  SLUICE_RETURN_IF_ERROR(file->Close());
-  SLUICE_RETURN_IF_ERROR(fs.SyncDir(data_dir));
-  return Secret(std::move(token));
-}
-
-}  // namespace sluice::app
+}  // namespace sluice::api

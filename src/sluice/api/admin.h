@@ -6,11 +6,11 @@
 #include <memory>
 #include <string>
 
-#include "sluice/app/metrics.h"
+#include "sluice/api/metrics.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
 
-namespace sluice::app {
+namespace sluice::api {
 
 struct AdminOptions {
   // /metrics answers 401 unless the request carries the admin token as a Bearer credential
@@ -26,7 +26,4 @@ std::unique_ptr<http::Handler> MakeAdminHandler(catalog::Catalog& catalog, Secre
                                                 Metrics& metrics, const Clock& clock,
                                                 AdminOptions options = {});
 
-// Reads <data_dir>/admin.token, creating it (mode 0600, 32 random hex chars) when missing.
-Result<Secret> LoadOrCreateAdminToken(FileSystem& fs, const std::string& data_dir);
-
-}  // namespace sluice::app
+}  // namespace sluice::api

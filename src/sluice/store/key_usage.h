@@ -14,7 +14,7 @@
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/mutex.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 inline constexpr int64_t kKeyUsageFlushMicros = int64_t{60} * 1'000'000;
 
@@ -47,4 +47,4 @@ class KeyUsage {
   int64_t last_flush_ GUARDED_BY(mu_);
 };
 
-}  // namespace sluice::app
+}  // namespace sluice::store

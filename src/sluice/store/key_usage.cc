@@ -1,15 +1,15 @@
-#include "sluice/app/key_usage.h"
+#include "sluice/store/key_usage.h"
 
 #include <utility>
 #include <vector>
 
 #include "sluice/core/mutex.h"
 
-namespace sluice::app {
+namespace sluice::store {
 
 KeyUsage::~KeyUsage() {
   const Status s = Flush();
-  if (!s.ok()) LogWarn("app", "cannot record the keys' last-used times: " + s.ToString());
+  if (!s.ok()) LogWarn("store", "cannot record the keys' last-used times: " + s.ToString());
 }
 
 void KeyUsage::Note(const AccessKeyId& key) {
@@ -20,7 +20,7 @@ void KeyUsage::Note(const AccessKeyId& key) {
     if (now - last_flush_ < interval_) return;
   }
   const Status s = Flush();
-  if (!s.ok()) LogWarn("app", "cannot record the keys' last-used times: " + s.ToString());
+  if (!s.ok()) LogWarn("store", "cannot record the keys' last-used times: " + s.ToString());
 }
 
 Status KeyUsage::Flush() {
@@ -37,4 +37,4 @@ Status KeyUsage::Flush() {
   return catalog_.RecordKeyUses(uses);
 }
 
-}  // namespace sluice::app
+}  // namespace sluice::store
