@@ -75,8 +75,8 @@ struct CreatedKey {
 enum class OnError { kBlock, kSkip };
 
 // Whether a loader may be working on the data directory. Only the holder of the data
-// directory's serve.lock (app/app.h: LockDataDir) may say kStopped: no `sluice serve` runs, so a
-// file left `loading` is held by nobody and an operator may retry or skip it.
+// directory's serve.lock (app::LockDataDir) may say kStopped: no `sluice serve` runs, so a file
+// left `loading` is held by nobody and an operator may retry or skip it.
 enum class LoaderState { kMayBeRunning, kStopped };
 
 struct TableConfig {
