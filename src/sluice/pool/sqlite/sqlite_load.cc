@@ -84,8 +84,8 @@ std::string AgeRule(const std::string& stored, const std::string& incoming) {
 
 }  // namespace
 
-Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
-                     const ApplyCounts& counts, int64_t applied_at) {
+Status RecordApplied(Db* db, int64_t seq, const std::string& table, const ApplyCounts& counts,
+                     int64_t applied_at) {
   SLUICE_ASSIGN_OR_RETURN(
       Statement insert,
       db->Prepare("INSERT INTO _sluice_applied(seq, table_name, inserted, updated, refused, "
@@ -98,7 +98,7 @@ Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
   sqlite3_bind_int64(s, 5, counts.refused);
   sqlite3_bind_int64(s, 6, counts.deleted);
   sqlite3_bind_int64(s, 7, applied_at);
-  Status st = StepDone(db->get(), s, "recording applied file");
+  Status st = insert.Run("recording applied file");
   if (st.code() == ErrorCode::kAlreadyExists) {
     st = Err(ErrorCode::kAlreadyExists,
              "file seq " + std::to_string(seq) + " is already applied to the pool");
@@ -110,7 +110,7 @@ Status SqliteLoad::Commit(int64_t applied_at) {
   if (!failed_.ok()) return failed_;
   if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
   Status st = RecordApplied(db_, seq_, writer_.spec().name, writer_.counts(), applied_at);
-  if (st.ok()) st = db_->Exec("COMMIT");
+  if (st.ok()) st = txn_.Commit();
   if (!st.ok()) {
     failed_ = st;
     return st;
@@ -197,13 +197,13 @@ Status TableWriter::BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age) {
   for (ColumnBinder& b : key_binders_) {
     int rc = BindRow(stmt, b, row);
     if (rc != SQLITE_OK) {
-      return SqliteError(db_->get(), rc, "binding key row " + std::to_string(rows_seen_ + row));
+      return db_->Error(rc, "binding key row " + std::to_string(rows_seen_ + row));
     }
   }
   if (!with_age) return Status::Ok();
   int rc = BindRow(stmt, *age_binder_, row);
   if (rc != SQLITE_OK) {
-    return SqliteError(db_->get(), rc, "binding age row " + std::to_string(rows_seen_ + row));
+    return db_->Error(rc, "binding age row " + std::to_string(rows_seen_ + row));
   }
   return Status::Ok();
 }
@@ -216,9 +216,8 @@ Status TableWriter::StepRow(sqlite3_stmt* stmt, const char* action, int64_t row)
     sqlite3_reset(stmt);
     return Status::Ok();
   }
-  Status st = SqliteError(db_->get(), rc,
-                          std::string(action) + " row " + std::to_string(rows_seen_ + row) +
-                              " of '" + spec_.name + "'");
+  Status st = db_->Error(rc, std::string(action) + " row " + std::to_string(rows_seen_ + row) +
+                                 " of '" + spec_.name + "'");
   sqlite3_reset(stmt);
   return st;
 }
@@ -253,7 +252,7 @@ Status TableWriter::DeleteRow(int64_t row, RowOutcome* outcome) {
       return Status::Ok();
     }
     if (rc != SQLITE_DONE) {
-      return SqliteError(db_->get(), rc, "looking up row " + std::to_string(rows_seen_ + row));
+      return db_->Error(rc, "looking up row " + std::to_string(rows_seen_ + row));
     }
   }
   SLUICE_RETURN_IF_ERROR(BindKey(tomb_put_.get(), row, true));
@@ -278,8 +277,7 @@ Status TableWriter::CheckTombstone(int64_t row, bool* keep) {
   *keep = true;
   if (rc == SQLITE_DONE) return Status::Ok();
   if (rc != SQLITE_ROW) {
-    return SqliteError(db_->get(), rc,
-                       "reading the tombstone of row " + std::to_string(rows_seen_ + row));
+    return db_->Error(rc, "reading the tombstone of row " + std::to_string(rows_seen_ + row));
   }
   if (applies) {
     SLUICE_RETURN_IF_ERROR(BindKey(tomb_remove_.get(), row, false));
@@ -496,11 +494,10 @@ Status TableWriter::RowStep(int64_t row, RowOutcome* outcome) {
     int rc = BindRow(stmt, b, row);
     if (rc != SQLITE_OK) {
       sqlite3_reset(stmt);
-      return SqliteError(
-          db, rc,
-          "binding column '" +
-              batch_->schema->fields[static_cast<size_t>(stored_[b.param - 1])].name + "' row " +
-              std::to_string(rows_seen_ + row));
+      return db_->Error(rc,
+                        "binding column '" +
+                            batch_->schema->fields[static_cast<size_t>(stored_[b.param - 1])].name +
+                            "' row " + std::to_string(rows_seen_ + row));
     }
   }
   // Insert vs update: an INSERT sets last_insert_rowid to the new row's rowid; the DO UPDATE
@@ -512,8 +509,8 @@ Status TableWriter::RowStep(int64_t row, RowOutcome* outcome) {
   sqlite3_set_last_insert_rowid(db, sentinel);
   int rc = sqlite3_step(stmt);
   if (rc != SQLITE_DONE) {
-    Status st = SqliteError(
-        db, rc, "upserting row " + std::to_string(rows_seen_ + row) + " into '" + spec_.name + "'");
+    Status st = db_->Error(
+        rc, "upserting row " + std::to_string(rows_seen_ + row) + " into '" + spec_.name + "'");
     sqlite3_reset(stmt);
     return st;
   }
@@ -540,9 +537,11 @@ Status TableWriter::RowStep(int64_t row, RowOutcome* outcome) {
   return Status::Ok();
 }
 
-std::unique_ptr<LoadTransaction> NewLoad(Connection* db, std::unique_lock<std::mutex> lock,
-                                         TableSpec spec, int64_t seq, const Clock& clock) {
-  return std::make_unique<SqliteLoad>(db, std::move(lock), std::move(spec), seq, clock);
+std::unique_ptr<LoadTransaction> NewLoad(Db* db, std::unique_lock<std::mutex> lock,
+                                         WriteTransaction txn, TableSpec spec, int64_t seq,
+                                         const Clock& clock) {
+  return std::make_unique<SqliteLoad>(db, std::move(lock), std::move(txn), std::move(spec), seq,
+                                      clock);
 }
 
 }  // namespace sluice::pool::sqlite

@@ -16,10 +16,16 @@
 
 #include "sluice/core/core.h"
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/sqlite_db.h"
 #include "sluice/pool/sqlite/type_map.h"
+#include "sluice/sqlite/sqlite.h"
 
 namespace sluice::pool::sqlite {
+
+// The shared SQLite layer (sluice/sqlite), under the names this folder has always used.
+using ::sluice::sqlite::Db;
+using ::sluice::sqlite::QuoteIdent;
+using ::sluice::sqlite::Statement;
+using ::sluice::sqlite::WriteTransaction;
 
 // SQLite compares identifiers ASCII-case-insensitively; so must the schema bookkeeping.
 std::string Fold(std::string_view name);
@@ -68,7 +74,7 @@ enum class RowOutcome : uint8_t { kInserted, kUpdated, kRefused, kDeleted };
 // with its children), then End. Counts accumulate over the load.
 class TableWriter {
  public:
-  TableWriter(Connection* db, TableSpec spec, int64_t seq, const Clock& clock)
+  TableWriter(Db* db, TableSpec spec, int64_t seq, const Clock& clock)
       : db_(db), spec_(std::move(spec)), seq_(seq), clock_(clock) {}
   ~TableWriter() { ReleaseStatements(); }
   TableWriter(const TableWriter&) = delete;
@@ -120,7 +126,7 @@ class TableWriter {
   std::string KeyWhere() const;
   std::string StoredKeyOf(const batch::Field& f) const;
 
-  Connection* db_;
+  Db* db_;
   TableSpec spec_;
   int64_t seq_;
   const Clock& clock_;
@@ -153,20 +159,23 @@ class TableWriter {
 };
 
 // Records file `seq` in _sluice_applied with `counts` under `table`, in the open transaction.
-Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
-                     const ApplyCounts& counts, int64_t applied_at);
+Status RecordApplied(Db* db, int64_t seq, const std::string& table, const ApplyCounts& counts,
+                     int64_t applied_at);
 
 // The flat load: one TableWriter in the writer's transaction.
 class SqliteLoad final : public LoadTransaction {
  public:
-  SqliteLoad(Connection* db, std::unique_lock<std::mutex> lock, TableSpec spec, int64_t seq,
-             const Clock& clock)
-      : db_(db), lock_(std::move(lock)), seq_(seq), writer_(db, std::move(spec), seq, clock) {}
+  SqliteLoad(Db* db, std::unique_lock<std::mutex> lock, WriteTransaction txn, TableSpec spec,
+             int64_t seq, const Clock& clock)
+      : db_(db),
+        lock_(std::move(lock)),
+        txn_(std::move(txn)),
+        seq_(seq),
+        writer_(db, std::move(spec), seq, clock) {}
 
-  ~SqliteLoad() override {
-    writer_.ReleaseStatements();
-    if (!committed_) db_->Exec("ROLLBACK").IgnoreError();
-  }
+  // The statements go first, then the transaction rolls back (unless committed), then the
+  // writer mutex is released: members are destroyed in reverse order.
+  ~SqliteLoad() override { writer_.ReleaseStatements(); }
 
   Status Apply(const batch::Batch& batch) override {
     if (!failed_.ok()) return failed_;
@@ -180,17 +189,19 @@ class SqliteLoad final : public LoadTransaction {
   Status Commit(int64_t applied_at) override;
 
  private:
-  Connection* db_;
+  Db* db_;
   std::unique_lock<std::mutex> lock_;
+  WriteTransaction txn_;
   int64_t seq_;
   TableWriter writer_;
   Status failed_;
   bool committed_ = false;
 };
 
-// The caller holds `lock` (the writer mutex) and has run BEGIN IMMEDIATE on `db`; the load
-// takes both over: Commit commits and unlocks, destruction without Commit rolls back.
-std::unique_ptr<LoadTransaction> NewLoad(Connection* db, std::unique_lock<std::mutex> lock,
-                                         TableSpec spec, int64_t seq, const Clock& clock);
+// The caller holds `lock` (the writer mutex) and has begun `txn` on `db`; the load takes both
+// over: Commit commits and unlocks, destruction without Commit rolls back.
+std::unique_ptr<LoadTransaction> NewLoad(Db* db, std::unique_lock<std::mutex> lock,
+                                         WriteTransaction txn, TableSpec spec, int64_t seq,
+                                         const Clock& clock);
 
 }  // namespace sluice::pool::sqlite

@@ -46,9 +46,9 @@ std::string ColumnList(const std::vector<std::string>& columns, const std::strin
 
 class SqliteNestedLoad final : public NestedLoadTransaction {
  public:
-  SqliteNestedLoad(Connection* db, std::unique_lock<std::mutex> lock, NestedSpec spec, int64_t seq,
-                   const Clock& clock)
-      : db_(db), lock_(std::move(lock)), spec_(std::move(spec)), seq_(seq) {
+  SqliteNestedLoad(Db* db, std::unique_lock<std::mutex> lock, WriteTransaction txn, NestedSpec spec,
+                   int64_t seq, const Clock& clock)
+      : db_(db), lock_(std::move(lock)), txn_(std::move(txn)), spec_(std::move(spec)), seq_(seq) {
     nodes_.resize(spec_.tables.size());
     for (size_t i = 0; i < spec_.tables.size(); ++i) {
       nodes_[i].writer = std::make_unique<TableWriter>(db, spec_.tables[i].table, seq, clock);
@@ -59,10 +59,9 @@ class SqliteNestedLoad final : public NestedLoadTransaction {
     counts_.resize(nodes_.size());
   }
 
-  ~SqliteNestedLoad() override {
-    ReleaseStatements();
-    if (!committed_) db_->Exec("ROLLBACK").IgnoreError();
-  }
+  // The statements go first, then the transaction rolls back (unless committed), then the
+  // writer mutex is released: members are destroyed in reverse order.
+  ~SqliteNestedLoad() override { ReleaseStatements(); }
 
   Status Apply(std::span<const DerivedBatch> batches) override {
     if (!failed_.ok()) return failed_;
@@ -110,8 +109,9 @@ class SqliteNestedLoad final : public NestedLoadTransaction {
     }
   }
 
-  Connection* db_;
+  Db* db_;
   std::unique_lock<std::mutex> lock_;
+  WriteTransaction txn_;
   NestedSpec spec_;
   int64_t seq_;
   std::vector<Node> nodes_;
@@ -144,7 +144,7 @@ Status SqliteNestedLoad::Prepare(size_t index) {
     SLUICE_ASSIGN_OR_RETURN(Statement any, db_->Prepare("SELECT 1 FROM " + table + " LIMIT 1"));
     const int rc = sqlite3_step(any.get());
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      return SqliteError(db_->get(), rc, "reading table '" + d.table.name + "'");
+      return db_->Error(rc, "reading table '" + d.table.name + "'");
     }
     n.empty_at_start = rc == SQLITE_DONE;
   }
@@ -329,14 +329,12 @@ Status SqliteNestedLoad::Cascade(size_t table, int64_t parent_row) {
     for (ColumnBinder& b : n.parent_key) {
       const int rc = BindRow(s.get(), b, parent_row);
       if (rc != SQLITE_OK) {
-        return SqliteError(
-            db_->get(), rc,
-            "binding the parent key of table '" + spec_.tables[table].table.name + "'");
+        return db_->Error(
+            rc, "binding the parent key of table '" + spec_.tables[table].table.name + "'");
       }
     }
-    SLUICE_RETURN_IF_ERROR(StepDone(
-        db_->get(), s.get(),
-        "deleting the previous rows of '" + spec_.tables[table].table.name + "' under a parent"));
+    SLUICE_RETURN_IF_ERROR(s.Run("deleting the previous rows of '" +
+                                 spec_.tables[table].table.name + "' under a parent"));
   }
   return Status::Ok();
 }
@@ -360,10 +358,10 @@ Status SqliteNestedLoad::Commit(int64_t applied_at) {
       sqlite3_bind_int64(s, 5, counts_[i].updated);
       sqlite3_bind_int64(s, 6, counts_[i].refused);
       sqlite3_bind_int64(s, 7, counts_[i].deleted);
-      st = StepDone(db_->get(), s, "recording the counts of '" + name + "'");
+      st = insert->Run("recording the counts of '" + name + "'");
     }
   }
-  if (st.ok()) st = db_->Exec("COMMIT");
+  if (st.ok()) st = txn_.Commit();
   if (!st.ok()) {
     failed_ = st;
     return st;
@@ -415,11 +413,11 @@ Status CheckNestedSpec(const NestedSpec& spec) {
   return Status::Ok();
 }
 
-std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Connection* db,
-                                                     std::unique_lock<std::mutex> lock,
-                                                     NestedSpec spec, int64_t seq,
-                                                     const Clock& clock) {
-  return std::make_unique<SqliteNestedLoad>(db, std::move(lock), std::move(spec), seq, clock);
+std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Db* db, std::unique_lock<std::mutex> lock,
+                                                     WriteTransaction txn, NestedSpec spec,
+                                                     int64_t seq, const Clock& clock) {
+  return std::make_unique<SqliteNestedLoad>(db, std::move(lock), std::move(txn), std::move(spec),
+                                            seq, clock);
 }
 
 }  // namespace sluice::pool::sqlite

@@ -11,19 +11,21 @@
 
 #include "sluice/core/core.h"
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/sqlite_db.h"
+#include "sluice/sqlite/sqlite.h"
 
 namespace sluice::pool::sqlite {
+
+using ::sluice::sqlite::Db;
+using ::sluice::sqlite::WriteTransaction;
 
 // Checks the plan's shape (one root first, parents before children, unique and unreserved
 // names, keys, foreign keys matching parent keys in number, age and delete on the root only).
 Status CheckNestedSpec(const NestedSpec& spec);
 
-// The caller holds `lock` (the writer mutex) and has run BEGIN IMMEDIATE on `db`; the load
-// takes both over, as NewLoad does.
-std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Connection* db,
-                                                     std::unique_lock<std::mutex> lock,
-                                                     NestedSpec spec, int64_t seq,
-                                                     const Clock& clock);
+// The caller holds `lock` (the writer mutex) and has begun `txn` on `db`; the load takes both
+// over, as NewLoad does.
+std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Db* db, std::unique_lock<std::mutex> lock,
+                                                     WriteTransaction txn, NestedSpec spec,
+                                                     int64_t seq, const Clock& clock);
 
 }  // namespace sluice::pool::sqlite
