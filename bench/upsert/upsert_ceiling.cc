@@ -1,9 +1,9 @@
 // The ceiling of the bulk-upsert benchmark (bench/upsert/bench.py): the same rows upserted
 // through SQLite's C API with nothing else in the way. Each FILE is decoded (sluice's Parquet
 // reader) into a pre-decoded, column-major form holding exactly the values the pool binds
-// (pool.h's storage table: integers, REAL decimals, TEXT timestamps) before any clock starts;
-// then each file is applied in one transaction with one prepared
-// INSERT ... ON CONFLICT(pk) DO UPDATE statement, timed from BEGIN to COMMIT.
+// (docs/design/pool.md, "SQLite storage": integers, REAL decimals, TEXT timestamps) before any
+// clock starts; then each file is applied in one transaction with one prepared INSERT ... ON
+// CONFLICT(pk) DO UPDATE statement, timed from BEGIN to COMMIT.
 //
 // Tuned as PERFORMANCE.md's ceiling: WAL, synchronous=NORMAL, temp_store=MEMORY, 1 GiB page
 // cache; the table is created with --ddl (bench.py passes the CREATE TABLE that sluice's pool

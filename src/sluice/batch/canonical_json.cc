@@ -314,21 +314,16 @@ void AppendCanonicalValue(const Column& column, int64_t row, std::string* out) {
     return;
   }
   const DataType& type = column.type;
+  if (IsInt64Stored(type.id)) {
+    AppendSigned(column.Value<int64_t>(row), out);
+    return;
+  }
   switch (type.id) {
     case TypeId::kNull:
       out->append("null");
       return;
     case TypeId::kBool:
       out->append(column.fixed[static_cast<size_t>(row)] ? "true" : "false");
-      return;
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-    case TypeId::kUInt32:
-      AppendSigned(column.Value<int64_t>(row), out);
       return;
     case TypeId::kUInt64:
       AppendUnsigned(column.Value<uint64_t>(row), out);
@@ -398,6 +393,8 @@ void AppendCanonicalValue(const Column& column, int64_t row, std::string* out) {
       out->push_back('}');
       return;
     }
+    default:
+      return;  // the integers held as int64_t, above
   }
 }
 

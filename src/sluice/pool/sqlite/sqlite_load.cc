@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sluice/batch/keys.h"
 #include "sluice/pool/sqlite/type_map.h"
 
 namespace sluice::pool::sqlite {
@@ -33,15 +34,12 @@ std::string TombstoneTable(std::string_view table) {
 
 namespace {
 
+// Column names compare as SQLite compares them, ignoring ASCII case.
 int FindColumn(const batch::Schema& schema, std::string_view name) {
-  std::string folded = Fold(name);
-  for (size_t i = 0; i < schema.fields.size(); ++i) {
-    if (Fold(schema.fields[i].name) == folded) return static_cast<int>(i);
-  }
-  return -1;
+  return batch::FindField(schema, name, batch::NameMatch::kIgnoreCase);
 }
 
-// pool.h, "Deletes": the exact set of text values that mean true.
+// docs/design/pool.md, "Deletes": the exact set of text values that mean true.
 bool TextMeansTrue(std::string_view s) {
   std::string folded = Fold(s);
   return folded == "true" || folded == "t" || folded == "1" || folded == "yes";
@@ -52,7 +50,7 @@ Status ReadDeleteFlags(const batch::Column& c, const std::string& name, std::vec
                        bool* any) {
   flags->assign(static_cast<size_t>(c.length), 0);
   *any = false;
-  const bool integer = IsIntegerType(c.type.id);
+  const bool integer = batch::IsInteger(c.type.id);
   if (c.type.id != batch::TypeId::kBool && !integer && c.type.id != batch::TypeId::kString &&
       c.type.id != batch::TypeId::kNull) {
     return Err(ErrorCode::kSchemaMismatch, "delete column '" + name + "' has type " +
@@ -364,37 +362,17 @@ Status TableWriter::Begin(const batch::Batch& batch) {
                                                   " rows, the batch " +
                                                   std::to_string(batch.num_rows));
     }
-    if (FindColumn(*batch.schema, fields[i].name) != static_cast<int>(i)) {
-      // The file's shape: a table cannot hold both (SQL names compare case-insensitively).
-      return Err(ErrorCode::kSchemaMismatch, "column '" + fields[i].name +
-                                                 "' appears twice in the file (names compare "
-                                                 "case-insensitively)");
-    }
   }
+  // The checks shape made before the load (batch/keys.h), made again: the pool writes only
+  // what they pass, whoever hands it the batch.
+  SLUICE_RETURN_IF_ERROR(batch::CheckKeyColumns(*batch.schema, spec_.primary_key, spec_.age_column,
+                                                batch::NameMatch::kIgnoreCase));
+  SLUICE_RETURN_IF_ERROR(
+      batch::CheckKeyValues(batch, spec_.primary_key, rows_seen_, batch::NameMatch::kIgnoreCase));
   std::vector<int> pk_index;
-  for (const std::string& k : spec_.primary_key) {
-    int idx = FindColumn(*batch.schema, k);
-    if (idx < 0) {
-      return Err(ErrorCode::kPkNotFound, "primary key column '" + k + "' is not in the file");
-    }
-    const batch::Column& c = batch.columns[static_cast<size_t>(idx)];
-    if (c.type.id == batch::TypeId::kNull && c.length > 0) {
-      return Err(ErrorCode::kPkNull,
-                 "primary key column '" + k + "' is null in row " + std::to_string(rows_seen_));
-    }
-    if (c.HasNulls()) {
-      auto pos = std::find(c.validity.begin(), c.validity.end(), uint8_t{0});
-      return Err(ErrorCode::kPkNull, "primary key column '" + k + "' is null in row " +
-                                         std::to_string(rows_seen_ + (pos - c.validity.begin())));
-    }
-    pk_index.push_back(idx);
-  }
+  for (const std::string& k : spec_.primary_key) pk_index.push_back(FindColumn(*batch.schema, k));
   const bool has_age = !spec_.age_column.empty();
   const int age_index = has_age ? FindColumn(*batch.schema, spec_.age_column) : -1;
-  if (has_age && age_index < 0) {
-    return Err(ErrorCode::kAgeColumnNotFound,
-               "age column '" + spec_.age_column + "' is not in the file");
-  }
   // The delete column is a control column: every other column is stored.
   const int delete_index =
       spec_.delete_column.empty() ? -1 : FindColumn(*batch.schema, spec_.delete_column);

@@ -1,4 +1,4 @@
-// The nested load (sqlite_nested.h, pool.h "Nested loads").
+// The nested load (sqlite_nested.h; docs/design/pool.md, "Nested loads").
 //
 // Cost: per child row one upsert step, as for a flat table; per applied parent row of a
 // kReplace child table one DELETE per table of that child's subtree (an index range scan on
@@ -12,19 +12,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "sluice/batch/keys.h"
 #include "sluice/pool/sqlite/sqlite_load.h"
 #include "sluice/pool/sqlite/type_map.h"
 
 namespace sluice::pool::sqlite {
 namespace {
-
-int FindField(const batch::Schema& schema, std::string_view name) {
-  const std::string folded = Fold(name);
-  for (size_t i = 0; i < schema.fields.size(); ++i) {
-    if (Fold(schema.fields[i].name) == folded) return static_cast<int>(i);
-  }
-  return -1;
-}
 
 // Whether `prefix` is a leading part of `key` (case-insensitively): the key's index then
 // serves lookups by the foreign key.
@@ -256,7 +249,8 @@ Status SqliteNestedLoad::ApplyImpl(std::span<const DerivedBatch> batches) {
     const batch::Batch& parent = *nodes_[static_cast<size_t>(d.parent)].part->rows;
     n.parent_key.clear();
     for (size_t k = 0; k < d.parent_key.size(); ++k) {
-      const int c = FindField(*parent.schema, d.parent_key[k]);
+      const int c =
+          batch::FindField(*parent.schema, d.parent_key[k], batch::NameMatch::kIgnoreCase);
       if (c < 0) {
         return Err(ErrorCode::kPkNotFound,
                    "key column '" + d.parent_key[k] + "' of table '" +

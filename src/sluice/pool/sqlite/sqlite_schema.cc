@@ -129,7 +129,7 @@ Status TableWriter::AddColumnRecord(const std::string& name, const batch::DataTy
 Status TableWriter::CreateTable(const batch::Batch& batch, const std::vector<int>& stored,
                                 const std::vector<int>& pk_index) {
   const auto& fields = batch.schema->fields;
-  bool rowid_key = pk_index.size() == 1 && IsIntegerType(fields[pk_index[0]].type.id);
+  bool rowid_key = pk_index.size() == 1 && batch::IsInteger(fields[pk_index[0]].type.id);
   std::string sql = "CREATE TABLE " + QuoteIdent(spec_.name) + "(";
   for (size_t j = 0; j < stored.size(); ++j) {
     const int i = stored[j];
