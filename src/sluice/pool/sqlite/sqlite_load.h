@@ -1,10 +1,10 @@
 #pragma once
 // Private to pool/sqlite: the SQLite load transaction, one file applied to one table. A
 // TableWriter creates and evolves a table (recording each change in _sluice_schema_history),
-// upserts rows under the age rule, applies delete rows and keeps their tombstones (pool.h);
-// a SqliteLoad holds the writer's transaction and mutex for its lifetime around one writer
-// (a nested load, sqlite_nested.h, around one per derived table). Schema work is in
-// sqlite_schema.cc, row work in sqlite_load.cc.
+// upserts rows under the age rule, applies delete rows and keeps their tombstones
+// (docs/design/pool.md); a SqliteLoad holds the writer's transaction and mutex for its lifetime
+// around one writer (a nested load, sqlite_nested.h, around one per derived table). Schema work is
+// in sqlite_schema.cc, row work in sqlite_load.cc.
 
 #include <memory>
 #include <mutex>
@@ -30,7 +30,7 @@ using ::sluice::sqlite::WriteTransaction;
 // SQLite compares identifiers ASCII-case-insensitively; so must the schema bookkeeping.
 std::string Fold(std::string_view name);
 
-// The hidden table holding the tombstones of `table` (pool.h, "Deletes").
+// The hidden table holding the tombstones of `table` (docs/design/pool.md, "Deletes").
 std::string TombstoneTable(std::string_view table);
 
 // The tombstone table's age column: a fixed name, so renaming the configured age column does
@@ -64,7 +64,7 @@ struct TableState {
   }
 };
 
-// What one row did to its table (pool.h, "Counts").
+// What one row did to its table (docs/design/pool.md, "Counts").
 enum class RowOutcome : uint8_t { kInserted, kUpdated, kRefused, kDeleted };
 
 // Writes the rows of one table inside a transaction someone else holds (a SqliteLoad for a
@@ -91,7 +91,8 @@ class TableWriter {
 
   const TableSpec& spec() const { return spec_; }
   const ApplyCounts& counts() const { return counts_; }
-  // Rows of this table a nested load did not write because of their parent (pool.h).
+  // Rows of this table a nested load did not write because of their parent (docs/design/pool.md,
+  // "Nested loads").
   void CountSkipped(RowOutcome as, int64_t rows);
   // Whether the table exists in the pool (after Begin of a batch: always).
   bool exists() const { return state_.exists; }

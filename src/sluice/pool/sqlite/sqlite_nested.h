@@ -1,10 +1,10 @@
 #pragma once
-// Private to pool/sqlite: the nested load (pool.h, "Nested loads"). One TableWriter per
-// derived table inside the writer's one transaction; each batch of records is applied root
-// row by root row, each followed by its children (and theirs) in depth-first order, so that
-// the pool sees the file's rows in file order. The replace and cascade deletes are prepared
-// statements per child table: for a child `c` of `p`, one DELETE per table of c's subtree,
-// deepest first, each selecting its rows through the foreign keys up to `c.fk = <p's key>`.
+// Private to pool/sqlite: the nested load (docs/design/pool.md, "Nested loads"). One TableWriter
+// per derived table inside the writer's one transaction; each batch of records is applied root row
+// by root row, each followed by its children (and theirs) in depth-first order, so that the pool
+// sees the file's rows in file order. The replace and cascade deletes are prepared statements per
+// child table: for a child `c` of `p`, one DELETE per table of c's subtree, deepest first, each
+// selecting its rows through the foreign keys up to `c.fk = <p's key>`.
 
 #include <memory>
 #include <mutex>

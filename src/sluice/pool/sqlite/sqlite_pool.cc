@@ -62,7 +62,7 @@ Result<std::unique_ptr<Db>> OpenPoolDb(const std::string& path, Sync sync, int c
                          // NORMAL in WAL mode can lose the last commits on power loss but never
                          // corrupts. The writer needs FULL: the loader records a file as loaded
                          // right after the pool commit, and the ledger must never call loaded what
-                         // the pool lost (pool.h, "Durability").
+                         // the pool lost (docs/design/pool.md, "Durability").
                          .pragmas = std::string("PRAGMA journal_mode=WAL;") +
                                     (sync == Sync::kFull ? "PRAGMA synchronous=FULL;"
                                                          : "PRAGMA synchronous=NORMAL;") +
