@@ -77,17 +77,6 @@ Result<Connection> ConnectionFromRow(const sqlite::Statement& q) {
   return c;
 }
 
-Result<std::vector<Connection>> ConnectionRows(sqlite::Statement& q) {
-  std::vector<Connection> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(Connection c, ConnectionFromRow(q));
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
 Result<TableConfig> TableFromRow(const sqlite::Statement& q) {
   TableConfig t;
   t.connection_id = q.Text(0);
@@ -236,7 +225,7 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnections() {
   MutexLock lock(&mu_);
   static const std::string sql = std::string(kConnectionColumns) + " ORDER BY id";
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
-  return ConnectionRows(q);
+  return sqlite::ReadRows(q, ConnectionFromRow);
 }
 
 Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::string& after_id,
@@ -247,7 +236,7 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::st
       std::string(kConnectionColumns) + " WHERE id > ? ORDER BY id LIMIT ?";
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
   q.Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
-  return ConnectionRows(q);
+  return sqlite::ReadRows(q, ConnectionFromRow);
 }
 
 Result<std::optional<Connection>> SqliteCatalog::GetConnection(const std::string& id) {

@@ -138,7 +138,6 @@ class SqliteCatalog final : public Catalog {
   // account key), inside the caller's transaction.
   Result<CreatedKey> InsertKey(const std::string& connection_id, int64_t created_at,
                                int64_t expires_at = 0) REQUIRES(mu_);
-  Result<std::vector<UploadRecord>> UploadRows(sqlite::Statement& q) REQUIRES(mu_);
   Status ValidateTable(const TableConfig& table) REQUIRES(mu_);
   // The caller holds mu_ for these.
   Result<std::optional<FileRecord>> FileLocked(int64_t seq) REQUIRES(mu_);
@@ -150,7 +149,6 @@ class SqliteCatalog final : public Catalog {
                                std::string_view action) REQUIRES(mu_);
   // kInvalidArgument naming the file when retention purged its bytes: nothing to load.
   Status RequireBytes(int64_t seq, std::string_view action) REQUIRES(mu_);
-  Result<std::vector<FileRecord>> FileRows(sqlite::Statement& q) REQUIRES(mu_);
 
   Mutex mu_;
   // One SQLite connection, used by one thread at a time.

@@ -96,17 +96,6 @@ std::string_view FileStatusName(FileStatus status) {
   return "unknown";
 }
 
-Result<std::vector<FileRecord>> SqliteCatalog::FileRows(sqlite::Statement& q) {
-  std::vector<FileRecord> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
 Status ValidateFileRecord(const FileRecord& r) {
   if (r.connection_id.empty() || r.key.empty() || r.landed_id.empty()) {
     return Err(ErrorCode::kInvalidArgument,
@@ -193,14 +182,14 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& conn
         sqlite::Statement q,
         db_->Cached(SLUICE_FILE_COLUMNS "WHERE connection_id = ? ORDER BY seq"));
     q.Bind(1, connection_id);
-    return FileRows(q);
+    return sqlite::ReadRows(q, FileFromRow);
   }
   SLUICE_ASSIGN_OR_RETURN(
       sqlite::Statement q,
       db_->Cached(SLUICE_FILE_COLUMNS "WHERE connection_id = ? AND table_name = ? "
                                       "ORDER BY seq"));
   q.Bind(1, connection_id).Bind(2, table);
-  return FileRows(q);
+  return sqlite::ReadRows(q, FileFromRow);
 }
 
 Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
@@ -222,7 +211,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kTableFilesPageSql));
     q.Bind(1, connection_id).Bind(2, table).Bind(3, after_seq);
     q.Bind(4, static_cast<int64_t>(limit + 1));
-    SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
     cut();
     return page;
   }
@@ -239,7 +228,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kConnectionFilesPageSql));
   q.Bind(1, after_seq).Bind(2, window_end).Bind(3, connection_id);
   q.Bind(4, static_cast<int64_t>(limit + 1));
-  SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+  SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
   if (!cut() && window_full) page.next_after = window_end;  // the window ended first
   return page;
 }
@@ -461,7 +450,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::UnfinishedFiles() {
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                           db_->Cached(SLUICE_FILE_COLUMNS "WHERE status IN ('queued', 'loading') "
                                                           "ORDER BY seq"));
-  return FileRows(q);
+  return sqlite::ReadRows(q, FileFromRow);
 }
 
 Result<std::vector<std::string>> SqliteCatalog::NotInLedger(std::vector<std::string> landed_ids) {

@@ -46,7 +46,7 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
     q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
     q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
     q.Bind(6, window).Bind(7, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-    SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
   }
   if (page.files.size() >= limit) return page;
   // Short: either the range ended, or the window did.
@@ -65,7 +65,7 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
         db_->Cached(SLUICE_FILE_COLUMNS
                     "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
     newest.Bind(1, connection_id).Bind(2, last);
-    SLUICE_ASSIGN_OR_RETURN(std::vector<FileRecord> rows, FileRows(newest));
+    SLUICE_ASSIGN_OR_RETURN(std::vector<FileRecord> rows, sqlite::ReadRows(newest, FileFromRow));
     if (!rows.empty() && !rows[0].deleted && rows[0].purged_at == 0) {
       page.files.push_back(std::move(rows[0]));
     }
@@ -85,7 +85,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& conn
           db_->Cached(SLUICE_FILE_COLUMNS
                       "WHERE connection_id = ? AND key = ? AND deleted = 0 ORDER BY seq"));
       q.Bind(1, connection_id).Bind(2, key);
-      SLUICE_ASSIGN_OR_RETURN(marked, FileRows(q));
+      SLUICE_ASSIGN_OR_RETURN(marked, sqlite::ReadRows(q, FileFromRow));
     }
     if (marked.empty()) return Status::Ok();
     SLUICE_ASSIGN_OR_RETURN(

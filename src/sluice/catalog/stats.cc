@@ -59,7 +59,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::RetainedBefore(int64_t finished_b
                   "AND error_code != 'TABLE_NOT_CONFIGURED')) "
                   "AND finished_at < ? ORDER BY finished_at LIMIT ?"));
   q.Bind(1, finished_before).Bind(2, static_cast<int64_t>(limit));
-  return FileRows(q);
+  return sqlite::ReadRows(q, FileFromRow);
 }
 
 Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {

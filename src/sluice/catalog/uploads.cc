@@ -50,17 +50,6 @@ Result<uint64_t> PartsBytes(sqlite::Db& db, const std::string& upload_id) {
 
 }  // namespace
 
-Result<std::vector<UploadRecord>> SqliteCatalog::UploadRows(sqlite::Statement& q) {
-  std::vector<UploadRecord> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(UploadRecord u, UploadFromRow(q));
-    out.push_back(std::move(u));
-  }
-  return out;
-}
-
 Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
   if (u.upload_id.empty() || u.connection_id.empty() || u.key.empty()) {
     return Err(ErrorCode::kInvalidArgument,
@@ -183,7 +172,7 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
       SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kUploadsOfKeyAfterSql));
       q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, initiated).Bind(4, rowid);
       q.Bind(5, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-      SLUICE_ASSIGN_OR_RETURN(out, UploadRows(q));
+      SLUICE_ASSIGN_OR_RETURN(out, sqlite::ReadRows(q, UploadFromRow));
     }
   }
   if (out.size() >= limit) return out;
@@ -191,7 +180,7 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
   q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, prefix);
   q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
   q.Bind(6, static_cast<int64_t>(std::min<size_t>(limit - out.size(), INT64_MAX)));
-  SLUICE_ASSIGN_OR_RETURN(auto rest, UploadRows(q));
+  SLUICE_ASSIGN_OR_RETURN(auto rest, sqlite::ReadRows(q, UploadFromRow));
   for (auto& u : rest) out.push_back(std::move(u));
   return out;
 }
@@ -266,7 +255,7 @@ Result<std::vector<UploadRecord>> SqliteCatalog::UploadsTouchedBefore(int64_t mi
       sqlite::Statement q,
       db_->Cached(SLUICE_UPLOAD_COLUMNS "WHERE touched_at < ? ORDER BY touched_at"));
   q.Bind(1, micros);
-  return UploadRows(q);
+  return sqlite::ReadRows(q, UploadFromRow);
 }
 
 Result<int64_t> SqliteCatalog::ForgetCompletedBefore(int64_t micros) {

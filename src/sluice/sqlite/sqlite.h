@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sluice/core/core.h"
 
@@ -84,6 +85,18 @@ class Statement {
   bool cached_ = false;
   Status bind_error_;
 };
+
+// Every remaining row of `q`, each made by `from_row`; the first error ends it.
+template <class T>
+Result<std::vector<T>> ReadRows(Statement& q, Result<T> (*from_row)(const Statement&)) {
+  std::vector<T> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return out;
+    SLUICE_ASSIGN_OR_RETURN(T value, from_row(q));
+    out.push_back(std::move(value));
+  }
+}
 
 class Db {
  public:
