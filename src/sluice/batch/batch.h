@@ -51,6 +51,12 @@ enum class TypeId : uint8_t {
 
 enum class TimeUnit : uint8_t { kMillis, kMicros, kNanos };
 
+// The largest kDecimal precision: the unscaled value is an __int128 (10^38 < 2^127).
+inline constexpr int32_t kMaxDecimalPrecision = 38;
+// How deep a type may nest (kList, kStruct, kMap inside each other). Real records nest a
+// handful of levels; readers and shape recurse once a level, so every one of them stops here.
+inline constexpr int kMaxTypeDepth = 64;
+
 struct Field;
 
 struct DataType {
