@@ -33,6 +33,7 @@ using sluice_bench::CeilingDb;
 using sluice_bench::Decode;
 using sluice_bench::Decoded;
 using sluice_bench::Kind;
+using sluice_bench::ParseArgs;
 using sluice_bench::Quote;
 using sluice_bench::Seconds;
 using sluice_bench::UpsertSql;
@@ -50,29 +51,16 @@ int main(int argc, char** argv) {
   std::string db_path, ddl, root, root_pk, child, child_fk, child_pk_list;
   std::string cache_mib = "1024";
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
-    if (arg == "--db") {
-      db_path = value();
-    } else if (arg == "--ddl") {
-      ddl = value();
-    } else if (arg == "--root") {
-      root = value();
-    } else if (arg == "--root-pk") {
-      root_pk = value();
-    } else if (arg == "--child") {
-      child = value();
-    } else if (arg == "--child-fk") {
-      child_fk = value();
-    } else if (arg == "--child-pk") {
-      child_pk_list = value();
-    } else if (arg == "--cache-mib") {
-      cache_mib = value();
-    } else {
-      files.push_back(arg);
-    }
-  }
+  ParseArgs(argc, argv,
+            {{"--db", &db_path},
+             {"--ddl", &ddl},
+             {"--root", &root},
+             {"--root-pk", &root_pk},
+             {"--child", &child},
+             {"--child-fk", &child_fk},
+             {"--child-pk", &child_pk_list},
+             {"--cache-mib", &cache_mib}},
+            &files);
   if (db_path.empty() || ddl.empty() || root.empty() || root_pk.empty() || child.empty() ||
       child_fk.empty() || child_pk_list.empty() || files.empty() || files.size() % 2 != 0) {
     std::fprintf(stderr,

@@ -1,8 +1,8 @@
 #pragma once
 // Shared by the SQLite ceilings of the benchmarks (bench/upsert, bench/nested): a flat parquet
 // file decoded (sluice's reader) into a column-major form holding exactly the values the pool
-// binds (pool.h's storage table: integers, REAL decimals, TEXT dates and timestamps), so that
-// a ceiling's clock covers only SQLite. Decoded rows stay in memory.
+// binds (docs/design/pool.md, "SQLite storage": integers, REAL decimals, TEXT dates and
+// timestamps), so that a ceiling's clock covers only SQLite. Decoded rows stay in memory.
 
 #include <cstdint>
 #include <string>
@@ -42,22 +42,12 @@ struct Decoded {
 };
 
 inline Kind KindOf(const sluice::batch::DataType& t) {
+  if (t.id == TypeId::kBool || sluice::batch::IsInteger(t.id)) return Kind::kInt;
+  if (sluice::batch::IsFloating(t.id)) return Kind::kReal;
   switch (t.id) {
-    case TypeId::kBool:
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-    case TypeId::kUInt32:
-    case TypeId::kUInt64:
-      return Kind::kInt;
-    case TypeId::kFloat:
-    case TypeId::kDouble:
-      return Kind::kReal;
     case TypeId::kDecimal:
-      // pool.h: INTEGER when s = 0, REAL when <= 15 digits; this ceiling handles those two.
+      // docs/design/pool.md: INTEGER when s = 0, REAL when <= 15 digits; this ceiling handles those
+      // two.
       return t.scale == 0 ? Kind::kInt : Kind::kReal;
     case TypeId::kString:
     case TypeId::kDate:

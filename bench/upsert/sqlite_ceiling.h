@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,21 @@
 namespace sluice_bench {
 
 inline std::string Quote(const std::string& name) { return "\"" + name + "\""; }
+
+// The command line of a ceiling program: `--name value` for each name in `flags` (the value
+// goes to its string), every other argument to `positional`.
+inline void ParseArgs(int argc, char** argv, const std::map<std::string, std::string*>& flags,
+                      std::vector<std::string>* positional) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto it = flags.find(arg);
+    if (it == flags.end()) {
+      positional->push_back(arg);
+    } else {
+      *it->second = i + 1 < argc ? argv[++i] : std::string();
+    }
+  }
+}
 
 inline double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();

@@ -1,9 +1,9 @@
 // The ceiling of the bulk-upsert benchmark (bench/upsert/bench.py): the same rows upserted
 // through SQLite's C API with nothing else in the way. Each FILE is decoded (sluice's Parquet
 // reader) into a pre-decoded, column-major form holding exactly the values the pool binds
-// (pool.h's storage table: integers, REAL decimals, TEXT timestamps) before any clock starts;
-// then each file is applied in one transaction with one prepared
-// INSERT ... ON CONFLICT(pk) DO UPDATE statement, timed from BEGIN to COMMIT.
+// (docs/design/pool.md, "SQLite storage": integers, REAL decimals, TEXT timestamps) before any
+// clock starts; then each file is applied in one transaction with one prepared INSERT ... ON
+// CONFLICT(pk) DO UPDATE statement, timed from BEGIN to COMMIT.
 //
 // Tuned as PERFORMANCE.md's ceiling: WAL, synchronous=NORMAL, temp_store=MEMORY, 1 GiB page
 // cache; the table is created with --ddl (bench.py passes the CREATE TABLE that sluice's pool
@@ -27,6 +27,7 @@
 using sluice_bench::CeilingDb;
 using sluice_bench::Decode;
 using sluice_bench::Decoded;
+using sluice_bench::ParseArgs;
 using sluice_bench::Seconds;
 using sluice_bench::UpsertSql;
 
@@ -34,23 +35,13 @@ int main(int argc, char** argv) {
   std::string db_path, table, pk, ddl;
   std::string cache_mib = "1024";
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
-    if (arg == "--db") {
-      db_path = value();
-    } else if (arg == "--table") {
-      table = value();
-    } else if (arg == "--pk") {
-      pk = value();
-    } else if (arg == "--ddl") {
-      ddl = value();
-    } else if (arg == "--cache-mib") {
-      cache_mib = value();
-    } else {
-      files.push_back(arg);
-    }
-  }
+  ParseArgs(argc, argv,
+            {{"--db", &db_path},
+             {"--table", &table},
+             {"--pk", &pk},
+             {"--ddl", &ddl},
+             {"--cache-mib", &cache_mib}},
+            &files);
   if (db_path.empty() || table.empty() || pk.empty() || ddl.empty() || files.empty()) {
     std::fprintf(
         stderr, "usage: sluice_upsert_ceiling --db PATH --table NAME --pk COL --ddl SQL FILE...\n");

@@ -54,49 +54,10 @@ bool Column::HasNulls() const {
          std::find(validity.begin(), validity.end(), uint8_t{0}) != validity.end();
 }
 
-size_t FixedWidth(TypeId id) {
-  switch (id) {
-    case TypeId::kBool:
-      return 1;
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-    case TypeId::kUInt32:
-    case TypeId::kUInt64:
-    case TypeId::kTime:
-    case TypeId::kTimestamp:
-    case TypeId::kDouble:
-      return 8;
-    case TypeId::kFloat:
-    case TypeId::kDate:
-      return 4;
-    case TypeId::kDecimal:
-    case TypeId::kUuid:
-      return 16;
-    case TypeId::kInterval:
-      return 12;
-    default:
-      return 0;
-  }
-}
-
 Column MakeColumn(const DataType& type) {
   Column c;
   c.type = type;
-  switch (type.id) {
-    case TypeId::kString:
-    case TypeId::kJson:
-    case TypeId::kBinary:
-    case TypeId::kList:
-    case TypeId::kMap:
-      c.offsets.push_back(0);
-      break;
-    default:
-      break;
-  }
+  if (HasOffsets(type.id)) c.offsets.push_back(0);
   if (type.id == TypeId::kList || type.id == TypeId::kStruct) {
     for (const Field& f : type.children) c.children.push_back(MakeColumn(f.type));
   } else if (type.id == TypeId::kMap) {

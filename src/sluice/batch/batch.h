@@ -51,6 +51,12 @@ enum class TypeId : uint8_t {
 
 enum class TimeUnit : uint8_t { kMillis, kMicros, kNanos };
 
+// The largest kDecimal precision: the unscaled value is an __int128 (10^38 < 2^127).
+inline constexpr int32_t kMaxDecimalPrecision = 38;
+// How deep a type may nest (kList, kStruct, kMap inside each other). Real records nest a
+// handful of levels; readers and shape recurse once a level, so every one of them stops here.
+inline constexpr int kMaxTypeDepth = 64;
+
 struct Field;
 
 struct DataType {
@@ -141,8 +147,67 @@ struct Column {
   }
 };
 
+// The classification of type ids, in one place: code that treats a group of types alike asks
+// these instead of listing the ids again.
+
+// kInt8..kUInt64 (signed and unsigned, every width).
+constexpr bool IsInteger(TypeId id) {
+  switch (id) {
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+    case TypeId::kUInt32:
+    case TypeId::kUInt64:
+      return true;
+    default:
+      return false;
+  }
+}
+// The integers Column::fixed holds as int64_t: all but kUInt64, which is uint64_t.
+constexpr bool IsInt64Stored(TypeId id) { return IsInteger(id) && id != TypeId::kUInt64; }
+// kFloat, kDouble.
+constexpr bool IsFloating(TypeId id) { return id == TypeId::kFloat || id == TypeId::kDouble; }
+// Values held as bytes in Column::chars: kString, kJson, kBinary.
+constexpr bool IsStringLike(TypeId id) {
+  return id == TypeId::kString || id == TypeId::kJson || id == TypeId::kBinary;
+}
+// kDate, kTime, kTimestamp.
+constexpr bool IsTemporal(TypeId id) {
+  return id == TypeId::kDate || id == TypeId::kTime || id == TypeId::kTimestamp;
+}
+// kList, kStruct, kMap: the types with child fields.
+constexpr bool IsNested(TypeId id) {
+  return id == TypeId::kList || id == TypeId::kStruct || id == TypeId::kMap;
+}
+// The layouts with Column::offsets: the string-like types, kList and kMap.
+constexpr bool HasOffsets(TypeId id) {
+  return IsStringLike(id) || id == TypeId::kList || id == TypeId::kMap;
+}
+
 // Bytes per value in Column::fixed for `id`, or 0 for types without a fixed part.
-size_t FixedWidth(TypeId id);
+constexpr size_t FixedWidth(TypeId id) {
+  if (id == TypeId::kBool) return 1;
+  if (IsInteger(id)) return 8;  // widened (the layout table above)
+  switch (id) {
+    case TypeId::kTime:
+    case TypeId::kTimestamp:
+    case TypeId::kDouble:
+      return 8;
+    case TypeId::kFloat:
+    case TypeId::kDate:
+      return 4;
+    case TypeId::kDecimal:
+    case TypeId::kUuid:
+      return 16;
+    case TypeId::kInterval:
+      return 12;
+    default:
+      return 0;
+  }
+}
 
 // An empty column of `type` (offsets initialised to {0} where the layout has them; children
 // created recursively).

@@ -116,21 +116,6 @@ void AppendQuoted(const std::string& text, std::string* out) {
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// Days since 1970-01-01 to the proleptic Gregorian civil date (H. Hinnant's days_from_civil
-// inverse); exact for every int64 day count whose year fits int64.
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const uint64_t doe = static_cast<uint64_t>(z - era * 146097);
-  const uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t year = static_cast<int64_t>(yoe) + era * 400;
-  const uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const uint64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
-  *y = year + (*m <= 2);
-}
-
 void AppendPadded(uint64_t v, int width, std::string* out) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -314,21 +299,16 @@ void AppendCanonicalValue(const Column& column, int64_t row, std::string* out) {
     return;
   }
   const DataType& type = column.type;
+  if (IsInt64Stored(type.id)) {
+    AppendSigned(column.Value<int64_t>(row), out);
+    return;
+  }
   switch (type.id) {
     case TypeId::kNull:
       out->append("null");
       return;
     case TypeId::kBool:
       out->append(column.fixed[static_cast<size_t>(row)] ? "true" : "false");
-      return;
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-    case TypeId::kUInt32:
-      AppendSigned(column.Value<int64_t>(row), out);
       return;
     case TypeId::kUInt64:
       AppendUnsigned(column.Value<uint64_t>(row), out);
@@ -398,6 +378,8 @@ void AppendCanonicalValue(const Column& column, int64_t row, std::string* out) {
       out->push_back('}');
       return;
     }
+    default:
+      return;  // the integers held as int64_t, above
   }
 }
 

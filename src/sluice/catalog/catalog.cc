@@ -67,7 +67,7 @@ Result<std::vector<std::string>> PrimaryKeyFromJson(const std::string& text,
 constexpr const char* kConnectionColumns =
     "SELECT id, name, unconfigured, created_at, coalesce(quota_bytes, -1) FROM connections";
 
-Result<Connection> ConnectionFromRow(const Query& q) {
+Result<Connection> ConnectionFromRow(const sqlite::Statement& q) {
   Connection c;
   c.id = q.Text(0);
   c.name = q.Text(1);
@@ -77,18 +77,7 @@ Result<Connection> ConnectionFromRow(const Query& q) {
   return c;
 }
 
-Result<std::vector<Connection>> ConnectionRows(Query& q) {
-  std::vector<Connection> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(Connection c, ConnectionFromRow(q));
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-Result<TableConfig> TableFromRow(const Query& q) {
+Result<TableConfig> TableFromRow(const sqlite::Statement& q) {
   TableConfig t;
   t.connection_id = q.Text(0);
   t.name = q.Text(1);
@@ -106,22 +95,25 @@ Result<TableConfig> TableFromRow(const Query& q) {
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& data_dir, FileSystem& fs,
                                                const Clock& clock) {
   SLUICE_RETURN_IF_ERROR(fs.CreateDirs(data_dir));
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(JoinPath(data_dir, kDatabaseFile)));
+  SLUICE_ASSIGN_OR_RETURN(
+      std::unique_ptr<sqlite::Db> db,
+      sqlite::Db::Open(
+          JoinPath(data_dir, kDatabaseFile),
+          {.label = "catalog", .pragmas = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"}));
   {
     // journal_mode answers with the mode in force; anything but "wal" (a file system without
     // shared memory, say) would silently lose the reader/writer concurrency we rely on.
-    SLUICE_ASSIGN_OR_RETURN(Query q, db->Prepare("PRAGMA journal_mode = WAL"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db->Cached("PRAGMA journal_mode = WAL"));
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row || q.Text(0) != "wal") {
       return Err(ErrorCode::kIoError, "catalog: cannot put " + JoinPath(data_dir, kDatabaseFile) +
                                           " in WAL mode (got '" + (row ? q.Text(0) : "") + "')");
     }
   }
-  SLUICE_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
 
   // The schema and the key file are set up under the database's write lock, so that a server
   // and a CLI starting together agree on one secret.key.
-  WriteTransaction txn(*db);
+  sqlite::WriteTransaction txn(*db);
   SLUICE_RETURN_IF_ERROR(txn.Begin());
   SLUICE_ASSIGN_OR_RETURN(bool has_credentials, EnsureSchema(*db));
   SLUICE_ASSIGN_OR_RETURN(SecretBox box,
@@ -132,7 +124,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& data_dir, File
 }
 
 Result<bool> SqliteCatalog::ConnectionExists(const std::string& id) {
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT 1 FROM connections WHERE id = ?"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached("SELECT 1 FROM connections WHERE id = ?"));
   q.Bind(1, id);
   return q.Step();
 }
@@ -148,8 +141,9 @@ Result<CreatedConnection> SqliteCatalog::CreateConnection(const std::string& nam
       return Err(ErrorCode::kAlreadyExists, "connection '" + id + "' already exists");
     }
     {
-      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("INSERT INTO connections (id, name, "
-                                                    "unconfigured, created_at) VALUES (?,?,?,?)"));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                              db_->Cached("INSERT INTO connections (id, name, "
+                                          "unconfigured, created_at) VALUES (?,?,?,?)"));
       q.Bind(1, id).Bind(2, name).Bind(3, PolicyName(out.connection.unconfigured));
       q.Bind(4, out.connection.created_at);
       SLUICE_RETURN_IF_ERROR(q.Run());
@@ -167,8 +161,8 @@ Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, in
   std::string access_key;
   for (int attempt = 0; attempt < kAccessKeyAttempts && access_key.empty(); ++attempt) {
     SLUICE_ASSIGN_OR_RETURN(std::string candidate, NewAccessKey());
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("SELECT 1 FROM credentials WHERE access_key = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("SELECT 1 FROM credentials WHERE access_key = ?"));
     q.Bind(1, candidate);
     SLUICE_ASSIGN_OR_RETURN(bool taken, q.Step());
     if (!taken) access_key = candidate;
@@ -180,9 +174,10 @@ Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, in
   SLUICE_ASSIGN_OR_RETURN(Sealed sealed, box_.Seal(secret, access_key));
   // NULLIF: an account key has no connection (NULL passes the foreign key).
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("INSERT INTO credentials (access_key, connection_id, ciphertext, "
-                            "nonce, active, created_at, expires_at) "
-                            "VALUES (?,NULLIF(?, ''),?,?,1,?,?)"));
+      sqlite::Statement q,
+      db_->Cached("INSERT INTO credentials (access_key, connection_id, ciphertext, "
+                  "nonce, active, created_at, expires_at) "
+                  "VALUES (?,NULLIF(?, ''),?,?,1,?,?)"));
   q.Bind(1, access_key).Bind(2, connection_id).BindBlob(3, AsBytes(sealed.ciphertext));
   q.BindBlob(4, AsBytes(sealed.nonce)).Bind(5, created_at).Bind(6, expires_at);
   SLUICE_RETURN_IF_ERROR(q.Run());
@@ -212,9 +207,10 @@ Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& buck
   MutexLock lock(&mu_);
   Connection out{id, id, UnconfiguredPolicy::kHold, clock_.NowMicros()};
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("INSERT INTO connections (id, name, "
-                                                  "unconfigured, created_at) VALUES (?,?,?,?) "
-                                                  "ON CONFLICT DO NOTHING"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("INSERT INTO connections (id, name, "
+                                        "unconfigured, created_at) VALUES (?,?,?,?) "
+                                        "ON CONFLICT DO NOTHING"));
     q.Bind(1, id).Bind(2, id).Bind(3, PolicyName(out.unconfigured)).Bind(4, out.created_at);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) {
@@ -228,8 +224,8 @@ Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& buck
 Result<std::vector<Connection>> SqliteCatalog::ListConnections() {
   MutexLock lock(&mu_);
   static const std::string sql = std::string(kConnectionColumns) + " ORDER BY id";
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
-  return ConnectionRows(q);
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
+  return sqlite::ReadRows(q, ConnectionFromRow);
 }
 
 Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::string& after_id,
@@ -238,15 +234,15 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::st
   MutexLock lock(&mu_);
   static const std::string sql =
       std::string(kConnectionColumns) + " WHERE id > ? ORDER BY id LIMIT ?";
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
   q.Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
-  return ConnectionRows(q);
+  return sqlite::ReadRows(q, ConnectionFromRow);
 }
 
 Result<std::optional<Connection>> SqliteCatalog::GetConnection(const std::string& id) {
   MutexLock lock(&mu_);
   static const std::string sql = std::string(kConnectionColumns) + " WHERE id = ?";
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
   q.Bind(1, id);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<Connection>();
@@ -257,8 +253,8 @@ Result<std::optional<Connection>> SqliteCatalog::GetConnection(const std::string
 Status SqliteCatalog::SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("UPDATE connections SET unconfigured = ? WHERE id = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE connections SET unconfigured = ? WHERE id = ?"));
     q.Bind(1, PolicyName(policy)).Bind(2, id);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
@@ -273,9 +269,10 @@ Status SqliteCatalog::SetConnectionQuota(const std::string& id, std::optional<ui
   }
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    // -1 stands for NULL (the server's default): Query binds no NULL.
+    // -1 stands for NULL (the server's default): sqlite::Statement binds no NULL.
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE connections SET quota_bytes = nullif(?, -1) WHERE id = ?"));
+        sqlite::Statement q,
+        db_->Cached("UPDATE connections SET quota_bytes = nullif(?, -1) WHERE id = ?"));
     q.Bind(1, bytes ? static_cast<int64_t>(*bytes) : int64_t{-1}).Bind(2, id);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
@@ -288,9 +285,10 @@ Result<std::optional<Credential>> SqliteCatalog::LookupAccessKey(const AccessKey
   // Read on every request, no cache: a revocation by another process (the CLI) holds from
   // the next request on.
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, ciphertext, nonce FROM credentials WHERE "
-                            "access_key = ? AND active AND revoked_at = 0 AND "
-                            "(expires_at = 0 OR expires_at > ?)"));
+      sqlite::Statement q,
+      db_->Cached("SELECT connection_id, ciphertext, nonce FROM credentials WHERE "
+                  "access_key = ? AND active AND revoked_at = 0 AND "
+                  "(expires_at = 0 OR expires_at > ?)"));
   q.Bind(1, key.str()).Bind(2, clock_.NowMicros());
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<Credential>();
@@ -358,9 +356,10 @@ Status SqliteCatalog::AddTable(const TableConfig& table) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("INSERT INTO tables (connection_id, name, primary_key, age_column, "
-                              "on_error, delete_column, nested_json) VALUES (?,?,?,?,?,?,?) "
-                              "ON CONFLICT DO NOTHING"));
+        sqlite::Statement q,
+        db_->Cached("INSERT INTO tables (connection_id, name, primary_key, age_column, "
+                    "on_error, delete_column, nested_json) VALUES (?,?,?,?,?,?,?) "
+                    "ON CONFLICT DO NOTHING"));
     q.Bind(1, table.connection_id).Bind(2, table.name).Bind(3, PrimaryKeyToJson(table.primary_key));
     q.Bind(4, table.age_column).Bind(5, OnErrorName(table.on_error)).Bind(6, table.delete_column);
     q.Bind(7, table.nested_json);
@@ -378,9 +377,9 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
-        Query q,
-        db_->Prepare("UPDATE tables SET primary_key = ?, age_column = ?, on_error = ?, "
-                     "delete_column = ?, nested_json = ? WHERE connection_id = ? AND name = ?"));
+        sqlite::Statement q,
+        db_->Cached("UPDATE tables SET primary_key = ?, age_column = ?, on_error = ?, "
+                    "delete_column = ?, nested_json = ? WHERE connection_id = ? AND name = ?"));
     q.Bind(1, PrimaryKeyToJson(table.primary_key)).Bind(2, table.age_column);
     q.Bind(3, OnErrorName(table.on_error)).Bind(4, table.delete_column);
     q.Bind(5, table.nested_json).Bind(6, table.connection_id).Bind(7, table.name);
@@ -397,9 +396,10 @@ Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& co
                                                            const std::string& name) {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error, "
-                            "delete_column, nested_json FROM "
-                            "tables WHERE connection_id = ? AND name = ?"));
+      sqlite::Statement q,
+      db_->Cached("SELECT connection_id, name, primary_key, age_column, on_error, "
+                  "delete_column, nested_json FROM "
+                  "tables WHERE connection_id = ? AND name = ?"));
   q.Bind(1, connection_id).Bind(2, name);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<TableConfig>();
@@ -412,9 +412,10 @@ Result<std::vector<TableConfig>> SqliteCatalog::ListTables(const std::string& co
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, name, primary_key, age_column, on_error, "
-                            "delete_column, nested_json FROM "
-                            "tables WHERE connection_id = ? ORDER BY name"));
+      sqlite::Statement q,
+      db_->Cached("SELECT connection_id, name, primary_key, age_column, on_error, "
+                  "delete_column, nested_json FROM "
+                  "tables WHERE connection_id = ? ORDER BY name"));
   q.Bind(1, connection_id);
   std::vector<TableConfig> out;
   while (true) {
@@ -430,7 +431,7 @@ Result<int64_t> SqliteCatalog::ChangeCounter() {
   MutexLock lock(&mu_);
   // data_version moves only for commits by other connections; local commits are counted in
   // Write. The sum of the two monotonic counts changes whenever either does.
-  SLUICE_ASSIGN_OR_RETURN(int64_t version, db_->PragmaInt("PRAGMA data_version"));
+  SLUICE_ASSIGN_OR_RETURN(int64_t version, db_->QueryInt("PRAGMA data_version"));
   if (version != last_data_version_) {
     last_data_version_ = version;
     ++change_counter_;

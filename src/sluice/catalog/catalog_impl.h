@@ -4,8 +4,8 @@
 
 #include "sluice/catalog/catalog.h"
 #include "sluice/catalog/secret_box.h"
-#include "sluice/catalog/sqlite_db.h"
 #include "sluice/core/mutex.h"
+#include "sluice/sqlite/sqlite.h"
 
 namespace sluice::catalog {
 
@@ -22,21 +22,21 @@ Result<FileStatus> FileStatusFromName(const std::string& s);
 // nullopt when there is none (a prefix of only 0xFF bytes, or an empty one): the exclusive
 // end of a prefix range that an index can seek (objects.cc).
 std::optional<std::string> PrefixEnd(std::string prefix);
-Result<FileRecord> FileFromRow(const Query& q);
+Result<FileRecord> FileFromRow(const sqlite::Statement& q);
 // kInvalidArgument unless the record names a connection, a key and a landed id, and its size
 // fits the ledger.
 Status ValidateFileRecord(const FileRecord& r);
 
 // Creates or migrates the schema inside the caller's write transaction. Returns whether the
 // credentials table holds any row (a missing secret.key is then an error, not a fresh start).
-Result<bool> EnsureSchema(Db& db);
+Result<bool> EnsureSchema(sqlite::Db& db);
 
 // kInvalidArgument unless `expires_at` (micros) is 0 (never) or after `now`.
 Status CheckKeyExpiry(int64_t expires_at, int64_t now);
 
 class SqliteCatalog final : public Catalog {
  public:
-  SqliteCatalog(std::unique_ptr<Db> db, SecretBox box, const Clock& clock)
+  SqliteCatalog(std::unique_ptr<sqlite::Db> db, SecretBox box, const Clock& clock)
       : db_(std::move(db)), box_(box), clock_(clock) {}
 
   Result<CreatedConnection> CreateConnection(const std::string& name) override;
@@ -123,7 +123,7 @@ class SqliteCatalog final : public Catalog {
   // under it: bodies are lambdas declared `[&]() REQUIRES(mu_) -> Status`.
   template <class Body>
   Status Write(Body&& body) REQUIRES(mu_) {
-    WriteTransaction txn(*db_);
+    sqlite::WriteTransaction txn(*db_);
     SLUICE_RETURN_IF_ERROR(txn.Begin());
     SLUICE_RETURN_IF_ERROR(body());
     SLUICE_RETURN_IF_ERROR(txn.Commit());
@@ -138,7 +138,6 @@ class SqliteCatalog final : public Catalog {
   // account key), inside the caller's transaction.
   Result<CreatedKey> InsertKey(const std::string& connection_id, int64_t created_at,
                                int64_t expires_at = 0) REQUIRES(mu_);
-  Result<std::vector<UploadRecord>> UploadRows(Query& q) REQUIRES(mu_);
   Status ValidateTable(const TableConfig& table) REQUIRES(mu_);
   // The caller holds mu_ for these.
   Result<std::optional<FileRecord>> FileLocked(int64_t seq) REQUIRES(mu_);
@@ -150,11 +149,10 @@ class SqliteCatalog final : public Catalog {
                                std::string_view action) REQUIRES(mu_);
   // kInvalidArgument naming the file when retention purged its bytes: nothing to load.
   Status RequireBytes(int64_t seq, std::string_view action) REQUIRES(mu_);
-  Result<std::vector<FileRecord>> FileRows(Query& q) REQUIRES(mu_);
 
   Mutex mu_;
   // One SQLite connection, used by one thread at a time.
-  std::unique_ptr<Db> db_ GUARDED_BY(mu_);
+  std::unique_ptr<sqlite::Db> db_ GUARDED_BY(mu_);
   SecretBox box_;
   const Clock& clock_;
   int64_t local_writes_ GUARDED_BY(mu_) = 0;

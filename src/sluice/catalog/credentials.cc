@@ -16,7 +16,7 @@ constexpr const char* kKeyColumns =
     "SELECT access_key, connection_id, created_at, expires_at, last_used_at, revoked_at "
     "FROM credentials";
 
-KeyInfo KeyFromRow(const Query& q, int64_t now) {
+KeyInfo KeyFromRow(const sqlite::Statement& q, int64_t now) {
   KeyInfo k;
   k.access_key = AccessKeyId(q.Text(0));
   k.connection_id = q.Text(1);
@@ -59,7 +59,8 @@ Result<std::vector<KeyInfo>> SqliteCatalog::ListKeys(const std::string& connecti
   static const std::string all = std::string(kKeyColumns) + " ORDER BY created_at, access_key";
   static const std::string one =
       std::string(kKeyColumns) + " WHERE connection_id = ? ORDER BY created_at, access_key";
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(connection_id.empty() ? all.c_str() : one.c_str()));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached(connection_id.empty() ? all.c_str() : one.c_str()));
   if (!connection_id.empty()) q.Bind(1, connection_id);
   std::vector<KeyInfo> out;
   while (true) {
@@ -74,8 +75,9 @@ Status SqliteCatalog::RevokeKey(const AccessKeyId& key) {
   const int64_t now = clock_.NowMicros();
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_ASSIGN_OR_RETURN(Query find, db_->Prepare("SELECT revoked_at FROM credentials "
-                                                     "WHERE access_key = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement find,
+                            db_->Cached("SELECT revoked_at FROM credentials "
+                                        "WHERE access_key = ?"));
     find.Bind(1, key.str());
     SLUICE_ASSIGN_OR_RETURN(bool found, find.Step());
     if (!found) return Err(ErrorCode::kNotFound, "no access key " + key.str());
@@ -84,8 +86,9 @@ Status SqliteCatalog::RevokeKey(const AccessKeyId& key) {
           ErrorCode::kInvalidArgument,
           "access key " + key.str() + " was already revoked at " + FormatIsoMicros(find.Int(0)));
     }
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE credentials SET active = 0, "
-                                                  "revoked_at = ? WHERE access_key = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE credentials SET active = 0, "
+                                        "revoked_at = ? WHERE access_key = ?"));
     q.Bind(1, now).Bind(2, key.str());
     return q.Run();
   });
@@ -106,9 +109,10 @@ Result<CreatedKey> SqliteCatalog::RotateKey(const std::string& connection_id, in
     if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
     // Counted inside the write transaction: two rotations at once cannot both pass.
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("SELECT access_key FROM credentials WHERE connection_id = ? AND "
-                              "active AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) "
-                              "ORDER BY created_at, access_key"));
+        sqlite::Statement q,
+        db_->Cached("SELECT access_key FROM credentials WHERE connection_id = ? AND "
+                    "active AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) "
+                    "ORDER BY created_at, access_key"));
     q.Bind(1, connection_id).Bind(2, now);
     std::vector<std::string> active;
     while (true) {
@@ -137,8 +141,9 @@ Status SqliteCatalog::RecordKeyUses(const std::vector<std::pair<AccessKeyId, int
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
     for (const auto& [key, at] : uses) {
-      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE credentials SET last_used_at = ? "
-                                                    "WHERE access_key = ? AND last_used_at < ?"));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                              db_->Cached("UPDATE credentials SET last_used_at = ? "
+                                          "WHERE access_key = ? AND last_used_at < ?"));
       q.Bind(1, at).Bind(2, key.str()).Bind(3, at);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }

@@ -47,7 +47,7 @@ Result<FileStatus> FileStatusFromName(const std::string& s) {
   return Err(ErrorCode::kInternal, "catalog: unknown file status '" + s + "'");
 }
 
-Result<FileRecord> FileFromRow(const Query& q) {
+Result<FileRecord> FileFromRow(const sqlite::Statement& q) {
   FileRecord f;
   f.seq = q.Int(0);
   f.connection_id = q.Text(1);
@@ -96,17 +96,6 @@ std::string_view FileStatusName(FileStatus status) {
   return "unknown";
 }
 
-Result<std::vector<FileRecord>> SqliteCatalog::FileRows(Query& q) {
-  std::vector<FileRecord> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(FileRecord f, FileFromRow(q));
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
 Status ValidateFileRecord(const FileRecord& r) {
   if (r.connection_id.empty() || r.key.empty() || r.landed_id.empty()) {
     return Err(ErrorCode::kInvalidArgument,
@@ -123,12 +112,12 @@ Result<int64_t> SqliteCatalog::InsertFile(const FileRecord& r) {
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(r.connection_id));
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + r.connection_id + "'");
   SLUICE_ASSIGN_OR_RETURN(
-      Query q,
-      db_->Prepare("INSERT INTO files (connection_id, table_name, key, landed_id, size, "
-                   "md5_hex, sha256_hex, content_type, metadata_json, received_at, started_at, "
-                   "finished_at, status, rows_inserted, rows_updated, rows_refused, "
-                   "error_code, error_message, etag, rows_deleted, checksums_json, duplicate_of) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      sqlite::Statement q,
+      db_->Cached("INSERT INTO files (connection_id, table_name, key, landed_id, size, "
+                  "md5_hex, sha256_hex, content_type, metadata_json, received_at, started_at, "
+                  "finished_at, status, rows_inserted, rows_updated, rows_refused, "
+                  "error_code, error_message, etag, rows_deleted, checksums_json, duplicate_of) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   q.Bind(1, r.connection_id).Bind(2, r.table).Bind(3, r.key).Bind(4, r.landed_id);
   q.Bind(5, static_cast<int64_t>(r.size)).Bind(6, r.md5_hex).Bind(7, r.sha256_hex);
   q.Bind(8, r.content_type).Bind(9, r.metadata_json).Bind(10, r.received_at);
@@ -139,7 +128,7 @@ Result<int64_t> SqliteCatalog::InsertFile(const FileRecord& r) {
       .Bind(21, r.checksums_json.empty() ? std::string("{}") : r.checksums_json)
       .Bind(22, r.duplicate_of);
   SLUICE_RETURN_IF_ERROR(q.Run());
-  return sqlite3_last_insert_rowid(db_->raw());
+  return db_->LastInsertRowid();
 }
 
 Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
@@ -156,7 +145,7 @@ Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {
 }
 
 Result<std::optional<FileRecord>> SqliteCatalog::FileLocked(int64_t seq) {
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(SLUICE_FILE_COLUMNS "WHERE seq = ?"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(SLUICE_FILE_COLUMNS "WHERE seq = ?"));
   q.Bind(1, seq);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<FileRecord>();
@@ -173,8 +162,9 @@ Result<std::optional<FileRecord>> SqliteCatalog::LatestFileForKey(const std::str
                                                                   const std::string& key) {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
-                            "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
+      sqlite::Statement q,
+      db_->Cached(SLUICE_FILE_COLUMNS
+                  "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
   q.Bind(1, connection_id).Bind(2, key);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<FileRecord>();
@@ -189,15 +179,17 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& conn
   if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
   if (table.empty()) {
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare(SLUICE_FILE_COLUMNS "WHERE connection_id = ? ORDER BY seq"));
+        sqlite::Statement q,
+        db_->Cached(SLUICE_FILE_COLUMNS "WHERE connection_id = ? ORDER BY seq"));
     q.Bind(1, connection_id);
-    return FileRows(q);
+    return sqlite::ReadRows(q, FileFromRow);
   }
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare(SLUICE_FILE_COLUMNS "WHERE connection_id = ? AND table_name = ? "
-                                                "ORDER BY seq"));
+      sqlite::Statement q,
+      db_->Cached(SLUICE_FILE_COLUMNS "WHERE connection_id = ? AND table_name = ? "
+                                      "ORDER BY seq"));
   q.Bind(1, connection_id).Bind(2, table);
-  return FileRows(q);
+  return sqlite::ReadRows(q, FileFromRow);
 }
 
 Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
@@ -216,27 +208,27 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
     return true;
   };
   if (!table.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kTableFilesPageSql));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kTableFilesPageSql));
     q.Bind(1, connection_id).Bind(2, table).Bind(3, after_seq);
     q.Bind(4, static_cast<int64_t>(limit + 1));
-    SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
     cut();
     return page;
   }
   int64_t window_end = 0;
   bool window_full = false;
   {
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kFilesWindowEndSql));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kFilesWindowEndSql));
     q.Bind(1, after_seq).Bind(2, static_cast<int64_t>(kFileScanWindow));
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row || q.Int(1) == 0) return page;  // nothing after after_seq
     window_end = q.Int(0);
     window_full = q.Int(1) == static_cast<int64_t>(kFileScanWindow);
   }
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kConnectionFilesPageSql));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kConnectionFilesPageSql));
   q.Bind(1, after_seq).Bind(2, window_end).Bind(3, connection_id);
   q.Bind(4, static_cast<int64_t>(limit + 1));
-  SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+  SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
   if (!cut() && window_full) page.next_after = window_end;  // the window ended first
   return page;
 }
@@ -244,8 +236,9 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
 Result<std::vector<TableKey>> SqliteCatalog::TablesWithWork() {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT DISTINCT connection_id, table_name FROM files WHERE status "
-                            "IN ('queued', 'loading') ORDER BY connection_id, table_name"));
+      sqlite::Statement q,
+      db_->Cached("SELECT DISTINCT connection_id, table_name FROM files WHERE status "
+                  "IN ('queued', 'loading') ORDER BY connection_id, table_name"));
   std::vector<TableKey> out;
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -258,12 +251,12 @@ Result<std::vector<TableKey>> SqliteCatalog::TablesWithWork() {
 Result<std::optional<FileRecord>> SqliteCatalog::HeadOfQueue(const TableKey& table) {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
-      Query q,
+      sqlite::Statement q,
       // The condition repeats files_pending's WHERE word for word, so that SQLite can prove
       // the partial index applies.
-      db_->Prepare(SLUICE_FILE_COLUMNS
-                   "WHERE connection_id = ? AND table_name = ? AND (status IN ('queued', "
-                   "'loading') OR (status = 'failed' AND passed = 0)) ORDER BY seq LIMIT 1"));
+      db_->Cached(SLUICE_FILE_COLUMNS
+                  "WHERE connection_id = ? AND table_name = ? AND (status IN ('queued', "
+                  "'loading') OR (status = 'failed' AND passed = 0)) ORDER BY seq LIMIT 1"));
   q.Bind(1, table.connection_id).Bind(2, table.table);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<FileRecord>();
@@ -273,7 +266,8 @@ Result<std::optional<FileRecord>> SqliteCatalog::HeadOfQueue(const TableKey& tab
 
 Status SqliteCatalog::RequireStatus(int64_t seq, std::initializer_list<FileStatus> allowed,
                                     std::string_view action) {
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT status FROM files WHERE seq = ?"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached("SELECT status FROM files WHERE seq = ?"));
   q.Bind(1, seq);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(seq));
@@ -292,10 +286,10 @@ Status SqliteCatalog::MarkLoading(int64_t seq) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loading"));
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("UPDATE files SET status = 'loading', started_at = ?, "
-                                         "finished_at = 0, load_attempts = load_attempts + 1 "
-                                         "WHERE seq = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE files SET status = 'loading', started_at = ?, "
+                                        "finished_at = 0, load_attempts = load_attempts + 1 "
+                                        "WHERE seq = ?"));
     q.Bind(1, clock_.NowMicros()).Bind(2, seq);
     return q.Run();
   });
@@ -306,8 +300,9 @@ Status SqliteCatalog::AbandonLoading(int64_t seq) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kLoading}, "abandoned"));
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE files SET load_attempts = max(load_attempts - 1, 0) "
-                              "WHERE seq = ?"));
+        sqlite::Statement q,
+        db_->Cached("UPDATE files SET load_attempts = max(load_attempts - 1, 0) "
+                    "WHERE seq = ?"));
     q.Bind(1, seq);
     return q.Run();
   });
@@ -320,11 +315,11 @@ Status SqliteCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t 
     // holds its sequence).
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loaded"));
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("UPDATE files SET status = 'loaded', rows_inserted = ?, "
-                                         "rows_updated = ?, rows_refused = ?, rows_deleted = ?, "
-                                         "finished_at = ?, error_code = '', error_message = '' "
-                                         "WHERE seq = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE files SET status = 'loaded', rows_inserted = ?, "
+                                        "rows_updated = ?, rows_refused = ?, rows_deleted = ?, "
+                                        "finished_at = ?, error_code = '', error_message = '' "
+                                        "WHERE seq = ?"));
     q.Bind(1, counts.inserted).Bind(2, counts.updated).Bind(3, counts.refused);
     q.Bind(4, counts.deleted).Bind(5, finished_at).Bind(6, seq);
     return q.Run();
@@ -340,9 +335,9 @@ Status SqliteCatalog::MarkFailed(int64_t seq, const Status& error) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked failed"));
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("UPDATE files SET status = 'failed', error_code = ?, "
-                                         "error_message = ?, finished_at = ? WHERE seq = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE files SET status = 'failed', error_code = ?, "
+                                        "error_message = ?, finished_at = ? WHERE seq = ?"));
     q.Bind(1, ErrorCodeName(error.code())).Bind(2, error.message());
     q.Bind(3, clock_.NowMicros()).Bind(4, seq);
     return q.Run();
@@ -355,7 +350,7 @@ Status SqliteCatalog::Retry(int64_t seq, LoaderState loader) {
     SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, false, "retried"));
     SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried"));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) + " WHERE seq = ?";
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
     q.Bind(1, seq);
     return q.Run();
   });
@@ -368,10 +363,11 @@ Status SqliteCatalog::Skip(int64_t seq, LoaderState loader) {
     // The error stays: it says why the operator skipped the file. A `loading` file has none:
     // it says that it was skipped unfinished.
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE files SET error_message = CASE WHEN status = 'loading' "
-                              "THEN 'skipped by an operator while loading (no server was "
-                              "running: a crash had cut its load short)' ELSE error_message END, "
-                              "status = 'skipped', finished_at = ? WHERE seq = ?"));
+        sqlite::Statement q,
+        db_->Cached("UPDATE files SET error_message = CASE WHEN status = 'loading' "
+                    "THEN 'skipped by an operator while loading (no server was "
+                    "running: a crash had cut its load short)' ELSE error_message END, "
+                    "status = 'skipped', finished_at = ? WHERE seq = ?"));
     q.Bind(1, clock_.NowMicros()).Bind(2, seq);
     return q.Run();
   });
@@ -384,14 +380,15 @@ Status SqliteCatalog::RetryForced(int64_t seq, LoaderState loader) {
     SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried with --force"));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) +
                                    ", forced = 1, duplicate_of = 0 WHERE seq = ?";
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql.c_str()));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
     q.Bind(1, seq);
     return q.Run();
   });
 }
 
 Status SqliteCatalog::RequireBytes(int64_t seq, std::string_view action) {
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT purged_at, key FROM files WHERE seq = ?"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached("SELECT purged_at, key FROM files WHERE seq = ?"));
   q.Bind(1, seq);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(seq));
@@ -407,7 +404,8 @@ Status SqliteCatalog::MovePast(int64_t seq) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "moved past"));
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE files SET passed = 1 WHERE seq = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE files SET passed = 1 WHERE seq = ?"));
     q.Bind(1, seq);
     return q.Run();
   });
@@ -420,10 +418,11 @@ Result<std::optional<FileRecord>> SqliteCatalog::FindLoadedDuplicate(const FileR
   const bool multipart = file.md5_hex.empty();
   if (multipart && file.etag.empty()) return std::optional<FileRecord>();
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
-                            "WHERE connection_id = ? AND table_name = ? AND md5_hex = ? AND "
-                            "size = ? AND status = 'loaded' AND seq != ? AND (md5_hex != '' OR "
-                            "etag = ?) ORDER BY seq DESC LIMIT 1"));
+      sqlite::Statement q,
+      db_->Cached(SLUICE_FILE_COLUMNS
+                  "WHERE connection_id = ? AND table_name = ? AND md5_hex = ? AND "
+                  "size = ? AND status = 'loaded' AND seq != ? AND (md5_hex != '' OR "
+                  "etag = ?) ORDER BY seq DESC LIMIT 1"));
   q.Bind(1, file.connection_id).Bind(2, file.table).Bind(3, file.md5_hex);
   q.Bind(4, static_cast<int64_t>(file.size)).Bind(5, file.seq).Bind(6, file.etag);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -438,8 +437,9 @@ Status SqliteCatalog::MarkDuplicate(int64_t seq, int64_t original_seq, const std
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked a duplicate"));
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE files SET status = 'skipped', duplicate_of = ?, "
-                              "error_code = '', error_message = ?, finished_at = ? WHERE seq = ?"));
+        sqlite::Statement q,
+        db_->Cached("UPDATE files SET status = 'skipped', duplicate_of = ?, "
+                    "error_code = '', error_message = ?, finished_at = ? WHERE seq = ?"));
     q.Bind(1, original_seq).Bind(2, message).Bind(3, clock_.NowMicros()).Bind(4, seq);
     return q.Run();
   });
@@ -447,10 +447,10 @@ Status SqliteCatalog::MarkDuplicate(int64_t seq, int64_t original_seq, const std
 
 Result<std::vector<FileRecord>> SqliteCatalog::UnfinishedFiles() {
   MutexLock lock(&mu_);
-  SLUICE_ASSIGN_OR_RETURN(Query q,
-                          db_->Prepare(SLUICE_FILE_COLUMNS "WHERE status IN ('queued', 'loading') "
-                                                           "ORDER BY seq"));
-  return FileRows(q);
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached(SLUICE_FILE_COLUMNS "WHERE status IN ('queued', 'loading') "
+                                                          "ORDER BY seq"));
+  return sqlite::ReadRows(q, FileFromRow);
 }
 
 Result<std::vector<std::string>> SqliteCatalog::NotInLedger(std::vector<std::string> landed_ids) {
@@ -460,7 +460,7 @@ Result<std::vector<std::string>> SqliteCatalog::NotInLedger(std::vector<std::str
   MutexLock lock(&mu_);
   // Every entry, purged or not: a purged file's object is gone already, and a name that is
   // still there is the ledger's to remove, never the start-up sweep's.
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT landed_id FROM files"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached("SELECT landed_id FROM files"));
   while (!unknown.empty()) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;

@@ -9,8 +9,8 @@ namespace sluice::catalog {
 namespace {
 
 // Counts the rows `sql` (one `?` bound to the connection) returns, up to one.
-Result<bool> AnyRow(Db& db, const char* sql, const std::string& connection_id) {
-  SLUICE_ASSIGN_OR_RETURN(Query q, db.Prepare(sql));
+Result<bool> AnyRow(sqlite::Db& db, const char* sql, const std::string& connection_id) {
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db.Cached(sql));
   q.Bind(1, connection_id);
   return q.Step();
 }
@@ -42,15 +42,15 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
   const auto window = static_cast<int64_t>(ListScanWindow(limit));
   MutexLock lock(&mu_);
   {
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kVisiblePageSql));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kVisiblePageSql));
     q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
     q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
     q.Bind(6, window).Bind(7, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-    SLUICE_ASSIGN_OR_RETURN(page.files, FileRows(q));
+    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
   }
   if (page.files.size() >= limit) return page;
   // Short: either the range ended, or the window did.
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kVisibleWindowEndSql));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kVisibleWindowEndSql));
   q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
   q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
   q.Bind(6, window - 1);
@@ -61,11 +61,11 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
   // from its newest version.
   if (page.files.empty() || page.files.back().key != last) {
     SLUICE_ASSIGN_OR_RETURN(
-        Query newest,
-        db_->Prepare(SLUICE_FILE_COLUMNS
-                     "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
+        sqlite::Statement newest,
+        db_->Cached(SLUICE_FILE_COLUMNS
+                    "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
     newest.Bind(1, connection_id).Bind(2, last);
-    SLUICE_ASSIGN_OR_RETURN(std::vector<FileRecord> rows, FileRows(newest));
+    SLUICE_ASSIGN_OR_RETURN(std::vector<FileRecord> rows, sqlite::ReadRows(newest, FileFromRow));
     if (!rows.empty() && !rows[0].deleted && rows[0].purged_at == 0) {
       page.files.push_back(std::move(rows[0]));
     }
@@ -81,16 +81,17 @@ Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& conn
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     {
       SLUICE_ASSIGN_OR_RETURN(
-          Query q,
-          db_->Prepare(SLUICE_FILE_COLUMNS
-                       "WHERE connection_id = ? AND key = ? AND deleted = 0 ORDER BY seq"));
+          sqlite::Statement q,
+          db_->Cached(SLUICE_FILE_COLUMNS
+                      "WHERE connection_id = ? AND key = ? AND deleted = 0 ORDER BY seq"));
       q.Bind(1, connection_id).Bind(2, key);
-      SLUICE_ASSIGN_OR_RETURN(marked, FileRows(q));
+      SLUICE_ASSIGN_OR_RETURN(marked, sqlite::ReadRows(q, FileFromRow));
     }
     if (marked.empty()) return Status::Ok();
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("UPDATE files SET deleted = 1 WHERE connection_id = ? AND key = ? "
-                              "AND deleted = 0"));
+        sqlite::Statement q,
+        db_->Cached("UPDATE files SET deleted = 1 WHERE connection_id = ? AND key = ? "
+                    "AND deleted = 0"));
     q.Bind(1, connection_id).Bind(2, key);
     return q.Run();
   }));
@@ -127,8 +128,8 @@ Result<std::vector<std::string>> SqliteCatalog::DeleteConnection(const std::stri
       }
     }
     {
-      SLUICE_ASSIGN_OR_RETURN(Query q,
-                              db_->Prepare("SELECT landed_id FROM files WHERE connection_id = ?"));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                              db_->Cached("SELECT landed_id FROM files WHERE connection_id = ?"));
       q.Bind(1, id);
       while (true) {
         SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -140,7 +141,7 @@ Result<std::vector<std::string>> SqliteCatalog::DeleteConnection(const std::stri
                             "DELETE FROM completed_uploads WHERE connection_id = ?",
                             "DELETE FROM credentials WHERE connection_id = ?",
                             "DELETE FROM connections WHERE id = ?"}) {
-      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql));
       q.Bind(1, id);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }

@@ -211,8 +211,8 @@ PRAGMA user_version = 7;
 
 }  // namespace
 
-Result<bool> EnsureSchema(Db& db) {
-  SLUICE_ASSIGN_OR_RETURN(int64_t version, db.PragmaInt("PRAGMA user_version"));
+Result<bool> EnsureSchema(sqlite::Db& db) {
+  SLUICE_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
   if (version > kSchemaVersion) {
     return Err(ErrorCode::kInvalidArgument,
                "catalog: catalog.db has schema version " + std::to_string(version) +
@@ -226,7 +226,7 @@ Result<bool> EnsureSchema(Db& db) {
   if (version < 5) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV5));
   if (version < 6) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV6));
   if (version < 7) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV7));
-  SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.PragmaInt("SELECT count(*) FROM credentials"));
+  SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.QueryInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }
 

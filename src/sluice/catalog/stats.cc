@@ -10,11 +10,12 @@ Result<std::vector<Catalog::TableBacklog>> SqliteCatalog::BacklogByTable() {
   // The WHERE clause matches the partial index files_with_work, so only unfinished files are
   // read, whatever the length of the history.
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, table_name, count(*), total(size), "
-                            "min(CASE WHEN status = 'queued' THEN received_at END) FROM files "
-                            "WHERE status IN ('queued', 'loading') "
-                            "GROUP BY connection_id, table_name ORDER BY connection_id, "
-                            "table_name"));
+      sqlite::Statement q,
+      db_->Cached("SELECT connection_id, table_name, count(*), total(size), "
+                  "min(CASE WHEN status = 'queued' THEN received_at END) FROM files "
+                  "WHERE status IN ('queued', 'loading') "
+                  "GROUP BY connection_id, table_name ORDER BY connection_id, "
+                  "table_name"));
   std::vector<TableBacklog> out;
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -31,7 +32,7 @@ Result<std::vector<Catalog::TableBacklog>> SqliteCatalog::BacklogByTable() {
 
 Result<std::vector<Catalog::StatusCount>> SqliteCatalog::CountPending() {
   MutexLock lock(&mu_);
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kCountPendingSql));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kCountPendingSql));
   std::vector<StatusCount> out;
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -52,12 +53,13 @@ Result<std::vector<FileRecord>> SqliteCatalog::RetainedBefore(int64_t finished_b
   // Matches the partial index files_retained(finished_at): objects kept by the `store` policy
   // (skipped, TABLE_NOT_CONFIGURED) are plain objects, not ingested files, and are not purged.
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare(SLUICE_FILE_COLUMNS
-                            "WHERE purged_at = 0 AND (status = 'loaded' OR (status = 'skipped' "
-                            "AND error_code != 'TABLE_NOT_CONFIGURED')) "
-                            "AND finished_at < ? ORDER BY finished_at LIMIT ?"));
+      sqlite::Statement q,
+      db_->Cached(SLUICE_FILE_COLUMNS
+                  "WHERE purged_at = 0 AND (status = 'loaded' OR (status = 'skipped' "
+                  "AND error_code != 'TABLE_NOT_CONFIGURED')) "
+                  "AND finished_at < ? ORDER BY finished_at LIMIT ?"));
   q.Bind(1, finished_before).Bind(2, static_cast<int64_t>(limit));
-  return FileRows(q);
+  return sqlite::ReadRows(q, FileFromRow);
 }
 
 Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
@@ -65,7 +67,8 @@ Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(
         RequireStatus(seq, {FileStatus::kLoaded, FileStatus::kSkipped}, "purged"));
-    SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("UPDATE files SET purged_at = ? WHERE seq = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE files SET purged_at = ? WHERE seq = ?"));
     q.Bind(1, purged_at).Bind(2, seq);
     return q.Run();
   });
@@ -76,12 +79,13 @@ Result<std::vector<std::pair<std::string, uint64_t>>> SqliteCatalog::StoredBytes
   // The files' WHERE clause matches the partial index files_stored(connection_id, size), which
   // covers the sum. Uploads in progress are few; their parts are summed through the upload.
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare("SELECT connection_id, sum(bytes) FROM ("
-                            "SELECT connection_id, sum(size) AS bytes FROM files "
-                            "WHERE purged_at = 0 GROUP BY connection_id "
-                            "UNION ALL SELECT u.connection_id, sum(p.size) FROM upload_parts p "
-                            "JOIN uploads u USING (upload_id) GROUP BY u.connection_id) "
-                            "GROUP BY connection_id HAVING sum(bytes) > 0 ORDER BY connection_id"));
+      sqlite::Statement q,
+      db_->Cached("SELECT connection_id, sum(bytes) FROM ("
+                  "SELECT connection_id, sum(size) AS bytes FROM files "
+                  "WHERE purged_at = 0 GROUP BY connection_id "
+                  "UNION ALL SELECT u.connection_id, sum(p.size) FROM upload_parts p "
+                  "JOIN uploads u USING (upload_id) GROUP BY u.connection_id) "
+                  "GROUP BY connection_id HAVING sum(bytes) > 0 ORDER BY connection_id"));
   std::vector<std::pair<std::string, uint64_t>> out;
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());

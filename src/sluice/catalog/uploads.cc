@@ -15,7 +15,7 @@ Status NoSuchUpload(const std::string& upload_id) {
                  upload_id);
 }
 
-Result<UploadRecord> UploadFromRow(const Query& q) {
+Result<UploadRecord> UploadFromRow(const sqlite::Statement& q) {
   UploadRecord u;
   u.upload_id = q.Text(0);
   u.connection_id = q.Text(1);
@@ -31,33 +31,24 @@ Result<UploadRecord> UploadFromRow(const Query& q) {
   return u;
 }
 
-Result<bool> UploadExists(Db& db, const std::string& upload_id) {
-  SLUICE_ASSIGN_OR_RETURN(Query q, db.Prepare("SELECT 1 FROM uploads WHERE upload_id = ?"));
+Result<bool> UploadExists(sqlite::Db& db, const std::string& upload_id) {
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db.Cached("SELECT 1 FROM uploads WHERE upload_id = ?"));
   q.Bind(1, upload_id);
   return q.Step();
 }
 
 // The total size of an upload's recorded parts, inside the caller's transaction.
-Result<uint64_t> PartsBytes(Db& db, const std::string& upload_id) {
+Result<uint64_t> PartsBytes(sqlite::Db& db, const std::string& upload_id) {
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db.Prepare("SELECT coalesce(sum(size), 0) FROM upload_parts WHERE upload_id = ?"));
+      sqlite::Statement q,
+      db.Cached("SELECT coalesce(sum(size), 0) FROM upload_parts WHERE upload_id = ?"));
   q.Bind(1, upload_id);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? static_cast<uint64_t>(q.Int(0)) : uint64_t{0};
 }
 
 }  // namespace
-
-Result<std::vector<UploadRecord>> SqliteCatalog::UploadRows(Query& q) {
-  std::vector<UploadRecord> out;
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SLUICE_ASSIGN_OR_RETURN(UploadRecord u, UploadFromRow(q));
-    out.push_back(std::move(u));
-  }
-  return out;
-}
 
 Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
   if (u.upload_id.empty() || u.connection_id.empty() || u.key.empty()) {
@@ -76,9 +67,10 @@ Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(u.connection_id));
     if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + u.connection_id + "'");
     SLUICE_ASSIGN_OR_RETURN(
-        Query q, db_->Prepare("INSERT INTO uploads (upload_id, connection_id, key, table_name, "
-                              "content_type, metadata_json, status, error_code, error_message, "
-                              "initiated_at, touched_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+        sqlite::Statement q,
+        db_->Cached("INSERT INTO uploads (upload_id, connection_id, key, table_name, "
+                    "content_type, metadata_json, status, error_code, error_message, "
+                    "initiated_at, touched_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
     q.Bind(1, u.upload_id).Bind(2, u.connection_id).Bind(3, u.key).Bind(4, u.table);
     q.Bind(5, u.content_type).Bind(6, u.metadata_json).Bind(7, FileStatusName(u.status));
     q.Bind(8, u.error_code).Bind(9, u.error_message).Bind(10, u.initiated_at);
@@ -89,7 +81,8 @@ Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
 
 Result<std::optional<UploadRecord>> SqliteCatalog::GetUpload(const std::string& upload_id) {
   MutexLock lock(&mu_);
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS "WHERE upload_id = ?"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached(SLUICE_UPLOAD_COLUMNS "WHERE upload_id = ?"));
   q.Bind(1, upload_id);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<UploadRecord>();
@@ -107,23 +100,25 @@ Result<uint64_t> SqliteCatalog::RecordPart(const std::string& upload_id, const P
     SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
     if (!exists) return NoSuchUpload(upload_id);
     {
-      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare("SELECT size FROM upload_parts WHERE "
-                                                    "upload_id = ? AND part_number = ?"));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                              db_->Cached("SELECT size FROM upload_parts WHERE "
+                                          "upload_id = ? AND part_number = ?"));
       q.Bind(1, upload_id).Bind(2, static_cast<int64_t>(part.part_number));
       SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
       if (row) replaced = static_cast<uint64_t>(q.Int(0));
     }
     {
       SLUICE_ASSIGN_OR_RETURN(
-          Query q, db_->Prepare("INSERT OR REPLACE INTO upload_parts (upload_id, part_number, "
-                                "size, md5_hex, uploaded_at) VALUES (?,?,?,?,?)"));
+          sqlite::Statement q,
+          db_->Cached("INSERT OR REPLACE INTO upload_parts (upload_id, part_number, "
+                      "size, md5_hex, uploaded_at) VALUES (?,?,?,?,?)"));
       q.Bind(1, upload_id).Bind(2, static_cast<int64_t>(part.part_number));
       q.Bind(3, static_cast<int64_t>(part.size)).Bind(4, part.md5_hex).Bind(5, part.uploaded_at);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("UPDATE uploads SET touched_at = max(touched_at, ?) "
-                                         "WHERE upload_id = ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("UPDATE uploads SET touched_at = max(touched_at, ?) "
+                                        "WHERE upload_id = ?"));
     q.Bind(1, part.uploaded_at).Bind(2, upload_id);
     return q.Run();
   }));
@@ -139,7 +134,7 @@ Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& uplo
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, UploadExists(*db_, upload_id));
   if (!exists) return NoSuchUpload(upload_id);
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kPartsAfterSql));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kPartsAfterSql));
   q.Bind(1, upload_id).Bind(2, static_cast<int64_t>(after_part));
   q.Bind(3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
   std::vector<PartRecord> out;
@@ -166,25 +161,26 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
     // or aborted meanwhile) or names another key's upload is ignored, as S3 ignores an
     // upload-id-marker without a key-marker.
     SLUICE_ASSIGN_OR_RETURN(
-        Query at, db_->Prepare("SELECT initiated_at, rowid FROM uploads WHERE upload_id = ?1 "
-                               "AND connection_id = ?2 AND key = ?3"));
+        sqlite::Statement at,
+        db_->Cached("SELECT initiated_at, rowid FROM uploads WHERE upload_id = ?1 "
+                    "AND connection_id = ?2 AND key = ?3"));
     at.Bind(1, upload_id_marker).Bind(2, connection_id).Bind(3, key_marker);
     SLUICE_ASSIGN_OR_RETURN(bool found, at.Step());
     if (found) {
       const int64_t initiated = at.Int(0);
       const int64_t rowid = at.Int(1);
-      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kUploadsOfKeyAfterSql));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kUploadsOfKeyAfterSql));
       q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, initiated).Bind(4, rowid);
       q.Bind(5, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-      SLUICE_ASSIGN_OR_RETURN(out, UploadRows(q));
+      SLUICE_ASSIGN_OR_RETURN(out, sqlite::ReadRows(q, UploadFromRow));
     }
   }
   if (out.size() >= limit) return out;
-  SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(kUploadsAfterKeySql));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kUploadsAfterKeySql));
   q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, prefix);
   q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
   q.Bind(6, static_cast<int64_t>(std::min<size_t>(limit - out.size(), INT64_MAX)));
-  SLUICE_ASSIGN_OR_RETURN(auto rest, UploadRows(q));
+  SLUICE_ASSIGN_OR_RETURN(auto rest, sqlite::ReadRows(q, UploadFromRow));
   for (auto& u : rest) out.push_back(std::move(u));
   return out;
 }
@@ -204,15 +200,16 @@ Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload d
     if (parts_bytes != nullptr) *parts_bytes = parts;
     {
       SLUICE_ASSIGN_OR_RETURN(
-          Query q, db_->Prepare("INSERT INTO completed_uploads (upload_id, connection_id, key, "
-                                "seq, etag, parts, completed_at) VALUES (?,?,?,?,?,?,?)"));
+          sqlite::Statement q,
+          db_->Cached("INSERT INTO completed_uploads (upload_id, connection_id, key, "
+                      "seq, etag, parts, completed_at) VALUES (?,?,?,?,?,?,?)"));
       q.Bind(1, done.upload_id).Bind(2, file.connection_id).Bind(3, file.key).Bind(4, seq);
       q.Bind(5, done.etag).Bind(6, done.parts).Bind(7, done.completed_at);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
     for (const char* sql : {"DELETE FROM upload_parts WHERE upload_id = ?",
                             "DELETE FROM uploads WHERE upload_id = ?"}) {
-      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql));
       q.Bind(1, done.upload_id);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
@@ -224,9 +221,9 @@ Result<int64_t> SqliteCatalog::CompleteUpload(FileRecord file, CompletedUpload d
 Result<std::optional<CompletedUpload>> SqliteCatalog::GetCompletedUpload(
     const std::string& upload_id) {
   MutexLock lock(&mu_);
-  SLUICE_ASSIGN_OR_RETURN(Query q,
-                          db_->Prepare("SELECT upload_id, connection_id, key, seq, etag, parts, "
-                                       "completed_at FROM completed_uploads WHERE upload_id = ?"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached("SELECT upload_id, connection_id, key, seq, etag, parts, "
+                                      "completed_at FROM completed_uploads WHERE upload_id = ?"));
   q.Bind(1, upload_id);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<CompletedUpload>();
@@ -243,7 +240,7 @@ Result<uint64_t> SqliteCatalog::DeleteUpload(const std::string& upload_id) {
     SLUICE_ASSIGN_OR_RETURN(parts, PartsBytes(*db_, upload_id));
     for (const char* sql : {"DELETE FROM upload_parts WHERE upload_id = ?",
                             "DELETE FROM uploads WHERE upload_id = ?"}) {
-      SLUICE_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql));
       q.Bind(1, upload_id);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
@@ -255,17 +252,18 @@ Result<uint64_t> SqliteCatalog::DeleteUpload(const std::string& upload_id) {
 Result<std::vector<UploadRecord>> SqliteCatalog::UploadsTouchedBefore(int64_t micros) {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(
-      Query q, db_->Prepare(SLUICE_UPLOAD_COLUMNS "WHERE touched_at < ? ORDER BY touched_at"));
+      sqlite::Statement q,
+      db_->Cached(SLUICE_UPLOAD_COLUMNS "WHERE touched_at < ? ORDER BY touched_at"));
   q.Bind(1, micros);
-  return UploadRows(q);
+  return sqlite::ReadRows(q, UploadFromRow);
 }
 
 Result<int64_t> SqliteCatalog::ForgetCompletedBefore(int64_t micros) {
   MutexLock lock(&mu_);
   int64_t removed = 0;
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("DELETE FROM completed_uploads WHERE completed_at < ?"));
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("DELETE FROM completed_uploads WHERE completed_at < ?"));
     q.Bind(1, micros);
     SLUICE_RETURN_IF_ERROR(q.Run());
     removed = db_->Changes();

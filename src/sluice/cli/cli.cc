@@ -420,8 +420,8 @@ int TableList(const Options& o) {
   return 0;
 }
 
-// The pool's record of a table's schema changes (pool.h, "Schema history"). The pool table
-// is named as the loader names it: the catalog's table name.
+// The pool's record of a table's schema changes (docs/design/pool.md, "Schema history"). The pool
+// table is named as the loader names it: the catalog's table name.
 int TableHistory(const Options& o) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());

@@ -228,12 +228,11 @@ Status PutString(od::value& v, od::json_type t, Column* c, const PathStep* path,
 }
 
 Status PutMapKey(std::string_view key, Column* c, const PathStep* path) {
+  if (batch::IsStringLike(c->type.id)) {
+    PushBytes(c, key);
+    return Status::Ok();
+  }
   switch (c->type.id) {
-    case TypeId::kString:
-    case TypeId::kJson:
-    case TypeId::kBinary:
-      PushBytes(c, key);
-      return Status::Ok();
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:

@@ -5,11 +5,13 @@
 
 #include <cstdint>
 
+#include "sluice/batch/batch.h"
+
 namespace sluice::json {
 
-// Objects and arrays nested deeper than this fail LIMIT_EXCEEDED (real records nest a handful
-// of levels; inference and decoding recurse once a level). Parquet's kMaxSchemaDepth matches.
-inline constexpr int kMaxDepth = 64;
+// Objects and arrays nested deeper than this fail LIMIT_EXCEEDED (inference and decoding
+// recurse once a level): the batch's limit on nesting, as for Parquet.
+inline constexpr int kMaxDepth = batch::kMaxTypeDepth;
 // Distinct field paths inference may create (each becomes a column or a child table's
 // column); past it the file fails LIMIT_EXCEEDED. PostgreSQL allows 1,600 columns a table.
 inline constexpr int64_t kMaxInferredFields = 4096;

@@ -44,7 +44,8 @@ std::optional<batch::DataType> ScalarTypeFromName(std::string_view name) {
   char close = 0;
   if (name.rfind("DECIMAL(", 0) == 0 &&
       std::sscanf(std::string(name).c_str(), "DECIMAL(%d,%d%c", &precision, &scale, &close) == 3 &&
-      close == ')' && precision >= 1 && precision <= 38 && scale >= 0 && scale <= precision) {
+      close == ')' && precision >= 1 && precision <= batch::kMaxDecimalPrecision && scale >= 0 &&
+      scale <= precision) {
     return DataType::Decimal(precision, scale);
   }
   return std::nullopt;

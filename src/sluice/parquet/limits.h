@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "sluice/batch/batch.h"
+
 namespace sluice::parquet {
 
 // Footers of real files are kilobytes to a few megabytes (wide schemas, many row groups);
@@ -48,9 +50,9 @@ inline constexpr uint64_t kParquet816Padding = 100;
 inline constexpr int64_t kMaxColumns = 100000;
 // Entries of one dictionary page; dictionary indices are int32 in every writer.
 inline constexpr int64_t kMaxDictionaryValues = int64_t{1} << 31;
-// Depth of the schema tree (real schemas nest a handful of levels); bounds the recursion.
-inline constexpr int kMaxSchemaDepth = 64;
+// Depth of the schema tree; bounds the recursion (the batch's limit on nesting).
+inline constexpr int kMaxSchemaDepth = batch::kMaxTypeDepth;
 // Decimal precision representable in the batch's __int128 unscaled value.
-inline constexpr int32_t kMaxDecimalPrecision = 38;
+inline constexpr int32_t kMaxDecimalPrecision = batch::kMaxDecimalPrecision;
 
 }  // namespace sluice::parquet

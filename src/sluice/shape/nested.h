@@ -4,7 +4,8 @@
 // parent first; each batch of records is then unnested into one batch per derived table.
 // It knows no SQL and no file format: the loader writes the batches, readers produce records.
 //
-// The rules, all implemented by PlanNested (docs/nested-tables.md has worked examples):
+// The rules, all implemented by PlanNested (docs/table-config.md, "What a nested record
+// becomes", has worked examples):
 //
 // - Paths. A field is named by its dotted path from the record root through structs and
 //   arrays: `customer.address.city`, `line_items` (the array), `line_items.serials` (an array
@@ -37,10 +38,10 @@
 // - Modes. A child with a synthetic key defaults to kReplace, one with a configured key to
 //   kUpsert; child_modes overrides either.
 // - Identifiers. Every character outside [A-Za-z0-9_] becomes `_` (one `_` per UTF-8
-//   character). A table or column name longer
-//   than `identifier_limit` bytes is cut to limit-9 bytes and given `_` plus 8 lower-case hex
-//   digits: the top 32 bits of the 64-bit FNV-1a hash of the uncut name (deterministic, and
-//   distinct uncut names rarely share a suffix). Names are compared case-insensitively (SQL
+//   character). A table or column name longer than `identifier_limit` bytes (0: no limit) is
+//   cut to limit-9 bytes and given `_` plus 8 lower-case hex digits: the top 32 bits of the
+//   64-bit FNV-1a hash of the uncut name (deterministic, and distinct uncut names rarely share
+//   a suffix). Names are compared case-insensitively (SQL
 //   folds case): two paths that map to one table or column name are a configuration error
 //   naming both paths.
 //
@@ -60,8 +61,9 @@
 namespace sluice::shape {
 
 // The identifier limit `sluice table add|show` plan with: PostgreSQL's 63 bytes, the
-// strictest pool, so that derived names do not change with the pool. The loader passes the
-// same, so that what `table show` previews is what the pool gets.
+// strictest pool. The loader does not pass it: the SQLite pool has no identifier limit and
+// load/load_nested.cc passes 0, so a derived name longer than 63 bytes, which `table show`
+// previews cut, reaches the SQLite pool whole.
 inline constexpr size_t kPortableIdentifierLimit = 63;
 
 // How a parent's children are written when the parent row is applied.

@@ -13,9 +13,6 @@ using batch::TimeUnit;
 using batch::TypeId;
 using Json = nlohmann::ordered_json;
 
-// Nesting of a configured type; the example record's own depth is far below this.
-constexpr int kMaxTypeDepth = 64;
-
 std::string UnitSuffix(TimeUnit unit) {
   switch (unit) {
     case TimeUnit::kMillis:
@@ -81,7 +78,8 @@ Result<DataType> ScalarFromName(std::string name, const std::string& where) {
   char tail = 0;
   if (std::sscanf(name.c_str(), "DECIMAL(%d,%d%c", &precision, &scale, &tail) == 3 && tail == ')' &&
       name.back() == ')') {
-    if (precision < 1 || precision > 38 || scale < 0 || scale > precision) {
+    if (precision < 1 || precision > batch::kMaxDecimalPrecision || scale < 0 ||
+        scale > precision) {
       return Bad(where, "DECIMAL(" + std::to_string(precision) + "," + std::to_string(scale) +
                             ") is out of range (precision 1..38, scale 0..precision)");
     }
@@ -115,7 +113,7 @@ Result<DataType> ScalarFromName(std::string name, const std::string& where) {
 Result<Field> FieldFromJson(const Json& j, const std::string& where, int depth);
 
 Result<DataType> TypeFromJson(const Json& j, const std::string& where, int depth) {
-  if (depth > kMaxTypeDepth) return Bad(where, "types nested too deeply");
+  if (depth > batch::kMaxTypeDepth) return Bad(where, "types nested too deeply");
   if (j.is_string()) return ScalarFromName(j.get<std::string>(), where);
   if (!j.is_object() || j.size() != 1) {
     return Bad(where,

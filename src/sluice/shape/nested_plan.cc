@@ -28,10 +28,6 @@ uint64_t Fnv1a(std::string_view s) {
   return h;
 }
 
-bool IsNested(const DataType& t) {
-  return t.id == TypeId::kList || t.id == TypeId::kStruct || t.id == TypeId::kMap;
-}
-
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -147,7 +143,7 @@ class Planner {
                                 : "not an array but " + batch::TypeName(type)));
       }
     }
-    if (as_json && IsNested(type)) {
+    if (as_json && batch::IsNested(type.id)) {
       return AddColumn(t, Field{Identifier(name), DataType(TypeId::kJson), nullable},
                        Source{Source::Kind::kJson, 0, std::move(idx)}, "'" + path + "'");
     }

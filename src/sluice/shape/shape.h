@@ -1,7 +1,9 @@
 #pragma once
 // shape: maps a file's batches onto a configured table (DESIGN.md, "Ingestion semantics").
-// This cut covers flat tables: the key and age columns must be present, key values non-null.
-// Nested unnesting and schema evolution rules come in later cuts behind the same module.
+// This header is the flat table: the key and age columns must be present, key values non-null
+// (the checks themselves are batch/keys.h, which the pool repeats before it writes). Nested
+// tables, a record unnested into a root table and its child tables, are nested.h. Schema
+// evolution (adding and widening columns) is the pool's (docs/design/pool.md, "Schema").
 //
 // Pure functions; thread-safe.
 

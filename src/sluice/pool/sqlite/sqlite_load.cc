@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sluice/batch/keys.h"
 #include "sluice/pool/sqlite/type_map.h"
 
 namespace sluice::pool::sqlite {
@@ -25,15 +26,12 @@ std::string TombstoneTable(std::string_view table) {
 
 namespace {
 
+// Column names compare as SQLite compares them, ignoring ASCII case.
 int FindColumn(const batch::Schema& schema, std::string_view name) {
-  std::string folded = AsciiLowered(name);
-  for (size_t i = 0; i < schema.fields.size(); ++i) {
-    if (AsciiLowered(schema.fields[i].name) == folded) return static_cast<int>(i);
-  }
-  return -1;
+  return batch::FindField(schema, name, batch::NameMatch::kIgnoreCase);
 }
 
-// pool.h, "Deletes": the exact set of text values that mean true.
+// docs/design/pool.md, "Deletes": the exact set of text values that mean true.
 bool TextMeansTrue(std::string_view s) {
   std::string folded = AsciiLowered(s);
   return folded == "true" || folded == "t" || folded == "1" || folded == "yes";
@@ -44,7 +42,7 @@ Status ReadDeleteFlags(const batch::Column& c, const std::string& name, std::vec
                        bool* any) {
   flags->assign(static_cast<size_t>(c.length), 0);
   *any = false;
-  const bool integer = IsIntegerType(c.type.id);
+  const bool integer = batch::IsInteger(c.type.id);
   if (c.type.id != batch::TypeId::kBool && !integer && c.type.id != batch::TypeId::kString &&
       c.type.id != batch::TypeId::kNull) {
     return Err(ErrorCode::kSchemaMismatch, "delete column '" + name + "' has type " +
@@ -76,8 +74,8 @@ std::string AgeRule(const std::string& stored, const std::string& incoming) {
 
 }  // namespace
 
-Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
-                     const ApplyCounts& counts, int64_t applied_at) {
+Status RecordApplied(Db* db, int64_t seq, const std::string& table, const ApplyCounts& counts,
+                     int64_t applied_at) {
   SLUICE_ASSIGN_OR_RETURN(
       Statement insert,
       db->Prepare("INSERT INTO _sluice_applied(seq, table_name, inserted, updated, refused, "
@@ -90,7 +88,7 @@ Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
   sqlite3_bind_int64(s, 5, counts.refused);
   sqlite3_bind_int64(s, 6, counts.deleted);
   sqlite3_bind_int64(s, 7, applied_at);
-  Status st = StepDone(db->get(), s, "recording applied file");
+  Status st = insert.Run("recording applied file");
   if (st.code() == ErrorCode::kAlreadyExists) {
     st = Err(ErrorCode::kAlreadyExists,
              "file seq " + std::to_string(seq) + " is already applied to the pool");
@@ -102,7 +100,7 @@ Status SqliteLoad::Commit(int64_t applied_at) {
   if (!failed_.ok()) return failed_;
   if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
   Status st = RecordApplied(db_, seq_, writer_.spec().name, writer_.counts(), applied_at);
-  if (st.ok()) st = db_->Exec("COMMIT");
+  if (st.ok()) st = txn_.Commit();
   if (!st.ok()) {
     failed_ = st;
     return st;
@@ -189,13 +187,13 @@ Status TableWriter::BindKey(sqlite3_stmt* stmt, int64_t row, bool with_age) {
   for (ColumnBinder& b : key_binders_) {
     int rc = BindRow(stmt, b, row);
     if (rc != SQLITE_OK) {
-      return SqliteError(db_->get(), rc, "binding key row " + std::to_string(rows_seen_ + row));
+      return db_->Error(rc, "binding key row " + std::to_string(rows_seen_ + row));
     }
   }
   if (!with_age) return Status::Ok();
   int rc = BindRow(stmt, *age_binder_, row);
   if (rc != SQLITE_OK) {
-    return SqliteError(db_->get(), rc, "binding age row " + std::to_string(rows_seen_ + row));
+    return db_->Error(rc, "binding age row " + std::to_string(rows_seen_ + row));
   }
   return Status::Ok();
 }
@@ -208,9 +206,8 @@ Status TableWriter::StepRow(sqlite3_stmt* stmt, const char* action, int64_t row)
     sqlite3_reset(stmt);
     return Status::Ok();
   }
-  Status st = SqliteError(db_->get(), rc,
-                          std::string(action) + " row " + std::to_string(rows_seen_ + row) +
-                              " of '" + spec_.name + "'");
+  Status st = db_->Error(rc, std::string(action) + " row " + std::to_string(rows_seen_ + row) +
+                                 " of '" + spec_.name + "'");
   sqlite3_reset(stmt);
   return st;
 }
@@ -245,7 +242,7 @@ Status TableWriter::DeleteRow(int64_t row, RowOutcome* outcome) {
       return Status::Ok();
     }
     if (rc != SQLITE_DONE) {
-      return SqliteError(db_->get(), rc, "looking up row " + std::to_string(rows_seen_ + row));
+      return db_->Error(rc, "looking up row " + std::to_string(rows_seen_ + row));
     }
   }
   SLUICE_RETURN_IF_ERROR(BindKey(tomb_put_.get(), row, true));
@@ -270,8 +267,7 @@ Status TableWriter::CheckTombstone(int64_t row, bool* keep) {
   *keep = true;
   if (rc == SQLITE_DONE) return Status::Ok();
   if (rc != SQLITE_ROW) {
-    return SqliteError(db_->get(), rc,
-                       "reading the tombstone of row " + std::to_string(rows_seen_ + row));
+    return db_->Error(rc, "reading the tombstone of row " + std::to_string(rows_seen_ + row));
   }
   if (applies) {
     SLUICE_RETURN_IF_ERROR(BindKey(tomb_remove_.get(), row, false));
@@ -358,37 +354,17 @@ Status TableWriter::Begin(const batch::Batch& batch) {
                                                   " rows, the batch " +
                                                   std::to_string(batch.num_rows));
     }
-    if (FindColumn(*batch.schema, fields[i].name) != static_cast<int>(i)) {
-      // The file's shape: a table cannot hold both (SQL names compare case-insensitively).
-      return Err(ErrorCode::kSchemaMismatch, "column '" + fields[i].name +
-                                                 "' appears twice in the file (names compare "
-                                                 "case-insensitively)");
-    }
   }
+  // The checks shape made before the load (batch/keys.h), made again: the pool writes only
+  // what they pass, whoever hands it the batch.
+  SLUICE_RETURN_IF_ERROR(batch::CheckKeyColumns(*batch.schema, spec_.primary_key, spec_.age_column,
+                                                batch::NameMatch::kIgnoreCase));
+  SLUICE_RETURN_IF_ERROR(
+      batch::CheckKeyValues(batch, spec_.primary_key, rows_seen_, batch::NameMatch::kIgnoreCase));
   std::vector<int> pk_index;
-  for (const std::string& k : spec_.primary_key) {
-    int idx = FindColumn(*batch.schema, k);
-    if (idx < 0) {
-      return Err(ErrorCode::kPkNotFound, "primary key column '" + k + "' is not in the file");
-    }
-    const batch::Column& c = batch.columns[static_cast<size_t>(idx)];
-    if (c.type.id == batch::TypeId::kNull && c.length > 0) {
-      return Err(ErrorCode::kPkNull,
-                 "primary key column '" + k + "' is null in row " + std::to_string(rows_seen_));
-    }
-    if (c.HasNulls()) {
-      auto pos = std::find(c.validity.begin(), c.validity.end(), uint8_t{0});
-      return Err(ErrorCode::kPkNull, "primary key column '" + k + "' is null in row " +
-                                         std::to_string(rows_seen_ + (pos - c.validity.begin())));
-    }
-    pk_index.push_back(idx);
-  }
+  for (const std::string& k : spec_.primary_key) pk_index.push_back(FindColumn(*batch.schema, k));
   const bool has_age = !spec_.age_column.empty();
   const int age_index = has_age ? FindColumn(*batch.schema, spec_.age_column) : -1;
-  if (has_age && age_index < 0) {
-    return Err(ErrorCode::kAgeColumnNotFound,
-               "age column '" + spec_.age_column + "' is not in the file");
-  }
   // The delete column is a control column: every other column is stored.
   const int delete_index =
       spec_.delete_column.empty() ? -1 : FindColumn(*batch.schema, spec_.delete_column);
@@ -488,11 +464,10 @@ Status TableWriter::RowStep(int64_t row, RowOutcome* outcome) {
     int rc = BindRow(stmt, b, row);
     if (rc != SQLITE_OK) {
       sqlite3_reset(stmt);
-      return SqliteError(
-          db, rc,
-          "binding column '" +
-              batch_->schema->fields[static_cast<size_t>(stored_[b.param - 1])].name + "' row " +
-              std::to_string(rows_seen_ + row));
+      return db_->Error(rc,
+                        "binding column '" +
+                            batch_->schema->fields[static_cast<size_t>(stored_[b.param - 1])].name +
+                            "' row " + std::to_string(rows_seen_ + row));
     }
   }
   // Insert vs update: an INSERT sets last_insert_rowid to the new row's rowid; the DO UPDATE
@@ -504,8 +479,8 @@ Status TableWriter::RowStep(int64_t row, RowOutcome* outcome) {
   sqlite3_set_last_insert_rowid(db, sentinel);
   int rc = sqlite3_step(stmt);
   if (rc != SQLITE_DONE) {
-    Status st = SqliteError(
-        db, rc, "upserting row " + std::to_string(rows_seen_ + row) + " into '" + spec_.name + "'");
+    Status st = db_->Error(
+        rc, "upserting row " + std::to_string(rows_seen_ + row) + " into '" + spec_.name + "'");
     sqlite3_reset(stmt);
     return st;
   }
@@ -532,9 +507,11 @@ Status TableWriter::RowStep(int64_t row, RowOutcome* outcome) {
   return Status::Ok();
 }
 
-std::unique_ptr<LoadTransaction> NewLoad(Connection* db, std::unique_lock<std::mutex> lock,
-                                         TableSpec spec, int64_t seq, const Clock& clock) {
-  return std::make_unique<SqliteLoad>(db, std::move(lock), std::move(spec), seq, clock);
+std::unique_ptr<LoadTransaction> NewLoad(Db* db, std::unique_lock<std::mutex> lock,
+                                         WriteTransaction txn, TableSpec spec, int64_t seq,
+                                         const Clock& clock) {
+  return std::make_unique<SqliteLoad>(db, std::move(lock), std::move(txn), std::move(spec), seq,
+                                      clock);
 }
 
 }  // namespace sluice::pool::sqlite

@@ -1,10 +1,10 @@
 #pragma once
 // Private to pool/sqlite: the SQLite load transaction, one file applied to one table. A
 // TableWriter creates and evolves a table (recording each change in _sluice_schema_history),
-// upserts rows under the age rule, applies delete rows and keeps their tombstones (pool.h);
-// a SqliteLoad holds the writer's transaction and mutex for its lifetime around one writer
-// (a nested load, sqlite_nested.h, around one per derived table). Schema work is in
-// sqlite_schema.cc, row work in sqlite_load.cc.
+// upserts rows under the age rule, applies delete rows and keeps their tombstones
+// (docs/design/pool.md); a SqliteLoad holds the writer's transaction and mutex for its lifetime
+// around one writer (a nested load, sqlite_nested.h, around one per derived table). Schema work is
+// in sqlite_schema.cc, row work in sqlite_load.cc.
 
 #include <memory>
 #include <mutex>
@@ -17,14 +17,20 @@
 #include "sluice/core/core.h"
 #include "sluice/core/text.h"
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/sqlite_db.h"
 #include "sluice/pool/sqlite/type_map.h"
+#include "sluice/sqlite/sqlite.h"
 
 namespace sluice::pool::sqlite {
 
+// The shared SQLite layer (sluice/sqlite), under the names this folder has always used.
+using ::sluice::sqlite::Db;
+using ::sluice::sqlite::QuoteIdent;
+using ::sluice::sqlite::Statement;
+using ::sluice::sqlite::WriteTransaction;
+
 // SQLite compares identifiers ASCII-case-insensitively; so must the schema bookkeeping.
 
-// The hidden table holding the tombstones of `table` (pool.h, "Deletes").
+// The hidden table holding the tombstones of `table` (docs/design/pool.md, "Deletes").
 std::string TombstoneTable(std::string_view table);
 
 // The tombstone table's age column: a fixed name, so renaming the configured age column does
@@ -58,7 +64,7 @@ struct TableState {
   }
 };
 
-// What one row did to its table (pool.h, "Counts").
+// What one row did to its table (docs/design/pool.md, "Counts").
 enum class RowOutcome : uint8_t { kInserted, kUpdated, kRefused, kDeleted };
 
 // Writes the rows of one table inside a transaction someone else holds (a SqliteLoad for a
@@ -68,7 +74,7 @@ enum class RowOutcome : uint8_t { kInserted, kUpdated, kRefused, kDeleted };
 // with its children), then End. Counts accumulate over the load.
 class TableWriter {
  public:
-  TableWriter(Connection* db, TableSpec spec, int64_t seq, const Clock& clock)
+  TableWriter(Db* db, TableSpec spec, int64_t seq, const Clock& clock)
       : db_(db), spec_(std::move(spec)), seq_(seq), clock_(clock) {}
   ~TableWriter() { ReleaseStatements(); }
   TableWriter(const TableWriter&) = delete;
@@ -85,7 +91,8 @@ class TableWriter {
 
   const TableSpec& spec() const { return spec_; }
   const ApplyCounts& counts() const { return counts_; }
-  // Rows of this table a nested load did not write because of their parent (pool.h).
+  // Rows of this table a nested load did not write because of their parent (docs/design/pool.md,
+  // "Nested loads").
   void CountSkipped(RowOutcome as, int64_t rows);
   // Whether the table exists in the pool (after Begin of a batch: always).
   bool exists() const { return state_.exists; }
@@ -120,7 +127,7 @@ class TableWriter {
   std::string KeyWhere() const;
   std::string StoredKeyOf(const batch::Field& f) const;
 
-  Connection* db_;
+  Db* db_;
   TableSpec spec_;
   int64_t seq_;
   const Clock& clock_;
@@ -153,20 +160,23 @@ class TableWriter {
 };
 
 // Records file `seq` in _sluice_applied with `counts` under `table`, in the open transaction.
-Status RecordApplied(Connection* db, int64_t seq, const std::string& table,
-                     const ApplyCounts& counts, int64_t applied_at);
+Status RecordApplied(Db* db, int64_t seq, const std::string& table, const ApplyCounts& counts,
+                     int64_t applied_at);
 
 // The flat load: one TableWriter in the writer's transaction.
 class SqliteLoad final : public LoadTransaction {
  public:
-  SqliteLoad(Connection* db, std::unique_lock<std::mutex> lock, TableSpec spec, int64_t seq,
-             const Clock& clock)
-      : db_(db), lock_(std::move(lock)), seq_(seq), writer_(db, std::move(spec), seq, clock) {}
+  SqliteLoad(Db* db, std::unique_lock<std::mutex> lock, WriteTransaction txn, TableSpec spec,
+             int64_t seq, const Clock& clock)
+      : db_(db),
+        lock_(std::move(lock)),
+        txn_(std::move(txn)),
+        seq_(seq),
+        writer_(db, std::move(spec), seq, clock) {}
 
-  ~SqliteLoad() override {
-    writer_.ReleaseStatements();
-    if (!committed_) db_->Exec("ROLLBACK").IgnoreError();
-  }
+  // The statements go first, then the transaction rolls back (unless committed), then the
+  // writer mutex is released: members are destroyed in reverse order.
+  ~SqliteLoad() override { writer_.ReleaseStatements(); }
 
   Status Apply(const batch::Batch& batch) override {
     if (!failed_.ok()) return failed_;
@@ -180,17 +190,19 @@ class SqliteLoad final : public LoadTransaction {
   Status Commit(int64_t applied_at) override;
 
  private:
-  Connection* db_;
+  Db* db_;
   std::unique_lock<std::mutex> lock_;
+  WriteTransaction txn_;
   int64_t seq_;
   TableWriter writer_;
   Status failed_;
   bool committed_ = false;
 };
 
-// The caller holds `lock` (the writer mutex) and has run BEGIN IMMEDIATE on `db`; the load
-// takes both over: Commit commits and unlocks, destruction without Commit rolls back.
-std::unique_ptr<LoadTransaction> NewLoad(Connection* db, std::unique_lock<std::mutex> lock,
-                                         TableSpec spec, int64_t seq, const Clock& clock);
+// The caller holds `lock` (the writer mutex) and has begun `txn` on `db`; the load takes both
+// over: Commit commits and unlocks, destruction without Commit rolls back.
+std::unique_ptr<LoadTransaction> NewLoad(Db* db, std::unique_lock<std::mutex> lock,
+                                         WriteTransaction txn, TableSpec spec, int64_t seq,
+                                         const Clock& clock);
 
 }  // namespace sluice::pool::sqlite

@@ -1,4 +1,4 @@
-// The nested load (sqlite_nested.h, pool.h "Nested loads").
+// The nested load (sqlite_nested.h; docs/design/pool.md, "Nested loads").
 //
 // Cost: per child row one upsert step, as for a flat table; per applied parent row of a
 // kReplace child table one DELETE per table of that child's subtree (an index range scan on
@@ -12,19 +12,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "sluice/batch/keys.h"
 #include "sluice/pool/sqlite/sqlite_load.h"
 #include "sluice/pool/sqlite/type_map.h"
 
 namespace sluice::pool::sqlite {
 namespace {
-
-int FindField(const batch::Schema& schema, std::string_view name) {
-  const std::string folded = AsciiLowered(name);
-  for (size_t i = 0; i < schema.fields.size(); ++i) {
-    if (AsciiLowered(schema.fields[i].name) == folded) return static_cast<int>(i);
-  }
-  return -1;
-}
 
 // Whether `prefix` is a leading part of `key` (case-insensitively): the key's index then
 // serves lookups by the foreign key.
@@ -46,9 +39,9 @@ std::string ColumnList(const std::vector<std::string>& columns, const std::strin
 
 class SqliteNestedLoad final : public NestedLoadTransaction {
  public:
-  SqliteNestedLoad(Connection* db, std::unique_lock<std::mutex> lock, NestedSpec spec, int64_t seq,
-                   const Clock& clock)
-      : db_(db), lock_(std::move(lock)), spec_(std::move(spec)), seq_(seq) {
+  SqliteNestedLoad(Db* db, std::unique_lock<std::mutex> lock, WriteTransaction txn, NestedSpec spec,
+                   int64_t seq, const Clock& clock)
+      : db_(db), lock_(std::move(lock)), txn_(std::move(txn)), spec_(std::move(spec)), seq_(seq) {
     nodes_.resize(spec_.tables.size());
     for (size_t i = 0; i < spec_.tables.size(); ++i) {
       nodes_[i].writer = std::make_unique<TableWriter>(db, spec_.tables[i].table, seq, clock);
@@ -59,10 +52,9 @@ class SqliteNestedLoad final : public NestedLoadTransaction {
     counts_.resize(nodes_.size());
   }
 
-  ~SqliteNestedLoad() override {
-    ReleaseStatements();
-    if (!committed_) db_->Exec("ROLLBACK").IgnoreError();
-  }
+  // The statements go first, then the transaction rolls back (unless committed), then the
+  // writer mutex is released: members are destroyed in reverse order.
+  ~SqliteNestedLoad() override { ReleaseStatements(); }
 
   Status Apply(std::span<const DerivedBatch> batches) override {
     if (!failed_.ok()) return failed_;
@@ -110,8 +102,9 @@ class SqliteNestedLoad final : public NestedLoadTransaction {
     }
   }
 
-  Connection* db_;
+  Db* db_;
   std::unique_lock<std::mutex> lock_;
+  WriteTransaction txn_;
   NestedSpec spec_;
   int64_t seq_;
   std::vector<Node> nodes_;
@@ -144,7 +137,7 @@ Status SqliteNestedLoad::Prepare(size_t index) {
     SLUICE_ASSIGN_OR_RETURN(Statement any, db_->Prepare("SELECT 1 FROM " + table + " LIMIT 1"));
     const int rc = sqlite3_step(any.get());
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      return SqliteError(db_->get(), rc, "reading table '" + d.table.name + "'");
+      return db_->Error(rc, "reading table '" + d.table.name + "'");
     }
     n.empty_at_start = rc == SQLITE_DONE;
   }
@@ -256,7 +249,8 @@ Status SqliteNestedLoad::ApplyImpl(std::span<const DerivedBatch> batches) {
     const batch::Batch& parent = *nodes_[static_cast<size_t>(d.parent)].part->rows;
     n.parent_key.clear();
     for (size_t k = 0; k < d.parent_key.size(); ++k) {
-      const int c = FindField(*parent.schema, d.parent_key[k]);
+      const int c =
+          batch::FindField(*parent.schema, d.parent_key[k], batch::NameMatch::kIgnoreCase);
       if (c < 0) {
         return Err(ErrorCode::kPkNotFound,
                    "key column '" + d.parent_key[k] + "' of table '" +
@@ -329,14 +323,12 @@ Status SqliteNestedLoad::Cascade(size_t table, int64_t parent_row) {
     for (ColumnBinder& b : n.parent_key) {
       const int rc = BindRow(s.get(), b, parent_row);
       if (rc != SQLITE_OK) {
-        return SqliteError(
-            db_->get(), rc,
-            "binding the parent key of table '" + spec_.tables[table].table.name + "'");
+        return db_->Error(
+            rc, "binding the parent key of table '" + spec_.tables[table].table.name + "'");
       }
     }
-    SLUICE_RETURN_IF_ERROR(StepDone(
-        db_->get(), s.get(),
-        "deleting the previous rows of '" + spec_.tables[table].table.name + "' under a parent"));
+    SLUICE_RETURN_IF_ERROR(s.Run("deleting the previous rows of '" +
+                                 spec_.tables[table].table.name + "' under a parent"));
   }
   return Status::Ok();
 }
@@ -360,10 +352,10 @@ Status SqliteNestedLoad::Commit(int64_t applied_at) {
       sqlite3_bind_int64(s, 5, counts_[i].updated);
       sqlite3_bind_int64(s, 6, counts_[i].refused);
       sqlite3_bind_int64(s, 7, counts_[i].deleted);
-      st = StepDone(db_->get(), s, "recording the counts of '" + name + "'");
+      st = insert->Run("recording the counts of '" + name + "'");
     }
   }
-  if (st.ok()) st = db_->Exec("COMMIT");
+  if (st.ok()) st = txn_.Commit();
   if (!st.ok()) {
     failed_ = st;
     return st;
@@ -415,11 +407,11 @@ Status CheckNestedSpec(const NestedSpec& spec) {
   return Status::Ok();
 }
 
-std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Connection* db,
-                                                     std::unique_lock<std::mutex> lock,
-                                                     NestedSpec spec, int64_t seq,
-                                                     const Clock& clock) {
-  return std::make_unique<SqliteNestedLoad>(db, std::move(lock), std::move(spec), seq, clock);
+std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Db* db, std::unique_lock<std::mutex> lock,
+                                                     WriteTransaction txn, NestedSpec spec,
+                                                     int64_t seq, const Clock& clock) {
+  return std::make_unique<SqliteNestedLoad>(db, std::move(lock), std::move(txn), std::move(spec),
+                                            seq, clock);
 }
 
 }  // namespace sluice::pool::sqlite

@@ -1,5 +1,5 @@
-// The nested load (pool.h, "Nested loads") on hand-built derived batches: orders with line
-// items (configured key) with serial numbers (synthetic key: foreign key + _index).
+// The nested load (docs/design/pool.md, "Nested loads") on hand-built derived batches: orders with
+// line items (configured key) with serial numbers (synthetic key: foreign key + _index).
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,6 @@
 
 #include "sluice/core/mutex.h"
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/sqlite_db.h"
 #include "sluice/pool/sqlite/sqlite_load.h"
 #include "sluice/pool/sqlite/sqlite_nested.h"
 #include "sluice/pool/sqlite/type_map.h"
@@ -45,6 +44,35 @@ constexpr const char* kMetaSchema =
     "inserted INTEGER NOT NULL, updated INTEGER NOT NULL, refused INTEGER NOT NULL, "
     "deleted INTEGER NOT NULL, PRIMARY KEY(seq, position)) WITHOUT ROWID;";
 
+// How long a pool statement waits for a lock another connection holds: the writer's
+// transaction spans a whole file's load, so a second process's writer (or a checkpoint) may
+// hold the lock far longer than the catalog's short transactions (sqlite.h).
+constexpr int kBusyTimeoutMs = 30'000;
+
+// How a connection's commits reach the disk (PRAGMA synchronous, WAL mode).
+enum class Sync {
+  kNormal,  // WAL synced at checkpoints only: a power loss may lose the last commits
+  kFull,    // WAL synced at every commit: a commit that returned survives a power loss
+};
+
+// Opens (creating if needed) `path` with the pool's pragmas: WAL, `sync`, a page cache of at
+// most `cache_kib` KiB (allocated as pages are touched), temp_store=MEMORY, no foreign keys.
+Result<std::unique_ptr<Db>> OpenPoolDb(const std::string& path, Sync sync, int cache_kib) {
+  return Db::Open(path, {.label = "pool",
+                         // NORMAL in WAL mode can lose the last commits on power loss but never
+                         // corrupts. The writer needs FULL: the loader records a file as loaded
+                         // right after the pool commit, and the ledger must never call loaded what
+                         // the pool lost (docs/design/pool.md, "Durability").
+                         .pragmas = std::string("PRAGMA journal_mode=WAL;") +
+                                    (sync == Sync::kFull ? "PRAGMA synchronous=FULL;"
+                                                         : "PRAGMA synchronous=NORMAL;") +
+                                    "PRAGMA temp_store=MEMORY;"
+                                    "PRAGMA foreign_keys=OFF;"
+                                    "PRAGMA cache_size=-" +
+                                    std::to_string(cache_kib),
+                         .busy_timeout_ms = kBusyTimeoutMs});
+}
+
 // The checks BeginLoad makes of one table's spec.
 Status CheckTableSpec(const TableSpec& table) {
   if (table.name.empty()) return Err(ErrorCode::kInvalidArgument, "table name is empty");
@@ -69,13 +97,13 @@ Status CheckTableSpec(const TableSpec& table) {
 }
 
 // Pools created before deletes existed lack _sluice_applied.deleted.
-Status UpgradeMetaSchema(Connection& db) {
+Status UpgradeMetaSchema(Db& db) {
   SLUICE_ASSIGN_OR_RETURN(
       Statement q,
       db.Prepare("SELECT 1 FROM pragma_table_info('_sluice_applied') WHERE name = 'deleted'"));
   int rc = sqlite3_step(q.get());
   if (rc == SQLITE_ROW) return Status::Ok();
-  if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, "reading the pool metadata");
+  if (rc != SQLITE_DONE) return db.Error(rc, "reading the pool metadata");
   return db.Exec("ALTER TABLE _sluice_applied ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0");
 }
 
@@ -120,14 +148,15 @@ std::string FormatInteger(int64_t v, const char* declared) {
 
 class SqlitePool final : public Pool {
  public:
-  SqlitePool(Connection writer, Connection reader, const Clock& clock)
+  SqlitePool(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader, const Clock& clock)
       : writer_(std::move(writer)), reader_(std::move(reader)), clock_(clock) {}
 
   Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table, int64_t seq) override {
     SLUICE_RETURN_IF_ERROR(CheckTableSpec(table));
     std::unique_lock<std::mutex> lock(writer_mutex_);
-    SLUICE_RETURN_IF_ERROR(writer_.Exec("BEGIN IMMEDIATE"));
-    auto load = NewLoad(&writer_, std::move(lock), table, seq, clock_);
+    WriteTransaction txn(*writer_);
+    SLUICE_RETURN_IF_ERROR(txn.Begin());
+    auto load = NewLoad(writer_.get(), std::move(lock), std::move(txn), table, seq, clock_);
     // From here the load owns the transaction: returning drops it and rolls back.
     SLUICE_RETURN_IF_ERROR(CheckNotApplied(seq));
     return load;
@@ -138,8 +167,9 @@ class SqlitePool final : public Pool {
     SLUICE_RETURN_IF_ERROR(CheckNestedSpec(spec));
     for (const DerivedTableSpec& d : spec.tables) SLUICE_RETURN_IF_ERROR(CheckTableSpec(d.table));
     std::unique_lock<std::mutex> lock(writer_mutex_);
-    SLUICE_RETURN_IF_ERROR(writer_.Exec("BEGIN IMMEDIATE"));
-    auto load = NewNestedLoad(&writer_, std::move(lock), spec, seq, clock_);
+    WriteTransaction txn(*writer_);
+    SLUICE_RETURN_IF_ERROR(txn.Begin());
+    auto load = NewNestedLoad(writer_.get(), std::move(lock), std::move(txn), spec, seq, clock_);
     SLUICE_RETURN_IF_ERROR(CheckNotApplied(seq));
     return load;
   }
@@ -147,13 +177,13 @@ class SqlitePool final : public Pool {
   Result<std::optional<AppliedFile>> FindApplied(int64_t seq) override {
     MutexLock lock(&reader_mutex_);
     SLUICE_ASSIGN_OR_RETURN(Statement q,
-                            reader_.Prepare("SELECT table_name, inserted, updated, refused, "
-                                            "applied_at, deleted FROM _sluice_applied WHERE "
-                                            "seq = ?"));
+                            reader_->Prepare("SELECT table_name, inserted, updated, refused, "
+                                             "applied_at, deleted FROM _sluice_applied WHERE "
+                                             "seq = ?"));
     sqlite3_bind_int64(q.get(), 1, seq);
     int rc = sqlite3_step(q.get());
     if (rc == SQLITE_DONE) return std::optional<AppliedFile>();
-    if (rc != SQLITE_ROW) return SqliteError(reader_.get(), rc, "reading applied files");
+    if (rc != SQLITE_ROW) return reader_->Error(rc, "reading applied files");
     AppliedFile f;
     f.seq = seq;
     f.table = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0));
@@ -163,9 +193,9 @@ class SqlitePool final : public Pool {
     f.applied_at = sqlite3_column_int64(q.get(), 4);
     f.counts.deleted = sqlite3_column_int64(q.get(), 5);
     SLUICE_ASSIGN_OR_RETURN(
-        Statement t, reader_.Prepare("SELECT table_name, inserted, updated, refused, deleted "
-                                     "FROM _sluice_applied_tables WHERE seq = ? ORDER BY "
-                                     "position"));
+        Statement t, reader_->Prepare("SELECT table_name, inserted, updated, refused, deleted "
+                                      "FROM _sluice_applied_tables WHERE seq = ? ORDER BY "
+                                      "position"));
     sqlite3_bind_int64(t.get(), 1, seq);
     while ((rc = sqlite3_step(t.get())) == SQLITE_ROW) {
       TableCounts& c = f.tables.emplace_back();
@@ -175,16 +205,16 @@ class SqlitePool final : public Pool {
       c.counts.refused = sqlite3_column_int64(t.get(), 3);
       c.counts.deleted = sqlite3_column_int64(t.get(), 4);
     }
-    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "reading applied tables");
+    if (rc != SQLITE_DONE) return reader_->Error(rc, "reading applied tables");
     return std::optional<AppliedFile>(std::move(f));
   }
 
   Result<std::vector<SchemaChange>> SchemaHistory(const std::string& table) override {
     MutexLock lock(&reader_mutex_);
     SLUICE_ASSIGN_OR_RETURN(
-        Statement q, reader_.Prepare("SELECT seq, changed_at, kind, column_name, old_type, "
-                                     "new_type FROM _sluice_schema_history WHERE table_name = ? "
-                                     "ORDER BY id"));
+        Statement q, reader_->Prepare("SELECT seq, changed_at, kind, column_name, old_type, "
+                                      "new_type FROM _sluice_schema_history WHERE table_name = ? "
+                                      "ORDER BY id"));
     sqlite3_bind_text(q.get(), 1, table.c_str(), -1, SQLITE_STATIC);
     std::vector<SchemaChange> out;
     auto text = [&](int i) {
@@ -204,13 +234,13 @@ class SqlitePool final : public Pool {
       c.old_type = text(4);
       c.new_type = text(5);
     }
-    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "reading the schema history");
+    if (rc != SQLITE_DONE) return reader_->Error(rc, "reading the schema history");
     return out;
   }
 
   Result<QueryResult> Query(const std::string& sql) override {
     MutexLock lock(&reader_mutex_);
-    SLUICE_ASSIGN_OR_RETURN(Statement q, reader_.Prepare(sql));
+    SLUICE_ASSIGN_OR_RETURN(Statement q, reader_->Prepare(sql));
     sqlite3_stmt* s = q.get();
     QueryResult out;
     int n = sqlite3_column_count(s);
@@ -253,7 +283,7 @@ class SqlitePool final : public Pool {
         }
       }
     }
-    if (rc != SQLITE_DONE) return SqliteError(reader_.get(), rc, "running the query");
+    if (rc != SQLITE_DONE) return reader_->Error(rc, "running the query");
     return out;
   }
 
@@ -261,14 +291,14 @@ class SqlitePool final : public Pool {
   // In the open writer transaction: kAlreadyExists when the pool holds file `seq`.
   Status CheckNotApplied(int64_t seq) {
     SLUICE_ASSIGN_OR_RETURN(Statement q,
-                            writer_.Prepare("SELECT 1 FROM _sluice_applied WHERE seq = ?"));
+                            writer_->Prepare("SELECT 1 FROM _sluice_applied WHERE seq = ?"));
     sqlite3_bind_int64(q.get(), 1, seq);
     int rc = sqlite3_step(q.get());
     if (rc == SQLITE_ROW) {
       return Err(ErrorCode::kAlreadyExists,
                  "file seq " + std::to_string(seq) + " is already applied to the pool");
     }
-    if (rc != SQLITE_DONE) return SqliteError(writer_.get(), rc, "checking applied files");
+    if (rc != SQLITE_DONE) return writer_->Error(rc, "checking applied files");
     return Status::Ok();
   }
 
@@ -276,9 +306,9 @@ class SqlitePool final : public Pool {
   // releases it when it ends. A lock handed between objects is beyond the static analysis
   // (core/thread_annotations.h), so this one stays a plain std::mutex, unannotated.
   std::mutex writer_mutex_;
-  Connection writer_;
+  std::unique_ptr<Db> writer_;
   Mutex reader_mutex_;
-  Connection reader_ GUARDED_BY(reader_mutex_);
+  std::unique_ptr<Db> reader_ GUARDED_BY(reader_mutex_);
   const Clock& clock_;
 };
 
@@ -293,12 +323,12 @@ constexpr int kWriterCacheKiB = 1024 * 1024;
 constexpr int kReaderCacheKiB = 64 * 1024;
 
 Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& path, const Clock& clock) {
-  SLUICE_ASSIGN_OR_RETURN(sqlite::Connection writer,
-                          sqlite::Connection::Open(path, sqlite::Sync::kFull, kWriterCacheKiB));
-  SLUICE_RETURN_IF_ERROR(writer.Exec(sqlite::kMetaSchema).WithContext("creating pool metadata"));
-  SLUICE_RETURN_IF_ERROR(sqlite::UpgradeMetaSchema(writer).WithContext("upgrading pool metadata"));
-  SLUICE_ASSIGN_OR_RETURN(sqlite::Connection reader,
-                          sqlite::Connection::Open(path, sqlite::Sync::kNormal, kReaderCacheKiB));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<::sluice::sqlite::Db> writer,
+                          sqlite::OpenPoolDb(path, sqlite::Sync::kFull, kWriterCacheKiB));
+  SLUICE_RETURN_IF_ERROR(writer->Exec(sqlite::kMetaSchema).WithContext("creating pool metadata"));
+  SLUICE_RETURN_IF_ERROR(sqlite::UpgradeMetaSchema(*writer).WithContext("upgrading pool metadata"));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<::sluice::sqlite::Db> reader,
+                          sqlite::OpenPoolDb(path, sqlite::Sync::kNormal, kReaderCacheKiB));
   return std::unique_ptr<Pool>(
       std::make_unique<sqlite::SqlitePool>(std::move(writer), std::move(reader), clock));
 }

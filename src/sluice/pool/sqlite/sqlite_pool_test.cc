@@ -434,7 +434,7 @@ TEST_F(PoolTest, RejectsFilesWithoutKeysOrAge) {
   Batch b = MakeBatch({{"id", Ints({1, std::nullopt})}, {"v", Ints({1, 2})}});
   Status st = LoadError(Spec("t", {"key"}), 1, b);
   EXPECT_EQ(st.code(), ErrorCode::kPkNotFound);
-  EXPECT_EQ(st.message(), "primary key column 'key' is not in the file");
+  EXPECT_EQ(st.message(), "primary key column 'key' is not in the file; its columns are: id, v");
   st = LoadError(Spec("t", {"id"}), 1, b);
   EXPECT_EQ(st.code(), ErrorCode::kPkNull);
   EXPECT_EQ(st.message(), "primary key column 'id' is null in row 1");

@@ -25,7 +25,7 @@ Status TableWriter::LoadState() {
         sqlite3_column_type(q.get(), 4) == SQLITE_NULL ? -1 : sqlite3_column_int(q.get(), 4);
     state_.Add(std::move(c));
   }
-  if (rc != SQLITE_DONE) return SqliteError(db_->get(), rc, "reading the pool schema");
+  if (rc != SQLITE_DONE) return db_->Error(rc, "reading the pool schema");
   state_.exists = !state_.columns.empty();
   if (state_.exists) {
     std::vector<std::string> stored_pk(spec_.primary_key.size());
@@ -63,7 +63,7 @@ Status TableWriter::LoadState() {
     sqlite3_bind_text(t.get(), 1, tomb.c_str(), -1, SQLITE_STATIC);
     rc = sqlite3_step(t.get());
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      return SqliteError(db_->get(), rc, "looking for the tombstones of '" + spec_.name + "'");
+      return db_->Error(rc, "looking for the tombstones of '" + spec_.name + "'");
     }
     state_.tombstone_table = rc == SQLITE_ROW;
     if (state_.tombstone_table) {
@@ -71,7 +71,7 @@ Status TableWriter::LoadState() {
                               db_->Prepare("SELECT 1 FROM " + QuoteIdent(tomb) + " LIMIT 1"));
       rc = sqlite3_step(any.get());
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return SqliteError(db_->get(), rc, "reading the tombstones of '" + spec_.name + "'");
+        return db_->Error(rc, "reading the tombstones of '" + spec_.name + "'");
       }
       state_.has_tombstones = rc == SQLITE_ROW;
     }
@@ -96,7 +96,7 @@ Status TableWriter::RecordChange(SchemaChangeKind kind, const std::string& colum
   sqlite3_bind_text(s, 5, column.c_str(), -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 6, old_type.c_str(), -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 7, new_type.c_str(), -1, SQLITE_STATIC);
-  Status st = StepDone(db_->get(), s, "recording the schema change of column '" + column + "'");
+  Status st = history_.Run("recording the schema change of column '" + column + "'");
   sqlite3_clear_bindings(s);
   return st;
 }
@@ -121,7 +121,7 @@ Status TableWriter::AddColumnRecord(const std::string& name, const batch::DataTy
   } else {
     sqlite3_bind_null(s, 7);
   }
-  SLUICE_RETURN_IF_ERROR(StepDone(db_->get(), s, "recording column '" + name + "'"));
+  SLUICE_RETURN_IF_ERROR(ins.Run("recording column '" + name + "'"));
   state_.Add(StoredColumn{name, std::move(type_name), std::move(type_key), declared, pk_position});
   return Status::Ok();
 }
@@ -129,7 +129,7 @@ Status TableWriter::AddColumnRecord(const std::string& name, const batch::DataTy
 Status TableWriter::CreateTable(const batch::Batch& batch, const std::vector<int>& stored,
                                 const std::vector<int>& pk_index) {
   const auto& fields = batch.schema->fields;
-  bool rowid_key = pk_index.size() == 1 && IsIntegerType(fields[pk_index[0]].type.id);
+  bool rowid_key = pk_index.size() == 1 && batch::IsInteger(fields[pk_index[0]].type.id);
   std::string sql = "CREATE TABLE " + QuoteIdent(spec_.name) + "(";
   for (size_t j = 0; j < stored.size(); ++j) {
     const int i = stored[j];
@@ -177,8 +177,7 @@ Status TableWriter::Retype(StoredColumn& stored, std::string type_name, std::str
   sqlite3_bind_text(up.get(), 2, type_key.c_str(), -1, SQLITE_STATIC);
   sqlite3_bind_text(up.get(), 3, spec_.name.c_str(), -1, SQLITE_STATIC);
   sqlite3_bind_text(up.get(), 4, stored.name.c_str(), -1, SQLITE_STATIC);
-  SLUICE_RETURN_IF_ERROR(
-      StepDone(db_->get(), up.get(), "retyping column '" + stored.name + "' as " + type_name));
+  SLUICE_RETURN_IF_ERROR(up.Run("retyping column '" + stored.name + "' as " + type_name));
   SLUICE_RETURN_IF_ERROR(
       RecordChange(SchemaChangeKind::kWiden, stored.name, stored.type_name, type_name));
   stored.type_name = std::move(type_name);

@@ -78,38 +78,13 @@ int FormatTimestampFast(int64_t value, batch::TimeUnit unit, bool utc, char* out
   return n;
 }
 
-bool IsIntegerType(TypeId id) {
-  switch (id) {
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-    case TypeId::kUInt32:
-    case TypeId::kUInt64:
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::string DeclaredType(const DataType& t) {
+  if (t.id == TypeId::kBool || batch::IsInteger(t.id) || batch::IsFloating(t.id)) {
+    return batch::TypeName(t);  // INTEGER (…INT…, BOOLEAN) or REAL (FLOAT, DOUBLE) affinity
+  }
   switch (t.id) {
     case TypeId::kNull:
       return "";  // no affinity: stores whatever a later file binds
-    case TypeId::kBool:
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-    case TypeId::kUInt32:
-    case TypeId::kUInt64:
-    case TypeId::kFloat:
-    case TypeId::kDouble:
-      return batch::TypeName(t);  // INTEGER (…INT…, BOOLEAN) or REAL (FLOAT, DOUBLE) affinity
     case TypeId::kDecimal: {
       std::string suffix = "(" + std::to_string(t.precision) + "," + std::to_string(t.scale) + ")";
       // NUMERIC affinity would turn a long decimal's text into a rounded REAL; BLOB affinity
@@ -132,8 +107,9 @@ std::string DeclaredType(const DataType& t) {
     case TypeId::kStruct:
     case TypeId::kMap:
       return "TEXT";
+    default:
+      return "";  // the numeric types, above
   }
-  return "";
 }
 
 std::string TypeKey(const DataType& t) {
@@ -209,7 +185,7 @@ TypeChange ClassifyTypeChange(std::string_view stored_key, const batch::DataType
     *reason = "no 64-bit integer holds both ranges";
     return TypeChange::kIncompatible;
   }
-  const bool file_float = file.id == TypeId::kFloat || file.id == TypeId::kDouble;
+  const bool file_float = batch::IsFloating(file.id);
   if ((stored_int || stored_key == "FLOAT") && (file_int || file_float)) {
     if (stored_key == "FLOAT" && file.id == TypeId::kFloat) return TypeChange::kFits;
     if (key_column) {
@@ -264,21 +240,16 @@ ColumnBinder MakeBinder(const batch::Column& column, int param, std::string_view
   ColumnBinder b;
   b.column = &column;
   b.param = param;
+  if (batch::IsInt64Stored(column.type.id)) {
+    b.kind = BindKind::kInt64;
+    return b;
+  }
   switch (column.type.id) {
     case TypeId::kNull:
       b.kind = BindKind::kNull;
       break;
     case TypeId::kBool:
       b.kind = BindKind::kBool;
-      break;
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-    case TypeId::kUInt32:
-      b.kind = BindKind::kInt64;
       break;
     case TypeId::kUInt64:
       b.kind = BindKind::kUInt64;
@@ -321,6 +292,8 @@ ColumnBinder MakeBinder(const batch::Column& column, int param, std::string_view
     case TypeId::kMap:
       b.kind = BindKind::kCanonicalJson;
       break;
+    default:
+      break;  // the integers held as int64_t, above
   }
   return b;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Private to pool/sqlite: how logical batch types are stored in SQLite, and the per-column
 // binders that move values from batch buffers into statement parameters. The mapping is
-// documented (and justified) in pool.h; this file is its implementation.
+// documented (and justified) in docs/design/pool.md, "SQLite storage"; this file is its
+// implementation.
 
 #include <sqlite3.h>
 
@@ -15,7 +16,7 @@
 namespace sluice::pool::sqlite {
 
 // The declared SQLite type of a column (what CREATE TABLE / ADD COLUMN writes). Chosen for
-// its affinity as much as for its name: see the table in pool.h.
+// its affinity as much as for its name: see the table in docs/design/pool.md.
 std::string DeclaredType(const batch::DataType& type);
 
 // Two logical types with the same key are stored identically and may share a column;
@@ -48,9 +49,6 @@ bool IsTimestampKey(std::string_view key);
 // for UTC. batch::FormatDate and batch::FormatTimestamp share their date text for every year,
 // so date text + suffix is exactly FormatTimestamp of that midnight.
 std::string MidnightSuffix(std::string_view timestamp_key);
-
-// True for the logical integer types (stored as SQLite INTEGER).
-bool IsIntegerType(batch::TypeId id);
 
 // Fails with SCHEMA_MISMATCH if a value of `column` cannot be stored without loss (UBIGINT
 // above INT64_MAX). `first_row` is the file-level row number of the batch's row 0. Runs once

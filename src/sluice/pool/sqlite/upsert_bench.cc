@@ -109,6 +109,13 @@ void Apply(Pool* pool, const TableSpec& spec, int64_t seq, const std::vector<Bat
   if (!st.ok()) state.SkipWithError(st.ToString().c_str());
 }
 
+// An empty pool in `dir` (emptied first), for one iteration; the caller pauses the timing.
+Result<std::unique_ptr<Pool>> FreshPool(const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return OpenSqlitePool(dir + "/pool.db", SystemClock::Instance());
+}
+
 enum class Delta { kNone, kUpsert, kDelete, kDeleteWithAge };
 
 // kDelete: the upsert delta where half the rows delete (a delete column, no age column).
@@ -132,9 +139,7 @@ void BM_Orders(benchmark::State& state, Delta mode) {
   int64_t seq = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    auto pool = OpenSqlitePool(dir + "/pool.db", SystemClock::Instance());
+    auto pool = FreshPool(dir);
     if (!pool.ok()) {
       state.SkipWithError(pool.status().ToString().c_str());
       break;
@@ -184,9 +189,7 @@ void BM_SmallLoads(benchmark::State& state) {
   int64_t seq = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    auto pool = OpenSqlitePool(dir + "/pool.db", SystemClock::Instance());
+    auto pool = FreshPool(dir);
     if (!pool.ok()) {
       state.SkipWithError(pool.status().ToString().c_str());
       break;
