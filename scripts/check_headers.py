@@ -24,21 +24,14 @@ def is_test_support(rel: str) -> bool:
     return rel.endswith("_testing.h") or "/core/testing/" in rel
 
 
-def pick_command(entries: list, header: pathlib.Path, test: bool):
-    """The command of a source in the header's directory (or module), test or not as asked."""
-    best = None
-    for directory in (header.parent, header.parent.parent):
-        for e in entries:
-            src = pathlib.Path(e["file"])
-            if src.parent != directory:
-                continue
-            is_test = src.name.endswith(("_test.cc", "_fuzz.cc", "_bench.cc"))
-            if is_test == test:
-                return e
-            best = best or e
-        if best:
-            return best
-    return None
+def pick_command(entries: list, header: pathlib.Path, module_dir: pathlib.Path, test: bool):
+    """The command of a source of the header's module: test or not as asked, nearest first."""
+    def rank(e):
+        src = pathlib.Path(e["file"])
+        is_test = src.name.endswith("_test.cc")  # unit tests get SLUICE_SHARED_DIR and gtest
+        return (is_test != test, src.parent != header.parent, str(src))
+    mine = [e for e in entries if module_dir in pathlib.Path(e["file"]).parents]
+    return min(mine, key=rank) if mine else None
 
 
 def syntax_command(entry: dict, tu: str) -> list:
@@ -70,7 +63,8 @@ def main() -> int:
 
     def check(header: pathlib.Path):
         rel = header.relative_to(src).as_posix()
-        entry = pick_command(entries, header, is_test_support(rel))
+        module_dir = src / "sluice" / rel.split("/")[1]
+        entry = pick_command(entries, header, module_dir, is_test_support(rel))
         if entry is None:
             return rel, f"no compile command for a source beside {rel}"
         tu = os.path.join(tmp, rel.replace("/", "_") + ".cc")

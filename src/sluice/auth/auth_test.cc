@@ -12,7 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "sluice/auth/internal.h"
+#include "sluice/auth/auth_internal.h"
 #include "sluice/auth/transcripts_testing.h"
 
 namespace sluice::auth {

@@ -27,7 +27,7 @@
 #include <cstring>
 
 #include "sluice/auth/auth.h"
-#include "sluice/auth/internal.h"
+#include "sluice/auth/auth_internal.h"
 
 namespace sluice::auth {
 

@@ -14,7 +14,7 @@
 #include <bit>
 #include <cstring>
 
-#include "sluice/auth/internal.h"
+#include "sluice/auth/auth_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>

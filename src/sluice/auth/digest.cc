@@ -9,7 +9,7 @@
 #include <limits>
 
 #include "sluice/auth/auth.h"
-#include "sluice/auth/internal.h"
+#include "sluice/auth/auth_internal.h"
 
 namespace sluice::auth {
 

@@ -23,7 +23,7 @@
 #include <set>
 
 #include "sluice/auth/auth.h"
-#include "sluice/auth/internal.h"
+#include "sluice/auth/auth_internal.h"
 
 namespace sluice::auth {
 

@@ -18,7 +18,7 @@
 #include <cstdlib>
 
 #include "sluice/auth/auth.h"
-#include "sluice/auth/internal.h"
+#include "sluice/auth/auth_internal.h"
 
 namespace sluice::auth {
 namespace internal {

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "sluice/catalog/catalog_impl.h"
-#include "sluice/catalog/names.h"
+#include "sluice/catalog/catalog_internal.h"
+#include "sluice/catalog/names_internal.h"
 
 namespace sluice::catalog {
 namespace {

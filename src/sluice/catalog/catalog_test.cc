@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "sluice/catalog/queries.h"
+#include "sluice/catalog/queries_internal.h"
 #include "sluice/core/testing/faulty_fs.h"
 #include "sluice/core/testing/temp_dir.h"
 

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "sluice/catalog/catalog_impl.h"
+#include "sluice/catalog/catalog_internal.h"
 
 namespace sluice::catalog {
 namespace {

@@ -3,8 +3,8 @@
 #include <limits>
 #include <unordered_set>
 
-#include "sluice/catalog/catalog_impl.h"
-#include "sluice/catalog/queries.h"
+#include "sluice/catalog/catalog_internal.h"
+#include "sluice/catalog/queries_internal.h"
 
 namespace sluice::catalog {
 namespace {

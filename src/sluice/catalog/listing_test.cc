@@ -1,6 +1,6 @@
 // Bounded listings and the metrics' counts: each page and each scrape reads what it returns
 // (a seek and LIMIT rows, or a partial index of unfinished files), never the whole ledger. The
-// plans are checked on the very statements the catalog runs (queries.h).
+// plans are checked on the very statements the catalog runs (queries_internal.h).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <tuple>
 
 #include "sluice/catalog/catalog.h"
-#include "sluice/catalog/queries.h"
+#include "sluice/catalog/queries_internal.h"
 #include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::catalog {

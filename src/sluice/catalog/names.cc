@@ -1,6 +1,5 @@
-#include "sluice/catalog/names.h"
-
-#include "sluice/catalog/secret_box.h"
+#include "sluice/catalog/names_internal.h"
+#include "sluice/catalog/secret_box_internal.h"
 #include "sluice/core/text.h"
 
 namespace sluice::catalog {

@@ -1,8 +1,8 @@
-#include "sluice/catalog/names.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "sluice/catalog/names_internal.h"
 
 namespace sluice::catalog {
 namespace {

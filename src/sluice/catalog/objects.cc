@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "sluice/catalog/catalog_impl.h"
-#include "sluice/catalog/queries.h"
+#include "sluice/catalog/catalog_internal.h"
+#include "sluice/catalog/queries_internal.h"
 
 namespace sluice::catalog {
 namespace {

@@ -1,6 +1,6 @@
 #include <string>
 
-#include "sluice/catalog/catalog_impl.h"
+#include "sluice/catalog/catalog_internal.h"
 
 namespace sluice::catalog {
 namespace {

@@ -1,5 +1,3 @@
-#include "sluice/catalog/secret_box.h"
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -8,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+
+#include "sluice/catalog/secret_box_internal.h"
 
 namespace sluice::catalog {
 namespace {

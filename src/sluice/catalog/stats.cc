@@ -1,7 +1,7 @@
 // The ledger seen in aggregate: backlogs for backpressure and metrics, status counts, and the
 // retention queries. Each is one statement over an index chosen for it (schema.cc).
-#include "sluice/catalog/catalog_impl.h"
-#include "sluice/catalog/queries.h"
+#include "sluice/catalog/catalog_internal.h"
+#include "sluice/catalog/queries_internal.h"
 
 namespace sluice::catalog {
 

@@ -14,7 +14,7 @@
 #include "sluice/batch/batch.h"
 #include "sluice/batch/limits.h"
 #include "sluice/catalog/catalog.h"
-#include "sluice/cli/ledger_view.h"
+#include "sluice/cli/ledger_view_internal.h"
 #include "sluice/cli/output.h"
 #include "sluice/cli/table_config.h"
 #include "sluice/landing/landing.h"

@@ -1,4 +1,4 @@
-#include "sluice/cli/ledger_view.h"
+#include "sluice/cli/ledger_view_internal.h"
 
 namespace sluice::cli {
 namespace {

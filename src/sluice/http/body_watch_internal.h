@@ -1,6 +1,6 @@
 #pragma once
-// Private to http/: the request-body timeout rules of a session (session_impl.h), on times its
-// caller gives, so that they are tested exactly and without a clock (body_watch_test.cc).
+// Private to http/: the request-body timeout rules of a session (session_template_internal.h), on
+// times its caller gives, so that they are tested exactly and without a clock (body_watch_test.cc).
 //
 // A body times out when no read completed for `timeout` since the last one (a stall), or at
 // the end of a `timeout`-long window in which the client sent slower than `min_rate` bytes per

@@ -1,8 +1,7 @@
-#include "sluice/http/connection_limiter.h"
-
 #include <utility>
 
 #include "sluice/core/mutex.h"
+#include "sluice/http/connection_limiter_internal.h"
 
 namespace sluice::http::internal {
 

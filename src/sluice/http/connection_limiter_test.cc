@@ -1,9 +1,9 @@
-#include "sluice/http/connection_limiter.h"
-
 #include <gtest/gtest.h>
 
 #include <utility>
 #include <vector>
+
+#include "sluice/http/connection_limiter_internal.h"
 
 namespace sluice::http::internal {
 namespace {

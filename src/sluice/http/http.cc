@@ -33,11 +33,11 @@
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/core/mutex.h"
-#include "sluice/http/connection_limiter.h"
-#include "sluice/http/runtime_state.h"
-#include "sluice/http/session.h"
-#include "sluice/http/tls.h"
-#include "sluice/http/wire.h"
+#include "sluice/http/connection_limiter_internal.h"
+#include "sluice/http/runtime_state_internal.h"
+#include "sluice/http/session_internal.h"
+#include "sluice/http/tls_internal.h"
+#include "sluice/http/wire_internal.h"
 
 namespace sluice::http {
 

@@ -33,8 +33,8 @@
 // name) is replaced by a 500 and logged. Malformed requests get 400, oversized heads 431; both
 // close the connection.
 //
-// Limits on what a client can make a connection hold (each named in session_impl.h): the
-// request head (ServerOptions::header_limit, 431), the request target inside it (16 KiB, 414),
+// Limits on what a client can make a connection hold (each named in session_template_internal.h):
+// the request head (ServerOptions::header_limit, 431), the request target inside it (16 KiB, 414),
 // a chunk's extensions (4 KiB) and, through the connection's read buffer (64 KiB, or the
 // header limit if larger), any one chunk-size line or trailer section: past these the body
 // ends kInvalidRequest and the connection closes. Bodies stream through one fixed buffer, a

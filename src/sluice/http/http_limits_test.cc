@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/http/file_testing.h"
 #include "sluice/http/http.h"
-#include "sluice/http/test_file.h"
 
 namespace sluice::http {
 namespace {

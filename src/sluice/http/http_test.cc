@@ -27,7 +27,7 @@
 
 #include "sluice/core/testing/memory_file.h"
 #include "sluice/core/text.h"
-#include "sluice/http/test_file.h"
+#include "sluice/http/file_testing.h"
 
 namespace sluice::http {
 namespace {

@@ -1,9 +1,8 @@
-#include "sluice/http/runtime_state.h"
-
 #include <utility>
 #include <vector>
 
 #include "sluice/core/mutex.h"
+#include "sluice/http/runtime_state_internal.h"
 
 namespace sluice::http::internal {
 

@@ -1,6 +1,4 @@
-// Starts plain-TCP and TLS sessions; the session itself is in session_impl.h.
-
-#include "sluice/http/session.h"
+// Starts plain-TCP and TLS sessions; the session itself is in session_template_internal.h.
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/beast/core.hpp>
@@ -10,7 +8,8 @@
 #include <utility>
 
 #include "sluice/core/log.h"
-#include "sluice/http/session_impl.h"
+#include "sluice/http/session_internal.h"
+#include "sluice/http/session_template_internal.h"
 
 namespace sluice::http::internal {
 namespace {

@@ -1,8 +1,8 @@
-// libFuzzer target: the server's own request parsing — a Session (session_impl.h) reading the
-// fuzz bytes as everything a client sends on one connection: request heads, Content-Length and
-// chunked bodies (chunk sizes, extensions, trailers), pipelined requests, with the server's
-// real limits (header, target, chunk extension, read buffer). Nothing may crash, hang, leak,
-// read out of bounds or throw; every exchange opened must be finished exactly once.
+// libFuzzer target: the server's own request parsing — a Session (session_template_internal.h)
+// reading the fuzz bytes as everything a client sends on one connection: request heads,
+// Content-Length and chunked bodies (chunk sizes, extensions, trailers), pipelined requests, with
+// the server's real limits (header, target, chunk extension, read buffer). Nothing may crash, hang,
+// leak, read out of bounds or throw; every exchange opened must be finished exactly once.
 //
 // Input layout: byte 0 sets how many bytes each read returns (byte % 97 + 1, so framing is
 // split everywhere), byte 1 the header limit (small ones reach the 431 path); the rest is the
@@ -17,7 +17,7 @@
 #include <memory>
 #include <string_view>
 
-#include "sluice/http/test_stream_ops.h"
+#include "sluice/http/stream_ops_testing.h"
 
 namespace sluice::http::internal {
 namespace {

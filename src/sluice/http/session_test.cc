@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "sluice/core/testing/memory_file.h"
-#include "sluice/http/session_impl.h"
-#include "sluice/http/test_file.h"
-#include "sluice/http/test_stream_ops.h"
+#include "sluice/http/file_testing.h"
+#include "sluice/http/session_template_internal.h"
+#include "sluice/http/stream_ops_testing.h"
 
 namespace sluice::http::internal {
 

@@ -1,5 +1,3 @@
-#include "sluice/http/tls.h"
-
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -7,6 +5,8 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+
+#include "sluice/http/tls_internal.h"
 
 namespace sluice::http::internal {
 namespace {

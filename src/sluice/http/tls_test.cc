@@ -33,8 +33,8 @@
 
 #include "sluice/core/testing/temp_dir.h"
 #include "sluice/core/text.h"
+#include "sluice/http/file_testing.h"
 #include "sluice/http/http.h"
-#include "sluice/http/test_file.h"
 
 namespace sluice::http {
 namespace {

@@ -1,7 +1,7 @@
-#include "sluice/http/wire.h"
-
 #include <cstring>
 #include <string>
+
+#include "sluice/http/wire_internal.h"
 
 namespace sluice::http::internal {
 namespace {

@@ -1,10 +1,9 @@
-#include "sluice/http/wire.h"
-
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "sluice/core/testing/memory_file.h"
+#include "sluice/http/wire_internal.h"
 
 namespace sluice::http::internal {
 namespace {

@@ -1,8 +1,7 @@
-#include "sluice/json/convert.h"
-
 #include <limits>
 
 #include "sluice/core/text.h"
+#include "sluice/json/convert_internal.h"
 
 namespace sluice::json {
 namespace {

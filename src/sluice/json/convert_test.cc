@@ -1,6 +1,6 @@
-#include "sluice/json/convert.h"
-
 #include <gtest/gtest.h>
+
+#include "sluice/json/convert_internal.h"
 
 namespace sluice::json {
 namespace {

@@ -1,11 +1,10 @@
-#include "sluice/json/decode.h"
-
 #include <cstring>
 #include <limits>
 #include <string>
 
 #include "sluice/batch/limits.h"
-#include "sluice/json/convert.h"
+#include "sluice/json/convert_internal.h"
+#include "sluice/json/decode_internal.h"
 
 namespace sluice::json {
 

@@ -1,7 +1,6 @@
-#include "sluice/json/infer.h"
-
-#include "sluice/json/convert.h"
-#include "sluice/json/limits.h"
+#include "sluice/json/convert_internal.h"
+#include "sluice/json/infer_internal.h"
+#include "sluice/json/limits_internal.h"
 
 namespace sluice::json {
 

@@ -10,7 +10,7 @@
 // Every record must be a JSON object. An optional UTF-8 byte-order mark is skipped.
 //
 // Streaming: the file is read in chunks (gzip inflated on the fly); a small scanner that
-// tracks only strings, escapes and bracket depth cuts records out of a window (splitter.h)
+// tracks only strings, escapes and bracket depth cuts records out of a window (splitter_internal.h)
 // and simdjson's On-Demand parser decodes each record straight into the batch's column
 // buffers. Memory is one window (1 MiB, growing to hold one record up to kMaxRecordBytes)
 // plus the batch being built; never the file.

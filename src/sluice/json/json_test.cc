@@ -8,7 +8,7 @@
 
 #include "sluice/batch/limits.h"
 #include "sluice/core/testing/memory_file.h"
-#include "sluice/json/source.h"
+#include "sluice/json/source_internal.h"
 
 namespace sluice::json {
 namespace {

@@ -2,12 +2,12 @@
 #include <string>
 
 #include "sluice/batch/limits.h"
-#include "sluice/json/decode.h"
-#include "sluice/json/infer.h"
+#include "sluice/json/decode_internal.h"
+#include "sluice/json/infer_internal.h"
 #include "sluice/json/json.h"
-#include "sluice/json/limits.h"
-#include "sluice/json/source.h"
-#include "sluice/json/splitter.h"
+#include "sluice/json/limits_internal.h"
+#include "sluice/json/source_internal.h"
+#include "sluice/json/splitter_internal.h"
 
 namespace sluice::json {
 namespace {

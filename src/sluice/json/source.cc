@@ -1,10 +1,10 @@
-#include "sluice/json/source.h"
-
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
 #include <string>
+
+#include "sluice/json/source_internal.h"
 
 namespace sluice::json {
 

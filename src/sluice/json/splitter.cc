@@ -1,10 +1,9 @@
-#include "sluice/json/splitter.h"
-
 #include <algorithm>
 #include <cstring>
 #include <string>
 
-#include "sluice/json/limits.h"
+#include "sluice/json/limits_internal.h"
+#include "sluice/json/splitter_internal.h"
 
 namespace sluice::json {
 namespace {

@@ -1,6 +1,6 @@
-#include "sluice/json/walk.h"
-
 #include <vector>
+
+#include "sluice/json/walk_internal.h"
 
 namespace sluice::json {
 

@@ -12,7 +12,7 @@
 #include "sluice/core/text.h"
 #include "sluice/json/json.h"
 #include "sluice/load/load_internal.h"
-#include "sluice/load/sniff.h"
+#include "sluice/load/sniff_internal.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/shape/nested.h"
 #include "sluice/shape/shape.h"
@@ -40,8 +40,8 @@ class KeyedFile final : public RandomAccessFile {
   std::string name_;
 };
 
-// The reader for the file's format (sniff.h), or kUnsupportedFormat describing what it looks
-// like.
+// The reader for the file's format (sniff_internal.h), or kUnsupportedFormat describing what it
+// looks like.
 Result<FileFormat> CheckFormat(const RandomAccessFile& file, const std::string& key) {
   const uint64_t size = file.size();
   std::vector<uint8_t> head;

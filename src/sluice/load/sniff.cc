@@ -1,9 +1,9 @@
-#include "sluice/load/sniff.h"
-
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <string_view>
+
+#include "sluice/load/sniff_internal.h"
 
 namespace sluice::load {
 namespace {

@@ -1,6 +1,6 @@
-#include "sluice/load/sniff.h"
-
 #include <gtest/gtest.h>
+
+#include "sluice/load/sniff_internal.h"
 
 namespace sluice::load {
 namespace {

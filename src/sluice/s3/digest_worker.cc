@@ -1,10 +1,9 @@
-#include "sluice/s3/digest_worker.h"
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
 #include "sluice/core/mutex.h"
+#include "sluice/s3/digest_worker_internal.h"
 
 namespace sluice::s3 {
 

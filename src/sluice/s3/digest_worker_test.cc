@@ -1,5 +1,3 @@
-#include "sluice/s3/digest_worker.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +7,8 @@
 #include <random>
 #include <thread>
 #include <vector>
+
+#include "sluice/s3/digest_worker_internal.h"
 
 namespace sluice::s3 {
 namespace {

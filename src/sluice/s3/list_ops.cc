@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "sluice/s3/limits.h"
-#include "sluice/s3/ops.h"
+#include "sluice/s3/ops_internal.h"
 
 namespace sluice::s3 {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <utility>
 
-#include "sluice/s3/multipart_xml.h"
-#include "sluice/s3/ops.h"
-#include "sluice/s3/put_object.h"
+#include "sluice/s3/multipart_xml_internal.h"
+#include "sluice/s3/ops_internal.h"
+#include "sluice/s3/put_object_internal.h"
 
 namespace sluice::s3 {
 namespace {

@@ -1,5 +1,3 @@
-#include "sluice/s3/multipart_xml.h"
-
 #include <expat.h>
 
 #include <charconv>
@@ -7,6 +5,7 @@
 #include <utility>
 
 #include "sluice/core/text.h"
+#include "sluice/s3/multipart_xml_internal.h"
 
 namespace sluice::s3 {
 namespace {

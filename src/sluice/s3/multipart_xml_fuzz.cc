@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "sluice/s3/multipart_xml.h"
+#include "sluice/s3/multipart_xml_internal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view xml(reinterpret_cast<const char*>(data), size);

@@ -1,11 +1,11 @@
 // The two XML request bodies: every shape the recorded clients send, and malformed, hostile and
 // oversized documents failing with MalformedXML.
 
-#include "sluice/s3/multipart_xml.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "sluice/s3/multipart_xml_internal.h"
 
 namespace sluice::s3 {
 namespace {

@@ -1,10 +1,9 @@
-#include "sluice/s3/payload.h"
-
 #include <charconv>
 #include <utility>
 
 #include "sluice/core/text.h"
-#include "sluice/s3/response.h"
+#include "sluice/s3/payload_internal.h"
+#include "sluice/s3/response_internal.h"
 
 namespace sluice::s3 {
 namespace {

@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "sluice/core/text.h"
-#include "sluice/s3/payload.h"
+#include "sluice/s3/payload_internal.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
-#include "sluice/s3/put_object.h"
-
 #include <utility>
+
+#include "sluice/s3/put_object_internal.h"
 
 namespace sluice::s3 {
 namespace {

@@ -1,8 +1,7 @@
-#include "sluice/s3/response.h"
-
 #include <random>
 #include <utility>
 
+#include "sluice/s3/response_internal.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {

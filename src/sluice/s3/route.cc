@@ -1,11 +1,10 @@
-#include "sluice/s3/route.h"
-
 #include <initializer_list>
 #include <utility>
 #include <vector>
 
 #include "sluice/core/text.h"
-#include "sluice/s3/response.h"
+#include "sluice/s3/response_internal.h"
+#include "sluice/s3/route_internal.h"
 
 namespace sluice::s3 {
 namespace {

@@ -4,14 +4,14 @@
 //   "METHOD TARGET\n"   the request line; TARGET split at the first '?' as the server does
 //   the rest            the Host header's value
 // Nothing may crash or read out of bounds; a route without an error must keep the promises of
-// route.h (checked with __builtin_trap so the fuzzer reports them).
+// route_internal.h (checked with __builtin_trap so the fuzzer reports them).
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "sluice/s3/route.h"
+#include "sluice/s3/route_internal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -15,11 +15,11 @@
 #include <utility>
 
 #include "sluice/auth/auth.h"
-#include "sluice/s3/ops.h"
-#include "sluice/s3/payload.h"
-#include "sluice/s3/put_object.h"
-#include "sluice/s3/response.h"
-#include "sluice/s3/route.h"
+#include "sluice/s3/ops_internal.h"
+#include "sluice/s3/payload_internal.h"
+#include "sluice/s3/put_object_internal.h"
+#include "sluice/s3/response_internal.h"
+#include "sluice/s3/route_internal.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {

@@ -1,7 +1,6 @@
 #include "sluice/shape/shape.h"
 
 #include "sluice/batch/keys.h"
-
 #include "sluice/core/text.h"
 
 namespace sluice::shape {

@@ -1,5 +1,5 @@
 #pragma once
-// Private to store: the flow control around PUTs.
+// The flow control around PUTs (part of store.h).
 //
 // Backpressure decides, before a body is read, whether a connection may send more: the files
 // and bytes it has pending (queued or loading) against its limits, and the free space of the

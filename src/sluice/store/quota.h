@@ -1,5 +1,5 @@
 #pragma once
-// Private to store: the per-connection disk quota. Every connection shares the data directory's
+// The per-connection disk quota (part of store.h). Every connection shares the data directory's
 // disk; a quota bounds what one connection keeps there, so that it cannot fill the disk for
 // the others.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Private to store: a thread for the backend's periodic chores: StoreBackend::ReapExpiredUploads
+// Part of store.h: a thread for the backend's periodic chores: StoreBackend::ReapExpiredUploads
 // (abandoned multipart uploads do not keep their parts on disk for ever) and, when a retention
 // is set, StoreBackend::PurgeRetained (landed bytes of finished files older than the
 // retention). The expiry and retention rules are the backend's (testable there with a fake

@@ -1,4 +1,4 @@
-// The rows half of the SQLite load transaction (sqlite_load.h): Apply, upserts, deletes,
+// The rows half of the SQLite load transaction (sqlite_load_internal.h): Apply, upserts, deletes,
 // tombstone checks and Commit.
 //
 // Row loop cost: a batch without a true delete, of a table without tombstones, runs the same
@@ -7,8 +7,6 @@
 // With tombstones present, an inserted row costs one more index probe (is there a tombstone
 // for this key?); updates cost nothing more, since a key never has a row and a tombstone.
 
-#include "sluice/pool/sqlite/sqlite_load.h"
-
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -16,7 +14,8 @@
 #include <vector>
 
 #include "sluice/batch/keys.h"
-#include "sluice/pool/sqlite/type_map.h"
+#include "sluice/pool/sqlite/sqlite_load_internal.h"
+#include "sluice/pool/sqlite/type_map_internal.h"
 
 namespace sluice::pool::sqlite {
 

@@ -1,4 +1,4 @@
-// The nested load (sqlite_nested.h; docs/design/pool.md, "Nested loads").
+// The nested load (sqlite_nested_internal.h; docs/design/pool.md, "Nested loads").
 //
 // Cost: per child row one upsert step, as for a flat table; per applied parent row of a
 // kReplace child table one DELETE per table of that child's subtree (an index range scan on
@@ -6,15 +6,14 @@
 // per delete row the same cascade for every child table. Rows are grouped by parent row
 // once per batch (a counting sort), so finding a parent's children costs nothing per row.
 
-#include "sluice/pool/sqlite/sqlite_nested.h"
-
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "sluice/batch/keys.h"
-#include "sluice/pool/sqlite/sqlite_load.h"
-#include "sluice/pool/sqlite/type_map.h"
+#include "sluice/pool/sqlite/sqlite_load_internal.h"
+#include "sluice/pool/sqlite/sqlite_nested_internal.h"
+#include "sluice/pool/sqlite/type_map_internal.h"
 
 namespace sluice::pool::sqlite {
 namespace {

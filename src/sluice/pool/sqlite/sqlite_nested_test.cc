@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/pool_test_util.h"
+#include "sluice/pool/sqlite/pool_testing.h"
 
 namespace sluice::pool {
 namespace {

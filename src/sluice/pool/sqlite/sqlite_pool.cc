@@ -12,9 +12,9 @@
 
 #include "sluice/core/mutex.h"
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/sqlite_load.h"
-#include "sluice/pool/sqlite/sqlite_nested.h"
-#include "sluice/pool/sqlite/type_map.h"
+#include "sluice/pool/sqlite/sqlite_load_internal.h"
+#include "sluice/pool/sqlite/sqlite_nested_internal.h"
+#include "sluice/pool/sqlite/type_map_internal.h"
 
 namespace sluice::pool {
 namespace sqlite {

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/pool_test_util.h"
-#include "sluice/pool/sqlite/type_map.h"
+#include "sluice/pool/sqlite/pool_testing.h"
+#include "sluice/pool/sqlite/type_map_internal.h"
 
 namespace sluice::pool {
 namespace {

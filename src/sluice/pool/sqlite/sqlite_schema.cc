@@ -1,9 +1,9 @@
-// The schema half of the SQLite load transaction (sqlite_load.h): reading the stored schema,
-// creating, extending and widening the table, the tombstone table, and the schema history.
+// The schema half of the SQLite load transaction (sqlite_load_internal.h): reading the stored
+// schema, creating, extending and widening the table, the tombstone table, and the schema history.
 
 #include <algorithm>
 
-#include "sluice/pool/sqlite/sqlite_load.h"
+#include "sluice/pool/sqlite/sqlite_load_internal.h"
 
 namespace sluice::pool::sqlite {
 

@@ -1,9 +1,9 @@
-#include "sluice/pool/sqlite/type_map.h"
-
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+
+#include "sluice/pool/sqlite/type_map_internal.h"
 
 namespace sluice::pool::sqlite {
 namespace {

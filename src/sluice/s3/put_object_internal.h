@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "sluice/s3/payload.h"
-#include "sluice/s3/response.h"
+#include "sluice/s3/payload_internal.h"
+#include "sluice/s3/response_internal.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {

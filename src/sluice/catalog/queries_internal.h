@@ -4,7 +4,7 @@
 // makes for exactly the text the catalog runs (EXPLAIN QUERY PLAN: a seek or a scan of a
 // partial index, never a scan of the files table).
 
-#include "sluice/catalog/catalog_impl.h"
+#include "sluice/catalog/catalog_internal.h"
 
 namespace sluice::catalog {
 

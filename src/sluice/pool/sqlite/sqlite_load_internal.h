@@ -3,8 +3,8 @@
 // TableWriter creates and evolves a table (recording each change in _sluice_schema_history),
 // upserts rows under the age rule, applies delete rows and keeps their tombstones
 // (docs/design/pool.md); a SqliteLoad holds the writer's transaction and mutex for its lifetime
-// around one writer (a nested load, sqlite_nested.h, around one per derived table). Schema work is
-// in sqlite_schema.cc, row work in sqlite_load.cc.
+// around one writer (a nested load, sqlite_nested_internal.h, around one per derived table). Schema
+// work is in sqlite_schema.cc, row work in sqlite_load.cc.
 
 #include <memory>
 #include <mutex>
@@ -17,7 +17,7 @@
 #include "sluice/core/core.h"
 #include "sluice/core/text.h"
 #include "sluice/pool/pool.h"
-#include "sluice/pool/sqlite/type_map.h"
+#include "sluice/pool/sqlite/type_map_internal.h"
 #include "sluice/sqlite/sqlite.h"
 
 namespace sluice::pool::sqlite {

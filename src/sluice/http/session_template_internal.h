@@ -49,9 +49,9 @@
 #include "sluice/core/log.h"
 #include "sluice/http/body_watch_internal.h"
 #include "sluice/http/http.h"
-#include "sluice/http/runtime_state.h"
-#include "sluice/http/session.h"
-#include "sluice/http/wire.h"
+#include "sluice/http/runtime_state_internal.h"
+#include "sluice/http/session_internal.h"
+#include "sluice/http/wire_internal.h"
 
 namespace sluice::http::internal {
 

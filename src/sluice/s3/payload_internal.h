@@ -14,7 +14,7 @@
 
 #include "sluice/auth/auth.h"
 #include "sluice/http/http.h"
-#include "sluice/s3/digest_worker.h"
+#include "sluice/s3/digest_worker_internal.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {
@@ -67,7 +67,8 @@ class PayloadReader {
   auth::Digest md5_;
   std::unique_ptr<auth::Digest> sha256_;    // payload hash and/or x-amz-checksum-sha256
   std::unique_ptr<auth::Digest> checksum_;  // any other checksum
-  // Bodies of at least kBackgroundDigestBytes are hashed on a second thread (digest_worker.h).
+  // Bodies of at least kBackgroundDigestBytes are hashed on a second thread
+  // (digest_worker_internal.h).
   std::unique_ptr<DigestWorker> worker_;
   uint64_t wire_received_ = 0;
   uint64_t decoded_received_ = 0;

@@ -3,7 +3,7 @@
 // catalog.cc, the ledger in ledger.cc; the schema in schema.cc.
 
 #include "sluice/catalog/catalog.h"
-#include "sluice/catalog/secret_box.h"
+#include "sluice/catalog/secret_box_internal.h"
 #include "sluice/core/mutex.h"
 #include "sluice/sqlite/sqlite.h"
 

@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "sluice/http/connection_limiter.h"
+#include "sluice/http/connection_limiter_internal.h"
 #include "sluice/http/http.h"
-#include "sluice/http/runtime_state.h"
+#include "sluice/http/runtime_state_internal.h"
 
 namespace sluice::http::internal {
 

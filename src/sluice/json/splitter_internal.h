@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "sluice/core/core.h"
-#include "sluice/json/source.h"
+#include "sluice/json/source_internal.h"
 
 namespace sluice::json {
 

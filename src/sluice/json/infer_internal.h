@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sluice/batch/batch.h"
-#include "sluice/json/walk.h"
+#include "sluice/json/walk_internal.h"
 
 namespace sluice::json {
 

@@ -8,8 +8,8 @@
 
 #include "sluice/auth/auth.h"
 #include "sluice/http/http.h"
-#include "sluice/s3/response.h"
-#include "sluice/s3/route.h"
+#include "sluice/s3/response_internal.h"
+#include "sluice/s3/route_internal.h"
 #include "sluice/s3/s3.h"
 
 namespace sluice::s3 {

@@ -1,7 +1,7 @@
 #pragma once
-// Private to json: what inference (infer.h) and decoding (decode.h) share while they walk a
-// record with simdjson On-Demand: the path to a value (for messages), built on the stack and
-// rendered only on error, and the mapping of simdjson's error codes onto sluice's.
+// Private to json: what inference (infer_internal.h) and decoding (decode_internal.h) share while
+// they walk a record with simdjson On-Demand: the path to a value (for messages), built on the
+// stack and rendered only on error, and the mapping of simdjson's error codes onto sluice's.
 
 #include <simdjson.h>
 

@@ -10,7 +10,7 @@
 
 #include "sluice/batch/limits.h"
 #include "sluice/core/core.h"
-#include "sluice/json/limits.h"
+#include "sluice/json/limits_internal.h"
 
 // zlib's stream state; only source.cc sees its definition.
 struct z_stream_s;

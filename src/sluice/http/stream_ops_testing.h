@@ -1,12 +1,12 @@
 #pragma once
 // Private to http/ tests and fuzz targets: what the session needs of Beast's in-memory test
-// stream (session_impl.h's LowestLayerOps), so a Session can run over scripted bytes. There
-// are no timeouts and no half-close in memory.
+// stream (session_template_internal.h's LowestLayerOps), so a Session can run over scripted bytes.
+// There are no timeouts and no half-close in memory.
 
 #include <boost/beast/_experimental/test/stream.hpp>
 #include <chrono>
 
-#include "sluice/http/session_impl.h"
+#include "sluice/http/session_template_internal.h"
 
 namespace sluice::http::internal {
 
