@@ -5,22 +5,19 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <stdlib.h>
 
 #include <array>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "sluice/core/testing/temp_dir.h"
 #include "sluice/pool/pool.h"
 
 namespace sluice::api {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr int64_t kSecond = 1'000'000;
 
@@ -36,9 +33,7 @@ std::string Md5Hex(std::string_view data) {
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "metrics_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path();
     auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(cat).value();
@@ -70,7 +65,6 @@ class MetricsTest : public ::testing::Test {
     pool_.reset();
     store_.reset();
     catalog_.reset();
-    fs::remove_all(dir_);
   }
 
   // A PUT as the S3 layer makes it: BeginPut with the declared length, the body, Commit.
@@ -82,6 +76,7 @@ class MetricsTest : public ::testing::Test {
   }
   Status Put(const std::string& key, const std::string& body) { return Put("shop", key, body); }
 
+  testing::TempDir tmp_{"metrics_test"};  // first: removed after everything using it
   std::string dir_;
   FakeClock clock_{1'800'000'000'000'000};
   std::unique_ptr<catalog::Catalog> catalog_;
