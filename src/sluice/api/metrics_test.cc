@@ -4,53 +4,34 @@
 #include "sluice/api/metrics.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
-#include <array>
-#include <fstream>
-#include <iterator>
 #include <regex>
 #include <set>
 #include <sstream>
 
-#include "sluice/core/testing/temp_dir.h"
-#include "sluice/pool/pool.h"
+#include "sluice/store/store_testing.h"
 
 namespace sluice::api {
 namespace {
 
 constexpr int64_t kSecond = 1'000'000;
 
-std::string Md5Hex(std::string_view data) {
-  std::array<uint8_t, 16> digest;
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &n, EVP_md5(), nullptr);
-  return ToHex(ByteView(digest.data(), n));
-}
-
 // The backend feeds metrics_ as the server wires it (app.cc): the loader's events and the
 // backend's uploads; the disk quota is counted but watched only where a test says so.
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path();
-    auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
-    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
-    catalog_ = std::move(cat).value();
-    store_ = std::make_unique<landing::Store>(FileSystem::Default(), dir_ + "/landing");
-    ASSERT_TRUE(store_->Init().ok());
-    auto pool = pool::OpenSqlitePool(dir_ + "/pool.db", clock_);
-    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-    pool_ = std::move(pool).value();
+    const Status opened = rig_.Open(clock_);
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
+    dir_ = rig_.dir();
+    catalog_ = rig_.catalog.get();
+    store_ = rig_.landing.get();
+    loader_ = rig_.loader.get();
     ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
     ASSERT_TRUE(catalog_->CreateConnection("other").ok());
     ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"order_id"}}).ok());
-    std::ifstream in(
-        std::string(SLUICE_SHARED_DIR) + "/parquet/generated/seed_order_flat_v1.parquet",
-        std::ios::binary);
-    parquet_.assign(std::istreambuf_iterator<char>(in), {});
+    parquet_ = store::SeedOrdersParquet();
     ASSERT_FALSE(parquet_.empty());
-    loader_ = std::make_unique<load::Loader>(*catalog_, *store_, *pool_, clock_);
     loader_->AddObserver(&metrics_);
     quota_ = std::make_unique<store::DiskQuota>(uint64_t{0});
     ASSERT_TRUE(quota_->Load(*catalog_).ok());
@@ -61,10 +42,7 @@ class MetricsTest : public ::testing::Test {
   }
   void TearDown() override {
     backend_.reset();
-    loader_.reset();
-    pool_.reset();
-    store_.reset();
-    catalog_.reset();
+    rig_.Close();
   }
 
   // A PUT as the S3 layer makes it: BeginPut with the declared length, the body, Commit.
@@ -72,18 +50,17 @@ class MetricsTest : public ::testing::Test {
     s3::PutRequest req{bucket, key, "application/x-parquet", {}, body.size()};
     SLUICE_ASSIGN_OR_RETURN(auto sink, backend_->BeginPut({AccessKeyId(), bucket, false}, req));
     SLUICE_RETURN_IF_ERROR(sink->Append(AsBytes(std::string_view(body))));
-    return sink->Commit({body.size(), Md5Hex(body), ""}).status();
+    return sink->Commit({body.size(), store::Md5Hex(body), ""}).status();
   }
   Status Put(const std::string& key, const std::string& body) { return Put("shop", key, body); }
 
-  testing::TempDir tmp_{"metrics_test"};  // first: removed after everything using it
+  FakeClock clock_{1'800'000'000'000'000};  // first: outlives the rig
+  store::StoreRig rig_{"metrics_test"};
   std::string dir_;
-  FakeClock clock_{1'800'000'000'000'000};
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<landing::Store> store_;
-  std::unique_ptr<pool::Pool> pool_;
+  catalog::Catalog* catalog_ = nullptr;
+  landing::Store* store_ = nullptr;
   Metrics metrics_;
-  std::unique_ptr<load::Loader> loader_;
+  load::Loader* loader_ = nullptr;
   std::unique_ptr<store::DiskQuota> quota_;
   std::unique_ptr<store::StoreBackend> backend_;
   std::string parquet_;

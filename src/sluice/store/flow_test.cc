@@ -4,20 +4,16 @@
 #include "sluice/store/flow.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 
-#include <array>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <thread>
 
 #include "sluice/core/testing/fake_monotonic_clock.h"
 #include "sluice/core/testing/faulty_fs.h"
-#include "sluice/core/testing/temp_dir.h"
 #include "sluice/store/s3_backend.h"
+#include "sluice/store/store_testing.h"
 #include "sluice/store/upload_observer.h"
 
 namespace sluice::store {
@@ -28,23 +24,11 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kSecond = 1'000'000;
 
-std::string Md5Hex(std::string_view data) {
-  std::array<uint8_t, 16> digest;
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &n, EVP_md5(), nullptr);
-  return ToHex(ByteView(digest.data(), n));
-}
-
 std::string Header(const http::HeaderList& headers, const std::string& name) {
   for (const auto& [k, v] : headers) {
     if (k == name) return v;
   }
   return "<absent>";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // What the store reports for the metrics page, as it reports it.
@@ -75,25 +59,20 @@ class FreeSpaceFs final : public testing::ForwardingFileSystem {
 class FlowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path();
-    auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
-    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
-    catalog_ = std::move(cat).value();
-    store_ = std::make_unique<landing::Store>(fs_, dir_ + "/landing");
-    ASSERT_TRUE(store_->Init().ok());
-    auto pool = pool::OpenSqlitePool(dir_ + "/pool.db", clock_);
-    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-    pool_ = std::move(pool).value();
+    const Status opened = rig_.Open(clock_, fs_);
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
+    dir_ = rig_.dir();
+    catalog_ = rig_.catalog.get();
+    store_ = rig_.landing.get();
+    loader_ = rig_.loader.get();
     ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
     ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"order_id"}}).ok());
-    parquet_ =
-        ReadFile(std::string(SLUICE_SHARED_DIR) + "/parquet/generated/seed_order_flat_v1.parquet");
+    parquet_ = SeedOrdersParquet();
     ASSERT_FALSE(parquet_.empty());
   }
 
   // Builds the loader and backend with these limits (after the test chose them).
   void Build(FlowLimits limits = {}) {
-    loader_ = std::make_unique<load::Loader>(*catalog_, *store_, *pool_, clock_);
     backpressure_ = std::make_unique<Backpressure>(*catalog_, *store_, limits, &metrics_, ticks_);
     waits_ = std::make_unique<LoadWaits>(*catalog_, ticks_);
     loader_->AddObserver(&metrics_);
@@ -112,10 +91,7 @@ class FlowTest : public ::testing::Test {
     backend_.reset();
     waits_.reset();
     backpressure_.reset();
-    loader_.reset();
-    pool_.reset();
-    store_.reset();
-    catalog_.reset();
+    rig_.Close();
   }
 
   struct Put {
@@ -153,16 +129,15 @@ class FlowTest : public ::testing::Test {
         std::distance(fs::directory_iterator(dir_ + "/landing/objects"), fs::directory_iterator()));
   }
 
-  testing::TempDir tmp_{"flow_test"};  // first: removed after everything using it
-  std::string dir_;
-  FakeClock clock_{1'800'000'000'000'000};
-  testing::FakeMonotonicClock ticks_;  // drives the waits' deadlines and poll
+  FakeClock clock_{1'800'000'000'000'000};  // first: these outlive the rig
+  testing::FakeMonotonicClock ticks_;       // drives the waits' deadlines and poll
   FreeSpaceFs fs_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<landing::Store> store_;
-  std::unique_ptr<pool::Pool> pool_;
+  StoreRig rig_{"flow_test"};
+  std::string dir_;
+  catalog::Catalog* catalog_ = nullptr;
+  landing::Store* store_ = nullptr;
   RecordedEvents metrics_;
-  std::unique_ptr<load::Loader> loader_;
+  load::Loader* loader_ = nullptr;
   std::unique_ptr<Backpressure> backpressure_;
   std::unique_ptr<LoadWaits> waits_;
   std::unique_ptr<StoreBackend> backend_;

@@ -4,18 +4,14 @@
 #include "sluice/store/quota.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 
-#include <array>
 #include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <thread>
 
-#include "sluice/core/testing/temp_dir.h"
 #include "sluice/store/s3_backend.h"
+#include "sluice/store/store_testing.h"
 
 namespace sluice::store {
 namespace {
@@ -24,13 +20,6 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kSecond = 1'000'000;
 constexpr uint64_t kMiB = 1024 * 1024;
-
-std::string Md5Hex(std::string_view data) {
-  std::array<uint8_t, 16> digest;
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &n, EVP_md5(), nullptr);
-  return ToHex(ByteView(digest.data(), n));
-}
 
 catalog::Connection Conn(const std::string& id, std::optional<uint64_t> quota = std::nullopt) {
   catalog::Connection c;
@@ -138,24 +127,17 @@ TEST(DescribeBytesTest, ExactAndReadable) {
 class QuotaBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path();
-    auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
-    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
-    catalog_ = std::move(cat).value();
-    store_ = std::make_unique<landing::Store>(FileSystem::Default(), dir_ + "/landing");
-    ASSERT_TRUE(store_->Init().ok());
-    auto pool = pool::OpenSqlitePool(dir_ + "/pool.db", clock_);
-    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-    pool_ = std::move(pool).value();
+    const Status opened = rig_.Open(clock_);
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
+    dir_ = rig_.dir();
+    catalog_ = rig_.catalog.get();
+    store_ = rig_.landing.get();
+    loader_ = rig_.loader.get();
     ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
     ASSERT_TRUE(catalog_->CreateConnection("other").ok());
     ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"order_id"}}).ok());
-    std::ifstream in(
-        std::string(SLUICE_SHARED_DIR) + "/parquet/generated/seed_order_flat_v1.parquet",
-        std::ios::binary);
-    parquet_.assign(std::istreambuf_iterator<char>(in), {});
+    parquet_ = SeedOrdersParquet();
     ASSERT_FALSE(parquet_.empty());
-    loader_ = std::make_unique<load::Loader>(*catalog_, *store_, *pool_, clock_);
     quota_ = std::make_unique<DiskQuota>(uint64_t{0});
     ASSERT_TRUE(quota_->Load(*catalog_).ok());
     BackendOptions options;
@@ -164,10 +146,7 @@ class QuotaBackendTest : public ::testing::Test {
   }
   void TearDown() override {
     backend_.reset();
-    loader_.reset();
-    pool_.reset();
-    store_.reset();
-    catalog_.reset();
+    rig_.Close();
   }
 
   // A PUT as the S3 layer makes it: BeginPut with the declared length, the body, Commit.
@@ -197,14 +176,13 @@ class QuotaBackendTest : public ::testing::Test {
     return ids.ok() ? ids->size() : 0;
   }
 
-  testing::TempDir tmp_{"quota_test"};  // first: removed after everything using it
-  FakeClock clock_{1'800'000'000'000'000};
+  FakeClock clock_{1'800'000'000'000'000};  // first: outlives the rig
+  StoreRig rig_{"quota_test"};
   std::string dir_;
   std::string parquet_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<landing::Store> store_;
-  std::unique_ptr<pool::Pool> pool_;
-  std::unique_ptr<load::Loader> loader_;
+  catalog::Catalog* catalog_ = nullptr;
+  landing::Store* store_ = nullptr;
+  load::Loader* loader_ = nullptr;
   std::unique_ptr<DiskQuota> quota_;
   std::unique_ptr<StoreBackend> backend_;
   s3::Identity shop_{AccessKeyId(), "shop", false};

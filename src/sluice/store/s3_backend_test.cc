@@ -3,19 +3,17 @@
 #include "sluice/store/s3_backend.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 
 #include <algorithm>
-#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
 
 #include "sluice/core/testing/fake_monotonic_clock.h"
-#include "sluice/core/testing/temp_dir.h"
 #include "sluice/store/reaper.h"
+#include "sluice/store/store_testing.h"
 
 namespace sluice::store {
 namespace {
@@ -24,13 +22,6 @@ namespace fs = std::filesystem;
 
 constexpr uint64_t kMiB = 1024 * 1024;
 constexpr int64_t kHour = int64_t{3600} * 1'000'000;
-
-std::string Md5Hex(std::string_view data) {
-  std::array<uint8_t, 16> digest;
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &n, EVP_md5(), nullptr);
-  return ToHex(ByteView(digest.data(), n));
-}
 
 std::string Md5Bin(std::string_view hex) {
   std::string out;
@@ -57,16 +48,13 @@ std::string Header(const http::HeaderList& headers, const std::string& name) {
 class BackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path();
-    auto cat = catalog::Catalog::Open(dir_, FileSystem::Default(), clock_);
-    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
-    catalog_ = std::move(cat).value();
-    store_ = std::make_unique<landing::Store>(FileSystem::Default(), dir_ + "/landing");
-    ASSERT_TRUE(store_->Init().ok());
-    auto pool = pool::OpenSqlitePool(dir_ + "/pool.db", clock_);
-    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-    pool_ = std::move(pool).value();
-    loader_ = std::make_unique<load::Loader>(*catalog_, *store_, *pool_, clock_);
+    const Status opened = rig_.Open(clock_);
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
+    dir_ = rig_.dir();
+    catalog_ = rig_.catalog.get();
+    store_ = rig_.landing.get();
+    pool_ = rig_.pool.get();
+    loader_ = rig_.loader.get();
     backend_ = std::make_unique<StoreBackend>(*catalog_, *store_, *loader_, clock_);
 
     auto shop = catalog_->CreateConnection("shop");
@@ -82,10 +70,7 @@ class BackendTest : public ::testing::Test {
   }
   void TearDown() override {
     backend_.reset();
-    loader_.reset();
-    pool_.reset();
-    store_.reset();
-    catalog_.reset();
+    rig_.Close();
   }
 
   static Status Stream(s3::ObjectSink& sink, const std::string& body) {
@@ -156,13 +141,13 @@ class BackendTest : public ::testing::Test {
         std::distance(fs::directory_iterator(dir_ + "/landing/objects"), fs::directory_iterator()));
   }
 
-  testing::TempDir tmp_{"s3_backend_test"};  // first: removed after everything using it
+  FakeClock clock_{1'800'000'000'000'000};  // first: outlives the rig
+  StoreRig rig_{"s3_backend_test"};
   std::string dir_;
-  FakeClock clock_{1'800'000'000'000'000};
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<landing::Store> store_;
-  std::unique_ptr<pool::Pool> pool_;
-  std::unique_ptr<load::Loader> loader_;
+  catalog::Catalog* catalog_ = nullptr;
+  landing::Store* store_ = nullptr;
+  pool::Pool* pool_ = nullptr;
+  load::Loader* loader_ = nullptr;
   std::unique_ptr<StoreBackend> backend_;
   s3::Identity shop_, other_, account_;
 };
