@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view value =
         colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    const std::string name = AsciiLowered(line.substr(0, colon));
+    const std::string name = sluice::AsciiLowered(line.substr(0, colon));
     if (name == "content-length") {
       uint64_t n = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
