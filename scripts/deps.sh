@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
+  # the PostgreSQL pool's tests and benchmarks start throwaway servers (scripts/pg_server.sh)
+  postgresql-15 postgresql-client-15
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
   libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
