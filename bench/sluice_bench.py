@@ -85,8 +85,9 @@ def wait_for(predicate, timeout, what, interval=0.05):
 
 
 class Sluice:
-    def __init__(self, binary, data_dir, log=None):
+    def __init__(self, binary, data_dir, log=None, serve_args=()):
         self.binary = binary
+        self.serve_args = list(serve_args)  # e.g. ["--pool", "postgresql://..."]
         self.data = data_dir
         self.log_path = log or os.path.join(data_dir, "serve.log")
         self.log = None
@@ -100,7 +101,7 @@ class Sluice:
         os.makedirs(self.data, exist_ok=True)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.binary, "--data-dir", self.data, "serve", "--s3-port", "0",
-                                      "--admin-port", "0"], stdout=self.log, stderr=subprocess.STDOUT)
+                                      "--admin-port", "0", *self.serve_args], stdout=self.log, stderr=subprocess.STDOUT)
 
         def ready():
             if self.proc.poll() is not None:
