@@ -118,14 +118,17 @@ class Sluice:
         self.bucket = self.conn["bucket"]
         return self
 
-    def client(self):
+    def client(self, conn=None):
+        """A boto3 client of the connection made at start, or of `conn` (the JSON of
+        `connection create --json`)."""
         import boto3  # only the benchmarks that use it need it installed
         from botocore.config import Config
 
+        conn = conn or self.conn
         return boto3.client(
             "s3", endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id=self.conn["access_key_id"],
-            aws_secret_access_key=self.conn["secret_access_key"],
+            aws_access_key_id=conn["access_key_id"],
+            aws_secret_access_key=conn["secret_access_key"],
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=600))
 
     def status(self, client, key):
