@@ -17,7 +17,7 @@ into the empty pool, then B; each timed from the start of its upload until HeadO
 
 Ceiling: sluice_pg_ceiling (pg_ceiling.cc) on a fresh database, filling the identical table (the
 columns and primary key sluice's pool created) from the same files, pre-encoded as binary COPY
-streams before its clock starts: per file one transaction of binary COPY into a TEMP stage,
+streams before its clock starts: per file one transaction of binary COPY into an UNLOGGED stage,
 INSERT ... SELECT DISTINCT ON (order_id) ... ON CONFLICT DO UPDATE, COMMIT. It also times a plain
 binary COPY of A into an empty table with a primary key, for scale.
 
@@ -109,8 +109,8 @@ def main():
                     default=os.path.join(build, "bench", "pg_upsert", "sluice_pg_ceiling"))
     ap.add_argument("--ceiling-only", action="store_true",
                     help="run the ceiling alone (its table from the file's schema)")
-    ap.add_argument("--stage", choices=("temp", "unlogged"), default="temp",
-                    help="the ceiling's staging table (default temp)")
+    ap.add_argument("--stage", choices=("unlogged", "temp"), default="unlogged",
+                    help="the ceiling's staging table (pg_ceiling.cc says why unlogged)")
     ap.add_argument("--dir", default=os.path.join(build, "bench", "upsert", "data"),
                     help="generated files, shared with bench/upsert (never committed)")
     ap.add_argument("--pg-dir", default=f"/tmp/sluice-bench-pg-{os.getpid()}",
