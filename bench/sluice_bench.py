@@ -118,6 +118,10 @@ class Sluice:
         self.bucket = self.conn["bucket"]
         return self
 
+    def pool_path(self):
+        """The SQLite pool's database of the benchmark's connection."""
+        return os.path.join(self.data, "pool", self.bucket + ".db")
+
     def client(self, conn=None):
         """A boto3 client of the connection made at start, or of `conn` (the JSON of
         `connection create --json`)."""

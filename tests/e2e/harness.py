@@ -25,6 +25,13 @@ GENERATED = os.path.join(SHARED, "parquet", "generated")
 TOOLS = os.path.join(SOURCE_DIR, "tests", "tools")
 
 
+def pool_db(data_dir, connection):
+    """A read-only sqlite3 connection to `connection`'s database of the SQLite pool."""
+    import sqlite3
+    path = os.path.join(data_dir, "pool", connection + ".db")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
 def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while True:

@@ -273,9 +273,9 @@ TEST_F(CliTest, SkippingALoadingFileThePoolAppliedRecordsItLoaded) {
   const int64_t a = Push("orders/a.parquet", "x");
   ASSERT_TRUE(catalog_->MarkLoading(a).ok());
   {
-    auto pool = pool::OpenSqlitePool((dir_ / "pool.db").string(), SystemClock::Instance());
+    auto pool = app::OpenDataDirPool(dir_.string(), SystemClock::Instance());
     ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-    auto tx = (*pool)->BeginLoad({"orders", {"order_id"}}, a);
+    auto tx = (*pool)->BeginLoad({"shop", "orders", {"order_id"}}, a);
     ASSERT_TRUE(tx.ok()) << tx.status().ToString();
     ASSERT_TRUE((*tx)->Commit(1'795'746'816'000'000).ok());
   }
