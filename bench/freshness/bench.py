@@ -78,8 +78,9 @@ def run_mixed(args):
             pg = stack.enter_context(PgServer(args.pg_dir))
             pg.create_database("sluice")
             serve_args = ["--pool", pg.uri("sluice")]
-        server = Sluice(args.sluice, data, serve_args=serve_args).start()
+        server = Sluice(args.sluice, data, serve_args=serve_args)
         stack.callback(server.stop)
+        server.start()
         server.cli("table", "add", server.bucket, "fresh", "--pk", "id")
         other = json.loads(server.cli("connection", "create", "bulk", "--json"))
         server.cli("table", "add", other["bucket"], "orders", "--pk", "order_id")

@@ -60,8 +60,9 @@ def run_sluice(binary, pg, database, work, a, b):
     pg.create_database(database)
     data = os.path.join(work, "sluice-data")
     shutil.rmtree(data, ignore_errors=True)
-    server = Sluice(binary, data, serve_args=["--pool", pg.uri(database)]).start()
+    server = Sluice(binary, data, serve_args=["--pool", pg.uri(database)])
     try:
+        server.start()
         server.cli("table", "add", server.bucket, "orders", "--pk", "order_id")
         s3 = server.client()
         out = []
