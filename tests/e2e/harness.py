@@ -239,8 +239,13 @@ class SluiceTestCase(unittest.TestCase):
         args = ["files", conn["bucket"]] + ([table] if table else []) + ["--json"]
         return json.loads(self.sluice(*args).stdout)
 
-    def query(self, sql):
-        return json.loads(self.sluice("query", sql, "--json").stdout)
+    def query(self, conn, sql):
+        """Rows of `sql` as dicts; unqualified table names are `conn`'s (a connection dict or
+        id; None: the only connection's)."""
+        args = []
+        if conn is not None:
+            args = ["--connection", conn["bucket"] if isinstance(conn, dict) else conn]
+        return json.loads(self.sluice("query", sql, "--json", *args).stdout)
 
     def wait_files(self, conn, table, count, statuses=("loaded",), timeout=60):
         def done():

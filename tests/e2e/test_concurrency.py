@@ -184,8 +184,8 @@ class UploadsNeverWaitTest(SluiceTestCase):
             self.wait_files(conn, "small", len(smalls), timeout=120)
             self.wait_files(conn, "big", 1, timeout=300)
         print(f"\nsmall files while the large one was loading: {small_during}")
-        self.assertEqual(self.query("SELECT count(*) AS n FROM small"), [{"n": len(smalls)}])
-        self.assertEqual(self.query("SELECT count(*) AS n FROM big"), [{"n": rows}])
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM small"), [{"n": len(smalls)}])
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM big"), [{"n": rows}])
 
 
 if __name__ == "__main__":

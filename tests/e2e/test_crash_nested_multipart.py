@@ -361,7 +361,7 @@ class CrashNestedMultipartTest(RestartedServerTestCase):
         self.assertTrue(all(f["status"] == "loaded" for f in ledger), ledger)
         self.assertEqual(self.objects_on_disk(), len(ledger), "landed objects vs the ledger")
         self.assertEqual(self.server.stop(), 0)
-        db = self.pool()
+        db = self.pool(conn)
         applied = [s for (s,) in db.execute("SELECT seq FROM _sluice_applied")]
         self.assertEqual(sorted(applied), sorted(f["seq"] for f in ledger))
         db.close()

@@ -183,10 +183,10 @@ class LoadKillTest(RestartedServerTestCase):
               f"{FILES / loaded_all:.1f} files/s; {tally.broken} attempts cut by a kill, "
               f"{tally.server_errors} answered 5xx, {duplicates} retried PUTs skipped as "
               f"duplicates")
-        self.check(ledger, files, tables)
+        self.check(bucket, ledger, files, tables)
         self.assertGreater(kills, 0)
 
-    def check(self, ledger, files, tables):
+    def check(self, bucket, ledger, files, tables):
         by_key = {}
         for e in ledger:
             by_key.setdefault(e["key"], []).append(e)
