@@ -19,9 +19,10 @@ Each PUT carries x-amz-meta-sluice-wait, so it returns when its file's load fini
 loader wakes the waiting response at once, no polling) and must say `loaded`: push start ->
 queryable with no poll slack, measured the same way on either pool (--pool sqlite, the
 default, or postgresql: `sluice serve --pool` on a throwaway server from scripts/pg_server.sh).
-Pushes start with the bulk upload, at most one per --interval-ms, and stop when the bulk file
-is loaded; p50/p95/p99/max are printed for the pushes started during its upload and during its
-load. Goal: p99 <= 100 ms.
+First --baseline (200) pushes run with nothing else loading (the machine's own figure, side by
+side); then pushes start with the bulk upload, at most one per --interval-ms, and stop when the
+bulk file is loaded; p50/p95/p99/max are printed for each group. Goal: p99 <= 100 ms for the
+pushes during the bulk upload and load.
 """
 
 import argparse
@@ -110,25 +111,37 @@ def run_mixed(args):
                 window["error"] = repr(e)
                 window["loaded"] = time.perf_counter()
 
-        bulk_thread = threading.Thread(target=load_bulk)
-        bulk_thread.start()
-        samples = []  # (push start, seconds to loaded)
         interval = args.interval_ms / 1000
-        for i, body in enumerate(bodies[:-1]):
-            if "loaded" in window:
-                break
+        next_file = iter(range(len(bodies) - 1))
+
+        def push():
+            """Pushes the next one-row file, paced; (push start, seconds to loaded) or None when
+            the files ran out."""
+            i = next(next_file, None)
+            if i is None:
+                return None
             start = time.perf_counter()
-            out = s3.put_object(Bucket=server.bucket, Key=f"fresh/{i:05d}.parquet", Body=body,
+            out = s3.put_object(Bucket=server.bucket, Key=f"fresh/{i:05d}.parquet", Body=bodies[i],
                                 Metadata={"sluice-wait": "60"})
             done = time.perf_counter()
             status = out["ResponseMetadata"]["HTTPHeaders"].get("x-amz-meta-sluice-status")
             if status != "loaded":
                 raise SystemExit(f"bench: one-row file {i} is {status} after its PUT returned")
-            samples.append((start, done - start))
             time.sleep(max(0.0, start + interval - time.perf_counter()))
-        else:
-            print(f"bench: all {args.files} one-row files were pushed before the bulk file "
-                  "loaded; pass a larger --files", flush=True)
+            return start, done - start
+
+        # The same pushes with nothing else loading first: the machine's own figure, side by side.
+        alone = sorted(push()[1] for _ in range(args.baseline))
+        bulk_thread = threading.Thread(target=load_bulk)
+        bulk_thread.start()
+        samples = []  # (push start, seconds to loaded)
+        while "loaded" not in window:
+            sample = push()
+            if sample is None:
+                print(f"bench: all {args.files} one-row files were pushed before the bulk file "
+                      "loaded; pass a larger --files", flush=True)
+                break
+            samples.append(sample)
         bulk_thread.join()
         if "error" in window or window.get("status") != "loaded":
             raise SystemExit(f"bench: the bulk file did not load: {window}")
@@ -143,7 +156,8 @@ def run_mixed(args):
           f"{window['loaded'] - window['uploaded']:.2f} s; load average "
           f"{os.getloadavg()[0]:.1f}; peak RSS of sluice serve {peak or 0:,.0f} MiB")
     print(f"{'push -> loaded, ms':<30}{'files':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}")
-    for name, values in (("during the bulk upload", during_upload),
+    for name, values in (("alone, before the bulk file", alone),
+                         ("during the bulk upload", during_upload),
                          ("during the bulk load", during_load)):
         print(f"{name:<30}{len(values):>7}" + "".join(
             f"{percentile(values, p) * 1000:>9.1f}" for p in (50, 95, 99, 100)))
@@ -156,13 +170,15 @@ def run_mixed(args):
 def main():
     build = os.path.join(ROOT, "build")
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--files", type=int, help="one-row files (default 1000; --mixed: 3000)")
     ap.add_argument("--poll-ms", type=float, default=1.0)
     ap.add_argument("--sluice", default=os.path.join(build, "sluice"))
     ap.add_argument("--dir", default=os.path.join(build, "bench", "freshness", "data"))
     ap.add_argument("--mixed", action="store_true",
                     help="push the one-row files while another connection loads --bulk-rows")
     ap.add_argument("--bulk-rows", type=int, default=2_000_000)
+    ap.add_argument("--baseline", type=int, default=200,
+                    help="--mixed: one-row files pushed first, with nothing else loading")
     ap.add_argument("--interval-ms", type=float, default=10.0,
                     help="--mixed: at most one push started per interval")
     ap.add_argument("--pool", choices=("sqlite", "postgresql"), default="sqlite",
@@ -171,6 +187,7 @@ def main():
                     help="the throwaway PostgreSQL server's directory (removed after)")
     args = ap.parse_args()
     args.dir = os.path.abspath(args.dir)  # DuckDB runs in tests/tools
+    args.files = args.files or (3000 if args.mixed else 1000)
     if args.mixed:
         return run_mixed(args)
     if args.pool != "sqlite":
