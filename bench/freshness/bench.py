@@ -161,6 +161,10 @@ def run_mixed(args):
                          ("during the bulk load", during_load)):
         print(f"{name:<30}{len(values):>7}" + "".join(
             f"{percentile(values, p) * 1000:>9.1f}" for p in (50, 95, 99, 100)))
+    if samples:
+        start, worst = max(samples, key=lambda st: st[1])
+        print(f"slowest push: {worst * 1000:.1f} ms, started {window['loaded'] - start:.2f} s "
+              f"before the bulk file was seen loaded (its commit is the usual suspect)")
     both = sorted(during_upload + during_load)
     p99 = percentile(both, 99) * 1000
     print(f"goal p99 <= 100 ms while the other connection loads: "
