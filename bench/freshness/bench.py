@@ -164,7 +164,7 @@ def run_mixed(args):
     if samples:
         start, worst = max(samples, key=lambda st: st[1])
         print(f"slowest push: {worst * 1000:.1f} ms, started {window['loaded'] - start:.2f} s "
-              f"before the bulk file was seen loaded (its commit is the usual suspect)")
+              "before the bulk file was seen loaded")
     both = sorted(during_upload + during_load)
     p99 = percentile(both, 99) * 1000
     print(f"goal p99 <= 100 ms while the other connection loads: "
