@@ -117,6 +117,10 @@ class Sluice:
         self.bucket = self.conn["bucket"]
         return self
 
+    def pool_path(self):
+        """The SQLite pool's database of the benchmark's connection."""
+        return os.path.join(self.data, "pool", self.bucket + ".db")
+
     def client(self):
         import boto3  # only the benchmarks that use it need it installed
         from botocore.config import Config

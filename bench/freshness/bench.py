@@ -69,8 +69,8 @@ def main():
             s3.put_object(Bucket=server.bucket, Key=f"fresh/{i:05d}.parquet", Body=body)
             put_done = time.perf_counter()
             while True:
-                if db is None and os.path.exists(os.path.join(data, "pool.db")):
-                    db = sqlite3.connect(f"file:{os.path.join(data, 'pool.db')}?mode=ro", uri=True,
+                if db is None and os.path.exists(server.pool_path()):
+                    db = sqlite3.connect(f"file:{server.pool_path()}?mode=ro", uri=True,
                                          check_same_thread=False)
                 try:
                     row = db.execute("SELECT v FROM fresh WHERE id = ?", (i,)).fetchone() if db else None

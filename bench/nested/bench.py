@@ -90,14 +90,14 @@ def run_sluice(binary, work, a, b):
         server.cli("table", "add", server.bucket, "orders", "--nested", "--example", example,
                    "--pk", "order_id")
         out = server.timed_loads(server.client(), [("orders/a.parquet", a), ("orders/b.parquet", b)])
-        pool = os.path.join(data, "pool.db")
+        pool = server.pool_path()
         ddl = table_ddl(pool, "orders", CHILD)
         db = sqlite3.connect(f"file:{pool}?mode=ro", uri=True)
         child_cols = [r[1] for r in db.execute(f"PRAGMA table_info('{CHILD}')")]
         child_pk = [r[1] for r in sorted(db.execute(f"PRAGMA table_info('{CHILD}')"),
                                           key=lambda r: r[5]) if r[5] > 0]
         db.close()
-        return out, counts(pool), ddl, child_cols, child_pk
+        return out, counts(pool), ddl, child_cols, child_pk, pool
     finally:
         server.stop()
 
@@ -183,10 +183,10 @@ def main():
     os.makedirs(work, exist_ok=True)
     load_before = os.getloadavg()[0]
 
-    s_out, s_counts, ddl, child_cols, child_pk = run_sluice(args.sluice, work, a, b)
+    s_out, s_counts, ddl, child_cols, child_pk, s_pool = run_sluice(args.sluice, work, a, b)
     c_out, c_counts = run_ceiling(args.ceiling, work, ddl, child_cols, child_pk, a, b)
     # DuckDB needs sluice's column types: from the pool sluice left behind.
-    d_out, d_counts = run_duckdb(work, os.path.join(work, "sluice-data", "pool.db"), child_cols,
+    d_out, d_counts = run_duckdb(work, s_pool, child_cols,
                                  child_pk, a, b)
     if not (s_counts == c_counts == d_counts):
         raise SystemExit(f"bench: (orders, line items) differ: sluice {s_counts}, ceiling "

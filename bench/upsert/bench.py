@@ -56,7 +56,7 @@ def run_sluice(binary, work, a, b):
     try:
         server.cli("table", "add", server.bucket, "orders", "--pk", "order_id")
         out = server.timed_loads(server.client(), [("orders/a.parquet", a), ("orders/b.parquet", b)])
-        pool = os.path.join(data, "pool.db")
+        pool = server.pool_path()
         return out, count_rows(pool, "orders")[0], table_ddl(pool, "orders")["orders"]
     finally:
         server.stop()

@@ -25,6 +25,13 @@ GENERATED = os.path.join(SHARED, "parquet", "generated")
 TOOLS = os.path.join(SOURCE_DIR, "tests", "tools")
 
 
+def pool_db(data_dir, connection):
+    """A read-only sqlite3 connection to `connection`'s database of the SQLite pool."""
+    import sqlite3
+    path = os.path.join(data_dir, "pool", connection + ".db")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
 def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while True:
@@ -232,8 +239,13 @@ class SluiceTestCase(unittest.TestCase):
         args = ["files", conn["bucket"]] + ([table] if table else []) + ["--json"]
         return json.loads(self.sluice(*args).stdout)
 
-    def query(self, sql):
-        return json.loads(self.sluice("query", sql, "--json").stdout)
+    def query(self, conn, sql):
+        """Rows of `sql` as dicts; unqualified table names are `conn`'s (a connection dict or
+        id; None: the only connection's)."""
+        args = []
+        if conn is not None:
+            args = ["--connection", conn["bucket"] if isinstance(conn, dict) else conn]
+        return json.loads(self.sluice("query", sql, "--json", *args).stdout)
 
     def wait_files(self, conn, table, count, statuses=("loaded",), timeout=60):
         def done():

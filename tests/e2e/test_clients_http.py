@@ -107,7 +107,7 @@ class ClientFixture(SluiceTestCase):
         self.assertEqual(len(files), len(pushed), f"unexpected ledger entries: {files}")
         if rows is None:
             rows = len({k for p in pushed.values() for k in self._keys_of(p)})
-        count = self.query(f"SELECT count(*) AS n FROM {self.table}")[0]["n"]
+        count = self.query(self.conn, f"SELECT count(*) AS n FROM {self.table}")[0]["n"]
         self.assertEqual(int(count), rows)
         s3 = self.boto3(self.conn)
         for key, path in pushed.items():

@@ -15,7 +15,6 @@ SLUICE_CONCURRENCY_FILES overrides the 2,000 files (e.g. for a longer local run)
 import concurrent.futures
 import os
 import random
-import sqlite3
 import tempfile
 import threading
 import time
@@ -23,7 +22,7 @@ import unittest
 
 import botocore.exceptions
 
-from harness import SluiceTestCase, duckdb, wait_for
+from harness import SluiceTestCase, duckdb, pool_db, wait_for
 
 CLIENTS = 32
 TABLES = [f"t{i}" for i in range(8)]
@@ -106,7 +105,7 @@ class ConcurrentClientsTest(SluiceTestCase):
             self.assertNotIn(u, by_u, f"file {u} is in the ledger twice")
             self.assertEqual(f["table"], acks[u][0])
             by_u[u] = f
-        db = sqlite3.connect(f"file:{os.path.join(self.data_dir, 'pool.db')}?mode=ro", uri=True)
+        db = pool_db(self.data_dir, bucket)
         applied = db.execute(
             "SELECT seq, table_name, inserted, updated, applied_at FROM _sluice_applied").fetchall()
         self.assertEqual(sorted(a[0] for a in applied), sorted(f["seq"] for f in files))
@@ -185,8 +184,8 @@ class UploadsNeverWaitTest(SluiceTestCase):
             self.wait_files(conn, "small", len(smalls), timeout=120)
             self.wait_files(conn, "big", 1, timeout=300)
         print(f"\nsmall files while the large one was loading: {small_during}")
-        self.assertEqual(self.query("SELECT count(*) AS n FROM small"), [{"n": len(smalls)}])
-        self.assertEqual(self.query("SELECT count(*) AS n FROM big"), [{"n": rows}])
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM small"), [{"n": len(smalls)}])
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM big"), [{"n": rows}])
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -38,7 +37,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from harness import Server, SluiceTestCase, duckdb, wait_for
+from harness import Server, SluiceTestCase, duckdb, pool_db, wait_for
 
 DELETES = os.environ.get("SLUICE_CRASH_DELETES", "1") == "1"
 FILES = int(os.environ.get("SLUICE_CRASH_FILES", "800"))
@@ -400,7 +399,7 @@ class CrashTest(unittest.TestCase):
                 self.assertNotIn(key, by_key, f"{key} was refused but is in the ledger")
             self.assertIsNotNone(outcome, f"{key} was never pushed")
 
-        db = sqlite3.connect(f"file:{os.path.join(self.data_dir, 'pool.db')}?mode=ro", uri=True)
+        db = pool_db(self.data_dir, conn["bucket"])
         applied = db.execute("SELECT seq, table_name FROM _sluice_applied").fetchall()
         ledger_seqs = {f["seq"]: f["table"] for f in files}
         self.assertEqual(dict(applied), ledger_seqs, "_sluice_applied differs from the ledger")

@@ -30,14 +30,13 @@ SLUICE_CRASH_SEED fixes the random choices.
 import json
 import os
 import random
-import sqlite3
 import threading
 import time
 import unittest
 
 import botocore.exceptions
 
-from harness import CRASH_EXIT_CODE, RestartedServerTestCase, wait_for
+from harness import CRASH_EXIT_CODE, RestartedServerTestCase, pool_db, wait_for
 
 SEED = int(os.environ.get("SLUICE_CRASH_SEED", str(random.randrange(1 << 30))))
 
@@ -100,8 +99,8 @@ class NestedModel:
 
 class CrashNestedMultipartTest(RestartedServerTestCase):
 
-    def pool(self):
-        return sqlite3.connect(f"file:{os.path.join(self.data_dir, 'pool.db')}?mode=ro", uri=True)
+    def pool(self, conn):
+        return pool_db(self.data_dir, conn["bucket"])
 
     def ledger(self, conn):
         return self.helper.files(conn)
@@ -188,7 +187,7 @@ class CrashNestedMultipartTest(RestartedServerTestCase):
         keys = [f["key"] for f in ledger]
         self.assertEqual(len(keys), len(set(keys)), "a key is in the ledger twice")
         self.assertTrue(all(f["status"] == "loaded" for f in ledger), ledger)
-        db = self.pool()
+        db = self.pool(conn)
         applied = [s for (s,) in db.execute("SELECT seq FROM _sluice_applied")]
         self.assertEqual(sorted(applied), sorted(f["seq"] for f in ledger),
                          "_sluice_applied vs the loaded files")
@@ -362,7 +361,7 @@ class CrashNestedMultipartTest(RestartedServerTestCase):
         self.assertTrue(all(f["status"] == "loaded" for f in ledger), ledger)
         self.assertEqual(self.objects_on_disk(), len(ledger), "landed objects vs the ledger")
         self.assertEqual(self.server.stop(), 0)
-        db = self.pool()
+        db = self.pool(conn)
         applied = [s for (s,) in db.execute("SELECT seq FROM _sluice_applied")]
         self.assertEqual(sorted(applied), sorted(f["seq"] for f in ledger))
         db.close()

@@ -121,8 +121,9 @@ class CredentialsTest(SluiceTestCase):
         self.put(self.boto3(conn), conn["bucket"], "held/private")
         data = self.data_dir
         self.assertEqual(mode(data), 0o700)
-        for name in ("catalog.db", "pool.db", "secret.key", "admin.token"):
+        for name in ("catalog.db", "secret.key", "admin.token"):
             self.assertEqual(mode(os.path.join(data, name)), 0o600, name)
+        self.assertEqual(mode(os.path.join(data, "pool")) & 0o077, 0)
         landed = []
         for root, dirs, files in os.walk(os.path.join(data, "landing")):
             for d in dirs:

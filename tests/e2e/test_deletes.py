@@ -48,10 +48,10 @@ class DeleteColumnTest(SluiceTestCase):
                   for h in heads]
         self.assertEqual(counts, [("2", "0", "0", "0"), ("0", "0", "1", "1"),
                                   ("0", "0", "0", "1"), ("1", "0", "0", "0")])
-        self.assertEqual(self.query("SELECT id, v, note FROM items ORDER BY id"),
+        self.assertEqual(self.query(conn, "SELECT id, v, note FROM items ORDER BY id"),
                          [{"id": 1, "v": 4, "note": "back"}, {"id": 2, "v": 2, "note": "b"}])
         # The delete column is a control column: not stored.
-        columns = [r["name"] for r in self.query("SELECT name FROM pragma_table_info('items')")]
+        columns = [r["name"] for r in self.query(conn, "SELECT name FROM pragma_table_info('items')")]
         self.assertNotIn("_deleted", columns)
 
     def test_deletes_without_an_age_column_simply_remove(self):
@@ -66,7 +66,7 @@ class DeleteColumnTest(SluiceTestCase):
         ])
         self.assertEqual([h["rows-deleted"] for h in heads], ["0", "1", "0"])
         self.assertEqual([h["rows-inserted"] for h in heads], ["2", "0", "1"])
-        self.assertEqual(self.query("SELECT id, note FROM plain_items ORDER BY id"),
+        self.assertEqual(self.query(conn, "SELECT id, note FROM plain_items ORDER BY id"),
                          [{"id": 1, "note": "again"}, {"id": 2, "note": "b"}])
 
 

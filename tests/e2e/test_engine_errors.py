@@ -164,7 +164,7 @@ class EngineErrorsTest(SluiceTestCase):
         self.wait_status(conn, "blocked/2.parquet", ("loaded",))
         self.assertEqual(self.head_boto3(conn, "blocked/1.parquet")["status"], "loaded")
         # Applied in order: the second file's value wins.
-        self.assertEqual(self.query("SELECT note FROM blocked"), [{"note": "second"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM blocked"), [{"note": "second"}])
         self.assertEqual(self.show(first["seq"])["rows_inserted"], 1)
 
     def test_skip_policy_moves_on_and_retry_loads_the_file_next(self):
@@ -179,7 +179,7 @@ class EngineErrorsTest(SluiceTestCase):
         self.wait_status(conn, "skipping/2.parquet", ("loaded",))
         bad = self.expect_failure(conn, "skipping/1.parquet", "PK_NOT_FOUND")
         self.assertTrue(bad["passed"])
-        self.assertEqual(self.query("SELECT note FROM skipping"), [{"note": "first"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM skipping"), [{"note": "first"}])
 
         # The failed file stays downloadable, through S3 and the CLI.
         got = self.boto3(conn).get_object(Bucket=bucket, Key="skipping/1.parquet")["Body"].read()
@@ -196,7 +196,7 @@ class EngineErrorsTest(SluiceTestCase):
         again = self.show(bad["seq"])
         self.assertEqual(again["status"], "failed")
         self.assertTrue(again["passed"])
-        self.assertEqual(self.query("SELECT note FROM skipping"), [{"note": "second"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM skipping"), [{"note": "second"}])
 
     def test_operator_skip_moves_past_a_blocked_file(self):
         conn = self.create_connection("op-skip")
@@ -232,7 +232,7 @@ class EngineErrorsTest(SluiceTestCase):
         self.assertIsNone(record["error_code"])
         listed = self.files(conn, "dup")
         self.assertEqual(listed[-1]["duplicate_of"], int(first["seq"]))
-        self.assertEqual(self.query("SELECT note FROM dup"), [{"note": "second"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM dup"), [{"note": "second"}])
 
         # Forced from the CLI: loaded after all (and re-applies the first version).
         p = self.sluice("files", "retry", str(head["seq"]), check=False)
@@ -240,7 +240,7 @@ class EngineErrorsTest(SluiceTestCase):
         self.assertIn("--force", p.stderr)
         self.sluice("files", "retry", "--force", str(head["seq"]))
         self.wait_status(conn, "dup/a-again.parquet", ("loaded",))
-        self.assertEqual(self.query("SELECT note FROM dup"), [{"note": "first"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM dup"), [{"note": "first"}])
         self.assertTrue(self.show(head["seq"])["forced"])
 
         # Forced by the client with x-amz-meta-sluice-force (aws CLI --metadata, then boto3).
@@ -250,10 +250,10 @@ class EngineErrorsTest(SluiceTestCase):
                  "--metadata", "sluice-force=true")
         forced = self.wait_status(conn, "dup/b-forced.parquet", ("loaded",))
         self.assertEqual(self.show(forced["seq"])["metadata"]["x-amz-meta-sluice-force"], "true")
-        self.assertEqual(self.query("SELECT note FROM dup"), [{"note": "second"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM dup"), [{"note": "second"}])
         self.push(conn, "dup/a-forced.parquet", self.good, metadata={"sluice-force": "true"})
         self.wait_status(conn, "dup/a-forced.parquet", ("loaded",))
-        self.assertEqual(self.query("SELECT note FROM dup"), [{"note": "first"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM dup"), [{"note": "first"}])
 
     def test_different_bytes_under_the_same_key_are_a_new_file(self):
         conn = self.create_connection("same-key")
@@ -266,7 +266,7 @@ class EngineErrorsTest(SluiceTestCase):
         self.assertEqual([f["status"] for f in files], ["loaded", "loaded"])
         self.assertEqual(files[1]["seq"], int(head["seq"]))
         self.assertEqual(files[1]["updated"], 1)
-        self.assertEqual(self.query("SELECT note FROM samekey"), [{"note": "second"}])
+        self.assertEqual(self.query(conn, "SELECT note FROM samekey"), [{"note": "second"}])
 
 
 if __name__ == "__main__":

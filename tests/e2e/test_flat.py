@@ -22,7 +22,7 @@ class FlatTest(SluiceTestCase):
                  f"s3://{conn['bucket']}/flat/order_v1.parquet")
         files = self.wait_files(conn, "flat", 1)
         self.assertEqual(files[0]["inserted"], 1)
-        rows = self.query("SELECT order_id, order_value, payment_method FROM flat")
+        rows = self.query(conn, "SELECT order_id, order_value, payment_method FROM flat")
         self.assertEqual(len(rows), 1)
         self.assertEqual(comparable(rows[0]["order_value"]), decimal.Decimal("597"))
         self.assertEqual(rows[0]["payment_method"], "credit_card")
@@ -32,7 +32,7 @@ class FlatTest(SluiceTestCase):
         files = self.wait_files(conn, "flat", 2)
         self.assertEqual([f["status"] for f in files], ["loaded", "loaded"])
         self.assertEqual(files[1]["updated"], 1)
-        rows = self.query("SELECT * FROM flat")
+        rows = self.query(conn, "SELECT * FROM flat")
         self.assertEqual(len(rows), 1)
         expected = read_jsonl(os.path.join(GENERATED, "seed_order_final.jsonl"))[0]
         self.assertEqual({k: comparable(v) for k, v in rows[0].items()},
@@ -41,7 +41,8 @@ class FlatTest(SluiceTestCase):
         self.assertEqual(comparable(rows[0]["order_value"]), decimal.Decimal("600"))
 
         # The aligned table a person reads.
-        text = self.sluice("query", "SELECT order_id, order_value, payment_method FROM flat").stdout
+        text = self.sluice("query", "SELECT order_id, order_value, payment_method FROM flat",
+                           "--connection", conn["bucket"]).stdout
         self.assertIn("cash", text)
         self.assertIn("600", text)
         self.assertIn("(1 row)", text)
@@ -52,7 +53,7 @@ class FlatTest(SluiceTestCase):
         s3.upload_file(os.path.join(GENERATED, "orders_v1.parquet"), conn["bucket"], f"{table}/v1.parquet")
         s3.upload_file(os.path.join(GENERATED, "orders_v2.parquet"), conn["bucket"], f"{table}/v2.parquet")
         files = self.wait_files(conn, table, 2)
-        rows = self.query(f"SELECT * FROM {table} ORDER BY order_id")
+        rows = self.query(conn, f"SELECT * FROM {table} ORDER BY order_id")
         return files, rows
 
     def assert_table_equals(self, rows, expected_path):
@@ -101,7 +102,7 @@ class FlatTest(SluiceTestCase):
         self.sluice("table", "update", bucket, "fifo_orders", "--pk", "order_id")
         self.sluice("files", "retry", str(files[0]["seq"]))
         files = self.wait_files(conn, "fifo_orders", 2)
-        rows = self.query("SELECT order_value, payment_method FROM fifo_orders")
+        rows = self.query(conn, "SELECT order_value, payment_method FROM fifo_orders")
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0]["payment_method"], "cash")
 
@@ -148,9 +149,9 @@ class FlatTest(SluiceTestCase):
         self.assertEqual(first["error_code"], "UNSUPPORTED_FORMAT")
         # Other tables go on while these wait.
         self.wait_files(conn, "good", 1)
-        self.assertEqual(self.query("SELECT count(*) AS n FROM good"), [{"n": 1}])
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM good"), [{"n": 1}])
         # A failed file keeps nothing of itself in the pool: the whole file or nothing.
-        self.assertEqual(self.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'bad_null'"),
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'bad_null'"),
                          [{"n": 0}])
 
         # Skipping the unreadable file lets the table move on to the damaged one.
@@ -175,7 +176,7 @@ class FlatTest(SluiceTestCase):
         self.add_table(conn, "later", "order_id")
         self.sluice("files", "retry", str(files[0]["seq"]))
         self.wait_files(conn, "later", 1)
-        self.assertEqual(len(self.query("SELECT * FROM later")), 1)
+        self.assertEqual(len(self.query(conn, "SELECT * FROM later")), 1)
 
 
 if __name__ == "__main__":

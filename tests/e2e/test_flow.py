@@ -33,7 +33,7 @@ class FlowTest(SluiceTestCase):
         self.assertEqual(h["x-amz-meta-sluice-status"], "loaded")
         self.assertEqual(h["x-amz-meta-sluice-rows-inserted"], "1")
         # The rows are queryable the moment the PUT returned.
-        self.assertEqual(len(self.query("SELECT * FROM orders")), 1)
+        self.assertEqual(len(self.query(conn, "SELECT * FROM orders")), 1)
         head = s3.head_object(Bucket=conn["bucket"], Key="orders/a.parquet")
         self.assertEqual(head["Metadata"]["sluice-status"], "loaded")
         self.assertEqual(head["Metadata"]["sluice-rows-inserted"], "1")
@@ -204,7 +204,7 @@ class RetentionTest(SluiceTestCase):
         self.assertTrue(shown["purged_at"])
         self.assertEqual(files[1]["purged_at"], "")
         self.assertEqual(len(self.files(conn, "orders")), 2)  # the ledger keeps the record
-        self.assertEqual(len(self.query("SELECT * FROM orders")), 1)  # rows stay
+        self.assertEqual(len(self.query(conn, "SELECT * FROM orders")), 1)  # rows stay
 
 
 if __name__ == "__main__":

@@ -59,18 +59,18 @@ def records():
 class JsonTest(SluiceTestCase):
     maxDiff = None
 
-    def rows(self, table):
+    def rows(self, conn, table):
         # `sluice query --json` prints numeric-looking text as a JSON number (a double); text
         # is fetched with a prefix so that exact decimals and big integers arrive as written.
-        columns = list(self.query(f"SELECT * FROM {table} LIMIT 1")[0].keys())
+        columns = list(self.query(conn, f"SELECT * FROM {table} LIMIT 1")[0].keys())
         select = ", ".join(f"CASE WHEN typeof(\"{c}\") = 'text' THEN 't:' || \"{c}\" "
                            f"ELSE \"{c}\" END AS \"{c}\"" for c in columns)
-        got = self.query(f"SELECT {select} FROM {table} ORDER BY order_id")
+        got = self.query(conn, f"SELECT {select} FROM {table} ORDER BY order_id")
         return [{k: normalise(k, v[2:] if isinstance(v, str) else v) for k, v in row.items()}
                 for row in got]
 
-    def assert_same_rows(self, table, reference):
-        got = self.rows(table)
+    def assert_same_rows(self, conn, table, reference):
+        got = self.rows(conn, table)
         self.assertEqual(len(got), len(reference), table)
         for g, w in zip(got, reference):
             self.assertEqual(g, w, f"{table}: order_id {w['order_id']}")
@@ -97,13 +97,13 @@ class JsonTest(SluiceTestCase):
                            key=lambda r: r["order_id"])
         self.assertEqual(len(reference), 500)
         for table in ("jl", "ja", "jg"):
-            self.assert_same_rows(table, reference)
+            self.assert_same_rows(conn, table, reference)
             self.assertEqual(self.files(conn, table)[0]["inserted"], len(recs))
-        self.assert_same_rows("jo", [r for r in reference if r["order_id"] == recs[1]["order_id"]])
+        self.assert_same_rows(conn, "jo", [r for r in reference if r["order_id"] == recs[1]["order_id"]])
         # Exact integers survive where no binary64 holds them.
         big = [r for r in recs if isinstance(r["ref_i64"], str)]
         self.assertTrue(big)
-        got = self.query(f"SELECT ref_i64 FROM jl WHERE order_id = {big[0]['order_id']}")
+        got = self.query(conn, f"SELECT ref_i64 FROM jl WHERE order_id = {big[0]['order_id']}")
         self.assertEqual(str(got[0]["ref_i64"]), big[0]["ref_i64"])
         # Dates and timestamps were recognised and typed, not left as text.
         history = json.loads(self.sluice("table", "history", bucket, "jl", "--json").stdout)
@@ -132,7 +132,7 @@ class JsonTest(SluiceTestCase):
         msg = files[1]["error_message"]
         self.assertIn("items/2.jsonl: line 69998", msg)
         self.assertIn("line_items[2].qty", msg)
-        self.assertEqual(self.query("SELECT count(*) AS n FROM items")[0]["n"], 1)
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM items")[0]["n"], 1)
 
     def test_damaged_json_fails_as_corrupt_naming_the_line(self):
         conn = self.create_connection("json-corrupt")

@@ -15,7 +15,7 @@ CLIENTS/TABLES clients at once, roughly in version order) and:
     head row ends at the file with the highest version (the last acknowledged write wins,
     whatever order the concurrent PUTs and the restarts put the loads in);
   - 1..20 rows of its own, ids no other file uses, each naming the file.
-At the end the test checks, from the ledger (`sluice files --json`) and the pool (pool.db):
+At the end the test checks, from the ledger (`sluice files --json`) and the pool (pool/<connection>.db):
   - every key is in the ledger, loaded exactly once; any other entry of that key is skipped
     as a duplicate of the loaded one (a retried PUT whose first try reached the ledger);
   - _sluice_applied holds exactly the loaded sequences (no file applied twice, none lost);
@@ -35,7 +35,6 @@ in that range), SLUICE_LOAD_SEED. The full size of issue 10, run by hand:
 import json
 import os
 import random
-import sqlite3
 import threading
 import time
 import unittest
@@ -44,7 +43,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from harness import RestartedServerTestCase, free_port, wait_for
+from harness import RestartedServerTestCase, free_port, pool_db, wait_for
 
 FILES = int(os.environ.get("SLUICE_LOAD_FILES", "300"))
 CLIENTS = int(os.environ.get("SLUICE_LOAD_CLIENTS", "32"))
@@ -184,10 +183,10 @@ class LoadKillTest(RestartedServerTestCase):
               f"{FILES / loaded_all:.1f} files/s; {tally.broken} attempts cut by a kill, "
               f"{tally.server_errors} answered 5xx, {duplicates} retried PUTs skipped as "
               f"duplicates")
-        self.check(ledger, files, tables)
+        self.check(bucket, ledger, files, tables)
         self.assertGreater(kills, 0)
 
-    def check(self, ledger, files, tables):
+    def check(self, bucket, ledger, files, tables):
         by_key = {}
         for e in ledger:
             by_key.setdefault(e["key"], []).append(e)
@@ -209,7 +208,7 @@ class LoadKillTest(RestartedServerTestCase):
                           f"{f.key} (seq {first['seq']}): {own} own rows and the head row, "
                           f"counted {first}")
 
-        db = sqlite3.connect(f"file:{os.path.join(self.data_dir, 'pool.db')}?mode=ro", uri=True)
+        db = pool_db(self.data_dir, bucket)
         applied = [s for (s,) in db.execute("SELECT seq FROM _sluice_applied")]
         self.assertEqual(len(applied), len(set(applied)))
         self.assertEqual(set(applied), set(loaded_seq), "_sluice_applied vs the loaded files")

@@ -136,11 +136,11 @@ class NestedTest(SluiceTestCase):
         self.aws(conn, "s3", "cp", path, f"s3://{conn['bucket']}/{table}/{os.path.basename(path)}")
         return self.wait_files(conn, table, count, statuses=statuses)[count - 1]
 
-    def rows(self, sql):
-        return [tuple(r.values()) for r in self.query(sql)]
+    def rows(self, conn, sql):
+        return [tuple(r.values()) for r in self.query(conn, sql)]
 
-    def assert_no_orphans(self, t):
-        orphans = self.query(f"""
+    def assert_no_orphans(self, conn, t):
+        orphans = self.query(conn, f"""
             SELECT 'line_items' AS t, {t}_order_id AS k FROM {t}_line_items
               WHERE {t}_order_id NOT IN (SELECT order_id FROM {t})
             UNION ALL SELECT 'tags', {t}_order_id FROM {t}_tags
@@ -170,15 +170,15 @@ class NestedTest(SluiceTestCase):
                         "line_items=order_line_id")
         record = self.push(conn, "nested", os.path.join(GENERATED, "seed_order_nested.parquet"), 1)
         self.assertEqual(record["inserted"], 1)
-        self.assertEqual(self.rows("SELECT order_id, customer_name, customer_address_city "
+        self.assertEqual(self.rows(conn, "SELECT order_id, customer_name, customer_address_city "
                                    "FROM nested"), [("ORD-2001", "Ana Lima", "Porto")])
-        items = self.query("SELECT nested_order_id, order_line_id, product, quantity, price "
+        items = self.query(conn, "SELECT nested_order_id, order_line_id, product, quantity, price "
                            "FROM nested_line_items ORDER BY order_line_id")
         self.assertEqual([(r["nested_order_id"], r["order_line_id"], r["product"],
                            comparable(r["price"])) for r in items],
                          [("ORD-2001", 1, "espresso machine", decimal.Decimal("249.90")),
                           ("ORD-2001", 2, "coffee beans 1kg", decimal.Decimal("18.50"))])
-        self.assertEqual(self.rows("SELECT nested_order_id, _index, value FROM nested_tags "
+        self.assertEqual(self.rows(conn, "SELECT nested_order_id, _index, value FROM nested_tags "
                                    "ORDER BY _index"),
                          [("ORD-2001", 0, "priority"), ("ORD-2001", 1, "gift")])
         # The per-table counts are in the log line of the load.
@@ -204,9 +204,9 @@ class NestedTest(SluiceTestCase):
                 ("SELECT nested_order_id, _index, value FROM nested_tags ORDER BY _index",
                  "SELECT nestedjs_order_id, _index, value FROM nestedjs_tags ORDER BY _index")]:
             self.assertEqual([tuple(comparable(v) for v in r.values())
-                              for r in self.query(json_sql)],
+                              for r in self.query(conn, json_sql)],
                              [tuple(comparable(v) for v in r.values())
-                              for r in self.query(parquet_sql)], json_sql)
+                              for r in self.query(conn, parquet_sql)], json_sql)
 
     def test_reference_files_equal_duckdb_unnest(self):
         conn = self.create_connection("reference")
@@ -228,13 +228,13 @@ class NestedTest(SluiceTestCase):
                 path = os.path.join(GENERATED, name)
                 record = self.push(conn, t, path, 1)
                 self.assertEqual(record["status"], "loaded")
-                tables = {r["name"] for r in self.query(
+                tables = {r["name"] for r in self.query(conn, 
                     f"SELECT name FROM sqlite_master WHERE type = 'table' AND "
                     f"(name = '{t}' OR name LIKE '{t}\\_%' ESCAPE '\\')")}
                 queries = reference_queries(t, path)
                 self.assertEqual(tables, set(queries))
                 for table, sql in queries.items():
-                    got = self.query(f'SELECT * FROM "{table}"')
+                    got = self.query(conn, f'SELECT * FROM "{table}"')
                     want = duckdb(sql)
                     self.assertEqual(len(got), len(want), table)
                     if got:
@@ -254,10 +254,10 @@ class NestedTest(SluiceTestCase):
             self.push(conn, t, v1, 1)
             record = self.push(conn, t, v2, 2)
             self.assertEqual(record["updated"], 1, t)
-        self.assertEqual(self.rows("SELECT rep_order_id, _index, order_line_id, product FROM "
+        self.assertEqual(self.rows(conn, "SELECT rep_order_id, _index, order_line_id, product FROM "
                                    "rep_line_items ORDER BY 1, 2"),
                          [(1, 0, 1, "a"), (1, 1, 3, "c2"), (2, 0, 1, "x")])
-        self.assertEqual(self.rows("SELECT ups_order_id, order_line_id, product FROM "
+        self.assertEqual(self.rows(conn, "SELECT ups_order_id, order_line_id, product FROM "
                                    "ups_line_items ORDER BY 1, 2"),
                          [(1, 1, "a"), (1, 2, "b"), (1, 3, "c2"), (2, 1, "x")])
 
@@ -273,8 +273,8 @@ class NestedTest(SluiceTestCase):
                                order(3, 5, [(1, "d")], None, None))
         record = self.push(conn, t, v1, 1)
         self.assertEqual(record["inserted"], 3)
-        self.assertEqual(len(self.query(f"SELECT * FROM {t}_shipments_packages_items")), 6)
-        self.assert_no_orphans(t)
+        self.assertEqual(len(self.query(conn, f"SELECT * FROM {t}_shipments_packages_items")), 6)
+        self.assert_no_orphans(conn, t)
 
         # Order 1 arrives older (version 4) with other children: refused, children untouched.
         # Order 2 is deleted: its line items, tags, shipments, packages and items go.
@@ -285,18 +285,18 @@ class NestedTest(SluiceTestCase):
                                order(3, 6, [(1, "d")], [], [(12, [])]))
         record = self.push(conn, t, v2, 2)
         self.assertEqual((record["updated"], record["refused"], record["deleted"]), (1, 1, 1))
-        self.assertEqual(self.rows(f"SELECT order_id, version FROM {t} ORDER BY 1"),
+        self.assertEqual(self.rows(conn, f"SELECT order_id, version FROM {t} ORDER BY 1"),
                          [(1, 5), (3, 6)])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, order_line_id, product FROM "
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, order_line_id, product FROM "
                                    f"{t}_line_items ORDER BY 1, 2"),
                          [(1, 1, "a"), (1, 2, "b"), (3, 1, "d")])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, value FROM {t}_tags ORDER BY 1, 2"),
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, value FROM {t}_tags ORDER BY 1, 2"),
                          [(1, "x"), (1, "y")])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, shipment_id FROM {t}_shipments "
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, shipment_id FROM {t}_shipments "
                                    f"ORDER BY 1, 2"), [(1, 10), (1, 11), (3, 12)])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, sku FROM {t}_shipments_packages_items "
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, sku FROM {t}_shipments_packages_items "
                                    f"ORDER BY 1, 2"), [(1, "s1"), (1, "s2"), (1, "s3")])
-        self.assert_no_orphans(t)
+        self.assert_no_orphans(conn, t)
 
         # Order 1 at a newer version: its four levels are replaced (one shipment, one package,
         # one item), its tags become null (gone); the deleted order 2 stays deleted against an
@@ -306,18 +306,18 @@ class NestedTest(SluiceTestCase):
                                order(2, 5, [(1, "back?")], ["z"], ship))
         record = self.push(conn, t, v3, 3)
         self.assertEqual((record["updated"], record["refused"]), (1, 1))
-        self.assertEqual(self.rows(f"SELECT order_id FROM {t} ORDER BY 1"), [(1,), (3,)])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, order_line_id, product FROM "
+        self.assertEqual(self.rows(conn, f"SELECT order_id FROM {t} ORDER BY 1"), [(1,), (3,)])
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, order_line_id, product FROM "
                                    f"{t}_line_items ORDER BY 1, 2"),
                          [(1, 1, "a"), (1, 2, "b2"), (3, 1, "d")])
-        self.assertEqual(self.query(f"SELECT * FROM {t}_tags"), [])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, shipment_id FROM {t}_shipments "
+        self.assertEqual(self.query(conn, f"SELECT * FROM {t}_tags"), [])
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, shipment_id FROM {t}_shipments "
                                    f"ORDER BY 1, 2"), [(1, 20), (3, 12)])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, package_id FROM {t}_shipments_packages "
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, package_id FROM {t}_shipments_packages "
                                    f"ORDER BY 1, 2"), [(1, 5)])
-        self.assertEqual(self.rows(f"SELECT {t}_order_id, sku, qty FROM "
+        self.assertEqual(self.rows(conn, f"SELECT {t}_order_id, sku, qty FROM "
                                    f"{t}_shipments_packages_items"), [(1, "s9", 9)])
-        self.assert_no_orphans(t)
+        self.assert_no_orphans(conn, t)
 
     def test_key_errors_name_the_derived_table(self):
         conn = self.create_connection("nested-errors")
@@ -342,7 +342,7 @@ class NestedTest(SluiceTestCase):
         self.assertIn("order_line_id", shown[0]["error_message"])
         self.assertIn("order_line_id", shown[1]["error_message"])
         # Nothing of either file reached the pool.
-        self.assertEqual(self.query("SELECT name FROM sqlite_master WHERE name LIKE 'bad%'"), [])
+        self.assertEqual(self.query(conn, "SELECT name FROM sqlite_master WHERE name LIKE 'bad%'"), [])
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ class ConcurrentPushTest(SluiceTestCase):
         self.assertEqual(seqs, sorted(seqs))
         # Applied in sequence order: the shared key holds the value of the last file to land.
         last_file = int(files[-1]["key"].split("/f")[1][:2])
-        self.assertEqual(self.query("SELECT v FROM events WHERE id = 0"), [{"v": last_file}])
-        self.assertEqual(self.query("SELECT count(*) AS n FROM events"), [{"n": 1 + 50 * n}])
+        self.assertEqual(self.query(conn, "SELECT v FROM events WHERE id = 0"), [{"v": last_file}])
+        self.assertEqual(self.query(conn, "SELECT count(*) AS n FROM events"), [{"n": 1 + 50 * n}])
         self.assertEqual(sum(f["inserted"] for f in files), 1 + 50 * n)
         self.assertEqual(sum(f["updated"] for f in files), n - 1)
 
@@ -71,7 +71,7 @@ class CrashTest(unittest.TestCase):
         try:
             files = helper.wait_files(conn, "orders", 1)
             self.assertEqual(files[0]["inserted"], 1000)
-            self.assertEqual(helper.query("SELECT count(*) AS n FROM orders"), [{"n": 1000}])
+            self.assertEqual(helper.query(conn, "SELECT count(*) AS n FROM orders"), [{"n": 1000}])
             # Killed again after the load: the restart applies nothing twice.
             server.kill()
             server = Server(self.data_dir).start()
@@ -79,7 +79,7 @@ class CrashTest(unittest.TestCase):
             wait_for(lambda: server.http_get("/healthz") == "ok\n")
             files = helper.files(conn, "orders")
             self.assertEqual([(f["status"], f["inserted"]) for f in files], [("loaded", 1000)])
-            self.assertEqual(helper.query("SELECT count(*) AS n FROM _sluice_applied"), [{"n": 1}])
+            self.assertEqual(helper.query(conn, "SELECT count(*) AS n FROM _sluice_applied"), [{"n": 1}])
         finally:
             self.assertEqual(server.stop(), 0)
 

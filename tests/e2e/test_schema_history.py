@@ -34,7 +34,7 @@ class SchemaHistoryTest(SluiceTestCase):
             (seqs[1], "add", "note", None, "VARCHAR"),
         ])
         # The stored date was rewritten as a timestamp, so the rows compare in time order.
-        rows = self.query("SELECT id, day FROM evolving ORDER BY day")
+        rows = self.query(conn, "SELECT id, day FROM evolving ORDER BY day")
         self.assertEqual([r["day"] for r in rows],
                          ["2024-01-02T00:00:00.000000", "2024-01-02T12:00:00.000000"])
         text = self.sluice("table", "history", conn["bucket"], "evolving").stdout

@@ -188,10 +188,11 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
   landing::Store landing_store(fs, JoinPath(config.data_dir, "landing"));
   SLUICE_RETURN_IF_ERROR(landing_store.Init());
-  SLUICE_ASSIGN_OR_RETURN(auto pool,
-                          pool::OpenSqlitePool(JoinPath(config.data_dir, "pool.db"), clock));
+  SLUICE_RETURN_IF_ERROR(MigrateSinglePoolFile(config.data_dir, *catalog)
+                             .WithContext("moving the pool to one database per connection"));
+  SLUICE_ASSIGN_OR_RETURN(auto pool, OpenDataDirPool(config.data_dir, clock));
   SLUICE_ASSIGN_OR_RETURN(Secret admin_token, LoadOrCreateAdminToken(fs, config.data_dir));
-  // The entries made at first start (the data directory in its parent; catalog.db, pool.db,
+  // The entries made at first start (the data directory in its parent; catalog.db, pool/,
   // landing/ and the key files in it) must survive a power cut before anything is
   // acknowledged; a later start syncs nothing new, cheaply.
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(config.data_dir));

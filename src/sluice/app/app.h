@@ -13,7 +13,9 @@
 #include <string_view>
 
 #include "sluice/batch/limits.h"
+#include "sluice/catalog/catalog.h"
 #include "sluice/core/core.h"
+#include "sluice/pool/pool.h"
 #include "sluice/s3/limits.h"
 
 namespace sluice::app {
@@ -113,5 +115,17 @@ Status RunServer(const ServeConfig& config);
 
 // The S3 endpoint recorded by a running (or the last) server of `data_dir`, or the default.
 std::string EndpointFor(const std::string& data_dir);
+
+// The data directory's pool, `<data>/pool/<connection>.db` (pool_setup.cc). kUnavailable
+// while the directory still holds the single pool.db of an older release (the server moves it
+// at start: MigrateSinglePoolFile).
+Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
+                                                    const Clock& clock);
+
+// Moves the single `<data>/pool.db` of releases before namespaces to one database per
+// connection, in place and crash-safe (pool_setup.cc says how), logging what it did; the
+// catalog's ledger says which connection each applied file belongs to. Nothing to do (OK)
+// when there is no such file. The caller holds serve.lock.
+Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Catalog& catalog);
 
 }  // namespace sluice::app

@@ -57,6 +57,13 @@ Result<std::string> DeriveConnectionId(std::string_view name) {
                                                 "' gives the id '" + id +
                                                 "', which S3 reserves (sthree-..., ...-s3alias)");
   }
+  // The id names the connection's namespace in the pool (a SQLite database attached under
+  // it, a PostgreSQL schema): names the engines keep for themselves cannot be used.
+  if (id == "main" || id == "temp" || id == "public") {
+    return Err(ErrorCode::kInvalidArgument,
+               "connection name '" + std::string(name) + "' gives the id '" + id +
+                   "', which the SQL pool reserves (main, temp, public); choose another name");
+  }
   return id;
 }
 

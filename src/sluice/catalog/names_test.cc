@@ -12,6 +12,12 @@ TEST(DeriveConnectionIdTest, NormalisesNames) {
   EXPECT_EQ(*DeriveConnectionId("My  Sales_DB (EU)"), "my-sales-db-eu");
   EXPECT_EQ(*DeriveConnectionId("--a--b--c--"), "a-b-c");
   EXPECT_EQ(*DeriveConnectionId("  x.y.z  "), "x-y-z");
+  // Namespaces the pool's engines reserve.
+  for (const char* reserved : {"main", "TEMP", "Public"}) {
+    auto id = DeriveConnectionId(reserved);
+    ASSERT_FALSE(id.ok()) << reserved;
+    EXPECT_NE(id.status().message().find("reserves"), std::string::npos);
+  }
   EXPECT_EQ(*DeriveConnectionId("Café 2024"), "caf-2024");
   EXPECT_EQ(*DeriveConnectionId("abc"), "abc");
   EXPECT_EQ(*DeriveConnectionId(std::string(63, 'a')), std::string(63, 'a'));

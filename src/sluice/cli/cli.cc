@@ -428,11 +428,10 @@ int TableHistory(const Options& o) {
   auto table = FindTable(**catalog, o.connection, o.table);
   if (!table.ok()) return Fail(table.status());
   Table out{{"seq", "changed_at", "change", "column", "old_type", "new_type"}, {}};
-  const std::string path = JoinPath(o.data_dir, "pool.db");
-  if (FileSystem::Default().Exists(path)) {
-    auto pool = pool::OpenSqlitePool(path, SystemClock::Instance());
+  {
+    auto pool = app::OpenDataDirPool(o.data_dir, SystemClock::Instance());
     if (!pool.ok()) return Fail(pool.status());
-    auto history = (*pool)->SchemaHistory(table->name);
+    auto history = (*pool)->SchemaHistory(table->connection_id, table->name);
     if (!history.ok()) return Fail(history.status());
     for (const pool::SchemaChange& c : *history) {
       out.rows.push_back(
@@ -548,11 +547,10 @@ int StuckFileAction(const Options& o, catalog::Catalog& catalog, const catalog::
                         "server fails by itself after --max-load-attempts)"));
   }
   if (!retry) {
-    const std::string pool_path = JoinPath(o.data_dir, "pool.db");
-    if (FileSystem::Default().Exists(pool_path)) {
-      auto pool = pool::OpenSqlitePool(pool_path, SystemClock::Instance());
+    {
+      auto pool = app::OpenDataDirPool(o.data_dir, SystemClock::Instance());
       if (!pool.ok()) return Fail(pool.status());
-      auto applied = (*pool)->FindApplied(f.seq);
+      auto applied = (*pool)->FindApplied(f.connection_id, f.seq);
       if (!applied.ok()) return Fail(applied.status());
       if (*applied) {
         const pool::ApplyCounts& c = (*applied)->counts;
@@ -607,16 +605,30 @@ int FilesAction(const Options& o, bool retry) {
 
 // --- query, cat, schema -----------------------------------------------------------------------
 
+// Tables are read as <connection>.<table>; unqualified names are the --connection's, or the
+// only connection's when there is one (docs/design/pool.md, "Namespaces").
 int Query(const Options& o) {
-  const std::string path = JoinPath(o.data_dir, "pool.db");
-  if (!FileSystem::Default().Exists(path)) {
-    return Fail(Err(ErrorCode::kNotFound,
-                    "no pool in " + o.data_dir + " yet (it is created by `sluice serve`)"));
+  std::string default_schema = o.connection;
+  if (default_schema.empty()) {
+    auto catalog = OpenCatalog(o);
+    if (!catalog.ok()) return Fail(catalog.status());
+    auto connections = (*catalog)->ListConnectionsPage("", 2);
+    if (!connections.ok()) return Fail(connections.status());
+    if (connections->size() == 1) default_schema = connections->front().id;
   }
-  auto pool = pool::OpenSqlitePool(path, SystemClock::Instance());
+  auto pool = app::OpenDataDirPool(o.data_dir, SystemClock::Instance());
   if (!pool.ok()) return Fail(pool.status());
-  auto result = (*pool)->Query(o.sql);
-  if (!result.ok()) return Fail(result.status());
+  auto result = (*pool)->Query(o.sql, default_schema);
+  if (!result.ok()) {
+    Status st = result.status();
+    if (default_schema.empty() && st.message().find("no such table: ") != std::string::npos &&
+        st.message().find('.', st.message().find("no such table: ")) == std::string::npos) {
+      st = st.WithContext(
+          "name tables as <connection>.<table>, or pass --connection to read one connection's "
+          "tables unqualified");
+    }
+    return Fail(st);
+  }
   Print(Render(Table{result->columns, result->rows}, OutputFormat(o)));
   return 0;
 }
@@ -950,6 +962,9 @@ int Run(int argc, char** argv) {
 
   auto* query = app.add_subcommand("query", "Run SQL on the pool");
   query->add_option("SQL", o.sql)->required();
+  query->add_option("--connection", o.connection,
+                    "Unqualified table names are this connection's (default: the only "
+                    "connection, when there is one); <connection>.<table> reads any");
   AddFormatFlags(query, o);
   query->callback([&] { action = [&] { return Query(o); }; });
 

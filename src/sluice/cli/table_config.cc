@@ -227,11 +227,10 @@ Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig
                      "' differ only in case; table names are compared without case");
     }
   }
-  SLUICE_ASSIGN_OR_RETURN(auto conns, catalog.ListConnections());
-  for (const auto& c : conns) {
-    SLUICE_ASSIGN_OR_RETURN(auto tables, catalog.ListTables(c.id));
+  {
+    SLUICE_ASSIGN_OR_RETURN(auto tables, catalog.ListTables(table.connection_id));
     for (const catalog::TableConfig& other : tables) {
-      if (c.id == table.connection_id && other.name == table.name) continue;  // an update
+      if (other.name == table.name) continue;  // an update
       auto names = TableNames(other);
       // A stored configuration this build cannot plan still owns its root name.
       const std::vector<std::string> theirs =
@@ -244,9 +243,8 @@ Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig
                        (it->second == table.name ? "" : " (derived from '" + table.name + "')") +
                        " is taken by table '" + n + "'" +
                        (n == other.name ? "" : " (derived from '" + other.name + "')") +
-                       " of connection '" + c.id +
-                       "': names are compared without case and across connections (the "
-                       "embedded pool has one namespace); choose another name");
+                       ": names within a connection are compared without case; choose another "
+                       "name");
       }
     }
   }

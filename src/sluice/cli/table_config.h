@@ -40,8 +40,9 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
 Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table);
 
 // kAlreadyExists unless every table name of `table` differs, ignoring case, from the names of
-// every other configured table of every connection (the embedded pool has one namespace, and
-// SQLite compares identifiers without case), and from its own other derived names.
+// every other configured table of its connection (a connection is one namespace in the pool,
+// and SQLite compares identifiers without case), and from its own other derived names.
+// Other connections may use the same names.
 Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig& table);
 
 // `table show`: every derived table, parent first, with its columns and types, primary key,

@@ -84,7 +84,7 @@ Result<std::unique_ptr<batch::BatchReader>> OpenReader(FileFormat format,
     return json::OpenJson(std::move(file), options);
   }
   const std::string& table = config.name;
-  auto history = pool.SchemaHistory(table);
+  auto history = pool.SchemaHistory(config.connection_id, table);
   if (!history.ok()) return Blame(history.status(), {}, "reading the columns of " + table);
   json::ReaderOptions options;
   options.limits = limits;
@@ -157,7 +157,7 @@ Loader::~Loader() { Stop(); }
 Status Loader::Reconcile() {
   SLUICE_ASSIGN_OR_RETURN(auto unfinished, catalog_.UnfinishedFiles());
   for (const auto& file : unfinished) {
-    SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.seq));
+    SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.connection_id, file.seq));
     if (!applied) {
       // Still `loading` after a restart: its last attempt was cut short by the process dying.
       const int limit = options_.max_load_attempts;
@@ -308,7 +308,7 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
   event.table = key;
   event.key = file.key;
   event.bytes = file.size;
-  SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.seq));
+  SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.connection_id, file.seq));
   if (applied) {
     event.counts = {applied->counts.inserted, applied->counts.updated, applied->counts.refused,
                     applied->counts.deleted};
@@ -447,7 +447,8 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
             {ErrorCode::kPkNotFound, ErrorCode::kAgeColumnNotFound, ErrorCode::kSchemaMismatch},
             "checking the columns of " + key));
 
-  const pool::TableSpec spec{table.name, table.primary_key, table.age_column, table.delete_column};
+  const pool::TableSpec spec{table.connection_id, table.name, table.primary_key, table.age_column,
+                             table.delete_column};
   auto tx = pool_.BeginLoad(spec, file.seq);
   if (!tx.ok()) return Blame(tx.status(), kWriteErrors, "starting the load of " + key);
   batch::Batch batch;

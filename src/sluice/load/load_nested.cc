@@ -19,11 +19,11 @@
 namespace sluice::load {
 namespace {
 
-pool::NestedSpec ToPoolSpec(const shape::NestedPlan& plan) {
+pool::NestedSpec ToPoolSpec(const std::string& schema, const shape::NestedPlan& plan) {
   pool::NestedSpec spec;
   for (const shape::DerivedTable& t : plan.tables) {
     pool::DerivedTableSpec& d = spec.tables.emplace_back();
-    d.table = pool::TableSpec{t.name, t.primary_key, t.age_column, t.delete_column};
+    d.table = pool::TableSpec{schema, t.name, t.primary_key, t.age_column, t.delete_column};
     d.parent = t.parent;
     d.foreign_key = t.foreign_key;
     d.parent_key = t.parent_key;
@@ -57,7 +57,7 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
         {ErrorCode::kPkNotFound, ErrorCode::kAgeColumnNotFound, ErrorCode::kSchemaMismatch},
         "planning the tables of " + key);
   }
-  auto tx = pool_.BeginNestedLoad(ToPoolSpec(*plan), file.seq);
+  auto tx = pool_.BeginNestedLoad(ToPoolSpec(file.connection_id, *plan), file.seq);
   if (!tx.ok()) return Blame(tx.status(), kWriteErrors, "starting the load of " + key);
   batch::Batch records;
   std::vector<pool::DerivedBatch> parts;

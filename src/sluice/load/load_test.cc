@@ -93,7 +93,7 @@ class LoaderTest : public ::testing::Test {
     catalog_ = std::move(*catalog);
     store_ = std::make_unique<landing::Store>(fs_, (dir_ / "landing").string());
     ASSERT_TRUE(store_->Init().ok());
-    auto pool = pool::OpenSqlitePool((dir_ / "pool.db").string(), clock_);
+    auto pool = pool::OpenSqlitePool((dir_ / "pool").string(), clock_);
     ASSERT_TRUE(pool.ok()) << pool.status().ToString();
     pool_ = std::move(*pool);
     loader_ = std::make_unique<Loader>(*catalog_, *store_, *pool_, clock_,
@@ -182,7 +182,7 @@ class LoaderTest : public ::testing::Test {
   }
 
   std::string Scalar(const std::string& sql) {
-    auto r = pool_->Query(sql);
+    auto r = pool_->Query(sql, "demo");
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok() || r->rows.empty() || !r->rows[0][0]) return "";
     return *r->rows[0][0];
@@ -293,7 +293,7 @@ TEST_F(LoaderTest, ReconcileRecordsAFileThePoolAppliedBeforeACrash) {
     ASSERT_TRUE(file.ok());
     auto reader = parquet::OpenParquet(std::move(*file));
     ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-    auto tx = pool_->BeginLoad({"orders", {"order_id"}, ""}, seq);
+    auto tx = pool_->BeginLoad({"demo", "orders", {"order_id"}, ""}, seq);
     ASSERT_TRUE(tx.ok());
     batch::Batch b;
     while (*(*reader)->Next(&b)) ASSERT_TRUE((*tx)->Apply(b).ok());
@@ -703,7 +703,7 @@ TEST_F(NestedLoaderTest, LoadsTheSeedsNestedOrderIntoItsDerivedTables) {
             "ORD-2001:1:espresso machine,ORD-2001:2:coffee beans 1kg");
   EXPECT_EQ(Scalar("SELECT customer_address_city FROM nested"), "Porto");
   EXPECT_EQ(Scalar("SELECT count(*) FROM nested_tags"), "2");
-  auto applied = pool_->FindApplied(seq);
+  auto applied = pool_->FindApplied("demo", seq);
   ASSERT_TRUE(applied.ok() && applied->has_value());
   ASSERT_EQ((*applied)->tables.size(), 3u);
   EXPECT_EQ((*applied)->tables[2].table, "nested_line_items");

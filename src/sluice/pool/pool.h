@@ -8,10 +8,15 @@
 // and history, durability, counts, how each type is stored in SQLite, nested loads, Query's
 // text) are in docs/design/pool.md, under the section names the code cites.
 //
+// Namespaces: every table lives in a schema named after its connection (TableSpec::schema), so
+// two connections may both have `orders`; SQL reads it as `demo.orders` (docs/design/pool.md,
+// "Namespaces").
+//
 // Thread-safety: a Pool is safe to share; a LoadTransaction belongs to one thread. One load
-// transaction per table at a time (the loader guarantees it); SQLite serialises all writers.
-// The SQLite pool has one writer connection: BeginLoad blocks while another LoadTransaction
-// is open (so a thread must not hold one while beginning another), and every
+// transaction per table at a time (the loader guarantees it). The SQLite pool has one writer
+// connection per schema: loads of different schemas run in parallel, and BeginLoad blocks
+// while another LoadTransaction of the same schema is open (so a thread must not hold one
+// while beginning another), and every
 // LoadTransaction must be destroyed before its Pool. After an Apply error the transaction
 // is unusable (Apply and Commit repeat the error): destroy it to roll back.
 
@@ -20,6 +25,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/batch/batch.h"
@@ -28,7 +34,10 @@
 namespace sluice::pool {
 
 struct TableSpec {
-  std::string name;                      // SQL table name
+  // The table's namespace: its connection's id ([a-z0-9-], see catalog's names). SQLite: one
+  // database file per schema; PostgreSQL: a schema of that name. Never empty.
+  std::string schema;
+  std::string name;                      // SQL table name, unique within its schema
   std::vector<std::string> primary_key;  // column names, present in every batch
   std::string age_column;                // empty: none
   std::string delete_column;             // empty: none (a true value deletes the row)
@@ -111,7 +120,8 @@ struct DerivedTableSpec {
 };
 
 struct NestedSpec {
-  std::vector<DerivedTableSpec> tables;  // tables[0] is the root; parents before children
+  // tables[0] is the root; parents before children. All in one schema.
+  std::vector<DerivedTableSpec> tables;
 };
 
 // One derived table's share of a batch of records. Borrowed for the Apply call.
@@ -144,17 +154,28 @@ class Pool {
   // name is the table's). Same locking and failure rules as BeginLoad.
   virtual Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
                                                                          int64_t seq) = 0;
-  // The applied record of `seq`, if the pool holds it.
-  virtual Result<std::optional<AppliedFile>> FindApplied(int64_t seq) = 0;
-  // The schema changes of `table` (its name as in TableSpec), oldest first; empty when the
-  // pool holds no such table.
-  virtual Result<std::vector<SchemaChange>> SchemaHistory(const std::string& table) = 0;
-  // Runs one SQL statement (read-only use is the CLI's business) and returns its rows.
-  virtual Result<QueryResult> Query(const std::string& sql) = 0;
+  // The applied record of file `seq` of a table in `schema`, if the pool holds it.
+  virtual Result<std::optional<AppliedFile>> FindApplied(const std::string& schema,
+                                                         int64_t seq) = 0;
+  // The schema changes of `table` (its name as in TableSpec) in `schema`, oldest first; empty
+  // when the pool holds no such table.
+  virtual Result<std::vector<SchemaChange>> SchemaHistory(const std::string& schema,
+                                                          const std::string& table) = 0;
+  // Runs one SQL statement (read-only use is the CLI's business) and returns its rows. Tables
+  // are named `schema.table`; an unqualified name resolves in `default_schema` when it is not
+  // empty (else only schema-qualified names resolve).
+  virtual Result<QueryResult> Query(const std::string& sql, const std::string& default_schema) = 0;
 };
 
-// The embedded default: one SQLite file (WAL, synchronous=FULL on the writer, large page
-// cache).
-Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& path, const Clock& clock);
+// Whether `schema` may name a namespace: a connection id's alphabet ([a-z0-9-], 1..63
+// bytes, starting with a letter or digit; so never PostgreSQL's `pg_*`, `information_schema`
+// or sluice's own `_sluice*`), and not a name the engines reserve (SQLite's `main` and `temp`,
+// PostgreSQL's `public`). kInvalidArgument naming the rule otherwise.
+Status CheckSchemaName(std::string_view schema);
+
+// The embedded default: one SQLite database file per schema, `<dir>/<schema>.db` (WAL,
+// synchronous=FULL on the writers, large page cache), created by the schema's first load.
+// `dir` is created if missing.
+Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& dir, const Clock& clock);
 
 }  // namespace sluice::pool

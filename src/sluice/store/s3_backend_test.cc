@@ -469,7 +469,7 @@ TEST_F(BackendTest, DeleteHidesTheKeyAndAPutBringsItBack) {
   EXPECT_TRUE(backend_->ListObjects(shop_, "shop", {})->objects.empty());
   // A loaded file's landed bytes go; its rows stay in the pool, its entry in the ledger.
   EXPECT_EQ(store_->Open(landed).status().code(), ErrorCode::kNotFound);
-  auto rows = pool_->Query("SELECT count(*) FROM orders");
+  auto rows = pool_->Query("SELECT count(*) FROM shop.orders", "");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->rows.at(0).at(0), std::optional<std::string>("1"));
   EXPECT_EQ(catalog_->ListFiles("shop")->at(0).status, catalog::FileStatus::kLoaded);

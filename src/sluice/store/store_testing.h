@@ -58,7 +58,7 @@ class StoreRig {
                             sluice::catalog::Catalog::Open(dir(), FileSystem::Default(), clock));
     landing = std::make_unique<sluice::landing::Store>(fs, dir() + "/landing");
     SLUICE_RETURN_IF_ERROR(landing->Init());
-    SLUICE_ASSIGN_OR_RETURN(pool, sluice::pool::OpenSqlitePool(dir() + "/pool.db", clock));
+    SLUICE_ASSIGN_OR_RETURN(pool, sluice::pool::OpenSqlitePool(dir() + "/pool", clock));
     loader = std::make_unique<sluice::load::Loader>(*catalog, *landing, *pool, clock);
     return Status::Ok();
   }

@@ -106,9 +106,12 @@ inline Batch MakeBatch(std::vector<std::pair<std::string, Column>> columns) {
   return b;
 }
 
+// The schema the tests' tables live in.
+inline constexpr const char* kSchema = "demo";
+
 inline TableSpec Spec(std::string name, std::vector<std::string> pk, std::string age = "",
                       std::string del = "") {
-  return TableSpec{std::move(name), std::move(pk), std::move(age), std::move(del)};
+  return TableSpec{kSchema, std::move(name), std::move(pk), std::move(age), std::move(del)};
 }
 
 inline std::string CountsText(const ApplyCounts& c) {
@@ -120,7 +123,7 @@ class PoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path();
-    path_ = dir_ + "/pool.db";
+    path_ = dir_ + "/pool";
     Reopen();
   }
   void TearDown() override { pool_.reset(); }
@@ -154,7 +157,7 @@ class PoolTest : public ::testing::Test {
 
   // Rows as strings, NULL as "NULL", columns joined with '|'.
   std::vector<std::string> Rows(const std::string& sql) {
-    auto r = pool_->Query(sql);
+    auto r = pool_->Query(sql, kSchema);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     std::vector<std::string> out;
     if (!r.ok()) return out;

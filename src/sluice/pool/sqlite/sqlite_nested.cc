@@ -381,6 +381,11 @@ Status CheckNestedSpec(const NestedSpec& spec) {
     if (!names.insert(folded).second) {
       return Err(ErrorCode::kInvalidArgument, "the nested plan names table '" + name + "' twice");
     }
+    if (d.table.schema != spec.tables[0].table.schema) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "table '" + name + "' is in schema '" + d.table.schema + "', its root in '" +
+                     spec.tables[0].table.schema + "': a nested plan lives in one schema");
+    }
     if (d.table.primary_key.empty()) {
       return Err(ErrorCode::kInvalidArgument, "table '" + name + "' has no primary key");
     }

@@ -214,7 +214,7 @@ TEST_F(NestedTest, RepeatedParentInOneFileLastChildrenWin) {
   EXPECT_EQ(Serials(), (Lines{"13|0|s2"}));
   EXPECT_EQ(Orphans(), Lines{});
   // The ledger's counts are the root's; every table's are kept beside them.
-  auto applied = pool_->FindApplied(1);
+  auto applied = pool_->FindApplied(kSchema, 1);
   ASSERT_TRUE(applied.ok() && applied->has_value());
   EXPECT_EQ(CountsText((*applied)->counts), "i1 u1 r0 d0");
   ASSERT_EQ((*applied)->tables.size(), 3u);
@@ -282,7 +282,7 @@ TEST_F(NestedTest, FailureRollsBackEveryTable) {
   EXPECT_EQ(Rows("SELECT order_id, v FROM orders ORDER BY 1"), (Lines{"1|10", "2|10"}));
   EXPECT_EQ(Items(), (Lines{"1|11|a", "1|12|b", "2|21|c"}));
   EXPECT_EQ(Serials(), (Lines{"11|0|s1", "11|1|s2", "12|0|s3", "21|0|s4"}));
-  auto applied = pool_->FindApplied(3);
+  auto applied = pool_->FindApplied(kSchema, 3);
   ASSERT_TRUE(applied.ok());
   EXPECT_FALSE(applied->has_value());
 }

@@ -1,11 +1,15 @@
-// The SQLite pool: one writer connection (serialised by a mutex that a LoadTransaction holds
-// for its lifetime) and one read connection for FindApplied, SchemaHistory and Query. In WAL
-// mode the reader sees the last committed state while a load is running. The load itself is
-// in sqlite_load.cc.
+// The SQLite pool: one database file per schema (docs/design/pool.md, "Namespaces"), each
+// with one writer connection (serialised by a mutex that a LoadTransaction holds for its
+// lifetime) and one read connection for FindApplied and SchemaHistory, and one query
+// connection that attaches the schemas a statement reads. In WAL mode the readers see the last
+// committed state while a load is running. The load itself is in sqlite_load.cc.
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -43,6 +47,13 @@ constexpr const char* kMetaSchema =
     "seq INTEGER NOT NULL, position INTEGER NOT NULL, table_name TEXT NOT NULL, "
     "inserted INTEGER NOT NULL, updated INTEGER NOT NULL, refused INTEGER NOT NULL, "
     "deleted INTEGER NOT NULL, PRIMARY KEY(seq, position)) WITHOUT ROWID;";
+
+// Page caches, in KiB, per schema. The writer's is the tuned ceiling's of PERFORMANCE.md
+// (1 GiB): a bulk upsert into a large table spills pages to the WAL early with less (256 MiB
+// cost ~24 % on a 5M-row load). SQLite allocates pages as they are touched, so a small schema
+// uses little. The readers serve the loader's checks and the CLI's and admin's queries.
+constexpr int kWriterCacheKiB = 1024 * 1024;
+constexpr int kReaderCacheKiB = 64 * 1024;
 
 // How long a pool statement waits for a lock another connection holds: the writer's
 // transaction spans a whole file's load, so a second process's writer (or a checkpoint) may
@@ -146,162 +157,131 @@ std::string FormatInteger(int64_t v, const char* declared) {
   return out;
 }
 
-class SqlitePool final : public Pool {
- public:
-  SqlitePool(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader, const Clock& clock)
-      : writer_(std::move(writer)), reader_(std::move(reader)), clock_(clock) {}
+// The SQLite engine's limit on attached databases (SQLITE_MAX_ATTACHED, 10 in Debian's
+// build): a query reads at most this many schemas at once.
+constexpr int kMaxAttached = 10;
 
-  Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table, int64_t seq) override {
-    SLUICE_RETURN_IF_ERROR(CheckTableSpec(table));
-    std::unique_lock<std::mutex> lock(writer_mutex_);
-    WriteTransaction txn(*writer_);
-    SLUICE_RETURN_IF_ERROR(txn.Begin());
-    auto load = NewLoad(writer_.get(), std::move(lock), std::move(txn), table, seq, clock_);
-    // From here the load owns the transaction: returning drops it and rolls back.
-    SLUICE_RETURN_IF_ERROR(CheckNotApplied(seq));
-    return load;
+Result<AppliedFile> AppliedFrom(const Statement& q) {
+  AppliedFile f;
+  f.table = q.Text(0);
+  f.counts = {q.Int(1), q.Int(2), q.Int(3), q.Int(5)};
+  f.applied_at = q.Int(4);
+  return f;
+}
+
+Result<TableCounts> TableCountsFrom(const Statement& q) {
+  return TableCounts{q.Text(0), {q.Int(1), q.Int(2), q.Int(3), q.Int(4)}};
+}
+
+Result<SchemaChange> SchemaChangeFrom(const Statement& q) {
+  SchemaChange c;
+  c.seq = q.Int(0);
+  c.changed_at = q.Int(1);
+  const std::string kind = q.Text(2);
+  c.kind = kind == "add"     ? SchemaChangeKind::kAdd
+           : kind == "widen" ? SchemaChangeKind::kWiden
+                             : SchemaChangeKind::kCreate;
+  c.column = q.Text(3);
+  c.old_type = q.Text(4);
+  c.new_type = q.Text(5);
+  return c;
+}
+
+// Every row of `s` as text, as the CLI prints it.
+Result<QueryResult> ReadQuery(Db& db, sqlite3_stmt* s) {
+  QueryResult out;
+  int n = sqlite3_column_count(s);
+  for (int i = 0; i < n; ++i) {
+    const char* name = sqlite3_column_name(s, i);
+    out.columns.emplace_back(name != nullptr ? name : "");
   }
-
-  Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
-                                                                 int64_t seq) override {
-    SLUICE_RETURN_IF_ERROR(CheckNestedSpec(spec));
-    for (const DerivedTableSpec& d : spec.tables) SLUICE_RETURN_IF_ERROR(CheckTableSpec(d.table));
-    std::unique_lock<std::mutex> lock(writer_mutex_);
-    WriteTransaction txn(*writer_);
-    SLUICE_RETURN_IF_ERROR(txn.Begin());
-    auto load = NewNestedLoad(writer_.get(), std::move(lock), std::move(txn), spec, seq, clock_);
-    SLUICE_RETURN_IF_ERROR(CheckNotApplied(seq));
-    return load;
-  }
-
-  Result<std::optional<AppliedFile>> FindApplied(int64_t seq) override {
-    MutexLock lock(&reader_mutex_);
-    SLUICE_ASSIGN_OR_RETURN(Statement q,
-                            reader_->Prepare("SELECT table_name, inserted, updated, refused, "
-                                             "applied_at, deleted FROM _sluice_applied WHERE "
-                                             "seq = ?"));
-    sqlite3_bind_int64(q.get(), 1, seq);
-    int rc = sqlite3_step(q.get());
-    if (rc == SQLITE_DONE) return std::optional<AppliedFile>();
-    if (rc != SQLITE_ROW) return reader_->Error(rc, "reading applied files");
-    AppliedFile f;
-    f.seq = seq;
-    f.table = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0));
-    f.counts.inserted = sqlite3_column_int64(q.get(), 1);
-    f.counts.updated = sqlite3_column_int64(q.get(), 2);
-    f.counts.refused = sqlite3_column_int64(q.get(), 3);
-    f.applied_at = sqlite3_column_int64(q.get(), 4);
-    f.counts.deleted = sqlite3_column_int64(q.get(), 5);
-    SLUICE_ASSIGN_OR_RETURN(
-        Statement t, reader_->Prepare("SELECT table_name, inserted, updated, refused, deleted "
-                                      "FROM _sluice_applied_tables WHERE seq = ? ORDER BY "
-                                      "position"));
-    sqlite3_bind_int64(t.get(), 1, seq);
-    while ((rc = sqlite3_step(t.get())) == SQLITE_ROW) {
-      TableCounts& c = f.tables.emplace_back();
-      c.table = reinterpret_cast<const char*>(sqlite3_column_text(t.get(), 0));
-      c.counts.inserted = sqlite3_column_int64(t.get(), 1);
-      c.counts.updated = sqlite3_column_int64(t.get(), 2);
-      c.counts.refused = sqlite3_column_int64(t.get(), 3);
-      c.counts.deleted = sqlite3_column_int64(t.get(), 4);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (out.rows.size() == kMaxQueryRows) {
+      return Err(
+          ErrorCode::kInvalidArgument,
+          "the query returns more than " + std::to_string(kMaxQueryRows) + " rows; add a LIMIT");
     }
-    if (rc != SQLITE_DONE) return reader_->Error(rc, "reading applied tables");
-    return std::optional<AppliedFile>(std::move(f));
-  }
-
-  Result<std::vector<SchemaChange>> SchemaHistory(const std::string& table) override {
-    MutexLock lock(&reader_mutex_);
-    SLUICE_ASSIGN_OR_RETURN(
-        Statement q, reader_->Prepare("SELECT seq, changed_at, kind, column_name, old_type, "
-                                      "new_type FROM _sluice_schema_history WHERE table_name = ? "
-                                      "ORDER BY id"));
-    sqlite3_bind_text(q.get(), 1, table.c_str(), -1, SQLITE_STATIC);
-    std::vector<SchemaChange> out;
-    auto text = [&](int i) {
-      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), i)));
-    };
-    int rc;
-    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-      SchemaChange& c = out.emplace_back();
-      c.table = table;
-      c.seq = sqlite3_column_int64(q.get(), 0);
-      c.changed_at = sqlite3_column_int64(q.get(), 1);
-      const std::string kind = text(2);
-      c.kind = kind == "add"     ? SchemaChangeKind::kAdd
-               : kind == "widen" ? SchemaChangeKind::kWiden
-                                 : SchemaChangeKind::kCreate;
-      c.column = text(3);
-      c.old_type = text(4);
-      c.new_type = text(5);
-    }
-    if (rc != SQLITE_DONE) return reader_->Error(rc, "reading the schema history");
-    return out;
-  }
-
-  Result<QueryResult> Query(const std::string& sql) override {
-    MutexLock lock(&reader_mutex_);
-    SLUICE_ASSIGN_OR_RETURN(Statement q, reader_->Prepare(sql));
-    sqlite3_stmt* s = q.get();
-    QueryResult out;
-    int n = sqlite3_column_count(s);
+    std::vector<std::optional<std::string>>& row = out.rows.emplace_back();
+    row.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
-      const char* name = sqlite3_column_name(s, i);
-      out.columns.emplace_back(name != nullptr ? name : "");
-    }
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      if (out.rows.size() == kMaxQueryRows) {
-        return Err(
-            ErrorCode::kInvalidArgument,
-            "the query returns more than " + std::to_string(kMaxQueryRows) + " rows; add a LIMIT");
-      }
-      std::vector<std::optional<std::string>>& row = out.rows.emplace_back();
-      row.reserve(static_cast<size_t>(n));
-      for (int i = 0; i < n; ++i) {
-        switch (sqlite3_column_type(s, i)) {
-          case SQLITE_NULL:
-            row.emplace_back();
-            break;
-          case SQLITE_INTEGER:
-            row.emplace_back(
-                FormatInteger(sqlite3_column_int64(s, i), sqlite3_column_decltype(s, i)));
-            break;
-          case SQLITE_FLOAT:
-            row.emplace_back(
-                FormatReal(sqlite3_column_double(s, i), sqlite3_column_decltype(s, i)));
-            break;
-          case SQLITE_BLOB: {
-            const void* data = sqlite3_column_blob(s, i);
-            row.emplace_back(Hex(data, sqlite3_column_bytes(s, i)));
-            break;
-          }
-          default: {
-            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-            row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(s, i))));
-            break;
-          }
+      switch (sqlite3_column_type(s, i)) {
+        case SQLITE_NULL:
+          row.emplace_back();
+          break;
+        case SQLITE_INTEGER:
+          row.emplace_back(
+              FormatInteger(sqlite3_column_int64(s, i), sqlite3_column_decltype(s, i)));
+          break;
+        case SQLITE_FLOAT:
+          row.emplace_back(FormatReal(sqlite3_column_double(s, i), sqlite3_column_decltype(s, i)));
+          break;
+        case SQLITE_BLOB: {
+          const void* data = sqlite3_column_blob(s, i);
+          row.emplace_back(Hex(data, sqlite3_column_bytes(s, i)));
+          break;
+        }
+        default: {
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+          row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(s, i))));
+          break;
         }
       }
     }
-    if (rc != SQLITE_DONE) return reader_->Error(rc, "running the query");
-    return out;
+  }
+  if (rc != SQLITE_DONE) return db.Error(rc, "running the query");
+  return out;
+}
+
+// The schema a "no such table: <schema>.<table>" message names; empty for any other message.
+std::string MissingSchema(std::string_view message) {
+  constexpr std::string_view kPrefix = "no such table: ";
+  if (!message.starts_with(kPrefix)) return "";
+  message.remove_prefix(kPrefix.size());
+  const size_t dot = message.find('.');
+  if (dot == std::string_view::npos) return "";
+  return std::string(message.substr(0, dot));
+}
+
+// One schema's database file: its writer (opened by the first load, held by a
+// LoadTransaction for its lifetime) and its reader for FindApplied and SchemaHistory.
+class SchemaFile {
+ public:
+  explicit SchemaFile(std::string path) : path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+
+  // The writer, opened (and the file created with the pool's metadata) on first use. Called
+  // with writer_mutex() held.
+  Result<Db*> Writer() {
+    if (writer_ == nullptr) {
+      const bool created = !FileSystem::Default().Exists(path_);
+      SLUICE_ASSIGN_OR_RETURN(writer_, OpenPoolDb(path_, Sync::kFull, kWriterCacheKiB));
+      SLUICE_RETURN_IF_ERROR(
+          writer_->Exec(kMetaSchema).WithContext("creating pool metadata in " + path_));
+      SLUICE_RETURN_IF_ERROR(
+          UpgradeMetaSchema(*writer_).WithContext("upgrading pool metadata in " + path_));
+      // A load's commit is durable only if the new file's directory entry is too.
+      if (created) SLUICE_RETURN_IF_ERROR(FileSystem::Default().SyncDir(DirName(path_)));
+    }
+    return writer_.get();
+  }
+  std::mutex& writer_mutex() { return writer_mutex_; }
+
+  // Runs `read` on the reader (opened on first use); nullopt when the file does not exist.
+  template <class T>
+  Result<std::optional<T>> Read(const std::function<Result<T>(Db&)>& read) {
+    MutexLock lock(&reader_mutex_);
+    if (reader_ == nullptr) {
+      if (!FileSystem::Default().Exists(path_)) return std::optional<T>();
+      SLUICE_ASSIGN_OR_RETURN(reader_, OpenPoolDb(path_, Sync::kNormal, kReaderCacheKiB));
+    }
+    SLUICE_ASSIGN_OR_RETURN(T value, read(*reader_));
+    return std::optional<T>(std::move(value));
   }
 
  private:
-  // In the open writer transaction: kAlreadyExists when the pool holds file `seq`.
-  Status CheckNotApplied(int64_t seq) {
-    SLUICE_ASSIGN_OR_RETURN(Statement q,
-                            writer_->Prepare("SELECT 1 FROM _sluice_applied WHERE seq = ?"));
-    sqlite3_bind_int64(q.get(), 1, seq);
-    int rc = sqlite3_step(q.get());
-    if (rc == SQLITE_ROW) {
-      return Err(ErrorCode::kAlreadyExists,
-                 "file seq " + std::to_string(seq) + " is already applied to the pool");
-    }
-    if (rc != SQLITE_DONE) return writer_->Error(rc, "checking applied files");
-    return Status::Ok();
-  }
-
+  const std::string path_;
   // Held by the open LoadTransaction: BeginLoad moves its lock into the transaction, which
   // releases it when it ends. A lock handed between objects is beyond the static analysis
   // (core/thread_annotations.h), so this one stays a plain std::mutex, unannotated.
@@ -309,28 +289,179 @@ class SqlitePool final : public Pool {
   std::unique_ptr<Db> writer_;
   Mutex reader_mutex_;
   std::unique_ptr<Db> reader_ GUARDED_BY(reader_mutex_);
+};
+
+class SqlitePool final : public Pool {
+ public:
+  SqlitePool(std::string dir, const Clock& clock) : dir_(std::move(dir)), clock_(clock) {}
+
+  Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table, int64_t seq) override {
+    SLUICE_RETURN_IF_ERROR(CheckTableSpec(table));
+    SLUICE_ASSIGN_OR_RETURN(SchemaFile * file, File(table.schema));
+    std::unique_lock<std::mutex> lock(file->writer_mutex());
+    SLUICE_ASSIGN_OR_RETURN(Db * writer, file->Writer());
+    WriteTransaction txn(*writer);
+    SLUICE_RETURN_IF_ERROR(txn.Begin());
+    auto load = NewLoad(writer, std::move(lock), std::move(txn), table, seq, clock_);
+    // From here the load owns the transaction: returning drops it and rolls back.
+    SLUICE_RETURN_IF_ERROR(CheckNotApplied(*writer, seq));
+    return load;
+  }
+
+  Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
+                                                                 int64_t seq) override {
+    SLUICE_RETURN_IF_ERROR(CheckNestedSpec(spec));
+    for (const DerivedTableSpec& d : spec.tables) SLUICE_RETURN_IF_ERROR(CheckTableSpec(d.table));
+    SLUICE_ASSIGN_OR_RETURN(SchemaFile * file, File(spec.tables[0].table.schema));
+    std::unique_lock<std::mutex> lock(file->writer_mutex());
+    SLUICE_ASSIGN_OR_RETURN(Db * writer, file->Writer());
+    WriteTransaction txn(*writer);
+    SLUICE_RETURN_IF_ERROR(txn.Begin());
+    auto load = NewNestedLoad(writer, std::move(lock), std::move(txn), spec, seq, clock_);
+    SLUICE_RETURN_IF_ERROR(CheckNotApplied(*writer, seq));
+    return load;
+  }
+
+  Result<std::optional<AppliedFile>> FindApplied(const std::string& schema, int64_t seq) override {
+    SLUICE_ASSIGN_OR_RETURN(SchemaFile * file, File(schema));
+    SLUICE_ASSIGN_OR_RETURN(
+        auto found,
+        file->Read<std::optional<AppliedFile>>([seq](Db& db) -> Result<std::optional<AppliedFile>> {
+          SLUICE_ASSIGN_OR_RETURN(Statement q, db.Prepare("SELECT table_name, inserted, updated, "
+                                                          "refused, applied_at, deleted FROM "
+                                                          "_sluice_applied WHERE seq = ?"));
+          q.Bind(1, seq);
+          SLUICE_ASSIGN_OR_RETURN(std::vector<AppliedFile> files, ReadRows(q, AppliedFrom));
+          if (files.empty()) return std::optional<AppliedFile>();
+          AppliedFile f = std::move(files[0]);
+          f.seq = seq;
+          SLUICE_ASSIGN_OR_RETURN(
+              Statement t, db.Prepare("SELECT table_name, inserted, updated, refused, deleted "
+                                      "FROM _sluice_applied_tables WHERE seq = ? ORDER BY "
+                                      "position"));
+          t.Bind(1, seq);
+          SLUICE_ASSIGN_OR_RETURN(f.tables, ReadRows(t, TableCountsFrom));
+          return std::optional<AppliedFile>(std::move(f));
+        }));
+    return found ? std::move(*found) : std::optional<AppliedFile>();
+  }
+
+  Result<std::vector<SchemaChange>> SchemaHistory(const std::string& schema,
+                                                  const std::string& table) override {
+    SLUICE_ASSIGN_OR_RETURN(SchemaFile * file, File(schema));
+    SLUICE_ASSIGN_OR_RETURN(
+        auto history,
+        file->Read<std::vector<SchemaChange>>(
+            [&table](Db& db) -> Result<std::vector<SchemaChange>> {
+              SLUICE_ASSIGN_OR_RETURN(
+                  Statement q, db.Prepare("SELECT seq, changed_at, kind, column_name, old_type, "
+                                          "new_type FROM _sluice_schema_history WHERE "
+                                          "table_name = ? ORDER BY id"));
+              q.Bind(1, table);
+              SLUICE_ASSIGN_OR_RETURN(std::vector<SchemaChange> out, ReadRows(q, SchemaChangeFrom));
+              for (SchemaChange& c : out) c.table = table;
+              return out;
+            }));
+    return history ? std::move(*history) : std::vector<SchemaChange>();
+  }
+
+  // The query connection's main database is the default schema's file (an empty in-memory
+  // one without a default), so unqualified names, sqlite_master included, are the default
+  // schema's; every schema a statement names is attached under its name when the statement
+  // first fails to find it (docs/design/pool.md, "Namespaces").
+  Result<QueryResult> Query(const std::string& sql, const std::string& default_schema) override {
+    MutexLock lock(&query_mutex_);
+    if (!default_schema.empty()) SLUICE_RETURN_IF_ERROR(CheckSchemaName(default_schema));
+    if (query_ == nullptr || query_main_ != default_schema) {
+      // A schema without a file yet has no tables: an empty main database stands in for it
+      // (and the next query looks for the file again).
+      std::string main = default_schema;
+      if (!main.empty() && !FileSystem::Default().Exists(SchemaPath(main))) main.clear();
+      query_.reset();
+      attached_.clear();
+      SLUICE_ASSIGN_OR_RETURN(query_, OpenPoolDb(main.empty() ? ":memory:" : SchemaPath(main),
+                                                 Sync::kNormal, kReaderCacheKiB));
+      query_main_ = main;
+    }
+    while (true) {
+      Result<Statement> s = query_->Prepare(sql);
+      if (s.ok()) return ReadQuery(*query_, s->get());
+      const std::string schema = MissingSchema(sqlite3_errmsg(query_->get()));
+      // The main database's own name may be attached too, so that `demo.t` reads with
+      // `demo` as the default.
+      const bool attachable =
+          !schema.empty() && CheckSchemaName(schema).ok() &&
+          std::find(attached_.begin(), attached_.end(), schema) == attached_.end() &&
+          FileSystem::Default().Exists(SchemaPath(schema));
+      if (!attachable) return s.status();
+      if (attached_.size() == kMaxAttached) {
+        // Start again with the one this statement needs.
+        SLUICE_RETURN_IF_ERROR(DetachAll());
+      }
+      SLUICE_RETURN_IF_ERROR(Attach(schema));
+    }
+  }
+
+ private:
+  std::string SchemaPath(const std::string& schema) const { return JoinPath(dir_, schema + ".db"); }
+
+  // The schema's file entry (its database need not exist yet).
+  Result<SchemaFile*> File(const std::string& schema) {
+    SLUICE_RETURN_IF_ERROR(CheckSchemaName(schema));
+    MutexLock lock(&files_mutex_);
+    std::unique_ptr<SchemaFile>& file = files_[schema];
+    if (file == nullptr) file = std::make_unique<SchemaFile>(SchemaPath(schema));
+    return file.get();
+  }
+
+  Status Attach(const std::string& schema) REQUIRES(query_mutex_) {
+    SLUICE_ASSIGN_OR_RETURN(Statement a,
+                            query_->Prepare("ATTACH DATABASE ? AS " + QuoteIdent(schema)));
+    a.Bind(1, SchemaPath(schema));
+    SLUICE_RETURN_IF_ERROR(a.Run("attaching schema '" + schema + "'"));
+    SLUICE_RETURN_IF_ERROR(query_->Exec("PRAGMA " + QuoteIdent(schema) + ".cache_size=-" +
+                                        std::to_string(kReaderCacheKiB)));
+    attached_.push_back(schema);
+    return Status::Ok();
+  }
+
+  Status DetachAll() REQUIRES(query_mutex_) {
+    while (!attached_.empty()) {
+      SLUICE_RETURN_IF_ERROR(query_->Exec("DETACH DATABASE " + QuoteIdent(attached_.back())));
+      attached_.pop_back();
+    }
+    return Status::Ok();
+  }
+
+  // In the open writer transaction: kAlreadyExists when the pool holds file `seq`.
+  static Status CheckNotApplied(Db& writer, int64_t seq) {
+    SLUICE_ASSIGN_OR_RETURN(Statement q,
+                            writer.Prepare("SELECT 1 FROM _sluice_applied WHERE seq = ?"));
+    q.Bind(1, seq);
+    SLUICE_ASSIGN_OR_RETURN(bool applied, q.Step());
+    if (applied) {
+      return Err(ErrorCode::kAlreadyExists,
+                 "file seq " + std::to_string(seq) + " is already applied to the pool");
+    }
+    return Status::Ok();
+  }
+
+  const std::string dir_;
+  Mutex files_mutex_;
+  std::map<std::string, std::unique_ptr<SchemaFile>> files_ GUARDED_BY(files_mutex_);
+  Mutex query_mutex_;
+  std::unique_ptr<Db> query_ GUARDED_BY(query_mutex_);
+  std::string query_main_ GUARDED_BY(query_mutex_);  // the schema query_ opened; "": none
+  std::vector<std::string> attached_ GUARDED_BY(query_mutex_);
   const Clock& clock_;
 };
 
 }  // namespace
 }  // namespace sqlite
 
-// Page caches, in KiB. The writer's is the tuned ceiling's of PERFORMANCE.md (1 GiB): a bulk
-// upsert into a large table spills pages to the WAL early with less (256 MiB cost ~24 % on a
-// 5M-row load). SQLite allocates pages as they are touched, so a small pool uses little. The
-// reader serves the CLI's and admin's queries.
-constexpr int kWriterCacheKiB = 1024 * 1024;
-constexpr int kReaderCacheKiB = 64 * 1024;
-
-Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& path, const Clock& clock) {
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<::sluice::sqlite::Db> writer,
-                          sqlite::OpenPoolDb(path, sqlite::Sync::kFull, kWriterCacheKiB));
-  SLUICE_RETURN_IF_ERROR(writer->Exec(sqlite::kMetaSchema).WithContext("creating pool metadata"));
-  SLUICE_RETURN_IF_ERROR(sqlite::UpgradeMetaSchema(*writer).WithContext("upgrading pool metadata"));
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<::sluice::sqlite::Db> reader,
-                          sqlite::OpenPoolDb(path, sqlite::Sync::kNormal, kReaderCacheKiB));
-  return std::unique_ptr<Pool>(
-      std::make_unique<sqlite::SqlitePool>(std::move(writer), std::move(reader), clock));
+Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& dir, const Clock& clock) {
+  SLUICE_RETURN_IF_ERROR(FileSystem::Default().CreateDirs(dir));
+  return std::unique_ptr<Pool>(std::make_unique<sqlite::SqlitePool>(dir, clock));
 }
 
 }  // namespace sluice::pool

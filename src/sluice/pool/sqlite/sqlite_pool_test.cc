@@ -80,7 +80,7 @@ TEST_F(PoolTest, AgeRule) {
   EXPECT_EQ(Rows("SELECT id, age, v FROM t ORDER BY id"),
             (Lines{"1|11|new", "2|10|new", "3|10|old", "4|10|old", "5|20|new", "6|NULL|new",
                    "7|NULL|new"}));
-  auto applied = pool_->FindApplied(2);
+  auto applied = pool_->FindApplied(kSchema, 2);
   ASSERT_TRUE(applied.ok());
   ASSERT_TRUE(applied->has_value());
   EXPECT_EQ((*applied)->counts.refused, 2);
@@ -285,7 +285,7 @@ TEST_F(PoolTest, DestructionWithoutCommitRollsBackEverything) {
   }
   EXPECT_EQ(Rows("SELECT * FROM t"), (Lines{"1|1"}));
   EXPECT_EQ(Rows("SELECT count(*) FROM _sluice_columns"), (Lines{"2"}));
-  auto applied = pool_->FindApplied(3);
+  auto applied = pool_->FindApplied(kSchema, 3);
   ASSERT_TRUE(applied.ok());
   EXPECT_FALSE(applied->has_value());
   // The writer is free again.
@@ -305,14 +305,14 @@ TEST_F(PoolTest, FailedApplyPoisonsTheTransaction) {
 TEST_F(PoolTest, CommitRecordsTheSequence) {
   ApplyCounts c = Load(Spec("t", {"id"}), 42, {MakeBatch({{"id", Ints({1, 2})}})});
   EXPECT_EQ(c.inserted, 2);
-  auto applied = pool_->FindApplied(42);
+  auto applied = pool_->FindApplied(kSchema, 42);
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   ASSERT_TRUE(applied->has_value());
   EXPECT_EQ((*applied)->seq, 42);
   EXPECT_EQ((*applied)->table, "t");
   EXPECT_EQ((*applied)->counts.inserted, 2);
   EXPECT_EQ((*applied)->applied_at, 1042);
-  auto missing = pool_->FindApplied(41);
+  auto missing = pool_->FindApplied(kSchema, 41);
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
   // A sequence is applied once.
@@ -325,7 +325,7 @@ TEST_F(PoolTest, ReopenedPoolHasEverything) {
   Load(Spec("t", {"id"}, "age"), 7,
        {MakeBatch({{"id", Ints({1})}, {"age", Ints({3})}, {"v", Strings({"a"})}})});
   Reopen();
-  auto applied = pool_->FindApplied(7);
+  auto applied = pool_->FindApplied(kSchema, 7);
   ASSERT_TRUE(applied.ok());
   ASSERT_TRUE(applied->has_value());
   EXPECT_EQ(Rows("SELECT id, age, v FROM t"), (Lines{"1|3|a"}));
@@ -351,11 +351,11 @@ TEST_F(PoolTest, QueryFormatsValues) {
                    "3|NULL|NULL|0.00|null|integer"}));
   EXPECT_EQ(Rows("SELECT 1.0/3, NULL, x'CAFE', 'text', 2.5"),
             (Lines{"0.3333333333333333|NULL|cafe|text|2.5"}));
-  auto r = pool_->Query("SELECT id AS ident FROM t WHERE id = 1");
+  auto r = pool_->Query("SELECT id AS ident FROM t WHERE id = 1", kSchema);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->columns, (std::vector<std::string>{"ident"}));
-  EXPECT_FALSE(pool_->Query("SELECT 1; SELECT 2").ok());
-  EXPECT_FALSE(pool_->Query("SELEKT").ok());
+  EXPECT_FALSE(pool_->Query("SELECT 1; SELECT 2", kSchema).ok());
+  EXPECT_FALSE(pool_->Query("SELEKT", kSchema).ok());
 }
 
 TEST_F(PoolTest, DecimalsAreExactAndCompareNumerically) {
@@ -486,7 +486,7 @@ TEST_F(PoolTest, DeleteColumnWithoutAgeRemovesRowsAndIsNotStored) {
             (Lines{"id", "v"}));
   // Without an age column nothing else is kept.
   EXPECT_TRUE(Rows("SELECT name FROM sqlite_master WHERE name LIKE '_sluice_tomb%'").empty());
-  auto applied = pool_->FindApplied(2);
+  auto applied = pool_->FindApplied(kSchema, 2);
   ASSERT_TRUE(applied.ok() && applied->has_value());
   EXPECT_EQ(CountsText((*applied)->counts), "i1 u1 r0 d2");
   // A file without the delete column only upserts.
@@ -722,7 +722,7 @@ TEST_F(PoolTest, SchemaHistoryRecordsCreateAddAndWiden) {
   EXPECT_EQ(
       LoadError(spec, 4, MakeBatch({{"id", Ints({2})}, {"z", Ints({1})}, {"s", Ints({1})}})).code(),
       ErrorCode::kSchemaMismatch);
-  auto history = pool_->SchemaHistory("t");
+  auto history = pool_->SchemaHistory(kSchema, "t");
   ASSERT_TRUE(history.ok()) << history.status().ToString();
   std::vector<std::string> lines;
   for (const SchemaChange& c : *history) {
@@ -734,7 +734,7 @@ TEST_F(PoolTest, SchemaHistoryRecordsCreateAddAndWiden) {
   EXPECT_EQ(lines, (Lines{"t 1 -5 create id >INTEGER", "t 1 -5 create n >\"NULL\"",
                           "t 2 0 widen id INTEGER>BIGINT", "t 2 0 widen n \"NULL\">SMALLINT",
                           "t 2 0 add s >VARCHAR", "t 3 0 widen n SMALLINT>DOUBLE"}));
-  auto none = pool_->SchemaHistory("nope");
+  auto none = pool_->SchemaHistory(kSchema, "nope");
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
   // A failed create leaves no history either.
@@ -745,7 +745,7 @@ TEST_F(PoolTest, SchemaHistoryRecordsCreateAddAndWiden) {
     ASSERT_TRUE(tx.ok());
     ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({1})}})).ok());
   }
-  EXPECT_TRUE(pool_->SchemaHistory("u")->empty());
+  EXPECT_TRUE(pool_->SchemaHistory(kSchema, "u")->empty());
 }
 
 TEST(TypeMapTest, MidnightSuffixMakesDatesTheirMidnightTimestamps) {

@@ -113,7 +113,7 @@ void Apply(Pool* pool, const TableSpec& spec, int64_t seq, const std::vector<Bat
 Result<std::unique_ptr<Pool>> FreshPool(const std::string& dir) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  return OpenSqlitePool(dir + "/pool.db", SystemClock::Instance());
+  return OpenSqlitePool(dir + "/pool", SystemClock::Instance());
 }
 
 enum class Delta { kNone, kUpsert, kDelete, kDeleteWithAge };
@@ -127,7 +127,8 @@ void BM_Orders(benchmark::State& state, Delta mode) {
   std::vector<Batch> base = MakeOrders(kRows, 1, BaseKey);
   std::vector<Batch> delta =
       upsert ? MakeOrders(kRows, 2, DeltaKey, deletes) : std::vector<Batch>{};
-  TableSpec spec{"orders",
+  TableSpec spec{"bench",
+                 "orders",
                  {"order_id"},
                  mode == Delta::kDeleteWithAge ? "updated_at" : "",
                  deletes ? "_deleted" : ""};
@@ -180,7 +181,7 @@ void BM_SmallLoads(benchmark::State& state) {
     }
     one.push_back(std::move(b));
   }
-  TableSpec spec{"orders", {"order_id"}, ""};
+  TableSpec spec{"bench", "orders", {"order_id"}, ""};
   std::string dir = (std::filesystem::temp_directory_path() / "pool_bench_XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) {
     state.SkipWithError("mkdtemp failed");
