@@ -180,6 +180,8 @@ Result<int64_t> Rows::Int(int row, int col) const {
   return v;
 }
 
+std::string_view Rows::command() const { return result_ != nullptr ? PQcmdStatus(result_) : ""; }
+
 int64_t Rows::affected() const {
   const char* text = result_ != nullptr ? PQcmdTuples(result_) : "";
   int64_t v = 0;
@@ -235,11 +237,13 @@ Result<Rows> Conn::Check(PGresult* raw, std::string_view what) {
   return Error(raw, what);
 }
 
-Status Conn::Exec(std::string_view sql) {
+Status Conn::Exec(std::string_view sql) { return Run(sql).status(); }
+
+Result<Rows> Conn::Run(std::string_view sql) {
   const std::string text(sql);
   PGresult* raw = PQexec(conn_, text.c_str());
   // PQexec returns the last statement's result; an earlier failure stops there and is it.
-  return Check(raw, Abbreviate(sql)).status();
+  return Check(raw, Abbreviate(sql));
 }
 
 Result<Rows> Conn::Query(std::string_view sql, const Params& params, std::string_view what) {
@@ -321,8 +325,11 @@ Result<std::vector<Rows>> Conn::Pipeline(std::span<const Statement> statements) 
   return out;
 }
 
-Transaction::~Transaction() {
+Transaction::~Transaction() { Rollback(); }
+
+void Transaction::Rollback() {
   if (open_) conn_->Exec("ROLLBACK").IgnoreError();
+  open_ = false;
 }
 
 Status Transaction::Begin(std::string_view begin) {
@@ -331,11 +338,27 @@ Status Transaction::Begin(std::string_view begin) {
   return Status::Ok();
 }
 
-Status Transaction::Commit() {
+Result<Rows> Transaction::BeginWith(std::string_view then) {
+  std::string sql = "BEGIN; ";
+  sql += then;
+  Result<Rows> rows = conn_->Run(sql);
+  open_ = PQtransactionStatus(conn_->get()) != PQTRANS_IDLE;
+  return rows;
+}
+
+Status Transaction::Commit(std::string_view before) {
   open_ = false;
-  SLUICE_ASSIGN_OR_RETURN(Rows rows, conn_->Query("COMMIT"));
+  std::string sql(before);
+  if (!sql.empty()) sql += "; ";
+  sql += "COMMIT";
+  Result<Rows> rows = conn_->Run(sql);
+  if (!rows.ok()) {
+    // `before` failed: the block is still open (failed); end it here.
+    if (PQtransactionStatus(conn_->get()) != PQTRANS_IDLE) conn_->Exec("ROLLBACK").IgnoreError();
+    return rows.status();
+  }
   // COMMIT of a block that failed earlier succeeds as a ROLLBACK: that is no commit.
-  if (std::strcmp(PQcmdStatus(rows.get()), "ROLLBACK") == 0) {
+  if (rows->command() == "ROLLBACK") {
     return Err(ErrorCode::kInternal, conn_->label() +
                                          ": COMMIT rolled back: an earlier statement of the "
                                          "transaction failed");

@@ -132,6 +132,8 @@ class Rows {
   Result<int64_t> Int(int row, int col) const;
   // Rows affected by an INSERT/UPDATE/DELETE/COPY (PQcmdTuples), 0 for other statements.
   int64_t affected() const;
+  // The command tag ("INSERT 0 1", "COMMIT", "ROLLBACK").
+  std::string_view command() const;
 
   PGresult* get() const { return result_; }
 
@@ -166,6 +168,8 @@ class Conn {
   // Runs one or more statements without parameters (schema, SET, BEGIN/COMMIT); rows are
   // discarded.
   Status Exec(std::string_view sql);
+  // Like Exec (one or more statements, one round trip), but returns the last statement's rows.
+  Result<Rows> Run(std::string_view sql);
   // Runs one statement with parameters; results in text format. An error names `what`, or
   // the statement's SQL when `what` is empty.
   Result<Rows> Query(std::string_view sql, const Params& params = {}, std::string_view what = {});
@@ -212,9 +216,16 @@ class Transaction {
 
   // `begin` is the statement that opens the block ("BEGIN", "BEGIN ISOLATION LEVEL ...").
   Status Begin(std::string_view begin = "BEGIN");
-  // A failed COMMIT (serialization failure, lost connection) ends the block all the same:
-  // PostgreSQL rolls it back.
-  Status Commit();
+  // BEGIN, then `then` (statements without parameters) in the same round trip; returns the
+  // last statement's rows. The block is open (and rolled back by the guard) even when `then`
+  // failed.
+  Result<Rows> BeginWith(std::string_view then);
+  // Runs `before` (statements without parameters; may be empty), then COMMIT, in one round
+  // trip. A failed COMMIT (serialization failure, lost connection) or a block that failed
+  // earlier (its COMMIT turns into ROLLBACK) is an error; the block is over either way.
+  Status Commit(std::string_view before = {});
+  // Rolls back now (what destruction does), ignoring errors: the connection may be gone.
+  void Rollback();
   bool open() const { return open_; }
 
  private:
