@@ -5,6 +5,7 @@
 // rules are docs/design/pool.md's; "PostgreSQL storage" there says how they map to PostgreSQL.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -176,11 +177,19 @@ class TableWriter {
   // table. Used by the nested load, which decides per row what applies.
   Status Prepare(const batch::Batch& batch, std::vector<int>* stored, std::vector<uint8_t>* deletes,
                  bool* any_delete);
+  // `tag` keeps the staging tables of a nested load's tables apart (each needs its rows until
+  // the batch is done); `indexed` gives the staging table a primary key on _sluice_row, for
+  // the nested load's statements that read one staged row each.
   Status Stage(const batch::Batch& batch, const std::vector<int>& stored,
-               const std::vector<uint8_t>& deletes, std::string* staging, bool* duplicate_keys);
-  // The staged batch's rows in the plan table, counted; then its writes.
+               const std::vector<uint8_t>& deletes, const std::string& tag, bool indexed,
+               std::string* staging, bool* duplicate_keys);
+  // Applies the staged batch: the fast statement when it is exact, else (or when
+  // `force_plan`) the plan; counts it.
   Status ApplyStaged(const batch::Batch& batch, const std::vector<int>& stored,
-                     const std::string& staging, bool any_delete, bool duplicate_keys);
+                     const std::string& staging, bool any_delete, bool duplicate_keys,
+                     bool force_plan = false);
+  // After a planned apply: each staged row's outcome, in row order.
+  Result<std::vector<RowOutcome>> PlannedOutcomes(int64_t rows);
   void Advance(int64_t rows) { rows_seen_ += rows; }
 
  private:
@@ -194,7 +203,8 @@ class TableWriter {
   Status AddColumnRecord(const batch::Field& field, int position, int pk_position);
   Status RecordChange(SchemaChangeKind kind, const std::string& column, const std::string& old_type,
                       const std::string& new_type);
-  Result<std::string> StagingTable(const std::vector<std::string>& pg_types);
+  Result<std::string> StagingTable(const std::vector<std::string>& pg_types, const std::string& tag,
+                                   bool indexed);
   Status FastApply(const batch::Batch& batch, const std::vector<int>& stored,
                    const std::string& staging);
   Status PlannedApply(const batch::Batch& batch, const std::vector<int>& stored,
@@ -210,6 +220,19 @@ class TableWriter {
   TableState state_;
   int64_t rows_seen_ = 0;
 };
+
+// Opens the load's transaction and checks in the same round trip that file `seq` is not
+// applied yet (kAlreadyExists).
+Status BeginLoadTransaction(Transaction& txn, int64_t seq);
+
+// Hands a load's session back to the pool when the load ends.
+using ReleaseSession = std::function<void(std::unique_ptr<Session>)>;
+
+// The nested load (pg_nested.cc) on `session`, whose schema exists.
+Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(std::unique_ptr<Session> session,
+                                                               ReleaseSession release,
+                                                               const NestedSpec& spec, int64_t seq,
+                                                               const Clock& clock);
 
 // The metadata DDL (run once at open, under an advisory lock).
 extern const char* const kMetaDdl;

@@ -115,7 +115,8 @@ Status TableWriter::ApplyBatch(const batch::Batch& batch) {
   if (batch.num_rows == 0) return Status::Ok();
   std::string staging;
   bool duplicate_keys = false;
-  SLUICE_RETURN_IF_ERROR(Stage(batch, stored, deletes, &staging, &duplicate_keys));
+  SLUICE_RETURN_IF_ERROR(
+      Stage(batch, stored, deletes, /*tag=*/"", /*indexed=*/false, &staging, &duplicate_keys));
   SLUICE_RETURN_IF_ERROR(ApplyStaged(batch, stored, staging, any_delete, duplicate_keys));
   Advance(batch.num_rows);
   return Status::Ok();
@@ -174,8 +175,9 @@ Status TableWriter::Prepare(const batch::Batch& batch, std::vector<int>* stored,
   return Status::Ok();
 }
 
-Result<std::string> TableWriter::StagingTable(const std::vector<std::string>& pg_types) {
-  std::string layout;
+Result<std::string> TableWriter::StagingTable(const std::vector<std::string>& pg_types,
+                                              const std::string& tag, bool indexed) {
+  std::string layout = tag + (indexed ? "+" : "-");
   for (const std::string& t : pg_types) layout += t + ",";
   auto it = session_->staging.find(layout);
   std::string name;
@@ -183,7 +185,8 @@ Result<std::string> TableWriter::StagingTable(const std::vector<std::string>& pg
     name = it->second;
   } else {
     name = "_sluice_stage_" + std::to_string(session_->next_staging++);
-    std::string sql = "CREATE TEMP TABLE " + name + "(_sluice_row bigint";
+    std::string sql =
+        "CREATE TEMP TABLE " + name + "(_sluice_row bigint" + (indexed ? " PRIMARY KEY" : "");
     for (size_t j = 0; j < pg_types.size(); ++j) sql += ", " + StageCol(j) + " " + pg_types[j];
     sql += ", _sluice_del boolean) ON COMMIT DELETE ROWS";
     SLUICE_RETURN_IF_ERROR(session_->conn->Exec(sql).WithContext("creating a staging table"));
@@ -201,8 +204,8 @@ Result<std::string> TableWriter::StagingTable(const std::vector<std::string>& pg
 }
 
 Status TableWriter::Stage(const batch::Batch& batch, const std::vector<int>& stored,
-                          const std::vector<uint8_t>& deletes, std::string* staging,
-                          bool* duplicate_keys) {
+                          const std::vector<uint8_t>& deletes, const std::string& tag, bool indexed,
+                          std::string* staging, bool* duplicate_keys) {
   const auto& fields = batch.schema->fields;
   std::vector<std::string> types;
   std::vector<Encoder> encoders;
@@ -214,7 +217,7 @@ Status TableWriter::Stage(const batch::Batch& batch, const std::vector<int>& sto
     types.push_back(c->pg_type);
     encoders.push_back(MakeEncoder(batch.columns[static_cast<size_t>(i)], f.name, c->pg_type));
   }
-  SLUICE_ASSIGN_OR_RETURN(*staging, StagingTable(types));
+  SLUICE_ASSIGN_OR_RETURN(*staging, StagingTable(types, tag, indexed));
   std::vector<int> key_index;
   for (const std::string& k : spec_.primary_key) key_index.push_back(FindColumn(*batch.schema, k));
 
@@ -243,14 +246,32 @@ Status TableWriter::Stage(const batch::Batch& batch, const std::vector<int>& sto
 }
 
 Status TableWriter::ApplyStaged(const batch::Batch& batch, const std::vector<int>& stored,
-                                const std::string& staging, bool any_delete, bool duplicate_keys) {
+                                const std::string& staging, bool any_delete, bool duplicate_keys,
+                                bool force_plan) {
   const bool age = !spec_.age_column.empty();
-  if (!any_delete && !duplicate_keys && !(age && state_.has_tombstones)) {
+  if (!force_plan && !any_delete && !duplicate_keys && !(age && state_.has_tombstones)) {
     return FastApply(batch, stored, staging);
   }
   SLUICE_RETURN_IF_ERROR(PlannedApply(batch, stored, staging));
   if (any_delete && age) state_.has_tombstones = true;
   return Status::Ok();
+}
+
+Result<std::vector<RowOutcome>> TableWriter::PlannedOutcomes(int64_t rows) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Rows plan,
+      session_->conn->Run("SELECT outcome FROM pg_temp._sluice_plan ORDER BY _sluice_row"));
+  if (plan.size() != rows) {
+    return Err(ErrorCode::kInternal, "the plan of '" + spec_.name + "' has " +
+                                         std::to_string(plan.size()) + " rows, the batch " +
+                                         std::to_string(rows));
+  }
+  std::vector<RowOutcome> out(static_cast<size_t>(rows));
+  for (int r = 0; r < plan.size(); ++r) {
+    SLUICE_ASSIGN_OR_RETURN(int64_t v, plan.Int(r, 0));
+    out[static_cast<size_t>(r)] = static_cast<RowOutcome>(v);
+  }
+  return out;
 }
 
 Status TableWriter::FastApply(const batch::Batch& batch, const std::vector<int>& stored,

@@ -54,6 +54,18 @@ std::string RecordAppliedSql(int64_t seq, const std::string& schema, const std::
   return sql;
 }
 
+Status BeginLoadTransaction(Transaction& txn, int64_t seq) {
+  Result<Rows> applied =
+      txn.BeginWith("SELECT count(*) FROM _sluice.applied WHERE seq = " + std::to_string(seq));
+  if (!applied.ok()) return applied.status();
+  SLUICE_ASSIGN_OR_RETURN(int64_t n, applied->Int(0, 0));
+  if (n > 0) {
+    return Err(ErrorCode::kAlreadyExists,
+               "file seq " + std::to_string(seq) + " is already applied to the pool");
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 // Rows a Query may return (as in the SQLite pool): the result is materialised as strings.
@@ -194,9 +206,17 @@ class PostgresPool final : public Pool {
     return std::unique_ptr<LoadTransaction>(std::move(load));
   }
 
-  Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec&,
-                                                                 int64_t) override {
-    return Err(ErrorCode::kNotImplemented, "nested tables are not loaded into PostgreSQL yet");
+  Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
+                                                                 int64_t seq) override {
+    if (spec.tables.empty()) {
+      return Err(ErrorCode::kInvalidArgument, "a nested plan has no tables");
+    }
+    for (const DerivedTableSpec& d : spec.tables) SLUICE_RETURN_IF_ERROR(CheckTableSpec(d.table));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Acquire());
+    SLUICE_RETURN_IF_ERROR(EnsureSchema(*session, spec.tables[0].table.schema));
+    return postgres::BeginNestedLoad(
+        std::move(session), [this](std::unique_ptr<Session> s) { Release(std::move(s)); }, spec,
+        seq, clock_);
   }
 
   Result<std::optional<AppliedFile>> FindApplied(const std::string& schema, int64_t seq) override {
@@ -304,17 +324,7 @@ class PostgresPool final : public Pool {
   const Clock& clock_;
 };
 
-Status PgLoad::Begin() {
-  Result<Rows> applied =
-      txn_.BeginWith("SELECT count(*) FROM _sluice.applied WHERE seq = " + std::to_string(seq_));
-  if (!applied.ok()) return applied.status();
-  SLUICE_ASSIGN_OR_RETURN(int64_t n, applied->Int(0, 0));
-  if (n > 0) {
-    return Err(ErrorCode::kAlreadyExists,
-               "file seq " + std::to_string(seq_) + " is already applied to the pool");
-  }
-  return Status::Ok();
-}
+Status PgLoad::Begin() { return BeginLoadTransaction(txn_, seq_); }
 
 PgLoad::~PgLoad() {
   if (!committed_) {
