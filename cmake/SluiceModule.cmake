@@ -17,17 +17,46 @@ function(sluice_module name)
   endif()
 endfunction()
 
-# sluice_module_test(NAME [THREADED] SOURCES a_test.cc ... [LIBS extra ...])
+# sluice_pg_fixture(): defines (once per build tree) the CTest fixture `pg_server`: a setup test
+#   that starts a throwaway PostgreSQL server (scripts/pg_server.sh) and a cleanup test that
+#   stops it. The server lives in /tmp/sluice-pg-<hash of the build dir>: one per build tree
+#   (build, build-asan, build-tsan do not share one), and under /tmp because the `postgres`
+#   user the script runs the server as cannot reliably traverse the checkout's path. Sets
+#   SLUICE_PG_DSN (the libpq connection string of that server) in the caller's scope.
+function(sluice_pg_fixture)
+  string(MD5 build_hash "${CMAKE_BINARY_DIR}")
+  string(SUBSTRING "${build_hash}" 0 12 build_hash)
+  set(dir "/tmp/sluice-pg-${build_hash}")
+  set(SLUICE_PG_DSN "host=${dir}/sock dbname=postgres user=postgres" PARENT_SCOPE)
+  get_property(defined GLOBAL PROPERTY SLUICE_PG_FIXTURE_DEFINED)
+  if(defined)
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY SLUICE_PG_FIXTURE_DEFINED TRUE)
+  set(script ${PROJECT_SOURCE_DIR}/scripts/pg_server.sh)
+  # A server left behind by an interrupted run is stopped first (start would wipe its files
+  # under it).
+  add_test(NAME pg_server_start
+    COMMAND bash -c "\"$0\" stop \"$1\" && \"$0\" start \"$1\"" ${script} ${dir})
+  add_test(NAME pg_server_stop COMMAND ${script} stop ${dir})
+  set_tests_properties(pg_server_start PROPERTIES FIXTURES_SETUP pg_server LABELS "pg;unit")
+  set_tests_properties(pg_server_stop PROPERTIES FIXTURES_CLEANUP pg_server LABELS "pg;unit")
+endfunction()
+
+# sluice_module_test(NAME [THREADED] [PG] SOURCES a_test.cc ... [LIBS extra ...])
 #   One test binary per module, <NAME>_test, registered with CTest under labels NAME and `unit`
 #   and added to the `unit_tests` target (scripts/sanitize.sh builds that target under
 #   ASan/UBSan and runs `ctest -L unit`). THREADED: the module runs threads of its own, so its
 #   tests are also labelled `threaded` and join `threaded_tests`, which the ThreadSanitizer
-#   build (SLUICE_TSAN) builds and runs.
+#   build (SLUICE_TSAN) builds and runs. PG: the tests need a PostgreSQL server; every test
+#   requires the `pg_server` fixture (sluice_pg_fixture) and finds the server's connection
+#   string in the environment variable SLUICE_TEST_PG (postgres/postgres_testing.h gives each
+#   test a database of its own there).
 function(sluice_module_test name)
   if(NOT SLUICE_TESTS)
     return()
   endif()
-  cmake_parse_arguments(T "THREADED" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "THREADED;PG" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name}_test ${T_SOURCES})
   target_compile_options(${name}_test PRIVATE ${SLUICE_WARNINGS})
   target_link_libraries(${name}_test PRIVATE sluice_${name} ${T_LIBS} GTest::gtest GTest::gtest_main)
@@ -43,8 +72,13 @@ function(sluice_module_test name)
   # The labels go on in a CTest include file read after the discovered tests: a list given
   # to gtest_discover_tests(PROPERTIES LABELS ...) loses its separators on the way through.
   set(label_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_test_labels.cmake)
+  set(pg_properties "")
+  if(T_PG)
+    sluice_pg_fixture()
+    set(pg_properties " FIXTURES_REQUIRED pg_server ENVIRONMENT \"SLUICE_TEST_PG=${SLUICE_PG_DSN}\"")
+  endif()
   file(WRITE ${label_file} "if(${name}_test_TESTS)\n"
-    "  set_tests_properties(\${${name}_test_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+    "  set_tests_properties(\${${name}_test_TESTS} PROPERTIES LABELS \"${labels}\"${pg_properties})\n"
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${label_file})
 endfunction()

@@ -126,6 +126,6 @@ Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
 // connection, in place and crash-safe (pool_setup.cc says how), logging what it did; the
 // catalog's ledger says which connection each applied file belongs to. Nothing to do (OK)
 // when there is no such file. The caller holds serve.lock.
-Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Catalog& catalog);
+Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Ledger& ledger);
 
 }  // namespace sluice::app

@@ -37,8 +37,7 @@ constexpr const char* kKeptOld = "pool.db.pre-namespaces";
 
 // Which connections own each user table of the old pool: the connections of the files that
 // created, changed or loaded it.
-Result<std::map<std::string, std::set<std::string>>> TableOwners(Db& db,
-                                                                 catalog::Catalog& catalog) {
+Result<std::map<std::string, std::set<std::string>>> TableOwners(Db& db, catalog::Ledger& catalog) {
   std::map<int64_t, std::string> connection_of;  // seq -> connection id
   auto owner = [&](int64_t seq) -> Result<std::string> {
     auto it = connection_of.find(seq);
@@ -77,7 +76,7 @@ Result<std::map<std::string, std::set<std::string>>> TableOwners(Db& db,
 // In the copy for `keep_connection`: drops every user table it does not own (and the
 // tombstones and metadata of those), and the applied records of other connections' files.
 Status Prune(Db& db, const std::map<std::string, std::set<std::string>>& owners,
-             const std::string& keep_connection, catalog::Catalog& catalog) {
+             const std::string& keep_connection, catalog::Ledger& catalog) {
   SLUICE_RETURN_IF_ERROR(db.Exec("BEGIN"));
   for (const auto& [table, ids] : owners) {
     if (ids.count(keep_connection) != 0) continue;
@@ -114,7 +113,7 @@ Status Prune(Db& db, const std::map<std::string, std::set<std::string>>& owners,
 
 }  // namespace
 
-Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Catalog& catalog) {
+Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Ledger& catalog) {
   FileSystem& fs = FileSystem::Default();
   const std::string old_path = JoinPath(data_dir, kOldPool);
   const std::string pool_dir = JoinPath(data_dir, kPoolDir);

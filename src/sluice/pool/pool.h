@@ -178,4 +178,12 @@ Status CheckSchemaName(std::string_view schema);
 // `dir` is created if missing.
 Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& dir, const Clock& clock);
 
+// The PostgreSQL pool (docs/design/pool.md, "PostgreSQL storage"): each schema is a PostgreSQL
+// schema of that name; the pool's own bookkeeping (applied files, column types, schema
+// history, tombstones) lives in the schema `_sluice`. `conninfo` is a libpq connection string
+// (key=value or postgresql://); no error repeats its password. Loads run on connections of
+// their own (kept for reuse), so loads of different tables commit in parallel; a thread may
+// hold several LoadTransactions. Every LoadTransaction must be destroyed before its Pool.
+Result<std::unique_ptr<Pool>> OpenPostgresPool(const std::string& conninfo, const Clock& clock);
+
 }  // namespace sluice::pool

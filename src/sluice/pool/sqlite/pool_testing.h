@@ -1,5 +1,8 @@
 #pragma once
-// Test helpers of the pool's tests: hand-built batches and a fixture with a fresh SQLite pool.
+// Test helpers of the pool's tests: hand-built batches, a fixture with a fresh SQLite pool
+// (PoolTest: tests of SQLite storage) and the same fixture over either pool (AnyPoolTest,
+// parameterised with PoolKind: tests of the contract, run against both pools). The PostgreSQL
+// pool gets a database of its own on the test server (postgres/postgres_testing.h).
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,12 +11,14 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sluice/core/testing/temp_dir.h"
 #include "sluice/pool/pool.h"
+#include "sluice/postgres/postgres_testing.h"
 
 namespace sluice::pool::testing_util {
 
@@ -119,19 +124,71 @@ inline std::string CountsText(const ApplyCounts& c) {
          std::to_string(c.refused) + " d" + std::to_string(c.deleted);
 }
 
-class PoolTest : public ::testing::Test {
+enum class PoolKind { kSqlite, kPostgres };
+
+inline void PrintTo(PoolKind kind, std::ostream* os) {
+  *os << (kind == PoolKind::kSqlite ? "Sqlite" : "Postgres");
+}
+
+inline std::string PoolKindName(const ::testing::TestParamInfo<PoolKind>& info) {
+  return info.param == PoolKind::kSqlite ? "Sqlite" : "Postgres";
+}
+
+class PoolTestBase : public ::testing::Test {
  protected:
+  virtual PoolKind kind() const { return PoolKind::kSqlite; }
+  bool pg() const { return kind() == PoolKind::kPostgres; }
+
   void SetUp() override {
     dir_ = tmp_.path();
     path_ = dir_ + "/pool";
+    if (pg()) {
+      pg_db_ = std::make_unique<::sluice::postgres::testing::TestDatabase>();
+      ASSERT_FALSE(pg_db_->conninfo().empty());
+    }
     Reopen();
   }
   void TearDown() override { pool_.reset(); }
   void Reopen() {
     pool_.reset();
-    auto p = OpenSqlitePool(path_, clock_);
+    auto p = pg() ? OpenPostgresPool(pg_db_->conninfo(), clock_) : OpenSqlitePool(path_, clock_);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     pool_ = std::move(p).value();
+  }
+
+  // The SQL name of the tombstone table of `table` (in kSchema).
+  std::string Tombstones(const std::string& table) const {
+    return pg() ? "_sluice.\"tombstones." + std::string(kSchema) + "." + table + "\""
+                : "_sluice_tombstones_" + table;
+  }
+  // Whether the tombstone table of `table` exists.
+  bool HasTombstoneTable(const std::string& table) {
+    const std::string sql =
+        pg() ? "SELECT 1 FROM pg_tables WHERE schemaname = '_sluice' AND tablename = "
+               "'tombstones." +
+                   std::string(kSchema) + "." + table + "'"
+             : "SELECT 1 FROM sqlite_master WHERE name = '_sluice_tombstones_" + table + "'";
+    return !Rows(sql).empty();
+  }
+  // The column metadata query of each pool: "name|logical type" in column order.
+  std::vector<std::string> StoredColumns(const std::string& table) {
+    return Rows(std::string("SELECT column_name, type_name FROM ") +
+                (pg() ? "_sluice.columns" : "_sluice_columns") + " WHERE table_name = '" + table +
+                "' ORDER BY position");
+  }
+  // The ids of table t, in order, joined with commas.
+  std::string Ids() {
+    std::string out;
+    for (const std::string& id : Rows("SELECT id FROM t ORDER BY id")) {
+      out += (out.empty() ? "" : ",") + id;
+    }
+    return out;
+  }
+  // Applied files in the pool.
+  std::string AppliedCount() {
+    const auto rows =
+        Rows(std::string("SELECT count(*) FROM ") + (pg() ? "_sluice.applied" : "_sluice_applied"));
+    return rows.empty() ? "?" : rows[0];
   }
 
   // Applies `batches` as file `seq` and commits; returns the counts.
@@ -176,7 +233,17 @@ class PoolTest : public ::testing::Test {
   FakeClock clock_{1'700'000'000'000'000};
   std::string dir_;
   std::string path_;
+  std::unique_ptr<::sluice::postgres::testing::TestDatabase> pg_db_;  // before the pool
   std::unique_ptr<Pool> pool_;
+};
+
+// Tests of SQLite storage details.
+class PoolTest : public PoolTestBase {};
+
+// Tests of the contract: INSTANTIATE_TEST_SUITE_P runs them on both pools.
+class AnyPoolTest : public PoolTestBase, public ::testing::WithParamInterface<PoolKind> {
+ protected:
+  PoolKind kind() const override { return GetParam(); }
 };
 
 using Lines = std::vector<std::string>;

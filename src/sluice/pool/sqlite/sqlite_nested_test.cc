@@ -89,7 +89,7 @@ std::vector<Part> OrderParts(const std::vector<Order>& orders, const std::vector
   return parts;
 }
 
-class NestedTest : public PoolTest {
+class NestedTest : public AnyPoolTest {
  protected:
   Status TryLoad(const NestedSpec& spec, int64_t seq, const std::vector<Part>& parts,
                  std::vector<ApplyCounts>* counts = nullptr) {
@@ -153,7 +153,10 @@ class NestedTest : public PoolTest {
   }
 };
 
-TEST_F(NestedTest, ReplaceRemovesDroppedChildrenAndTheirDescendants) {
+INSTANTIATE_TEST_SUITE_P(Pools, NestedTest,
+                         ::testing::Values(PoolKind::kSqlite, PoolKind::kPostgres), PoolKindName);
+
+TEST_P(NestedTest, ReplaceRemovesDroppedChildrenAndTheirDescendants) {
   const NestedSpec spec = OrderSpec(ChildMode::kReplace);
   LoadFirst(spec);
   // Order 1 comes back with item 12 only (a new serial list); item 11 and its serials go.
@@ -169,7 +172,7 @@ TEST_F(NestedTest, ReplaceRemovesDroppedChildrenAndTheirDescendants) {
   EXPECT_EQ(Serials(), (Lines{"12|0|s9"}));
 }
 
-TEST_F(NestedTest, UpsertKeepsChildrenTheFileLacks) {
+TEST_P(NestedTest, UpsertKeepsChildrenTheFileLacks) {
   const NestedSpec spec = OrderSpec(ChildMode::kUpsert);
   LoadFirst(spec);
   EXPECT_EQ(LoadCounts(spec, 2, OrderParts({{1, 11, false}}, {{0, 12, "b2"}}, {{0, "s9"}})),
@@ -180,7 +183,7 @@ TEST_F(NestedTest, UpsertKeepsChildrenTheFileLacks) {
   EXPECT_EQ(Orphans(), Lines{});
 }
 
-TEST_F(NestedTest, StaleParentAppliesNoChildren) {
+TEST_P(NestedTest, StaleParentAppliesNoChildren) {
   const NestedSpec spec = OrderSpec(ChildMode::kReplace, "v");
   LoadFirst(spec);
   // Order 1 at an older version (9): refused with all its items and serials; order 2 applies.
@@ -194,15 +197,15 @@ TEST_F(NestedTest, StaleParentAppliesNoChildren) {
   EXPECT_EQ(Orphans(), Lines{});
 }
 
-TEST_F(NestedTest, DeletedParentDeletesItsDescendantsUnderReplace) {
+TEST_P(NestedTest, DeletedParentDeletesItsDescendantsUnderReplace) {
   CheckDeleteCascades(ChildMode::kReplace);
 }
 
-TEST_F(NestedTest, DeletedParentDeletesItsDescendantsUnderUpsert) {
+TEST_P(NestedTest, DeletedParentDeletesItsDescendantsUnderUpsert) {
   CheckDeleteCascades(ChildMode::kUpsert);
 }
 
-TEST_F(NestedTest, RepeatedParentInOneFileLastChildrenWin) {
+TEST_P(NestedTest, RepeatedParentInOneFileLastChildrenWin) {
   const NestedSpec spec = OrderSpec(ChildMode::kReplace);
   // Order 1 twice in one file: the second list replaces the first's.
   EXPECT_EQ(
@@ -223,7 +226,7 @@ TEST_F(NestedTest, RepeatedParentInOneFileLastChildrenWin) {
   EXPECT_EQ(CountsText((*applied)->tables[2].counts), "i2 u0 r0 d0");
 }
 
-TEST_F(NestedTest, ChildrenSpreadOverBatchesAndRowsOutOfParentOrder) {
+TEST_P(NestedTest, ChildrenSpreadOverBatchesAndRowsOutOfParentOrder) {
   const NestedSpec spec = OrderSpec(ChildMode::kReplace);
   std::vector<Part> a = OrderParts({{1, 1, false}, {2, 1, false}},
                                    {{1, 21, "c"}, {0, 11, "a"}, {1, 22, "d"}}, {{1, "s"}});
@@ -241,20 +244,23 @@ TEST_F(NestedTest, ChildrenSpreadOverBatchesAndRowsOutOfParentOrder) {
   EXPECT_EQ(Serials(), (Lines{"11|0|s"}));
 }
 
-TEST_F(NestedTest, ForeignKeysAreIndexed) {
+TEST_P(NestedTest, ForeignKeysAreIndexed) {
   LoadFirst(OrderSpec(ChildMode::kReplace));
   // The configured child key does not lead with the foreign key: an index; the synthetic key
   // does: none needed.
-  EXPECT_EQ(Rows("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name LIKE "
-                 "'_sluice_fk_%' ORDER BY name"),
+  EXPECT_EQ(Rows(pg() ? "SELECT indexname, tablename FROM pg_indexes WHERE indexname LIKE "
+                        "'\\_sluice\\_fk\\_%' ORDER BY 1"
+                      : "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name "
+                        "LIKE '_sluice_fk_%' ORDER BY name"),
             (Lines{"_sluice_fk_orders_items|orders_items"}));
-  EXPECT_EQ(Rows("SELECT table_name, kind, column_name FROM _sluice_schema_history WHERE "
-                 "table_name = 'orders_items' ORDER BY id"),
+  EXPECT_EQ(Rows(std::string("SELECT table_name, kind, column_name FROM ") +
+                 (pg() ? "_sluice.schema_history" : "_sluice_schema_history") +
+                 " WHERE table_name = 'orders_items' ORDER BY id"),
             (Lines{"orders_items|create|orders_order_id", "orders_items|create|item_id",
                    "orders_items|create|sku"}));
 }
 
-TEST_F(NestedTest, FailureRollsBackEveryTable) {
+TEST_P(NestedTest, FailureRollsBackEveryTable) {
   const NestedSpec spec = OrderSpec(ChildMode::kReplace);
   LoadFirst(spec);
   std::vector<Part> parts = OrderParts({{1, 5, false}}, {{0, 15, "n"}}, {});
@@ -287,7 +293,7 @@ TEST_F(NestedTest, FailureRollsBackEveryTable) {
   EXPECT_FALSE(applied->has_value());
 }
 
-TEST_F(NestedTest, RejectsMalformedPlansAndBatches) {
+TEST_P(NestedTest, RejectsMalformedPlansAndBatches) {
   NestedSpec spec = OrderSpec(ChildMode::kReplace);
   spec.tables[2].parent = 2;
   EXPECT_EQ(pool_->BeginNestedLoad(spec, 1).status().code(), ErrorCode::kInvalidArgument);

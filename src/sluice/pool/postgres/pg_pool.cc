@@ -1,0 +1,358 @@
+// The PostgreSQL pool: a small set of writer connections (one per load in flight, kept for
+// reuse with their staging tables) and one read connection for FindApplied, SchemaHistory and
+// Query. A load is one transaction on one writer connection: BeginLoad opens it and checks
+// the file is not applied yet; Commit records the file in _sluice.applied, whose primary key
+// on seq makes a second applier of the same file fail (and roll back) at its commit.
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sluice/core/mutex.h"
+#include "sluice/pool/pool.h"
+#include "sluice/pool/postgres/pg_internal.h"
+
+namespace sluice::pool {
+namespace postgres {
+
+const char* const kMetaDdl =
+    "CREATE SCHEMA IF NOT EXISTS _sluice; "
+    "CREATE TABLE IF NOT EXISTS _sluice.applied(seq bigint PRIMARY KEY, schema_name text NOT "
+    "NULL, table_name text NOT NULL, inserted bigint NOT NULL, updated bigint NOT NULL, refused "
+    "bigint NOT NULL, deleted bigint NOT NULL, applied_at bigint NOT NULL); "
+    "CREATE TABLE IF NOT EXISTS _sluice.applied_tables(seq bigint NOT NULL, position int NOT "
+    "NULL, table_name text NOT NULL, inserted bigint NOT NULL, updated bigint NOT NULL, refused "
+    "bigint NOT NULL, deleted bigint NOT NULL, PRIMARY KEY(seq, position)); "
+    "CREATE TABLE IF NOT EXISTS _sluice.tables(schema_name text, table_name text, sql_name text "
+    "NOT NULL, tomb_sql_name text, PRIMARY KEY(schema_name, table_name)); "
+    "CREATE TABLE IF NOT EXISTS _sluice.columns(schema_name text, table_name text, column_name "
+    "text, sql_name text NOT NULL, position int NOT NULL, type_name text NOT NULL, type_key text "
+    "NOT NULL, pg_type text NOT NULL, pk_position int, PRIMARY KEY(schema_name, table_name, "
+    "column_name)); "
+    "CREATE TABLE IF NOT EXISTS _sluice.schema_history(id bigserial PRIMARY KEY, schema_name "
+    "text NOT NULL, table_name text NOT NULL, seq bigint NOT NULL, changed_at bigint NOT NULL, "
+    "kind text NOT NULL, column_name text NOT NULL, old_type text NOT NULL, new_type text NOT "
+    "NULL); "
+    "CREATE INDEX IF NOT EXISTS schema_history_by_table ON _sluice.schema_history(schema_name, "
+    "table_name, id)";
+
+std::string RecordAppliedSql(int64_t seq, const std::string& schema, const std::string& table,
+                             const ApplyCounts& c, int64_t applied_at,
+                             const std::vector<TableCounts>& tables) {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  std::string sql =
+      "INSERT INTO _sluice.applied(seq, schema_name, table_name, inserted, updated, refused, "
+      "deleted, applied_at) VALUES(" +
+      n(seq) + ", " + QuoteLiteral(schema) + ", " + QuoteLiteral(table) + ", " + n(c.inserted) +
+      ", " + n(c.updated) + ", " + n(c.refused) + ", " + n(c.deleted) + ", " + n(applied_at) + ")";
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const ApplyCounts& t = tables[i].counts;
+    sql += "; INSERT INTO _sluice.applied_tables VALUES(" + n(seq) + ", " +
+           n(static_cast<int64_t>(i)) + ", " + QuoteLiteral(tables[i].table) + ", " +
+           n(t.inserted) + ", " + n(t.updated) + ", " + n(t.refused) + ", " + n(t.deleted) + ")";
+  }
+  return sql;
+}
+
+Status BeginLoadTransaction(Transaction& txn, int64_t seq) {
+  Result<Rows> applied =
+      txn.BeginWith("SELECT count(*) FROM _sluice.applied WHERE seq = " + std::to_string(seq));
+  if (!applied.ok()) return applied.status();
+  SLUICE_ASSIGN_OR_RETURN(int64_t n, applied->Int(0, 0));
+  if (n > 0) {
+    return Err(ErrorCode::kAlreadyExists,
+               "file seq " + std::to_string(seq) + " is already applied to the pool");
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Rows a Query may return (as in the SQLite pool): the result is materialised as strings.
+constexpr size_t kMaxQueryRows = 1'000'000;
+// Idle writer connections kept for reuse (each with its staging tables).
+constexpr size_t kMaxIdleSessions = 8;
+
+Status CheckTableSpec(const TableSpec& table) {
+  SLUICE_RETURN_IF_ERROR(CheckSchemaName(table.schema));
+  if (table.name.empty()) return Err(ErrorCode::kInvalidArgument, "table name is empty");
+  if (table.name.find('\0') != std::string::npos) {
+    return Err(ErrorCode::kInvalidArgument, "table name holds a NUL byte");
+  }
+  if (AsciiLowered(table.name).rfind("_sluice_", 0) == 0 ||
+      AsciiLowered(table.name).rfind("sqlite_", 0) == 0) {
+    return Err(ErrorCode::kInvalidArgument, "table name '" + table.name + "' is reserved");
+  }
+  if (table.primary_key.empty()) {
+    return Err(ErrorCode::kInvalidArgument, "table '" + table.name + "' has no primary key");
+  }
+  if (!table.delete_column.empty()) {
+    const std::string d = AsciiLowered(table.delete_column);
+    bool control_is_data = !table.age_column.empty() && AsciiLowered(table.age_column) == d;
+    for (const std::string& k : table.primary_key) control_is_data |= AsciiLowered(k) == d;
+    if (control_is_data) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "table '" + table.name + "': delete column '" + table.delete_column +
+                     "' is also a key or the age column; it must be a column of its own");
+    }
+  }
+  return Status::Ok();
+}
+
+class PostgresPool;
+
+// Creates the connection's schema, in a transaction of its own that commits at once: inside
+// the load's transaction, a second load creating a table of the same new schema would wait
+// for the first load's commit (and a thread holding both would wait forever). An empty schema
+// left by a load that rolled back is harmless. Two sessions creating it at once: one fails on
+// the catalog's unique index, and the schema then exists.
+Status EnsureSchema(Session& session, const std::string& schema) {
+  for (const std::string& s : session.schemas) {
+    if (s == schema) return Status::Ok();
+  }
+  Status st = session.conn->Exec("CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(schema));
+  if (!st.ok() && st.code() != ErrorCode::kAlreadyExists) {
+    return st.WithContext("creating schema '" + schema + "'");
+  }
+  session.schemas.push_back(schema);
+  return Status::Ok();
+}
+
+class PgLoad final : public LoadTransaction {
+ public:
+  PgLoad(PostgresPool* pool, std::unique_ptr<Session> session, TableSpec spec, int64_t seq,
+         const Clock& clock)
+      : pool_(pool),
+        session_(std::move(session)),
+        txn_(*session_->conn),
+        seq_(seq),
+        writer_(session_.get(), std::move(spec), seq, clock) {}
+  ~PgLoad() override;
+
+  Status Begin();
+
+  Status Apply(const batch::Batch& batch) override {
+    if (!failed_.ok()) return failed_;
+    if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
+    Status st = writer_.ApplyBatch(batch);
+    if (!st.ok()) failed_ = st;
+    return st;
+  }
+
+  const ApplyCounts& counts() const override { return writer_.counts(); }
+
+  Status Commit(int64_t applied_at) override {
+    if (!failed_.ok()) return failed_;
+    if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
+    const TableSpec& spec = writer_.spec();
+    Status st = txn_.Commit(
+        RecordAppliedSql(seq_, spec.schema, spec.name, writer_.counts(), applied_at, {}));
+    if (st.code() == ErrorCode::kAlreadyExists) {
+      st = Err(ErrorCode::kAlreadyExists,
+               "file seq " + std::to_string(seq_) + " is already applied to the pool");
+    }
+    if (!st.ok()) {
+      failed_ = st;
+      return st;
+    }
+    committed_ = true;
+    session_->dirty.clear();
+    return Status::Ok();
+  }
+
+ private:
+  PostgresPool* pool_;
+  std::unique_ptr<Session> session_;
+  Transaction txn_;
+  int64_t seq_;
+  TableWriter writer_;
+  Status failed_;
+  bool committed_ = false;
+};
+
+class PostgresPool final : public Pool {
+ public:
+  PostgresPool(std::string conninfo, std::unique_ptr<Session> reader, const Clock& clock)
+      : conninfo_(std::move(conninfo)), reader_(std::move(reader)), clock_(clock) {}
+
+  Result<std::unique_ptr<Session>> Acquire() {
+    {
+      MutexLock lock(&idle_mutex_);
+      if (!idle_.empty()) {
+        std::unique_ptr<Session> s = std::move(idle_.back());
+        idle_.pop_back();
+        return s;
+      }
+    }
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, Conn::Open(conninfo_, {.label = "pool"}));
+    auto s = std::make_unique<Session>();
+    s->conn = std::move(conn);
+    return s;
+  }
+
+  void Release(std::unique_ptr<Session> s) {
+    if (s == nullptr || !s->conn->Idle()) return;  // broken or stuck: closed with it
+    MutexLock lock(&idle_mutex_);
+    if (idle_.size() < kMaxIdleSessions) idle_.push_back(std::move(s));
+  }
+
+  Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table, int64_t seq) override {
+    SLUICE_RETURN_IF_ERROR(CheckTableSpec(table));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Acquire());
+    SLUICE_RETURN_IF_ERROR(EnsureSchema(*session, table.schema));
+    auto load = std::make_unique<PgLoad>(this, std::move(session), table, seq, clock_);
+    // From here the load owns the session: returning drops it, rolls back and releases it.
+    SLUICE_RETURN_IF_ERROR(load->Begin());
+    return std::unique_ptr<LoadTransaction>(std::move(load));
+  }
+
+  Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
+                                                                 int64_t seq) override {
+    if (spec.tables.empty()) {
+      return Err(ErrorCode::kInvalidArgument, "a nested plan has no tables");
+    }
+    for (const DerivedTableSpec& d : spec.tables) SLUICE_RETURN_IF_ERROR(CheckTableSpec(d.table));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Acquire());
+    SLUICE_RETURN_IF_ERROR(EnsureSchema(*session, spec.tables[0].table.schema));
+    return postgres::BeginNestedLoad(
+        std::move(session), [this](std::unique_ptr<Session> s) { Release(std::move(s)); }, spec,
+        seq, clock_);
+  }
+
+  Result<std::optional<AppliedFile>> FindApplied(const std::string& schema, int64_t seq) override {
+    MutexLock lock(&reader_mutex_);
+    const std::vector<::sluice::postgres::Statement> reads = {
+        {"SELECT table_name, inserted, updated, refused, applied_at, deleted FROM "
+         "_sluice.applied WHERE seq = $1 AND schema_name = $2",
+         Params().Int(seq).Text(schema)},
+        {"SELECT table_name, inserted, updated, refused, deleted FROM _sluice.applied_tables "
+         "WHERE seq = $1 ORDER BY position",
+         Params().Int(seq)},
+    };
+    SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> rows, reader_->conn->Pipeline(reads));
+    if (rows[0].size() == 0) return std::optional<AppliedFile>();
+    AppliedFile f;
+    f.seq = seq;
+    f.table = std::string(rows[0].Text(0, 0));
+    SLUICE_ASSIGN_OR_RETURN(f.counts.inserted, rows[0].Int(0, 1));
+    SLUICE_ASSIGN_OR_RETURN(f.counts.updated, rows[0].Int(0, 2));
+    SLUICE_ASSIGN_OR_RETURN(f.counts.refused, rows[0].Int(0, 3));
+    SLUICE_ASSIGN_OR_RETURN(f.applied_at, rows[0].Int(0, 4));
+    SLUICE_ASSIGN_OR_RETURN(f.counts.deleted, rows[0].Int(0, 5));
+    for (int r = 0; r < rows[1].size(); ++r) {
+      TableCounts& c = f.tables.emplace_back();
+      c.table = std::string(rows[1].Text(r, 0));
+      SLUICE_ASSIGN_OR_RETURN(c.counts.inserted, rows[1].Int(r, 1));
+      SLUICE_ASSIGN_OR_RETURN(c.counts.updated, rows[1].Int(r, 2));
+      SLUICE_ASSIGN_OR_RETURN(c.counts.refused, rows[1].Int(r, 3));
+      SLUICE_ASSIGN_OR_RETURN(c.counts.deleted, rows[1].Int(r, 4));
+    }
+    return std::optional<AppliedFile>(std::move(f));
+  }
+
+  Result<std::vector<SchemaChange>> SchemaHistory(const std::string& schema,
+                                                  const std::string& table) override {
+    MutexLock lock(&reader_mutex_);
+    SLUICE_ASSIGN_OR_RETURN(
+        Rows rows,
+        reader_->conn->Query("SELECT seq, changed_at, kind, column_name, old_type, new_type FROM "
+                             "_sluice.schema_history WHERE schema_name = $1 AND table_name = $2 "
+                             "ORDER BY id",
+                             Params().Text(schema).Text(table), "reading the schema history"));
+    std::vector<SchemaChange> out;
+    for (int r = 0; r < rows.size(); ++r) {
+      SchemaChange& c = out.emplace_back();
+      c.table = table;
+      SLUICE_ASSIGN_OR_RETURN(c.seq, rows.Int(r, 0));
+      SLUICE_ASSIGN_OR_RETURN(c.changed_at, rows.Int(r, 1));
+      const std::string_view kind = rows.Text(r, 2);
+      c.kind = kind == "add"     ? SchemaChangeKind::kAdd
+               : kind == "widen" ? SchemaChangeKind::kWiden
+                                 : SchemaChangeKind::kCreate;
+      c.column = std::string(rows.Text(r, 3));
+      c.old_type = std::string(rows.Text(r, 4));
+      c.new_type = std::string(rows.Text(r, 5));
+    }
+    return out;
+  }
+
+  Result<QueryResult> Query(const std::string& sql, const std::string& default_schema) override {
+    MutexLock lock(&reader_mutex_);
+    // Statements up to the pipeline's sync run in one transaction, so a search_path set
+    // locally there holds for the query and ends with it.
+    // Without a default schema only qualified names resolve (the contract): an empty path.
+    std::vector<::sluice::postgres::Statement> statements;
+    statements.push_back(
+        {"SELECT set_config('search_path', $1, true)",
+         Params().Text(default_schema.empty() ? std::string() : QuoteIdent(default_schema))});
+    statements.push_back({sql, {}});
+    Result<std::vector<Rows>> rows = reader_->conn->Pipeline(statements);
+    if (!reader_->conn->Idle()) reader_->conn->Exec("ROLLBACK").IgnoreError();
+    if (!rows.ok()) return rows.status();
+    const Rows& r = rows->back();
+    if (static_cast<size_t>(r.size()) > kMaxQueryRows) {
+      return Err(
+          ErrorCode::kInvalidArgument,
+          "the query returns more than " + std::to_string(kMaxQueryRows) + " rows; add a LIMIT");
+    }
+    QueryResult out;
+    for (int c = 0; c < r.columns(); ++c) out.columns.emplace_back(r.ColumnName(c));
+    out.rows.reserve(static_cast<size_t>(r.size()));
+    for (int i = 0; i < r.size(); ++i) {
+      auto& row = out.rows.emplace_back();
+      row.reserve(static_cast<size_t>(r.columns()));
+      for (int c = 0; c < r.columns(); ++c) {
+        if (r.IsNull(i, c)) {
+          row.emplace_back();
+          continue;
+        }
+        std::string_view text = r.Text(i, c);
+        // bytea prints as "\x0a1b": lower-case hex, as the SQLite pool prints blobs.
+        if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') text.remove_prefix(2);
+        row.emplace_back(std::string(text));
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::string conninfo_;
+  Mutex idle_mutex_;
+  std::vector<std::unique_ptr<Session>> idle_ GUARDED_BY(idle_mutex_);
+  Mutex reader_mutex_;
+  std::unique_ptr<Session> reader_ GUARDED_BY(reader_mutex_);
+  const Clock& clock_;
+};
+
+Status PgLoad::Begin() { return BeginLoadTransaction(txn_, seq_); }
+
+PgLoad::~PgLoad() {
+  if (!committed_) {
+    txn_.Rollback();
+    // The transaction took the temp tables it created with it.
+    session_->ForgetTempTables();
+  }
+  pool_->Release(std::move(session_));
+}
+
+}  // namespace
+}  // namespace postgres
+
+Result<std::unique_ptr<Pool>> OpenPostgresPool(const std::string& conninfo, const Clock& clock) {
+  using ::sluice::postgres::Conn;
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, Conn::Open(conninfo, {.label = "pool"}));
+  {
+    ::sluice::postgres::Transaction txn(*conn);
+    // Nodes starting together: one creates the metadata, the others wait and find it.
+    SLUICE_RETURN_IF_ERROR(
+        txn.Begin("BEGIN; SELECT pg_advisory_xact_lock(hashtext('sluice pool metadata'))"));
+    SLUICE_RETURN_IF_ERROR(conn->Exec(postgres::kMetaDdl).WithContext("creating pool metadata"));
+    SLUICE_RETURN_IF_ERROR(txn.Commit());
+  }
+  auto reader = std::make_unique<postgres::Session>();
+  reader->conn = std::move(conn);
+  return std::unique_ptr<Pool>(
+      std::make_unique<postgres::PostgresPool>(conninfo, std::move(reader), clock));
+}
+
+}  // namespace sluice::pool

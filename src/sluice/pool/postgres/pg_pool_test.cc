@@ -1,0 +1,303 @@
+// Tests of the PostgreSQL pool's storage (types, identifiers, the NUL and nanosecond
+// policies, metadata, exactly once), and a differential test: random files applied to a SQLite
+// pool and a PostgreSQL pool give the same counts and the same rows.
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sluice/pool/pool.h"
+#include "sluice/pool/sqlite/pool_testing.h"
+#include "sluice/postgres/postgres_testing.h"
+
+namespace sluice::pool {
+namespace {
+
+using namespace testing_util;  // NOLINT(google-build-using-namespace)
+using ::sluice::postgres::testing::TestDatabase;
+
+class PgPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(db_.conninfo().empty());
+    Reopen();
+  }
+  void Reopen() {
+    pool_.reset();
+    auto p = OpenPostgresPool(db_.conninfo(), clock_);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    pool_ = std::move(p).value();
+  }
+
+  ApplyCounts Load(const TableSpec& spec, int64_t seq, const std::vector<Batch>& batches) {
+    auto tx = pool_->BeginLoad(spec, seq);
+    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+    if (!tx.ok()) return {};
+    for (const Batch& b : batches) {
+      Status st = (*tx)->Apply(b);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    }
+    ApplyCounts counts = (*tx)->counts();
+    Status st = (*tx)->Commit(1000 + seq);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return counts;
+  }
+
+  Status LoadError(const TableSpec& spec, int64_t seq, const Batch& batch) {
+    auto tx = pool_->BeginLoad(spec, seq);
+    if (!tx.ok()) return tx.status();
+    return (*tx)->Apply(batch);
+  }
+
+  std::vector<std::string> Rows(const std::string& sql, const std::string& schema = "demo") {
+    auto r = pool_->Query(sql, schema);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& row : r->rows) {
+      std::string line;
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i) line += "|";
+        line += row[i] ? *row[i] : "NULL";
+      }
+      out.push_back(line);
+    }
+    return out;
+  }
+
+  TestDatabase db_;
+  FakeClock clock_{1'700'000'000'000'000};
+  std::unique_ptr<Pool> pool_;
+};
+
+TEST_F(PgPoolTest, CreatesTableInTheConnectionsSchema) {
+  ApplyCounts c = Load(Spec("orders", {"id"}), 1,
+                       {MakeBatch({{"id", Ints({1, 2, 3})},
+                                   {"name", Strings({"a", std::nullopt, ""})},
+                                   {"flag", Bools({1, 0, std::nullopt})}})});
+  EXPECT_EQ(CountsText(c), "i3 u0 r0 d0");
+  EXPECT_EQ(Rows("SELECT id, name, flag FROM orders ORDER BY id"),
+            (Lines{"1|a|t", "2|NULL|f", "3||NULL"}));
+  EXPECT_EQ(Rows("SELECT count(*) FROM demo.orders", ""), (Lines{"3"}));
+  EXPECT_EQ(Rows("SELECT column_name, data_type FROM information_schema.columns WHERE "
+                 "table_schema = 'demo' AND table_name = 'orders' ORDER BY ordinal_position"),
+            (Lines{"id|bigint", "name|text", "flag|boolean"}));
+  EXPECT_EQ(
+      Rows("SELECT column_name, position, type_name, pg_type, pk_position FROM "
+           "_sluice.columns WHERE table_name = 'orders' ORDER BY position"),
+      (Lines{"id|0|BIGINT|bigint|0", "name|1|VARCHAR|text|NULL", "flag|2|BOOLEAN|boolean|NULL"}));
+  auto applied = pool_->FindApplied("demo", 1);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ((*applied)->table, "orders");
+  EXPECT_EQ((*applied)->applied_at, 1001);
+  EXPECT_EQ(CountsText((*applied)->counts), "i3 u0 r0 d0");
+}
+
+TEST_F(PgPoolTest, TwoConnectionsMayBothHaveATableOfOneName) {
+  TableSpec a = Spec("orders", {"id"});
+  TableSpec b = a;
+  b.schema = "other";
+  Load(a, 1, {MakeBatch({{"id", Ints({1})}, {"v", Strings({"a"})}})});
+  Load(b, 2, {MakeBatch({{"id", Ints({1})}, {"v", Ints({7})}})});
+  EXPECT_EQ(Rows("SELECT v FROM orders"), (Lines{"a"}));
+  EXPECT_EQ(Rows("SELECT v FROM orders", "other"), (Lines{"7"}));
+  EXPECT_EQ(pool_->SchemaHistory("other", "orders")->size(), 2u);
+}
+
+TEST_F(PgPoolTest, ASecondApplierOfOneFileRollsBack) {
+  auto first = pool_->BeginLoad(Spec("t", {"id"}), 5);
+  auto second = pool_->BeginLoad(Spec("u", {"id"}), 5);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE((*first)->Apply(MakeBatch({{"id", Ints({1})}})).ok());
+  ASSERT_TRUE((*second)->Apply(MakeBatch({{"id", Ints({2})}})).ok());
+  ASSERT_TRUE((*first)->Commit(1).ok());
+  Status st = (*second)->Commit(1);
+  EXPECT_EQ(st.code(), ErrorCode::kAlreadyExists) << st.ToString();
+  EXPECT_EQ(st.message(), "file seq 5 is already applied to the pool");
+  EXPECT_EQ(Rows("SELECT count(*) FROM pg_tables WHERE schemaname = 'demo'"), (Lines{"1"}));
+  EXPECT_EQ(pool_->BeginLoad(Spec("t", {"id"}), 5).status().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(PgPoolTest, TypesAreStoredExactly) {
+  Column uuid = batch::MakeColumn(DataType(TypeId::kUuid));
+  for (int i = 0; i < 16; ++i) uuid.fixed.push_back(static_cast<uint8_t>(i * 17));
+  uuid.length = 1;
+  Column list = batch::MakeColumn(DataType::List(Field{"element", DataType(TypeId::kInt32)}));
+  list.children[0] = Ints({1, 2}, TypeId::kInt32);
+  list.offsets.push_back(2);
+  list.length = 1;
+  Column interval = batch::MakeColumn(DataType(TypeId::kInterval));
+  for (uint32_t v : {14u, 3u, 4001u}) PutFixed<uint32_t>(&interval, v);
+  interval.length = 1;
+  __int128 big = 1;
+  for (int i = 0; i < 37; ++i) big *= 10;
+  Load(Spec("t", {"id"}), 1,
+       {MakeBatch({{"id", Ints({1})},
+                   {"u", std::move(uuid)},
+                   {"d", Dates({19723})},
+                   {"ts", Timestamps(TimeUnit::kMicros, true, {1'704'067'200'123'456})},
+                   {"local", Timestamps(TimeUnit::kMillis, false, {1'704'067'200'123})},
+                   {"tn", Timestamps(TimeUnit::kNanos, false, {1'000})},
+                   {"j", Strings({R"({"b": 1, "a": [true]})"}, TypeId::kJson)},
+                   {"l", std::move(list)},
+                   {"iv", std::move(interval)},
+                   {"amount", Decimals(38, 2, {-big - 1})},
+                   {"big", UInts({18'446'744'073'709'551'615ULL})},
+                   {"bin", Strings({std::string("\x00\xff", 2)}, TypeId::kBinary)}})});
+  EXPECT_EQ(Rows("SELECT u, d, ts, local, tn, j, l, iv, amount, big, bin FROM t"),
+            (Lines{"00112233-4455-6677-8899-aabbccddeeff|2024-01-01|2024-01-01 "
+                   "00:00:00.123456+00|2024-01-01 00:00:00.123|1970-01-01 00:00:00.000001|"
+                   R"({"a": [true], "b": 1}|[1, 2]|P1Y2M3DT4.001S|)"
+                   "-100000000000000000000000000000000000.01|18446744073709551615|00ff"}));
+  EXPECT_EQ(Rows("SELECT pg_typeof(u)::text, pg_typeof(ts)::text, pg_typeof(local)::text, "
+                 "pg_typeof(j)::text, pg_typeof(amount)::text, format_type(atttypid, atttypmod) "
+                 "FROM t, pg_attribute WHERE attrelid = 'demo.t'::regclass AND attname = "
+                 "'amount'"),
+            (Lines{"uuid|timestamp with time zone|timestamp without time zone|jsonb|numeric|"
+                   "numeric(38,2)"}));
+  // Decimals compare as numbers, exactly.
+  EXPECT_EQ(Rows("SELECT amount < -1e35, amount * 100 FROM t"),
+            (Lines{"t|-10000000000000000000000000000000000001.00"}));
+}
+
+TEST_F(PgPoolTest, NanosecondsAndNulBytesAreRefusedWithTheirPlace) {
+  auto tx = pool_->BeginLoad(Spec("t", {"id"}), 1);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)
+                  ->Apply(MakeBatch({{"id", Ints({1, 2})},
+                                     {"ts", Timestamps(TimeUnit::kNanos, true, {1000, 2000})}}))
+                  .ok());
+  Status st = (*tx)->Apply(
+      MakeBatch({{"id", Ints({3, 4})}, {"ts", Timestamps(TimeUnit::kNanos, true, {3000, 4001})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(st.message(),
+            "table 't' column 'ts' row 3: the value has nanoseconds; PostgreSQL keeps "
+            "microseconds, and the pool does not round");
+  st = LoadError(Spec("t", {"id"}), 2,
+                 MakeBatch({{"id", Ints({1, 2})}, {"s", Strings({"ok", std::string("a\0b", 3)})}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch);
+  EXPECT_EQ(st.message(),
+            "table 't' column 's' row 1: the text holds a NUL byte, which PostgreSQL text "
+            "cannot store");
+}
+
+TEST_F(PgPoolTest, LongIdentifiersGetDeterministicShortNames) {
+  const std::string table(80, 't');
+  const std::string column = std::string(70, 'c') + "é";
+  Load(Spec(table, {"id"}), 1, {MakeBatch({{"id", Ints({1})}, {column, Ints({5})}})});
+  auto names = Rows(
+      "SELECT sql_name FROM _sluice.tables UNION ALL SELECT sql_name FROM "
+      "_sluice.columns WHERE column_name <> 'id'");
+  ASSERT_EQ(names.size(), 2u);
+  for (const std::string& n : names) EXPECT_LE(n.size(), 63u) << n;
+  EXPECT_EQ(names[0].substr(0, 46), table.substr(0, 46));
+  // The same names again find the same table and column.
+  ApplyCounts c =
+      Load(Spec(table, {"id"}), 2, {MakeBatch({{"id", Ints({1})}, {column, Ints({6})}})});
+  EXPECT_EQ(CountsText(c), "i0 u1 r0 d0");
+  EXPECT_EQ(Rows("SELECT \"" + names[1] + "\" FROM \"" + names[0] + "\""), (Lines{"6"}));
+}
+
+TEST_F(PgPoolTest, QueryResolvesUnqualifiedNamesInTheDefaultSchema) {
+  Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}})});
+  EXPECT_EQ(Rows("SELECT count(*) FROM t"), (Lines{"1"}));
+  EXPECT_EQ(Rows("SHOW search_path", ""), (Lines{""}));
+  EXPECT_FALSE(pool_->Query("SELECT count(*) FROM t", "").ok());
+  EXPECT_FALSE(pool_->Query("SELECT 1; SELECT 2", "demo").ok());
+  EXPECT_FALSE(pool_->Query("SELEKT", "demo").ok());
+  EXPECT_EQ(Rows("SELECT 1"), (Lines{"1"}));  // the reader recovered
+}
+
+// --- The same files on both pools -----------------------------------------------------------
+
+struct Twin {
+  std::unique_ptr<Pool> sqlite;
+  std::unique_ptr<Pool> pg;
+};
+
+std::vector<std::string> Dump(Pool& pool, const std::string& sql) {
+  auto r = pool.Query(sql, "demo");
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> out;
+  if (!r.ok()) return out;
+  for (const auto& row : r->rows) {
+    std::string line;
+    for (const auto& v : row) line += (v ? *v : "NULL") + "|";
+    out.push_back(line);
+  }
+  return out;
+}
+
+class PgDifferentialTest : public PgPoolTest {
+ protected:
+  // Random files of up to `batches` batches over `keys` keys, with repeats, nulls, deletes
+  // and ages drawn small so that ties and refusals are frequent.
+  void Run(TableSpec spec, uint32_t seed, int files) {
+    spec.name += std::to_string(seed);
+    testing::TempDir tmp("pg_diff");
+    auto lite = OpenSqlitePool(tmp.Join("pool"), clock_);
+    ASSERT_TRUE(lite.ok());
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+    const bool age = !spec.age_column.empty();
+    const bool del = !spec.delete_column.empty();
+    for (int f = 1; f <= files; ++f) {
+      const int64_t seq = seed * 1000 + f;
+      auto a = (*lite)->BeginLoad(spec, seq);
+      auto b = pool_->BeginLoad(spec, seq);
+      ASSERT_TRUE(a.ok() && b.ok());
+      const int batches = 1 + pick(3);
+      for (int i = 0; i < batches; ++i) {
+        const int rows = 1 + pick(12);
+        std::vector<std::optional<int64_t>> id, ages, v;
+        std::vector<std::optional<uint8_t>> dels;
+        std::vector<std::optional<std::string>> w;
+        for (int r = 0; r < rows; ++r) {
+          id.push_back(pick(6));
+          ages.push_back(pick(5) == 0 ? std::nullopt : std::optional<int64_t>(pick(4)));
+          v.push_back(f * 100 + i * 10 + r);
+          dels.push_back(pick(4) == 0 ? 1 : 0);
+          w.push_back(pick(3) == 0 ? std::nullopt
+                                   : std::optional<std::string>("w" + std::to_string(f)));
+        }
+        std::vector<std::pair<std::string, Column>> cols;
+        cols.emplace_back("id", Ints(id));
+        if (age) cols.emplace_back("age", Ints(ages));
+        cols.emplace_back("v", Ints(v));
+        // Columns vary per batch; the first one creates them all.
+        if (pick(2) == 0 || (f == 1 && i == 0)) cols.emplace_back("w", Strings(w));
+        if (del && pick(3) != 0) cols.emplace_back("del", Bools(dels));
+        Batch batch = MakeBatch(std::move(cols));
+        ASSERT_TRUE((*a)->Apply(batch).ok());
+        Status st = (*b)->Apply(batch);
+        ASSERT_TRUE(st.ok()) << st.ToString();
+        ASSERT_EQ(CountsText((*a)->counts()), CountsText((*b)->counts()))
+            << "seed " << seed << " file " << f << " batch " << i;
+      }
+      ASSERT_TRUE((*a)->Commit(seq).ok());
+      ASSERT_TRUE((*b)->Commit(seq).ok());
+      const std::string cols = std::string("id, ") + (age ? "age, " : "") + "v, w";
+      const std::string sql = "SELECT " + cols + " FROM " + spec.name + " ORDER BY id";
+      ASSERT_EQ(Dump(**lite, sql), Dump(*pool_, sql)) << "seed " << seed << " file " << f;
+    }
+  }
+};
+
+TEST_F(PgDifferentialTest, UpsertsOnly) {
+  for (uint32_t seed = 1; seed <= 4; ++seed) Run(Spec("t", {"id"}), seed, 8);
+}
+TEST_F(PgDifferentialTest, AgeRule) {
+  for (uint32_t seed = 1; seed <= 4; ++seed) Run(Spec("t", {"id"}, "age"), seed, 8);
+}
+TEST_F(PgDifferentialTest, DeletesWithoutAge) {
+  for (uint32_t seed = 1; seed <= 4; ++seed) Run(Spec("t", {"id"}, "", "del"), seed, 8);
+}
+TEST_F(PgDifferentialTest, DeletesWithAgeAndTombstones) {
+  for (uint32_t seed = 1; seed <= 8; ++seed) Run(Spec("t", {"id"}, "age", "del"), seed, 10);
+}
+
+}  // namespace
+}  // namespace sluice::pool
