@@ -26,8 +26,11 @@ own previous phase's) WAL. Both must end with the same rows (count and a hash of
 Rounds (--repeat) alternate sluice, ceiling; the table gives medians and the spread of the
 ratio. Goal: sluice / ceiling >= 0.8 in both phases.
 
-Until `sluice serve --pool` exists (the flag lands in stages), or with --ceiling-only, only the
-ceiling runs.
+Until `sluice serve --pool` exists (the flag lands in stages), or with --pool-alone, sluice's
+side is its PostgreSQL pool alone: sluice_pg_pool_driver (pg_pool_driver.cc) applies the same
+files' batches, decoded before its clock, through pool::OpenPostgresPool, one load transaction
+per file — the pool's share of the gap, without S3, the ledger and the loader. --ceiling-only
+runs the ceiling alone.
 """
 
 import argparse
@@ -80,6 +83,19 @@ def run_sluice(binary, pg, database, work, a, b):
     return out, rss, ddl, fingerprint
 
 
+def run_pool_alone(binary, pg, database, a, b):
+    """sluice_pg_pool_driver: the PostgreSQL pool alone (no S3, ledger or loader), the batches
+    decoded before its clock; shaped as run_sluice's result (no upload, no RSS)."""
+    pg.create_database(database)
+    out = json_lines([binary, "--dsn", pg.uri(database), "--schema", "bench", "--table", "orders",
+                      "--pk", "order_id", a, b], "the pool driver")
+    table = pg.find_table(database, "orders", prefer_schema="bench")
+    ddl = pg.table_ddl(database, table, "orders")
+    fingerprint = pg.fingerprint(database, table, COLUMNS)
+    pg.drop_database(database)
+    return [{"upload": 0.0, "total": o["seconds"]} for o in out], None, ddl, fingerprint
+
+
 def run_ceiling(binary, pg, database, ddl, a, b, stage):
     pg.create_database(database)
     args = [binary, "--dsn", pg.uri(database), "--table", "orders", "--pk", "order_id",
@@ -110,6 +126,11 @@ def main():
                     default=os.path.join(build, "bench", "pg_upsert", "sluice_pg_ceiling"))
     ap.add_argument("--ceiling-only", action="store_true",
                     help="run the ceiling alone (its table from the file's schema)")
+    ap.add_argument("--pool-alone", action="store_true",
+                    help="sluice's PostgreSQL pool alone (sluice_pg_pool_driver) instead of "
+                         "sluice end to end; also the fallback while serve has no --pool")
+    ap.add_argument("--pool-driver",
+                    default=os.path.join(build, "bench", "pg_upsert", "sluice_pg_pool_driver"))
     ap.add_argument("--stage", choices=("unlogged", "temp"), default="unlogged",
                     help="the ceiling's staging table (pg_ceiling.cc says why unlogged)")
     ap.add_argument("--dir", default=os.path.join(build, "bench", "upsert", "data"),
@@ -124,29 +145,37 @@ def main():
     os.makedirs(work, exist_ok=True)
     expected_rows = args.rows + (delta - delta // 2)
     with_sluice = not args.ceiling_only
-    if with_sluice and not sluice_has_flag(args.sluice, "serve", "--pool"):
-        print(f"bench: {args.sluice} has no `serve --pool` yet: the ceiling runs alone",
-              flush=True)
-        with_sluice = False
+    pool_alone = with_sluice and args.pool_alone
+    if with_sluice and not pool_alone and not sluice_has_flag(args.sluice, "serve", "--pool"):
+        pool_alone = os.path.exists(args.pool_driver)
+        print(f"bench: {args.sluice} has no `serve --pool` yet: "
+              + ("sluice's pool runs alone (sluice_pg_pool_driver)" if pool_alone
+                 else "the ceiling runs alone"), flush=True)
+        with_sluice = pool_alone
+    who = "sluice pool alone" if pool_alone else "sluice e2e"
 
     runs = []
     with PgServer(args.pg_dir) as pg:
         for n in range(args.repeat):
             # One engine after the other in each round, so that a busy neighbour slows both.
             s_out, s_rss, ddl, s_print = (None, None, None, None)
-            if with_sluice:
+            if pool_alone:
+                s_out, s_rss, ddl, s_print = run_pool_alone(args.pool_driver, pg, f"sluice_{n}",
+                                                            a, b)
+            elif with_sluice:
                 s_out, s_rss, ddl, s_print = run_sluice(args.sluice, pg, f"sluice_{n}", work, a, b)
             c_out, plain, c_print = run_ceiling(args.ceiling, pg, f"ceiling_{n}", ddl, a, b,
                                                 args.stage)
-            for who, fp in (("sluice", s_print), ("the ceiling", c_print)):
+            for engine, fp in (("sluice", s_print), ("the ceiling", c_print)):
                 if fp is not None and fp[0] != expected_rows:
-                    raise SystemExit(f"bench: expected {expected_rows} rows, {who} has {fp[0]}")
+                    raise SystemExit(f"bench: expected {expected_rows} rows, {engine} has "
+                                     f"{fp[0]}")
             if s_print is not None and s_print != c_print:
                 raise SystemExit(f"bench: sluice's rows differ from the ceiling's: {s_print} "
                                  f"vs {c_print} (count, hash)")
             runs.append((s_out, s_rss, c_out, plain))
             print(f"  round {n + 1}: " + "; ".join(
-                (f"{phase} sluice {s_out[i]['total']:.2f} s (upload {s_out[i]['upload']:.2f} s), "
+                (f"{phase} {who} {s_out[i]['total']:.2f} s (upload {s_out[i]['upload']:.2f} s), "
                  if s_out else f"{phase} ") +
                 f"ceiling {c_out[i]['seconds']:.2f} s (copy {c_out[i]['copy_seconds']:.2f}, "
                 f"upsert {c_out[i]['upsert_seconds']:.2f}, commit {c_out[i]['commit_seconds']:.2f})"
@@ -157,7 +186,7 @@ def main():
     print(f"\nPostgreSQL bulk upsert: orders, {args.rows:,} rows then a {delta:,}-row delta "
           f"(half updates, half new keys); {args.repeat} round(s); load average "
           f"{os.getloadavg()[0]:.1f}")
-    print(f"{'phase':<10}{'rows':>11}{'sluice e2e rows/s':>19}{'upload s':>10}{'total s':>9}"
+    print(f"{'phase':<10}{'rows':>11}{who + ' rows/s':>24}{'upload s':>10}{'total s':>9}"
           f"{'ceiling rows/s':>16}{'ratio':>7}{'spread':>13}{'after upload':>14}")
     for i, (phase, rows) in enumerate(phases):
         ceiling = median([r[2][i]["seconds"] for r in runs])
@@ -167,10 +196,10 @@ def main():
             upload = median([r[0][i]["upload"] for r in runs])
             ratios = [r[2][i]["seconds"] / r[0][i]["total"] for r in runs]
             spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
-            line += (f"{rows / total:>19,.0f}{upload:>10.2f}{total:>9.2f}{rows / ceiling:>16,.0f}"
+            line += (f"{rows / total:>24,.0f}{upload:>10.2f}{total:>9.2f}{rows / ceiling:>16,.0f}"
                      f"{median(ratios):>7.2f}{spread:>13}{ceiling / (total - upload):>14.2f}")
         else:
-            line += f"{'-':>19}{'-':>10}{'-':>9}{rows / ceiling:>16,.0f}{'-':>7}{'-':>13}{'-':>14}"
+            line += f"{'-':>24}{'-':>10}{'-':>9}{rows / ceiling:>16,.0f}{'-':>7}{'-':>13}{'-':>14}"
         print(line)
     plain_s = [r[3]["seconds"] for r in runs]
     print(f"plain binary COPY of A into an empty table with a primary key (for scale): "
@@ -185,7 +214,7 @@ def main():
     print(f"peak RSS: sluice serve {max(rss):,.0f} MiB; " if rss else "peak RSS: ", end="")
     print(f"ceiling {max(c_rss):,.0f} MiB (whole file encoded in memory)")
     if with_sluice:
-        print("ratio = sluice end-to-end rows/s / ceiling rows/s (goal >= 0.80), median of the "
+        print(f"ratio = {who} rows/s / ceiling rows/s (goal >= 0.80 end to end), median of the "
               "rounds (the lower middle one), spread = lowest-highest round; 'after upload' "
               "leaves the client's upload out of sluice's time; the ceiling's decode and "
               "encode are outside its clock")

@@ -7,6 +7,8 @@
 //   INSERT INTO <table> (<columns>) SELECT DISTINCT ON (<pk>) <columns> FROM <stage>
 //     ORDER BY <pk>, _row DESC                         (the last row of a key wins)
 //     ON CONFLICT (<pk>) DO UPDATE SET <every non-key column> = EXCLUDED.<column>
+//   -- or, when no key repeats in the file (checked before the clock, as the encoding is),
+//   -- the same INSERT from the plain SELECT: no sort (--always-distinct keeps DISTINCT ON)
 //   COMMIT                                             (synchronous_commit = on: durable)
 //
 // The stage is created once per session, as the pool reuses its own: an UNLOGGED table emptied
@@ -27,16 +29,17 @@
 // must be the ones the encoder writes.
 //
 // Usage: sluice_pg_ceiling --dsn CONNINFO --table NAME --pk COL [--ddl SQL] [--plain-copy FILE]
-//          [--checkpoint] [--stage unlogged|temp] [--work-mem 1GB] [--temp-buffers 1GB]
-//          [--chunk-kib 1024] FILE...
+//          [--checkpoint] [--always-distinct] [--stage unlogged|temp] [--work-mem 1GB]
+//          [--temp-buffers 1GB] [--chunk-kib 1024] FILE...
 // Prints one JSON line per phase: {"phase": "upsert"|"plain_copy", "file", "rows", "seconds",
 // "rows_per_s", "copy_seconds", "upsert_seconds", "commit_seconds", "encode_seconds",
-// "stream_bytes", "peak_rss_mib"}. Flat files only; a file's stream stays in memory (~150
-// bytes a row for `orders`).
+// "stream_bytes", "peak_rss_mib", "unique_keys"}. Flat files only; a file's stream stays in memory
+// (~150 bytes a row for `orders`).
 
 #include <libpq-fe.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -51,6 +54,7 @@
 
 namespace {
 
+using sluice::batch::TypeId;
 using sluice_bench::CopyEncoder;
 using sluice_bench::PgTypeOf;
 
@@ -68,9 +72,16 @@ struct Encoded {
   std::vector<std::string> pg_types;
   std::string stream;
   int64_t rows = 0;
+  bool unique_keys = false;  // no key value repeats in the file (an integer or text key)
 };
 
-sluice::Result<Encoded> Encode(const std::string& path, bool with_row) {
+// Whether the values of `pk` repeat among `keys` (each a value's bytes).
+bool Unique(std::vector<std::string>* keys) {
+  std::sort(keys->begin(), keys->end());
+  return std::adjacent_find(keys->begin(), keys->end()) == keys->end();
+}
+
+sluice::Result<Encoded> Encode(const std::string& path, const std::string& pk, bool with_row) {
   SLUICE_ASSIGN_OR_RETURN(auto file, sluice::FileSystem::Default().OpenRandomAccess(path));
   SLUICE_ASSIGN_OR_RETURN(auto reader, sluice::parquet::OpenParquet(std::move(file)));
   Encoded e;
@@ -83,6 +94,14 @@ sluice::Result<Encoded> Encode(const std::string& path, bool with_row) {
                              sluice::batch::TypeName(f.type));
     }
   }
+  int key = -1;  // the key column when its values can be compared as bytes here
+  for (size_t i = 0; i < e.names.size(); ++i) {
+    const TypeId id = reader->schema().fields[i].type.id;
+    if (e.names[i] == pk && (sluice::batch::IsInt64Stored(id) || id == TypeId::kString)) {
+      key = static_cast<int>(i);
+    }
+  }
+  std::vector<std::string> keys;
   CopyEncoder enc(&e.stream);
   enc.Header();
   sluice::batch::Batch b;
@@ -91,8 +110,19 @@ sluice::Result<Encoded> Encode(const std::string& path, bool with_row) {
     if (!more) break;
     enc.Rows(b.columns, b.num_rows, with_row, e.rows);
     e.rows += b.num_rows;
+    if (key < 0) continue;
+    const sluice::batch::Column& c = b.columns[static_cast<size_t>(key)];
+    for (int64_t r = 0; r < b.num_rows; ++r) {
+      if (c.type.id == TypeId::kString) {
+        keys.emplace_back(c.StringAt(r));
+      } else {
+        const int64_t v = c.Value<int64_t>(r);
+        keys.emplace_back(reinterpret_cast<const char*>(&v), sizeof(v));
+      }
+    }
   }
   enc.Trailer();
+  e.unique_keys = key >= 0 && Unique(&keys);
   return e;
 }
 
@@ -204,6 +234,7 @@ struct Options {
   std::string dsn, table, pk, ddl, plain_copy;
   std::string stage = "unlogged", work_mem = "1GB", temp_buffers = "1GB", chunk_kib = "1024";
   bool checkpoint = false;
+  bool always_distinct = false;
   std::vector<std::string> files;
 };
 
@@ -222,6 +253,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     const auto it = flags.find(arg);
     if (arg == "--checkpoint") {
       o->checkpoint = true;
+    } else if (arg == "--always-distinct") {
+      o->always_distinct = true;
     } else if (it != flags.end()) {
       *it->second = i + 1 < argc ? argv[++i] : std::string();
     } else {
@@ -244,10 +277,10 @@ void Print(const char* phase, const std::string& file, const Encoded& e, double 
       "{\"phase\": \"%s\", \"file\": \"%s\", \"rows\": %lld, \"seconds\": %.4f, "
       "\"rows_per_s\": %.0f, \"copy_seconds\": %.4f, \"upsert_seconds\": %.4f, "
       "\"commit_seconds\": %.4f, \"encode_seconds\": %.3f, \"stream_bytes\": %zu, "
-      "\"peak_rss_mib\": %.0f}\n",
+      "\"peak_rss_mib\": %.0f, \"unique_keys\": %s}\n",
       phase, file.c_str(), static_cast<long long>(e.rows), seconds,
       static_cast<double>(e.rows) / seconds, copy, upsert, commit, encode, e.stream.size(),
-      PeakRssMib());
+      PeakRssMib(), e.unique_keys ? "true" : "false");
   std::fflush(stdout);
 }
 
@@ -277,7 +310,7 @@ int main(int argc, char** argv) {
 
   for (const std::string& path : o.files) {
     const auto encode_start = std::chrono::steady_clock::now();
-    auto encoded = Encode(path, /*with_row=*/true);
+    auto encoded = Encode(path, o.pk, /*with_row=*/true);
     if (!encoded.ok()) {
       std::fprintf(stderr, "%s: %s: %s\n", kProgram, path.c_str(),
                    encoded.status().ToString().c_str());
@@ -312,10 +345,14 @@ int main(int argc, char** argv) {
                    path.c_str());
       return 1;
     }
-    const std::string upsert = "INSERT INTO " + table + " (" + cols + ") SELECT DISTINCT ON (" +
-                               Quote(o.pk) + ") " + cols + " FROM " + stage + " ORDER BY " +
-                               Quote(o.pk) + ", _row DESC ON CONFLICT (" + Quote(o.pk) +
-                               ") DO UPDATE SET " + sets;
+    // A file whose keys do not repeat needs no DISTINCT ON (and no sort): every staged row is a
+    // key of its own, as the PostgreSQL pool's fast path also finds out while it encodes.
+    const std::string select = e.unique_keys && !o.always_distinct
+                                   ? "SELECT " + cols + " FROM " + stage
+                                   : "SELECT DISTINCT ON (" + Quote(o.pk) + ") " + cols + " FROM " +
+                                         stage + " ORDER BY " + Quote(o.pk) + ", _row DESC";
+    const std::string upsert = "INSERT INTO " + table + " (" + cols + ") " + select +
+                               " ON CONFLICT (" + Quote(o.pk) + ") DO UPDATE SET " + sets;
     if (o.checkpoint && !db.Exec("CHECKPOINT")) return 1;
 
     const auto start = std::chrono::steady_clock::now();
@@ -333,7 +370,7 @@ int main(int argc, char** argv) {
 
   if (!o.plain_copy.empty()) {
     const auto encode_start = std::chrono::steady_clock::now();
-    auto encoded = Encode(o.plain_copy, /*with_row=*/false);
+    auto encoded = Encode(o.plain_copy, o.pk, /*with_row=*/false);
     if (!encoded.ok()) {
       std::fprintf(stderr, "%s: %s: %s\n", kProgram, o.plain_copy.c_str(),
                    encoded.status().ToString().c_str());
