@@ -186,7 +186,7 @@ def main():
     print(f"\nPostgreSQL bulk upsert: orders, {args.rows:,} rows then a {delta:,}-row delta "
           f"(half updates, half new keys); {args.repeat} round(s); load average "
           f"{os.getloadavg()[0]:.1f}")
-    print(f"{'phase':<10}{'rows':>11}{who + ' rows/s':>24}{'upload s':>10}{'total s':>9}"
+    print(f"{'phase':<10}{'rows':>11}{' ' + who + ' rows/s':>24}{'upload s':>10}{'total s':>9}"
           f"{'ceiling rows/s':>16}{'ratio':>7}{'spread':>13}{'after upload':>14}")
     for i, (phase, rows) in enumerate(phases):
         ceiling = median([r[2][i]["seconds"] for r in runs])
