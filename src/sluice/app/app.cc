@@ -188,6 +188,7 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
   landing::Store landing_store(fs, JoinPath(config.data_dir, "landing"));
   SLUICE_RETURN_IF_ERROR(landing_store.Init());
+  SLUICE_ASSIGN_OR_RETURN(const std::string pool_choice, ChoosePool(config.data_dir, config.pool));
   SLUICE_RETURN_IF_ERROR(MigrateSinglePoolFile(config.data_dir, *catalog)
                              .WithContext("moving the pool to one database per connection"));
   SLUICE_ASSIGN_OR_RETURN(auto pool, OpenDataDirPool(config.data_dir, clock));
@@ -299,9 +300,10 @@ Status RunServer(const ServeConfig& config) {
   std::printf(
       "  admin        %s   (/healthz, /metrics, /api/v1 with the token in %s)\n"
       "  data         %s\n"
+      "  pool         %s\n"
       "Next: sluice connection create NAME --data-dir %s\n",
       admin_url.c_str(), JoinPath(config.data_dir, "admin.token").c_str(), config.data_dir.c_str(),
-      config.data_dir.c_str());
+      DescribePool(pool_choice, config.data_dir).c_str(), config.data_dir.c_str());
   std::fflush(stdout);
 
   runtime->StopOnSignals();

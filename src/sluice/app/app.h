@@ -22,6 +22,9 @@ namespace sluice::app {
 
 struct ServeConfig {
   std::string data_dir = "./data";
+  // `sqlite` (the embedded default) or a PostgreSQL connection string; empty: what the data
+  // directory recorded at its first start (ChoosePool).
+  std::string pool;
   std::string s3_address = "127.0.0.1";  // loopback unless told otherwise
   uint16_t s3_port = 8787;
   std::string admin_address = "127.0.0.1";
@@ -116,9 +119,20 @@ Status RunServer(const ServeConfig& config);
 // The S3 endpoint recorded by a running (or the last) server of `data_dir`, or the default.
 std::string EndpointFor(const std::string& data_dir);
 
-// The data directory's pool, `<data>/pool/<connection>.db` (pool_setup.cc). kUnavailable
-// while the directory still holds the single pool.db of an older release (the server moves it
-// at start: MigrateSinglePoolFile).
+// Which pool a data directory loads into: `sqlite`, the embedded default, or a PostgreSQL
+// connection string, recorded in <data>/pool.uri by the first start that names one (so the CLI
+// and later starts find it). `requested` (serve's --pool) empty: the recorded one. A data
+// directory cannot switch between the two kinds (its rows stay where they were loaded);
+// another connection string for PostgreSQL replaces the recorded one.
+Result<std::string> ChoosePool(const std::string& data_dir, const std::string& requested);
+// The pool as people read it, without a password: "SQLite, <data>/pool/<connection>.db" or
+// "PostgreSQL, <connection string redacted>".
+std::string DescribePool(const std::string& pool, const std::string& data_dir);
+
+// The data directory's pool: PostgreSQL when recorded (ChoosePool), else the embedded one,
+// `<data>/pool/<connection>.db` (pool_setup.cc), which is kUnavailable while the directory
+// still holds the single pool.db of an older release (the server moves it at start:
+// MigrateSinglePoolFile).
 Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
                                                     const Clock& clock);
 
@@ -126,6 +140,6 @@ Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
 // connection, in place and crash-safe (pool_setup.cc says how), logging what it did; the
 // catalog's ledger says which connection each applied file belongs to. Nothing to do (OK)
 // when there is no such file. The caller holds serve.lock.
-Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Catalog& catalog);
+Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Ledger& ledger);
 
 }  // namespace sluice::app

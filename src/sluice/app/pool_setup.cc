@@ -20,7 +20,9 @@
 #include "sluice/app/app.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/log.h"
+#include "sluice/core/text.h"
 #include "sluice/pool/pool.h"
+#include "sluice/postgres/postgres.h"
 #include "sluice/sqlite/sqlite.h"
 
 namespace sluice::app {
@@ -34,11 +36,38 @@ constexpr const char* kOldPool = "pool.db";
 constexpr const char* kPoolDir = "pool";
 constexpr const char* kMigrating = "pool.migrating";
 constexpr const char* kKeptOld = "pool.db.pre-namespaces";
+// The pool a data directory loads into, when it is not the embedded default: the PostgreSQL
+// connection string given to the first `sluice serve --pool` (mode 0600: it may hold a
+// password).
+constexpr const char* kPoolRecord = "pool.uri";
+constexpr std::string_view kEmbedded = "sqlite";
+
+bool IsPostgres(std::string_view pool) {
+  return pool.starts_with("postgresql://") || pool.starts_with("postgres://") ||
+         pool.find('=') != std::string_view::npos;
+}
+
+Result<std::string> RecordedPool(FileSystem& fs, const std::string& data_dir) {
+  const std::string path = JoinPath(data_dir, kPoolRecord);
+  if (!fs.Exists(path)) return std::string(kEmbedded);
+  SLUICE_ASSIGN_OR_RETURN(std::string text, fs.ReadSmallFile(path));
+  return std::string(TrimAscii(text));
+}
+
+// Writes the record durably: a temporary file, synced, renamed over the old one.
+Status RecordPool(FileSystem& fs, const std::string& data_dir, const std::string& pool) {
+  const std::string path = JoinPath(data_dir, kPoolRecord);
+  SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(path + ".tmp"));
+  SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(pool + "\n")));
+  SLUICE_RETURN_IF_ERROR(file->Sync());
+  SLUICE_RETURN_IF_ERROR(file->Close());
+  SLUICE_RETURN_IF_ERROR(fs.Rename(path + ".tmp", path));
+  return fs.SyncDir(data_dir);
+}
 
 // Which connections own each user table of the old pool: the connections of the files that
 // created, changed or loaded it.
-Result<std::map<std::string, std::set<std::string>>> TableOwners(Db& db,
-                                                                 catalog::Catalog& catalog) {
+Result<std::map<std::string, std::set<std::string>>> TableOwners(Db& db, catalog::Ledger& catalog) {
   std::map<int64_t, std::string> connection_of;  // seq -> connection id
   auto owner = [&](int64_t seq) -> Result<std::string> {
     auto it = connection_of.find(seq);
@@ -77,7 +106,7 @@ Result<std::map<std::string, std::set<std::string>>> TableOwners(Db& db,
 // In the copy for `keep_connection`: drops every user table it does not own (and the
 // tombstones and metadata of those), and the applied records of other connections' files.
 Status Prune(Db& db, const std::map<std::string, std::set<std::string>>& owners,
-             const std::string& keep_connection, catalog::Catalog& catalog) {
+             const std::string& keep_connection, catalog::Ledger& catalog) {
   SLUICE_RETURN_IF_ERROR(db.Exec("BEGIN"));
   for (const auto& [table, ids] : owners) {
     if (ids.count(keep_connection) != 0) continue;
@@ -114,7 +143,7 @@ Status Prune(Db& db, const std::map<std::string, std::set<std::string>>& owners,
 
 }  // namespace
 
-Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Catalog& catalog) {
+Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Ledger& catalog) {
   FileSystem& fs = FileSystem::Default();
   const std::string old_path = JoinPath(data_dir, kOldPool);
   const std::string pool_dir = JoinPath(data_dir, kPoolDir);
@@ -207,9 +236,54 @@ Status MigrateSinglePoolFile(const std::string& data_dir, catalog::Catalog& cata
   return Status::Ok();
 }
 
+Result<std::string> ChoosePool(const std::string& data_dir, const std::string& requested) {
+  FileSystem& fs = FileSystem::Default();
+  SLUICE_ASSIGN_OR_RETURN(std::string recorded, RecordedPool(fs, data_dir));
+  if (requested.empty() || requested == recorded) return recorded;
+  if (requested != kEmbedded && !IsPostgres(requested)) {
+    return Err(ErrorCode::kInvalidArgument,
+               "--pool " + postgres::RedactConninfo(requested) +
+                   ": expected `sqlite` (the embedded default) or a PostgreSQL connection string "
+                   "(postgresql://USER@HOST:PORT/DB?..., or libpq's key=value form)");
+  }
+  // A data directory whose embedded pool holds nothing yet may still choose PostgreSQL.
+  bool embedded_empty = !fs.Exists(JoinPath(data_dir, kOldPool));
+  if (embedded_empty && fs.Exists(JoinPath(data_dir, kPoolDir))) {
+    SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                            fs.ListDir(JoinPath(data_dir, kPoolDir)));
+    embedded_empty = names.empty();
+  }
+  const bool may_switch = recorded == kEmbedded && embedded_empty;
+  if ((requested == kEmbedded) != (recorded == kEmbedded) && !may_switch) {
+    // The rows, their applied records and their history stay where they were loaded.
+    return Err(
+        ErrorCode::kInvalidArgument,
+        data_dir + " loads into " +
+            (recorded == kEmbedded ? std::string("its embedded SQLite pool")
+                                   : "PostgreSQL (" + postgres::RedactConninfo(recorded) + ")") +
+            "; it cannot switch to " +
+            (requested == kEmbedded ? std::string("the embedded pool") : "PostgreSQL") +
+            ": start that pool with a new data directory");
+  }
+  // The same kind: a new PostgreSQL connection string (another password, host name or
+  // option) for the same database is the operator's to give.
+  if (recorded != kEmbedded) {
+    LogInfo("app", "pool connection string changed to " + postgres::RedactConninfo(requested));
+  }
+  SLUICE_RETURN_IF_ERROR(RecordPool(fs, data_dir, requested));
+  return requested;
+}
+
+std::string DescribePool(const std::string& pool, const std::string& data_dir) {
+  if (pool == kEmbedded) return "SQLite, " + JoinPath(data_dir, kPoolDir) + "/<connection>.db";
+  return "PostgreSQL, " + postgres::RedactConninfo(pool);
+}
+
 Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
                                                     const Clock& clock) {
   FileSystem& fs = FileSystem::Default();
+  SLUICE_ASSIGN_OR_RETURN(std::string pool, RecordedPool(fs, data_dir));
+  if (pool != kEmbedded) return pool::OpenPostgresPool(pool, clock);
   if (fs.Exists(JoinPath(data_dir, kOldPool)) || fs.Exists(JoinPath(data_dir, kMigrating))) {
     return Err(ErrorCode::kUnavailable,
                "the pool in " + data_dir +

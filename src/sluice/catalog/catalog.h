@@ -1,8 +1,10 @@
 #pragma once
 // catalog: connections, credentials, table configurations and the file ledger, in one SQLite
 // database (<data>/catalog.db, WAL, synchronous=FULL so that a committed ledger entry is
-// durable). The ledger is the single source of truth for each pushed file; the pool records
-// which sequences it applied, and the loader reconciles the two after a crash.
+// durable). Its users see it through four roles — Connections (with their credentials),
+// Tables, Ledger and Uploads — and take only the ones they need; Catalog is all four. The ledger is
+// the single source of truth for each pushed file; the pool records which sequences it applied, and
+// the loader reconciles the two after a crash.
 //
 // Secrets are encrypted at rest (AES-256-GCM) with a key in <data>/secret.key (mode 0600,
 // created on first open). They are decrypted only by LookupAccessKey and returned as Secret,
@@ -215,13 +217,11 @@ struct TableKey {
   auto operator<=>(const TableKey&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
-class Catalog {
+// Connections (the S3 buckets) and their credentials: who may push where (catalog.cc,
+// credentials.cc).
+class Connections {
  public:
-  virtual ~Catalog() = default;
-
-  // Opens (creating if needed) the catalog in `data_dir`. `clock` must outlive the catalog.
-  static Result<std::unique_ptr<Catalog>> Open(const std::string& data_dir, FileSystem& fs,
-                                               const Clock& clock);
+  virtual ~Connections() = default;
 
   // Connections and credentials. The id is derived from the name (lower-case, [a-z0-9-],
   // 3..63 chars, S3 bucket rules); kAlreadyExists when taken.
@@ -254,12 +254,37 @@ class Catalog {
   // one write per request.
   virtual Status RecordKeyUses(const std::vector<std::pair<AccessKeyId, int64_t>>& uses) = 0;
 
+  // Buckets and account keys.
+  // expires_at: micros, 0 for never; kInvalidArgument when not in the future.
+  virtual Result<CreatedKey> CreateAccountKey(int64_t expires_at) = 0;
+  // A connection whose id and name are `bucket` (already a valid id: kInvalidArgument
+  // otherwise), with no key of its own; kAlreadyExists when taken.
+  virtual Result<Connection> CreateBucketConnection(const std::string& bucket) = 0;
+  // Deletes an empty connection: kBucketNotEmpty unless it has no table configured, no
+  // visible object, no multipart upload in progress and no file queued or loading. Its
+  // ledger history (deleted objects only, by then), completed-upload records and keys go with
+  // it; returns the landed ids of those files for the caller to remove. kNotFound when absent.
+  virtual Result<std::vector<std::string>> DeleteConnection(const std::string& id) = 0;
+};
+
+// Table configurations: what each key prefix loads into (schema.cc).
+class Tables {
+ public:
+  virtual ~Tables() = default;
+
   // Tables. AddTable fails with kAlreadyExists; UpdateTable with kNotFound.
   virtual Status AddTable(const TableConfig& table) = 0;
   virtual Status UpdateTable(const TableConfig& table) = 0;
   virtual Result<std::optional<TableConfig>> GetTable(const std::string& connection_id,
                                                       const std::string& name) = 0;
   virtual Result<std::vector<TableConfig>> ListTables(const std::string& connection_id) = 0;
+};
+
+// The file ledger: every pushed file, its place in its table's queue and its outcome; the
+// objects S3 sees; scheduling, flow control and retention (ledger.cc, objects.cc, stats.cc).
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
 
   // The ledger. AppendFile assigns the sequence and is durable when it returns. A record may
   // be appended already failed (TABLE_NOT_CONFIGURED under the `hold` policy).
@@ -298,57 +323,6 @@ class Catalog {
   // no visible object). A later AppendFile of the key makes it visible again.
   virtual Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
                                                     const std::string& key) = 0;
-
-  // Buckets and account keys.
-  // expires_at: micros, 0 for never; kInvalidArgument when not in the future.
-  virtual Result<CreatedKey> CreateAccountKey(int64_t expires_at) = 0;
-  // A connection whose id and name are `bucket` (already a valid id: kInvalidArgument
-  // otherwise), with no key of its own; kAlreadyExists when taken.
-  virtual Result<Connection> CreateBucketConnection(const std::string& bucket) = 0;
-  // Deletes an empty connection: kBucketNotEmpty unless it has no table configured, no
-  // visible object, no multipart upload in progress and no file queued or loading. Its
-  // ledger history (deleted objects only, by then), completed-upload records and keys go with
-  // it; returns the landed ids of those files for the caller to remove. kNotFound when absent.
-  virtual Result<std::vector<std::string>> DeleteConnection(const std::string& id) = 0;
-
-  // Multipart uploads. CreateUpload: kNotFound for an unknown connection.
-  virtual Status CreateUpload(const UploadRecord& upload) = 0;
-  virtual Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) = 0;
-  // Records (or replaces) a part and touches the upload; kNoSuchUpload when it is gone.
-  // Returns the size of the part it replaced (0 when the part is new): the disk quota counts
-  // only the newest copy of a re-sent part.
-  virtual Result<uint64_t> RecordPart(const std::string& upload_id, const PartRecord& part) = 0;
-  // Every part of the upload, by number (at most s3's 10,000): what Complete checks against.
-  virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) = 0;
-  // At most `limit` parts numbered above `after_part`, by number: a seek on the primary key.
-  // kNoSuchUpload when the upload is gone.
-  virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id, int after_part,
-                                                    size_t limit) = 0;
-  // At most `limit` uploads in progress of a connection whose key starts with `prefix`, in S3's
-  // order (key, then initiation time), after a marker: with `key_marker` alone, the uploads of
-  // keys after it; with `upload_id_marker` too, first the uploads of key_marker that follow that
-  // upload (when it is an upload of key_marker; otherwise it is ignored). Seeks on
-  // uploads_by_key and reads at most `limit` rows per seek.
-  virtual Result<std::vector<UploadRecord>> ListUploads(const std::string& connection_id,
-                                                        const std::string& prefix,
-                                                        const std::string& key_marker,
-                                                        const std::string& upload_id_marker,
-                                                        size_t limit) = 0;
-  // In one transaction: appends `file` to the ledger, keeps `done` (with the new seq) and
-  // forgets the upload and its parts. kNoSuchUpload when the upload is gone. Returns the seq;
-  // `parts_bytes`, when not null, receives the total size of the parts forgotten (the listed
-  // ones and any the Complete left out), read in the same transaction.
-  virtual Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done,
-                                         uint64_t* parts_bytes = nullptr) = 0;
-  virtual Result<std::optional<CompletedUpload>> GetCompletedUpload(
-      const std::string& upload_id) = 0;
-  // Forgets an upload and its parts; kNoSuchUpload when there is none. Returns the total size
-  // of the parts forgotten, read in the same transaction.
-  virtual Result<uint64_t> DeleteUpload(const std::string& upload_id) = 0;
-  // Uploads whose last creation or part is older than `micros`, for the reaper.
-  virtual Result<std::vector<UploadRecord>> UploadsTouchedBefore(int64_t micros) = 0;
-  // Drops completed-upload records older than `micros`; returns how many.
-  virtual Result<int64_t> ForgetCompletedBefore(int64_t micros) = 0;
 
   // Scheduling. Tables that have at least one queued or loading file.
   virtual Result<std::vector<TableKey>> TablesWithWork() = 0;
@@ -443,6 +417,60 @@ class Catalog {
   // index files_stored (its cost follows the stored files, not the purged history): the disk
   // quota's running counter starts from it, and `sluice connection list` shows it.
   virtual Result<std::vector<std::pair<std::string, uint64_t>>> StoredBytesByConnection() = 0;
+};
+
+// Multipart uploads in progress and the record of completed ones (uploads.cc).
+class Uploads {
+ public:
+  virtual ~Uploads() = default;
+
+  // Multipart uploads. CreateUpload: kNotFound for an unknown connection.
+  virtual Status CreateUpload(const UploadRecord& upload) = 0;
+  virtual Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) = 0;
+  // Records (or replaces) a part and touches the upload; kNoSuchUpload when it is gone.
+  // Returns the size of the part it replaced (0 when the part is new): the disk quota counts
+  // only the newest copy of a re-sent part.
+  virtual Result<uint64_t> RecordPart(const std::string& upload_id, const PartRecord& part) = 0;
+  // Every part of the upload, by number (at most s3's 10,000): what Complete checks against.
+  virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) = 0;
+  // At most `limit` parts numbered above `after_part`, by number: a seek on the primary key.
+  // kNoSuchUpload when the upload is gone.
+  virtual Result<std::vector<PartRecord>> ListParts(const std::string& upload_id, int after_part,
+                                                    size_t limit) = 0;
+  // At most `limit` uploads in progress of a connection whose key starts with `prefix`, in S3's
+  // order (key, then initiation time), after a marker: with `key_marker` alone, the uploads of
+  // keys after it; with `upload_id_marker` too, first the uploads of key_marker that follow that
+  // upload (when it is an upload of key_marker; otherwise it is ignored). Seeks on
+  // uploads_by_key and reads at most `limit` rows per seek.
+  virtual Result<std::vector<UploadRecord>> ListUploads(const std::string& connection_id,
+                                                        const std::string& prefix,
+                                                        const std::string& key_marker,
+                                                        const std::string& upload_id_marker,
+                                                        size_t limit) = 0;
+  // In one transaction: appends `file` to the ledger, keeps `done` (with the new seq) and
+  // forgets the upload and its parts. kNoSuchUpload when the upload is gone. Returns the seq;
+  // `parts_bytes`, when not null, receives the total size of the parts forgotten (the listed
+  // ones and any the Complete left out), read in the same transaction.
+  virtual Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done,
+                                         uint64_t* parts_bytes = nullptr) = 0;
+  virtual Result<std::optional<CompletedUpload>> GetCompletedUpload(
+      const std::string& upload_id) = 0;
+  // Forgets an upload and its parts; kNoSuchUpload when there is none. Returns the total size
+  // of the parts forgotten, read in the same transaction.
+  virtual Result<uint64_t> DeleteUpload(const std::string& upload_id) = 0;
+  // Uploads whose last creation or part is older than `micros`, for the reaper.
+  virtual Result<std::vector<UploadRecord>> UploadsTouchedBefore(int64_t micros) = 0;
+  // Drops completed-upload records older than `micros`; returns how many.
+  virtual Result<int64_t> ForgetCompletedBefore(int64_t micros) = 0;
+};
+
+// The catalog: the four roles in one database. Code that needs one role takes that role's
+// interface; one implementation per engine (SqliteCatalog, catalog_internal.h) provides them all.
+class Catalog : public Connections, public Tables, public Ledger, public Uploads {
+ public:
+  // Opens (creating if needed) the catalog in `data_dir`. `clock` must outlive the catalog.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& data_dir, FileSystem& fs,
+                                               const Clock& clock);
 };
 
 }  // namespace sluice::catalog

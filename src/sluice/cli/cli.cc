@@ -692,6 +692,9 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--load-workers", serve.load_workers, "Tables loading in parallel")
       ->capture_default_str();
+  serve_cmd->add_option("--pool", serve.pool,
+                        "Where the rows go: `sqlite` (embedded, the default) or a PostgreSQL "
+                        "connection string (postgresql://...); recorded by the first start");
   std::string load_memory = "1G";
   serve_cmd
       ->add_option("--load-memory", load_memory,

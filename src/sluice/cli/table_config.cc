@@ -216,7 +216,7 @@ Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table) {
   return names;
 }
 
-Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig& table) {
+Status CheckTableNamesFree(catalog::Tables& tables, const catalog::TableConfig& table) {
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> mine, TableNames(table));
   std::map<std::string, std::string> taken;  // lower-case name -> the name as configured
   for (const std::string& name : mine) {
@@ -228,8 +228,8 @@ Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig
     }
   }
   {
-    SLUICE_ASSIGN_OR_RETURN(auto tables, catalog.ListTables(table.connection_id));
-    for (const catalog::TableConfig& other : tables) {
+    SLUICE_ASSIGN_OR_RETURN(auto others, tables.ListTables(table.connection_id));
+    for (const catalog::TableConfig& other : others) {
       if (other.name == table.name) continue;  // an update
       auto names = TableNames(other);
       // A stored configuration this build cannot plan still owns its root name.

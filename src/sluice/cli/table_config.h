@@ -43,7 +43,7 @@ Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table);
 // every other configured table of its connection (a connection is one namespace in the pool,
 // and SQLite compares identifiers without case), and from its own other derived names.
 // Other connections may use the same names.
-Status CheckTableNamesFree(catalog::Catalog& catalog, const catalog::TableConfig& table);
+Status CheckTableNamesFree(catalog::Tables& tables, const catalog::TableConfig& table);
 
 // `table show`: every derived table, parent first, with its columns and types, primary key,
 // foreign key and child mode (a flat table: its key columns). `json`: one JSON document.

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "sluice/core/log.h"
+
 namespace sluice::postgres {
 namespace {
 
@@ -198,6 +200,17 @@ Result<std::unique_ptr<Conn>> Conn::Open(const std::string& conninfo, OpenOption
                conn->label_ + ": cannot connect to PostgreSQL (" + RedactConninfo(conninfo) +
                    "): " + OneLine(raw != nullptr ? PQerrorMessage(raw) : "out of memory"));
   }
+  // The server's notices ("schema ... already exists, skipping") would go to stderr: warnings
+  // go to the log under the connection's label, the rest is dropped.
+  PQsetNoticeReceiver(
+      raw,
+      [](void* label, const PGresult* result) {
+        const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+        if (severity == nullptr || std::string_view(severity) != "WARNING") return;
+        LogWarn("postgres", *static_cast<const std::string*>(label) + ": " +
+                                OneLine(PQresultErrorMessage(result)));
+      },
+      &conn->label_);
   SLUICE_RETURN_IF_ERROR(conn->Exec(kSessionSetup));
   if (!options.setup.empty()) SLUICE_RETURN_IF_ERROR(conn->Exec(options.setup));
   return conn;

@@ -38,9 +38,8 @@ catalog::FileRecord RecordOf(const load::LoadEvent& e) {
 
 // ---- Backpressure ----------------------------------------------------------------------------
 
-Backpressure::Backpressure(catalog::Catalog& catalog, const landing::Store& store,
-                           FlowLimits limits, UploadObserver* metrics,
-                           const MonotonicClock& monotonic)
+Backpressure::Backpressure(catalog::Ledger& catalog, const landing::Store& store, FlowLimits limits,
+                           UploadObserver* metrics, const MonotonicClock& monotonic)
     : catalog_(catalog), store_(store), limits_(limits), metrics_(metrics), monotonic_(monotonic) {}
 
 Backpressure::~Backpressure() { Stop(); }

@@ -53,7 +53,7 @@ class Backpressure final : public load::LoadObserver {
 
   // The references (and `metrics`, when not null) must outlive this object. `monotonic` times
   // the refresh thread.
-  Backpressure(catalog::Catalog& catalog, const landing::Store& store, FlowLimits limits,
+  Backpressure(catalog::Ledger& catalog, const landing::Store& store, FlowLimits limits,
                UploadObserver* metrics = nullptr,
                const MonotonicClock& monotonic = MonotonicClock::Real());
   ~Backpressure() override;
@@ -81,7 +81,7 @@ class Backpressure final : public load::LoadObserver {
  private:
   void Loop();
 
-  catalog::Catalog& catalog_;
+  catalog::Ledger& catalog_;
   const landing::Store& store_;
   const FlowLimits limits_;
   UploadObserver* const metrics_;
@@ -106,7 +106,7 @@ class LoadWaits final : public load::LoadObserver {
   static constexpr std::chrono::milliseconds kPollInterval{500};
 
   // `catalog` and `monotonic` (the waits' deadlines and the poll) must outlive this object.
-  explicit LoadWaits(catalog::Catalog& catalog,
+  explicit LoadWaits(catalog::Ledger& catalog,
                      const MonotonicClock& monotonic = MonotonicClock::Real())
       : catalog_(catalog), monotonic_(monotonic) {}
   ~LoadWaits() override;
@@ -137,7 +137,7 @@ class LoadWaits final : public load::LoadObserver {
   // Cuts the waiter's deadline to now (the runtime is stopping).
   void Expire(const std::weak_ptr<Waiter>& waiter);
 
-  catalog::Catalog& catalog_;
+  catalog::Ledger& catalog_;
   const MonotonicClock& monotonic_;
   Mutex mu_;
   CondVar wake_;

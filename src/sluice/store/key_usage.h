@@ -21,7 +21,7 @@ inline constexpr int64_t kKeyUsageFlushMicros = int64_t{60} * 1'000'000;
 class KeyUsage {
  public:
   // Both must outlive the KeyUsage.
-  KeyUsage(catalog::Catalog& catalog, const Clock& clock,
+  KeyUsage(catalog::Connections& catalog, const Clock& clock,
            int64_t interval_micros = kKeyUsageFlushMicros)
       : catalog_(catalog),
         clock_(clock),
@@ -38,7 +38,7 @@ class KeyUsage {
   Status Flush() EXCLUDES(mu_);
 
  private:
-  catalog::Catalog& catalog_;
+  catalog::Connections& catalog_;
   const Clock& clock_;
   const int64_t interval_;
   Mutex mu_;

@@ -59,7 +59,7 @@ void QuotaReservation::Release() {
 
 // ---- DiskQuota -------------------------------------------------------------------------------
 
-Status DiskQuota::Load(catalog::Catalog& catalog) {
+Status DiskQuota::Load(catalog::Ledger& catalog) {
   SLUICE_ASSIGN_OR_RETURN(auto stored, catalog.StoredBytesByConnection());
   std::map<std::string, uint64_t> fresh(stored.begin(), stored.end());
   MutexLock lock(&mu_);

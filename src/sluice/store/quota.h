@@ -83,7 +83,7 @@ class DiskQuota {
   DiskQuota& operator=(const DiskQuota&) = delete;
 
   // Replaces the counts with the catalog's (one grouped query); call before serving.
-  Status Load(catalog::Catalog& catalog);
+  Status Load(catalog::Ledger& catalog);
 
   // The quota that applies to `connection` (0: none).
   uint64_t QuotaOf(const catalog::Connection& connection) const {
