@@ -210,7 +210,7 @@ void CopyWriter::Jsonb(std::string_view json) {
 
 Status CopyWriter::EndTuple() {
   ++tuples_;
-  if (buffer_.size() < kCopyChunkBytes) return Status::Ok();
+  if (!active_ || buffer_.size() < kCopyChunkBytes) return Status::Ok();
   return Send();
 }
 

@@ -359,6 +359,18 @@ Result<Rows> Transaction::BeginWith(std::string_view then) {
   return rows;
 }
 
+Result<std::vector<Rows>> Transaction::BeginPipeline(std::span<const Statement> then) {
+  std::vector<Statement> all;
+  all.reserve(then.size() + 1);
+  all.push_back({"BEGIN", {}});
+  all.insert(all.end(), then.begin(), then.end());
+  Result<std::vector<Rows>> rows = conn_->Pipeline(all);
+  open_ = PQtransactionStatus(conn_->get()) != PQTRANS_IDLE;
+  if (!rows.ok()) return rows.status();
+  rows->erase(rows->begin());
+  return rows;
+}
+
 Status Transaction::Commit(std::string_view before) {
   open_ = false;
   std::string sql(before);

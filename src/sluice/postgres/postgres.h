@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sluice/core/core.h"
@@ -220,6 +221,9 @@ class Transaction {
   // last statement's rows. The block is open (and rolled back by the guard) even when `then`
   // failed.
   Result<Rows> BeginWith(std::string_view then);
+  // BEGIN, then `then` (statements with parameters), in one pipeline: one round trip. Returns
+  // the rows of each statement of `then`. The block is open even when one failed.
+  Result<std::vector<Rows>> BeginPipeline(std::span<const Statement> then);
   // Runs `before` (statements without parameters; may be empty), then COMMIT, in one round
   // trip. A failed COMMIT (serialization failure, lost connection) or a block that failed
   // earlier (its COMMIT turns into ROLLBACK) is an error; the block is over either way.
@@ -292,8 +296,12 @@ class CopyWriter {
   void Interval(int32_t months, int32_t days, int64_t micros);
   void Uuid(const uint8_t* bytes16);
   void Jsonb(std::string_view json);
-  // Ends a tuple; sends the buffer when it passed kCopyChunkBytes.
+  // Ends a tuple; sends the buffer when it passed kCopyChunkBytes (after Begin).
   Status EndTuple();
+  // Without Begin the writer only encodes: this hands over the tuples encoded so far. Each
+  // field is framed as COPY frames it (int32 length, -1 for NULL, then the bytes), and those
+  // bytes are exactly the field's value as a binary parameter.
+  std::string TakeBuffer() { return std::exchange(buffer_, {}); }
 
   // Writes the trailer, ends the COPY and returns the rows copied.
   Result<int64_t> Finish();

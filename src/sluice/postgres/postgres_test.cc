@@ -163,6 +163,55 @@ TEST_F(PostgresTest, PipelineRunsStatementsInOneImplicitTransaction) {
   EXPECT_EQ(*conn_->QueryInt("SELECT count(*) FROM t"), 2);  // 3 rolled back, 4 never ran
 }
 
+TEST_F(PostgresTest, BeginPipelineOpensTheBlockInTheSameRoundTrip) {
+  ASSERT_TRUE(conn_->Exec("CREATE TABLE t(x int PRIMARY KEY)").ok());
+  {
+    Transaction txn(*conn_);
+    std::vector<Statement> then = {{"INSERT INTO t VALUES(1)", {}},
+                                   {"SELECT count(*) FROM t WHERE x = $1::int8", Params().Int(1)}};
+    auto rows = txn.BeginPipeline(then);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_EQ(*(*rows)[1].Int(0, 0), 1);
+    EXPECT_TRUE(txn.open());
+  }
+  EXPECT_EQ(*conn_->QueryInt("SELECT count(*) FROM t"), 0);  // rolled back
+  Transaction failed(*conn_);
+  std::vector<Statement> bad = {{"SELEKT", {}}};
+  EXPECT_FALSE(failed.BeginPipeline(bad).ok());
+  EXPECT_TRUE(failed.open());
+  failed.Rollback();
+  EXPECT_TRUE(conn_->Idle());
+}
+
+TEST_F(PostgresTest, EncodedFieldsAreBinaryParameters) {
+  ASSERT_TRUE(conn_->Exec("CREATE TABLE t(n numeric(10,2), ts timestamptz, s text)").ok());
+  CopyWriter encoder(*conn_);  // never begun: it only encodes
+  encoder.BeginTuple(3);
+  encoder.Numeric(-12345, 2);
+  encoder.Timestamp(0);
+  encoder.Null();
+  ASSERT_TRUE(encoder.EndTuple().ok());
+  const std::string tuple = encoder.TakeBuffer();
+  // Unframe: int16 field count, then int32 length and bytes per field.
+  Params params;
+  size_t at = 2;
+  for (int f = 0; f < 3; ++f) {
+    int32_t len = 0;
+    for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<uint8_t>(tuple[at + i]);
+    at += 4;
+    if (len < 0) {
+      params.Null();
+      continue;
+    }
+    params.Binary(0, tuple.substr(at, static_cast<size_t>(len)));
+    at += static_cast<size_t>(len);
+  }
+  ASSERT_TRUE(conn_->Query("INSERT INTO t VALUES($1, $2, $3)", params).ok());
+  EXPECT_EQ(Value("SELECT n::text || ' ' || ts::text || ' ' || coalesce(s, 'null') FROM t"),
+            "-123.45 1970-01-01 00:00:00+00 null");
+}
+
 TEST_F(PostgresTest, CopyRoundTripsEveryEncoder) {
   ASSERT_TRUE(conn_
                   ->Exec("CREATE TABLE t(i int, b bool, s int2, n int4, l int8, f float4, "

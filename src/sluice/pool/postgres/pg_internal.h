@@ -165,6 +165,11 @@ class TableWriter {
   // Checks, creates or evolves the table, stages the batch, applies it; counts accumulate.
   Status ApplyBatch(const batch::Batch& batch);
 
+  // The reads that learn the stored table (for a pipeline with the load's BEGIN), and the use
+  // of their results; without them the first batch reads them itself.
+  std::vector<::sluice::postgres::Statement> StateReads() const;
+  Status UseState(const Rows& table, const Rows& columns);
+
   const TableSpec& spec() const { return spec_; }
   const ApplyCounts& counts() const { return counts_; }
   ApplyCounts& mutable_counts() { return counts_; }
@@ -188,6 +193,9 @@ class TableWriter {
   Status ApplyStaged(const batch::Batch& batch, const std::vector<int>& stored,
                      const std::string& staging, bool any_delete, bool duplicate_keys,
                      bool force_plan = false);
+  // Sends the INSERT that stages a small batch, when Stage left one (the nested load's child
+  // tables, which read their staged rows one statement at a time).
+  Status FlushSmallStage();
   // After a planned apply: each staged row's outcome, in row order.
   Result<std::vector<RowOutcome>> PlannedOutcomes(int64_t rows);
   void Advance(int64_t rows) { rows_seen_ += rows; }
@@ -210,6 +218,11 @@ class TableWriter {
   Status PlannedApply(const batch::Batch& batch, const std::vector<int>& stored,
                       const std::string& staging);
   std::string TombQualified() const;
+
+  // A batch of at most kSmallBatchRows is staged by one INSERT with binary parameters, sent in
+  // one pipeline with the statement that applies it (Stage leaves it here).
+  static constexpr int64_t kSmallBatchRows = 64;
+  std::optional<::sluice::postgres::Statement> small_stage_;
 
   Session* session_;
   TableSpec spec_;

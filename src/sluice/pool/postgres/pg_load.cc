@@ -24,6 +24,7 @@
 //       file lacks are null again), otherwise it is an ordinary upsert.
 //     Both run in one round trip.
 
+#include <limits>
 #include <unordered_set>
 
 #include "sluice/batch/keys.h"
@@ -221,12 +222,17 @@ Status TableWriter::Stage(const batch::Batch& batch, const std::vector<int>& sto
   std::vector<int> key_index;
   for (const std::string& k : spec_.primary_key) key_index.push_back(FindColumn(*batch.schema, k));
 
+  const auto fields_per_tuple = static_cast<int16_t>(stored.size() + 2);
+  // A few rows: one INSERT with binary parameters, sent with the apply (ApplyStaged).
+  const bool small = batch.num_rows > 0 && batch.num_rows <= kSmallBatchRows &&
+                     batch.num_rows * fields_per_tuple <= std::numeric_limits<int16_t>::max();
   CopyWriter copy(*session_->conn);
-  SLUICE_RETURN_IF_ERROR(copy.Begin("COPY " + *staging + " FROM STDIN (FORMAT binary)"));
+  if (!small) {
+    SLUICE_RETURN_IF_ERROR(copy.Begin("COPY " + *staging + " FROM STDIN (FORMAT binary)"));
+  }
   std::unordered_set<uint64_t> keys;
   keys.reserve(static_cast<size_t>(batch.num_rows));
   *duplicate_keys = false;
-  const auto fields_per_tuple = static_cast<int16_t>(stored.size() + 2);
   for (int64_t row = 0; row < batch.num_rows; ++row) {
     const int64_t file_row = rows_seen_ + row;
     copy.BeginTuple(fields_per_tuple);
@@ -240,8 +246,31 @@ Status TableWriter::Stage(const batch::Batch& batch, const std::vector<int>& sto
       *duplicate_keys = true;
     }
   }
-  SLUICE_ASSIGN_OR_RETURN(int64_t copied, copy.Finish());
-  (void)copied;
+  if (!small) return copy.Finish().status();
+  // Unframe the tuples into parameters: int16 field count, then per field an int32 length
+  // (-1: NULL) and the bytes, which are the binary parameter's value.
+  const std::string tuples = copy.TakeBuffer();
+  ::sluice::postgres::Statement insert{"INSERT INTO " + *staging + " VALUES ", {}};
+  size_t at = 0;
+  int param = 0;
+  for (int64_t row = 0; row < batch.num_rows; ++row) {
+    at += 2;
+    insert.sql += row ? ", (" : "(";
+    for (int f = 0; f < fields_per_tuple; ++f) {
+      uint32_t len = 0;
+      for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<uint8_t>(tuples[at + i]);
+      at += 4;
+      insert.sql += (f ? ", $" : "$") + std::to_string(++param);
+      if (len == 0xFFFFFFFF) {
+        insert.params.Null();
+        continue;
+      }
+      insert.params.Binary(0, tuples.substr(at, len));
+      at += len;
+    }
+    insert.sql += ")";
+  }
+  small_stage_ = std::move(insert);
   return Status::Ok();
 }
 
@@ -252,9 +281,19 @@ Status TableWriter::ApplyStaged(const batch::Batch& batch, const std::vector<int
   if (!force_plan && !any_delete && !duplicate_keys && !(age && state_.has_tombstones)) {
     return FastApply(batch, stored, staging);
   }
+  SLUICE_RETURN_IF_ERROR(FlushSmallStage());
   SLUICE_RETURN_IF_ERROR(PlannedApply(batch, stored, staging));
   if (any_delete && age) state_.has_tombstones = true;
   return Status::Ok();
+}
+
+Status TableWriter::FlushSmallStage() {
+  if (!small_stage_) return Status::Ok();
+  ::sluice::postgres::Statement insert = std::move(*small_stage_);
+  small_stage_.reset();
+  return session_->conn
+      ->Query(insert.sql, insert.params, "staging the rows of '" + spec_.name + "'")
+      .status();
 }
 
 Result<std::vector<RowOutcome>> TableWriter::PlannedOutcomes(int64_t rows) {
@@ -305,7 +344,17 @@ Status TableWriter::FastApply(const batch::Batch& batch, const std::vector<int>&
   sql +=
       " RETURNING (t.xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted), "
       "count(*) FILTER (WHERE NOT inserted) FROM u";
-  SLUICE_ASSIGN_OR_RETURN(Rows rows, session_->conn->Run(sql));
+  Rows rows;
+  if (small_stage_) {
+    std::vector<::sluice::postgres::Statement> both;
+    both.push_back(std::move(*small_stage_));
+    small_stage_.reset();
+    both.push_back({sql, {}});
+    SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> results, session_->conn->Pipeline(both));
+    rows = std::move(results[1]);
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(rows, session_->conn->Run(sql));
+  }
   SLUICE_ASSIGN_OR_RETURN(int64_t inserted, rows.Int(0, 0));
   SLUICE_ASSIGN_OR_RETURN(int64_t updated, rows.Int(0, 1));
   counts_.inserted += inserted;

@@ -70,7 +70,11 @@ class PgNestedLoad final : public NestedLoadTransaction {
     if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
     Status st = ApplyImpl(batches);
     for (size_t i = 0; i < nodes_.size(); ++i) counts_[i] = nodes_[i].writer->counts();
-    if (!st.ok()) failed_ = st;
+    if (!st.ok()) {
+      failed_ = st;  // the load is over: its locks go now (as in PgLoad::Apply)
+      txn_.Rollback();
+      session_->ForgetTempTables();
+    }
     return st;
   }
 
@@ -322,6 +326,7 @@ Status PgNestedLoad::ApplyImpl(std::span<const DerivedBatch> batches) {
       }
       continue;
     }
+    SLUICE_RETURN_IF_ERROR(n.writer->FlushSmallStage());
     if (!n.prepared) SLUICE_RETURN_IF_ERROR(PrepareNode(i));
     Group(i);
   }

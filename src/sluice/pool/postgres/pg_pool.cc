@@ -135,7 +135,13 @@ class PgLoad final : public LoadTransaction {
     if (!failed_.ok()) return failed_;
     if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
     Status st = writer_.ApplyBatch(batch);
-    if (!st.ok()) failed_ = st;
+    if (!st.ok()) {
+      // The load is over: roll back now, so that its locks (a table it created, rows it
+      // wrote) do not wait for the object's destruction.
+      failed_ = st;
+      txn_.Rollback();
+      session_->ForgetTempTables();
+    }
     return st;
   }
 
@@ -324,7 +330,19 @@ class PostgresPool final : public Pool {
   const Clock& clock_;
 };
 
-Status PgLoad::Begin() { return BeginLoadTransaction(txn_, seq_); }
+// BEGIN, the applied check and the reads of the stored table: one round trip.
+Status PgLoad::Begin() {
+  std::vector<::sluice::postgres::Statement> reads = writer_.StateReads();
+  reads.insert(reads.begin(),
+               {"SELECT count(*) FROM _sluice.applied WHERE seq = $1", Params().Int(seq_)});
+  SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> rows, txn_.BeginPipeline(reads));
+  SLUICE_ASSIGN_OR_RETURN(int64_t n, rows[0].Int(0, 0));
+  if (n > 0) {
+    return Err(ErrorCode::kAlreadyExists,
+               "file seq " + std::to_string(seq_) + " is already applied to the pool");
+  }
+  return writer_.UseState(rows[1], rows[2]);
+}
 
 PgLoad::~PgLoad() {
   if (!committed_) {

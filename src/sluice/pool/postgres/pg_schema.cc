@@ -17,9 +17,8 @@ std::string TableWriter::TombQualified() const {
   return QuoteIdent(kMetaSchema) + "." + QuoteIdent(state_.tomb_sql_name);
 }
 
-Status TableWriter::LoadState() {
-  Conn& conn = *session_->conn;
-  const std::vector<::sluice::postgres::Statement> reads = {
+std::vector<::sluice::postgres::Statement> TableWriter::StateReads() const {
+  return {
       {"SELECT sql_name, coalesce(tomb_sql_name, '') FROM _sluice.tables WHERE schema_name = $1 "
        "AND table_name = $2",
        Params().Text(spec_.schema).Text(spec_.name)},
@@ -27,15 +26,22 @@ Status TableWriter::LoadState() {
        "FROM _sluice.columns WHERE schema_name = $1 AND table_name = $2 ORDER BY position",
        Params().Text(spec_.schema).Text(spec_.name)},
   };
-  SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> rows, conn.Pipeline(reads));
+}
+
+Status TableWriter::LoadState() {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> rows, session_->conn->Pipeline(StateReads()));
+  return UseState(rows[0], rows[1]);
+}
+
+Status TableWriter::UseState(const Rows& table, const Rows& cols) {
+  Conn& conn = *session_->conn;
   state_ = TableState();
   state_.sql_name = SqlName(spec_.name);
-  if (rows[0].size() == 1) {
+  if (table.size() == 1) {
     state_.exists = true;
-    state_.sql_name = std::string(rows[0].Text(0, 0));
-    state_.tomb_sql_name = std::string(rows[0].Text(0, 1));
+    state_.sql_name = std::string(table.Text(0, 0));
+    state_.tomb_sql_name = std::string(table.Text(0, 1));
   }
-  const Rows& cols = rows[1];
   for (int r = 0; r < cols.size(); ++r) {
     StoredColumn c;
     c.name = std::string(cols.Text(r, 0));
