@@ -184,6 +184,33 @@ TEST_F(PgPoolTest, NanosecondsAndNulBytesAreRefusedWithTheirPlace) {
             "cannot store");
 }
 
+TEST_F(PgPoolTest, BadTextNamesTheColumn) {
+  std::vector<std::optional<std::string>> text(100, "ok");
+  text[70] = std::string("\xff\xfe");  // not UTF-8
+  std::vector<std::optional<int64_t>> ids;
+  for (int64_t i = 0; i < 100; ++i) ids.push_back(i);
+  Status st =
+      LoadError(Spec("t", {"id"}), 1, MakeBatch({{"id", Ints(ids)}, {"note", Strings(text)}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch) << st.ToString();
+  EXPECT_NE(st.message().find("c1 is column 'note' of table 't'"), std::string::npos)
+      << st.message();
+}
+
+TEST_F(PgPoolTest, AReadConnectionThatBrokeIsOpenedAgain) {
+  Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}})});
+  auto admin = db_.Connect("admin");
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(admin
+                  ->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                         "current_database() AND pid <> pg_backend_pid()")
+                  .ok());
+  EXPECT_FALSE(pool_->Query("SELECT count(*) FROM t", "demo").ok());  // finds it broken
+  EXPECT_EQ(Rows("SELECT count(*) FROM t"), (Lines{"1"}));
+  // The writers' connections broke too: the next load opens a new one.
+  EXPECT_EQ(CountsText(Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({2})}})})),
+            "i1 u0 r0 d0");
+}
+
 TEST_F(PgPoolTest, LongIdentifiersGetDeterministicShortNames) {
   const std::string table(80, 't');
   const std::string column = std::string(70, 'c') + "é";
