@@ -85,8 +85,9 @@ def wait_for(predicate, timeout, what, interval=0.05):
 
 
 class Sluice:
-    def __init__(self, binary, data_dir, log=None):
+    def __init__(self, binary, data_dir, log=None, serve_args=()):
         self.binary = binary
+        self.serve_args = list(serve_args)  # e.g. ["--pool", "postgresql://..."]
         self.data = data_dir
         self.log_path = log or os.path.join(data_dir, "serve.log")
         self.log = None
@@ -100,7 +101,7 @@ class Sluice:
         os.makedirs(self.data, exist_ok=True)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.binary, "--data-dir", self.data, "serve", "--s3-port", "0",
-                                      "--admin-port", "0"], stdout=self.log, stderr=subprocess.STDOUT)
+                                      "--admin-port", "0", *self.serve_args], stdout=self.log, stderr=subprocess.STDOUT)
 
         def ready():
             if self.proc.poll() is not None:
@@ -121,14 +122,17 @@ class Sluice:
         """The SQLite pool's database of the benchmark's connection."""
         return os.path.join(self.data, "pool", self.bucket + ".db")
 
-    def client(self):
+    def client(self, conn=None):
+        """A boto3 client of the connection made at start, or of `conn` (the JSON of
+        `connection create --json`)."""
         import boto3  # only the benchmarks that use it need it installed
         from botocore.config import Config
 
+        conn = conn or self.conn
         return boto3.client(
             "s3", endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id=self.conn["access_key_id"],
-            aws_secret_access_key=self.conn["secret_access_key"],
+            aws_access_key_id=conn["access_key_id"],
+            aws_secret_access_key=conn["secret_access_key"],
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=600))
 
     def status(self, client, key):

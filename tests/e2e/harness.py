@@ -2,6 +2,7 @@
 drives it with the real aws CLI and boto3, the way users do."""
 
 import decimal
+import hashlib
 import json
 import os
 import re
@@ -25,8 +26,71 @@ GENERATED = os.path.join(SHARED, "parquet", "generated")
 TOOLS = os.path.join(SOURCE_DIR, "tests", "tools")
 
 
+# The pool the servers load into. Unset: the embedded SQLite pool. Set (by CTest's e2e_pg_*
+# tests, from the pg_server fixture) to a PostgreSQL server's libpq connection string: every
+# data directory gets a database of its own there, named after it, and `sluice serve --pool`.
+TEST_PG = os.environ.get("SLUICE_TEST_PG", "")
+
+
+def pg_database(data_dir):
+    return "sluice_e2e_" + hashlib.sha256(os.path.abspath(data_dir).encode()).hexdigest()[:16]
+
+
+def pg_conninfo(data_dir):
+    """The connection string of the data directory's PostgreSQL database, created on first use."""
+    import re as _re
+    name = pg_database(data_dir)
+    exists = subprocess.run(["psql", TEST_PG, "-Atc",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", TEST_PG, "-qc", f'CREATE DATABASE "{name}"'], check=True,
+                       capture_output=True, text=True)
+    return _re.sub(r"dbname=\S+", f"dbname={name}", TEST_PG)
+
+
+class _PgRows(list):
+    """Rows as sqlite3's cursor gives them."""
+
+    def fetchall(self):
+        return list(self)
+
+    def fetchone(self):
+        return self[0] if self else None
+
+
+class _PgPool:
+    """What the tests read from a SQLite pool database, from PostgreSQL: `execute(sql)` with the
+    connection's schema first on the search path and `_sluice_applied` standing for that
+    schema's rows of _sluice.applied. Values arrive as text; integers are converted."""
+
+    def __init__(self, data_dir, connection):
+        self.conninfo = pg_conninfo(data_dir)
+        self.connection = connection
+
+    def execute(self, sql, params=()):
+        assert not params, "the PostgreSQL reader takes no parameters"
+        applied = (f"(SELECT seq, table_name, inserted, updated, refused, deleted, applied_at "
+                   f"FROM _sluice.applied WHERE schema_name = '{self.connection}') AS _sluice_applied")
+        sql = sql.replace("_sluice_applied", applied)
+        env = dict(os.environ, PGOPTIONS=f"-c search_path=\"{self.connection}\"")
+        out = subprocess.run(["psql", self.conninfo, "-X", "-A", "-t", "-F", "\x1f", "-v",
+                              "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True,
+                             text=True, env=env).stdout
+        rows = _PgRows()
+        for line in out.splitlines():
+            rows.append(tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("\x1f")))
+        return rows
+
+    def close(self):
+        pass
+
+
 def pool_db(data_dir, connection):
-    """A read-only sqlite3 connection to `connection`'s database of the SQLite pool."""
+    """A reader of `connection`'s tables in the pool: a read-only sqlite3 connection to its
+    database of the SQLite pool, or the same queries against PostgreSQL (TEST_PG)."""
+    if TEST_PG:
+        return _PgPool(data_dir, connection)
     import sqlite3
     path = os.path.join(data_dir, "pool", connection + ".db")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -111,6 +175,8 @@ class Server:
             os.remove(serve_json)
         args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", str(self.s3_port),
                 "--admin-port", str(self.admin_port)]
+        if TEST_PG:
+            args += ["--pool", pg_conninfo(self.data_dir)]
         args += self.extra_args if extra_args is None else list(extra_args)
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1], "--https-port", "0"]
@@ -246,6 +312,30 @@ class SluiceTestCase(unittest.TestCase):
         if conn is not None:
             args = ["--connection", conn["bucket"] if isinstance(conn, dict) else conn]
         return json.loads(self.sluice("query", sql, "--json", *args).stdout)
+
+    def table_names(self, conn):
+        """The tables of `conn`'s namespace in the pool, in either pool."""
+        if TEST_PG:
+            sql = ("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = "
+                   f"'{conn['bucket']}'")
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return {r["name"] for r in self.query(conn, sql)}
+
+    def psql(self, sql):
+        """`psql`'s aligned output of `sql` on the PostgreSQL pool of this data directory (as a
+        user's BI tool or psql sees the tables)."""
+        return subprocess.run(["psql", pg_conninfo(self.data_dir), "-X", "-v", "ON_ERROR_STOP=1",
+                               "-c", sql], check=True, capture_output=True, text=True).stdout
+
+    def column_names(self, conn, table):
+        """The columns of `table` in `conn`'s namespace, in order, in either pool."""
+        if TEST_PG:
+            sql = ("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = "
+                   f"'{conn['bucket']}' AND table_name = '{table}' ORDER BY ordinal_position")
+        else:
+            sql = f"SELECT name FROM pragma_table_info('{table}')"
+        return [r["name"] for r in self.query(conn, sql)]
 
     def wait_files(self, conn, table, count, statuses=("loaded",), timeout=60):
         def done():

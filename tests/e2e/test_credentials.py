@@ -15,7 +15,7 @@ import urllib.request
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import SLUICE, Server, SluiceTestCase
+from harness import SLUICE, TEST_PG, Server, SluiceTestCase
 
 
 def mode(path):
@@ -123,7 +123,11 @@ class CredentialsTest(SluiceTestCase):
         self.assertEqual(mode(data), 0o700)
         for name in ("catalog.db", "secret.key", "admin.token"):
             self.assertEqual(mode(os.path.join(data, name)), 0o600, name)
-        self.assertEqual(mode(os.path.join(data, "pool")) & 0o077, 0)
+        if TEST_PG:
+            # The PostgreSQL connection string may hold a password.
+            self.assertEqual(mode(os.path.join(data, "pool.uri")), 0o600)
+        else:
+            self.assertEqual(mode(os.path.join(data, "pool")) & 0o077, 0)
         landed = []
         for root, dirs, files in os.walk(os.path.join(data, "landing")):
             for d in dirs:

@@ -51,7 +51,7 @@ class DeleteColumnTest(SluiceTestCase):
         self.assertEqual(self.query(conn, "SELECT id, v, note FROM items ORDER BY id"),
                          [{"id": 1, "v": 4, "note": "back"}, {"id": 2, "v": 2, "note": "b"}])
         # The delete column is a control column: not stored.
-        columns = [r["name"] for r in self.query(conn, "SELECT name FROM pragma_table_info('items')")]
+        columns = self.column_names(conn, "items")
         self.assertNotIn("_deleted", columns)
 
     def test_deletes_without_an_age_column_simply_remove(self):

@@ -14,7 +14,7 @@ import struct
 import tempfile
 import unittest
 
-from harness import GENERATED, SluiceTestCase
+from harness import GENERATED, TEST_PG, SluiceTestCase
 from test_flat import comparable
 
 PARQUET = os.path.join(GENERATED, "orders_flat_snappy.parquet")
@@ -91,7 +91,17 @@ class JsonTest(SluiceTestCase):
                       Body=json.dumps(recs[1], indent=2, ensure_ascii=False).encode())
         for table in ("jl", "ja", "jg", "jo"):
             files = self.wait_files(conn, table, 1, statuses=("loaded", "failed"))
+            if TEST_PG:
+                # PostgreSQL keeps microseconds: the corpus's nanosecond timestamps fail the
+                # file, naming the column (docs/design/pool.md, "PostgreSQL storage").
+                self.assertEqual((files[0]["status"], files[0]["error_code"]),
+                                 ("failed", "SCHEMA_MISMATCH"), files[0])
+                self.assertIn("column 'created_ns' row ", files[0]["error_message"])
+                self.assertIn("nanoseconds", files[0]["error_message"])
+                continue
             self.assertEqual(files[0]["status"], "loaded", files[0])
+        if TEST_PG:
+            return  # the rows below are compared in the SQLite pool's storage forms
 
         reference = sorted(({k: normalise(k, v) for k, v in r.items()} for r in recs),
                            key=lambda r: r["order_id"])

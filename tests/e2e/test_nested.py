@@ -8,7 +8,7 @@ import json
 import os
 import unittest
 
-from harness import GENERATED, SluiceTestCase, comparable, duckdb
+from harness import GENERATED, TEST_PG, SluiceTestCase, comparable, duckdb
 
 def rowset(rows):
     """Rows (dicts) as a sorted list of comparable tuples, keyed by column name."""
@@ -181,6 +181,13 @@ class NestedTest(SluiceTestCase):
         self.assertEqual(self.rows(conn, "SELECT nested_order_id, _index, value FROM nested_tags "
                                    "ORDER BY _index"),
                          [("ORD-2001", 0, "priority"), ("ORD-2001", 1, "gift")])
+        if TEST_PG:
+            # The seed's nested demo through psql: the derived tables, joined on their keys.
+            text = self.psql(f'SELECT n.order_id, i.order_line_id, i.product, i.price FROM '
+                             f'"{conn["bucket"]}".nested n JOIN "{conn["bucket"]}".nested_line_items i '
+                             f'ON i.nested_order_id = n.order_id ORDER BY 2')
+            self.assertIn("ORD-2001 |             1 | espresso machine | 249.90", text)
+            self.assertIn("ORD-2001 |             2 | coffee beans 1kg |  18.50", text)
         # The per-table counts are in the log line of the load.
         self.assertIn("nested_line_items: 2 inserted", self.server.log())
 
@@ -228,9 +235,7 @@ class NestedTest(SluiceTestCase):
                 path = os.path.join(GENERATED, name)
                 record = self.push(conn, t, path, 1)
                 self.assertEqual(record["status"], "loaded")
-                tables = {r["name"] for r in self.query(conn, 
-                    f"SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                    f"(name = '{t}' OR name LIKE '{t}\\_%' ESCAPE '\\')")}
+                tables = {n for n in self.table_names(conn) if n == t or n.startswith(t + "_")}
                 queries = reference_queries(t, path)
                 self.assertEqual(tables, set(queries))
                 for table, sql in queries.items():
@@ -342,7 +347,7 @@ class NestedTest(SluiceTestCase):
         self.assertIn("order_line_id", shown[0]["error_message"])
         self.assertIn("order_line_id", shown[1]["error_message"])
         # Nothing of either file reached the pool.
-        self.assertEqual(self.query(conn, "SELECT name FROM sqlite_master WHERE name LIKE 'bad%'"), [])
+        self.assertEqual({n for n in self.table_names(conn) if n.startswith("bad")}, set())
 
 
 if __name__ == "__main__":

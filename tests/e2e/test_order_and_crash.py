@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import GENERATED, Server, SluiceTestCase, duckdb, wait_for
+from harness import GENERATED, Server, SluiceTestCase, duckdb, pool_db, wait_for
 
 
 class ConcurrentPushTest(SluiceTestCase):
@@ -79,7 +79,9 @@ class CrashTest(unittest.TestCase):
             wait_for(lambda: server.http_get("/healthz") == "ok\n")
             files = helper.files(conn, "orders")
             self.assertEqual([(f["status"], f["inserted"]) for f in files], [("loaded", 1000)])
-            self.assertEqual(helper.query(conn, "SELECT count(*) AS n FROM _sluice_applied"), [{"n": 1}])
+            db = pool_db(self.data_dir, conn["bucket"])
+            self.assertEqual(db.execute("SELECT count(*) FROM _sluice_applied").fetchall(), [(1,)])
+            db.close()
         finally:
             self.assertEqual(server.stop(), 0)
 
