@@ -237,6 +237,11 @@ Status Conn::Error(const PGresult* result, std::string_view what) const {
       result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL) : nullptr;
   message += primary != nullptr ? OneLine(primary) : OneLine(PQerrorMessage(conn_));
   if (detail != nullptr) message += " (" + OneLine(detail) + ")";
+  // A COPY names the line and column of a bad value in its context.
+  const char* context = result != nullptr ? PQresultErrorField(result, PG_DIAG_CONTEXT) : nullptr;
+  if (context != nullptr && std::strncmp(context, "COPY ", 5) == 0) {
+    message += " (" + OneLine(context) + ")";
+  }
   if (state != nullptr) message += std::string(" [SQLSTATE ") + state + "]";
   return Err(state != nullptr ? CodeForSqlstate(state) : ErrorCode::kInternal, std::move(message));
 }

@@ -218,6 +218,8 @@ class TableWriter {
   Status PlannedApply(const batch::Batch& batch, const std::vector<int>& stored,
                       const std::string& staging);
   std::string TombQualified() const;
+  Status NameStagingColumn(Status st, const batch::Batch& batch,
+                           const std::vector<int>& stored) const;
 
   // A batch of at most kSmallBatchRows is staged by one INSERT with binary parameters, sent in
   // one pipeline with the statement that applies it (Stage leaves it here).

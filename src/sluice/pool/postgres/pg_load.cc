@@ -108,6 +108,24 @@ std::string AgeRule(const std::string& stored, const std::string& incoming) {
 
 }  // namespace
 
+// PostgreSQL names a bad value's place in the staging table ("COPY _sluice_stage_0, line 3,
+// column c2: ..."): say which of the file's columns c2 is.
+Status TableWriter::NameStagingColumn(Status st, const batch::Batch& batch,
+                                      const std::vector<int>& stored) const {
+  if (st.ok()) return st;
+  const std::string& m = st.message();
+  const size_t at = m.find("column c");
+  if (at == std::string::npos) return st;
+  size_t j = 0, i = at + 8;
+  if (i >= m.size() || !IsAsciiDigit(m[i])) return st;
+  for (; i < m.size() && IsAsciiDigit(m[i]); ++i) j = j * 10 + static_cast<size_t>(m[i] - '0');
+  if (j >= stored.size()) return st;
+  return Status(st.code(), m + " (c" + std::to_string(j) + " is column '" +
+                               batch.schema->fields[static_cast<size_t>(stored[j])].name +
+                               "' of table '" + spec_.name + "'; line N is file row " +
+                               std::to_string(rows_seen_) + " + N - 1)");
+}
+
 Status TableWriter::ApplyBatch(const batch::Batch& batch) {
   std::vector<int> stored;
   std::vector<uint8_t> deletes;
@@ -246,7 +264,7 @@ Status TableWriter::Stage(const batch::Batch& batch, const std::vector<int>& sto
       *duplicate_keys = true;
     }
   }
-  if (!small) return copy.Finish().status();
+  if (!small) return NameStagingColumn(copy.Finish().status(), batch, stored);
   // Unframe the tuples into parameters: int16 field count, then per field an int32 length
   // (-1: NULL) and the bytes, which are the binary parameter's value.
   const std::string tuples = copy.TakeBuffer();

@@ -181,10 +181,12 @@ class PostgresPool final : public Pool {
   PostgresPool(std::string conninfo, std::unique_ptr<Session> reader, const Clock& clock)
       : conninfo_(std::move(conninfo)), reader_(std::move(reader)), clock_(clock) {}
 
-  Result<std::unique_ptr<Session>> Acquire() {
+  // An idle session if there is one (`*reused`), else a new connection.
+  Result<std::unique_ptr<Session>> Acquire(bool* reused) {
     {
       MutexLock lock(&idle_mutex_);
-      if (!idle_.empty()) {
+      *reused = !idle_.empty();
+      if (*reused) {
         std::unique_ptr<Session> s = std::move(idle_.back());
         idle_.pop_back();
         return s;
@@ -204,12 +206,21 @@ class PostgresPool final : public Pool {
 
   Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table, int64_t seq) override {
     SLUICE_RETURN_IF_ERROR(CheckTableSpec(table));
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Acquire());
-    SLUICE_RETURN_IF_ERROR(EnsureSchema(*session, table.schema));
-    auto load = std::make_unique<PgLoad>(this, std::move(session), table, seq, clock_);
-    // From here the load owns the session: returning drops it, rolls back and releases it.
-    SLUICE_RETURN_IF_ERROR(load->Begin());
-    return std::unique_ptr<LoadTransaction>(std::move(load));
+    while (true) {
+      bool reused = false;
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Acquire(&reused));
+      Status st = EnsureSchema(*session, table.schema);
+      std::unique_ptr<PgLoad> load;
+      if (st.ok()) {
+        // From here the load owns the session: dropping it rolls back and releases it.
+        load = std::make_unique<PgLoad>(this, std::move(session), table, seq, clock_);
+        st = load->Begin();
+      }
+      if (st.ok()) return std::unique_ptr<LoadTransaction>(std::move(load));
+      // An idle connection the server closed meanwhile (a restart, an idle timeout) shows
+      // only now: nothing was done on it, so the next one may try (it is closed, not kept).
+      if (!(reused && st.code() == ErrorCode::kUnavailable)) return st;
+    }
   }
 
   Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(const NestedSpec& spec,
@@ -218,15 +229,24 @@ class PostgresPool final : public Pool {
       return Err(ErrorCode::kInvalidArgument, "a nested plan has no tables");
     }
     for (const DerivedTableSpec& d : spec.tables) SLUICE_RETURN_IF_ERROR(CheckTableSpec(d.table));
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Acquire());
-    SLUICE_RETURN_IF_ERROR(EnsureSchema(*session, spec.tables[0].table.schema));
-    return postgres::BeginNestedLoad(
-        std::move(session), [this](std::unique_ptr<Session> s) { Release(std::move(s)); }, spec,
-        seq, clock_);
+    while (true) {  // as in BeginLoad: a dead idle connection makes way for the next
+      bool reused = false;
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Acquire(&reused));
+      Status st = EnsureSchema(*session, spec.tables[0].table.schema);
+      if (st.ok()) {
+        auto load = postgres::BeginNestedLoad(
+            std::move(session), [this](std::unique_ptr<Session> s) { Release(std::move(s)); }, spec,
+            seq, clock_);
+        if (load.ok()) return load;
+        st = load.status();
+      }
+      if (!(reused && st.code() == ErrorCode::kUnavailable)) return st;
+    }
   }
 
   Result<std::optional<AppliedFile>> FindApplied(const std::string& schema, int64_t seq) override {
     MutexLock lock(&reader_mutex_);
+    SLUICE_RETURN_IF_ERROR(ReaderReady());
     const std::vector<::sluice::postgres::Statement> reads = {
         {"SELECT table_name, inserted, updated, refused, applied_at, deleted FROM "
          "_sluice.applied WHERE seq = $1 AND schema_name = $2",
@@ -259,6 +279,7 @@ class PostgresPool final : public Pool {
   Result<std::vector<SchemaChange>> SchemaHistory(const std::string& schema,
                                                   const std::string& table) override {
     MutexLock lock(&reader_mutex_);
+    SLUICE_RETURN_IF_ERROR(ReaderReady());
     SLUICE_ASSIGN_OR_RETURN(
         Rows rows,
         reader_->conn->Query("SELECT seq, changed_at, kind, column_name, old_type, new_type FROM "
@@ -284,6 +305,7 @@ class PostgresPool final : public Pool {
 
   Result<QueryResult> Query(const std::string& sql, const std::string& default_schema) override {
     MutexLock lock(&reader_mutex_);
+    SLUICE_RETURN_IF_ERROR(ReaderReady());
     // Statements up to the pipeline's sync run in one transaction, so a search_path set
     // locally there holds for the query and ends with it.
     // Without a default schema only qualified names resolve (the contract): an empty path.
@@ -322,6 +344,13 @@ class PostgresPool final : public Pool {
   }
 
  private:
+  // A read connection that broke (server restart, network) is opened again.
+  Status ReaderReady() REQUIRES(reader_mutex_) {
+    if (reader_->conn->Idle()) return Status::Ok();
+    SLUICE_ASSIGN_OR_RETURN(reader_->conn, Conn::Open(conninfo_, {.label = "pool"}));
+    return Status::Ok();
+  }
+
   std::string conninfo_;
   Mutex idle_mutex_;
   std::vector<std::unique_ptr<Session>> idle_ GUARDED_BY(idle_mutex_);

@@ -184,6 +184,64 @@ TEST_F(PgPoolTest, NanosecondsAndNulBytesAreRefusedWithTheirPlace) {
             "cannot store");
 }
 
+TEST_F(PgPoolTest, BadTextNamesTheColumn) {
+  std::vector<std::optional<std::string>> text(100, "ok");
+  text[70] = std::string("\xff\xfe");  // not UTF-8
+  std::vector<std::optional<int64_t>> ids;
+  for (int64_t i = 0; i < 100; ++i) ids.push_back(i);
+  Status st =
+      LoadError(Spec("t", {"id"}), 1, MakeBatch({{"id", Ints(ids)}, {"note", Strings(text)}}));
+  EXPECT_EQ(st.code(), ErrorCode::kSchemaMismatch) << st.ToString();
+  EXPECT_NE(st.message().find("c1 is column 'note' of table 't'"), std::string::npos)
+      << st.message();
+}
+
+TEST_F(PgPoolTest, AReadConnectionThatBrokeIsOpenedAgain) {
+  Load(Spec("t", {"id"}), 1, {MakeBatch({{"id", Ints({1})}})});
+  auto admin = db_.Connect("admin");
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(admin
+                  ->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                         "current_database() AND pid <> pg_backend_pid()")
+                  .ok());
+  EXPECT_FALSE(pool_->Query("SELECT count(*) FROM t", "demo").ok());  // finds it broken
+  EXPECT_EQ(Rows("SELECT count(*) FROM t"), (Lines{"1"}));
+  // The writers' connections broke too: the next load opens a new one.
+  EXPECT_EQ(CountsText(Load(Spec("t", {"id"}), 2, {MakeBatch({{"id", Ints({2})}})})),
+            "i1 u0 r0 d0");
+}
+
+TEST_F(PgPoolTest, DateKeyAndAgeWidenWithTheirTombstones) {
+  // pool_test's SQLite test of the same name, with PostgreSQL's text for the values.
+  const TableSpec spec = Spec("t", {"day"}, "seen", "del");
+  const std::string tomb = "SELECT * FROM _sluice.\"tombstones.demo.t\"";
+  Load(spec, 1, {MakeBatch({{"day", Dates({1, 2})}, {"seen", Dates({10, 10})}})});
+  Load(spec, 2, {MakeBatch({{"day", Dates({2})}, {"seen", Dates({11})}, {"del", Bools({1})}})});
+  EXPECT_EQ(Rows(tomb), (Lines{"1970-01-03|1970-01-12"}));
+  const int64_t day = int64_t{86400} * 1'000'000;
+  Load(spec, 3,
+       {MakeBatch(
+           {{"day", Dates({1})}, {"seen", Timestamps(TimeUnit::kMicros, true, {10 * day})}})});
+  EXPECT_EQ(Rows(tomb), (Lines{"1970-01-03|1970-01-12 00:00:00+00"}));
+  EXPECT_EQ(
+      CountsText(Load(
+          spec, 4,
+          {MakeBatch({{"day", Dates({2, 1})},
+                      {"seen", Timestamps(TimeUnit::kMicros, true, {11 * day - 1, 10 * day})}})})),
+      "i0 u1 r1 d0");
+  Load(spec, 5,
+       {MakeBatch(
+           {{"day", Timestamps(TimeUnit::kMicros, false, {5 * day})}, {"seen", Dates({20})}})});
+  EXPECT_EQ(Rows("SELECT day, seen FROM t ORDER BY day"),
+            (Lines{"1970-01-02 00:00:00|1970-01-11 00:00:00+00",
+                   "1970-01-06 00:00:00|1970-01-21 00:00:00+00"}));
+  EXPECT_EQ(Rows(tomb), (Lines{"1970-01-03 00:00:00|1970-01-12 00:00:00+00"}));
+  EXPECT_EQ(CountsText(Load(spec, 6, {MakeBatch({{"day", Dates({2})}, {"seen", Dates({11})}})})),
+            "i1 u0 r0 d0");
+  EXPECT_EQ(Rows("SELECT column_name, type_name, pg_type FROM _sluice.columns ORDER BY position"),
+            (Lines{"day|TIMESTAMP|timestamp", "seen|TIMESTAMP WITH TIME ZONE|timestamptz"}));
+}
+
 TEST_F(PgPoolTest, LongIdentifiersGetDeterministicShortNames) {
   const std::string table(80, 't');
   const std::string column = std::string(70, 'c') + "é";
