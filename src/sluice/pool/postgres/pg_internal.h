@@ -18,6 +18,7 @@
 #include "sluice/core/core.h"
 #include "sluice/core/text.h"
 #include "sluice/pool/pool.h"
+#include "sluice/pool/rules_internal.h"
 #include "sluice/postgres/postgres.h"
 
 namespace sluice::pool::postgres {

@@ -33,45 +33,6 @@
 namespace sluice::pool::postgres {
 namespace {
 
-int FindColumn(const batch::Schema& schema, std::string_view name) {
-  return batch::FindField(schema, name, batch::NameMatch::kIgnoreCase);
-}
-
-// docs/design/pool.md, "Deletes": the exact set of text values that mean true (the SQLite
-// pool's rule, sqlite_load.cc).
-bool TextMeansTrue(std::string_view s) {
-  std::string folded = AsciiLowered(s);
-  return folded == "true" || folded == "t" || folded == "1" || folded == "yes";
-}
-
-Status ReadDeleteFlags(const batch::Column& c, const std::string& name, std::vector<uint8_t>* flags,
-                       bool* any) {
-  flags->assign(static_cast<size_t>(c.length), 0);
-  *any = false;
-  const bool integer = batch::IsInteger(c.type.id);
-  if (c.type.id != batch::TypeId::kBool && !integer && c.type.id != batch::TypeId::kString &&
-      c.type.id != batch::TypeId::kNull) {
-    return Err(ErrorCode::kSchemaMismatch, "delete column '" + name + "' has type " +
-                                               batch::TypeName(c.type) +
-                                               "; it must be BOOLEAN, an integer or VARCHAR");
-  }
-  if (c.type.id == batch::TypeId::kNull) return Status::Ok();
-  for (int64_t row = 0; row < c.length; ++row) {
-    bool set;
-    if (c.type.id == batch::TypeId::kBool) {
-      set = c.fixed[static_cast<size_t>(row)] != 0;
-    } else if (integer) {
-      set = c.Value<int64_t>(row) != 0;
-    } else {
-      set = TextMeansTrue(c.StringAt(row));
-    }
-    set = set && c.IsValid(row);
-    (*flags)[static_cast<size_t>(row)] = set ? 1 : 0;
-    *any |= set;
-  }
-  return Status::Ok();
-}
-
 // A 64-bit hash of row `row`'s key values. Equal keys hash equal; a collision of different
 // keys only sends the batch down the planned path, which is exact for any batch.
 uint64_t KeyHash(const batch::Batch& b, const std::vector<int>& key_index, int64_t row) {

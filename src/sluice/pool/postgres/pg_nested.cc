@@ -16,7 +16,6 @@
 
 #include "sluice/batch/keys.h"
 #include "sluice/pool/postgres/pg_internal.h"
-#include "sluice/pool/sqlite/sqlite_nested_internal.h"
 
 namespace sluice::pool::postgres {
 namespace {
@@ -125,7 +124,6 @@ class PgNestedLoad final : public NestedLoadTransaction {
     int upsert_of = -1;
   };
 
-  Status CheckParts(std::span<const DerivedBatch> batches) const;
   Status ApplyImpl(std::span<const DerivedBatch> batches);
   Status PrepareNode(size_t index);
   std::string StagedColumn(size_t index, std::string_view name) const;
@@ -148,41 +146,6 @@ class PgNestedLoad final : public NestedLoadTransaction {
   Status failed_;
   bool committed_ = false;
 };
-
-Status PgNestedLoad::CheckParts(std::span<const DerivedBatch> batches) const {
-  if (batches.size() != nodes_.size()) {
-    return Err(ErrorCode::kInvalidArgument, "a nested batch has " + std::to_string(batches.size()) +
-                                                " derived batches, the plan " +
-                                                std::to_string(nodes_.size()) + " tables");
-  }
-  for (size_t i = 0; i < batches.size(); ++i) {
-    const DerivedTableSpec& d = spec_.tables[i];
-    const DerivedBatch& b = batches[i];
-    if (b.rows == nullptr) {
-      return Err(ErrorCode::kInvalidArgument, "no batch for table '" + d.table.name + "'");
-    }
-    if (d.parent < 0) {
-      if (!b.parent_row.empty()) {
-        return Err(ErrorCode::kInvalidArgument, "the root batch has parent rows");
-      }
-      continue;
-    }
-    if (static_cast<int64_t>(b.parent_row.size()) != b.rows->num_rows) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + d.table.name + "': " + std::to_string(b.parent_row.size()) +
-                     " parent rows for " + std::to_string(b.rows->num_rows) + " rows");
-    }
-    const int64_t parents = batches[static_cast<size_t>(d.parent)].rows->num_rows;
-    for (int64_t p : b.parent_row) {
-      if (p < 0 || p >= parents) {
-        return Err(ErrorCode::kInvalidArgument, "table '" + d.table.name + "': parent row " +
-                                                    std::to_string(p) + " is outside the " +
-                                                    std::to_string(parents) + " parent rows");
-      }
-    }
-  }
-  return Status::Ok();
-}
 
 // The staging column of `index`'s current batch that holds column `name`.
 std::string PgNestedLoad::StagedColumn(size_t index, std::string_view name) const {
@@ -299,7 +262,7 @@ void PgNestedLoad::Group(size_t index) {
 }
 
 Status PgNestedLoad::ApplyImpl(std::span<const DerivedBatch> batches) {
-  SLUICE_RETURN_IF_ERROR(CheckParts(batches));
+  SLUICE_RETURN_IF_ERROR(CheckNestedBatches(spec_, batches));
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
     n.part = &batches[i];
@@ -426,7 +389,7 @@ Result<std::unique_ptr<NestedLoadTransaction>> BeginNestedLoad(std::unique_ptr<S
                                                                ReleaseSession release,
                                                                const NestedSpec& spec, int64_t seq,
                                                                const Clock& clock) {
-  SLUICE_RETURN_IF_ERROR(sqlite::CheckNestedSpec(spec));
+  SLUICE_RETURN_IF_ERROR(CheckNestedSpec(spec));
   auto load =
       std::make_unique<PgNestedLoad>(std::move(session), std::move(release), spec, seq, clock);
   SLUICE_RETURN_IF_ERROR(load->Begin());

@@ -73,32 +73,6 @@ constexpr size_t kMaxQueryRows = 1'000'000;
 // Idle writer connections kept for reuse (each with its staging tables).
 constexpr size_t kMaxIdleSessions = 8;
 
-Status CheckTableSpec(const TableSpec& table) {
-  SLUICE_RETURN_IF_ERROR(CheckSchemaName(table.schema));
-  if (table.name.empty()) return Err(ErrorCode::kInvalidArgument, "table name is empty");
-  if (table.name.find('\0') != std::string::npos) {
-    return Err(ErrorCode::kInvalidArgument, "table name holds a NUL byte");
-  }
-  if (AsciiLowered(table.name).rfind("_sluice_", 0) == 0 ||
-      AsciiLowered(table.name).rfind("sqlite_", 0) == 0) {
-    return Err(ErrorCode::kInvalidArgument, "table name '" + table.name + "' is reserved");
-  }
-  if (table.primary_key.empty()) {
-    return Err(ErrorCode::kInvalidArgument, "table '" + table.name + "' has no primary key");
-  }
-  if (!table.delete_column.empty()) {
-    const std::string d = AsciiLowered(table.delete_column);
-    bool control_is_data = !table.age_column.empty() && AsciiLowered(table.age_column) == d;
-    for (const std::string& k : table.primary_key) control_is_data |= AsciiLowered(k) == d;
-    if (control_is_data) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + table.name + "': delete column '" + table.delete_column +
-                     "' is also a key or the age column; it must be a column of its own");
-    }
-  }
-  return Status::Ok();
-}
-
 class PostgresPool;
 
 // Creates the connection's schema, in a transaction of its own that commits at once: inside

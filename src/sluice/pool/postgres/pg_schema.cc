@@ -54,28 +54,9 @@ Status TableWriter::UseState(const Rows& table, const Rows& cols) {
     state_.Add(std::move(c));
   }
   if (state_.exists) {
-    std::vector<std::string> stored_pk(spec_.primary_key.size());
-    size_t pk_count = 0;
-    for (const StoredColumn& c : state_.columns) {
-      if (c.pk_position < 0) continue;
-      ++pk_count;
-      if (static_cast<size_t>(c.pk_position) < stored_pk.size()) {
-        stored_pk[static_cast<size_t>(c.pk_position)] = AsciiLowered(c.name);
-      }
-    }
-    bool same = pk_count == spec_.primary_key.size();
-    for (size_t i = 0; same && i < stored_pk.size(); ++i) {
-      same = stored_pk[i] == AsciiLowered(spec_.primary_key[i]);
-    }
-    if (!same) {
-      std::string stored;
-      for (const StoredColumn& c : state_.columns) {
-        if (c.pk_position >= 0) stored += (stored.empty() ? "" : ", ") + c.name;
-      }
-      return Err(ErrorCode::kSchemaMismatch, "table '" + spec_.name + "' has primary key (" +
-                                                 stored +
-                                                 "), which differs from the configured key");
-    }
+    std::vector<KeyColumn> key_columns;
+    for (const StoredColumn& c : state_.columns) key_columns.push_back({c.name, c.pk_position});
+    SLUICE_RETURN_IF_ERROR(CheckStoredKey(spec_.name, spec_.primary_key, key_columns));
     if (!state_.tomb_sql_name.empty()) {
       SLUICE_ASSIGN_OR_RETURN(int64_t any, conn.QueryInt("SELECT count(*) FROM (SELECT 1 FROM " +
                                                          TombQualified() + " LIMIT 1) x"));

@@ -25,46 +25,6 @@ std::string TombstoneTable(std::string_view table) {
 
 namespace {
 
-// Column names compare as SQLite compares them, ignoring ASCII case.
-int FindColumn(const batch::Schema& schema, std::string_view name) {
-  return batch::FindField(schema, name, batch::NameMatch::kIgnoreCase);
-}
-
-// docs/design/pool.md, "Deletes": the exact set of text values that mean true.
-bool TextMeansTrue(std::string_view s) {
-  std::string folded = AsciiLowered(s);
-  return folded == "true" || folded == "t" || folded == "1" || folded == "yes";
-}
-
-// The delete flag of every row of `c` (the delete column), and whether any is set.
-Status ReadDeleteFlags(const batch::Column& c, const std::string& name, std::vector<uint8_t>* flags,
-                       bool* any) {
-  flags->assign(static_cast<size_t>(c.length), 0);
-  *any = false;
-  const bool integer = batch::IsInteger(c.type.id);
-  if (c.type.id != batch::TypeId::kBool && !integer && c.type.id != batch::TypeId::kString &&
-      c.type.id != batch::TypeId::kNull) {
-    return Err(ErrorCode::kSchemaMismatch, "delete column '" + name + "' has type " +
-                                               batch::TypeName(c.type) +
-                                               "; it must be BOOLEAN, an integer or VARCHAR");
-  }
-  if (c.type.id == batch::TypeId::kNull) return Status::Ok();
-  for (int64_t row = 0; row < c.length; ++row) {
-    bool set;
-    if (c.type.id == batch::TypeId::kBool) {
-      set = c.fixed[static_cast<size_t>(row)] != 0;
-    } else if (integer) {
-      set = c.Value<int64_t>(row) != 0;  // every integer is 8 bytes in a batch
-    } else {
-      set = TextMeansTrue(c.StringAt(row));
-    }
-    set = set && c.IsValid(row);
-    (*flags)[static_cast<size_t>(row)] = set ? 1 : 0;
-    *any |= set;
-  }
-  return Status::Ok();
-}
-
 // "stored IS NULL OR (incoming IS NOT NULL AND incoming >= stored)": the age rule.
 std::string AgeRule(const std::string& stored, const std::string& incoming) {
   return "(" + stored + " IS NULL OR (" + incoming + " IS NOT NULL AND " + incoming +

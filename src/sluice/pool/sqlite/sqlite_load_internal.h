@@ -17,6 +17,7 @@
 #include "sluice/core/core.h"
 #include "sluice/core/text.h"
 #include "sluice/pool/pool.h"
+#include "sluice/pool/rules_internal.h"
 #include "sluice/pool/sqlite/type_map_internal.h"
 #include "sluice/sqlite/sqlite.h"
 

@@ -85,7 +85,6 @@ class SqliteNestedLoad final : public NestedLoadTransaction {
   };
 
   Status ApplyImpl(std::span<const DerivedBatch> batches);
-  Status CheckParts(std::span<const DerivedBatch> batches) const;
   Status Prepare(size_t index);
   void Group(size_t index);
   Status Descend(size_t table, int64_t row, RowOutcome outcome);
@@ -182,43 +181,8 @@ void SqliteNestedLoad::Group(size_t index) {
   }
 }
 
-Status SqliteNestedLoad::CheckParts(std::span<const DerivedBatch> batches) const {
-  if (batches.size() != nodes_.size()) {
-    return Err(ErrorCode::kInvalidArgument, "a nested batch has " + std::to_string(batches.size()) +
-                                                " derived batches, the plan " +
-                                                std::to_string(nodes_.size()) + " tables");
-  }
-  for (size_t i = 0; i < batches.size(); ++i) {
-    const DerivedTableSpec& d = spec_.tables[i];
-    const DerivedBatch& b = batches[i];
-    if (b.rows == nullptr) {
-      return Err(ErrorCode::kInvalidArgument, "no batch for table '" + d.table.name + "'");
-    }
-    if (d.parent < 0) {
-      if (!b.parent_row.empty()) {
-        return Err(ErrorCode::kInvalidArgument, "the root batch has parent rows");
-      }
-      continue;
-    }
-    if (static_cast<int64_t>(b.parent_row.size()) != b.rows->num_rows) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + d.table.name + "': " + std::to_string(b.parent_row.size()) +
-                     " parent rows for " + std::to_string(b.rows->num_rows) + " rows");
-    }
-    const int64_t parents = batches[static_cast<size_t>(d.parent)].rows->num_rows;
-    for (int64_t p : b.parent_row) {
-      if (p < 0 || p >= parents) {
-        return Err(ErrorCode::kInvalidArgument, "table '" + d.table.name + "': parent row " +
-                                                    std::to_string(p) + " is outside the " +
-                                                    std::to_string(parents) + " parent rows");
-      }
-    }
-  }
-  return Status::Ok();
-}
-
 Status SqliteNestedLoad::ApplyImpl(std::span<const DerivedBatch> batches) {
-  SLUICE_RETURN_IF_ERROR(CheckParts(batches));
+  SLUICE_RETURN_IF_ERROR(CheckNestedBatches(spec_, batches));
   // Every writer that began must end (its text bindings point into the batches).
   size_t begun = 0;
   struct EndAll {
@@ -366,50 +330,6 @@ Status SqliteNestedLoad::Commit(int64_t applied_at) {
 }
 
 }  // namespace
-
-Status CheckNestedSpec(const NestedSpec& spec) {
-  if (spec.tables.empty()) return Err(ErrorCode::kInvalidArgument, "a nested plan has no tables");
-  std::unordered_set<std::string> names;
-  for (size_t i = 0; i < spec.tables.size(); ++i) {
-    const DerivedTableSpec& d = spec.tables[i];
-    const std::string& name = d.table.name;
-    const std::string folded = AsciiLowered(name);
-    if (name.empty()) return Err(ErrorCode::kInvalidArgument, "a derived table has no name");
-    if (folded.rfind("_sluice_", 0) == 0 || folded.rfind("sqlite_", 0) == 0) {
-      return Err(ErrorCode::kInvalidArgument, "table name '" + name + "' is reserved");
-    }
-    if (!names.insert(folded).second) {
-      return Err(ErrorCode::kInvalidArgument, "the nested plan names table '" + name + "' twice");
-    }
-    if (d.table.schema != spec.tables[0].table.schema) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + name + "' is in schema '" + d.table.schema + "', its root in '" +
-                     spec.tables[0].table.schema + "': a nested plan lives in one schema");
-    }
-    if (d.table.primary_key.empty()) {
-      return Err(ErrorCode::kInvalidArgument, "table '" + name + "' has no primary key");
-    }
-    if (i == 0) {
-      if (d.parent != -1) {
-        return Err(ErrorCode::kInvalidArgument, "the nested plan's first table must be the root");
-      }
-      continue;
-    }
-    if (d.parent < 0 || static_cast<size_t>(d.parent) >= i) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + name + "' must come after its parent in the nested plan");
-    }
-    if (d.foreign_key.empty() || d.foreign_key.size() != d.parent_key.size()) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + name + "' needs one foreign-key column per parent key column");
-    }
-    if (!d.table.age_column.empty() || !d.table.delete_column.empty()) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + name + "': age and delete columns belong to the root table");
-    }
-  }
-  return Status::Ok();
-}
 
 std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Db* db, std::unique_lock<std::mutex> lock,
                                                      WriteTransaction txn, NestedSpec spec,

@@ -18,10 +18,6 @@ namespace sluice::pool::sqlite {
 using ::sluice::sqlite::Db;
 using ::sluice::sqlite::WriteTransaction;
 
-// Checks the plan's shape (one root first, parents before children, unique and unreserved
-// names, keys, foreign keys matching parent keys in number, age and delete on the root only).
-Status CheckNestedSpec(const NestedSpec& spec);
-
 // The caller holds `lock` (the writer mutex) and has begun `txn` on `db`; the load takes both
 // over, as NewLoad does.
 std::unique_ptr<NestedLoadTransaction> NewNestedLoad(Db* db, std::unique_lock<std::mutex> lock,

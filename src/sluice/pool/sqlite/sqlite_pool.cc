@@ -84,29 +84,6 @@ Result<std::unique_ptr<Db>> OpenPoolDb(const std::string& path, Sync sync, int c
                          .busy_timeout_ms = kBusyTimeoutMs});
 }
 
-// The checks BeginLoad makes of one table's spec.
-Status CheckTableSpec(const TableSpec& table) {
-  if (table.name.empty()) return Err(ErrorCode::kInvalidArgument, "table name is empty");
-  if (AsciiLowered(table.name).rfind("_sluice_", 0) == 0 ||
-      AsciiLowered(table.name).rfind("sqlite_", 0) == 0) {
-    return Err(ErrorCode::kInvalidArgument, "table name '" + table.name + "' is reserved");
-  }
-  if (table.primary_key.empty()) {
-    return Err(ErrorCode::kInvalidArgument, "table '" + table.name + "' has no primary key");
-  }
-  if (!table.delete_column.empty()) {
-    const std::string d = AsciiLowered(table.delete_column);
-    bool control_is_data = !table.age_column.empty() && AsciiLowered(table.age_column) == d;
-    for (const std::string& k : table.primary_key) control_is_data |= AsciiLowered(k) == d;
-    if (control_is_data) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table '" + table.name + "': delete column '" + table.delete_column +
-                     "' is also a key or the age column; it must be a column of its own");
-    }
-  }
-  return Status::Ok();
-}
-
 // Pools created before deletes existed lack _sluice_applied.deleted.
 Status UpgradeMetaSchema(Db& db) {
   SLUICE_ASSIGN_OR_RETURN(

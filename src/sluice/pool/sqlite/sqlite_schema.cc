@@ -28,28 +28,9 @@ Status TableWriter::LoadState() {
   if (rc != SQLITE_DONE) return db_->Error(rc, "reading the pool schema");
   state_.exists = !state_.columns.empty();
   if (state_.exists) {
-    std::vector<std::string> stored_pk(spec_.primary_key.size());
-    size_t pk_count = 0;
-    for (const StoredColumn& c : state_.columns) {
-      if (c.pk_position < 0) continue;
-      ++pk_count;
-      if (static_cast<size_t>(c.pk_position) < stored_pk.size()) {
-        stored_pk[static_cast<size_t>(c.pk_position)] = AsciiLowered(c.name);
-      }
-    }
-    bool same = pk_count == spec_.primary_key.size();
-    for (size_t i = 0; same && i < stored_pk.size(); ++i) {
-      same = stored_pk[i] == AsciiLowered(spec_.primary_key[i]);
-    }
-    if (!same) {
-      std::string stored;
-      for (const StoredColumn& c : state_.columns) {
-        if (c.pk_position >= 0) stored += (stored.empty() ? "" : ", ") + c.name;
-      }
-      return Err(ErrorCode::kSchemaMismatch, "table '" + spec_.name + "' has primary key (" +
-                                                 stored +
-                                                 "), which differs from the configured key");
-    }
+    std::vector<KeyColumn> key_columns;
+    for (const StoredColumn& c : state_.columns) key_columns.push_back({c.name, c.pk_position});
+    SLUICE_RETURN_IF_ERROR(CheckStoredKey(spec_.name, spec_.primary_key, key_columns));
     if (spec_.primary_key.size() == 1) {
       const std::string& key = state_.Find(spec_.primary_key[0])->type_key;
       state_.rowid_key = key == "TINYINT" || key == "SMALLINT" || key == "INTEGER" ||
