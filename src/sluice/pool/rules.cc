@@ -150,6 +150,23 @@ Status ReadDeleteFlags(const batch::Column& c, const std::string& name, std::vec
   return Status::Ok();
 }
 
+void AddOutcome(ApplyCounts* counts, RowOutcome outcome, int64_t rows) {
+  switch (outcome) {
+    case RowOutcome::kRefused:
+      counts->refused += rows;
+      break;
+    case RowOutcome::kInserted:
+      counts->inserted += rows;
+      break;
+    case RowOutcome::kUpdated:
+      counts->updated += rows;
+      break;
+    case RowOutcome::kDeleted:
+      counts->deleted += rows;
+      break;
+  }
+}
+
 Status CheckStoredKey(const std::string& table, const std::vector<std::string>& configured,
                       const std::vector<KeyColumn>& stored) {
   std::vector<std::string> stored_pk(configured.size());

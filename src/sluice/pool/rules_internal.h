@@ -37,6 +37,13 @@ Status CheckNestedBatches(const NestedSpec& spec, std::span<const DerivedBatch> 
 Status ReadDeleteFlags(const batch::Column& c, const std::string& name, std::vector<uint8_t>* flags,
                        bool* any);
 
+// What one row did to its table (docs/design/pool.md, "Counts"). The values are fixed: the
+// PostgreSQL pool computes them in SQL.
+enum class RowOutcome : uint8_t { kRefused = 0, kInserted = 1, kUpdated = 2, kDeleted = 3 };
+
+// Adds `rows` rows of `outcome` to `counts`.
+void AddOutcome(ApplyCounts* counts, RowOutcome outcome, int64_t rows);
+
 // A column of a stored table as far as its key goes: pk_position < 0 when not a key column.
 struct KeyColumn {
   std::string name;

@@ -154,9 +154,6 @@ struct TableState {
   }
 };
 
-// What one row of a file did (docs/design/pool.md, "Counts"); also the plan table's codes.
-enum class RowOutcome : uint8_t { kRefused = 0, kInserted = 1, kUpdated = 2, kDeleted = 3 };
-
 // Writes the batches of one file into one table, inside the transaction its load holds.
 class TableWriter {
  public:

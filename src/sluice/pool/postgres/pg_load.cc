@@ -438,20 +438,7 @@ Status TableWriter::PlannedApply(const batch::Batch& batch, const std::vector<in
   for (int r = 0; r < rows.size(); ++r) {
     SLUICE_ASSIGN_OR_RETURN(int64_t outcome, rows.Int(r, 0));
     SLUICE_ASSIGN_OR_RETURN(int64_t n, rows.Int(r, 1));
-    switch (static_cast<RowOutcome>(outcome)) {
-      case RowOutcome::kRefused:
-        counts_.refused += n;
-        break;
-      case RowOutcome::kInserted:
-        counts_.inserted += n;
-        break;
-      case RowOutcome::kUpdated:
-        counts_.updated += n;
-        break;
-      case RowOutcome::kDeleted:
-        counts_.deleted += n;
-        break;
-    }
+    AddOutcome(&counts_, static_cast<RowOutcome>(outcome), n);
   }
   return Status::Ok();
 }

@@ -70,22 +70,7 @@ Status SqliteLoad::Commit(int64_t applied_at) {
   return Status::Ok();
 }
 
-void TableWriter::CountSkipped(RowOutcome as, int64_t rows) {
-  switch (as) {
-    case RowOutcome::kInserted:
-      counts_.inserted += rows;
-      break;
-    case RowOutcome::kUpdated:
-      counts_.updated += rows;
-      break;
-    case RowOutcome::kRefused:
-      counts_.refused += rows;
-      break;
-    case RowOutcome::kDeleted:
-      counts_.deleted += rows;
-      break;
-  }
-}
+void TableWriter::CountSkipped(RowOutcome as, int64_t rows) { AddOutcome(&counts_, as, rows); }
 
 void TableWriter::ReleaseStatements() {
   statements_.clear();

@@ -65,9 +65,6 @@ struct TableState {
   }
 };
 
-// What one row did to its table (docs/design/pool.md, "Counts").
-enum class RowOutcome : uint8_t { kInserted, kUpdated, kRefused, kDeleted };
-
 // Writes the rows of one table inside a transaction someone else holds (a SqliteLoad for a
 // flat table, a nested load for each derived table). Per batch: Begin (checks, creates or
 // evolves the table, prepares the row statements and binders), then either every row at once
