@@ -342,7 +342,9 @@ TEST_P(AnyPoolTest, ReopenedPoolHasEverything) {
   ApplyCounts c = Load(Spec("t", {"id"}, "age"), 9,
                        {MakeBatch({{"id", Ints({1})}, {"age", Ints({2})}, {"v", Strings({"b"})}})});
   EXPECT_EQ(c.refused, 1);
-  if (!pg()) EXPECT_EQ(Rows("PRAGMA journal_mode"), (Lines{"wal"}));
+  if (!pg()) {
+    EXPECT_EQ(Rows("PRAGMA journal_mode"), (Lines{"wal"}));
+  }
 }
 
 TEST_F(PoolTest, QueryFormatsValues) {
