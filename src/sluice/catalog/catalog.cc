@@ -439,4 +439,13 @@ Result<int64_t> SqliteCatalog::ChangeCounter() {
   return change_counter_ + local_writes_;
 }
 
+namespace {
+// One server per data directory (serve.lock): nobody else loads from this ledger.
+class LocalClaim final : public TableClaim {};
+}  // namespace
+
+Result<std::unique_ptr<TableClaim>> SqliteCatalog::ClaimTable(const TableKey& /*table*/) {
+  return std::unique_ptr<TableClaim>(std::make_unique<LocalClaim>());
+}
+
 }  // namespace sluice::catalog

@@ -15,12 +15,17 @@
 // open the same data directory at once: SQLite's locking arbitrates, with a busy timeout.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "sluice/core/core.h"
+
+namespace sluice::postgres {
+class Conn;
+}  // namespace sluice::postgres
 
 namespace sluice::catalog {
 
@@ -100,7 +105,9 @@ enum class FileStatus { kQueued, kLoading, kLoaded, kFailed, kSkipped };
 std::string_view FileStatusName(FileStatus status);  // "queued", "loading", ...
 
 struct FileRecord {
-  int64_t seq = 0;  // global, assigned at upload completion: the FIFO order
+  // Assigned when the upload commits: unique in the ledger, and within a table increasing in
+  // commit order (the table's FIFO order, also across several nodes sharing one ledger).
+  int64_t seq = 0;
   std::string connection_id;
   std::string table;  // first segment of the key
   std::string key;
@@ -215,6 +222,13 @@ struct TableKey {
   std::string connection_id;
   std::string table;
   auto operator<=>(const TableKey&) const = default;  // NOLINT(modernize-use-nullptr)
+};
+
+// A table claimed by this process's loader (Ledger::ClaimTable); destroying it releases the
+// claim.
+class TableClaim {
+ public:
+  virtual ~TableClaim() = default;
 };
 
 // Connections (the S3 buckets) and their credentials: who may push where (catalog.cc,
@@ -373,6 +387,34 @@ class Ledger {
   // A number that changes whenever another process or thread commits (SQLite
   // data_version + local writes): the loader polls it to notice CLI retries and new tables.
   virtual Result<int64_t> ChangeCounter() = 0;
+
+  // ---- Several processes on one ledger (docs/design/nodes.md) ----
+
+  // Whether other `sluice serve` processes may share this ledger (the PostgreSQL catalog):
+  // then a file `loading` may be another node's load in progress, and the landing store is
+  // shared with them.
+  virtual bool Shared() const = 0;
+  // Claims `table` for this process's loader: while the claim lives, no loader of another
+  // process sharing the ledger works on the table (threads of one process keep apart on their
+  // own). nullptr when another process holds it. The SQLite catalog has one server per data
+  // directory (serve.lock) and always grants it; the PostgreSQL catalog locks the table's claim
+  // row (FOR UPDATE SKIP LOCKED) in a transaction of the claim's own, which a process that
+  // dies releases with its connection.
+  virtual Result<std::unique_ptr<TableClaim>> ClaimTable(const TableKey& table) = 0;
+  // Calls `on_change` (on a thread of the catalog's, quickly) after another process commits a
+  // change to the ledger: a new file, a retry, a table configured. The PostgreSQL catalog
+  // listens for it (LISTEN/NOTIFY); the SQLite catalog never calls it (ChangeCounter's poll
+  // covers the CLI). Set once, before the loader starts; the callback must outlive the catalog.
+  virtual void WatchChanges(std::function<void()> on_change) = 0;
+  // The write that records file `seq` loaded with `counts`, for the pool to run inside the
+  // load's own transaction, on the load's connection, when the ledger lives in the pool's
+  // database (the PostgreSQL catalog beside the PostgreSQL pool): the rows, the file's status
+  // and its table's applied position then commit together, and the write is guarded (the file
+  // must still be `loading`, the position below `seq`) so that a second applier of the file
+  // rolls back with kAborted. Empty when the ledger is elsewhere (SQLite): the loader calls
+  // MarkLoaded after the pool's commit.
+  using InPoolWrite = std::function<Status(postgres::Conn&)>;
+  virtual InPoolWrite LoadedInPool(int64_t seq, const LoadCounts& counts, int64_t finished_at) = 0;
 
   // ---- Flow control, retention and metrics (stats.cc) ----
 

@@ -109,6 +109,13 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<FileRecord>> UnfinishedFiles() override;
   Result<std::vector<std::string>> NotInLedger(std::vector<std::string> landed_ids) override;
   Result<int64_t> ChangeCounter() override;
+  bool Shared() const override { return false; }
+  Result<std::unique_ptr<TableClaim>> ClaimTable(const TableKey& table) override;
+  void WatchChanges(std::function<void()> /*on_change*/) override {}
+  InPoolWrite LoadedInPool(int64_t /*seq*/, const LoadCounts& /*counts*/,
+                           int64_t /*finished_at*/) override {
+    return {};
+  }
 
   // stats.cc
   Result<std::vector<TableBacklog>> BacklogByTable() override;
