@@ -21,6 +21,7 @@
 // is unusable (Apply and Commit repeat the error): destroy it to roll back.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -31,7 +32,16 @@
 #include "sluice/batch/batch.h"
 #include "sluice/core/core.h"
 
+namespace sluice::postgres {
+class Conn;
+}  // namespace sluice::postgres
+
 namespace sluice::pool {
+
+// A write the caller commits with a load's rows (catalog::Ledger::LoadedInPool: the file's
+// ledger outcome, when the ledger lives in the pool's database). It runs on the load's
+// connection inside its transaction, just before the commit; an error rolls the load back.
+using InTransactionWrite = std::function<Status(postgres::Conn&)>;
 
 struct TableSpec {
   // The table's namespace: its connection's id ([a-z0-9-], see catalog's names). SQLite: one
@@ -103,6 +113,10 @@ class LoadTransaction {
   virtual const ApplyCounts& counts() const = 0;
   // Records the file's sequence with the counts and commits; the file is then applied.
   virtual Status Commit(int64_t applied_at) = 0;
+  // Commit, with `write` in the same transaction (PostgreSQL; other pools kNotImplemented).
+  virtual Status CommitWith(int64_t /*applied_at*/, const InTransactionWrite& /*write*/) {
+    return Err(ErrorCode::kNotImplemented, "this pool holds no ledger: commit the file alone");
+  }
 };
 
 // How a child table's rows replace earlier ones under one parent row (see "Nested loads").
@@ -142,6 +156,10 @@ class NestedLoadTransaction {
   virtual const std::vector<ApplyCounts>& counts() const = 0;
   // Records the file's sequence (the root's counts, and every table's) and commits.
   virtual Status Commit(int64_t applied_at) = 0;
+  // Commit, with `write` in the same transaction (as LoadTransaction::CommitWith).
+  virtual Status CommitWith(int64_t /*applied_at*/, const InTransactionWrite& /*write*/) {
+    return Err(ErrorCode::kNotImplemented, "this pool holds no ledger: commit the file alone");
+  }
 };
 
 class Pool {

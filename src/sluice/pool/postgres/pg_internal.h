@@ -237,6 +237,10 @@ class TableWriter {
 // Opens the load's transaction and checks in the same round trip that file `seq` is not
 // applied yet (kAlreadyExists).
 Status BeginLoadTransaction(Transaction& txn, int64_t seq);
+// Ends a load: `write` (the caller's, may be empty) then `record` (RecordAppliedSql) and
+// COMMIT. A second applier of `seq` fails with kAlreadyExists; any failure rolls back.
+Status CommitLoad(Transaction& txn, Session& session, int64_t seq, const std::string& record,
+                  const InTransactionWrite& write);
 
 // Hands a load's session back to the pool when the load ends.
 using ReleaseSession = std::function<void(std::unique_ptr<Session>)>;

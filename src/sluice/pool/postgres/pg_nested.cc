@@ -79,7 +79,9 @@ class PgNestedLoad final : public NestedLoadTransaction {
 
   const std::vector<ApplyCounts>& counts() const override { return counts_; }
 
-  Status Commit(int64_t applied_at) override {
+  Status Commit(int64_t applied_at) override { return CommitWith(applied_at, {}); }
+
+  Status CommitWith(int64_t applied_at, const InTransactionWrite& write) override {
     if (!failed_.ok()) return failed_;
     if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
     std::vector<TableCounts> tables;
@@ -87,18 +89,14 @@ class PgNestedLoad final : public NestedLoadTransaction {
       tables.push_back({spec_.tables[i].table.name, counts_[i]});
     }
     const TableSpec& root = spec_.tables[0].table;
-    Status st =
-        txn_.Commit(RecordAppliedSql(seq_, root.schema, root.name, counts_[0], applied_at, tables));
-    if (st.code() == ErrorCode::kAlreadyExists) {
-      st = Err(ErrorCode::kAlreadyExists,
-               "file seq " + std::to_string(seq_) + " is already applied to the pool");
-    }
+    Status st = CommitLoad(
+        txn_, *session_, seq_,
+        RecordAppliedSql(seq_, root.schema, root.name, counts_[0], applied_at, tables), write);
     if (!st.ok()) {
       failed_ = st;
       return st;
     }
     committed_ = true;
-    session_->dirty.clear();
     return Status::Ok();
   }
 

@@ -66,6 +66,26 @@ Status BeginLoadTransaction(Transaction& txn, int64_t seq) {
   return Status::Ok();
 }
 
+Status CommitLoad(Transaction& txn, Session& session, int64_t seq, const std::string& record,
+                  const InTransactionWrite& write) {
+  Status st;
+  if (write) {
+    st = write(*session.conn);
+    if (!st.ok()) {
+      txn.Rollback();
+      session.ForgetTempTables();
+      return st;
+    }
+  }
+  st = txn.Commit(record);
+  if (st.code() == ErrorCode::kAlreadyExists) {
+    st = Err(ErrorCode::kAlreadyExists,
+             "file seq " + std::to_string(seq) + " is already applied to the pool");
+  }
+  if (st.ok()) session.dirty.clear();
+  return st;
+}
+
 namespace {
 
 // Rows a Query may return (as in the SQLite pool): the result is materialised as strings.
@@ -121,22 +141,20 @@ class PgLoad final : public LoadTransaction {
 
   const ApplyCounts& counts() const override { return writer_.counts(); }
 
-  Status Commit(int64_t applied_at) override {
+  Status Commit(int64_t applied_at) override { return CommitWith(applied_at, {}); }
+
+  Status CommitWith(int64_t applied_at, const InTransactionWrite& write) override {
     if (!failed_.ok()) return failed_;
     if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
     const TableSpec& spec = writer_.spec();
-    Status st = txn_.Commit(
-        RecordAppliedSql(seq_, spec.schema, spec.name, writer_.counts(), applied_at, {}));
-    if (st.code() == ErrorCode::kAlreadyExists) {
-      st = Err(ErrorCode::kAlreadyExists,
-               "file seq " + std::to_string(seq_) + " is already applied to the pool");
-    }
+    Status st = CommitLoad(
+        txn_, *session_, seq_,
+        RecordAppliedSql(seq_, spec.schema, spec.name, writer_.counts(), applied_at, {}), write);
     if (!st.ok()) {
       failed_ = st;
       return st;
     }
     committed_ = true;
-    session_->dirty.clear();
     return Status::Ok();
   }
 

@@ -121,6 +121,42 @@ TEST_F(PgPoolTest, ASecondApplierOfOneFileRollsBack) {
   EXPECT_EQ(pool_->BeginLoad(Spec("t", {"id"}), 5).status().code(), ErrorCode::kAlreadyExists);
 }
 
+// The caller's write (the ledger's outcome) commits with the rows, on the load's connection;
+// when it fails, nothing of the load is applied.
+TEST_F(PgPoolTest, AWriteCommittedWithTheLoadCommitsOrRollsBackWithIt) {
+  auto setup = db_.Connect();
+  ASSERT_NE(setup, nullptr);
+  ASSERT_TRUE(setup->Exec("CREATE TABLE ledger(seq bigint PRIMARY KEY, status text)").ok());
+  ASSERT_TRUE(setup->Exec("INSERT INTO ledger VALUES (1, 'loading'), (2, 'loading')").ok());
+  auto mark_loaded = [](int64_t seq) {
+    return [seq](::sluice::postgres::Conn& conn) -> Status {
+      auto r = conn.Query("UPDATE ledger SET status = 'loaded' WHERE seq = $1 AND status = "
+                          "'loading'",
+                          ::sluice::postgres::Params().Int(seq));
+      if (!r.ok()) return r.status();
+      if (r->affected() != 1) return Err(ErrorCode::kAlreadyExists, "not loading any more");
+      return Status::Ok();
+    };
+  };
+  auto first = pool_->BeginLoad(Spec("t", {"id"}), 1);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*first)->Apply(MakeBatch({{"id", Ints({1})}})).ok());
+  ASSERT_TRUE((*first)->CommitWith(10, mark_loaded(1)).ok());
+  EXPECT_EQ(Rows("SELECT status FROM public.ledger ORDER BY seq"), (Lines{"loaded", "loading"}));
+
+  // File 2's outcome is already recorded elsewhere: its rows must not commit.
+  ASSERT_TRUE(setup->Exec("UPDATE ledger SET status = 'loaded' WHERE seq = 2").ok());
+  auto second = pool_->BeginLoad(Spec("t", {"id"}), 2);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE((*second)->Apply(MakeBatch({{"id", Ints({2})}})).ok());
+  Status st = (*second)->CommitWith(11, mark_loaded(2));
+  EXPECT_EQ(st.code(), ErrorCode::kAlreadyExists) << st.ToString();
+  EXPECT_EQ(Rows("SELECT id FROM t ORDER BY id"), (Lines{"1"}));
+  auto applied = pool_->FindApplied("demo", 2);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_FALSE(applied->has_value());
+}
+
 TEST_F(PgPoolTest, TypesAreStoredExactly) {
   Column uuid = batch::MakeColumn(DataType(TypeId::kUuid));
   for (int i = 0; i < 16; ++i) uuid.fixed.push_back(static_cast<uint8_t>(i * 17));

@@ -23,6 +23,23 @@ using namespace testing_util;  // NOLINT(google-build-using-namespace)
 INSTANTIATE_TEST_SUITE_P(Pools, AnyPoolTest,
                          ::testing::Values(PoolKind::kSqlite, PoolKind::kPostgres), PoolKindName);
 
+// The SQLite pool holds no ledger (the catalog is a database of its own): a write to commit
+// with the load is refused, and the load stays open for a plain Commit.
+TEST_F(PoolTest, HoldsNoLedgerToCommitWith) {
+  auto tx = pool_->BeginLoad(Spec("orders", {"id"}), 1);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({1})}})).ok());
+  bool ran = false;
+  Status st = (*tx)->CommitWith(5, [&](::sluice::postgres::Conn&) {
+    ran = true;
+    return Status::Ok();
+  });
+  EXPECT_EQ(st.code(), ErrorCode::kNotImplemented);
+  EXPECT_FALSE(ran);
+  ASSERT_TRUE((*tx)->Commit(5).ok());
+  EXPECT_EQ(Rows("SELECT count(*) FROM orders"), (Lines{"1"}));
+}
+
 TEST_F(PoolTest, CreatesTableAndInserts) {
   ApplyCounts c = Load(Spec("orders", {"id"}), 1,
                        {MakeBatch({{"id", Ints({1, 2, 3})},
