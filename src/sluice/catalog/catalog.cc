@@ -1,8 +1,5 @@
 // The Catalog's opening, connections, credentials and tables. The ledger is in ledger.cc.
 #include <algorithm>
-#include <limits>
-#include <nlohmann/json.hpp>
-#include <set>
 
 #include "sluice/catalog/catalog_internal.h"
 #include "sluice/catalog/names_internal.h"
@@ -12,83 +9,6 @@ namespace {
 
 constexpr char kDatabaseFile[] = "catalog.db";
 constexpr char kSecretKeyFile[] = "secret.key";
-// Operator input, but bounded anyway: a composite key wider than this is a mistake.
-constexpr size_t kMaxPrimaryKeyColumns = 32;
-// Access keys are 18 random characters from 36; a collision is astronomically unlikely, but
-// the loop is cheap insurance against handing out a key twice.
-constexpr int kAccessKeyAttempts = 4;
-
-std::string_view PolicyName(UnconfiguredPolicy p) {
-  switch (p) {
-    case UnconfiguredPolicy::kHold:
-      return "hold";
-    case UnconfiguredPolicy::kRefuse:
-      return "refuse";
-    case UnconfiguredPolicy::kStore:
-      return "store";
-  }
-  return "hold";
-}
-
-Result<UnconfiguredPolicy> PolicyFromName(const std::string& s) {
-  if (s == "hold") return UnconfiguredPolicy::kHold;
-  if (s == "refuse") return UnconfiguredPolicy::kRefuse;
-  if (s == "store") return UnconfiguredPolicy::kStore;
-  return Err(ErrorCode::kInternal, "catalog: unknown unconfigured-table policy '" + s + "'");
-}
-
-std::string_view OnErrorName(OnError e) { return e == OnError::kSkip ? "skip" : "block"; }
-
-Result<OnError> OnErrorFromName(const std::string& s) {
-  if (s == "block") return OnError::kBlock;
-  if (s == "skip") return OnError::kSkip;
-  return Err(ErrorCode::kInternal, "catalog: unknown on_error value '" + s + "'");
-}
-
-std::string PrimaryKeyToJson(const std::vector<std::string>& columns) {
-  return nlohmann::json(columns).dump();
-}
-
-Result<std::vector<std::string>> PrimaryKeyFromJson(const std::string& text,
-                                                    const std::string& table) {
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  std::vector<std::string> out;
-  if (j.is_array()) {
-    for (const auto& item : j) {
-      if (!item.is_string()) break;
-      out.push_back(item.get<std::string>());
-    }
-    if (out.size() == j.size()) return out;
-  }
-  return Err(ErrorCode::kInternal,
-             "catalog: the stored primary key of table " + table + " is not a JSON string array");
-}
-
-constexpr const char* kConnectionColumns =
-    "SELECT id, name, unconfigured, created_at, coalesce(quota_bytes, -1) FROM connections";
-
-Result<Connection> ConnectionFromRow(const sqlite::Statement& q) {
-  Connection c;
-  c.id = q.Text(0);
-  c.name = q.Text(1);
-  SLUICE_ASSIGN_OR_RETURN(c.unconfigured, PolicyFromName(q.Text(2)));
-  c.created_at = q.Int(3);
-  if (q.Int(4) >= 0) c.quota_bytes = static_cast<uint64_t>(q.Int(4));
-  return c;
-}
-
-Result<TableConfig> TableFromRow(const sqlite::Statement& q) {
-  TableConfig t;
-  t.connection_id = q.Text(0);
-  t.name = q.Text(1);
-  SLUICE_ASSIGN_OR_RETURN(t.primary_key,
-                          PrimaryKeyFromJson(q.Text(2), t.connection_id + "/" + t.name));
-  t.age_column = q.Text(3);
-  SLUICE_ASSIGN_OR_RETURN(t.on_error, OnErrorFromName(q.Text(4)));
-  t.delete_column = q.Text(5);
-  t.nested_json = q.Text(6);
-  return t;
-}
 
 }  // namespace
 
@@ -137,9 +57,7 @@ Result<CreatedConnection> SqliteCatalog::CreateConnection(const std::string& nam
   out.connection = Connection{id, name, UnconfiguredPolicy::kHold, clock_.NowMicros()};
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(id));
-    if (exists) {
-      return Err(ErrorCode::kAlreadyExists, "connection '" + id + "' already exists");
-    }
+    if (exists) return ConnectionExistsError(id);
     {
       SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                               db_->Cached("INSERT INTO connections (id, name, "
@@ -158,30 +76,23 @@ Result<CreatedConnection> SqliteCatalog::CreateConnection(const std::string& nam
 
 Result<CreatedKey> SqliteCatalog::InsertKey(const std::string& connection_id, int64_t created_at,
                                             int64_t expires_at) {
-  std::string access_key;
-  for (int attempt = 0; attempt < kAccessKeyAttempts && access_key.empty(); ++attempt) {
-    SLUICE_ASSIGN_OR_RETURN(std::string candidate, NewAccessKey());
-    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
-                            db_->Cached("SELECT 1 FROM credentials WHERE access_key = ?"));
-    q.Bind(1, candidate);
-    SLUICE_ASSIGN_OR_RETURN(bool taken, q.Step());
-    if (!taken) access_key = candidate;
-  }
-  if (access_key.empty()) {
-    return Err(ErrorCode::kInternal, "catalog: could not draw an unused access key");
-  }
-  SLUICE_ASSIGN_OR_RETURN(Secret secret, NewSecret());
-  SLUICE_ASSIGN_OR_RETURN(Sealed sealed, box_.Seal(secret, access_key));
+  SLUICE_ASSIGN_OR_RETURN(
+      NewKey key, DrawKey(box_, [&](const std::string& candidate) REQUIRES(mu_) -> Result<bool> {
+        SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                                db_->Cached("SELECT 1 FROM credentials WHERE access_key = ?"));
+        q.Bind(1, candidate);
+        return q.Step();
+      }));
   // NULLIF: an account key has no connection (NULL passes the foreign key).
   SLUICE_ASSIGN_OR_RETURN(
       sqlite::Statement q,
       db_->Cached("INSERT INTO credentials (access_key, connection_id, ciphertext, "
                   "nonce, active, created_at, expires_at) "
                   "VALUES (?,NULLIF(?, ''),?,?,1,?,?)"));
-  q.Bind(1, access_key).Bind(2, connection_id).BindBlob(3, AsBytes(sealed.ciphertext));
-  q.BindBlob(4, AsBytes(sealed.nonce)).Bind(5, created_at).Bind(6, expires_at);
+  q.Bind(1, key.access_key).Bind(2, connection_id).BindBlob(3, AsBytes(key.sealed.ciphertext));
+  q.BindBlob(4, AsBytes(key.sealed.nonce)).Bind(5, created_at).Bind(6, expires_at);
   SLUICE_RETURN_IF_ERROR(q.Run());
-  return CreatedKey{AccessKeyId(std::move(access_key)), std::move(secret)};
+  return CreatedKey{AccessKeyId(std::move(key.access_key)), std::move(key.secret)};
 }
 
 Result<CreatedKey> SqliteCatalog::CreateAccountKey(int64_t expires_at) {
@@ -198,12 +109,7 @@ Result<CreatedKey> SqliteCatalog::CreateAccountKey(int64_t expires_at) {
 
 Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& bucket) {
   SLUICE_ASSIGN_OR_RETURN(std::string id, DeriveConnectionId(bucket));
-  if (id != bucket) {
-    return Err(ErrorCode::kInvalidArgument,
-               "bucket name '" + bucket +
-                   "' is not a valid connection id: use 3 to 63 characters from a-z, 0-9 and "
-                   "'-', starting and ending with a letter or digit");
-  }
+  if (id != bucket) return InvalidBucketName(bucket);
   MutexLock lock(&mu_);
   Connection out{id, id, UnconfiguredPolicy::kHold, clock_.NowMicros()};
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
@@ -213,9 +119,7 @@ Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& buck
                                         "ON CONFLICT DO NOTHING"));
     q.Bind(1, id).Bind(2, id).Bind(3, PolicyName(out.unconfigured)).Bind(4, out.created_at);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    if (db_->Changes() == 0) {
-      return Err(ErrorCode::kAlreadyExists, "connection '" + id + "' already exists");
-    }
+    if (db_->Changes() == 0) return ConnectionExistsError(id);
     return Status::Ok();
   }));
   return out;
@@ -223,9 +127,9 @@ Result<Connection> SqliteCatalog::CreateBucketConnection(const std::string& buck
 
 Result<std::vector<Connection>> SqliteCatalog::ListConnections() {
   MutexLock lock(&mu_);
-  static const std::string sql = std::string(kConnectionColumns) + " ORDER BY id";
+  static const std::string sql = std::string(SLUICE_CONNECTION_COLUMNS) + "ORDER BY id";
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
-  return sqlite::ReadRows(q, ConnectionFromRow);
+  return sqlite::ReadRows(q, ConnectionFromRow<sqlite::Statement>);
 }
 
 Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::string& after_id,
@@ -233,15 +137,15 @@ Result<std::vector<Connection>> SqliteCatalog::ListConnectionsPage(const std::st
   limit = std::clamp<size_t>(limit, 1, kMaxListPage);
   MutexLock lock(&mu_);
   static const std::string sql =
-      std::string(kConnectionColumns) + " WHERE id > ? ORDER BY id LIMIT ?";
+      std::string(SLUICE_CONNECTION_COLUMNS) + "WHERE id > ? ORDER BY id LIMIT ?";
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
   q.Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
-  return sqlite::ReadRows(q, ConnectionFromRow);
+  return sqlite::ReadRows(q, ConnectionFromRow<sqlite::Statement>);
 }
 
 Result<std::optional<Connection>> SqliteCatalog::GetConnection(const std::string& id) {
   MutexLock lock(&mu_);
-  static const std::string sql = std::string(kConnectionColumns) + " WHERE id = ?";
+  static const std::string sql = std::string(SLUICE_CONNECTION_COLUMNS) + "WHERE id = ?";
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
   q.Bind(1, id);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -257,16 +161,13 @@ Status SqliteCatalog::SetUnconfiguredPolicy(const std::string& id, UnconfiguredP
                             db_->Cached("UPDATE connections SET unconfigured = ? WHERE id = ?"));
     q.Bind(1, PolicyName(policy)).Bind(2, id);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    if (db_->Changes() == 0) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
+    if (db_->Changes() == 0) return NoConnection(id);
     return Status::Ok();
   });
 }
 
 Status SqliteCatalog::SetConnectionQuota(const std::string& id, std::optional<uint64_t> bytes) {
-  if (bytes && *bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return Err(ErrorCode::kInvalidArgument, "catalog: a quota of " + std::to_string(*bytes) +
-                                                " bytes is larger than the catalog can store");
-  }
+  SLUICE_RETURN_IF_ERROR(CheckQuotaBytes(bytes));
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
     // -1 stands for NULL (the server's default): sqlite::Statement binds no NULL.
@@ -275,7 +176,7 @@ Status SqliteCatalog::SetConnectionQuota(const std::string& id, std::optional<ui
         db_->Cached("UPDATE connections SET quota_bytes = nullif(?, -1) WHERE id = ?"));
     q.Bind(1, bytes ? static_cast<int64_t>(*bytes) : int64_t{-1}).Bind(2, id);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    if (db_->Changes() == 0) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
+    if (db_->Changes() == 0) return NoConnection(id);
     return Status::Ok();
   });
 }
@@ -302,52 +203,9 @@ Result<std::optional<Credential>> SqliteCatalog::LookupAccessKey(const AccessKey
 }
 
 Status SqliteCatalog::ValidateTable(const TableConfig& table) {
-  SLUICE_RETURN_IF_ERROR(ValidateTableName(table.name));
-  if (table.primary_key.empty()) {
-    return Err(ErrorCode::kInvalidArgument,
-               "table " + table.name + ": at least one primary-key column is required");
-  }
-  if (table.primary_key.size() > kMaxPrimaryKeyColumns) {
-    return Err(ErrorCode::kInvalidArgument,
-               "table " + table.name + ": " + std::to_string(table.primary_key.size()) +
-                   " primary-key columns; at most " + std::to_string(kMaxPrimaryKeyColumns));
-  }
-  std::set<std::string> seen;
-  for (const std::string& column : table.primary_key) {
-    if (column.empty()) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table " + table.name + ": a primary-key column name is empty");
-    }
-    if (!seen.insert(column).second) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table " + table.name + ": primary-key column '" + column + "' is listed twice");
-    }
-  }
-  if (!table.delete_column.empty()) {
-    // A key column cannot say "delete me", and the age column orders deletes.
-    if (seen.count(table.delete_column) != 0) {
-      return Err(ErrorCode::kInvalidArgument, "table " + table.name + ": delete column '" +
-                                                  table.delete_column +
-                                                  "' is a primary-key column");
-    }
-    if (table.delete_column == table.age_column) {
-      return Err(ErrorCode::kInvalidArgument, "table " + table.name + ": delete column '" +
-                                                  table.delete_column + "' is also the age column");
-    }
-  }
-  if (!table.nested_json.empty()) {
-    // The shape module owns the format; the catalog keeps garbage out.
-    const nlohmann::json j =
-        nlohmann::json::parse(table.nested_json, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "table " + table.name + ": the nested configuration is not a JSON object");
-    }
-  }
+  SLUICE_RETURN_IF_ERROR(ValidateTableFields(table));
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(table.connection_id));
-  if (!exists) {
-    return Err(ErrorCode::kNotFound, "no connection '" + table.connection_id + "'");
-  }
+  if (!exists) return NoConnection(table.connection_id);
   return Status::Ok();
 }
 
@@ -364,10 +222,7 @@ Status SqliteCatalog::AddTable(const TableConfig& table) {
     q.Bind(4, table.age_column).Bind(5, OnErrorName(table.on_error)).Bind(6, table.delete_column);
     q.Bind(7, table.nested_json);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    if (db_->Changes() == 0) {
-      return Err(ErrorCode::kAlreadyExists,
-                 "table " + table.name + " already exists in connection " + table.connection_id);
-    }
+    if (db_->Changes() == 0) return TableExistsError(table);
     return Status::Ok();
   });
 }
@@ -384,10 +239,7 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
     q.Bind(3, OnErrorName(table.on_error)).Bind(4, table.delete_column);
     q.Bind(5, table.nested_json).Bind(6, table.connection_id).Bind(7, table.name);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    if (db_->Changes() == 0) {
-      return Err(ErrorCode::kNotFound,
-                 "no table " + table.name + " in connection " + table.connection_id);
-    }
+    if (db_->Changes() == 0) return NoTable(table);
     return Status::Ok();
   });
 }
@@ -395,11 +247,8 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
 Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& connection_id,
                                                            const std::string& name) {
   MutexLock lock(&mu_);
-  SLUICE_ASSIGN_OR_RETURN(
-      sqlite::Statement q,
-      db_->Cached("SELECT connection_id, name, primary_key, age_column, on_error, "
-                  "delete_column, nested_json FROM "
-                  "tables WHERE connection_id = ? AND name = ?"));
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                          db_->Cached(SLUICE_TABLE_COLUMNS "WHERE connection_id = ? AND name = ?"));
   q.Bind(1, connection_id).Bind(2, name);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<TableConfig>();
@@ -410,12 +259,10 @@ Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& co
 Result<std::vector<TableConfig>> SqliteCatalog::ListTables(const std::string& connection_id) {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
-  if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
+  if (!exists) return NoConnection(connection_id);
   SLUICE_ASSIGN_OR_RETURN(
       sqlite::Statement q,
-      db_->Cached("SELECT connection_id, name, primary_key, age_column, on_error, "
-                  "delete_column, nested_json FROM "
-                  "tables WHERE connection_id = ? ORDER BY name"));
+      db_->Cached(SLUICE_TABLE_COLUMNS "WHERE connection_id = ? ORDER BY name"));
   q.Bind(1, connection_id);
   std::vector<TableConfig> out;
   while (true) {

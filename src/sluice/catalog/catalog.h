@@ -1,18 +1,21 @@
 #pragma once
 // catalog: connections, credentials, table configurations and the file ledger, in one SQLite
 // database (<data>/catalog.db, WAL, synchronous=FULL so that a committed ledger entry is
-// durable). Its users see it through four roles — Connections (with their credentials),
-// Tables, Ledger and Uploads — and take only the ones they need; Catalog is all four. The ledger is
-// the single source of truth for each pushed file; the pool records which sequences it applied, and
-// the loader reconciles the two after a crash.
+// durable), or in schema _sluice_catalog of a PostgreSQL database shared by several nodes
+// (OpenPostgresCatalog). Its users see it through four roles — Connections (with their
+// credentials), Tables, Ledger and Uploads — and take only the ones they need; Catalog is all four.
+// The ledger is the single source of truth for each pushed file; the pool records which sequences
+// it applied, and the loader reconciles the two after a crash.
 //
 // Secrets are encrypted at rest (AES-256-GCM) with a key in <data>/secret.key (mode 0600,
 // created on first open). They are decrypted only by LookupAccessKey and returned as Secret,
 // which never prints; CreateConnection returns the plaintext once, for the operator.
 //
-// Thread-safety: a Catalog is safe to share between threads (it serialises on an internal
-// mutex; every call is a short transaction). Several processes (the server and the CLI) may
-// open the same data directory at once: SQLite's locking arbitrates, with a busy timeout.
+// Thread-safety: a Catalog is safe to share between threads (every call is a short
+// transaction; the SQLite catalog serialises on an internal mutex, the PostgreSQL one hands out
+// a few connections). Several processes (the server and the CLI) may open the same data
+// directory at once: SQLite's locking arbitrates, with a busy timeout; PostgreSQL's row locks
+// arbitrate between the nodes sharing its catalog.
 
 #include <cstdint>
 #include <functional>
@@ -514,5 +517,13 @@ class Catalog : public Connections, public Tables, public Ledger, public Uploads
   static Result<std::unique_ptr<Catalog>> Open(const std::string& data_dir, FileSystem& fs,
                                                const Clock& clock);
 };
+
+// The PostgreSQL catalog (docs/design/nodes.md): the tables of schema _sluice_catalog in the
+// database `conninfo` names, shared by every node that opens it. Secrets are sealed with the
+// key in `secret_key_path` (created, 0600, when missing and the catalog holds no credential
+// yet); every node must use the same key file.
+Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& conninfo,
+                                                     const std::string& secret_key_path,
+                                                     FileSystem& fs, const Clock& clock);
 
 }  // namespace sluice::catalog

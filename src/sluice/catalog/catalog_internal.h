@@ -3,36 +3,16 @@
 // catalog.cc, the ledger in ledger.cc; the schema in schema.cc.
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/catalog/rules_internal.h"
 #include "sluice/catalog/secret_box_internal.h"
 #include "sluice/core/mutex.h"
 #include "sluice/sqlite/sqlite.h"
 
 namespace sluice::catalog {
 
-// The columns FileFromRow reads, in its order.
-#define SLUICE_FILE_COLUMN_LIST                                                                \
-  "SELECT seq, connection_id, table_name, key, landed_id, size, md5_hex, sha256_hex, "         \
-  "content_type, metadata_json, received_at, started_at, finished_at, status, rows_inserted, " \
-  "rows_updated, rows_refused, error_code, error_message, etag, deleted, rows_deleted, "       \
-  "checksums_json, duplicate_of, purged_at, passed, forced, load_attempts "
-#define SLUICE_FILE_COLUMNS SLUICE_FILE_COLUMN_LIST "FROM files "
-
-Result<FileStatus> FileStatusFromName(const std::string& s);
-// The smallest string greater than every string starting with `prefix` (byte order), or
-// nullopt when there is none (a prefix of only 0xFF bytes, or an empty one): the exclusive
-// end of a prefix range that an index can seek (objects.cc).
-std::optional<std::string> PrefixEnd(std::string prefix);
-Result<FileRecord> FileFromRow(const sqlite::Statement& q);
-// kInvalidArgument unless the record names a connection, a key and a landed id, and its size
-// fits the ledger.
-Status ValidateFileRecord(const FileRecord& r);
-
 // Creates or migrates the schema inside the caller's write transaction. Returns whether the
 // credentials table holds any row (a missing secret.key is then an error, not a fresh start).
 Result<bool> EnsureSchema(sqlite::Db& db);
-
-// kInvalidArgument unless `expires_at` (micros) is 0 (never) or after `now`.
-Status CheckKeyExpiry(int64_t expires_at, int64_t now);
 
 class SqliteCatalog final : public Catalog {
  public:
@@ -150,8 +130,8 @@ class SqliteCatalog final : public Catalog {
   Result<std::optional<FileRecord>> FileLocked(int64_t seq) REQUIRES(mu_);
   // kNotFound when there is no file `seq`, kInvalidArgument naming its status when that is
   // not one of `allowed`.
-  Status RequireStatus(int64_t seq, std::initializer_list<FileStatus> allowed,
-                       std::string_view action) REQUIRES(mu_);
+  Status RequireStatus(int64_t seq, std::span<const FileStatus> allowed, std::string_view action)
+      REQUIRES(mu_);
   Status RequireOperatorStatus(int64_t seq, LoaderState loader, bool forced,
                                std::string_view action) REQUIRES(mu_);
   // kInvalidArgument naming the file when retention purged its bytes: nothing to load.

@@ -10,28 +10,6 @@
 #include "sluice/catalog/catalog_internal.h"
 
 namespace sluice::catalog {
-namespace {
-
-constexpr const char* kKeyColumns =
-    "SELECT access_key, connection_id, created_at, expires_at, last_used_at, revoked_at "
-    "FROM credentials";
-
-KeyInfo KeyFromRow(const sqlite::Statement& q, int64_t now) {
-  KeyInfo k;
-  k.access_key = AccessKeyId(q.Text(0));
-  k.connection_id = q.Text(1);
-  k.created_at = q.Int(2);
-  k.expires_at = q.Int(3);
-  k.last_used_at = q.Int(4);
-  k.revoked_at = q.Int(5);
-  k.state = k.revoked_at != 0                          ? KeyState::kRevoked
-            : k.expires_at != 0 && k.expires_at <= now ? KeyState::kExpired
-                                                       : KeyState::kActive;
-  return k;
-}
-
-}  // namespace
-
 std::string_view KeyStateName(KeyState state) {
   switch (state) {
     case KeyState::kActive:
@@ -44,21 +22,13 @@ std::string_view KeyStateName(KeyState state) {
   return "active";
 }
 
-Status CheckKeyExpiry(int64_t expires_at, int64_t now) {
-  if (expires_at != 0 && expires_at <= now) {
-    return Err(ErrorCode::kInvalidArgument, "the expiry " + FormatIsoMicros(expires_at) +
-                                                " is not in the future (now " +
-                                                FormatIsoMicros(now) + ")");
-  }
-  return Status::Ok();
-}
-
 Result<std::vector<KeyInfo>> SqliteCatalog::ListKeys(const std::string& connection_id) {
   const int64_t now = clock_.NowMicros();
   MutexLock lock(&mu_);
-  static const std::string all = std::string(kKeyColumns) + " ORDER BY created_at, access_key";
+  static const std::string all =
+      std::string(SLUICE_KEY_COLUMNS) + "ORDER BY created_at, access_key";
   static const std::string one =
-      std::string(kKeyColumns) + " WHERE connection_id = ? ORDER BY created_at, access_key";
+      std::string(SLUICE_KEY_COLUMNS) + "WHERE connection_id = ? ORDER BY created_at, access_key";
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                           db_->Cached(connection_id.empty() ? all.c_str() : one.c_str()));
   if (!connection_id.empty()) q.Bind(1, connection_id);
@@ -80,12 +50,8 @@ Status SqliteCatalog::RevokeKey(const AccessKeyId& key) {
                                         "WHERE access_key = ?"));
     find.Bind(1, key.str());
     SLUICE_ASSIGN_OR_RETURN(bool found, find.Step());
-    if (!found) return Err(ErrorCode::kNotFound, "no access key " + key.str());
-    if (find.Int(0) != 0) {
-      return Err(
-          ErrorCode::kInvalidArgument,
-          "access key " + key.str() + " was already revoked at " + FormatIsoMicros(find.Int(0)));
-    }
+    if (!found) return NoAccessKey(key);
+    if (find.Int(0) != 0) return AlreadyRevoked(key, find.Int(0));
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                             db_->Cached("UPDATE credentials SET active = 0, "
                                         "revoked_at = ? WHERE access_key = ?"));
@@ -97,16 +63,12 @@ Status SqliteCatalog::RevokeKey(const AccessKeyId& key) {
 Result<CreatedKey> SqliteCatalog::RotateKey(const std::string& connection_id, int64_t expires_at) {
   const int64_t now = clock_.NowMicros();
   SLUICE_RETURN_IF_ERROR(CheckKeyExpiry(expires_at, now));
-  if (connection_id.empty()) {
-    return Err(ErrorCode::kInvalidArgument,
-               "rotation is per connection; an account key is created with `credentials create "
-               "--account`");
-  }
+  if (connection_id.empty()) return AccountKeyRotation();
   MutexLock lock(&mu_);
   CreatedKey out;
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
-    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
+    if (!exists) return NoConnection(connection_id);
     // Counted inside the write transaction: two rotations at once cannot both pass.
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
@@ -121,14 +83,7 @@ Result<CreatedKey> SqliteCatalog::RotateKey(const std::string& connection_id, in
       active.push_back(q.Text(0));
     }
     if (active.size() >= static_cast<size_t>(kMaxActiveKeysPerConnection)) {
-      std::string keys;
-      for (const std::string& k : active) keys += (keys.empty() ? "" : ", ") + k;
-      return Err(ErrorCode::kLimitExceeded,
-                 "connection '" + connection_id + "' already has " + std::to_string(active.size()) +
-                     " active keys (" + keys +
-                     "), the most a rotation allows; revoke the old one first (sluice "
-                     "credentials revoke " +
-                     active.front() + ")");
+      return TooManyActiveKeys(connection_id, active);
     }
     SLUICE_ASSIGN_OR_RETURN(out, InsertKey(connection_id, now, expires_at));
     return Status::Ok();

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/catalog/catalog_testing.h"
 #include "sluice/core/testing/temp_dir.h"
 
 namespace sluice::catalog {
@@ -13,12 +14,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CredentialsTest : public ::testing::Test {
+using testing_util::CatalogKind;
+
+// Runs on both catalogs.
+class CredentialsTest : public ::testing::TestWithParam<CatalogKind> {
  protected:
-  void SetUp() override { root_ = tmp_.path(); }
+  void SetUp() override {
+    root_ = tmp_.path();
+    store_ = std::make_unique<testing_util::CatalogStore>(GetParam(), root_ + "/data");
+  }
 
   std::unique_ptr<Catalog> OpenCatalog() {
-    auto c = Catalog::Open(root_ + "/data", FileSystem::Default(), clock_);
+    auto c = store_->Open(FileSystem::Default(), clock_);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : nullptr;
   }
@@ -26,9 +33,14 @@ class CredentialsTest : public ::testing::Test {
   testing::TempDir tmp_{"credentials_test"};  // first: removed after everything using it
   std::string root_;
   FakeClock clock_{1'700'000'000'000'000};
+  std::unique_ptr<testing_util::CatalogStore> store_;
 };
 
-TEST_F(CredentialsTest, KeyRotationKeepsAtMostTwoActiveKeys) {
+INSTANTIATE_TEST_SUITE_P(Catalogs, CredentialsTest,
+                         ::testing::Values(CatalogKind::kSqlite, CatalogKind::kPostgres),
+                         testing_util::CatalogKindName);
+
+TEST_P(CredentialsTest, KeyRotationKeepsAtMostTwoActiveKeys) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);
   auto conn = cat->CreateConnection("shop");
@@ -73,7 +85,7 @@ TEST_F(CredentialsTest, KeyRotationKeepsAtMostTwoActiveKeys) {
   EXPECT_EQ(cat->ListKeys("")->size(), 5u);
 }
 
-TEST_F(CredentialsTest, ExpiredKeysAreRefusedAndFreeARotationSlot) {
+TEST_P(CredentialsTest, ExpiredKeysAreRefusedAndFreeARotationSlot) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);
   ASSERT_TRUE(cat->CreateConnection("shop").ok());
@@ -100,7 +112,7 @@ TEST_F(CredentialsTest, ExpiredKeysAreRefusedAndFreeARotationSlot) {
   EXPECT_EQ(cat->CreateAccountKey(1).status().code(), ErrorCode::kInvalidArgument);
 }
 
-TEST_F(CredentialsTest, KeyUsesAreRecordedInOneBatchNeverBackwards) {
+TEST_P(CredentialsTest, KeyUsesAreRecordedInOneBatchNeverBackwards) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);
   auto conn = cat->CreateConnection("shop");

@@ -7,110 +7,15 @@
 #include "sluice/catalog/queries_internal.h"
 
 namespace sluice::catalog {
-namespace {
 
-std::string StatusList(std::initializer_list<FileStatus> statuses) {
-  std::string out;
-  for (FileStatus s : statuses) {
-    if (!out.empty()) out += " or ";
-    out += FileStatusName(s);
-  }
-  return out;
-}
-
-// The SET list that requeues a file as never tried: its last attempt's outcome forgotten.
-constexpr std::string_view kRequeue =
-    "status = 'queued', error_code = '', error_message = '', started_at = 0, finished_at = 0, "
-    "passed = 0, rows_inserted = 0, rows_updated = 0, rows_refused = 0, rows_deleted = 0, "
-    "load_attempts = 0";
-
-}  // namespace
-
-// Operator actions take a failed file (and a skipped one under --force), and a `loading` one
-// only when no loader can hold it (LoaderState::kStopped).
 Status SqliteCatalog::RequireOperatorStatus(int64_t seq, LoaderState loader, bool forced,
                                             std::string_view action) {
-  using S = FileStatus;
-  if (loader == LoaderState::kStopped) {
-    return forced ? RequireStatus(seq, {S::kFailed, S::kSkipped, S::kLoading}, action)
-                  : RequireStatus(seq, {S::kFailed, S::kLoading}, action);
-  }
-  return forced ? RequireStatus(seq, {S::kFailed, S::kSkipped}, action)
-                : RequireStatus(seq, {S::kFailed}, action);
-}
-
-Result<FileStatus> FileStatusFromName(const std::string& s) {
-  for (FileStatus st : {FileStatus::kQueued, FileStatus::kLoading, FileStatus::kLoaded,
-                        FileStatus::kFailed, FileStatus::kSkipped}) {
-    if (FileStatusName(st) == s) return st;
-  }
-  return Err(ErrorCode::kInternal, "catalog: unknown file status '" + s + "'");
-}
-
-Result<FileRecord> FileFromRow(const sqlite::Statement& q) {
-  FileRecord f;
-  f.seq = q.Int(0);
-  f.connection_id = q.Text(1);
-  f.table = q.Text(2);
-  f.key = q.Text(3);
-  f.landed_id = q.Text(4);
-  f.size = static_cast<uint64_t>(q.Int(5));
-  f.md5_hex = q.Text(6);
-  f.sha256_hex = q.Text(7);
-  f.content_type = q.Text(8);
-  f.metadata_json = q.Text(9);
-  f.received_at = q.Int(10);
-  f.started_at = q.Int(11);
-  f.finished_at = q.Int(12);
-  SLUICE_ASSIGN_OR_RETURN(f.status, FileStatusFromName(q.Text(13)));
-  f.rows_inserted = q.Int(14);
-  f.rows_updated = q.Int(15);
-  f.rows_refused = q.Int(16);
-  f.error_code = q.Text(17);
-  f.error_message = q.Text(18);
-  f.etag = q.Text(19);
-  f.deleted = q.Int(20) != 0;
-  f.rows_deleted = q.Int(21);
-  f.checksums_json = q.Text(22);
-  f.duplicate_of = q.Int(23);
-  f.purged_at = q.Int(24);
-  f.passed = q.Int(25) != 0;
-  f.forced = q.Int(26) != 0;
-  f.load_attempts = q.Int(27);
-  return f;
-}
-
-std::string_view FileStatusName(FileStatus status) {
-  switch (status) {
-    case FileStatus::kQueued:
-      return "queued";
-    case FileStatus::kLoading:
-      return "loading";
-    case FileStatus::kLoaded:
-      return "loaded";
-    case FileStatus::kFailed:
-      return "failed";
-    case FileStatus::kSkipped:
-      return "skipped";
-  }
-  return "unknown";
-}
-
-Status ValidateFileRecord(const FileRecord& r) {
-  if (r.connection_id.empty() || r.key.empty() || r.landed_id.empty()) {
-    return Err(ErrorCode::kInvalidArgument,
-               "catalog: a ledger entry needs a connection, a key and a landed object id");
-  }
-  if (r.size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return Err(ErrorCode::kInvalidArgument,
-               "catalog: file size " + std::to_string(r.size) + " of " + r.key + " is too large");
-  }
-  return Status::Ok();
+  return RequireStatus(seq, OperatorStatuses(loader, forced), action);
 }
 
 Result<int64_t> SqliteCatalog::InsertFile(const FileRecord& r) {
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(r.connection_id));
-  if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + r.connection_id + "'");
+  if (!exists) return NoConnection(r.connection_id);
   SLUICE_ASSIGN_OR_RETURN(
       sqlite::Statement q,
       db_->Cached("INSERT INTO files (connection_id, table_name, key, landed_id, size, "
@@ -176,20 +81,20 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& conn
                                                          const std::string& table) {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
-  if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
+  if (!exists) return NoConnection(connection_id);
   if (table.empty()) {
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
         db_->Cached(SLUICE_FILE_COLUMNS "WHERE connection_id = ? ORDER BY seq"));
     q.Bind(1, connection_id);
-    return sqlite::ReadRows(q, FileFromRow);
+    return sqlite::ReadRows(q, FileFromRow<sqlite::Statement>);
   }
   SLUICE_ASSIGN_OR_RETURN(
       sqlite::Statement q,
       db_->Cached(SLUICE_FILE_COLUMNS "WHERE connection_id = ? AND table_name = ? "
                                       "ORDER BY seq"));
   q.Bind(1, connection_id).Bind(2, table);
-  return sqlite::ReadRows(q, FileFromRow);
+  return sqlite::ReadRows(q, FileFromRow<sqlite::Statement>);
 }
 
 Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
@@ -198,7 +103,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   limit = std::clamp<size_t>(limit, 1, kMaxListPage);
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
-  if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + connection_id + "'");
+  if (!exists) return NoConnection(connection_id);
   FilePage page;
   // Each query asks for one more than `limit`: that one tells whether another page follows.
   auto cut = [&page, limit] {
@@ -211,7 +116,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kTableFilesPageSql));
     q.Bind(1, connection_id).Bind(2, table).Bind(3, after_seq);
     q.Bind(4, static_cast<int64_t>(limit + 1));
-    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
+    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
     cut();
     return page;
   }
@@ -228,7 +133,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kConnectionFilesPageSql));
   q.Bind(1, after_seq).Bind(2, window_end).Bind(3, connection_id);
   q.Bind(4, static_cast<int64_t>(limit + 1));
-  SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
+  SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
   if (!cut() && window_full) page.next_after = window_end;  // the window ended first
   return page;
 }
@@ -264,28 +169,22 @@ Result<std::optional<FileRecord>> SqliteCatalog::HeadOfQueue(const TableKey& tab
   return std::optional<FileRecord>(std::move(f));
 }
 
-Status SqliteCatalog::RequireStatus(int64_t seq, std::initializer_list<FileStatus> allowed,
+Status SqliteCatalog::RequireStatus(int64_t seq, std::span<const FileStatus> allowed,
                                     std::string_view action) {
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                           db_->Cached("SELECT status FROM files WHERE seq = ?"));
   q.Bind(1, seq);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(seq));
+  if (!row) return NoFile(seq);
   SLUICE_ASSIGN_OR_RETURN(FileStatus status, FileStatusFromName(q.Text(0)));
-  for (FileStatus s : allowed) {
-    if (s == status) return Status::Ok();
-  }
-  return Err(ErrorCode::kInvalidArgument,
-             "file " + std::to_string(seq) + " is " + std::string(FileStatusName(status)) +
-                 ": only a " + StatusList(allowed) + " file can be " + std::string(action));
+  return CheckStatus(seq, status, allowed, action);
 }
 
 Status SqliteCatalog::MarkLoading(int64_t seq) {
   MutexLock lock(&mu_);
   // Durable (catalog.h): the attempt must be on disk before the loader reads a byte.
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_RETURN_IF_ERROR(
-        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loading"));
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kQueuedOrLoading, "marked loading"));
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                             db_->Cached("UPDATE files SET status = 'loading', started_at = ?, "
                                         "finished_at = 0, load_attempts = load_attempts + 1 "
@@ -298,7 +197,7 @@ Status SqliteCatalog::MarkLoading(int64_t seq) {
 Status SqliteCatalog::AbandonLoading(int64_t seq) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kLoading}, "abandoned"));
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kLoadingOnly, "abandoned"));
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
         db_->Cached("UPDATE files SET load_attempts = max(load_attempts - 1, 0) "
@@ -313,8 +212,7 @@ Status SqliteCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t 
   return Write([&]() REQUIRES(mu_) -> Status {
     // A queued file may be marked loaded directly by crash reconciliation (the pool already
     // holds its sequence).
-    SLUICE_RETURN_IF_ERROR(
-        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked loaded"));
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kQueuedOrLoading, "marked loaded"));
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                             db_->Cached("UPDATE files SET status = 'loaded', rows_inserted = ?, "
                                         "rows_updated = ?, rows_refused = ?, rows_deleted = ?, "
@@ -327,14 +225,10 @@ Status SqliteCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t 
 }
 
 Status SqliteCatalog::MarkFailed(int64_t seq, const Status& error) {
-  if (error.ok()) {
-    return Err(ErrorCode::kInvalidArgument,
-               "file " + std::to_string(seq) + " cannot be marked failed with an OK status");
-  }
+  if (error.ok()) return NotOkFailure(seq);
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_RETURN_IF_ERROR(
-        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked failed"));
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kQueuedOrLoading, "marked failed"));
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                             db_->Cached("UPDATE files SET status = 'failed', error_code = ?, "
                                         "error_message = ?, finished_at = ? WHERE seq = ?"));
@@ -365,10 +259,9 @@ Status SqliteCatalog::Skip(int64_t seq, LoaderState loader) {
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
         db_->Cached("UPDATE files SET error_message = CASE WHEN status = 'loading' "
-                    "THEN 'skipped by an operator while loading (no server was "
-                    "running: a crash had cut its load short)' ELSE error_message END, "
-                    "status = 'skipped', finished_at = ? WHERE seq = ?"));
-    q.Bind(1, clock_.NowMicros()).Bind(2, seq);
+                    "THEN ? ELSE error_message END, status = 'skipped', finished_at = ? "
+                    "WHERE seq = ?"));
+    q.Bind(1, kSkippedWhileLoading).Bind(2, clock_.NowMicros()).Bind(3, seq);
     return q.Run();
   });
 }
@@ -391,19 +284,15 @@ Status SqliteCatalog::RequireBytes(int64_t seq, std::string_view action) {
                           db_->Cached("SELECT purged_at, key FROM files WHERE seq = ?"));
   q.Bind(1, seq);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Err(ErrorCode::kNotFound, "no file with sequence " + std::to_string(seq));
+  if (!row) return NoFile(seq);
   if (q.Int(0) == 0) return Status::Ok();
-  return Err(ErrorCode::kInvalidArgument,
-             "file " + std::to_string(seq) + " (" + q.Text(1) + ") cannot be " +
-                 std::string(action) + ": retention removed its bytes at " +
-                 FormatIsoMicros(q.Int(0)) +
-                 ", so there is nothing left to load; push the file again to load it");
+  return PurgedError(seq, q.Text(1), q.Int(0), action);
 }
 
 Status SqliteCatalog::MovePast(int64_t seq) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, {FileStatus::kFailed}, "moved past"));
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kFailedOnly, "moved past"));
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                             db_->Cached("UPDATE files SET passed = 1 WHERE seq = ?"));
     q.Bind(1, seq);
@@ -434,8 +323,7 @@ Result<std::optional<FileRecord>> SqliteCatalog::FindLoadedDuplicate(const FileR
 Status SqliteCatalog::MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_RETURN_IF_ERROR(
-        RequireStatus(seq, {FileStatus::kQueued, FileStatus::kLoading}, "marked a duplicate"));
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kQueuedOrLoading, "marked a duplicate"));
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
         db_->Cached("UPDATE files SET status = 'skipped', duplicate_of = ?, "
@@ -450,7 +338,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::UnfinishedFiles() {
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                           db_->Cached(SLUICE_FILE_COLUMNS "WHERE status IN ('queued', 'loading') "
                                                           "ORDER BY seq"));
-  return sqlite::ReadRows(q, FileFromRow);
+  return sqlite::ReadRows(q, FileFromRow<sqlite::Statement>);
 }
 
 Result<std::vector<std::string>> SqliteCatalog::NotInLedger(std::vector<std::string> landed_ids) {

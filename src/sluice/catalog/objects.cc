@@ -9,20 +9,13 @@ namespace sluice::catalog {
 namespace {
 
 // Counts the rows `sql` (one `?` bound to the connection) returns, up to one.
-Result<bool> AnyRow(sqlite::Db& db, const char* sql, const std::string& connection_id) {
-  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db.Cached(sql));
+Result<bool> AnyRow(sqlite::Db& db, const std::string& sql, const std::string& connection_id) {
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db.Cached(sql.c_str()));
   q.Bind(1, connection_id);
   return q.Step();
 }
 
 }  // namespace
-
-std::optional<std::string> PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
-  if (prefix.empty()) return std::nullopt;
-  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
 
 Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& connection_id,
                                                              const std::string& key) {
@@ -46,7 +39,7 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
     q.Bind(1, connection_id).Bind(2, start_after).Bind(3, prefix);
     q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
     q.Bind(6, window).Bind(7, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow));
+    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
   }
   if (page.files.size() >= limit) return page;
   // Short: either the range ended, or the window did.
@@ -65,7 +58,8 @@ Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,
         db_->Cached(SLUICE_FILE_COLUMNS
                     "WHERE connection_id = ? AND key = ? ORDER BY seq DESC LIMIT 1"));
     newest.Bind(1, connection_id).Bind(2, last);
-    SLUICE_ASSIGN_OR_RETURN(std::vector<FileRecord> rows, sqlite::ReadRows(newest, FileFromRow));
+    SLUICE_ASSIGN_OR_RETURN(std::vector<FileRecord> rows,
+                            sqlite::ReadRows(newest, FileFromRow<sqlite::Statement>));
     if (!rows.empty() && !rows[0].deleted && rows[0].purged_at == 0) {
       page.files.push_back(std::move(rows[0]));
     }
@@ -85,7 +79,7 @@ Result<std::vector<FileRecord>> SqliteCatalog::DeleteKey(const std::string& conn
           db_->Cached(SLUICE_FILE_COLUMNS
                       "WHERE connection_id = ? AND key = ? AND deleted = 0 ORDER BY seq"));
       q.Bind(1, connection_id).Bind(2, key);
-      SLUICE_ASSIGN_OR_RETURN(marked, sqlite::ReadRows(q, FileFromRow));
+      SLUICE_ASSIGN_OR_RETURN(marked, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
     }
     if (marked.empty()) return Status::Ok();
     SLUICE_ASSIGN_OR_RETURN(
@@ -104,28 +98,11 @@ Result<std::vector<std::string>> SqliteCatalog::DeleteConnection(const std::stri
   std::vector<std::string> landed;
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(id));
-    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + id + "'");
-    struct Check {
-      const char* sql;
-      const char* why;
-    };
-    static constexpr Check kChecks[] = {
-        {"SELECT 1 FROM tables WHERE connection_id = ? LIMIT 1", "it has configured tables"},
-        {"SELECT 1 FROM files WHERE connection_id = ? AND deleted = 0 AND purged_at = 0 LIMIT 1",
-         "it holds objects"},
-        {"SELECT 1 FROM uploads WHERE connection_id = ? LIMIT 1",
-         "it has multipart uploads in progress"},
-        {"SELECT 1 FROM files WHERE connection_id = ? AND status IN ('queued', 'loading') "
-         "LIMIT 1",
-         "files of it are still queued or loading"},
-    };
-    for (const Check& check : kChecks) {
-      SLUICE_ASSIGN_OR_RETURN(bool any, AnyRow(*db_, check.sql, id));
-      if (any) {
-        return Err(
-            ErrorCode::kBucketNotEmpty,
-            "The bucket you tried to delete is not empty: connection '" + id + "': " + check.why);
-      }
+    if (!exists) return NoConnection(id);
+    for (const InUseCheck& check : kConnectionInUse) {
+      static_assert(std::size(kConnectionInUse) == 4);
+      SLUICE_ASSIGN_OR_RETURN(bool any, AnyRow(*db_, InUseSql(check, "?"), id));
+      if (any) return BucketNotEmpty(id, check.why);
     }
     {
       SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,

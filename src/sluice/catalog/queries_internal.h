@@ -8,11 +8,6 @@
 
 namespace sluice::catalog {
 
-// The columns UploadFromRow (uploads.cc) reads, in its order.
-#define SLUICE_UPLOAD_COLUMNS                                                               \
-  "SELECT upload_id, connection_id, key, table_name, content_type, metadata_json, status, " \
-  "error_code, error_message, initiated_at, touched_at FROM uploads "
-
 // Files that still need attention (queued, loading, failed and not moved past), grouped for
 // /metrics. The WHERE clause is files_pending's, so only that partial index is read: the cost
 // follows the backlog and the blocked files, not the ledger's history.

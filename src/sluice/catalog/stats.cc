@@ -59,14 +59,13 @@ Result<std::vector<FileRecord>> SqliteCatalog::RetainedBefore(int64_t finished_b
                   "AND error_code != 'TABLE_NOT_CONFIGURED')) "
                   "AND finished_at < ? ORDER BY finished_at LIMIT ?"));
   q.Bind(1, finished_before).Bind(2, static_cast<int64_t>(limit));
-  return sqlite::ReadRows(q, FileFromRow);
+  return sqlite::ReadRows(q, FileFromRow<sqlite::Statement>);
 }
 
 Status SqliteCatalog::MarkPurged(int64_t seq, int64_t purged_at) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
-    SLUICE_RETURN_IF_ERROR(
-        RequireStatus(seq, {FileStatus::kLoaded, FileStatus::kSkipped}, "purged"));
+    SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kLoadedOrSkipped, "purged"));
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                             db_->Cached("UPDATE files SET purged_at = ? WHERE seq = ?"));
     q.Bind(1, purged_at).Bind(2, seq);

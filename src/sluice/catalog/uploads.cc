@@ -8,29 +8,6 @@
 namespace sluice::catalog {
 namespace {
 
-Status NoSuchUpload(const std::string& upload_id) {
-  return Err(ErrorCode::kNoSuchUpload,
-             "The specified upload does not exist. The upload ID may be invalid, or the upload "
-             "may have been aborted, completed or expired: " +
-                 upload_id);
-}
-
-Result<UploadRecord> UploadFromRow(const sqlite::Statement& q) {
-  UploadRecord u;
-  u.upload_id = q.Text(0);
-  u.connection_id = q.Text(1);
-  u.key = q.Text(2);
-  u.table = q.Text(3);
-  u.content_type = q.Text(4);
-  u.metadata_json = q.Text(5);
-  SLUICE_ASSIGN_OR_RETURN(u.status, FileStatusFromName(q.Text(6)));
-  u.error_code = q.Text(7);
-  u.error_message = q.Text(8);
-  u.initiated_at = q.Int(9);
-  u.touched_at = q.Int(10);
-  return u;
-}
-
 Result<bool> UploadExists(sqlite::Db& db, const std::string& upload_id) {
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                           db.Cached("SELECT 1 FROM uploads WHERE upload_id = ?"));
@@ -51,21 +28,11 @@ Result<uint64_t> PartsBytes(sqlite::Db& db, const std::string& upload_id) {
 }  // namespace
 
 Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
-  if (u.upload_id.empty() || u.connection_id.empty() || u.key.empty()) {
-    return Err(ErrorCode::kInvalidArgument,
-               "catalog: an upload needs an id, a connection and a key");
-  }
-  if (u.status != FileStatus::kQueued && u.status != FileStatus::kFailed &&
-      u.status != FileStatus::kSkipped) {
-    return Err(ErrorCode::kInvalidArgument,
-               "catalog: an upload completes queued, failed or "
-               "skipped, not " +
-                   std::string(FileStatusName(u.status)));
-  }
+  SLUICE_RETURN_IF_ERROR(ValidateUpload(u));
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(u.connection_id));
-    if (!exists) return Err(ErrorCode::kNotFound, "no connection '" + u.connection_id + "'");
+    if (!exists) return NoConnection(u.connection_id);
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
         db_->Cached("INSERT INTO uploads (upload_id, connection_id, key, table_name, "
@@ -91,9 +58,7 @@ Result<std::optional<UploadRecord>> SqliteCatalog::GetUpload(const std::string& 
 }
 
 Result<uint64_t> SqliteCatalog::RecordPart(const std::string& upload_id, const PartRecord& part) {
-  if (part.size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return Err(ErrorCode::kInvalidArgument, "catalog: part size is too large");
-  }
+  SLUICE_RETURN_IF_ERROR(CheckPartSize(part));
   MutexLock lock(&mu_);
   uint64_t replaced = 0;
   SLUICE_RETURN_IF_ERROR(Write([&]() REQUIRES(mu_) -> Status {
@@ -172,7 +137,7 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
       SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kUploadsOfKeyAfterSql));
       q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, initiated).Bind(4, rowid);
       q.Bind(5, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-      SLUICE_ASSIGN_OR_RETURN(out, sqlite::ReadRows(q, UploadFromRow));
+      SLUICE_ASSIGN_OR_RETURN(out, sqlite::ReadRows(q, UploadFromRow<sqlite::Statement>));
     }
   }
   if (out.size() >= limit) return out;
@@ -180,7 +145,7 @@ Result<std::vector<UploadRecord>> SqliteCatalog::ListUploads(const std::string& 
   q.Bind(1, connection_id).Bind(2, key_marker).Bind(3, prefix);
   q.Bind(4, static_cast<int64_t>(end ? 1 : 0)).Bind(5, end ? *end : std::string());
   q.Bind(6, static_cast<int64_t>(std::min<size_t>(limit - out.size(), INT64_MAX)));
-  SLUICE_ASSIGN_OR_RETURN(auto rest, sqlite::ReadRows(q, UploadFromRow));
+  SLUICE_ASSIGN_OR_RETURN(auto rest, sqlite::ReadRows(q, UploadFromRow<sqlite::Statement>));
   for (auto& u : rest) out.push_back(std::move(u));
   return out;
 }
@@ -227,8 +192,7 @@ Result<std::optional<CompletedUpload>> SqliteCatalog::GetCompletedUpload(
   q.Bind(1, upload_id);
   SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<CompletedUpload>();
-  return std::optional<CompletedUpload>(
-      CompletedUpload{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Text(4), q.Text(5), q.Int(6)});
+  return std::optional<CompletedUpload>(CompletedFromRow(q));
 }
 
 Result<uint64_t> SqliteCatalog::DeleteUpload(const std::string& upload_id) {
@@ -255,7 +219,7 @@ Result<std::vector<UploadRecord>> SqliteCatalog::UploadsTouchedBefore(int64_t mi
       sqlite::Statement q,
       db_->Cached(SLUICE_UPLOAD_COLUMNS "WHERE touched_at < ? ORDER BY touched_at"));
   q.Bind(1, micros);
-  return sqlite::ReadRows(q, UploadFromRow);
+  return sqlite::ReadRows(q, UploadFromRow<sqlite::Statement>);
 }
 
 Result<int64_t> SqliteCatalog::ForgetCompletedBefore(int64_t micros) {

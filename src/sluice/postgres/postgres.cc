@@ -224,6 +224,22 @@ bool Conn::Idle() const {
   return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
+int Conn::BackendPid() const { return PQbackendPID(conn_); }
+
+int Conn::Socket() const { return PQsocket(conn_); }
+
+Result<std::vector<Conn::Notification>> Conn::ConsumeNotifications() {
+  if (PQconsumeInput(conn_) != 1 || PQstatus(conn_) == CONNECTION_BAD) {
+    return Error(nullptr, "reading notifications");
+  }
+  std::vector<Notification> out;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    out.push_back(Notification{n->relname, n->extra != nullptr ? n->extra : "", n->be_pid});
+    PQfreemem(n);
+  }
+  return out;
+}
+
 Status Conn::Error(const PGresult* result, std::string_view what) const {
   std::string message = label_ + ": " + std::string(what) + ": ";
   if (PQstatus(conn_) == CONNECTION_BAD) {

@@ -191,6 +191,21 @@ class Conn {
 
   // True when the connection is healthy and not inside a transaction block.
   bool Idle() const;
+  // The server process serving this connection (pg_backend_pid()): a NOTIFY names its sender
+  // by it.
+  int BackendPid() const;
+
+  // Asynchronous notifications (LISTEN/NOTIFY). A listener waits until Socket() is readable
+  // (poll/select), then calls ConsumeNotifications, which reads what arrived without
+  // blocking and returns the notifications received, oldest first (possibly none).
+  // kUnavailable when the connection is lost. The socket is the connection's; never close it.
+  struct Notification {
+    std::string channel;
+    std::string payload;
+    int sender_pid = 0;  // the BackendPid() of the connection that sent it
+  };
+  int Socket() const;
+  Result<std::vector<Notification>> ConsumeNotifications();
   PGconn* get() const { return conn_; }
   const std::string& label() const { return label_; }
 

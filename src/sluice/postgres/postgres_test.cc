@@ -1,6 +1,7 @@
 #include "sluice/postgres/postgres.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <limits>
 #include <string>
@@ -368,6 +369,51 @@ TEST_F(PostgresTest, EachTestHasItsOwnDatabase) {
   EXPECT_EQ(Value("SELECT current_database()"), db_.name());
   EXPECT_EQ(Value("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "0");
   EXPECT_EQ(Value("SHOW TimeZone"), "UTC");
+}
+
+TEST_F(PostgresTest, ListenerReceivesNotificationsWithTheSendersPid) {
+  auto sender = db_.Connect("sender");
+  ASSERT_NE(sender, nullptr);
+  ASSERT_TRUE(conn_->Exec("LISTEN chan").ok());
+  ASSERT_GE(conn_->Socket(), 0);
+  auto none = conn_->ConsumeNotifications();
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+
+  // Delivered at commit, in order; a rolled-back NOTIFY is never delivered.
+  ASSERT_TRUE(sender->Exec("BEGIN; SELECT pg_notify('chan', 'rolled back'); ROLLBACK").ok());
+  ASSERT_TRUE(sender->Exec("NOTIFY chan, 'one'; NOTIFY other, 'x'; NOTIFY chan, 'two'").ok());
+  std::vector<Conn::Notification> got;
+  for (int i = 0; i < 100 && got.size() < 2; ++i) {
+    pollfd fd{conn_->Socket(), POLLIN, 0};
+    ASSERT_GE(::poll(&fd, 1, 100), 0);
+    auto more = conn_->ConsumeNotifications();
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    got.insert(got.end(), more->begin(), more->end());
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].channel, "chan");
+  EXPECT_EQ(got[0].payload, "one");
+  EXPECT_EQ(got[1].payload, "two");
+  EXPECT_EQ(got[0].sender_pid, sender->BackendPid());
+  EXPECT_NE(sender->BackendPid(), conn_->BackendPid());
+  EXPECT_EQ(Value("SELECT pg_backend_pid()"), std::to_string(conn_->BackendPid()));
+}
+
+TEST_F(PostgresTest, ALostListenerIsUnavailable) {
+  auto admin = db_.Connect("admin");
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(conn_->Exec("LISTEN chan").ok());
+  ASSERT_TRUE(
+      admin->Exec("SELECT pg_terminate_backend(" + std::to_string(conn_->BackendPid()) + ")").ok());
+  Result<std::vector<Conn::Notification>> got = std::vector<Conn::Notification>();
+  for (int i = 0; i < 100 && got.ok(); ++i) {
+    pollfd fd{conn_->Socket(), POLLIN, 0};
+    ::poll(&fd, 1, 100);
+    got = conn_->ConsumeNotifications();
+  }
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), ErrorCode::kUnavailable);
 }
 
 }  // namespace

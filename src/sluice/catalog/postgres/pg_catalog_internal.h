@@ -1,0 +1,274 @@
+#pragma once
+// Private to catalog: the PostgreSQL catalog (OpenPostgresCatalog, docs/design/nodes.md). The
+// same tables, columns and rules as the SQLite catalog, in schema _sluice_catalog of the pool's
+// database, so that several `sluice serve` processes (nodes) share one ledger. What is
+// specific to several nodes:
+//
+// - Sequences. A file's seq is drawn from one SEQUENCE, but only after the upload's
+//   transaction has locked its table's row of table_counters (one upsert, pg_ledger.cc):
+//   two uploads of one table serialise there, so the later committer draws the larger number
+//   and a table's seq order is its commit order. Uploads of different tables do not wait for
+//   each other.
+// - Claims. ClaimTable locks the table's row of table_claims (FOR UPDATE SKIP LOCKED) in a
+//   transaction of a connection of the claim's own, kept open until the claim is destroyed; a
+//   node that dies releases it with its connection. Claim connections are apart from the ones
+//   serving ordinary calls (a claim lasts a whole load).
+// - Change notifications. Every committing write also runs pg_notify('sluice_ledger', '') in
+//   its transaction; a listener thread (started by the first WatchChanges or ChangeCounter)
+//   LISTENs and calls the WatchChanges callback for every notification another connection
+//   sent. ChangeCounter = local writes + notifications seen.
+// - The in-pool write (LoadedInPool): the ledger's side of a load, run by the PostgreSQL pool
+//   on its load connection just before its COMMIT; guarded so that a second applier fails.
+// - LoaderState::kStopped. A CLI holding one data directory's serve.lock cannot know that no
+//   other node runs. A `loading` file is taken as held by nobody (kStopped honoured) only when
+//   its table's claim can be taken (SKIP LOCKED) at that moment; the claim is held across the
+//   operator's write. Otherwise the call is treated as kMayBeRunning.
+//
+// Thread-safety: safe to share between threads. Ordinary calls lease one of at most
+// kMaxConnections connections (a mutex and a condition variable hand them out) and run one
+// short transaction on it; a connection found broken is dropped and reopened on next use.
+// Writes are durable at commit (synchronous_commit stays on).
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sluice/catalog/catalog.h"
+#include "sluice/catalog/rules_internal.h"
+#include "sluice/catalog/secret_box_internal.h"
+#include "sluice/core/mutex.h"
+#include "sluice/postgres/postgres.h"
+
+namespace sluice::catalog {
+
+// The schema of the catalog's tables, and the channel its writes notify.
+inline constexpr const char* kPgSchema = "_sluice_catalog";
+inline constexpr const char* kPgChannel = "sluice_ledger";
+// Every catalog connection resolves unqualified names in the catalog's schema, so that the
+// statements read like the SQLite catalog's. Only the in-pool write, which runs on the pool's
+// connection, names the schema.
+inline constexpr const char* kPgSetup = "SET search_path = _sluice_catalog";
+// Runs in each committing write's transaction, just before COMMIT.
+inline constexpr const char* kPgNotify = "SELECT pg_notify('sluice_ledger', '')";
+
+// A row of a postgres::Rows read the way rules_internal.h's row readers read one (text format:
+// integers in decimal; NULL reads as "" and 0).
+class PgRow {
+ public:
+  PgRow(const postgres::Rows& rows, int row) : rows_(rows), row_(row) {}
+  std::string Text(int col) const { return std::string(rows_.Text(row_, col)); }
+  int64_t Int(int col) const;
+  // A bytea column selected as encode(x, 'hex').
+  std::string HexBytes(int col) const;
+
+ private:
+  const postgres::Rows& rows_;
+  int row_;
+};
+
+template <class T>
+Result<std::vector<T>> ReadAll(const postgres::Rows& rows, Result<T> (*from_row)(const PgRow&)) {
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    SLUICE_ASSIGN_OR_RETURN(T value, from_row(PgRow(rows, i)));
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+// The first row of `rows` read by `from_row`; nullopt when there is none.
+template <class T>
+Result<std::optional<T>> ReadOne(const postgres::Rows& rows, Result<T> (*from_row)(const PgRow&)) {
+  if (rows.size() == 0) return std::optional<T>();
+  SLUICE_ASSIGN_OR_RETURN(T value, from_row(PgRow(rows, 0)));
+  return std::optional<T>(std::move(value));
+}
+
+// Creates or migrates the catalog's schema (pg_schema.cc), serialised between processes by an
+// advisory lock; returns whether the credentials table holds any row. Then checks `box` against
+// the key check the catalog keeps (sealed by the first node's key): every node must use the
+// same secret key, and a node with another one is refused at open rather than at its first
+// request.
+Result<bool> EnsurePgSchema(postgres::Conn& conn);
+Status CheckSecretKey(postgres::Conn& conn, const SecretBox& box, const std::string& key_path);
+
+// Connections for claims: opened on demand, kept idle for the next claim (claims.cc). Shared
+// with the claims it hands out, so that a claim may outlive the catalog.
+class ClaimConns;
+
+class PgCatalog final : public Catalog {
+ public:
+  // The connections serving ordinary calls.
+  static constexpr size_t kMaxConnections = 4;
+
+  PgCatalog(std::string conninfo, SecretBox box, const Clock& clock);
+  ~PgCatalog() override;
+
+  Result<CreatedConnection> CreateConnection(const std::string& name) override;
+  Result<std::vector<Connection>> ListConnections() override;
+  Result<std::vector<Connection>> ListConnectionsPage(const std::string& after_id,
+                                                      size_t limit) override;
+  Result<std::optional<Connection>> GetConnection(const std::string& id) override;
+  Status SetUnconfiguredPolicy(const std::string& id, UnconfiguredPolicy policy) override;
+  Status SetConnectionQuota(const std::string& id, std::optional<uint64_t> bytes) override;
+  Result<std::optional<Credential>> LookupAccessKey(const AccessKeyId& key) override;
+  Result<std::vector<KeyInfo>> ListKeys(const std::string& connection_id) override;
+  Status RevokeKey(const AccessKeyId& key) override;
+  Result<CreatedKey> RotateKey(const std::string& connection_id, int64_t expires_at) override;
+  Status RecordKeyUses(const std::vector<std::pair<AccessKeyId, int64_t>>& uses) override;
+  Result<CreatedKey> CreateAccountKey(int64_t expires_at) override;
+  Result<Connection> CreateBucketConnection(const std::string& bucket) override;
+  Result<std::vector<std::string>> DeleteConnection(const std::string& id) override;
+
+  Status AddTable(const TableConfig& table) override;
+  Status UpdateTable(const TableConfig& table) override;
+  Result<std::optional<TableConfig>> GetTable(const std::string& connection_id,
+                                              const std::string& name) override;
+  Result<std::vector<TableConfig>> ListTables(const std::string& connection_id) override;
+
+  // pg_ledger.cc
+  Result<int64_t> AppendFile(FileRecord record) override;
+  Result<std::optional<FileRecord>> GetFile(int64_t seq) override;
+  Result<std::optional<FileRecord>> LatestFileForKey(const std::string& connection_id,
+                                                     const std::string& key) override;
+  Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
+                                            const std::string& table) override;
+  Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
+                                 int64_t after_seq, size_t limit) override;
+  Result<std::vector<TableKey>> TablesWithWork() override;
+  Result<std::optional<FileRecord>> HeadOfQueue(const TableKey& table) override;
+  Status MarkLoading(int64_t seq) override;
+  Status MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t finished_at) override;
+  Status MarkFailed(int64_t seq, const Status& error) override;
+  Status AbandonLoading(int64_t seq) override;
+  Status Retry(int64_t seq, LoaderState loader) override;
+  Status Skip(int64_t seq, LoaderState loader) override;
+  Status RetryForced(int64_t seq, LoaderState loader) override;
+  Status MovePast(int64_t seq) override;
+  Result<std::optional<FileRecord>> FindLoadedDuplicate(const FileRecord& file) override;
+  Status MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) override;
+  Result<std::vector<FileRecord>> UnfinishedFiles() override;
+  Result<std::vector<std::string>> NotInLedger(std::vector<std::string> landed_ids) override;
+  InPoolWrite LoadedInPool(int64_t seq, const LoadCounts& counts, int64_t finished_at) override;
+
+  // pg_objects.cc
+  Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,
+                                                const std::string& key) override;
+  Result<VisiblePage> ListVisible(const std::string& connection_id, const std::string& prefix,
+                                  const std::string& start_after, size_t limit) override;
+  Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
+                                            const std::string& key) override;
+  Result<std::vector<TableBacklog>> BacklogByTable() override;
+  Result<std::vector<StatusCount>> CountPending() override;
+  Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) override;
+  Status MarkPurged(int64_t seq, int64_t purged_at) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> StoredBytesByConnection() override;
+
+  // pg_uploads.cc
+  Status CreateUpload(const UploadRecord& upload) override;
+  Result<std::optional<UploadRecord>> GetUpload(const std::string& upload_id) override;
+  Result<uint64_t> RecordPart(const std::string& upload_id, const PartRecord& part) override;
+  Result<std::vector<PartRecord>> ListParts(const std::string& upload_id) override;
+  Result<std::vector<PartRecord>> ListParts(const std::string& upload_id, int after_part,
+                                            size_t limit) override;
+  Result<std::vector<UploadRecord>> ListUploads(const std::string& connection_id,
+                                                const std::string& prefix,
+                                                const std::string& key_marker,
+                                                const std::string& upload_id_marker,
+                                                size_t limit) override;
+  Result<int64_t> CompleteUpload(FileRecord file, CompletedUpload done,
+                                 uint64_t* parts_bytes) override;
+  Result<std::optional<CompletedUpload>> GetCompletedUpload(const std::string& upload_id) override;
+  Result<uint64_t> DeleteUpload(const std::string& upload_id) override;
+  Result<std::vector<UploadRecord>> UploadsTouchedBefore(int64_t micros) override;
+  Result<int64_t> ForgetCompletedBefore(int64_t micros) override;
+
+  // pg_nodes.cc
+  Result<int64_t> ChangeCounter() override;
+  bool Shared() const override { return true; }
+  Result<std::unique_ptr<TableClaim>> ClaimTable(const TableKey& table) override;
+  void WatchChanges(std::function<void()> on_change) override;
+
+ private:
+  using Body = std::function<Status(postgres::Conn&)>;
+
+  // Runs `body` on a leased connection outside any transaction block (reads: one statement,
+  // or several that need not agree). Retried once on a fresh connection when an idle one
+  // turns out to have been closed by the server meanwhile.
+  Status Read(const Body& body);
+  // Runs `body` in a transaction that also notifies the listeners, then commits (durably) and
+  // counts a local change. Retried like Read, only when the transaction could not begin.
+  Status Write(const Body& body);
+
+  // An idle connection or a new one (at most kMaxConnections open; waits for one otherwise).
+  // `reused`: it had served before (and may have been closed by the server since).
+  Result<std::unique_ptr<postgres::Conn>> Acquire(bool* reused) EXCLUDES(mu_);
+  // Gives a connection back: kept when healthy and idle, closed otherwise.
+  void Release(std::unique_ptr<postgres::Conn> conn) EXCLUDES(mu_);
+
+  // Inside the caller's transaction. kNotFound (NoFile) for an unknown seq; kInvalidArgument
+  // unless its status is one of `allowed`. Locks the file's row until the transaction ends,
+  // so that the check holds for the write that follows.
+  Status RequireStatus(postgres::Conn& c, int64_t seq, std::span<const FileStatus> allowed,
+                       std::string_view action);
+  Status RequireBytes(postgres::Conn& c, int64_t seq, std::string_view action);
+  // The loader state an operator action may assume (see the file comment); `hold` keeps the
+  // claim that makes kStopped true until the action is over.
+  Result<LoaderState> OperatorLoaderState(int64_t seq, LoaderState loader,
+                                          std::unique_ptr<TableClaim>* hold);
+  // Requeues (Retry, RetryForced) or skips a file an operator names.
+  Status OperatorWrite(int64_t seq, LoaderState loader, bool forced, std::string_view action,
+                       const std::string& set_sql);
+  // Inside the caller's transaction: whether the connection exists; `lock` takes its row FOR
+  // SHARE so that a concurrent DeleteConnection waits.
+  Result<bool> ConnectionExists(postgres::Conn& c, const std::string& id, bool lock = false);
+  // Inside the caller's transaction: inserts `r` with the table's next seq (see the file
+  // comment) and returns it.
+  Result<int64_t> InsertFile(postgres::Conn& c, const FileRecord& r);
+  // Inside the caller's transaction: a new key with its sealed secret for `connection_id`
+  // (empty: an account key).
+  Result<CreatedKey> InsertKey(postgres::Conn& c, const std::string& connection_id,
+                               int64_t created_at, int64_t expires_at);
+  Status ValidateTable(postgres::Conn& c, const TableConfig& table);
+  // Runs a table statement (AddTable, UpdateTable) that must change one row, else `none`.
+  Status WriteTable(const TableConfig& table, const std::string& sql, const Status& none);
+  // Reads files with one statement.
+  Result<std::vector<FileRecord>> QueryFiles(const std::string& sql, const postgres::Params& p);
+  Result<std::optional<FileRecord>> QueryFile(const std::string& sql, const postgres::Params& p);
+
+  // Listener (pg_nodes.cc): started once, by the first WatchChanges or ChangeCounter.
+  void StartListener();
+  void ListenLoop();
+  bool OwnBackend(int pid) EXCLUDES(mu_);
+
+  const std::string conninfo_;
+  const SecretBox box_;
+  const Clock& clock_;
+
+  Mutex mu_;
+  CondVar conn_freed_;
+  std::vector<std::unique_ptr<postgres::Conn>> idle_ GUARDED_BY(mu_);
+  size_t open_ GUARDED_BY(mu_) = 0;
+  // The backend pids of the connections above: their notifications are this node's own.
+  std::set<int> own_pids_ GUARDED_BY(mu_);
+  std::function<void()> on_change_ GUARDED_BY(mu_);
+  bool listening_ GUARDED_BY(mu_) = false;
+  CondVar listening_changed_;
+
+  std::shared_ptr<ClaimConns> claims_;
+
+  std::atomic<int64_t> local_writes_{0};
+  std::atomic<int64_t> notifications_{0};
+  std::once_flag listener_started_;
+  std::atomic<bool> stopping_{false};
+  int stop_fd_ = -1;  // an eventfd: written once, by the destructor, to end ListenLoop
+  std::thread listener_;
+};
+
+}  // namespace sluice::catalog
