@@ -106,18 +106,12 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   if (!exists) return NoConnection(connection_id);
   FilePage page;
   // Each query asks for one more than `limit`: that one tells whether another page follows.
-  auto cut = [&page, limit] {
-    if (page.files.size() <= limit) return false;
-    page.files.resize(limit);
-    page.next_after = page.files.back().seq;
-    return true;
-  };
   if (!table.empty()) {
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kTableFilesPageSql));
     q.Bind(1, connection_id).Bind(2, table).Bind(3, after_seq);
     q.Bind(4, static_cast<int64_t>(limit + 1));
     SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
-    cut();
+    CutPage(page, limit);
     return page;
   }
   int64_t window_end = 0;
@@ -134,7 +128,7 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   q.Bind(1, after_seq).Bind(2, window_end).Bind(3, connection_id);
   q.Bind(4, static_cast<int64_t>(limit + 1));
   SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
-  if (!cut() && window_full) page.next_after = window_end;  // the window ended first
+  if (!CutPage(page, limit) && window_full) page.next_after = window_end;  // the window ended first
   return page;
 }
 

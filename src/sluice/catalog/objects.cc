@@ -19,11 +19,8 @@ Result<bool> AnyRow(sqlite::Db& db, const std::string& sql, const std::string& c
 
 Result<std::optional<FileRecord>> SqliteCatalog::VisibleFile(const std::string& connection_id,
                                                              const std::string& key) {
-  // Deleting marks every file of the key, so the newest file is visible exactly when it is not
-  // deleted (and retention has not purged it).
   SLUICE_ASSIGN_OR_RETURN(auto f, LatestFileForKey(connection_id, key));
-  if (f && (f->deleted || f->purged_at != 0)) return std::optional<FileRecord>();
-  return f;
+  return IfVisible(std::move(f));
 }
 
 Result<VisiblePage> SqliteCatalog::ListVisible(const std::string& connection_id,

@@ -326,6 +326,20 @@ Result<NewKey> DrawKey(const SecretBox& box,
   return key;
 }
 
+bool CutPage(FilePage& page, size_t limit) {
+  if (page.files.size() <= limit) return false;
+  page.files.resize(limit);
+  page.next_after = page.files.back().seq;
+  return true;
+}
+
+std::optional<FileRecord> IfVisible(std::optional<FileRecord> newest) {
+  // Deleting marks every file of the key, so the newest file is visible exactly when it is not
+  // deleted (and retention has not purged it).
+  if (newest && (newest->deleted || newest->purged_at != 0)) return std::nullopt;
+  return newest;
+}
+
 KeyState KeyStateAt(int64_t revoked_at, int64_t expires_at, int64_t now) {
   return revoked_at != 0                        ? KeyState::kRevoked
          : expires_at != 0 && expires_at <= now ? KeyState::kExpired

@@ -184,12 +184,6 @@ Result<FilePage> PgCatalog::ListFilesPage(const std::string& connection_id,
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(c, connection_id));
     if (!exists) return NoConnection(connection_id);
     // Each query asks for one more than `limit`: that one tells whether another page follows.
-    auto cut = [&page, limit] {
-      if (page.files.size() <= limit) return false;
-      page.files.resize(limit);
-      page.next_after = page.files.back().seq;
-      return true;
-    };
     const auto wanted = static_cast<int64_t>(limit + 1);
     if (!table.empty()) {
       // A seek on files_by_table.
@@ -198,7 +192,7 @@ Result<FilePage> PgCatalog::ListFilesPage(const std::string& connection_id,
                                                  "AND seq > $3 ORDER BY seq LIMIT $4",
                              Params().Text(connection_id).Text(table).Int(after_seq).Int(wanted)));
       SLUICE_ASSIGN_OR_RETURN(page.files, ReadAll(rows, FileFromRow<PgRow>));
-      cut();
+      CutPage(page, limit);
       return Status::Ok();
     }
     // As in the SQLite ledger: a window of at most kFileScanWindow entries by seq (the
@@ -217,7 +211,8 @@ Result<FilePage> PgCatalog::ListFilesPage(const std::string& connection_id,
                                     "connection_id = $3 ORDER BY seq LIMIT $4",
                 Params().Int(after_seq).Int(window_end).Text(connection_id).Int(wanted)));
     SLUICE_ASSIGN_OR_RETURN(page.files, ReadAll(rows, FileFromRow<PgRow>));
-    if (!cut() && window_full) page.next_after = window_end;  // the window ended first
+    if (!CutPage(page, limit) && window_full)
+      page.next_after = window_end;  // the window ended first
     return Status::Ok();
   }));
   return page;

@@ -30,11 +30,8 @@ constexpr const char* kVisibleWindowEndSql =
 
 Result<std::optional<FileRecord>> PgCatalog::VisibleFile(const std::string& connection_id,
                                                          const std::string& key) {
-  // Deleting marks every file of the key, so the newest file is visible exactly when it is not
-  // deleted (and retention has not purged it).
   SLUICE_ASSIGN_OR_RETURN(auto f, LatestFileForKey(connection_id, key));
-  if (f && (f->deleted || f->purged_at != 0)) return std::optional<FileRecord>();
-  return f;
+  return IfVisible(std::move(f));
 }
 
 Result<VisiblePage> PgCatalog::ListVisible(const std::string& connection_id,
@@ -76,7 +73,8 @@ Result<VisiblePage> PgCatalog::ListVisible(const std::string& connection_id,
                                                           "ORDER BY seq DESC LIMIT 1",
                                       Params().Text(connection_id).Text(last)));
       SLUICE_ASSIGN_OR_RETURN(std::optional<FileRecord> f, ReadOne(newest, FileFromRow<PgRow>));
-      if (f && !f->deleted && f->purged_at == 0) page.files.push_back(std::move(*f));
+      f = IfVisible(std::move(f));
+      if (f) page.files.push_back(std::move(*f));
     }
     page.scanned_to = std::move(last);
     return Status::Ok();
