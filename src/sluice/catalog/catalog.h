@@ -407,14 +407,15 @@ class Ledger {
   // Calls `on_change` (on a thread of the catalog's, quickly) after another process commits a
   // change to the ledger: a new file, a retry, a table configured. The PostgreSQL catalog
   // listens for it (LISTEN/NOTIFY); the SQLite catalog never calls it (ChangeCounter's poll
-  // covers the CLI). Set once, before the loader starts; the callback must outlive the catalog.
+  // covers the CLI). Replaces the callback; WatchChanges({}) stops the calls, and when it
+  // returns no call is running (the loader clears its callback before it goes).
   virtual void WatchChanges(std::function<void()> on_change) = 0;
   // The write that records file `seq` loaded with `counts`, for the pool to run inside the
   // load's own transaction, on the load's connection, when the ledger lives in the pool's
   // database (the PostgreSQL catalog beside the PostgreSQL pool): the rows, the file's status
   // and its table's applied position then commit together, and the write is guarded (the file
   // must still be `loading`, the position below `seq`) so that a second applier of the file
-  // rolls back with kAborted. Empty when the ledger is elsewhere (SQLite): the loader calls
+  // rolls back (kAlreadyExists). Empty when the ledger is elsewhere (SQLite): the loader calls
   // MarkLoaded after the pool's commit.
   using InPoolWrite = std::function<Status(postgres::Conn&)>;
   virtual InPoolWrite LoadedInPool(int64_t seq, const LoadCounts& counts, int64_t finished_at) = 0;

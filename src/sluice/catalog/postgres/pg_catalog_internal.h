@@ -257,7 +257,10 @@ class PgCatalog final : public Catalog {
   size_t open_ GUARDED_BY(mu_) = 0;
   // The backend pids of the connections above: their notifications are this node's own.
   std::set<int> own_pids_ GUARDED_BY(mu_);
-  std::function<void()> on_change_ GUARDED_BY(mu_);
+  // Held while the callback runs, so that WatchChanges({}) returns only once no call is in
+  // flight (the loader clears it before it goes).
+  Mutex watch_mu_;
+  std::function<void()> on_change_ GUARDED_BY(watch_mu_);
   bool listening_ GUARDED_BY(mu_) = false;
   CondVar listening_changed_;
 

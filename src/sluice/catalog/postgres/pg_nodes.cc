@@ -166,7 +166,6 @@ void PgCatalog::ListenLoop() {
       continue;
     }
     backoff = kListenRetryFirst;
-    std::function<void()> on_change;
     {
       MutexLock lock(&mu_);
       listening_ = true;
@@ -177,11 +176,8 @@ void PgCatalog::ListenLoop() {
     connected_before = true;
     while (true) {
       if (changed) {
-        {
-          MutexLock lock(&mu_);
-          on_change = on_change_;
-        }
-        if (on_change) on_change();
+        MutexLock lock(&watch_mu_);
+        if (on_change_) on_change_();
         changed = false;
       }
       if (!wait((*conn)->Socket(), -1)) return;
@@ -202,7 +198,7 @@ void PgCatalog::ListenLoop() {
 
 void PgCatalog::WatchChanges(std::function<void()> on_change) {
   {
-    MutexLock lock(&mu_);
+    MutexLock lock(&watch_mu_);
     on_change_ = std::move(on_change);
   }
   StartListener();
