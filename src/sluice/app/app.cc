@@ -185,10 +185,17 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(SecureDataDir(config.data_dir));
   RaiseOpenFileLimit(config);
 
-  SLUICE_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(config.data_dir, fs, clock));
-  landing::Store landing_store(fs, JoinPath(config.data_dir, "landing"));
-  SLUICE_RETURN_IF_ERROR(landing_store.Init());
   SLUICE_ASSIGN_OR_RETURN(const std::string pool_choice, ChoosePool(config.data_dir, config.pool));
+  SLUICE_ASSIGN_OR_RETURN(const std::string landing_dir,
+                          ChooseLanding(config.data_dir, config.landing));
+  SLUICE_ASSIGN_OR_RETURN(auto catalog, OpenDataDirCatalog(config.data_dir, clock));
+  // Nodes sharing a ledger share the landing directory: each keeps its incoming files apart.
+  std::string node;
+  if (catalog->Shared()) {
+    SLUICE_ASSIGN_OR_RETURN(node, NodeName(config.data_dir));
+  }
+  landing::DirectoryStore landing_store(fs, landing_dir, node);
+  SLUICE_RETURN_IF_ERROR(landing_store.Init());
   SLUICE_RETURN_IF_ERROR(MigrateSinglePoolFile(config.data_dir, *catalog)
                              .WithContext("moving the pool to one database per connection"));
   SLUICE_ASSIGN_OR_RETURN(auto pool, OpenDataDirPool(config.data_dir, clock));
@@ -198,7 +205,7 @@ Status RunServer(const ServeConfig& config) {
   // acknowledged; a later start syncs nothing new, cheaply.
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(config.data_dir));
   SLUICE_RETURN_IF_ERROR(fs.SyncDir(DirName(config.data_dir)));
-  SLUICE_RETURN_IF_ERROR(store::RemoveUnrecordedObjects(*catalog, landing_store));
+  SLUICE_RETURN_IF_ERROR(store::RemoveUnrecordedObjects(*catalog, landing_store, clock));
 
   load::Loader loader(*catalog, landing_store, *pool, clock,
                       {.workers = config.load_workers,
@@ -300,9 +307,11 @@ Status RunServer(const ServeConfig& config) {
   std::printf(
       "  admin        %s   (/healthz, /metrics, /api/v1 with the token in %s)\n"
       "  data         %s\n"
+      "  landing      %s\n"
       "  pool         %s\n"
       "Next: sluice connection create NAME --data-dir %s\n",
       admin_url.c_str(), JoinPath(config.data_dir, "admin.token").c_str(), config.data_dir.c_str(),
+      (landing_dir + (node.empty() ? "" : "   (shared; node " + node + ")")).c_str(),
       DescribePool(pool_choice, config.data_dir).c_str(), config.data_dir.c_str());
   std::fflush(stdout);
 

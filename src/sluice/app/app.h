@@ -25,6 +25,9 @@ struct ServeConfig {
   // `sqlite` (the embedded default) or a PostgreSQL connection string; empty: what the data
   // directory recorded at its first start (ChoosePool).
   std::string pool;
+  // Where pushed files land; empty: what the data directory recorded (ChooseLanding), by
+  // default <data>/landing. Several nodes name one shared directory.
+  std::string landing;
   std::string s3_address = "127.0.0.1";  // loopback unless told otherwise
   uint16_t s3_port = 8787;
   std::string admin_address = "127.0.0.1";
@@ -135,6 +138,23 @@ std::string DescribePool(const std::string& pool, const std::string& data_dir);
 // MigrateSinglePoolFile).
 Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
                                                     const Clock& clock);
+
+// Where a data directory lands pushed files: <data>/landing, or the absolute path given to
+// serve's --landing, recorded in <data>/landing.path (so the CLI and later starts find it).
+// Several nodes sharing one PostgreSQL name one shared directory (docs/design/nodes.md).
+Result<std::string> ChooseLanding(const std::string& data_dir, const std::string& requested);
+// The recorded landing directory (ChooseLanding), for the CLI.
+std::string LandingDirOf(const std::string& data_dir);
+// This node's name in a shared landing directory: a random id made once, in <data>/node.id.
+Result<std::string> NodeName(const std::string& data_dir);
+
+// The data directory's catalog. Beside a PostgreSQL pool (ChoosePool) it is the PostgreSQL
+// catalog in the same database, shared by every node that uses it, its credentials sealed with
+// `<landing>/secret.key` (every node shares the landing directory, and so the key); else
+// `<data>/catalog.db`. A data directory whose catalog.db was made beside a PostgreSQL pool
+// before the catalog moved there keeps it (one node; a warning says so).
+Result<std::unique_ptr<catalog::Catalog>> OpenDataDirCatalog(const std::string& data_dir,
+                                                             const Clock& clock);
 
 // Moves the single `<data>/pool.db` of releases before namespaces to one database per
 // connection, in place and crash-safe (pool_setup.cc says how), logging what it did; the

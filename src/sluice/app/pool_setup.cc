@@ -21,6 +21,7 @@
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/log.h"
 #include "sluice/core/text.h"
+#include "sluice/landing/landing.h"
 #include "sluice/pool/pool.h"
 #include "sluice/postgres/postgres.h"
 #include "sluice/sqlite/sqlite.h"
@@ -41,28 +42,48 @@ constexpr const char* kKeptOld = "pool.db.pre-namespaces";
 // password).
 constexpr const char* kPoolRecord = "pool.uri";
 constexpr std::string_view kEmbedded = "sqlite";
+// The landing directory when it is not <data>/landing (serve's --landing), and this node's
+// name in a shared one (tmp/<node>/).
+constexpr const char* kLandingRecord = "landing.path";
+constexpr const char* kNodeRecord = "node.id";
+constexpr const char* kDefaultLanding = "landing";
+// The catalog of a data directory on the embedded pool, and of one made before the catalog
+// moved to PostgreSQL beside a PostgreSQL pool.
+constexpr const char* kCatalogFile = "catalog.db";
+// The key that seals the credentials of a PostgreSQL catalog: in the landing directory, which
+// every node sharing the catalog shares.
+constexpr const char* kSharedSecretKey = "secret.key";
 
 bool IsPostgres(std::string_view pool) {
   return pool.starts_with("postgresql://") || pool.starts_with("postgres://") ||
          pool.find('=') != std::string_view::npos;
 }
 
-Result<std::string> RecordedPool(FileSystem& fs, const std::string& data_dir) {
-  const std::string path = JoinPath(data_dir, kPoolRecord);
-  if (!fs.Exists(path)) return std::string(kEmbedded);
+// A one-line record in the data directory (pool.uri, landing.path, node.id); `fallback` when
+// there is none.
+Result<std::string> ReadRecord(FileSystem& fs, const std::string& data_dir, const char* name,
+                               std::string_view fallback) {
+  const std::string path = JoinPath(data_dir, name);
+  if (!fs.Exists(path)) return std::string(fallback);
   SLUICE_ASSIGN_OR_RETURN(std::string text, fs.ReadSmallFile(path));
   return std::string(TrimAscii(text));
 }
 
-// Writes the record durably: a temporary file, synced, renamed over the old one.
-Status RecordPool(FileSystem& fs, const std::string& data_dir, const std::string& pool) {
-  const std::string path = JoinPath(data_dir, kPoolRecord);
+// Writes a record durably (mode 0600: pool.uri may hold a password): a temporary file,
+// synced, renamed over the old one.
+Status WriteRecord(FileSystem& fs, const std::string& data_dir, const char* name,
+                   const std::string& value) {
+  const std::string path = JoinPath(data_dir, name);
   SLUICE_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(path + ".tmp"));
-  SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(pool + "\n")));
+  SLUICE_RETURN_IF_ERROR(file->Append(AsBytes(value + "\n")));
   SLUICE_RETURN_IF_ERROR(file->Sync());
   SLUICE_RETURN_IF_ERROR(file->Close());
   SLUICE_RETURN_IF_ERROR(fs.Rename(path + ".tmp", path));
   return fs.SyncDir(data_dir);
+}
+
+Result<std::string> RecordedPool(FileSystem& fs, const std::string& data_dir) {
+  return ReadRecord(fs, data_dir, kPoolRecord, kEmbedded);
 }
 
 // Which connections own each user table of the old pool: the connections of the files that
@@ -270,7 +291,7 @@ Result<std::string> ChoosePool(const std::string& data_dir, const std::string& r
   if (recorded != kEmbedded) {
     LogInfo("app", "pool connection string changed to " + postgres::RedactConninfo(requested));
   }
-  SLUICE_RETURN_IF_ERROR(RecordPool(fs, data_dir, requested));
+  SLUICE_RETURN_IF_ERROR(WriteRecord(fs, data_dir, kPoolRecord, requested));
   return requested;
 }
 
@@ -291,6 +312,55 @@ Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
                    "to move it to one database per connection");
   }
   return pool::OpenSqlitePool(JoinPath(data_dir, kPoolDir), clock);
+}
+
+Result<std::string> ChooseLanding(const std::string& data_dir, const std::string& requested) {
+  FileSystem& fs = FileSystem::Default();
+  const std::string fallback = JoinPath(data_dir, kDefaultLanding);
+  SLUICE_ASSIGN_OR_RETURN(std::string recorded, ReadRecord(fs, data_dir, kLandingRecord, fallback));
+  if (requested.empty() || requested == recorded) return recorded;
+  if (requested.front() != '/') {
+    return Err(ErrorCode::kInvalidArgument,
+               "--landing " + requested + ": give an absolute path (every node names the same "
+                                          "directory, and the CLI finds it from the data directory)");
+  }
+  // Landed files the ledger names stay where they are: moving the directory is the
+  // operator's, done with the server stopped, before naming the new place.
+  LogInfo("app", "landing directory is " + requested + " (was " + recorded + ")");
+  SLUICE_RETURN_IF_ERROR(WriteRecord(fs, data_dir, kLandingRecord, requested));
+  return requested;
+}
+
+std::string LandingDirOf(const std::string& data_dir) {
+  auto recorded = ReadRecord(FileSystem::Default(), data_dir, kLandingRecord,
+                             JoinPath(data_dir, kDefaultLanding));
+  return recorded.ok() ? *recorded : JoinPath(data_dir, kDefaultLanding);
+}
+
+Result<std::string> NodeName(const std::string& data_dir) {
+  FileSystem& fs = FileSystem::Default();
+  SLUICE_ASSIGN_OR_RETURN(std::string node, ReadRecord(fs, data_dir, kNodeRecord, ""));
+  if (!node.empty()) return node;
+  SLUICE_ASSIGN_OR_RETURN(node, landing::Store::NewId());
+  SLUICE_RETURN_IF_ERROR(WriteRecord(fs, data_dir, kNodeRecord, node));
+  return node;
+}
+
+Result<std::unique_ptr<catalog::Catalog>> OpenDataDirCatalog(const std::string& data_dir,
+                                                             const Clock& clock) {
+  FileSystem& fs = FileSystem::Default();
+  SLUICE_ASSIGN_OR_RETURN(std::string pool, RecordedPool(fs, data_dir));
+  if (pool == kEmbedded || fs.Exists(JoinPath(data_dir, kCatalogFile))) {
+    if (pool != kEmbedded) {
+      LogWarn("app", data_dir + " keeps its catalog in " + kCatalogFile +
+                         " (made before the catalog moved to PostgreSQL): this node cannot share "
+                         "its ledger with others; start several nodes from new data directories");
+    }
+    return catalog::Catalog::Open(data_dir, fs, clock);
+  }
+  const std::string landing = LandingDirOf(data_dir);
+  SLUICE_RETURN_IF_ERROR(fs.CreateDirs(landing));
+  return catalog::OpenPostgresCatalog(pool, JoinPath(landing, kSharedSecretKey), fs, clock);
 }
 
 }  // namespace sluice::app

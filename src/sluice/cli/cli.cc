@@ -77,7 +77,7 @@ Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Options& o) {
   // The umask is restored so that what the operator asks the CLI to write (files get -o)
   // keeps their usual mode.
   const mode_t old_umask = ::umask(077);
-  auto catalog = catalog::Catalog::Open(o.data_dir, FileSystem::Default(), SystemClock::Instance());
+  auto catalog = app::OpenDataDirCatalog(o.data_dir, SystemClock::Instance());
   ::umask(old_umask);
   return catalog;
 }
@@ -517,7 +517,7 @@ int FilesGet(const Options& o) {
                                               ") was removed (retention, or a delete) at " +
                                               FormatIsoMicros(f.purged_at)));
   }
-  landing::Store store(FileSystem::Default(), JoinPath(o.data_dir, "landing"));
+  landing::DirectoryStore store(FileSystem::Default(), app::LandingDirOf(o.data_dir));
   auto source = store.Open(f.landed_id);
   if (!source.ok()) return Fail(source.status().WithContext("file " + std::to_string(f.seq)));
   Status st = CopyOut(**source, o.output);
@@ -695,6 +695,9 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--pool", serve.pool,
                         "Where the rows go: `sqlite` (embedded, the default) or a PostgreSQL "
                         "connection string (postgresql://...); recorded by the first start");
+  serve_cmd->add_option("--landing", serve.landing,
+                        "Directory where pushed files land (absolute; default DATA/landing). "
+                        "Several nodes on one PostgreSQL share one: see docs/design/nodes.md");
   std::string load_memory = "1G";
   serve_cmd
       ->add_option("--load-memory", load_memory,

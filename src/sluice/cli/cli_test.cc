@@ -49,7 +49,7 @@ class CliTest : public ::testing::Test {
 
   // A file landed and recorded as a PUT does.
   int64_t Push(const std::string& key, const std::string& bytes, catalog::FileRecord r = {}) {
-    landing::Store store(fs_, (dir_ / "landing").string());
+    landing::DirectoryStore store(fs_, (dir_ / "landing").string());
     EXPECT_TRUE(store.Init().ok());
     auto incoming = store.Begin();
     EXPECT_TRUE(incoming.ok());

@@ -349,6 +349,15 @@ class PosixFileSystem final : public FileSystem {
     if (::statvfs(dir.c_str(), &st) != 0) return Errno("statvfs", dir);
     return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   }
+
+  Result<int64_t> ModifiedMicros(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Err(ErrorCode::kNotFound, "stat " + path + ": no such file");
+      return Errno("stat", path);
+    }
+    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000 + st.st_mtim.tv_nsec / 1000;
+  }
 };
 
 }  // namespace

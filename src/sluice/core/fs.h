@@ -68,6 +68,9 @@ class FileSystem {
   // Bytes an unprivileged writer may still use on the file system holding `dir` (statvfs
   // f_bavail * f_frsize): the backpressure floor. One system call; cheap enough per request.
   virtual Result<uint64_t> FreeBytes(const std::string& dir) = 0;
+  // When `path` was last modified (micros since the epoch; stat's st_mtim); kNotFound when
+  // it does not exist.
+  virtual Result<int64_t> ModifiedMicros(const std::string& path) = 0;
 
   // The process-wide POSIX implementation.
   static FileSystem& Default();

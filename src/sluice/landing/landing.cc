@@ -124,10 +124,14 @@ class IncomingFile final : public Incoming {
 
 }  // namespace
 
-Store::Store(FileSystem& fs, std::string root) : fs_(fs), root_(std::move(root)) {}
+DirectoryStore::DirectoryStore(FileSystem& fs, std::string root, std::string node)
+    : fs_(fs), root_(std::move(root)) {
+  tmp_ = JoinPath(root_, kTmpDir);
+  if (!node.empty()) tmp_ = JoinPath(tmp_, node);
+}
 
-Status Store::Init() {
-  const std::string tmp = JoinPath(root_, kTmpDir);
+Status DirectoryStore::Init() {
+  const std::string& tmp = tmp_;
   const std::string objects = JoinPath(root_, kObjectsDir);
   SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(tmp));
   SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(objects));
@@ -142,23 +146,24 @@ Status Store::Init() {
     SLUICE_RETURN_IF_ERROR(fs_.SyncDir(tmp));
   }
   // The directories themselves must survive a crash before anything is acknowledged.
+  if (tmp_ != JoinPath(root_, kTmpDir)) SLUICE_RETURN_IF_ERROR(fs_.SyncDir(DirName(tmp_)));
   SLUICE_RETURN_IF_ERROR(fs_.SyncDir(root_));
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Incoming>> Store::Begin() {
+Result<std::unique_ptr<Incoming>> DirectoryStore::Begin() {
   SLUICE_ASSIGN_OR_RETURN(std::string id, RandomId());
-  std::string tmp_path = JoinPath(JoinPath(root_, kTmpDir), id);
+  std::string tmp_path = JoinPath(tmp_, id);
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs_.NewWritableFile(tmp_path));
   return std::unique_ptr<Incoming>(new IncomingFile(fs_, std::move(file), std::move(tmp_path),
                                                     std::move(id), JoinPath(root_, kObjectsDir)));
 }
 
-std::string Store::PathOf(const std::string& id) const {
+std::string DirectoryStore::PathOf(const std::string& id) const {
   return JoinPath(JoinPath(root_, kObjectsDir), id);
 }
 
-Result<std::unique_ptr<RandomAccessFile>> Store::Open(const std::string& id) const {
+Result<std::unique_ptr<RandomAccessFile>> DirectoryStore::Open(const std::string& id) const {
   if (!IsValidId(id)) return InvalidId(id);
   const std::string path = PathOf(id);
   if (!fs_.Exists(path)) {
@@ -167,25 +172,25 @@ Result<std::unique_ptr<RandomAccessFile>> Store::Open(const std::string& id) con
   return fs_.OpenRandomAccess(path);
 }
 
-Status Store::Remove(const std::string& id) {
+Status DirectoryStore::Remove(const std::string& id) {
   if (!IsValidId(id)) return InvalidId(id);
   const std::string objects = JoinPath(root_, kObjectsDir);
   SLUICE_RETURN_IF_ERROR(fs_.Remove(JoinPath(objects, id)));
   return fs_.SyncDir(objects);
 }
 
-Result<uint64_t> Store::FreeBytes() const { return fs_.FreeBytes(root_); }
+Result<uint64_t> DirectoryStore::FreeBytes() const { return fs_.FreeBytes(root_); }
 
 Result<std::string> Store::NewId() { return RandomId(); }
 
-Status Store::CreateUpload(const std::string& upload_id) {
+Status DirectoryStore::CreateUpload(const std::string& upload_id) {
   if (!IsValidId(upload_id)) return InvalidId(upload_id);
   const std::string uploads = JoinPath(root_, kUploadsDir);
   SLUICE_RETURN_IF_ERROR(fs_.CreateDirs(JoinPath(uploads, upload_id)));
   return fs_.SyncDir(uploads);
 }
 
-Result<std::unique_ptr<Incoming>> Store::BeginPart(const std::string& upload_id, int part_number) {
+Result<std::unique_ptr<Incoming>> DirectoryStore::BeginPart(const std::string& upload_id, int part_number) {
   if (!IsValidId(upload_id)) return InvalidId(upload_id);
   if (part_number < kMinPartNumber || part_number > kMaxPartNumber) {
     return InvalidPartNumber(part_number);
@@ -195,13 +200,13 @@ Result<std::unique_ptr<Incoming>> Store::BeginPart(const std::string& upload_id,
     return Err(ErrorCode::kNotFound, "landing: no upload directory " + dir);
   }
   SLUICE_ASSIGN_OR_RETURN(std::string tmp_name, RandomId());
-  std::string tmp_path = JoinPath(JoinPath(root_, kTmpDir), tmp_name);
+  std::string tmp_path = JoinPath(tmp_, tmp_name);
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs_.NewWritableFile(tmp_path));
   return std::unique_ptr<Incoming>(new IncomingFile(fs_, std::move(file), std::move(tmp_path),
                                                     PartName(part_number), std::move(dir)));
 }
 
-Result<std::string> Store::Assemble(const std::string& upload_id,
+Result<std::string> DirectoryStore::Assemble(const std::string& upload_id,
                                     const std::vector<int>& part_numbers) {
   if (!IsValidId(upload_id)) return InvalidId(upload_id);
   const std::string dir = JoinPath(JoinPath(root_, kUploadsDir), upload_id);
@@ -230,7 +235,7 @@ Result<std::string> Store::Assemble(const std::string& upload_id,
   return file->Commit();
 }
 
-Status Store::RemoveUpload(const std::string& upload_id) {
+Status DirectoryStore::RemoveUpload(const std::string& upload_id) {
   if (!IsValidId(upload_id)) return InvalidId(upload_id);
   const std::string uploads = JoinPath(root_, kUploadsDir);
   const std::string dir = JoinPath(uploads, upload_id);
@@ -241,7 +246,7 @@ Status Store::RemoveUpload(const std::string& upload_id) {
   return fs_.SyncDir(uploads);
 }
 
-Result<std::vector<std::string>> Store::ListUploads() const {
+Result<std::vector<std::string>> DirectoryStore::ListUploads() const {
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> names,
                           fs_.ListDir(JoinPath(root_, kUploadsDir)));
   std::vector<std::string> out;
@@ -251,7 +256,7 @@ Result<std::vector<std::string>> Store::ListUploads() const {
   return out;
 }
 
-Result<std::vector<std::string>> Store::ListObjects() const {
+Result<std::vector<std::string>> DirectoryStore::ListObjects() const {
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> names,
                           fs_.ListDir(JoinPath(root_, kObjectsDir)));
   std::vector<std::string> out;
@@ -259,6 +264,11 @@ Result<std::vector<std::string>> Store::ListObjects() const {
     if (IsValidId(name)) out.push_back(std::move(name));
   }
   return out;
+}
+
+Result<int64_t> DirectoryStore::CommittedAt(const std::string& id) const {
+  if (!IsValidId(id)) return InvalidId(id);
+  return fs_.ModifiedMicros(PathOf(id));
 }
 
 }  // namespace sluice::landing

@@ -46,7 +46,7 @@ class LandingTest : public ::testing::Test {
 };
 
 TEST_F(LandingTest, InitCreatesDirectories) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   EXPECT_TRUE(std::filesystem::is_directory(root_ + "/tmp"));
   EXPECT_TRUE(std::filesystem::is_directory(root_ + "/objects"));
@@ -55,7 +55,7 @@ TEST_F(LandingTest, InitCreatesDirectories) {
 }
 
 TEST_F(LandingTest, CommitMakesObjectAndLeavesNoTemp) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   auto in = store.Begin();
   ASSERT_TRUE(in.ok()) << in.status().ToString();
@@ -81,7 +81,7 @@ TEST_F(LandingTest, CommitMakesObjectAndLeavesNoTemp) {
 }
 
 TEST_F(LandingTest, IdsAreDistinct) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   auto a = store.Begin();
   auto b = store.Begin();
@@ -94,7 +94,7 @@ TEST_F(LandingTest, IdsAreDistinct) {
 }
 
 TEST_F(LandingTest, DestructorAndAbortDropTheTempFile) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   {
     auto in = store.Begin();
@@ -111,7 +111,7 @@ TEST_F(LandingTest, DestructorAndAbortDropTheTempFile) {
 }
 
 TEST_F(LandingTest, InitClearsLeftoverTempFilesButKeepsObjects) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   auto kept = store.Begin();
   ASSERT_TRUE(kept.ok());
@@ -126,10 +126,42 @@ TEST_F(LandingTest, InitClearsLeftoverTempFilesButKeepsObjects) {
     ASSERT_TRUE((*f)->Close().ok());
   }
   EXPECT_EQ(Entries("tmp").size(), 2u);
-  Store restarted(FileSystem::Default(), root_);
+  DirectoryStore restarted(FileSystem::Default(), root_);
   ASSERT_TRUE(restarted.Init().ok());
   EXPECT_TRUE(Entries("tmp").empty());
   EXPECT_EQ(ReadObject(restarted, *id), "kept");
+}
+
+// Nodes sharing the directory: a node's start-up removes its own leftovers only, never the
+// incoming file another node is writing, and every node reads every node's objects.
+TEST_F(LandingTest, NodesSharingTheDirectoryKeepTheirIncomingFilesApart) {
+  DirectoryStore a(FileSystem::Default(), root_, "node-a");
+  DirectoryStore b(FileSystem::Default(), root_, "node-b");
+  ASSERT_TRUE(a.Init().ok());
+  ASSERT_TRUE(b.Init().ok());
+  auto in_flight = b.Begin();
+  ASSERT_TRUE(in_flight.ok());
+  ASSERT_TRUE((*in_flight)->Append(AsBytes("being written")).ok());
+  {  // left by node a's crash
+    auto f = FileSystem::Default().NewWritableFile(root_ + "/tmp/node-a/" +
+                                                   "0123456789abcdef0123456789abcdef");
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->Append(AsBytes("never finished")).ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  EXPECT_EQ(Entries("tmp/node-a").size(), 1u);
+  DirectoryStore restarted(FileSystem::Default(), root_, "node-a");
+  ASSERT_TRUE(restarted.Init().ok());
+  EXPECT_TRUE(Entries("tmp/node-a").empty());
+  EXPECT_EQ(Entries("tmp/node-b").size(), 1u);
+  auto id = (*in_flight)->Commit();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(ReadObject(restarted, *id), "being written");
+  auto committed = restarted.CommittedAt(*id);
+  ASSERT_TRUE(committed.ok());
+  EXPECT_GT(*committed, 0);
+  EXPECT_EQ(restarted.CommittedAt("0123456789abcdef0123456789abcdef").status().code(),
+            ErrorCode::kNotFound);
 }
 
 // A failure at each durability step of Commit leaves neither an object nor a temp file.
@@ -137,7 +169,7 @@ class CommitFailureTest : public LandingTest, public ::testing::WithParamInterfa
 
 TEST_P(CommitFailureTest, LeavesNothingBehind) {
   FaultyFileSystem fs(FileSystem::Default());
-  Store store(fs, root_);
+  DirectoryStore store(fs, root_);
   ASSERT_TRUE(store.Init().ok());
   auto in = store.Begin();
   ASSERT_TRUE(in.ok());
@@ -166,7 +198,7 @@ INSTANTIATE_TEST_SUITE_P(Steps, CommitFailureTest,
 
 TEST_F(LandingTest, FailedAppendIsReportedAndCleanedUp) {
   FaultyFileSystem fs(FileSystem::Default());
-  Store store(fs, root_);
+  DirectoryStore store(fs, root_);
   ASSERT_TRUE(store.Init().ok());
   {
     auto in = store.Begin();
@@ -182,7 +214,7 @@ TEST_F(LandingTest, FailedAppendIsReportedAndCleanedUp) {
 
 TEST_F(LandingTest, BeginFailsCleanlyWhenCreateFails) {
   FaultyFileSystem fs(FileSystem::Default());
-  Store store(fs, root_);
+  DirectoryStore store(fs, root_);
   ASSERT_TRUE(store.Init().ok());
   fs.FailNth(FsOp::kCreate, 1);
   auto in = store.Begin();
@@ -193,7 +225,7 @@ TEST_F(LandingTest, BeginFailsCleanlyWhenCreateFails) {
 
 TEST_F(LandingTest, InitReportsFailureToClearTmp) {
   FaultyFileSystem fs(FileSystem::Default());
-  Store store(fs, root_);
+  DirectoryStore store(fs, root_);
   ASSERT_TRUE(store.Init().ok());
   auto f = FileSystem::Default().NewWritableFile(root_ + "/tmp/stale");
   ASSERT_TRUE(f.ok());
@@ -205,7 +237,7 @@ TEST_F(LandingTest, InitReportsFailureToClearTmp) {
 }
 
 TEST_F(LandingTest, OpenAndRemove) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   auto in = store.Begin();
   ASSERT_TRUE(in.ok());
@@ -227,7 +259,7 @@ TEST_F(LandingTest, OpenAndRemove) {
 }
 
 TEST_F(LandingTest, FreeBytes) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   auto free = store.FreeBytes();
   ASSERT_TRUE(free.ok()) << free.status().ToString();
@@ -249,7 +281,7 @@ class UploadTest : public LandingTest {
 };
 
 TEST_F(UploadTest, PartsLandInTheUploadDirectoryAndReplaceEarlierOnes) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   EXPECT_TRUE(std::filesystem::is_directory(root_ + "/uploads"));
   ASSERT_TRUE(store.CreateUpload(kUpload).ok());
@@ -278,7 +310,7 @@ TEST_F(UploadTest, PartsLandInTheUploadDirectoryAndReplaceEarlierOnes) {
 }
 
 TEST_F(UploadTest, AssemblesLargePartsInOrderGiven) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   ASSERT_TRUE(store.CreateUpload(kUpload).ok());
   // Larger than the portable copy buffer, so that a copy loop would need several rounds.
@@ -293,7 +325,7 @@ TEST_F(UploadTest, AssemblesLargePartsInOrderGiven) {
 }
 
 TEST_F(UploadTest, RejectsBadIdsNumbersAndMissingParts) {
-  Store store(FileSystem::Default(), root_);
+  DirectoryStore store(FileSystem::Default(), root_);
   ASSERT_TRUE(store.Init().ok());
   EXPECT_EQ(store.CreateUpload("../x").code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(store.BeginPart("../x", 1).status().code(), ErrorCode::kInvalidArgument);
@@ -315,7 +347,7 @@ class AssembleFailureTest : public UploadTest, public ::testing::WithParamInterf
 
 TEST_P(AssembleFailureTest, LeavesNothingBehindAndKeepsTheParts) {
   FaultyFileSystem fs(FileSystem::Default());
-  Store store(fs, root_);
+  DirectoryStore store(fs, root_);
   ASSERT_TRUE(store.Init().ok());
   ASSERT_TRUE(store.CreateUpload(kUpload).ok());
   ASSERT_TRUE(PutPart(store, 1, "alpha").ok());
@@ -341,7 +373,7 @@ INSTANTIATE_TEST_SUITE_P(Steps, AssembleFailureTest,
 
 TEST_F(UploadTest, PartCommitFailureKeepsTheEarlierPart) {
   FaultyFileSystem fs(FileSystem::Default());
-  Store store(fs, root_);
+  DirectoryStore store(fs, root_);
   ASSERT_TRUE(store.Init().ok());
   ASSERT_TRUE(store.CreateUpload(kUpload).ok());
   ASSERT_TRUE(PutPart(store, 1, "good").ok());
@@ -355,7 +387,7 @@ TEST_F(UploadTest, PartCommitFailureKeepsTheEarlierPart) {
 
 TEST_F(UploadTest, RemoveUploadReportsFailure) {
   FaultyFileSystem fs(FileSystem::Default());
-  Store store(fs, root_);
+  DirectoryStore store(fs, root_);
   ASSERT_TRUE(store.Init().ok());
   ASSERT_TRUE(store.CreateUpload(kUpload).ok());
   ASSERT_TRUE(PutPart(store, 1, "x").ok());

@@ -437,12 +437,22 @@ Result<int> StoreBackend::PurgeRetained(int64_t retention_micros) {
   return purged;
 }
 
-Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store) {
+Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store,
+                               const Clock& clock) {
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> present, store.ListObjects());
-  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> orphans,
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> unrecorded,
                           catalog.NotInLedger(std::move(present)));
-  for (const std::string& id : orphans) {
+  std::vector<std::string> orphans;
+  const int64_t young = clock.NowMicros() - kSharedOrphanAgeMicros;
+  for (std::string& id : unrecorded) {
+    if (catalog.Shared()) {
+      auto committed = store.CommittedAt(id);
+      if (!committed.ok() && committed.status().code() == ErrorCode::kNotFound) continue;
+      SLUICE_RETURN_IF_ERROR(committed.status());
+      if (*committed > young) continue;  // another node may be about to record it
+    }
     SLUICE_RETURN_IF_ERROR(store.Remove(id).WithContext("removing the unrecorded object " + id));
+    orphans.push_back(std::move(id));
   }
   if (!orphans.empty()) {
     LogInfo("store", "removed " + std::to_string(orphans.size()) +

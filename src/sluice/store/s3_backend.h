@@ -150,9 +150,13 @@ std::string TableOfKey(const std::string& key);
 
 // Removes landed objects that no ledger entry names: the process died between the landing
 // rename and the ledger commit of a PUT (BeginPut's sink), so it was never acknowledged. Call
-// it at start, before the listeners open (no upload can be between the two steps) and while
-// serve.lock is held (no other server can be). The cost is the catalog's pass over the
-// ledger's landed ids, once.
-Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store);
+// it at start, before the listeners open (no upload of this process can be between the two
+// steps) and while serve.lock is held (no other server of this data directory can be). When the
+// ledger is shared (catalog::Ledger::Shared: other nodes land into the same store and may be
+// between the two steps right now), objects committed less than kSharedOrphanAge ago are left
+// for a later start. The cost is the catalog's pass over the ledger's landed ids, once.
+inline constexpr int64_t kSharedOrphanAgeMicros = int64_t{3600} * 1'000'000;
+Status RemoveUnrecordedObjects(catalog::Catalog& catalog, landing::Store& store,
+                               const Clock& clock);
 
 }  // namespace sluice::store

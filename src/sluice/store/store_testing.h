@@ -56,7 +56,7 @@ class StoreRig {
   Status Open(const Clock& clock, FileSystem& fs = FileSystem::Default()) {
     SLUICE_ASSIGN_OR_RETURN(catalog,
                             sluice::catalog::Catalog::Open(dir(), FileSystem::Default(), clock));
-    landing = std::make_unique<sluice::landing::Store>(fs, dir() + "/landing");
+    landing = std::make_unique<sluice::landing::DirectoryStore>(fs, dir() + "/landing");
     SLUICE_RETURN_IF_ERROR(landing->Init());
     SLUICE_ASSIGN_OR_RETURN(pool, sluice::pool::OpenSqlitePool(dir() + "/pool", clock));
     loader = std::make_unique<sluice::load::Loader>(*catalog, *landing, *pool, clock);
@@ -74,7 +74,7 @@ class StoreRig {
   const std::string& dir() const { return tmp_.path(); }
 
   std::unique_ptr<sluice::catalog::Catalog> catalog;
-  std::unique_ptr<sluice::landing::Store> landing;
+  std::unique_ptr<sluice::landing::DirectoryStore> landing;
   std::unique_ptr<sluice::pool::Pool> pool;
   std::unique_ptr<sluice::load::Loader> loader;
 

@@ -55,6 +55,9 @@ class ForwardingFileSystem : public FileSystem {
     return base_.ReadSmallFile(path);
   }
   Result<uint64_t> FreeBytes(const std::string& dir) override { return base_.FreeBytes(dir); }
+  Result<int64_t> ModifiedMicros(const std::string& path) override {
+    return base_.ModifiedMicros(path);
+  }
 
  protected:
   FileSystem& base() { return base_; }
