@@ -150,33 +150,55 @@ Loader::Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& poo
       pool_(pool),
       clock_(clock),
       options_(options),
-      monotonic_(monotonic) {}
+      monotonic_(monotonic) {
+  // Files pushed through other nodes, and their retries, wake the workers at once.
+  catalog_.WatchChanges([this] { Notify(); });
+}
 
-Loader::~Loader() { Stop(); }
+Loader::~Loader() {
+  Stop();
+  catalog_.WatchChanges({});
+}
+
+Status Loader::FailPoisoned(const catalog::FileRecord& file) {
+  const int limit = options_.max_load_attempts;
+  const std::string seq = std::to_string(file.seq);
+  const Status poison =
+      Err(ErrorCode::kInternal,
+          "the loader crashed " + std::to_string(file.load_attempts) + " times on this file (" +
+              file.key +
+              "): each load of it ended the process before it finished, so it is not loaded "
+              "again automatically (--max-load-attempts " +
+              std::to_string(limit) + "). Inspect it with `sluice files get " + seq +
+              "`, then `sluice files retry " + seq + "` to try again or `sluice files skip " + seq +
+              "` to move its table past it");
+  LogError("load", FileForLog(file.seq, file.connection_id, file.key) +
+                       " failed: " + EscapeForLog(poison.message()));
+  return catalog_.MarkFailed(file.seq, poison);
+}
+
+bool Loader::Poisoned(const catalog::FileRecord& file) const {
+  const int limit = options_.max_load_attempts;
+  return limit > 0 && file.status == catalog::FileStatus::kLoading && file.load_attempts >= limit;
+}
 
 Status Loader::Reconcile() {
   SLUICE_ASSIGN_OR_RETURN(auto unfinished, catalog_.UnfinishedFiles());
-  for (const auto& file : unfinished) {
+  for (const auto& listed : unfinished) {
+    // With a shared ledger a `loading` file may be another node's load in progress: only the
+    // holder of the table's claim may judge it, and it reads the file again under the claim.
+    SLUICE_ASSIGN_OR_RETURN(auto claim, catalog_.ClaimTable({listed.connection_id, listed.table}));
+    if (claim == nullptr) continue;
+    SLUICE_ASSIGN_OR_RETURN(auto current, catalog_.GetFile(listed.seq));
+    if (!current || (current->status != catalog::FileStatus::kQueued &&
+                     current->status != catalog::FileStatus::kLoading)) {
+      continue;
+    }
+    const catalog::FileRecord& file = *current;
     SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.connection_id, file.seq));
     if (!applied) {
       // Still `loading` after a restart: its last attempt was cut short by the process dying.
-      const int limit = options_.max_load_attempts;
-      if (limit > 0 && file.status == catalog::FileStatus::kLoading &&
-          file.load_attempts >= limit) {
-        const std::string seq = std::to_string(file.seq);
-        const Status poison =
-            Err(ErrorCode::kInternal,
-                "the loader crashed " + std::to_string(file.load_attempts) +
-                    " times on this file (" + file.key +
-                    "): each load of it ended the process before it finished, so it is not loaded "
-                    "again automatically (--max-load-attempts " +
-                    std::to_string(limit) + "). Inspect it with `sluice files get " + seq +
-                    "`, then `sluice files retry " + seq + "` to try again or `sluice files skip " +
-                    seq + "` to move its table past it");
-        LogError("load", FileForLog(file.seq, file.connection_id, file.key) +
-                             " failed: " + EscapeForLog(poison.message()));
-        SLUICE_RETURN_IF_ERROR(catalog_.MarkFailed(file.seq, poison));
-      }
+      if (Poisoned(file)) SLUICE_RETURN_IF_ERROR(FailPoisoned(file));
       continue;
     }
     LogInfo("load", FileForLog(file.seq, file.connection_id, file.key) +
@@ -252,8 +274,14 @@ void Loader::WorkerLoop() {
     catalog::TableKey table;
     while (ClaimTable(tried, &table)) {
       tried.insert(table);
+      // The ledger's claim keeps other nodes off the table while this worker drains it.
+      auto claim = catalog_.ClaimTable(table);
+      if (!claim.ok()) {
+        LogError("load", "table " + table.connection_id + "/" + table.table +
+                             ": cannot claim it: " + EscapeForLog(claim.status().ToString()));
+      }
       // Drain this table while its files load; a blocked table releases the worker.
-      while (true) {
+      while (claim.ok() && *claim != nullptr) {
         auto r = LoadNextGuarded(table);
         if (!r.ok()) {
           LogError("load", "table " + table.connection_id + "/" + table.table + ": " +
@@ -265,6 +293,7 @@ void Loader::WorkerLoop() {
         MutexLock lock(&mu_);
         if (stopping_) break;
       }
+      if (claim.ok()) claim->reset();  // released before another worker here takes the table
       {
         MutexLock lock(&mu_);
         busy_.erase(table);
@@ -301,6 +330,12 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
   if (!head) return false;
   const catalog::FileRecord& file = *head;
   if (file.status == catalog::FileStatus::kFailed) return MovePastFailed(key, file);
+  // Left `loading` by loads that ended their process that many times (here or, with a shared
+  // ledger, on other nodes that died holding the table).
+  if (Poisoned(file)) {
+    SLUICE_RETURN_IF_ERROR(FailPoisoned(file));
+    return true;
+  }
 
   // Applied before a crash, or by another node: record it, never apply twice.
   LoadEvent event;
@@ -355,7 +390,19 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
   SLUICE_RETURN_IF_ERROR(catalog_.MarkLoading(file.seq));
   const int64_t started = clock_.NowMicros();
   pool::ApplyCounts counts;
-  Status outcome = ApplyGuarded(file, *table, &counts);
+  bool recorded = false;
+  Status outcome = ApplyGuarded(file, *table, &counts, &recorded);
+  if (!outcome.ok() && catalog_.Shared()) {
+    // Another node may have finished the file meanwhile (it held the table after this node's
+    // claim was lost): its outcome stands, and this load rolled back.
+    SLUICE_ASSIGN_OR_RETURN(auto now, catalog_.GetFile(file.seq));
+    if (now && now->status != catalog::FileStatus::kLoading) {
+      LogWarn("load", FileForLog(file.seq, key.connection_id, file.key) +
+                          " was finished by another node; this load rolled back (" +
+                          EscapeForLog(outcome.ToString()) + ")");
+      return true;
+    }
+  }
   if (outcome.code() == ErrorCode::kUnavailable) {
     // Transient (the pool is busy, the process is stopping): not the file's failure. It stays
     // `loading` and is taken up again at the next pass; the attempt ended without a crash, so
@@ -371,7 +418,9 @@ Result<bool> Loader::LoadNext(const catalog::TableKey& key) {
                         std::to_string(counts.refused) + " refused as stale in " +
                         std::to_string((clock_.NowMicros() - started) / 1000) + " ms");
     event.counts = {counts.inserted, counts.updated, counts.refused, counts.deleted};
-    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq, event.counts, clock_.NowMicros()));
+    if (!recorded) {
+      SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq, event.counts, clock_.NowMicros()));
+    }
     CrashPoint("load.after_mark_loaded");
   } else {
     LogWarn("load", FileForLog(file.seq, key.connection_id, file.key) +
@@ -405,11 +454,11 @@ Result<bool> Loader::MovePastFailed(const catalog::TableKey& key, const catalog:
 }
 
 Status Loader::ApplyGuarded(const catalog::FileRecord& file, const catalog::TableConfig& table,
-                            pool::ApplyCounts* counts) {
+                            pool::ApplyCounts* counts, bool* recorded) {
   // Unwinding destroys Apply's pool transaction (rolled back) and its reader (the decoding
   // thread joined) before the failure is recorded.
   try {
-    return Apply(file, table, counts);
+    return Apply(file, table, counts, recorded);
   } catch (const std::bad_alloc&) {
     return Err(ErrorCode::kLimitExceeded,
                file.key +
@@ -426,7 +475,7 @@ Status Loader::ApplyGuarded(const catalog::FileRecord& file, const catalog::Tabl
 }
 
 Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
-                     pool::ApplyCounts* counts) {
+                     pool::ApplyCounts* counts, bool* recorded) {
   const std::string& key = file.key;
   auto landed = store_.Open(file.landed_id);
   if (!landed.ok()) {
@@ -439,7 +488,7 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   if (!opened.ok()) return Blame(opened.status(), kReadErrors, "reading " + key);
   // Decoding runs on a second thread, ahead of the pool's writer (batch/prefetch.h).
   std::unique_ptr<batch::BatchReader> reader = batch::Prefetch(std::move(opened).value());
-  if (!table.nested_json.empty()) return ApplyNested(*reader, file, table, counts);
+  if (!table.nested_json.empty()) return ApplyNested(*reader, file, table, counts, recorded);
 
   const shape::FlatTable flat{table.primary_key, table.age_column};
   SLUICE_RETURN_IF_ERROR(
@@ -471,7 +520,8 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
     first_row += batch.num_rows;
   }
   SLUICE_RETURN_IF_ERROR(
-      Blame((*tx)->Commit(clock_.NowMicros()), {}, "committing " + key + " to the pool"));
+      Blame(CommitFile(**tx, catalog_, file.seq, (*tx)->counts(), clock_.NowMicros(), recorded),
+            {}, "committing " + key + " to the pool"));
   CrashPoint("load.after_pool_commit");
   *counts = (*tx)->counts();
   return Status::Ok();

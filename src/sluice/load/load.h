@@ -47,6 +47,12 @@
 // again. A crash between the pool commit and the ledger update therefore loses nothing and
 // applies nothing twice.
 //
+// Several nodes (docs/design/nodes.md): with a shared ledger (the PostgreSQL catalog) a worker
+// drains a table only while it holds the ledger's claim on it (catalog::Ledger::ClaimTable), so
+// one node at a time loads a table; the file's ledger outcome commits in the pool's transaction
+// with its rows (Ledger::LoadedInPool), guarded so that a second applier rolls back; other
+// nodes' ledger writes wake the workers (Ledger::WatchChanges).
+//
 // Thread-safety: Start/Stop/Notify from any thread. The catalog, store and pool must outlive
 // the loader.
 
@@ -138,16 +144,22 @@ class Loader {
   // Apply behind an exception barrier: std::bad_alloc becomes LIMIT_EXCEEDED, any other
   // exception INTERNAL naming it. The failure is the file's (recorded by the caller).
   Status ApplyGuarded(const catalog::FileRecord& file, const catalog::TableConfig& table,
-                      pool::ApplyCounts* counts);
+                      pool::ApplyCounts* counts, bool* recorded);
   // Loads one file; the returned status is the file's failure (recorded by the caller).
+  // `*recorded`: the ledger holds the outcome already (it committed with the rows).
   Status Apply(const catalog::FileRecord& file, const catalog::TableConfig& table,
-               pool::ApplyCounts* counts);
+               pool::ApplyCounts* counts, bool* recorded);
   // The nested path of Apply (load_nested.cc): plans the derived tables from the file's
   // schema, unnests each batch and applies it through the pool in the file's one transaction.
   // `counts` are the root table's (the ledger's); every table's are logged.
   Status ApplyNested(batch::BatchReader& reader, const catalog::FileRecord& file,
-                     const catalog::TableConfig& table, pool::ApplyCounts* counts);
+                     const catalog::TableConfig& table, pool::ApplyCounts* counts,
+                     bool* recorded);
   void Report(const LoadEvent& event);
+  // The poison-file guard: `file` is `loading` with max_load_attempts loads begun and none
+  // ended; FailPoisoned marks it failed (INTERNAL) saying so.
+  bool Poisoned(const catalog::FileRecord& file) const;
+  Status FailPoisoned(const catalog::FileRecord& file);
 
   catalog::Catalog& catalog_;
   landing::Store& store_;

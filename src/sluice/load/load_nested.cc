@@ -41,7 +41,8 @@ std::string CountsText(const pool::ApplyCounts& c) {
 }  // namespace
 
 Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord& file,
-                           const catalog::TableConfig& table, pool::ApplyCounts* counts) {
+                           const catalog::TableConfig& table, pool::ApplyCounts* counts,
+                           bool* recorded) {
   const std::string& key = file.key;
   auto config = shape::NestedConfigFromJson(table.nested_json);
   if (!config.ok()) {
@@ -83,10 +84,11 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
     CrashPoint("load.mid_load");
     first_row += records.num_rows;
   }
-  SLUICE_RETURN_IF_ERROR(
-      Blame((*tx)->Commit(clock_.NowMicros()), {}, "committing " + key + " to the pool"));
-  CrashPoint("load.after_pool_commit");
   const std::vector<pool::ApplyCounts>& per_table = (*tx)->counts();
+  SLUICE_RETURN_IF_ERROR(
+      Blame(CommitFile(**tx, catalog_, file.seq, per_table[0], clock_.NowMicros(), recorded), {},
+            "committing " + key + " to the pool"));
+  CrashPoint("load.after_pool_commit");
   *counts = per_table[0];
   std::string line;
   for (size_t i = 0; i < per_table.size(); ++i) {

@@ -91,7 +91,7 @@ class LoaderTest : public ::testing::Test {
     auto catalog = catalog::Catalog::Open(dir_.string(), fs_, clock_);
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
     catalog_ = std::move(*catalog);
-    store_ = std::make_unique<landing::Store>(fs_, (dir_ / "landing").string());
+    store_ = std::make_unique<landing::DirectoryStore>(fs_, (dir_ / "landing").string());
     ASSERT_TRUE(store_->Init().ok());
     auto pool = pool::OpenSqlitePool((dir_ / "pool").string(), clock_);
     ASSERT_TRUE(pool.ok()) << pool.status().ToString();
@@ -193,7 +193,7 @@ class LoaderTest : public ::testing::Test {
   FileSystem& fs_ = FileSystem::Default();
   FakeClock clock_{1'795'746'816'000'000};
   std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<landing::Store> store_;
+  std::unique_ptr<landing::DirectoryStore> store_;
   std::unique_ptr<pool::Pool> pool_;
   std::unique_ptr<Loader> loader_;
 };
@@ -438,7 +438,7 @@ TEST_F(LoaderTest, InternalNotCorruptWhenTheDiskFailsMidRead) {
   // format check passes, the footer read fails with an I/O error.
   testing::FaultyFileSystem failing(fs_);
   failing.FailReadsPast(100);
-  landing::Store bad_store(failing, (dir_ / "landing").string());
+  landing::DirectoryStore bad_store(failing, (dir_ / "landing").string());
   Loader loader(*catalog_, bad_store, *pool_, clock_);
   ASSERT_TRUE(*loader.LoadNext({"demo", "orders"}));
   ExpectFailed(File(seq), "INTERNAL", {"IO_ERROR", "EIO", "orders/orders_v1.parquet"});
@@ -461,7 +461,7 @@ TEST_F(LoaderTest, BadAllocOnTheDecodingThreadFailsTheFileAndTheTableMovesOn) {
   const int64_t next = Push("orders", "orders_v2.parquet");
   ThrowingReadFs throwing(fs_, store_->PathOf(File(bad).landed_id), kColumnDataFrom, kColumnDataTo,
                           [] { throw std::bad_alloc(); });
-  landing::Store store(throwing, (dir_ / "landing").string());
+  landing::DirectoryStore store(throwing, (dir_ / "landing").string());
   Loader loader(*catalog_, store, *pool_, clock_);
   ASSERT_TRUE(*loader.LoadNext({"demo", "orders"}));
   ExpectFailed(File(bad), "LIMIT_EXCEEDED", {"orders/orders_v1.parquet", "more memory"});
@@ -482,7 +482,7 @@ TEST_F(LoaderTest, AnExceptionOnTheWorkerThreadIsInternalAndOtherTablesLoad) {
   // Offset 0 is the format check's read, on the worker thread itself.
   ThrowingReadFs throwing(fs_, store_->PathOf(File(bad).landed_id), 0, 1,
                           [] { throw std::out_of_range("vector::_M_range_check"); });
-  landing::Store store(throwing, (dir_ / "landing").string());
+  landing::DirectoryStore store(throwing, (dir_ / "landing").string());
   // Through the worker threads, as the server runs them.
   Loader loader(*catalog_, store, *pool_, clock_, {.workers = 2, .poll_interval_ms = 20});
   loader.Start();
