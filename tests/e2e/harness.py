@@ -96,6 +96,17 @@ def pool_db(data_dir, connection):
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
+def landing_tmp(data_dir):
+    """The directory of a server's incoming files: landing/tmp, or landing/tmp/<node> when its
+    ledger is shared with other nodes (PostgreSQL: docs/design/nodes.md)."""
+    tmp = os.path.join(data_dir, "landing", "tmp")
+    node = os.path.join(data_dir, "node.id")
+    if os.path.exists(node):
+        with open(node) as f:
+            return os.path.join(tmp, f.read().strip())
+    return tmp
+
+
 def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while True:
@@ -153,8 +164,11 @@ def free_port():
 
 class Server:
     def __init__(self, data_dir, extra_args=(), tls=None, address_space=None, s3_port=0,
-                 admin_port=0, env=None):
+                 admin_port=0, env=None, pool=None):
         self.data_dir = data_dir
+        # `--pool` of every start; None: the test pool (TEST_PG's database of this data
+        # directory, or the embedded default). Several nodes of one cluster name one database.
+        self.pool = pool
         self.env = env  # extra environment of the server process (SLUICE_CRASH_AT)
         self.s3_port = s3_port  # 0: any free port, another one at every start
         self.admin_port = admin_port
@@ -175,7 +189,9 @@ class Server:
             os.remove(serve_json)
         args = [SLUICE, "--data-dir", self.data_dir, "serve", "--s3-port", str(self.s3_port),
                 "--admin-port", str(self.admin_port)]
-        if TEST_PG:
+        if self.pool:
+            args += ["--pool", self.pool]
+        elif TEST_PG:
             args += ["--pool", pg_conninfo(self.data_dir)]
         args += self.extra_args if extra_args is None else list(extra_args)
         if self.tls:

@@ -18,7 +18,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from harness import GENERATED, SluiceTestCase
+from harness import GENERATED, SluiceTestCase, landing_tmp
 
 PARQUET = os.path.join(GENERATED, "orders_v1.parquet")
 BODY_TIMEOUT_SECONDS = 30  # `sluice serve`'s default: seconds without body progress
@@ -65,7 +65,7 @@ class RefusalFixture(SluiceTestCase):
             entries = [f for f in self.files(conn) if f["key"] == key]
             self.assertEqual(entries, [], f"{key} was queued")
         self.assertEqual(self.landed_objects(), self.objects_before, "a file was landed")
-        tmp = os.path.join(self.data_dir, "landing", "tmp")
+        tmp = landing_tmp(self.data_dir)
         self.assertTrue(wait_empty(tmp), f"incoming files left behind: {os.listdir(tmp)}")
         with self.assertRaises(botocore.exceptions.ClientError):
             self.boto3(self.conn).head_object(Bucket=self.conn["bucket"], Key=key)

@@ -121,12 +121,17 @@ class CredentialsTest(SluiceTestCase):
         self.put(self.boto3(conn), conn["bucket"], "held/private")
         data = self.data_dir
         self.assertEqual(mode(data), 0o700)
-        for name in ("catalog.db", "secret.key", "admin.token"):
-            self.assertEqual(mode(os.path.join(data, name)), 0o600, name)
+        private = ["admin.token"]
         if TEST_PG:
-            # The PostgreSQL connection string may hold a password.
-            self.assertEqual(mode(os.path.join(data, "pool.uri")), 0o600)
+            # The PostgreSQL connection string may hold a password; the catalog is in the
+            # database, its sealing key in the landing directory every node shares.
+            private += ["pool.uri", os.path.join("landing", "secret.key")]
+            self.assertFalse(os.path.exists(os.path.join(data, "catalog.db")))
         else:
+            private += ["catalog.db", "secret.key"]
+        for name in private:
+            self.assertEqual(mode(os.path.join(data, name)), 0o600, name)
+        if not TEST_PG:
             self.assertEqual(mode(os.path.join(data, "pool")) & 0o077, 0)
         landed = []
         for root, dirs, files in os.walk(os.path.join(data, "landing")):
@@ -174,7 +179,9 @@ class ReadableSecretsTest(unittest.TestCase):
             data = os.path.join(tmp, "data")
             server = Server(data).start()
             self.assertEqual(server.stop(), 0)
-            key = os.path.join(data, "secret.key")
+            # With PostgreSQL the key sealing the shared catalog's secrets is in the landing
+            # directory (every node shares it); the same rule holds there.
+            key = os.path.join(data, "landing" if TEST_PG else "", "secret.key")
             os.chmod(key, 0o640)
             p = self.serve(data)
             self.assertNotEqual(p.returncode, 0)

@@ -21,7 +21,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from harness import SluiceTestCase, wait_for
+from harness import SluiceTestCase, landing_tmp, wait_for
 
 MAX_CONNECTIONS = 256
 PER_CLIENT = 32
@@ -173,7 +173,7 @@ class HttpAbuseTest(SluiceTestCase):
         started = time.monotonic()
         sender = threading.Thread(target=trickle)
         sender.start()
-        tmp = os.path.join(self.data_dir, "landing", "tmp")
+        tmp = landing_tmp(self.data_dir)
         try:
             time.sleep(0.5)
             # The body is landing: its partial file exists while it trickles.

@@ -10,7 +10,8 @@ import unittest
 
 import botocore.exceptions
 
-from harness import CRASH_EXIT_CODE, GENERATED, SLUICE, RestartedServerTestCase, Server
+from harness import (CRASH_EXIT_CODE, GENERATED, SLUICE, RestartedServerTestCase, Server,
+                     landing_tmp)
 
 
 class ServeLockTest(RestartedServerTestCase):
@@ -23,7 +24,7 @@ class ServeLockTest(RestartedServerTestCase):
         conn = self.helper.create_connection("locked")
         self.helper.add_table(conn, "orders", "order_id")
         # An upload in flight of the first server: a second one would delete it at its start.
-        in_flight = os.path.join(self.data_dir, "landing", "tmp", "0123456789abcdef0123456789abcdef")
+        in_flight = os.path.join(landing_tmp(self.data_dir), "0123456789abcdef0123456789abcdef")
         with open(in_flight, "wb") as f:
             f.write(b"half an upload")
         with open(os.path.join(self.data_dir, "serve.json")) as f:
