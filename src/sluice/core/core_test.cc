@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sluice/core/utf8.h"
+
 namespace sluice {
 namespace {
 
@@ -66,4 +68,27 @@ TEST(LogTest, EscapeForLogKeepsLinesWhole) {
   EXPECT_EQ(EscapeForLog(std::string(10, 'k'), 4), "kkkk...");
 }
 
+namespace {
+
+TEST(Utf8Test, WellFormedOnly) {
+  EXPECT_TRUE(IsValidUtf8("plain, \xC3\xA4, \xE2\x82\xAC, \xF0\x9F\x98\x80"));
+  for (std::string_view bad :
+       {"\xFF", "\xC3", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "a\xE2\x82"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad.size();
+  }
+}
+
+TEST(Utf8Test, ToValidUtf8ReplacesWhatAStoreRefuses) {
+  EXPECT_EQ(ToValidUtf8("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(ToValidUtf8("a\xFF"
+                        "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(ToValidUtf8(std::string_view("x\0y", 3)), "x\xEF\xBF\xBDy");
+  EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // an overlong '/'
+  EXPECT_EQ(ToValidUtf8("end\xE2\x82"), "end\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(IsValidUtf8(ToValidUtf8("\xF8\x88\x80\x80\x80")));
+}
+
+}  // namespace
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "sluice/core/utf8.h"
 #include "sluice/s3/multipart_xml_internal.h"
 #include "sluice/s3/ops_internal.h"
 #include "sluice/s3/put_object_internal.h"

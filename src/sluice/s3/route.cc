@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "sluice/core/text.h"
+#include "sluice/core/utf8.h"
 #include "sluice/s3/response_internal.h"
 #include "sluice/s3/route_internal.h"
 
@@ -121,43 +122,6 @@ Status ParseQuery(std::string_view raw_query, QueryParams* out) {
 }
 
 }  // namespace
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;
-    for (size_t j = 1; j <= n; ++j) {
-      const auto d = static_cast<unsigned char>(s[i + j]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 Result<std::string> DecodePathSegment(std::string_view raw) {
   std::string out;

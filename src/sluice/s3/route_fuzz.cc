@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/core/utf8.h"
 #include "sluice/s3/route_internal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -33,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!r.error.ok()) continue;
     if (r.bucket.size() > sluice::s3::kMaxBucketBytes) __builtin_trap();
     if (r.key.size() > sluice::s3::kMaxKeyBytes) __builtin_trap();
-    if (!sluice::s3::IsValidUtf8(r.key) || !sluice::s3::IsValidUtf8(r.bucket)) __builtin_trap();
+    if (!sluice::IsValidUtf8(r.key) || !sluice::IsValidUtf8(r.bucket)) __builtin_trap();
     if (r.virtual_host && base.empty()) __builtin_trap();
     for (const auto& [name, value] : r.query) (void)r.Param(name);
   }

@@ -62,6 +62,5 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain =
 
 // Percent-decodes once ('+' stays '+'); kInvalidRequest on a bad escape.
 Result<std::string> DecodePathSegment(std::string_view raw);
-bool IsValidUtf8(std::string_view s);
 
 }  // namespace sluice::s3

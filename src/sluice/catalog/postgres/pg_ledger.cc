@@ -5,6 +5,7 @@
 
 #include "sluice/catalog/postgres/pg_catalog_internal.h"
 #include "sluice/core/crash_point.h"
+#include "sluice/core/utf8.h"
 
 namespace sluice::catalog {
 namespace {
@@ -345,7 +346,8 @@ Status PgCatalog::MarkFailed(int64_t seq, const Status& error) {
             "finished_at = $3 WHERE seq = $4",
             Params()
                 .Text(ErrorCodeName(error.code()))
-                .Text(error.message())
+                // A message may quote the file's bytes (a column name): text PostgreSQL takes.
+                .Text(ToValidUtf8(error.message()))
                 .Int(clock_.NowMicros())
                 .Int(seq))
         .status();
@@ -426,7 +428,7 @@ Status PgCatalog::MarkDuplicate(int64_t seq, int64_t original_seq, const std::st
         .Query(
             "UPDATE files SET status = 'skipped', duplicate_of = $1, error_code = '', "
             "error_message = $2, finished_at = $3 WHERE seq = $4",
-            Params().Int(original_seq).Text(message).Int(clock_.NowMicros()).Int(seq))
+            Params().Int(original_seq).Text(ToValidUtf8(message)).Int(clock_.NowMicros()).Int(seq))
         .status();
   });
 }
