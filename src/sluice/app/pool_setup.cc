@@ -321,8 +321,9 @@ Result<std::string> ChooseLanding(const std::string& data_dir, const std::string
   if (requested.empty() || requested == recorded) return recorded;
   if (requested.front() != '/') {
     return Err(ErrorCode::kInvalidArgument,
-               "--landing " + requested + ": give an absolute path (every node names the same "
-                                          "directory, and the CLI finds it from the data directory)");
+               "--landing " + requested +
+                   ": give an absolute path (every node names the same "
+                   "directory, and the CLI finds it from the data directory)");
   }
   // Landed files the ledger names stay where they are: moving the directory is the
   // operator's, done with the server stopped, before naming the new place.

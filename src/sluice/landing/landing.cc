@@ -190,7 +190,8 @@ Status DirectoryStore::CreateUpload(const std::string& upload_id) {
   return fs_.SyncDir(uploads);
 }
 
-Result<std::unique_ptr<Incoming>> DirectoryStore::BeginPart(const std::string& upload_id, int part_number) {
+Result<std::unique_ptr<Incoming>> DirectoryStore::BeginPart(const std::string& upload_id,
+                                                            int part_number) {
   if (!IsValidId(upload_id)) return InvalidId(upload_id);
   if (part_number < kMinPartNumber || part_number > kMaxPartNumber) {
     return InvalidPartNumber(part_number);
@@ -207,7 +208,7 @@ Result<std::unique_ptr<Incoming>> DirectoryStore::BeginPart(const std::string& u
 }
 
 Result<std::string> DirectoryStore::Assemble(const std::string& upload_id,
-                                    const std::vector<int>& part_numbers) {
+                                             const std::vector<int>& part_numbers) {
   if (!IsValidId(upload_id)) return InvalidId(upload_id);
   const std::string dir = JoinPath(JoinPath(root_, kUploadsDir), upload_id);
   // Open every part first: a missing one fails before anything is written.

@@ -153,8 +153,7 @@ class Loader {
   // schema, unnests each batch and applies it through the pool in the file's one transaction.
   // `counts` are the root table's (the ledger's); every table's are logged.
   Status ApplyNested(batch::BatchReader& reader, const catalog::FileRecord& file,
-                     const catalog::TableConfig& table, pool::ApplyCounts* counts,
-                     bool* recorded);
+                     const catalog::TableConfig& table, pool::ApplyCounts* counts, bool* recorded);
   void Report(const LoadEvent& event);
   // The poison-file guard: `file` is `loading` with max_load_attempts loads begun and none
   // ended; FailPoisoned marks it failed (INTERNAL) saying so.

@@ -39,9 +39,8 @@ std::string FileForLog(int64_t seq, const std::string& connection_id, const std:
 template <class LoadTxn>
 Status CommitFile(LoadTxn& tx, catalog::Ledger& ledger, int64_t seq,
                   const pool::ApplyCounts& counts, int64_t now, bool* recorded) {
-  catalog::Ledger::InPoolWrite write =
-      ledger.LoadedInPool(seq, {counts.inserted, counts.updated, counts.refused, counts.deleted},
-                          now);
+  catalog::Ledger::InPoolWrite write = ledger.LoadedInPool(
+      seq, {counts.inserted, counts.updated, counts.refused, counts.deleted}, now);
   if (!write) return tx.Commit(now);
   SLUICE_RETURN_IF_ERROR(tx.CommitWith(now, write));
   *recorded = true;

@@ -130,9 +130,10 @@ TEST_F(PgPoolTest, AWriteCommittedWithTheLoadCommitsOrRollsBackWithIt) {
   ASSERT_TRUE(setup->Exec("INSERT INTO ledger VALUES (1, 'loading'), (2, 'loading')").ok());
   auto mark_loaded = [](int64_t seq) {
     return [seq](::sluice::postgres::Conn& conn) -> Status {
-      auto r = conn.Query("UPDATE ledger SET status = 'loaded' WHERE seq = $1 AND status = "
-                          "'loading'",
-                          ::sluice::postgres::Params().Int(seq));
+      auto r = conn.Query(
+          "UPDATE ledger SET status = 'loaded' WHERE seq = $1 AND status = "
+          "'loading'",
+          ::sluice::postgres::Params().Int(seq));
       if (!r.ok()) return r.status();
       if (r->affected() != 1) return Err(ErrorCode::kAlreadyExists, "not loading any more");
       return Status::Ok();
