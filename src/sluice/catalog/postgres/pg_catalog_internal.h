@@ -100,6 +100,20 @@ Status CheckSecretKey(postgres::Conn& conn, const SecretBox& box, const std::str
 
 // Connections for claims: opened on demand, kept idle for the next claim (claims.cc). Shared
 // with the claims it hands out, so that a claim may outlive the catalog.
+// A range of keys as PostgreSQL text can hold its bounds (pg_objects.cc). Keys are valid
+// UTF-8 (the S3 layer refuses others), whose byte order is code point order, but a bound may
+// hold bytes no key has and PostgreSQL refuses: the S3 layer's cursor past a common prefix
+// (`<prefix>\xff`), PrefixEnd past a multi-byte character, a client's malformed marker. Each
+// is replaced by a valid string that divides the keys the same way. The keys of the range:
+// key > after AND key >= from AND (before is nullopt OR key < before); none when `empty`.
+struct PgKeyRange {
+  std::string after;
+  std::string from;
+  std::optional<std::string> before;
+  bool empty = false;
+};
+PgKeyRange MakePgKeyRange(std::string_view prefix, std::string_view start_after);
+
 class ClaimConns;
 
 class PgCatalog final : public Catalog {

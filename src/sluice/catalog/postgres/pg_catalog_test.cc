@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/catalog/postgres/pg_catalog_internal.h"
 #include "sluice/core/mutex.h"
 #include "sluice/core/testing/temp_dir.h"
 #include "sluice/postgres/postgres.h"
@@ -338,6 +339,50 @@ TEST_F(PgCatalogTest, KeysKeepByteOrderAndAnyUtf8) {
                                             "t/\xe2\x82\xac"}));
   auto nul = a_->AppendFile(File("t", std::string("t/a\0b", 5)));
   EXPECT_EQ(nul.status().code(), ErrorCode::kInvalidArgument);
+}
+
+// Bounds PostgreSQL text cannot hold: the S3 layer's cursor past a common prefix
+// (`<prefix>\xff`) skips exactly that prefix's keys, and a prefix ending inside a multi-byte
+// character still bounds its range.
+TEST_F(PgCatalogTest, ListingBoundsWithBytesNoKeyHas) {
+  for (const std::string key : {"logs/a/1", "logs/a/2", "logs/a\xc3\xa9", "logs/b/1",
+                                "logs/\xc3\xbf/1", "logs/\xc4\x80", "logt"}) {
+    ASSERT_TRUE(a_->AppendFile(File("logs", key)).ok()) << key;
+  }
+  auto keys = [&](const std::string& prefix, const std::string& after) {
+    auto page = b_->ListVisible("shop", prefix, after, 100);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> out;
+    if (page.ok()) {
+      for (const auto& f : page->files) out.push_back(f.key);
+    }
+    return out;
+  };
+  using Keys = std::vector<std::string>;
+  EXPECT_EQ(keys("logs/", "logs/a/\xff"),
+            (Keys{"logs/a\xc3\xa9", "logs/b/1", "logs/\xc3\xbf/1", "logs/\xc4\x80"}));
+  EXPECT_EQ(keys("logs/", "logs/\xc3\xbf/\xff"), (Keys{"logs/\xc4\x80"}));
+  EXPECT_EQ(keys("logs/\xc3\xbf", ""), (Keys{"logs/\xc3\xbf/1"}));  // PrefixEnd would be \xc3\xc0
+  EXPECT_EQ(keys("logs/", "logs/\xc4\x80\xff"), Keys{});
+  EXPECT_EQ(keys("logs/", "logs/a\x80"),
+            (Keys{"logs/a\xc3\xa9", "logs/b/1", "logs/\xc3\xbf/1", "logs/\xc4\x80"}));
+  EXPECT_EQ(keys("logs/\xc3", ""), Keys{});  // no key starts with a malformed prefix
+  auto uploads = b_->ListUploads("shop", "logs/", "logs/a/\xff", "", 10);
+  EXPECT_TRUE(uploads.ok()) << uploads.status().ToString();
+}
+
+TEST(PgKeyRangeTest, BoundsAreValidTextThatSplitTheKeysAlike) {
+  PgKeyRange r = MakePgKeyRange("p/", "p/x\xff\xff");
+  EXPECT_EQ(r.after, "");
+  EXPECT_EQ(r.from, "p/y");
+  EXPECT_EQ(r.before, "p0");
+  r = MakePgKeyRange("", "\xf4\x8f\xbf\xbf\xff");  // past U+10FFFF: nothing is left
+  EXPECT_TRUE(r.empty);
+  r = MakePgKeyRange("\xed\x9f\xbf", "");  // U+D7FF: the successor skips the surrogates
+  EXPECT_EQ(r.before, "\xee\x80\x80");
+  r = MakePgKeyRange("", "");
+  EXPECT_FALSE(r.before.has_value());
+  EXPECT_FALSE(r.empty);
 }
 
 TEST_F(PgCatalogTest, ABrokenConnectionIsReplaced) {

@@ -140,11 +140,12 @@ Result<std::vector<UploadRecord>> PgCatalog::ListUploads(const std::string& conn
                                                          const std::string& upload_id_marker,
                                                          size_t limit) {
   std::vector<UploadRecord> out;
-  if (limit == 0) return out;
-  const std::optional<std::string> end = PrefixEnd(prefix);
+  const PgKeyRange keys = MakePgKeyRange(prefix, key_marker);
+  if (limit == 0 || keys.empty) return out;
   SLUICE_RETURN_IF_ERROR(Read([&](Conn& c) -> Status {
     out.clear();
-    if (!key_marker.empty() && !upload_id_marker.empty() && key_marker.starts_with(prefix)) {
+    if (!key_marker.empty() && !upload_id_marker.empty() && key_marker.starts_with(prefix) &&
+        keys.after == key_marker) {
       // The uploads of key_marker after the marker upload (when it is one of key_marker's; a
       // marker that is gone or names another key's upload is ignored, as in S3), by
       // (initiated_at, ord): a seek on uploads_by_key.
@@ -168,10 +169,10 @@ Result<std::vector<UploadRecord>> PgCatalog::ListUploads(const std::string& conn
                 "ORDER BY key, initiated_at, ord LIMIT $6",
                 Params()
                     .Text(connection_id)
-                    .Text(key_marker)
-                    .Text(prefix)
-                    .Int(end ? 1 : 0)
-                    .Text(end ? *end : std::string())
+                    .Text(keys.after)
+                    .Text(keys.from)
+                    .Int(keys.before ? 1 : 0)
+                    .Text(keys.before ? *keys.before : std::string())
                     .Int(static_cast<int64_t>(std::min<size_t>(limit - out.size(), INT64_MAX)))));
     SLUICE_ASSIGN_OR_RETURN(std::vector<UploadRecord> rest, ReadAll(rows, UploadFromRow<PgRow>));
     for (UploadRecord& u : rest) out.push_back(std::move(u));
