@@ -124,7 +124,7 @@ class IncomingFile final : public Incoming {
 
 }  // namespace
 
-DirectoryStore::DirectoryStore(FileSystem& fs, std::string root, std::string node)
+DirectoryStore::DirectoryStore(FileSystem& fs, std::string root, const std::string& node)
     : fs_(fs), root_(std::move(root)) {
   tmp_ = JoinPath(root_, kTmpDir);
   if (!node.empty()) tmp_ = JoinPath(tmp_, node);

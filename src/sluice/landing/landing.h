@@ -86,7 +86,7 @@ class Store {
 class DirectoryStore final : public Store {
  public:
   // `fs` must outlive the store.
-  DirectoryStore(FileSystem& fs, std::string root, std::string node = {});
+  DirectoryStore(FileSystem& fs, std::string root, const std::string& node = {});
 
   Status Init() override;
   Result<std::unique_ptr<Incoming>> Begin() override;

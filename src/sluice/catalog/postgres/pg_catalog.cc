@@ -300,6 +300,7 @@ Result<CreatedKey> PgCatalog::RotateKey(const std::string& connection_id, int64_
                 "ORDER BY created_at, access_key",
                 Params().Text(connection_id).Int(now)));
     std::vector<std::string> active;
+    active.reserve(static_cast<size_t>(rows.size()));
     for (int i = 0; i < rows.size(); ++i) active.push_back(PgRow(rows, i).Text(0));
     if (active.size() >= static_cast<size_t>(kMaxActiveKeysPerConnection)) {
       return TooManyActiveKeys(connection_id, active);
