@@ -29,7 +29,9 @@
 //   load.mid_load           load/load.cc: after each batch applied to the open pool
 //                           transaction, before its commit (the pass count is in batches).
 //   load.after_pool_commit  load/load.cc: the pool transaction (rows and the sequence in
-//                           _sluice_applied) committed; the ledger still says `loading`.
+//                           _sluice_applied) committed; the ledger still says `loading`
+//                           (with the ledger in PostgreSQL it says `loaded`: it committed
+//                           with the rows).
 //   load.after_mark_loaded  load/load.cc: the ledger says `loaded`; observers (waiting PUTs,
 //                           metrics) not told yet.
 //   fs.sync                 core/fs.cc: before the Nth fdatasync of a file or fsync of a
