@@ -39,6 +39,24 @@ def gen_orders(kind, n, path):
                      lambda tmp: subprocess.run(["node", GEN_ORDERS, kind, str(n), tmp], check=True))
 
 
+def parquet_files(directory, name, n, select):
+    """The bodies of n parquet files, file i holding the rows of the DuckDB query select(i),
+    written once into `directory`/`name` and read from there afterwards."""
+    files_dir = os.path.join(directory, name)
+    if not os.path.isdir(files_dir):
+        os.makedirs(files_dir + ".tmp", exist_ok=True)
+        statements = [f"COPY ({select(i)}) TO '{files_dir}.tmp/{i}.parquet' (FORMAT parquet)"
+                      for i in range(n)]
+        for start in range(0, len(statements), 500):
+            duckdb(*statements[start:start + 500])
+        os.replace(files_dir + ".tmp", files_dir)
+    bodies = []
+    for i in range(n):
+        with open(os.path.join(files_dir, f"{i}.parquet"), "rb") as f:
+            bodies.append(f.read())
+    return bodies
+
+
 def remove_db(path, suffixes=("", "-wal", "-shm")):
     """Removes a database file and its companions (SQLite's by default)."""
     for suffix in suffixes:
@@ -97,7 +115,9 @@ class Sluice:
         return subprocess.run([self.binary, "--data-dir", self.data, *args], check=True,
                               capture_output=True, text=True).stdout
 
-    def start(self):
+    def start(self, connection="bench"):
+        """Starts `sluice serve` and creates `connection` (None: none, for a node joining a
+        catalog that has it already)."""
         os.makedirs(self.data, exist_ok=True)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.binary, "--data-dir", self.data, "serve", "--s3-port", "0",
@@ -114,8 +134,9 @@ class Sluice:
             return info if info.get("pid") == self.proc.pid else None
 
         self.endpoint = wait_for(ready, 20, "sluice serve")["s3_endpoint"]
-        self.conn = json.loads(self.cli("connection", "create", "bench", "--json"))
-        self.bucket = self.conn["bucket"]
+        if connection:
+            self.conn = json.loads(self.cli("connection", "create", connection, "--json"))
+            self.bucket = self.conn["bucket"]
         return self
 
     def pool_path(self):

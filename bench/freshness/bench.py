@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pg_bench import PgServer, peak_rss_mib  # noqa: E402
-from sluice_bench import ROOT, Sluice, duckdb, gen_orders  # noqa: E402
+from sluice_bench import ROOT, Sluice, gen_orders, parquet_files  # noqa: E402
 
 
 def percentile(sorted_values, p):
@@ -49,19 +49,9 @@ def percentile(sorted_values, p):
 
 def one_row_files(directory, n):
     """The bodies of n one-row parquet files (id i, v 7i), written by DuckDB once and cached."""
-    files_dir = os.path.join(directory, f"files_{n}")
-    if not os.path.isdir(files_dir):
-        os.makedirs(files_dir + ".tmp", exist_ok=True)
-        statements = [f"COPY (SELECT {i}::BIGINT AS id, {i * 7}::BIGINT AS v, 'row {i}' AS note) "
-                      f"TO '{files_dir}.tmp/{i}.parquet' (FORMAT parquet)" for i in range(n)]
-        for start in range(0, len(statements), 500):
-            duckdb(*statements[start:start + 500])
-        os.replace(files_dir + ".tmp", files_dir)
-    bodies = []
-    for i in range(n):
-        with open(os.path.join(files_dir, f"{i}.parquet"), "rb") as f:
-            bodies.append(f.read())
-    return bodies
+    return parquet_files(directory, f"files_{n}", n,
+                         lambda i: f"SELECT {i}::BIGINT AS id, {i * 7}::BIGINT AS v, 'row {i}' AS "
+                                   "note")
 
 
 def run_mixed(args):

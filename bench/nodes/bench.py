@@ -16,72 +16,22 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pg_bench import PgServer, peak_rss_mib  # noqa: E402
-from sluice_bench import ROOT, duckdb, wait_for  # noqa: E402
+from sluice_bench import ROOT, Sluice, parquet_files, wait_for  # noqa: E402
 
 TABLES = [f"t{i}" for i in range(8)]
 
 
 def small_files(directory, n, rows):
     """n parquet files of `rows` rows each (ids disjoint per file), written by DuckDB once."""
-    files_dir = os.path.join(directory, f"small_{n}_{rows}")
-    if not os.path.isdir(files_dir):
-        os.makedirs(files_dir + ".tmp", exist_ok=True)
-        statements = [f"COPY (SELECT ({i} * {rows} + r)::BIGINT AS id, r AS v, 'note ' || r AS "
-                      f"note FROM range({rows}) t(r)) TO '{files_dir}.tmp/{i}.parquet' "
-                      "(FORMAT parquet)" for i in range(n)]
-        for start in range(0, len(statements), 500):
-            duckdb(*statements[start:start + 500])
-        os.replace(files_dir + ".tmp", files_dir)
-    bodies = []
-    for i in range(n):
-        with open(os.path.join(files_dir, f"{i}.parquet"), "rb") as f:
-            bodies.append(f.read())
-    return bodies
-
-
-class Node:
-    def __init__(self, binary, data_dir, pool, landing):
-        self.binary, self.data = binary, data_dir
-        self.args = ["--pool", pool, "--landing", landing]
-        self.proc = None
-
-    def cli(self, *args):
-        return subprocess.run([self.binary, "--data-dir", self.data, *args], check=True,
-                              capture_output=True, text=True).stdout
-
-    def start(self):
-        os.makedirs(self.data, exist_ok=True)
-        log = open(os.path.join(self.data, "serve.log"), "ab")
-        self.proc = subprocess.Popen([self.binary, "--data-dir", self.data, "serve", "--s3-port",
-                                      "0", "--admin-port", "0", *self.args], stdout=log,
-                                     stderr=subprocess.STDOUT)
-        log.close()
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise SystemExit(f"bench: sluice serve exited with {self.proc.returncode}")
-            try:
-                with open(os.path.join(self.data, "serve.json")) as f:
-                    info = json.load(f)
-            except (OSError, ValueError):
-                return None
-            return info if info.get("pid") == self.proc.pid else None
-
-        self.endpoint = wait_for(ready, 30, "sluice serve")["s3_endpoint"]
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
+    return parquet_files(directory, f"small_{n}_{rows}", n,
+                         lambda i: f"SELECT ({i} * {rows} + r)::BIGINT AS id, r AS v, 'note ' || r "
+                                   f"AS note FROM range({rows}) t(r)")
 
 
 def client(endpoint, conn):
@@ -100,11 +50,12 @@ def run(args, pg, bodies, node_count):
     base = os.path.join(args.dir, f"run-{node_count}")
     shutil.rmtree(base, ignore_errors=True)
     landing = os.path.join(base, "landing")
-    nodes = [Node(args.sluice, os.path.join(base, f"node{i}"), pg.uri(database), landing)
+    nodes = [Sluice(args.sluice, os.path.join(base, f"node{i}"),
+                    serve_args=["--pool", pg.uri(database), "--landing", landing])
              for i in range(node_count)]
     try:
         for node in nodes:
-            node.start()
+            node.start(connection=None)
         conn = json.loads(nodes[0].cli("connection", "create", "bench", "--json"))
         for t in TABLES:
             nodes[0].cli("table", "add", conn["bucket"], t, "--pk", "id")

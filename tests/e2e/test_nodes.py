@@ -127,7 +127,7 @@ class NodesCrashTest(unittest.TestCase):
             start = random.randrange(NODES)
             for attempt in range(60):
                 node = (start + attempt) % NODES
-                s3 = _client(admin, conn, c.endpoint(node))
+                s3 = _client(conn, c.endpoint(node))
                 try:
                     s3.upload_file(path, bucket, key)
                 except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
@@ -229,11 +229,11 @@ class NodesCrashTest(unittest.TestCase):
         # Every node answers the same about every object, whichever node took it.
         for table in TABLES:
             key = f"{table}/f00.parquet"
-            etags = {_client(admin, conn, c.endpoint(i)).head_object(Bucket=bucket,
+            etags = {_client(conn, c.endpoint(i)).head_object(Bucket=bucket,
                                                                     Key=key)["ETag"]
                      for i in range(NODES)}
             self.assertEqual(len(etags), 1, etags)
-        listing = [sorted(o["Key"] for o in _client(admin, conn, c.endpoint(i)).list_objects_v2(
+        listing = [sorted(o["Key"] for o in _client(conn, c.endpoint(i)).list_objects_v2(
             Bucket=bucket)["Contents"]) for i in range(NODES)]
         self.assertEqual(listing[0], listing[1])
         self.assertEqual(listing[0], listing[2])
@@ -244,7 +244,7 @@ class NodesCrashTest(unittest.TestCase):
             self.assertEqual(c.nodes[i].stop(), 0)
 
 
-def _client(helper, conn, endpoint):
+def _client(conn, endpoint):
     import boto3
     from botocore.config import Config
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",

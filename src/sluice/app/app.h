@@ -144,7 +144,7 @@ Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
 // Several nodes sharing one PostgreSQL name one shared directory (docs/design/nodes.md).
 Result<std::string> ChooseLanding(const std::string& data_dir, const std::string& requested);
 // The recorded landing directory (ChooseLanding), for the CLI.
-std::string LandingDirOf(const std::string& data_dir);
+Result<std::string> LandingDirOf(const std::string& data_dir);
 // This node's name in a shared landing directory: a random id made once, in <data>/node.id.
 Result<std::string> NodeName(const std::string& data_dir);
 

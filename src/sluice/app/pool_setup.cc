@@ -315,9 +315,7 @@ Result<std::unique_ptr<pool::Pool>> OpenDataDirPool(const std::string& data_dir,
 }
 
 Result<std::string> ChooseLanding(const std::string& data_dir, const std::string& requested) {
-  FileSystem& fs = FileSystem::Default();
-  const std::string fallback = JoinPath(data_dir, kDefaultLanding);
-  SLUICE_ASSIGN_OR_RETURN(std::string recorded, ReadRecord(fs, data_dir, kLandingRecord, fallback));
+  SLUICE_ASSIGN_OR_RETURN(std::string recorded, LandingDirOf(data_dir));
   if (requested.empty() || requested == recorded) return recorded;
   if (requested.front() != '/') {
     return Err(ErrorCode::kInvalidArgument,
@@ -328,14 +326,13 @@ Result<std::string> ChooseLanding(const std::string& data_dir, const std::string
   // Landed files the ledger names stay where they are: moving the directory is the
   // operator's, done with the server stopped, before naming the new place.
   LogInfo("app", "landing directory is " + requested + " (was " + recorded + ")");
-  SLUICE_RETURN_IF_ERROR(WriteRecord(fs, data_dir, kLandingRecord, requested));
+  SLUICE_RETURN_IF_ERROR(WriteRecord(FileSystem::Default(), data_dir, kLandingRecord, requested));
   return requested;
 }
 
-std::string LandingDirOf(const std::string& data_dir) {
-  auto recorded = ReadRecord(FileSystem::Default(), data_dir, kLandingRecord,
-                             JoinPath(data_dir, kDefaultLanding));
-  return recorded.ok() ? *recorded : JoinPath(data_dir, kDefaultLanding);
+Result<std::string> LandingDirOf(const std::string& data_dir) {
+  return ReadRecord(FileSystem::Default(), data_dir, kLandingRecord,
+                    JoinPath(data_dir, kDefaultLanding));
 }
 
 Result<std::string> NodeName(const std::string& data_dir) {
@@ -359,7 +356,7 @@ Result<std::unique_ptr<catalog::Catalog>> OpenDataDirCatalog(const std::string& 
     }
     return catalog::Catalog::Open(data_dir, fs, clock);
   }
-  const std::string landing = LandingDirOf(data_dir);
+  SLUICE_ASSIGN_OR_RETURN(const std::string landing, LandingDirOf(data_dir));
   SLUICE_RETURN_IF_ERROR(fs.CreateDirs(landing));
   return catalog::OpenPostgresCatalog(pool, JoinPath(landing, kSharedSecretKey), fs, clock);
 }

@@ -8,14 +8,7 @@
 
 namespace sluice::catalog {
 
-// Files that still need attention (queued, loading, failed and not moved past), grouped for
-// /metrics. The WHERE clause is files_pending's, so only that partial index is read: the cost
-// follows the backlog and the blocked files, not the ledger's history.
-inline constexpr const char* kCountPendingSql =
-    "SELECT connection_id, table_name, status, error_code, count(*) FROM files "
-    "WHERE status IN ('queued', 'loading') OR (status = 'failed' AND passed = 0) "
-    "GROUP BY connection_id, table_name, status, error_code "
-    "ORDER BY connection_id, table_name, status, error_code";
+// kCountPendingSql (rules_internal.h, the same text on both engines) is checked here too.
 
 // The files of one table after a sequence: a seek on files_by_table, LIMIT rows read.
 inline constexpr const char* kTableFilesPageSql = SLUICE_FILE_COLUMNS

@@ -40,6 +40,15 @@ namespace sluice::catalog {
   "SELECT access_key, connection_id, created_at, expires_at, last_used_at, revoked_at FROM " \
   "credentials "
 
+// Files that still need attention (queued, loading, failed and not moved past), grouped for
+// /metrics. The WHERE clause is files_pending's, so only that partial index is read: the cost
+// follows the backlog and the blocked files, not the ledger's history.
+inline constexpr const char* kCountPendingSql =
+    "SELECT connection_id, table_name, status, error_code, count(*) FROM files "
+    "WHERE status IN ('queued', 'loading') OR (status = 'failed' AND passed = 0) "
+    "GROUP BY connection_id, table_name, status, error_code "
+    "ORDER BY connection_id, table_name, status, error_code";
+
 // The SET list that requeues a file as never tried: its last attempt's outcome forgotten.
 inline constexpr std::string_view kRequeue =
     "status = 'queued', error_code = '', error_message = '', started_at = 0, finished_at = 0, "

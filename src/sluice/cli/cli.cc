@@ -517,7 +517,9 @@ int FilesGet(const Options& o) {
                                               ") was removed (retention, or a delete) at " +
                                               FormatIsoMicros(f.purged_at)));
   }
-  landing::DirectoryStore store(FileSystem::Default(), app::LandingDirOf(o.data_dir));
+  auto landing_dir = app::LandingDirOf(o.data_dir);
+  if (!landing_dir.ok()) return Fail(landing_dir.status());
+  landing::DirectoryStore store(FileSystem::Default(), *landing_dir);
   auto source = store.Open(f.landed_id);
   if (!source.ok()) return Fail(source.status().WithContext("file " + std::to_string(f.seq)));
   Status st = CopyOut(**source, o.output);

@@ -184,31 +184,39 @@ bool Loader::Poisoned(const catalog::FileRecord& file) const {
 
 Status Loader::Reconcile() {
   SLUICE_ASSIGN_OR_RETURN(auto unfinished, catalog_.UnfinishedFiles());
-  for (const auto& listed : unfinished) {
+  // By table, in sequence order within each.
+  std::map<catalog::TableKey, std::vector<int64_t>> by_table;
+  for (const auto& file : unfinished)
+    by_table[{file.connection_id, file.table}].push_back(file.seq);
+  for (const auto& [table, seqs] : by_table) {
     // With a shared ledger a `loading` file may be another node's load in progress: only the
     // holder of the table's claim may judge it, and it reads the file again under the claim.
-    SLUICE_ASSIGN_OR_RETURN(auto claim, catalog_.ClaimTable({listed.connection_id, listed.table}));
+    SLUICE_ASSIGN_OR_RETURN(auto claim, catalog_.ClaimTable(table));
     if (claim == nullptr) continue;
-    SLUICE_ASSIGN_OR_RETURN(auto current, catalog_.GetFile(listed.seq));
-    if (!current || (current->status != catalog::FileStatus::kQueued &&
-                     current->status != catalog::FileStatus::kLoading)) {
-      continue;
+    for (int64_t seq : seqs) {
+      SLUICE_ASSIGN_OR_RETURN(auto current, catalog_.GetFile(seq));
+      if (!current || (current->status != catalog::FileStatus::kQueued &&
+                       current->status != catalog::FileStatus::kLoading)) {
+        continue;
+      }
+      SLUICE_RETURN_IF_ERROR(ReconcileFile(*current));
     }
-    const catalog::FileRecord& file = *current;
-    SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.connection_id, file.seq));
-    if (!applied) {
-      // Still `loading` after a restart: its last attempt was cut short by the process dying.
-      if (Poisoned(file)) SLUICE_RETURN_IF_ERROR(FailPoisoned(file));
-      continue;
-    }
-    LogInfo("load", FileForLog(file.seq, file.connection_id, file.key) +
-                        " was applied before a restart; recording it as loaded");
-    SLUICE_RETURN_IF_ERROR(catalog_.MarkLoaded(file.seq,
-                                               {applied->counts.inserted, applied->counts.updated,
-                                                applied->counts.refused, applied->counts.deleted},
-                                               applied->applied_at));
   }
   return Status::Ok();
+}
+
+Status Loader::ReconcileFile(const catalog::FileRecord& file) {
+  SLUICE_ASSIGN_OR_RETURN(auto applied, pool_.FindApplied(file.connection_id, file.seq));
+  if (!applied) {
+    // Still `loading` after a restart: its last attempt was cut short by the process dying.
+    return Poisoned(file) ? FailPoisoned(file) : Status::Ok();
+  }
+  LogInfo("load", FileForLog(file.seq, file.connection_id, file.key) +
+                      " was applied before a restart; recording it as loaded");
+  return catalog_.MarkLoaded(file.seq,
+                             {applied->counts.inserted, applied->counts.updated,
+                              applied->counts.refused, applied->counts.deleted},
+                             applied->applied_at);
 }
 
 void Loader::Start() {

@@ -158,6 +158,8 @@ class Loader {
   // The poison-file guard: `file` is `loading` with max_load_attempts loads begun and none
   // ended; FailPoisoned marks it failed (INTERNAL) saying so.
   bool Poisoned(const catalog::FileRecord& file) const;
+  // Reconcile's judgement of one unfinished file, under its table's claim.
+  Status ReconcileFile(const catalog::FileRecord& file);
   Status FailPoisoned(const catalog::FileRecord& file);
 
   catalog::Catalog& catalog_;

@@ -27,61 +27,20 @@ constexpr const char* kVisibleWindowEndSql =
     "SELECT key FROM files WHERE connection_id = $1 AND key > $2 AND key >= $3 "
     "AND ($4 = 0 OR key < $5) ORDER BY key, seq LIMIT 1 OFFSET $6";
 
-// The code point that starts at s[i] (which begins a well-formed sequence) and its length.
-std::pair<uint32_t, size_t> CodePointAt(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return {c, 1};
-  const size_t n = c >= 0xF0 ? 4 : (c >= 0xE0 ? 3 : 2);
-  uint32_t cp = c & (0x7F >> n);
-  for (size_t j = 1; j < n; ++j) cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3F);
-  return {cp, n};
-}
-
-void AppendCodePoint(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// The length of the longest prefix of `s` that is well-formed UTF-8 without NUL, ending at a
-// sequence boundary.
-size_t ValidPrefixLength(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size() && s[i] != '\0') {
-    size_t n = 1;
-    while (n <= 4 && i + n <= s.size() && !IsValidUtf8(s.substr(i, n))) ++n;
-    if (n > 4 || i + n > s.size()) break;
-    i += n;
-  }
-  return i;
-}
-
 // The smallest valid UTF-8 string greater than every string that starts with `valid` (which is
 // valid UTF-8): its last code point incremented (past the surrogates), or dropped when it is
 // the last one and the one before incremented; nullopt when there is none.
 std::optional<std::string> ValidSuccessor(std::string_view valid) {
   std::vector<size_t> starts;
-  for (size_t i = 0; i < valid.size(); i += CodePointAt(valid, i).second) starts.push_back(i);
+  for (size_t i = 0; i < valid.size(); i += DecodeUtf8At(valid, i).length) starts.push_back(i);
   while (!starts.empty()) {
     const size_t at = starts.back();
     starts.pop_back();
-    uint32_t cp = CodePointAt(valid, at).first;
+    uint32_t cp = DecodeUtf8At(valid, at).code_point;
     if (cp >= 0x10FFFF) continue;
     cp = cp == 0xD7FF ? 0xE000 : cp + 1;
     std::string out(valid.substr(0, at));
-    AppendCodePoint(out, cp);
+    AppendUtf8(out, cp);
     return out;
   }
   return std::nullopt;
@@ -91,13 +50,14 @@ std::optional<std::string> ValidSuccessor(std::string_view valid) {
 
 PgKeyRange MakePgKeyRange(std::string_view prefix, std::string_view start_after) {
   PgKeyRange range;
-  if (!IsValidUtf8(prefix) || prefix.find('\0') != std::string_view::npos) {
+  if (Utf8TextPrefix(prefix) != prefix.size()) {
     range.empty = true;  // no key starts with it
     return range;
   }
   range.from = std::string(prefix);
   range.before = ValidSuccessor(prefix);
-  if (IsValidUtf8(start_after) && start_after.find('\0') == std::string_view::npos) {
+  const size_t n = Utf8TextPrefix(start_after);
+  if (n == start_after.size()) {
     range.after = std::string(start_after);
     return range;
   }
@@ -107,7 +67,6 @@ PgKeyRange MakePgKeyRange(std::string_view prefix, std::string_view start_after)
   // start_after are those at or after valid's successor. Anything else (a stray continuation
   // byte, a cut sequence): keys after `valid` itself, a superset that may repeat keys of
   // `valid`'s range, and only for a malformed marker.
-  const size_t n = ValidPrefixLength(start_after);
   const std::string valid(start_after.substr(0, n));
   const auto next = static_cast<unsigned char>(start_after[n]);
   if (next >= 0xF5 || next == 0xC0 || next == 0xC1 || (next >= 0x80 && next < 0xC0)) {
@@ -254,13 +213,7 @@ Result<std::vector<Catalog::TableBacklog>> PgCatalog::BacklogByTable() {
 Result<std::vector<Catalog::StatusCount>> PgCatalog::CountPending() {
   std::vector<StatusCount> out;
   SLUICE_RETURN_IF_ERROR(Read([&](Conn& c) -> Status {
-    // files_pending's WHERE clause.
-    SLUICE_ASSIGN_OR_RETURN(
-        Rows rows,
-        c.Query("SELECT connection_id, table_name, status, error_code, count(*) FROM files "
-                "WHERE status IN ('queued', 'loading') OR (status = 'failed' AND passed = 0) "
-                "GROUP BY connection_id, table_name, status, error_code "
-                "ORDER BY connection_id, table_name, status, error_code"));
+    SLUICE_ASSIGN_OR_RETURN(Rows rows, c.Query(kCountPendingSql));
     out.clear();
     for (int i = 0; i < rows.size(); ++i) {
       const PgRow r(rows, i);
