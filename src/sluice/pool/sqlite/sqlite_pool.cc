@@ -95,6 +95,17 @@ Status UpgradeMetaSchema(Db& db) {
   return db.Exec("ALTER TABLE _sluice_applied ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0");
 }
 
+// Whether `db` holds the pool metadata (created in one transaction by the first writer).
+Result<bool> HasMetadata(Db& db) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement q,
+      db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sluice_applied'"));
+  int rc = sqlite3_step(q.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) return db.Error(rc, "reading the pool metadata");
+  return false;
+}
+
 std::string Hex(const void* data, int size) {
   static constexpr char kHex[] = "0123456789abcdef";
   const auto* p = static_cast<const unsigned char*>(data);
@@ -234,10 +245,15 @@ class SchemaFile {
     if (writer_ == nullptr) {
       const bool created = !FileSystem::Default().Exists(path_);
       SLUICE_ASSIGN_OR_RETURN(writer_, OpenPoolDb(path_, Sync::kFull, kWriterCacheKiB));
+      // In one transaction: a process killed while it creates the file leaves either all of
+      // the metadata or none of it (which readers take for an empty schema, HasMetadata).
+      WriteTransaction txn(*writer_);
+      SLUICE_RETURN_IF_ERROR(txn.Begin());
       SLUICE_RETURN_IF_ERROR(
           writer_->Exec(kMetaSchema).WithContext("creating pool metadata in " + path_));
       SLUICE_RETURN_IF_ERROR(
           UpgradeMetaSchema(*writer_).WithContext("upgrading pool metadata in " + path_));
+      SLUICE_RETURN_IF_ERROR(txn.Commit());
       // A load's commit is durable only if the new file's directory entry is too.
       if (created) SLUICE_RETURN_IF_ERROR(FileSystem::Default().SyncDir(DirName(path_)));
     }
@@ -245,13 +261,18 @@ class SchemaFile {
   }
   std::mutex& writer_mutex() { return writer_mutex_; }
 
-  // Runs `read` on the reader (opened on first use); nullopt when the file does not exist.
+  // Runs `read` on the reader (opened on first use); nullopt when the file does not exist or
+  // holds no metadata yet (its first writer was stopped before creating it).
   template <class T>
   Result<std::optional<T>> Read(const std::function<Result<T>(Db&)>& read) {
     MutexLock lock(&reader_mutex_);
     if (reader_ == nullptr) {
       if (!FileSystem::Default().Exists(path_)) return std::optional<T>();
-      SLUICE_ASSIGN_OR_RETURN(reader_, OpenPoolDb(path_, Sync::kNormal, kReaderCacheKiB));
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
+                              OpenPoolDb(path_, Sync::kNormal, kReaderCacheKiB));
+      SLUICE_ASSIGN_OR_RETURN(bool ready, HasMetadata(*db));
+      if (!ready) return std::optional<T>();
+      reader_ = std::move(db);
     }
     SLUICE_ASSIGN_OR_RETURN(T value, read(*reader_));
     return std::optional<T>(std::move(value));
