@@ -243,19 +243,24 @@ class SchemaFile {
   // with writer_mutex() held.
   Result<Db*> Writer() {
     if (writer_ == nullptr) {
+      // Kept only once set up: a failure here leaves the next load to try again.
       const bool created = !FileSystem::Default().Exists(path_);
-      SLUICE_ASSIGN_OR_RETURN(writer_, OpenPoolDb(path_, Sync::kFull, kWriterCacheKiB));
-      // In one transaction: a process killed while it creates the file leaves either all of
-      // the metadata or none of it (which readers take for an empty schema, HasMetadata).
-      WriteTransaction txn(*writer_);
-      SLUICE_RETURN_IF_ERROR(txn.Begin());
-      SLUICE_RETURN_IF_ERROR(
-          writer_->Exec(kMetaSchema).WithContext("creating pool metadata in " + path_));
-      SLUICE_RETURN_IF_ERROR(
-          UpgradeMetaSchema(*writer_).WithContext("upgrading pool metadata in " + path_));
-      SLUICE_RETURN_IF_ERROR(txn.Commit());
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
+                              OpenPoolDb(path_, Sync::kFull, kWriterCacheKiB));
+      {
+        // In one transaction: a process killed while it creates the file leaves either all of
+        // the metadata or none of it (which readers take for an empty schema, HasMetadata).
+        WriteTransaction txn(*db);
+        SLUICE_RETURN_IF_ERROR(txn.Begin());
+        SLUICE_RETURN_IF_ERROR(
+            db->Exec(kMetaSchema).WithContext("creating pool metadata in " + path_));
+        SLUICE_RETURN_IF_ERROR(
+            UpgradeMetaSchema(*db).WithContext("upgrading pool metadata in " + path_));
+        SLUICE_RETURN_IF_ERROR(txn.Commit());
+      }
       // A load's commit is durable only if the new file's directory entry is too.
       if (created) SLUICE_RETURN_IF_ERROR(FileSystem::Default().SyncDir(DirName(path_)));
+      writer_ = std::move(db);
     }
     return writer_.get();
   }
