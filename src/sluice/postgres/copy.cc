@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "sluice/postgres/postgres.h"
+#include "sluice/postgres/postgres_internal.h"
 
 namespace sluice::postgres {
 namespace {
@@ -73,6 +74,7 @@ CopyWriter::~CopyWriter() {
 
 Status CopyWriter::Begin(std::string_view copy_sql) {
   const std::string text(copy_sql);
+  CountRoundTrip();
   Rows started(PQexec(conn_->get(), text.c_str()));
   if (started.get() == nullptr || PQresultStatus(started.get()) != PGRES_COPY_IN) {
     return conn_->Error(started.get(), text.substr(0, 160));
@@ -227,6 +229,7 @@ Result<int64_t> CopyWriter::Finish() {
   PutBig<int16_t>(&buffer_, -1);
   SLUICE_RETURN_IF_ERROR(Send());
   active_ = false;
+  CountRoundTrip();
   if (PQputCopyEnd(conn_->get(), nullptr) != 1) return conn_->Error(nullptr, "COPY end");
   Status first = Status::Ok();
   int64_t rows = 0;

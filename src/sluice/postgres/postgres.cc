@@ -2,10 +2,12 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 
 #include "sluice/core/log.h"
+#include "sluice/postgres/postgres_internal.h"
 
 namespace sluice::postgres {
 namespace {
@@ -271,10 +273,18 @@ Result<Rows> Conn::Check(PGresult* raw, std::string_view what) {
   return Error(raw, what);
 }
 
+namespace {
+std::atomic<uint64_t> round_trips{0};
+}  // namespace
+
+uint64_t RoundTrips() { return round_trips.load(std::memory_order_relaxed); }
+void CountRoundTrip() { round_trips.fetch_add(1, std::memory_order_relaxed); }
+
 Status Conn::Exec(std::string_view sql) { return Run(sql).status(); }
 
 Result<Rows> Conn::Run(std::string_view sql) {
   const std::string text(sql);
+  CountRoundTrip();
   PGresult* raw = PQexec(conn_, text.c_str());
   // PQexec returns the last statement's result; an earlier failure stops there and is it.
   return Check(raw, Abbreviate(sql));
@@ -294,6 +304,7 @@ Result<Rows> Conn::Query(std::string_view sql, const Params& params, std::string
     lengths[i] = static_cast<int>(v.bytes.size());
     formats[i] = v.binary ? 1 : 0;
   }
+  CountRoundTrip();
   PGresult* raw = PQexecParams(conn_, text.c_str(), static_cast<int>(n), types.data(),
                                values.data(), lengths.data(), formats.data(), 0);
   return Check(raw, what.empty() ? Abbreviate(sql) : std::string(what));
@@ -309,6 +320,7 @@ Result<int64_t> Conn::QueryInt(std::string_view sql, const Params& params) {
 
 Result<std::vector<Rows>> Conn::Pipeline(std::span<const Statement> statements) {
   if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, "enter pipeline mode");
+  CountRoundTrip();
   Status send_error;
   size_t sent = 0;
   for (const Statement& s : statements) {
@@ -388,6 +400,28 @@ Result<std::vector<Rows>> Transaction::BeginPipeline(std::span<const Statement> 
   Result<std::vector<Rows>> rows = conn_->Pipeline(all);
   open_ = PQtransactionStatus(conn_->get()) != PQTRANS_IDLE;
   if (!rows.ok()) return rows.status();
+  rows->erase(rows->begin());
+  return rows;
+}
+
+Result<std::vector<Rows>> Transaction::BeginCommitPipeline(std::span<const Statement> then) {
+  std::vector<Statement> all;
+  all.reserve(then.size() + 2);
+  all.push_back({"BEGIN", {}});
+  all.insert(all.end(), then.begin(), then.end());
+  all.push_back({"COMMIT", {}});
+  open_ = false;
+  Result<std::vector<Rows>> rows = conn_->Pipeline(all);
+  // A failed statement makes the server skip the rest, COMMIT included: the block is still
+  // open (failed); end it here.
+  if (PQtransactionStatus(conn_->get()) != PQTRANS_IDLE) conn_->Exec("ROLLBACK").IgnoreError();
+  if (!rows.ok()) return rows.status();
+  if (rows->back().command() == "ROLLBACK") {
+    return Err(ErrorCode::kInternal, conn_->label() +
+                                         ": COMMIT rolled back: an earlier statement of the "
+                                         "transaction failed");
+  }
+  rows->pop_back();
   rows->erase(rows->begin());
   return rows;
 }

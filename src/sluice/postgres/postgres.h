@@ -86,6 +86,10 @@ std::string RedactConninfo(std::string_view conninfo);
 //   XX (internal error) and anything else           kInternal
 ErrorCode CodeForSqlstate(std::string_view sqlstate);
 
+// Round trips to a server this process has made on every Conn so far (each Run, Query,
+// Pipeline, COPY start and COPY end is one), for tests and metrics that count them.
+uint64_t RoundTrips();
+
 // Parameters of one statement, numbered $1.. in the order added. Text values let the server
 // infer the type (or the statement casts: $1::int8); binary values carry their type oid.
 class Params {
@@ -239,6 +243,10 @@ class Transaction {
   // BEGIN, then `then` (statements with parameters), in one pipeline: one round trip. Returns
   // the rows of each statement of `then`. The block is open even when one failed.
   Result<std::vector<Rows>> BeginPipeline(std::span<const Statement> then);
+  // BEGIN, then `then`, then COMMIT, in one pipeline: a whole transaction in one round trip.
+  // Returns the rows of each statement of `then`. A failure rolls the block back; it is over
+  // either way.
+  Result<std::vector<Rows>> BeginCommitPipeline(std::span<const Statement> then);
   // Runs `before` (statements without parameters; may be empty), then COMMIT, in one round
   // trip. A failed COMMIT (serialization failure, lost connection) or a block that failed
   // earlier (its COMMIT turns into ROLLBACK) is an error; the block is over either way.
