@@ -22,13 +22,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/core/core.h"
 
-namespace sluice::postgres {
-class Conn;
-}  // namespace sluice::postgres
 
 namespace sluice::catalog {
 
@@ -410,15 +408,17 @@ class Ledger {
   // covers the CLI). Replaces the callback; WatchChanges({}) stops the calls, and when it
   // returns no call is running (the loader clears its callback before it goes).
   virtual void WatchChanges(std::function<void()> on_change) = 0;
-  // The write that records file `seq` loaded with `counts`, for the pool to run inside the
-  // load's own transaction, on the load's connection, when the ledger lives in the pool's
-  // database (the PostgreSQL catalog beside the PostgreSQL pool): the rows, the file's status
-  // and its table's applied position then commit together, and the write is guarded (the file
-  // must still be `loading`, the position below `seq`) so that a second applier of the file
-  // rolls back (kAlreadyExists). Empty when the ledger is elsewhere (SQLite): the loader calls
-  // MarkLoaded after the pool's commit.
-  using InPoolWrite = std::function<Status(postgres::Conn&)>;
-  virtual InPoolWrite LoadedInPool(int64_t seq, const LoadCounts& counts, int64_t finished_at) = 0;
+  // The write that records file `seq` loaded, for the pool to run inside the load's own
+  // transaction, on the load's connection, when the ledger lives in the pool's database (the
+  // PostgreSQL catalog beside the PostgreSQL pool): the rows, the file's status and its
+  // table's applied position then commit together, and the write is guarded (the file must
+  // still be `loading`, the position below `seq`) so that a second applier of the file rolls
+  // back (its statement raises; kAlreadyExists). It is the SQL statement of a
+  // pool::InTransactionWrite: called with `counts`, the pool's query of the load's counts.
+  // Empty when the ledger is elsewhere (SQLite): the loader calls MarkLoaded after the pool's
+  // commit.
+  using InPoolWrite = std::function<std::string(std::string_view counts)>;
+  virtual InPoolWrite LoadedInPool(int64_t seq, int64_t finished_at) = 0;
 
   // ---- Flow control, retention and metrics (stats.cc) ----
 

@@ -92,10 +92,7 @@ class SqliteCatalog final : public Catalog {
   bool Shared() const override { return false; }
   Result<std::unique_ptr<TableClaim>> ClaimTable(const TableKey& table) override;
   void WatchChanges(std::function<void()> /*on_change*/) override {}
-  InPoolWrite LoadedInPool(int64_t /*seq*/, const LoadCounts& /*counts*/,
-                           int64_t /*finished_at*/) override {
-    return {};
-  }
+  InPoolWrite LoadedInPool(int64_t /*seq*/, int64_t /*finished_at*/) override { return {}; }
 
   // stats.cc
   Result<std::vector<TableBacklog>> BacklogByTable() override;

@@ -528,7 +528,7 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
     first_row += batch.num_rows;
   }
   SLUICE_RETURN_IF_ERROR(
-      Blame(CommitFile(**tx, catalog_, file.seq, (*tx)->counts(), clock_.NowMicros(), recorded), {},
+      Blame(CommitFile(**tx, catalog_, file.seq, clock_.NowMicros(), recorded), {},
             "committing " + key + " to the pool"));
   CrashPoint("load.after_pool_commit");
   *counts = (*tx)->counts();

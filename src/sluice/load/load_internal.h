@@ -32,15 +32,14 @@ std::string ReadFailure(const std::string& key, const std::string& message, int6
 // "file <seq> <connection>/<key>" for a log line, with the client's key escaped (EscapeForLog).
 std::string FileForLog(int64_t seq, const std::string& connection_id, const std::string& key);
 
-// Commits the pool's load of file `seq` (a pool::LoadTransaction or NestedLoadTransaction with
-// the root's `counts`). When the ledger lives in the pool's database
-// (catalog::Ledger::LoadedInPool) the file's outcome commits in the same transaction and
-// `*recorded` is set; otherwise the caller records it (MarkLoaded) once this returns.
+// Commits the pool's load of file `seq` (a pool::LoadTransaction or NestedLoadTransaction).
+// When the ledger lives in the pool's database (catalog::Ledger::LoadedInPool) the file's
+// outcome commits in the same transaction and `*recorded` is set; otherwise the caller records
+// it (MarkLoaded) once this returns.
 template <class LoadTxn>
-Status CommitFile(LoadTxn& tx, catalog::Ledger& ledger, int64_t seq,
-                  const pool::ApplyCounts& counts, int64_t now, bool* recorded) {
-  catalog::Ledger::InPoolWrite write = ledger.LoadedInPool(
-      seq, {counts.inserted, counts.updated, counts.refused, counts.deleted}, now);
+Status CommitFile(LoadTxn& tx, catalog::Ledger& ledger, int64_t seq, int64_t now,
+                  bool* recorded) {
+  catalog::Ledger::InPoolWrite write = ledger.LoadedInPool(seq, now);
   if (!write) return tx.Commit(now);
   SLUICE_RETURN_IF_ERROR(tx.CommitWith(now, write));
   *recorded = true;

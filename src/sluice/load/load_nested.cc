@@ -86,7 +86,7 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
   }
   const std::vector<pool::ApplyCounts>& per_table = (*tx)->counts();
   SLUICE_RETURN_IF_ERROR(
-      Blame(CommitFile(**tx, catalog_, file.seq, per_table[0], clock_.NowMicros(), recorded), {},
+      Blame(CommitFile(**tx, catalog_, file.seq, clock_.NowMicros(), recorded), {},
             "committing " + key + " to the pool"));
   CrashPoint("load.after_pool_commit");
   *counts = per_table[0];

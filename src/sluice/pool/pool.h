@@ -32,16 +32,17 @@
 #include "sluice/batch/batch.h"
 #include "sluice/core/core.h"
 
-namespace sluice::postgres {
-class Conn;
-}  // namespace sluice::postgres
-
 namespace sluice::pool {
 
 // A write the caller commits with a load's rows (catalog::Ledger::LoadedInPool: the file's
-// ledger outcome, when the ledger lives in the pool's database). It runs on the load's
-// connection inside its transaction, just before the commit; an error rolls the load back.
-using InTransactionWrite = std::function<Status(postgres::Conn&)>;
+// ledger outcome, when the ledger lives in the pool's database): one SQL statement without
+// parameters, run on the load's connection inside its transaction after the pool recorded
+// the file and just before COMMIT, in the same round trip. The pool calls it with `counts`,
+// a parenthesised query of one row (inserted, updated, refused, deleted) holding the load's
+// counts, which the statement reads: a small file's counts are known to the server only, as
+// its whole load is one round trip. To refuse, the statement raises an error; the load then
+// rolls back with the error's code.
+using InTransactionWrite = std::function<std::string(std::string_view counts)>;
 
 struct TableSpec {
   // The table's namespace: its connection's id ([a-z0-9-], see catalog's names). SQLite: one
@@ -110,6 +111,8 @@ class LoadTransaction {
   virtual ~LoadTransaction() = default;
   // Upserts one batch; creates or extends the table as needed. Counts accumulate.
   virtual Status Apply(const batch::Batch& batch) = 0;
+  // The counts so far; final once Commit returned. A pool may know them only then (the
+  // PostgreSQL pool's one-round-trip path counts a small file on the server as it commits).
   virtual const ApplyCounts& counts() const = 0;
   // Records the file's sequence with the counts and commits; the file is then applied.
   virtual Status Commit(int64_t applied_at) = 0;

@@ -17,8 +17,9 @@
 //   its transaction; a listener thread (started by the first WatchChanges or ChangeCounter)
 //   LISTENs and calls the WatchChanges callback for every notification another connection
 //   sent. ChangeCounter = local writes + notifications seen.
-// - The in-pool write (LoadedInPool): the ledger's side of a load, run by the PostgreSQL pool
-//   on its load connection just before its COMMIT; guarded so that a second applier fails.
+// - The in-pool write (LoadedInPool): the ledger's side of a load, one statement the
+//   PostgreSQL pool runs on its load connection just before its COMMIT (in the same round
+//   trip); guarded so that a second applier fails: the statement raises (refuse()).
 // - LoaderState::kStopped. A CLI holding one data directory's serve.lock cannot know that no
 //   other node runs. A `loading` file is taken as held by nobody (kStopped honoured) only when
 //   its table's claim can be taken (SKIP LOCKED) at that moment; the claim is held across the
@@ -169,7 +170,7 @@ class PgCatalog final : public Catalog {
   Status MarkDuplicate(int64_t seq, int64_t original_seq, const std::string& message) override;
   Result<std::vector<FileRecord>> UnfinishedFiles() override;
   Result<std::vector<std::string>> NotInLedger(std::vector<std::string> landed_ids) override;
-  InPoolWrite LoadedInPool(int64_t seq, const LoadCounts& counts, int64_t finished_at) override;
+  InPoolWrite LoadedInPool(int64_t seq, int64_t finished_at) override;
 
   // pg_objects.cc
   Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,

@@ -32,21 +32,6 @@ constexpr const char* kAdvancePositionSql =
     "VALUES ($1, $2, $3) ON CONFLICT (connection_id, table_name) "
     "DO UPDATE SET applied_seq = greatest(p.applied_seq, excluded.applied_seq)";
 
-// The in-pool write, one round trip on the pool's connection (whose search_path is the pool's:
-// every name is qualified). Counts the file rows set loaded (1 unless another node finished
-// it) and the position rows moved (1 unless the table's position is at or past the file).
-constexpr const char* kLoadedInPoolSql =
-    "WITH f AS (UPDATE _sluice_catalog.files SET status = 'loaded', rows_inserted = $2, "
-    "rows_updated = $3, rows_refused = $4, rows_deleted = $5, finished_at = $6, "
-    "error_code = '', error_message = '' WHERE seq = $1 AND status = 'loading' "
-    "RETURNING connection_id, table_name), "
-    "p AS (INSERT INTO _sluice_catalog.table_positions AS t "
-    "(connection_id, table_name, applied_seq) SELECT connection_id, table_name, $1 FROM f "
-    "ON CONFLICT (connection_id, table_name) DO UPDATE SET applied_seq = excluded.applied_seq "
-    "WHERE t.applied_seq < excluded.applied_seq RETURNING 1), "
-    "n AS (SELECT pg_notify('sluice_ledger', '')) "
-    "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM p), (SELECT count(*) FROM n)";
-
 // Landed ids NotInLedger asks about per statement.
 constexpr size_t kLandedIdsPerQuery = 1000;
 
@@ -307,32 +292,35 @@ Status PgCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t fini
   });
 }
 
-Ledger::InPoolWrite PgCatalog::LoadedInPool(int64_t seq, const LoadCounts& counts,
-                                            int64_t finished_at) {
-  // Captures values only: the pool may run it after this catalog is gone. A second applier
-  // fails with kAlreadyExists, the code the PostgreSQL pool's own guard (_sluice.applied) gives
-  // it (sluice has no separate "aborted" code), and the pool rolls its load back.
-  return [seq, counts, finished_at](Conn& c) -> Status {
-    SLUICE_ASSIGN_OR_RETURN(Rows rows, c.Query(kLoadedInPoolSql,
-                                               Params()
-                                                   .Int(seq)
-                                                   .Int(counts.inserted)
-                                                   .Int(counts.updated)
-                                                   .Int(counts.refused)
-                                                   .Int(counts.deleted)
-                                                   .Int(finished_at),
-                                               "recording the file loaded in the ledger"));
-    const PgRow row(rows, 0);
-    if (row.Int(0) != 1) {
-      return Err(ErrorCode::kAlreadyExists,
-                 "file " + std::to_string(seq) + " is no longer loading: another node finished it");
-    }
-    if (row.Int(1) != 1) {
-      return Err(ErrorCode::kAlreadyExists, "file " + std::to_string(seq) +
-                                                " is at or behind its table's applied position: "
-                                                "another node applied a later file of the table");
-    }
-    return Status::Ok();
+Ledger::InPoolWrite PgCatalog::LoadedInPool(int64_t seq, int64_t finished_at) {
+  // Captures values only: the pool may run it after this catalog is gone. On the pool's
+  // connection, whose search_path is the pool's: every name is qualified. It raises unless it
+  // set the file loaded (it is not, when another node finished it) and moved its table's
+  // position (it does not, when the position is at or past the file): refuse() raises
+  // unique_violation, so a second applier fails with kAlreadyExists, the code the PostgreSQL
+  // pool's own guard (_sluice.applied) gives it (sluice has no separate "aborted" code).
+  return [seq, finished_at](std::string_view counts) {
+    const std::string n = std::to_string(seq);
+    return "WITH c AS (SELECT * FROM " + std::string(counts) +
+           " AS counts), f AS (UPDATE _sluice_catalog.files SET status = 'loaded', "
+           "rows_inserted = c.inserted, rows_updated = c.updated, rows_refused = c.refused, "
+           "rows_deleted = c.deleted, finished_at = " +
+           std::to_string(finished_at) +
+           ", error_code = '', error_message = '' FROM c WHERE seq = " + n +
+           " AND status = 'loading' RETURNING connection_id, table_name), "
+           "p AS (INSERT INTO _sluice_catalog.table_positions AS t (connection_id, table_name, "
+           "applied_seq) SELECT connection_id, table_name, " +
+           n +
+           " FROM f ON CONFLICT (connection_id, table_name) DO UPDATE SET applied_seq = "
+           "excluded.applied_seq WHERE t.applied_seq < excluded.applied_seq RETURNING 1), "
+           "n AS (SELECT pg_notify('sluice_ledger', '')) "
+           "SELECT CASE WHEN (SELECT count(*) FROM f) <> 1 THEN _sluice_catalog.refuse('file " +
+           n +
+           " is no longer loading: another node finished it') WHEN (SELECT count(*) FROM p) <> 1 "
+           "THEN _sluice_catalog.refuse('file " +
+           n +
+           " is at or behind its table''s applied position: another node applied a later file "
+           "of the table') ELSE (SELECT count(*) FROM n) = 1 END";
   };
 }
 

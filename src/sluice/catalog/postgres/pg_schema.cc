@@ -188,6 +188,14 @@ std::string PgRow::HexBytes(int col) const {
   return out;
 }
 
+// Functions, replaced at every start (a newer sluice brings newer bodies):
+//   refuse(message)  raises unique_violation with `message`: how a guarded statement that
+//                    found its guard false fails its transaction (LoadedInPool).
+constexpr const char* kFunctions =
+    "CREATE OR REPLACE FUNCTION _sluice_catalog.refuse(message text) RETURNS boolean "
+    "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION USING ERRCODE = 'unique_violation', "
+    "MESSAGE = message; END$$";
+
 Result<bool> EnsurePgSchema(Conn& conn) {
   postgres::Transaction txn(conn);
   SLUICE_RETURN_IF_ERROR(txn.Begin());
@@ -205,6 +213,7 @@ Result<bool> EnsurePgSchema(Conn& conn) {
                    "); use a newer sluice");
   }
   if (version == 0) SLUICE_RETURN_IF_ERROR(conn.Exec(kSchemaV1));
+  SLUICE_RETURN_IF_ERROR(conn.Exec(kFunctions));
   if (version < kPgSchemaVersion) {
     SLUICE_RETURN_IF_ERROR(
         conn.Query("INSERT INTO meta VALUES ('schema_version', $1) ON CONFLICT (name) DO UPDATE "

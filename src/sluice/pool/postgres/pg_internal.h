@@ -152,6 +152,10 @@ struct TableState {
     auto it = by_folded_name.find(AsciiLowered(name));
     return it == by_folded_name.end() ? nullptr : &columns[it->second];
   }
+  const StoredColumn* Find(std::string_view name) const {
+    auto it = by_folded_name.find(AsciiLowered(name));
+    return it == by_folded_name.end() ? nullptr : &columns[it->second];
+  }
 };
 
 // Writes the batches of one file into one table, inside the transaction its load holds.
@@ -163,10 +167,23 @@ class TableWriter {
   // Checks, creates or evolves the table, stages the batch, applies it; counts accumulate.
   Status ApplyBatch(const batch::Batch& batch);
 
-  // The reads that learn the stored table (for a pipeline with the load's BEGIN), and the use
-  // of their results; without them the first batch reads them itself.
+  // The reads that learn the stored table (for a pipeline with the load's BEGIN): its
+  // fingerprint (StateGuard), its row in _sluice.tables, its columns. UseState takes the
+  // last two; without them the first batch reads them itself.
   std::vector<::sluice::postgres::Statement> StateReads() const;
   Status UseState(const Rows& table, const Rows& columns);
+  // Takes the stored table as an earlier load read it (the pool's cache) instead.
+  void UseCachedState(TableState state);
+  // The one-round-trip form of a batch: true when `batch` applies by one statement against
+  // the state known already (UseCachedState), changing nothing of the table (no new or
+  // retyped column, no delete, no tombstone to consult, no repeated key, at most
+  // kSmallBatchRows rows); `*upsert` is then that statement, "INSERT ... RETURNING (t.xmax =
+  // 0) AS inserted", with the rows as binary parameters (no SQL for a batch of no rows).
+  // Neither the counts nor the rows seen move. False: nothing was done, and the batch goes
+  // the ordinary way. An error is the batch's (as ApplyBatch would report it).
+  Result<bool> Defer(const batch::Batch& batch, ::sluice::postgres::Statement* upsert);
+  // Whether this load created the table or changed its layout (a column, a tombstone table).
+  bool layout_changed() const { return layout_changed_; }
 
   const TableSpec& spec() const { return spec_; }
   const ApplyCounts& counts() const { return counts_; }
@@ -180,6 +197,9 @@ class TableWriter {
   // table. Used by the nested load, which decides per row what applies.
   Status Prepare(const batch::Batch& batch, std::vector<int>* stored, std::vector<uint8_t>* deletes,
                  bool* any_delete);
+  // Prepare's checks of the batch alone (names, keys, delete flags), which need no state.
+  Status Validate(const batch::Batch& batch, std::vector<int>* stored,
+                  std::vector<uint8_t>* deletes, bool* any_delete);
   // `tag` keeps the staging tables of a nested load's tables apart (each needs its rows until
   // the batch is done); `indexed` gives the staging table a primary key on _sluice_row, for
   // the nested load's statements that read one staged row each.
@@ -213,6 +233,12 @@ class TableWriter {
                                    bool indexed);
   Status FastApply(const batch::Batch& batch, const std::vector<int>& stored,
                    const std::string& staging);
+  // "INSERT INTO <table> AS t(<the file's columns>) <rows> ON CONFLICT (<key>) DO UPDATE SET
+  // <the file's other columns> [WHERE <age rule>] RETURNING (t.xmax = 0) AS inserted", where
+  // `rows` yields the batch's stored columns in order: exact when no key repeats and there
+  // is no delete and no tombstone to consult.
+  std::string UpsertSql(const batch::Batch& batch, const std::vector<int>& stored,
+                        const std::string& rows) const;
   Status PlannedApply(const batch::Batch& batch, const std::vector<int>& stored,
                       const std::string& staging);
   std::string TombQualified() const;
@@ -230,15 +256,33 @@ class TableWriter {
   const Clock& clock_;
   ApplyCounts counts_;
   bool state_loaded_ = false;
+  bool layout_changed_ = false;
   TableState state_;
   int64_t rows_seen_ = 0;
 };
 
+// A stored table as a load read it, kept by the pool for the table's next load (whose small
+// file then needs no reads: the one-round-trip path), with its fingerprint.
+struct CachedTable {
+  std::string fingerprint;
+  TableState state;
+};
+
+// The statement that fails the transaction (_sluice.refuse) unless table `table` of `schema`
+// still has `fingerprint` (the first of TableWriter::StateReads): what the one-round-trip
+// path sends ahead of its rows, as it writes without reading the table first.
+::sluice::postgres::Statement StateGuard(const std::string& schema, const std::string& table,
+                                         const std::string& fingerprint);
+
 // Opens the load's transaction and checks in the same round trip that file `seq` is not
 // applied yet (kAlreadyExists).
 Status BeginLoadTransaction(Transaction& txn, int64_t seq);
-// Ends a load: `write` (the caller's, may be empty) then `record` (RecordAppliedSql) and
-// COMMIT. A second applier of `seq` fails with kAlreadyExists; any failure rolls back.
+// The query of file `seq`'s counts as _sluice.applied holds them: the `counts` an
+// InTransactionWrite reads.
+std::string CountsQuery(int64_t seq);
+// Ends a load in one round trip: `record` (RecordAppliedSql), the caller's `write` (may be
+// empty) and COMMIT. A second applier of `seq` fails with kAlreadyExists; any failure rolls
+// back.
 Status CommitLoad(Transaction& txn, Session& session, int64_t seq, const std::string& record,
                   const InTransactionWrite& write);
 

@@ -61,6 +61,34 @@ uint64_t KeyHash(const batch::Batch& b, const std::vector<int>& key_index, int64
 
 std::string StageCol(size_t j) { return "c" + std::to_string(j); }
 
+// Unframes `rows` COPY tuples (CopyWriter::TakeBuffer: per tuple an int16 field count, then
+// per field an int32 length, -1 for NULL, and the bytes, which are the field's value as a
+// binary parameter) into `params`, appending their placeholders to `sql` as "($1, $2), ($3,
+// $4)". casts[f], when given, follows field f's placeholder ("::bigint").
+void AppendValues(const std::string& tuples, int64_t rows, int fields,
+                  const std::vector<std::string>& casts, std::string* sql, Params* params) {
+  size_t at = 0;
+  int param = params->size();
+  for (int64_t row = 0; row < rows; ++row) {
+    at += 2;
+    *sql += row ? ", (" : "(";
+    for (int f = 0; f < fields; ++f) {
+      uint32_t len = 0;
+      for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<uint8_t>(tuples[at + i]);
+      at += 4;
+      *sql += (f ? ", $" : "$") + std::to_string(++param);
+      if (!casts.empty()) *sql += casts[static_cast<size_t>(f)];
+      if (len == 0xFFFFFFFF) {
+        params->Null();
+        continue;
+      }
+      params->Binary(0, tuples.substr(at, len));
+      at += len;
+    }
+    *sql += ")";
+  }
+}
+
 // "stored IS NULL OR (incoming IS NOT NULL AND incoming >= stored)": the age rule.
 std::string AgeRule(const std::string& stored, const std::string& incoming) {
   return "(" + stored + " IS NULL OR (" + incoming + " IS NOT NULL AND " + incoming +
@@ -104,6 +132,21 @@ Status TableWriter::ApplyBatch(const batch::Batch& batch) {
 
 Status TableWriter::Prepare(const batch::Batch& batch, std::vector<int>* stored,
                             std::vector<uint8_t>* deletes, bool* any_delete) {
+  SLUICE_RETURN_IF_ERROR(Validate(batch, stored, deletes, any_delete));
+  std::vector<int> pk_index;
+  for (const std::string& k : spec_.primary_key) pk_index.push_back(FindColumn(*batch.schema, k));
+  if (!state_loaded_) SLUICE_RETURN_IF_ERROR(LoadState());
+  if (!state_.exists) {
+    SLUICE_RETURN_IF_ERROR(CreateTable(batch, *stored, pk_index));
+  } else {
+    SLUICE_RETURN_IF_ERROR(EvolveTable(batch, *stored));
+  }
+  if (*any_delete && !spec_.age_column.empty()) SLUICE_RETURN_IF_ERROR(EnsureTombstoneTable());
+  return Status::Ok();
+}
+
+Status TableWriter::Validate(const batch::Batch& batch, std::vector<int>* stored,
+                             std::vector<uint8_t>* deletes, bool* any_delete) {
   if (batch.schema == nullptr || batch.columns.size() != batch.schema->fields.size()) {
     return Err(ErrorCode::kInvalidArgument, "batch columns do not match its schema");
   }
@@ -130,8 +173,6 @@ Status TableWriter::Prepare(const batch::Batch& batch, std::vector<int>* stored,
                                                 batch::NameMatch::kIgnoreCase));
   SLUICE_RETURN_IF_ERROR(
       batch::CheckKeyValues(batch, spec_.primary_key, rows_seen_, batch::NameMatch::kIgnoreCase));
-  std::vector<int> pk_index;
-  for (const std::string& k : spec_.primary_key) pk_index.push_back(FindColumn(*batch.schema, k));
   const int delete_index =
       spec_.delete_column.empty() ? -1 : FindColumn(*batch.schema, spec_.delete_column);
   stored->clear();
@@ -145,13 +186,6 @@ Status TableWriter::Prepare(const batch::Batch& batch, std::vector<int>* stored,
                                            fields[static_cast<size_t>(delete_index)].name, deletes,
                                            any_delete));
   }
-  if (!state_loaded_) SLUICE_RETURN_IF_ERROR(LoadState());
-  if (!state_.exists) {
-    SLUICE_RETURN_IF_ERROR(CreateTable(batch, *stored, pk_index));
-  } else {
-    SLUICE_RETURN_IF_ERROR(EvolveTable(batch, *stored));
-  }
-  if (*any_delete && !spec_.age_column.empty()) SLUICE_RETURN_IF_ERROR(EnsureTombstoneTable());
   return Status::Ok();
 }
 
@@ -226,31 +260,67 @@ Status TableWriter::Stage(const batch::Batch& batch, const std::vector<int>& sto
     }
   }
   if (!small) return NameStagingColumn(copy.Finish().status(), batch, stored);
-  // Unframe the tuples into parameters: int16 field count, then per field an int32 length
-  // (-1: NULL) and the bytes, which are the binary parameter's value.
-  const std::string tuples = copy.TakeBuffer();
   ::sluice::postgres::Statement insert{"INSERT INTO " + *staging + " VALUES ", {}};
-  size_t at = 0;
-  int param = 0;
-  for (int64_t row = 0; row < batch.num_rows; ++row) {
-    at += 2;
-    insert.sql += row ? ", (" : "(";
-    for (int f = 0; f < fields_per_tuple; ++f) {
-      uint32_t len = 0;
-      for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<uint8_t>(tuples[at + i]);
-      at += 4;
-      insert.sql += (f ? ", $" : "$") + std::to_string(++param);
-      if (len == 0xFFFFFFFF) {
-        insert.params.Null();
-        continue;
-      }
-      insert.params.Binary(0, tuples.substr(at, len));
-      at += len;
-    }
-    insert.sql += ")";
-  }
+  AppendValues(copy.TakeBuffer(), batch.num_rows, fields_per_tuple, {}, &insert.sql,
+               &insert.params);
   small_stage_ = std::move(insert);
   return Status::Ok();
+}
+
+Result<bool> TableWriter::Defer(const batch::Batch& batch, ::sluice::postgres::Statement* upsert) {
+  if (!state_loaded_ || !state_.exists || batch.num_rows > kSmallBatchRows) return false;
+  std::vector<int> stored;
+  std::vector<uint8_t> deletes;
+  bool any_delete = false;
+  SLUICE_RETURN_IF_ERROR(Validate(batch, &stored, &deletes, &any_delete));
+  if (any_delete || (!spec_.age_column.empty() && !state_.tomb_sql_name.empty())) return false;
+  if (batch.num_rows * static_cast<int64_t>(stored.size()) >
+      std::numeric_limits<int16_t>::max()) {
+    return false;
+  }
+  // Every column must be stored already in a type that holds the file's (EvolveTable would
+  // change nothing).
+  const auto& fields = batch.schema->fields;
+  std::vector<Encoder> encoders;
+  std::vector<std::string> casts;
+  for (int i : stored) {
+    const batch::Field& f = fields[static_cast<size_t>(i)];
+    const StoredColumn* c = state_.Find(f.name);
+    if (c == nullptr) return false;
+    const std::string key = KeyOf(f.type);
+    if (key != c->type_key && f.type.id != batch::TypeId::kNull) {
+      std::string widened, pg_type, reason;
+      if (c->type_key == "\"NULL\"" ||
+          Classify(c->type_key, f.type, c->pk_position >= 0, &widened, &pg_type, &reason) !=
+              Change::kFits) {
+        return false;
+      }
+    }
+    encoders.push_back(MakeEncoder(batch.columns[static_cast<size_t>(i)], f.name, c->pg_type));
+    // The binary value is the stored type's: the cast names it (and still converts, should
+    // another node have widened the column meanwhile).
+    casts.push_back("::" + c->pg_type);
+  }
+  std::vector<int> key_index;
+  for (const std::string& k : spec_.primary_key) key_index.push_back(FindColumn(*batch.schema, k));
+  std::unordered_set<uint64_t> keys;
+  keys.reserve(static_cast<size_t>(batch.num_rows));
+  CopyWriter encoded(*session_->conn);  // encodes only: never begun
+  for (int64_t row = 0; row < batch.num_rows; ++row) {
+    if (!keys.insert(KeyHash(batch, key_index, row)).second) return false;
+    encoded.BeginTuple(static_cast<int16_t>(encoders.size()));
+    for (Encoder& e : encoders) {
+      SLUICE_RETURN_IF_ERROR(EncodeValue(encoded, e, row, rows_seen_ + row, spec_.name));
+    }
+    SLUICE_RETURN_IF_ERROR(encoded.EndTuple());
+  }
+  *upsert = {};
+  if (batch.num_rows == 0) return true;  // nothing to write
+  std::string values = "VALUES ";
+  AppendValues(encoded.TakeBuffer(), batch.num_rows, static_cast<int>(encoders.size()), casts,
+               &values, &upsert->params);
+  upsert->sql = UpsertSql(batch, stored, values);
+  return true;
 }
 
 Status TableWriter::ApplyStaged(const batch::Batch& batch, const std::vector<int>& stored,
@@ -292,15 +362,14 @@ Result<std::vector<RowOutcome>> TableWriter::PlannedOutcomes(int64_t rows) {
   return out;
 }
 
-Status TableWriter::FastApply(const batch::Batch& batch, const std::vector<int>& stored,
-                              const std::string& staging) {
+std::string TableWriter::UpsertSql(const batch::Batch& batch, const std::vector<int>& stored,
+                                   const std::string& rows) const {
   const auto& fields = batch.schema->fields;
-  std::string cols, select, sets, conflict;
-  for (size_t j = 0; j < stored.size(); ++j) {
-    const StoredColumn& c = *state_.Find(fields[static_cast<size_t>(stored[j])].name);
+  std::string cols, sets, conflict;
+  for (int i : stored) {
+    const StoredColumn& c = *state_.Find(fields[static_cast<size_t>(i)].name);
     const std::string col = QuoteIdent(c.sql_name);
-    cols += (j ? ", " : "") + col;
-    select += (j ? ", " : "") + StageCol(j);
+    cols += (cols.empty() ? "" : ", ") + col;
     if (c.pk_position < 0) sets += (sets.empty() ? "" : ", ") + col + " = EXCLUDED." + col;
   }
   for (const std::string& k : spec_.primary_key) {
@@ -311,18 +380,25 @@ Status TableWriter::FastApply(const batch::Batch& batch, const std::vector<int>&
     const std::string first = QuoteIdent(state_.Find(spec_.primary_key[0])->sql_name);
     sets = first + " = EXCLUDED." + first;
   }
-  std::string sql = "WITH u AS (INSERT INTO " + Qualified() + " AS t(" + cols + ") SELECT " +
-                    select + " FROM " + staging + " ON CONFLICT (" + conflict + ") DO UPDATE SET " +
-                    sets;
+  std::string sql = "INSERT INTO " + Qualified() + " AS t(" + cols + ") " + rows +
+                    " ON CONFLICT (" + conflict + ") DO UPDATE SET " + sets;
   if (!spec_.age_column.empty()) {
     const std::string a = QuoteIdent(state_.Find(spec_.age_column)->sql_name);
     sql += " WHERE " + AgeRule("t." + a, "EXCLUDED." + a);
   }
   // xmax is 0 on a freshly inserted row version and set (to this transaction, which holds
   // the row's lock) on the version ON CONFLICT DO UPDATE wrote.
-  sql +=
-      " RETURNING (t.xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted), "
-      "count(*) FILTER (WHERE NOT inserted) FROM u";
+  return sql + " RETURNING (t.xmax = 0) AS inserted";
+}
+
+Status TableWriter::FastApply(const batch::Batch& batch, const std::vector<int>& stored,
+                              const std::string& staging) {
+  std::string select;
+  for (size_t j = 0; j < stored.size(); ++j) select += (j ? ", " : "") + StageCol(j);
+  const std::string sql = "WITH u AS (" + UpsertSql(batch, stored, "SELECT " + select + " FROM " +
+                                                                       staging) +
+                          ") SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT "
+                          "inserted) FROM u";
   Rows rows;
   if (small_stage_) {
     std::vector<::sluice::postgres::Statement> both;

@@ -4,7 +4,9 @@
 // the file is not applied yet; Commit records the file in _sluice.applied, whose primary key
 // on seq makes a second applier of the same file fail (and roll back) at its commit.
 
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +36,11 @@ const char* const kMetaDdl =
     "kind text NOT NULL, column_name text NOT NULL, old_type text NOT NULL, new_type text NOT "
     "NULL); "
     "CREATE INDEX IF NOT EXISTS schema_history_by_table ON _sluice.schema_history(schema_name, "
-    "table_name, id)";
+    "table_name, id); "
+    // Fails the transaction it runs in: a guard that found its condition false (StateGuard).
+    "CREATE OR REPLACE FUNCTION _sluice.refuse(message text) RETURNS boolean LANGUAGE plpgsql "
+    "AS $$BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure', MESSAGE = message; "
+    "END$$";
 
 std::string RecordAppliedSql(int64_t seq, const std::string& schema, const std::string& table,
                              const ApplyCounts& c, int64_t applied_at,
@@ -66,24 +72,28 @@ Status BeginLoadTransaction(Transaction& txn, int64_t seq) {
   return Status::Ok();
 }
 
+std::string CountsQuery(int64_t seq) {
+  return "(SELECT inserted, updated, refused, deleted FROM _sluice.applied WHERE seq = " +
+         std::to_string(seq) + ")";
+}
+
 Status CommitLoad(Transaction& txn, Session& session, int64_t seq, const std::string& record,
                   const InTransactionWrite& write) {
-  Status st;
-  if (write) {
-    st = write(*session.conn);
-    if (!st.ok()) {
-      txn.Rollback();
-      session.ForgetTempTables();
-      return st;
+  // One round trip: the record, the caller's write (which reads the counts the record holds)
+  // and COMMIT.
+  std::string before = record;
+  if (write) before += "; " + write(CountsQuery(seq));
+  Status st = txn.Commit(before);
+  if (!st.ok()) {
+    session.ForgetTempTables();
+    if (st.code() == ErrorCode::kAlreadyExists && !write) {
+      st = Err(ErrorCode::kAlreadyExists,
+               "file seq " + std::to_string(seq) + " is already applied to the pool");
     }
+    return st;
   }
-  st = txn.Commit(record);
-  if (st.code() == ErrorCode::kAlreadyExists) {
-    st = Err(ErrorCode::kAlreadyExists,
-             "file seq " + std::to_string(seq) + " is already applied to the pool");
-  }
-  if (st.ok()) session.dirty.clear();
-  return st;
+  session.dirty.clear();
+  return Status::Ok();
 }
 
 namespace {
@@ -92,6 +102,8 @@ namespace {
 constexpr size_t kMaxQueryRows = 1'000'000;
 // Idle writer connections kept for reuse (each with its staging tables).
 constexpr size_t kMaxIdleSessions = 8;
+// Tables whose layout the pool keeps (PostgresPool::Known); past it, it starts afresh.
+constexpr size_t kMaxKnownTables = 10'000;
 
 class PostgresPool;
 
@@ -112,6 +124,16 @@ Status EnsureSchema(Session& session, const std::string& schema) {
   return Status::Ok();
 }
 
+// One file's load into one table. Begun (Begin) it holds its transaction from the start:
+// BEGIN, the applied check and the table's reads in one round trip, then a round trip or
+// more per batch, then the commit's. Deferred (Defer: the pool knows the table from an
+// earlier load) it sends nothing until CommitWith, and a small file (one batch of at most
+// TableWriter::kSmallBatchRows rows that changes nothing of the table) then goes in one
+// round trip: BEGIN, the guard that the table is still as known, the upsert with the
+// record of the file, the caller's write and COMMIT. Whatever does not fit that form, and
+// any failure of that round trip (the table changed meanwhile, a refused value, a guard),
+// turns the load into a begun one: it starts over from the reads, so it applies and reports
+// exactly what the ordinary way does.
 class PgLoad final : public LoadTransaction {
  public:
   PgLoad(PostgresPool* pool, std::unique_ptr<Session> session, TableSpec spec, int64_t seq,
@@ -124,18 +146,17 @@ class PgLoad final : public LoadTransaction {
   ~PgLoad() override;
 
   Status Begin();
+  void Defer(CachedTable cached) {
+    deferred_ = true;
+    fingerprint_ = std::move(cached.fingerprint);
+    writer_.UseCachedState(std::move(cached.state));
+  }
 
   Status Apply(const batch::Batch& batch) override {
     if (!failed_.ok()) return failed_;
     if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
-    Status st = writer_.ApplyBatch(batch);
-    if (!st.ok()) {
-      // The load is over: roll back now, so that its locks (a table it created, rows it
-      // wrote) do not wait for the object's destruction.
-      failed_ = st;
-      txn_.Rollback();
-      session_->ForgetTempTables();
-    }
+    Status st = ApplyNow(batch);
+    if (!st.ok()) Fail(st);
     return st;
   }
 
@@ -146,6 +167,17 @@ class PgLoad final : public LoadTransaction {
   Status CommitWith(int64_t applied_at, const InTransactionWrite& write) override {
     if (!failed_.ok()) return failed_;
     if (committed_) return Err(ErrorCode::kInvalidArgument, "the load is already committed");
+    if (deferred_) {
+      if (CommitInOneRoundTrip(applied_at, write).ok()) {
+        committed_ = true;
+        return Status::Ok();
+      }
+      Status st = Undefer();
+      if (!st.ok()) {
+        Fail(st);
+        return st;
+      }
+    }
     const TableSpec& spec = writer_.spec();
     Status st = CommitLoad(
         txn_, *session_, seq_,
@@ -155,10 +187,44 @@ class PgLoad final : public LoadTransaction {
       return st;
     }
     committed_ = true;
+    AfterCommit();
     return Status::Ok();
   }
 
  private:
+  Status ApplyNow(const batch::Batch& batch) {
+    if (deferred_) {
+      if (!pending_) {
+        ::sluice::postgres::Statement upsert;
+        SLUICE_ASSIGN_OR_RETURN(bool fits, writer_.Defer(batch, &upsert));
+        if (fits) {
+          if (!upsert.sql.empty()) {
+            pending_ = std::move(upsert);
+            pending_batch_ = batch;
+          }
+          return Status::Ok();
+        }
+      }
+      SLUICE_RETURN_IF_ERROR(Undefer());
+    }
+    return writer_.ApplyBatch(batch);
+  }
+
+  // The load is over: roll back now, so that its locks (a table it created, rows it wrote) do
+  // not wait for the object's destruction.
+  void Fail(const Status& st) {
+    failed_ = st;
+    txn_.Rollback();
+    session_->ForgetTempTables();
+  }
+
+  // From a deferred load to a begun one: the transaction opens, the table is read afresh,
+  // and the batch held back is applied the ordinary way.
+  Status Undefer();
+  Status CommitInOneRoundTrip(int64_t applied_at, const InTransactionWrite& write);
+  // Keeps the pool's knowledge of the table true after a commit of the ordinary way.
+  void AfterCommit();
+
   PostgresPool* pool_;
   std::unique_ptr<Session> session_;
   Transaction txn_;
@@ -166,6 +232,11 @@ class PgLoad final : public LoadTransaction {
   TableWriter writer_;
   Status failed_;
   bool committed_ = false;
+  // Deferred: the known table's fingerprint, and the one batch held back (its upsert).
+  bool deferred_ = false;
+  std::string fingerprint_;
+  std::optional<::sluice::postgres::Statement> pending_;
+  std::optional<batch::Batch> pending_batch_;
 };
 
 class PostgresPool final : public Pool {
@@ -206,6 +277,11 @@ class PostgresPool final : public Pool {
       if (st.ok()) {
         // From here the load owns the session: dropping it rolls back and releases it.
         load = std::make_unique<PgLoad>(this, std::move(session), table, seq, clock_);
+        std::optional<CachedTable> known = Known(table);
+        if (known) {
+          load->Defer(std::move(*known));
+          return std::unique_ptr<LoadTransaction>(std::move(load));
+        }
         st = load->Begin();
       }
       if (st.ok()) return std::unique_ptr<LoadTransaction>(std::move(load));
@@ -234,6 +310,23 @@ class PostgresPool final : public Pool {
       }
       if (!(reused && st.code() == ErrorCode::kUnavailable)) return st;
     }
+  }
+
+  // The table as a load read it last (CachedTable), if this pool knows it.
+  std::optional<CachedTable> Known(const TableSpec& table) {
+    MutexLock lock(&known_mutex_);
+    auto it = known_.find({table.schema, table.name});
+    if (it == known_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Remember(const TableSpec& table, CachedTable cached) {
+    MutexLock lock(&known_mutex_);
+    if (known_.size() >= kMaxKnownTables) known_.clear();
+    known_[{table.schema, table.name}] = std::move(cached);
+  }
+  void Forget(const TableSpec& table) {
+    MutexLock lock(&known_mutex_);
+    known_.erase({table.schema, table.name});
   }
 
   Result<std::optional<AppliedFile>> FindApplied(const std::string& schema, int64_t seq) override {
@@ -344,6 +437,8 @@ class PostgresPool final : public Pool {
   }
 
   std::string conninfo_;
+  Mutex known_mutex_;
+  std::map<std::pair<std::string, std::string>, CachedTable> known_ GUARDED_BY(known_mutex_);
   Mutex idle_mutex_;
   std::vector<std::unique_ptr<Session>> idle_ GUARDED_BY(idle_mutex_);
   Mutex reader_mutex_;
@@ -362,7 +457,59 @@ Status PgLoad::Begin() {
     return Err(ErrorCode::kAlreadyExists,
                "file seq " + std::to_string(seq_) + " is already applied to the pool");
   }
-  return writer_.UseState(rows[1], rows[2]);
+  SLUICE_RETURN_IF_ERROR(writer_.UseState(rows[2], rows[3]));
+  if (writer_.state().exists) {
+    pool_->Remember(writer_.spec(), {std::string(rows[1].Text(0, 0)), writer_.state()});
+  }
+  return Status::Ok();
+}
+
+Status PgLoad::Undefer() {
+  deferred_ = false;
+  pending_.reset();
+  // What the deferred attempt believed of the table may be what failed it.
+  pool_->Forget(writer_.spec());
+  SLUICE_RETURN_IF_ERROR(Begin());
+  if (!pending_batch_) return Status::Ok();
+  const batch::Batch held = std::move(*pending_batch_);
+  pending_batch_.reset();
+  return writer_.ApplyBatch(held);
+}
+
+Status PgLoad::CommitInOneRoundTrip(int64_t applied_at, const InTransactionWrite& write) {
+  const TableSpec& spec = writer_.spec();
+  std::vector<::sluice::postgres::Statement> statements;
+  if (pending_) {
+    statements.push_back(StateGuard(spec.schema, spec.name, fingerprint_));
+    const int64_t rows = pending_batch_->num_rows;
+    statements.push_back(
+        {"WITH u AS (" + pending_->sql +
+             "), c AS (SELECT count(*) FILTER (WHERE inserted) AS i, count(*) FILTER (WHERE NOT "
+             "inserted) AS u FROM u) INSERT INTO _sluice.applied(seq, schema_name, table_name, "
+             "inserted, updated, refused, deleted, applied_at) SELECT " +
+             std::to_string(seq_) + ", " + QuoteLiteral(spec.schema) + ", " +
+             QuoteLiteral(spec.name) + ", i, u, " + std::to_string(rows) + " - i - u, 0, " +
+             std::to_string(applied_at) + " FROM c RETURNING inserted, updated, refused",
+         pending_->params});
+  } else {
+    statements.push_back(
+        {RecordAppliedSql(seq_, spec.schema, spec.name, {}, applied_at, {}), Params()});
+  }
+  if (write) statements.push_back({write(CountsQuery(seq_)), Params()});
+  SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> results, txn_.BeginCommitPipeline(statements));
+  if (pending_) {
+    const Rows& counted = results[1];
+    ApplyCounts& counts = writer_.mutable_counts();
+    SLUICE_ASSIGN_OR_RETURN(counts.inserted, counted.Int(0, 0));
+    SLUICE_ASSIGN_OR_RETURN(counts.updated, counted.Int(0, 1));
+    SLUICE_ASSIGN_OR_RETURN(counts.refused, counted.Int(0, 2));
+  }
+  return Status::Ok();
+}
+
+void PgLoad::AfterCommit() {
+  // The next load of a table this one created or changed reads it afresh.
+  if (writer_.layout_changed()) pool_->Forget(writer_.spec());
 }
 
 PgLoad::~PgLoad() {

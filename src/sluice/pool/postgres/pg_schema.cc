@@ -17,8 +17,31 @@ std::string TableWriter::TombQualified() const {
   return QuoteIdent(kMetaSchema) + "." + QuoteIdent(state_.tomb_sql_name);
 }
 
+namespace {
+
+// A digest of the table's rows in _sluice.tables and _sluice.columns ($1 schema, $2 table):
+// whatever changes the table's layout (a table created, a column added or retyped, a
+// tombstone table) changes it.
+constexpr const char* kFingerprint =
+    "encode(sha256(convert_to(coalesce((SELECT sql_name || '/' || coalesce(tomb_sql_name, '') "
+    "FROM _sluice.tables WHERE schema_name = $1 AND table_name = $2), '') || '|' || "
+    "coalesce((SELECT string_agg(concat_ws('/', column_name, sql_name, type_name, type_key, "
+    "pg_type, pk_position), '|' ORDER BY position) FROM _sluice.columns WHERE schema_name = $1 "
+    "AND table_name = $2), ''), 'UTF8')), 'hex')";
+
+}  // namespace
+
+::sluice::postgres::Statement StateGuard(const std::string& schema, const std::string& table,
+                                         const std::string& fingerprint) {
+  return {std::string("SELECT CASE WHEN ") + kFingerprint +
+              " = $3 THEN true ELSE _sluice.refuse('the stored table changed since it was "
+              "read') END",
+          Params().Text(schema).Text(table).Text(fingerprint)};
+}
+
 std::vector<::sluice::postgres::Statement> TableWriter::StateReads() const {
   return {
+      {std::string("SELECT ") + kFingerprint, Params().Text(spec_.schema).Text(spec_.name)},
       {"SELECT sql_name, coalesce(tomb_sql_name, '') FROM _sluice.tables WHERE schema_name = $1 "
        "AND table_name = $2",
        Params().Text(spec_.schema).Text(spec_.name)},
@@ -30,7 +53,12 @@ std::vector<::sluice::postgres::Statement> TableWriter::StateReads() const {
 
 Status TableWriter::LoadState() {
   SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> rows, session_->conn->Pipeline(StateReads()));
-  return UseState(rows[0], rows[1]);
+  return UseState(rows[1], rows[2]);
+}
+
+void TableWriter::UseCachedState(TableState state) {
+  state_ = std::move(state);
+  state_loaded_ = true;
 }
 
 Status TableWriter::UseState(const Rows& table, const Rows& cols) {
@@ -69,6 +97,7 @@ Status TableWriter::UseState(const Rows& table, const Rows& cols) {
 
 Status TableWriter::RecordChange(SchemaChangeKind kind, const std::string& column,
                                  const std::string& old_type, const std::string& new_type) {
+  layout_changed_ = true;
   return session_->conn
       ->Query(
           "INSERT INTO _sluice.schema_history(schema_name, table_name, seq, changed_at, kind, "
@@ -234,6 +263,7 @@ Status TableWriter::EvolveTable(const batch::Batch& batch, const std::vector<int
 
 Status TableWriter::EnsureTombstoneTable() {
   if (!state_.tomb_sql_name.empty()) return Status::Ok();
+  layout_changed_ = true;
   state_.tomb_sql_name = SqlName("tombstones." + spec_.schema + "." + spec_.name);
   std::string cols, pk;
   for (const std::string& k : spec_.primary_key) {

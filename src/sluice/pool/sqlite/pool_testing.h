@@ -200,10 +200,9 @@ class PoolTestBase : public ::testing::Test {
       Status st = (*tx)->Apply(b);
       EXPECT_TRUE(st.ok()) << st.ToString();
     }
-    ApplyCounts counts = (*tx)->counts();
     Status st = (*tx)->Commit(1000 + seq);
     EXPECT_TRUE(st.ok()) << st.ToString();
-    return counts;
+    return (*tx)->counts();
   }
 
   Status LoadError(const TableSpec& spec, int64_t seq, const Batch& batch) {

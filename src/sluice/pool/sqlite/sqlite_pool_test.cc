@@ -30,9 +30,9 @@ TEST_F(PoolTest, HoldsNoLedgerToCommitWith) {
   ASSERT_TRUE(tx.ok());
   ASSERT_TRUE((*tx)->Apply(MakeBatch({{"id", Ints({1})}})).ok());
   bool ran = false;
-  Status st = (*tx)->CommitWith(5, [&](::sluice::postgres::Conn&) {
+  Status st = (*tx)->CommitWith(5, [&](std::string_view) {
     ran = true;
-    return Status::Ok();
+    return std::string("SELECT 1");
   });
   EXPECT_EQ(st.code(), ErrorCode::kNotImplemented);
   EXPECT_FALSE(ran);
