@@ -35,6 +35,8 @@ in that range), SLUICE_LOAD_SEED. The full size of issue 10, run by hand:
 import json
 import os
 import random
+import shutil
+import subprocess
 import threading
 import time
 import unittest
@@ -173,7 +175,19 @@ class LoadKillTest(RestartedServerTestCase):
         try:
             ledger = wait_for(settled, timeout=120, what="every ledger entry to finish")
         except AssertionError:
+            # What a stall leaves to look at: the files still open and where the server's
+            # threads are.
+            unfinished = [e for e in self.helper.files(conn)
+                          if e["status"] in ("queued", "loading", "failed")]
             print(server.log())
+            with open(server.log_path, errors="replace") as f:
+                problems = [line for line in f if " warn " in line or " error " in line]
+            print("warnings and errors of every start:", "".join(problems[-100:]))
+            print("unfinished:", json.dumps(unfinished, indent=1)[:6000])
+            if shutil.which("gdb"):
+                print(subprocess.run(["gdb", "-p", str(server.proc.pid), "-batch", "-ex",
+                                      "thread apply all bt"], capture_output=True, text=True,
+                                     check=False).stdout[-20000:])
             raise
         loaded_all = time.monotonic() - started
         self.assertEqual(server.stop(), 0)
