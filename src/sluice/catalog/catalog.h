@@ -27,7 +27,6 @@
 
 #include "sluice/core/core.h"
 
-
 namespace sluice::catalog {
 
 // What happens to a key whose table is not configured (DESIGN.md, "The S3 surface").

@@ -527,9 +527,8 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
     CrashPoint("load.mid_load");
     first_row += batch.num_rows;
   }
-  SLUICE_RETURN_IF_ERROR(
-      Blame(CommitFile(**tx, catalog_, file.seq, clock_.NowMicros(), recorded), {},
-            "committing " + key + " to the pool"));
+  SLUICE_RETURN_IF_ERROR(Blame(CommitFile(**tx, catalog_, file.seq, clock_.NowMicros(), recorded),
+                               {}, "committing " + key + " to the pool"));
   CrashPoint("load.after_pool_commit");
   *counts = (*tx)->counts();
   return Status::Ok();

@@ -37,8 +37,7 @@ std::string FileForLog(int64_t seq, const std::string& connection_id, const std:
 // outcome commits in the same transaction and `*recorded` is set; otherwise the caller records
 // it (MarkLoaded) once this returns.
 template <class LoadTxn>
-Status CommitFile(LoadTxn& tx, catalog::Ledger& ledger, int64_t seq, int64_t now,
-                  bool* recorded) {
+Status CommitFile(LoadTxn& tx, catalog::Ledger& ledger, int64_t seq, int64_t now, bool* recorded) {
   catalog::Ledger::InPoolWrite write = ledger.LoadedInPool(seq, now);
   if (!write) return tx.Commit(now);
   SLUICE_RETURN_IF_ERROR(tx.CommitWith(now, write));

@@ -85,9 +85,8 @@ Status Loader::ApplyNested(batch::BatchReader& reader, const catalog::FileRecord
     first_row += records.num_rows;
   }
   const std::vector<pool::ApplyCounts>& per_table = (*tx)->counts();
-  SLUICE_RETURN_IF_ERROR(
-      Blame(CommitFile(**tx, catalog_, file.seq, clock_.NowMicros(), recorded), {},
-            "committing " + key + " to the pool"));
+  SLUICE_RETURN_IF_ERROR(Blame(CommitFile(**tx, catalog_, file.seq, clock_.NowMicros(), recorded),
+                               {}, "committing " + key + " to the pool"));
   CrashPoint("load.after_pool_commit");
   *counts = per_table[0];
   std::string line;

@@ -71,10 +71,10 @@ class PgCatalogTest : public ::testing::Test {
     SLUICE_RETURN_IF_ERROR(conn->Exec("SET statement_timeout = '5s'"));
     postgres::Transaction txn(*conn);
     SLUICE_RETURN_IF_ERROR(txn.Begin());
-    const std::string query =
-        "(SELECT " + std::to_string(counts.inserted) + " AS inserted, " +
-        std::to_string(counts.updated) + " AS updated, " + std::to_string(counts.refused) +
-        " AS refused, " + std::to_string(counts.deleted) + " AS deleted)";
+    const std::string query = "(SELECT " + std::to_string(counts.inserted) + " AS inserted, " +
+                              std::to_string(counts.updated) + " AS updated, " +
+                              std::to_string(counts.refused) + " AS refused, " +
+                              std::to_string(counts.deleted) + " AS deleted)";
     return txn.Commit(write(query));
   }
 

@@ -274,8 +274,7 @@ Result<bool> TableWriter::Defer(const batch::Batch& batch, ::sluice::postgres::S
   bool any_delete = false;
   SLUICE_RETURN_IF_ERROR(Validate(batch, &stored, &deletes, &any_delete));
   if (any_delete || (!spec_.age_column.empty() && !state_.tomb_sql_name.empty())) return false;
-  if (batch.num_rows * static_cast<int64_t>(stored.size()) >
-      std::numeric_limits<int16_t>::max()) {
+  if (batch.num_rows * static_cast<int64_t>(stored.size()) > std::numeric_limits<int16_t>::max()) {
     return false;
   }
   // Every column must be stored already in a type that holds the file's (EvolveTable would
@@ -290,9 +289,8 @@ Result<bool> TableWriter::Defer(const batch::Batch& batch, ::sluice::postgres::S
     const std::string key = KeyOf(f.type);
     if (key != c->type_key && f.type.id != batch::TypeId::kNull) {
       std::string widened, pg_type, reason;
-      if (c->type_key == "\"NULL\"" ||
-          Classify(c->type_key, f.type, c->pk_position >= 0, &widened, &pg_type, &reason) !=
-              Change::kFits) {
+      if (c->type_key == "\"NULL\"" || Classify(c->type_key, f.type, c->pk_position >= 0, &widened,
+                                                &pg_type, &reason) != Change::kFits) {
         return false;
       }
     }
@@ -395,8 +393,8 @@ Status TableWriter::FastApply(const batch::Batch& batch, const std::vector<int>&
                               const std::string& staging) {
   std::string select;
   for (size_t j = 0; j < stored.size(); ++j) select += (j ? ", " : "") + StageCol(j);
-  const std::string sql = "WITH u AS (" + UpsertSql(batch, stored, "SELECT " + select + " FROM " +
-                                                                       staging) +
+  const std::string sql = "WITH u AS (" +
+                          UpsertSql(batch, stored, "SELECT " + select + " FROM " + staging) +
                           ") SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT "
                           "inserted) FROM u";
   Rows rows;

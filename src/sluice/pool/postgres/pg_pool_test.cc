@@ -128,11 +128,13 @@ TEST_F(PgPoolTest, AWriteCommittedWithTheLoadCommitsOrRollsBackWithIt) {
   auto setup = db_.Connect();
   ASSERT_NE(setup, nullptr);
   ASSERT_TRUE(
-      setup->Exec("CREATE TABLE ledger(seq bigint PRIMARY KEY, status text, inserted bigint, "
-                  "updated bigint)")
+      setup
+          ->Exec("CREATE TABLE ledger(seq bigint PRIMARY KEY, status text, inserted bigint, "
+                 "updated bigint)")
           .ok());
-  ASSERT_TRUE(setup->Exec("INSERT INTO ledger(seq, status) SELECT g, 'loading' FROM "
-                          "generate_series(1, 4) g")
+  ASSERT_TRUE(setup
+                  ->Exec("INSERT INTO ledger(seq, status) SELECT g, 'loading' FROM "
+                         "generate_series(1, 4) g")
                   .ok());
   auto mark_loaded = [](int64_t seq) {
     return [seq](std::string_view counts) {
@@ -172,7 +174,8 @@ TEST_F(PgPoolTest, AWriteCommittedWithTheLoadCommitsOrRollsBackWithIt) {
 // BEGIN, the guard that the table is unchanged, the upsert with the file's record, COMMIT.
 TEST_F(PgPoolTest, ASmallFileOfAKnownTableIsOneRoundTrip) {
   TableSpec spec = Spec("t", {"id"}, "age");
-  Load(spec, 1, {MakeBatch({{"id", Ints({1, 2})}, {"age", Ints({5, 5})}, {"v", Strings({"a", "b"})}})});
+  Load(spec, 1,
+       {MakeBatch({{"id", Ints({1, 2})}, {"age", Ints({5, 5})}, {"v", Strings({"a", "b"})}})});
   Load(spec, 2, {MakeBatch({{"id", Ints({3})}, {"age", Ints({5})}, {"v", Strings({"c"})}})});
   const uint64_t before = ::sluice::postgres::RoundTrips();
   auto tx = pool_->BeginLoad(spec, 3);
@@ -210,16 +213,19 @@ TEST_F(PgPoolTest, WhatDoesNotFitOneRoundTripGoesTheOrdinaryWay) {
   spec.delete_column = "del";
   Load(spec, 1, {MakeBatch({{"id", Ints({1, 2})}, {"age", Ints({5, 5})}})});
   Load(spec, 2, {MakeBatch({{"id", Ints({3})}, {"age", Ints({5})}})});
-  EXPECT_EQ(CountsText(Load(spec, 3, {MakeBatch({{"id", Ints({4})}, {"age", Ints({1})},
-                                                  {"extra", Strings({"x"})}})})),
+  EXPECT_EQ(CountsText(Load(
+                spec, 3,
+                {MakeBatch({{"id", Ints({4})}, {"age", Ints({1})}, {"extra", Strings({"x"})}})})),
             "i1 u0 r0 d0");
-  EXPECT_EQ(CountsText(Load(spec, 4, {MakeBatch({{"id", Ints({1})}, {"age", Ints({9})},
-                                                  {"del", Bools({1})}})})),
-            "i0 u0 r0 d1");
+  EXPECT_EQ(
+      CountsText(
+          Load(spec, 4, {MakeBatch({{"id", Ints({1})}, {"age", Ints({9})}, {"del", Bools({1})}})})),
+      "i0 u0 r0 d1");
   EXPECT_EQ(CountsText(Load(spec, 5, {MakeBatch({{"id", Ints({2, 2})}, {"age", Ints({6, 7})}})})),
             "i0 u2 r0 d0");
-  EXPECT_EQ(CountsText(Load(spec, 6, {MakeBatch({{"id", Ints({5})}, {"age", Ints({1})}}),
-                                      MakeBatch({{"id", Ints({1})}, {"age", Ints({3})}})})),
+  EXPECT_EQ(CountsText(Load(spec, 6,
+                            {MakeBatch({{"id", Ints({5})}, {"age", Ints({1})}}),
+                             MakeBatch({{"id", Ints({1})}, {"age", Ints({3})}})})),
             "i1 u0 r1 d0");
   // The tombstone of 1 (age 9) refuses an older row through the one-round-trip path's
   // fallback too.
