@@ -169,6 +169,9 @@ class LoadKillTest(RestartedServerTestCase):
         self.assertEqual(tally.acked, FILES)
 
         def settled():
+            if server.proc.poll() is not None:  # its log ends with what killed it
+                raise AssertionError(f"sluice serve died with {server.proc.returncode} while "
+                                     f"loading:\n{server.log()}")
             entries = self.helper.files(conn)
             return None if any(e["status"] in ("queued", "loading") for e in entries) else entries
 
