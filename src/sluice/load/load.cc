@@ -150,15 +150,9 @@ Loader::Loader(catalog::Catalog& catalog, landing::Store& store, pool::Pool& poo
       pool_(pool),
       clock_(clock),
       options_(options),
-      monotonic_(monotonic) {
-  // Files pushed through other nodes, and their retries, wake the workers at once.
-  catalog_.WatchChanges([this] { Notify(); });
-}
+      monotonic_(monotonic) {}
 
-Loader::~Loader() {
-  Stop();
-  catalog_.WatchChanges({});
-}
+Loader::~Loader() { Stop(); }
 
 Status Loader::FailPoisoned(const catalog::FileRecord& file) {
   const int limit = options_.max_load_attempts;
@@ -220,12 +214,19 @@ Status Loader::ReconcileFile(const catalog::FileRecord& file) {
 }
 
 void Loader::Start() {
+  // Files pushed through other nodes, their retries and their loads wake the workers and the
+  // observers at once (the observers are fixed from here on).
+  catalog_.WatchChanges([this] {
+    Notify();
+    for (LoadObserver* o : observers_) o->OnLedgerChanged();
+  });
   MutexLock lock(&mu_);
   stopping_ = false;
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
 
 void Loader::Stop() {
+  catalog_.WatchChanges({});  // when it returns, no call of the callback above is running
   {
     MutexLock lock(&mu_);
     stopping_ = true;

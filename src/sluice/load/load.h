@@ -89,6 +89,10 @@ class LoadObserver {
  public:
   virtual ~LoadObserver() = default;
   virtual void OnFileFinished(const LoadEvent& event) = 0;
+  // Another process committed a change to the ledger (catalog::Ledger::WatchChanges: another
+  // node's load, upload or retry). Called on the catalog's thread while the loader runs; must
+  // be quick.
+  virtual void OnLedgerChanged() {}
 };
 
 struct LoaderOptions {

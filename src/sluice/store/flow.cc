@@ -276,6 +276,15 @@ void LoadWaits::OnFileFinished(const load::LoadEvent& event) {
   for (auto& w : done) Answer(*w, file);
 }
 
+void LoadWaits::OnLedgerChanged() {
+  {
+    MutexLock lock(&mu_);
+    if (waiters_.empty()) return;
+    poll_soon_ = true;
+  }
+  wake_.SignalAll();
+}
+
 void LoadWaits::Expire(const std::weak_ptr<Waiter>& weak) {
   {
     MutexLock lock(&mu_);
@@ -286,13 +295,19 @@ void LoadWaits::Expire(const std::weak_ptr<Waiter>& weak) {
 
 void LoadWaits::Loop() {
   MutexLock lock(&mu_);
-  auto next_poll = monotonic_.Now() + kPollInterval;
+  auto last_poll = monotonic_.Now();
+  auto next_poll = last_poll + kPollInterval;
   while (!stopping_) {
+    // A change committed elsewhere (OnLedgerChanged) brings the next poll forward, to no
+    // sooner than kMinPollGap after the last: a busy ledger does not turn into a poll per
+    // change.
+    if (poll_soon_) next_poll = std::min(next_poll, last_poll + kMinPollGap);
     auto until = next_poll;
     for (const auto& [seq, w] : waiters_) until = std::min(until, w->deadline);
     monotonic_.WaitUntil(&wake_, &mu_, until);
     if (stopping_) break;
     const auto now = monotonic_.Now();
+    if (poll_soon_) next_poll = std::min(next_poll, last_poll + kMinPollGap);
     std::vector<std::shared_ptr<Waiter>> expired;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->second->deadline <= now) {
@@ -304,6 +319,8 @@ void LoadWaits::Loop() {
     }
     std::vector<int64_t> poll;
     if (now >= next_poll) {
+      poll_soon_ = false;
+      last_poll = now;
       next_poll = now + kPollInterval;
       for (auto it = waiters_.begin(); it != waiters_.end(); it = waiters_.upper_bound(it->first)) {
         poll.push_back(it->first);
@@ -318,7 +335,8 @@ void LoadWaits::Loop() {
         w->deferred->Complete(std::move(w->response));
       }
     }
-    // Statuses changed by another process (a CLI skip or retry) do not reach the observer.
+    // Statuses changed by another process (a CLI skip or retry, another node's load) do not
+    // reach the observer.
     for (int64_t seq : poll) {
       auto file = catalog_.GetFile(seq);
       if (!file.ok() || !*file || !Finished((*file)->status)) continue;

@@ -17,8 +17,10 @@
 // LoadWaits holds the response of a PUT (or CompleteMultipartUpload) carrying
 // x-amz-meta-sluice-wait: N until the file's load finished or N seconds passed, without
 // holding an I/O thread (http::DeferredResponse). Loads of this process wake the waiters at
-// once (LoadObserver); a status changed by another process (a CLI skip) is noticed by a poll
-// of the waiters' files every poll interval. On stop (or when the HTTP runtime stops) every
+// once (LoadObserver); a status changed by another process (a CLI skip, another node's load)
+// is noticed by a poll of the waiters' files every poll interval, or within kMinPollGap when
+// the ledger says another process changed it (LoadObserver::OnLedgerChanged: the PostgreSQL
+// catalog's notifications). On stop (or when the HTTP runtime stops) every
 // waiter is answered with the state so far.
 //
 // Thread-safety: both classes are safe to call from any thread.
@@ -104,6 +106,7 @@ Result<int> WaitSecondsOf(const std::vector<std::pair<std::string, std::string>>
 class LoadWaits final : public load::LoadObserver {
  public:
   static constexpr std::chrono::milliseconds kPollInterval{500};
+  static constexpr std::chrono::milliseconds kMinPollGap{10};
 
   // `catalog` and `monotonic` (the waits' deadlines and the poll) must outlive this object.
   explicit LoadWaits(catalog::Ledger& catalog,
@@ -122,6 +125,7 @@ class LoadWaits final : public load::LoadObserver {
   // returned at once when the file has already finished, deferred otherwise.
   http::Response Hold(int64_t seq, int seconds, http::Response response);
   void OnFileFinished(const load::LoadEvent& event) override;
+  void OnLedgerChanged() override;
   size_t waiting();
 
  private:
@@ -145,7 +149,8 @@ class LoadWaits final : public load::LoadObserver {
   std::multimap<int64_t, std::shared_ptr<Waiter>> waiters_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   bool started_ GUARDED_BY(mu_) = false;
-  std::thread thread_;  // started under mu_; joined by Stop
+  bool poll_soon_ GUARDED_BY(mu_) = false;  // another process changed the ledger
+  std::thread thread_;                      // started under mu_; joined by Stop
 };
 
 }  // namespace sluice::store

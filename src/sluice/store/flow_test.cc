@@ -237,6 +237,29 @@ TEST_F(FlowTest, WaitTimesOutWithTheStateSoFarAndSeesOtherProcesses) {
   EXPECT_EQ(Header(put.response.deferred->Peek()->headers, "x-amz-meta-sluice-status"), "queued");
 }
 
+// Another node's change to a shared ledger (its loader finished the file) is announced by the
+// catalog's notification: the waiter is answered within kMinPollGap, not the poll interval.
+TEST_F(FlowTest, ALedgerChangeElsewhereIsFoundAtOnce) {
+  Build();
+  waits_->Start();
+  auto put = DoPut("orders/b.parquet", "broken", {{"x-amz-meta-sluice-wait", "30"}});
+  ASSERT_TRUE(put.response.deferred);
+  ASSERT_TRUE(ticks_.AwaitSleepers(1));
+  ticks_.Advance(LoadWaits::kMinPollGap);  // nothing changed yet: it waits on
+  ASSERT_TRUE(ticks_.AwaitSleepers(1));
+  EXPECT_FALSE(put.response.deferred->completed());
+  ASSERT_TRUE(catalog_->MarkFailed(1, Err(ErrorCode::kCorruptFile, "failed elsewhere")).ok());
+  waits_->OnLedgerChanged();
+  // The fake clock stays 10 ms past the start, far from the 500 ms poll.
+  for (int i = 0; i < 5000 && !put.response.deferred->completed(); ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  auto done = put.response.deferred->Peek();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(Header(done->headers, "x-amz-meta-sluice-status"), "failed");
+  waits_->Stop();
+}
+
 TEST_F(FlowTest, PendingFilesLimitRefusesWithSlowDownUntilTheQueueDrains) {
   FlowLimits limits;
   limits.max_pending_files = 2;
