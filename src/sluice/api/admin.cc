@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
+
+#include "sluice/api/routes_internal.h"
 
 namespace sluice::api {
 namespace {
@@ -113,6 +116,12 @@ bool IsTableName(std::string_view s) {
   return true;
 }
 
+// A route of the API (ApiRoute) and what serves it.
+struct Endpoint {
+  ApiRoute api;
+  std::function<http::Response(const PathParams&, std::string_view raw_query)> serve;
+};
+
 class AdminHandler final : public http::Handler {
  public:
   AdminHandler(catalog::Catalog& catalog, Secret token, Metrics& metrics, const Clock& clock,
@@ -121,7 +130,12 @@ class AdminHandler final : public http::Handler {
         token_(std::move(token)),
         metrics_(metrics),
         clock_(clock),
-        options_(options) {}
+        options_(options),
+        routes_(MakeRoutes()) {
+    std::vector<ApiRoute> api;
+    for (const Endpoint& r : routes_) api.push_back(r.api);
+    openapi_ = OpenApiDocument(api, "v1");
+  }
 
   Started Start(const http::RequestHead& head) override {
     Started s;
@@ -154,15 +168,70 @@ class AdminHandler final : public http::Handler {
       }
       return MetricsPage();
     }
-    if (path.rfind("/api/v1/", 0) == 0) {
-      if (!Authorized(head)) {
+    if (path.rfind("/api/v1/", 0) == 0) return Api(head);
+    return Text(404, "not found\n");
+  }
+
+  // The route of `head` in routes_ (401 before anything else without the token, unless the
+  // route is public), else 404.
+  http::Response Api(const http::RequestHead& head) {
+    for (const Endpoint& r : routes_) {
+      std::optional<PathParams> params = MatchPath(r.api.path, head.raw_path);
+      if (!params) continue;
+      if (!r.api.anonymous && !Authorized(head)) {
         return Json(401, {{"error",
                            "an admin token is required: Authorization: Bearer <token> "
                            "(see <data-dir>/admin.token)"}});
       }
-      return Api(path.substr(8), head.raw_query);
+      return r.serve(*params, head.raw_query);
     }
-    return Text(404, "not found\n");
+    if (!Authorized(head)) {  // says nothing of which paths exist
+      return Json(401, {{"error",
+                         "an admin token is required: Authorization: Bearer <token> "
+                         "(see <data-dir>/admin.token)"}});
+    }
+    return Json(404, {{"error", "no such endpoint: " + head.raw_path +
+                                    " (the routes are in /api/v1/openapi.json)"}});
+  }
+
+  std::vector<Endpoint> MakeRoutes() {
+    const ApiParam limit{"limit", "integer",
+                         "entries per page, 1.." + std::to_string(catalog::kMaxListPage) +
+                             " (the default is the most)"};
+    std::vector<Endpoint> routes;
+    routes.push_back(
+        {{.method = "GET",
+          .path = "/api/v1/connections",
+          .summary = "List connections",
+          .description = "One page of connections by id.",
+          .query = {{"after", "string", "the last connection id of the previous page"}, limit},
+          .schema = "Connection",
+          .array = true,
+          .paged = true},
+         [this](const PathParams&, std::string_view q) { return ConnectionsPage(q); }});
+    routes.push_back(
+        {{.method = "GET",
+          .path = "/api/v1/connections/{id}/files",
+          .summary = "List a connection's files",
+          .description = "One page of the ledger in sequence order. A page may be short, even "
+                         "empty, and still have a next one.",
+          .path_params = {{"id", "string", "the connection's id"}},
+          .query = {{"table", "string", "only this table's files"},
+                    {"after", "integer", "the last sequence number of the previous page"},
+                    limit},
+          .schema = "File",
+          .array = true,
+          .paged = true},
+         [this](const PathParams& p, std::string_view q) {
+           return FilesPage(p.find("id")->second, q);
+         }});
+    routes.push_back({{.method = "GET",
+                       .path = "/api/v1/openapi.json",
+                       .summary = "This document",
+                       .description = "The OpenAPI 3 description of every route of /api/v1.",
+                       .anonymous = true},
+                      [this](const PathParams&, std::string_view) { return Json(200, openapi_); }});
+    return routes;
   }
 
   // The admin token as a Bearer credential, compared in constant time.
@@ -170,19 +239,6 @@ class AdminHandler final : public http::Handler {
     auto auth = head.Header("Authorization");
     const std::string expected = "Bearer " + token_.reveal();
     return auth && ConstantTimeEquals(*auth, expected);
-  }
-
-  http::Response Api(const std::string& rest, std::string_view raw_query) {
-    if (rest == "connections") return ConnectionsPage(raw_query);
-    const std::string prefix = "connections/";
-    const std::string suffix = "/files";
-    if (rest.rfind(prefix, 0) == 0 && rest.size() > prefix.size() + suffix.size() &&
-        rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      const std::string id =
-          rest.substr(prefix.size(), rest.size() - prefix.size() - suffix.size());
-      return FilesPage(id, raw_query);
-    }
-    return Json(404, {{"error", "no such endpoint: /api/v1/" + rest}});
   }
 
   // GET /api/v1/connections?after=ID&limit=N: one page of connections by id, with a Link
@@ -278,6 +334,8 @@ class AdminHandler final : public http::Handler {
   Metrics& metrics_;
   const Clock& clock_;
   const AdminOptions options_;
+  const std::vector<Endpoint> routes_;
+  nlohmann::json openapi_;
 };
 
 }  // namespace

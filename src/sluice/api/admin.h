@@ -1,7 +1,9 @@
 #pragma once
 // The admin side: health, Prometheus metrics and the first read-only REST endpoints under
-// /api/v1 (Bearer admin token). The web UI and the write endpoints are later cuts; the CLI
-// manages the data directory directly meanwhile.
+// /api/v1 (Bearer admin token), described by the OpenAPI 3 document /api/v1/openapi.json
+// (open, like /healthz), which is written from the same route table the handler dispatches by
+// (routes_internal.h). The web UI and the write endpoints are later cuts; the CLI manages the
+// data directory directly meanwhile.
 
 #include <memory>
 #include <string>

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "sluice/core/testing/temp_dir.h"
@@ -143,6 +144,77 @@ TEST_F(AdminTest, ConnectionsArePagedById) {
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(Get(*handler, "/api/v1/connections?after=Shop", bearer_).status, 400);
   EXPECT_EQ(Get(*handler, "/api/v1/connections?limit=0", bearer_).status, 400);
+}
+
+// /api/v1/openapi.json describes what the server serves: every documented operation answers
+// (with the token; 401 without it unless it is documented as open), every $ref resolves, and a
+// path it does not document is 404.
+TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  const http::Response doc = Get(*handler, "/api/v1/openapi.json");  // open: no token
+  ASSERT_EQ(doc.status, 200) << doc.body;
+  const nlohmann::json api = nlohmann::json::parse(doc.body, nullptr, false);
+  ASSERT_FALSE(api.is_discarded());
+  EXPECT_EQ(api["openapi"], "3.0.3");
+  ASSERT_TRUE(api["paths"].is_object());
+  EXPECT_GE(api["paths"].size(), 3u);
+  int operations = 0;
+  for (const auto& [path, methods] : api["paths"].items()) {
+    for (const auto& [method, op] : methods.items()) {
+      ++operations;
+      ASSERT_EQ(method, "get") << path;
+      std::string target = path;
+      for (const auto& p : op["parameters"]) {
+        if (p["in"] == "path") {
+          const std::string name = "{" + p["name"].get<std::string>() + "}";
+          target.replace(target.find(name), name.size(), "shop");
+        }
+      }
+      EXPECT_EQ(Get(*handler, target, bearer_).status, 200) << target;
+      const bool open = op.contains("security") && op["security"].empty();
+      EXPECT_EQ(Get(*handler, target).status, open ? 200 : 401) << target;
+      EXPECT_EQ(Get(*handler, target, "Bearer wrong").status, open ? 200 : 401) << target;
+      if (!open) {
+        EXPECT_TRUE(op["responses"].contains("401")) << target;
+      }
+      // Each documented query parameter is accepted; an undocumented one is refused.
+      for (const auto& p : op["parameters"]) {
+        if (p["in"] != "query") continue;
+        const std::string value = p["schema"]["type"] == "integer" ? "1" : "orders";
+        EXPECT_EQ(Get(*handler, target + "?" + p["name"].get<std::string>() + "=" + value, bearer_)
+                      .status,
+                  200)
+            << target << " " << p["name"];
+      }
+      if (!op["parameters"].empty()) {
+        EXPECT_EQ(Get(*handler, target + "?undocumented=1", bearer_).status, 400) << target;
+      }
+    }
+  }
+  EXPECT_EQ(operations, 3);
+  // Every reference names a schema of the document.
+  std::vector<std::string> refs;
+  std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
+    if (j.is_object()) {
+      for (const auto& [k, v] : j.items()) {
+        if (k == "$ref") refs.push_back(v.get<std::string>());
+        walk(v);
+      }
+    } else if (j.is_array()) {
+      for (const auto& v : j) walk(v);
+    }
+  };
+  walk(api);
+  EXPECT_FALSE(refs.empty());
+  for (const std::string& ref : refs) {
+    const std::string prefix = "#/components/schemas/";
+    ASSERT_EQ(ref.rfind(prefix, 0), 0u) << ref;
+    EXPECT_TRUE(api["components"]["schemas"].contains(ref.substr(prefix.size()))) << ref;
+  }
+  // Not documented, not served; and without the token nothing tells which paths exist.
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/shop", bearer_).status, 404);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/shop/files/", bearer_).status, 404);
+  EXPECT_EQ(Get(*handler, "/api/v1/nope").status, 401);
 }
 
 }  // namespace
