@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "sluice/api/routes_internal.h"
+#include "sluice/service/files.h"
 
 namespace sluice::api {
 namespace {
@@ -153,10 +154,11 @@ class AdminHandler final : public http::Handler {
 
  private:
   http::Response Route(const http::RequestHead& head) {
-    if (head.method != "GET" && head.method != "HEAD") {
-      return Text(405, "only GET is served on the admin side in this version\n");
-    }
     const std::string& path = head.raw_path;
+    if (path.rfind("/api/v1/", 0) == 0) return Api(head);
+    if (head.method != "GET" && head.method != "HEAD") {
+      return Text(405, "only GET is served here\n");
+    }
     if (path == "/healthz") return Text(200, "ok\n");
     if (path == "/metrics") {
       if (options_.metrics_token && !Authorized(head)) {
@@ -168,22 +170,34 @@ class AdminHandler final : public http::Handler {
       }
       return MetricsPage();
     }
-    if (path.rfind("/api/v1/", 0) == 0) return Api(head);
     return Text(404, "not found\n");
   }
 
   // The route of `head` in routes_ (401 before anything else without the token, unless the
   // route is public), else 404.
   http::Response Api(const http::RequestHead& head) {
+    std::string allowed;  // the methods of the routes whose path matched
     for (const Endpoint& r : routes_) {
       std::optional<PathParams> params = MatchPath(r.api.path, head.raw_path);
       if (!params) continue;
+      const bool same =
+          r.api.method == head.method || (r.api.method == "GET" && head.method == "HEAD");
+      if (!same) {
+        allowed += (allowed.empty() ? "" : ", ") + r.api.method;
+        continue;
+      }
       if (!r.api.anonymous && !Authorized(head)) {
         return Json(401, {{"error",
                            "an admin token is required: Authorization: Bearer <token> "
                            "(see <data-dir>/admin.token)"}});
       }
       return r.serve(*params, head.raw_query);
+    }
+    if (!allowed.empty() && Authorized(head)) {
+      http::Response r = Json(405, {{"error", head.method + " is not served on " + head.raw_path +
+                                                  "; allowed: " + allowed}});
+      r.headers.emplace_back("Allow", allowed);
+      return r;
     }
     if (!Authorized(head)) {  // says nothing of which paths exist
       return Json(401, {{"error",
@@ -225,6 +239,32 @@ class AdminHandler final : public http::Handler {
          [this](const PathParams& p, std::string_view q) {
            return FilesPage(p.find("id")->second, q);
          }});
+    const std::vector<ApiParam> file_params = {{"id", "string", "the connection's id"},
+                                               {"seq", "integer", "the file's sequence number"}};
+    routes.push_back(
+        {{.method = "POST",
+          .path = "/api/v1/connections/{id}/files/{seq}/retry",
+          .summary = "Retry a file",
+          .description = "Queues a failed file again: it is the next file its table loads. A "
+                         "skipped file (a duplicate, say) is retried only with force=true, and "
+                         "is then loaded even when it repeats a loaded file.",
+          .path_params = file_params,
+          .query = {{"force", "boolean", "load it even if it repeats a loaded file"}},
+          .schema = "FileAction",
+          .conflict = "the file's status does not allow it (queued, loading, loaded)"},
+         [this](const PathParams& p, std::string_view q) {
+           return FileActionRoute(p, q, service::FileAction::kRetry);
+         }});
+    routes.push_back({{.method = "POST",
+                       .path = "/api/v1/connections/{id}/files/{seq}/skip",
+                       .summary = "Skip a failed file",
+                       .description = "Passes a failed file: its table moves on to the next file.",
+                       .path_params = file_params,
+                       .schema = "FileAction",
+                       .conflict = "the file's status does not allow it (not failed)"},
+                      [this](const PathParams& p, std::string_view q) {
+                        return FileActionRoute(p, q, service::FileAction::kSkip);
+                      }});
     routes.push_back({{.method = "GET",
                        .path = "/api/v1/openapi.json",
                        .summary = "This document",
@@ -273,6 +313,41 @@ class AdminHandler final : public http::Handler {
           r, "/api/v1/connections?after=" + conns->back().id + "&limit=" + std::to_string(limit));
     }
     return r;
+  }
+
+  // POST .../files/{seq}/retry (force=true|false) and .../skip: service::ApplyFileAction on a
+  // file of the connection, while the server's loader runs.
+  http::Response FileActionRoute(const PathParams& params, std::string_view raw_query,
+                                 service::FileAction action) {
+    const std::string& id = params.find("id")->second;
+    const std::optional<int64_t> seq = Decimal(params.find("seq")->second);
+    if (!seq) return Json(400, {{"error", "the file's sequence number is a decimal integer"}});
+    for (const auto& [name, value] : AdminQuery(raw_query)) {
+      if (action != service::FileAction::kSkip && name == "force" &&
+          (value == "true" || value == "false")) {
+        if (value == "true") action = service::FileAction::kRetryForced;
+      } else {
+        return BadQuery(name,
+                        action == service::FileAction::kSkip ? "no parameter" : "force=true|false");
+      }
+    }
+    auto file = catalog_.GetFile(*seq);
+    if (!file.ok()) return Json(500, {{"error", file.status().ToString()}});
+    if (!*file || (*file)->connection_id != id) {
+      return Json(404, {{"error", "connection '" + id + "' has no file " + std::to_string(*seq)}});
+    }
+    auto done = service::ApplyFileAction(catalog_, *seq, action);
+    if (!done.ok()) {
+      const ErrorCode code = done.status().code();
+      const int status = code == ErrorCode::kNotFound          ? 404
+                         : code == ErrorCode::kInvalidArgument ? 409
+                                                               : 500;
+      return Json(status, {{"error", done.status().message()}});
+    }
+    auto now = catalog_.GetFile(*seq);
+    const std::string status =
+        now.ok() && *now ? std::string(catalog::FileStatusName((*now)->status)) : "";
+    return Json(200, {{"seq", *seq}, {"status", status}, {"message", *done}});
   }
 
   static http::Response BadQuery(const std::string& name, const std::string& allowed) {

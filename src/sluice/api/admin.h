@@ -2,8 +2,9 @@
 // The admin side: health, Prometheus metrics and the first read-only REST endpoints under
 // /api/v1 (Bearer admin token), described by the OpenAPI 3 document /api/v1/openapi.json
 // (open, like /healthz), which is written from the same route table the handler dispatches by
-// (routes_internal.h). The web UI and the write endpoints are later cuts; the CLI manages the
-// data directory directly meanwhile.
+// (routes_internal.h). Writes so far: a file's retry and skip (POST), through the service
+// layer the CLI calls too (sluice/service). The web UI and the other write endpoints are
+// later cuts; the CLI manages the data directory directly meanwhile.
 
 #include <memory>
 #include <string>

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "sluice/core/testing/temp_dir.h"
@@ -29,8 +30,16 @@ class AdminTest : public ::testing::Test {
 
   http::Response Get(http::Handler& handler, const std::string& target,
                      const std::string& authorization = "") {
+    return Send(handler, "GET", target, authorization);
+  }
+  http::Response Post(http::Handler& handler, const std::string& target,
+                      const std::string& authorization = "") {
+    return Send(handler, "POST", target, authorization);
+  }
+  http::Response Send(http::Handler& handler, const std::string& method, const std::string& target,
+                      const std::string& authorization) {
     http::RequestHead head;
-    head.method = "GET";
+    head.method = method;
     head.target = target;
     const size_t q = target.find('?');
     head.raw_path = target.substr(0, q);
@@ -158,18 +167,28 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
   EXPECT_EQ(api["openapi"], "3.0.3");
   ASSERT_TRUE(api["paths"].is_object());
   EXPECT_GE(api["paths"].size(), 3u);
+  Append("orders", 1);
+  const std::map<std::string, std::string> values = {{"id", "shop"}, {"seq", "1"}};
   int operations = 0;
   for (const auto& [path, methods] : api["paths"].items()) {
     for (const auto& [method, op] : methods.items()) {
       ++operations;
-      ASSERT_EQ(method, "get") << path;
       std::string target = path;
       for (const auto& p : op["parameters"]) {
         if (p["in"] == "path") {
           const std::string name = "{" + p["name"].get<std::string>() + "}";
-          target.replace(target.find(name), name.size(), "shop");
+          target.replace(target.find(name), name.size(), values.at(p["name"]));
         }
       }
+      if (method == "post") {
+        // Served (the file's state decides between 200 and 409), and only with the token.
+        const int status = Post(*handler, target, bearer_).status;
+        EXPECT_TRUE(status == 200 || status == 409) << target << " " << status;
+        EXPECT_EQ(Post(*handler, target).status, 401) << target;
+        EXPECT_EQ(Post(*handler, target, "Bearer wrong").status, 401) << target;
+        continue;
+      }
+      ASSERT_EQ(method, "get") << path;
       EXPECT_EQ(Get(*handler, target, bearer_).status, 200) << target;
       const bool open = op.contains("security") && op["security"].empty();
       EXPECT_EQ(Get(*handler, target).status, open ? 200 : 401) << target;
@@ -191,7 +210,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       }
     }
   }
-  EXPECT_EQ(operations, 3);
+  EXPECT_EQ(operations, 5);
   // Every reference names a schema of the document.
   std::vector<std::string> refs;
   std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
@@ -211,10 +230,47 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
     ASSERT_EQ(ref.rfind(prefix, 0), 0u) << ref;
     EXPECT_TRUE(api["components"]["schemas"].contains(ref.substr(prefix.size()))) << ref;
   }
+  // A documented path with another method: 405 naming the allowed one.
+  const http::Response wrong = Get(*handler, "/api/v1/connections/shop/files/1/skip", bearer_);
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(HeaderOf(wrong, "Allow"), "POST");
   // Not documented, not served; and without the token nothing tells which paths exist.
   EXPECT_EQ(Get(*handler, "/api/v1/connections/shop", bearer_).status, 404);
   EXPECT_EQ(Get(*handler, "/api/v1/connections/shop/files/", bearer_).status, 404);
   EXPECT_EQ(Get(*handler, "/api/v1/nope").status, 401);
+}
+
+// Retry and skip through the API: the same rules and sentences as `sluice files retry|skip`
+// (service::ApplyFileAction), on the connection's own files only.
+TEST_F(AdminTest, FilesAreRetriedAndSkippedOverTheApi) {
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  Append("orders", 2);
+  ASSERT_TRUE(catalog_->MarkLoading(1).ok());
+  ASSERT_TRUE(catalog_->MarkFailed(1, Err(ErrorCode::kCorruptFile, "bad bytes")).ok());
+  const std::string file = "/api/v1/connections/shop/files/1";
+
+  http::Response r = Post(*handler, file + "/skip", bearer_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  nlohmann::json body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["status"], "skipped");
+  EXPECT_EQ(body["message"], "File 1 skipped; its table moves on to the next file.");
+
+  r = Post(*handler, file + "/retry", bearer_);  // skipped: only forced
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("--force"), std::string::npos) << r.body;
+  EXPECT_EQ(Post(*handler, file + "/retry?force=maybe", bearer_).status, 400);
+  r = Post(*handler, file + "/retry?force=true", bearer_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["status"], "queued");
+  EXPECT_EQ(Post(*handler, file + "/skip", bearer_).status, 409);  // queued: not failed
+  EXPECT_EQ(Post(*handler, file + "/skip?force=true", bearer_).status, 400);
+
+  // Another connection's file, an unknown one and a malformed number.
+  ASSERT_TRUE(catalog_->CreateConnection("other").ok());
+  EXPECT_EQ(Post(*handler, "/api/v1/connections/other/files/1/skip", bearer_).status, 404);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/files/99/skip", bearer_).status, 404);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/files/x1/skip", bearer_).status, 400);
+  EXPECT_EQ(catalog_->GetFile(1)->value().status, catalog::FileStatus::kQueued);
 }
 
 }  // namespace

@@ -41,6 +41,14 @@ nlohmann::json Schemas() {
                                {"description", "UTC, ISO 8601 with microseconds; empty if none"}};
   return {
       {"Error", {{"type", "object"}, {"required", {"error"}}, {"properties", {{"error", string}}}}},
+      {"FileAction",
+       {{"type", "object"},
+        {"required", {"seq", "status", "message"}},
+        {"properties",
+         {{"seq", integer},
+          {"status", {{"type", "string"}, {"description", "the file's status after the action"}}},
+          {"message",
+           {{"type", "string"}, {"description", "what happens next, in a sentence"}}}}}}},
       {"Connection",
        {{"type", "object"},
         {"required", {"id", "name", "created_at"}},
@@ -112,6 +120,7 @@ nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::s
                          {"responses", {{"200", ok}}}};
     if (!r.query.empty()) op["responses"]["400"] = ErrorResponse("a bad query parameter");
     if (!r.path_params.empty()) op["responses"]["404"] = ErrorResponse("no such resource");
+    if (!r.conflict.empty()) op["responses"]["409"] = ErrorResponse(r.conflict.c_str());
     if (r.anonymous) {
       op["security"] = nlohmann::json::array();
     } else {

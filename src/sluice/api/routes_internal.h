@@ -20,7 +20,7 @@ namespace sluice::api {
 
 struct ApiParam {
   std::string name;
-  std::string type;  // "string" or "integer"
+  std::string type;  // "string", "integer" or "boolean"
   std::string description;
   bool required = false;
 };
@@ -38,6 +38,8 @@ struct ApiRoute {
   bool array = false;
   bool paged = false;      // a Link header names the next page (RFC 8288)
   bool anonymous = false;  // served without the admin token
+  // When the route may answer 409 Conflict: what conflicts.
+  std::string conflict;
 };
 
 // The values of a path's `{name}` segments, by name.
@@ -48,7 +50,7 @@ using PathParams = std::map<std::string, std::string, std::less<>>;
 std::optional<PathParams> MatchPath(std::string_view pattern, std::string_view path);
 
 // The OpenAPI 3.0 document of `routes`: their paths, parameters, responses (200 with the
-// route's schema; 400, 401 and 404 with the Error schema) and the bearer security scheme.
+// route's schema; 400, 401, 404 and 409 with the Error schema) and the bearer security scheme.
 nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::string& version);
 
 }  // namespace sluice::api

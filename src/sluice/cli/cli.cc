@@ -20,6 +20,7 @@
 #include "sluice/landing/landing.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
+#include "sluice/service/files.h"
 #include "sluice/store/store.h"
 
 namespace sluice::cli {
@@ -586,22 +587,12 @@ int FilesAction(const Options& o, bool retry) {
   if (file->status == catalog::FileStatus::kLoading) {
     return StuckFileAction(o, **catalog, *file, retry);
   }
-  Status s = !retry    ? (*catalog)->Skip(o.seq)
-             : o.force ? (*catalog)->RetryForced(o.seq)
-                       : (*catalog)->Retry(o.seq);
-  if (!s.ok()) {
-    if (retry && !o.force && s.message().find(" is skipped") != std::string::npos) {
-      s = s.WithContext("use `sluice files retry --force " + std::to_string(o.seq) +
-                        "` to load a skipped file (a duplicate, say) anyway");
-    }
-    return Fail(s);
-  }
-  Print("File " + std::to_string(o.seq) +
-        (!retry    ? " skipped; its table moves on to the next file.\n"
-         : o.force ? " queued again and forced (loaded even if it repeats a loaded file); it is "
-                     "the next file its table loads.\n"
-                   : " queued again; it is the next file its table loads (a running server "
-                     "takes it within a moment).\n"));
+  const service::FileAction action = !retry    ? service::FileAction::kSkip
+                                     : o.force ? service::FileAction::kRetryForced
+                                               : service::FileAction::kRetry;
+  auto done = service::ApplyFileAction(**catalog, o.seq, action);
+  if (!done.ok()) return Fail(done.status());
+  Print(*done + "\n");
   return 0;
 }
 
