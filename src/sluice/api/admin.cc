@@ -239,6 +239,19 @@ class AdminHandler final : public http::Handler {
          [this](const PathParams& p, std::string_view q) {
            return FilesPage(p.find("id")->second, q);
          }});
+    routes.push_back(
+        {{.method = "GET",
+          .path = "/api/v1/connections/{id}/errors",
+          .summary = "A connection's open errors",
+          .description = "Its files failed and not passed (blocking their table, or awaiting an "
+                         "operator), grouped by table and error code, each with its count and "
+                         "its newest file as the sample.",
+          .path_params = {{"id", "string", "the connection's id"}},
+          .schema = "ErrorGroup",
+          .array = true},
+         [this](const PathParams& p, std::string_view q) {
+           return ErrorsPage(p.find("id")->second, q);
+         }});
     const std::vector<ApiParam> file_params = {{"id", "string", "the connection's id"},
                                                {"seq", "integer", "the file's sequence number"}};
     routes.push_back(
@@ -313,6 +326,24 @@ class AdminHandler final : public http::Handler {
           r, "/api/v1/connections?after=" + conns->back().id + "&limit=" + std::to_string(limit));
     }
     return r;
+  }
+
+  // GET /api/v1/connections/<id>/errors: catalog::Ledger::OpenErrors.
+  http::Response ErrorsPage(const std::string& id, std::string_view raw_query) {
+    for (const auto& [name, value] : AdminQuery(raw_query)) return BadQuery(name, "no parameter");
+    auto groups = catalog_.OpenErrors(id);
+    if (!groups.ok()) {
+      const int status = groups.status().code() == ErrorCode::kNotFound ? 404 : 500;
+      return Json(status, {{"error", groups.status().ToString()}});
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const catalog::ErrorGroup& g : *groups) {
+      out.push_back({{"table", g.newest.table},
+                     {"error_code", g.newest.error_code},
+                     {"files", g.files},
+                     {"newest", FileJson(g.newest)}});
+    }
+    return Json(200, out);
   }
 
   // POST .../files/{seq}/retry (force=true|false) and .../skip: service::ApplyFileAction on a

@@ -210,7 +210,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       }
     }
   }
-  EXPECT_EQ(operations, 5);
+  EXPECT_EQ(operations, 6);
   // Every reference names a schema of the document.
   std::vector<std::string> refs;
   std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
@@ -271,6 +271,20 @@ TEST_F(AdminTest, FilesAreRetriedAndSkippedOverTheApi) {
   EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/files/99/skip", bearer_).status, 404);
   EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/files/x1/skip", bearer_).status, 400);
   EXPECT_EQ(catalog_->GetFile(1)->value().status, catalog::FileStatus::kQueued);
+
+  // The errors page groups what is failed and not passed.
+  ASSERT_TRUE(catalog_->MarkLoading(2).ok());
+  ASSERT_TRUE(catalog_->MarkFailed(2, Err(ErrorCode::kPkNull, "row 3: id is null")).ok());
+  r = Get(*handler, "/api/v1/connections/shop/errors", bearer_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  body = nlohmann::json::parse(r.body);
+  ASSERT_EQ(body.size(), 1u) << r.body;
+  EXPECT_EQ(body[0]["table"], "orders");
+  EXPECT_EQ(body[0]["error_code"], "PK_NULL");
+  EXPECT_EQ(body[0]["files"], 1);
+  EXPECT_EQ(body[0]["newest"]["seq"], 2);
+  EXPECT_EQ(body[0]["newest"]["error_message"], "row 3: id is null");
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/nope/errors", bearer_).status, 404);
 }
 
 }  // namespace

@@ -41,6 +41,14 @@ nlohmann::json Schemas() {
                                {"description", "UTC, ISO 8601 with microseconds; empty if none"}};
   return {
       {"Error", {{"type", "object"}, {"required", {"error"}}, {"properties", {{"error", string}}}}},
+      {"ErrorGroup",
+       {{"type", "object"},
+        {"required", {"table", "error_code", "files", "newest"}},
+        {"properties",
+         {{"table", string},
+          {"error_code", string},
+          {"files", integer},
+          {"newest", {{"$ref", "#/components/schemas/File"}}}}}}},
       {"FileAction",
        {{"type", "object"},
         {"required", {"seq", "status", "message"}},

@@ -152,6 +152,12 @@ struct FileRecord {
   int64_t load_attempts = 0;
 };
 
+// A group of OpenErrors: the files of one table that failed with one error code.
+struct ErrorGroup {
+  int64_t files = 0;
+  FileRecord newest;  // the sample: its table, code, message and key
+};
+
 // A multipart upload in progress. The disposition (status and error) is decided at creation
 // from the table policy and becomes the ledger entry's at completion.
 struct UploadRecord {
@@ -318,6 +324,11 @@ class Ledger {
   // kNotFound for an unknown connection.
   virtual Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
                                          int64_t after_seq, size_t limit) = 0;
+  // The open errors of a connection: its files failed and not passed (blocking their table,
+  // or awaiting an operator), grouped by table and error code, in that order, each with its
+  // count and its newest file as the sample. Reads only the unfinished files (files_pending).
+  // kNotFound for an unknown connection.
+  virtual Result<std::vector<ErrorGroup>> OpenErrors(const std::string& connection_id) = 0;
 
   // Objects: the ledger seen through S3. A key's object is its newest file unless deleted (or
   // purged by retention: its bytes are gone).

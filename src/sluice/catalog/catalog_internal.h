@@ -44,6 +44,7 @@ class SqliteCatalog final : public Catalog {
                                                      const std::string& key) override;
   Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                             const std::string& table) override;
+  Result<std::vector<ErrorGroup>> OpenErrors(const std::string& connection_id) override;
   Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
                                  int64_t after_seq, size_t limit) override;
   Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,

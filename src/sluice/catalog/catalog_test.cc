@@ -1031,6 +1031,53 @@ TEST_P(AnyCatalogTest, ListingPagesThroughManyVersions) {
   EXPECT_EQ(plan.find("SCAN files USING"), std::string::npos) << plan;
 }
 
+// Open errors: failed files not passed, grouped by table and error code, newest as the sample.
+TEST_P(AnyCatalogTest, OpenErrorsAreGroupedByTableAndCode) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  ASSERT_TRUE(cat->CreateConnection("other").ok());
+  auto fail = [&](const std::string& conn, const std::string& table, const std::string& key,
+                  ErrorCode code) {
+    FileRecord r;
+    r.connection_id = conn;
+    r.table = table;
+    r.key = key;
+    r.landed_id = "0123456789abcdef0123456789abcdef";
+    r.md5_hex = "d41d8cd98f00b204e9800998ecf8427e";
+    auto seq = cat->AppendFile(r);
+    EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+    EXPECT_TRUE(cat->MarkLoading(*seq).ok());
+    EXPECT_TRUE(cat->MarkFailed(*seq, Err(code, "failed: " + key)).ok());
+    return *seq;
+  };
+  fail("shop", "orders", "orders/1", ErrorCode::kCorruptFile);
+  const int64_t newest = fail("shop", "orders", "orders/2", ErrorCode::kCorruptFile);
+  const int64_t mismatch = fail("shop", "orders", "orders/3", ErrorCode::kSchemaMismatch);
+  const int64_t items = fail("shop", "items", "items/1", ErrorCode::kPkNull);
+  fail("other", "orders", "orders/1", ErrorCode::kCorruptFile);
+  const int64_t passed = fail("shop", "items", "items/2", ErrorCode::kPkNull);
+  ASSERT_TRUE(cat->MovePast(passed).ok());  // skipped past: no longer open
+
+  auto groups = cat->OpenErrors("shop");
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_EQ(groups->size(), 3u);
+  EXPECT_EQ((*groups)[0].newest.seq, items);
+  EXPECT_EQ((*groups)[0].files, 1);
+  EXPECT_EQ((*groups)[0].newest.error_code, "PK_NULL");
+  EXPECT_EQ((*groups)[1].newest.seq, newest);
+  EXPECT_EQ((*groups)[1].files, 2);
+  EXPECT_EQ((*groups)[1].newest.error_message, "failed: orders/2");
+  EXPECT_EQ((*groups)[2].newest.seq, mismatch);
+  EXPECT_EQ((*groups)[2].newest.error_code, "SCHEMA_MISMATCH");
+  EXPECT_EQ(cat->OpenErrors("nope").status().code(), ErrorCode::kNotFound);
+  if (pg()) return;
+  // Only the unfinished files are read.
+  const std::string plan = QueryPlan(kOpenErrorsSql);
+  EXPECT_NE(plan.find("files_pending"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN files\n"), std::string::npos) << plan;
+}
+
 TEST_P(AnyCatalogTest, DeleteConnectionOnlyWhenEmpty) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);

@@ -132,6 +132,15 @@ Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
   return page;
 }
 
+Result<std::vector<ErrorGroup>> SqliteCatalog::OpenErrors(const std::string& connection_id) {
+  MutexLock lock(&mu_);
+  SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
+  if (!exists) return NoConnection(connection_id);
+  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kOpenErrorsSql));
+  q.Bind(1, connection_id);
+  return sqlite::ReadRows(q, ErrorGroupFromRow<sqlite::Statement>);
+}
+
 Result<std::vector<TableKey>> SqliteCatalog::TablesWithWork() {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(

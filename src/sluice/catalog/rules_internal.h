@@ -49,6 +49,16 @@ inline constexpr const char* kCountPendingSql =
     "GROUP BY connection_id, table_name, status, error_code "
     "ORDER BY connection_id, table_name, status, error_code";
 
+// Ledger::OpenErrors: the newest file of each (table, error code) of the connection's failed,
+// not passed files, and the group's count after the file's columns. The WHERE repeats
+// files_pending's condition word for word (SQLite proves the partial index applies only so);
+// $1 is the connection (SQLite reads $1 as its first parameter, as PostgreSQL does).
+inline constexpr const char* kOpenErrorsSql = SLUICE_FILE_COLUMN_LIST
+    ", g.n FROM files JOIN (SELECT max(seq) AS newest, count(*) AS n FROM files WHERE (status "
+    "IN ('queued', 'loading') OR (status = 'failed' AND passed = 0)) AND status = 'failed' AND "
+    "connection_id = $1 GROUP BY table_name, error_code) g ON seq = g.newest "
+    "ORDER BY table_name, error_code";
+
 // The SET list that requeues a file as never tried: its last attempt's outcome forgotten.
 inline constexpr std::string_view kRequeue =
     "status = 'queued', error_code = '', error_message = '', started_at = 0, finished_at = 0, "
@@ -224,6 +234,15 @@ Result<FileRecord> FileFromRow(const Row& q) {
   f.forced = q.Int(26) != 0;
   f.load_attempts = q.Int(27);
   return f;
+}
+
+// A row of kOpenErrorsSql.
+template <class Row>
+Result<ErrorGroup> ErrorGroupFromRow(const Row& q) {
+  ErrorGroup g;
+  SLUICE_ASSIGN_OR_RETURN(g.newest, FileFromRow(q));
+  g.files = q.Int(28);  // after the file's columns
+  return g;
 }
 
 template <class Row>

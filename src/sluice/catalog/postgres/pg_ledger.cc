@@ -160,6 +160,18 @@ Result<std::vector<FileRecord>> PgCatalog::ListFiles(const std::string& connecti
   return out;
 }
 
+Result<std::vector<ErrorGroup>> PgCatalog::OpenErrors(const std::string& connection_id) {
+  std::vector<ErrorGroup> out;
+  SLUICE_RETURN_IF_ERROR(Read([&](Conn& c) -> Status {
+    SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(c, connection_id));
+    if (!exists) return NoConnection(connection_id);
+    SLUICE_ASSIGN_OR_RETURN(Rows rows, c.Query(kOpenErrorsSql, Params().Text(connection_id)));
+    SLUICE_ASSIGN_OR_RETURN(out, ReadAll(rows, ErrorGroupFromRow<PgRow>));
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<FilePage> PgCatalog::ListFilesPage(const std::string& connection_id,
                                           const std::string& table, int64_t after_seq,
                                           size_t limit) {
