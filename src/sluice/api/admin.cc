@@ -254,6 +254,27 @@ class AdminHandler final : public http::Handler {
          }});
     const std::vector<ApiParam> file_params = {{"id", "string", "the connection's id"},
                                                {"seq", "integer", "the file's sequence number"}};
+    routes.push_back({{.method = "GET",
+                       .path = "/api/v1/connections/{id}/files/{seq}",
+                       .summary = "One file of the ledger",
+                       .description = "Its status, counts, error and checksums.",
+                       .path_params = file_params,
+                       .schema = "File"},
+                      [this](const PathParams& p, std::string_view q) {
+                        return FileRoute(p, q, /*content=*/false);
+                      }});
+    routes.push_back(
+        {{.method = "GET",
+          .path = "/api/v1/connections/{id}/files/{seq}/content",
+          .summary = "Download a file",
+          .description = "The bytes as they were pushed (a failed file's sample, say), with its "
+                         "content type and its key's last segment as the file name. 410 once "
+                         "retention or a delete removed them.",
+          .path_params = file_params,
+          .schema = "Bytes"},
+         [this](const PathParams& p, std::string_view q) {
+           return FileRoute(p, q, /*content=*/true);
+         }});
     routes.push_back(
         {{.method = "POST",
           .path = "/api/v1/connections/{id}/files/{seq}/retry",
@@ -346,13 +367,74 @@ class AdminHandler final : public http::Handler {
     return Json(200, out);
   }
 
+  // The file {seq} of connection {id}: nullopt and `*error` set when there is none (404), the
+  // number is malformed (400) or the ledger fails (500).
+  std::optional<catalog::FileRecord> FileOf(const PathParams& params, http::Response* error) {
+    const std::string& id = params.find("id")->second;
+    const std::optional<int64_t> seq = Decimal(params.find("seq")->second);
+    if (!seq) {
+      *error = Json(400, {{"error", "the file's sequence number is a decimal integer"}});
+      return std::nullopt;
+    }
+    auto file = catalog_.GetFile(*seq);
+    if (!file.ok()) {
+      *error = Json(500, {{"error", file.status().ToString()}});
+      return std::nullopt;
+    }
+    if (!*file || (*file)->connection_id != id) {
+      *error =
+          Json(404, {{"error", "connection '" + id + "' has no file " + std::to_string(*seq)}});
+      return std::nullopt;
+    }
+    return std::move(**file);
+  }
+
+  // GET .../files/{seq} (the record) and .../files/{seq}/content (the bytes).
+  http::Response FileRoute(const PathParams& params, std::string_view raw_query, bool content) {
+    for (const auto& [name, value] : AdminQuery(raw_query)) return BadQuery(name, "no parameter");
+    http::Response error;
+    std::optional<catalog::FileRecord> f = FileOf(params, &error);
+    if (!f) return error;
+    if (!content) return Json(200, FileJson(*f));
+    if (options_.landing == nullptr) {
+      return Json(501, {{"error", "this server has no landing store to read files from"}});
+    }
+    if (f->purged_at != 0 || f->deleted) {
+      return Json(410, {{"error", "the bytes of file " + std::to_string(f->seq) +
+                                      " are gone (retention or a delete removed them)"}});
+    }
+    auto opened = options_.landing->Open(f->landed_id);
+    if (!opened.ok()) {
+      return Json(
+          500, {{"error", "file " + std::to_string(f->seq) + ": " + opened.status().ToString()}});
+    }
+    http::Response r;
+    r.headers.emplace_back("Content-Type",
+                           f->content_type.empty() ? "application/octet-stream" : f->content_type);
+    r.headers.emplace_back("Content-Disposition", AttachmentName(f->key));
+    r.file_length = (*opened)->size();
+    r.file = std::shared_ptr<const RandomAccessFile>(std::move(opened).value());
+    return r;
+  }
+
+  // `attachment; filename="<the key's last segment>"`, with anything outside printable ASCII
+  // and the quote and backslash replaced by '_' (the name is a hint; the key is the client's).
+  static std::string AttachmentName(std::string_view key) {
+    const size_t slash = key.rfind('/');
+    std::string_view last = slash == std::string_view::npos ? key : key.substr(slash + 1);
+    if (last.empty()) last = "file";
+    std::string name;
+    for (char c : last) {
+      const auto u = static_cast<unsigned char>(c);
+      name += (u < 0x20 || u > 0x7e || c == '"' || c == '\\') ? '_' : c;
+    }
+    return "attachment; filename=\"" + name + "\"";
+  }
+
   // POST .../files/{seq}/retry (force=true|false) and .../skip: service::ApplyFileAction on a
   // file of the connection, while the server's loader runs.
   http::Response FileActionRoute(const PathParams& params, std::string_view raw_query,
                                  service::FileAction action) {
-    const std::string& id = params.find("id")->second;
-    const std::optional<int64_t> seq = Decimal(params.find("seq")->second);
-    if (!seq) return Json(400, {{"error", "the file's sequence number is a decimal integer"}});
     for (const auto& [name, value] : AdminQuery(raw_query)) {
       if (action != service::FileAction::kSkip && name == "force" &&
           (value == "true" || value == "false")) {
@@ -362,12 +444,11 @@ class AdminHandler final : public http::Handler {
                         action == service::FileAction::kSkip ? "no parameter" : "force=true|false");
       }
     }
-    auto file = catalog_.GetFile(*seq);
-    if (!file.ok()) return Json(500, {{"error", file.status().ToString()}});
-    if (!*file || (*file)->connection_id != id) {
-      return Json(404, {{"error", "connection '" + id + "' has no file " + std::to_string(*seq)}});
-    }
-    auto done = service::ApplyFileAction(catalog_, *seq, action);
+    http::Response error;
+    const std::optional<catalog::FileRecord> f = FileOf(params, &error);
+    if (!f) return error;
+    const int64_t seq = f->seq;
+    auto done = service::ApplyFileAction(catalog_, seq, action);
     if (!done.ok()) {
       const ErrorCode code = done.status().code();
       const int status = code == ErrorCode::kNotFound          ? 404
@@ -375,10 +456,10 @@ class AdminHandler final : public http::Handler {
                                                                : 500;
       return Json(status, {{"error", done.status().message()}});
     }
-    auto now = catalog_.GetFile(*seq);
+    auto now = catalog_.GetFile(seq);
     const std::string status =
         now.ok() && *now ? std::string(catalog::FileStatusName((*now)->status)) : "";
-    return Json(200, {{"seq", *seq}, {"status", status}, {"message", *done}});
+    return Json(200, {{"seq", seq}, {"status", status}, {"message", *done}});
   }
 
   static http::Response BadQuery(const std::string& name, const std::string& allowed) {

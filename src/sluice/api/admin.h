@@ -12,6 +12,7 @@
 #include "sluice/api/metrics.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
+#include "sluice/landing/landing.h"
 
 namespace sluice::api {
 
@@ -20,6 +21,9 @@ struct AdminOptions {
   // (Prometheus: `authorization: {credentials_file: <data-dir>/admin.token}`). Off, /metrics
   // is open like /healthz: bind the admin port to a trusted address.
   bool metrics_token = false;
+  // Where the landed files are: GET .../files/{seq}/content streams one from it. Null: that
+  // route answers 501.
+  const landing::Store* landing = nullptr;
 };
 
 // `catalog`, `metrics` and `clock` must outlive the handler. `token` is compared in constant

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/core/testing/temp_dir.h"
+#include "sluice/landing/landing.h"
 
 namespace sluice::api {
 namespace {
@@ -25,6 +26,8 @@ class AdminTest : public ::testing::Test {
     catalog_ = std::move(cat).value();
     ASSERT_TRUE(catalog_->CreateConnection("shop").ok());
     ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"id"}}).ok());
+    landing_ = std::make_unique<landing::DirectoryStore>(FileSystem::Default(), dir_ + "/landing");
+    ASSERT_TRUE(landing_->Init().ok());
   }
   void TearDown() override { catalog_.reset(); }
 
@@ -57,13 +60,25 @@ class AdminTest : public ::testing::Test {
     return "";
   }
 
+  // Lands `body` in the test's landing store; its id.
+  std::string Land(const std::string& body) {
+    auto in = landing_->Begin();
+    EXPECT_TRUE(in.ok()) << in.status().ToString();
+    EXPECT_TRUE((*in)->Append(AsBytes(body)).ok());
+    auto id = (*in)->Commit();
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+
   void Append(const std::string& table, int n) {
     for (int i = 0; i < n; ++i) {
       catalog::FileRecord r;
       r.connection_id = "shop";
       r.table = table;
       r.key = table + "/" + std::to_string(i);
-      r.landed_id = "0123456789abcdef0123456789abcdef";
+      r.landed_id = Land("{\"id\": " + std::to_string(i) + "}\n");
+      r.size = 10;
+      r.content_type = "application/x-ndjson";
       r.md5_hex = "d41d8cd98f00b204e9800998ecf8427e";
       ASSERT_TRUE(catalog_->AppendFile(r).ok());
     }
@@ -73,6 +88,7 @@ class AdminTest : public ::testing::Test {
   FakeClock clock_{1'700'000'000'000'000};
   std::string dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<landing::DirectoryStore> landing_;
   Metrics metrics_;
   const std::string bearer_ = "Bearer s3cr3t-token";
 };
@@ -159,7 +175,8 @@ TEST_F(AdminTest, ConnectionsArePagedById) {
 // (with the token; 401 without it unless it is documented as open), every $ref resolves, and a
 // path it does not document is 404.
 TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
-  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_,
+                                  AdminOptions{.landing = landing_.get()});
   const http::Response doc = Get(*handler, "/api/v1/openapi.json");  // open: no token
   ASSERT_EQ(doc.status, 200) << doc.body;
   const nlohmann::json api = nlohmann::json::parse(doc.body, nullptr, false);
@@ -210,7 +227,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       }
     }
   }
-  EXPECT_EQ(operations, 6);
+  EXPECT_EQ(operations, 8);
   // Every reference names a schema of the document.
   std::vector<std::string> refs;
   std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
@@ -243,7 +260,8 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
 // Retry and skip through the API: the same rules and sentences as `sluice files retry|skip`
 // (service::ApplyFileAction), on the connection's own files only.
 TEST_F(AdminTest, FilesAreRetriedAndSkippedOverTheApi) {
-  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_,
+                                  AdminOptions{.landing = landing_.get()});
   Append("orders", 2);
   ASSERT_TRUE(catalog_->MarkLoading(1).ok());
   ASSERT_TRUE(catalog_->MarkFailed(1, Err(ErrorCode::kCorruptFile, "bad bytes")).ok());
@@ -271,6 +289,22 @@ TEST_F(AdminTest, FilesAreRetriedAndSkippedOverTheApi) {
   EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/files/99/skip", bearer_).status, 404);
   EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/files/x1/skip", bearer_).status, 400);
   EXPECT_EQ(catalog_->GetFile(1)->value().status, catalog::FileStatus::kQueued);
+
+  // One file, and its bytes with their type and a safe file name.
+  r = Get(*handler, file, bearer_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["key"], "orders/0");
+  r = Get(*handler, file + "/content", bearer_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_NE(r.file, nullptr);
+  EXPECT_EQ(r.file_length, 10u);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(r.file->ReadAt(0, r.file_length, &bytes).ok());
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "{\"id\": 0}\n");
+  EXPECT_EQ(HeaderOf(r, "Content-Type"), "application/x-ndjson");
+  EXPECT_EQ(HeaderOf(r, "Content-Disposition"), "attachment; filename=\"0\"");
+  EXPECT_EQ(Get(*handler, file + "/content").status, 401);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/other/files/1/content", bearer_).status, 404);
 
   // The errors page groups what is failed and not passed.
   ASSERT_TRUE(catalog_->MarkLoading(2).ok());

@@ -113,8 +113,15 @@ nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::s
                               ? nlohmann::json{{"type", "object"}}
                               : nlohmann::json{{"$ref", "#/components/schemas/" + r.schema}};
     if (r.array) body = {{"type", "array"}, {"items", body}};
-    nlohmann::json ok = {{"description", "OK"},
-                         {"content", {{"application/json", {{"schema", body}}}}}};
+    // "Bytes": the body is a file's bytes, of whatever type it was pushed with.
+    nlohmann::json ok =
+        r.schema == "Bytes"
+            ? nlohmann::json{{"description", "the bytes"},
+                             {"content",
+                              {{"application/octet-stream",
+                                {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}}
+            : nlohmann::json{{"description", "OK"},
+                             {"content", {{"application/json", {{"schema", body}}}}}};
     if (r.paged) {
       ok["headers"] = {
           {"Link",

@@ -243,8 +243,9 @@ Status RunServer(const ServeConfig& config) {
   s3_options.base_domain = config.base_domain;
   s3_options.max_object_bytes = config.max_object_bytes;
   auto service = s3::MakeService(backend, clock, s3_options);
-  auto admin = api::MakeAdminHandler(*catalog, admin_token, metrics, clock,
-                                     api::AdminOptions{.metrics_token = config.metrics_token});
+  auto admin = api::MakeAdminHandler(
+      *catalog, admin_token, metrics, clock,
+      api::AdminOptions{.metrics_token = config.metrics_token, .landing = &landing_store});
 
   auto runtime = http::Runtime::Create(config.http_threads);
   http::ServerOptions s3_listen;
