@@ -135,7 +135,7 @@ class AdminHandler final : public http::Handler {
         routes_(MakeRoutes()) {
     std::vector<ApiRoute> api;
     for (const Endpoint& r : routes_) api.push_back(r.api);
-    openapi_ = OpenApiDocument(api, "v1");
+    openapi_ = OpenApiDocument(api, "v1").dump(2) + "\n";
   }
 
   Started Start(const http::RequestHead& head) override {
@@ -186,23 +186,15 @@ class AdminHandler final : public http::Handler {
         allowed += (allowed.empty() ? "" : ", ") + r.api.method;
         continue;
       }
-      if (!r.api.anonymous && !Authorized(head)) {
-        return Json(401, {{"error",
-                           "an admin token is required: Authorization: Bearer <token> "
-                           "(see <data-dir>/admin.token)"}});
-      }
+      if (!r.api.anonymous && !Authorized(head)) return Unauthorized();
       return r.serve(*params, head.raw_query);
     }
-    if (!allowed.empty() && Authorized(head)) {
+    if (!Authorized(head)) return Unauthorized();  // says nothing of which paths exist
+    if (!allowed.empty()) {
       http::Response r = Json(405, {{"error", head.method + " is not served on " + head.raw_path +
                                                   "; allowed: " + allowed}});
       r.headers.emplace_back("Allow", allowed);
       return r;
-    }
-    if (!Authorized(head)) {  // says nothing of which paths exist
-      return Json(401, {{"error",
-                         "an admin token is required: Authorization: Bearer <token> "
-                         "(see <data-dir>/admin.token)"}});
     }
     return Json(404, {{"error", "no such endpoint: " + head.raw_path +
                                     " (the routes are in /api/v1/openapi.json)"}});
@@ -304,8 +296,16 @@ class AdminHandler final : public http::Handler {
                        .summary = "This document",
                        .description = "The OpenAPI 3 description of every route of /api/v1.",
                        .anonymous = true},
-                      [this](const PathParams&, std::string_view) { return Json(200, openapi_); }});
+                      [this](const PathParams&, std::string_view) {
+                        return Text(200, openapi_, "application/json");
+                      }});
     return routes;
+  }
+
+  static http::Response Unauthorized() {
+    return Json(401, {{"error",
+                       "an admin token is required: Authorization: Bearer <token> "
+                       "(see <data-dir>/admin.token)"}});
   }
 
   // The admin token as a Bearer credential, compared in constant time.
@@ -351,7 +351,7 @@ class AdminHandler final : public http::Handler {
 
   // GET /api/v1/connections/<id>/errors: catalog::Ledger::OpenErrors.
   http::Response ErrorsPage(const std::string& id, std::string_view raw_query) {
-    for (const auto& [name, value] : AdminQuery(raw_query)) return BadQuery(name, "no parameter");
+    if (auto bad = NoQuery(raw_query)) return std::move(*bad);
     auto groups = catalog_.OpenErrors(id);
     if (!groups.ok()) {
       const int status = groups.status().code() == ErrorCode::kNotFound ? 404 : 500;
@@ -391,7 +391,7 @@ class AdminHandler final : public http::Handler {
 
   // GET .../files/{seq} (the record) and .../files/{seq}/content (the bytes).
   http::Response FileRoute(const PathParams& params, std::string_view raw_query, bool content) {
-    for (const auto& [name, value] : AdminQuery(raw_query)) return BadQuery(name, "no parameter");
+    if (auto bad = NoQuery(raw_query)) return std::move(*bad);
     http::Response error;
     std::optional<catalog::FileRecord> f = FileOf(params, &error);
     if (!f) return error;
@@ -456,10 +456,16 @@ class AdminHandler final : public http::Handler {
                                                                : 500;
       return Json(status, {{"error", done.status().message()}});
     }
-    auto now = catalog_.GetFile(seq);
-    const std::string status =
-        now.ok() && *now ? std::string(catalog::FileStatusName((*now)->status)) : "";
-    return Json(200, {{"seq", seq}, {"status", status}, {"message", *done}});
+    const catalog::FileStatus now = action == service::FileAction::kSkip
+                                        ? catalog::FileStatus::kSkipped
+                                        : catalog::FileStatus::kQueued;
+    return Json(200, {{"seq", seq}, {"status", catalog::FileStatusName(now)}, {"message", *done}});
+  }
+
+  // 400 for a route that takes no query parameter, when the request has one.
+  static std::optional<http::Response> NoQuery(std::string_view raw_query) {
+    for (const auto& [name, value] : AdminQuery(raw_query)) return BadQuery(name, "no parameter");
+    return std::nullopt;
   }
 
   static http::Response BadQuery(const std::string& name, const std::string& allowed) {
@@ -522,7 +528,7 @@ class AdminHandler final : public http::Handler {
   const Clock& clock_;
   const AdminOptions options_;
   const std::vector<Endpoint> routes_;
-  nlohmann::json openapi_;
+  std::string openapi_;  // the OpenAPI document of routes_, serialised once
 };
 
 }  // namespace

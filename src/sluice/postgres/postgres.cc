@@ -371,6 +371,16 @@ Result<std::vector<Rows>> Conn::Pipeline(std::span<const Statement> statements) 
   return out;
 }
 
+namespace {
+
+// What a COMMIT the server answered with ROLLBACK (the block had failed earlier) is: no commit.
+Status RolledBack(const Conn& conn) {
+  return Err(ErrorCode::kInternal,
+             conn.label() + ": COMMIT rolled back: an earlier statement of the transaction failed");
+}
+
+}  // namespace
+
 Transaction::~Transaction() { Rollback(); }
 
 void Transaction::Rollback() {
@@ -416,11 +426,7 @@ Result<std::vector<Rows>> Transaction::BeginCommitPipeline(std::span<const State
   // open (failed); end it here.
   if (PQtransactionStatus(conn_->get()) != PQTRANS_IDLE) conn_->Exec("ROLLBACK").IgnoreError();
   if (!rows.ok()) return rows.status();
-  if (rows->back().command() == "ROLLBACK") {
-    return Err(ErrorCode::kInternal, conn_->label() +
-                                         ": COMMIT rolled back: an earlier statement of the "
-                                         "transaction failed");
-  }
+  if (rows->back().command() == "ROLLBACK") return RolledBack(*conn_);
   rows->pop_back();
   rows->erase(rows->begin());
   return rows;
@@ -438,11 +444,7 @@ Status Transaction::Commit(std::string_view before) {
     return rows.status();
   }
   // COMMIT of a block that failed earlier succeeds as a ROLLBACK: that is no commit.
-  if (rows->command() == "ROLLBACK") {
-    return Err(ErrorCode::kInternal, conn_->label() +
-                                         ": COMMIT rolled back: an earlier statement of the "
-                                         "transaction failed");
-  }
+  if (rows->command() == "ROLLBACK") return RolledBack(*conn_);
   return Status::Ok();
 }
 

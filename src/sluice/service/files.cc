@@ -2,18 +2,6 @@
 
 namespace sluice::service {
 
-std::string_view FileActionName(FileAction action) {
-  switch (action) {
-    case FileAction::kRetry:
-      return "retry";
-    case FileAction::kRetryForced:
-      return "retry --force";
-    case FileAction::kSkip:
-      return "skip";
-  }
-  return "?";
-}
-
 Result<std::string> ApplyFileAction(catalog::Catalog& catalog, int64_t seq, FileAction action) {
   const std::string n = std::to_string(seq);
   Status s = action == FileAction::kSkip          ? catalog.Skip(seq)

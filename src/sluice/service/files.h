@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/core.h"
@@ -18,11 +17,9 @@ enum class FileAction {
   kSkip,         // a failed file is passed: its table moves on to the next file
 };
 
-// "retry", "retry --force", "skip".
-std::string_view FileActionName(FileAction action);
-
 // Applies `action` to file `seq` while a server may be loading (LoaderState::kMayBeRunning):
-// a file that is `loading` belongs to the loader and is refused (kFailedPrecondition). On
+// a file that is `loading` belongs to the loader and is refused (kInvalidArgument, as any
+// status the action does not apply to; kNotFound for an unknown file). On
 // success, the sentence that tells the operator what happens next. The errors name the file
 // and what to do instead (retry --force for a skipped duplicate).
 Result<std::string> ApplyFileAction(catalog::Catalog& catalog, int64_t seq, FileAction action);

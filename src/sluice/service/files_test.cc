@@ -69,7 +69,7 @@ TEST_F(FileActionTest, ALoadingOrUnknownFileIsRefused) {
   ASSERT_TRUE(catalog_->MarkLoading(a).ok());
   for (FileAction action : {FileAction::kRetry, FileAction::kRetryForced, FileAction::kSkip}) {
     auto r = ApplyFileAction(*catalog_, a, action);
-    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << FileActionName(action);
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << static_cast<int>(action);
     EXPECT_EQ(StatusOf(a), catalog::FileStatus::kLoading);
   }
   EXPECT_EQ(ApplyFileAction(*catalog_, 999, FileAction::kSkip).status().code(),

@@ -307,7 +307,6 @@ void LoadWaits::Loop() {
     monotonic_.WaitUntil(&wake_, &mu_, until);
     if (stopping_) break;
     const auto now = monotonic_.Now();
-    if (poll_soon_) next_poll = std::min(next_poll, last_poll + kMinPollGap);
     std::vector<std::shared_ptr<Waiter>> expired;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->second->deadline <= now) {

@@ -136,6 +136,10 @@ struct StoredColumn {
   int pk_position = -1;
 };
 
+// Whether a stored column holds a file column of `type` as it is (EvolveTable changes
+// nothing for it): the same type key, an all-null file column, or a type that fits.
+bool Holds(const StoredColumn& stored, const batch::DataType& type);
+
 struct TableState {
   bool exists = false;
   std::string sql_name;

@@ -285,15 +285,7 @@ Result<bool> TableWriter::Defer(const batch::Batch& batch, ::sluice::postgres::S
   for (int i : stored) {
     const batch::Field& f = fields[static_cast<size_t>(i)];
     const StoredColumn* c = state_.Find(f.name);
-    if (c == nullptr) return false;
-    const std::string key = KeyOf(f.type);
-    if (key != c->type_key && f.type.id != batch::TypeId::kNull) {
-      std::string widened, pg_type, reason;
-      if (c->type_key == "\"NULL\"" || Classify(c->type_key, f.type, c->pk_position >= 0, &widened,
-                                                &pg_type, &reason) != Change::kFits) {
-        return false;
-      }
-    }
+    if (c == nullptr || !Holds(*c, f.type)) return false;
     encoders.push_back(MakeEncoder(batch.columns[static_cast<size_t>(i)], f.name, c->pg_type));
     // The binary value is the stored type's: the cast names it (and still converts, should
     // another node have widened the column meanwhile).

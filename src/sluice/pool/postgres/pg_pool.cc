@@ -194,14 +194,11 @@ class PgLoad final : public LoadTransaction {
  private:
   Status ApplyNow(const batch::Batch& batch) {
     if (deferred_) {
-      if (!pending_) {
+      if (!held_) {
         ::sluice::postgres::Statement upsert;
         SLUICE_ASSIGN_OR_RETURN(bool fits, writer_.Defer(batch, &upsert));
         if (fits) {
-          if (!upsert.sql.empty()) {
-            pending_ = std::move(upsert);
-            pending_batch_ = batch;
-          }
+          if (!upsert.sql.empty()) held_ = Held{std::move(upsert), batch};
           return Status::Ok();
         }
       }
@@ -232,11 +229,15 @@ class PgLoad final : public LoadTransaction {
   TableWriter writer_;
   Status failed_;
   bool committed_ = false;
-  // Deferred: the known table's fingerprint, and the one batch held back (its upsert).
+  // Deferred: the known table's fingerprint, and the one batch held back with its upsert
+  // (the batch itself for Undefer, which applies it the ordinary way).
+  struct Held {
+    ::sluice::postgres::Statement upsert;
+    batch::Batch batch;
+  };
   bool deferred_ = false;
   std::string fingerprint_;
-  std::optional<::sluice::postgres::Statement> pending_;
-  std::optional<batch::Batch> pending_batch_;
+  std::optional<Held> held_;
 };
 
 class PostgresPool final : public Pool {
@@ -466,38 +467,37 @@ Status PgLoad::Begin() {
 
 Status PgLoad::Undefer() {
   deferred_ = false;
-  pending_.reset();
   // What the deferred attempt believed of the table may be what failed it.
   pool_->Forget(writer_.spec());
   SLUICE_RETURN_IF_ERROR(Begin());
-  if (!pending_batch_) return Status::Ok();
-  const batch::Batch held = std::move(*pending_batch_);
-  pending_batch_.reset();
-  return writer_.ApplyBatch(held);
+  if (!held_) return Status::Ok();
+  const Held held = std::move(*held_);
+  held_.reset();
+  return writer_.ApplyBatch(held.batch);
 }
 
 Status PgLoad::CommitInOneRoundTrip(int64_t applied_at, const InTransactionWrite& write) {
   const TableSpec& spec = writer_.spec();
   std::vector<::sluice::postgres::Statement> statements;
-  if (pending_) {
+  if (held_) {
     statements.push_back(StateGuard(spec.schema, spec.name, fingerprint_));
-    const int64_t rows = pending_batch_->num_rows;
+    const int64_t rows = held_->batch.num_rows;
     statements.push_back(
-        {"WITH u AS (" + pending_->sql +
+        {"WITH u AS (" + held_->upsert.sql +
              "), c AS (SELECT count(*) FILTER (WHERE inserted) AS i, count(*) FILTER (WHERE NOT "
              "inserted) AS u FROM u) INSERT INTO _sluice.applied(seq, schema_name, table_name, "
              "inserted, updated, refused, deleted, applied_at) SELECT " +
              std::to_string(seq_) + ", " + QuoteLiteral(spec.schema) + ", " +
              QuoteLiteral(spec.name) + ", i, u, " + std::to_string(rows) + " - i - u, 0, " +
              std::to_string(applied_at) + " FROM c RETURNING inserted, updated, refused",
-         pending_->params});
+         held_->upsert.params});
   } else {
     statements.push_back(
         {RecordAppliedSql(seq_, spec.schema, spec.name, {}, applied_at, {}), Params()});
   }
   if (write) statements.push_back({write(CountsQuery(seq_)), Params()});
   SLUICE_ASSIGN_OR_RETURN(std::vector<Rows> results, txn_.BeginCommitPipeline(statements));
-  if (pending_) {
+  if (held_) {
     const Rows& counted = results[1];
     ApplyCounts& counts = writer_.mutable_counts();
     SLUICE_ASSIGN_OR_RETURN(counts.inserted, counted.Int(0, 0));

@@ -213,6 +213,15 @@ Status TableWriter::Retype(StoredColumn& stored, const std::string& type_name,
   return Status::Ok();
 }
 
+bool Holds(const StoredColumn& stored, const batch::DataType& type) {
+  if (type.id == batch::TypeId::kNull || KeyOf(type) == stored.type_key) return true;
+  // A column that held only nulls so far takes the first typed file's type (a change).
+  if (stored.type_key == "\"NULL\"") return false;
+  std::string widened, pg_type, reason;
+  return Classify(stored.type_key, type, stored.pk_position >= 0, &widened, &pg_type, &reason) ==
+         Change::kFits;
+}
+
 Status TableWriter::EvolveTable(const batch::Batch& batch, const std::vector<int>& stored_fields) {
   for (int i : stored_fields) {
     const batch::Field& f = batch.schema->fields[static_cast<size_t>(i)];
@@ -230,8 +239,8 @@ Status TableWriter::EvolveTable(const batch::Batch& batch, const std::vector<int
       continue;
     }
     StoredColumn& stored = *found;
+    if (Holds(stored, f.type)) continue;
     const std::string key = KeyOf(f.type);
-    if (key == stored.type_key || f.type.id == batch::TypeId::kNull) continue;
     const std::string column = QuoteIdent(stored.sql_name);
     if (stored.type_key == "\"NULL\"") {
       // The column so far held only nulls: the first typed file decides its type.
@@ -242,7 +251,7 @@ Status TableWriter::EvolveTable(const batch::Batch& batch, const std::vector<int
     std::string widened, pg_type, reason;
     switch (
         Classify(stored.type_key, f.type, stored.pk_position >= 0, &widened, &pg_type, &reason)) {
-      case Change::kFits:
+      case Change::kFits:  // Holds said otherwise
         continue;
       case Change::kWiden:
         SLUICE_RETURN_IF_ERROR(Retype(stored, widened == key ? batch::TypeName(f.type) : widened,
