@@ -244,6 +244,37 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
   });
 }
 
+Status SqliteCatalog::RemoveTable(const std::string& connection_id, const std::string& name) {
+  MutexLock lock(&mu_);
+  // One write transaction: it holds the database's write lock from its BEGIN IMMEDIATE, so no
+  // append, retry or MarkLoading of this or another process commits between the check and the
+  // delete. Nothing else refers to the configuration (no cache): the loader and the S3 layer
+  // read it afresh for every file.
+  return Write([&]() REQUIRES(mu_) -> Status {
+    {
+      SLUICE_ASSIGN_OR_RETURN(
+          sqlite::Statement q,
+          db_->Cached("SELECT 1 FROM tables WHERE connection_id = ? AND name = ?"));
+      q.Bind(1, connection_id).Bind(2, name);
+      SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) {
+        SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
+        return exists ? NoTable(TableConfig{connection_id, name}) : NoConnection(connection_id);
+      }
+    }
+    {
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kTableBusySql));
+      q.Bind(1, connection_id).Bind(2, name);
+      SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row && q.Int(0) > 0) return TableBusy(name, q.Int(0));
+    }
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
+                            db_->Cached("DELETE FROM tables WHERE connection_id = ? AND name = ?"));
+    q.Bind(1, connection_id).Bind(2, name);
+    return q.Run();
+  });
+}
+
 Result<std::optional<TableConfig>> SqliteCatalog::GetTable(const std::string& connection_id,
                                                            const std::string& name) {
   MutexLock lock(&mu_);

@@ -287,7 +287,7 @@ class Connections {
   virtual Result<std::vector<std::string>> DeleteConnection(const std::string& id) = 0;
 };
 
-// Table configurations: what each key prefix loads into (schema.cc).
+// Table configurations: what each key prefix loads into (catalog.cc, pg_catalog.cc).
 class Tables {
  public:
   virtual ~Tables() = default;
@@ -298,6 +298,27 @@ class Tables {
   virtual Result<std::optional<TableConfig>> GetTable(const std::string& connection_id,
                                                       const std::string& name) = 0;
   virtual Result<std::vector<TableConfig>> ListTables(const std::string& connection_id) = 0;
+  // Removes table `name` of connection `connection_id` from the configuration: its keys then
+  // follow the connection's unconfigured-key policy, and its rows stay in the pool. kNotFound
+  // when there is no such table (or connection); kInvalidArgument ("table T has N file(s)
+  // queued or loading; wait until they are loaded before removing it") while any file of
+  // the table is queued or loading, checked in the same transaction as the delete so that no
+  // load can start on a removed table. Its ledger history (files loaded, failed, skipped) stays.
+  //
+  // The check and the delete are atomic with respect to whatever puts a file in the table's
+  // queue (an append, a retry): SQLite's write lock covers both; the PostgreSQL catalog takes
+  // the lock an append of the table takes (its table_counters row), and a retry takes it too.
+  // What the removal cannot see is a push whose disposition was read while the table was still
+  // configured (a PUT whose body was arriving, a multipart upload created before): it is
+  // appended queued afterwards, and the loader fails it TABLE_NOT_CONFIGURED, as under the
+  // `hold` policy, whatever the connection's policy.
+  //
+  // What stays with the name: a failed file not moved past stays the head of the table's
+  // queue (HeadOfQueue, OpenErrors, CountPending) until it is retried (it then fails again,
+  // TABLE_NOT_CONFIGURED) or skipped. Adding the table again under the same name takes the
+  // history back: such a failed file blocks the new table again, the files loaded before count
+  // for duplicate detection (FindLoadedDuplicate), and the sequence order goes on.
+  virtual Status RemoveTable(const std::string& connection_id, const std::string& name) = 0;
 };
 
 // The file ledger: every pushed file, its place in its table's queue and its outcome; the

@@ -37,6 +37,7 @@ class SqliteCatalog final : public Catalog {
   Result<std::optional<TableConfig>> GetTable(const std::string& connection_id,
                                               const std::string& name) override;
   Result<std::vector<TableConfig>> ListTables(const std::string& connection_id) override;
+  Status RemoveTable(const std::string& connection_id, const std::string& name) override;
 
   Result<int64_t> AppendFile(FileRecord record) override;
   Result<std::optional<FileRecord>> GetFile(int64_t seq) override;

@@ -369,6 +369,121 @@ TEST_P(AnyCatalogTest, TableValidation) {
   EXPECT_EQ((*cat->GetTable("shop", "t"))->primary_key, std::vector<std::string>{"id"});
 }
 
+TEST_P(AnyCatalogTest, RemoveTable) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  ASSERT_TRUE(cat->CreateConnection("depot").ok());
+  const TableConfig orders{"shop", "orders", {"order_id"}, "updated_at", OnError::kSkip};
+  ASSERT_TRUE(cat->AddTable(orders).ok());
+  ASSERT_TRUE(cat->AddTable({"shop", "items", {"item_id"}}).ok());
+  ASSERT_TRUE(cat->AddTable({"depot", "orders", {"id"}}).ok());
+  // Files of the other tables, queued, do not hold the removal up.
+  ASSERT_TRUE(cat->AppendFile(File("shop", "items", "items/1")).ok());
+  ASSERT_TRUE(cat->AppendFile(File("depot", "orders", "orders/1")).ok());
+
+  ASSERT_TRUE(cat->RemoveTable("shop", "orders").ok());
+  EXPECT_FALSE(cat->GetTable("shop", "orders")->has_value());
+  auto list = cat->ListTables("shop");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].name, "items");
+  // The other connection's table of the same name is untouched.
+  auto theirs = cat->GetTable("depot", "orders");
+  ASSERT_TRUE(theirs.ok() && theirs->has_value());
+  EXPECT_EQ((*theirs)->primary_key, std::vector<std::string>{"id"});
+
+  Status st = cat->RemoveTable("shop", "orders");
+  EXPECT_EQ(st.code(), ErrorCode::kNotFound);
+  EXPECT_NE(st.message().find("no table orders"), std::string::npos) << st.ToString();
+  EXPECT_EQ(cat->RemoveTable("shop", "never").code(), ErrorCode::kNotFound);
+  st = cat->RemoveTable("nope", "orders");
+  EXPECT_EQ(st.code(), ErrorCode::kNotFound);
+  EXPECT_NE(st.message().find("connection 'nope'"), std::string::npos) << st.ToString();
+
+  // Added again, as new.
+  ASSERT_TRUE(cat->AddTable(orders).ok());
+  auto again = cat->GetTable("shop", "orders");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->age_column, "updated_at");
+  EXPECT_EQ((*again)->on_error, OnError::kSkip);
+  EXPECT_EQ(cat->ListTables("shop")->size(), 2u);
+
+  // Without its tables (and objects) the connection can go.
+  ASSERT_TRUE(cat->CreateConnection("empty").ok());
+  ASSERT_TRUE(cat->AddTable({"empty", "t", {"id"}}).ok());
+  EXPECT_EQ(cat->DeleteConnection("empty").status().code(), ErrorCode::kBucketNotEmpty);
+  ASSERT_TRUE(cat->RemoveTable("empty", "t").ok());
+  EXPECT_TRUE(cat->DeleteConnection("empty").ok());
+}
+
+TEST_P(AnyCatalogTest, ATableIsRemovedOnlyWhenNoFileIsQueuedOrLoading) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  const TableConfig orders{"shop", "orders", {"order_id"}};
+  const TableKey key{"shop", "orders"};
+  ASSERT_TRUE(cat->AddTable(orders).ok());
+  const int64_t a = *cat->AppendFile(File("shop", "orders", "orders/1"));
+  const int64_t b = *cat->AppendFile(File("shop", "orders", "orders/2"));
+
+  auto refused = [&](int files) {
+    Status st = cat->RemoveTable("shop", "orders");
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument) << st.ToString();
+    EXPECT_NE(st.message().find("table orders has " + std::to_string(files) +
+                                " file(s) queued or loading"),
+              std::string::npos)
+        << st.ToString();
+    EXPECT_TRUE(cat->GetTable("shop", "orders")->has_value()) << "removed anyway";
+  };
+  refused(2);  // both queued
+  ASSERT_TRUE(cat->MarkLoading(a).ok());
+  refused(2);  // one loading, one queued
+  ASSERT_TRUE(cat->MarkLoaded(a, LoadCounts{1, 0, 0}, 1).ok());
+  refused(1);
+  ASSERT_TRUE(cat->MarkLoading(b).ok());
+  refused(1);  // loading
+  ASSERT_TRUE(cat->MarkFailed(b, Err(ErrorCode::kPkNull, "null key")).ok());
+
+  // One loaded and one failed file: nothing to wait for.
+  ASSERT_TRUE(cat->RemoveTable("shop", "orders").ok());
+  EXPECT_FALSE(cat->GetTable("shop", "orders")->has_value());
+  // The history stays, and the failed file still heads the table's queue.
+  auto files = cat->ListFiles("shop", "orders");
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].status, FileStatus::kLoaded);
+  EXPECT_EQ((*files)[1].status, FileStatus::kFailed);
+  EXPECT_EQ(HeadSeq(*cat, key), b);
+  // A key of the removed table is now an unconfigured key: under `hold` its file is appended
+  // failed (the S3 layer decides), which blocks nothing the removal cares about.
+  FileRecord held = File("shop", "orders", "orders/3");
+  held.status = FileStatus::kFailed;
+  held.error_code = "TABLE_NOT_CONFIGURED";
+  const int64_t h = *cat->AppendFile(held);
+
+  // Added again under the same name, the table takes its history back: the failed file blocks
+  // it until retried or skipped, and a retry puts it in the queue, which holds a removal up.
+  ASSERT_TRUE(cat->AddTable(orders).ok());
+  EXPECT_EQ(HeadSeq(*cat, key), b);
+  ASSERT_TRUE(cat->Retry(b).ok());
+  refused(1);
+  ASSERT_TRUE(cat->Skip(h).ok());
+  ASSERT_TRUE(cat->MarkLoading(b).ok());
+  ASSERT_TRUE(cat->MarkLoaded(b, LoadCounts{1, 0, 0}, 2).ok());
+  EXPECT_TRUE(cat->RemoveTable("shop", "orders").ok());
+  EXPECT_FALSE(cat->HeadOfQueue(key)->has_value());
+}
+
+TEST_F(CatalogTest, RemoveTableCountsTheQueueOnItsIndex) {
+  {
+    auto cat = OpenCatalog();
+    ASSERT_TRUE(cat);
+  }
+  const std::string plan = QueryPlan(kTableBusySql);
+  EXPECT_NE(plan.find("files_with_work"), std::string::npos) << plan;
+}
+
 TEST_P(AnyCatalogTest, LedgerAppendAndLookups) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);

@@ -236,6 +236,12 @@ Status NoTable(const TableConfig& table) {
              "no table " + table.name + " in connection " + table.connection_id);
 }
 
+Status TableBusy(const std::string& table, int64_t files) {
+  return Err(ErrorCode::kInvalidArgument,
+             "table " + table + " has " + std::to_string(files) +
+                 " file(s) queued or loading; wait until they are loaded before removing it");
+}
+
 Status InvalidBucketName(const std::string& bucket) {
   return Err(ErrorCode::kInvalidArgument,
              "bucket name '" + bucket +

@@ -49,6 +49,12 @@ inline constexpr const char* kCountPendingSql =
     "GROUP BY connection_id, table_name, status, error_code "
     "ORDER BY connection_id, table_name, status, error_code";
 
+// Tables::RemoveTable's check: how many files of table $2 of connection $1 are queued or
+// loading. The WHERE is files_with_work's, so only that partial index is read.
+inline constexpr const char* kTableBusySql =
+    "SELECT count(*) FROM files WHERE connection_id = $1 AND table_name = $2 AND "
+    "status IN ('queued', 'loading')";
+
 // Ledger::OpenErrors: the newest file of each (table, error code) of the connection's failed,
 // not passed files, and the group's count after the file's columns. The WHERE repeats
 // files_pending's condition word for word (SQLite proves the partial index applies only so);
@@ -115,6 +121,8 @@ Status NoSuchUpload(const std::string& upload_id);
 Status ConnectionExistsError(const std::string& id);
 Status TableExistsError(const TableConfig& table);
 Status NoTable(const TableConfig& table);
+// RemoveTable's refusal: `files` of the table are queued or loading.
+Status TableBusy(const std::string& table, int64_t files);
 Status InvalidBucketName(const std::string& bucket);
 Status NotOkFailure(int64_t seq);
 // A file whose bytes retention removed (at `purged_at`) cannot be `action`.

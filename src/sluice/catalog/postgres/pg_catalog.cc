@@ -360,6 +360,28 @@ Status PgCatalog::UpdateTable(const TableConfig& table) {
                     NoTable(table));
 }
 
+Status PgCatalog::RemoveTable(const std::string& connection_id, const std::string& name) {
+  return Write([&](Conn& c) -> Status {
+    const Params table = Params().Text(connection_id).Text(name);
+    // The connection's row shared (a DeleteConnection waits), the configuration's row locked
+    // (an UpdateTable or another removal waits), then the table's queue: an append or a retry
+    // of the table that is under way commits before the count below, and one that comes later
+    // waits for this removal to commit (pg_catalog_internal.h). Read committed: each statement
+    // sees what committed before it began, the count what committed while its lock was awaited.
+    SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(c, connection_id, /*lock=*/true));
+    if (!exists) return NoConnection(connection_id);
+    SLUICE_ASSIGN_OR_RETURN(
+        Rows config,
+        c.Query("SELECT 1 FROM tables WHERE connection_id = $1 AND name = $2 FOR UPDATE", table));
+    if (config.size() == 0) return NoTable(TableConfig{connection_id, name});
+    SLUICE_RETURN_IF_ERROR(c.Query(kPgLockQueueSql, table, "locking the table's queue").status());
+    SLUICE_ASSIGN_OR_RETURN(Rows busy, c.Query(kTableBusySql, table));
+    const int64_t files = PgRow(busy, 0).Int(0);
+    if (files > 0) return TableBusy(name, files);
+    return c.Query("DELETE FROM tables WHERE connection_id = $1 AND name = $2", table).status();
+  });
+}
+
 Result<std::optional<TableConfig>> PgCatalog::GetTable(const std::string& connection_id,
                                                        const std::string& name) {
   std::optional<TableConfig> out;

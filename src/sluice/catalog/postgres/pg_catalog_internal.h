@@ -9,6 +9,13 @@
 //   two uploads of one table serialise there, so the later committer draws the larger number
 //   and a table's seq order is its commit order. Uploads of different tables do not wait for
 //   each other.
+// - A table's queue lock. That same row is the lock of the table's queue: whatever puts a
+//   file in the queue (an append, a Retry or RetryForced) holds it until commit, and
+//   RemoveTable holds it while it checks that no file is queued or loading and deletes the
+//   configuration. So the check sees each such write either committed or not begun; one that
+//   waited commits after the removal, and the loader, which reads the configuration after the
+//   file is queued, fails that file TABLE_NOT_CONFIGURED. (MarkLoading needs no part in it:
+//   it takes only a file already queued, which the check counts.)
 // - Claims. ClaimTable locks the table's row of table_claims (FOR UPDATE SKIP LOCKED) in a
 //   transaction of a connection of the claim's own, kept open until the claim is destroyed; a
 //   node that dies releases it with its connection. Claim connections are apart from the ones
@@ -56,6 +63,18 @@ inline constexpr const char* kPgChannel = "sluice_ledger";
 inline constexpr const char* kPgSetup = "SET search_path = _sluice_catalog";
 // Runs in each committing write's transaction, just before COMMIT.
 inline constexpr const char* kPgNotify = "SELECT pg_notify('sluice_ledger', '')";
+
+// Lock a table's queue until the transaction ends (see the file comment), as the upload's
+// upsert of its counter row does (pg_ledger.cc, kTableSeqSql), without drawing a number: the
+// queue of table $2 of connection $1, or of file $1's table. A table no upload has drawn for
+// yet gets its row here, with 0, the value its first upload would insert.
+inline constexpr const char* kPgLockQueueSql =
+    "INSERT INTO table_counters AS t (connection_id, table_name, last_seq) VALUES ($1, $2, 0) "
+    "ON CONFLICT (connection_id, table_name) DO UPDATE SET last_seq = t.last_seq";
+inline constexpr const char* kPgLockQueueOfFileSql =
+    "INSERT INTO table_counters AS t (connection_id, table_name, last_seq) "
+    "SELECT connection_id, table_name, 0 FROM files WHERE seq = $1 "
+    "ON CONFLICT (connection_id, table_name) DO UPDATE SET last_seq = t.last_seq";
 
 // A row of a postgres::Rows read the way rules_internal.h's row readers read one (text format:
 // integers in decimal; NULL reads as "" and 0).
@@ -146,6 +165,7 @@ class PgCatalog final : public Catalog {
   Result<std::optional<TableConfig>> GetTable(const std::string& connection_id,
                                               const std::string& name) override;
   Result<std::vector<TableConfig>> ListTables(const std::string& connection_id) override;
+  Status RemoveTable(const std::string& connection_id, const std::string& name) override;
 
   // pg_ledger.cc
   Result<int64_t> AppendFile(FileRecord record) override;

@@ -170,6 +170,92 @@ TEST_F(PgCatalogTest, AnUploadWaitsForAnEarlierUploadOfItsTableOnly) {
   EXPECT_GT(later.load(), *drawn);
 }
 
+TEST_F(PgCatalogTest, ARemovalWaitsForAnUploadOfItsTableUnderWay) {
+  ASSERT_TRUE(a_->AddTable({"shop", "orders", {"id"}}).ok());
+  ASSERT_TRUE(a_->AddTable({"shop", "events", {"id"}}).ok());
+  // An upload of `orders` on another session, as InsertFile runs it: it holds the table's
+  // counter row and has inserted its queued file, not committed.
+  auto slow = db_.Connect("slow upload");
+  ASSERT_NE(slow, nullptr);
+  ASSERT_TRUE(slow->Exec("SET search_path = _sluice_catalog; BEGIN").ok());
+  auto drawn = slow->QueryInt(
+      "INSERT INTO table_counters AS t VALUES ('shop', 'orders', nextval('files_seq')) "
+      "ON CONFLICT (connection_id, table_name) DO UPDATE SET last_seq = nextval('files_seq') "
+      "RETURNING t.last_seq");
+  ASSERT_TRUE(drawn.ok()) << drawn.status().ToString();
+  Status inserted = slow->Exec(
+      "INSERT INTO files (seq, connection_id, table_name, key, landed_id, size, md5_hex, "
+      "sha256_hex, content_type, metadata_json, received_at, started_at, finished_at, status, "
+      "rows_inserted, rows_updated, rows_refused, error_code, error_message) VALUES (" +
+      std::to_string(*drawn) +
+      ", 'shop', 'orders', 'orders/1', 'l1', 1, '', '', '', '{}', 1, 0, 0, 'queued', 0, 0, 0, "
+      "'', '')");
+  ASSERT_TRUE(inserted.ok()) << inserted.ToString();
+
+  // Another table's removal does not wait.
+  ASSERT_TRUE(b_->RemoveTable("shop", "events").ok());
+
+  // The table's own waits, and then counts the upload's file.
+  std::atomic<bool> done{false};
+  Status removal;
+  std::thread t([&] {
+    removal = b_->RemoveTable("shop", "orders");
+    done = true;
+  });
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(done.load()) << "the removal did not wait for the upload of its table";
+  ASSERT_TRUE(slow->Exec("COMMIT").ok());
+  t.join();
+  EXPECT_EQ(removal.code(), ErrorCode::kInvalidArgument) << removal.ToString();
+  EXPECT_NE(removal.message().find("1 file(s) queued or loading"), std::string::npos)
+      << removal.ToString();
+  EXPECT_TRUE(a_->GetTable("shop", "orders")->has_value());
+}
+
+TEST_F(PgCatalogTest, AnUploadAndARetryOfATableWaitForItsRemoval) {
+  ASSERT_TRUE(a_->AddTable({"shop", "orders", {"id"}}).ok());
+  auto first = a_->AppendFile(File("orders", "orders/1"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(a_->MarkFailed(*first, Err(ErrorCode::kPkNull, "null key")).ok());
+
+  // A removal of `orders` on another session, as RemoveTable runs it, not committed.
+  auto removing = db_.Connect("removal");
+  ASSERT_NE(removing, nullptr);
+  ASSERT_TRUE(removing->Exec("SET search_path = _sluice_catalog; BEGIN").ok());
+  const auto table = postgres::Params().Text("shop").Text("orders");
+  ASSERT_TRUE(removing->Query(kPgLockQueueSql, table).ok());
+  auto busy = removing->QueryInt(kTableBusySql, table);
+  ASSERT_TRUE(busy.ok()) << busy.status().ToString();
+  EXPECT_EQ(*busy, 0);
+  ASSERT_TRUE(
+      removing->Query("DELETE FROM tables WHERE connection_id = $1 AND name = $2", table).ok());
+
+  // Another table's upload does not wait.
+  ASSERT_TRUE(b_->AppendFile(File("events", "events/1")).ok());
+
+  // An upload and a retry of the table wait, and commit after the removal.
+  std::atomic<int> done{0};
+  Status appended;
+  Status retried;
+  std::thread upload([&] {
+    appended = b_->AppendFile(File("orders", "orders/2")).status();
+    ++done;
+  });
+  std::thread retry([&] {
+    retried = b_->Retry(*first);
+    ++done;
+  });
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(done.load(), 0) << "an upload or a retry did not wait for the removal";
+  ASSERT_TRUE(removing->Exec("COMMIT").ok());
+  upload.join();
+  retry.join();
+  EXPECT_TRUE(appended.ok()) << appended.ToString();
+  EXPECT_TRUE(retried.ok()) << retried.ToString();
+  EXPECT_FALSE(a_->GetTable("shop", "orders")->has_value());
+  EXPECT_EQ(a_->GetFile(*first)->value().status, FileStatus::kQueued);
+}
+
 TEST_F(PgCatalogTest, EachTablesSequenceOrderIsItsCommitOrder) {
   // Two nodes, three writers each, two tables; an observer lists each table meanwhile. A
   // table's visible files must always be a prefix (by seq) of its final list: a file never

@@ -371,7 +371,13 @@ Status PgCatalog::OperatorWrite(int64_t seq, LoaderState loader, bool forced,
   return Write([&](Conn& c) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(c, seq, OperatorStatuses(state, forced), action));
     const bool requeue = set_sql.starts_with("status = 'queued'");
-    if (requeue) SLUICE_RETURN_IF_ERROR(RequireBytes(c, seq, action));
+    if (requeue) {
+      SLUICE_RETURN_IF_ERROR(RequireBytes(c, seq, action));
+      // Back in its table's queue: under the queue's lock, so that a RemoveTable of the table
+      // either counts the file or commits first (pg_catalog_internal.h).
+      SLUICE_RETURN_IF_ERROR(
+          c.Query(kPgLockQueueOfFileSql, Params().Int(seq), "locking the table's queue").status());
+    }
     return c
         .Query("UPDATE files SET " + set_sql + " WHERE seq = $1",
                requeue ? Params().Int(seq)
