@@ -21,6 +21,7 @@
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
 #include "sluice/service/files.h"
+#include "sluice/service/tables.h"
 #include "sluice/store/store.h"
 
 namespace sluice::cli {
@@ -338,10 +339,6 @@ int CredentialsRotate(const Options& o) {
 
 // --- table --------------------------------------------------------------------------------
 
-std::string_view OnErrorText(catalog::OnError e) {
-  return e == catalog::OnError::kBlock ? "block" : "skip";
-}
-
 // The table `name` of `connection`; kNotFound when it has none.
 Result<catalog::TableConfig> FindTable(catalog::Catalog& catalog, const std::string& connection,
                                        const std::string& name) {
@@ -374,9 +371,8 @@ int TableAddOrUpdate(const Options& o, bool update) {
   auto built = BuildTableConfig(flags, o.connection, existing);
   if (!built.ok()) return Fail(built.status());
   const catalog::TableConfig& t = *built;
-  Status free = CheckTableNamesFree(**catalog, t);
-  if (!free.ok()) return Fail(free);
-  Status s = update ? (*catalog)->UpdateTable(t) : (*catalog)->AddTable(t);
+  Status s = service::SaveTable(**catalog, t,
+                                update ? service::TableWrite::kUpdate : service::TableWrite::kAdd);
   if (!s.ok()) return Fail(s);
   std::string pk;
   for (const auto& c : t.primary_key) pk += (pk.empty() ? "" : ", ") + c;
@@ -384,11 +380,22 @@ int TableAddOrUpdate(const Options& o, bool update) {
         (t.nested_json.empty() ? "" : " (nested)") + "  primary key (" + pk + ")" +
         (t.age_column.empty() ? "" : "  age column " + t.age_column) +
         (t.delete_column.empty() ? "" : "  delete column " + t.delete_column) + "  on error " +
-        std::string(OnErrorText(t.on_error)) + "\n" +
+        std::string(service::OnErrorName(t.on_error)) + "\n" +
         (t.nested_json.empty()
              ? ""
              : "See its derived tables: sluice table show " + o.connection + " " + t.name + "\n") +
         (update ? "" : "Push its files to s3://" + o.connection + "/" + t.name + "/...\n"));
+  return 0;
+}
+
+int TableRemove(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = (*catalog)->RemoveTable(o.connection, o.table);
+  if (!s.ok()) return Fail(s);
+  Print("Table removed: " + o.connection + "/" + o.table +
+        ". Its keys now follow the connection's unconfigured-key policy; its rows stay in the "
+        "pool and its files in the ledger.\n");
   return 0;
 }
 
@@ -415,7 +422,7 @@ int TableList(const Options& o) {
     out.rows.push_back({t.name, pk,
                         t.age_column.empty() ? std::nullopt : std::optional(t.age_column),
                         t.delete_column.empty() ? std::nullopt : std::optional(t.delete_column),
-                        std::string(OnErrorText(t.on_error))});
+                        std::string(service::OnErrorName(t.on_error))});
   }
   Print(Render(out, OutputFormat(o)));
   return 0;
@@ -904,6 +911,11 @@ int Run(int argc, char** argv) {
   table_show->add_option("TABLE", o.table)->required();
   table_show->add_flag("--json", o.json, "Print JSON");
   table_show->callback([&] { action = [&] { return TableShow(o); }; });
+  auto* table_remove = table->add_subcommand(
+      "remove", "Remove a table's configuration (refused while its files are queued or loading)");
+  table_remove->add_option("CONNECTION", o.connection)->required();
+  table_remove->add_option("TABLE", o.table)->required();
+  table_remove->callback([&] { action = [&] { return TableRemove(o); }; });
   auto* table_list = table->add_subcommand("list", "List a connection's tables");
   table_list->add_option("CONNECTION", o.connection)->required();
   AddFormatFlags(table_list, o);

@@ -476,5 +476,20 @@ TEST_F(CliTableTest, TableNamesAreUniquePerConnectionWithoutCaseAndReservedPrefi
   }
 }
 
+TEST_F(CliTest, RemoveRefusesWhileFilesWaitAndFreesTheName) {
+  ASSERT_EQ(Sluice({"table", "add", "shop", "orders", "--pk", "id"}).rc, 0);
+  const int64_t seq = Push("orders/a.json", "{\"id\": 1}\n");
+  auto waiting = Sluice({"table", "remove", "shop", "orders"});
+  EXPECT_NE(waiting.rc, 0);
+  EXPECT_NE(waiting.err.find("queued or loading"), std::string::npos) << waiting.err;
+  ASSERT_TRUE(catalog_->MarkLoading(seq).ok());
+  ASSERT_TRUE(catalog_->MarkLoaded(seq, {1, 0, 0, 0}, 1).ok());
+  auto removed = Sluice({"table", "remove", "shop", "orders"});
+  ASSERT_EQ(removed.rc, 0) << removed.err;
+  EXPECT_NE(removed.out.find("Table removed: shop/orders"), std::string::npos) << removed.out;
+  EXPECT_NE(Sluice({"table", "remove", "shop", "orders"}).rc, 0);
+  EXPECT_EQ(Sluice({"table", "add", "shop", "ORDERS", "--pk", "id"}).rc, 0);  // the name is free
+}
+
 }  // namespace
 }  // namespace sluice::cli

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sluice/core/text.h"
+#include "sluice/service/tables.h"
 #include "sluice/shape/nested.h"
 
 namespace sluice::cli {
@@ -119,27 +120,11 @@ Result<Json> ParseConfigFile(const std::string& path) {
   return j;
 }
 
-Result<catalog::OnError> ParseOnError(const std::string& s) {
-  if (s == "block") return catalog::OnError::kBlock;
-  if (s == "skip") return catalog::OnError::kSkip;
-  return Invalid("on_error must be block or skip, not '" + s + "'");
-}
-
-// The file's own keys beside those of shape's configuration: on_error (the table's failure
-// policy) and example_file (an example record beside the file).
+// The file's own key beside the document's (service::TableFromDocument): example_file, an
+// example record beside the file. --on-error, given, wins over the file's on_error.
 Result<catalog::TableConfig> FromFile(const TableFlags& flags, const std::string& connection) {
   SLUICE_ASSIGN_OR_RETURN(Json j, ParseConfigFile(flags.config));
   if (!j.is_object()) return Invalid("configuration file " + flags.config + ": not an object");
-  catalog::TableConfig t;
-  t.connection_id = connection;
-  if (j.contains("on_error")) {
-    if (!j["on_error"].is_string()) return Invalid("configuration file: on_error is a string");
-    SLUICE_ASSIGN_OR_RETURN(t.on_error, ParseOnError(j["on_error"].get<std::string>()));
-    j.erase("on_error");
-  }
-  if (!flags.on_error.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(t.on_error, ParseOnError(flags.on_error));
-  }
   if (j.contains("example_file")) {
     if (!j["example_file"].is_string() || j.contains("example") || j.contains("schema")) {
       return Invalid(
@@ -163,93 +148,15 @@ Result<catalog::TableConfig> FromFile(const TableFlags& flags, const std::string
     return Invalid("configuration file names table " + j["table"].dump() + " but TABLE is '" +
                    flags.table + "'");
   }
-  const bool nested = j.contains("example") || j.contains("schema") || j.contains("children") ||
-                      j.contains("keep_as_json");
-  if (!nested) {
-    // A flat table: only its own keys.
-    for (const auto& [key, value] : j.items()) {
-      const bool known =
-          key == "table" || key == "primary_key" || key == "age_column" || key == "delete_column";
-      if (!known) return Invalid("configuration file: unknown key '" + key + "'");
-      if (key == "primary_key") {
-        if (value.is_string()) {
-          t.primary_key = SplitCommas(value.get<std::string>());
-        } else if (value.is_array()) {
-          for (const Json& c : value) {
-            if (!c.is_string()) return Invalid("configuration file: primary_key is strings");
-            t.primary_key.push_back(c.get<std::string>());
-          }
-        } else {
-          return Invalid("configuration file: primary_key is a string or an array of strings");
-        }
-      } else if (!value.is_string()) {
-        return Invalid("configuration file: " + key + " is a string");
-      }
-    }
-    t.name = j["table"].get<std::string>();
-    if (j.contains("age_column")) t.age_column = j["age_column"].get<std::string>();
-    if (j.contains("delete_column")) t.delete_column = j["delete_column"].get<std::string>();
-    return t;
+  auto t = service::TableFromDocument(std::move(j), connection);
+  if (!t.ok()) return t.status().WithContext("configuration file " + flags.config);
+  if (!flags.on_error.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(t->on_error, service::ParseOnError(flags.on_error));
   }
-  SLUICE_ASSIGN_OR_RETURN(shape::NestedConfig nc, shape::NestedConfigFromJson(j.dump()));
-  SLUICE_ASSIGN_OR_RETURN(shape::NestedPlan plan,
-                          shape::CheckNestedConfig(nc, shape::kPortableIdentifierLimit));
-  (void)plan;
-  t.name = nc.table;
-  t.primary_key = nc.primary_key;
-  t.age_column = nc.age_column;
-  t.delete_column = nc.delete_column;
-  t.nested_json = shape::NestedConfigToJson(nc);
   return t;
 }
 
 }  // namespace
-
-Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table) {
-  if (table.nested_json.empty()) return std::vector<std::string>{table.name};
-  SLUICE_ASSIGN_OR_RETURN(shape::NestedConfig nc, shape::NestedConfigFromJson(table.nested_json));
-  SLUICE_ASSIGN_OR_RETURN(shape::NestedPlan plan,
-                          shape::CheckNestedConfig(nc, shape::kPortableIdentifierLimit));
-  std::vector<std::string> names;
-  for (const shape::DerivedTable& d : plan.tables) names.push_back(d.name);
-  if (names.empty() || names.front() != table.name) names.insert(names.begin(), table.name);
-  return names;
-}
-
-Status CheckTableNamesFree(catalog::Tables& tables, const catalog::TableConfig& table) {
-  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> mine, TableNames(table));
-  std::map<std::string, std::string> taken;  // lower-case name -> the name as configured
-  for (const std::string& name : mine) {
-    auto [it, fresh] = taken.emplace(AsciiLowered(name), name);
-    if (!fresh) {
-      return Err(ErrorCode::kAlreadyExists,
-                 "table " + table.name + ": the derived tables '" + it->second + "' and '" + name +
-                     "' differ only in case; table names are compared without case");
-    }
-  }
-  {
-    SLUICE_ASSIGN_OR_RETURN(auto others, tables.ListTables(table.connection_id));
-    for (const catalog::TableConfig& other : others) {
-      if (other.name == table.name) continue;  // an update
-      auto names = TableNames(other);
-      // A stored configuration this build cannot plan still owns its root name.
-      const std::vector<std::string> theirs =
-          names.ok() ? *names : std::vector<std::string>{other.name};
-      for (const std::string& n : theirs) {
-        auto it = taken.find(AsciiLowered(n));
-        if (it == taken.end()) continue;
-        return Err(ErrorCode::kAlreadyExists,
-                   "table name '" + it->second + "'" +
-                       (it->second == table.name ? "" : " (derived from '" + table.name + "')") +
-                       " is taken by table '" + n + "'" +
-                       (n == other.name ? "" : " (derived from '" + other.name + "')") +
-                       ": names within a connection are compared without case; choose another "
-                       "name");
-      }
-    }
-  }
-  return Status::Ok();
-}
 
 Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
                                               const std::string& connection,
@@ -285,7 +192,7 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
   column(flags.age_column, &t.age_column);
   column(flags.delete_column, &t.delete_column);
   if (!flags.on_error.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(t.on_error, ParseOnError(flags.on_error));
+    SLUICE_ASSIGN_OR_RETURN(t.on_error, service::ParseOnError(flags.on_error));
   }
 
   const bool nested_flags = !flags.example.empty() || !flags.child_pk.empty() ||
@@ -336,45 +243,10 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
 }
 
 Result<std::string> ShowTable(const catalog::TableConfig& table, bool json) {
-  std::string on_error = table.on_error == catalog::OnError::kSkip ? "skip" : "block";
-  Json tables = Json::array();
-  if (table.nested_json.empty()) {
-    tables.push_back(Json{{"name", table.name},
-                          {"columns", Json::array()},
-                          {"primary_key", table.primary_key},
-                          {"age_column", table.age_column},
-                          {"delete_column", table.delete_column}});
-  } else {
-    SLUICE_ASSIGN_OR_RETURN(shape::NestedConfig nc, shape::NestedConfigFromJson(table.nested_json));
-    SLUICE_ASSIGN_OR_RETURN(shape::NestedPlan plan,
-                            shape::PlanNested(nc, nc.example, shape::kPortableIdentifierLimit));
-    for (const shape::DerivedTable& d : plan.tables) {
-      Json columns = Json::array();
-      for (const batch::Field& f : d.columns) {
-        columns.push_back(Json{{"name", f.name}, {"type", batch::TypeName(f.type)}});
-      }
-      Json entry{
-          {"name", d.name}, {"path", d.path}, {"columns", columns}, {"primary_key", d.primary_key}};
-      if (d.parent >= 0) {
-        entry["foreign_key"] = d.foreign_key;
-        entry["parent"] = plan.tables[static_cast<size_t>(d.parent)].name;
-        entry["parent_key"] = d.parent_key;
-        entry["mode"] = shape::ChildModeName(d.mode);
-      } else {
-        entry["age_column"] = d.age_column;
-        entry["delete_column"] = d.delete_column;
-      }
-      tables.push_back(std::move(entry));
-    }
-  }
-  if (json) {
-    Json out{{"connection", table.connection_id},
-             {"table", table.name},
-             {"nested", !table.nested_json.empty()},
-             {"on_error", on_error},
-             {"tables", tables}};
-    return out.dump(2) + "\n";
-  }
+  SLUICE_ASSIGN_OR_RETURN(Json described, service::DescribeTable(table));
+  if (json) return described.dump(2) + "\n";
+  const std::string on_error(service::OnErrorName(table.on_error));
+  const Json& tables = described["tables"];
   auto join = [](const Json& a) {
     std::string s;
     for (const Json& v : a) s += (s.empty() ? "" : ", ") + v.get<std::string>();

@@ -1,6 +1,7 @@
 #pragma once
 // cli/table_config: a table's configuration from `sluice table add|update` flags or from a
-// configuration file (JSON, or YAML by extension), and `sluice table show`. The file format is
+// configuration file (JSON, or YAML by extension; service/tables.h reads the document), and
+// `sluice table show`. The file format is
 // in docs/table-config.md. Private to cli/.
 
 #include <optional>
@@ -34,19 +35,9 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
                                               const std::string& connection,
                                               const std::optional<catalog::TableConfig>& existing);
 
-// The SQL tables a configuration makes: its name, and for a nested table every derived table
-// the configuration plans (parent first). A file may later bring arrays the example lacked;
-// their tables are not known here.
-Result<std::vector<std::string>> TableNames(const catalog::TableConfig& table);
-
-// kAlreadyExists unless every table name of `table` differs, ignoring case, from the names of
-// every other configured table of its connection (a connection is one namespace in the pool,
-// and SQLite compares identifiers without case), and from its own other derived names.
-// Other connections may use the same names.
-Status CheckTableNamesFree(catalog::Tables& tables, const catalog::TableConfig& table);
-
 // `table show`: every derived table, parent first, with its columns and types, primary key,
-// foreign key and child mode (a flat table: its key columns). `json`: one JSON document.
+// foreign key and child mode (a flat table: its key columns). `json`: one JSON document
+// (service::DescribeTable).
 Result<std::string> ShowTable(const catalog::TableConfig& table, bool json);
 
 }  // namespace sluice::cli
