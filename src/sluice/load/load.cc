@@ -535,4 +535,23 @@ Status Loader::Apply(const catalog::FileRecord& file, const catalog::TableConfig
   return Status::Ok();
 }
 
+Result<batch::Schema> ReadRecordType(std::unique_ptr<RandomAccessFile> file, const std::string& key,
+                                     const batch::ReadLimits& limits) {
+  SLUICE_ASSIGN_OR_RETURN(const FileFormat format, CheckFormat(*file, key));
+  auto keyed = std::make_unique<KeyedFile>(std::move(file), key);
+  Result<std::unique_ptr<batch::BatchReader>> reader =
+      [&]() -> Result<std::unique_ptr<batch::BatchReader>> {
+    if (format == FileFormat::kJson) {
+      json::ReaderOptions options;
+      options.limits = limits;
+      return json::OpenJson(std::move(keyed), options);
+    }
+    parquet::ReaderOptions options;
+    options.limits = limits;
+    return parquet::OpenParquet(std::move(keyed), options);
+  }();
+  if (!reader.ok()) return reader.status();
+  return (*reader)->schema();
+}
+
 }  // namespace sluice::load

@@ -185,4 +185,12 @@ class Loader {
   std::vector<LoadObserver*> observers_;
 };
 
+// The type of the records of a landed file (its S3 `key` names it in errors), as a load would
+// read them without a configured table: a Parquet file's schema, or a JSON file's fields
+// inferred from its first records. For a preview of what a table configuration makes of a
+// file (service::DescribeTable). Reads the footer or a sample, never the whole file;
+// kUnsupportedFormat as a load would fail.
+Result<batch::Schema> ReadRecordType(std::unique_ptr<RandomAccessFile> file, const std::string& key,
+                                     const batch::ReadLimits& limits);
+
 }  // namespace sluice::load
