@@ -327,19 +327,21 @@ Status StoreBackend::DeleteBucket(const s3::Identity& who, const std::string& bu
                "connection '" +
                    who.connection_id + "'");
   }
-  auto landed = catalog_.DeleteConnection(bucket);
-  if (!landed.ok()) {
-    if (landed.status().code() == ErrorCode::kNotFound) {
-      return Err(ErrorCode::kNoSuchBucket, "The specified bucket does not exist");
-    }
-    return landed.status();
+  Status st = DeleteConnection(bucket, "S3 DeleteBucket");
+  if (st.code() == ErrorCode::kNotFound) {
+    return Err(ErrorCode::kNoSuchBucket, "The specified bucket does not exist");
   }
-  for (const std::string& id : *landed) {
-    Status st = store_.Remove(id);
-    if (!st.ok()) LogWarn("store", "deleting bucket " + bucket + ": " + st.ToString());
+  return st;
+}
+
+Status StoreBackend::DeleteConnection(const std::string& id, std::string_view via) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> landed, catalog_.DeleteConnection(id));
+  for (const std::string& landed_id : landed) {
+    Status st = store_.Remove(landed_id);
+    if (!st.ok()) LogWarn("store", "deleting connection " + id + ": " + st.ToString());
   }
-  if (options_.quota != nullptr) options_.quota->Forget(bucket);
-  LogInfo("store", "connection '" + bucket + "' deleted through S3 DeleteBucket");
+  if (options_.quota != nullptr) options_.quota->Forget(id);
+  LogInfo("store", "connection '" + id + "' deleted through " + std::string(via));
   return Status::Ok();
 }
 

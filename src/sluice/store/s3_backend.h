@@ -92,6 +92,10 @@ class StoreBackend final : public s3::Backend {
                                                    const s3::PutRequest& request) override;
   Status CreateBucket(const s3::Identity& who, const std::string& bucket) override;
   Status DeleteBucket(const s3::Identity& who, const std::string& bucket) override;
+  // Deletes an empty connection (catalog::Connections::DeleteConnection: kBucketNotEmpty
+  // unless empty, kNotFound when absent) and the landed bytes of its deleted objects, and
+  // forgets its disk usage. DeleteBucket and the admin API call it; `via` says which in the log.
+  Status DeleteConnection(const std::string& id, std::string_view via);
   Result<s3::ObjectData> GetObject(const s3::Identity& who, const std::string& bucket,
                                    const std::string& key, bool with_body) override;
   Result<s3::ListPage> ListObjects(const s3::Identity& who, const std::string& bucket,
