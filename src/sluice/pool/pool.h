@@ -99,11 +99,40 @@ struct AppliedFile {
   std::vector<TableCounts> tables;  // a nested load: every derived table, root first; else empty
 };
 
-// A query result as text (NULL as nullopt), for the CLI.
+// A query result as text (NULL as nullopt), for the CLI and the admin API's SQL console.
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
+  bool truncated = false;  // ReadQuery: max_rows were returned and more rows were there
 };
+
+// Limits of a query from the admin API's SQL console (Pool::ReadQuery).
+struct QueryLimits {
+  // The most max_rows may be: the result is held as strings, and PostgreSQL's FETCH counts in
+  // 32 bits.
+  static constexpr size_t kMaxRows = 1'000'000;
+  // The longest timeout_ms: PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
+  static constexpr int64_t kMaxTimeoutMs = 2'147'483'647;
+
+  size_t max_rows = 1000;     // rows returned; the result says when more were there
+  int64_t timeout_ms = 5000;  // wall-clock limit of the statement; 0: none
+};
+
+// kInvalidArgument when `limits` are out of range (max_rows above kMaxRows, a timeout
+// negative or above kMaxTimeoutMs).
+inline Status CheckQueryLimits(const QueryLimits& limits) {
+  if (limits.max_rows > QueryLimits::kMaxRows) {
+    return Err(ErrorCode::kInvalidArgument, "a query may return at most " +
+                                                std::to_string(QueryLimits::kMaxRows) +
+                                                " rows, not " + std::to_string(limits.max_rows));
+  }
+  if (limits.timeout_ms < 0 || limits.timeout_ms > QueryLimits::kMaxTimeoutMs) {
+    return Err(ErrorCode::kInvalidArgument, "a query's timeout must be 0 to " +
+                                                std::to_string(QueryLimits::kMaxTimeoutMs) +
+                                                " ms, not " + std::to_string(limits.timeout_ms));
+  }
+  return Status::Ok();
+}
 
 class LoadTransaction {
  public:
@@ -186,6 +215,25 @@ class Pool {
   // are named `schema.table`; an unqualified name resolves in `default_schema` when it is not
   // empty (else only schema-qualified names resolve).
   virtual Result<QueryResult> Query(const std::string& sql, const std::string& default_schema) = 0;
+  // Runs one read-only statement from an untrusted user (the admin API's SQL console): a
+  // SELECT, WITH ... SELECT, VALUES or EXPLAIN (PostgreSQL also TABLE). Anything that would
+  // write, create, attach, change settings or control transactions is refused with
+  // kInvalidArgument naming why, and so is a second statement; a statement the engine refuses
+  // (syntax, unknown names, bad values) is kInvalidArgument with the engine's message. Names
+  // resolve as for Query. Returns at most limits.max_rows rows (`truncated` set when more were
+  // there), reading no further than that. A statement running past limits.timeout_ms is
+  // cancelled and fails with kLimitExceeded ("the query ran longer than 5000 ms").
+  //
+  // What the engines check: SQLite refuses, while it compiles the statement, every action but
+  // reading (its authorizer); the limit is checked between virtual machine instructions, so
+  // one long instruction (a large sort, a huge blob) finishes first. PostgreSQL runs the
+  // statement as a cursor in a READ ONLY transaction that is rolled back, with
+  // statement_timeout (planning and reading each get the limit). Functions that act outside
+  // the transaction (lo_export, pg_terminate_backend, dblink ...) are bounded only by the
+  // pool's role: connect the PostgreSQL pool as a role that is not a superuser. The size of one
+  // value is not limited here.
+  virtual Result<QueryResult> ReadQuery(const std::string& sql, const std::string& default_schema,
+                                        const QueryLimits& limits) = 0;
 };
 
 // Whether `schema` may name a namespace: a connection id's alphabet ([a-z0-9-], 1..63
@@ -196,8 +244,10 @@ Status CheckSchemaName(std::string_view schema);
 
 // The embedded default: one SQLite database file per schema, `<dir>/<schema>.db` (WAL,
 // synchronous=FULL on the writers, large page cache), created by the schema's first load.
-// `dir` is created if missing.
-Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& dir, const Clock& clock);
+// `dir` is created if missing. `monotonic` times ReadQuery's limit.
+Result<std::unique_ptr<Pool>> OpenSqlitePool(
+    const std::string& dir, const Clock& clock,
+    const MonotonicClock& monotonic = MonotonicClock::Real());
 
 // The PostgreSQL pool (docs/design/pool.md, "PostgreSQL storage"): each schema is a PostgreSQL
 // schema of that name; the pool's own bookkeeping (applied files, column types, schema

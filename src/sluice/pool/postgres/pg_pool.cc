@@ -1,9 +1,11 @@
 // The PostgreSQL pool: a small set of writer connections (one per load in flight, kept for
-// reuse with their staging tables) and one read connection for FindApplied, SchemaHistory and
-// Query. A load is one transaction on one writer connection: BeginLoad opens it and checks
-// the file is not applied yet; Commit records the file in _sluice.applied, whose primary key
-// on seq makes a second applier of the same file fail (and roll back) at its commit.
+// reuse with their staging tables) and one read connection for FindApplied, SchemaHistory,
+// Query and ReadQuery. A load is one transaction on one writer connection: BeginLoad opens it
+// and checks the file is not applied yet; Commit records the file in _sluice.applied, whose
+// primary key on seq makes a second applier of the same file fail (and roll back) at its
+// commit.
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -106,6 +108,113 @@ constexpr size_t kMaxIdleSessions = 8;
 constexpr size_t kMaxKnownTables = 10'000;
 
 class PostgresPool;
+
+// The rows of `r` as text, at most `max_rows` of them (`truncated` when it holds more).
+QueryResult ResultOf(const Rows& r, size_t max_rows) {
+  QueryResult out;
+  for (int c = 0; c < r.columns(); ++c) out.columns.emplace_back(r.ColumnName(c));
+  const size_t n = std::min(static_cast<size_t>(r.size()), max_rows);
+  out.truncated = static_cast<size_t>(r.size()) > max_rows;
+  out.rows.reserve(n);
+  for (int i = 0; i < static_cast<int>(n); ++i) {
+    auto& row = out.rows.emplace_back();
+    row.reserve(static_cast<size_t>(r.columns()));
+    for (int c = 0; c < r.columns(); ++c) {
+      if (r.IsNull(i, c)) {
+        row.emplace_back();
+        continue;
+      }
+      std::string_view text = r.Text(i, c);
+      // bytea prints as "\x0a1b": lower-case hex, as the SQLite pool prints blobs.
+      if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') text.remove_prefix(2);
+      row.emplace_back(std::string(text));
+    }
+  }
+  return out;
+}
+
+// `sql` without the whitespace and semicolons that end it: it goes inside a DECLARE.
+std::string_view WithoutTrailingSemicolons(std::string_view sql) {
+  while (!sql.empty() && (IsAsciiSpace(sql.back()) || sql.back() == ';')) sql.remove_suffix(1);
+  return sql;
+}
+
+// The first keyword of `sql` in lower case, after whitespace and comments (`--` to the end of
+// the line, `/* */` nested as PostgreSQL nests them); "(" for a parenthesised query; empty
+// when there is none. It refuses what is plainly no query early, with a clear message, and
+// picks the EXPLAIN path; what may run is still decided by the server (a cursor takes
+// queries only, the transaction is read-only).
+std::string FirstKeyword(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size()) {
+    if (IsAsciiSpace(sql[i])) {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      const size_t eol = sql.find('\n', i);
+      i = eol == std::string_view::npos ? sql.size() : eol + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      int depth = 0;
+      while (i < sql.size()) {
+        if (sql.substr(i, 2) == "/*") {
+          ++depth;
+          i += 2;
+        } else if (sql.substr(i, 2) == "*/") {
+          i += 2;
+          if (--depth == 0) break;
+        } else {
+          ++i;
+        }
+      }
+    } else {
+      break;
+    }
+  }
+  if (i < sql.size() && sql[i] == '(') return "(";
+  size_t end = i;
+  while (end < sql.size() && (IsAsciiAlpha(sql[end]) || sql[end] == '_')) ++end;
+  return AsciiLowered(sql.substr(i, end - i));
+}
+
+// In a READ ONLY transaction that the caller ends: the search path and the timeout, then
+// `body` as a cursor, read up to one row past limits.max_rows. EXPLAIN, which no cursor takes,
+// runs as it is (its rows are the plan's lines). Every statement goes alone through the
+// extended protocol, which refuses a second statement in one.
+Result<Rows> RunReadOnly(Conn& conn, std::string_view body, bool explain,
+                         const std::string& default_schema, const QueryLimits& limits) {
+  std::vector<::sluice::postgres::Statement> setup;
+  setup.push_back({"BEGIN READ ONLY", {}});
+  setup.push_back(
+      {"SELECT set_config('search_path', $1, true)",
+       Params().Text(default_schema.empty() ? std::string() : QuoteIdent(default_schema))});
+  if (limits.timeout_ms > 0) {
+    setup.push_back({"SELECT set_config('statement_timeout', $1, true)",
+                     Params().Text(std::to_string(limits.timeout_ms))});
+  }
+  SLUICE_RETURN_IF_ERROR(conn.Pipeline(setup).status());
+  constexpr std::string_view kWhat = "the query";
+  if (explain) return conn.Query(body, {}, kWhat);
+  SLUICE_RETURN_IF_ERROR(
+      conn.Query("DECLARE sluice_q NO SCROLL CURSOR FOR " + std::string(body), {}, kWhat).status());
+  return conn.Query("FETCH FORWARD " + std::to_string(limits.max_rows + 1) + " FROM sluice_q", {},
+                    kWhat);
+}
+
+// ReadQuery's Status for a failure of its statement: the timeout (SQLSTATE 57014, query
+// canceled, which the postgres layer calls transient) is kLimitExceeded; a statement the
+// server refuses for its text or its values is kInvalidArgument, as SQLite's are.
+Status ReadQueryError(const Status& st, const QueryLimits& limits) {
+  if (limits.timeout_ms > 0 && st.message().find("[SQLSTATE 57014]") != std::string::npos) {
+    return Err(ErrorCode::kLimitExceeded,
+               "the query ran longer than " + std::to_string(limits.timeout_ms) + " ms");
+  }
+  switch (st.code()) {
+    case ErrorCode::kNotFound:        // an unknown table, column or function
+    case ErrorCode::kSchemaMismatch:  // a bad value, a division by zero
+      return Err(ErrorCode::kInvalidArgument, st.message());
+    default:
+      return st;
+  }
+}
 
 // Creates the connection's schema, in a transaction of its own that commits at once: inside
 // the load's transaction, a second load creating a table of the same new schema would wait
@@ -409,24 +518,45 @@ class PostgresPool final : public Pool {
           ErrorCode::kInvalidArgument,
           "the query returns more than " + std::to_string(kMaxQueryRows) + " rows; add a LIMIT");
     }
-    QueryResult out;
-    for (int c = 0; c < r.columns(); ++c) out.columns.emplace_back(r.ColumnName(c));
-    out.rows.reserve(static_cast<size_t>(r.size()));
-    for (int i = 0; i < r.size(); ++i) {
-      auto& row = out.rows.emplace_back();
-      row.reserve(static_cast<size_t>(r.columns()));
-      for (int c = 0; c < r.columns(); ++c) {
-        if (r.IsNull(i, c)) {
-          row.emplace_back();
-          continue;
-        }
-        std::string_view text = r.Text(i, c);
-        // bytea prints as "\x0a1b": lower-case hex, as the SQLite pool prints blobs.
-        if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') text.remove_prefix(2);
-        row.emplace_back(std::string(text));
-      }
+    return ResultOf(r, kMaxQueryRows);
+  }
+
+  // On the read connection, in a READ ONLY transaction that is always rolled back: a cursor
+  // over the statement (RunReadOnly), read up to one row past the limit, under
+  // statement_timeout. A DECLARE takes only a query (SELECT, VALUES, TABLE, WITH without
+  // data-modifying parts), one statement; the read-only transaction refuses what a query's
+  // functions would write (nextval, SELECT FOR UPDATE ...); settings a query changes with
+  // set_config end with the rollback.
+  Result<QueryResult> ReadQuery(const std::string& sql, const std::string& default_schema,
+                                const QueryLimits& limits) override {
+    SLUICE_RETURN_IF_ERROR(CheckQueryLimits(limits));
+    if (!default_schema.empty()) SLUICE_RETURN_IF_ERROR(CheckSchemaName(default_schema));
+    const std::string_view body = WithoutTrailingSemicolons(sql);
+    const std::string keyword = FirstKeyword(body);
+    if (keyword.empty()) return Err(ErrorCode::kInvalidArgument, "the SQL holds no statement");
+    if (keyword != "select" && keyword != "with" && keyword != "values" && keyword != "table" &&
+        keyword != "explain" && keyword != "(") {
+      const std::string what = AsciiUppered(keyword);
+      return Err(ErrorCode::kInvalidArgument,
+                 "only a read-only query (SELECT, WITH, VALUES, TABLE or EXPLAIN) may run here, "
+                 "not " +
+                     what);
     }
-    return out;
+    // A connection of its own: a console query may take its whole timeout, and the loader's
+    // reads (FindApplied, SchemaHistory) must not wait behind it.
+    MutexLock lock(&console_mutex_);
+    if (console_ == nullptr || !console_->Idle()) {
+      SLUICE_ASSIGN_OR_RETURN(console_, Conn::Open(conninfo_, {.label = "pool console"}));
+    }
+    Conn& conn = *console_;
+    Result<Rows> rows = RunReadOnly(conn, body, keyword == "explain", default_schema, limits);
+    // The rollback ends the cursor, the settings and any transaction-level lock; a
+    // session-level advisory lock the query took (pg_advisory_lock) would outlive it and could
+    // block whoever waits for that lock, so it goes too. A broken connection fails here and is
+    // opened again by the next reader.
+    conn.Exec("ROLLBACK; SELECT pg_advisory_unlock_all()").IgnoreError();
+    if (!rows.ok()) return ReadQueryError(rows.status(), limits);
+    return ResultOf(*rows, limits.max_rows);
   }
 
  private:
@@ -444,6 +574,8 @@ class PostgresPool final : public Pool {
   std::vector<std::unique_ptr<Session>> idle_ GUARDED_BY(idle_mutex_);
   Mutex reader_mutex_;
   std::unique_ptr<Session> reader_ GUARDED_BY(reader_mutex_);
+  Mutex console_mutex_;
+  std::unique_ptr<Conn> console_ GUARDED_BY(console_mutex_);  // ReadQuery's, opened at first use
   const Clock& clock_;
 };
 

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sluice/pool/pool.h"
@@ -408,6 +410,138 @@ TEST_F(PgPoolTest, QueryResolvesUnqualifiedNamesInTheDefaultSchema) {
   EXPECT_FALSE(pool_->Query("SELECT 1; SELECT 2", "demo").ok());
   EXPECT_FALSE(pool_->Query("SELEKT", "demo").ok());
   EXPECT_EQ(Rows("SELECT 1"), (Lines{"1"}));  // the reader recovered
+}
+
+// ReadQuery: the SQL console's bounded read-only queries.
+
+std::string Text(const Result<QueryResult>& r) {
+  if (!r.ok()) return r.status().ToString();
+  std::string out;
+  for (const auto& row : r->rows) {
+    for (size_t i = 0; i < row.size(); ++i) out += (i ? "|" : "") + row[i].value_or("NULL");
+    out += ";";
+  }
+  return out;
+}
+
+class PgReadQueryTest : public PgPoolTest {
+ protected:
+  void SetUp() override {
+    PgPoolTest::SetUp();
+    Load(Spec("t", {"id"}), 1,
+         {MakeBatch({{"id", Ints({1, 2, 3})}, {"v", Strings({"a", "b", "c"})}})});
+  }
+  std::string Read(const std::string& sql, QueryLimits limits = {}) {
+    return Text(pool_->ReadQuery(sql, "demo", limits));
+  }
+};
+
+TEST_F(PgReadQueryTest, ReturnsAtMostMaxRowsAndSaysWhenThereWereMore) {
+  auto two = pool_->ReadQuery("SELECT id AS ident, v FROM t ORDER BY id", "demo", {.max_rows = 2});
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(two->columns, (std::vector<std::string>{"ident", "v"}));
+  EXPECT_EQ(Text(two), "1|a;2|b;");
+  EXPECT_TRUE(two->truncated);
+  auto three = pool_->ReadQuery("SELECT id, v FROM t ORDER BY id", "demo", {.max_rows = 3});
+  EXPECT_EQ(Text(three), "1|a;2|b;3|c;");
+  EXPECT_FALSE(three->truncated);
+  auto none = pool_->ReadQuery("SELECT id FROM t", "demo", {.max_rows = 0});
+  EXPECT_EQ(Text(none), "");
+  EXPECT_TRUE(none->truncated);
+  // What a console reads besides a SELECT.
+  EXPECT_EQ(Read("WITH x AS (SELECT max(id) AS m FROM t) SELECT m FROM x"), "3;");
+  EXPECT_EQ(Read("VALUES (1, 'x'), (2, NULL)"), "1|x;2|NULL;");
+  EXPECT_EQ(Read("TABLE t ORDER BY id LIMIT 1"), "1|a;");
+  EXPECT_EQ(Read("(SELECT 1) UNION ALL (SELECT 2)"), "1;2;");
+  EXPECT_EQ(Read(" /* a /* nested */ comment */ -- and a line\n SELECT count(*) FROM t ;; "), "3;");
+  EXPECT_EQ(Read("SELECT count(*) FROM t; -- done"), "3;");
+  auto plan = pool_->ReadQuery("EXPLAIN SELECT * FROM t WHERE id = 1", "demo", {.max_rows = 1});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->rows.size(), 1u);
+  EXPECT_EQ(Read("SELECT '\\x0a1b'::bytea"), "0a1b;");
+  // Names resolve as for Query.
+  EXPECT_EQ(pool_->ReadQuery("SELECT count(*) FROM t", "", {}).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Text(pool_->ReadQuery("SELECT count(*) FROM demo.t", "", {})), "3;");
+  EXPECT_EQ(
+      pool_->ReadQuery("SELECT 1", "demo", {.max_rows = QueryLimits::kMaxRows + 1}).status().code(),
+      ErrorCode::kInvalidArgument);
+}
+
+TEST_F(PgReadQueryTest, RefusesWhatWouldChangeAnything) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"INSERT INTO t(id, v) VALUES (9, 'x')", "not INSERT"},
+      {"UPDATE t SET v = 'x'", "not UPDATE"},
+      {"DELETE FROM t", "not DELETE"},
+      {"CREATE TABLE u(x int)", "not CREATE"},
+      {"DROP TABLE t", "not DROP"},
+      {"ATTACH DATABASE 'x' AS y", "not ATTACH"},
+      {"PRAGMA journal_mode=DELETE", "not PRAGMA"},
+      {"SET search_path = public", "not SET"},
+      {"BEGIN", "not BEGIN"},
+      {"COPY t TO STDOUT", "not COPY"},
+      {"", "no statement"},
+      {"WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", "data-modifying"},
+      {"SELECT * FROM t FOR UPDATE", "read-only transaction"},
+      {"SELECT nextval('_sluice.schema_history_id_seq')", "read-only transaction"},
+      {"SELECT set_config('transaction_read_only', 'off', true)", "read-write"},
+      {"EXPLAIN ANALYZE DELETE FROM t", "read-only transaction"},
+      {"SELECT 1; DELETE FROM t", "multiple commands"},
+      {"SELECT 1; SELECT 2", "multiple commands"},
+      {"EXPLAIN SELECT 1; DELETE FROM t", "multiple commands"},
+      {"SELECT 1 FROM t; COMMIT; DELETE FROM t", "multiple commands"},
+      {"SELEKT 1", "not SELEKT"},
+      {"SELECT 1 +", "syntax error"},
+      {"SELECT nope FROM t", "nope"},
+      {"SELECT 1 / 0", "division by zero"},
+  };
+  for (const auto& [sql, why] : refused) {
+    auto r = pool_->ReadQuery(sql, "demo", {});
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument)
+        << sql << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find(why), std::string::npos)
+        << sql << ": " << r.status().ToString();
+  }
+  EXPECT_EQ(Rows("SELECT id, v FROM t ORDER BY id"), (Lines{"1|a", "2|b", "3|c"}));
+  EXPECT_EQ(Rows("SELECT count(*) FROM _sluice.schema_history"), (Lines{"2"}));
+  // Settings a query changes end with its transaction; a session-level lock it takes is let go.
+  EXPECT_EQ(Read("SELECT set_config('work_mem', '77MB', false)"), "77MB;");
+  EXPECT_NE(Rows("SHOW work_mem"), (Lines{"77MB"}));
+  EXPECT_EQ(Read("SELECT pg_advisory_lock(4242)"), ";");
+  auto other = db_.Connect();
+  ASSERT_NE(other, nullptr);
+  auto got = other->QueryInt("SELECT pg_try_advisory_lock(4242)::int");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, 1);
+}
+
+TEST_F(PgReadQueryTest, StopsAStatementAtItsTimeout) {
+  const auto start = std::chrono::steady_clock::now();
+  auto r = pool_->ReadQuery("SELECT pg_sleep(10)", "demo", {.timeout_ms = 200});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kLimitExceeded) << r.status().ToString();
+  EXPECT_EQ(r.status().message(), "the query ran longer than 200 ms");
+  EXPECT_GE(took, std::chrono::milliseconds(200));
+  EXPECT_LT(took, std::chrono::seconds(2));
+  // The read connection is healthy, and the timeout ended with the query.
+  EXPECT_EQ(Read("SELECT count(*) FROM t"), "3;");
+  EXPECT_EQ(Rows("SELECT pg_sleep(0.3)::text"), (Lines{""}));
+  EXPECT_TRUE(pool_->FindApplied("demo", 1)->has_value());
+  EXPECT_EQ(Read("SELECT 1 FROM pg_sleep(0.3)", {.timeout_ms = 0}), "1;");
+}
+
+TEST_F(PgReadQueryTest, ReadsEverySchema) {
+  TableSpec other = Spec("orders", {"id"});
+  other.schema = "other";
+  Load(other, 2, {MakeBatch({{"id", Ints({1})}, {"w", Strings({"z"})}})});
+  EXPECT_EQ(
+      Text(pool_->ReadQuery("SELECT t.v, o.w FROM demo.t JOIN other.orders o USING (id)", "", {})),
+      "a|z;");
+  EXPECT_EQ(Text(pool_->ReadQuery("SELECT w FROM orders", "other", {})), "z;");
+  EXPECT_EQ(pool_->ReadQuery("SELECT 1", "Bad_Name", {}).status().code(),
+            ErrorCode::kInvalidArgument);
 }
 
 // --- The same files on both pools -----------------------------------------------------------

@@ -1,10 +1,13 @@
-// Namespaces in the SQLite pool: one database file per schema, read together by Query.
+// Namespaces in the SQLite pool: one database file per schema, read together by Query and by
+// ReadQuery (the SQL console's bounded read-only queries, whose limits are tested here too).
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "sluice/pool/sqlite/pool_testing.h"
 
@@ -121,6 +124,153 @@ TEST_F(PoolTest, ASchemaFileWithoutMetadataReadsAsEmpty) {
   Load(In("cut", "t"), 1, {Rows2(1, "a")});
   EXPECT_TRUE(pool_->FindApplied("cut", 1)->has_value());
   EXPECT_EQ(Text(pool_->Query("SELECT v FROM t", "cut")), "a;");
+}
+
+// Three rows for demo.t (id 1..3, v a..c).
+Batch Three() { return MakeBatch({{"id", Ints({1, 2, 3})}, {"v", Strings({"a", "b", "c"})}}); }
+
+std::string ReadText(Pool& pool, const std::string& sql, QueryLimits limits = {}) {
+  return Text(pool.ReadQuery(sql, kSchema, limits));
+}
+
+TEST_F(PoolTest, ReadQueryReturnsAtMostMaxRowsAndSaysWhenThereWereMore) {
+  Load(Spec("t", {"id"}), 1, {Three()});
+  auto two = pool_->ReadQuery("SELECT id AS ident, v FROM t ORDER BY id", kSchema, {.max_rows = 2});
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(two->columns, (std::vector<std::string>{"ident", "v"}));
+  EXPECT_EQ(Text(two), "1|a;2|b;");
+  EXPECT_TRUE(two->truncated);
+  auto three = pool_->ReadQuery("SELECT id, v FROM t ORDER BY id", kSchema, {.max_rows = 3});
+  EXPECT_EQ(Text(three), "1|a;2|b;3|c;");
+  EXPECT_FALSE(three->truncated);
+  auto none = pool_->ReadQuery("SELECT id FROM t", kSchema, {.max_rows = 0});
+  EXPECT_EQ(Text(none), "");
+  EXPECT_TRUE(none->truncated);
+  // What a console reads besides a SELECT.
+  EXPECT_EQ(ReadText(*pool_, "WITH x AS (SELECT max(id) AS m FROM t) SELECT m FROM x"), "3;");
+  EXPECT_EQ(ReadText(*pool_, "VALUES (1, 'x'), (2, NULL)"), "1|x;2|NULL;");
+  EXPECT_NE(ReadText(*pool_, "EXPLAIN QUERY PLAN SELECT * FROM t WHERE id = 1"), "");
+  EXPECT_EQ(ReadText(*pool_, "SELECT name FROM pragma_table_info('t') ORDER BY cid"), "id;v;");
+  EXPECT_EQ(ReadText(*pool_, "SELECT value FROM json_each('[1, 2]')"), "1;2;");
+  EXPECT_EQ(ReadText(*pool_, "  SELECT count(*) FROM t ;; -- done\n /* really */ "), "3;");
+  // The values print as Query prints them.
+  EXPECT_EQ(ReadText(*pool_, "SELECT 1.0/3, NULL, x'CAFE', 'text'"),
+            Text(pool_->Query("SELECT 1.0/3, NULL, x'CAFE', 'text'", kSchema)));
+  // Limits out of range.
+  EXPECT_EQ(pool_->ReadQuery("SELECT 1", kSchema, {.max_rows = QueryLimits::kMaxRows + 1})
+                .status()
+                .code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(pool_->ReadQuery("SELECT 1", kSchema, {.timeout_ms = -1}).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_F(PoolTest, ReadQueryRefusesWhatWouldChangeAnything) {
+  Load(Spec("t", {"id"}), 1, {Three()});
+  const std::string evil = dir_ + "/evil.db";
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"INSERT INTO t(id, v) VALUES (9, 'x')", "INSERT into t"},
+      {"UPDATE t SET v = 'x'", "UPDATE of t"},
+      {"DELETE FROM t", "DELETE from t"},
+      {"UPDATE sqlite_master SET sql = 'x'", "sqlite_master"},
+      {"REPLACE INTO t(id, v) VALUES (1, 'x')", "INSERT into t"},
+      {"WITH x AS (SELECT 9 AS id) INSERT INTO t(id) SELECT id FROM x", "INSERT into t"},
+      {"CREATE TABLE u(x)", "schema"},
+      {"CREATE TEMP TABLE u(x)", "schema"},
+      {"CREATE VIEW w AS SELECT 1", "schema"},
+      {"DROP TABLE t", "schema"},
+      {"ALTER TABLE t ADD COLUMN w", "alter table"},
+      {"ATTACH DATABASE '" + evil + "' AS evil", "attach"},
+      {"DETACH DATABASE main", "detach"},
+      {"PRAGMA journal_mode=DELETE", "PRAGMA journal_mode"},
+      {"PRAGMA user_version = 7", "PRAGMA user_version"},
+      {"PRAGMA table_info(t)", "PRAGMA table_info"},  // PRAGMA-free: readable as pragma_...()
+      {"BEGIN", "transaction"},
+      {"SAVEPOINT a", "transaction"},
+      {"ANALYZE", "schema"},
+      {"VACUUM", "write"},
+      {"VACUUM INTO '" + evil + "'", "write"},
+      {"SELECT load_extension('/tmp/nothing')", "load_extension"},
+      {"EXPLAIN DELETE FROM t", "DELETE from t"},
+      {"SELECT 1; DELETE FROM t", "more than one statement"},
+      {"SELECT 1; SELECT 2", "more than one statement"},
+      {"", "no statement"},
+      {" -- nothing", "no statement"},
+  };
+  for (const auto& [sql, why] : refused) {
+    auto r = pool_->ReadQuery(sql, kSchema, {});
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument)
+        << sql << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find(why), std::string::npos)
+        << sql << ": " << r.status().ToString();
+  }
+  // Nothing changed: the rows, the schema, the journal mode, the files.
+  EXPECT_EQ(Text(pool_->Query("SELECT id, v FROM t ORDER BY id", kSchema)), "1|a;2|b;3|c;");
+  EXPECT_EQ(
+      Text(pool_->Query("SELECT count(*) FROM sqlite_master WHERE name IN ('u', 'w')", kSchema)),
+      "0;");
+  EXPECT_EQ(Text(pool_->Query("PRAGMA journal_mode", kSchema)), "wal;");
+  EXPECT_EQ(Text(pool_->Query("PRAGMA user_version", kSchema)), "0;");
+  EXPECT_FALSE(std::filesystem::exists(evil));
+  // A statement SQLite itself refuses is kInvalidArgument with its message.
+  auto bad = pool_->ReadQuery("SELEKT 1", kSchema, {});
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("syntax error"), std::string::npos)
+      << bad.status().ToString();
+  EXPECT_NE(Text(pool_->ReadQuery("SELECT nope FROM t", kSchema, {})).find("no such column"),
+            std::string::npos);
+}
+
+TEST_F(PoolTest, ReadQueryStopsAStatementAtItsTimeout) {
+  Load(Spec("t", {"id"}), 1, {Three()});
+  const auto start = std::chrono::steady_clock::now();
+  auto r = pool_->ReadQuery(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+      kSchema, {.timeout_ms = 200});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kLimitExceeded) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("the query ran longer than 200 ms"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_GE(took, std::chrono::milliseconds(200));
+  EXPECT_LT(took, std::chrono::seconds(2));
+  // The connection serves the next statements, which the deadline no longer stops.
+  EXPECT_EQ(ReadText(*pool_, "SELECT count(*) FROM t"), "3;");
+  EXPECT_EQ(Text(pool_->Query(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
+                "SELECT count(*) FROM c",
+                kSchema)),
+            "300000;");
+  // Without a limit (0) a long statement runs to its end.
+  EXPECT_EQ(ReadText(*pool_,
+                     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < "
+                     "300000) SELECT count(*) FROM c",
+                     {.timeout_ms = 0}),
+            "300000;");
+}
+
+TEST_F(PoolTest, ReadQueryReadsEverySchemaAsQueryDoes) {
+  Load(In("shop-a", "orders"), 1, {Rows2(1, "a")});
+  Load(In("shop-b", "orders"), 2, {Rows2(1, "b")});
+  // Refused attaches do not stop the pool's own, on demand.
+  EXPECT_FALSE(pool_->ReadQuery("ATTACH DATABASE ':memory:' AS x", "", {}).ok());
+  EXPECT_EQ(Text(pool_->ReadQuery("SELECT a.v, b.v FROM \"shop-a\".orders a JOIN \"shop-b\".orders "
+                                  "b USING (id)",
+                                  "", {})),
+            "a|b;");
+  EXPECT_EQ(Text(pool_->ReadQuery("SELECT v FROM orders", "shop-b", {})), "b;");
+  for (int i = 0; i < 12; ++i) Load(In("s" + std::to_string(i), "t"), 10 + i, {Rows2(i, "x")});
+  for (int i = 0; i < 12; ++i) {
+    const std::string s = "s" + std::to_string(i);
+    EXPECT_EQ(Text(pool_->ReadQuery("SELECT id FROM " + s + ".t", "", {})),
+              std::to_string(i) + ";");
+  }
+  auto missing = pool_->ReadQuery("SELECT * FROM nowhere.t", "", {});
+  EXPECT_EQ(missing.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("no such table: nowhere.t"), std::string::npos);
+  EXPECT_EQ(pool_->ReadQuery("SELECT 1", "Bad_Name", {}).status().code(),
+            ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

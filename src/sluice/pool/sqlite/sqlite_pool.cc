@@ -1,15 +1,18 @@
 // The SQLite pool: one database file per schema (docs/design/pool.md, "Namespaces"), each
 // with one writer connection (serialised by a mutex that a LoadTransaction holds for its
 // lifetime) and one read connection for FindApplied and SchemaHistory, and one query
-// connection that attaches the schemas a statement reads. In WAL mode the readers see the last
+// connection that attaches the schemas a statement reads (Query, and ReadQuery's untrusted
+// statements under an authorizer and a deadline). In WAL mode the readers see the last
 // committed state while a load is running. The load itself is in sqlite_load.cc.
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -175,14 +178,50 @@ Result<SchemaChange> SchemaChangeFrom(const Statement& q) {
   return c;
 }
 
-// Every row of `s` as text, as the CLI prints it.
-Result<QueryResult> ReadQuery(Db& db, sqlite3_stmt* s) {
+// The result of `s` with its column names and no rows yet.
+QueryResult EmptyResult(sqlite3_stmt* s) {
   QueryResult out;
-  int n = sqlite3_column_count(s);
+  const int n = sqlite3_column_count(s);
   for (int i = 0; i < n; ++i) {
     const char* name = sqlite3_column_name(s, i);
     out.columns.emplace_back(name != nullptr ? name : "");
   }
+  return out;
+}
+
+// The current row of `s` as text, as the CLI prints it.
+void AppendRow(sqlite3_stmt* s, QueryResult& out) {
+  const int n = sqlite3_column_count(s);
+  std::vector<std::optional<std::string>>& row = out.rows.emplace_back();
+  row.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    switch (sqlite3_column_type(s, i)) {
+      case SQLITE_NULL:
+        row.emplace_back();
+        break;
+      case SQLITE_INTEGER:
+        row.emplace_back(FormatInteger(sqlite3_column_int64(s, i), sqlite3_column_decltype(s, i)));
+        break;
+      case SQLITE_FLOAT:
+        row.emplace_back(FormatReal(sqlite3_column_double(s, i), sqlite3_column_decltype(s, i)));
+        break;
+      case SQLITE_BLOB: {
+        const void* data = sqlite3_column_blob(s, i);
+        row.emplace_back(Hex(data, sqlite3_column_bytes(s, i)));
+        break;
+      }
+      default: {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+        row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(s, i))));
+        break;
+      }
+    }
+  }
+}
+
+// Every row of `s` as text (Query).
+Result<QueryResult> ReadAllRows(Db& db, sqlite3_stmt* s) {
+  QueryResult out = EmptyResult(s);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (out.rows.size() == kMaxQueryRows) {
@@ -190,35 +229,242 @@ Result<QueryResult> ReadQuery(Db& db, sqlite3_stmt* s) {
           ErrorCode::kInvalidArgument,
           "the query returns more than " + std::to_string(kMaxQueryRows) + " rows; add a LIMIT");
     }
-    std::vector<std::optional<std::string>>& row = out.rows.emplace_back();
-    row.reserve(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) {
-      switch (sqlite3_column_type(s, i)) {
-        case SQLITE_NULL:
-          row.emplace_back();
-          break;
-        case SQLITE_INTEGER:
-          row.emplace_back(
-              FormatInteger(sqlite3_column_int64(s, i), sqlite3_column_decltype(s, i)));
-          break;
-        case SQLITE_FLOAT:
-          row.emplace_back(FormatReal(sqlite3_column_double(s, i), sqlite3_column_decltype(s, i)));
-          break;
-        case SQLITE_BLOB: {
-          const void* data = sqlite3_column_blob(s, i);
-          row.emplace_back(Hex(data, sqlite3_column_bytes(s, i)));
-          break;
-        }
-        default: {
-          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-          row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(s, i))));
-          break;
-        }
-      }
-    }
+    AppendRow(s, out);
   }
   if (rc != SQLITE_DONE) return db.Error(rc, "running the query");
   return out;
+}
+
+// Virtual machine instructions between two looks at the clock: few enough that the limit is
+// overshot by little, many enough that a clock read (tens of nanoseconds) costs little. Not
+// measured; the timeout test sees a 200 ms limit end the statement well within a second.
+constexpr int kProgressInstructions = 1000;
+
+// Whether `table` is SQLite's table of the schema (sqlite_master and its other names).
+bool IsSchemaTable(const char* table) {
+  return table != nullptr &&
+         (EqualsIgnoreCase(table, "sqlite_master") || EqualsIgnoreCase(table, "sqlite_schema") ||
+          EqualsIgnoreCase(table, "sqlite_temp_master") ||
+          EqualsIgnoreCase(table, "sqlite_temp_schema"));
+}
+
+// What an action of the authorizer would do, for the refusal's message.
+std::string DescribeAction(int action, const char* a3, const char* a4) {
+  const auto name = [](const char* p) { return std::string(p != nullptr ? p : "?"); };
+  switch (action) {
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+      // CREATE, DROP and ANALYZE first ask to write the schema table.
+      if (IsSchemaTable(a3)) return "change the schema (CREATE, DROP, ALTER or ANALYZE)";
+      break;
+    default:
+      break;
+  }
+  switch (action) {
+    case SQLITE_INSERT:
+      return "write (INSERT into " + name(a3) + ")";
+    case SQLITE_UPDATE:
+      return "write (UPDATE of " + name(a3) + ")";
+    case SQLITE_DELETE:
+      return "write (DELETE from " + name(a3) + ")";
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_VTABLE:
+      return "create " + name(a3);
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_TEMP_TRIGGER:
+    case SQLITE_DROP_TEMP_VIEW:
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_DROP_VTABLE:
+      return "drop " + name(a3);
+    case SQLITE_ALTER_TABLE:
+      return "alter table " + name(a4);
+    case SQLITE_ATTACH:
+      return "attach a database";
+    case SQLITE_DETACH:
+      return "detach a database";
+    case SQLITE_PRAGMA:
+      return "run PRAGMA " + name(a3);
+    case SQLITE_TRANSACTION:
+      return "control the transaction (" + name(a3) + ")";
+    case SQLITE_SAVEPOINT:
+      return "control the transaction (SAVEPOINT)";
+    case SQLITE_FUNCTION:
+      return "call " + name(a4) + "()";
+    case SQLITE_REINDEX:
+    case SQLITE_ANALYZE:
+      return "write (REINDEX or ANALYZE)";
+    default:
+      return "do what SQLite's authorizer calls action " + std::to_string(action);
+  }
+}
+
+// Functions a read-only statement may not call: they reach beyond the database.
+bool IsRefusedFunction(const char* name) {
+  return name != nullptr &&
+         (EqualsIgnoreCase(name, "load_extension") || EqualsIgnoreCase(name, "fts3_tokenizer"));
+}
+
+// The authorizer of untrusted statements: reading and calling functions only. Everything else
+// (writes, schema changes, ATTACH and DETACH, which sqlite3_stmt_readonly calls read-only,
+// PRAGMA, transaction control) is denied, and the first denial is kept for the message.
+int AuthorizeRead(void* refused, int action, const char* a3, const char* a4,
+                  const char* /*database*/, const char* /*trigger_or_view*/) {
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_FUNCTION:
+      if (!IsRefusedFunction(a4)) return SQLITE_OK;
+      break;
+    case SQLITE_UPDATE:
+      // The first use of an eponymous virtual table on a connection (json_each,
+      // pragma_table_info) declares its schema, and SQLite asks for the UPDATE of the schema
+      // table it compiles then but never runs. A real write of it is refused all the same:
+      // SQLite refuses one without writable_schema (a PRAGMA, refused here), and
+      // sqlite3_stmt_readonly is checked after the compile.
+      if (IsSchemaTable(a3)) return SQLITE_OK;
+      break;
+    default:
+      break;
+  }
+  auto* why = static_cast<std::string*>(refused);
+  if (why->empty()) *why = DescribeAction(action, a3, a4);
+  return SQLITE_DENY;
+}
+
+// AuthorizeRead on `db` for the lifetime of this object, which spans only the compile of the
+// untrusted statement: the pool's own ATTACHes, and the PRAGMA a pragma table-valued function
+// runs as it reads, stay allowed. A statement SQLite compiles again as it runs (after a load
+// changed the schema) is the same text, which passed.
+class ReadOnlyAuthorizer {
+ public:
+  explicit ReadOnlyAuthorizer(sqlite3* db) : db_(db) {
+    sqlite3_set_authorizer(db_, AuthorizeRead, &refused_);
+  }
+  ~ReadOnlyAuthorizer() { sqlite3_set_authorizer(db_, nullptr, nullptr); }
+  ReadOnlyAuthorizer(const ReadOnlyAuthorizer&) = delete;
+  ReadOnlyAuthorizer& operator=(const ReadOnlyAuthorizer&) = delete;
+
+  // What the first denied action would have done; empty when nothing was denied.
+  const std::string& refused() const { return refused_; }
+
+ private:
+  sqlite3* db_;
+  std::string refused_;
+};
+
+// Stops statements on `db` (SQLITE_INTERRUPT) once `monotonic` passes `timeout_ms` from now,
+// and waits for another connection's lock no longer than that, for the lifetime of this
+// object; 0: no limit.
+class StatementDeadline {
+ public:
+  StatementDeadline(sqlite3* db, const MonotonicClock& monotonic, int64_t timeout_ms)
+      : db_(db),
+        monotonic_(monotonic),
+        deadline_(monotonic.Now() + std::chrono::milliseconds(timeout_ms)) {
+    if (timeout_ms == 0) return;
+    active_ = true;
+    sqlite3_progress_handler(db_, kProgressInstructions, &StatementDeadline::Check, this);
+    sqlite3_busy_timeout(db_, static_cast<int>(std::min<int64_t>(timeout_ms, kBusyTimeoutMs)));
+  }
+  ~StatementDeadline() {
+    if (!active_) return;
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  }
+  StatementDeadline(const StatementDeadline&) = delete;
+  StatementDeadline& operator=(const StatementDeadline&) = delete;
+
+  // Whether a statement was stopped for the deadline.
+  bool expired() const { return expired_; }
+
+ private:
+  static int Check(void* self) {
+    auto* d = static_cast<StatementDeadline*>(self);
+    if (d->monotonic_.Now() < d->deadline_) return 0;
+    d->expired_ = true;
+    return 1;
+  }
+
+  sqlite3* db_;
+  const MonotonicClock& monotonic_;
+  const MonotonicClock::TimePoint deadline_;
+  bool active_ = false;
+  bool expired_ = false;
+};
+
+// Whether only whitespace, semicolons and comments remain in `rest` (SQLite's comments: `--`
+// to the end of the line, `/* */` not nested, an unterminated one running to the end).
+bool OnlyCommentsLeft(std::string_view rest) {
+  size_t i = 0;
+  while (i < rest.size()) {
+    const char c = rest[i];
+    if (IsAsciiSpace(c) || c == ';') {
+      ++i;
+    } else if (rest.substr(i, 2) == "--") {
+      const size_t eol = rest.find('\n', i);
+      i = eol == std::string_view::npos ? rest.size() : eol + 1;
+    } else if (rest.substr(i, 2) == "/*") {
+      const size_t end = rest.find("*/", i + 2);
+      i = end == std::string_view::npos ? rest.size() : end + 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct FinalizeStatement {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StatementPtr = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
+
+// Compiles untrusted `sql` on `db` under ReadOnlyAuthorizer: kInvalidArgument for a statement
+// that could change anything, for a second statement and for none. On an engine error,
+// `*sqlite_message` is SQLite's message (for the attach-on-demand loop).
+Result<StatementPtr> PrepareReadOnly(Db& db, const std::string& sql, std::string* sqlite_message) {
+  constexpr std::string_view kRefused = "only a read-only query may run here: the statement would ";
+  if (sql.size() >= static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Err(ErrorCode::kLimitExceeded, "the query is too long");
+  }
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc;
+  std::string refused;
+  {
+    ReadOnlyAuthorizer authorizer(db.get());
+    rc = sqlite3_prepare_v3(db.get(), sql.data(), static_cast<int>(sql.size()), 0, &raw, &tail);
+    refused = authorizer.refused();
+  }
+  StatementPtr stmt(raw);
+  if (rc != SQLITE_OK) {
+    if (!refused.empty()) return Err(ErrorCode::kInvalidArgument, std::string(kRefused) + refused);
+    *sqlite_message = sqlite3_errmsg(db.get());
+    return db.Error(rc, "the query");
+  }
+  if (stmt == nullptr) return Err(ErrorCode::kInvalidArgument, "the SQL holds no statement");
+  if (!OnlyCommentsLeft(std::string_view(tail, sql.data() + sql.size() - tail))) {
+    return Err(ErrorCode::kInvalidArgument,
+               "the SQL holds more than one statement; only one may run here");
+  }
+  // The authorizer saw every action; this is SQLite's own verdict on the compiled program.
+  if (!sqlite3_stmt_readonly(stmt.get())) {
+    return Err(ErrorCode::kInvalidArgument, std::string(kRefused) + "write to the database");
+  }
+  return stmt;
 }
 
 // The schema a "no such table: <schema>.<table>" message names; empty for any other message.
@@ -296,7 +542,8 @@ class SchemaFile {
 
 class SqlitePool final : public Pool {
  public:
-  SqlitePool(std::string dir, const Clock& clock) : dir_(std::move(dir)), clock_(clock) {}
+  SqlitePool(std::string dir, const Clock& clock, const MonotonicClock& monotonic)
+      : dir_(std::move(dir)), clock_(clock), monotonic_(monotonic) {}
 
   Result<std::unique_ptr<LoadTransaction>> BeginLoad(const TableSpec& table, int64_t seq) override {
     SLUICE_RETURN_IF_ERROR(CheckTableSpec(table));
@@ -374,6 +621,57 @@ class SqlitePool final : public Pool {
   // first fails to find it (docs/design/pool.md, "Namespaces").
   Result<QueryResult> Query(const std::string& sql, const std::string& default_schema) override {
     MutexLock lock(&query_mutex_);
+    SLUICE_RETURN_IF_ERROR(UseQueryMain(default_schema));
+    while (true) {
+      Result<Statement> s = query_->Prepare(sql);
+      if (s.ok()) return ReadAllRows(*query_, s->get());
+      SLUICE_ASSIGN_OR_RETURN(bool attached, AttachMissing(sqlite3_errmsg(query_->get())));
+      if (!attached) return s.status();
+    }
+  }
+
+  // Query's connection and name resolution, with the statement compiled under an authorizer
+  // that allows reading only (PrepareReadOnly) and stepped under a deadline.
+  Result<QueryResult> ReadQuery(const std::string& sql, const std::string& default_schema,
+                                const QueryLimits& limits) override {
+    SLUICE_RETURN_IF_ERROR(CheckQueryLimits(limits));
+    MutexLock lock(&query_mutex_);
+    SLUICE_RETURN_IF_ERROR(UseQueryMain(default_schema));
+    StatementPtr stmt;
+    while (stmt == nullptr) {
+      std::string sqlite_message;
+      Result<StatementPtr> s = PrepareReadOnly(*query_, sql, &sqlite_message);
+      if (!s.ok()) {
+        SLUICE_ASSIGN_OR_RETURN(bool attached, AttachMissing(sqlite_message));
+        if (!attached) return s.status();
+        continue;
+      }
+      stmt = std::move(s).value();
+    }
+    StatementDeadline deadline(query_->get(), monotonic_, limits.timeout_ms);
+    QueryResult out = EmptyResult(stmt.get());
+    while (true) {
+      const int rc = sqlite3_step(stmt.get());
+      if (rc == SQLITE_DONE) return out;
+      if (rc != SQLITE_ROW) {
+        if (deadline.expired()) {
+          return Err(ErrorCode::kLimitExceeded,
+                     "the query ran longer than " + std::to_string(limits.timeout_ms) + " ms");
+        }
+        return query_->Error(rc, "running the query");
+      }
+      // One row past the limit tells that there were more; the rest is never read.
+      if (out.rows.size() == limits.max_rows) {
+        out.truncated = true;
+        return out;
+      }
+      AppendRow(stmt.get(), out);
+    }
+  }
+
+ private:
+  // Points query_ at `default_schema`: its main database is that schema's file.
+  Status UseQueryMain(const std::string& default_schema) REQUIRES(query_mutex_) {
     if (!default_schema.empty()) SLUICE_RETURN_IF_ERROR(CheckSchemaName(default_schema));
     if (query_ == nullptr || query_main_ != default_schema) {
       // A schema without a file yet has no tables: an empty main database stands in for it
@@ -386,26 +684,29 @@ class SqlitePool final : public Pool {
                                                  Sync::kNormal, kReaderCacheKiB));
       query_main_ = main;
     }
-    while (true) {
-      Result<Statement> s = query_->Prepare(sql);
-      if (s.ok()) return ReadQuery(*query_, s->get());
-      const std::string schema = MissingSchema(sqlite3_errmsg(query_->get()));
-      // The main database's own name may be attached too, so that `demo.t` reads with
-      // `demo` as the default.
-      const bool attachable =
-          !schema.empty() && CheckSchemaName(schema).ok() &&
-          std::find(attached_.begin(), attached_.end(), schema) == attached_.end() &&
-          FileSystem::Default().Exists(SchemaPath(schema));
-      if (!attachable) return s.status();
-      if (attached_.size() == kMaxAttached) {
-        // Start again with the one this statement needs.
-        SLUICE_RETURN_IF_ERROR(DetachAll());
-      }
-      SLUICE_RETURN_IF_ERROR(Attach(schema));
-    }
+    return Status::Ok();
   }
 
- private:
+  // After a statement failed to compile with `sqlite_message`: attaches the schema a "no such
+  // table: <schema>.<table>" names, when it has a file and is not attached yet. False when
+  // there is none to attach (the statement's error stands).
+  Result<bool> AttachMissing(std::string_view sqlite_message) REQUIRES(query_mutex_) {
+    const std::string schema = MissingSchema(sqlite_message);
+    // The main database's own name may be attached too, so that `demo.t` reads with
+    // `demo` as the default.
+    const bool attachable =
+        !schema.empty() && CheckSchemaName(schema).ok() &&
+        std::find(attached_.begin(), attached_.end(), schema) == attached_.end() &&
+        FileSystem::Default().Exists(SchemaPath(schema));
+    if (!attachable) return false;
+    if (attached_.size() == kMaxAttached) {
+      // Start again with the one this statement needs.
+      SLUICE_RETURN_IF_ERROR(DetachAll());
+    }
+    SLUICE_RETURN_IF_ERROR(Attach(schema));
+    return true;
+  }
+
   std::string SchemaPath(const std::string& schema) const { return JoinPath(dir_, schema + ".db"); }
 
   // The schema's file entry (its database need not exist yet).
@@ -457,14 +758,16 @@ class SqlitePool final : public Pool {
   std::string query_main_ GUARDED_BY(query_mutex_);  // the schema query_ opened; "": none
   std::vector<std::string> attached_ GUARDED_BY(query_mutex_);
   const Clock& clock_;
+  const MonotonicClock& monotonic_;
 };
 
 }  // namespace
 }  // namespace sqlite
 
-Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& dir, const Clock& clock) {
+Result<std::unique_ptr<Pool>> OpenSqlitePool(const std::string& dir, const Clock& clock,
+                                             const MonotonicClock& monotonic) {
   SLUICE_RETURN_IF_ERROR(FileSystem::Default().CreateDirs(dir));
-  return std::unique_ptr<Pool>(std::make_unique<sqlite::SqlitePool>(dir, clock));
+  return std::unique_ptr<Pool>(std::make_unique<sqlite::SqlitePool>(dir, clock, monotonic));
 }
 
 }  // namespace sluice::pool
