@@ -1,10 +1,12 @@
 #pragma once
-// The admin side: health, Prometheus metrics and the first read-only REST endpoints under
-// /api/v1 (Bearer admin token), described by the OpenAPI 3 document /api/v1/openapi.json
-// (open, like /healthz), which is written from the same route table the handler dispatches by
-// (routes_internal.h). Writes so far: a file's retry and skip (POST), through the service
-// layer the CLI calls too (sluice/service). The web UI and the other write endpoints are
-// later cuts; the CLI manages the data directory directly meanwhile.
+// The admin side: health, Prometheus metrics and the REST API under /api/v1 (Bearer admin
+// token), described by the OpenAPI 3 document /api/v1/openapi.json (open, like /healthz),
+// which is written from the same route table the handler dispatches by (routes_internal.h):
+// connections, credentials, tables (with a preview of what a configuration derives), the file
+// ledger with retry, skip and download, open errors, schema history, a read-only SQL console
+// and live status. What the CLI does too goes through the service layer it calls
+// (sluice/service), so that the two cannot drift. Bodies are JSON (at most 1 MiB); answers
+// are JSON, never cached.
 
 #include <memory>
 #include <string>
@@ -13,6 +15,8 @@
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
 #include "sluice/landing/landing.h"
+#include "sluice/pool/pool.h"
+#include "sluice/store/s3_backend.h"
 
 namespace sluice::api {
 
@@ -24,6 +28,13 @@ struct AdminOptions {
   // Where the landed files are: GET .../files/{seq}/content streams one from it. Null: that
   // route answers 501.
   const landing::Store* landing = nullptr;
+  // The pool, for schema history and the SQL console; null: those routes answer 501.
+  pool::Pool* pool = nullptr;
+  // Deletes connections (with their landed bytes and disk usage); null: DELETE answers 501.
+  store::StoreBackend* backend = nullptr;
+  // What new credentials are shown with, for clients to paste.
+  std::string s3_endpoint = "http://127.0.0.1:8787";
+  std::string region = "us-east-1";
 };
 
 // `catalog`, `metrics` and `clock` must outlive the handler. `token` is compared in constant

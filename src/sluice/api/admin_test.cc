@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/core/testing/temp_dir.h"
+#include "sluice/core/text.h"
 #include "sluice/landing/landing.h"
+#include "sluice/pool/pool.h"
 
 namespace sluice::api {
 namespace {
@@ -28,19 +30,33 @@ class AdminTest : public ::testing::Test {
     ASSERT_TRUE(catalog_->AddTable({"shop", "orders", {"id"}}).ok());
     landing_ = std::make_unique<landing::DirectoryStore>(FileSystem::Default(), dir_ + "/landing");
     ASSERT_TRUE(landing_->Init().ok());
+    auto pool = pool::OpenSqlitePool(dir_ + "/pool", clock_);
+    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+    pool_ = std::move(pool).value();
   }
-  void TearDown() override { catalog_.reset(); }
+  void TearDown() override {
+    pool_.reset();
+    catalog_.reset();
+  }
+
+  // A handler over every part the fixture has.
+  std::unique_ptr<http::Handler> Handler() {
+    return MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_,
+                            AdminOptions{.landing = landing_.get(),
+                                         .pool = pool_.get(),
+                                         .s3_endpoint = "http://127.0.0.1:9999"});
+  }
 
   http::Response Get(http::Handler& handler, const std::string& target,
                      const std::string& authorization = "") {
     return Send(handler, "GET", target, authorization);
   }
   http::Response Post(http::Handler& handler, const std::string& target,
-                      const std::string& authorization = "") {
-    return Send(handler, "POST", target, authorization);
+                      const std::string& authorization = "", const std::string& body = "") {
+    return Send(handler, "POST", target, authorization, body);
   }
   http::Response Send(http::Handler& handler, const std::string& method, const std::string& target,
-                      const std::string& authorization) {
+                      const std::string& authorization, const std::string& body = "") {
     http::RequestHead head;
     head.method = method;
     head.target = target;
@@ -48,9 +64,17 @@ class AdminTest : public ::testing::Test {
     head.raw_path = target.substr(0, q);
     head.raw_query = q == std::string::npos ? "" : target.substr(q + 1);
     if (!authorization.empty()) head.headers.emplace_back("Authorization", authorization);
+    head.content_length = body.size();
     auto started = handler.Start(head);
     if (started.response) return std::move(*started.response);
-    return started.exchange->Finish(Status::Ok());
+    Status read = started.exchange->OnBody(AsBytes(body));
+    return started.exchange->Finish(read);
+  }
+
+  // The JSON body of `r`, which must have `status`.
+  static nlohmann::json Body(const http::Response& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    return nlohmann::json::parse(r.body, nullptr, false);
   }
 
   static std::string HeaderOf(const http::Response& r, std::string_view name) {
@@ -89,6 +113,7 @@ class AdminTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<landing::DirectoryStore> landing_;
+  std::unique_ptr<pool::Pool> pool_;
   Metrics metrics_;
   const std::string bearer_ = "Bearer s3cr3t-token";
 };
@@ -175,8 +200,7 @@ TEST_F(AdminTest, ConnectionsArePagedById) {
 // (with the token; 401 without it unless it is documented as open), every $ref resolves, and a
 // path it does not document is 404.
 TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
-  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_,
-                                  AdminOptions{.landing = landing_.get()});
+  auto handler = Handler();
   const http::Response doc = Get(*handler, "/api/v1/openapi.json");  // open: no token
   ASSERT_EQ(doc.status, 200) << doc.body;
   const nlohmann::json api = nlohmann::json::parse(doc.body, nullptr, false);
@@ -185,7 +209,8 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
   ASSERT_TRUE(api["paths"].is_object());
   EXPECT_GE(api["paths"].size(), 3u);
   Append("orders", 1);
-  const std::map<std::string, std::string> values = {{"id", "shop"}, {"seq", "1"}};
+  const std::map<std::string, std::string> values = {
+      {"id", "shop"}, {"seq", "1"}, {"table", "orders"}, {"key", "SKNOSUCHKEY"}};
   int operations = 0;
   for (const auto& [path, methods] : api["paths"].items()) {
     for (const auto& [method, op] : methods.items()) {
@@ -197,12 +222,16 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
           target.replace(target.find(name), name.size(), values.at(p["name"]));
         }
       }
-      if (method == "post") {
-        // Served (the file's state decides between 200 and 409), and only with the token.
-        const int status = Post(*handler, target, bearer_).status;
-        EXPECT_TRUE(status == 200 || status == 409) << target << " " << status;
-        EXPECT_EQ(Post(*handler, target).status, 401) << target;
-        EXPECT_EQ(Post(*handler, target, "Bearer wrong").status, 401) << target;
+      if (method != "get") {
+        // Served with the token (whatever the state and the empty body make of it), and
+        // refused without it before anything is read or changed.
+        const std::string m = AsciiUppered(method);
+        EXPECT_EQ(Send(*handler, m, target, "").status, 401) << m << " " << target;
+        EXPECT_EQ(Send(*handler, m, target, "Bearer wrong").status, 401) << m << " " << target;
+        const http::Response r = Send(*handler, m, target, bearer_);
+        EXPECT_NE(r.status, 405) << m << " " << target;
+        EXPECT_EQ(r.body.find("no such endpoint"), std::string::npos) << m << " " << target;
+        EXPECT_TRUE(op["responses"].contains("401")) << target;
         continue;
       }
       ASSERT_EQ(method, "get") << path;
@@ -216,18 +245,19 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       // Each documented query parameter is accepted; an undocumented one is refused.
       for (const auto& p : op["parameters"]) {
         if (p["in"] != "query") continue;
-        const std::string value = p["schema"]["type"] == "integer" ? "1" : "orders";
+        const std::string value = p["schema"]["type"] == "integer" ? "1"
+                                  : p["name"] == "connection"      ? "shop"
+                                                                   : "orders";
         EXPECT_EQ(Get(*handler, target + "?" + p["name"].get<std::string>() + "=" + value, bearer_)
                       .status,
                   200)
             << target << " " << p["name"];
       }
-      if (!op["parameters"].empty()) {
-        EXPECT_EQ(Get(*handler, target + "?undocumented=1", bearer_).status, 400) << target;
-      }
+      EXPECT_EQ(Get(*handler, target + "?undocumented=1", bearer_).status, open ? 200 : 400)
+          << target;
     }
   }
-  EXPECT_EQ(operations, 8);
+  EXPECT_EQ(operations, 24);
   // Every reference names a schema of the document.
   std::vector<std::string> refs;
   std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
@@ -252,7 +282,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(HeaderOf(wrong, "Allow"), "POST");
   // Not documented, not served; and without the token nothing tells which paths exist.
-  EXPECT_EQ(Get(*handler, "/api/v1/connections/shop", bearer_).status, 404);
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/shop/nothing", bearer_).status, 404);
   EXPECT_EQ(Get(*handler, "/api/v1/connections/shop/files/", bearer_).status, 404);
   EXPECT_EQ(Get(*handler, "/api/v1/nope").status, 401);
 }
@@ -319,6 +349,242 @@ TEST_F(AdminTest, FilesAreRetriedAndSkippedOverTheApi) {
   EXPECT_EQ(body[0]["newest"]["seq"], 2);
   EXPECT_EQ(body[0]["newest"]["error_message"], "row 3: id is null");
   EXPECT_EQ(Get(*handler, "/api/v1/connections/nope/errors", bearer_).status, 404);
+}
+
+// Connections and keys over the API: the secret shown once, the settings changed, keys
+// rotated and revoked, with the catalog's refusals as 4xx answers.
+TEST_F(AdminTest, ConnectionsAndKeysAreManagedOverTheApi) {
+  auto handler = Handler();
+  nlohmann::json created =
+      Body(Post(*handler, "/api/v1/connections", bearer_, R"({"name": "Web Shop"})"), 201);
+  EXPECT_EQ(created["bucket"], "web-shop");
+  EXPECT_EQ(created["connection"]["name"], "Web Shop");
+  EXPECT_EQ(created["endpoint"], "http://127.0.0.1:9999");
+  EXPECT_EQ(created["secret_access_key"].get<std::string>().size(), 40u);
+  const std::string first_key = created["access_key_id"];
+  EXPECT_EQ(Post(*handler, "/api/v1/connections", bearer_, R"({"name": "Web Shop"})").status, 409);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections", bearer_, R"({"nam": "x"})").status, 400);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections", bearer_, R"({"name": 1})").status, 400);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections", bearer_, "[1]").status, 400);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections", bearer_, "{").status, 400);
+
+  nlohmann::json shown = Body(Get(*handler, "/api/v1/connections/web-shop", bearer_), 200);
+  EXPECT_EQ(shown["unconfigured_keys"], "hold");
+  EXPECT_TRUE(shown["quota_bytes"].is_null());
+  EXPECT_EQ(shown["disk_bytes"], 0);
+  EXPECT_EQ(shown["tables"], nlohmann::json::array());
+  EXPECT_EQ(Get(*handler, "/api/v1/connections/nope", bearer_).status, 404);
+
+  const std::string conn = "/api/v1/connections/web-shop";
+  nlohmann::json changed = Body(
+      Send(*handler, "PATCH", conn, bearer_, R"({"unconfigured_keys": "store", "quota_bytes": 0})"),
+      200);
+  EXPECT_EQ(changed["unconfigured_keys"], "store");
+  EXPECT_EQ(changed["quota_bytes"], 0);
+  changed = Body(Send(*handler, "PATCH", conn, bearer_, R"({"quota_bytes": null})"), 200);
+  EXPECT_TRUE(changed["quota_bytes"].is_null());
+  EXPECT_EQ(changed["unconfigured_keys"], "store");  // untouched
+  EXPECT_EQ(Send(*handler, "PATCH", conn, bearer_, R"({"unconfigured_keys": "drop"})").status, 400);
+  EXPECT_EQ(Send(*handler, "PATCH", conn, bearer_, R"({"quota_bytes": -1})").status, 400);
+  EXPECT_EQ(Send(*handler, "PATCH", conn, bearer_, R"({"owner": "me"})").status, 400);
+  EXPECT_EQ(Send(*handler, "PATCH", "/api/v1/connections/nope", bearer_, "{}").status, 404);
+
+  // Rotation: a second key beside the first, with an expiry; then the first revoked.
+  nlohmann::json rotated = Body(Post(*handler, "/api/v1/credentials", bearer_,
+                                     R"({"connection": "web-shop", "expires_in_seconds": 3600})"),
+                                201);
+  EXPECT_EQ(rotated["connection"], "web-shop");
+  EXPECT_EQ(rotated["expires_at"], FormatIsoMicros(clock_.NowMicros() + 3600'000'000));
+  EXPECT_FALSE(rotated["secret_access_key"].get<std::string>().empty());
+  nlohmann::json keys =
+      Body(Get(*handler, "/api/v1/credentials?connection=web-shop", bearer_), 200);
+  ASSERT_EQ(keys.size(), 2u);
+  for (const auto& k : keys) {
+    EXPECT_FALSE(k.contains("secret_access_key"));
+    EXPECT_EQ(k["state"], "active");
+  }
+  EXPECT_EQ(Get(*handler, "/api/v1/credentials?connection=nope", bearer_).status, 404);
+  const std::string revoke = "/api/v1/credentials/" + first_key + "/revoke";
+  EXPECT_EQ(Body(Post(*handler, revoke, bearer_), 200)["state"], "revoked");
+  EXPECT_EQ(Post(*handler, revoke, bearer_).status, 409);
+  EXPECT_EQ(Post(*handler, "/api/v1/credentials/SKNOSUCHKEY/revoke", bearer_).status, 404);
+  auto lookup = catalog_->LookupAccessKey(AccessKeyId(first_key));
+  ASSERT_TRUE(lookup.ok());
+  EXPECT_FALSE(lookup->has_value() && (*lookup)->active);
+
+  // An account key reaches every bucket.
+  nlohmann::json account = Body(Post(*handler, "/api/v1/credentials", bearer_, "{}"), 201);
+  EXPECT_TRUE(account["connection"].is_null());
+  EXPECT_EQ(Post(*handler, "/api/v1/credentials", bearer_, R"({"expires_in_seconds": 0})").status,
+            400);
+  EXPECT_EQ(Post(*handler, "/api/v1/credentials", bearer_, R"({"connection": "nope"})").status,
+            404);
+  // No backend in this handler: deleting is not available, and says so.
+  EXPECT_EQ(Send(*handler, "DELETE", conn, bearer_).status, 501);
+}
+
+// Tables over the API: the same configuration documents as `sluice table add --config`, checked
+// in full before anything is stored, previewed without being stored, replaced and removed.
+TEST_F(AdminTest, TablesAreConfiguredPreviewedAndRemovedOverTheApi) {
+  auto handler = Handler();
+  const std::string tables = "/api/v1/connections/shop/tables";
+  const std::string nested = R"({"table": "orders_nested", "primary_key": "order_id",
+      "example": {"order_id": 1, "customer": {"name": "a"},
+                  "line_items": [{"sku": "x", "qty": 2}]},
+      "children": {"line_items": {"primary_key": ["sku"]}}})";
+  // The preview stores nothing, and names the derived tables as the pool will.
+  nlohmann::json preview = Body(Post(*handler, tables + "/preview", bearer_, nested), 200);
+  EXPECT_EQ(preview["conflict"], "");
+  ASSERT_EQ(preview["tables"].size(), 2u) << preview.dump();
+  EXPECT_EQ(preview["tables"][0]["name"], "orders_nested");
+  EXPECT_EQ(preview["tables"][1]["name"], "orders_nested_line_items");
+  EXPECT_EQ(preview["tables"][1]["mode"], "upsert");
+  EXPECT_EQ(preview["tables"][1]["foreign_key"], nlohmann::json({"orders_nested_order_id"}));
+  EXPECT_FALSE(catalog_->GetTable("shop", "orders_nested")->has_value());
+
+  nlohmann::json added = Body(Post(*handler, tables, bearer_, nested), 201);
+  EXPECT_TRUE(added["nested"]);
+  EXPECT_EQ(added["config"]["children"]["line_items"]["primary_key"], nlohmann::json({"sku"}));
+  EXPECT_TRUE(catalog_->GetTable("shop", "orders_nested")->has_value());
+  EXPECT_EQ(Post(*handler, tables, bearer_, nested).status, 409);
+  // A name that differs only in case from a derived one is taken, and the preview says so.
+  const std::string clash = R"({"table": "Orders_Nested_Line_Items", "primary_key": "id"})";
+  EXPECT_NE(Body(Post(*handler, tables + "/preview", bearer_, clash), 200)["conflict"], "");
+  EXPECT_EQ(Post(*handler, tables, bearer_, clash).status, 409);
+  // Refused with the reason: a key that is not in the example, an unknown member, no key.
+  nlohmann::json bad = Body(Post(*handler, tables, bearer_,
+                                 R"({"table": "t", "primary_key": "nope", "example": {"id": 1}})"),
+                            400);
+  EXPECT_NE(bad["error"].get<std::string>().find("nope"), std::string::npos) << bad.dump();
+  EXPECT_EQ(Post(*handler, tables, bearer_, R"({"table": "t", "pk": "id"})").status, 400);
+  EXPECT_EQ(Post(*handler, tables, bearer_, R"({"table": "t"})").status, 400);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections/nope/tables", bearer_, clash).status, 404);
+
+  // Listed and shown with their configuration; replaced whole by PUT.
+  nlohmann::json listed = Body(Get(*handler, tables, bearer_), 200);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["table"], "orders");
+  EXPECT_EQ(Body(Get(*handler, tables + "/orders", bearer_), 200)["config"]["primary_key"],
+            nlohmann::json({"id"}));
+  nlohmann::json replaced =
+      Body(Send(*handler, "PUT", tables + "/orders", bearer_,
+                R"({"primary_key": ["id", "region"], "age_column": "v", "on_error": "skip"})"),
+           200);
+  EXPECT_EQ(replaced["config"]["primary_key"], nlohmann::json({"id", "region"}));
+  EXPECT_EQ(replaced["on_error"], "skip");
+  auto stored = catalog_->GetTable("shop", "orders");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->age_column, "v");
+  EXPECT_EQ(Send(*handler, "PUT", tables + "/orders", bearer_,
+                 R"({"table": "other", "primary_key": "id"})")
+                .status,
+            400);
+  EXPECT_EQ(Send(*handler, "PUT", tables + "/nope", bearer_, R"({"primary_key": "id"})").status,
+            404);
+
+  // Removed only when none of its files waits; the history of an unloaded table is empty.
+  EXPECT_EQ(Body(Get(*handler, tables + "/orders/history", bearer_), 200), nlohmann::json::array());
+  Append("orders", 1);
+  EXPECT_EQ(Send(*handler, "DELETE", tables + "/orders", bearer_).status, 409);
+  ASSERT_TRUE(catalog_->MarkLoading(1).ok());
+  ASSERT_TRUE(catalog_->MarkFailed(1, Err(ErrorCode::kCorruptFile, "bad")).ok());
+  EXPECT_EQ(Send(*handler, "DELETE", tables + "/orders", bearer_).status, 200);
+  EXPECT_EQ(Get(*handler, tables + "/orders", bearer_).status, 404);
+  EXPECT_EQ(Send(*handler, "DELETE", tables + "/orders", bearer_).status, 404);
+  EXPECT_EQ(Get(*handler, tables + "/orders/history", bearer_).status, 404);
+}
+
+// A preview planned for a landed file: its records' fields become the columns shown.
+TEST_F(AdminTest, APreviewReadsTheRecordTypeOfALandedFile) {
+  auto handler = Handler();
+  catalog::FileRecord r;
+  r.connection_id = "shop";
+  r.table = "orders";
+  r.key = "orders/a.json";
+  r.landed_id = Land(R"({"id": 1, "name": "a", "price": 2.5, "at": "2026-01-02T03:04:05Z"})"
+                     "\n");
+  r.size = 60;
+  ASSERT_TRUE(catalog_->AppendFile(r).ok());
+  nlohmann::json preview = Body(Post(*handler, "/api/v1/connections/shop/tables/preview?file=1",
+                                     bearer_, R"({"table": "orders", "primary_key": "id"})"),
+                                200);
+  const nlohmann::json& columns = preview["tables"][0]["columns"];
+  ASSERT_EQ(columns.size(), 4u) << preview.dump();
+  EXPECT_EQ(columns[0], nlohmann::json({{"name", "id"}, {"type", "BIGINT"}}));
+  EXPECT_EQ(columns[2], nlohmann::json({{"name", "price"}, {"type", "DOUBLE"}}));
+  EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/tables/preview?file=9", bearer_,
+                 R"({"table": "orders", "primary_key": "id"})")
+                .status,
+            404);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/tables/preview?file=x", bearer_,
+                 R"({"table": "orders", "primary_key": "id"})")
+                .status,
+            400);
+}
+
+// The SQL console reads and only reads, within its row limit.
+TEST_F(AdminTest, TheSqlConsoleIsReadOnlyAndBounded) {
+  auto handler = Handler();
+  const std::string counting =
+      R"({"sql": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) SELECT x, NULL AS n FROM c", "max_rows": 3})";
+  nlohmann::json result = Body(Post(*handler, "/api/v1/query", bearer_, counting), 200);
+  EXPECT_EQ(result["columns"], nlohmann::json({"x", "n"}));
+  ASSERT_EQ(result["rows"].size(), 3u);
+  EXPECT_EQ(result["rows"][2], nlohmann::json({"3", nullptr}));
+  EXPECT_TRUE(result["truncated"]);
+  nlohmann::json refused = Body(
+      Post(*handler, "/api/v1/query", bearer_, R"({"sql": "CREATE TABLE t AS SELECT 1"})"), 400);
+  EXPECT_EQ(refused["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(
+      Post(*handler, "/api/v1/query", bearer_, R"({"sql": "SELECT 1", "max_rows": 0})").status,
+      400);
+  EXPECT_EQ(Post(*handler, "/api/v1/query", bearer_, R"({"sql": "SELECT 1", "timeout_ms": 600000})")
+                .status,
+            400);
+  EXPECT_EQ(Post(*handler, "/api/v1/query", bearer_, R"({"query": "SELECT 1"})").status, 400);
+  EXPECT_EQ(Post(*handler, "/api/v1/query", bearer_, R"({"sql": "SELEKT"})").status, 400);
+}
+
+// Live status: every configured table's state, backlog and open errors.
+TEST_F(AdminTest, StatusShowsBlockedLoadingAndIdleTables) {
+  auto handler = Handler();
+  ASSERT_TRUE(catalog_->AddTable({"shop", "customers", {"id"}}).ok());
+  ASSERT_TRUE(catalog_->AddTable({"shop", "items", {"id"}}).ok());
+  Append("orders", 2);     // 1, 2
+  Append("customers", 1);  // 3
+  Append("stray", 1);      // 4: no configured table
+  ASSERT_TRUE(catalog_->MarkLoading(3).ok());
+  ASSERT_TRUE(catalog_->MarkFailed(3, Err(ErrorCode::kPkNull, "row 1")).ok());
+  clock_.Advance(5'000'000);
+  nlohmann::json status = Body(Get(*handler, "/api/v1/status", bearer_), 200);
+  std::map<std::string, nlohmann::json> by_table;
+  for (const auto& t : status["tables"]) by_table[t["table"]] = t;
+  ASSERT_EQ(by_table.size(), 3u) << status.dump();
+  EXPECT_EQ(by_table["orders"]["state"], "loading");
+  EXPECT_EQ(by_table["orders"]["backlog_files"], 2);
+  EXPECT_DOUBLE_EQ(by_table["orders"]["oldest_pending_seconds"].get<double>(), 5.0);
+  EXPECT_EQ(by_table["customers"]["state"], "blocked");
+  EXPECT_EQ(by_table["customers"]["errors_by_code"], nlohmann::json({{"PK_NULL", 1}}));
+  EXPECT_EQ(by_table["items"]["state"], "idle");
+  EXPECT_TRUE(by_table["items"]["oldest_pending_seconds"].is_null());
+  EXPECT_EQ(status["open_errors"], 1);
+  EXPECT_EQ(status["backlog_files"], 2);
+  EXPECT_EQ(status["unconfigured_files"], 1);
+}
+
+// A body is bounded: a route without one takes at most a few bytes, a JSON route 1 MiB.
+TEST_F(AdminTest, RequestBodiesAreBounded) {
+  auto handler = Handler();
+  EXPECT_EQ(Post(*handler, "/api/v1/connections/shop/files/1/skip", bearer_, std::string(2000, 'x'))
+                .status,
+            413);
+  EXPECT_EQ(Post(*handler, "/api/v1/connections", bearer_, std::string((1 << 20) + 1, ' ')).status,
+            413);
+  // Without the token a body is never read: 401 first.
+  EXPECT_EQ(Post(*handler, "/api/v1/connections", "", R"({"name": "x"})").status, 401);
+  http::Response r = Post(*handler, "/api/v1/connections", bearer_, R"({"name": "xyz"})");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-store");
 }
 
 }  // namespace

@@ -27,60 +27,207 @@ nlohmann::json ParamJson(const ApiParam& p, const char* in) {
           {"schema", {{"type", p.type}}}};
 }
 
-nlohmann::json ErrorResponse(const char* what) {
+nlohmann::json ErrorDoc(const char* what) {
   return {
       {"description", what},
       {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
-// The bodies the routes answer with (api/admin.cc builds them).
+nlohmann::json Object(std::vector<std::string> required, nlohmann::json properties,
+                      std::string description = "") {
+  nlohmann::json o = {{"type", "object"}, {"properties", std::move(properties)}};
+  if (!required.empty()) o["required"] = std::move(required);
+  if (!description.empty()) o["description"] = std::move(description);
+  return o;
+}
+
+nlohmann::json Ref(const std::string& schema) {
+  return {{"$ref", "#/components/schemas/" + schema}};
+}
+
+nlohmann::json ArrayOf(nlohmann::json items) {
+  return {{"type", "array"}, {"items", std::move(items)}};
+}
+
+// The bodies the routes take and answer with (api/*_api.cc build them).
 nlohmann::json Schemas() {
   const nlohmann::json string = {{"type", "string"}};
+  const nlohmann::json boolean = {{"type", "boolean"}};
   const nlohmann::json integer = {{"type", "integer"}, {"format", "int64"}};
+  const nlohmann::json strings = ArrayOf(string);
   const nlohmann::json time = {{"type", "string"},
                                {"description", "UTC, ISO 8601 with microseconds; empty if none"}};
+  const nlohmann::json time_or_null = {
+      {"type", "string"}, {"nullable", true}, {"description", "UTC, ISO 8601; null: never"}};
+  const nlohmann::json policy = {
+      {"type", "string"},
+      {"enum", {"hold", "refuse", "store"}},
+      {"description", "what becomes of keys outside a configured table"}};
+  const nlohmann::json quota = {
+      {"type", "integer"},
+      {"format", "int64"},
+      {"nullable", true},
+      {"description",
+       "bytes the connection may keep on disk; 0: no quota; null: the server's default"}};
+  const nlohmann::json secret = {
+      {"type", "string"},
+      {"description", "the secret access key: shown in this answer only, never again"}};
   return {
-      {"Error", {{"type", "object"}, {"required", {"error"}}, {"properties", {{"error", string}}}}},
-      {"ErrorGroup",
-       {{"type", "object"},
-        {"required", {"table", "error_code", "files", "newest"}},
-        {"properties",
-         {{"table", string},
-          {"error_code", string},
-          {"files", integer},
-          {"newest", {{"$ref", "#/components/schemas/File"}}}}}}},
+      {"Error", Object({"error"}, {{"error", string}, {"code", string}})},
+      {"ErrorGroup", Object({"table", "error_code", "files", "newest"}, {{"table", string},
+                                                                         {"error_code", string},
+                                                                         {"files", integer},
+                                                                         {"newest", Ref("File")}})},
       {"FileAction",
-       {{"type", "object"},
-        {"required", {"seq", "status", "message"}},
-        {"properties",
-         {{"seq", integer},
-          {"status", {{"type", "string"}, {"description", "the file's status after the action"}}},
-          {"message",
-           {{"type", "string"}, {"description", "what happens next, in a sentence"}}}}}}},
-      {"Connection",
-       {{"type", "object"},
-        {"required", {"id", "name", "created_at"}},
-        {"properties", {{"id", string}, {"name", string}, {"created_at", time}}}}},
-      {"File",
-       {{"type", "object"},
-        {"required", {"seq", "table", "key", "size", "status"}},
-        {"properties",
-         {{"seq", integer},
-          {"table", string},
-          {"key", string},
-          {"size", integer},
-          {"status",
-           {{"type", "string"}, {"enum", {"queued", "loading", "loaded", "failed", "skipped"}}}},
-          {"inserted", integer},
-          {"updated", integer},
-          {"refused", integer},
-          {"error_code", string},
-          {"error_message", string},
-          {"received_at", time},
-          {"purged_at", time},
-          {"checksums",
-           {{"type", "object"},
-            {"description", "the checksums verified at upload, by algorithm"}}}}}}},
+       Object(
+           {"seq", "status", "message"},
+           {{"seq", integer},
+            {"status", {{"type", "string"}, {"description", "the file's status after the action"}}},
+            {"message",
+             {{"type", "string"}, {"description", "what happens next, in a sentence"}}}})},
+      {"Connection", Object({"id", "name", "created_at", "unconfigured_keys", "quota_bytes"},
+                            {{"id", string},
+                             {"name", string},
+                             {"created_at", time},
+                             {"unconfigured_keys", policy},
+                             {"quota_bytes", quota},
+                             {"disk_bytes",
+                              {{"type", "integer"},
+                               {"description", "bytes kept now (one connection's answer only)"}}},
+                             {"tables", strings}})},
+      {"NewConnection", Object({"name"}, {{"name", string}})},
+      {"ConnectionChange", Object({}, {{"unconfigured_keys", policy}, {"quota_bytes", quota}},
+                                  "the members given are changed")},
+      {"CreatedConnection",
+       Object({"connection", "bucket", "access_key_id", "secret_access_key", "endpoint", "region"},
+              {{"connection", Ref("Connection")},
+               {"bucket", string},
+               {"access_key_id", string},
+               {"secret_access_key", secret},
+               {"endpoint", string},
+               {"region", string}})},
+      {"Key",
+       Object({"access_key_id", "connection", "created_at", "state"},
+              {{"access_key_id", string},
+               {"connection",
+                {{"type", "string"}, {"nullable", true}, {"description", "null: an account key"}}},
+               {"created_at", time},
+               {"expires_at", time_or_null},
+               {"last_used_at", time_or_null},
+               {"state", {{"type", "string"}, {"enum", {"active", "revoked", "expired"}}}}})},
+      {"NewKey",
+       Object({}, {{"connection",
+                    {{"type", "string"},
+                     {"description",
+                      "a connection: a new key beside its current ones (rotation); absent: an "
+                      "account key, which reaches every bucket"}}},
+                   {"expires_in_seconds",
+                    {{"type", "integer"}, {"description", "the key stops working after this"}}}})},
+      {"CreatedKey", Object({"access_key_id", "secret_access_key", "endpoint", "region"},
+                            {{"access_key_id", string},
+                             {"secret_access_key", secret},
+                             {"connection", {{"type", "string"}, {"nullable", true}}},
+                             {"expires_at", time_or_null},
+                             {"endpoint", string},
+                             {"region", string}})},
+      {"TableConfig",
+       Object({"table"},
+              {{"table", string},
+               {"primary_key", {{"description", "column names: an array, or one string \"a,b\""}}},
+               {"age_column", string},
+               {"delete_column", string},
+               {"on_error", {{"type", "string"}, {"enum", {"block", "skip"}}}},
+               {"example",
+                {{"type", "object"}, {"description", "a nested table: one record as JSON"}}},
+               {"schema", {{"type", "array"}, {"description", "a nested table: its record type"}}},
+               {"children", {{"type", "object"}, {"description", "PATH: {primary_key, mode}"}}},
+               {"keep_as_json", strings}},
+              "a table's configuration, as docs/table-config.md describes the file")},
+      {"DerivedTable",
+       Object({"name", "columns", "primary_key"},
+              {{"name", {{"type", "string"}, {"description", "its name in the pool"}}},
+               {"path", string},
+               {"columns", ArrayOf(Object({"name", "type"}, {{"name", string}, {"type", string}}))},
+               {"primary_key", strings},
+               {"foreign_key", strings},
+               {"parent", string},
+               {"parent_key", strings},
+               {"mode", {{"type", "string"}, {"enum", {"replace", "upsert"}}}},
+               {"age_column", string},
+               {"delete_column", string}})},
+      {"Table", Object({"connection", "table", "nested", "on_error", "tables", "config"},
+                       {{"connection", string},
+                        {"table", string},
+                        {"nested", boolean},
+                        {"on_error", string},
+                        {"tables", ArrayOf(Ref("DerivedTable"))},
+                        {"config", Ref("TableConfig")},
+                        {"conflict",
+                         {{"type", "string"},
+                          {"description",
+                           "a preview only: why saving it would be refused (a name taken), "
+                           "empty when it would not"}}}})},
+      {"SchemaChange",
+       Object({"seq", "changed_at", "change", "column", "new_type"},
+              {{"seq", integer},
+               {"changed_at", time},
+               {"change", {{"type", "string"}, {"enum", {"create", "add", "widen"}}}},
+               {"column", string},
+               {"old_type", {{"type", "string"}, {"nullable", true}}},
+               {"new_type", string}})},
+      {"Query",
+       Object({"sql"},
+              {{"sql", {{"type", "string"}, {"description", "one read-only statement"}}},
+               {"connection",
+                {{"type", "string"},
+                 {"description",
+                  "unqualified table names are this connection's (default: the only "
+                  "connection, when there is one)"}}},
+               {"max_rows", {{"type", "integer"}, {"description", "1..10000, default 1000"}}},
+               {"timeout_ms", {{"type", "integer"}, {"description", "1..60000, default 10000"}}}})},
+      {"QueryResult",
+       Object({"columns", "rows", "truncated"},
+              {{"columns", strings},
+               {"rows", ArrayOf(ArrayOf({{"type", "string"}, {"nullable", true}}))},
+               {"truncated", {{"type", "boolean"}, {"description", "more rows were there"}}},
+               {"elapsed_ms", {{"type", "number"}}}})},
+      {"TableStatus",
+       Object({"connection", "table", "state"},
+              {{"connection", string},
+               {"table", string},
+               {"state",
+                {{"type", "string"},
+                 {"enum", {"loading", "blocked", "idle"}},
+                 {"description",
+                  "blocked: a failed file stops it; loading: files wait; idle: nothing waits"}}},
+               {"backlog_files", integer},
+               {"backlog_bytes", integer},
+               {"oldest_pending_seconds", {{"type", "number"}, {"nullable", true}}},
+               {"open_errors", integer},
+               {"errors_by_code",
+                {{"type", "object"}, {"description", "open errors by error code"}}}})},
+      {"Status", Object({"tables", "open_errors"}, {{"tables", ArrayOf(Ref("TableStatus"))},
+                                                    {"open_errors", integer},
+                                                    {"backlog_files", integer},
+                                                    {"unconfigured_files", integer}})},
+      {"File", Object({"seq", "table", "key", "size", "status"},
+                      {{"seq", integer},
+                       {"table", string},
+                       {"key", string},
+                       {"size", integer},
+                       {"status",
+                        {{"type", "string"},
+                         {"enum", {"queued", "loading", "loaded", "failed", "skipped"}}}},
+                       {"inserted", integer},
+                       {"updated", integer},
+                       {"refused", integer},
+                       {"error_code", string},
+                       {"error_message", string},
+                       {"received_at", time},
+                       {"purged_at", time},
+                       {"checksums",
+                        {{"type", "object"},
+                         {"description", "the checksums verified at upload, by algorithm"}}}})},
   };
 }
 
@@ -109,9 +256,7 @@ nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::s
     nlohmann::json params = nlohmann::json::array();
     for (const ApiParam& p : r.path_params) params.push_back(ParamJson(p, "path"));
     for (const ApiParam& p : r.query) params.push_back(ParamJson(p, "query"));
-    nlohmann::json body = r.schema.empty()
-                              ? nlohmann::json{{"type", "object"}}
-                              : nlohmann::json{{"$ref", "#/components/schemas/" + r.schema}};
+    nlohmann::json body = r.schema.empty() ? nlohmann::json{{"type", "object"}} : Ref(r.schema);
     if (r.array) body = {{"type", "array"}, {"items", body}};
     // "Bytes": the body is a file's bytes, of whatever type it was pushed with.
     nlohmann::json ok =
@@ -120,7 +265,7 @@ nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::s
                              {"content",
                               {{"application/octet-stream",
                                 {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}}
-            : nlohmann::json{{"description", "OK"},
+            : nlohmann::json{{"description", r.status == 201 ? "Created" : "OK"},
                              {"content", {{"application/json", {{"schema", body}}}}}};
     if (r.paged) {
       ok["headers"] = {
@@ -132,14 +277,21 @@ nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::s
                          {"description", r.description},
                          {"operationId", r.method + " " + r.path},
                          {"parameters", params},
-                         {"responses", {{"200", ok}}}};
-    if (!r.query.empty()) op["responses"]["400"] = ErrorResponse("a bad query parameter");
-    if (!r.path_params.empty()) op["responses"]["404"] = ErrorResponse("no such resource");
-    if (!r.conflict.empty()) op["responses"]["409"] = ErrorResponse(r.conflict.c_str());
+                         {"responses", {{std::to_string(r.status), ok}}}};
+    if (!r.request.empty()) {
+      op["requestBody"] = {{"required", true},
+                           {"content", {{"application/json", {{"schema", Ref(r.request)}}}}}};
+      op["responses"]["400"] = ErrorDoc("a bad request: the body, or a parameter");
+    }
+    if (!r.query.empty() && r.request.empty()) {
+      op["responses"]["400"] = ErrorDoc("a bad query parameter");
+    }
+    if (!r.path_params.empty()) op["responses"]["404"] = ErrorDoc("no such resource");
+    if (!r.conflict.empty()) op["responses"]["409"] = ErrorDoc(r.conflict.c_str());
     if (r.anonymous) {
       op["security"] = nlohmann::json::array();
     } else {
-      op["responses"]["401"] = ErrorResponse("the admin token is missing or wrong");
+      op["responses"]["401"] = ErrorDoc("the admin token is missing or wrong");
     }
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

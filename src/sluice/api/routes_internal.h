@@ -32,12 +32,18 @@ struct ApiRoute {
   std::string description;
   std::vector<ApiParam> path_params;  // one per `{name}`, in order
   std::vector<ApiParam> query;
-  // The 200 response's body: a schema of OpenApiDocument's components ("Connection"), as an
-  // array of them when `array`; empty: a JSON object.
+  // The request body: a schema of OpenApiDocument's components (JSON); empty: none.
+  std::string request;
+  // The success response's status (200, 201 for a creation) and body: a schema of
+  // OpenApiDocument's components ("Connection"), as an array of them when `array`; empty: a
+  // JSON object.
+  int status = 200;
   std::string schema;
   bool array = false;
   bool paged = false;      // a Link header names the next page (RFC 8288)
   bool anonymous = false;  // served without the admin token
+  // A POST that changes nothing (a preview, a read-only query): a viewer may call it.
+  bool read_only = false;
   // When the route may answer 409 Conflict: what conflicts.
   std::string conflict;
 };

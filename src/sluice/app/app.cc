@@ -243,9 +243,6 @@ Status RunServer(const ServeConfig& config) {
   s3_options.base_domain = config.base_domain;
   s3_options.max_object_bytes = config.max_object_bytes;
   auto service = s3::MakeService(backend, clock, s3_options);
-  auto admin = api::MakeAdminHandler(
-      *catalog, admin_token, metrics, clock,
-      api::AdminOptions{.metrics_token = config.metrics_token, .landing = &landing_store});
 
   auto runtime = http::Runtime::Create(config.http_threads);
   http::ServerOptions s3_listen;
@@ -271,6 +268,17 @@ Status RunServer(const ServeConfig& config) {
     https_endpoint =
         "https://" + HostForUrl(https_listen.address) + ":" + std::to_string(https_server->port());
   }
+  const std::string endpoint =
+      !config.public_endpoint.empty()
+          ? config.public_endpoint
+          : "http://" + HostForUrl(config.s3_address) + ":" + std::to_string(s3_server->port());
+  auto admin = api::MakeAdminHandler(*catalog, admin_token, metrics, clock,
+                                     api::AdminOptions{.metrics_token = config.metrics_token,
+                                                       .landing = &landing_store,
+                                                       .pool = pool.get(),
+                                                       .backend = &backend,
+                                                       .s3_endpoint = endpoint,
+                                                       .region = config.region});
   http::ServerOptions admin_listen = s3_listen;
   admin_listen.address = config.admin_address;
   admin_listen.port = config.admin_port;
@@ -279,10 +287,6 @@ Status RunServer(const ServeConfig& config) {
   admin_listen.tls_key_file.clear();
   SLUICE_ASSIGN_OR_RETURN(auto admin_server, runtime->Listen(admin_listen, *admin));
 
-  const std::string endpoint =
-      !config.public_endpoint.empty()
-          ? config.public_endpoint
-          : "http://" + HostForUrl(config.s3_address) + ":" + std::to_string(s3_server->port());
   const std::string admin_url =
       "http://" + HostForUrl(config.admin_address) + ":" + std::to_string(admin_server->port());
   nlohmann::json info = {{"s3_endpoint", endpoint},

@@ -1,0 +1,196 @@
+// The admin API's console routes: a read-only SQL console over the pool (row limit, timeout)
+// and the live status of every configured table (state, backlog, oldest pending age, open
+// errors), as the web console's overview shows them.
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "sluice/api/admin_internal.h"
+
+namespace sluice::api {
+namespace {
+
+constexpr int64_t kDefaultQueryRows = 1000;
+constexpr int64_t kMaxQueryRows = 10000;
+constexpr int64_t kDefaultQueryTimeoutMs = 10'000;
+constexpr int64_t kMaxQueryTimeoutMs = 60'000;
+
+class ConsoleApi {
+ public:
+  explicit ConsoleApi(AdminContext& ctx) : ctx_(ctx) {}
+
+  // POST /api/v1/query {"sql", "connection", "max_rows", "timeout_ms"}
+  http::Response Query(const ApiCall& call) {
+    if (auto bad = NoQuery(call.query)) return std::move(*bad);
+    if (ctx_.options.pool == nullptr) {
+      return Json(501, {{"error", "this server has no pool to query"}});
+    }
+    http::Response error;
+    auto body = BodyObject(call, &error);
+    if (!body) return error;
+    if (auto bad = UnknownMembers(*body, {"sql", "connection", "max_rows", "timeout_ms"})) {
+      return std::move(*bad);
+    }
+    if (!body->contains("sql") || !(*body)["sql"].is_string()) {
+      return Json(400, {{"error", "\"sql\" (one read-only statement) is required"}});
+    }
+    pool::QueryLimits limits;
+    limits.max_rows = static_cast<size_t>(kDefaultQueryRows);
+    limits.timeout_ms = kDefaultQueryTimeoutMs;
+    auto bounded = [&](const char* name, int64_t max, auto* out) -> std::optional<http::Response> {
+      if (!body->contains(name)) return std::nullopt;
+      const nlohmann::json& v = (*body)[name];
+      if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 ||
+          v.get<uint64_t>() > static_cast<uint64_t>(max)) {
+        return Json(400, {{"error", std::string(name) + " is 1.." + std::to_string(max)}});
+      }
+      *out = static_cast<std::remove_pointer_t<decltype(out)>>(v.get<uint64_t>());
+      return std::nullopt;
+    };
+    if (auto bad = bounded("max_rows", kMaxQueryRows, &limits.max_rows)) return std::move(*bad);
+    if (auto bad = bounded("timeout_ms", kMaxQueryTimeoutMs, &limits.timeout_ms)) {
+      return std::move(*bad);
+    }
+    std::string schema;
+    if (body->contains("connection")) {
+      if (!(*body)["connection"].is_string()) {
+        return Json(400, {{"error", "connection is a connection id"}});
+      }
+      schema = (*body)["connection"].get<std::string>();
+    } else {
+      // As `sluice query`: the only connection, when there is one.
+      auto conns = ctx_.catalog.ListConnectionsPage("", 2);
+      if (!conns.ok()) return ErrorResponse(conns.status());
+      if (conns->size() == 1) schema = conns->front().id;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto result = ctx_.options.pool->ReadQuery((*body)["sql"].get<std::string>(), schema, limits);
+    if (!result.ok()) return ErrorResponse(result.status());
+    const double elapsed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : result->rows) {
+      nlohmann::json r = nlohmann::json::array();
+      for (const auto& v : row) r.push_back(v ? nlohmann::json(*v) : nlohmann::json(nullptr));
+      rows.push_back(std::move(r));
+    }
+    nlohmann::json out = nlohmann::json::object();
+    out["columns"] = result->columns;
+    out["rows"] = std::move(rows);
+    out["truncated"] = result->truncated;
+    out["elapsed_ms"] = elapsed_ms;
+    return Json(200, out);
+  }
+
+  // GET /api/v1/status: every configured table's state from two grouped ledger queries over
+  // the unfinished files (their cost follows the backlog, not the ledger's history).
+  http::Response Status(const ApiCall& call) {
+    if (auto bad = NoQuery(call.query)) return std::move(*bad);
+    struct Row {
+      catalog::OnError on_error = catalog::OnError::kBlock;
+      int64_t files = 0;
+      uint64_t bytes = 0;
+      int64_t oldest = 0;
+      int64_t open_errors = 0;
+      std::map<std::string, int64_t> by_code;
+    };
+    std::map<catalog::TableKey, Row> tables;
+    std::set<std::string> connections;
+    std::string after;
+    while (true) {
+      auto page = ctx_.catalog.ListConnectionsPage(after, catalog::kMaxListPage);
+      if (!page.ok()) return ErrorResponse(page.status());
+      for (const catalog::Connection& c : *page) {
+        connections.insert(c.id);
+        auto configured = ctx_.catalog.ListTables(c.id);
+        if (!configured.ok()) return ErrorResponse(configured.status());
+        for (const auto& t : *configured) tables[{t.connection_id, t.name}].on_error = t.on_error;
+      }
+      if (page->size() < catalog::kMaxListPage) break;
+      after = page->back().id;
+    }
+    auto backlog = ctx_.catalog.BacklogByTable();
+    if (!backlog.ok()) return ErrorResponse(backlog.status());
+    auto pending = ctx_.catalog.CountPending();
+    if (!pending.ok()) return ErrorResponse(pending.status());
+    for (const auto& b : *backlog) {
+      auto it = tables.find(b.table);
+      if (it == tables.end()) continue;
+      it->second.files = b.files;
+      it->second.bytes = b.bytes;
+      it->second.oldest = b.oldest_queued_at;
+    }
+    int64_t unconfigured = 0;
+    int64_t open_errors = 0;
+    int64_t backlog_files = 0;
+    for (const auto& c : *pending) {
+      auto it = tables.find(c.table);
+      if (it == tables.end()) {
+        if (connections.count(c.table.connection_id)) unconfigured += c.files;
+        continue;
+      }
+      if (c.status == catalog::FileStatus::kFailed) {
+        it->second.open_errors += c.files;
+        it->second.by_code[c.error_code] += c.files;
+        open_errors += c.files;
+      }
+    }
+    const int64_t now = ctx_.clock.NowMicros();
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [key, row] : tables) {
+      backlog_files += row.files;
+      // A failed file not passed stops its table (on_error block, or an INTERNAL failure).
+      const char* state = row.open_errors > 0 ? "blocked" : row.files > 0 ? "loading" : "idle";
+      out.push_back(
+          {{"connection", key.connection_id},
+           {"table", key.table},
+           {"state", state},
+           {"backlog_files", row.files},
+           {"backlog_bytes", row.bytes},
+           {"oldest_pending_seconds",
+            row.oldest == 0 ? nlohmann::json(nullptr)
+                            : nlohmann::json(static_cast<double>(now - row.oldest) / 1e6)},
+           {"open_errors", row.open_errors},
+           {"errors_by_code", row.by_code}});
+    }
+    return Json(200, {{"tables", std::move(out)},
+                      {"open_errors", open_errors},
+                      {"backlog_files", backlog_files},
+                      {"unconfigured_files", unconfigured}});
+  }
+
+ private:
+  AdminContext& ctx_;
+};
+
+}  // namespace
+
+std::vector<Endpoint> ConsoleRoutes(AdminContext& ctx) {
+  auto api = std::make_shared<ConsoleApi>(ctx);
+  std::vector<Endpoint> routes;
+  routes.push_back(
+      {{.method = "POST",
+        .path = "/api/v1/query",
+        .summary = "Run read-only SQL on the pool",
+        .description = "One statement that reads (SELECT, WITH, VALUES, EXPLAIN); anything that "
+                       "would write is refused. At most max_rows rows come back (`truncated` "
+                       "says more were there); a statement past timeout_ms is cancelled. Tables "
+                       "are <connection>.<table>, or unqualified in `connection`.",
+        .request = "Query",
+        .schema = "QueryResult",
+        .read_only = true},
+       [api](const ApiCall& c) { return api->Query(c); }});
+  routes.push_back(
+      {{.method = "GET",
+        .path = "/api/v1/status",
+        .summary = "Live status",
+        .description = "Every configured table: blocked (a failed file stops it), loading "
+                       "(files wait) or idle, with its backlog, the age of its oldest pending "
+                       "file and its open errors by code; totals, and files waiting under no "
+                       "configured table.",
+        .schema = "Status"},
+       [api](const ApiCall& c) { return api->Status(c); }});
+  return routes;
+}
+
+}  // namespace sluice::api
