@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/catalog/admins.h"
 #include "sluice/core/core.h"
 
 namespace sluice::catalog {
@@ -103,6 +104,10 @@ struct TableConfig {
 
 enum class FileStatus { kQueued, kLoading, kLoaded, kFailed, kSkipped };
 std::string_view FileStatusName(FileStatus status);  // "queued", "loading", ...
+// Every status, in the order of a file's life.
+inline constexpr FileStatus kFileStatuses[] = {FileStatus::kQueued, FileStatus::kLoading,
+                                               FileStatus::kLoaded, FileStatus::kFailed,
+                                               FileStatus::kSkipped};
 
 struct FileRecord {
   // Assigned when the upload commits: unique in the ledger, and within a table increasing in
@@ -200,15 +205,38 @@ struct LoadCounts {
   int64_t deleted = 0;
 };
 
-// A page of the ledger. `next_after` is the `after_seq` of the next page; 0 when the listing
-// is complete (a file appended later has a higher seq: ask again after the last seq seen).
+// Which files a page of the ledger holds, and in which order (Ledger::ListFilesPage). Each
+// condition is optional (its zero value keeps every file); they combine with AND.
+struct FileFilter {
+  std::string table;                 // only this table's files
+  std::vector<FileStatus> statuses;  // only files in one of these statuses
+  std::string error_code;            // only files with this error code (ErrorCodeName)
+  // Only files received in [since, until) (micros; 0: no bound). received_at is read as the
+  // upload lands, before its append draws the seq, so it is nearly but not strictly in seq
+  // order: these bounds are checked on the entries a page reads, they do not narrow where it
+  // reads (ListFilesPage).
+  int64_t since = 0;
+  int64_t until = 0;
+  // Only files with after_seq < seq < before_seq (0: no bound). A listing pages by moving the
+  // bound it starts from: after_seq oldest first, before_seq newest first (FilePage).
+  int64_t after_seq = 0;
+  int64_t before_seq = 0;
+  bool newest_first = false;  // descending sequence order
+};
+
+// A page of the ledger. When more may follow, the bound of the next page: ask again with the
+// same filter and after_seq = next_after (oldest first) or before_seq = next_before (newest
+// first). Both 0 when the listing is complete (a file appended later has a higher seq: oldest
+// first, ask again after the last seq seen).
 struct FilePage {
   std::vector<FileRecord> files;
-  int64_t next_after = 0;
+  int64_t next_after = 0;   // oldest first
+  int64_t next_before = 0;  // newest first
 };
 // The largest page ListFilesPage and ListConnectionsPage return, and the ledger entries
-// ListFilesPage reads for a connection-wide page: each call holds the catalog's lock for a
-// bounded time, whatever the ledger's length.
+// ListFilesPage reads for a page that is not one table's unfiltered: each call holds the
+// catalog's lock for a bounded time, whatever the ledger's length and however rare the
+// matches.
 inline constexpr size_t kMaxListPage = 1000;
 inline constexpr size_t kFileScanWindow = 10 * kMaxListPage;
 
@@ -338,13 +366,21 @@ class Ledger {
   // tests and small ledgers. Listings people and clients page through use ListFilesPage.
   virtual Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                                     const std::string& table = "") = 0;
-  // One page of a connection's files (optionally one table's) with seq > `after_seq`, in
-  // sequence order, at most `limit` (capped at kMaxListPage). With a table, one seek on
-  // files_by_table. Without, at most kFileScanWindow ledger entries are read per call, so a
-  // page may hold fewer than `limit` files, even none, and still have a next page.
-  // kNotFound for an unknown connection.
-  virtual Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
-                                         int64_t after_seq, size_t limit) = 0;
+  // One page of a connection's files that pass `filter`, in sequence order (newest first
+  // with filter.newest_first), at most `limit` (capped at kMaxListPage). One table's files
+  // with no other condition: one seek on files_by_table. Any other page reads the next
+  // kFileScanWindow ledger entries in its order (the table's on files_by_table, or every
+  // connection's by seq) and keeps those that pass, so it may hold fewer than `limit` files,
+  // even none, and still have a next page (files_page_internal.h). The filter's since/until
+  // are checked on each entry read and do not shorten the listing: received_at is not in seq
+  // order. kNotFound for an unknown connection.
+  virtual Result<FilePage> ListFilesPage(const std::string& connection_id, const FileFilter& filter,
+                                         size_t limit) = 0;
+  // The files of one table (every table's when empty) with seq > `after_seq`, oldest first.
+  Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
+                                 int64_t after_seq, size_t limit) {
+    return ListFilesPage(connection_id, FileFilter{.table = table, .after_seq = after_seq}, limit);
+  }
   // The open errors of a connection: its files failed and not passed (blocking their table,
   // or awaiting an operator), grouped by table and error code, in that order, each with its
   // count and its newest file as the sample. Reads only the unfinished files (files_pending).
@@ -543,7 +579,7 @@ class Uploads {
 
 // The catalog: the four roles in one database. Code that needs one role takes that role's
 // interface; one implementation per engine (SqliteCatalog, catalog_internal.h) provides them all.
-class Catalog : public Connections, public Tables, public Ledger, public Uploads {
+class Catalog : public Connections, public Tables, public Ledger, public Uploads, public Admins {
  public:
   // Opens (creating if needed) the catalog in `data_dir`. `clock` must outlive the catalog.
   static Result<std::unique_ptr<Catalog>> Open(const std::string& data_dir, FileSystem& fs,

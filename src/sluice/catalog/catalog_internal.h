@@ -46,8 +46,9 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                             const std::string& table) override;
   Result<std::vector<ErrorGroup>> OpenErrors(const std::string& connection_id) override;
-  Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
-                                 int64_t after_seq, size_t limit) override;
+  using Ledger::ListFilesPage;
+  Result<FilePage> ListFilesPage(const std::string& connection_id, const FileFilter& filter,
+                                 size_t limit) override;
   Result<std::optional<FileRecord>> VisibleFile(const std::string& connection_id,
                                                 const std::string& key) override;
   Result<VisiblePage> ListVisible(const std::string& connection_id, const std::string& prefix,
@@ -103,7 +104,27 @@ class SqliteCatalog final : public Catalog {
   Status MarkPurged(int64_t seq, int64_t purged_at) override;
   Result<std::vector<std::pair<std::string, uint64_t>>> StoredBytesByConnection() override;
 
+  // admins.cc
+  Status AddAdminUser(const AdminUser& user) override;
+  Status SetAdminPassword(const std::string& name, const std::string& password_hash) override;
+  Status SetAdminRole(const std::string& name, AdminRole role) override;
+  Status RemoveAdminUser(const std::string& name) override;
+  Result<std::optional<AdminUser>> GetAdminUser(const std::string& name) override;
+  Result<std::vector<AdminUser>> ListAdminUsers() override;
+  Result<int64_t> CountFailedLogin(const std::string& name) override;
+  Status LockAdminUser(const std::string& name, int64_t until) override;
+  Status StartAdminSession(const std::string& name, const std::string& token_sha256, int64_t now,
+                           int64_t expires_at) override;
+  Result<std::optional<AdminSession>> GetAdminSession(const std::string& token_sha256,
+                                                      int64_t now) override;
+  Status EndAdminSession(const std::string& token_sha256) override;
+
  private:
+  // One statement on user `name` ($1, and `value` as $2 unless it removes the user); kNotFound
+  // when it changed nothing; `end_sessions` ends the user's sessions in the same transaction.
+  Status AdminUserWrite(const std::string& name, const char* sql, std::string_view value,
+                        bool end_sessions);
+
   // Runs `body` in a durable write transaction (synchronous=FULL: the WAL is fsync'd at
   // commit) and counts the commit as a local change. Caller holds mu_, and `body` runs
   // under it: bodies are lambdas declared `[&]() REQUIRES(mu_) -> Status`.

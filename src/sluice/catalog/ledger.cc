@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 #include <unordered_set>
+#include <variant>
 
 #include "sluice/catalog/catalog_internal.h"
 #include "sluice/catalog/queries_internal.h"
@@ -98,38 +99,31 @@ Result<std::vector<FileRecord>> SqliteCatalog::ListFiles(const std::string& conn
 }
 
 Result<FilePage> SqliteCatalog::ListFilesPage(const std::string& connection_id,
-                                              const std::string& table, int64_t after_seq,
-                                              size_t limit) {
-  limit = std::clamp<size_t>(limit, 1, kMaxListPage);
+                                              const FileFilter& filter, size_t limit) {
   MutexLock lock(&mu_);
   SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(connection_id));
   if (!exists) return NoConnection(connection_id);
-  FilePage page;
-  // Each query asks for one more than `limit`: that one tells whether another page follows.
-  if (!table.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kTableFilesPageSql));
-    q.Bind(1, connection_id).Bind(2, table).Bind(3, after_seq);
-    q.Bind(4, static_cast<int64_t>(limit + 1));
-    SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
-    CutPage(page, limit);
-    return page;
-  }
-  int64_t window_end = 0;
-  bool window_full = false;
-  {
-    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kFilesWindowEndSql));
-    q.Bind(1, after_seq).Bind(2, static_cast<int64_t>(kFileScanWindow));
+  auto prepare = [&](const char* sql, std::span<const SqlValue> values)
+                     REQUIRES(mu_) -> Result<sqlite::Statement> {
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql));
+    int i = 0;
+    for (const SqlValue& v : values) std::visit([&](const auto& x) { q.Bind(++i, x); }, v);
+    return q;
+  };
+  auto files = [&](const char* sql, std::span<const SqlValue> values)
+                   REQUIRES(mu_) -> Result<std::vector<FileRecord>> {
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, prepare(sql, values));
+    return sqlite::ReadRows(q, FileFromRow<sqlite::Statement>);
+  };
+  auto window = [&](const char* sql, std::span<const SqlValue> values)
+                    REQUIRES(mu_) -> Result<FileWindow> {
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, prepare(sql, values));
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row || q.Int(1) == 0) return page;  // nothing after after_seq
-    window_end = q.Int(0);
-    window_full = q.Int(1) == static_cast<int64_t>(kFileScanWindow);
-  }
-  SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(kConnectionFilesPageSql));
-  q.Bind(1, after_seq).Bind(2, window_end).Bind(3, connection_id);
-  q.Bind(4, static_cast<int64_t>(limit + 1));
-  SLUICE_ASSIGN_OR_RETURN(page.files, sqlite::ReadRows(q, FileFromRow<sqlite::Statement>));
-  if (!CutPage(page, limit) && window_full) page.next_after = window_end;  // the window ended first
-  return page;
+    if (!row) return FileWindow();
+    return FileWindow{.lowest = q.Int(0), .highest = q.Int(1), .entries = q.Int(2)};
+  };
+  const FilesPageRunner run{.files = files, .window = window};
+  return ReadFilesPage(kSqliteFilesPage, run, connection_id, filter, limit);
 }
 
 Result<std::vector<ErrorGroup>> SqliteCatalog::OpenErrors(const std::string& connection_id) {

@@ -5,24 +5,47 @@
 // partial index, never a scan of the files table).
 
 #include "sluice/catalog/catalog_internal.h"
+#include "sluice/catalog/files_page_internal.h"
 
 namespace sluice::catalog {
 
 // kCountPendingSql (rules_internal.h, the same text on both engines) is checked here too.
 
-// The files of one table after a sequence: a seek on files_by_table, LIMIT rows read.
-inline constexpr const char* kTableFilesPageSql = SLUICE_FILE_COLUMNS
-    "WHERE connection_id = ?1 AND table_name = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4";
-
-// The files of a connection after a sequence. No index leads with (connection_id, seq), so a
-// page reads a window of at most kFileScanWindow ledger entries by sequence (rowid seeks: the
-// window's end first, then its rows) and keeps the connection's: work per page is bounded by
-// the window, and a page may come back short. The unary + keeps SQLite from walking the
-// connection's whole files_by_key range instead and sorting it.
-inline constexpr const char* kFilesWindowEndSql =
-    "SELECT max(seq), count(*) FROM (SELECT seq FROM files WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
-inline constexpr const char* kConnectionFilesPageSql = SLUICE_FILE_COLUMNS
-    "WHERE seq > ?1 AND seq <= ?2 AND +connection_id = ?3 ORDER BY seq LIMIT ?4";
+// Ledger::ListFilesPage (files_page_internal.h has the algorithm and the parameters).
+// - One table: seeks on files_by_table (connection_id, table_name, seq), in either direction;
+//   the window reads the index alone.
+// - Every table: no index leads with (connection_id, seq), so the window is a range of the
+//   primary key (rowid seeks) and the rows are that range's, of which the connection's are
+//   kept. The unary + keeps SQLite from walking the connection's whole files_by_key range
+//   instead and sorting it.
+// The filter's statuses are an IN list of parameters, which matches no partial index's WHERE
+// (files_by_content's status = 'loaded', say): SQLite never walks one of those instead.
+inline constexpr FilesPageSql kSqliteFilesPage = {
+    .table_seek = {SLUICE_FILE_COLUMNS
+                   "WHERE connection_id = $1 AND table_name = $2 AND seq > $3 AND "
+                   "seq < $4 ORDER BY seq LIMIT $5",
+                   SLUICE_FILE_COLUMNS
+                   "WHERE connection_id = $1 AND table_name = $2 AND seq > $3 AND "
+                   "seq < $4 ORDER BY seq DESC LIMIT $5"},
+    .table_window =
+        {"SELECT min(seq), max(seq), count(*) FROM (SELECT seq FROM files WHERE connection_id = "
+         "$1 AND table_name = $2 AND seq > $3 AND seq < $4 ORDER BY seq LIMIT $5) AS w",
+         "SELECT min(seq), max(seq), count(*) FROM (SELECT seq FROM files WHERE connection_id = "
+         "$1 AND table_name = $2 AND seq > $3 AND seq < $4 ORDER BY seq DESC LIMIT $5) AS w"},
+    .table_rows = {SLUICE_FILE_COLUMNS "WHERE " SLUICE_FILE_FILTER
+                                       "AND connection_id = $9 AND table_name = $10 AND seq >= "
+                                       "$11 AND seq <= $12 ORDER BY seq LIMIT $13",
+                   SLUICE_FILE_COLUMNS "WHERE " SLUICE_FILE_FILTER
+                                       "AND connection_id = $9 AND table_name = $10 AND seq >= "
+                                       "$11 AND seq <= $12 ORDER BY seq DESC LIMIT $13"},
+    .window = {kFilesWindowSql[0], kFilesWindowSql[1]},
+    .rows = {SLUICE_FILE_COLUMNS "WHERE " SLUICE_FILE_FILTER
+                                 "AND +connection_id = $9 AND seq >= $10 AND seq <= $11 "
+                                 "ORDER BY seq LIMIT $12",
+             SLUICE_FILE_COLUMNS "WHERE " SLUICE_FILE_FILTER
+                                 "AND +connection_id = $9 AND seq >= $10 AND seq <= $11 "
+                                 "ORDER BY seq DESC LIMIT $12"},
+};
 
 // Visible keys after a key: the newest version of each, not deleted or purged. The window
 // subquery walks files_by_key lazily (a co-routine: the outer LIMIT stops it once the page is

@@ -332,13 +332,6 @@ Result<NewKey> DrawKey(const SecretBox& box,
   return key;
 }
 
-bool CutPage(FilePage& page, size_t limit) {
-  if (page.files.size() <= limit) return false;
-  page.files.resize(limit);
-  page.next_after = page.files.back().seq;
-  return true;
-}
-
 std::optional<FileRecord> IfVisible(std::optional<FileRecord> newest) {
   // Deleting marks every file of the key, so the newest file is visible exactly when it is not
   // deleted (and retention has not purged it).

@@ -164,9 +164,6 @@ struct NewKey {
 Result<NewKey> DrawKey(const SecretBox& box,
                        const std::function<Result<bool>(const std::string&)>& taken);
 
-// A page read with `limit` + 1 rows: when the extra row came, drops it and sets next_after to
-// the last seq kept; returns whether it came.
-bool CutPage(FilePage& page, size_t limit);
 // `newest`, the newest file of a key, when it is visible: not deleted and not purged.
 std::optional<FileRecord> IfVisible(std::optional<FileRecord> newest);
 

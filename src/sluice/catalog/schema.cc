@@ -1,5 +1,6 @@
 #include <string>
 
+#include "sluice/catalog/admins_internal.h"
 #include "sluice/catalog/catalog_internal.h"
 
 namespace sluice::catalog {
@@ -7,7 +8,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 7;
+constexpr int64_t kSchemaVersion = 8;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -226,6 +227,11 @@ Result<bool> EnsureSchema(sqlite::Db& db) {
   if (version < 5) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV5));
   if (version < 6) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV6));
   if (version < 7) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV7));
+  // Version 8: admin users and their sessions (admins_internal.h).
+  if (version < 8) {
+    SLUICE_RETURN_IF_ERROR(db.Exec(kAdminSchemaSql));
+    SLUICE_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = 8"));
+  }
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.QueryInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "sluice/catalog/catalog.h"
+#include "sluice/catalog/files_page_internal.h"
 #include "sluice/catalog/rules_internal.h"
 #include "sluice/catalog/secret_box_internal.h"
 #include "sluice/core/mutex.h"
@@ -75,6 +76,58 @@ inline constexpr const char* kPgLockQueueOfFileSql =
     "INSERT INTO table_counters AS t (connection_id, table_name, last_seq) "
     "SELECT connection_id, table_name, 0 FROM files WHERE seq = $1 "
     "ON CONFLICT (connection_id, table_name) DO UPDATE SET last_seq = t.last_seq";
+
+// Ledger::ListFilesPage's statements (files_page_internal.h has the algorithm and the
+// parameters). PostgreSQL picks plans by their estimated cost, so the statements leave it only
+// bounded ones (listing_test.cc checks EXPLAIN on a long ledger):
+// - The table seek and the table window, which stop at a LIMIT: their bounds are row
+//   comparisons on (connection_id, table_name, seq), ordered the same way, an order only
+//   files_by_table gives. Written `connection_id = $1 AND table_name = $2 AND seq > $3 ORDER
+//   BY seq`, PostgreSQL may walk the primary key instead, filtering on the table, for as long
+//   as it takes to meet the LIMIT: the whole ledger when the table's files lie elsewhere.
+// - Statement 2 reads the window's range in a subquery (OFFSET 0 keeps the filter out of it),
+//   then filters. With the filter beside the range, a status list the custom plan sees as only
+//   'loaded' can make it read the table's whole files_by_content (WHERE status = 'loaded') and
+//   sort. Inside, only the window's ends bound the read: files_by_table's range, or the primary
+//   key's between the same ends when that is cheaper (the table is dense there). The outer
+//   ORDER BY is the subquery's order, kept without a sort, and its LIMIT stops the read once
+//   the page is full, unless PostgreSQL chose to read the whole range and sort it (a range it
+//   estimates small).
+inline constexpr FilesPageSql kPgFilesPage = {
+    .table_seek = {SLUICE_FILE_COLUMNS
+                   "WHERE (connection_id, table_name, seq) > ($1, $2, $3) AND (connection_id, "
+                   "table_name, seq) < ($1, $2, $4) ORDER BY connection_id, table_name, seq "
+                   "LIMIT $5",
+                   SLUICE_FILE_COLUMNS
+                   "WHERE (connection_id, table_name, seq) > ($1, $2, $3) AND (connection_id, "
+                   "table_name, seq) < ($1, $2, $4) ORDER BY connection_id DESC, table_name "
+                   "DESC, seq DESC LIMIT $5"},
+    .table_window = {"SELECT min(seq), max(seq), count(*) FROM (SELECT seq FROM files WHERE "
+                     "(connection_id, table_name, seq) > ($1, $2, $3) AND (connection_id, "
+                     "table_name, seq) < ($1, $2, $4) ORDER BY connection_id, table_name, seq "
+                     "LIMIT $5) AS w",
+                     "SELECT min(seq), max(seq), count(*) FROM (SELECT seq FROM files WHERE "
+                     "(connection_id, table_name, seq) > ($1, $2, $3) AND (connection_id, "
+                     "table_name, seq) < ($1, $2, $4) ORDER BY connection_id DESC, table_name "
+                     "DESC, seq DESC LIMIT $5) AS w"},
+    .table_rows =
+        {SLUICE_FILE_COLUMN_LIST
+         "FROM (SELECT * FROM files WHERE connection_id = $9 AND table_name = $10 AND "
+         "seq >= $11 AND seq <= $12 ORDER BY seq OFFSET 0) AS files WHERE " SLUICE_FILE_FILTER
+         "ORDER BY seq LIMIT $13",
+         SLUICE_FILE_COLUMN_LIST
+         "FROM (SELECT * FROM files WHERE connection_id = $9 AND table_name = $10 AND "
+         "seq >= $11 AND seq <= $12 ORDER BY seq DESC OFFSET 0) AS files WHERE " SLUICE_FILE_FILTER
+         "ORDER BY seq DESC LIMIT $13"},
+    .window = {kFilesWindowSql[0], kFilesWindowSql[1]},
+    .rows = {SLUICE_FILE_COLUMN_LIST
+             "FROM (SELECT * FROM files WHERE seq >= $10 AND seq <= $11 ORDER BY seq OFFSET 0) "
+             "AS files WHERE " SLUICE_FILE_FILTER "AND connection_id = $9 ORDER BY seq LIMIT $12",
+             SLUICE_FILE_COLUMN_LIST
+             "FROM (SELECT * FROM files WHERE seq >= $10 AND seq <= $11 ORDER BY seq DESC "
+             "OFFSET 0) AS files WHERE " SLUICE_FILE_FILTER
+             "AND connection_id = $9 ORDER BY seq DESC LIMIT $12"},
+};
 
 // A row of a postgres::Rows read the way rules_internal.h's row readers read one (text format:
 // integers in decimal; NULL reads as "" and 0).
@@ -175,8 +228,9 @@ class PgCatalog final : public Catalog {
   Result<std::vector<FileRecord>> ListFiles(const std::string& connection_id,
                                             const std::string& table) override;
   Result<std::vector<ErrorGroup>> OpenErrors(const std::string& connection_id) override;
-  Result<FilePage> ListFilesPage(const std::string& connection_id, const std::string& table,
-                                 int64_t after_seq, size_t limit) override;
+  using Ledger::ListFilesPage;
+  Result<FilePage> ListFilesPage(const std::string& connection_id, const FileFilter& filter,
+                                 size_t limit) override;
   Result<std::vector<TableKey>> TablesWithWork() override;
   Result<std::optional<FileRecord>> HeadOfQueue(const TableKey& table) override;
   Status MarkLoading(int64_t seq) override;
@@ -231,7 +285,27 @@ class PgCatalog final : public Catalog {
   Result<std::unique_ptr<TableClaim>> ClaimTable(const TableKey& table) override;
   void WatchChanges(std::function<void()> on_change) override;
 
+  // pg_admins.cc
+  Status AddAdminUser(const AdminUser& user) override;
+  Status SetAdminPassword(const std::string& name, const std::string& password_hash) override;
+  Status SetAdminRole(const std::string& name, AdminRole role) override;
+  Status RemoveAdminUser(const std::string& name) override;
+  Result<std::optional<AdminUser>> GetAdminUser(const std::string& name) override;
+  Result<std::vector<AdminUser>> ListAdminUsers() override;
+  Result<int64_t> CountFailedLogin(const std::string& name) override;
+  Status LockAdminUser(const std::string& name, int64_t until) override;
+  Status StartAdminSession(const std::string& name, const std::string& token_sha256, int64_t now,
+                           int64_t expires_at) override;
+  Result<std::optional<AdminSession>> GetAdminSession(const std::string& token_sha256,
+                                                      int64_t now) override;
+  Status EndAdminSession(const std::string& token_sha256) override;
+
  private:
+  // One statement on user `name` ($1, and `value` as $2 unless it removes the user); kNotFound
+  // when it changed nothing; `end_sessions` ends the user's sessions in the same transaction.
+  Status AdminUserWrite(const std::string& name, const char* sql, std::string_view value,
+                        bool end_sessions);
+
   using Body = std::function<Status(postgres::Conn&)>;
 
   // Runs `body` on a leased connection outside any transaction block (reads: one statement,

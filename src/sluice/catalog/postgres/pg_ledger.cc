@@ -2,6 +2,7 @@
 // status transitions and the write a load commits with (LoadedInPool).
 #include <algorithm>
 #include <unordered_set>
+#include <variant>
 
 #include "sluice/catalog/postgres/pg_catalog_internal.h"
 #include "sluice/core/crash_point.h"
@@ -173,44 +174,35 @@ Result<std::vector<ErrorGroup>> PgCatalog::OpenErrors(const std::string& connect
 }
 
 Result<FilePage> PgCatalog::ListFilesPage(const std::string& connection_id,
-                                          const std::string& table, int64_t after_seq,
-                                          size_t limit) {
-  limit = std::clamp<size_t>(limit, 1, kMaxListPage);
+                                          const FileFilter& filter, size_t limit) {
   FilePage page;
   SLUICE_RETURN_IF_ERROR(Read([&](Conn& c) -> Status {
-    page = FilePage();
     SLUICE_ASSIGN_OR_RETURN(bool exists, ConnectionExists(c, connection_id));
     if (!exists) return NoConnection(connection_id);
-    // Each query asks for one more than `limit`: that one tells whether another page follows.
-    const auto wanted = static_cast<int64_t>(limit + 1);
-    if (!table.empty()) {
-      // A seek on files_by_table.
-      SLUICE_ASSIGN_OR_RETURN(
-          Rows rows, c.Query(SLUICE_FILE_COLUMNS "WHERE connection_id = $1 AND table_name = $2 "
-                                                 "AND seq > $3 ORDER BY seq LIMIT $4",
-                             Params().Text(connection_id).Text(table).Int(after_seq).Int(wanted)));
-      SLUICE_ASSIGN_OR_RETURN(page.files, ReadAll(rows, FileFromRow<PgRow>));
-      CutPage(page, limit);
-      return Status::Ok();
-    }
-    // As in the SQLite ledger: a window of at most kFileScanWindow entries by seq (the
-    // primary key), of which the connection's are kept; a page may come back short.
-    SLUICE_ASSIGN_OR_RETURN(
-        Rows window, c.Query("SELECT max(seq), count(*) FROM (SELECT seq FROM files "
-                             "WHERE seq > $1 ORDER BY seq LIMIT $2) w",
-                             Params().Int(after_seq).Int(static_cast<int64_t>(kFileScanWindow))));
-    const PgRow w(window, 0);
-    if (w.Int(1) == 0) return Status::Ok();  // nothing after after_seq
-    const int64_t window_end = w.Int(0);
-    const bool window_full = w.Int(1) == static_cast<int64_t>(kFileScanWindow);
-    SLUICE_ASSIGN_OR_RETURN(
-        Rows rows,
-        c.Query(SLUICE_FILE_COLUMNS "WHERE seq > $1 AND seq <= $2 AND "
-                                    "connection_id = $3 ORDER BY seq LIMIT $4",
-                Params().Int(after_seq).Int(window_end).Text(connection_id).Int(wanted)));
-    SLUICE_ASSIGN_OR_RETURN(page.files, ReadAll(rows, FileFromRow<PgRow>));
-    if (!CutPage(page, limit) && window_full)
-      page.next_after = window_end;  // the window ended first
+    auto query = [&c](const char* sql, std::span<const SqlValue> values) {
+      Params params;
+      for (const SqlValue& v : values) {
+        if (const int64_t* n = std::get_if<int64_t>(&v)) {
+          params.Int(*n);
+        } else {
+          params.Text(std::get<std::string>(v));
+        }
+      }
+      return c.Query(sql, params, "listing the ledger");
+    };
+    auto files = [&](const char* sql,
+                     std::span<const SqlValue> values) -> Result<std::vector<FileRecord>> {
+      SLUICE_ASSIGN_OR_RETURN(Rows rows, query(sql, values));
+      return ReadAll(rows, FileFromRow<PgRow>);
+    };
+    auto window = [&](const char* sql, std::span<const SqlValue> values) -> Result<FileWindow> {
+      SLUICE_ASSIGN_OR_RETURN(Rows rows, query(sql, values));
+      if (rows.size() == 0) return FileWindow();
+      const PgRow w(rows, 0);
+      return FileWindow{.lowest = w.Int(0), .highest = w.Int(1), .entries = w.Int(2)};
+    };
+    const FilesPageRunner run{.files = files, .window = window};
+    SLUICE_ASSIGN_OR_RETURN(page, ReadFilesPage(kPgFilesPage, run, connection_id, filter, limit));
     return Status::Ok();
   }));
   return page;

@@ -1,6 +1,7 @@
 // The PostgreSQL catalog's schema and its opening.
 #include <charconv>
 
+#include "sluice/catalog/admins_internal.h"
 #include "sluice/catalog/postgres/pg_catalog_internal.h"
 #include "sluice/core/text.h"
 
@@ -13,7 +14,7 @@ using postgres::Rows;
 
 // The version of the schema below, kept in meta; a database newer than this code is refused.
 // A migration from version N to N+1 is added as one more step, as in schema.cc.
-constexpr int64_t kPgSchemaVersion = 1;
+constexpr int64_t kPgSchemaVersion = 2;
 
 // Taken (pg_advisory_xact_lock) by every process creating or migrating the schema, so that
 // nodes starting together do not race on CREATE ... IF NOT EXISTS (which is not safe against a
@@ -213,6 +214,8 @@ Result<bool> EnsurePgSchema(Conn& conn) {
                    "); use a newer sluice");
   }
   if (version == 0) SLUICE_RETURN_IF_ERROR(conn.Exec(kSchemaV1));
+  // Version 2: admin users and their sessions (admins_internal.h).
+  if (version < 2) SLUICE_RETURN_IF_ERROR(conn.Exec(kAdminSchemaSql));
   SLUICE_RETURN_IF_ERROR(conn.Exec(kFunctions));
   if (version < kPgSchemaVersion) {
     SLUICE_RETURN_IF_ERROR(
