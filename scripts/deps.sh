@@ -10,10 +10,13 @@ packages=(
   postgresql-15 postgresql-client-15
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
   libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libyaml-cpp-dev
+  libargon2-dev  # admin users' passwords (Argon2id)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev llvm clang-format clang-tidy
   # the real S3 clients of the end-to-end tests, and the upload benchmark's reference server
   curl openssl s3cmd rclone nginx-light
+  # the web console's browser tests (tests/browser), driven by npm playwright-core
+  chromium
 )
 
 missing=()
