@@ -60,6 +60,46 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 
 }  // namespace
 
+std::optional<int64_t> ParseIsoMicros(std::string_view text) {
+  // The decimal of `len` digits at `pos`.
+  auto number = [&](size_t pos, size_t len) -> std::optional<int64_t> {
+    if (pos + len > text.size() || len == 0) return std::nullopt;
+    int64_t v = 0;
+    for (char c : text.substr(pos, len)) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  };
+  const std::optional<int64_t> year = number(0, 4), month = number(5, 2), day = number(8, 2);
+  if (text.size() < 10 || text[4] != '-' || text[7] != '-' || !year || !month || !day ||
+      *year < 1970 || *month < 1 || *month > 12 || *day < 1) {
+    return std::nullopt;
+  }
+  const int64_t days =
+      DaysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  CivilFromDays(days, &y, &m, &d);
+  if (y != *year || m != *month || d != *day) return std::nullopt;  // 2026-02-30
+  int64_t micros = days * 86'400'000'000;
+  if (text.size() == 10) return micros;
+  const std::optional<int64_t> hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
+  if (text.size() < 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text.back() != 'Z' || !hour || !minute || !second || *hour > 23 || *minute > 59 ||
+      *second > 59) {
+    return std::nullopt;
+  }
+  micros += ((*hour * 60 + *minute) * 60 + *second) * 1'000'000;
+  const std::string_view fraction = text.substr(19, text.size() - 20);  // ".123456" or ""
+  if (fraction.empty()) return micros;
+  if (fraction.size() < 2 || fraction.size() > 7 || fraction[0] != '.') return std::nullopt;
+  std::optional<int64_t> sub = number(20, fraction.size() - 1);
+  if (!sub) return std::nullopt;
+  for (size_t i = fraction.size() - 1; i < 6; ++i) *sub *= 10;
+  return micros + *sub;
+}
+
 std::string FormatIsoMicros(int64_t micros) {
   const int64_t days = FloorDiv(micros, 86'400'000'000);
   const int64_t rem = micros - days * 86'400'000'000;

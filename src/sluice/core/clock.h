@@ -17,7 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "sluice/core/mutex.h"
 
@@ -66,6 +68,10 @@ class MonotonicClock {
 
 // "2026-11-27T02:33:36.123456Z" (UTC, microseconds).
 std::string FormatIsoMicros(int64_t micros);
+// FormatIsoMicros' inverse, more leniently: "2026-11-27T02:33:36Z" with a fraction of 0 to 6
+// digits, or a date "2026-11-27" (its midnight UTC). Micros since the epoch; nullopt for
+// anything else, an impossible date (2026-02-30) or a time before 1970.
+std::optional<int64_t> ParseIsoMicros(std::string_view text);
 // RFC 1123 "Fri, 27 Nov 2026 02:33:36 GMT", for HTTP Date and Last-Modified.
 std::string FormatHttpDate(int64_t seconds);
 // Days since 1970-01-01 -> civil date (proleptic Gregorian), Howard Hinnant's algorithm.

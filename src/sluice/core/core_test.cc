@@ -92,3 +92,25 @@ TEST(Utf8Test, ToValidUtf8ReplacesWhatAStoreRefuses) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(IsoTimeTest, ParseIsoMicrosReadsWhatFormatIsoMicrosWrites) {
+  for (int64_t micros :
+       {int64_t{0}, int64_t{1'700'000'000'123'456}, int64_t{951'782'400'000'000}}) {
+    EXPECT_EQ(ParseIsoMicros(FormatIsoMicros(micros)), micros) << FormatIsoMicros(micros);
+  }
+  EXPECT_EQ(ParseIsoMicros("2026-12-07"), ParseIsoMicros("2026-12-07T00:00:00Z"));
+  EXPECT_EQ(*ParseIsoMicros("1970-01-01T00:00:01.5Z"), 1'500'000);
+  EXPECT_EQ(*ParseIsoMicros("2000-02-29T00:00:00Z"), 951'782'400'000'000);
+  for (const char* bad :
+       {"", "2026-02-30", "1969-12-31", "2026-12-07T24:00:00Z", "2026-12-07T10:00:00",
+        "2026-12-07T10:00:00.1234567Z", "2026-12-07T10:00:00.Z", "2026-12-7", "20261207",
+        "2026-12-07 10:00:00Z"}) {
+    EXPECT_FALSE(ParseIsoMicros(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace sluice
