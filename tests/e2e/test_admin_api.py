@@ -69,6 +69,8 @@ class AdminApiTest(SluiceTestCase):
         self.assertEqual(bucket, "web-shop")
         self.assertEqual(created["endpoint"], self.server.endpoint)
         self.assertEqual(self.last_headers["Cache-Control"], "no-store")
+        shown = self.api("GET", f"/api/v1/connections/{bucket}")
+        self.assertEqual((shown["endpoint"], shown["region"]), (self.server.endpoint, "us-east-1"))
         conn = {"bucket": bucket, "access_key_id": created["access_key_id"],
                 "secret_access_key": created["secret_access_key"]}
         s3 = self.boto3(conn)

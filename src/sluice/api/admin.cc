@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "sluice/api/admin_internal.h"
+#include "sluice/core/text.h"
+#include "sluice/service/admins.h"
 
 namespace sluice::api {
 namespace {
@@ -13,6 +15,8 @@ namespace {
 // closes; a smaller body is read and dropped, so clients that send an empty or tiny body keep
 // working. Routes with a JSON body take up to kMaxJsonBodyBytes.
 constexpr uint64_t kMaxEmptyBodyBytes = 1024;
+// What a public route with a body (the login) takes before anyone is known.
+constexpr uint64_t kMaxPublicBodyBytes = 4096;
 
 http::Response TooLarge(uint64_t limit) {
   http::Response r = Json(413, {{"error", "the request body is over " + std::to_string(limit) +
@@ -66,7 +70,7 @@ class AdminExchange final : public http::Exchange {
 
 std::vector<Endpoint> AllRoutes(AdminContext& ctx) {
   std::vector<Endpoint> all;
-  for (auto make : {ConnectionRoutes, TableRoutes, FileRoutes, ConsoleRoutes}) {
+  for (auto make : {SessionRoutes, ConnectionRoutes, TableRoutes, FileRoutes, ConsoleRoutes}) {
     for (Endpoint& e : make(ctx)) all.push_back(std::move(e));
   }
   return all;
@@ -133,8 +137,9 @@ class AdminHandler final : public http::Handler {
     return Ready(Text(404, "not found\n"));
   }
 
-  // The route of `head` in routes_ (401 before anything else without the token, unless the
-  // route is public), else 404 or 405.
+  // The route of `head` in routes_, else 404 or 405. Before anything is read: 401 unless the
+  // route is public or the caller is known (the admin token, or a live session), 403 for a
+  // session's write without its CSRF token, or a viewer's write.
   std::unique_ptr<AdminExchange> Api(const http::RequestHead& head, uint64_t* limit) {
     std::string allowed;  // the methods of the routes whose path matched
     for (const Endpoint& r : routes_) {
@@ -146,12 +151,18 @@ class AdminHandler final : public http::Handler {
         allowed += (allowed.empty() ? "" : ", ") + r.api.method;
         continue;
       }
-      if (!r.api.anonymous && !Authorized(head)) return Ready(Unauthorized());
-      if (!r.api.request.empty()) *limit = kMaxJsonBodyBytes;
-      return std::make_unique<AdminExchange>(
-          &r, ApiCall{std::move(*params), head.raw_query, std::string()}, *limit);
+      std::optional<Caller> caller = CallerOf(head);
+      if (!r.api.anonymous) {
+        if (!caller) return Ready(Unauthorized());
+        if (auto refused = Refused(r.api, head, *caller)) return Ready(std::move(*refused));
+      }
+      if (!r.api.request.empty())
+        *limit = r.api.anonymous ? kMaxPublicBodyBytes : kMaxJsonBodyBytes;
+      ApiCall call{caller.value_or(Caller{}), std::move(*params), head.raw_query, std::string(),
+                   head.tls};
+      return std::make_unique<AdminExchange>(&r, std::move(call), *limit);
     }
-    if (!Authorized(head)) return Ready(Unauthorized());  // says nothing of which paths exist
+    if (!CallerOf(head)) return Ready(Unauthorized());  // says nothing of which paths exist
     if (!allowed.empty()) {
       http::Response r = Json(405, {{"error", head.method + " is not served on " + head.raw_path +
                                                   "; allowed: " + allowed}});
@@ -164,8 +175,58 @@ class AdminHandler final : public http::Handler {
 
   static http::Response Unauthorized() {
     return Json(401, {{"error",
-                       "an admin token is required: Authorization: Bearer <token> "
-                       "(see <data-dir>/admin.token)"}});
+                       "log in (POST /api/v1/session), or send the admin token: "
+                       "Authorization: Bearer <token> (see <data-dir>/admin.token)"}});
+  }
+
+  // Why `caller` may not call `route` now (403), if it may not.
+  static std::optional<http::Response> Refused(const ApiRoute& route, const http::RequestHead& head,
+                                               const Caller& caller) {
+    const bool write = route.method != "GET";
+    if (!write) return std::nullopt;
+    if (!caller.session_token.empty()) {
+      auto sent = head.Header("X-CSRF-Token");
+      if (!sent || !ConstantTimeEquals(*sent, service::CsrfToken(caller.session_token))) {
+        return Json(403, {{"error",
+                           "this request needs the session's CSRF token in the "
+                           "X-CSRF-Token header (GET /api/v1/session gives it)"},
+                          {"code", "ACCESS_DENIED"}});
+      }
+    }
+    if (caller.role != catalog::AdminRole::kAdmin && !route.read_only) {
+      return Json(403, {{"error",
+                         "user '" + caller.user + "' is a viewer: only an admin may change things"},
+                        {"code", "ACCESS_DENIED"}});
+    }
+    return std::nullopt;
+  }
+
+  // The admin token as a Bearer credential (compared in constant time), else a live session
+  // of the request's cookie; nullopt: neither.
+  std::optional<Caller> CallerOf(const http::RequestHead& head) const {
+    if (Authorized(head)) return Caller{catalog::AdminRole::kAdmin, "", ""};
+    const std::string token = SessionCookie(head);
+    if (token.empty()) return std::nullopt;
+    auto session = service::SessionOf(ctx_.catalog, token, ctx_.clock.NowMicros());
+    if (!session.ok() || !*session) return std::nullopt;
+    return Caller{(*session)->role, (*session)->user, token};
+  }
+
+  // The value of the session cookie in the request's Cookie headers; empty when absent.
+  static std::string SessionCookie(const http::RequestHead& head) {
+    const std::string prefix = std::string(kSessionCookie) + "=";
+    for (const auto& [name, value] : head.headers) {
+      if (!EqualsIgnoreCase(name, "Cookie")) continue;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const size_t semi = rest.find(';');
+        std::string_view pair = TrimAscii(rest.substr(0, semi));
+        if (pair.starts_with(prefix)) return std::string(pair.substr(prefix.size()));
+        if (semi == std::string_view::npos) break;
+        rest.remove_prefix(semi + 1);
+      }
+    }
+    return "";
   }
 
   // The admin token as a Bearer credential, compared in constant time.

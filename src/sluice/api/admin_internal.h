@@ -13,16 +13,27 @@
 
 #include "sluice/api/admin.h"
 #include "sluice/api/routes_internal.h"
+#include "sluice/catalog/admins.h"
 #include "sluice/http/http.h"
 
 namespace sluice::api {
 
-// A request as a route sees it: its path parameters, raw query and body (JSON for routes with
-// a request schema; at most kMaxJsonBodyBytes).
+// Who sent a request: the admin token (automation: an admin, no CSRF token needed), or a
+// person's session cookie (service/admins.h), whose writes carry its CSRF token.
+struct Caller {
+  catalog::AdminRole role = catalog::AdminRole::kViewer;
+  std::string user;           // empty for the admin token
+  std::string session_token;  // the cookie's value; empty for the admin token
+};
+
+// A request as a route sees it: who sent it, its path parameters, raw query and body (JSON for
+// routes with a request schema; at most kMaxJsonBodyBytes) and whether it came over TLS.
 struct ApiCall {
+  Caller caller;
   PathParams params;
   std::string query;
   std::string body;
+  bool tls = false;
 
   const std::string& param(const std::string& name) const { return params.find(name)->second; }
 };
@@ -45,6 +56,10 @@ std::vector<Endpoint> ConnectionRoutes(AdminContext& ctx);
 std::vector<Endpoint> TableRoutes(AdminContext& ctx);
 std::vector<Endpoint> FileRoutes(AdminContext& ctx);
 std::vector<Endpoint> ConsoleRoutes(AdminContext& ctx);  // SQL, status
+std::vector<Endpoint> SessionRoutes(AdminContext& ctx);  // login, logout, who am I
+
+// The session cookie's name.
+inline constexpr const char* kSessionCookie = "sluice_session";
 
 // The largest JSON body a route takes (a table configuration with its example record, a query).
 inline constexpr uint64_t kMaxJsonBodyBytes = uint64_t{1} << 20;

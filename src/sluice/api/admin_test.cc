@@ -9,10 +9,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "sluice/api/admin_internal.h"
 #include "sluice/core/testing/temp_dir.h"
 #include "sluice/core/text.h"
 #include "sluice/landing/landing.h"
 #include "sluice/pool/pool.h"
+#include "sluice/service/admins.h"
 
 namespace sluice::api {
 namespace {
@@ -56,7 +58,8 @@ class AdminTest : public ::testing::Test {
     return Send(handler, "POST", target, authorization, body);
   }
   http::Response Send(http::Handler& handler, const std::string& method, const std::string& target,
-                      const std::string& authorization, const std::string& body = "") {
+                      const std::string& authorization, const std::string& body = "",
+                      const http::HeaderList& headers = {}, bool tls = false) {
     http::RequestHead head;
     head.method = method;
     head.target = target;
@@ -64,6 +67,8 @@ class AdminTest : public ::testing::Test {
     head.raw_path = target.substr(0, q);
     head.raw_query = q == std::string::npos ? "" : target.substr(q + 1);
     if (!authorization.empty()) head.headers.emplace_back("Authorization", authorization);
+    for (const auto& h : headers) head.headers.push_back(h);
+    head.tls = tls;
     head.content_length = body.size();
     auto started = handler.Start(head);
     if (started.response) return std::move(*started.response);
@@ -222,10 +227,15 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
           target.replace(target.find(name), name.size(), values.at(p["name"]));
         }
       }
+      const bool open = op.contains("security") && op["security"].empty();
       if (method != "get") {
         // Served with the token (whatever the state and the empty body make of it), and
         // refused without it before anything is read or changed.
         const std::string m = AsciiUppered(method);
+        if (open) {
+          EXPECT_NE(Send(*handler, m, target, "").status, 401) << m << " " << target;
+          continue;
+        }
         EXPECT_EQ(Send(*handler, m, target, "").status, 401) << m << " " << target;
         EXPECT_EQ(Send(*handler, m, target, "Bearer wrong").status, 401) << m << " " << target;
         const http::Response r = Send(*handler, m, target, bearer_);
@@ -236,7 +246,6 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       }
       ASSERT_EQ(method, "get") << path;
       EXPECT_EQ(Get(*handler, target, bearer_).status, 200) << target;
-      const bool open = op.contains("security") && op["security"].empty();
       EXPECT_EQ(Get(*handler, target).status, open ? 200 : 401) << target;
       EXPECT_EQ(Get(*handler, target, "Bearer wrong").status, open ? 200 : 401) << target;
       if (!open) {
@@ -245,9 +254,10 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       // Each documented query parameter is accepted; an undocumented one is refused.
       for (const auto& p : op["parameters"]) {
         if (p["in"] != "query") continue;
-        const std::string value = p["schema"]["type"] == "integer" ? "1"
-                                  : p["name"] == "connection"      ? "shop"
-                                                                   : "orders";
+        const std::string value = p.contains("example") ? p["example"].get<std::string>()
+                                  : p["schema"]["type"] == "integer" ? "1"
+                                  : p["name"] == "connection"        ? "shop"
+                                                                     : "orders";
         EXPECT_EQ(Get(*handler, target + "?" + p["name"].get<std::string>() + "=" + value, bearer_)
                       .status,
                   200)
@@ -257,7 +267,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
           << target;
     }
   }
-  EXPECT_EQ(operations, 24);
+  EXPECT_EQ(operations, 27);
   // Every reference names a schema of the document.
   std::vector<std::string> refs;
   std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
@@ -585,6 +595,198 @@ TEST_F(AdminTest, RequestBodiesAreBounded) {
   http::Response r = Post(*handler, "/api/v1/connections", bearer_, R"({"name": "xyz"})");
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-store");
+}
+
+// People log in: an HttpOnly, SameSite=Strict cookie, a CSRF token on every write, viewers
+// only look, logout ends the session, and repeated failures lock the user out.
+TEST_F(AdminTest, PeopleLogInAndTheirWritesCarryTheCsrfToken) {
+  auto handler = Handler();
+  const int64_t now = clock_.NowMicros();
+  ASSERT_TRUE(
+      service::AddAdminUser(*catalog_, "ada", catalog::AdminRole::kAdmin, "correct horse", now)
+          .ok());
+  ASSERT_TRUE(
+      service::AddAdminUser(*catalog_, "vic", catalog::AdminRole::kViewer, "battery staple", now)
+          .ok());
+  EXPECT_EQ(
+      Post(*handler, "/api/v1/session", "", R"({"user": "ada", "password": "nope nope"})").status,
+      401);
+  http::Response login =
+      Post(*handler, "/api/v1/session", "", R"({"user": "ada", "password": "correct horse"})");
+  nlohmann::json session = Body(login, 200);
+  EXPECT_EQ(session["user"], "ada");
+  EXPECT_EQ(session["role"], "admin");
+  const std::string csrf = session["csrf_token"];
+  const std::string set_cookie = HeaderOf(login, "Set-Cookie");
+  EXPECT_NE(set_cookie.find("; HttpOnly"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("; SameSite=Strict"), std::string::npos) << set_cookie;
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos) << set_cookie;  // not over TLS
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const http::HeaderList with_cookie = {{"Cookie", "theme=dark; " + cookie}};
+  const http::HeaderList with_csrf = {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+  const http::HeaderList forged = {{"Cookie", cookie}, {"X-CSRF-Token", std::string(64, '0')}};
+
+  EXPECT_EQ(Send(*handler, "GET", "/api/v1/connections", "", "", with_cookie).status, 200);
+  EXPECT_EQ(Body(Send(*handler, "GET", "/api/v1/session", "", "", with_cookie), 200)["csrf_token"],
+            csrf);
+  const std::string create = R"({"name": "from-the-console"})";
+  EXPECT_EQ(Send(*handler, "POST", "/api/v1/connections", "", create, with_cookie).status, 403);
+  EXPECT_EQ(Send(*handler, "POST", "/api/v1/connections", "", create, forged).status, 403);
+  EXPECT_FALSE(catalog_->GetConnection("from-the-console")->has_value());
+  EXPECT_EQ(Send(*handler, "POST", "/api/v1/connections", "", create, with_csrf).status, 201);
+
+  // A viewer reads and queries, and changes nothing.
+  http::Response vlogin =
+      Post(*handler, "/api/v1/session", "", R"({"user": "vic", "password": "battery staple"})");
+  const std::string vset = HeaderOf(vlogin, "Set-Cookie");
+  const nlohmann::json viewer = Body(vlogin, 200);
+  EXPECT_EQ(viewer["role"], "viewer");
+  const std::string vcsrf = viewer["csrf_token"];
+  const http::HeaderList as_viewer = {{"Cookie", vset.substr(0, vset.find(';'))},
+                                      {"X-CSRF-Token", vcsrf}};
+  EXPECT_EQ(Send(*handler, "GET", "/api/v1/status", "", "", as_viewer).status, 200);
+  EXPECT_EQ(Send(*handler, "POST", "/api/v1/query", "", R"({"sql": "SELECT 1"})", as_viewer).status,
+            200);
+  http::Response refused =
+      Send(*handler, "POST", "/api/v1/connections", "", R"({"name": "viewer-made"})", as_viewer);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("viewer"), std::string::npos);
+  EXPECT_EQ(Send(*handler, "DELETE", "/api/v1/connections/shop", "", "", as_viewer).status, 403);
+
+  // Logout ends the session everywhere and removes the cookie.
+  http::Response out = Send(*handler, "DELETE", "/api/v1/session", "", "", with_csrf);
+  EXPECT_EQ(out.status, 200);
+  EXPECT_NE(HeaderOf(out, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(Send(*handler, "GET", "/api/v1/connections", "", "", with_cookie).status, 401);
+
+  // Over TLS the cookie is Secure.
+  http::Response secure = Send(*handler, "POST", "/api/v1/session", "",
+                               R"({"user": "ada", "password": "correct horse"})", {}, true);
+  EXPECT_NE(HeaderOf(secure, "Set-Cookie").find("; Secure"), std::string::npos);
+
+  // Repeated failures lock the user out, with a Retry-After.
+  for (int64_t i = 0; i < service::kLockoutAfter; ++i) {
+    EXPECT_EQ(Post(*handler, "/api/v1/session", "", R"({"user": "ada", "password": "guess guess"})")
+                  .status,
+              401);
+  }
+  http::Response locked =
+      Post(*handler, "/api/v1/session", "", R"({"user": "ada", "password": "correct horse"})");
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(HeaderOf(locked, "Retry-After"), "30");
+  EXPECT_EQ(locked.body.find("correct horse"), std::string::npos);
+}
+
+// The ledger filtered over the API: statuses, error code, received_at, one table, newest first;
+// each page's Link header carries the query on to the next page, and a bad value is refused
+// naming the parameter and what it takes.
+TEST_F(AdminTest, FilesAreFilteredAndPagedBothWays) {
+  auto handler = MakeAdminHandler(*catalog_, Secret("s3cr3t-token"), metrics_, clock_);
+  const int64_t t0 = 1'796'637'600'000'000;  // 2026-12-07T10:00:00Z
+  auto append = [&](const std::string& table, int64_t received_at) {
+    catalog::FileRecord r;
+    r.connection_id = "shop";
+    r.table = table;
+    r.key = table + "/" + std::to_string(received_at);
+    r.landed_id = "0123456789abcdef0123456789abcdef";
+    r.md5_hex = "d41d8cd98f00b204e9800998ecf8427e";
+    r.received_at = received_at;
+    auto seq = catalog_->AppendFile(r);
+    EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+    return seq.ok() ? *seq : 0;
+  };
+  auto fail = [&](int64_t seq, ErrorCode code) {
+    ASSERT_TRUE(catalog_->MarkLoading(seq).ok());
+    ASSERT_TRUE(catalog_->MarkFailed(seq, Err(code, "bad")).ok());
+  };
+  const int64_t loaded = append("orders", t0 - 60'000'000);
+  const int64_t pk_null = append("orders", t0 + 10'000'000);
+  const int64_t skipped = append("events", t0 + 5'000'000);
+  const int64_t queued = append("orders", t0 + 20'000'000);
+  const int64_t pk_null2 = append("events", t0 + 30'000'000);
+  const int64_t late = append("orders", t0 + 3'600'000'000);
+  ASSERT_TRUE(catalog_->MarkLoading(loaded).ok());
+  ASSERT_TRUE(catalog_->MarkLoaded(loaded, {}, t0).ok());
+  fail(pk_null, ErrorCode::kPkNull);
+  fail(skipped, ErrorCode::kCorruptFile);
+  ASSERT_TRUE(catalog_->Skip(skipped).ok());
+  fail(pk_null2, ErrorCode::kPkNull);
+  fail(late, ErrorCode::kPkNull);
+
+  // Every page from `first` on, following the Link headers: the seqs, and the links seen.
+  struct Walked {
+    std::vector<int64_t> seqs;
+    std::vector<std::string> links;
+  };
+  auto walk = [&](const std::string& first) {
+    Walked w;
+    std::string next = "/api/v1/connections/shop/files" + first;
+    while (!next.empty() && w.links.size() < 20) {
+      const http::Response r = Get(*handler, next, bearer_);
+      EXPECT_EQ(r.status, 200) << next << ": " << r.body;
+      if (r.status != 200) break;
+      for (const auto& f : nlohmann::json::parse(r.body)) w.seqs.push_back(f["seq"]);
+      const std::string link = HeaderOf(r, "Link");
+      next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+      if (!next.empty()) w.links.push_back(next);
+    }
+    return w;
+  };
+
+  const Walked newest = walk("?status=failed%2Cskipped&order=desc&limit=1");
+  EXPECT_EQ(newest.seqs, (std::vector<int64_t>{late, pk_null2, skipped, pk_null}));
+  ASSERT_EQ(newest.links.size(), 3u);
+  EXPECT_EQ(newest.links[0],
+            "/api/v1/connections/shop/files?status=failed,skipped&order=desc&before=" +
+                std::to_string(late) + "&limit=1");
+  // received_at in [since, until), as ISO 8601 (':' escaped or not) or micros; the Link
+  // carries micros.
+  const Walked window =
+      walk("?since=2026-12-07T10%3A00%3A00Z&until=2026-12-07T10:00:30.000000Z&limit=1");
+  EXPECT_EQ(window.seqs, (std::vector<int64_t>{pk_null, skipped, queued}));
+  ASSERT_FALSE(window.links.empty());
+  EXPECT_NE(window.links[0].find("since=" + std::to_string(t0) +
+                                 "&until=" + std::to_string(t0 + 30'000'000)),
+            std::string::npos)
+      << window.links[0];
+  EXPECT_EQ(walk("?since=2026-12-07&until=2026-12-07T10:00:25Z&table=orders&order=desc").seqs,
+            (std::vector<int64_t>{queued, pk_null, loaded}));
+  EXPECT_EQ(walk("?since=" + std::to_string(t0 + 3'600'000'000)).seqs,
+            (std::vector<int64_t>{late}));
+  EXPECT_EQ(walk("?error_code=PK_NULL&after=" + std::to_string(pk_null) + "&limit=1").seqs,
+            (std::vector<int64_t>{pk_null2, late}));
+  EXPECT_EQ(walk("?error_code=PK_NULL&order=desc&after=" + std::to_string(pk_null) +
+                 "&before=" + std::to_string(late))
+                .seqs,
+            (std::vector<int64_t>{pk_null2}));
+  EXPECT_EQ(walk("?status=skipped&error_code=CORRUPT_FILE&table=events").seqs,
+            (std::vector<int64_t>{skipped}));
+  EXPECT_EQ(walk("?status=queued,loading&table=events").seqs, (std::vector<int64_t>{}));
+  const http::Response one = Get(*handler, "/api/v1/connections/shop/files?status=queued", bearer_);
+  const auto body = Body(one, 200);
+  ASSERT_EQ(body.size(), 1u);
+  EXPECT_EQ(body[0]["status"], "queued");
+  EXPECT_EQ(body[0]["received_at"], "2026-12-07T10:00:20.000000Z");
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"status=done", "'status': use status=<status>[,<status>...]"},
+      {"status=failed,", "'status'"},
+      {"error_code=pk_null", "'error_code'"},
+      {"since=2026-02-30", "'since'"},
+      {"since=2026-12-07T10:00Z", "'since'"},
+      {"until=yesterday", "'until'"},
+      {"since=2026-12-07T11:00:00Z&until=2026-12-07T10:00:00Z", "'until': use until=<a time after"},
+      {"order=newest", "'order': use order=asc or order=desc"},
+      {"before=0", "'before'"},
+      {"after=%zz", "'after'"},
+      {"sort=desc", "use table, status, error_code, since, until, order, after, before or limit"},
+  };
+  for (const auto& [query, says] : bad) {
+    const http::Response r = Get(*handler, "/api/v1/connections/shop/files?" + query, bearer_);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_NE(Body(r, 400)["error"].get<std::string>().find(says), std::string::npos)
+        << query << ": " << r.body;
+  }
 }
 
 }  // namespace

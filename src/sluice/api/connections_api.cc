@@ -111,6 +111,8 @@ class ConnectionApi {
       if (id == conn->id) disk = bytes;
     }
     out["disk_bytes"] = disk;
+    out["endpoint"] = ctx_.options.s3_endpoint;
+    out["region"] = ctx_.options.region;
     auto tables = ctx_.catalog.ListTables(conn->id);
     if (!tables.ok()) return ErrorResponse(tables.status());
     out["tables"] = nlohmann::json::array();

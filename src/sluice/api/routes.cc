@@ -20,11 +20,13 @@ std::vector<std::string_view> Segments(std::string_view path) {
 }
 
 nlohmann::json ParamJson(const ApiParam& p, const char* in) {
-  return {{"name", p.name},
-          {"in", in},
-          {"required", p.required || std::string_view(in) == "path"},
-          {"description", p.description},
-          {"schema", {{"type", p.type}}}};
+  nlohmann::json out = {{"name", p.name},
+                        {"in", in},
+                        {"required", p.required || std::string_view(in) == "path"},
+                        {"description", p.description},
+                        {"schema", {{"type", p.type}}}};
+  if (!p.example.empty()) out["example"] = p.example;
+  return out;
 }
 
 nlohmann::json ErrorDoc(const char* what) {
@@ -33,10 +35,10 @@ nlohmann::json ErrorDoc(const char* what) {
       {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
-nlohmann::json Object(std::vector<std::string> required, nlohmann::json properties,
+nlohmann::json Object(const std::vector<std::string>& required, nlohmann::json properties,
                       std::string description = "") {
   nlohmann::json o = {{"type", "object"}, {"properties", std::move(properties)}};
-  if (!required.empty()) o["required"] = std::move(required);
+  if (!required.empty()) o["required"] = required;
   if (!description.empty()) o["description"] = std::move(description);
   return o;
 }
@@ -85,17 +87,34 @@ nlohmann::json Schemas() {
             {"status", {{"type", "string"}, {"description", "the file's status after the action"}}},
             {"message",
              {{"type", "string"}, {"description", "what happens next, in a sentence"}}}})},
-      {"Connection", Object({"id", "name", "created_at", "unconfigured_keys", "quota_bytes"},
-                            {{"id", string},
-                             {"name", string},
-                             {"created_at", time},
-                             {"unconfigured_keys", policy},
-                             {"quota_bytes", quota},
-                             {"disk_bytes",
-                              {{"type", "integer"},
-                               {"description", "bytes kept now (one connection's answer only)"}}},
-                             {"tables", strings}})},
+      {"Connection",
+       Object(
+           {"id", "name", "created_at", "unconfigured_keys", "quota_bytes"},
+           {{"id", string},
+            {"name", string},
+            {"created_at", time},
+            {"unconfigured_keys", policy},
+            {"quota_bytes", quota},
+            {"disk_bytes",
+             {{"type", "integer"},
+              {"description", "bytes kept now (one connection's answer only)"}}},
+            {"tables", strings},
+            {"endpoint",
+             {{"type", "string"},
+              {"description", "the S3 endpoint clients push to (one connection's answer only)"}}},
+            {"region", string}})},
       {"NewConnection", Object({"name"}, {{"name", string}})},
+      {"Login", Object({"user", "password"}, {{"user", string}, {"password", string}})},
+      {"Session",
+       Object({"role"},
+              {{"user",
+                {{"type", "string"}, {"nullable", true}, {"description", "null: the admin token"}}},
+               {"role", {{"type", "string"}, {"enum", {"admin", "viewer"}}}},
+               {"csrf_token",
+                {{"type", "string"},
+                 {"nullable", true},
+                 {"description", "what writes with the session cookie send in X-CSRF-Token"}}},
+               {"expires_at", time_or_null}})},
       {"ConnectionChange", Object({}, {{"unconfigured_keys", policy}, {"quota_bytes", quota}},
                                   "the members given are changed")},
       {"CreatedConnection",
@@ -291,7 +310,12 @@ nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::s
     if (r.anonymous) {
       op["security"] = nlohmann::json::array();
     } else {
-      op["responses"]["401"] = ErrorDoc("the admin token is missing or wrong");
+      op["responses"]["401"] = ErrorDoc("neither the admin token nor a live session");
+      if (r.method != "GET") {
+        op["responses"]["403"] =
+            ErrorDoc(r.read_only ? "a session's request without its CSRF token"
+                                 : "a viewer, or a session's request without its CSRF token");
+      }
     }
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -302,13 +326,18 @@ nlohmann::json OpenApiDocument(const std::vector<ApiRoute>& routes, const std::s
            {{"title", "sluice admin API"},
             {"version", version},
             {"description",
-             "The admin side of a sluice server. Every route but this document needs the admin "
-             "token (<data-dir>/admin.token) as a Bearer credential."}}},
+             "The admin side of a sluice server. Every route but this document and the login "
+             "needs the admin token (<data-dir>/admin.token) as a Bearer credential, or a "
+             "session cookie (POST /api/v1/session) whose writes send X-CSRF-Token. A viewer "
+             "may only read (and run read-only queries)."}}},
           {"paths", paths},
           {"components",
            {{"schemas", Schemas()},
-            {"securitySchemes", {{"adminToken", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
-          {"security", {{{"adminToken", nlohmann::json::array()}}}}};
+            {"securitySchemes",
+             {{"adminToken", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "sluice_session"}}}}}}},
+          {"security",
+           {{{"adminToken", nlohmann::json::array()}}, {{"session", nlohmann::json::array()}}}}};
 }
 
 }  // namespace sluice::api

@@ -23,6 +23,7 @@ struct ApiParam {
   std::string type;  // "string", "integer" or "boolean"
   std::string description;
   bool required = false;
+  std::string example;  // a valid value, shown in the document (empty: none)
 };
 
 struct ApiRoute {

@@ -14,7 +14,7 @@ Result<nlohmann::json> TableJson(const catalog::TableConfig& t,
                                  const batch::Schema* record = nullptr) {
   SLUICE_ASSIGN_OR_RETURN(nlohmann::ordered_json described, service::DescribeTable(t, record));
   described["config"] = service::TableDocument(t);
-  // Keep the members' order: nlohmann::json would sort them.
+  // As the other answers: a nlohmann::json (its members sorted by name).
   return nlohmann::json::parse(described.dump());
 }
 

@@ -310,7 +310,8 @@ Status RunServer(const ServeConfig& config) {
                 config.tls_cert_file.c_str());
   }
   std::printf(
-      "  admin        %s   (/healthz, /metrics, /api/v1 with the token in %s)\n"
+      "  admin        %s   (the console: sluice admin user add to log in; /api/v1 also with the "
+      "token in %s)\n"
       "  data         %s\n"
       "  landing      %s\n"
       "  pool         %s\n"

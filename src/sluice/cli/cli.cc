@@ -1,6 +1,8 @@
 #include "sluice/cli/cli.h"
 
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include "sluice/landing/landing.h"
 #include "sluice/parquet/parquet.h"
 #include "sluice/pool/pool.h"
+#include "sluice/service/admins.h"
 #include "sluice/service/files.h"
 #include "sluice/service/tables.h"
 #include "sluice/store/store.h"
@@ -58,6 +61,8 @@ struct Options {
   int64_t after = 0;  // files: sequences after this one
   int64_t limit = 0;  // files: at most this many; 0: all
   std::string quota;
+  std::string role = "admin";  // admin user add
+  bool password_stdin = false;
 };
 
 int Fail(const Status& status) {
@@ -217,30 +222,10 @@ Result<int64_t> ParseExpiry(const std::string& text, int64_t now_micros) {
                    "(2027-01-31T12:00:00Z)");
   };
   if (text.size() >= 10 && text[4] == '-' && text[7] == '-') {
-    auto num = [&](size_t pos, size_t len, int64_t* out) {
-      if (pos + len > text.size()) return false;
-      int64_t v = 0;
-      for (size_t i = pos; i < pos + len; ++i) {
-        if (text[i] < '0' || text[i] > '9') return false;
-        v = v * 10 + (text[i] - '0');
-      }
-      *out = v;
-      return true;
-    };
-    int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) || mo < 1 || mo > 12 || d < 1 ||
-        d > 31) {
-      return bad();
-    }
-    if (text.size() != 10) {
-      if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
-          text[19] != 'Z' || !num(11, 2, &h) || !num(14, 2, &mi) || !num(17, 2, &sec) || h > 23 ||
-          mi > 59 || sec > 59) {
-        return bad();
-      }
-    }
-    const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    return ((days * 86400) + h * 3600 + mi * 60 + sec) * 1'000'000;
+    // A date or a whole-second time, as the help says (no fraction).
+    const std::optional<int64_t> at = ParseIsoMicros(text);
+    if (!at || (text.size() != 10 && text.size() != 20)) return bad();
+    return *at;
   }
   auto seconds = app::ParseDurationSeconds(text);
   if (!seconds.ok() || *seconds <= 0) return bad();
@@ -470,6 +455,98 @@ Status CopyOut(const RandomAccessFile& file, const std::string& path) {
   const bool closed = path.empty() ? std::fflush(out) == 0 : std::fclose(out) == 0;
   if (st.ok() && !closed) st = Err(ErrorCode::kIoError, "cannot write " + path);
   return st;
+}
+
+// --- admin users ----------------------------------------------------------------------------
+
+// A new password: from stdin as one line (--password-stdin, for scripts), or typed twice at the
+// terminal without echo.
+Result<std::string> ReadNewPassword(bool from_stdin) {
+  auto read_line = [](std::string* out) { return static_cast<bool>(std::getline(std::cin, *out)); };
+  std::string password;
+  if (from_stdin || ::isatty(STDIN_FILENO) == 0) {
+    if (!read_line(&password)) return Err(ErrorCode::kInvalidArgument, "no password on stdin");
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    return password;
+  }
+  termios saved{};
+  ::tcgetattr(STDIN_FILENO, &saved);
+  termios quiet = saved;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string again;
+  std::fprintf(stderr, "Password: ");
+  const bool first = read_line(&password);
+  std::fprintf(stderr, "\nPassword again: ");
+  const bool second = read_line(&again);
+  std::fprintf(stderr, "\n");
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  if (!first || !second) return Err(ErrorCode::kInvalidArgument, "no password given");
+  if (password != again) return Err(ErrorCode::kInvalidArgument, "the passwords differ");
+  return password;
+}
+
+int AdminUserAdd(const Options& o) {
+  const std::optional<catalog::AdminRole> role = catalog::AdminRoleFromName(o.role);
+  if (!role) return Fail(Err(ErrorCode::kInvalidArgument, "--role is admin or viewer"));
+  auto password = ReadNewPassword(o.password_stdin);
+  if (!password.ok()) return Fail(password.status());
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = service::AddAdminUser(**catalog, o.name, *role, *password,
+                                   SystemClock::Instance().NowMicros());
+  if (!s.ok()) return Fail(s);
+  Print("Admin user '" + o.name + "' added (" + o.role +
+        "). Log in to the console at the admin URL (sluice serve prints it).\n");
+  return 0;
+}
+
+int AdminUserPasswd(const Options& o) {
+  auto password = ReadNewPassword(o.password_stdin);
+  if (!password.ok()) return Fail(password.status());
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = service::ChangeAdminPassword(**catalog, o.name, *password);
+  if (!s.ok()) return Fail(s);
+  Print("Password of '" + o.name + "' changed; its sessions are ended.\n");
+  return 0;
+}
+
+int AdminUserRemove(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = (*catalog)->RemoveAdminUser(o.name);
+  if (!s.ok()) return Fail(s);
+  Print("Admin user '" + o.name + "' removed; its sessions are ended.\n");
+  return 0;
+}
+
+int AdminUserSetRole(const Options& o) {
+  const std::optional<catalog::AdminRole> role = catalog::AdminRoleFromName(o.role);
+  if (!role) return Fail(Err(ErrorCode::kInvalidArgument, "the role is admin or viewer"));
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  Status s = (*catalog)->SetAdminRole(o.name, *role);
+  if (!s.ok()) return Fail(s);
+  Print("Admin user '" + o.name + "' is now " + o.role + ".\n");
+  return 0;
+}
+
+int AdminUserList(const Options& o) {
+  auto catalog = OpenCatalog(o);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto users = (*catalog)->ListAdminUsers();
+  if (!users.ok()) return Fail(users.status());
+  const int64_t now = SystemClock::Instance().NowMicros();
+  Table t{{"user", "role", "created_at", "last_login_at", "locked_until"}, {}};
+  for (const catalog::AdminUser& u : *users) {
+    t.rows.push_back(
+        {u.name, std::string(catalog::AdminRoleName(u.role)), FormatIsoMicros(u.created_at),
+         u.last_login_at == 0 ? std::nullopt : std::optional(FormatIsoMicros(u.last_login_at)),
+         u.locked_until <= now ? std::nullopt : std::optional(FormatIsoMicros(u.locked_until))});
+  }
+  Print(Render(t, OutputFormat(o)));
+  return 0;
 }
 
 // --- files --------------------------------------------------------------------------------
@@ -926,6 +1003,37 @@ int Run(int argc, char** argv) {
   table_history->add_option("TABLE", o.table)->required();
   AddFormatFlags(table_history, o);
   table_history->callback([&] { action = [&] { return TableHistory(o); }; });
+
+  auto* admin = app.add_subcommand("admin", "The admin side: the people who may use the console");
+  admin->require_subcommand(1);
+  auto* admin_user = admin->add_subcommand(
+      "user",
+      "Admin users (log in to the console and the API; admin may change, viewer only look)");
+  admin_user->require_subcommand(1);
+  constexpr const char* kPasswordStdinHelp =
+      "Read the password from stdin (one line) instead of asking twice at the terminal";
+  auto* user_add = admin_user->add_subcommand("add", "Add an admin user");
+  user_add->add_option("NAME", o.name, "User name: letters, digits and . _ @ -")->required();
+  user_add->add_option("--role", o.role, "admin (may change things) or viewer (may only look)")
+      ->capture_default_str();
+  user_add->add_flag("--password-stdin", o.password_stdin, kPasswordStdinHelp);
+  user_add->callback([&] { action = [&] { return AdminUserAdd(o); }; });
+  auto* user_passwd = admin_user->add_subcommand(
+      "passwd", "Set a user's password (ends its sessions, lifts a lock-out)");
+  user_passwd->add_option("NAME", o.name)->required();
+  user_passwd->add_flag("--password-stdin", o.password_stdin, kPasswordStdinHelp);
+  user_passwd->callback([&] { action = [&] { return AdminUserPasswd(o); }; });
+  auto* user_role = admin_user->add_subcommand("set-role", "Make a user an admin or a viewer");
+  user_role->add_option("NAME", o.name)->required();
+  user_role->add_option("ROLE", o.role, "admin or viewer")->required();
+  user_role->callback([&] { action = [&] { return AdminUserSetRole(o); }; });
+  auto* user_remove =
+      admin_user->add_subcommand("remove", "Remove a user (its sessions end at once)");
+  user_remove->add_option("NAME", o.name)->required();
+  user_remove->callback([&] { action = [&] { return AdminUserRemove(o); }; });
+  auto* user_list = admin_user->add_subcommand("list", "List the admin users");
+  AddFormatFlags(user_list, o);
+  user_list->callback([&] { action = [&] { return AdminUserList(o); }; });
 
   auto* files =
       app.add_subcommand("files", "The file ledger: list, show, download, retry or skip files");

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "sluice/app/app.h"
 #include "sluice/catalog/catalog.h"
@@ -489,6 +491,35 @@ TEST_F(CliTest, RemoveRefusesWhileFilesWaitAndFreesTheName) {
   EXPECT_NE(removed.out.find("Table removed: shop/orders"), std::string::npos) << removed.out;
   EXPECT_NE(Sluice({"table", "remove", "shop", "orders"}).rc, 0);
   EXPECT_EQ(Sluice({"table", "add", "shop", "ORDERS", "--pk", "id"}).rc, 0);  // the name is free
+}
+
+TEST_F(CliTest, AdminUsersAreAddedWithAHashedPasswordAndManaged) {
+  std::istringstream password("correct horse\n");
+  std::streambuf* saved = std::cin.rdbuf(password.rdbuf());
+  auto added = Sluice({"admin", "user", "add", "ada", "--role", "viewer", "--password-stdin"});
+  std::cin.rdbuf(saved);
+  ASSERT_EQ(added.rc, 0) << added.err;
+  auto ada = catalog_->GetAdminUser("ada");
+  ASSERT_TRUE(ada.ok() && ada->has_value());
+  EXPECT_EQ((*ada)->role, catalog::AdminRole::kViewer);
+  EXPECT_EQ((*ada)->password_hash.rfind("$argon2id$", 0), 0u);
+  EXPECT_EQ((*ada)->password_hash.find("correct horse"), std::string::npos);
+
+  std::istringstream short_one("short\n");
+  saved = std::cin.rdbuf(short_one.rdbuf());
+  auto refused = Sluice({"admin", "user", "add", "bob", "--password-stdin"});
+  std::cin.rdbuf(saved);
+  EXPECT_NE(refused.rc, 0);
+  EXPECT_NE(refused.err.find("at least 10"), std::string::npos) << refused.err;
+
+  EXPECT_EQ(Sluice({"admin", "user", "set-role", "ada", "admin"}).rc, 0);
+  EXPECT_EQ((*catalog_->GetAdminUser("ada"))->role, catalog::AdminRole::kAdmin);
+  auto listed = Sluice({"admin", "user", "list", "--json"});
+  ASSERT_EQ(listed.rc, 0) << listed.err;
+  EXPECT_NE(listed.out.find("\"ada\""), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find("argon2"), std::string::npos) << listed.out;
+  EXPECT_EQ(Sluice({"admin", "user", "remove", "ada"}).rc, 0);
+  EXPECT_NE(Sluice({"admin", "user", "remove", "ada"}).rc, 0);
 }
 
 }  // namespace
