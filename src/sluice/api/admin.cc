@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "sluice/api/admin_internal.h"
+#include "sluice/api/console_internal.h"
 #include "sluice/core/text.h"
 #include "sluice/service/admins.h"
 
@@ -134,6 +135,7 @@ class AdminHandler final : public http::Handler {
       }
       return Ready(MetricsPage());
     }
+    if (auto r = ServeConsole(head)) return Ready(std::move(*r));
     return Ready(Text(404, "not found\n"));
   }
 
