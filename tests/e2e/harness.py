@@ -10,6 +10,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -231,10 +232,16 @@ class Server:
         wait_for(healthy, what="/healthz")
         return self
 
+    def admin_context(self):
+        """The TLS context that trusts this server's certificate, for an https admin URL."""
+        if not self.admin_url.startswith("https:"):
+            return None
+        return ssl.create_default_context(cafile=self.tls[0])
+
     def http_get(self, path, headers=None):
         req = urllib.request.Request(self.admin_url + path, headers=headers or {})
         try:
-            with urllib.request.urlopen(req, timeout=5) as r:
+            with urllib.request.urlopen(req, timeout=5, context=self.admin_context()) as r:
                 return r.read().decode()
         except OSError:
             return None
@@ -301,8 +308,9 @@ class SluiceTestCase(unittest.TestCase):
 
     # --- the CLI ---------------------------------------------------------------------------
 
-    def sluice(self, *args, check=True):
-        p = subprocess.run([SLUICE, "--data-dir", self.data_dir, *args], capture_output=True, text=True)
+    def sluice(self, *args, check=True, input=None):
+        p = subprocess.run([SLUICE, "--data-dir", self.data_dir, *args], capture_output=True,
+                           text=True, input=input)
         if check and p.returncode != 0:
             self.fail(f"sluice {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}\n"
                       f"server log:\n{self.server.log()}")

@@ -3,7 +3,7 @@ real `sluice serve`, with boto3 pushing the files: a connection and its key, a n
 from one example record (previewed first), files watched until loaded, a failed file found
 under its error type, downloaded, its table fixed and the file replayed, SQL on the pool,
 schema history, live status, a key rotated and the old one revoked, a table removed and an
-empty connection deleted."""
+empty connection deleted; and the admin side over https (`--admin-tls`) with a Secure cookie."""
 
 import json
 import os
@@ -19,7 +19,8 @@ ORDER = {"order_id": 1, "customer": {"name": "Ada", "city": "Paris"},
          "line_items": [{"sku": "A-1", "qty": 2, "price": 9.5}]}
 
 
-class AdminApiTest(SluiceTestCase):
+class AdminRequests:
+    """Requests to the admin side of the class's server."""
 
     def api(self, method, path, body=None, expect=200, token=True, raw=False):
         """The answer to one admin request, which must have status `expect`: its JSON body (or
@@ -35,12 +36,16 @@ class AdminApiTest(SluiceTestCase):
         req = urllib.request.Request(self.server.admin_url + path, data=data, method=method,
                                      headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=30,
+                                        context=self.server.admin_context()) as r:
                 status, payload, self.last_headers = r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
             status, payload, self.last_headers = e.code, e.read(), e.headers
         self.assertEqual(status, expect, f"{method} {path}: {payload[:2000]!r}")
         return payload if raw else json.loads(payload)
+
+
+class AdminApiTest(AdminRequests, SluiceTestCase):
 
     def push(self, s3, bucket, key, records):
         body = "".join(json.dumps(r) + "\n" for r in records).encode()
@@ -152,6 +157,23 @@ class AdminApiTest(SluiceTestCase):
         self.api("DELETE", f"/api/v1/connections/{scratch['bucket']}")
         self.api("GET", f"/api/v1/connections/{scratch['bucket']}", expect=404)
         self.assertEqual([c["id"] for c in self.api("GET", "/api/v1/connections")], [bucket])
+
+
+class AdminOverTlsTest(AdminRequests, SluiceTestCase):
+    """`serve --admin-tls`: the admin side over https only, and the session cookie Secure."""
+
+    scheme = "https"
+    server_args = ("--admin-tls",)
+
+    def test_the_session_cookie_is_secure(self):
+        self.assertTrue(self.server.admin_url.startswith("https://"), self.server.admin_url)
+        self.sluice("admin", "user", "add", "ada", "--password-stdin", input="correct horse\n")
+        session = self.api("POST", "/api/v1/session",
+                           {"user": "ada", "password": "correct horse"}, token=False)
+        self.assertEqual(session["role"], "admin")
+        cookie = self.last_headers["Set-Cookie"]
+        for attribute in ("HttpOnly", "SameSite=Strict", "Secure"):
+            self.assertIn("; " + attribute, cookie)
 
 
 if __name__ == "__main__":

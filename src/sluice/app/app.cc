@@ -169,9 +169,9 @@ Status RunServer(const ServeConfig& config) {
   if (tls && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
     return Err(ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
   }
-  if (!tls && (config.https_port || config.https_address)) {
+  if (!tls && (config.https_port || config.https_address || config.admin_tls)) {
     return Err(ErrorCode::kInvalidArgument,
-               "--https-port and --https-address need --tls-cert and --tls-key");
+               "--https-port, --https-address and --admin-tls need --tls-cert and --tls-key");
   }
   FileSystem& fs = FileSystem::Default();
   const Clock& clock = SystemClock::Instance();
@@ -283,12 +283,13 @@ Status RunServer(const ServeConfig& config) {
   admin_listen.address = config.admin_address;
   admin_listen.port = config.admin_port;
   admin_listen.overload_response.reset();
-  admin_listen.tls_cert_file.clear();
-  admin_listen.tls_key_file.clear();
+  admin_listen.tls_cert_file = config.admin_tls ? config.tls_cert_file : "";
+  admin_listen.tls_key_file = config.admin_tls ? config.tls_key_file : "";
   SLUICE_ASSIGN_OR_RETURN(auto admin_server, runtime->Listen(admin_listen, *admin));
 
-  const std::string admin_url =
-      "http://" + HostForUrl(config.admin_address) + ":" + std::to_string(admin_server->port());
+  const std::string admin_url = std::string(config.admin_tls ? "https://" : "http://") +
+                                HostForUrl(config.admin_address) + ":" +
+                                std::to_string(admin_server->port());
   nlohmann::json info = {{"s3_endpoint", endpoint},
                          {"admin_url", admin_url},
                          {"region", config.region},

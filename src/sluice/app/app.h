@@ -48,6 +48,9 @@ struct ServeConfig {
   std::string tls_key_file;
   std::optional<std::string> https_address;
   std::optional<uint16_t> https_port;  // 0: any free port
+  // The admin side (console, API) over https only, with the same certificate: its session
+  // cookie is then Secure. Needs tls_cert_file and tls_key_file.
+  bool admin_tls = false;
   // Virtual-hosted-style addressing: `<bucket>.<base_domain>` names a bucket. Empty: off.
   std::string base_domain;
   // Largest object one PutObject or UploadPart may carry (EntityTooLarge beyond it); S3's own

@@ -787,6 +787,9 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--tls-cert", serve.tls_cert_file,
                         "PEM certificate (chain allowed, leaf first): also serve S3 over https");
   serve_cmd->add_option("--tls-key", serve.tls_key_file, "PEM private key of --tls-cert");
+  serve_cmd->add_flag("--admin-tls", serve.admin_tls,
+                      "Serve the admin side (console, API) over https only, with --tls-cert: "
+                      "its session cookie is then Secure");
   serve_cmd->add_option("--https-address", serve.https_address,
                         "https listen address (default: the S3 address)");
   serve_cmd->add_option("--https-port", serve.https_port,
