@@ -373,6 +373,20 @@ std::optional<http::Response> UnknownMembers(const nlohmann::json& body,
   return std::nullopt;
 }
 
+std::optional<catalog::Connection> FindConnection(catalog::Catalog& catalog, const std::string& id,
+                                                  http::Response* error) {
+  auto conn = catalog.GetConnection(id);
+  if (!conn.ok()) {
+    *error = ErrorResponse(conn.status());
+    return std::nullopt;
+  }
+  if (!*conn) {
+    *error = Json(404, {{"error", "no connection '" + id + "'"}, {"code", "NOT_FOUND"}});
+    return std::nullopt;
+  }
+  return std::move(**conn);
+}
+
 nlohmann::json TimeOrNull(int64_t micros) {
   return micros == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatIsoMicros(micros));
 }

@@ -90,6 +90,10 @@ std::optional<nlohmann::json> BodyObject(const ApiCall& call, http::Response* er
 std::optional<http::Response> UnknownMembers(const nlohmann::json& body,
                                              std::initializer_list<std::string_view> known);
 
+// Connection `id`; nullopt and `*error` (404, or the catalog's failure) when there is none.
+std::optional<catalog::Connection> FindConnection(catalog::Catalog& catalog, const std::string& id,
+                                                  http::Response* error);
+
 // Micros as the API writes times: ISO 8601 UTC, null when 0 (never, none).
 nlohmann::json TimeOrNull(int64_t micros);
 nlohmann::json FileJson(const catalog::FileRecord& f);

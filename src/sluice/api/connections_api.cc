@@ -244,16 +244,7 @@ class ConnectionApi {
 
  private:
   std::optional<catalog::Connection> Find(const std::string& id, http::Response* error) {
-    auto conn = ctx_.catalog.GetConnection(id);
-    if (!conn.ok()) {
-      *error = ErrorResponse(conn.status());
-      return std::nullopt;
-    }
-    if (!*conn) {
-      *error = Json(404, {{"error", "no connection '" + id + "'"}, {"code", "NOT_FOUND"}});
-      return std::nullopt;
-    }
-    return std::move(**conn);
+    return FindConnection(ctx_.catalog, id, error);
   }
 
   AdminContext& ctx_;

@@ -127,11 +127,7 @@ class TableApi {
 
  private:
   bool ConnectionExists(const std::string& id, http::Response* error) {
-    auto conn = ctx_.catalog.GetConnection(id);
-    if (conn.ok() && *conn) return true;
-    *error = conn.ok() ? Json(404, {{"error", "no connection '" + id + "'"}, {"code", "NOT_FOUND"}})
-                       : ErrorResponse(conn.status());
-    return false;
+    return FindConnection(ctx_.catalog, id, error).has_value();
   }
 
   std::optional<catalog::TableConfig> Find(const ApiCall& call, http::Response* error) {

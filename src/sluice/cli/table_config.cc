@@ -37,20 +37,6 @@ Result<std::string> ReadSmallFile(const std::string& path, const std::string& wh
   return buffer.str();
 }
 
-std::vector<std::string> SplitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t comma = s.find(',', start);
-    std::string part =
-        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out.push_back(std::move(part));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 Result<std::pair<std::string, std::string>> SplitAssignment(const std::string& s,
                                                             const std::string& flag) {
   const size_t eq = s.find('=');
@@ -178,7 +164,7 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
   t.name = flags.table;
   std::vector<std::string> pk;
   for (const std::string& part : flags.pk) {
-    for (std::string& c : SplitCommas(part)) pk.push_back(std::move(c));
+    for (std::string& c : service::SplitColumnList(part)) pk.push_back(std::move(c));
   }
   if (!pk.empty()) t.primary_key = pk;
   if (!existing && t.primary_key.empty()) return Invalid("--pk is required");
@@ -222,7 +208,7 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
   }
   for (const std::string& s : flags.child_pk) {
     SLUICE_ASSIGN_OR_RETURN(auto kv, SplitAssignment(s, "--child-pk"));
-    nc.child_keys[kv.first] = SplitCommas(kv.second);
+    nc.child_keys[kv.first] = service::SplitColumnList(kv.second);
   }
   for (const std::string& s : flags.child_mode) {
     SLUICE_ASSIGN_OR_RETURN(auto kv, SplitAssignment(s, "--child-mode"));

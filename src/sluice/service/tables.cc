@@ -12,20 +12,6 @@ using Json = nlohmann::ordered_json;
 
 Status Invalid(const std::string& message) { return Err(ErrorCode::kInvalidArgument, message); }
 
-std::vector<std::string> SplitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t comma = s.find(',', start);
-    std::string part =
-        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out.push_back(std::move(part));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // A flat table's document: only its own keys.
 Result<catalog::TableConfig> FlatTable(const Json& j, catalog::TableConfig t) {
   for (const auto& [key, value] : j.items()) {
@@ -34,7 +20,7 @@ Result<catalog::TableConfig> FlatTable(const Json& j, catalog::TableConfig t) {
     if (!known) return Invalid("table configuration: unknown key '" + key + "'");
     if (key == "primary_key") {
       if (value.is_string()) {
-        t.primary_key = SplitCommas(value.get<std::string>());
+        t.primary_key = SplitColumnList(value.get<std::string>());
       } else if (value.is_array()) {
         for (const Json& c : value) {
           if (!c.is_string()) return Invalid("table configuration: primary_key is strings");
@@ -55,6 +41,20 @@ Result<catalog::TableConfig> FlatTable(const Json& j, catalog::TableConfig t) {
 }
 
 }  // namespace
+
+std::vector<std::string> SplitColumnList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    std::string part =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(std::move(part));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
 
 Result<catalog::OnError> ParseOnError(std::string_view text) {
   if (text == "block") return catalog::OnError::kBlock;

@@ -18,6 +18,9 @@
 namespace sluice::service {
 
 Result<catalog::OnError> ParseOnError(std::string_view text);  // "block", "skip"
+// "a,b" -> {"a", "b"}: a list of columns as the documents and flags write it (empty parts
+// dropped).
+std::vector<std::string> SplitColumnList(const std::string& text);
 std::string_view OnErrorName(catalog::OnError on_error);
 
 // The configuration a table document describes, for connection `connection`. A flat table
