@@ -150,8 +150,13 @@ Status SqliteCatalog::StartAdminSession(const std::string& name, const std::stri
       q.Bind(1, now);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
-    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(Lite(kStartSessionSql)));
-    q.Bind(1, token_sha256).Bind(2, name).Bind(3, now).Bind(4, expires_at);
+    {
+      SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(Lite(kStartSessionSql)));
+      q.Bind(1, token_sha256).Bind(2, name).Bind(3, now).Bind(4, expires_at);
+      SLUICE_RETURN_IF_ERROR(q.Run());
+    }
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(Lite(kTrimSessionsSql)));
+    q.Bind(1, name).Bind(2, kMaxSessionsPerUser);
     return q.Run();
   });
 }

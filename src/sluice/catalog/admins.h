@@ -38,6 +38,9 @@ struct AdminSession {
   int64_t expires_at = 0;
 };
 
+// The live sessions one user may hold: a login beyond them ends the oldest.
+inline constexpr int64_t kMaxSessionsPerUser = 20;
+
 class Admins {
  public:
   virtual ~Admins() = default;
@@ -58,7 +61,7 @@ class Admins {
   virtual Status LockAdminUser(const std::string& name, int64_t until) = 0;
   // A successful login at `now`: the failure count and the lock-out cleared; and the session
   // stored under `token_sha256` (hex), expiring at `expires_at`. Sessions expired before `now`
-  // are removed by the way.
+  // are removed by the way, and the user's oldest beyond kMaxSessionsPerUser.
   virtual Status StartAdminSession(const std::string& name, const std::string& token_sha256,
                                    int64_t now, int64_t expires_at) = 0;
   // The live session stored under `token_sha256` at `now`, with its user's current role;

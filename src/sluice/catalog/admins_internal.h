@@ -59,6 +59,12 @@ inline constexpr const char* kExpireSessionsSql =
 inline constexpr const char* kStartSessionSql =
     "INSERT INTO admin_sessions (token_sha256, user_name, created_at, expires_at) "
     "VALUES ($1, $2, $3, $4)";
+// After a login: the user's sessions beyond its newest kMaxSessionsPerUser ($2) end, so that
+// repeated logins cannot grow the table without bound.
+inline constexpr const char* kTrimSessionsSql =
+    "DELETE FROM admin_sessions WHERE user_name = $1 AND token_sha256 NOT IN "
+    "(SELECT token_sha256 FROM admin_sessions WHERE user_name = $1 "
+    "ORDER BY created_at DESC, token_sha256 LIMIT $2)";
 inline constexpr const char* kGetSessionSql =
     "SELECT s.user_name, u.role, s.created_at, s.expires_at FROM admin_sessions s "
     "JOIN admin_users u ON u.name = s.user_name WHERE s.token_sha256 = $1 AND s.expires_at > $2";

@@ -105,5 +105,15 @@ TEST_P(AdminsTest, SessionsExpireEndAndFollowTheirUser) {
   EXPECT_EQ(cat_->StartAdminSession("ada", "s5", 100, 300).code(), ErrorCode::kNotFound);
 }
 
+TEST_P(AdminsTest, AUserHoldsAtMostItsNewestSessions) {
+  ASSERT_TRUE(cat_->AddAdminUser(User("ada", AdminRole::kAdmin)).ok());
+  for (int64_t i = 0; i < kMaxSessionsPerUser + 5; ++i) {
+    ASSERT_TRUE(cat_->StartAdminSession("ada", "t" + std::to_string(i), 100 + i, 1000).ok());
+  }
+  for (int64_t i = 0; i < kMaxSessionsPerUser + 5; ++i) {
+    EXPECT_EQ(cat_->GetAdminSession("t" + std::to_string(i), 500)->has_value(), i >= 5) << i;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::catalog

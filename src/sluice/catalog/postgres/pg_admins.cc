@@ -94,9 +94,10 @@ Status PgCatalog::StartAdminSession(const std::string& name, const std::string& 
     SLUICE_ASSIGN_OR_RETURN(Rows rows, c.Query(kLoggedInSql, Params().Text(name).Int(now)));
     if (rows.affected() == 0) return NoAdminUser(name);
     SLUICE_RETURN_IF_ERROR(c.Query(kExpireSessionsSql, Params().Int(now)).status());
-    return c
-        .Query(kStartSessionSql, Params().Text(token_sha256).Text(name).Int(now).Int(expires_at))
-        .status();
+    SLUICE_RETURN_IF_ERROR(
+        c.Query(kStartSessionSql, Params().Text(token_sha256).Text(name).Int(now).Int(expires_at))
+            .status());
+    return c.Query(kTrimSessionsSql, Params().Text(name).Int(kMaxSessionsPerUser)).status();
   });
 }
 
