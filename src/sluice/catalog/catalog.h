@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "sluice/catalog/admins.h"
+#include "sluice/catalog/alerts.h"
 #include "sluice/core/core.h"
 
 namespace sluice::catalog {
@@ -579,7 +580,12 @@ class Uploads {
 
 // The catalog: the four roles in one database. Code that needs one role takes that role's
 // interface; one implementation per engine (SqliteCatalog, catalog_internal.h) provides them all.
-class Catalog : public Connections, public Tables, public Ledger, public Uploads, public Admins {
+class Catalog : public Connections,
+                public Tables,
+                public Ledger,
+                public Uploads,
+                public Admins,
+                public Alerts {
  public:
   // Opens (creating if needed) the catalog in `data_dir`. `clock` must outlive the catalog.
   static Result<std::unique_ptr<Catalog>> Open(const std::string& data_dir, FileSystem& fs,

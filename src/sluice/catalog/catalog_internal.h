@@ -119,6 +119,10 @@ class SqliteCatalog final : public Catalog {
                                                       int64_t now) override;
   Status EndAdminSession(const std::string& token_sha256) override;
 
+ protected:
+  // alerts.cc
+  Status RunAlertSql(bool write, const std::function<Status(AlertSql&)>& body) override;
+
  private:
   // One statement on user `name` ($1, and `value` as $2 unless it removes the user); kNotFound
   // when it changed nothing; `end_sessions` ends the user's sessions in the same transaction.

@@ -1,6 +1,7 @@
 #include <string>
 
 #include "sluice/catalog/admins_internal.h"
+#include "sluice/catalog/alerts_internal.h"
 #include "sluice/catalog/catalog_internal.h"
 
 namespace sluice::catalog {
@@ -8,7 +9,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 8;
+constexpr int64_t kSchemaVersion = 9;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -231,6 +232,11 @@ Result<bool> EnsureSchema(sqlite::Db& db) {
   if (version < 8) {
     SLUICE_RETURN_IF_ERROR(db.Exec(kAdminSchemaSql));
     SLUICE_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = 8"));
+  }
+  // Version 9: alert endpoints, their outbox and conditions (alerts_internal.h).
+  if (version < 9) {
+    SLUICE_RETURN_IF_ERROR(db.Exec(kAlertSchemaSql));
+    SLUICE_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = 9"));
   }
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.QueryInt("SELECT count(*) FROM credentials"));
   return credentials > 0;

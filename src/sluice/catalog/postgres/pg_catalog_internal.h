@@ -46,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/catalog/alerts_internal.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/catalog/files_page_internal.h"
 #include "sluice/catalog/rules_internal.h"
@@ -189,6 +190,19 @@ PgKeyRange MakePgKeyRange(std::string_view prefix, std::string_view start_after)
 
 class ClaimConns;
 
+// The PostgreSQL engine's AlertSql (alerts_internal.h), on the caller's connection.
+class PgAlertSql final : public AlertSql {
+ public:
+  PgAlertSql(postgres::Conn& conn, const SecretBox& box) : conn_(conn), box_(box) {}
+  Result<SqlRows> Run(std::string_view sql, std::initializer_list<SqlArg> args) override;
+  const SecretBox& box() const override { return box_; }
+  std::string_view SkipLocked() const override { return " FOR UPDATE OF d SKIP LOCKED"; }
+
+ private:
+  postgres::Conn& conn_;
+  const SecretBox& box_;
+};
+
 class PgCatalog final : public Catalog {
  public:
   // The connections serving ordinary calls.
@@ -299,6 +313,10 @@ class PgCatalog final : public Catalog {
   Result<std::optional<AdminSession>> GetAdminSession(const std::string& token_sha256,
                                                       int64_t now) override;
   Status EndAdminSession(const std::string& token_sha256) override;
+
+ protected:
+  // pg_alerts.cc
+  Status RunAlertSql(bool write, const std::function<Status(AlertSql&)>& body) override;
 
  private:
   // One statement on user `name` ($1, and `value` as $2 unless it removes the user); kNotFound

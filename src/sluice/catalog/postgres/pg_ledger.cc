@@ -291,8 +291,11 @@ Status PgCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t fini
                                         .Int(finished_at)
                                         .Int(seq)));
     const PgRow file(rows, 0);
-    return c.Query(kAdvancePositionSql, Params().Text(file.Text(0)).Text(file.Text(1)).Int(seq))
-        .status();
+    SLUICE_RETURN_IF_ERROR(
+        c.Query(kAdvancePositionSql, Params().Text(file.Text(0)).Text(file.Text(1)).Int(seq))
+            .status());
+    PgAlertSql alerts(c, box_);
+    return FileLoadedEvent(alerts, seq, counts, finished_at);
   });
 }
 
@@ -311,12 +314,15 @@ Ledger::InPoolWrite PgCatalog::LoadedInPool(int64_t seq, int64_t finished_at) {
            "rows_deleted = c.deleted, finished_at = " +
            std::to_string(finished_at) +
            ", error_code = '', error_message = '' FROM c WHERE seq = " + n +
-           " AND status = 'loading' RETURNING connection_id, table_name), "
+           " AND status = 'loading' RETURNING connection_id, table_name, key, size), "
            "p AS (INSERT INTO _sluice_catalog.table_positions AS t (connection_id, table_name, "
            "applied_seq) SELECT connection_id, table_name, " +
            n +
            " FROM f ON CONFLICT (connection_id, table_name) DO UPDATE SET applied_seq = "
            "excluded.applied_seq WHERE t.applied_seq < excluded.applied_seq RETURNING 1), "
+           "a AS (" +
+           PgLoadedInPoolEventSql(seq, finished_at) +
+           "), "
            "n AS (SELECT pg_notify('sluice_ledger', '')) "
            "SELECT CASE WHEN (SELECT count(*) FROM f) <> 1 THEN _sluice_catalog.refuse('file " +
            n +
@@ -332,17 +338,20 @@ Status PgCatalog::MarkFailed(int64_t seq, const Status& error) {
   if (error.ok()) return NotOkFailure(seq);
   return Write([&](Conn& c) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(c, seq, kQueuedOrLoading, "marked failed"));
-    return c
-        .Query(
-            "UPDATE files SET status = 'failed', error_code = $1, error_message = $2, "
-            "finished_at = $3 WHERE seq = $4",
-            Params()
-                .Text(ErrorCodeName(error.code()))
-                // A message may quote the file's bytes (a column name): text PostgreSQL takes.
-                .Text(ToValidUtf8(error.message()))
-                .Int(clock_.NowMicros())
-                .Int(seq))
-        .status();
+    const int64_t now = clock_.NowMicros();
+    SLUICE_RETURN_IF_ERROR(
+        c.Query("UPDATE files SET status = 'failed', error_code = $1, error_message = $2, "
+                "finished_at = $3 WHERE seq = $4",
+                Params()
+                    .Text(ErrorCodeName(error.code()))
+                    // A message may quote the file's bytes (a column name): text PostgreSQL
+                    // takes.
+                    .Text(ToValidUtf8(error.message()))
+                    .Int(now)
+                    .Int(seq))
+            .status());
+    PgAlertSql alerts(c, box_);
+    return FileFailedEvents(alerts, seq, error, now);
   });
 }
 
@@ -363,6 +372,9 @@ Status PgCatalog::OperatorWrite(int64_t seq, LoaderState loader, bool forced,
   return Write([&](Conn& c) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(c, seq, OperatorStatuses(state, forced), action));
     const bool requeue = set_sql.starts_with("status = 'queued'");
+    PgAlertSql alerts(c, box_);
+    SLUICE_RETURN_IF_ERROR(
+        UnblockedEvent(alerts, seq, requeue ? "retry" : "skip", clock_.NowMicros()));
     if (requeue) {
       SLUICE_RETURN_IF_ERROR(RequireBytes(c, seq, action));
       // Back in its table's queue: under the queue's lock, so that a RemoveTable of the table
@@ -398,6 +410,8 @@ Status PgCatalog::RetryForced(int64_t seq, LoaderState loader) {
 Status PgCatalog::MovePast(int64_t seq) {
   return Write([&](Conn& c) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(c, seq, kFailedOnly, "moved past"));
+    PgAlertSql alerts(c, box_);
+    SLUICE_RETURN_IF_ERROR(UnblockedEvent(alerts, seq, "move past", clock_.NowMicros()));
     return c.Query("UPDATE files SET passed = 1 WHERE seq = $1", Params().Int(seq)).status();
   });
 }

@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "sluice/catalog/admins_internal.h"
+#include "sluice/catalog/alerts_internal.h"
 #include "sluice/catalog/postgres/pg_catalog_internal.h"
 #include "sluice/core/text.h"
 
@@ -14,7 +15,7 @@ using postgres::Rows;
 
 // The version of the schema below, kept in meta; a database newer than this code is refused.
 // A migration from version N to N+1 is added as one more step, as in schema.cc.
-constexpr int64_t kPgSchemaVersion = 2;
+constexpr int64_t kPgSchemaVersion = 3;
 
 // Taken (pg_advisory_xact_lock) by every process creating or migrating the schema, so that
 // nodes starting together do not race on CREATE ... IF NOT EXISTS (which is not safe against a
@@ -216,6 +217,8 @@ Result<bool> EnsurePgSchema(Conn& conn) {
   if (version == 0) SLUICE_RETURN_IF_ERROR(conn.Exec(kSchemaV1));
   // Version 2: admin users and their sessions (admins_internal.h).
   if (version < 2) SLUICE_RETURN_IF_ERROR(conn.Exec(kAdminSchemaSql));
+  // Version 3: alert endpoints, their outbox and conditions (alerts_internal.h).
+  if (version < 3) SLUICE_RETURN_IF_ERROR(conn.Exec(kAlertSchemaSql));
   SLUICE_RETURN_IF_ERROR(conn.Exec(kFunctions));
   if (version < kPgSchemaVersion) {
     SLUICE_RETURN_IF_ERROR(
