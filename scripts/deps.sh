@@ -11,10 +11,13 @@ packages=(
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev
   libexpat1-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libyaml-cpp-dev
   libargon2-dev  # admin users' passwords (Argon2id)
+  libcurl4-openssl-dev  # webhook and e-mail alerts (src/sluice/alerts)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev llvm clang-format clang-tidy
   # the real S3 clients of the end-to-end tests, and the upload benchmark's reference server
   curl openssl s3cmd rclone nginx-light
+  # the SMTP sink of the alert tests (tests/e2e/test_alerts.py runs Debian's python3 with it)
+  python3-aiosmtpd
   # the web console's browser tests (tests/browser), driven by npm playwright-core
   chromium
 )
