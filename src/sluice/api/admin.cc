@@ -71,7 +71,8 @@ class AdminExchange final : public http::Exchange {
 
 std::vector<Endpoint> AllRoutes(AdminContext& ctx) {
   std::vector<Endpoint> all;
-  for (auto make : {SessionRoutes, ConnectionRoutes, TableRoutes, FileRoutes, ConsoleRoutes}) {
+  for (auto make :
+       {SessionRoutes, ConnectionRoutes, TableRoutes, FileRoutes, ConsoleRoutes, AlertRoutes}) {
     for (Endpoint& e : make(ctx)) all.push_back(std::move(e));
   }
   return all;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "sluice/alerts/alerts.h"
 #include "sluice/api/metrics.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/http/http.h"
@@ -32,6 +33,9 @@ struct AdminOptions {
   pool::Pool* pool = nullptr;
   // Deletes connections (with their landed bytes and disk usage); null: DELETE answers 501.
   store::StoreBackend* backend = nullptr;
+  // Sends alerts; told when a test or a redelivery is queued so that it goes at once. Null:
+  // they go at the next poll (of this node or another).
+  alerts::Dispatcher* alerts = nullptr;
   // What new credentials are shown with, for clients to paste.
   std::string s3_endpoint = "http://127.0.0.1:8787";
   std::string region = "us-east-1";

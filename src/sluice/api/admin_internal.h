@@ -57,6 +57,7 @@ std::vector<Endpoint> TableRoutes(AdminContext& ctx);
 std::vector<Endpoint> FileRoutes(AdminContext& ctx);
 std::vector<Endpoint> ConsoleRoutes(AdminContext& ctx);  // SQL, status
 std::vector<Endpoint> SessionRoutes(AdminContext& ctx);  // login, logout, who am I
+std::vector<Endpoint> AlertRoutes(AdminContext& ctx);    // endpoints, deliveries
 
 // The session cookie's name.
 inline constexpr const char* kSessionCookie = "sluice_session";

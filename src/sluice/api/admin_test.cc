@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "sluice/alerts/alerts.h"
 #include "sluice/api/admin_internal.h"
 #include "sluice/core/testing/temp_dir.h"
 #include "sluice/core/text.h"
@@ -216,6 +217,13 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
   Append("orders", 1);
   const std::map<std::string, std::string> values = {
       {"id", "shop"}, {"seq", "1"}, {"table", "orders"}, {"key", "SKNOSUCHKEY"}};
+  catalog::AlertEndpoint hook;
+  hook.name = "ops";
+  hook.target = "https://hooks.example.com/x";
+  hook.events = {"file.failed"};
+  auto made = alerts::CreateEndpoint(*catalog_, hook, clock_);
+  auto doomed = alerts::CreateEndpoint(*catalog_, hook, clock_);  // for the DELETE
+  ASSERT_TRUE(made.ok() && doomed.ok()) << made.status().ToString();
   int operations = 0;
   for (const auto& [path, methods] : api["paths"].items()) {
     for (const auto& [method, op] : methods.items()) {
@@ -224,7 +232,11 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       for (const auto& p : op["parameters"]) {
         if (p["in"] == "path") {
           const std::string name = "{" + p["name"].get<std::string>() + "}";
-          target.replace(target.find(name), name.size(), values.at(p["name"]));
+          const bool alert = path.starts_with("/api/v1/alerts/endpoints/");
+          target.replace(target.find(name), name.size(),
+                         !alert               ? values.at(p["name"])
+                         : method == "delete" ? doomed->endpoint.id
+                                              : made->endpoint.id);
         }
       }
       const bool open = op.contains("security") && op["security"].empty();
@@ -267,7 +279,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
           << target;
     }
   }
-  EXPECT_EQ(operations, 27);
+  EXPECT_EQ(operations, 35);
   // Every reference names a schema of the document.
   std::vector<std::string> refs;
   std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {

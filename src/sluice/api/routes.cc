@@ -1,6 +1,7 @@
 #include <cctype>
 
 #include "sluice/api/routes_internal.h"
+#include "sluice/catalog/alerts.h"
 
 namespace sluice::api {
 namespace {
@@ -74,6 +75,34 @@ nlohmann::json Schemas() {
   const nlohmann::json secret = {
       {"type", "string"},
       {"description", "the secret access key: shown in this answer only, never again"}};
+  const nlohmann::json alert_kind = {{"type", "string"}, {"enum", {"webhook", "email"}}};
+  const nlohmann::json alert_format = {
+      {"type", "string"},
+      {"enum", {"cloudevents", "slack", "email"}},
+      {"description",
+       "a webhook's body: CloudEvents 1.0 JSON (default) or Slack's; email for "
+       "e-mail"}};
+  const nlohmann::json alert_target = {
+      {"type", "string"},
+      {"description", "a webhook's http(s) URL, or e-mail addresses, comma-separated"}};
+  nlohmann::json event_types = nlohmann::json::array();
+  for (std::string_view t : catalog::kEventTypes) event_types.push_back(t);
+  const nlohmann::json alert_events = {{"type", "array"},
+                                       {"items", {{"type", "string"}, {"enum", event_types}}}};
+  const nlohmann::json lag_age = {
+      {"type", "integer"},
+      {"description", "backlog.lagging when a table's oldest pending file is older (seconds)"}};
+  const nlohmann::json lag_files = {
+      {"type", "integer"},
+      {"description", "...or its backlog holds more files than this (0: no limit)"}};
+  const nlohmann::json idle_hours = {
+      {"type", "integer"},
+      {"description", "table.idle after this many hours without a file (0: off)"}};
+  const nlohmann::json digest = {
+      {"type", "string"},
+      {"description",
+       "when a digest is sent (UTC): hourly, daily@HH:MM or a five-field cron "
+       "expression; empty: none"}};
   return {
       {"Error", Object({"error"}, {{"error", string}, {"code", string}})},
       {"ErrorGroup", Object({"table", "error_code", "files", "newest"}, {{"table", string},
@@ -149,6 +178,74 @@ nlohmann::json Schemas() {
                              {"expires_at", time_or_null},
                              {"endpoint", string},
                              {"region", string}})},
+      {"AlertEndpoint",
+       Object({"id", "name", "connection", "kind", "target", "format", "events", "enabled"},
+              {{"id", string},
+               {"name", string},
+               {"connection", {{"type", "string"}, {"description", "empty: every connection"}}},
+               {"kind", alert_kind},
+               {"target", alert_target},
+               {"format", alert_format},
+               {"events", alert_events},
+               {"lag_age_seconds", lag_age},
+               {"lag_files", lag_files},
+               {"idle_hours", idle_hours},
+               {"digest", digest},
+               {"enabled", boolean},
+               {"disabled_reason", string},
+               {"created_at", time}})},
+      {"NewAlertEndpoint",
+       Object({"name", "target"},
+              {{"name", string},
+               {"kind", alert_kind},
+               {"connection",
+                {{"type", "string"}, {"description", "a connection id; empty: every connection"}}},
+               {"target", alert_target},
+               {"format", alert_format},
+               {"events", alert_events},
+               {"lag_age_seconds", lag_age},
+               {"lag_files", lag_files},
+               {"idle_hours", idle_hours},
+               {"digest", digest}})},
+      {"AlertEndpointChange", Object({},
+                                     {{"name", string},
+                                      {"target", alert_target},
+                                      {"format", alert_format},
+                                      {"events", alert_events},
+                                      {"lag_age_seconds", lag_age},
+                                      {"lag_files", lag_files},
+                                      {"idle_hours", idle_hours},
+                                      {"digest", digest},
+                                      {"enabled", boolean}},
+                                     "the members given are changed")},
+      {"CreatedAlertEndpoint",
+       Object({"endpoint"},
+              {{"endpoint", Ref("AlertEndpoint")},
+               {"secret",
+                {{"type", "string"},
+                 {"description",
+                  "a webhook's signing secret (whsec_...): in this answer only, never again"}}}})},
+      {"AlertDelivery",
+       Object({"id", "endpoint", "event_id", "type", "status", "attempts"},
+              {{"id", string},
+               {"endpoint", string},
+               {"event_id",
+                {{"type", "string"}, {"description", "the webhook-id and CloudEvents id"}}},
+               {"type", string},
+               {"connection", string},
+               {"table", string},
+               {"subject", string},
+               {"time", time},
+               {"data", {{"type", "object"}, {"description", "the event's data"}}},
+               {"status", {{"type", "string"}, {"enum", {"pending", "delivered", "failed"}}}},
+               {"attempts", integer},
+               {"next_attempt_at", time_or_null},
+               {"last_attempt_at", time_or_null},
+               {"last_status",
+                {{"type", "integer"},
+                 {"description", "the target's last HTTP status (250: mail accepted; 0: none)"}}},
+               {"last_error", string},
+               {"delivered_at", time_or_null}})},
       {"TableConfig",
        Object({"table"},
               {{"table", string},

@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "sluice/alerts/alerts.h"
 #include "sluice/api/admin.h"
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/text.h"
@@ -70,6 +71,28 @@ void RaiseOpenFileLimit(const ServeConfig& config) {
                        std::to_string(config.max_connections) +
                        " may need: connections past it fail to be accepted (raise ulimit -n)");
   }
+}
+
+// The dispatcher's settings from the server's: the SMTP password is read from its file (kept
+// private like the admin token), trailing newline dropped.
+Result<alerts::DispatcherOptions> AlertOptions(FileSystem& fs, const ServeConfig& config) {
+  alerts::DispatcherOptions o;
+  o.allow_private = config.alert_allow_private;
+  o.smtp.url = config.smtp_url;
+  o.smtp.from = config.smtp_from;
+  o.smtp.user = config.smtp_user;
+  if (!config.smtp_url.empty() && config.smtp_from.empty()) {
+    return Err(ErrorCode::kInvalidArgument, "--smtp-url needs --smtp-from (the sender address)");
+  }
+  if (!config.smtp_password_file.empty()) {
+    SLUICE_RETURN_IF_ERROR(CheckPrivateFile(config.smtp_password_file, "the SMTP password"));
+    SLUICE_ASSIGN_OR_RETURN(std::string password, fs.ReadSmallFile(config.smtp_password_file));
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+      password.pop_back();
+    }
+    o.smtp.password = std::move(password);
+  }
+  return o;
 }
 
 }  // namespace
@@ -272,11 +295,14 @@ Status RunServer(const ServeConfig& config) {
       !config.public_endpoint.empty()
           ? config.public_endpoint
           : "http://" + HostForUrl(config.s3_address) + ":" + std::to_string(s3_server->port());
+  SLUICE_ASSIGN_OR_RETURN(alerts::DispatcherOptions alert_options, AlertOptions(fs, config));
+  alerts::Dispatcher dispatcher(*catalog, *pool, clock, std::move(alert_options));
   auto admin = api::MakeAdminHandler(*catalog, admin_token, metrics, clock,
                                      api::AdminOptions{.metrics_token = config.metrics_token,
                                                        .landing = &landing_store,
                                                        .pool = pool.get(),
                                                        .backend = &backend,
+                                                       .alerts = &dispatcher,
                                                        .s3_endpoint = endpoint,
                                                        .region = config.region});
   http::ServerOptions admin_listen = s3_listen;
@@ -298,6 +324,7 @@ Status RunServer(const ServeConfig& config) {
   SLUICE_RETURN_IF_ERROR(WriteServeFile(fs, config.data_dir, info));
 
   loader.Start();
+  dispatcher.Start();
   store::UploadReaper reaper(backend, store::kUploadReapInterval,
                              config.retention_seconds * 1'000'000);
   reaper.Start();
@@ -328,6 +355,7 @@ Status RunServer(const ServeConfig& config) {
   // Waits still pending were answered as the runtime stopped; late ones get the state so far.
   waits.Stop();
   reaper.Stop();
+  dispatcher.Stop();
   loader.Stop();
   backpressure.Stop();
   LogInfo("app", "stopped");

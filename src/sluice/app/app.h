@@ -87,6 +87,15 @@ struct ServeConfig {
   int max_load_attempts = 3;
   // /metrics requires the admin token as a Bearer credential (api/admin.h).
   bool metrics_token = false;
+  // Alerts (alerts/alerts.h): webhook targets on loopback and private addresses are refused
+  // unless allowed; e-mail goes through this SMTP server (smtp:// or smtps:// URL; empty: no
+  // e-mail), from this sender, logging in when a user is set (its password from the file
+  // smtp_password_file, never a flag: flags show in `ps`).
+  bool alert_allow_private = false;
+  std::string smtp_url;
+  std::string smtp_from;
+  std::string smtp_user;
+  std::string smtp_password_file;
 };
 
 // "1073741824", "512M", "1G", "64GiB", "10k": bytes with an optional binary suffix (K, M, G,

@@ -790,6 +790,17 @@ int Run(int argc, char** argv) {
   serve_cmd->add_flag("--admin-tls", serve.admin_tls,
                       "Serve the admin side (console, API) over https only, with --tls-cert: "
                       "its session cookie is then Secure");
+  serve_cmd->add_flag("--alert-allow-private", serve.alert_allow_private,
+                      "Let alert webhooks reach loopback and private addresses (refused by "
+                      "default: the admin API must not reach into the local network)");
+  serve_cmd->add_option("--smtp-url", serve.smtp_url,
+                        "SMTP server for e-mail alerts: smtp://HOST:PORT (STARTTLS when offered) "
+                        "or smtps://HOST:PORT");
+  serve_cmd->add_option("--smtp-from", serve.smtp_from, "Sender address of e-mail alerts");
+  serve_cmd->add_option("--smtp-user", serve.smtp_user,
+                        "SMTP login (then TLS is required), its password in --smtp-password-file");
+  serve_cmd->add_option("--smtp-password-file", serve.smtp_password_file,
+                        "File (mode 0600) holding the SMTP password");
   serve_cmd->add_option("--https-address", serve.https_address,
                         "https listen address (default: the S3 address)");
   serve_cmd->add_option("--https-port", serve.https_port,
