@@ -18,6 +18,7 @@ import { Files } from "./pages/files.js";
 import { FileDetail } from "./pages/file_detail.js";
 import { Errors } from "./pages/errors.js";
 import { Sql } from "./pages/sql.js";
+import { Alerts } from "./pages/alerts.js";
 
 const statusEveryMs = 5000;
 
@@ -25,6 +26,7 @@ const statusEveryMs = 5000;
 const routes = [
   ["/", Overview],
   ["/sql", Sql],
+  ["/alerts", Alerts],
   ["/connections/:id", Connection],
   ["/connections/:id/add-table", TableSetup],
   ["/connections/:id/tables/:table", TableSetup],
@@ -56,6 +58,7 @@ function Navigation({ session, status, path, onLogout }) {
     <nav aria-label="Main">
       <${Link} href="/" aria-current=${current("/")}>Overview<//>
       <${Link} href="/sql" aria-current=${current("/sql")}>SQL<//>
+      <${Link} href="/alerts" aria-current=${current("/alerts")}>Alerts<//>
       <${Link} href=${status ? errorsHref(status) : "/"}
         class=${"error-badge" + (errors ? " has-errors" : "")}
         aria-label=${`Errors: ${errors} open`} data-testid="error-badge">

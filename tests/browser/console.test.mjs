@@ -6,18 +6,21 @@
 // connection and a nested table from a pasted example record, push files with the AWS SDK for
 // JavaScript, watch them load on the Files page, make a file fail (a flat table whose key is not
 // in the JSON: PK_NOT_FOUND), find it under its error type on the Errors page, download it, fix
-// the table and replay it, run SQL and download the CSV, rotate a key; then a viewer sees no
-// write control and a forged write is refused 403. Throughout, no request may leave 127.0.0.1
-// and no Content-Security-Policy violation may happen. Every page is photographed at 1280 px
-// and on a 390 px phone (which must not scroll sideways) into $SLUICE_SCREENSHOTS or a
-// temporary folder, printed at the end; SLUICE_DOCS_SCREENSHOT=1 also refreshes
-// docs/console-overview.png.
+// the table and replay it, run SQL and download the CSV, rotate a key, add an alert webhook
+// (pointed at a receiver the test runs on loopback) and watch its signed test event be
+// delivered and redelivered; then a viewer sees no write control and a forged write is refused
+// 403. Throughout, no request may leave 127.0.0.1 and no Content-Security-Policy violation may
+// happen. Every page is photographed at 1280 px and on a 390 px phone (which must not scroll
+// sideways) into $SLUICE_SCREENSHOTS or a temporary folder, printed at the end;
+// SLUICE_DOCS_SCREENSHOT=1 also refreshes docs/console-overview.png.
 //
 // Run: SLUICE_BIN=build/sluice node --test tests/browser/console.test.mjs (CTest: -L browser).
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -48,6 +51,12 @@ const example = {
   tags: ["new"],
 };
 
+// The event types an alert endpoint can subscribe to, as the Alerts page offers them.
+const alertEvents = [
+  "file.failed", "file.loaded", "table.blocked", "table.unblocked", "backlog.lagging",
+  "backlog.recovered", "table.idle", "schema.changed", "digest",
+];
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(predicate, what, timeoutMs = 20000) {
@@ -60,13 +69,17 @@ async function waitFor(predicate, what, timeoutMs = 20000) {
   }
 }
 
-// `sluice serve` on free ports in `dataDir`; resolves once /healthz answers.
+// `sluice serve` on free ports in `dataDir`; resolves once /healthz answers. Alerts may go to
+// loopback (--alert-allow-private), where the test's webhook receiver listens.
 async function startServer(dataDir) {
   fs.mkdirSync(dataDir, { recursive: true });
   const log = fs.openSync(path.join(dataDir, "serve.log"), "a");
   const proc = spawn(
     sluice,
-    ["--data-dir", dataDir, "serve", "--s3-port", "0", "--admin-port", "0"],
+    [
+      "--data-dir", dataDir, "serve", "--s3-port", "0", "--admin-port", "0",
+      "--alert-allow-private",
+    ],
     { stdio: ["ignore", log, log] },
   );
   let exited = null;
@@ -105,6 +118,56 @@ function serverLog(dataDir) {
   } catch {
     return "";
   }
+}
+
+// A webhook receiver on 127.0.0.1: answers every request 200 and records it as
+// {method, url, headers, body}.
+async function startReceiver() {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.end("ok\n");
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks/sluice`,
+    requests,
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+// The JSON body of a recorded request, or null.
+function jsonOf(request) {
+  try {
+    return JSON.parse(request.body);
+  } catch {
+    return null;
+  }
+}
+
+// Checks a request's Standard Webhooks signature the way a receiver would: HMAC-SHA256 keyed
+// with the base64-decoded secret after "whsec_", over "<webhook-id>.<webhook-timestamp>.<body>",
+// one of the space-separated "v1,<base64>" values of webhook-signature.
+function assertSigned(request, secret) {
+  const id = request.headers["webhook-id"];
+  const timestamp = request.headers["webhook-timestamp"];
+  const signatures = request.headers["webhook-signature"];
+  assert.ok(id && timestamp && signatures, `webhook headers: ${JSON.stringify(request.headers)}`);
+  assert.match(timestamp, /^\d+$/);
+  assert.ok(Math.abs(Date.now() / 1000 - Number(timestamp)) < 300, `timestamp ${timestamp}`);
+  const key = Buffer.from(secret.slice("whsec_".length), "base64");
+  const mac = crypto.createHmac("sha256", key).update(`${id}.${timestamp}.${request.body}`);
+  const expected = "v1," + mac.digest("base64");
+  assert.ok(signatures.split(" ").includes(expected), `${signatures} is not ${expected}`);
 }
 
 function addUser(dataDir, name, role, password) {
@@ -202,6 +265,11 @@ async function secretField(page, caption) {
   return (await figure.locator("pre").innerText()).trim();
 }
 
+// The row of an alert endpoint in the Alerts page's listing (a delivery's data may name it too).
+function endpointRow(page, name) {
+  return page.getByRole("region", { name: "Endpoints" }).getByRole("row").filter({ hasText: name });
+}
+
 async function loginWithKeyboard(page, user, password) {
   await page.getByLabel("User").focus();
   await page.keyboard.type(user);
@@ -239,6 +307,7 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
 
   const server = await startServer(dataDir);
   const admin = server.adminUrl;
+  const receiver = await startReceiver();
   addUser(dataDir, "alice", "admin", "correct horse battery");
   addUser(dataDir, "victor", "viewer", "viewer's own password");
 
@@ -252,6 +321,7 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
   t.after(async () => {
     await browser.close();
     await server.stop();
+    await receiver.close();
     // The screenshots stay (in tmp when SLUICE_SCREENSHOTS is unset); the data directory goes.
     if (process.env.SLUICE_KEEP_TMP) return;
     fs.rmSync(process.env.SLUICE_SCREENSHOTS ? tmp : dataDir, { recursive: true, force: true });
@@ -260,6 +330,7 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
   let keyId = "";
   let secret = "";
   let failedSeq = "";
+  let hookSecret = "";
   const failedBody = JSON.stringify({ id: 7, what: "signup" }) + "\n";
 
   await step(t, "the console's answers carry the security headers and cache rules", async () => {
@@ -479,6 +550,104 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
     assert.equal(forged.status, 403, JSON.stringify(forged.body));
   });
 
+  await step(t, "alerts: a webhook endpoint, its secret shown once", async () => {
+    await page.getByRole("link", { name: "Alerts", exact: true }).click();
+    await page.getByRole("heading", { name: "Alerts" }).waitFor();
+    await page.getByText("No endpoint yet").waitFor();
+    // With no endpoint the form is open; every field is found by its label.
+    const form = page.getByRole("form", { name: "New endpoint" });
+    await form.getByLabel("Name", { exact: true }).fill("receiver");
+    await form.getByLabel(/webhook: an HTTP POST/).check();
+    await form.getByLabel("URL", { exact: true }).fill(receiver.url);
+    await form.getByLabel("Format").selectOption("cloudevents");
+    await form.getByLabel("Connection", { exact: true }).selectOption("shop");
+    for (const type of alertEvents) {
+      const box = form.getByLabel(new RegExp(`^${type.replace(".", "\\.")}:`));
+      if (type === "file.failed" || type === "table.blocked") await box.check();
+      else await box.uncheck();
+    }
+    await form.getByRole("button", { name: "Add endpoint" }).click();
+    const panel = page.getByRole("region", { name: "New webhook secret" });
+    await panel.waitFor();
+    hookSecret = (await panel.locator("pre").innerText()).trim();
+    assert.match(hookSecret, /^whsec_[A-Za-z0-9+/]+=*$/);
+    const row = endpointRow(page, "receiver");
+    const text = await row.innerText();
+    for (const want of ["file.failed", "table.blocked", "shop", "enabled", receiver.url]) {
+      assert.ok(text.includes(want), `the endpoint's row names ${want}:\n${text}`);
+    }
+    assert.ok(!text.includes("file.loaded"), text);
+    await photograph(page, shots, "13-alerts-new-endpoint", seen);
+    await panel.getByRole("button", { name: "I have copied it" }).click();
+    await panel.waitFor({ state: "detached" });
+    // Once: neither the page, reloaded, nor the API shows the secret again.
+    await page.reload();
+    await row.waitFor();
+    assert.ok(!(await page.content()).includes(hookSecret), "the reloaded page shows the secret");
+    const listed = await page.evaluate(async () => {
+      return (await fetch("/api/v1/alerts/endpoints")).text();
+    });
+    assert.ok(!listed.includes(hookSecret), "GET /api/v1/alerts/endpoints holds the secret");
+  });
+
+  await step(t, "alerts: Send test reaches the receiver, signed; the log shows it delivered", async () => {
+    const row = endpointRow(page, "receiver");
+    await row.getByRole("button", { name: "Send test to receiver" }).click();
+    const ping = await waitFor(
+      () => receiver.requests.find((r) => (jsonOf(r) || {}).type === "io.sluice.ping"),
+      "the test event at the receiver",
+      30000,
+    );
+    assert.equal(ping.method, "POST");
+    assert.equal(ping.url, new URL(receiver.url).pathname);
+    assert.match(ping.headers["content-type"], /^application\/cloudevents\+json/);
+    const event = jsonOf(ping);
+    assert.equal(event.specversion, "1.0");
+    assert.equal(ping.headers["webhook-id"], event.id);
+    assertSigned(ping, hookSecret);
+    const log = page.getByRole("region", { name: "Deliveries", exact: true });
+    const delivery = log.getByRole("row").filter({ hasText: "ping" });
+    await delivery.locator(".badge-delivered").waitFor({ timeout: 30000 });
+    assert.match(await delivery.innerText(), /\b200\b/);
+    await photograph(page, shots, "14-alerts-delivered", seen);
+
+    // Redeliver: the same event again (the same webhook-id, the receiver's idempotency key),
+    // signed anew.
+    const sent = receiver.requests.length;
+    await delivery.getByRole("button", { name: /^Redeliver ping/ }).click();
+    const again = await waitFor(
+      () => receiver.requests.slice(sent).find((r) => (jsonOf(r) || {}).type === "io.sluice.ping"),
+      "the redelivered test event",
+      30000,
+    );
+    assert.equal(again.headers["webhook-id"], ping.headers["webhook-id"]);
+    assertSigned(again, hookSecret);
+    await delivery.locator(".badge-delivered").waitFor({ timeout: 30000 });
+  });
+
+  await step(t, "alerts: disable and enable an endpoint; delete one", async () => {
+    const row = endpointRow(page, "receiver");
+    await row.getByRole("button", { name: "Disable receiver" }).click();
+    await row.locator(".badge-disabled").waitFor();
+    await row.getByRole("button", { name: "Enable receiver" }).click();
+    await row.locator(".badge-enabled").waitFor();
+
+    await page.getByRole("button", { name: "New endpoint" }).click();
+    const form = page.getByRole("form", { name: "New endpoint" });
+    await form.getByLabel("Name", { exact: true }).fill("doomed");
+    await form.getByLabel("URL", { exact: true }).fill(receiver.url + "/slack");
+    await form.getByLabel("Format").selectOption("slack");
+    await form.getByRole("button", { name: "Add endpoint" }).click();
+    const doomed = endpointRow(page, "doomed");
+    await doomed.waitFor();
+    assert.match(await doomed.innerText(), /every connection/);
+    // The page's dialog handler accepts the confirmation.
+    await doomed.getByRole("button", { name: "Delete endpoint doomed" }).click();
+    await doomed.waitFor({ state: "detached" });
+    await page.getByRole("status").filter({ hasText: "Deleted doomed" }).waitFor();
+    await row.waitFor();
+  });
+
   await step(t, "a viewer sees no write control, and a forged write is refused 403", async () => {
     const viewer = await browser.newContext({ viewport: desktop });
     const viewerSeen = watch(viewer);
@@ -504,6 +673,19 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
       await v.goto(`${admin}/connections/shop/files`);
       await v.locator("tr", { hasText: "events/e1.json" }).waitFor();
       assert.equal(await v.getByRole("button", { name: /^(Retry|Skip)/ }).count(), 0);
+      await v.goto(`${admin}/alerts`);
+      await v.getByRole("heading", { name: "Alerts" }).waitFor();
+      await endpointRow(v, "receiver").waitFor();
+      const log = v.getByRole("region", { name: "Deliveries", exact: true });
+      await log.getByRole("row").filter({ hasText: "ping" }).first().waitFor();
+      const alertWrites = ["New endpoint", "Add endpoint", "Send test", "Disable", "Enable"];
+      for (const name of [...alertWrites, "Delete", "Redeliver"]) {
+        assert.equal(await v.getByRole("button", { name }).count(), 0, `a viewer sees "${name}"`);
+      }
+      await photograph(v, shots, "15-viewer-alerts", viewerSeen);
+      const hook = { name: "x", kind: "webhook", target: receiver.url, events: ["file.failed"] };
+      const forgedHook = await post(v, "/api/v1/alerts/endpoints", hook);
+      assert.equal(forgedHook.status, 403, JSON.stringify(forgedHook.body));
       const change = { unconfigured_keys: "refuse" };
       const forged = await post(v, "/api/v1/connections/shop", change, { method: "PATCH" });
       assert.equal(forged.status, 403, JSON.stringify(forged.body));
