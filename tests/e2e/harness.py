@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import boto3
@@ -425,6 +426,33 @@ def parse_metrics(text):
 
 
 CRASH_EXIT_CODE = 86  # kCrashExitCode, core/crash_point.h
+
+
+class AdminRequests:
+    """Requests to the admin side of the test's server (self.server, self.data_dir), with the
+    admin token: a mixin of the test classes that drive the admin API."""
+
+    def api(self, method, path, body=None, expect=200, token=True, raw=False):
+        """The answer to one admin request, which must have status `expect`: its JSON body (or
+        its bytes when `raw`)."""
+        headers = {}
+        if token:
+            with open(os.path.join(self.data_dir, "admin.token")) as f:
+                headers["Authorization"] = "Bearer " + f.read().strip()
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.server.admin_url + path, data=data, method=method,
+                                     headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30,
+                                        context=self.server.admin_context()) as r:
+                status, payload, self.last_headers = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            status, payload, self.last_headers = e.code, e.read(), e.headers
+        self.assertEqual(status, expect, f"{method} {path}: {payload[:2000]!r}")
+        return payload if raw else json.loads(payload)
 
 
 class RestartedServerTestCase(unittest.TestCase):

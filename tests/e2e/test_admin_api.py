@@ -6,43 +6,14 @@ schema history, live status, a key rotated and the old one revoked, a table remo
 empty connection deleted; and the admin side over https (`--admin-tls`) with a Secure cookie."""
 
 import json
-import os
 import unittest
-import urllib.error
-import urllib.request
 
 from botocore.exceptions import ClientError
 
-from harness import SluiceTestCase, wait_for
+from harness import AdminRequests, SluiceTestCase, wait_for
 
 ORDER = {"order_id": 1, "customer": {"name": "Ada", "city": "Paris"},
          "line_items": [{"sku": "A-1", "qty": 2, "price": 9.5}]}
-
-
-class AdminRequests:
-    """Requests to the admin side of the class's server."""
-
-    def api(self, method, path, body=None, expect=200, token=True, raw=False):
-        """The answer to one admin request, which must have status `expect`: its JSON body (or
-        its bytes when `raw`)."""
-        headers = {}
-        if token:
-            with open(os.path.join(self.data_dir, "admin.token")) as f:
-                headers["Authorization"] = "Bearer " + f.read().strip()
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(self.server.admin_url + path, data=data, method=method,
-                                     headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=30,
-                                        context=self.server.admin_context()) as r:
-                status, payload, self.last_headers = r.status, r.read(), r.headers
-        except urllib.error.HTTPError as e:
-            status, payload, self.last_headers = e.code, e.read(), e.headers
-        self.assertEqual(status, expect, f"{method} {path}: {payload[:2000]!r}")
-        return payload if raw else json.loads(payload)
 
 
 class AdminApiTest(AdminRequests, SluiceTestCase):

@@ -15,10 +15,8 @@ import subprocess
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
-from harness import RestartedServerTestCase, free_port, wait_for
+from harness import AdminRequests, RestartedServerTestCase, free_port, wait_for
 
 
 class Receiver:
@@ -70,7 +68,7 @@ def verify(secret, headers, body):
     return any(s.split(",", 1)[1] == expected for s in headers["webhook-signature"].split())
 
 
-class AlertsTest(RestartedServerTestCase):
+class AlertsTest(AdminRequests, RestartedServerTestCase):
     def setUp(self):
         super().setUp()
         self.receiver = Receiver()
@@ -78,23 +76,6 @@ class AlertsTest(RestartedServerTestCase):
     def tearDown(self):
         self.receiver.close()
         super().tearDown()
-
-    def api(self, method, path, body=None, expect=200):
-        with open(os.path.join(self.data_dir, "admin.token")) as f:
-            headers = {"Authorization": "Bearer " + f.read().strip()}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(self.server.admin_url + path, data=data, method=method,
-                                     headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                status, payload = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            status, payload = e.code, e.read()
-        self.assertEqual(status, expect, f"{method} {path}: {payload[:2000]!r}")
-        return json.loads(payload)
 
     def setup_table(self):
         conn = self.helper.create_connection("alerts")
