@@ -133,6 +133,22 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // Presigned SigV2: the string HMAC-SHA1 signs (METHOD, Content-MD5, Content-Type, Expires,
 // the x-amz-* headers, the raw path and its sub-resources).
 std::string StringToSignV2(const Request& request, const ParsedAuth& parsed);
+// A presigned SigV4 URL's query (presign.cc), as the AWS SDKs write one: only `host` signed,
+// UNSIGNED-PAYLOAD, valid `expires_seconds` (1..604800) from `now_seconds`. `raw_path` is the
+// path exactly as the client will send it (already percent-encoded); the caller appends
+// "?" + the result. For the admin console's uploads: what sluice verifies, it also signs.
+struct PresignRequest {
+  std::string method;    // "PUT"
+  std::string host;      // the Host header the client will send: "127.0.0.1:8787"
+  std::string raw_path;  // "/bucket/orders/a.parquet", percent-encoded
+  std::string region;
+  int64_t now_seconds = 0;
+  int64_t expires_seconds = 900;
+};
+// SigV4 URI encoding: A-Z a-z 0-9 - _ . ~ kept, every other byte %XX (upper-case hex).
+std::string UriEncode(std::string_view s);
+std::string PresignV4Query(const PresignRequest& request, const AccessKeyId& access_key,
+                           const Secret& secret);
 // "20261127T023336Z" -> seconds since the epoch; kInvalidArgument when malformed.
 Result<int64_t> ParseAmzDate(std::string_view amz_date);
 

@@ -27,8 +27,6 @@ inline bool AllDigits(std::string_view s) { return std::all_of(s.begin(), s.end(
 // Percent-decoding as Python's urllib.parse.unquote does it: an escape that is not %XX stays
 // literal, '+' stays '+'.
 std::string PercentDecode(std::string_view s);
-// SigV4 URI encoding: A-Z a-z 0-9 - _ . ~ kept, every other byte %XX (upper-case hex).
-std::string UriEncode(std::string_view s);
 
 // The query split on '&' and the first '=', names and values percent-decoded, in wire order;
 // empty parts skipped, a bare name given an empty value.

@@ -170,6 +170,35 @@ Status ParseAndVerify(const Owned& o, int64_t now_offset = 0) {
 
 char Flip(char c) { return c == '0' ? '1' : '0'; }
 
+// What sluice signs for the console's uploads verifies as a client's presigned URL would:
+// within its expiry, for its method, path and host only.
+TEST(PresignV4, AUrlSluiceSignsVerifiesForItsRequestOnly) {
+  const Secret secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+  const AccessKeyId key("AKIAIOSFODNN7EXAMPLE");
+  const PresignRequest p{"PUT",       "127.0.0.1:8787", "/shop/orders/a%20b.json",
+                         "us-east-1", 1'790'000'000,    900};
+  const std::string query = PresignV4Query(p, key, secret);
+  EXPECT_NE(query.find("X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F"), std::string::npos) << query;
+  const auto verify = [&](std::string_view method, std::string_view path, std::string host,
+                          int64_t now) {
+    const Headers headers = {{"Host", std::move(host)}};
+    const Request r{method, path, query, &headers};
+    auto parsed = ParseAuth(r);
+    if (!parsed.ok()) return parsed.status();
+    EXPECT_EQ(parsed->scheme, AuthScheme::kPresignedV4);
+    return Verify(r, *parsed, secret, now, 900);
+  };
+  EXPECT_TRUE(verify("PUT", p.raw_path, p.host, p.now_seconds + 10).ok());
+  EXPECT_EQ(verify("GET", p.raw_path, p.host, p.now_seconds).code(),
+            ErrorCode::kSignatureDoesNotMatch);
+  EXPECT_EQ(verify("PUT", "/shop/orders/other.json", p.host, p.now_seconds).code(),
+            ErrorCode::kSignatureDoesNotMatch);
+  EXPECT_EQ(verify("PUT", p.raw_path, "127.0.0.1:9999", p.now_seconds).code(),
+            ErrorCode::kSignatureDoesNotMatch);
+  EXPECT_EQ(verify("PUT", p.raw_path, p.host, p.now_seconds + 901).code(),
+            ErrorCode::kAccessDenied);
+}
+
 TEST(AuthTampered, OneChangedByteFailsTheSignature) {
   const auto sample = Sample();
   ASSERT_GT(sample.size(), 40u);

@@ -284,4 +284,35 @@ std::string StringToSignV2(const Request& request, const ParsedAuth& /*parsed*/)
   return out;
 }
 
+std::string PresignV4Query(const PresignRequest& request, const AccessKeyId& access_key,
+                           const Secret& secret) {
+  // 2026-11-27T02:33:36.000000Z -> 20261127T023336Z
+  const std::string iso = FormatIsoMicros(request.now_seconds * 1'000'000);
+  std::string amz_date;
+  for (char c : iso.substr(0, 19)) {
+    if (c != '-' && c != ':') amz_date += c;
+  }
+  amz_date += 'Z';
+  ParsedAuth parsed;
+  parsed.access_key = access_key;
+  parsed.amz_date = amz_date;
+  parsed.scope_date = amz_date.substr(0, 8);
+  parsed.region = request.region;
+  parsed.service = "s3";
+  parsed.signed_headers = {"host"};
+  parsed.payload_mode = PayloadMode::kUnsigned;
+  parsed.payload_hash = "UNSIGNED-PAYLOAD";
+  parsed.scheme = AuthScheme::kPresignedV4;
+  const std::string credential =
+      access_key.str() + "/" + parsed.scope_date + "/" + request.region + "/s3/aws4_request";
+  std::string query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + UriEncode(credential) +
+                      "&X-Amz-Date=" + amz_date +
+                      "&X-Amz-Expires=" + std::to_string(request.expires_seconds) +
+                      "&X-Amz-SignedHeaders=host";
+  const Headers headers = {{"host", request.host}};
+  const Request signed_request{request.method, request.raw_path, query, &headers};
+  const std::string to_sign = StringToSign(parsed, CanonicalRequest(signed_request, parsed));
+  return query + "&X-Amz-Signature=" + HmacSha256Hex(SigningKey(secret, parsed), to_sign);
+}
+
 }  // namespace sluice::auth

@@ -21,6 +21,25 @@
 #include "sluice/auth/auth_internal.h"
 
 namespace sluice::auth {
+
+std::string UriEncode(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' ||
+        b == '_' || b == '.' || b == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kDigits[b >> 4];
+      out += kDigits[b & 15];
+    }
+  }
+  return out;
+}
+
 namespace internal {
 
 // Clients sign 3 to 11 headers (../shared/s3-transcripts); anything far beyond is abuse and
@@ -41,24 +60,6 @@ std::string PercentDecode(std::string_view s) {
       }
     }
     out += s[i];
-  }
-  return out;
-}
-
-std::string UriEncode(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if ((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' ||
-        b == '_' || b == '.' || b == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kDigits[b >> 4];
-      out += kDigits[b & 15];
-    }
   }
   return out;
 }
