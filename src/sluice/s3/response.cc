@@ -55,6 +55,12 @@ http::Response BaseResponse(const ResponseContext& ctx, const Clock& clock, int 
   r.headers = {{"x-amz-request-id", ctx.request_id},
                {"Date", FormatHttpDate(clock.NowSeconds())},
                {"Server", "sluice"}};
+  if (!ctx.cors_origin.empty()) {
+    r.headers.emplace_back("Access-Control-Allow-Origin", ctx.cors_origin);
+    r.headers.emplace_back("Access-Control-Expose-Headers",
+                           "ETag, x-amz-request-id, x-amz-version-id");
+    r.headers.emplace_back("Vary", "Origin");
+  }
   return r;
 }
 

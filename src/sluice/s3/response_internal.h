@@ -17,6 +17,9 @@ struct ResponseContext {
   std::string resource;       // the raw path, for <Resource>
   bool head = false;          // HEAD: no body
   bool body_pending = false;  // the request has a body that has not been read
+  // The request's Origin when it is allowed (ServiceOptions::cors_origin_allowed): every
+  // response then carries the CORS headers that let the browser read it.
+  std::string cors_origin;
 };
 
 // 16 random upper-case hex digits.

@@ -232,6 +232,11 @@ struct ServiceOptions {
   int64_t max_skew_seconds = 15 * 60;
   // A PutObject or UploadPart body over this is EntityTooLarge (before the body is read).
   uint64_t max_object_bytes = kMaxObjectBytes;  // S3's single-PUT and part limit
+  // Browser origins allowed to call the endpoint (CORS): the admin console's, whose uploads go
+  // straight to S3 through a presigned URL. A request with an allowed Origin gets
+  // Access-Control-Allow-Origin (ETag exposed), and its preflight (OPTIONS, unauthenticated as
+  // in S3) is answered; any other preflight is refused 403. Unset: no origin is allowed.
+  std::function<bool(std::string_view origin)> cors_origin_allowed;
 };
 
 // The one table from ErrorCode to what S3 clients match on: the HTTP status and the S3 error

@@ -439,6 +439,39 @@ TEST_F(S3Test, UnservedOperationsAreNotImplementedAfterAuth) {
   EXPECT_EQ(ErrorCodeOf(Run(tampered).response), "SignatureDoesNotMatch");
 }
 
+// The console's browser uploads: its origin may call the endpoint (a preflight answered without
+// authentication, the real request's answer readable); no other origin may.
+TEST_F(S3Test, CorsServesTheConsolesOriginOnly) {
+  options_.cors_origin_allowed = [](std::string_view o) { return o == "http://127.0.0.1:8788"; };
+  Replay preflight = Signed("OPTIONS", "/conn-demo/orders/a.json");
+  preflight.head.headers = {{"Host", "127.0.0.1:8787"},
+                            {"Origin", "http://127.0.0.1:8788"},
+                            {"Access-Control-Request-Method", "PUT"},
+                            {"Access-Control-Request-Headers", "content-type"}};
+  Outcome out = Run(preflight);
+  EXPECT_EQ(out.response.status, 200);
+  EXPECT_EQ(HeaderOf(out.response.headers, "access-control-allow-origin"), "http://127.0.0.1:8788");
+  EXPECT_EQ(HeaderOf(out.response.headers, "access-control-allow-headers"), "content-type");
+  EXPECT_NE(HeaderOf(out.response.headers, "access-control-allow-methods").find("PUT"),
+            std::string::npos);
+
+  SetHeader(&preflight.head.headers, "Origin", "https://evil.example");
+  out = Run(preflight);
+  EXPECT_EQ(out.response.status, 403);
+  EXPECT_EQ(ErrorCodeOf(out.response), "AccessDenied");
+  EXPECT_EQ(HeaderOf(out.response.headers, "access-control-allow-origin"), "");
+
+  Replay head = Signed("HEAD", "/" + kBucket);
+  head.head.headers.emplace_back("Origin", "http://127.0.0.1:8788");
+  out = Run(head);
+  EXPECT_EQ(out.response.status, 200);
+  EXPECT_EQ(HeaderOf(out.response.headers, "access-control-allow-origin"), "http://127.0.0.1:8788");
+  EXPECT_NE(HeaderOf(out.response.headers, "access-control-expose-headers").find("ETag"),
+            std::string::npos);
+  options_.cors_origin_allowed = nullptr;
+  EXPECT_EQ(HeaderOf(Run(head).response.headers, "access-control-allow-origin"), "");
+}
+
 TEST_F(S3Test, RequestIdsDifferAndDateIsTheClock) {
   const Replay rp = FirstOf("awscli-s3-ls-buckets.json", "ListBuckets");
   const Outcome a = Run(rp, 1, 5);

@@ -11,6 +11,8 @@
 //   5. the operation        bucket checks (NoSuchBucket, AccessDenied), head checks (lengths,
 //                           digests' syntax, parameters), then the body if any
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <utility>
 
@@ -90,6 +92,11 @@ class Service final : public http::Handler {
     ctx.resource = head.raw_path;
     ctx.head = head.method == "HEAD";
     ctx.body_pending = head.chunked || head.content_length.value_or(0) > 0;
+    if (const auto origin = head.Header("Origin");
+        origin && options_.cors_origin_allowed && options_.cors_origin_allowed(*origin)) {
+      ctx.cors_origin = std::string(*origin);
+    }
+    if (head.method == "OPTIONS") return Preflight(ctx, head);
 
     const auth::Request request{head.method, head.raw_path, head.raw_query, &head.headers};
     auto parsed = auth::ParseAuth(request);
@@ -150,6 +157,33 @@ class Service final : public http::Handler {
   }
 
  private:
+  // A CORS preflight (S3's OPTIONS object): allowed for an allowed origin asking for a method
+  // S3 has, with request headers that are plain names; refused 403 otherwise, as S3 refuses a
+  // preflight its CORS rules do not cover.
+  Started Preflight(const ResponseContext& ctx, const http::RequestHead& head) {
+    const auto method = head.Header("Access-Control-Request-Method");
+    const std::string_view asked = head.Header("Access-Control-Request-Headers").value_or("");
+    const bool names = std::all_of(asked.begin(), asked.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == ',' || c == ' ';
+    });
+    const bool known = method && (*method == "GET" || *method == "PUT" || *method == "HEAD" ||
+                                  *method == "POST" || *method == "DELETE");
+    if (ctx.cors_origin.empty() || !known || !names || asked.size() > 1024) {
+      return Answer(
+          ctx, Status(ErrorCode::kAccessDenied, "CORSResponse: This CORS request is not allowed."));
+    }
+    Started s;
+    s.response = BaseResponse(ctx, clock_, 200);
+    s.response->headers.emplace_back("Access-Control-Allow-Methods",
+                                     "GET, PUT, HEAD, POST, DELETE");
+    if (!asked.empty()) {
+      s.response->headers.emplace_back("Access-Control-Allow-Headers", std::string(asked));
+    }
+    s.response->headers.emplace_back("Access-Control-Max-Age", "600");
+    s.response->close = ctx.body_pending;
+    return s;
+  }
+
   Started Answer(const ResponseContext& ctx, const Status& status) {
     Started s;
     s.response = ErrorResponse(ctx, clock_, status);
