@@ -7,6 +7,8 @@ empty connection deleted; and the admin side over https (`--admin-tls`) with a S
 
 import json
 import unittest
+import urllib.error
+import urllib.request
 
 from botocore.exceptions import ClientError
 
@@ -128,6 +130,46 @@ class AdminApiTest(AdminRequests, SluiceTestCase):
         self.api("DELETE", f"/api/v1/connections/{scratch['bucket']}")
         self.api("GET", f"/api/v1/connections/{scratch['bucket']}", expect=404)
         self.assertEqual([c["id"] for c in self.api("GET", "/api/v1/connections")], [bucket])
+
+    def test_upload_url_pushes_a_file_as_any_s3_client_would(self):
+        """The console's upload: a presigned PUT on the S3 endpoint, which answers the console's
+        CORS preflight (and no other origin's)."""
+        conn = self.api("POST", "/api/v1/connections", {"name": "uploads"}, expect=201)
+        bucket = conn["bucket"]
+        self.api("POST", f"/api/v1/connections/{bucket}/tables",
+                 {"table": "items", "primary_key": "id"}, expect=201)
+        self.api("POST", f"/api/v1/connections/{bucket}/upload-url", {"key": "nope/a.json"},
+                 expect=400)
+        up = self.api("POST", f"/api/v1/connections/{bucket}/upload-url",
+                      {"key": "items/a b.json", "content_type": "application/x-ndjson"})
+        self.assertTrue(up["url"].startswith(f"{self.server.endpoint}/{bucket}/items/a%20b.json?"),
+                        up["url"])
+        self.assertEqual(up["method"], "PUT")
+        origin = self.server.admin_url
+        preflight = urllib.request.Request(up["url"], method="OPTIONS", headers={
+            "Origin": origin, "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type"})
+        with urllib.request.urlopen(preflight, timeout=10) as r:
+            self.assertEqual(r.headers["Access-Control-Allow-Origin"], origin)
+        preflight.headers["Origin"] = "http://evil.example"
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(preflight, timeout=10)
+        self.assertEqual(refused.exception.code, 403)
+
+        put = urllib.request.Request(up["url"], data=b'{"id": 1}\n{"id": 2}\n', method="PUT",
+                                     headers={**up["headers"], "Origin": origin})
+        with urllib.request.urlopen(put, timeout=30) as r:
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.headers["ETag"])
+            self.assertEqual(r.headers["Access-Control-Allow-Origin"], origin)
+        loaded = self.wait_loaded(bucket, "items/a b.json")
+        self.assertEqual((loaded["status"], loaded["inserted"]), ("loaded", 2))
+        # The URL is for that key and that method only.
+        get = urllib.request.Request(up["url"], method="GET")
+        with self.assertRaises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(get, timeout=10)
+        self.assertEqual(denied.exception.code, 403)
+        self.api("DELETE", f"/api/v1/connections/{bucket}/tables/items")
 
 
 class AdminOverTlsTest(AdminRequests, SluiceTestCase):

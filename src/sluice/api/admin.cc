@@ -136,7 +136,8 @@ class AdminHandler final : public http::Handler {
       }
       return Ready(MetricsPage());
     }
-    if (auto r = ServeConsole(head)) return Ready(std::move(*r));
+    if (auto r = ServeConsole(head, OriginOf(ctx_.options.s3_endpoint)))
+      return Ready(std::move(*r));
     return Ready(Text(404, "not found\n"));
   }
 

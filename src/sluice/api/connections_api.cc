@@ -5,6 +5,8 @@
 #include <map>
 
 #include "sluice/api/admin_internal.h"
+#include "sluice/api/console_internal.h"
+#include "sluice/auth/auth.h"
 
 namespace sluice::api {
 namespace {
@@ -242,7 +244,78 @@ class ConnectionApi {
                                       "InvalidAccessKeyId."}});
   }
 
+  // POST /api/v1/connections/{id}/upload-url {"key", "content_type"}: a presigned S3 PUT of
+  // `key` on the S3 endpoint, signed with the connection's newest active key, valid
+  // kUploadUrlSeconds: the console's uploads go from the browser straight to S3, as any
+  // client's would (the endpoint answers the console's CORS preflight).
+  http::Response UploadUrl(const ApiCall& call) {
+    if (auto bad = NoQuery(call.query)) return std::move(*bad);
+    http::Response error;
+    auto body = BodyObject(call, &error);
+    if (!body) return error;
+    if (auto bad = UnknownMembers(*body, {"key", "content_type"})) return std::move(*bad);
+    auto conn = Find(call.param("id"), &error);
+    if (!conn) return error;
+    const nlohmann::json& k = body->value("key", nlohmann::json());
+    const std::string key = k.is_string() ? k.get<std::string>() : "";
+    const size_t slash = key.find('/');
+    if (key.size() > 1024 || slash == std::string::npos || slash == 0 || slash + 1 == key.size()) {
+      return Json(400, {{"error", "key is \"<table>/<file name>\" (at most 1024 bytes)"}});
+    }
+    auto table = ctx_.catalog.GetTable(conn->id, key.substr(0, slash));
+    if (!table.ok()) return ErrorResponse(table.status());
+    if (!table->has_value()) {
+      return Json(400, {{"error", "no table '" + key.substr(0, slash) + "' in connection '" +
+                                      conn->id + "': a file uploaded here would not load"}});
+    }
+    auto keys = ctx_.catalog.ListKeys(conn->id);
+    if (!keys.ok()) return ErrorResponse(keys.status());
+    std::optional<Credential> signer;
+    for (auto it = keys->rbegin(); it != keys->rend() && !signer; ++it) {
+      if (it->state != catalog::KeyState::kActive || it->connection_id != conn->id) continue;
+      auto cred = ctx_.catalog.LookupAccessKey(it->access_key);
+      if (!cred.ok()) return ErrorResponse(cred.status());
+      if (cred->has_value()) signer = Credential{it->access_key, (*cred)->secret};
+    }
+    if (!signer) {
+      return Json(409, {{"error", "connection '" + conn->id +
+                                      "' has no active access key to sign the upload with: "
+                                      "create one first"}});
+    }
+    const std::string origin = OriginOf(ctx_.options.s3_endpoint);
+    std::string path = "/" + conn->id;
+    for (size_t start = 0; start <= key.size();) {
+      size_t end = key.find('/', start);
+      if (end == std::string::npos) end = key.size();
+      path += "/" + auth::UriEncode(std::string_view(key).substr(start, end - start));
+      start = end + 1;
+    }
+    const int64_t now = ctx_.clock.NowSeconds();
+    const std::string query =
+        auth::PresignV4Query({"PUT", origin.substr(origin.find("://") + 3), path,
+                              ctx_.options.region, now, kUploadUrlSeconds},
+                             signer->key, signer->secret);
+    nlohmann::json headers = nlohmann::json::object();
+    if (body->contains("content_type") && (*body)["content_type"].is_string()) {
+      headers["Content-Type"] = (*body)["content_type"];
+    }
+    return Json(200, {{"url", origin + path + "?" + query},
+                      {"method", "PUT"},
+                      {"headers", headers},
+                      {"key", key},
+                      {"expires_at", FormatIsoMicros((now + kUploadUrlSeconds) * 1'000'000)}});
+  }
+
  private:
+  // How long an upload URL is good for: enough for a large file over a slow link, short
+  // enough that a leaked one is soon useless.
+  static constexpr int64_t kUploadUrlSeconds = 900;
+
+  struct Credential {
+    AccessKeyId key;
+    Secret secret;
+  };
+
   std::optional<catalog::Connection> Find(const std::string& id, http::Response* error) {
     return FindConnection(ctx_.catalog, id, error);
   }
@@ -326,6 +399,18 @@ std::vector<Endpoint> ConnectionRoutes(AdminContext& ctx) {
         .status = 201,
         .schema = "CreatedKey"},
        [api](const ApiCall& c) { return api->CreateKey(c); }});
+  routes.push_back(
+      {{.method = "POST",
+        .path = "/api/v1/connections/{id}/upload-url",
+        .summary = "A presigned upload URL",
+        .description = "A SigV4-presigned S3 PutObject URL for a key of a configured table, "
+                       "signed with the connection's newest active key and valid 15 minutes: the "
+                       "console's uploads go from the browser straight to the S3 endpoint.",
+        .path_params = {id},
+        .request = "UploadUrlRequest",
+        .schema = "UploadUrl",
+        .conflict = "the connection has no active key"},
+       [api](const ApiCall& c) { return api->UploadUrl(c); }});
   routes.push_back({{.method = "POST",
                      .path = "/api/v1/credentials/{key}/revoke",
                      .summary = "Revoke an access key",

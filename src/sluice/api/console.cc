@@ -9,22 +9,24 @@ namespace {
 constexpr std::string_view kAssetPrefix = "/assets/";
 
 // What a console page may do: load its own scripts, styles, images and fonts and call its own
-// origin, nothing inline, nothing framed. `data:` images are for the SVG icons CSS may carry.
-// Downloads the console builds itself (CSV from a query) are blob: URLs opened by an <a
-// download>, which is a download rather than a fetch or a navigation, so no directive needs
-// `blob:`.
-constexpr std::string_view kContentSecurityPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'";
+// origin and the S3 endpoint's (an upload goes there through a presigned URL), nothing inline,
+// nothing framed. `data:` images are for the SVG icons CSS may carry. Downloads the console
+// builds itself (CSV from a query) are blob: URLs opened by an <a download>, which is a
+// download rather than a fetch or a navigation, so no directive needs `blob:`.
+std::string ContentSecurityPolicy(std::string_view s3_origin) {
+  return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+         "connect-src 'self'" +
+         (s3_origin.empty() ? std::string() : " " + std::string(s3_origin)) +
+         "; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+}
 
 http::Response ConsoleResponse(int status, std::string_view content_type, std::string body,
-                               std::string_view cache_control) {
+                               std::string_view cache_control, std::string_view s3_origin = {}) {
   http::Response r;
   r.status = status;
   r.headers.emplace_back("Content-Type", std::string(content_type));
   r.headers.emplace_back("Cache-Control", std::string(cache_control));
-  r.headers.emplace_back("Content-Security-Policy", std::string(kContentSecurityPolicy));
+  r.headers.emplace_back("Content-Security-Policy", ContentSecurityPolicy(s3_origin));
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
   r.body = std::move(body);
@@ -82,7 +84,15 @@ http::Response ServeAsset(std::string_view rest) {
 
 }  // namespace
 
-std::optional<http::Response> ServeConsole(const http::RequestHead& head) {
+std::string OriginOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "";
+  const size_t path = url.find('/', scheme + 3);
+  return std::string(url.substr(0, path));
+}
+
+std::optional<http::Response> ServeConsole(const http::RequestHead& head,
+                                           std::string_view s3_origin) {
   if (head.method != "GET" && head.method != "HEAD") return std::nullopt;
   std::string_view path = head.raw_path;
   if (path.starts_with("/api/")) return std::nullopt;
@@ -93,8 +103,8 @@ std::optional<http::Response> ServeConsole(const http::RequestHead& head) {
   const std::string etag = "\"" + std::string(WebAssetsHash()) + "\"";
   http::Response r =
       NotModified(head, etag)
-          ? ConsoleResponse(304, "text/html; charset=utf-8", "", "no-cache")
-          : ConsoleResponse(200, "text/html; charset=utf-8", IndexHtml(), "no-cache");
+          ? ConsoleResponse(304, "text/html; charset=utf-8", "", "no-cache", s3_origin)
+          : ConsoleResponse(200, "text/html; charset=utf-8", IndexHtml(), "no-cache", s3_origin);
   r.headers.emplace_back("ETag", etag);
   return r;
 }

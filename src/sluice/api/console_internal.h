@@ -24,6 +24,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "sluice/http/http.h"
@@ -44,6 +45,11 @@ std::string_view WebAssetsHash();
 
 // The console's answer to a request the admin API did not take, or nullopt when `head` is not
 // a console path (a non-GET method, /api/..., a file name the console does not have).
-std::optional<http::Response> ServeConsole(const http::RequestHead& head);
+// The console's page or asset for `head`, nullopt for a path it does not serve. `s3_origin`
+// (scheme://host:port, may be empty) is the S3 endpoint the page may also call.
+std::optional<http::Response> ServeConsole(const http::RequestHead& head,
+                                           std::string_view s3_origin = {});
+// "http://127.0.0.1:8787" of "http://127.0.0.1:8787/x"; empty for a string without "://".
+std::string OriginOf(std::string_view url);
 
 }  // namespace sluice::api

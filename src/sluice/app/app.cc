@@ -265,6 +265,12 @@ Status RunServer(const ServeConfig& config) {
   s3_options.region = config.region;
   s3_options.base_domain = config.base_domain;
   s3_options.max_object_bytes = config.max_object_bytes;
+  // The console's origin may call the S3 endpoint from the browser (its uploads); it is known
+  // once the admin listener has its port, before the runtime serves a request.
+  auto console_origin = std::make_shared<std::string>();
+  s3_options.cors_origin_allowed = [console_origin](std::string_view origin) {
+    return !console_origin->empty() && origin == *console_origin;
+  };
   auto service = s3::MakeService(backend, clock, s3_options);
 
   auto runtime = http::Runtime::Create(config.http_threads);
@@ -316,6 +322,7 @@ Status RunServer(const ServeConfig& config) {
   const std::string admin_url = std::string(config.admin_tls ? "https://" : "http://") +
                                 HostForUrl(config.admin_address) + ":" +
                                 std::to_string(admin_server->port());
+  *console_origin = admin_url;
   nlohmann::json info = {{"s3_endpoint", endpoint},
                          {"admin_url", admin_url},
                          {"region", config.region},
