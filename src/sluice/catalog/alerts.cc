@@ -1,6 +1,6 @@
 // Alert endpoints and their outbox (alerts.h), once for both engines: the SQL below runs
-// through AlertSql, inside the transaction RunAlertSql or the ledger opened. The SQLite
-// engine's AlertSql is here too.
+// through SharedSql, inside the transaction RunSharedSql or the ledger opened. The SQLite
+// engine's SharedSql is here too.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -149,7 +149,7 @@ Status NoEndpoint(const std::string& id) {
   return Err(ErrorCode::kNotFound, "no alert endpoint '" + id + "'");
 }
 
-Status Enqueue(AlertSql& sql, const AlertEvent& e) {
+Status Enqueue(SharedSql& sql, const AlertEvent& e) {
   return sql
       .Run(kEnqueueSql,
            {e.id, e.type, e.connection_id, e.table, e.subject, e.data_json, e.time, e.endpoint_id})
@@ -169,7 +169,7 @@ struct FileFacts {
   std::string on_error;  // empty when the table is not configured
 };
 
-Result<std::optional<FileFacts>> ReadFileFacts(AlertSql& sql, int64_t seq) {
+Result<std::optional<FileFacts>> ReadFileFacts(SharedSql& sql, int64_t seq) {
   SLUICE_ASSIGN_OR_RETURN(
       SqlRows r,
       sql.Run("SELECT f.connection_id, f.table_name, f.key, f.size, f.error_code, "
@@ -185,7 +185,7 @@ Result<std::optional<FileFacts>> ReadFileFacts(AlertSql& sql, int64_t seq) {
 
 // Whether any enabled endpoint takes `type` of `connection_id`: the hooks on the ledger's
 // hot path (a file loaded) read one small table and write nothing when none does.
-Result<bool> Subscribed(AlertSql& sql, std::string_view type, const std::string& connection_id) {
+Result<bool> Subscribed(SharedSql& sql, std::string_view type, const std::string& connection_id) {
   SLUICE_ASSIGN_OR_RETURN(
       SqlRows r, sql.Run("SELECT 1 FROM alert_endpoints WHERE enabled = 1 AND (connection_id = '' "
                          "OR connection_id = $1) AND events LIKE '%,' || $2 || ',%' LIMIT 1",
@@ -264,7 +264,7 @@ std::string NewAlertEventId() {
   return "evt_" + ToHex(ByteView(raw, sizeof raw));
 }
 
-Result<SqlRows> LiteAlertSql::Run(std::string_view sql, std::initializer_list<SqlArg> args) {
+Result<SqlRows> LiteSharedSql::Run(std::string_view sql, std::initializer_list<SqlArg> args) {
   std::string text(sql);
   std::replace(text.begin(), text.end(), '$', '?');
   SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_.Cached(text));
@@ -289,16 +289,16 @@ Result<SqlRows> LiteAlertSql::Run(std::string_view sql, std::initializer_list<Sq
   return out;
 }
 
-Status SqliteCatalog::RunAlertSql(bool write, const std::function<Status(AlertSql&)>& body) {
+Status SqliteCatalog::RunSharedSql(bool write, const std::function<Status(SharedSql&)>& body) {
   MutexLock lock(&mu_);
-  LiteAlertSql sql(*db_, box_);
+  LiteSharedSql sql(*db_, box_);
   if (!write) return body(sql);
   return Write([&]() REQUIRES(mu_) -> Status { return body(sql); });
 }
 
 // ---- The hooks the ledger calls ----
 
-Status FileFailedEvents(AlertSql& sql, int64_t seq, const Status& error, int64_t now) {
+Status FileFailedEvents(SharedSql& sql, int64_t seq, const Status& error, int64_t now) {
   SLUICE_ASSIGN_OR_RETURN(std::optional<FileFacts> f, ReadFileFacts(sql, seq));
   if (!f) return Status::Ok();
   SLUICE_ASSIGN_OR_RETURN(bool failed, Subscribed(sql, kEventFileFailed, f->connection_id));
@@ -312,7 +312,7 @@ Status FileFailedEvents(AlertSql& sql, int64_t seq, const Status& error, int64_t
   return Enqueue(sql, FileEvent(kEventTableBlocked, seq, *f, now, error_data));
 }
 
-Status FileLoadedEvent(AlertSql& sql, int64_t seq, const LoadCounts& counts, int64_t now) {
+Status FileLoadedEvent(SharedSql& sql, int64_t seq, const LoadCounts& counts, int64_t now) {
   SLUICE_ASSIGN_OR_RETURN(SqlRows any, sql.Run("SELECT 1 FROM alert_endpoints WHERE enabled = 1 "
                                                "AND events LIKE '%,file.loaded,%' LIMIT 1",
                                                {}));
@@ -326,7 +326,7 @@ Status FileLoadedEvent(AlertSql& sql, int64_t seq, const LoadCounts& counts, int
   return Enqueue(sql, FileEvent(kEventFileLoaded, seq, *f, now, data));
 }
 
-Status UnblockedEvent(AlertSql& sql, int64_t seq, std::string_view action, int64_t now) {
+Status UnblockedEvent(SharedSql& sql, int64_t seq, std::string_view action, int64_t now) {
   SLUICE_ASSIGN_OR_RETURN(std::optional<FileFacts> f, ReadFileFacts(sql, seq));
   if (!f || f->status != "failed" || f->passed || f->on_error != "block") return Status::Ok();
   SLUICE_ASSIGN_OR_RETURN(bool subscribed, Subscribed(sql, kEventTableUnblocked, f->connection_id));
@@ -364,7 +364,7 @@ Result<AlertEndpoint> Alerts::CreateAlertEndpoint(AlertEndpoint endpoint, const 
   SLUICE_RETURN_IF_ERROR(RandomBytes(raw, sizeof raw));
   endpoint.id = "ep_" + ToHex(ByteView(raw, sizeof raw));
   endpoint.disabled_reason.clear();
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(true, [&](SharedSql& sql) -> Status {
     if (!endpoint.connection_id.empty()) {
       SLUICE_ASSIGN_OR_RETURN(
           SqlRows c, sql.Run("SELECT 1 FROM connections WHERE id = $1", {endpoint.connection_id}));
@@ -403,7 +403,7 @@ Result<AlertEndpoint> Alerts::CreateAlertEndpoint(AlertEndpoint endpoint, const 
 
 Result<std::vector<AlertEndpoint>> Alerts::ListAlertEndpoints() {
   std::vector<AlertEndpoint> out;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(SqlRows r,
                             sql.Run(std::string(kEndpointColumns) + "ORDER BY created_at, id", {}));
     for (const auto& row : r.rows) {
@@ -417,7 +417,7 @@ Result<std::vector<AlertEndpoint>> Alerts::ListAlertEndpoints() {
 
 Result<std::optional<AlertEndpoint>> Alerts::GetAlertEndpoint(const std::string& id) {
   std::optional<AlertEndpoint> out;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(SqlRows r,
                             sql.Run(std::string(kEndpointColumns) + "WHERE id = $1", {id}));
     if (r.rows.empty()) return Status::Ok();
@@ -429,7 +429,7 @@ Result<std::optional<AlertEndpoint>> Alerts::GetAlertEndpoint(const std::string&
 
 Status Alerts::UpdateAlertEndpoint(const AlertEndpoint& e) {
   SLUICE_RETURN_IF_ERROR(CheckEndpoint(e));
-  return RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  return RunSharedSql(true, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r,
         sql.Run(
@@ -446,7 +446,7 @@ Status Alerts::UpdateAlertEndpoint(const AlertEndpoint& e) {
 }
 
 Status Alerts::DeleteAlertEndpoint(const std::string& id) {
-  return RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  return RunSharedSql(true, [&](SharedSql& sql) -> Status {
     // The cascade would do; said explicitly for a SQLite opened without foreign keys.
     SLUICE_RETURN_IF_ERROR(
         sql.Run("DELETE FROM alert_deliveries WHERE endpoint_id = $1", {id}).status());
@@ -459,7 +459,7 @@ Status Alerts::DeleteAlertEndpoint(const std::string& id) {
 
 Result<Secret> Alerts::AlertSecret(const std::string& id) {
   Secret out;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r,
         sql.Run("SELECT secret_nonce, secret_sealed FROM alert_endpoints WHERE id = $1", {id}));
@@ -476,7 +476,7 @@ Result<Secret> Alerts::AlertSecret(const std::string& id) {
 
 Result<int64_t> Alerts::EnqueueAlert(const AlertEvent& event) {
   int64_t n = 0;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(true, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r,
         sql.Run(kEnqueueSql, {event.id, event.type, event.connection_id, event.table, event.subject,
@@ -492,7 +492,7 @@ Result<bool> Alerts::AdvanceAlertState(const std::string& endpoint_id,
                                        std::string_view name, int64_t expected, int64_t next,
                                        const AlertEvent* event) {
   bool moved = false;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(true, [&](SharedSql& sql) -> Status {
     const std::string n(name);
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r, sql.Run("UPDATE alert_state SET value = $5 WHERE endpoint_id = $1 AND "
@@ -515,7 +515,7 @@ Result<bool> Alerts::AdvanceAlertState(const std::string& endpoint_id,
 
 Result<std::vector<Alerts::StateRow>> Alerts::ListAlertStates(const std::string& endpoint_id) {
   std::vector<StateRow> out;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r, sql.Run("SELECT connection_id, table_name, name, value FROM alert_state "
                            "WHERE endpoint_id = $1 ORDER BY connection_id, table_name, name",
@@ -529,7 +529,7 @@ Result<std::vector<Alerts::StateRow>> Alerts::ListAlertStates(const std::string&
 Result<int64_t> Alerts::AlertState(const std::string& endpoint_id, const std::string& connection_id,
                                    const std::string& table, std::string_view name) {
   int64_t value = 0;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(SqlRows r,
                             sql.Run("SELECT value FROM alert_state WHERE endpoint_id = $1 AND "
                                     "connection_id = $2 AND table_name = $3 AND name = $4",
@@ -545,7 +545,7 @@ Result<std::vector<AlertDelivery>> Alerts::ClaimDeliveries(int64_t now, int64_t 
   std::vector<AlertDelivery> out;
   // A read first: the dispatcher asks every second, and mostly nothing is due.
   bool due = false;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r, sql.Run("SELECT 1 FROM alert_deliveries d JOIN alert_endpoints e ON e.id = "
                            "d.endpoint_id WHERE d.status = 'pending' AND d.next_attempt_at <= $1 "
@@ -555,7 +555,7 @@ Result<std::vector<AlertDelivery>> Alerts::ClaimDeliveries(int64_t now, int64_t 
     return Status::Ok();
   }));
   if (!due) return out;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(true, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r,
         sql.Run("UPDATE alert_deliveries SET lease_until = $2 WHERE id IN (SELECT d.id FROM "
@@ -575,7 +575,7 @@ Result<std::vector<AlertDelivery>> Alerts::ClaimDeliveries(int64_t now, int64_t 
 
 Status Alerts::RecordDeliveryAttempt(const std::string& id, const DeliveryAttempt& a) {
   const char* status = a.delivered ? "delivered" : (a.retry_at == 0 ? "failed" : "pending");
-  return RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  return RunSharedSql(true, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r,
         sql.Run("UPDATE alert_deliveries SET attempts = attempts + 1, last_attempt_at = $2, "
@@ -596,7 +596,7 @@ Result<std::vector<AlertDelivery>> Alerts::ListDeliveries(const std::string& end
                                                           int64_t before, size_t limit) {
   std::vector<AlertDelivery> out;
   limit = std::min(limit, kMaxDeliveryPage);
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r, sql.Run("SELECT " + std::string(kDeliveryColumns) +
                                " FROM alert_deliveries WHERE ($1 = '' OR endpoint_id = $1) AND "
@@ -611,7 +611,7 @@ Result<std::vector<AlertDelivery>> Alerts::ListDeliveries(const std::string& end
 
 Result<std::optional<AlertDelivery>> Alerts::GetDelivery(const std::string& id) {
   std::optional<AlertDelivery> out;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(false, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(SqlRows r, sql.Run("SELECT " + std::string(kDeliveryColumns) +
                                                    " FROM alert_deliveries WHERE id = $1",
                                                {id}));
@@ -622,7 +622,7 @@ Result<std::optional<AlertDelivery>> Alerts::GetDelivery(const std::string& id) 
 }
 
 Status Alerts::Redeliver(const std::string& id, int64_t now) {
-  return RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  return RunSharedSql(true, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r, sql.Run("UPDATE alert_deliveries SET status = 'pending', attempts = 0, "
                            "next_attempt_at = $2, lease_until = 0, delivered_at = 0 WHERE id = $1",
@@ -634,7 +634,7 @@ Status Alerts::Redeliver(const std::string& id, int64_t now) {
 
 Result<int64_t> Alerts::PruneDeliveries(int64_t before) {
   int64_t n = 0;
-  SLUICE_RETURN_IF_ERROR(RunAlertSql(true, [&](AlertSql& sql) -> Status {
+  SLUICE_RETURN_IF_ERROR(RunSharedSql(true, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(SqlRows r,
                             sql.Run("DELETE FROM alert_deliveries WHERE status <> 'pending' AND "
                                     "created_at < $1",

@@ -15,7 +15,7 @@
 // ends. Every node sharing a PostgreSQL catalog sees the same endpoints and outbox.
 //
 // The methods here are shared by both engines (alerts.cc): each engine provides only
-// RunAlertSql, which runs the shared SQL inside one of its transactions. Thread-safety as the
+// RunSharedSql, which runs the shared SQL inside one of its transactions. Thread-safety as the
 // Catalog's.
 
 #include <cstdint>
@@ -29,7 +29,7 @@
 
 namespace sluice::catalog {
 
-class AlertSql;  // alerts_internal.h
+class SharedSql;  // shared_sql_internal.h
 
 // Event types (what an endpoint subscribes to).
 inline constexpr std::string_view kEventFileFailed = "file.failed";
@@ -189,7 +189,7 @@ class Alerts {
  protected:
   // Runs `body` with the engine's SQL inside one transaction (a durable write transaction
   // when `write`).
-  virtual Status RunAlertSql(bool write, const std::function<Status(AlertSql&)>& body) = 0;
+  virtual Status RunSharedSql(bool write, const std::function<Status(SharedSql&)>& body) = 0;
 };
 
 }  // namespace sluice::catalog

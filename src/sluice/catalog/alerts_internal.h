@@ -1,7 +1,6 @@
 #pragma once
 // Private to catalog: the alert tables' schema and SQL, the same text for both engines ($N
-// parameters), run through AlertSql, which each engine implements over its own connection
-// inside its own transaction. The ledger's writes call the event hooks below in their
+// parameters, run through SharedSql). The ledger's writes call the event hooks below in their
 // transaction, so that an event commits exactly when its cause does.
 
 #include <cstdint>
@@ -13,8 +12,7 @@
 
 #include "sluice/catalog/alerts.h"
 #include "sluice/catalog/catalog.h"
-#include "sluice/catalog/secret_box_internal.h"
-#include "sluice/sqlite/sqlite.h"
+#include "sluice/catalog/shared_sql_internal.h"
 
 namespace sluice::catalog {
 
@@ -75,49 +73,17 @@ CREATE TABLE IF NOT EXISTS alert_state (
 );
 )sql";
 
-// One statement's rows as text (integers in decimal, NULL as ""), and the rows it changed.
-struct SqlRows {
-  std::vector<std::vector<std::string>> rows;
-  int64_t affected = 0;
-};
-using SqlArg = std::variant<int64_t, std::string>;
-
-// Runs the shared alert SQL ($N parameters, bound in order) on an engine's connection, inside
-// the transaction the caller holds.
-class AlertSql {
- public:
-  virtual ~AlertSql() = default;
-  virtual Result<SqlRows> Run(std::string_view sql, std::initializer_list<SqlArg> args) = 0;
-  // Seals and opens webhook secrets with the catalog's key.
-  virtual const SecretBox& box() const = 0;
-  // What a subquery that picks rows to update appends so that concurrent pickers skip each
-  // other's rows (PostgreSQL); SQLite has one writer.
-  virtual std::string_view SkipLocked() const { return ""; }
-};
-
-// The SQLite engine's AlertSql ("$N" read as "?N").
-class LiteAlertSql final : public AlertSql {
- public:
-  LiteAlertSql(sqlite::Db& db, const SecretBox& box) : db_(db), box_(box) {}
-  Result<SqlRows> Run(std::string_view sql, std::initializer_list<SqlArg> args) override;
-  const SecretBox& box() const override { return box_; }
-
- private:
-  sqlite::Db& db_;
-  const SecretBox& box_;
-};
-
 // Event hooks, called by the ledger inside the transaction of the change (after the file's
 // status was read, before or after its update as each says). Each writes nothing when no
 // enabled endpoint subscribes.
 // After `seq` was marked failed with `error`: file.failed, and table.blocked when its table
 // blocks on errors.
-Status FileFailedEvents(AlertSql& sql, int64_t seq, const Status& error, int64_t now);
+Status FileFailedEvents(SharedSql& sql, int64_t seq, const Status& error, int64_t now);
 // After `seq` was marked loaded.
-Status FileLoadedEvent(AlertSql& sql, int64_t seq, const LoadCounts& counts, int64_t now);
+Status FileLoadedEvent(SharedSql& sql, int64_t seq, const LoadCounts& counts, int64_t now);
 // Before an operator's `action` ("retry", "skip", "move past") on `seq` changes its status:
 // table.unblocked when the file is the failed file blocking its table.
-Status UnblockedEvent(AlertSql& sql, int64_t seq, std::string_view action, int64_t now);
+Status UnblockedEvent(SharedSql& sql, int64_t seq, std::string_view action, int64_t now);
 
 // The file.loaded deliveries as part of the PostgreSQL catalog's LoadedInPool statement: a
 // data-modifying CTE body reading the loaded file from CTE `f` (connection_id, table_name, key,

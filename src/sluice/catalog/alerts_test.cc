@@ -43,6 +43,7 @@ class AlertsTest : public ::testing::TestWithParam<CatalogKind> {
     r.size = 10;
     r.md5_hex = "d41d8cd98f00b204e9800998ecf8427e";
     r.metadata_json = "{}";
+    r.received_at = clock_.NowMicros();
     auto seq = cat_->AppendFile(r);
     EXPECT_TRUE(seq.ok()) << seq.status().ToString();
     return seq.ok() ? *seq : 0;
@@ -247,6 +248,47 @@ TEST_P(AlertsTest, AConditionMovesOnceAndItsEventWithIt) {
   EXPECT_TRUE(*cat_->AdvanceAlertState(hook->id, "shop", "orders", "lagging", 1, 0, nullptr));
   EXPECT_EQ(*cat_->AlertState(hook->id, "shop", "orders", "lagging"), 0);
   EXPECT_FALSE(*cat_->AdvanceAlertState("ep_gone", "", "", "digest", 0, 7, nullptr));
+}
+
+// The console's activity numbers (activity.cc) use the same fixture: a ledger on both engines.
+class ActivityTest : public AlertsTest {};
+
+INSTANTIATE_TEST_SUITE_P(Catalogs, ActivityTest,
+                         ::testing::Values(CatalogKind::kSqlite, CatalogKind::kPostgres),
+                         testing_util::CatalogKindName);
+
+TEST_P(ActivityTest, LoadsAndTheBacklogAreCountedByTableAndMinute) {
+  const int64_t start = clock_.NowMicros() - clock_.NowMicros() % 60'000'000;
+  clock_.Set(start);
+  const int64_t a = Push("orders", "orders/a.json");  // minute 0
+  const int64_t b = Push("orders", "orders/b.json");
+  clock_.Advance(60'000'000);  // minute 1: a loads
+  ASSERT_TRUE(cat_->MarkLoading(a).ok());
+  ASSERT_TRUE(cat_->MarkLoaded(a, LoadCounts{5, 2, 0, 1}, clock_.NowMicros()).ok());
+  clock_.Advance(60'000'000);  // minute 2: c arrives; b still waits
+  Push("items", "items/c.json");
+
+  auto loaded = cat_->LoadedSince(start);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].table.table, "orders");
+  EXPECT_EQ((*loaded)[0].files, 1);
+  EXPECT_EQ((*loaded)[0].rows, 8);
+  EXPECT_EQ((*loaded)[0].last_loaded_at, start + 60'000'000);
+  EXPECT_TRUE(cat_->LoadedSince(start + 61'000'000)->empty());
+
+  bool complete = false;
+  auto minutes = cat_->ActivitySince(start, clock_.NowMicros(), 100, &complete);
+  ASSERT_TRUE(minutes.ok()) << minutes.status().ToString();
+  EXPECT_TRUE(complete);
+  ASSERT_EQ(minutes->size(), 3u);
+  EXPECT_EQ((*minutes)[0].backlog_files, 2);
+  EXPECT_EQ((*minutes)[1].files_loaded, 1);
+  EXPECT_EQ((*minutes)[1].rows, 8);
+  EXPECT_EQ((*minutes)[1].backlog_files, 1);
+  EXPECT_EQ((*minutes)[2].backlog_files, 2);
+  EXPECT_EQ((*minutes)[2].minute, start + 120'000'000);
+  (void)b;
 }
 
 }  // namespace

@@ -587,6 +587,31 @@ class Catalog : public Connections,
                 public Admins,
                 public Alerts {
  public:
+  // ---- What the ledger did lately, for the console (activity.cc; both engines) ----
+
+  struct TableActivity {
+    TableKey table;
+    int64_t files = 0;           // files loaded
+    int64_t rows = 0;            // rows written: inserted + updated + deleted
+    int64_t last_loaded_at = 0;  // micros, the newest of them
+  };
+  // Per table, the files loaded since `since` (micros): one grouped read of the index of loaded
+  // files by finish time, so its cost follows the files loaded in the window.
+  Result<std::vector<TableActivity>> LoadedSince(int64_t since);
+
+  // One minute of the whole ledger's activity (ActivitySince).
+  struct MinuteActivity {
+    int64_t minute = 0;         // micros, the minute's start
+    int64_t files_loaded = 0;   // finished loading in it
+    int64_t rows = 0;           // rows those files wrote
+    int64_t backlog_files = 0;  // received and not finished at the minute's end
+  };
+  // The minutes from `since` to `now`, oldest first. Reads the files that finished in the
+  // window and those still unfinished, at most `max_files` of them (the rest are left out:
+  // the counts are then a lower bound, which `*complete` says when not null).
+  Result<std::vector<MinuteActivity>> ActivitySince(int64_t since, int64_t now, size_t max_files,
+                                                    bool* complete = nullptr);
+
   // Opens (creating if needed) the catalog in `data_dir`. `clock` must outlive the catalog.
   static Result<std::unique_ptr<Catalog>> Open(const std::string& data_dir, FileSystem& fs,
                                                const Clock& clock);

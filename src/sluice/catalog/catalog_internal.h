@@ -121,7 +121,7 @@ class SqliteCatalog final : public Catalog {
 
  protected:
   // alerts.cc
-  Status RunAlertSql(bool write, const std::function<Status(AlertSql&)>& body) override;
+  Status RunSharedSql(bool write, const std::function<Status(SharedSql&)>& body) override;
 
  private:
   // One statement on user `name` ($1, and `value` as $2 unless it removes the user); kNotFound

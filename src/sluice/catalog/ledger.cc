@@ -219,7 +219,7 @@ Status SqliteCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t 
     q.Bind(1, counts.inserted).Bind(2, counts.updated).Bind(3, counts.refused);
     q.Bind(4, counts.deleted).Bind(5, finished_at).Bind(6, seq);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    LiteAlertSql alerts(*db_, box_);
+    LiteSharedSql alerts(*db_, box_);
     return FileLoadedEvent(alerts, seq, counts, finished_at);
   });
 }
@@ -236,7 +236,7 @@ Status SqliteCatalog::MarkFailed(int64_t seq, const Status& error) {
     const int64_t now = clock_.NowMicros();
     q.Bind(3, now).Bind(4, seq);
     SLUICE_RETURN_IF_ERROR(q.Run());
-    LiteAlertSql alerts(*db_, box_);
+    LiteSharedSql alerts(*db_, box_);
     return FileFailedEvents(alerts, seq, error, now);
   });
 }
@@ -246,7 +246,7 @@ Status SqliteCatalog::Retry(int64_t seq, LoaderState loader) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, false, "retried"));
     SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried"));
-    LiteAlertSql alerts(*db_, box_);
+    LiteSharedSql alerts(*db_, box_);
     SLUICE_RETURN_IF_ERROR(UnblockedEvent(alerts, seq, "retry", clock_.NowMicros()));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) + " WHERE seq = ?";
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q, db_->Cached(sql.c_str()));
@@ -259,7 +259,7 @@ Status SqliteCatalog::Skip(int64_t seq, LoaderState loader) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, false, "skipped"));
-    LiteAlertSql alerts(*db_, box_);
+    LiteSharedSql alerts(*db_, box_);
     SLUICE_RETURN_IF_ERROR(UnblockedEvent(alerts, seq, "skip", clock_.NowMicros()));
     // The error stays: it says why the operator skipped the file. A `loading` file has none:
     // it says that it was skipped unfinished.
@@ -278,7 +278,7 @@ Status SqliteCatalog::RetryForced(int64_t seq, LoaderState loader) {
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireOperatorStatus(seq, loader, true, "retried with --force"));
     SLUICE_RETURN_IF_ERROR(RequireBytes(seq, "retried with --force"));
-    LiteAlertSql alerts(*db_, box_);
+    LiteSharedSql alerts(*db_, box_);
     SLUICE_RETURN_IF_ERROR(UnblockedEvent(alerts, seq, "retry", clock_.NowMicros()));
     static const std::string sql = "UPDATE files SET " + std::string(kRequeue) +
                                    ", forced = 1, duplicate_of = 0 WHERE seq = ?";
@@ -302,7 +302,7 @@ Status SqliteCatalog::MovePast(int64_t seq) {
   MutexLock lock(&mu_);
   return Write([&]() REQUIRES(mu_) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(seq, kFailedOnly, "moved past"));
-    LiteAlertSql alerts(*db_, box_);
+    LiteSharedSql alerts(*db_, box_);
     SLUICE_RETURN_IF_ERROR(UnblockedEvent(alerts, seq, "move past", clock_.NowMicros()));
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
                             db_->Cached("UPDATE files SET passed = 1 WHERE seq = ?"));

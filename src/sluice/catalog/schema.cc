@@ -233,9 +233,11 @@ Result<bool> EnsureSchema(sqlite::Db& db) {
     SLUICE_RETURN_IF_ERROR(db.Exec(kAdminSchemaSql));
     SLUICE_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = 8"));
   }
-  // Version 9: alert endpoints, their outbox and conditions (alerts_internal.h).
+  // Version 9: alert endpoints, their outbox and conditions (alerts_internal.h); loaded files
+  // by finish time (shared_sql_internal.h).
   if (version < 9) {
     SLUICE_RETURN_IF_ERROR(db.Exec(kAlertSchemaSql));
+    SLUICE_RETURN_IF_ERROR(db.Exec(kActivitySchemaSql));
     SLUICE_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = 9"));
   }
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.QueryInt("SELECT count(*) FROM credentials"));

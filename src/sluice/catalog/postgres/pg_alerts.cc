@@ -11,7 +11,7 @@ using postgres::Conn;
 using postgres::Params;
 using postgres::Rows;
 
-Result<SqlRows> PgAlertSql::Run(std::string_view sql, std::initializer_list<SqlArg> args) {
+Result<SqlRows> PgSharedSql::Run(std::string_view sql, std::initializer_list<SqlArg> args) {
   Params params;
   for (const SqlArg& arg : args) {
     if (const auto* n = std::get_if<int64_t>(&arg)) {
@@ -32,9 +32,9 @@ Result<SqlRows> PgAlertSql::Run(std::string_view sql, std::initializer_list<SqlA
   return out;
 }
 
-Status PgCatalog::RunAlertSql(bool write, const std::function<Status(AlertSql&)>& body) {
+Status PgCatalog::RunSharedSql(bool write, const std::function<Status(SharedSql&)>& body) {
   return Read([&](Conn& c) -> Status {
-    PgAlertSql sql(c, box_);
+    PgSharedSql sql(c, box_);
     if (!write) return body(sql);
     postgres::Transaction txn(c);
     SLUICE_RETURN_IF_ERROR(txn.Begin());

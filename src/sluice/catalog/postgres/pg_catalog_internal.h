@@ -190,10 +190,10 @@ PgKeyRange MakePgKeyRange(std::string_view prefix, std::string_view start_after)
 
 class ClaimConns;
 
-// The PostgreSQL engine's AlertSql (alerts_internal.h), on the caller's connection.
-class PgAlertSql final : public AlertSql {
+// The PostgreSQL engine's SharedSql (shared_sql_internal.h), on the caller's connection.
+class PgSharedSql final : public SharedSql {
  public:
-  PgAlertSql(postgres::Conn& conn, const SecretBox& box) : conn_(conn), box_(box) {}
+  PgSharedSql(postgres::Conn& conn, const SecretBox& box) : conn_(conn), box_(box) {}
   Result<SqlRows> Run(std::string_view sql, std::initializer_list<SqlArg> args) override;
   const SecretBox& box() const override { return box_; }
   std::string_view SkipLocked() const override { return " FOR UPDATE OF d SKIP LOCKED"; }
@@ -316,7 +316,7 @@ class PgCatalog final : public Catalog {
 
  protected:
   // pg_alerts.cc
-  Status RunAlertSql(bool write, const std::function<Status(AlertSql&)>& body) override;
+  Status RunSharedSql(bool write, const std::function<Status(SharedSql&)>& body) override;
 
  private:
   // One statement on user `name` ($1, and `value` as $2 unless it removes the user); kNotFound

@@ -294,7 +294,7 @@ Status PgCatalog::MarkLoaded(int64_t seq, const LoadCounts& counts, int64_t fini
     SLUICE_RETURN_IF_ERROR(
         c.Query(kAdvancePositionSql, Params().Text(file.Text(0)).Text(file.Text(1)).Int(seq))
             .status());
-    PgAlertSql alerts(c, box_);
+    PgSharedSql alerts(c, box_);
     return FileLoadedEvent(alerts, seq, counts, finished_at);
   });
 }
@@ -350,7 +350,7 @@ Status PgCatalog::MarkFailed(int64_t seq, const Status& error) {
                     .Int(now)
                     .Int(seq))
             .status());
-    PgAlertSql alerts(c, box_);
+    PgSharedSql alerts(c, box_);
     return FileFailedEvents(alerts, seq, error, now);
   });
 }
@@ -372,7 +372,7 @@ Status PgCatalog::OperatorWrite(int64_t seq, LoaderState loader, bool forced,
   return Write([&](Conn& c) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(c, seq, OperatorStatuses(state, forced), action));
     const bool requeue = set_sql.starts_with("status = 'queued'");
-    PgAlertSql alerts(c, box_);
+    PgSharedSql alerts(c, box_);
     SLUICE_RETURN_IF_ERROR(
         UnblockedEvent(alerts, seq, requeue ? "retry" : "skip", clock_.NowMicros()));
     if (requeue) {
@@ -410,7 +410,7 @@ Status PgCatalog::RetryForced(int64_t seq, LoaderState loader) {
 Status PgCatalog::MovePast(int64_t seq) {
   return Write([&](Conn& c) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireStatus(c, seq, kFailedOnly, "moved past"));
-    PgAlertSql alerts(c, box_);
+    PgSharedSql alerts(c, box_);
     SLUICE_RETURN_IF_ERROR(UnblockedEvent(alerts, seq, "move past", clock_.NowMicros()));
     return c.Query("UPDATE files SET passed = 1 WHERE seq = $1", Params().Int(seq)).status();
   });

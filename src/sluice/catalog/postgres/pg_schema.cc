@@ -218,7 +218,10 @@ Result<bool> EnsurePgSchema(Conn& conn) {
   // Version 2: admin users and their sessions (admins_internal.h).
   if (version < 2) SLUICE_RETURN_IF_ERROR(conn.Exec(kAdminSchemaSql));
   // Version 3: alert endpoints, their outbox and conditions (alerts_internal.h).
-  if (version < 3) SLUICE_RETURN_IF_ERROR(conn.Exec(kAlertSchemaSql));
+  if (version < 3) {
+    SLUICE_RETURN_IF_ERROR(conn.Exec(kAlertSchemaSql));
+    SLUICE_RETURN_IF_ERROR(conn.Exec(kActivitySchemaSql));
+  }
   SLUICE_RETURN_IF_ERROR(conn.Exec(kFunctions));
   if (version < kPgSchemaVersion) {
     SLUICE_RETURN_IF_ERROR(
