@@ -136,6 +136,10 @@ class ConsoleApi {
       }
     }
     const int64_t now = ctx_.clock.NowMicros();
+    auto recent = ctx_.catalog.LoadedSince(now - kDayMicros);
+    if (!recent.ok()) return ErrorResponse(recent.status());
+    std::map<catalog::TableKey, catalog::Catalog::TableActivity> activity;
+    for (const auto& a : *recent) activity[a.table] = a;
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [key, row] : tables) {
       backlog_files += row.files;
@@ -152,6 +156,22 @@ class ConsoleApi {
                             : nlohmann::json(static_cast<double>(now - row.oldest) / 1e6)},
            {"open_errors", row.open_errors},
            {"errors_by_code", row.by_code}});
+      nlohmann::json& t = out.back();
+      auto a = activity.find(key);
+      int64_t last = a == activity.end() ? 0 : a->second.last_loaded_at;
+      if (last == 0) {
+        // Nothing in the last day: the table's newest loaded file, from one bounded page.
+        catalog::FileFilter newest;
+        newest.table = key.table;
+        newest.statuses = {catalog::FileStatus::kLoaded};
+        newest.newest_first = true;
+        auto page = ctx_.catalog.ListFilesPage(key.connection_id, newest, 1);
+        if (!page.ok()) return ErrorResponse(page.status());
+        if (!page->files.empty()) last = page->files[0].finished_at;
+      }
+      t["last_loaded_at"] = TimeOrNull(last);
+      t["files_24h"] = a == activity.end() ? 0 : a->second.files;
+      t["rows_24h"] = a == activity.end() ? 0 : a->second.rows;
     }
     return Json(200, {{"tables", std::move(out)},
                       {"open_errors", open_errors},
@@ -159,7 +179,38 @@ class ConsoleApi {
                       {"unconfigured_files", unconfigured}});
   }
 
+  // GET /api/v1/status/history?minutes=N: the whole pool's activity by minute, for charts.
+  http::Response History(const ApiCall& call) {
+    int64_t minutes = 60;
+    for (const auto& [name, value] : AdminQuery(call.query)) {
+      const std::optional<int64_t> number = Decimal(value);
+      if (name == "minutes" && number.value_or(0) > 0 && *number <= 1440) {
+        minutes = *number;
+      } else {
+        return BadQuery(name, "minutes=<1..1440>");
+      }
+    }
+    const int64_t now = ctx_.clock.NowMicros();
+    bool complete = true;
+    auto history = ctx_.catalog.ActivitySince(now - (minutes - 1) * kMinuteMicros, now,
+                                              kMaxHistoryFiles, &complete);
+    if (!history.ok()) return ErrorResponse(history.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : *history) {
+      out.push_back({{"time", FormatIsoMicros(m.minute)},
+                     {"files_loaded", m.files_loaded},
+                     {"rows", m.rows},
+                     {"backlog_files", m.backlog_files}});
+    }
+    return Json(200, {{"minutes", std::move(out)}, {"complete", complete}});
+  }
+
  private:
+  static constexpr int64_t kMinuteMicros = 60'000'000;
+  static constexpr int64_t kDayMicros = 24 * 60 * kMinuteMicros;
+  // The ledger entries one history read may hold in memory (a few MB).
+  static constexpr size_t kMaxHistoryFiles = 200'000;
+
   AdminContext& ctx_;
 };
 
@@ -190,6 +241,16 @@ std::vector<Endpoint> ConsoleRoutes(AdminContext& ctx) {
                        "configured table.",
         .schema = "Status"},
        [api](const ApiCall& c) { return api->Status(c); }});
+  routes.push_back(
+      {{.method = "GET",
+        .path = "/api/v1/status/history",
+        .summary = "Activity by minute",
+        .description = "For the whole pool, per minute: files loaded, rows they wrote and the "
+                       "backlog at the minute's end. `complete` is false when the window held "
+                       "more files than one read takes (the counts are then a lower bound).",
+        .query = {{"minutes", "integer", "how far back, 1..1440 (default 60)"}},
+        .schema = "History"},
+       [api](const ApiCall& c) { return api->History(c); }});
   return routes;
 }
 
