@@ -6,13 +6,15 @@
 // connection and a nested table from a pasted example record, push files with the AWS SDK for
 // JavaScript, watch them load on the Files page, make a file fail (a flat table whose key is not
 // in the JSON: PK_NOT_FOUND), find it under its error type on the Errors page, download it, fix
-// the table and replay it, run SQL and download the CSV, rotate a key, add an alert webhook
-// (pointed at a receiver the test runs on loopback) and watch its signed test event be
-// delivered and redelivered; then a viewer sees no write control and a forged write is refused
-// 403. Throughout, no request may leave 127.0.0.1 and no Content-Security-Policy violation may
-// happen. Every page is photographed at 1280 px and on a 390 px phone (which must not scroll
-// sideways) into $SLUICE_SCREENSHOTS or a temporary folder, printed at the end;
-// SLUICE_DOCS_SCREENSHOT=1 also refreshes docs/console-overview.png.
+// the table and replay it, run SQL and download the CSV, push files from the browser onto a
+// table (a file input, then a dropped file, each PUT through a presigned URL straight to the S3
+// endpoint), rotate a key, add an alert webhook (pointed at a receiver the test runs on
+// loopback) and watch its signed test event be delivered and redelivered; then a viewer sees no
+// write control and a forged write is refused 403. Throughout, no request may leave 127.0.0.1
+// and no Content-Security-Policy violation may happen. Every page is photographed at 1280 px
+// and on a 390 px phone (which must not scroll sideways) into $SLUICE_SCREENSHOTS or a
+// temporary folder, printed at the end; SLUICE_DOCS_SCREENSHOT=1 also refreshes
+// docs/console-overview.png.
 //
 // Run: SLUICE_BIN=build/sluice node --test tests/browser/console.test.mjs (CTest: -L browser).
 
@@ -38,10 +40,12 @@ const chromiumPath = process.env.SLUICE_CHROMIUM || "/usr/bin/chromium";
 const desktop = { width: 1280, height: 900 };
 const phone = { width: 390, height: 844 };
 
-const expectedCsp =
+// The console's CSP. A page may also call `s3Origin`, the S3 endpoint, where an upload from the
+// browser goes; an asset's CSP names no other origin.
+const expectedCsp = (s3Origin = "") =>
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; " +
-  "frame-ancestors 'none'";
+  `connect-src 'self'${s3Origin ? " " + s3Origin : ""}; font-src 'self'; base-uri 'none'; ` +
+  "form-action 'self'; frame-ancestors 'none'";
 
 const example = {
   order_id: 1,
@@ -270,6 +274,33 @@ function endpointRow(page, name) {
   return page.getByRole("region", { name: "Endpoints" }).getByRole("row").filter({ hasText: name });
 }
 
+// A table's row on the overview: its "Rows (24 h)" as a number, its "Last loaded" text and the
+// exact time behind it (null when it never loaded).
+async function overviewRow(page, table) {
+  const row = page.getByRole("row").filter({ hasText: table });
+  const rows = await row.locator('td[data-label="Rows (24 h)"]').innerText();
+  const lastLoaded = row.locator('td[data-label="Last loaded"]');
+  const when = lastLoaded.locator("time");
+  return {
+    rows: Number(rows.trim().replaceAll(",", "")),
+    lastLoaded: (await lastLoaded.innerText()).trim(),
+    at: (await when.count()) ? await when.getAttribute("title") : null,
+  };
+}
+
+// Waits for `table`'s overview row to show rows written and a last load (the status is polled,
+// so they may take a poll to show); checks the time behind "… ago" is a recent ISO time.
+async function waitForLoadedRow(page, table) {
+  const row = await waitFor(async () => {
+    const r = await overviewRow(page, table);
+    return r.rows > 0 && r.at ? r : null;
+  }, `rows and a last load of ${table} on the overview`);
+  assert.match(row.lastLoaded, /^\d+ (s|min) ago$/, JSON.stringify(row));
+  assert.match(row.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d/, JSON.stringify(row));
+  assert.ok(Math.abs(Date.now() - Date.parse(row.at)) < 3600e3, JSON.stringify(row));
+  return row;
+}
+
 async function loginWithKeyboard(page, user, password) {
   await page.getByLabel("User").focus();
   await page.keyboard.type(user);
@@ -336,7 +367,8 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
   await step(t, "the console's answers carry the security headers and cache rules", async () => {
     const index = await fetch(admin + "/connections/shop");
     assert.equal(index.status, 200);
-    assert.equal(index.headers.get("content-security-policy"), expectedCsp);
+    const s3Origin = new URL(server.s3Endpoint).origin;
+    assert.equal(index.headers.get("content-security-policy"), expectedCsp(s3Origin));
     assert.equal(index.headers.get("x-content-type-options"), "nosniff");
     assert.equal(index.headers.get("referrer-policy"), "no-referrer");
     assert.equal(index.headers.get("cache-control"), "no-cache");
@@ -347,7 +379,7 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
     assert.equal(asset.status, 200);
     assert.equal(asset.headers.get("cache-control"), "public, max-age=31536000, immutable");
     assert.equal(asset.headers.get("content-type"), "text/javascript; charset=utf-8");
-    assert.equal(asset.headers.get("content-security-policy"), expectedCsp);
+    assert.equal(asset.headers.get("content-security-policy"), expectedCsp());
     assert.equal((await fetch(admin + "/favicon.ico")).status, 404);
   });
 
@@ -444,6 +476,16 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
     await events.locator(".badge-blocked").waitFor();
     await page.getByTestId("error-badge").filter({ hasText: "1" }).waitFor();
     await page.getByRole("row").filter({ hasText: "orders" }).locator(".badge-idle").waitFor();
+    // The last 24 h: orders loaded files and wrote rows; events, whose one file failed, neither.
+    await waitForLoadedRow(page, "orders");
+    const events24h = await overviewRow(page, "events");
+    assert.deepEqual([events24h.rows, events24h.lastLoaded, events24h.at], [0, "–", null]);
+    // The last hour's charts, drawn once the history answers: the rows just written are in it.
+    await page.getByRole("img", { name: /^Backlog \(files\): [\d,]+ now, at most / }).waitFor();
+    await page
+      .getByRole("img", { name: /^Rows per second: [\d.,]+ now, at most (?!0 in)/ })
+      .waitFor({ timeout: 20000 });
+    assert.equal(await page.locator("figure.chart svg[role=img][aria-label]").count(), 2);
     await photograph(page, shots, "00-overview", seen);
     if (process.env.SLUICE_DOCS_SCREENSHOT) {
       await page.screenshot({ path: path.join(sourceDir, "docs", "console-overview.png") });
@@ -518,6 +560,86 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
     assert.deepEqual(events.body.rows, [["signup"]]);
   });
 
+  // Here, after the fix and the SQL step's count of its rows, events is the flat table that
+  // loads rows (key id).
+  await step(t, "push files from the browser onto a table: chosen, then dropped", async () => {
+    await page.goto(`${admin}/connections/shop`);
+    await page.getByRole("heading", { name: "Connection shop" }).waitFor();
+    const zone = page.getByRole("group", { name: "Push a file into events" });
+    const ndjson = (rows) => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    // The newest files of events, as the API lists them, and the one under `key`: loaded.
+    const loaded = async (key) => {
+      const files = await page.evaluate(async () => {
+        const q = "table=events&order=desc&limit=5";
+        return (await fetch(`/api/v1/connections/shop/files?${q}`)).json();
+      });
+      const file = files.find((f) => f.key === key);
+      assert.ok(file, `${key} is in the ledger: ${JSON.stringify(files)}`);
+      assert.equal(file.status, "loaded", JSON.stringify(file));
+      return file;
+    };
+
+    // With the file input, as a keyboard user would; the name is made a safe key.
+    await zone.getByLabel(/push it into events/).setInputFiles({
+      name: "browser upload #1.ndjson",
+      mimeType: "application/x-ndjson",
+      buffer: Buffer.from(ndjson([{ id: 20, what: "chosen" }, { id: 21, what: "chosen" }])),
+    });
+    await zone.getByText("Pushed events/browser_upload_1.ndjson").waitFor();
+    await zone.locator(".upload-file .badge-loaded").waitFor();
+    assert.match(await zone.innerText(), /ETag "?[0-9a-f]{32}/);
+    assert.match(await zone.innerText(), /\b2 inserted/);
+    assert.equal((await loaded("events/browser_upload_1.ndjson")).inserted, 2);
+    await photograph(page, shots, "16-connection-upload", seen);
+
+    // A real drop: DataTransfer and drag events as the browser makes them.
+    const dropped = await page.evaluateHandle((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], "dropped.json", { type: "application/json" }));
+      return dt;
+    }, ndjson([{ id: 22, what: "dropped" }]));
+    await zone.dispatchEvent("dragenter", { dataTransfer: dropped });
+    await zone.dispatchEvent("dragover", { dataTransfer: dropped });
+    await page.locator(".dropzone.over").waitFor();
+    await zone.dispatchEvent("drop", { dataTransfer: dropped });
+    await zone.getByText("Pushed events/dropped.json").waitFor();
+    await zone.locator(".upload-file .badge-loaded").waitFor();
+    assert.equal(await page.locator(".dropzone.over").count(), 0);
+    assert.equal((await loaded("events/dropped.json")).inserted, 1);
+    const rows = await post(page, "/api/v1/query", {
+      sql: "SELECT id, what FROM shop.events WHERE id >= 20 ORDER BY id",
+    });
+    assert.deepEqual(
+      rows.body.rows.map(([id, what]) => [Number(id), what]),
+      [[20, "chosen"], [21, "chosen"], [22, "dropped"]],
+    );
+
+    // The zone links the file's own page, and the Files page, which lists both pushed files.
+    const seq = (await loaded("events/dropped.json")).seq;
+    const own = zone.getByRole("link", { name: `File #${seq}` });
+    assert.equal(await own.getAttribute("href"), `/connections/shop/files/${seq}`);
+    await zone.getByRole("link", { name: "Files page" }).click();
+    await page.getByRole("heading", { name: "Files of shop" }).waitFor();
+    for (const key of ["events/browser_upload_1.ndjson", "events/dropped.json"]) {
+      await page.locator("tr", { hasText: key }).locator(".badge-loaded").waitFor();
+    }
+
+    // Two files at once are refused before anything is asked or sent.
+    await page.goto(`${admin}/connections/shop`);
+    const two = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["{}\n"], "a.json"));
+      dt.items.add(new File(["{}\n"], "b.json"));
+      return dt;
+    });
+    await zone.dispatchEvent("drop", { dataTransfer: two });
+    await zone.getByRole("alert").filter({ hasText: "One file at a time" }).waitFor();
+
+    // The presign route refuses a key under no configured table.
+    const outside = await post(page, "/api/v1/connections/shop/upload-url", { key: "nope/x.json" });
+    assert.equal(outside.status, 400, JSON.stringify(outside.body));
+  });
+
   await step(t, "rotate a key: the new one works, the old one is revoked", async () => {
     await page.goto(`${admin}/connections/shop`);
     const oldRow = page.locator("tr", { hasText: keyId });
@@ -542,6 +664,9 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
       await page.getByRole("row").filter({ hasText: table }).locator(".badge-idle").waitFor();
     }
     await page.getByTestId("error-badge").filter({ hasText: "0" }).waitFor();
+    // Now events has loaded too: its replayed file and the browser's uploads.
+    await waitForLoadedRow(page, "events");
+    await page.locator("figure.chart svg[role=img][aria-label]").nth(1).waitFor();
     await photograph(page, shots, "12-overview-repaired", seen);
   });
 
@@ -665,6 +790,8 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
         assert.equal(await v.getByRole("button", { name }).count(), 0, `a viewer sees "${name}"`);
       }
       assert.equal(await v.getByRole("link", { name: "Add a table" }).count(), 0);
+      assert.equal(await v.getByRole("group", { name: /^Push a file into/ }).count(), 0);
+      assert.equal(await v.locator('input[type="file"]').count(), 0);
       assert.ok(await v.getByLabel("Files under no configured table").isDisabled());
       await photograph(v, shots, "11-viewer-connection", viewerSeen);
       await v.goto(`${admin}/connections/shop/tables/events`);
@@ -691,6 +818,9 @@ test("the web console, end to end in Chromium", { timeout: 300000 }, async (t) =
       assert.equal(forged.status, 403, JSON.stringify(forged.body));
       const retry = await post(v, `/api/v1/connections/shop/files/${failedSeq}/skip`, {});
       assert.equal(retry.status, 403, JSON.stringify(retry.body));
+      const upload = { key: "events/viewer.json" };
+      const forgedUpload = await post(v, "/api/v1/connections/shop/upload-url", upload);
+      assert.equal(forgedUpload.status, 403, JSON.stringify(forgedUpload.body));
       await collectViolations(v, viewerSeen);
       assert.deepEqual(viewerSeen.offLoopback, []);
       assert.deepEqual(viewerSeen.violations, []);

@@ -1,6 +1,6 @@
 // One connection (/connections/<id>): where clients push (endpoint, bucket, snippets), its
-// credentials, what becomes of keys under no table and its disk quota (PATCH), its tables, and
-// deleting it.
+// credentials, what becomes of keys under no table and its disk quota (PATCH), its tables (with,
+// for admins, a drop zone each that pushes a file from the browser), and deleting it.
 import { html, useEffect, useState } from "../lib/html.js";
 import { apiPath, del, get, patch } from "../lib/api.js";
 import { bytes } from "../lib/format.js";
@@ -11,6 +11,7 @@ import { knownEndpoint, rememberEndpoint, takeCreated } from "../lib/s3.js";
 import { canWrite, useSession } from "../lib/session.js";
 import { ConnectionTabs, ErrorText, Loading, Message, Scroll, Title } from "../lib/ui.js";
 import { Credentials } from "./credentials.js";
+import { Upload } from "./upload.js";
 
 const mib = 1024 * 1024;
 
@@ -106,7 +107,7 @@ function Tables({ id, tables }) {
           <tr>
             <th scope="col">Table</th><th scope="col">Kind</th><th scope="col">Primary key</th>
             <th scope="col">On error</th><th scope="col">Pages</th>
-            ${writer && html`<th scope="col">Actions</th>`}
+            ${writer && html`<th scope="col">Actions</th><th scope="col">Push a file</th>`}
           </tr>
         </thead>
         <tbody>
@@ -130,6 +131,10 @@ function Tables({ id, tables }) {
                   <button type="button" class="danger small" disabled=${action.busy}
                     onClick=${() => remove(t.table)}>Remove</button>
                 </span>
+              </td>`}
+              ${writer &&
+              html`<td data-label="Push a file">
+                <${Upload} connection=${id} table=${t.table} />
               </td>`}
             </tr>`;
           })}
