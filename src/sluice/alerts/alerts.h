@@ -29,6 +29,7 @@
 #include "sluice/catalog/catalog.h"
 #include "sluice/core/core.h"
 #include "sluice/core/mutex.h"
+#include "sluice/load/load.h"
 #include "sluice/pool/pool.h"
 
 namespace sluice::alerts {
@@ -68,12 +69,14 @@ Result<std::string> SendTest(catalog::Catalog& catalog, const std::string& endpo
 // kInvalidArgument unless `text` is a schedule ParseSchedule takes (or empty).
 Status CheckDigestSchedule(const std::string& text);
 
-class Dispatcher {
+// Observes the loader (load.h): a file's outcome may have written an event (file.failed,
+// table.blocked, file.loaded), which then goes at once rather than at the next poll.
+class Dispatcher final : public load::LoadObserver {
  public:
   // The references must outlive the dispatcher.
   Dispatcher(catalog::Catalog& catalog, pool::Pool& pool, const Clock& clock,
              DispatcherOptions options);
-  ~Dispatcher();
+  ~Dispatcher() override;
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
@@ -82,6 +85,7 @@ class Dispatcher {
   void Stop() EXCLUDES(mu_);
   // A delivery may be due now (a test, a redeliver): look without waiting for the next poll.
   void Notify() EXCLUDES(mu_);
+  void OnFileFinished(const load::LoadEvent& /*event*/) override { Notify(); }
 
   // One round of each, on the caller's thread (the thread's body; tests call them directly).
   // Returns how many deliveries were attempted / events written.

@@ -303,6 +303,7 @@ Status RunServer(const ServeConfig& config) {
           : "http://" + HostForUrl(config.s3_address) + ":" + std::to_string(s3_server->port());
   SLUICE_ASSIGN_OR_RETURN(alerts::DispatcherOptions alert_options, AlertOptions(fs, config));
   alerts::Dispatcher dispatcher(*catalog, *pool, clock, std::move(alert_options));
+  loader.AddObserver(&dispatcher);
   auto admin = api::MakeAdminHandler(*catalog, admin_token, metrics, clock,
                                      api::AdminOptions{.metrics_token = config.metrics_token,
                                                        .landing = &landing_store,
