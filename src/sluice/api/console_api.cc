@@ -143,8 +143,14 @@ class ConsoleApi {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [key, row] : tables) {
       backlog_files += row.files;
-      // A failed file not passed stops its table (on_error block, or an INTERNAL failure).
-      const char* state = row.open_errors > 0 ? "blocked" : row.files > 0 ? "loading" : "idle";
+      auto a = activity.find(key);
+      const int64_t failed_24h = a == activity.end() ? 0 : a->second.failed;
+      // A failed file not passed stops its table (on_error block, or an INTERNAL failure); a
+      // table that moved past failures of the last day (on_error skip) is failing.
+      const char* state = row.open_errors > 0 ? "blocked"
+                          : failed_24h > 0    ? "failing"
+                          : row.files > 0     ? "loading"
+                                              : "idle";
       out.push_back(
           {{"connection", key.connection_id},
            {"table", key.table},
@@ -157,7 +163,6 @@ class ConsoleApi {
            {"open_errors", row.open_errors},
            {"errors_by_code", row.by_code}});
       nlohmann::json& t = out.back();
-      auto a = activity.find(key);
       int64_t last = a == activity.end() ? 0 : a->second.last_loaded_at;
       if (last == 0) {
         // Nothing in the last day: the table's newest loaded file, from one bounded page.
@@ -172,6 +177,7 @@ class ConsoleApi {
       t["last_loaded_at"] = TimeOrNull(last);
       t["files_24h"] = a == activity.end() ? 0 : a->second.files;
       t["rows_24h"] = a == activity.end() ? 0 : a->second.rows;
+      t["failed_24h"] = failed_24h;
     }
     return Json(200, {{"tables", std::move(out)},
                       {"open_errors", open_errors},

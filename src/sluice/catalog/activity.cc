@@ -26,15 +26,26 @@ int64_t ToInt(const std::string& s) {
 Result<std::vector<Catalog::TableActivity>> Catalog::LoadedSince(int64_t since) {
   std::vector<TableActivity> out;
   SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
+    // The condition repeats files_finished_at's WHERE word for word, so that SQLite can prove
+    // the partial index applies.
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r,
-        sql.Run("SELECT connection_id, table_name, count(*), "
+        sql.Run("SELECT connection_id, table_name, status, count(*), "
                 "sum(rows_inserted + rows_updated + rows_deleted), max(finished_at) FROM files "
-                "WHERE status = 'loaded' AND finished_at >= $1 GROUP BY connection_id, table_name "
-                "ORDER BY connection_id, table_name",
+                "WHERE status IN ('loaded', 'failed') AND finished_at >= $1 "
+                "GROUP BY connection_id, table_name, status ORDER BY connection_id, table_name",
                 {since}));
     for (const auto& row : r.rows) {
-      out.push_back({TableKey{row[0], row[1]}, ToInt(row[2]), ToInt(row[3]), ToInt(row[4])});
+      const TableKey key{row[0], row[1]};
+      if (out.empty() || out.back().table != key) out.push_back({key});
+      TableActivity& a = out.back();
+      if (row[2] == "failed") {
+        a.failed = ToInt(row[3]);
+      } else {
+        a.files = ToInt(row[3]);
+        a.rows = ToInt(row[4]);
+        a.last_loaded_at = ToInt(row[5]);
+      }
     }
     return Status::Ok();
   }));
@@ -52,17 +63,17 @@ Result<std::vector<Catalog::MinuteActivity>> Catalog::ActivitySince(int64_t sinc
     return static_cast<size_t>(std::clamp<int64_t>((t - since) / kMinute, 0, minutes - 1));
   };
   // Backlog by difference: +1 where a file arrived (the first minute for one that arrived
-  // before the window), -1 where it finished; a file that finished in a minute is not part of
-  // that minute's closing backlog. Files that failed or were skipped in the window are not
-  // read (no index finds them cheaply): the backlog before they ended is undercounted.
+  // before the window), -1 where it loaded or failed; a file that finished in a minute is not
+  // part of that minute's closing backlog. Files skipped in the window are not read (no index
+  // finds them cheaply): the backlog before they ended is undercounted.
   std::vector<int64_t> delta(static_cast<size_t>(minutes) + 1, 0);
   size_t read = 0;
   SLUICE_RETURN_IF_ERROR(RunSharedSql(false, [&](SharedSql& sql) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
         SqlRows r,
-        sql.Run("SELECT received_at, finished_at, rows_inserted + rows_updated + rows_deleted "
-                "FROM files WHERE status = 'loaded' AND finished_at >= $1 "
-                "UNION ALL SELECT received_at, 0, 0 FROM files "
+        sql.Run("SELECT received_at, finished_at, rows_inserted + rows_updated + rows_deleted, "
+                "status FROM files WHERE status IN ('loaded', 'failed') AND finished_at >= $1 "
+                "UNION ALL SELECT received_at, 0, 0, status FROM files "
                 "WHERE status IN ('queued', 'loading') LIMIT $2",
                 {since, static_cast<int64_t>(max_files)}));
     read = r.rows.size();
@@ -72,10 +83,11 @@ Result<std::vector<Catalog::MinuteActivity>> Catalog::ActivitySince(int64_t sinc
       if (received > now) continue;
       ++delta[bucket(received)];
       if (finished == 0) continue;
+      --delta[bucket(finished)];
+      if (row[3] != "loaded") continue;
       MinuteActivity& m = out[bucket(finished)];
       ++m.files_loaded;
       m.rows += ToInt(row[2]);
-      --delta[bucket(finished)];
     }
     return Status::Ok();
   }));

@@ -267,15 +267,25 @@ TEST_P(ActivityTest, LoadsAndTheBacklogAreCountedByTableAndMinute) {
   ASSERT_TRUE(cat_->MarkLoaded(a, LoadCounts{5, 2, 0, 1}, clock_.NowMicros()).ok());
   clock_.Advance(60'000'000);  // minute 2: c arrives; b still waits
   Push("items", "items/c.json");
+  const int64_t d = Push("items", "items/d.json");  // arrives and fails (items skips failures)
+  ASSERT_TRUE(cat_->MarkLoading(d).ok());
+  ASSERT_TRUE(cat_->MarkFailed(d, Err(ErrorCode::kCorruptFile, "bad")).ok());
 
   auto loaded = cat_->LoadedSince(start);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  ASSERT_EQ(loaded->size(), 1u);
-  EXPECT_EQ((*loaded)[0].table.table, "orders");
-  EXPECT_EQ((*loaded)[0].files, 1);
-  EXPECT_EQ((*loaded)[0].rows, 8);
-  EXPECT_EQ((*loaded)[0].last_loaded_at, start + 60'000'000);
-  EXPECT_TRUE(cat_->LoadedSince(start + 61'000'000)->empty());
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[0].table.table, "items");
+  EXPECT_EQ((*loaded)[0].files, 0);
+  EXPECT_EQ((*loaded)[0].failed, 1);
+  EXPECT_EQ((*loaded)[1].table.table, "orders");
+  EXPECT_EQ((*loaded)[1].files, 1);
+  EXPECT_EQ((*loaded)[1].rows, 8);
+  EXPECT_EQ((*loaded)[1].failed, 0);
+  EXPECT_EQ((*loaded)[1].last_loaded_at, start + 60'000'000);
+  auto later = cat_->LoadedSince(start + 61'000'000);  // d's failure only
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].table.table, "items");
+  EXPECT_EQ(cat_->LoadedSince(start + 120'000'001)->size(), 0u);
 
   bool complete = false;
   auto minutes = cat_->ActivitySince(start, clock_.NowMicros(), 100, &complete);

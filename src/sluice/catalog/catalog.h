@@ -594,9 +594,10 @@ class Catalog : public Connections,
     int64_t files = 0;           // files loaded
     int64_t rows = 0;            // rows written: inserted + updated + deleted
     int64_t last_loaded_at = 0;  // micros, the newest of them
+    int64_t failed = 0;          // files that failed and are still failed (moved past, say)
   };
-  // Per table, the files loaded since `since` (micros): one grouped read of the index of loaded
-  // files by finish time, so its cost follows the files loaded in the window.
+  // Per table, the files loaded or failed since `since` (micros): one grouped read of the index
+  // of finished files by finish time, so its cost follows the files finished in the window.
   Result<std::vector<TableActivity>> LoadedSince(int64_t since);
 
   // One minute of the whole ledger's activity (ActivitySince).
@@ -606,8 +607,8 @@ class Catalog : public Connections,
     int64_t rows = 0;           // rows those files wrote
     int64_t backlog_files = 0;  // received and not finished at the minute's end
   };
-  // The minutes from `since` to `now`, oldest first. Reads the files that finished in the
-  // window and those still unfinished, at most `max_files` of them (the rest are left out:
+  // The minutes from `since` to `now`, oldest first. Reads the files that loaded or failed in
+  // the window and those still unfinished, at most `max_files` of them (the rest are left out:
   // the counts are then a lower bound, which `*complete` says when not null).
   Result<std::vector<MinuteActivity>> ActivitySince(int64_t since, int64_t now, size_t max_files,
                                                     bool* complete = nullptr);

@@ -17,10 +17,11 @@
 
 namespace sluice::catalog {
 
-// The console's activity (Catalog::LoadedSince, ActivitySince) reads loaded files by when they
-// finished (SQLite schema version 9, PostgreSQL version 3).
+// The console's activity (Catalog::LoadedSince, ActivitySince) reads the files that loaded or
+// failed by when they finished (SQLite schema version 9, PostgreSQL version 3).
 inline constexpr const char* kActivitySchemaSql =
-    "CREATE INDEX IF NOT EXISTS files_loaded_at ON files(finished_at) WHERE status = 'loaded'";
+    "CREATE INDEX IF NOT EXISTS files_finished_at ON files(finished_at) "
+    "WHERE status IN ('loaded', 'failed')";
 
 // One statement's rows as text (integers in decimal, NULL as ""), and the rows it changed.
 struct SqlRows {
