@@ -12,15 +12,6 @@ namespace {
 constexpr int64_t kMinute = 60'000'000;
 constexpr int64_t kMaxMinutes = 24 * 60;
 
-int64_t ToInt(const std::string& s) {
-  int64_t v = 0;
-  const bool negative = !s.empty() && s[0] == '-';
-  for (size_t i = negative ? 1 : 0; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-    v = v * 10 + (s[i] - '0');
-  }
-  return negative ? -v : v;
-}
-
 }  // namespace
 
 Result<std::vector<Catalog::TableActivity>> Catalog::LoadedSince(int64_t since) {
@@ -40,11 +31,11 @@ Result<std::vector<Catalog::TableActivity>> Catalog::LoadedSince(int64_t since) 
       if (out.empty() || out.back().table != key) out.push_back({key});
       TableActivity& a = out.back();
       if (row[2] == "failed") {
-        a.failed = ToInt(row[3]);
+        a.failed = SqlInt(row[3]);
       } else {
-        a.files = ToInt(row[3]);
-        a.rows = ToInt(row[4]);
-        a.last_loaded_at = ToInt(row[5]);
+        a.files = SqlInt(row[3]);
+        a.rows = SqlInt(row[4]);
+        a.last_loaded_at = SqlInt(row[5]);
       }
     }
     return Status::Ok();
@@ -78,8 +69,8 @@ Result<std::vector<Catalog::MinuteActivity>> Catalog::ActivitySince(int64_t sinc
                 {since, static_cast<int64_t>(max_files)}));
     read = r.rows.size();
     for (const auto& row : r.rows) {
-      const int64_t received = ToInt(row[0]);
-      const int64_t finished = ToInt(row[1]);
+      const int64_t received = SqlInt(row[0]);
+      const int64_t finished = SqlInt(row[1]);
       if (received > now) continue;
       ++delta[bucket(received)];
       if (finished == 0) continue;
@@ -87,7 +78,7 @@ Result<std::vector<Catalog::MinuteActivity>> Catalog::ActivitySince(int64_t sinc
       if (row[3] != "loaded") continue;
       MinuteActivity& m = out[bucket(finished)];
       ++m.files_loaded;
-      m.rows += ToInt(row[2]);
+      m.rows += SqlInt(row[2]);
     }
     return Status::Ok();
   }));

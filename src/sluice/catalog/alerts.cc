@@ -2,6 +2,7 @@
 // through SharedSql, inside the transaction RunSharedSql or the ledger opened. The SQLite
 // engine's SharedSql is here too.
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "sluice/catalog/alerts_internal.h"
@@ -27,19 +28,6 @@ constexpr const char* kEnqueueSql =
     "SELECT $1 || ':' || id, id, $1, $2, $3, $4, $5, $6, $7, 'pending', $7 FROM alert_endpoints "
     "WHERE enabled = 1 AND (($8 = '' AND (connection_id = '' OR connection_id = $3) AND "
     "events LIKE '%,' || $2 || ',%') OR id = $8) ON CONFLICT DO NOTHING";
-
-int64_t ToInt(const std::string& s) {
-  int64_t v = 0;
-  bool negative = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 0 && s[i] == '-') {
-      negative = true;
-    } else if (s[i] >= '0' && s[i] <= '9') {
-      v = v * 10 + (s[i] - '0');
-    }
-  }
-  return negative ? -v : v;
-}
 
 Result<std::string> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0 || !IsHexString(hex)) {
@@ -82,13 +70,13 @@ Result<AlertEndpoint> EndpointFromRow(const std::vector<std::string>& r) {
   e.target = r[4];
   e.format = *format;
   e.events = SplitEvents(r[6]);
-  e.lag_age_seconds = ToInt(r[7]);
-  e.lag_files = ToInt(r[8]);
-  e.idle_hours = ToInt(r[9]);
+  e.lag_age_seconds = SqlInt(r[7]);
+  e.lag_files = SqlInt(r[8]);
+  e.idle_hours = SqlInt(r[9]);
   e.digest = r[10];
-  e.enabled = ToInt(r[11]) != 0;
+  e.enabled = SqlInt(r[11]) != 0;
   e.disabled_reason = r[12];
-  e.created_at = ToInt(r[13]);
+  e.created_at = SqlInt(r[13]);
   return e;
 }
 
@@ -102,17 +90,17 @@ AlertDelivery DeliveryFromRow(const std::vector<std::string>& r) {
   d.event.table = r[5];
   d.event.subject = r[6];
   d.event.data_json = r[7];
-  d.event.time = ToInt(r[8]);
+  d.event.time = SqlInt(r[8]);
   d.event.endpoint_id = r[1];
   d.status = r[9] == "delivered" ? DeliveryStatus::kDelivered
              : r[9] == "failed"  ? DeliveryStatus::kFailed
                                  : DeliveryStatus::kPending;
-  d.attempts = ToInt(r[10]);
-  d.next_attempt_at = ToInt(r[11]);
-  d.last_attempt_at = ToInt(r[12]);
-  d.last_status = ToInt(r[13]);
+  d.attempts = SqlInt(r[10]);
+  d.next_attempt_at = SqlInt(r[11]);
+  d.last_attempt_at = SqlInt(r[12]);
+  d.last_status = SqlInt(r[13]);
   d.last_error = r[14];
-  d.delivered_at = ToInt(r[15]);
+  d.delivered_at = SqlInt(r[15]);
   return d;
 }
 
@@ -179,8 +167,8 @@ Result<std::optional<FileFacts>> ReadFileFacts(SharedSql& sql, int64_t seq) {
               {seq}));
   if (r.rows.empty()) return std::optional<FileFacts>();
   const std::vector<std::string>& row = r.rows[0];
-  return std::optional<FileFacts>(FileFacts{row[0], row[1], row[2], ToInt(row[3]), row[4], row[5],
-                                            row[6], ToInt(row[7]) != 0, row[8]});
+  return std::optional<FileFacts>(FileFacts{row[0], row[1], row[2], SqlInt(row[3]), row[4], row[5],
+                                            row[6], SqlInt(row[7]) != 0, row[8]});
 }
 
 // Whether any enabled endpoint takes `type` of `connection_id`: the hooks on the ledger's
@@ -260,7 +248,9 @@ std::string_view DeliveryStatusName(DeliveryStatus status) {
 
 std::string NewAlertEventId() {
   uint8_t raw[16];
-  if (!RandomBytes(raw, sizeof raw).ok()) return "evt_" + std::to_string(std::rand());
+  // Without a random generator an id could repeat and a receiver would drop a real event as
+  // a duplicate: nothing sensible is left to do.
+  if (!RandomBytes(raw, sizeof raw).ok()) std::abort();
   return "evt_" + ToHex(ByteView(raw, sizeof raw));
 }
 
@@ -373,7 +363,7 @@ Result<AlertEndpoint> Alerts::CreateAlertEndpoint(AlertEndpoint endpoint, const 
       }
     }
     SLUICE_ASSIGN_OR_RETURN(SqlRows n, sql.Run("SELECT count(*) FROM alert_endpoints", {}));
-    if (ToInt(n.rows[0][0]) >= static_cast<int64_t>(kMaxAlertEndpoints)) {
+    if (SqlInt(n.rows[0][0]) >= static_cast<int64_t>(kMaxAlertEndpoints)) {
       return Err(ErrorCode::kLimitExceeded, "sluice keeps at most " +
                                                 std::to_string(kMaxAlertEndpoints) +
                                                 " alert endpoints; remove one first");
@@ -520,7 +510,7 @@ Result<std::vector<Alerts::StateRow>> Alerts::ListAlertStates(const std::string&
         SqlRows r, sql.Run("SELECT connection_id, table_name, name, value FROM alert_state "
                            "WHERE endpoint_id = $1 ORDER BY connection_id, table_name, name",
                            {endpoint_id}));
-    for (const auto& row : r.rows) out.push_back(StateRow{row[0], row[1], row[2], ToInt(row[3])});
+    for (const auto& row : r.rows) out.push_back(StateRow{row[0], row[1], row[2], SqlInt(row[3])});
     return Status::Ok();
   }));
   return out;
@@ -534,7 +524,7 @@ Result<int64_t> Alerts::AlertState(const std::string& endpoint_id, const std::st
                             sql.Run("SELECT value FROM alert_state WHERE endpoint_id = $1 AND "
                                     "connection_id = $2 AND table_name = $3 AND name = $4",
                                     {endpoint_id, connection_id, table, std::string(name)}));
-    if (!r.rows.empty()) value = ToInt(r.rows[0][0]);
+    if (!r.rows.empty()) value = SqlInt(r.rows[0][0]);
     return Status::Ok();
   }));
   return value;

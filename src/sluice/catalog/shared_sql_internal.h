@@ -30,6 +30,16 @@ struct SqlRows {
 };
 using SqlArg = std::variant<int64_t, std::string>;
 
+// An integer cell of SqlRows (decimal text; "" for NULL reads 0).
+inline int64_t SqlInt(const std::string& s) {
+  int64_t v = 0;
+  const bool negative = !s.empty() && s[0] == '-';
+  for (size_t i = negative ? 1 : 0; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    v = v * 10 + (s[i] - '0');
+  }
+  return negative ? -v : v;
+}
+
 // Runs the shared SQL ($N parameters, bound in order) on an engine's connection, inside
 // the transaction the caller holds.
 class SharedSql {
