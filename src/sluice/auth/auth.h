@@ -1,7 +1,8 @@
 #pragma once
-// auth: AWS Signature Version 4 verification and the digests uploads are checked with. Pure
-// functions over a request's method, raw target and headers: no sockets, no storage. The
-// caller (s3/) finds the secret for the access key between ParseAuth and Verify.
+// auth: AWS Signature Version 4 (and, for older clients, 2) verification and the digests
+// uploads are checked with. Pure functions over a request's method, raw target and headers: no
+// sockets, no storage. The caller (s3/) finds the secret for the access key between ParseAuth
+// and Verify.
 //
 // Canonicalisation follows what real clients sign (../shared/s3-transcripts/README.md):
 // the raw path exactly as sent; the query split on '&' and the first '=', percent-decoded,
@@ -10,9 +11,11 @@
 // collapsed, repeated headers joined with ','.
 //
 // Schemes: header auth (`Authorization: AWS4-HMAC-SHA256 ...`), presigned SigV4 (the same
-// signature carried in X-Amz-* query parameters, with an expiry) and presigned SigV2
-// (AWSAccessKeyId/Expires/Signature, HMAC-SHA1; boto3's generate_presigned_url default). SigV2
-// header auth (`Authorization: AWS key:sig`) answers kNotImplemented: no tested client sends it.
+// signature carried in X-Amz-* query parameters, with an expiry), SigV2 header auth
+// (`Authorization: AWS <key>:<base64 HMAC-SHA1>`, dated by x-amz-date or Date; s3cmd with
+// signature_v2 and older SDKs) and presigned SigV2 (AWSAccessKeyId/Expires/Signature; boto3's
+// generate_presigned_url default). SigV2 signs the x-amz-* headers, Content-MD5, Content-Type and
+// the resource, not the payload: its body is unsigned unless x-amz-content-sha256 is sent.
 // The payload mode is reported in ParsedAuth::payload_mode; for the STREAMING-* modes the caller
 // decodes the body with MakeChunkedDecoder, which checks chunk and trailer signatures.
 //
@@ -37,6 +40,9 @@ struct Request {
   std::string_view raw_path;   // as on the request line, not decoded
   std::string_view raw_query;  // after '?', not decoded
   const Headers* headers = nullptr;
+  // A virtual-hosted-style request's bucket (named by the Host header); empty for path-style.
+  // SigV2's CanonicalizedResource starts with "/<bucket>" then; SigV4 signs the path as sent.
+  std::string_view virtual_host_bucket;
 };
 
 enum class PayloadMode {
@@ -52,13 +58,16 @@ enum class AuthScheme {
   kHeader,       // Authorization: AWS4-HMAC-SHA256 ...
   kPresignedV4,  // X-Amz-Algorithm / X-Amz-Credential / X-Amz-Signature in the query
   kPresignedV2,  // AWSAccessKeyId / Expires / Signature in the query (boto3's default)
+  kHeaderV2,     // Authorization: AWS <key>:<signature> (SigV2)
 };
 
-// For kPresignedV2 only access_key, signature (base64), payload mode and expires_at are set:
-// SigV2 has no date, scope or signed-header list.
+// SigV2 has no scope or signed-header list. kPresignedV2 sets access_key, signature (base64),
+// payload mode (kUnsigned) and expires_at. kHeaderV2 sets access_key, signature (base64),
+// amz_date (the request time from x-amz-date or Date, rewritten in this form) and the payload
+// mode and hash (x-amz-content-sha256 when sent, else UNSIGNED-PAYLOAD).
 struct ParsedAuth {
   AccessKeyId access_key;
-  std::string amz_date;    // 20261127T023336Z (header or X-Amz-Date)
+  std::string amz_date;    // 20261127T023336Z (header or X-Amz-Date; SigV2: x-amz-date/Date)
   std::string scope_date;  // 20261127
   std::string region;
   std::string service;                      // "s3"
@@ -101,26 +110,29 @@ Result<std::unique_ptr<ChunkedDecoder>> MakeChunkedDecoder(const ParsedAuth& par
 // Reads the Authorization header or the presigned query parameters (no secret needed).
 // Errors:
 //   kAccessDenied          neither (anonymous request); SigV2 query auth missing one of
-//                          AWSAccessKeyId, Signature, Expires (S3's answer)
-//   kInvalidRequest        header auth without x-amz-content-sha256 (curl --aws-sigv4), or a
-//                          bad value there
+//                          AWSAccessKeyId, Signature, Expires; SigV2 header auth without a
+//                          valid x-amz-date or Date ("AWS authentication requires a valid Date or
+//                          x-amz-date header", S3's answers)
+//   kInvalidRequest        SigV4 header auth without x-amz-content-sha256 (curl --aws-sigv4), or
+//                          a bad value there (SigV2: a signed aws-chunked mode, which needs SigV4)
 //   kInvalidArgument       malformed Authorization / credential scope / x-amz-date (missing,
 //                          or not on the scope's day), unknown Authorization type, SignedHeaders
 //                          without host (or, header auth, x-amz-date); presigned SigV4 missing
 //                          or repeating an X-Amz-* parameter, X-Amz-Expires not a number or
 //                          more than 604800 (S3's AuthorizationQueryParametersError); more than
-//                          one auth mechanism in one request
-//   kNotImplemented        SigV2 header auth
+//                          one auth mechanism in one request; SigV2 header auth not of the form
+//                          `AWS <key>:<28-character base64 signature>`
 Result<ParsedAuth> ParseAuth(const Request& request);
 
-// Header auth: checks the clock skew (|now - amz_date| <= max_skew_seconds, else
-// kRequestTimeTooSkewed). Presigned: checks now is within [X-Amz-Date - max_skew_seconds,
+// Header auth (SigV4 and SigV2): checks the clock skew (|now - amz_date| <= max_skew_seconds,
+// else kRequestTimeTooSkewed). Presigned: checks now is within [X-Amz-Date - max_skew_seconds,
 // expires_at] (SigV2: now <= Expires, and Expires at most 604800 s ahead, the SigV4 maximum),
 // else kAccessDenied ("Request has expired" / "Request is not valid yet"), as S3 answers. SigV4:
 // an x-amz-* header the signature does not cover (x-amz-content-sha256 excepted) is
 // kAccessDenied, as S3's "headers present in the request which were not signed" (SigV2 signs
 // every x-amz-* header). Then the signature (kSignatureDoesNotMatch, compared in constant
-// time). The message never contains the secret or the expected signature.
+// time; SigV2: the base64 HMAC-SHA1 of StringToSignV2). The message never contains the secret
+// or the expected signature.
 Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& secret,
               int64_t now_seconds, int64_t max_skew_seconds);
 
@@ -130,8 +142,9 @@ std::string CanonicalRequest(const Request& request, const ParsedAuth& parsed);
 std::string StringToSign(const ParsedAuth& parsed, std::string_view canonical_request);
 std::string SigningKey(const Secret& secret, const ParsedAuth& parsed);  // raw 32 bytes
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
-// Presigned SigV2: the string HMAC-SHA1 signs (METHOD, Content-MD5, Content-Type, Expires,
-// the x-amz-* headers, the raw path and its sub-resources).
+// SigV2, both forms: the string HMAC-SHA1 signs (sigv2.cc): METHOD, Content-MD5, Content-Type,
+// the date (presigned: Expires; header auth: Date, empty when x-amz-date is sent), the x-amz-*
+// headers, then the resource: "/<virtual_host_bucket>" if any, the raw path, its sub-resources.
 std::string StringToSignV2(const Request& request, const ParsedAuth& parsed);
 // A presigned SigV4 URL's query (presign.cc), as the AWS SDKs write one: only `host` signed,
 // UNSIGNED-PAYLOAD, valid `expires_seconds` (1..604800) from `now_seconds`. `raw_path` is the
@@ -170,6 +183,14 @@ class Digest {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The CRC of the concatenation A·B from crc(A), crc(B) and the length of B in bytes, without
+// reading either (crc.cc): how a multipart upload's FULL_OBJECT checksum is made from its
+// parts'. The values are the CRCs as integers (as computed, before the big-endian bytes S3
+// prints); crc(empty) is 0, and a B of length 0 leaves crc(A).
+uint32_t Crc32Combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+uint32_t Crc32cCombine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+uint64_t Crc64NvmeCombine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b);
 
 std::string Base64Encode(std::string_view raw);
 Result<std::string> Base64Decode(std::string_view text);  // kInvalidArgument when malformed

@@ -53,6 +53,22 @@ Status ParseSignedHeaders(std::string_view value, std::string_view what, ParsedA
 // Reads and classifies x-amz-content-sha256 into out->payload_hash / payload_mode.
 Status ParsePayloadHash(std::string_view value, ParsedAuth* out);
 
+// Seconds since the epoch (1970 or later) -> "20261127T023336Z", ParseAmzDate's form.
+std::string FormatAmzDate(int64_t seconds);
+
+// SigV2 (sigv2.cc). The request times S3 takes in Date and x-amz-date: the HTTP date forms
+// (core's ParseHttpDate: RFC 1123 "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850, asctime), RFC 1123
+// with a numeric zone as RFC 2822 and s3cmd write it ("... 08:49:37 +0000") or UTC, and ISO 8601
+// basic ("19941106T084937Z", as SigV4 clients write x-amz-date). Seconds since the epoch;
+// kInvalidArgument for anything else.
+Result<int64_t> ParseRequestDate(std::string_view text);
+// Header auth: `credentials` is what follows "AWS " in the Authorization header.
+Result<ParsedAuth> ParseHeaderV2(const Headers& headers, std::string_view credentials);
+// The base64 HMAC-SHA1 of StringToSignV2 under `secret`, as either SigV2 form carries it.
+std::string SignatureV2(const Request& request, const ParsedAuth& parsed, const Secret& secret);
+// The header form's signature, compared in constant time (the clock is checked by Verify).
+Status VerifyHeaderV2(const Request& request, const ParsedAuth& parsed, const Secret& secret);
+
 // Presigned forms (presign.cc). `query` is DecodedQuery(request.raw_query).
 Result<ParsedAuth> ParsePresignedV4(const Request& request,
                                     const std::vector<std::pair<std::string, std::string>>& query);

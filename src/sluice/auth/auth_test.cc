@@ -9,8 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "sluice/auth/auth_internal.h"
 #include "sluice/auth/transcripts_testing.h"
@@ -327,7 +329,10 @@ TEST(AuthParse, SchemesAndMissingPieces) {
   };
   EXPECT_EQ(with_auth("Bearer abc"), ErrorCode::kInvalidArgument);
   EXPECT_EQ(with_auth("AWS4-HMAC-SHA256X Credential=a"), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(with_auth("AWS AKIDSLUICETEST000001:c2lnbmF0dXJl"), ErrorCode::kNotImplemented);
+  // SigV2 header auth: a malformed signature is refused; a well-formed one parses (the
+  // request's x-amz-date dates it) and is checked by Verify.
+  EXPECT_EQ(with_auth("AWS AKIDSLUICETEST000001:c2lnbmF0dXJl"), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(with_auth("AWS AKIDSLUICETEST000001:x3UAk8u7Vwx8ymfVkwV/2V4DLsc="), ErrorCode::kOk);
   EXPECT_EQ(with_auth("AWS4-HMAC-SHA256"), ErrorCode::kInvalidArgument);
   EXPECT_EQ(with_auth(auth.substr(0, auth.find(", Signature="))), ErrorCode::kInvalidArgument);
   std::string no_terminator = auth;
@@ -706,6 +711,333 @@ TEST(AuthPresigned, V2StringToSignWithHeadersAndSubResources) {
             "/b/k%20x?partNumber=2&uploadId=u+1");
 }
 
+// ---------------------------------------------------------------- SigV2 header auth
+
+// A SigV2 header-signed request; `bucket` is the virtual-hosted bucket (empty: path-style).
+struct V2Request {
+  std::string method, path, query;
+  Headers headers;
+  std::string bucket;
+  Request View() const { return Request{method, path, query, &headers, bucket}; }
+};
+
+constexpr std::string_view kV2Key = "AKIDSLUICETEST000001";
+// 2026-11-27T01:34:39Z, the request time of the vectors below.
+constexpr int64_t kV2Time = 1795743279;
+
+// Signed with Python's hmac/hashlib (base64(HMAC-SHA1(kSecret, string to sign))) from the
+// string to sign written out by hand from the S3 SigV2 rules.
+V2Request KnownGoodV2() {
+  V2Request r{"PUT", "/conn-demo/orders/a.parquet", "", {}, ""};
+  r.headers = {{"Host", "127.0.0.1:8787"},
+               {"Date", "Fri, 27 Nov 2026 01:34:39 GMT"},
+               {"Content-Type", "application/octet-stream"},
+               {"Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg=="},
+               {"X-Amz-Meta-Owner", " ops "},
+               {"User-Agent", "s3cmd/2.3.0"},
+               {"Authorization", "AWS AKIDSLUICETEST000001:x3UAk8u7Vwx8ymfVkwV/2V4DLsc="}};
+  return r;
+}
+
+Status VerifyV2(const V2Request& r, int64_t now = kV2Time, const Secret& secret = kSecret) {
+  auto parsed = ParseAuth(r.View());
+  if (!parsed.ok()) return parsed.status();
+  return Verify(r.View(), *parsed, secret, now, kSkew);
+}
+
+ErrorCode ParseCodeOf(const V2Request& r) {
+  auto p = ParseAuth(r.View());
+  return p.ok() ? ErrorCode::kOk : p.status().code();
+}
+
+using testing::RemoveHeader;
+
+TEST(AuthV2Header, PublishedExampleVirtualHosted) {
+  // AWS's SigV2 example ("Signing and authenticating REST requests", Object GET): the bucket
+  // comes from the Host header and leads the CanonicalizedResource.
+  V2Request r{"GET", "/photos/puppy.jpg", "", {}, "awsexamplebucket1"};
+  r.headers = {{"Host", "awsexamplebucket1.us-west-1.s3.amazonaws.com"},
+               {"Date", "Tue, 27 Mar 2007 19:36:42 +0000"},
+               {"Authorization", "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g="}};
+  const Secret secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+  const ParsedAuth p = ParseAuth(r.View()).value();
+  EXPECT_EQ(p.scheme, AuthScheme::kHeaderV2);
+  EXPECT_EQ(p.access_key.str(), "AKIAIOSFODNN7EXAMPLE");
+  EXPECT_EQ(p.amz_date, "20070327T193642Z");
+  EXPECT_EQ(StringToSignV2(r.View(), p),
+            "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg");
+  const int64_t at = ParseAmzDate("20070327T193642Z").value();
+  EXPECT_TRUE(VerifyV2(r, at, secret).ok());
+  // The same request read as path-style signs another resource.
+  r.bucket.clear();
+  EXPECT_EQ(VerifyV2(r, at, secret).code(), ErrorCode::kSignatureDoesNotMatch);
+}
+
+TEST(AuthV2Header, KnownGoodVectorAndTampering) {
+  const V2Request good = KnownGoodV2();
+  const ParsedAuth p = ParseAuth(good.View()).value();
+  EXPECT_EQ(p.scheme, AuthScheme::kHeaderV2);
+  EXPECT_EQ(p.access_key.str(), kV2Key);
+  EXPECT_EQ(p.signature, "x3UAk8u7Vwx8ymfVkwV/2V4DLsc=");
+  EXPECT_EQ(p.amz_date, "20261127T013439Z");
+  EXPECT_EQ(p.payload_mode, PayloadMode::kUnsigned);  // SigV2 signs no body
+  EXPECT_EQ(p.payload_hash, "UNSIGNED-PAYLOAD");
+  EXPECT_EQ(StringToSignV2(good.View(), p),
+            "PUT\n1B2M2Y8AsgTpgAmY7PhCfg==\napplication/octet-stream\n"
+            "Fri, 27 Nov 2026 01:34:39 GMT\nx-amz-meta-owner:ops\n/conn-demo/orders/a.parquet");
+  EXPECT_TRUE(VerifyV2(good).ok());
+
+  const auto changed = [&](const std::function<void(V2Request&)>& edit) {
+    V2Request r = good;
+    edit(r);
+    return VerifyV2(r).code();
+  };
+  constexpr ErrorCode kMismatch = ErrorCode::kSignatureDoesNotMatch;
+  EXPECT_EQ(changed([](V2Request& r) { r.method = "POST"; }), kMismatch);
+  EXPECT_EQ(changed([](V2Request& r) { r.path = "/conn-demo/orders/b.parquet"; }), kMismatch);
+  EXPECT_EQ(changed([](V2Request& r) { r.bucket = "conn-demo"; }), kMismatch);
+  EXPECT_EQ(changed([](V2Request& r) { SetHeader(&r.headers, "content-type", "text/csv"); }),
+            kMismatch);
+  EXPECT_EQ(changed([](V2Request& r) {
+              SetHeader(&r.headers, "content-md5", "nuCg4MC8Dx/ynWY9H98HQw==");
+            }),
+            kMismatch);
+  EXPECT_EQ(changed([](V2Request& r) { SetHeader(&r.headers, "x-amz-meta-owner", "dev"); }),
+            kMismatch);
+  // Every x-amz-* header is signed, so one added by a relay breaks the signature.
+  EXPECT_EQ(changed([](V2Request& r) { r.headers.emplace_back("x-amz-meta-sluice-force", "1"); }),
+            kMismatch);
+  EXPECT_EQ(changed([](V2Request& r) {
+              SetHeader(&r.headers, "date", "Fri, 27 Nov 2026 01:34:40 GMT");  // still in skew
+            }),
+            kMismatch);
+  EXPECT_EQ(changed([](V2Request& r) { r.query = "uploads"; }), kMismatch);  // a sub-resource
+  // The first and the last byte of the signature: refused alike (ConstantTimeEquals compares
+  // every byte whatever differs).
+  for (size_t at : {size_t{0}, size_t{26}}) {
+    V2Request r = good;
+    std::string auth = HeaderValue(r.headers, "authorization");
+    const size_t pos = auth.find(':') + 1 + at;
+    auth[pos] = auth[pos] == 'A' ? 'B' : 'A';
+    SetHeader(&r.headers, "authorization", auth);
+    const Status st = VerifyV2(r);
+    EXPECT_EQ(st.code(), kMismatch) << at;
+    EXPECT_EQ(st.message(), VerifyV2(r, kV2Time, Secret("other")).message());
+  }
+  // Neither unsigned headers nor query parameters that are not sub-resources are signed.
+  EXPECT_EQ(changed([](V2Request& r) { SetHeader(&r.headers, "user-agent", "curl/8"); }),
+            ErrorCode::kOk);
+  EXPECT_EQ(changed([](V2Request& r) { r.query = "x-id=PutObject"; }), ErrorCode::kOk);
+
+  // Another secret: refused, and the message holds neither secret nor the expected signature.
+  const Status wrong = VerifyV2(good, kV2Time, Secret("not-the-secret"));
+  EXPECT_EQ(wrong.code(), kMismatch);
+  EXPECT_NE(wrong.message().find("SigV2"), std::string::npos) << wrong.message();
+  EXPECT_EQ(wrong.message().find(kSecret.reveal()), std::string::npos);
+  EXPECT_EQ(wrong.message().find("not-the-secret"), std::string::npos);
+  const std::string expected =
+      Base64Encode(internal::HmacSha1("not-the-secret", StringToSignV2(good.View(), p)));
+  EXPECT_EQ(wrong.message().find(expected), std::string::npos);
+  EXPECT_EQ(wrong.message().find(p.signature), std::string::npos);
+}
+
+TEST(AuthV2Header, ClockSkewLikeSigV4) {
+  const V2Request good = KnownGoodV2();
+  EXPECT_TRUE(VerifyV2(good, kV2Time + kSkew).ok());
+  EXPECT_TRUE(VerifyV2(good, kV2Time - kSkew).ok());
+  const Status late = VerifyV2(good, kV2Time + kSkew + 1);
+  EXPECT_EQ(late.code(), ErrorCode::kRequestTimeTooSkewed);
+  EXPECT_NE(late.message().find("901 s"), std::string::npos) << late.message();
+  EXPECT_EQ(VerifyV2(good, kV2Time - kSkew - 1).code(), ErrorCode::kRequestTimeTooSkewed);
+}
+
+TEST(AuthV2Header, MissingOrInvalidDateIsS3sAccessDenied) {
+  V2Request r = KnownGoodV2();
+  RemoveHeader(&r.headers, "date");
+  auto parsed = ParseAuth(r.View());
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), ErrorCode::kAccessDenied);
+  EXPECT_EQ(parsed.status().message(),
+            "AWS authentication requires a valid Date or x-amz-date header");
+  for (const char* bad :
+       {"yesterday", "Fri, 31 Nov 2026 01:34:39 GMT", "Fri, 27 Nov 2026 25:00:00 GMT",
+        "Fri, 27 Nov 2026 01:34:39 +2400", "Fri, 27 Nov 2026 01:34:39 EST", "20261127T013439"}) {
+    SetHeader(&r.headers, "date", bad);
+    parsed = ParseAuth(r.View());
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kAccessDenied) << bad;
+    EXPECT_TRUE(parsed.status().message().starts_with(
+        "AWS authentication requires a valid Date or x-amz-date header"));
+  }
+  // An invalid x-amz-date is not made good by a valid Date: x-amz-date decides.
+  r = KnownGoodV2();
+  r.headers.emplace_back("x-amz-date", "not a date");
+  EXPECT_EQ(ParseCodeOf(r), ErrorCode::kAccessDenied);
+}
+
+TEST(AuthV2Header, XAmzDateTakesPrecedenceOverDate) {
+  // s3cmd's form: x-amz-date in RFC 1123 with a numeric zone, and no Date line in the string.
+  V2Request r{"PUT", "/conn-demo/orders/a.parquet", "", {}, ""};
+  r.headers = {{"Host", "127.0.0.1:8787"},
+               {"Date", "Thu, 01 Jan 2015 00:00:00 GMT"},
+               {"x-amz-date", "Fri, 27 Nov 2026 01:34:39 +0000"},
+               {"Authorization", "AWS AKIDSLUICETEST000001:seSALZIZXgm+jlGhvnucPeK2G1E="}};
+  const ParsedAuth p = ParseAuth(r.View()).value();
+  EXPECT_EQ(p.amz_date, "20261127T013439Z");  // the time is x-amz-date's, not Date's
+  EXPECT_EQ(StringToSignV2(r.View(), p),
+            "PUT\n\n\n\nx-amz-date:Fri, 27 Nov 2026 01:34:39 +0000\n/conn-demo/orders/a.parquet");
+  EXPECT_TRUE(VerifyV2(r).ok());
+  // Date is then unsigned and not the request time; x-amz-date is both.
+  SetHeader(&r.headers, "date", "Sat, 28 Nov 2026 09:00:00 GMT");
+  EXPECT_TRUE(VerifyV2(r).ok());
+  SetHeader(&r.headers, "x-amz-date", "Fri, 27 Nov 2026 01:34:40 +0000");
+  EXPECT_EQ(VerifyV2(r).code(), ErrorCode::kSignatureDoesNotMatch);
+  SetHeader(&r.headers, "x-amz-date", "Fri, 27 Nov 2026 01:34:39 +0000");
+  EXPECT_EQ(VerifyV2(r, ParseAmzDate("20150101T000000Z").value()).code(),
+            ErrorCode::kRequestTimeTooSkewed);
+}
+
+TEST(AuthV2Header, SubResourcesAreSignedOtherParametersAreNot) {
+  struct Case {
+    const char* method;
+    const char* path;
+    const char* query;
+    const char* signature;  // Python hmac over `resource` with Date below
+    const char* resource;
+  };
+  const Case cases[] = {
+      {"PUT", "/conn-demo/orders/big.parquet", "uploadId=abc%2Bdef&partNumber=2",
+       "67AOJWFg09tLkIvfCCXJ0FLoi58=",
+       "/conn-demo/orders/big.parquet?partNumber=2&uploadId=abc+def"},
+      {"GET", "/conn-demo/", "acl", "bhDwCTd5YSNZ2JKVUCQhugDe5HI=", "/conn-demo/?acl"},
+      {"GET", "/conn-demo/", "list-type=2&prefix=orders%2F",
+       "ow5jxbQ5UMONpzCBQvlaLqZJhiA=", "/conn-demo/"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    V2Request r{c.method, c.path, c.query, {}, ""};
+    r.headers = {{"Host", "127.0.0.1:8787"},
+                 {"Date", "Fri, 27 Nov 2026 01:34:39 GMT"},
+                 {"Authorization", std::string("AWS AKIDSLUICETEST000001:") + c.signature}};
+    const ParsedAuth p = ParseAuth(r.View()).value();
+    EXPECT_EQ(StringToSignV2(r.View(), p),
+              std::string(c.method) + "\n\n\nFri, 27 Nov 2026 01:34:39 GMT\n" + c.resource);
+    EXPECT_TRUE(VerifyV2(r).ok());
+  }
+  // Every name of S3's SigV2 sub-resource list is signed; a bare one has no '='.
+  V2Request r{"GET", "/b/k", "", {{"Date", "Fri, 27 Nov 2026 01:34:39 GMT"}}, ""};
+  ParsedAuth p;
+  p.scheme = AuthScheme::kHeaderV2;
+  for (const char* name : {"acl",
+                           "cors",
+                           "delete",
+                           "lifecycle",
+                           "location",
+                           "logging",
+                           "notification",
+                           "partNumber",
+                           "policy",
+                           "requestPayment",
+                           "restore",
+                           "tagging",
+                           "torrent",
+                           "uploadId",
+                           "uploads",
+                           "versionId",
+                           "versioning",
+                           "versions",
+                           "website",
+                           "response-content-type",
+                           "response-content-disposition",
+                           "response-cache-control",
+                           "response-expires"}) {
+    r.query = std::string(name) + "&max-keys=3";
+    EXPECT_TRUE(StringToSignV2(r.View(), p).ends_with("\n/b/k?" + std::string(name))) << name;
+  }
+}
+
+TEST(AuthV2Header, MalformedHeadersAndPayloadModes) {
+  const V2Request good = KnownGoodV2();
+  for (const char* bad : {"AWS AKIDSLUICETEST000001", "AWS :x3UAk8u7Vwx8ymfVkwV/2V4DLsc=",
+                          "AWS AKIDSLUICETEST000001:c2lnbmF0dXJl",
+                          "AWS AKIDSLUICETEST000001:x3UAk8u7Vwx8ymfVkwV/2V4DLs!=",
+                          "AWS AKIDSLUICETEST000001:x3UAk8u7Vwx8ymfVkwV/2V4DLsc=x"}) {
+    V2Request r = good;
+    SetHeader(&r.headers, "authorization", bad);
+    EXPECT_EQ(ParseCodeOf(r), ErrorCode::kInvalidArgument) << bad;
+  }
+  V2Request r = good;
+  SetHeader(&r.headers, "authorization",
+            "AWS " + std::string(129, 'K') + ":x3UAk8u7Vwx8ymfVkwV/2V4DLsc=");
+  EXPECT_EQ(ParseCodeOf(r), ErrorCode::kInvalidArgument);
+  // Two Date headers, or two x-amz-date: which one was signed is not clear.
+  r = good;
+  r.headers.emplace_back("Date", "Fri, 27 Nov 2026 01:34:39 GMT");
+  EXPECT_EQ(ParseCodeOf(r), ErrorCode::kInvalidArgument);
+
+  // x-amz-content-sha256 is optional; when sent it is the payload mode (and signed, being an
+  // x-amz-* header). The signed aws-chunked modes need SigV4's chaining.
+  const auto mode = [&](const char* value) -> Result<ParsedAuth> {
+    V2Request m = good;
+    m.headers.emplace_back("x-amz-content-sha256", value);
+    return ParseAuth(m.View());
+  };
+  EXPECT_EQ(mode(std::string(64, 'a').c_str())->payload_mode, PayloadMode::kSignedHex);
+  EXPECT_EQ(mode("UNSIGNED-PAYLOAD")->payload_mode, PayloadMode::kUnsigned);
+  EXPECT_EQ(mode("STREAMING-UNSIGNED-PAYLOAD-TRAILER")->payload_mode,
+            PayloadMode::kStreamingUnsignedTrailer);
+  EXPECT_EQ(mode("STREAMING-AWS4-HMAC-SHA256-PAYLOAD").status().code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(mode("abc").status().code(), ErrorCode::kInvalidRequest);
+  V2Request hashed{"PUT", "/conn-demo/orders/v.parquet", "", {}, ""};
+  hashed.headers = {{"x-amz-date", "Fri, 27 Nov 2026 01:34:39 +0000"},
+                    {"Content-Type", "text/csv"},
+                    {"X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD"},
+                    {"Authorization", "AWS AKIDSLUICETEST000001:2zuJwRuXdzOI6yNb3rGJxOG3i1c="}};
+  EXPECT_TRUE(VerifyV2(hashed).ok());
+  SetHeader(&hashed.headers, "x-amz-content-sha256", std::string(64, 'e'));
+  EXPECT_EQ(VerifyV2(hashed).code(), ErrorCode::kSignatureDoesNotMatch);
+}
+
+TEST(AuthV2Header, RequestDateForms) {
+  const int64_t t = kV2Time;  // Fri, 27 Nov 2026 01:34:39 GMT
+  for (const char* form :
+       {"Fri, 27 Nov 2026 01:34:39 GMT", "Fri, 27 Nov 2026 01:34:39 +0000",
+        "Fri, 27 Nov 2026 01:34:39 UTC", "Friday, 27-Nov-26 01:34:39 GMT",
+        "Fri Nov 27 01:34:39 2026", "20261127T013439Z", "  Fri, 27 Nov 2026 01:34:39 GMT "}) {
+    EXPECT_EQ(internal::ParseRequestDate(form).ValueOr(-1), t) << form;
+  }
+  EXPECT_EQ(internal::ParseRequestDate("Fri, 27 Nov 2026 03:04:39 +0130").ValueOr(-1), t);
+  EXPECT_EQ(internal::ParseRequestDate("Thu, 26 Nov 2026 20:34:39 -0500").ValueOr(-1), t);
+  EXPECT_EQ(internal::ParseRequestDate("Sun Nov  6 08:49:37 1994").ValueOr(-1), 784111777);
+  for (const char* bad : {"", "Fri, 27 Nov 2026", "Fri, 27 Nov 2026 01:34:39 +00:00",
+                          "Fri, 27 Nov 2026 01:34:39 +0060", "Fri, 29 Feb 2026 01:34:39 GMT",
+                          "Thu, 01 Jan 1970 00:00:00 +0100"}) {
+    EXPECT_FALSE(internal::ParseRequestDate(bad).ok()) << bad;
+  }
+  // Past the length bound even when the rest would parse.
+  EXPECT_FALSE(
+      internal::ParseRequestDate("Fri, 27 Nov 2026" + std::string(50, ' ') + "01:34:39 GMT").ok());
+}
+
+// A virtual-hosted request's bucket leads the presigned SigV2 resource too: the recorded
+// path-style URLs verify when the same request names its bucket in the Host instead.
+TEST(AuthV2Presigned, VirtualHostedBucketInTheResource) {
+  const auto all = PresignedOf("sigv2-presigned");
+  ASSERT_FALSE(all.empty());
+  for (const Owned& o : all) {
+    const size_t slash = o.path.find('/', 1);
+    ASSERT_NE(slash, std::string::npos);
+    const std::string bucket = o.path.substr(1, slash - 1);
+    V2Request r{o.method, o.path.substr(slash), o.query, o.headers, bucket};
+    const ParsedAuth p = ParseAuth(r.View()).value();
+    EXPECT_EQ(StringToSignV2(r.View(), p), StringToSignV2(o.View(), p));
+    EXPECT_TRUE(Verify(r.View(), p, kSecret, p.expires_at, kSkew).ok());
+    r.bucket.clear();
+    EXPECT_EQ(Verify(r.View(), p, kSecret, p.expires_at, kSkew).code(),
+              ErrorCode::kSignatureDoesNotMatch);
+  }
+}
+
 std::string Crc(Digest::Kind kind, std::string_view data) { return Hex(DigestOf(kind, data)); }
 
 TEST(AuthDigest, Crc32cAndCrc64NvmeCheckValues) {
@@ -744,6 +1076,101 @@ TEST(AuthDigest, CrcPiecesAndImplementationsAgree) {
       EXPECT_EQ(internal::Crc32cUpdate(0, v), internal::Crc32cUpdatePortable(0, v));
       EXPECT_EQ(internal::Crc32cUpdate(0x12345678, v),
                 internal::Crc32cUpdatePortable(0x12345678, v));
+    }
+  }
+}
+
+// The CRC of `data` as an integer: the big-endian digest bytes read back.
+uint64_t CrcValue(Digest::Kind kind, std::string_view data) {
+  uint64_t v = 0;
+  for (const char c : DigestOf(kind, data)) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+uint64_t Combined(Digest::Kind kind, uint64_t a, uint64_t b, uint64_t length_b) {
+  switch (kind) {
+    case Digest::Kind::kCrc32:
+      return Crc32Combine(static_cast<uint32_t>(a), static_cast<uint32_t>(b), length_b);
+    case Digest::Kind::kCrc32c:
+      return Crc32cCombine(static_cast<uint32_t>(a), static_cast<uint32_t>(b), length_b);
+    default:
+      return Crc64NvmeCombine(a, b, length_b);
+  }
+}
+
+TEST(AuthDigest, CrcCombineEqualsTheCrcOfTheConcatenation) {
+  // Random bytes (a fixed seed), split at every length up to 70 (0, unaligned and word sizes
+  // included) and at larger points around powers of two, for the three CRCs.
+  std::mt19937_64 rng(14);
+  std::string data(70000, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  std::vector<size_t> cuts;
+  for (size_t n = 0; n <= 70; ++n) cuts.push_back(n);
+  for (size_t n : {127, 128, 129, 4095, 4096, 4097, 65535, 65536, 69999, 70000}) cuts.push_back(n);
+  for (Digest::Kind kind :
+       {Digest::Kind::kCrc32, Digest::Kind::kCrc32c, Digest::Kind::kCrc64Nvme}) {
+    for (size_t total :
+         {size_t{0}, size_t{1}, size_t{9}, size_t{70}, size_t{4097}, size_t{70000}}) {
+      const std::string_view whole = std::string_view(data).substr(0, total);
+      const uint64_t direct = CrcValue(kind, whole);
+      for (size_t cut : cuts) {
+        if (cut > total) continue;
+        const uint64_t a = CrcValue(kind, whole.substr(0, cut));
+        const uint64_t b = CrcValue(kind, whole.substr(cut));
+        EXPECT_EQ(Combined(kind, a, b, total - cut), direct)
+            << static_cast<int>(kind) << " total " << total << " cut " << cut;
+      }
+    }
+    // A B of length 0 (crc 0) leaves A; an empty A gives B.
+    const uint64_t a = CrcValue(kind, "123456789");
+    EXPECT_EQ(Combined(kind, a, 0, 0), a);
+    EXPECT_EQ(Combined(kind, 0, a, 9), a);
+    // Many parts of random sizes folded left, as Complete folds a FULL_OBJECT upload's parts.
+    uint64_t folded = 0;
+    size_t at = 0;
+    while (at < data.size()) {
+      const size_t n = std::min<size_t>(rng() % 3000, data.size() - at);
+      folded = Combined(kind, folded, CrcValue(kind, std::string_view(data).substr(at, n)), n);
+      at += n;
+    }
+    EXPECT_EQ(folded, CrcValue(kind, data)) << static_cast<int>(kind);
+  }
+}
+
+TEST(AuthDigest, CrcCombineOverLongRuns) {
+  // A long B is where the x^(8n) powers matter: 5 MiB (S3's smallest part) and 64 MiB + 1 of
+  // zeros after "head", against the CRC fed in pieces.
+  const std::string zeros(1 << 20, '\0');
+  for (Digest::Kind kind :
+       {Digest::Kind::kCrc32, Digest::Kind::kCrc32c, Digest::Kind::kCrc64Nvme}) {
+    for (uint64_t length : {uint64_t{5} << 20, (uint64_t{64} << 20) + 1}) {
+      Digest whole(kind);
+      Digest tail(kind);
+      whole.Update(AsBytes(std::string_view("head")));
+      for (uint64_t left = length; left > 0;) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros.size()));
+        whole.Update(AsBytes(std::string_view(zeros).substr(0, n)));
+        tail.Update(AsBytes(std::string_view(zeros).substr(0, n)));
+        left -= n;
+      }
+      uint64_t direct = 0;
+      uint64_t b = 0;
+      for (const char c : whole.Finish()) direct = (direct << 8) | static_cast<uint8_t>(c);
+      for (const char c : tail.Finish()) b = (b << 8) | static_cast<uint8_t>(c);
+      EXPECT_EQ(Combined(kind, CrcValue(kind, "head"), b, length), direct)
+          << static_cast<int>(kind) << " " << length;
+    }
+    // Past what a test can hash (a 5 TiB object of 5 GiB parts): combining is associative,
+    // (A·B)·C = A·(B·C), with lengths beyond 2^32 and up to 2^42.
+    const uint64_t a = CrcValue(kind, "a");
+    const uint64_t b = CrcValue(kind, "bb");
+    const uint64_t c = CrcValue(kind, "ccc");
+    for (uint64_t lb : {(uint64_t{1} << 32) + 7, uint64_t{5} << 30, uint64_t{3} << 40}) {
+      for (uint64_t lc : {uint64_t{1}, (uint64_t{1} << 33) - 1, uint64_t{1} << 42}) {
+        EXPECT_EQ(Combined(kind, Combined(kind, a, b, lb), c, lc),
+                  Combined(kind, a, Combined(kind, b, c, lc), lb + lc))
+            << static_cast<int>(kind) << " " << lb << " " << lc;
+      }
     }
   }
 }

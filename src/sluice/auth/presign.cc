@@ -10,17 +10,9 @@
 // SigV2 query form (S3 "Query string request authentication alternative"), which
 // boto3's generate_presigned_url produces by default:
 //   ?AWSAccessKeyId=<key>&Expires=<epoch seconds>&Signature=<base64 HMAC-SHA1>
-//   StringToSign = METHOD \n Content-MD5 \n Content-Type \n Expires \n
-//                  CanonicalizedAmzHeaders CanonicalizedResource
-//   CanonicalizedAmzHeaders: each x-amz-* header, lower-cased, values trimmed and joined with
-//     ',', sorted by name, one "name:value\n" each.
-//   CanonicalizedResource: the raw path as sent, then '?' and the sub-resources present
-//     (uploadId, partNumber, acl, ...), sorted, "name" or "name=value", joined with '&'.
+// signed with SigV2's string to sign (sigv2.cc) with Expires in its date line.
 // Example (boto3-presigned-put_object-curl.json):
 //   "PUT\n\n\n1795744179\n/conn-demo/orders/2024/presigned.parquet"
-
-#include <map>
-#include <set>
 
 #include "sluice/auth/auth.h"
 #include "sluice/auth/auth_internal.h"
@@ -52,51 +44,6 @@ const std::string* Param(const Query& query, std::string_view name, bool* twice)
 
 Status QueryError(const std::string& why) {
   return Status(ErrorCode::kInvalidArgument, "presigned URL (SigV4 query auth): " + why);
-}
-
-// The sub-resources that take part in a SigV2 CanonicalizedResource.
-const std::set<std::string, std::less<>>& SubResources() {
-  static const std::set<std::string, std::less<>> kNames = {
-      "acl",
-      "cors",
-      "delete",
-      "lifecycle",
-      "location",
-      "logging",
-      "notification",
-      "partNumber",
-      "policy",
-      "requestPayment",
-      "restore",
-      "tagging",
-      "torrent",
-      "uploadId",
-      "uploads",
-      "versionId",
-      "versioning",
-      "versions",
-      "website",
-      "response-cache-control",
-      "response-content-disposition",
-      "response-content-encoding",
-      "response-content-language",
-      "response-content-type",
-      "response-expires",
-      "select",
-      "select-type",
-      "replication",
-      "accelerate",
-      "analytics",
-      "inventory",
-      "metrics",
-      "encryption",
-      "legal-hold",
-      "retention",
-      "object-lock",
-      "publicAccessBlock",
-      "ownershipControls",
-  };
-  return kNames;
 }
 
 }  // namespace
@@ -221,9 +168,7 @@ Status VerifyPresignedV2(const Request& request, const ParsedAuth& parsed, const
                                                 std::to_string(kMaxPresignExpiresSeconds) +
                                                 " s (7 days), as with SigV4");
   }
-  const std::string expected =
-      Base64Encode(HmacSha1(secret.reveal(), StringToSignV2(request, parsed)));
-  if (!ConstantTimeEquals(expected, parsed.signature)) {
+  if (!ConstantTimeEquals(SignatureV2(request, parsed, secret), parsed.signature)) {
     return Status(ErrorCode::kSignatureDoesNotMatch,
                   "the presigned URL's signature (SigV2) does not match the one computed for "
                   "access key " +
@@ -234,65 +179,9 @@ Status VerifyPresignedV2(const Request& request, const ParsedAuth& parsed, const
 
 }  // namespace internal
 
-std::string StringToSignV2(const Request& request, const ParsedAuth& /*parsed*/) {
-  const Headers empty;
-  const Headers& headers = request.headers != nullptr ? *request.headers : empty;
-  const Query query = DecodedQuery(request.raw_query);
-  auto first = [&](std::string_view name) {
-    const auto values = HeaderValues(headers, name);
-    return values.empty() ? std::string_view() : TrimAscii(values[0]);
-  };
-  std::string out(request.method);
-  out += '\n';
-  out += first("content-md5");
-  out += '\n';
-  out += first("content-type");
-  out += '\n';
-  bool twice = false;
-  if (const std::string* expires = Param(query, "Expires", &twice)) out += *expires;
-  out += '\n';
-
-  std::map<std::string, std::vector<std::string_view>> amz;
-  for (const auto& [name, value] : headers) {
-    std::string lower = AsciiLowered(name);
-    if (lower.starts_with("x-amz-")) amz[std::move(lower)].push_back(value);
-  }
-  for (const auto& [name, values] : amz) {
-    out += name;
-    out += ':';
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendCanonicalValue(values[i], &out);
-    }
-    out += '\n';
-  }
-
-  out += request.raw_path.empty() ? std::string_view("/") : request.raw_path;
-  std::vector<std::pair<std::string, std::string>> sub;
-  for (const auto& kv : query) {
-    if (SubResources().contains(kv.first)) sub.push_back(kv);
-  }
-  std::sort(sub.begin(), sub.end());
-  for (size_t i = 0; i < sub.size(); ++i) {
-    out += i == 0 ? '?' : '&';
-    out += sub[i].first;
-    if (!sub[i].second.empty()) {
-      out += '=';
-      out += sub[i].second;
-    }
-  }
-  return out;
-}
-
 std::string PresignV4Query(const PresignRequest& request, const AccessKeyId& access_key,
                            const Secret& secret) {
-  // 2026-11-27T02:33:36.000000Z -> 20261127T023336Z
-  const std::string iso = FormatIsoMicros(request.now_seconds * 1'000'000);
-  std::string amz_date;
-  for (char c : iso.substr(0, 19)) {
-    if (c != '-' && c != ':') amz_date += c;
-  }
-  amz_date += 'Z';
+  const std::string amz_date = FormatAmzDate(request.now_seconds);
   ParsedAuth parsed;
   parsed.access_key = access_key;
   parsed.amz_date = amz_date;

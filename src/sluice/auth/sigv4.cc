@@ -10,7 +10,8 @@
 // (no normalisation, no second encoding) and the payload hash is the x-amz-content-sha256
 // value (UNSIGNED-PAYLOAD for a presigned URL without that header). The query form is the
 // same procedure with the auth parameters in the query and X-Amz-Signature left out of the
-// canonical query (presign.cc parses it; Verify below checks its validity window).
+// canonical query (presign.cc parses it; Verify below checks its validity window). Verify also
+// takes the SigV2 forms: the header one shares the clock check here, its signature is sigv2.cc's.
 
 #include <openssl/hmac.h>
 
@@ -213,6 +214,17 @@ Status ParsePayloadHash(std::string_view value, ParsedAuth* out) {
   return Status::Ok();
 }
 
+std::string FormatAmzDate(int64_t seconds) {
+  // 2026-11-27T02:33:36.000000Z -> 20261127T023336Z
+  const std::string iso = FormatIsoMicros(seconds * 1'000'000);
+  std::string out;
+  for (char c : std::string_view(iso).substr(0, 19)) {
+    if (c != '-' && c != ':') out += c;
+  }
+  out += 'Z';
+  return out;
+}
+
 }  // namespace internal
 
 using namespace internal;  // NOLINT(google-build-using-namespace): this module's own helpers
@@ -289,10 +301,7 @@ bool HasParam(const std::vector<std::pair<std::string, std::string>>& query,
 
 Result<ParsedAuth> ParseHeaderAuth(const Headers& headers, std::string_view value) {
   value = TrimAscii(value);
-  if (value.starts_with("AWS ")) {
-    return Status(ErrorCode::kNotImplemented,
-                  "SigV2 (AWS <key>:<signature>) is not supported; sign with SigV4");
-  }
+  if (value.starts_with("AWS ")) return ParseHeaderV2(headers, value.substr(4));
   if (!value.starts_with(kAlgorithm) || value.size() == kAlgorithm.size() ||
       !IsAsciiSpace(value[kAlgorithm.size()])) {
     const size_t sp = value.find(' ');
@@ -494,7 +503,7 @@ Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& se
                         ", " + std::to_string(request_time - now_seconds) +
                         " s ahead of the server's time");
     }
-  } else {
+  } else {  // header auth, SigV4 or SigV2
     const int64_t skew = request_time - now_seconds;
     if (skew > max_skew_seconds || -skew > max_skew_seconds) {
       return Status(ErrorCode::kRequestTimeTooSkewed,
@@ -503,6 +512,8 @@ Status Verify(const Request& request, const ParsedAuth& parsed, const Secret& se
                         " s, more than the " + std::to_string(max_skew_seconds) + " s allowed");
     }
   }
+  // SigV2 signs every x-amz-* header: none can have been added unsigned.
+  if (parsed.scheme == AuthScheme::kHeaderV2) return VerifyHeaderV2(request, parsed, secret);
   SLUICE_RETURN_IF_ERROR(CheckAmzHeadersSigned(request, parsed));
   // Step 5.
   const std::string canonical = CanonicalRequest(request, parsed);

@@ -1,5 +1,7 @@
 // libFuzzer target: a request head and body from the fuzz bytes through ParseAuth, Verify and
-// the aws-chunked decoder. Input layout (text, so the seed corpus can be written by hand):
+// the aws-chunked decoder, every scheme (SigV4 header and presigned, SigV2 header and
+// presigned; a Host with a '.' makes its first label the virtual-hosted bucket SigV2 signs).
+// Input layout (text, so the seed corpus can be written by hand):
 //   byte 0               how the body is cut into Feed calls (piece size = byte % 61 + 1)
 //   "METHOD TARGET\n"    the request line; TARGET split at the first '?'
 //   "Name: value\n"...   headers, up to an empty line
@@ -65,7 +67,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string_view body = in;
 
-  const sluice::auth::Request request{method, path, query, &headers};
+  std::string_view bucket;
+  for (const auto& [name, value] : headers) {
+    if (name == "Host" && value.find('.') != std::string::npos) {
+      bucket = std::string_view(value).substr(0, value.find('.'));
+    }
+  }
+  const sluice::auth::Request request{method, path, query, &headers, bucket};
   (void)sluice::auth::CanonicalQuery(query);
   const sluice::Secret secret("sluice/test/secret/key/0000000000000000000");
   auto parsed = sluice::auth::ParseAuth(request);

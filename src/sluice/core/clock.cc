@@ -1,6 +1,7 @@
 #include "sluice/core/clock.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace sluice {
 
@@ -113,6 +114,73 @@ std::string FormatIsoMicros(int64_t micros) {
                 static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),
                 static_cast<long long>(rem % 1'000'000));
   return buf;
+}
+
+std::optional<int64_t> ParseHttpDate(std::string_view text) {
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  // Tokens split on spaces, commas, '-' and ':', the weekday dropped: what is left is day,
+  // month, year, h, m, s (+ "GMT") or, asctime, month, day, h, m, s, year.
+  std::vector<std::string_view> t;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == ',' || text[i] == '-' || text[i] == ':')) {
+      ++i;
+    }
+    const size_t start = i;
+    while (i < text.size() && text[i] != ' ' && text[i] != ',' && text[i] != '-' &&
+           text[i] != ':') {
+      ++i;
+    }
+    if (i > start) t.push_back(text.substr(start, i - start));
+  }
+  if (t.size() < 7) return std::nullopt;
+  auto number = [](std::string_view s) -> std::optional<int64_t> {
+    int64_t v = 0;
+    if (s.empty() || s.size() > 4) return std::nullopt;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  };
+  auto month = [](std::string_view s) -> unsigned {
+    for (unsigned m = 0; m < 12; ++m) {
+      if (s == kMonths[m]) return m + 1;
+    }
+    return 0;
+  };
+  std::optional<int64_t> day, year, h, mi, sec;
+  unsigned mo = 0;
+  if (t.size() == 8 && t[7] == "GMT") {  // IMF-fixdate or RFC 850
+    day = number(t[1]);
+    mo = month(t[2]);
+    year = number(t[3]);
+    if (year && t[3].size() == 2) *year += *year < 70 ? 2000 : 1900;
+    h = number(t[4]);
+    mi = number(t[5]);
+    sec = number(t[6]);
+  } else if (t.size() == 7) {  // asctime
+    mo = month(t[1]);
+    day = number(t[2]);
+    h = number(t[3]);
+    mi = number(t[4]);
+    sec = number(t[5]);
+    year = number(t[6]);
+  } else {
+    return std::nullopt;
+  }
+  if (!day || !year || !h || !mi || !sec || mo == 0 || *day < 1 || *day > 31 || *h > 23 ||
+      *mi > 59 || *sec > 60 || *year < 1970) {
+    return std::nullopt;
+  }
+  const int64_t days = DaysFromCivil(*year, mo, static_cast<unsigned>(*day));
+  int64_t y2 = 0;
+  unsigned m2 = 0, d2 = 0;
+  CivilFromDays(days, &y2, &m2, &d2);
+  if (m2 != mo) return std::nullopt;  // 31 Feb
+  return days * 86400 + *h * 3600 + *mi * 60 + *sec;
 }
 
 std::string FormatHttpDate(int64_t seconds) {

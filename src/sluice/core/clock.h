@@ -74,6 +74,10 @@ std::string FormatIsoMicros(int64_t micros);
 std::optional<int64_t> ParseIsoMicros(std::string_view text);
 // RFC 1123 "Fri, 27 Nov 2026 02:33:36 GMT", for HTTP Date and Last-Modified.
 std::string FormatHttpDate(int64_t seconds);
+// An HTTP date in any of the three forms RFC 9110 §5.6.7 says a recipient accepts: IMF-fixdate
+// ("Fri, 27 Nov 2026 02:33:36 GMT"), RFC 850 ("Friday, 27-Nov-26 02:33:36 GMT") and asctime
+// ("Fri Nov 27 02:33:36 2026"). Seconds since the epoch; nullopt for anything else.
+std::optional<int64_t> ParseHttpDate(std::string_view text);
 // Days since 1970-01-01 -> civil date (proleptic Gregorian), Howard Hinnant's algorithm.
 void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
 // Civil date -> days since 1970-01-01.

@@ -50,6 +50,20 @@ TEST(ClockTest, FormatsDates) {
   EXPECT_EQ(DaysFromCivil(2024, 5, 1), 19844);
 }
 
+TEST(Clock, ParseHttpDateTakesTheThreeForms) {
+  EXPECT_EQ(ParseHttpDate("Fri, 27 Nov 2026 02:33:36 GMT"), 1795746816);
+  EXPECT_EQ(ParseHttpDate("Friday, 27-Nov-26 02:33:36 GMT"), 1795746816);
+  EXPECT_EQ(ParseHttpDate("Fri Nov 27 02:33:36 2026"), 1795746816);
+  EXPECT_EQ(ParseHttpDate("Thu Jan  1 00:00:00 1970"), 0);
+  EXPECT_EQ(ParseHttpDate(FormatHttpDate(951782400)), 951782400);  // 29 Feb 2000
+  for (const char* bad :
+       {"", "yesterday", "Fri, 31 Feb 2026 02:33:36 GMT", "Fri, 27 Nov 2026 25:33:36 GMT",
+        "Fri, 27 Abc 2026 02:33:36 GMT", "Fri, 27 Nov 2026 02:33:36 CET", "2026-11-27T02:33:36Z",
+        "Fri, 27 Nov 2026 02:33:36 GMT extra"}) {
+    EXPECT_FALSE(ParseHttpDate(bad).has_value()) << bad;
+  }
+}
+
 TEST(IdsTest, ConstantTimeEqualsAndSecret) {
   EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));

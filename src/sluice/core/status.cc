@@ -27,6 +27,7 @@ constexpr std::array kNames = {
     CodeName{ErrorCode::kAgeColumnNotFound, "AGE_COLUMN_NOT_FOUND"},
     CodeName{ErrorCode::kSchemaMismatch, "SCHEMA_MISMATCH"},
     CodeName{ErrorCode::kTableNotConfigured, "TABLE_NOT_CONFIGURED"},
+    CodeName{ErrorCode::kHiddenKey, "HIDDEN_KEY"},
     CodeName{ErrorCode::kLimitExceeded, "LIMIT_EXCEEDED"},
     CodeName{ErrorCode::kAccessDenied, "ACCESS_DENIED"},
     CodeName{ErrorCode::kInvalidAccessKeyId, "INVALID_ACCESS_KEY_ID"},
@@ -54,7 +55,10 @@ constexpr std::array kNames = {
     CodeName{ErrorCode::kEntityTooSmall, "ENTITY_TOO_SMALL"},
     CodeName{ErrorCode::kInvalidRange, "INVALID_RANGE"},
     CodeName{ErrorCode::kPreconditionFailed, "PRECONDITION_FAILED"},
+    CodeName{ErrorCode::kConditionalRequestConflict, "CONDITIONAL_REQUEST_CONFLICT"},
     CodeName{ErrorCode::kQuotaExceeded, "QUOTA_EXCEEDED"},
+    CodeName{ErrorCode::kNoSuchVersion, "NO_SUCH_VERSION"},
+    CodeName{ErrorCode::kInvalidBucketState, "INVALID_BUCKET_STATE"},
 };
 
 const std::string& EmptyString() {

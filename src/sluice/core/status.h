@@ -31,6 +31,9 @@ enum class ErrorCode {
   kAgeColumnNotFound,
   kSchemaMismatch,
   kTableNotConfigured,
+  // Not an error: a hidden key (a path segment starting with '_' or '.') is stored and never
+  // loaded (catalog::TableConfig::load_hidden_keys); the ledger records why it was skipped.
+  kHiddenKey,
   // The file is well-formed but needs more than a named limit allows (memory per load, one
   // value's size, nesting depth, columns): the message names the limit and its flag.
   kLimitExceeded,
@@ -61,8 +64,16 @@ enum class ErrorCode {
   kEntityTooSmall,
   kInvalidRange,
   kPreconditionFailed,
+  // A conditional write (If-None-Match / If-Match) whose condition held when it began but was
+  // broken by a concurrent write before it committed: S3's 409 ConditionalRequestConflict.
+  kConditionalRequestConflict,
   // A connection's disk quota would be exceeded: refused before the body is read.
   kQuotaExceeded,
+  // A version id that names no version of the key (S3's 404 NoSuchVersion).
+  kNoSuchVersion,
+  // A bucket configuration sluice cannot take (versioning suspended): S3's 409
+  // InvalidBucketState, its answer where a bucket's versioning state cannot change.
+  kInvalidBucketState,
 };
 
 // The stable upper-snake name of a code ("PK_NOT_FOUND"), as stored in the ledger.

@@ -36,6 +36,7 @@ S3Error S3ErrorFor(ErrorCode code) {
     case ErrorCode::kAgeColumnNotFound:
     case ErrorCode::kSchemaMismatch:
     case ErrorCode::kTableNotConfigured:
+    case ErrorCode::kHiddenKey:
     case ErrorCode::kLimitExceeded:
       return {400, "InvalidRequest"};
     case ErrorCode::kAccessDenied:
@@ -88,12 +89,18 @@ S3Error S3ErrorFor(ErrorCode code) {
       return {416, "InvalidRange"};
     case ErrorCode::kPreconditionFailed:
       return {412, "PreconditionFailed"};
+    case ErrorCode::kConditionalRequestConflict:
+      return {409, "ConditionalRequestConflict"};
     // AWS S3 has no per-bucket byte quota, so no code of its own for this. Ceph RGW, the
     // S3-compatible store with per-bucket and per-user quotas, answers 403 QuotaExceeded, and
     // so do we: a 4xx that no SDK retries (space is freed by a delete, an abort or retention,
     // not by waiting seconds), unlike the 503 SlowDown of backpressure.
     case ErrorCode::kQuotaExceeded:
       return {403, "QuotaExceeded"};
+    case ErrorCode::kNoSuchVersion:
+      return {404, "NoSuchVersion"};
+    case ErrorCode::kInvalidBucketState:
+      return {409, "InvalidBucketState"};
   }
   return {500, "InternalError"};  // a value outside the enum
 }
