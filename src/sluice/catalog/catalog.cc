@@ -215,12 +215,13 @@ Status SqliteCatalog::AddTable(const TableConfig& table) {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
-        db_->Cached("INSERT INTO tables (connection_id, name, primary_key, age_column, "
-                    "on_error, delete_column, nested_json) VALUES (?,?,?,?,?,?,?) "
-                    "ON CONFLICT DO NOTHING"));
+        db_->Cached(
+            "INSERT INTO tables (connection_id, name, primary_key, age_column, "
+            "on_error, delete_column, nested_json, load_hidden_keys) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT DO NOTHING"));
     q.Bind(1, table.connection_id).Bind(2, table.name).Bind(3, PrimaryKeyToJson(table.primary_key));
     q.Bind(4, table.age_column).Bind(5, OnErrorName(table.on_error)).Bind(6, table.delete_column);
-    q.Bind(7, table.nested_json);
+    q.Bind(7, table.nested_json).Bind(8, int64_t{table.load_hidden_keys});
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) return TableExistsError(table);
     return Status::Ok();
@@ -233,11 +234,14 @@ Status SqliteCatalog::UpdateTable(const TableConfig& table) {
     SLUICE_RETURN_IF_ERROR(ValidateTable(table));
     SLUICE_ASSIGN_OR_RETURN(
         sqlite::Statement q,
-        db_->Cached("UPDATE tables SET primary_key = ?, age_column = ?, on_error = ?, "
-                    "delete_column = ?, nested_json = ? WHERE connection_id = ? AND name = ?"));
+        db_->Cached(
+            "UPDATE tables SET primary_key = ?, age_column = ?, on_error = ?, "
+            "delete_column = ?, nested_json = ?, load_hidden_keys = ? WHERE connection_id = ? "
+            "AND name = ?"));
     q.Bind(1, PrimaryKeyToJson(table.primary_key)).Bind(2, table.age_column);
     q.Bind(3, OnErrorName(table.on_error)).Bind(4, table.delete_column);
-    q.Bind(5, table.nested_json).Bind(6, table.connection_id).Bind(7, table.name);
+    q.Bind(5, table.nested_json).Bind(6, int64_t{table.load_hidden_keys});
+    q.Bind(7, table.connection_id).Bind(8, table.name);
     SLUICE_RETURN_IF_ERROR(q.Run());
     if (db_->Changes() == 0) return NoTable(table);
     return Status::Ok();

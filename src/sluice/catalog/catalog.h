@@ -101,6 +101,28 @@ struct TableConfig {
   // shape parses it). Empty: a flat table. For a nested table, primary_key, age_column and
   // delete_column are the root table's and repeat what the JSON says.
   std::string nested_json;
+  // Load keys with a path segment starting with '_' or '.' below the table prefix
+  // (`_temporary/...`, `_SUCCESS`, `.spark-staging/...`). By default such keys are hidden, the
+  // Hive/Spark convention: stored as plain objects (readable, listable) and never loaded, so a
+  // committer's temporary files and markers do not reach the table.
+  bool load_hidden_keys = false;
+};
+
+// Whether `key` has a path segment starting with '_' or '.': a hidden key (see
+// TableConfig::load_hidden_keys).
+bool IsHiddenKey(std::string_view key);
+
+// A precondition on a key's visible object (Ledger::VisibleFile), checked in the transaction
+// that appends a file of the key (AppendFile, CompleteUpload), after the append drew its
+// sequence: S3's conditional writes. Appends of one table serialise on the sequence (both
+// engines), so of two racing creates of a key exactly one commits.
+struct WriteCondition {
+  // If-None-Match: * -- the key has no visible object, else kPreconditionFailed.
+  bool if_none_match = false;
+  // If-Match -- the visible object's ETag (unquoted; "*": any), else kPreconditionFailed;
+  // kNoSuchKey when the key has no visible object. Empty: no condition.
+  std::string if_match;
+  bool empty() const { return !if_none_match && if_match.empty(); }
 };
 
 enum class FileStatus { kQueued, kLoading, kLoaded, kFailed, kSkipped };
@@ -137,10 +159,15 @@ struct FileRecord {
   // a multipart upload.
   std::string etag;
   // Deleted through S3: hidden from reads and listings. The file's place in the ledger and
-  // its load are unaffected (loaded rows stay in the pool).
+  // its load are unaffected (loaded rows stay in the pool). The column keeps how (FileVersion):
+  // 1 with its key (DeleteKey), 2 as one version (DeleteVersion), 3 both.
   bool deleted = false;
-  // The checksums the client sent and sluice verified, as a JSON object of algorithm name to
-  // the value as sent (base64): {"crc32c":"..."}; "{}" when none.
+  // The object's checksum, as a JSON object of algorithm name (lower-case, as in the
+  // x-amz-checksum-<algorithm> header) to its base64 value, and for a multipart upload
+  // created with a checksum its S3 type: {"crc32c":"..."} for a single PUT (the checksum the
+  // client sent and sluice verified; type FULL_OBJECT, implied), {"crc32c":"...-3",
+  // "type":"COMPOSITE"} or {"crc64nvme":"...","type":"FULL_OBJECT"} for a multipart upload
+  // (s3/multipart_checksum.h); "{}" when none.
   std::string checksums_json = "{}";
   // A file skipped as a byte-identical re-push of a file already loaded into the same table:
   // that file's sequence. 0 otherwise.
@@ -153,10 +180,17 @@ struct FileRecord {
   // Load even when the content repeats a loaded file (`sluice files retry --force`). The
   // client's x-amz-meta-sluice-force, kept in metadata_json, forces the same way.
   bool forced = false;
+  // Not stored: the precondition its append must meet (WriteCondition).
+  WriteCondition condition;
   // Loads begun (MarkLoading) and not ended cleanly: the poison-file guard. A file still
   // `loading` at start-up with this many attempts was cut short by that many crashes.
   int64_t load_attempts = 0;
 };
+
+// Whether a write meets `condition`, given the key's newest file (before the write; nullopt:
+// none). OK, or the error named on WriteCondition.
+Status CheckWriteCondition(const WriteCondition& condition, const std::string& key,
+                           std::optional<FileRecord> newest);
 
 // A group of OpenErrors: the files of one table that failed with one error code.
 struct ErrorGroup {
@@ -178,6 +212,10 @@ struct UploadRecord {
   std::string error_message;
   int64_t initiated_at = 0;  // micros
   int64_t touched_at = 0;    // the last creation or part; uploads expire from here
+  // The checksum chosen at creation (x-amz-checksum-algorithm, lower-case: "crc32c"; empty:
+  // none) and its S3 type ("COMPOSITE" or "FULL_OBJECT"; empty with no algorithm).
+  std::string checksum_algorithm;
+  std::string checksum_type;
 };
 
 struct PartRecord {
@@ -185,6 +223,9 @@ struct PartRecord {
   uint64_t size = 0;
   std::string md5_hex;
   int64_t uploaded_at = 0;
+  // The part's verified checksum: its algorithm (lower-case; empty: none) and base64 value.
+  std::string checksum_algorithm;
+  std::string checksum;
 };
 
 // What a successful CompleteMultipartUpload produced, kept so that a repeated Complete can
@@ -252,6 +293,30 @@ struct VisiblePage {
 constexpr size_t ListScanWindow(size_t limit) {
   return limit > 1024 ? 16384 : (limit < 16 ? 256 : limit * 16);
 }
+
+// A file seen as a version of its key (Ledger::ListVersions, GetVersion): every file of a key
+// is one, its seq the S3 version id, for as long as its bytes are stored and it was not
+// deleted as a version.
+struct FileVersion {
+  FileRecord file;
+  bool newest = false;  // the key's newest file: the key's object unless file.deleted
+  // Deleted with its key (a plain S3 delete). On the newest file this is S3's delete marker:
+  // the key reads as deleted, and RemoveDeleteMarker takes that back.
+  bool marked = false;
+  // Deleted as this one version (DeleteVersion): no longer a version of its key.
+  bool removed = false;
+  bool IsVersion() const { return file.purged_at == 0 && !removed; }
+  bool HasDeleteMarker() const { return newest && marked; }
+};
+// A page of ListVersions: keys in byte order, each key's files newest first.
+struct FileVersionPage {
+  std::vector<FileVersion> files;
+  // More may follow: the next call continues with after_key = resume_key and before_seq =
+  // resume_before (0: after every file of resume_key).
+  bool more = false;
+  std::string resume_key;
+  int64_t resume_before = 0;
+};
 
 struct TableKey {
   std::string connection_id;
@@ -406,6 +471,37 @@ class Ledger {
   // no visible object). A later AppendFile of the key makes it visible again.
   virtual Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
                                                     const std::string& key) = 0;
+
+  // ---- Versions (versions.cc, postgres/pg_versions.cc) ----
+
+  // The files of keys starting with `prefix` that matter to a listing of versions: each key's
+  // versions (FileVersion::IsVersion) and its newest file whatever its state, keys in byte
+  // order, each key's files newest first. They start after `after_key` (before_seq 0), or
+  // with after_key's files below seq `before_seq`. At most `limit` files (capped at
+  // kMaxListPage); the (connection, key) index is walked for at most ListScanWindow(limit)
+  // entries per statement, a few statements per call, so a key with a long purged history
+  // costs no more per call: `more` says where to go on.
+  virtual Result<FileVersionPage> ListVersions(const std::string& connection_id,
+                                               const std::string& prefix,
+                                               const std::string& after_key, int64_t before_seq,
+                                               size_t limit) = 0;
+  // File `seq` of `key` in the connection (its newest file when seq is 0), in whatever state;
+  // nullopt when it is not a file of that key.
+  virtual Result<std::optional<FileVersion>> GetVersion(const std::string& connection_id,
+                                                        const std::string& key, int64_t seq) = 0;
+  // Marks file `seq` of `key` deleted as a version (idempotent) and returns it so marked;
+  // nullopt when it is not a file of that key. Like DeleteKey it touches nothing else: its
+  // load and its bytes are the caller's business. When it is the key's newest file, the key
+  // reads as deleted (there is no older file to fall back to: a key's object is its newest
+  // file), without a delete marker.
+  virtual Result<std::optional<FileVersion>> DeleteVersion(const std::string& connection_id,
+                                                           const std::string& key, int64_t seq) = 0;
+  // Takes back the delete of `key` whose marker stands on its newest file `seq`: clears the
+  // file's `marked`, so that it is the key's object again when it was not removed as a version
+  // and its bytes are stored. false (and nothing changes) unless `seq` is the key's newest file
+  // and marked.
+  virtual Result<bool> RemoveDeleteMarker(const std::string& connection_id, const std::string& key,
+                                          int64_t seq) = 0;
 
   // Scheduling. Tables that have at least one queued or loading file.
   virtual Result<std::vector<TableKey>> TablesWithWork() = 0;

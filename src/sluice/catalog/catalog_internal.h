@@ -55,6 +55,16 @@ class SqliteCatalog final : public Catalog {
                                   const std::string& start_after, size_t limit) override;
   Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
                                             const std::string& key) override;
+  // versions.cc
+  Result<FileVersionPage> ListVersions(const std::string& connection_id, const std::string& prefix,
+                                       const std::string& after_key, int64_t before_seq,
+                                       size_t limit) override;
+  Result<std::optional<FileVersion>> GetVersion(const std::string& connection_id,
+                                                const std::string& key, int64_t seq) override;
+  Result<std::optional<FileVersion>> DeleteVersion(const std::string& connection_id,
+                                                   const std::string& key, int64_t seq) override;
+  Result<bool> RemoveDeleteMarker(const std::string& connection_id, const std::string& key,
+                                  int64_t seq) override;
   Result<CreatedKey> CreateAccountKey(int64_t expires_at) override;
   Result<Connection> CreateBucketConnection(const std::string& bucket) override;
   Result<std::vector<std::string>> DeleteConnection(const std::string& id) override;
@@ -152,6 +162,10 @@ class SqliteCatalog final : public Catalog {
   Status ValidateTable(const TableConfig& table) REQUIRES(mu_);
   // The caller holds mu_ for these.
   Result<std::optional<FileRecord>> FileLocked(int64_t seq) REQUIRES(mu_);
+  // GetVersion, the caller holding mu_.
+  Result<std::optional<FileVersion>> VersionLocked(const std::string& connection_id,
+                                                   const std::string& key, int64_t seq)
+      REQUIRES(mu_);
   // kNotFound when there is no file `seq`, kInvalidArgument naming its status when that is
   // not one of `allowed`.
   Status RequireStatus(int64_t seq, std::span<const FileStatus> allowed, std::string_view action)

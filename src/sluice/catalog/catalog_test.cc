@@ -317,6 +317,73 @@ TEST_P(AnyCatalogTest, Tables) {
   EXPECT_EQ(cat->ListTables("nope").status().code(), ErrorCode::kNotFound);
 }
 
+TEST_P(AnyCatalogTest, TablesKeepWhetherTheyLoadHiddenKeys) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  TableConfig t{"shop", "orders", {"id"}};
+  ASSERT_TRUE(cat->AddTable(t).ok());
+  EXPECT_FALSE((*cat->GetTable("shop", "orders"))->load_hidden_keys);
+  t.load_hidden_keys = true;
+  ASSERT_TRUE(cat->UpdateTable(t).ok());
+  EXPECT_TRUE((*cat->GetTable("shop", "orders"))->load_hidden_keys);
+  EXPECT_TRUE((*cat->ListTables("shop"))[0].load_hidden_keys);
+}
+
+TEST(HiddenKeys, TheHiveAndSparkConvention) {
+  for (const char* key :
+       {"orders/_temporary/0/part-0.parquet", "orders/_SUCCESS", "orders/.spark-staging-1/x",
+        "orders/2026/_tmp.parquet", "_SUCCESS", ".keep", "orders/a/./b"}) {
+    EXPECT_TRUE(IsHiddenKey(key)) << key;
+  }
+  // The first segment names the table, which may start with '_'; other characters are plain.
+  for (const char* key : {"_orders/a.parquet", "orders/a.parquet", "orders/a_b.parquet",
+                          "orders/x.y/z", "orders/", "orders", "orders//a"}) {
+    EXPECT_FALSE(IsHiddenKey(key)) << key;
+  }
+}
+
+TEST_P(AnyCatalogTest, ConditionalAppendsSeeTheKeysVisibleObject) {
+  auto cat = OpenCatalog();
+  ASSERT_TRUE(cat);
+  ASSERT_TRUE(cat->CreateConnection("shop").ok());
+  FileRecord f = File("shop", "a", "a/1");
+  f.condition.if_match = "d41d8cd98f00b204e9800998ecf8427e";
+  EXPECT_EQ(cat->AppendFile(f).status().code(), ErrorCode::kNoSuchKey);
+  f.condition = {.if_none_match = true};
+  auto first = cat->AppendFile(f);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // Refused appends leave nothing behind.
+  EXPECT_EQ(cat->ListFiles("shop")->size(), 1u);
+  EXPECT_EQ(cat->AppendFile(f).status().code(), ErrorCode::kPreconditionFailed);
+  f.condition = {.if_match = "00000000000000000000000000000000"};
+  EXPECT_EQ(cat->AppendFile(f).status().code(), ErrorCode::kPreconditionFailed);
+  f.condition = {.if_match = "d41d8cd98f00b204e9800998ecf8427e"};
+  ASSERT_TRUE(cat->AppendFile(f).ok());
+  f.condition = {.if_match = "*"};
+  ASSERT_TRUE(cat->AppendFile(f).ok());
+  EXPECT_EQ(cat->ListFiles("shop")->size(), 3u);
+  // A deleted key has no object: a create succeeds again, If-Match finds nothing.
+  ASSERT_EQ(cat->DeleteKey("shop", "a/1")->size(), 3u);
+  f.condition = {.if_match = "*"};
+  EXPECT_EQ(cat->AppendFile(f).status().code(), ErrorCode::kNoSuchKey);
+  f.condition = {.if_none_match = true};
+  EXPECT_TRUE(cat->AppendFile(f).ok());
+  // The same through CompleteUpload.
+  UploadRecord up;
+  up.upload_id = "up1";
+  up.connection_id = "shop";
+  up.key = "a/1";
+  up.table = "a";
+  up.metadata_json = "{}";
+  ASSERT_TRUE(cat->CreateUpload(up).ok());
+  CompletedUpload done;
+  done.upload_id = "up1";
+  done.etag = "x-1";
+  EXPECT_EQ(cat->CompleteUpload(f, done).status().code(), ErrorCode::kPreconditionFailed);
+  EXPECT_TRUE((*cat->GetUpload("up1")).has_value());  // rolled back: the upload is still there
+}
+
 TEST_P(AnyCatalogTest, NestedTablesKeepTheirConfiguration) {
   auto cat = OpenCatalog();
   ASSERT_TRUE(cat);
@@ -978,7 +1045,7 @@ TEST_F(CatalogTest, MigratesAVersionOneCatalog) {
       "DROP TABLE upload_parts; DROP TABLE uploads; DROP TABLE completed_uploads;"
       "DROP INDEX files_by_content; DROP INDEX files_retained; DROP INDEX files_stored;"
       "ALTER TABLE connections DROP COLUMN quota_bytes;"
-      "ALTER TABLE tables DROP COLUMN nested_json;"
+      "ALTER TABLE tables DROP COLUMN nested_json; ALTER TABLE tables DROP COLUMN load_hidden_keys;"
       "ALTER TABLE tables DROP COLUMN delete_column; ALTER TABLE files DROP COLUMN rows_deleted;"
       "ALTER TABLE files DROP COLUMN checksums_json; ALTER TABLE files DROP COLUMN duplicate_of;"
       "ALTER TABLE files DROP COLUMN purged_at; ALTER TABLE files DROP COLUMN load_attempts;"
@@ -1408,6 +1475,11 @@ TEST_F(CatalogTest, VersionSevenRecordsEarlierDeletesOfFinishedFilesAsPurged) {
   char* err = nullptr;
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP INDEX files_stored; ALTER TABLE connections DROP COLUMN quota_bytes;"
+                         "ALTER TABLE uploads DROP COLUMN checksum_algorithm;"
+                         "ALTER TABLE uploads DROP COLUMN checksum_type;"
+                         "ALTER TABLE upload_parts DROP COLUMN checksum_algorithm;"
+                         "ALTER TABLE upload_parts DROP COLUMN checksum;"
+                         "ALTER TABLE tables DROP COLUMN load_hidden_keys;"
                          "UPDATE files SET purged_at = 0; PRAGMA user_version = 6;",
                          nullptr, nullptr, &err),
             SQLITE_OK)

@@ -35,7 +35,19 @@ Result<int64_t> SqliteCatalog::InsertFile(const FileRecord& r) {
       .Bind(21, r.checksums_json.empty() ? std::string("{}") : r.checksums_json)
       .Bind(22, r.duplicate_of);
   SLUICE_RETURN_IF_ERROR(q.Run());
-  return db_->LastInsertRowid();
+  const int64_t seq = db_->LastInsertRowid();
+  if (!r.condition.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(sqlite::Statement before,
+                            db_->Cached(SLUICE_PREVIOUS_FILE_SQL("?", "?", "?")));
+    before.Bind(1, r.connection_id).Bind(2, r.key).Bind(3, seq);
+    std::optional<FileRecord> previous;
+    SLUICE_ASSIGN_OR_RETURN(bool row, before.Step());
+    if (row) {
+      SLUICE_ASSIGN_OR_RETURN(previous, FileFromRow(before));
+    }
+    SLUICE_RETURN_IF_ERROR(CheckWriteCondition(r.condition, r.key, std::move(previous)));
+  }
+  return seq;
 }
 
 Result<int64_t> SqliteCatalog::AppendFile(FileRecord r) {

@@ -75,7 +75,8 @@ inline constexpr const char* kUploadsOfKeyAfterSql = SLUICE_UPLOAD_COLUMNS
 
 // The parts of an upload after a part number: a seek on the primary key.
 inline constexpr const char* kPartsAfterSql =
-    "SELECT part_number, size, md5_hex, uploaded_at FROM upload_parts "
+    "SELECT part_number, size, md5_hex, uploaded_at, checksum_algorithm, checksum FROM "
+    "upload_parts "
     "WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number LIMIT ?3";
 
 }  // namespace sluice::catalog

@@ -72,6 +72,17 @@ Result<std::vector<std::string>> PrimaryKeyFromJson(const std::string& text,
              "catalog: the stored primary key of table " + table + " is not a JSON string array");
 }
 
+bool IsHiddenKey(std::string_view key) {
+  // The first segment names the table (table names may start with '_'), unless it is the
+  // whole key: a `_SUCCESS` or `.keep` at the bucket's root is hidden too.
+  const size_t first = key.find('/');
+  if (first == std::string_view::npos) return key.starts_with('_') || key.starts_with('.');
+  for (size_t at = first; at != std::string_view::npos; at = key.find('/', at + 1)) {
+    if (at + 1 < key.size() && (key[at + 1] == '_' || key[at + 1] == '.')) return true;
+  }
+  return false;
+}
+
 std::string_view FileStatusName(FileStatus status) {
   switch (status) {
     case FileStatus::kQueued:
@@ -337,6 +348,26 @@ std::optional<FileRecord> IfVisible(std::optional<FileRecord> newest) {
   // deleted (and retention has not purged it).
   if (newest && (newest->deleted || newest->purged_at != 0)) return std::nullopt;
   return newest;
+}
+
+Status CheckWriteCondition(const WriteCondition& condition, const std::string& key,
+                           std::optional<FileRecord> previous) {
+  const std::optional<FileRecord> visible = IfVisible(std::move(previous));
+  if (condition.if_none_match && visible) {
+    return Err(ErrorCode::kPreconditionFailed,
+               "At least one of the pre-conditions you specified did not hold: key '" + key +
+                   "' already exists (If-None-Match: *)");
+  }
+  if (!condition.if_match.empty()) {
+    if (!visible) return Err(ErrorCode::kNoSuchKey, "The specified key does not exist: " + key);
+    const std::string etag = visible->etag.empty() ? visible->md5_hex : visible->etag;
+    if (condition.if_match != "*" && condition.if_match != etag) {
+      return Err(ErrorCode::kPreconditionFailed,
+                 "At least one of the pre-conditions you specified did not hold: the ETag of '" +
+                     key + "' is not the one given in If-Match");
+    }
+  }
+  return Status::Ok();
 }
 
 KeyState KeyStateAt(int64_t revoked_at, int64_t expires_at, int64_t now) {

@@ -29,13 +29,14 @@ namespace sluice::catalog {
 // The columns UploadFromRow reads, in its order.
 #define SLUICE_UPLOAD_COLUMNS                                                               \
   "SELECT upload_id, connection_id, key, table_name, content_type, metadata_json, status, " \
-  "error_code, error_message, initiated_at, touched_at FROM uploads "
+  "error_code, error_message, initiated_at, touched_at, checksum_algorithm, checksum_type " \
+  "FROM uploads "
 // The columns ConnectionFromRow, TableFromRow and KeyFromRow read, in their order.
 #define SLUICE_CONNECTION_COLUMNS \
   "SELECT id, name, unconfigured, created_at, coalesce(quota_bytes, -1) FROM connections "
-#define SLUICE_TABLE_COLUMNS                                                                   \
-  "SELECT connection_id, name, primary_key, age_column, on_error, delete_column, nested_json " \
-  "FROM tables "
+#define SLUICE_TABLE_COLUMNS                                                                    \
+  "SELECT connection_id, name, primary_key, age_column, on_error, delete_column, nested_json, " \
+  "load_hidden_keys FROM tables "
 #define SLUICE_KEY_COLUMNS                                                                   \
   "SELECT access_key, connection_id, created_at, expires_at, last_used_at, revoked_at FROM " \
   "credentials "
@@ -167,6 +168,11 @@ Result<NewKey> DrawKey(const SecretBox& box,
 // `newest`, the newest file of a key, when it is visible: not deleted and not purged.
 std::optional<FileRecord> IfVisible(std::optional<FileRecord> newest);
 
+// The newest file of a key below sequence `seq`: what the key showed before the append of `seq`.
+#define SLUICE_PREVIOUS_FILE_SQL(P1, P2, P3)                                        \
+  SLUICE_FILE_COLUMNS "WHERE connection_id = " P1 " AND key = " P2 " AND seq < " P3 \
+                      " ORDER BY seq DESC LIMIT 1"
+
 KeyState KeyStateAt(int64_t revoked_at, int64_t expires_at, int64_t now);
 
 template <class Row>
@@ -191,6 +197,7 @@ Result<TableConfig> TableFromRow(const Row& q) {
   SLUICE_ASSIGN_OR_RETURN(t.on_error, OnErrorFromName(q.Text(4)));
   t.delete_column = q.Text(5);
   t.nested_json = q.Text(6);
+  t.load_hidden_keys = q.Int(7) != 0;
   return t;
 }
 
@@ -264,7 +271,18 @@ Result<UploadRecord> UploadFromRow(const Row& q) {
   u.error_message = q.Text(8);
   u.initiated_at = q.Int(9);
   u.touched_at = q.Int(10);
+  u.checksum_algorithm = q.Text(11);
+  u.checksum_type = q.Text(12);
   return u;
+}
+
+// A row of part_number, size, md5_hex, uploaded_at, checksum_algorithm, checksum.
+template <class Row>
+PartRecord PartRecordFromRow(const Row& q) {
+  PartRecord p{static_cast<int>(q.Int(0)), static_cast<uint64_t>(q.Int(1)), q.Text(2), q.Int(3)};
+  p.checksum_algorithm = q.Text(4);
+  p.checksum = q.Text(5);
+  return p;
 }
 
 template <class Row>

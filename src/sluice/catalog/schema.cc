@@ -9,7 +9,7 @@ namespace {
 
 // PRAGMA user_version of the schema this code writes. A migration from version N to N+1 is
 // added below as one more step; a database newer than this code is refused.
-constexpr int64_t kSchemaVersion = 9;
+constexpr int64_t kSchemaVersion = 11;
 
 // Statuses and policies are stored as their names so that the database reads well from the
 // sqlite3 shell; CHECK constraints keep other values out.
@@ -211,6 +211,18 @@ CREATE INDEX files_stored ON files(connection_id, size) WHERE purged_at = 0;
 PRAGMA user_version = 7;
 )sql";
 
+// Version 11: multipart checksums. The columns are the same on PostgreSQL (pg_schema.cc, its
+// version 5); '' is "none" (uploads and parts from before keep it).
+constexpr const char* kMigrateV11 = R"sql(
+ALTER TABLE uploads ADD COLUMN checksum_algorithm TEXT NOT NULL DEFAULT ''
+  CHECK (checksum_algorithm IN ('', 'crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'));
+ALTER TABLE uploads ADD COLUMN checksum_type TEXT NOT NULL DEFAULT ''
+  CHECK (checksum_type IN ('', 'COMPOSITE', 'FULL_OBJECT'));
+ALTER TABLE upload_parts ADD COLUMN checksum_algorithm TEXT NOT NULL DEFAULT '';
+ALTER TABLE upload_parts ADD COLUMN checksum TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 11;
+)sql";
+
 }  // namespace
 
 Result<bool> EnsureSchema(sqlite::Db& db) {
@@ -240,6 +252,16 @@ Result<bool> EnsureSchema(sqlite::Db& db) {
     SLUICE_RETURN_IF_ERROR(db.Exec(kActivitySchemaSql));
     SLUICE_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = 9"));
   }
+  // Version 10: whether a table loads its hidden keys (TableConfig::load_hidden_keys).
+  if (version < 10) {
+    SLUICE_RETURN_IF_ERROR(
+        db.Exec("ALTER TABLE tables ADD COLUMN load_hidden_keys INTEGER NOT NULL DEFAULT 0 "
+                "CHECK (load_hidden_keys IN (0, 1)); "
+                "PRAGMA user_version = 10"));
+  }
+  // Version 11: multipart checksums (issue 14): an upload's algorithm and type
+  // (UploadRecord::checksum_algorithm, checksum_type), each part's verified checksum.
+  if (version < 11) SLUICE_RETURN_IF_ERROR(db.Exec(kMigrateV11));
   SLUICE_ASSIGN_OR_RETURN(int64_t credentials, db.QueryInt("SELECT count(*) FROM credentials"));
   return credentials > 0;
 }

@@ -37,11 +37,13 @@ Status SqliteCatalog::CreateUpload(const UploadRecord& u) {
         sqlite::Statement q,
         db_->Cached("INSERT INTO uploads (upload_id, connection_id, key, table_name, "
                     "content_type, metadata_json, status, error_code, error_message, "
-                    "initiated_at, touched_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+                    "initiated_at, touched_at, checksum_algorithm, checksum_type) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     q.Bind(1, u.upload_id).Bind(2, u.connection_id).Bind(3, u.key).Bind(4, u.table);
     q.Bind(5, u.content_type).Bind(6, u.metadata_json).Bind(7, FileStatusName(u.status));
     q.Bind(8, u.error_code).Bind(9, u.error_message).Bind(10, u.initiated_at);
     q.Bind(11, u.touched_at != 0 ? u.touched_at : u.initiated_at);
+    q.Bind(12, u.checksum_algorithm).Bind(13, u.checksum_type);
     return q.Run();
   });
 }
@@ -76,9 +78,11 @@ Result<uint64_t> SqliteCatalog::RecordPart(const std::string& upload_id, const P
       SLUICE_ASSIGN_OR_RETURN(
           sqlite::Statement q,
           db_->Cached("INSERT OR REPLACE INTO upload_parts (upload_id, part_number, "
-                      "size, md5_hex, uploaded_at) VALUES (?,?,?,?,?)"));
+                      "size, md5_hex, uploaded_at, checksum_algorithm, checksum) "
+                      "VALUES (?,?,?,?,?,?,?)"));
       q.Bind(1, upload_id).Bind(2, static_cast<int64_t>(part.part_number));
       q.Bind(3, static_cast<int64_t>(part.size)).Bind(4, part.md5_hex).Bind(5, part.uploaded_at);
+      q.Bind(6, part.checksum_algorithm).Bind(7, part.checksum);
       SLUICE_RETURN_IF_ERROR(q.Run());
     }
     SLUICE_ASSIGN_OR_RETURN(sqlite::Statement q,
@@ -106,8 +110,7 @@ Result<std::vector<PartRecord>> SqliteCatalog::ListParts(const std::string& uplo
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    out.push_back(PartRecord{static_cast<int>(q.Int(0)), static_cast<uint64_t>(q.Int(1)), q.Text(2),
-                             q.Int(3)});
+    out.push_back(PartRecordFromRow(q));
   }
   return out;
 }

@@ -340,24 +340,28 @@ Status PgCatalog::WriteTable(const TableConfig& table, const std::string& sql, c
                                                         .Text(table.age_column)
                                                         .Text(OnErrorName(table.on_error))
                                                         .Text(table.delete_column)
-                                                        .Text(table.nested_json)));
+                                                        .Text(table.nested_json)
+                                                        .Int(table.load_hidden_keys ? 1 : 0)));
     return rows.affected() == 0 ? none : Status::Ok();
   });
 }
 
 Status PgCatalog::AddTable(const TableConfig& table) {
-  return WriteTable(table,
-                    "INSERT INTO tables (connection_id, name, primary_key, age_column, on_error, "
-                    "delete_column, nested_json) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                    "ON CONFLICT DO NOTHING",
-                    TableExistsError(table));
+  return WriteTable(
+      table,
+      "INSERT INTO tables (connection_id, name, primary_key, age_column, on_error, "
+      "delete_column, nested_json, load_hidden_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+      "ON CONFLICT DO NOTHING",
+      TableExistsError(table));
 }
 
 Status PgCatalog::UpdateTable(const TableConfig& table) {
-  return WriteTable(table,
-                    "UPDATE tables SET primary_key = $3, age_column = $4, on_error = $5, "
-                    "delete_column = $6, nested_json = $7 WHERE connection_id = $1 AND name = $2",
-                    NoTable(table));
+  return WriteTable(
+      table,
+      "UPDATE tables SET primary_key = $3, age_column = $4, on_error = $5, "
+      "delete_column = $6, nested_json = $7, load_hidden_keys = $8 WHERE connection_id = $1 "
+      "AND name = $2",
+      NoTable(table));
 }
 
 Status PgCatalog::RemoveTable(const std::string& connection_id, const std::string& name) {

@@ -268,6 +268,17 @@ class PgCatalog final : public Catalog {
                                   const std::string& start_after, size_t limit) override;
   Result<std::vector<FileRecord>> DeleteKey(const std::string& connection_id,
                                             const std::string& key) override;
+
+  // pg_versions.cc
+  Result<FileVersionPage> ListVersions(const std::string& connection_id, const std::string& prefix,
+                                       const std::string& after_key, int64_t before_seq,
+                                       size_t limit) override;
+  Result<std::optional<FileVersion>> GetVersion(const std::string& connection_id,
+                                                const std::string& key, int64_t seq) override;
+  Result<std::optional<FileVersion>> DeleteVersion(const std::string& connection_id,
+                                                   const std::string& key, int64_t seq) override;
+  Result<bool> RemoveDeleteMarker(const std::string& connection_id, const std::string& key,
+                                  int64_t seq) override;
   Result<std::vector<TableBacklog>> BacklogByTable() override;
   Result<std::vector<StatusCount>> CountPending() override;
   Result<std::vector<FileRecord>> RetainedBefore(int64_t finished_before, size_t limit) override;

@@ -119,6 +119,18 @@ Result<int64_t> PgCatalog::InsertFile(Conn& c, const FileRecord& r) {
                   .Int(r.duplicate_of),
               "appending to the ledger")
           .status());
+  if (!r.condition.empty()) {
+    // The counter row this append locked is held until commit, so every append of the table
+    // that drew a lower sequence has committed and is seen here (read committed).
+    SLUICE_ASSIGN_OR_RETURN(Rows before,
+                            c.Query(SLUICE_PREVIOUS_FILE_SQL("$1", "$2", "$3"),
+                                    Params().Text(r.connection_id).Text(r.key).Int(seq)));
+    std::optional<FileRecord> previous;
+    if (before.size() > 0) {
+      SLUICE_ASSIGN_OR_RETURN(previous, FileFromRow(PgRow(before, 0)));
+    }
+    SLUICE_RETURN_IF_ERROR(CheckWriteCondition(r.condition, r.key, std::move(previous)));
+  }
   return seq;
 }
 

@@ -15,7 +15,7 @@ using postgres::Rows;
 
 // The version of the schema below, kept in meta; a database newer than this code is refused.
 // A migration from version N to N+1 is added as one more step, as in schema.cc.
-constexpr int64_t kPgSchemaVersion = 3;
+constexpr int64_t kPgSchemaVersion = 5;
 
 // Taken (pg_advisory_xact_lock) by every process creating or migrating the schema, so that
 // nodes starting together do not race on CREATE ... IF NOT EXISTS (which is not safe against a
@@ -168,6 +168,17 @@ CREATE TABLE secret_check (
 );
 )sql";
 
+// Version 5: multipart checksums: an upload's algorithm and type, each part's verified
+// checksum; '' is "none" (schema.cc, version 11).
+constexpr const char* kMigrateV5 = R"sql(
+ALTER TABLE uploads ADD COLUMN checksum_algorithm text NOT NULL DEFAULT ''
+  CHECK (checksum_algorithm IN ('', 'crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'));
+ALTER TABLE uploads ADD COLUMN checksum_type text NOT NULL DEFAULT ''
+  CHECK (checksum_type IN ('', 'COMPOSITE', 'FULL_OBJECT'));
+ALTER TABLE upload_parts ADD COLUMN checksum_algorithm text NOT NULL DEFAULT '';
+ALTER TABLE upload_parts ADD COLUMN checksum text NOT NULL DEFAULT '';
+)sql";
+
 // What the key check seals: nothing secret, only proof of the key.
 constexpr std::string_view kKeyCheckText = "sluice catalog secret key check";
 
@@ -222,6 +233,14 @@ Result<bool> EnsurePgSchema(Conn& conn) {
     SLUICE_RETURN_IF_ERROR(conn.Exec(kAlertSchemaSql));
     SLUICE_RETURN_IF_ERROR(conn.Exec(kActivitySchemaSql));
   }
+  // Version 4: whether a table loads its hidden keys (TableConfig::load_hidden_keys).
+  if (version < 4) {
+    SLUICE_RETURN_IF_ERROR(
+        conn.Exec("ALTER TABLE tables ADD COLUMN load_hidden_keys integer NOT NULL DEFAULT 0 "
+                  "CHECK (load_hidden_keys IN (0, 1))"));
+  }
+  // Version 5: multipart checksums (issue 14), as the SQLite catalog's version 11.
+  if (version < 5) SLUICE_RETURN_IF_ERROR(conn.Exec(kMigrateV5));
   SLUICE_RETURN_IF_ERROR(conn.Exec(kFunctions));
   if (version < kPgSchemaVersion) {
     SLUICE_RETURN_IF_ERROR(

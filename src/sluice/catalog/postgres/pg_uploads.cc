@@ -32,10 +32,7 @@ Result<uint64_t> ForgetUpload(Conn& c, const std::string& upload_id) {
   return static_cast<uint64_t>(PgRow(rows, 0).Int(0));
 }
 
-Result<PartRecord> PartFromRow(const PgRow& r) {
-  return PartRecord{static_cast<int>(r.Int(0)), static_cast<uint64_t>(r.Int(1)), r.Text(2),
-                    r.Int(3)};
-}
+Result<PartRecord> PartFromRow(const PgRow& r) { return PartRecordFromRow(r); }
 
 Result<CompletedUpload> CompletedFromPgRow(const PgRow& r) { return CompletedFromRow(r); }
 
@@ -50,8 +47,8 @@ Status PgCatalog::CreateUpload(const UploadRecord& u) {
         .Query(
             "INSERT INTO uploads (upload_id, connection_id, key, table_name, "
             "content_type, metadata_json, status, error_code, error_message, "
-            "initiated_at, touched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-            "$11)",
+            "initiated_at, touched_at, checksum_algorithm, checksum_type) VALUES ($1, $2, $3, "
+            "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             Params()
                 .Text(u.upload_id)
                 .Text(u.connection_id)
@@ -63,7 +60,9 @@ Status PgCatalog::CreateUpload(const UploadRecord& u) {
                 .Text(u.error_code)
                 .Text(u.error_message)
                 .Int(u.initiated_at)
-                .Int(u.touched_at != 0 ? u.touched_at : u.initiated_at))
+                .Int(u.touched_at != 0 ? u.touched_at : u.initiated_at)
+                .Text(u.checksum_algorithm)
+                .Text(u.checksum_type))
         .status();
   });
 }
@@ -89,16 +88,19 @@ Result<uint64_t> PgCatalog::RecordPart(const std::string& upload_id, const PartR
                           Params().Text(upload_id).Int(part.part_number)));
     replaced = old.size() == 0 ? 0 : static_cast<uint64_t>(PgRow(old, 0).Int(0));
     SLUICE_RETURN_IF_ERROR(
-        c.Query("INSERT INTO upload_parts (upload_id, part_number, size, md5_hex, uploaded_at) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (upload_id, part_number) DO UPDATE SET "
-                "size = excluded.size, md5_hex = excluded.md5_hex, "
-                "uploaded_at = excluded.uploaded_at",
+        c.Query("INSERT INTO upload_parts (upload_id, part_number, size, md5_hex, uploaded_at, "
+                "checksum_algorithm, checksum) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, "
+                "md5_hex = excluded.md5_hex, uploaded_at = excluded.uploaded_at, "
+                "checksum_algorithm = excluded.checksum_algorithm, checksum = excluded.checksum",
                 Params()
                     .Text(upload_id)
                     .Int(part.part_number)
                     .Int(static_cast<int64_t>(part.size))
                     .Text(part.md5_hex)
-                    .Int(part.uploaded_at))
+                    .Int(part.uploaded_at)
+                    .Text(part.checksum_algorithm)
+                    .Text(part.checksum))
             .status());
     return c
         .Query("UPDATE uploads SET touched_at = greatest(touched_at, $1) WHERE upload_id = $2",
@@ -121,9 +123,9 @@ Result<std::vector<PartRecord>> PgCatalog::ListParts(const std::string& upload_i
     if (upload.size() == 0) return NoSuchUpload(upload_id);
     // A seek on the primary key.
     SLUICE_ASSIGN_OR_RETURN(
-        Rows rows, c.Query("SELECT part_number, size, md5_hex, uploaded_at FROM upload_parts "
-                           "WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number "
-                           "LIMIT $3",
+        Rows rows, c.Query("SELECT part_number, size, md5_hex, uploaded_at, checksum_algorithm, "
+                           "checksum FROM upload_parts WHERE upload_id = $1 AND part_number > $2 "
+                           "ORDER BY part_number LIMIT $3",
                            Params()
                                .Text(upload_id)
                                .Int(after_part)
