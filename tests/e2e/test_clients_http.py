@@ -1,17 +1,28 @@
-"""Every real S3 client, end to end over plain http: the aws CLI, boto3, s3cmd, rclone, curl and
-the AWS SDK for JavaScript push parquet files to a `sluice serve` started by the test, each the
-way its users run it. Every pushed file must end up loaded in the pool and read back
-byte-identical with GetObject. test_clients_https.py runs the same tests over https."""
+"""Every real S3 client, end to end over plain http: the aws CLI, boto3, s3cmd (SigV4 and SigV2),
+rclone, curl and the AWS SDK for JavaScript push parquet files to a `sluice serve` started by
+the test, each the way its users run it, and a raw HTTP client streams a chunked body without a
+length. Every pushed file must end up loaded in the pool and read back byte-identical with
+GetObject. test_clients_https.py runs the same tests over https."""
 
 import atexit
+import base64
+import email.utils
 import hashlib
+import hmac
+import http.client
 import json
 import os
+import re
 import shutil
+import ssl
 import subprocess
 import tempfile
 import unittest
 import urllib.parse
+
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from harness import GENERATED, TOOLS, SluiceTestCase, duckdb, wait_for
 
@@ -46,6 +57,25 @@ def big_parquet():
     size = os.path.getsize(_BIG["path"])
     assert size > 16 * MIB, f"the DuckDB file is only {size} bytes"
     return _BIG["path"], _BIG["rows"]
+
+
+def error_code(xml):
+    m = re.search(r"<Code>([^<]*)</Code>", xml)
+    return m.group(1) if m else None
+
+
+def sign_v2(secret, string_to_sign):
+    """SigV2: base64(HMAC-SHA1(secret, string to sign)), written here from S3's rules."""
+    mac = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(mac).decode()
+
+
+class _UnsignedPayloadAuth(S3SigV4Auth):
+    def __init__(self, credentials):
+        super().__init__(credentials, "s3", "us-east-1")
+
+    def payload(self, request):
+        return "UNSIGNED-PAYLOAD"
 
 
 def sha256_file(path):
@@ -137,7 +167,7 @@ class ClientFixture(SluiceTestCase):
     def host_port(self):
         return urllib.parse.urlsplit(self.s3_endpoint()).netloc
 
-    def s3cmd(self, *args, check=True):
+    def s3cmd(self, *args, check=True, signature_v2=False):
         cfg = os.path.join(self.work, "s3cmd.cfg")
         with open(cfg, "w") as f:
             f.write("[default]\n"
@@ -146,7 +176,7 @@ class ClientFixture(SluiceTestCase):
                     f"host_base = {self.host_port()}\n"
                     f"host_bucket = {self.host_port()}\n"
                     "bucket_location = us-east-1\n"
-                    "signature_v2 = False\n"
+                    f"signature_v2 = {signature_v2}\n"
                     f"use_https = {'True' if self.scheme == 'https' else 'False'}\n"
                     f"ca_certs_file = {self.ca_bundle or ''}\n"
                     "check_ssl_certificate = True\n"
@@ -175,20 +205,37 @@ class ClientFixture(SluiceTestCase):
                       f"server log:\n{self.server.log()}")
         return p
 
-    def curl(self, *args, url):
+    def curl(self, *args, url, stdin=None):
         """Runs curl; returns (HTTP status, response body)."""
         out = os.path.join(self.work, "curl.out")
         tls = ["--cacert", self.ca_bundle] if self.ca_bundle else []
         p = subprocess.run(["curl", "-sS", "-o", out, "-w", "%{http_code}", *tls, *args, url],
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=300, stdin=stdin)
         self.assertEqual(p.returncode, 0, f"curl failed: {p.stderr}")
         with open(out, errors="replace") as f:
             return int(p.stdout), f.read()
 
-    def curl_sigv4(self, *args, url):
+    def curl_sigv4(self, *args, url, stdin=None):
         return self.curl("--aws-sigv4", "aws:amz:us-east-1:s3",
                          "--user", f"{self.conn['access_key_id']}:{self.conn['secret_access_key']}",
-                         *args, url=url)
+                         *args, url=url, stdin=stdin)
+
+    def raw(self, method, path, headers, body=None, chunked=False):
+        """One request over http.client (over TLS trusting the suite's certificate); returns
+        (HTTP status, response body). `chunked`: the body (an iterable) goes in HTTP chunked
+        transfer coding, without Content-Length."""
+        parts = urllib.parse.urlsplit(self.s3_endpoint())
+        if self.scheme == "https":
+            context = ssl.create_default_context(cafile=self.ca_bundle)
+            c = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=60, context=context)
+        else:
+            c = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        try:
+            c.request(method, path, body=body, headers=headers, encode_chunked=chunked)
+            r = c.getresponse()
+            return r.status, r.read().decode(errors="replace")
+        finally:
+            c.close()
 
     def node(self, mode, path, key):
         env = dict(os.environ, S3_ENDPOINT=self.s3_endpoint(),
@@ -338,6 +385,58 @@ class S3cmdTests:
         self.assertNotIn("MD5 Sums don't match", out.stdout + out.stderr)
         self.assert_pushed({self.key("big.parquet"): path}, rows=rows)
 
+    # s3cmd with `signature_v2 = True` signs `Authorization: AWS <key>:<HMAC-SHA1>` and dates the
+    # request with x-amz-date ("... +0000"); no x-amz-content-sha256, so the body is unsigned.
+
+    def test_signature_v2_put_ls_get_del(self):
+        path = corpus("orders_flat_multi_rowgroup.parquet")
+        url = f"s3://{self.bucket}/{self.key('v2.parquet')}"
+        self.s3cmd("put", path, url, signature_v2=True)
+        self.assert_pushed({self.key("v2.parquet"): path})
+        listing = self.s3cmd("ls", f"s3://{self.bucket}/{self.table}/", signature_v2=True).stdout
+        self.assertIn(url, listing)
+        self.assertIn(str(os.path.getsize(path)), listing)
+        self.assertIn(f"s3://{self.bucket}", self.s3cmd("ls", signature_v2=True).stdout)
+        got = os.path.join(self.work, "v2-get.parquet")
+        self.s3cmd("get", "--force", url, got, signature_v2=True)
+        self.assertEqual(sha256_file(got), sha256_file(path))
+        self.s3cmd("del", url, signature_v2=True)
+        listing = self.s3cmd("ls", f"s3://{self.bucket}/{self.table}/", signature_v2=True).stdout
+        self.assertNotIn(url, listing)
+        p = self.s3cmd("get", "--force", url, got, check=False, signature_v2=True)
+        self.assertNotEqual(p.returncode, 0, "a deleted key could still be read")
+
+    def test_signature_v2_multipart(self):
+        # The sub-resources (?uploads, ?partNumber=N&uploadId=..., ?uploadId=...) are signed.
+        path, rows = big_parquet()
+        out = self.s3cmd("put", path, f"s3://{self.bucket}/{self.key('big-v2.parquet')}",
+                         signature_v2=True)
+        self.assertNotIn("MD5 Sums don't match", out.stdout + out.stderr)
+        self.assert_pushed({self.key("big-v2.parquet"): path}, rows=rows)
+
+    def test_signature_v2_wrong_secret_is_signature_does_not_match(self):
+        key = self.key("v2-raw.parquet")
+        path = corpus("orders_v1.parquet")
+        with open(path, "rb") as f:
+            body = f.read()
+
+        def put(secret):
+            date = email.utils.formatdate(usegmt=True)
+            to_sign = f"PUT\n\napplication/octet-stream\n{date}\n/{self.bucket}/{key}"
+            return self.raw("PUT", f"/{self.bucket}/{key}", {
+                "Date": date, "Content-Type": "application/octet-stream",
+                "Content-Length": str(len(body)),
+                "Authorization": f"AWS {self.conn['access_key_id']}:{sign_v2(secret, to_sign)}"},
+                body)
+
+        status, text = put("W" * 40)
+        self.assertEqual((status, error_code(text)), (403, "SignatureDoesNotMatch"), text)
+        self.assertEqual(self.files(self.conn, self.table), [])
+        # The same request signed with the right secret is stored and loaded.
+        status, text = put(self.conn["secret_access_key"])
+        self.assertEqual(status, 200, text)
+        self.assert_pushed({key: path})
+
 
 class RcloneTests:
     def test_copy_file(self):
@@ -375,6 +474,15 @@ class CurlTests:
         self.assert_pushed({self.key("hex.parquet"): path})
 
 
+    def test_sigv4_chunked_from_stdin(self):
+        # `curl -T -` streams stdin in HTTP chunked transfer coding: the body has no length.
+        path = corpus("orders_v1.parquet")
+        with open(path, "rb") as f:
+            status, body = self.curl_sigv4("-T", "-", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                                           url=self.url(self.key("stdin.parquet")), stdin=f)
+        self.assertEqual(status, 200, body)
+        self.assert_pushed({self.key("stdin.parquet"): path})
+
     def test_sigv4_virtual_hosted(self):
         path = corpus("orders_v2.parquet")
         port = urllib.parse.urlsplit(self.s3_endpoint()).port
@@ -388,6 +496,54 @@ class CurlTests:
                                        url=f"{self.scheme}://{self.bucket}.s3.test:{port}/?list-type=2")
         self.assertEqual(status, 200, body)
         self.assertIn(f"<Key>{self.key('vhost.parquet')}</Key>", body)
+
+
+class RawHttpTests:
+    """A PUT body in plain HTTP chunked transfer coding with neither Content-Length nor
+    x-amz-decoded-content-length (some HTTP clients stream bodies so), signed SigV4 with
+    UNSIGNED-PAYLOAD, sent with http.client."""
+
+    def chunked_put(self, conn, key, pieces):
+        request = AWSRequest(method="PUT", url=f"{self.s3_endpoint()}/{conn['bucket']}/{key}",
+                             headers={"Content-Type": "application/octet-stream"})
+        creds = Credentials(conn["access_key_id"], conn["secret_access_key"])
+        _UnsignedPayloadAuth(creds).add_auth(request)
+        headers = dict(request.headers.items())
+        headers["Transfer-Encoding"] = "chunked"
+        return self.raw("PUT", f"/{conn['bucket']}/{key}", headers, pieces, chunked=True)
+
+    def disk_bytes(self, bucket):
+        listed = json.loads(self.sluice("connection", "list", "--json").stdout)
+        return int(next(c for c in listed if c["bucket"] == bucket)["disk_bytes"])
+
+    def test_chunked_put_without_length(self):
+        # Read to its end, stored and loaded like a sized body.
+        path = corpus("orders_v2.parquet")
+        key = self.key("chunked.parquet")
+
+        def pieces():
+            with open(path, "rb") as f:
+                yield from iter(lambda: f.read(1000), b"")
+
+        status, text = self.chunked_put(self.conn, key, pieces())
+        self.assertEqual(status, 200, text)
+        self.assert_pushed({key: path})
+
+    def test_chunked_put_is_charged_to_the_quota_as_it_arrives(self):
+        # Without a declared length nothing is reserved up front: the bytes count against the
+        # connection's disk quota as they arrive, and a body that passes it is refused with
+        # nothing kept.
+        conn = self.create_connection("rawhttp-quota")
+        bucket = conn["bucket"]
+        self.sluice("connection", "set-unconfigured", bucket, "store")
+        self.sluice("connection", "set-quota", bucket, "64K")
+        status, text = self.chunked_put(conn, "plain/big.bin", (b"b" * 1000 for _ in range(70)))
+        self.assertEqual((status, error_code(text)), (403, "QuotaExceeded"), text)
+        self.assertIn("quota of 64.0 KiB", text)
+        self.assertEqual(self.disk_bytes(bucket), 0)
+        status, text = self.chunked_put(conn, "plain/small.bin", (b"s" * 1000 for _ in range(40)))
+        self.assertEqual(status, 200, text)
+        self.assertEqual(self.disk_bytes(bucket), 40_000)
 
 
 class JsSdkTests:
@@ -425,6 +581,10 @@ class CurlHttp(CurlTests, ClientFixture):
 
 
 class JsSdkHttp(JsSdkTests, ClientFixture):
+    pass
+
+
+class RawHttp(RawHttpTests, ClientFixture):
     pass
 
 

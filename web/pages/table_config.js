@@ -10,6 +10,7 @@ export const emptyForm = {
   age: "",
   del: "",
   onError: "block",
+  hiddenKeys: false, // load keys with a segment starting with '_' or '.' (load_hidden_keys)
   example: "",
   schema: null, // a saved nested table's record type, kept until an example replaces it
   children: {}, // path -> {pk: "a,b", mode: "" | "replace" | "upsert"}
@@ -31,6 +32,7 @@ export function formOf(table) {
     age: c.age_column || "",
     del: c.delete_column || "",
     onError: c.on_error || "block",
+    hiddenKeys: c.load_hidden_keys === true,
     schema: c.schema || null,
     children,
     keepJson: (c.keep_as_json || []).join(", "),
@@ -39,7 +41,12 @@ export function formOf(table) {
 
 // The form as {config}, a TableConfig, or {problem}: why it cannot be one yet.
 export function configOf(form) {
-  const config = { table: form.name.trim(), primary_key: list(form.pk), on_error: form.onError };
+  const config = {
+    table: form.name.trim(),
+    primary_key: list(form.pk),
+    on_error: form.onError,
+    load_hidden_keys: form.hiddenKeys,
+  };
   if (form.age.trim()) config.age_column = form.age.trim();
   if (form.del.trim()) config.delete_column = form.del.trim();
   if (form.kind === "flat") return { config };

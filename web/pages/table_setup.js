@@ -191,6 +191,18 @@ export function TableSetup({ params, query }) {
               <option value="skip">skip: move on past it</option>
             </select>
           </div>
+          <div class="field">
+            <label class="choice">
+              <input type="checkbox" id="table-hidden-keys" checked=${form.hiddenKeys}
+                aria-describedby="table-hidden-keys-hint"
+                onChange=${(e) => set("hiddenKeys")(e.target.checked)} />
+              Load hidden keys
+            </label>
+            <p class="hint" id="table-hidden-keys-hint">
+              Keys with a part starting with _ or . (a Spark job's _temporary/ files, _SUCCESS) are
+              stored but not loaded unless this is on.
+            </p>
+          </div>
           ${form.kind === "nested" && html`<${NestedFields} form=${form} set=${set} />`}
           <${FilePreviewField} fileSeq=${fileSeq} setFileSeq=${setFileSeq} fromFile=${fromFile}
             setFromFile=${setFromFile} />

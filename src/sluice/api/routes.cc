@@ -271,6 +271,11 @@ nlohmann::json Schemas() {
                {"age_column", string},
                {"delete_column", string},
                {"on_error", {{"type", "string"}, {"enum", {"block", "skip"}}}},
+               {"load_hidden_keys",
+                {{"type", "boolean"},
+                 {"description",
+                  "load keys with a segment starting with '_' or '.' (default false: stored, "
+                  "not loaded)"}}},
                {"example",
                 {{"type", "object"}, {"description", "a nested table: one record as JSON"}}},
                {"schema", {{"type", "array"}, {"description", "a nested table: its record type"}}},

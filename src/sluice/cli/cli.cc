@@ -42,6 +42,7 @@ struct Options {
   std::string age_column;
   std::string delete_column;
   std::string on_error;
+  std::string hidden_keys;
   bool nested = false;
   std::string example;
   std::vector<std::string> child_pk;
@@ -339,7 +340,7 @@ int TableAddOrUpdate(const Options& o, bool update) {
   auto catalog = OpenCatalog(o);
   if (!catalog.ok()) return Fail(catalog.status());
   TableFlags flags{o.table,   o.pk,       o.age_column, o.delete_column, o.on_error, o.nested,
-                   o.example, o.child_pk, o.child_mode, o.keep_json,     o.config};
+                   o.example, o.child_pk, o.child_mode, o.keep_json,     o.config,   o.hidden_keys};
   std::optional<catalog::TableConfig> existing;
   if (update) {
     std::string name = o.table;
@@ -981,6 +982,9 @@ int Run(int argc, char** argv) {
     cmd->add_option("--on-error", o.on_error,
                     "block (default: a failed file stops the table until retried or skipped) "
                     "or skip (the table moves past a failed file)");
+    cmd->add_option("--hidden-keys", o.hidden_keys,
+                    "skip (default: keys with a segment starting with '_' or '.', such as "
+                    "_temporary/ and _SUCCESS, are stored and not loaded) or load");
     cmd->add_flag("--nested", o.nested,
                   "Unnest records into child tables (needs --example on add)");
     cmd->add_option("--example", o.example, "An example record (JSON object) of a nested table");

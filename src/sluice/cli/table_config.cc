@@ -142,11 +142,8 @@ Result<catalog::TableConfig> FromFile(const TableFlags& flags, const std::string
   return t;
 }
 
-}  // namespace
-
-Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
-                                              const std::string& connection,
-                                              const std::optional<catalog::TableConfig>& existing) {
+Result<catalog::TableConfig> BuildFromFlags(const TableFlags& flags, const std::string& connection,
+                                            const std::optional<catalog::TableConfig>& existing) {
   if (!flags.config.empty()) {
     const bool mixed = flags.nested || !flags.pk.empty() || !flags.example.empty() ||
                        !flags.child_pk.empty() || !flags.child_mode.empty() ||
@@ -228,6 +225,20 @@ Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
   return t;
 }
 
+}  // namespace
+
+Result<catalog::TableConfig> BuildTableConfig(const TableFlags& flags,
+                                              const std::string& connection,
+                                              const std::optional<catalog::TableConfig>& existing) {
+  SLUICE_ASSIGN_OR_RETURN(catalog::TableConfig t, BuildFromFlags(flags, connection, existing));
+  if (flags.hidden_keys == "load" || flags.hidden_keys == "skip") {
+    t.load_hidden_keys = flags.hidden_keys == "load";
+  } else if (!flags.hidden_keys.empty()) {
+    return Invalid("--hidden-keys is skip or load, not '" + flags.hidden_keys + "'");
+  }
+  return t;
+}
+
 Result<std::string> ShowTable(const catalog::TableConfig& table, bool json) {
   SLUICE_ASSIGN_OR_RETURN(Json described, service::DescribeTable(table));
   if (json) return described.dump(2) + "\n";
@@ -240,7 +251,8 @@ Result<std::string> ShowTable(const catalog::TableConfig& table, bool json) {
   };
   std::string out = table.connection_id + "/" + table.name +
                     (table.nested_json.empty() ? "  flat table" : "  nested table") +
-                    "  on error " + on_error + "\n";
+                    "  on error " + on_error +
+                    (table.load_hidden_keys ? "  hidden keys loaded" : "") + "\n";
   for (const Json& t : tables) {
     out += "\n" + t["name"].get<std::string>();
     if (t.contains("path") && !t["path"].get<std::string>().empty()) {

@@ -26,6 +26,7 @@ struct TableFlags {
   std::vector<std::string> child_mode;  // PATH=replace|upsert
   std::vector<std::string> keep_json;   // PATH
   std::string config;                   // path of a configuration file
+  std::string hidden_keys;              // "skip" or "load" (TableConfig::load_hidden_keys)
 };
 
 // The configuration `table add` (existing: none) or `table update` (existing: the stored one)

@@ -18,28 +18,10 @@
 #include <utility>
 
 #include "sluice/s3/limits.h"
+#include "sluice/s3/multipart_checksum.h"
 #include "sluice/s3/ops_internal.h"
 
 namespace sluice::s3 {
-namespace {
-
-// S3 returns at most 1,000 keys, parts or uploads per listing page.
-constexpr int64_t kMaxListEntries = 1000;
-// With a delimiter, the keys asked of the backend at a time. The keys of a page that follow a
-// new common prefix are under it and are dropped (the next query seeks past the prefix), so
-// the rows a listing page reads are at most kMaxListEntries x this, instead of 1,000 x 1,000
-// when every key rolls up into a prefix of its own with many keys under it.
-constexpr int64_t kDelimiterPageKeys = 64;
-// Backend calls in a row that return no entry (only hidden keys, up to the backend's read
-// bound) before a listing page ends early, truncated, with a marker past the keys read.
-constexpr int kMaxIdleListCalls = 8;
-
-struct Listing {
-  std::vector<ObjectInfo> contents;
-  std::vector<std::string> prefixes;
-  bool truncated = false;
-  std::string last;  // the last key or common prefix returned: the next marker
-};
 
 std::optional<std::string> RollUp(const std::string& key, const std::string& prefix,
                                   const std::string& delimiter) {
@@ -48,6 +30,53 @@ std::optional<std::string> RollUp(const std::string& key, const std::string& pre
   if (pos == std::string::npos) return std::nullopt;
   return key.substr(0, pos + delimiter.size());
 }
+
+std::string Element(std::string_view name, std::string_view text) {
+  std::string out;
+  out.reserve(name.size() * 2 + text.size() + 5);
+  out += '<';
+  out += name;
+  out += '>';
+  out += text;
+  out += "</";
+  out += name;
+  out += '>';
+  return out;
+}
+
+std::string Owner(const std::string& id) {
+  const std::string e = XmlEscape(id);
+  return "<Owner><ID>" + e + "</ID><DisplayName>" + e + "</DisplayName></Owner>";
+}
+
+Result<bool> UrlEncoding(const Route& route) {
+  const std::string* type = route.Param("encoding-type");
+  if (type == nullptr) return false;
+  if (*type != "url") {
+    return Status(ErrorCode::kInvalidArgument,
+                  "invalid encoding-type '" + *type + "': the only value is 'url'");
+  }
+  return true;
+}
+
+std::string Opening(std::string_view root) {
+  std::string body(kXmlDeclaration);
+  body += '<';
+  body += root;
+  body += " xmlns=\"";
+  body += kS3Namespace;
+  body += "\">";
+  return body;
+}
+
+namespace {
+
+struct Listing {
+  std::vector<ObjectInfo> contents;
+  std::vector<std::string> prefixes;
+  bool truncated = false;
+  std::string last;  // the last key or common prefix returned: the next marker
+};
 
 Result<Listing> Walk(const Call& c, const std::string& prefix, const std::string& delimiter,
                      const std::string& marker, int64_t max_keys) {
@@ -174,44 +203,6 @@ Result<UploadListing> WalkUploads(const Call& c, const std::string& prefix,
   }
 }
 
-std::string Element(std::string_view name, std::string_view text) {
-  std::string out;
-  out.reserve(name.size() * 2 + text.size() + 5);
-  out += '<';
-  out += name;
-  out += '>';
-  out += text;
-  out += "</";
-  out += name;
-  out += '>';
-  return out;
-}
-
-std::string Owner(const std::string& id) {
-  const std::string e = XmlEscape(id);
-  return "<Owner><ID>" + e + "</ID><DisplayName>" + e + "</DisplayName></Owner>";
-}
-
-Result<bool> UrlEncoding(const Route& route) {
-  const std::string* type = route.Param("encoding-type");
-  if (type == nullptr) return false;
-  if (*type != "url") {
-    return Status(ErrorCode::kInvalidArgument,
-                  "invalid encoding-type '" + *type + "': the only value is 'url'");
-  }
-  return true;
-}
-
-std::string Opening(std::string_view root) {
-  std::string body(kXmlDeclaration);
-  body += '<';
-  body += root;
-  body += " xmlns=\"";
-  body += kS3Namespace;
-  body += "\">";
-  return body;
-}
-
 }  // namespace
 
 Started ListObjects(const Call& c, bool v2) {
@@ -231,9 +222,12 @@ Started ListObjects(const Call& c, bool v2) {
   const std::string delimiter = param("delimiter");
   std::string marker = v2 ? param("start-after") : param("marker");
   const std::string* token = v2 ? c.route.Param("continuation-token") : nullptr;
+  // An empty token (`continuation-token=`, which some SDKs send for the first page) is none, as
+  // S3 takes it; so are an empty start-after and marker (from the first key).
+  if (token != nullptr && token->empty()) token = nullptr;
   if (token != nullptr) {
     auto decoded = auth::Base64Decode(*token);
-    if (token->empty() || !decoded.ok()) {
+    if (!decoded.ok()) {
       return Reply(
           c, Status(ErrorCode::kInvalidArgument, "the continuation token provided is incorrect"));
     }
@@ -382,6 +376,10 @@ Started ListParts(const Call& c) {
     body += Element("LastModified", FormatIsoMillis(p.last_modified));
     body += Element("ETag", "&quot;" + XmlEscape(p.etag) + "&quot;");
     body += Element("Size", std::to_string(p.size));
+    if (!p.checksum.algorithm.empty()) {
+      body += Element("Checksum" + ChecksumAlgorithmName(p.checksum.algorithm),
+                      XmlEscape(p.checksum.value));
+    }
     body += "</Part>";
   }
   body += "</ListPartsResult>";

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sluice/core/text.h"
+#include "sluice/s3/multipart_checksum.h"
 #include "sluice/s3/multipart_xml_internal.h"
 
 namespace sluice::s3 {
@@ -123,6 +124,29 @@ Result<const Node*> OnlyChild(const Node& parent, std::string_view name, const s
   return found;
 }
 
+// A Part's <ChecksumCRC32> (or CRC32C, CRC64NVME, SHA1, SHA256), at most one: the algorithm
+// lower-cased as in the header name, the value trimmed. Compared with the part's recorded
+// checksum by the backend (multipart_checksum.h); other Checksum* elements are unknown ones.
+Status ReadPartChecksum(const Node& part, const std::string& where, Checksum* out) {
+  constexpr std::string_view kPrefix = "Checksum";
+  for (const auto& c : part.children) {
+    if (!c->name.starts_with(kPrefix)) continue;
+    const std::string algorithm = AsciiLowered(std::string_view(c->name).substr(kPrefix.size()));
+    if (!IsChecksumAlgorithm(algorithm)) continue;
+    if (!out->algorithm.empty()) {
+      return Status(ErrorCode::kMalformedXml, where + " has more than one checksum (<Checksum" +
+                                                  ChecksumAlgorithmName(out->algorithm) +
+                                                  "> and <" + c->name + ">)");
+    }
+    out->algorithm = algorithm;
+    out->value = std::string(TrimAscii(c->text));
+    if (out->value.empty()) {
+      return Status(ErrorCode::kMalformedXml, where + " has an empty <" + c->name + ">");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view xml) {
@@ -160,6 +184,7 @@ Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view
     }
     if (value.empty()) return Status(ErrorCode::kMalformedXml, where + " has an empty ETag");
     part.etag = std::string(value);
+    SLUICE_RETURN_IF_ERROR(ReadPartChecksum(*child, where, &part.checksum));
     parts.push_back(std::move(part));
   }
   if (parts.empty()) {
@@ -189,12 +214,41 @@ Result<DeleteRequest> ParseDeleteObjects(std::string_view xml) {
       return Status(ErrorCode::kMalformedXml,
                     "more than " + std::to_string(kMaxDeleteKeys) + " keys are listed");
     }
-    SLUICE_ASSIGN_OR_RETURN(
-        const Node* key, OnlyChild(*child, "Key", "Object " + std::to_string(out.keys.size() + 1)));
+    const std::string where = "Object " + std::to_string(out.keys.size() + 1);
+    SLUICE_ASSIGN_OR_RETURN(const Node* key, OnlyChild(*child, "Key", where));
     out.keys.push_back(key->text);  // keys are exact: no trimming
+    std::optional<std::string> version;
+    for (const auto& c : child->children) {
+      if (c->name != "VersionId") continue;
+      if (version) {
+        return Status(ErrorCode::kMalformedXml, where + " has more than one <VersionId>");
+      }
+      version = c->text;
+    }
+    out.version_ids.push_back(std::move(version));
   }
   if (out.keys.empty()) {
     return Status(ErrorCode::kMalformedXml, "the Delete body lists no objects");
+  }
+  return out;
+}
+
+Result<VersioningRequest> ParseVersioningConfiguration(std::string_view xml) {
+  ParseState state;
+  const Node* doc = nullptr;
+  SLUICE_RETURN_IF_ERROR(
+      ParseTree(xml, "VersioningConfiguration", kMaxVersioningXmlBytes, &state, &doc));
+  VersioningRequest out;
+  for (const auto& child : doc->children) {
+    std::string* field = child->name == "Status"      ? &out.status
+                         : child->name == "MfaDelete" ? &out.mfa_delete
+                                                      : nullptr;
+    if (field == nullptr) continue;
+    if (!field->empty()) {
+      return Status(ErrorCode::kMalformedXml,
+                    "the VersioningConfiguration has more than one <" + child->name + ">");
+    }
+    *field = std::string(TrimAscii(child->text));
   }
   return out;
 }

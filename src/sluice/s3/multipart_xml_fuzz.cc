@@ -1,4 +1,4 @@
-// libFuzzer target for the two XML request bodies: any bytes must parse or fail with a status,
+// libFuzzer target for the XML request bodies: any bytes must parse or fail with a status,
 // never crash, hang or read out of bounds.
 
 #include <cstddef>
@@ -13,5 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parts.ok() && parts->empty()) __builtin_trap();  // a Complete must list a part
   auto del = sluice::s3::ParseDeleteObjects(xml);
   if (del.ok() && del->keys.empty()) __builtin_trap();
+  if (del.ok() && del->version_ids.size() != del->keys.size()) __builtin_trap();
+  (void)sluice::s3::ParseVersioningConfiguration(xml);
   return 0;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Private to s3/: the two XML request bodies sluice reads, parsed with expat.
+// Private to s3/: the XML request bodies sluice reads, parsed with expat.
 //
 //   <CompleteMultipartUpload [xmlns="http://s3.amazonaws.com/doc/2006-03-01/"]>
 //     <Part><PartNumber>1</PartNumber><ETag>"9b2cf535f27731c974343645a3985328"</ETag>
@@ -10,13 +10,18 @@
 //     <Object><Key>orders/a.parquet</Key>[<VersionId>..</VersionId>]</Object> ...
 //   </Delete>
 //
+//   <VersioningConfiguration [xmlns=...]>[<Status>Enabled</Status>]
+//     [<MfaDelete>Disabled</MfaDelete>]</VersioningConfiguration>
+//
 // Tolerant as real clients need (../shared/s3-transcripts/CLIENTS.md §6): with or without the
 // namespace (or any prefix), with or without an XML declaration, children in any order,
 // unknown elements ignored, ETags unquoted, quoted, `&quot;`- or `&#34;`-escaped. Strict where
 // it matters: one root of the right name, every Part with one PartNumber and one ETag, every
-// Object with one Key, no DOCTYPE (no entity expansion at all), bounded sizes and counts.
+// Object with one Key, no DOCTYPE (no entity expansion at all), bounded sizes and counts, at
+// most one checksum element per Part (CompletedPart::checksum).
 // Errors: kMalformedXml (with what and where), kInvalidArgument (a part number out of range).
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +45,18 @@ Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view
 struct DeleteRequest {
   bool quiet = false;
   std::vector<std::string> keys;
+  // Beside keys: each Object's <VersionId> (as sent, not trimmed), nullopt when it has none.
+  std::vector<std::optional<std::string>> version_ids;
 };
 Result<DeleteRequest> ParseDeleteObjects(std::string_view xml);
+
+// A PutBucketVersioning body is a few dozen bytes.
+constexpr size_t kMaxVersioningXmlBytes = 64 * 1024;
+// Status and MfaDelete as sent (trimmed); empty when absent.
+struct VersioningRequest {
+  std::string status;
+  std::string mfa_delete;
+};
+Result<VersioningRequest> ParseVersioningConfiguration(std::string_view xml);
 
 }  // namespace sluice::s3

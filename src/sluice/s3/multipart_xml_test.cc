@@ -57,6 +57,41 @@ TEST(MultipartXml, EveryClientShape) {
             (std::vector<std::pair<int, std::string>>{{1, "aa11"}}));
 }
 
+TEST(MultipartXml, PartChecksums) {
+  // Each S3 checksum element, any namespace prefix, trimmed; a Part without one has none.
+  auto parts = ParseCompleteMultipartUpload(
+      "<CompleteMultipartUpload xmlns:s3=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<s3:Part><s3:PartNumber>1</s3:PartNumber><s3:ETag>a</s3:ETag>"
+      "<s3:ChecksumCRC32C> MqjfaQ== </s3:ChecksumCRC32C></s3:Part>"
+      "<Part><PartNumber>2</PartNumber><ETag>b</ETag><ChecksumCRC64NVME>AAAAAAAAAAA="
+      "</ChecksumCRC64NVME></Part><Part><PartNumber>3</PartNumber><ETag>c</ETag>"
+      "<ChecksumSHA1>x</ChecksumSHA1></Part><Part><PartNumber>4</PartNumber><ETag>d</ETag>"
+      "<ChecksumSHA256>y</ChecksumSHA256><ChecksumType>COMPOSITE</ChecksumType></Part>"
+      "<Part><PartNumber>5</PartNumber><ETag>e</ETag><ChecksumCRC32>z</ChecksumCRC32></Part>"
+      "<Part><PartNumber>6</PartNumber><ETag>f</ETag><ChecksumXXHASH64>w</ChecksumXXHASH64>"
+      "</Part></CompleteMultipartUpload>");
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const CompletedPart& p : *parts) got.emplace_back(p.checksum.algorithm, p.checksum.value);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{{"crc32c", "MqjfaQ=="},
+                                                                   {"crc64nvme", "AAAAAAAAAAA="},
+                                                                   {"sha1", "x"},
+                                                                   {"sha256", "y"},
+                                                                   {"crc32", "z"},
+                                                                   {"", ""}}));
+  // Two checksums in one Part, or an empty one: MalformedXML naming the part.
+  auto two = ParseCompleteMultipartUpload(
+      "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag><ChecksumCRC32>z"
+      "</ChecksumCRC32><ChecksumSHA1>x</ChecksumSHA1></Part></CompleteMultipartUpload>");
+  EXPECT_EQ(two.status().code(), ErrorCode::kMalformedXml);
+  EXPECT_NE(two.status().message().find("Part 1 has more than one checksum"), std::string::npos)
+      << two.status().message();
+  EXPECT_EQ(
+      CompleteError("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a"
+                    "</ETag><ChecksumCRC32> </ChecksumCRC32></Part></CompleteMultipartUpload>"),
+      ErrorCode::kMalformedXml);
+}
+
 TEST(MultipartXml, MalformedAndHostile) {
   for (const std::string xml :
        {"", "<CompleteMultipartUpload>", "<CompleteMultipartUpload></CompleteMultipartUpload>",

@@ -1,4 +1,5 @@
-// PutObject, GetObject / HeadObject (with a single byte range), DeleteObject, DeleteObjects.
+// PutObject, GetObject / HeadObject (with a single byte range, of a version when versionId
+// names one), DeleteObject (of a version likewise), DeleteObjects.
 
 #include <charconv>
 #include <optional>
@@ -79,15 +80,77 @@ bool EtagListMatches(std::string_view list, const std::string& etag) {
   return false;
 }
 
-void AddObjectHeaders(const ObjectInfo& info, http::Response* r) {
+// The stored standard headers (StoredHeaders' lower-case names) as S3 spells them, and the
+// GetObject parameter that overrides each in the response.
+struct HeaderName {
+  std::string_view stored;
+  std::string_view wire;
+  std::string_view override_param;
+};
+constexpr HeaderName kHeaderNames[] = {
+    {"content-type", "Content-Type", "response-content-type"},
+    {"cache-control", "Cache-Control", "response-cache-control"},
+    {"content-disposition", "Content-Disposition", "response-content-disposition"},
+    {"content-encoding", "Content-Encoding", "response-content-encoding"},
+    {"content-language", "Content-Language", "response-content-language"},
+    {"expires", "Expires", "response-expires"},
+};
+
+// The object's headers; `route`'s response-* parameters (GetObject's overrides, which S3
+// honours on signed requests, as every request here is) replace the stored values.
+void AddObjectHeaders(const ObjectInfo& info, const Route& route, http::Response* r) {
   r->headers.emplace_back("ETag", "\"" + info.etag + "\"");
   r->headers.emplace_back("Last-Modified", FormatHttpDate(info.last_modified / 1'000'000));
-  r->headers.emplace_back("Content-Type", info.content_type.empty()
-                                              ? std::string(kDefaultContentType)
-                                              : info.content_type);
+  for (const HeaderName& h : kHeaderNames) {
+    const std::string* value = route.Param(h.override_param);
+    if (value == nullptr && h.stored == "content-type") {
+      value = info.content_type.empty() ? nullptr : &info.content_type;
+      if (value == nullptr) r->headers.emplace_back(h.wire, std::string(kDefaultContentType));
+    } else if (value == nullptr) {
+      for (const auto& [name, stored] : info.headers) {
+        if (name == h.stored) value = &stored;
+      }
+    }
+    if (value != nullptr) r->headers.emplace_back(h.wire, HeaderSafe(*value, 8192));
+  }
   r->headers.emplace_back("Accept-Ranges", "bytes");
+  if (!info.version_id.empty()) r->headers.emplace_back("x-amz-version-id", info.version_id);
   for (const auto& h : info.user_metadata) r->headers.push_back(h);
   for (const auto& h : info.status_headers) r->headers.push_back(h);
+}
+
+// The version a request names: its versionId, or none. "null" is S3's name for the version of
+// an object written while versioning was off; versioning is always on here, and clients that
+// send it (treating the bucket as unversioned) mean the key's current object.
+const std::string* VersionIdOf(const std::string* version_id) {
+  return version_id != nullptr && *version_id == "null" ? nullptr : version_id;
+}
+
+// DeleteObject's x-amz-version-id and x-amz-delete-marker.
+void AddDeleteHeaders(const DeleteOutcome& outcome, http::Response* r) {
+  if (!outcome.version_id.empty()) r->headers.emplace_back("x-amz-version-id", outcome.version_id);
+  if (outcome.delete_marker) r->headers.emplace_back("x-amz-delete-marker", "true");
+}
+
+// DeleteObject with or without a versionId.
+Result<DeleteOutcome> DeleteOne(Backend& backend, const Identity& who, const std::string& bucket,
+                                const std::string& key, const std::string* version_id) {
+  if (version_id == nullptr) return backend.DeleteObject(who, bucket, key);
+  return backend.DeleteObjectVersion(who, bucket, key, *version_id);
+}
+
+// One <Deleted> as S3 words it: the version asked for as VersionId; the delete marker made
+// (no version asked) or removed (the version asked for was one) as DeleteMarker and
+// DeleteMarkerVersionId.
+std::string DeletedElement(const std::string& key, const std::string* version_id,
+                           const DeleteOutcome& outcome) {
+  std::string out = "<Deleted><Key>" + XmlEscape(key) + "</Key>";
+  if (version_id != nullptr) out += "<VersionId>" + XmlEscape(*version_id) + "</VersionId>";
+  if (outcome.delete_marker) {
+    out += "<DeleteMarker>true</DeleteMarker><DeleteMarkerVersionId>" +
+           XmlEscape(outcome.version_id) + "</DeleteMarkerVersionId>";
+  }
+  return out + "</Deleted>";
 }
 
 http::Response DeleteResult(const ResponseContext& ctx, const Clock& clock, Backend& backend,
@@ -97,16 +160,23 @@ http::Response DeleteResult(const ResponseContext& ctx, const Clock& clock, Back
   body += "<DeleteResult xmlns=\"";
   body += kS3Namespace;
   body += "\">";
-  for (const std::string& key : request.keys) {
+  for (size_t i = 0; i < request.keys.size(); ++i) {
+    const std::string& key = request.keys[i];
+    const std::string* version_id = VersionIdOf(
+        i < request.version_ids.size() && request.version_ids[i] ? &*request.version_ids[i]
+                                                                 : nullptr);
     Status st;
+    DeleteOutcome outcome;
     if (key.empty() || key.size() > kMaxKeyBytes || !IsValidUtf8(key)) {
       st = Status(ErrorCode::kInvalidArgument,
                   "the key must be 1 to " + std::to_string(kMaxKeyBytes) + " bytes of UTF-8");
+    } else if (auto done = DeleteOne(backend, who, bucket, key, version_id); done.ok()) {
+      outcome = std::move(done).value();
     } else {
-      st = backend.DeleteObject(who, bucket, key);
+      st = done.status();
     }
     if (st.ok()) {
-      if (!request.quiet) body += "<Deleted><Key>" + XmlEscape(key) + "</Key></Deleted>";
+      if (!request.quiet) body += DeletedElement(key, version_id, outcome);
       continue;
     }
     const S3Error e = S3ErrorFor(st.code());
@@ -116,8 +186,10 @@ http::Response DeleteResult(const ResponseContext& ctx, const Clock& clock, Back
                "request " + ctx.request_id + " delete " + EscapeForLog(key) + ": " + st.ToString());
       message = "We encountered an internal error. Please try again.";
     }
-    body += "<Error><Key>" + XmlEscape(key) + "</Key><Code>" + std::string(e.code) +
-            "</Code><Message>" + XmlEscape(message) + "</Message></Error>";
+    body += "<Error><Key>" + XmlEscape(key) + "</Key>";
+    if (version_id != nullptr) body += "<VersionId>" + XmlEscape(*version_id) + "</VersionId>";
+    body += "<Code>" + std::string(e.code) + "</Code><Message>" + XmlEscape(message) +
+            "</Message></Error>";
   }
   body += "</DeleteResult>";
   return XmlResponse(ctx, clock, 200, std::move(body));
@@ -132,6 +204,9 @@ Started PutObject(const Call& c) {
   if (!plan.ok()) return Reply(c, plan.status());
   auto request = PutRequestOf(c);
   if (!request.ok()) return Reply(c, request.status());
+  auto condition = WriteConditionOf(c.head.headers);
+  if (!condition.ok()) return Reply(c, condition.status());
+  request->condition = std::move(condition).value();
   request->size = plan->decoded_length;
   auto sink = c.backend.BeginPut(c.who, *request);
   if (!sink.ok()) return Reply(c, sink.status());
@@ -142,8 +217,21 @@ Started PutObject(const Call& c) {
 Started GetObject(const Call& c, bool with_body) {
   const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
   if (!bucket.ok()) return Reply(c, bucket);
-  auto data = c.backend.GetObject(c.who, c.route.bucket, c.route.key, with_body);
-  if (!data.ok()) return Reply(c, data.status());
+  const std::string* version_id = VersionIdOf(c.route.Param("versionId"));
+  auto data =
+      version_id == nullptr
+          ? c.backend.GetObject(c.who, c.route.bucket, c.route.key, with_body)
+          : c.backend.GetObjectVersion(c.who, c.route.bucket, c.route.key, *version_id, with_body);
+  if (!data.ok()) {
+    http::Response r = ErrorResponse(c.ctx, c.clock, data.status());
+    // A delete marker has no body to read: S3 answers 405 and says what the id names.
+    if (version_id != nullptr && data.status().code() == ErrorCode::kMethodNotAllowed) {
+      r.headers.emplace_back("x-amz-delete-marker", "true");
+      r.headers.emplace_back("x-amz-version-id", *version_id);
+      r.headers.emplace_back("Allow", "DELETE");
+    }
+    return Reply(c, std::move(r));
+  }
   const ObjectInfo& info = data->info;
   // ETag preconditions (RFC 9110 §13.1.1-2, as S3 applies them); the date ones are not served.
   if (const std::string* match = FindHeader(c.head.headers, "if-match");
@@ -169,7 +257,15 @@ Started GetObject(const Call& c, bool with_body) {
     range = *parsed;
   }
   http::Response r = BaseResponse(c.ctx, c.clock, range.has_value() ? 206 : 200);
-  AddObjectHeaders(info, &r);
+  AddObjectHeaders(info, c.route, &r);
+  // The stored checksum, when asked for (x-amz-checksum-mode: ENABLED) and the whole object is
+  // sent: a range's bytes have no checksum of their own, and S3 sends none.
+  if (const std::string* mode = FindHeader(c.head.headers, "x-amz-checksum-mode");
+      mode != nullptr && EqualsIgnoreCase(TrimAscii(*mode), "ENABLED") && !range.has_value() &&
+      !info.checksum.algorithm.empty()) {
+    r.headers.emplace_back("x-amz-checksum-" + info.checksum.algorithm, info.checksum.value);
+    r.headers.emplace_back("x-amz-checksum-type", info.checksum.type);
+  }
   const uint64_t offset = range.has_value() ? range->first : 0;
   const uint64_t length = range.has_value() ? range->last - range->first + 1 : info.size;
   if (range.has_value()) {
@@ -198,9 +294,12 @@ Started GetObject(const Call& c, bool with_body) {
 Started DeleteObject(const Call& c) {
   const Status bucket = c.backend.CheckBucket(c.who, c.route.bucket);
   if (!bucket.ok()) return Reply(c, bucket);
-  const Status st = c.backend.DeleteObject(c.who, c.route.bucket, c.route.key);
-  if (!st.ok()) return Reply(c, st);
-  return Reply(c, BaseResponse(c.ctx, c.clock, 204));
+  auto outcome = DeleteOne(c.backend, c.who, c.route.bucket, c.route.key,
+                           VersionIdOf(c.route.Param("versionId")));
+  if (!outcome.ok()) return Reply(c, outcome.status());
+  http::Response r = BaseResponse(c.ctx, c.clock, 204);
+  AddDeleteHeaders(*outcome, &r);
+  return Reply(c, std::move(r));
 }
 
 Started DeleteObjects(const Call& c) {

@@ -129,12 +129,16 @@ Result<PayloadPlan> PlanPayload(const http::RequestHead& head, const auth::Parse
       return Status(ErrorCode::kInvalidArgument,
                     "x-amz-decoded-content-length '" + v + "' is not a byte count");
     }
-  } else {
-    if (!head.content_length.has_value()) {
-      return Status(ErrorCode::kMissingContentLength, "you must provide the Content-Length header");
-    }
+  } else if (head.content_length.has_value()) {
     plan.decoded_length = *head.content_length;
+  } else if (head.chunked) {
+    // Plain HTTP chunked transfer coding, no length declared (some HTTP clients stream a PUT
+    // body this way): read to the end, held to max_bytes as it arrives.
+    plan.length_known = false;
+  } else {
+    return Status(ErrorCode::kMissingContentLength, "you must provide the Content-Length header");
   }
+  plan.max_bytes = max_bytes;
   if (plan.decoded_length > max_bytes) {
     return Status(ErrorCode::kEntityTooLarge, "your proposed upload of " +
                                                   std::to_string(plan.decoded_length) +
@@ -165,6 +169,14 @@ Result<PayloadPlan> PlanPayload(const http::RequestHead& head, const auth::Parse
   return plan;
 }
 
+Result<PayloadPlan::Checksum> ComputedChecksum(std::string_view algorithm) {
+  const std::string header = "x-amz-checksum-" + std::string(algorithm);
+  SLUICE_ASSIGN_OR_RETURN(const ChecksumAlgorithm* alg, FindAlgorithm(header));
+  PayloadPlan::Checksum c{header, *alg->kind, "", "", false};
+  c.computed = true;
+  return c;
+}
+
 PayloadReader::PayloadReader(PayloadPlan plan)
     : plan_(std::move(plan)), md5_(auth::Digest::Kind::kMd5) {
   const bool checksum_sha256 =
@@ -175,16 +187,26 @@ PayloadReader::PayloadReader(PayloadPlan plan)
   if (plan_.checksum.has_value() && !checksum_sha256) {
     checksum_ = std::make_unique<auth::Digest>(plan_.checksum->kind);
   }
-  if (plan_.decoded_length >= kBackgroundDigestBytes) {
-    std::vector<auth::Digest*> digests{&md5_};
-    if (sha256_) digests.push_back(sha256_.get());
-    if (checksum_) digests.push_back(checksum_.get());
-    worker_ = std::make_unique<DigestWorker>(std::move(digests));
-  }
+  if (plan_.length_known && plan_.decoded_length >= kBackgroundDigestBytes) StartWorker();
+}
+
+void PayloadReader::StartWorker() {
+  std::vector<auth::Digest*> digests{&md5_};
+  if (sha256_) digests.push_back(sha256_.get());
+  if (checksum_) digests.push_back(checksum_.get());
+  worker_ = std::make_unique<DigestWorker>(std::move(digests));
 }
 
 Status PayloadReader::Digest(ByteView data) {
-  if (data.size() > plan_.decoded_length - decoded_received_) {
+  if (!plan_.length_known) {
+    if (data.size() > plan_.max_bytes - decoded_received_) {
+      return Status(ErrorCode::kEntityTooLarge, "your upload exceeds the maximum allowed size of " +
+                                                    std::to_string(plan_.max_bytes) + " bytes");
+    }
+    // A body of unknown length moves its hashing to the second thread once it proves large;
+    // what came before went into the digests inline, so the order holds.
+    if (!worker_ && decoded_received_ >= kBackgroundDigestBytes) StartWorker();
+  } else if (data.size() > plan_.decoded_length - decoded_received_) {
     return Status(ErrorCode::kInvalidRequest, "the body is longer than the " +
                                                   std::to_string(plan_.decoded_length) +
                                                   " bytes its headers announced");
@@ -218,7 +240,7 @@ Status PayloadReader::Feed(ByteView data, const std::function<Status(ByteView)>&
 
 Result<ObjectDigests> PayloadReader::Finish() {
   if (plan_.decoder) SLUICE_RETURN_IF_ERROR(plan_.decoder->Finish());
-  if (decoded_received_ != plan_.decoded_length) {
+  if (plan_.length_known && decoded_received_ != plan_.decoded_length) {
     return Status(ErrorCode::kIncompleteBody,
                   "received " + std::to_string(decoded_received_) + " of the " +
                       std::to_string(plan_.decoded_length) + " bytes the headers announced");
@@ -255,7 +277,10 @@ Result<ObjectDigests> PayloadReader::Finish() {
       SLUICE_ASSIGN_OR_RETURN(c, DecodeChecksum(*alg, *value, true));
     }
     const std::string got = checksum_ ? checksum_->Finish() : sha256;
-    if (got != c.expected) {
+    if (c.computed) {
+      c.expected = got;
+      c.sent = auth::Base64Encode(got);
+    } else if (got != c.expected) {
       return Status(ErrorCode::kBadDigest, "the " + c.header + " you specified (" + c.sent +
                                                ") did not match what we received (" +
                                                auth::Base64Encode(got) + ")");

@@ -1,14 +1,16 @@
 // libFuzzer target: a body-carrying request as s3/payload.h reads it — the head's payload
 // headers through PlanPayload (Content-Length, x-amz-decoded-content-length, Content-MD5,
-// x-amz-checksum-*, x-amz-trailer), then the body through PayloadReader (aws-chunked framing,
-// trailers, every digest) and Finish (each check against what arrived). Input layout (text, so
-// seeds can be written by hand):
+// x-amz-checksum-*, x-amz-trailer; `Transfer-Encoding: chunked` marks the body as HTTP-chunked,
+// so without a length it is read to its end), then the body through PayloadReader (aws-chunked
+// framing, trailers, every digest) and Finish (each check against what arrived). Input layout
+// (text, so seeds can be written by hand):
 //   byte 0              how the body is cut into Feed calls (piece size = byte % 61 + 1)
 //   "Name: value\n"...  headers, up to an empty line; x-amz-content-sha256 picks the payload
 //                       mode as the server's auth does
 //   the rest            the body
 // Nothing may crash, hang or read out of bounds; a Finish that succeeds must account for
-// exactly the bytes the head announced (checked with __builtin_trap).
+// exactly the bytes the head announced, or for a body of unknown length the bytes delivered,
+// at most the limit (checked with __builtin_trap).
 
 #include <charconv>
 #include <cstddef>
@@ -24,7 +26,8 @@ namespace {
 // Bounds the work per input: heads far beyond this add nothing.
 constexpr size_t kMaxHeaders = 64;
 // Small enough that PayloadReader hashes inline (a declared length at or above
-// kBackgroundDigestBytes is refused as too large here, before any thread starts).
+// kBackgroundDigestBytes is refused as too large here, before any thread starts; a body of
+// unknown length is refused past it as it arrives).
 constexpr uint64_t kMaxBytes = uint64_t{1} << 20;
 
 std::string_view NextLine(std::string_view* in) {
@@ -84,6 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (ec == std::errc() && end == value.data() + value.size()) head.content_length = n;
     } else if (name == "x-amz-content-sha256") {
       payload_hash = std::string(value);
+    } else if (name == "transfer-encoding") {
+      head.chunked = sluice::EqualsIgnoreCase(value, "chunked");
     }
     head.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
   }
@@ -92,6 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const sluice::Secret secret("sluice/test/secret/key/0000000000000000000");
   auto plan = sluice::s3::PlanPayload(head, AuthOf(payload_hash), secret, kMaxBytes);
   if (!plan.ok()) return 0;
+  const bool known = plan->length_known;
   const uint64_t announced = plan->decoded_length;
   sluice::s3::PayloadReader reader(std::move(plan).value());
   uint64_t delivered = 0;
@@ -103,6 +109,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!reader.Feed(sluice::AsBytes(body.substr(at, piece)), out).ok()) return 0;
   }
   auto digests = reader.Finish();
-  if (digests.ok() && (digests->size != announced || delivered != announced)) __builtin_trap();
+  if (digests.ok() &&
+      (digests->size != delivered || (known && delivered != announced) || delivered > kMaxBytes)) {
+    __builtin_trap();
+  }
   return 0;
 }

@@ -209,8 +209,16 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) 
       if (Has(q, "uploads")) {
         return Named(std::move(r), Operation::kListMultipartUploads, "ListMultipartUploads");
       }
-      if (Has(q, "versions")) return Unsupported(std::move(r), "ListObjectVersions");
-      if (Has(q, "versioning")) return Unsupported(std::move(r), "GetBucketVersioning");
+      if (Has(q, "versions")) {
+        const std::string sub = Suffix(q, {"versions"});
+        if (!sub.empty()) return Unsupported(std::move(r), "ListObjectVersions" + sub);
+        return Named(std::move(r), Operation::kListObjectVersions, "ListObjectVersions");
+      }
+      if (Has(q, "versioning")) {
+        const std::string sub = Suffix(q, {"versioning"});
+        if (!sub.empty()) return Unsupported(std::move(r), "GetBucketVersioning" + sub);
+        return Named(std::move(r), Operation::kGetBucketVersioning, "GetBucketVersioning");
+      }
       const std::string sub = Suffix(q);
       if (!sub.empty()) return Unsupported(std::move(r), "GetBucket" + sub);
       if (const std::string* type = r.Param("list-type"); type != nullptr && *type == "2") {
@@ -221,6 +229,9 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) 
     const std::string sub = Suffix(q);
     if (m == "PUT") {
       if (sub.empty()) return Named(std::move(r), Operation::kCreateBucket, "CreateBucket");
+      if (sub == "?versioning" && Suffix(q, {"versioning"}).empty()) {
+        return Named(std::move(r), Operation::kPutBucketVersioning, "PutBucketVersioning");
+      }
       return Unsupported(std::move(r), "PutBucket" + sub);
     }
     if (m == "DELETE") {
@@ -235,13 +246,19 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) 
   const bool copy = FindHeader(head.headers, "x-amz-copy-source") != nullptr;
   if (m == "PUT") {
     if (Has(q, "partNumber") || Has(q, "uploadId")) {
-      if (copy) return Unsupported(std::move(r), "UploadPartCopy");
       const std::string sub = Suffix(q, {"partNumber", "uploadId"});
+      if (copy) {
+        if (!sub.empty()) return Unsupported(std::move(r), "UploadPartCopy" + sub);
+        return Named(std::move(r), Operation::kUploadPartCopy, "UploadPartCopy");
+      }
       if (!sub.empty()) return Unsupported(std::move(r), "UploadPart" + sub);
       return Named(std::move(r), Operation::kUploadPart, "UploadPart");
     }
-    if (copy) return Unsupported(std::move(r), "CopyObject");
     const std::string sub = Suffix(q);
+    if (copy) {
+      if (!sub.empty()) return Unsupported(std::move(r), "CopyObject" + sub);
+      return Named(std::move(r), Operation::kCopyObject, "CopyObject");
+    }
     if (!sub.empty()) return Unsupported(std::move(r), "PutObject" + sub);
     return Named(std::move(r), Operation::kPutObject, "PutObject");
   }
@@ -252,7 +269,8 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) 
       if (!sub.empty()) return Unsupported(std::move(r), "ListParts" + sub);
       return Named(std::move(r), Operation::kListParts, "ListParts");
     }
-    const std::string sub = Suffix(q);
+    // versionId selects a version of the object: still GetObject / HeadObject.
+    const std::string sub = Suffix(q, {"versionId"});
     if (!sub.empty()) return Unsupported(std::move(r), (get ? "GetObject" : "HeadObject") + sub);
     if (get) return Named(std::move(r), Operation::kGetObject, "GetObject");
     return Named(std::move(r), Operation::kHeadObject, "HeadObject");
@@ -263,7 +281,7 @@ Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) 
       if (!sub.empty()) return Unsupported(std::move(r), "AbortMultipartUpload" + sub);
       return Named(std::move(r), Operation::kAbortMultipartUpload, "AbortMultipartUpload");
     }
-    const std::string sub = Suffix(q);
+    const std::string sub = Suffix(q, {"versionId"});
     if (!sub.empty()) return Unsupported(std::move(r), "DeleteObject" + sub);
     return Named(std::move(r), Operation::kDeleteObject, "DeleteObject");
   }

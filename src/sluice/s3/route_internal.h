@@ -28,8 +28,13 @@ enum class Operation {
   kListObjects,    // v1
   kListObjectsV2,  // list-type=2
   kListMultipartUploads,
+  kListObjectVersions,   // ?versions
+  kGetBucketVersioning,  // GET ?versioning
+  kPutBucketVersioning,  // PUT ?versioning
   kDeleteObjects,
   kPutObject,
+  kCopyObject,
+  kUploadPartCopy,
   kGetObject,
   kHeadObject,
   kDeleteObject,

@@ -6,10 +6,15 @@
 // the storing, the app implements it.
 //
 // Served: the object, multipart, listing and bucket operations of the Backend below, path-style
-// and virtual-hosted-style (ServiceOptions::base_domain); every SigV4 form auth/ verifies
-// (header, presigned V4 and V2, aws-chunked signed and unsigned with trailers); Content-MD5 and
+// and virtual-hosted-style (ServiceOptions::base_domain); every form auth/ verifies (SigV4
+// header and presigned, SigV2 header and presigned, aws-chunked signed and unsigned with
+// trailers), and plain HTTP chunked bodies without a length; Content-MD5 and
 // x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} from a header or trailer, verified before
-// Commit. Any other S3 operation answers 501 NotImplemented naming it.
+// Commit; multipart uploads' checksums, COMPOSITE and FULL_OBJECT (multipart_checksum.h), and
+// the stored checksum on GET and HEAD (x-amz-checksum-mode: ENABLED). Versioning is always on
+// (GetBucketVersioning answers Enabled): version ids are the backend's opaque strings, passed
+// through. Any other S3 operation answers 501 NotImplemented
+// naming it.
 //
 // Thread-safety: Service is safe to share between I/O threads.
 
@@ -50,6 +55,38 @@ struct ObjectDigests {
   std::vector<std::pair<std::string, std::string>> checksums;
 };
 
+// S3's conditional writes (PutObject, CompleteMultipartUpload, CopyObject's destination).
+// The backend checks the condition before the body is read and again, atomically, when the
+// object is recorded: kPreconditionFailed (412) when it does not hold, kNoSuchKey for If-Match
+// on a key with no object, kConditionalRequestConflict (409) when it held at the start and a
+// concurrent write or delete broke it before the commit (for If-None-Match: *, the racing
+// create that committed first wins and the other gets 412, as in S3).
+struct WriteCondition {
+  bool if_none_match = false;  // If-None-Match: *
+  std::string if_match;        // If-Match: an ETag, unquoted; empty: none
+  bool empty() const { return !if_none_match && if_match.empty(); }
+};
+
+// The standard headers an object keeps from its upload and returns on GET and HEAD, as S3
+// does: (lower-case name, value) pairs for content-encoding (without aws-chunked),
+// content-disposition, content-language, cache-control and expires.
+using StoredHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// A checksum as S3 names and prints it.
+struct Checksum {
+  std::string algorithm;  // lower-case, as in the header name: "crc32c"; empty: none
+  std::string value;      // base64; a COMPOSITE object's ends in "-N" (N parts)
+  std::string type;       // an object's: "FULL_OBJECT" or "COMPOSITE"; empty for a part
+};
+
+// A multipart upload's checksum, chosen by CreateMultipartUpload (x-amz-checksum-algorithm and
+// x-amz-checksum-type; S3's rules in multipart_checksum.h): every part carries a checksum of
+// `algorithm`, and the object's checksum is made from the parts' as `type` says.
+struct ChecksumSpec {
+  std::string algorithm;  // lower-case as in the header name: "crc32c"; empty: none
+  std::string type;       // "COMPOSITE" or "FULL_OBJECT"; empty when no algorithm
+};
+
 struct PutRequest {
   std::string bucket;
   std::string key;  // decoded UTF-8
@@ -59,8 +96,12 @@ struct PutRequest {
   std::vector<std::pair<std::string, std::string>> user_metadata;
   // PutObject: the body's length as the headers declare it (Content-Length, or
   // x-amz-decoded-content-length for aws-chunked), known before the body is read: the body is
-  // held to it. 0 for CreateMultipartUpload.
+  // held to it. 0 for CreateMultipartUpload, and for a body sent chunked without a length
+  // (then only ServiceOptions::max_object_bytes bounds it, as it arrives).
   uint64_t size = 0;
+  ChecksumSpec checksum;  // CreateMultipartUpload: the upload's checksum
+  StoredHeaders headers;
+  WriteCondition condition;  // PutObject, CopyObject
 };
 
 // Where an uploaded body goes. Append is called as the body arrives; Commit only after every
@@ -76,6 +117,9 @@ class ObjectSink {
   // default sends it as is; a backend may hold it back until the file's load finished
   // (x-amz-meta-sluice-wait) by returning a deferred response (http::Response::deferred).
   virtual http::Response Respond(http::Response response) { return response; }
+  // UploadPart: the checksum the part's upload was created with, checked against the part's
+  // before its body is read (an empty algorithm: none, and for a PutObject sink).
+  virtual ChecksumSpec UploadChecksum() const { return {}; }
 };
 
 // The same for CompleteMultipartUpload (CompleteResult::respond); empty: send as is.
@@ -87,11 +131,16 @@ struct ObjectInfo {
   uint64_t size = 0;
   std::string etag;           // unquoted: hex MD5, or "<hex>-N" for a multipart object
   int64_t last_modified = 0;  // micros
+  std::string version_id;     // x-amz-version-id; empty when the backend names none
   std::string content_type;
+  StoredHeaders headers;                                           // as PutRequest stored them
   std::vector<std::pair<std::string, std::string>> user_metadata;  // as PutRequest stored it
   // Ingestion status of the key's newest file as x-amz-meta-sluice-* headers (status, seq,
   // rows, error code and message), so a script can wait for a load with plain S3 calls.
   http::HeaderList status_headers;
+  // The object's stored checksum (GetObject and HeadObject; empty algorithm: none): a single
+  // PUT's verified x-amz-checksum-* (FULL_OBJECT), or a multipart upload's.
+  Checksum checksum;
 };
 
 struct ObjectData {
@@ -118,15 +167,50 @@ struct ListPage {
   std::string resume_after;
 };
 
+// ListObjectVersions: the versions and delete markers of a bucket's keys in S3's order (keys in
+// UTF-8 byte order, each key's delete marker first, then its versions newest first), restricted
+// to `prefix`, after the markers (`key_marker` alone: after every entry of that key; with
+// `version_id_marker`, an id the backend gave, after that entry of key_marker), at most
+// `max_entries`. Delimiter roll-ups are the s3 layer's business, as for ListQuery; a
+// `key_marker` of `<prefix>\xff` skips every key under the prefix.
+struct VersionQuery {
+  std::string prefix;
+  std::string key_marker;
+  std::string version_id_marker;
+  size_t max_entries = 1000;
+};
+struct VersionEntry {
+  ObjectInfo info;  // key, size, etag, last_modified, version_id (a delete marker: no size)
+  bool is_latest = false;
+  bool delete_marker = false;
+};
+struct VersionPage {
+  std::vector<VersionEntry> entries;
+  // More entries follow; the next call starts after (next_key_marker, next_version_id_marker):
+  // the last entry returned, or, when the backend's read bound ended the page first, the last
+  // position it read.
+  bool truncated = false;
+  std::string next_key_marker;
+  std::string next_version_id_marker;
+};
+
+// What a delete did, for x-amz-version-id and x-amz-delete-marker (and DeleteObjects' result).
+struct DeleteOutcome {
+  std::string version_id;      // the version deleted, or the delete marker made or removed
+  bool delete_marker = false;  // version_id names a delete marker
+};
+
 struct CompletedPart {
   int part_number = 0;
-  std::string etag;  // unquoted, as the client sent it back (entities and quotes removed)
+  std::string etag;   // unquoted, as the client sent it back (entities and quotes removed)
+  Checksum checksum;  // the part's <ChecksumCRC32> (etc.) as listed; empty algorithm: none
 };
 struct PartInfo {
   int part_number = 0;
   uint64_t size = 0;
   std::string etag;  // unquoted hex MD5
   int64_t last_modified = 0;
+  Checksum checksum;  // the part's verified checksum; empty algorithm: none
 };
 struct UploadInfo {
   std::string key;
@@ -153,6 +237,7 @@ struct CompleteResult {
   std::string etag;          // unquoted "<md5 of the part MD5s>-N"
   http::HeaderList headers;  // e.g. x-amz-meta-sluice-seq
   RespondFn respond;         // see ObjectSink::Respond
+  Checksum checksum;         // the object's (multipart_checksum.h); empty algorithm: none
 };
 
 class Backend {
@@ -186,16 +271,39 @@ class Backend {
   virtual Result<ListPage> ListObjects(const Identity& who, const std::string& bucket,
                                        const ListQuery& query) = 0;
   // Removes the key from listings and reads; loaded rows stay in the pool. OK when the key
-  // does not exist (S3 answers 204 either way).
-  virtual Status DeleteObject(const Identity& who, const std::string& bucket,
-                              const std::string& key) = 0;
+  // does not exist (S3 answers 204 either way). Returns the delete marker the key then reads
+  // as, if the backend names one.
+  virtual Result<DeleteOutcome> DeleteObject(const Identity& who, const std::string& bucket,
+                                             const std::string& key) = 0;
+
+  // Versions. `version_id` is one the backend gave (ObjectInfo::version_id, VersionEntry):
+  // kInvalidArgument when it cannot be one. GetObjectVersion: that version's bytes and headers;
+  // kNoSuchVersion when it is no version of the key (any more), kMethodNotAllowed when it is
+  // the key's delete marker.
+  virtual Result<ObjectData> GetObjectVersion(const Identity& who, const std::string& bucket,
+                                              const std::string& key, const std::string& version_id,
+                                              bool with_body) = 0;
+  // Work bounded by the page asked for, as ListObjects: a backend may end a page early
+  // (truncated) after a bounded read.
+  virtual Result<VersionPage> ListObjectVersions(const Identity& who, const std::string& bucket,
+                                                 const VersionQuery& query) = 0;
+  // Deletes one version for good, or removes the key's delete marker (the key reads as its
+  // newest version again: DeleteOutcome::delete_marker set). OK when the id names nothing of
+  // the key (S3 answers 204 either way).
+  virtual Result<DeleteOutcome> DeleteObjectVersion(const Identity& who, const std::string& bucket,
+                                                    const std::string& key,
+                                                    const std::string& version_id) = 0;
 
   // Multipart uploads. Parts live on disk until Complete assembles them (without copying the
   // object through memory) into one landed file and one ledger entry: the upload's place in
   // its table's queue is the moment Complete succeeded. Complete checks the listed parts
   // (kInvalidPart: unknown part or ETag mismatch; kInvalidPartOrder; kEntityTooSmall: a part
-  // under 5 MiB that is not the last) and is idempotent for a while after success (a repeated
-  // Complete returns the same result). kNoSuchUpload for unknown or aborted uploads.
+  // under 5 MiB that is not the last) and its WriteCondition, and is idempotent for a while
+  // after success (a repeated Complete returns the same result, whatever its condition).
+  // kNoSuchUpload for unknown or aborted uploads. An upload created with a checksum gets the
+  // checks of multipart_checksum.h (CompleteChecksum) too: the parts' listed checksums, and
+  // `sent`, the object's checksum and type as the client sent them with Complete
+  // (x-amz-checksum-<algorithm>, x-amz-checksum-type; empty when not sent).
   virtual Result<std::string> CreateMultipartUpload(const Identity& who,
                                                     const PutRequest& request) = 0;
   // A re-sent part replaces the earlier one. `size`: the part's declared length (as
@@ -207,7 +315,8 @@ class Backend {
                                                               int part_number, uint64_t size) = 0;
   virtual Result<CompleteResult> CompleteMultipartUpload(
       const Identity& who, const std::string& bucket, const std::string& key,
-      const std::string& upload_id, const std::vector<CompletedPart>& parts) = 0;
+      const std::string& upload_id, const std::vector<CompletedPart>& parts,
+      const WriteCondition& condition = {}, const Checksum& sent = {}) = 0;
   virtual Status AbortMultipartUpload(const Identity& who, const std::string& bucket,
                                       const std::string& key, const std::string& upload_id) = 0;
   // Listings do work bounded by the page asked for: a seek and at most max + 1 rows.

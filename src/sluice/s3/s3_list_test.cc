@@ -221,11 +221,39 @@ TEST_F(ListTest, KeysAreUrlEncodedOrXmlEscaped) {
             std::vector<std::string>{"x%20"});
 }
 
+// `continuation-token=`, `start-after=` and `marker=` present but empty are absent, as in S3:
+// the listing starts at the first key (some SDKs send the empty token for the first page).
+TEST_F(ListTest, EmptyTokenStartAfterAndMarkerStartFromTheFirstKey) {
+  const Outcome whole = Run(Signed("GET", "/conn-demo", "list-type=2&max-keys=3"));
+  ASSERT_EQ(whole.response.status, 200) << whole.response.body;
+  const std::vector<std::string> first = All(whole.response.body, "<Key>([^<]*)</Key>");
+  ASSERT_EQ(first.size(), 3u);
+  for (const std::string q :
+       {"list-type=2&max-keys=3&continuation-token=", "list-type=2&max-keys=3&start-after=",
+        "list-type=2&max-keys=3&continuation-token=&start-after=", "max-keys=3&marker=",
+        "list-type=2&continuation-token&max-keys=3"}) {
+    const Outcome out = Run(Signed("GET", "/conn-demo", q));
+    ASSERT_EQ(out.response.status, 200) << q << "\n" << out.response.body;
+    EXPECT_EQ(All(out.response.body, "<Key>([^<]*)</Key>"), first) << q;
+    EXPECT_EQ(Tag(out.response.body, "IsTruncated"), "true") << q;
+    // The empty token is not a token: none is echoed.
+    EXPECT_EQ(Tag(out.response.body, "ContinuationToken"), "<absent>") << q;
+  }
+  // Beside a real token an empty start-after changes nothing: the page goes on after the token.
+  const std::string next = Tag(whole.response.body, "NextContinuationToken");
+  const Outcome second =
+      Run(Signed("GET", "/conn-demo",
+                 "list-type=2&max-keys=1&start-after=&continuation-token=" + UrlEncode(next)));
+  ASSERT_EQ(second.response.status, 200) << second.response.body;
+  const std::vector<std::string> after = All(second.response.body, "<Key>([^<]*)</Key>");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_GT(after[0], first.back());
+}
+
 TEST_F(ListTest, BadParameters) {
   for (const std::string q :
        {"list-type=2&max-keys=-1", "list-type=2&max-keys=ten", "list-type=2&encoding-type=xml",
-        "list-type=2&continuation-token=%21%21%21",
-        "list-type=2&continuation-token=", "max-keys=1x"}) {
+        "list-type=2&continuation-token=%21%21%21", "max-keys=1x"}) {
     const Outcome out = Run(Signed("GET", "/conn-demo", q));
     EXPECT_EQ(out.response.status, 400) << q;
     EXPECT_EQ(ErrorCodeOf(out.response), "InvalidArgument") << q;

@@ -18,6 +18,11 @@ using namespace s3test;  // NOLINT(google-build-using-namespace)
 constexpr uint64_t kMiB = 1024 * 1024;
 
 std::string Base64Md5(std::string_view data) { return auth::Base64Encode(Md5Raw(data)); }
+std::string Base64Crc32c(std::string_view data) {
+  auth::Digest d(auth::Digest::Kind::kCrc32c);
+  d.Update(AsBytes(data));
+  return auth::Base64Encode(d.Finish());
+}
 
 // ---------------------------------------------------------------- aws-chunked bodies
 
@@ -193,8 +198,23 @@ TEST_F(S3Test, ReplaysRecordedMultipartUploadsEndToEnd) {
         EXPECT_EQ(HeaderOf(res.headers, "x-amz-checksum-crc32"), crc);
         EXPECT_FALSE(HasHeader(res.headers, "x-amz-checksum-type"));
       } else if (op == "CompleteMultipartUpload") {
-        // Byte for byte what the clients parsed, ETag "<md5 of the part MD5s>-N" included.
-        EXPECT_EQ(res.body, captured.at("body_text").get<std::string>());
+        // Byte for byte what the clients parsed, ETag "<md5 of the part MD5s>-N" included, and
+        // after the ETag the composite CRC32 of an upload created with one (the capture server
+        // gave none; S3 does): the CRC32 of the listed parts' raw CRC32s, "-N".
+        std::string composite;
+        for (const std::string& crc : All(rp.body, "<ChecksumCRC32>([^<]*)</ChecksumCRC32>")) {
+          composite += auth::Base64Decode(crc).value();
+        }
+        std::string body = captured.at("body_text").get<std::string>();
+        if (!composite.empty()) {
+          auth::Digest crc32(auth::Digest::Kind::kCrc32);
+          crc32.Update(AsBytes(composite));
+          body.insert(body.find("</ETag>") + 7,
+                      "<ChecksumCRC32>" + auth::Base64Encode(crc32.Finish()) + "-" +
+                          std::to_string(composite.size() / 4) +
+                          "</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType>");
+        }
+        EXPECT_EQ(res.body, body);
         EXPECT_EQ(HeaderOf(res.headers, "x-amz-meta-sluice-seq"), "1");
         // Repeated (a client retrying after a lost answer): the same result.
         const Outcome again = Run(rp, 256 * 1024);
@@ -248,6 +268,9 @@ TEST_F(S3Test, MultipartKeepsCreateMetadataAndListsPartsAndUploads) {
     Replay part = Signed("PUT", "/conn-demo/t/big.parquet",
                          "partNumber=" + std::to_string(n) + "&uploadId=" + id, body);
     part.head.headers.emplace_back("Content-MD5", Base64Md5(body));
+    // The upload's algorithm: each part must carry its CRC32C (s3_checksum_test.cc).
+    part.head.headers.emplace_back("x-amz-checksum-crc32c", Base64Crc32c(body));
+    Resign(&part);
     out = Run(part, 1 << 20);
     ASSERT_EQ(out.response.status, 200) << out.response.body;
     EXPECT_EQ(HeaderOf(out.response.headers, "etag"), "\"" + Md5Hex(body) + "\"");
@@ -281,8 +304,10 @@ TEST_F(S3Test, MultipartKeepsCreateMetadataAndListsPartsAndUploads) {
 
   // Complete in s3cmd's shape (no namespace, unquoted ETags).
   const std::string xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" +
-                          Md5Hex(big) + "</ETag></Part><Part><PartNumber>2</PartNumber><ETag>" +
-                          Md5Hex(tail) + "</ETag></Part></CompleteMultipartUpload>";
+                          Md5Hex(big) + "</ETag><ChecksumCRC32C>" + Base64Crc32c(big) +
+                          "</ChecksumCRC32C></Part><Part><PartNumber>2</PartNumber><ETag>" +
+                          Md5Hex(tail) + "</ETag><ChecksumCRC32C>" + Base64Crc32c(tail) +
+                          "</ChecksumCRC32C></Part></CompleteMultipartUpload>";
   out = Run(Signed("POST", "/conn-demo/t/big.parquet", "uploadId=" + id, xml));
   ASSERT_EQ(out.response.status, 200) << out.response.body;
   EXPECT_EQ(Tag(out.response.body, "ETag"),
@@ -519,10 +544,15 @@ TEST_F(S3Test, DeleteObjectAndDeleteObjects) {
   rp.head.headers.emplace_back("Content-MD5", Base64Md5(xml));
   out = Run(rp);
   ASSERT_EQ(out.response.status, 200) << out.response.body;
+  // Buckets are versioned: a delete makes a delete marker and names it ("null" names the
+  // current object).
   EXPECT_EQ(out.response.body,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult "
-            "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Deleted><Key>k1</Key></Deleted>"
-            "<Deleted><Key>k&amp;2</Key></Deleted><Error><Key>locked.parquet</Key><Code>"
+            "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Deleted><Key>k1</Key>"
+            "<DeleteMarker>true</DeleteMarker><DeleteMarkerVersionId>m6</DeleteMarkerVersionId>"
+            "</Deleted><Deleted><Key>k&amp;2</Key><DeleteMarker>true</DeleteMarker>"
+            "<DeleteMarkerVersionId>m7</DeleteMarkerVersionId></Deleted><Error><Key>"
+            "locked.parquet</Key><Code>"
             "AccessDenied</Code><Message>locked by a test</Message></Error></DeleteResult>");
   EXPECT_EQ(backend_.objects.size(), 1u);
 

@@ -24,6 +24,7 @@
 #include "sluice/auth/transcripts_testing.h"
 #include "sluice/core/testing/memory_file.h"
 #include "sluice/core/text.h"
+#include "sluice/s3/multipart_checksum.h"
 #include "sluice/s3/multipart_rules.h"
 #include "sluice/s3/s3.h"
 
@@ -51,6 +52,7 @@ struct Stored {
   PutRequest request;
   std::string etag;           // hex MD5, or "<hex>-N" for a multipart object
   int64_t last_modified = 0;  // micros
+  Checksum checksum;          // a multipart object's (a PUT's is in digests.checksums)
 };
 
 inline std::string Md5Raw(std::string_view data) {
@@ -64,8 +66,11 @@ inline std::string Md5Hex(std::string_view data) { return ToHex(AsBytes(Md5Raw(d
 class FakeSink final : public ObjectSink {
  public:
   using CommitFn = std::function<Result<http::HeaderList>(std::string, const ObjectDigests&)>;
-  FakeSink(const Status& append_error, int& aborted, CommitFn commit)
-      : append_error_(append_error), aborted_(aborted), commit_(std::move(commit)) {}
+  FakeSink(const Status& append_error, int& aborted, CommitFn commit, ChecksumSpec upload = {})
+      : append_error_(append_error),
+        aborted_(aborted),
+        commit_(std::move(commit)),
+        upload_(std::move(upload)) {}
   Status Append(ByteView data) override {
     if (!append_error_.ok()) return append_error_;
     bytes_.append(AsChars(data));
@@ -75,11 +80,13 @@ class FakeSink final : public ObjectSink {
     return commit_(std::move(bytes_), digests);
   }
   void Abort() override { ++aborted_; }
+  ChecksumSpec UploadChecksum() const override { return upload_; }
 
  private:
   const Status& append_error_;
   int& aborted_;
   CommitFn commit_;
+  ChecksumSpec upload_;
   std::string bytes_;
 };
 
@@ -120,13 +127,26 @@ class FakeBackend final : public Backend {
                                                const PutRequest& request) override {
     SLUICE_RETURN_IF_ERROR(CheckBucket(who, request.bucket));
     if (!begin_error.ok()) return begin_error;
+    // The write conditions, checked before the body only (the real backend checks again).
+    const auto existing = objects.find(request.bucket + "/" + request.key);
+    if (request.condition.if_none_match && existing != objects.end()) {
+      return Status(ErrorCode::kPreconditionFailed, "the key exists");
+    }
+    if (!request.condition.if_match.empty()) {
+      if (existing == objects.end()) return Status(ErrorCode::kNoSuchKey, "no such key");
+      if (existing->second.etag != request.condition.if_match) {
+        return Status(ErrorCode::kPreconditionFailed, "another etag");
+      }
+    }
     ++begun;
     return std::unique_ptr<ObjectSink>(std::make_unique<FakeSink>(
         append_error, aborted,
         [this, request](std::string bytes, const ObjectDigests& d) -> Result<http::HeaderList> {
           objects[request.bucket + "/" + request.key] =
               Stored{std::move(bytes), d, request, d.md5_hex, Tick()};
-          return http::HeaderList{{"x-amz-meta-sluice-seq", std::to_string(objects.size())}};
+          const std::string version = Remember(request.bucket + "/" + request.key);
+          return http::HeaderList{{"x-amz-meta-sluice-seq", std::to_string(objects.size())},
+                                  {"x-amz-version-id", version}};
         }));
   }
 
@@ -165,6 +185,9 @@ class FakeBackend final : public Backend {
     if (it == objects.end()) return Status(ErrorCode::kNoSuchKey, "no such key " + key);
     ObjectData out;
     out.info = Info(key, it->second);
+    if (const auto h = history.find(it->first); h != history.end() && !h->second.empty()) {
+      out.info.version_id = h->second.back().id;
+    }
     if (with_body) out.file = std::make_shared<testing::MemoryFile>(it->second.bytes, "memory");
     return out;
   }
@@ -199,13 +222,106 @@ class FakeBackend final : public Backend {
     }
     return page;
   }
-  Status DeleteObject(const Identity& who, const std::string& bucket,
-                      const std::string& key) override {
+  // As a versioned S3 bucket: a delete of a key with versions adds a delete marker.
+  Result<DeleteOutcome> DeleteObject(const Identity& who, const std::string& bucket,
+                                     const std::string& key) override {
     SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
     if (key == "locked.parquet") return Status(ErrorCode::kAccessDenied, "locked by a test");
-    objects.erase(bucket + "/" + key);
+    const std::string name = bucket + "/" + key;
+    objects.erase(name);
     ++deletes;
-    return Status::Ok();
+    auto& versions = history[name];
+    if (versions.empty()) return DeleteOutcome{};
+    if (!versions.back().marker) {
+      versions.push_back({"m" + std::to_string(++version_counter), true, {}, Tick()});
+    }
+    return DeleteOutcome{versions.back().id, true};
+  }
+
+  // Versions: ids "v<n>" (a version) and "m<n>" (a delete marker), n counting every write.
+  Result<ObjectData> GetObjectVersion(const Identity& who, const std::string& bucket,
+                                      const std::string& key, const std::string& version_id,
+                                      bool with_body) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    SLUICE_RETURN_IF_ERROR(CheckVersionId(version_id));
+    const FakeVersion* v = FindVersion(bucket + "/" + key, version_id);
+    if (v == nullptr) return Status(ErrorCode::kNoSuchVersion, "no version " + version_id);
+    if (v->marker) return Status(ErrorCode::kMethodNotAllowed, version_id + " is a delete marker");
+    ObjectData out;
+    out.info = Info(key, v->stored);
+    out.info.version_id = version_id;
+    if (with_body) out.file = std::make_shared<testing::MemoryFile>(v->stored.bytes, "memory");
+    return out;
+  }
+  Result<VersionPage> ListObjectVersions(const Identity& who, const std::string& bucket,
+                                         const VersionQuery& query) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    ++list_calls;
+    largest_version_query = std::max(largest_version_query, query.max_entries);
+    VersionPage page;
+    const std::string base = bucket + "/";
+    size_t read = 0;
+    std::string read_key;  // the key of last_read
+    for (auto it = history.lower_bound(base + query.key_marker); it != history.end(); ++it) {
+      if (!it->first.starts_with(base)) break;
+      const std::string key = it->first.substr(base.size());
+      if (!key.starts_with(query.prefix) || key < query.key_marker) continue;
+      // Newest first; on key_marker, after version_id_marker (or none of them without one).
+      bool after = key != query.key_marker;
+      for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+        if (!after) {
+          after = !query.version_id_marker.empty() && v->id == query.version_id_marker;
+          continue;
+        }
+        if (page.entries.size() == query.max_entries) {
+          page.truncated = true;
+          page.next_key_marker = page.entries.back().info.key;
+          page.next_version_id_marker = page.entries.back().info.version_id;
+          return page;
+        }
+        if (read_bound != 0 && read == read_bound) {  // the catalog's read window, in small
+          page.truncated = true;
+          page.next_key_marker = read_key;
+          page.next_version_id_marker = last_read;
+          return page;
+        }
+        ++read;
+        read_key = key;
+        last_read = v->id;
+        if (hidden_versions.count(v->id)) continue;
+        VersionEntry e;
+        e.info = v->marker ? ObjectInfo{} : Info(key, v->stored);
+        e.info.key = key;
+        e.info.version_id = v->id;
+        e.info.last_modified = v->marker ? v->at : e.info.last_modified;
+        e.is_latest = v == it->second.rbegin();
+        e.delete_marker = v->marker;
+        page.entries.push_back(std::move(e));
+      }
+    }
+    return page;
+  }
+  Result<DeleteOutcome> DeleteObjectVersion(const Identity& who, const std::string& bucket,
+                                            const std::string& key,
+                                            const std::string& version_id) override {
+    SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+    SLUICE_RETURN_IF_ERROR(CheckVersionId(version_id));
+    const std::string name = bucket + "/" + key;
+    auto& versions = history[name];
+    DeleteOutcome out{version_id, false};
+    for (auto v = versions.begin(); v != versions.end(); ++v) {
+      if (v->id != version_id) continue;
+      out.delete_marker = v->marker;
+      versions.erase(v);
+      break;
+    }
+    // The newest remaining entry is the object, unless it is a delete marker.
+    if (versions.empty() || versions.back().marker) {
+      objects.erase(name);
+    } else {
+      objects[name] = versions.back().stored;
+    }
+    return out;
   }
 
   struct Upload {
@@ -228,7 +344,6 @@ class FakeBackend final : public Backend {
                                                       uint64_t) override {
     SLUICE_RETURN_IF_ERROR(CheckPartNumber(part_number));
     SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
-    (void)upload;
     return std::unique_ptr<ObjectSink>(std::make_unique<FakeSink>(
         append_error, aborted,
         [this, upload_id, part_number](std::string bytes,
@@ -237,12 +352,15 @@ class FakeBackend final : public Backend {
           if (it == uploads.end()) return Status(ErrorCode::kNoSuchUpload, "aborted meanwhile");
           it->second.parts[part_number] = Stored{std::move(bytes), d, {}, d.md5_hex, Tick()};
           return http::HeaderList{};
-        }));
+        },
+        upload->request.checksum));
   }
   Result<CompleteResult> CompleteMultipartUpload(const Identity& who, const std::string& bucket,
                                                  const std::string& key,
                                                  const std::string& upload_id,
-                                                 const std::vector<CompletedPart>& parts) override {
+                                                 const std::vector<CompletedPart>& parts,
+                                                 const WriteCondition& /*condition*/ = {},
+                                                 const Checksum& sent = {}) override {
     if (const auto done = completed.find(upload_id); done != completed.end()) return done->second;
     SLUICE_ASSIGN_OR_RETURN(Upload * upload, Find(who, bucket, key, upload_id));
     UploadedPart found;
@@ -252,6 +370,20 @@ class FakeBackend final : public Backend {
       found = {it->second.bytes.size(), it->second.etag};
       return &found;
     }));
+    PartChecksum part_checksum;
+    SLUICE_ASSIGN_OR_RETURN(Checksum checksum,
+                            CompleteChecksum(
+                                upload->request.checksum, parts,
+                                [&](int number) -> const PartChecksum* {
+                                  const Stored& p = upload->parts.at(number);
+                                  part_checksum = {p.bytes.size(), "", ""};
+                                  if (!p.digests.checksums.empty()) {
+                                    part_checksum.algorithm = p.digests.checksums[0].first;
+                                    part_checksum.value = p.digests.checksums[0].second;
+                                  }
+                                  return &part_checksum;
+                                },
+                                sent));
     std::string bytes;
     std::vector<std::string> md5s;
     for (const CompletedPart& part : parts) {
@@ -261,10 +393,13 @@ class FakeBackend final : public Backend {
     }
     CompleteResult result;
     result.etag = MultipartEtag(md5s);
+    result.checksum = checksum;
     result.headers = {{"x-amz-meta-sluice-seq", std::to_string(objects.size() + 1)}};
     ObjectDigests d;
     d.size = bytes.size();
-    objects[bucket + "/" + key] = Stored{std::move(bytes), d, upload->request, result.etag, Tick()};
+    objects[bucket + "/" + key] =
+        Stored{std::move(bytes), d, upload->request, result.etag, Tick(), std::move(checksum)};
+    result.headers.emplace_back("x-amz-version-id", Remember(bucket + "/" + key));
     uploads.erase(upload_id);
     completed[upload_id] = result;
     return result;
@@ -285,6 +420,9 @@ class FakeBackend final : public Backend {
          it != upload->parts.end() && out.size() < query.max_parts; ++it) {
       out.push_back(
           {it->first, it->second.bytes.size(), it->second.etag, it->second.last_modified});
+      for (const auto& [algorithm, value] : it->second.digests.checksums) {
+        out.back().checksum = {algorithm, value, ""};
+      }
     }
     return out;
   }
@@ -336,9 +474,16 @@ class FakeBackend final : public Backend {
     s.bytes = std::move(bytes);
     s.last_modified = last_modified != 0 ? last_modified : Tick();
     objects[kBucket + "/" + key] = std::move(s);
+    Remember(kBucket + "/" + key);
   }
   // One second later than the previous event, from kCreatedMicros.
   int64_t Tick() { return kCreatedMicros + ++tick * 1'000'000; }
+  // Records the current object `name` ("bucket/key") as its newest version; returns its id.
+  std::string Remember(const std::string& name) {
+    const Stored& s = objects.at(name);
+    history[name].push_back({"v" + std::to_string(++version_counter), false, s, s.last_modified});
+    return history[name].back().id;
+  }
 
   Status begin_error;
   Status append_error;
@@ -356,6 +501,18 @@ class FakeBackend final : public Backend {
   std::map<std::string, Upload> uploads;
   std::map<std::string, CompleteResult> completed;
   std::string next_upload_id;  // the id the next CreateMultipartUpload returns, if set
+  struct FakeVersion {
+    std::string id;
+    bool marker = false;
+    Stored stored;   // a version's object
+    int64_t at = 0;  // micros: when it was written
+  };
+  std::map<std::string, std::vector<FakeVersion>> history;  // "bucket/key" -> oldest first
+  // Versions ListObjectVersions reads (within read_bound) but does not return, as the store
+  // reads files that are no versions (purged ones).
+  std::set<std::string> hidden_versions;
+  int64_t version_counter = 0;
+  size_t largest_version_query = 0;  // the largest max_entries asked of ListObjectVersions
 
  private:
   ObjectInfo Info(const std::string& key, const Stored& s) const {
@@ -365,9 +522,28 @@ class FakeBackend final : public Backend {
     info.etag = s.etag;
     info.last_modified = s.last_modified;
     info.content_type = s.request.content_type;
+    info.headers = s.request.headers;
     info.user_metadata = s.request.user_metadata;
     info.status_headers = {{"x-amz-meta-sluice-status", "loaded"}};
+    info.checksum = s.checksum;
+    for (const auto& [algorithm, value] : s.digests.checksums) {
+      info.checksum = {algorithm, value, "FULL_OBJECT"};
+    }
     return info;
+  }
+  static Status CheckVersionId(const std::string& id) {
+    if (id.size() < 2 || (id[0] != 'v' && id[0] != 'm')) {
+      return Status(ErrorCode::kInvalidArgument, "Invalid version id specified");
+    }
+    return Status::Ok();
+  }
+  const FakeVersion* FindVersion(const std::string& name, const std::string& id) const {
+    const auto it = history.find(name);
+    if (it == history.end()) return nullptr;
+    for (const FakeVersion& v : it->second) {
+      if (v.id == id) return &v;
+    }
+    return nullptr;
   }
   Result<Upload*> Find(const Identity& who, const std::string& bucket, const std::string& key,
                        const std::string& upload_id) {

@@ -2,8 +2,8 @@
 // body is read, so that a refusal can be sent instead of `100 Continue`.
 //
 // Order of checks (each answers at once, later ones are not attempted):
-//   1. ParseAuth            AccessDenied (anonymous), InvalidRequest (no x-amz-content-sha256),
-//                           InvalidArgument, NotImplemented (an auth scheme auth/ does not serve)
+//   1. ParseAuth            AccessDenied (anonymous; SigV2 without a valid date),
+//                           InvalidRequest (no x-amz-content-sha256), InvalidArgument
 //   2. Backend::LookupKey   InvalidAccessKeyId
 //   3. auth::Verify         RequestTimeTooSkewed, SignatureDoesNotMatch, AccessDenied (expired
 //                           presigned URL)
@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "sluice/auth/auth.h"
+#include "sluice/core/text.h"
 #include "sluice/s3/ops_internal.h"
 #include "sluice/s3/payload_internal.h"
 #include "sluice/s3/put_object_internal.h"
@@ -61,8 +62,57 @@ Result<PutRequest> PutRequestOf(const Call& c) {
   if (const std::string* type = FindHeader(c.head.headers, "content-type")) {
     request.content_type = *type;
   }
+  request.headers = StoredHeadersOf(c.head.headers);
   SLUICE_ASSIGN_OR_RETURN(request.user_metadata, UserMetadata(c.head.headers));
   return request;
+}
+
+StoredHeaders StoredHeadersOf(const http::HeaderList& headers) {
+  static constexpr std::string_view kKept[] = {"cache-control", "content-disposition",
+                                               "content-encoding", "content-language", "expires"};
+  StoredHeaders out;
+  for (std::string_view name : kKept) {
+    const std::string* sent = FindHeader(headers, name);
+    if (sent == nullptr) continue;
+    std::string value;
+    if (name == "content-encoding") {
+      // aws-chunked names the framing of this request's body, not the object's encoding.
+      std::string_view rest = *sent;
+      while (!rest.empty()) {
+        const size_t comma = std::min(rest.find(','), rest.size());
+        const std::string_view token = TrimAscii(rest.substr(0, comma));
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+        if (token.empty() || EqualsIgnoreCase(token, "aws-chunked")) continue;
+        if (!value.empty()) value += ",";
+        value += token;
+      }
+    } else {
+      value = std::string(TrimAscii(*sent));
+    }
+    if (!value.empty()) out.emplace_back(name, std::move(value));
+  }
+  return out;
+}
+
+Result<WriteCondition> WriteConditionOf(const http::HeaderList& headers) {
+  WriteCondition condition;
+  if (const std::string* none = FindHeader(headers, "if-none-match")) {
+    if (TrimAscii(*none) != "*") {
+      return Status(ErrorCode::kNotImplemented,
+                    "A header you provided implies functionality that is not implemented: "
+                    "If-None-Match on a write takes only '*'");
+    }
+    condition.if_none_match = true;
+  }
+  if (const std::string* match = FindHeader(headers, "if-match")) {
+    std::string_view etag = TrimAscii(*match);
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+      etag = etag.substr(1, etag.size() - 2);
+    }
+    if (etag.empty()) return Status(ErrorCode::kInvalidArgument, "If-Match names no ETag");
+    condition.if_match = std::string(etag);
+  }
+  return condition;
 }
 
 Result<int64_t> IntParam(const Route& route, std::string_view name, int64_t min, int64_t max,
@@ -98,7 +148,11 @@ class Service final : public http::Handler {
     }
     if (head.method == "OPTIONS") return Preflight(ctx, head);
 
-    const auth::Request request{head.method, head.raw_path, head.raw_query, &head.headers};
+    // Routed before authentication, answered after it: SigV2 signs a virtual-hosted request's
+    // bucket, which only routing knows.
+    const Route route = RouteRequest(head, options_.base_domain);
+    const auth::Request request{head.method, head.raw_path, head.raw_query, &head.headers,
+                                route.virtual_host ? std::string_view(route.bucket) : ""};
     auto parsed = auth::ParseAuth(request);
     if (!parsed.ok()) return Answer(ctx, parsed.status());
     auto key = backend_.LookupKey(parsed->access_key);
@@ -109,7 +163,6 @@ class Service final : public http::Handler {
     backend_.NoteKeyUsed(parsed->access_key);
     const Identity who{parsed->access_key, key->second, key->second.empty()};
 
-    const Route route = RouteRequest(head, options_.base_domain);
     if (!route.error.ok()) return Answer(ctx, route.error);
     const Call c{backend_, clock_, options_, ctx, who, route, head, *parsed, key->first};
     switch (route.op) {
@@ -129,10 +182,20 @@ class Service final : public http::Handler {
         return ListObjects(c, /*v2=*/true);
       case Operation::kListMultipartUploads:
         return ListMultipartUploads(c);
+      case Operation::kListObjectVersions:
+        return ListObjectVersions(c);
+      case Operation::kGetBucketVersioning:
+        return GetBucketVersioning(c);
+      case Operation::kPutBucketVersioning:
+        return PutBucketVersioning(c);
       case Operation::kDeleteObjects:
         return DeleteObjects(c);
       case Operation::kPutObject:
         return PutObject(c);
+      case Operation::kCopyObject:
+        return CopyObject(c);
+      case Operation::kUploadPartCopy:
+        return UploadPartCopy(c);
       case Operation::kGetObject:
         return GetObject(c, /*with_body=*/true);
       case Operation::kHeadObject:

@@ -75,6 +75,13 @@ Result<catalog::TableConfig> TableFromDocument(Json j, const std::string& connec
     SLUICE_ASSIGN_OR_RETURN(t.on_error, ParseOnError(j["on_error"].get<std::string>()));
     j.erase("on_error");
   }
+  if (j.contains("load_hidden_keys")) {
+    if (!j["load_hidden_keys"].is_boolean()) {
+      return Invalid("table configuration: load_hidden_keys is true or false");
+    }
+    t.load_hidden_keys = j["load_hidden_keys"].get<bool>();
+    j.erase("load_hidden_keys");
+  }
   if (!j.contains("table") || !j["table"].is_string()) {
     return Invalid("table configuration: \"table\" (the table's name) is required");
   }
@@ -104,6 +111,7 @@ Json TableDocument(const catalog::TableConfig& table) {
   out["age_column"] = table.age_column;
   out["delete_column"] = table.delete_column;
   out["on_error"] = OnErrorName(table.on_error);
+  out["load_hidden_keys"] = table.load_hidden_keys;
   return out;
 }
 

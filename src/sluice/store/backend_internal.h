@@ -23,15 +23,35 @@ struct Disposition {
 Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string& bucket,
                                    const std::string& key);
 
-// x-amz-meta-* pairs as the JSON object the ledger stores, and back.
-std::string MetadataJson(const std::vector<std::pair<std::string, std::string>>& metadata);
+// What the ledger's metadata_json keeps of an upload: its x-amz-meta-* pairs and its stored
+// standard headers (s3::StoredHeaders: no x-amz-meta- prefix, so the names cannot collide) as
+// one JSON object; and back, every pair, and split into the two kinds.
+std::string MetadataJson(const s3::PutRequest& request);
 std::vector<std::pair<std::string, std::string>> MetadataFromJson(const std::string& json);
+void SplitMetadata(const std::string& json, s3::StoredHeaders* headers,
+                   std::vector<std::pair<std::string, std::string>>* user_metadata);
+
+// S3's conditional write as the catalog checks it.
+catalog::WriteCondition LedgerCondition(const s3::WriteCondition& condition);
+// The condition checked before the body is read, against the key's visible object now.
+Status CheckConditionNow(catalog::Catalog& catalog, const std::string& bucket,
+                         const std::string& key, const s3::WriteCondition& condition);
+// A failed ledger append as the client is told: a broken condition as S3 answers it (it held
+// before the body, CheckConditionNow, so an If-Match key that is gone now was deleted
+// meanwhile: kConditionalRequestConflict), any other failure with `context`.
+Status AppendFailure(const Status& append, const catalog::WriteCondition& condition,
+                     const std::string& context);
 
 // The x-amz-meta-sluice-* headers describing a file's ingestion.
 http::HeaderList StatusHeaders(const catalog::FileRecord& file);
 
 // Verified checksums (algorithm, value as sent) as the ledger's JSON object.
 std::string ChecksumsJson(const std::vector<std::pair<std::string, std::string>>& checksums);
+// A multipart object's checksum as the ledger's JSON object, with its type
+// (catalog::FileRecord::checksums_json; "{}" for none); and the object checksum a ledger
+// entry's JSON holds (a single PUT's is FULL_OBJECT; an empty algorithm: none).
+std::string ChecksumJson(const s3::Checksum& checksum);
+s3::Checksum ChecksumFromJson(const std::string& json);
 
 // What the PUT and UploadPart sinks share: the body goes to a landing file, charged to the
 // connection's quota reservation (its declared length up front, bytes past it as they arrive).

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/s3/multipart_checksum.h"
 #include "sluice/s3/multipart_rules.h"
 #include "sluice/store/backend_internal.h"
 #include "sluice/store/flow.h"
@@ -34,7 +35,7 @@ class PartSink final : public ReservedSink {
   PartSink(catalog::Catalog& catalog, const Clock& clock, KeyedLocks& locks,
            const BackendOptions& options, std::unique_ptr<landing::Incoming> incoming,
            std::string connection, std::string upload_id, int part_number,
-           QuotaReservation reservation)
+           s3::ChecksumSpec checksum, QuotaReservation reservation)
       : ReservedSink(std::move(incoming), std::move(reservation)),
         catalog_(catalog),
         clock_(clock),
@@ -42,7 +43,10 @@ class PartSink final : public ReservedSink {
         options_(options),
         connection_(std::move(connection)),
         upload_id_(std::move(upload_id)),
-        part_number_(part_number) {}
+        part_number_(part_number),
+        checksum_(std::move(checksum)) {}
+
+  s3::ChecksumSpec UploadChecksum() const override { return checksum_; }
 
   Result<http::HeaderList> Commit(const s3::ObjectDigests& digests) override {
     // Two sends of the same part must not interleave their rename and record, or the file on
@@ -50,6 +54,11 @@ class PartSink final : public ReservedSink {
     auto guard = locks_.Lock(upload_id_ + "/" + std::to_string(part_number_));
     SLUICE_ASSIGN_OR_RETURN(std::string name, incoming_->Commit());
     catalog::PartRecord part{part_number_, digests.size, digests.md5_hex, clock_.NowMicros()};
+    // The checksum the s3 layer verified (or computed, for a FULL_OBJECT upload): at most one.
+    if (!digests.checksums.empty()) {
+      part.checksum_algorithm = digests.checksums[0].first;
+      part.checksum = digests.checksums[0].second;
+    }
     auto replaced = catalog_.RecordPart(upload_id_, part);
     // The part is on disk under its final name; if it cannot be recorded (the upload was
     // aborted or completed meanwhile) the reaper or the abort removes the directory.
@@ -70,6 +79,7 @@ class PartSink final : public ReservedSink {
   std::string connection_;
   std::string upload_id_;
   int part_number_;
+  const s3::ChecksumSpec checksum_;  // the upload's
 };
 
 }  // namespace
@@ -107,7 +117,9 @@ Result<std::string> StoreBackend::CreateMultipartUpload(const s3::Identity& who,
   upload.key = request.key;
   upload.table = TableOfKey(request.key);
   upload.content_type = request.content_type;
-  upload.metadata_json = MetadataJson(request.user_metadata);
+  upload.metadata_json = MetadataJson(request);
+  upload.checksum_algorithm = request.checksum.algorithm;
+  upload.checksum_type = request.checksum.type;
   upload.status = disposition.status;
   if (!disposition.error.ok()) {
     upload.error_code = std::string(ErrorCodeName(disposition.error.code()));
@@ -131,7 +143,7 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(
     const std::string& upload_id, int part_number, uint64_t size) {
   SLUICE_RETURN_IF_ERROR(s3::CheckPartNumber(part_number));
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
-  SLUICE_RETURN_IF_ERROR(UploadOf(bucket, key, upload_id).status());
+  SLUICE_ASSIGN_OR_RETURN(catalog::UploadRecord upload, UploadOf(bucket, key, upload_id));
   SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, bucket));
   SLUICE_ASSIGN_OR_RETURN(QuotaReservation reservation,
                           ReserveDisk(catalog_, options_, bucket, size));
@@ -140,14 +152,15 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginUploadPart(
     if (incoming.status().code() == ErrorCode::kNotFound) return NoSuchUpload(upload_id);
     return incoming.status();
   }
-  return std::unique_ptr<s3::ObjectSink>(
-      new PartSink(catalog_, clock_, upload_locks_, options_, std::move(incoming).value(), bucket,
-                   upload_id, part_number, std::move(reservation)));
+  return std::unique_ptr<s3::ObjectSink>(new PartSink(
+      catalog_, clock_, upload_locks_, options_, std::move(incoming).value(), bucket, upload_id,
+      part_number, {upload.checksum_algorithm, upload.checksum_type}, std::move(reservation)));
 }
 
 Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
     const s3::Identity& who, const std::string& bucket, const std::string& key,
-    const std::string& upload_id, const std::vector<s3::CompletedPart>& parts) {
+    const std::string& upload_id, const std::vector<s3::CompletedPart>& parts,
+    const s3::WriteCondition& condition, const s3::Checksum& sent) {
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
   // One Complete (or Abort, or expiry) of an upload at a time: a retried Complete waits for
   // the first and then finds its record.
@@ -161,10 +174,12 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
       s3::CompleteResult again;
       again.etag = done->etag;
       again.headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(done->seq));
+      again.headers.emplace_back("x-amz-version-id", std::to_string(done->seq));
       SLUICE_ASSIGN_OR_RETURN(auto file, catalog_.GetFile(done->seq));
       if (file) {
         again.headers.emplace_back("x-amz-meta-sluice-status",
                                    std::string(catalog::FileStatusName(file->status)));
+        again.checksum = ChecksumFromJson(file->checksums_json);
       }
       return again;
     }
@@ -172,13 +187,30 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
   }
   const catalog::UploadRecord& upload = *upload_row;
   if (upload.connection_id != bucket || upload.key != key) return NoSuchUpload(upload_id);
+  // Before the parts are assembled (seconds for a large object), and again in the ledger's
+  // transaction.
+  SLUICE_RETURN_IF_ERROR(CheckConditionNow(catalog_, bucket, key, condition));
   SLUICE_ASSIGN_OR_RETURN(auto stored, catalog_.ListParts(upload_id));
   std::map<int, s3::UploadedPart> by_number;
-  for (const auto& p : stored) by_number[p.part_number] = {p.size, p.md5_hex};
+  std::map<int, s3::PartChecksum> checksums;
+  for (const auto& p : stored) {
+    by_number[p.part_number] = {p.size, p.md5_hex};
+    checksums[p.part_number] = {p.size, p.checksum_algorithm, p.checksum};
+  }
   SLUICE_RETURN_IF_ERROR(s3::CheckCompleteParts(parts, [&](int number) -> const s3::UploadedPart* {
     auto it = by_number.find(number);
     return it == by_number.end() ? nullptr : &it->second;
   }));
+  // The object's checksum from the parts' (never by reading the object), checked against what
+  // the client listed and sent.
+  SLUICE_ASSIGN_OR_RETURN(s3::Checksum checksum,
+                          s3::CompleteChecksum(
+                              {upload.checksum_algorithm, upload.checksum_type}, parts,
+                              [&](int number) -> const s3::PartChecksum* {
+                                auto it = checksums.find(number);
+                                return it == checksums.end() ? nullptr : &it->second;
+                              },
+                              sent));
 
   std::vector<int> numbers;
   std::vector<std::string> md5s;
@@ -215,6 +247,8 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
   record.status = upload.status;
   record.error_code = upload.error_code;
   record.error_message = upload.error_message;
+  record.checksums_json = ChecksumJson(checksum);
+  record.condition = LedgerCondition(condition);
   if (record.status != catalog::FileStatus::kQueued) record.finished_at = record.received_at;
   catalog::CompletedUpload done;
   done.upload_id = upload_id;
@@ -226,7 +260,8 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
   if (!seq.ok()) {
     // Not acknowledged, so not kept; the parts stay for a retried Complete.
     store_.Remove(*landed).IgnoreError();
-    return seq.status().WithContext("recording the completed upload in the ledger");
+    return AppendFailure(seq.status(), record.condition,
+                         "recording the completed upload in the ledger");
   }
   record.seq = *seq;
   // The object replaces every part of the upload (those left out of the list are removed too).
@@ -238,7 +273,9 @@ Result<s3::CompleteResult> StoreBackend::CompleteMultipartUpload(
 
   s3::CompleteResult result;
   result.etag = etag;
+  result.checksum = std::move(checksum);
   result.headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(*seq));
+  result.headers.emplace_back("x-amz-version-id", std::to_string(*seq));
   result.headers.emplace_back("x-amz-meta-sluice-status",
                               std::string(catalog::FileStatusName(record.status)));
   // Validated at creation; an unreadable value here (an old upload) just does not wait.
@@ -273,7 +310,10 @@ Result<std::vector<s3::PartInfo>> StoreBackend::ListParts(const s3::Identity& wh
   SLUICE_ASSIGN_OR_RETURN(auto stored, catalog_.ListParts(upload_id, query.after, query.max_parts));
   std::vector<s3::PartInfo> out;
   out.reserve(stored.size());
-  for (const auto& p : stored) out.push_back({p.part_number, p.size, p.md5_hex, p.uploaded_at});
+  for (const auto& p : stored) {
+    out.push_back({p.part_number, p.size, p.md5_hex, p.uploaded_at});
+    out.back().checksum = {p.checksum_algorithm, p.checksum, ""};
+  }
   return out;
 }
 

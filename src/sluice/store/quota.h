@@ -9,8 +9,9 @@
 // multipart uploads in progress, and the bodies of uploads in flight. An upload is charged its
 // declared length (Content-Length, or x-amz-decoded-content-length for aws-chunked) before its
 // body is read, so a PUT or UploadPart that would go over is refused (kQuotaExceeded, 403
-// QuotaExceeded) with nothing written; bytes beyond the declared length (which the S3 layer
-// refuses anyway) are charged as they arrive. CompleteMultipartUpload is never refused: the
+// QuotaExceeded) with nothing written; bytes beyond the declared length (a body sent chunked
+// without one declares none; for any other the S3 layer refuses them) are charged as they
+// arrive. CompleteMultipartUpload is never refused: the
 // object it assembles replaces the parts, so the count does not grow (the copy made during
 // assembly, while both exist, is not charged: the free-disk floor of backpressure covers it).
 //

@@ -1,5 +1,6 @@
 #include "sluice/store/s3_backend.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "sluice/core/mutex.h"
@@ -50,7 +51,7 @@ class LandingSink final : public ReservedSink {
     if (!seq.ok()) {
       // Not acknowledged, so not kept: the client will retry the PUT.
       store_.Remove(id).IgnoreError();
-      return seq.status().WithContext("recording the file in the ledger");
+      return AppendFailure(seq.status(), record_.condition, "recording the file in the ledger");
     }
     record_.seq = *seq;
     reservation_.Keep(record_.size);
@@ -58,6 +59,7 @@ class LandingSink final : public ReservedSink {
     loader_.Notify();
     http::HeaderList headers;
     headers.emplace_back("x-amz-meta-sluice-seq", std::to_string(*seq));
+    headers.emplace_back("x-amz-version-id", std::to_string(*seq));
     headers.emplace_back("x-amz-meta-sluice-status",
                          std::string(catalog::FileStatusName(record_.status)));
     CrashPoint("put.before_response");
@@ -88,7 +90,8 @@ s3::ObjectInfo InfoOf(const catalog::FileRecord& f, bool full) {
   info.last_modified = f.received_at;
   info.content_type = f.content_type;
   if (full) {
-    info.user_metadata = MetadataFromJson(f.metadata_json);
+    SplitMetadata(f.metadata_json, &info.headers, &info.user_metadata);
+    info.checksum = ChecksumFromJson(f.checksums_json);
     info.status_headers = StatusHeaders(f);
   }
   return info;
@@ -96,6 +99,36 @@ s3::ObjectInfo InfoOf(const catalog::FileRecord& f, bool full) {
 
 Status NoSuchKey(const std::string& key) {
   return Err(ErrorCode::kNoSuchKey, "The specified key does not exist: " + key);
+}
+
+// The forms of a version id (StoreBackend::GetObjectVersion).
+constexpr std::string_view kMarkerSuffix = ".del";
+
+struct VersionId {
+  int64_t seq = 0;  // 0: S3's "null" version, which no key has here
+  bool marker = false;
+};
+
+Result<VersionId> ParseVersionId(std::string_view id) {
+  VersionId out;
+  if (id == "null") return out;
+  if (id.ends_with(kMarkerSuffix)) {
+    out.marker = true;
+    id.remove_suffix(kMarkerSuffix.size());
+  }
+  const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), out.seq);
+  if (id.empty() || id[0] < '1' || id[0] > '9' || ec != std::errc() ||
+      end != id.data() + id.size()) {
+    return Err(ErrorCode::kInvalidArgument, "Invalid version id specified");
+  }
+  return out;
+}
+
+std::string MarkerId(int64_t seq) { return std::to_string(seq) + std::string(kMarkerSuffix); }
+
+Status NoSuchVersion(const std::string& key, const std::string& version_id) {
+  return Err(ErrorCode::kNoSuchVersion,
+             "The specified version does not exist: version " + version_id + " of " + key);
 }
 
 }  // namespace
@@ -132,7 +165,22 @@ Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string&
   if (!table.empty()) {
     SLUICE_ASSIGN_OR_RETURN(config, catalog.GetTable(bucket, table));
   }
-  if (config) return disposition;
+  // A hidden key (a committer's `_temporary/...`, a `_SUCCESS` marker) below a table, or a
+  // hidden first segment that names no table, is stored and never loaded.
+  const bool hidden =
+      catalog::IsHiddenKey(key) || (!config && (table.starts_with('_') || table.starts_with('.')));
+  const auto stored_hidden = [&] {
+    disposition.status = catalog::FileStatus::kSkipped;
+    disposition.error = Err(ErrorCode::kHiddenKey,
+                            "key '" + key +
+                                "' is hidden (a path segment starts with '_' or '.'): stored as a "
+                                "plain object, not loaded");
+    return disposition;
+  };
+  if (config) {
+    if (hidden && !config->load_hidden_keys) return stored_hidden();
+    return disposition;
+  }
   const std::string why =
       table.empty() ? "key '" + key + "' is not below a table prefix (push to <table>/<file>)"
                     : "no table '" + table + "' is configured on connection '" + bucket + "'";
@@ -140,11 +188,14 @@ Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string&
     case catalog::UnconfiguredPolicy::kRefuse:
       return Err(ErrorCode::kAccessDenied, why);
     case catalog::UnconfiguredPolicy::kHold:
+      // Holding a committer's marker as a failed file would block nothing useful and alarm.
+      if (hidden) return stored_hidden();
       disposition.status = catalog::FileStatus::kFailed;
       disposition.error = Err(ErrorCode::kTableNotConfigured,
                               why + "; the file is held: configure the table, then retry it");
       break;
     case catalog::UnconfiguredPolicy::kStore:
+      if (hidden) return stored_hidden();
       disposition.status = catalog::FileStatus::kSkipped;
       disposition.error =
           Err(ErrorCode::kTableNotConfigured, why + "; stored as a plain object, not ingested");
@@ -153,9 +204,10 @@ Result<Disposition> DispositionFor(catalog::Catalog& catalog, const std::string&
   return disposition;
 }
 
-std::string MetadataJson(const std::vector<std::pair<std::string, std::string>>& metadata) {
+std::string MetadataJson(const s3::PutRequest& request) {
   nlohmann::json meta = nlohmann::json::object();
-  for (const auto& [name, value] : metadata) meta[name] = value;
+  for (const auto& [name, value] : request.user_metadata) meta[name] = value;
+  for (const auto& [name, value] : request.headers) meta[name] = value;
   // Replace invalid UTF-8 rather than throw: header bytes are the client's.
   return meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -168,6 +220,35 @@ std::vector<std::pair<std::string, std::string>> MetadataFromJson(const std::str
     if (value.is_string()) out.emplace_back(name, value.get<std::string>());
   }
   return out;
+}
+
+void SplitMetadata(const std::string& json, s3::StoredHeaders* headers,
+                   std::vector<std::pair<std::string, std::string>>* user_metadata) {
+  for (auto& pair : MetadataFromJson(json)) {
+    (pair.first.starts_with("x-amz-meta-") ? user_metadata : headers)->push_back(std::move(pair));
+  }
+}
+
+catalog::WriteCondition LedgerCondition(const s3::WriteCondition& condition) {
+  return catalog::WriteCondition{condition.if_none_match, condition.if_match};
+}
+
+Status CheckConditionNow(catalog::Catalog& catalog, const std::string& bucket,
+                         const std::string& key, const s3::WriteCondition& condition) {
+  if (condition.empty()) return Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(auto visible, catalog.VisibleFile(bucket, key));
+  return catalog::CheckWriteCondition(LedgerCondition(condition), key, std::move(visible));
+}
+
+Status AppendFailure(const Status& append, const catalog::WriteCondition& condition,
+                     const std::string& context) {
+  if (!condition.empty() && append.code() == ErrorCode::kPreconditionFailed) return append;
+  if (!condition.if_match.empty() && append.code() == ErrorCode::kNoSuchKey) {
+    return Err(ErrorCode::kConditionalRequestConflict,
+               "A conflicting operation occurred: the object named by If-Match was deleted "
+               "while this upload was in progress. Retry the request.");
+  }
+  return append.WithContext(context);
 }
 
 http::HeaderList StatusHeaders(const catalog::FileRecord& f) {
@@ -196,6 +277,33 @@ std::string ChecksumsJson(const std::vector<std::pair<std::string, std::string>>
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [algorithm, value] : checksums) out[algorithm] = value;
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string ChecksumJson(const s3::Checksum& checksum) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!checksum.algorithm.empty()) {
+    out[checksum.algorithm] = checksum.value;
+    out["type"] = checksum.type;
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+s3::Checksum ChecksumFromJson(const std::string& json) {
+  s3::Checksum out;
+  const auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return out;
+  for (const auto& [name, value] : parsed.items()) {
+    if (!value.is_string()) continue;
+    if (name == "type") {
+      out.type = value.get<std::string>();
+    } else if (out.algorithm.empty()) {
+      out.algorithm = name;
+      out.value = value.get<std::string>();
+    }
+  }
+  if (out.algorithm.empty()) return {};
+  if (out.type.empty()) out.type = "FULL_OBJECT";  // a single PUT's: the checksum of its bytes
+  return out;
 }
 
 void NoteAccepted(const BackendOptions& options, const catalog::FileRecord& file) {
@@ -283,7 +391,10 @@ Result<std::unique_ptr<s3::ObjectSink>> StoreBackend::BeginPut(const s3::Identit
   record.table = TableOfKey(request.key);
   record.key = request.key;
   record.content_type = request.content_type;
-  record.metadata_json = MetadataJson(request.user_metadata);
+  record.metadata_json = MetadataJson(request);
+  record.condition = LedgerCondition(request.condition);
+  SLUICE_RETURN_IF_ERROR(
+      CheckConditionNow(catalog_, request.bucket, request.key, request.condition));
   SLUICE_ASSIGN_OR_RETURN(int wait, WaitSecondsOf(request.user_metadata));
   SLUICE_RETURN_IF_ERROR(AdmitUpload(options_, request.bucket));
   SLUICE_ASSIGN_OR_RETURN(QuotaReservation reservation,
@@ -352,6 +463,7 @@ Result<s3::ObjectData> StoreBackend::GetObject(const s3::Identity& who, const st
   if (!file) return NoSuchKey(key);
   s3::ObjectData out;
   out.info = InfoOf(*file, /*full=*/true);
+  out.info.version_id = std::to_string(file->seq);
   if (with_body) {
     auto opened = store_.Open(file->landed_id);
     if (!opened.ok()) {
@@ -387,29 +499,144 @@ Result<s3::ListPage> StoreBackend::ListObjects(const s3::Identity& who, const st
   return page;
 }
 
-Status StoreBackend::DeleteObject(const s3::Identity& who, const std::string& bucket,
-                                  const std::string& key) {
+void StoreBackend::RemoveDeletedBytes(const catalog::FileRecord& f) {
+  // Queued and loading files are still to be read by the loader, failed ones by a retry.
+  if (f.status != catalog::FileStatus::kLoaded && f.status != catalog::FileStatus::kSkipped) {
+    return;
+  }
+  if (f.purged_at != 0) return;  // retention removed the bytes already
+  Status st = store_.Remove(f.landed_id);
+  // Bytes first, ledger second (as retention does): a crash in between leaves a file
+  // recorded as stored whose bytes are gone, which retention removes again harmlessly.
+  if (st.ok()) st = catalog_.MarkPurged(f.seq, clock_.NowMicros());
+  if (!st.ok()) {
+    LogWarn("store", "deleted " + EscapeForLog(f.connection_id + "/" + f.key) + " (file " +
+                         std::to_string(f.seq) +
+                         ") but could not remove its landed bytes: " + st.ToString());
+    return;
+  }
+  DiskRemoved(options_, f.connection_id, f.size);
+}
+
+Result<s3::DeleteOutcome> StoreBackend::DeleteObject(const s3::Identity& who,
+                                                     const std::string& bucket,
+                                                     const std::string& key) {
   SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
   SLUICE_ASSIGN_OR_RETURN(auto marked, catalog_.DeleteKey(bucket, key));
-  for (const auto& f : marked) {
-    // Queued and loading files are still to be read by the loader, failed ones by a retry.
-    if (f.status != catalog::FileStatus::kLoaded && f.status != catalog::FileStatus::kSkipped) {
-      continue;
-    }
-    if (f.purged_at != 0) continue;  // retention removed the bytes already
-    Status st = store_.Remove(f.landed_id);
-    // Bytes first, ledger second (as retention does): a crash in between leaves a file
-    // recorded as stored whose bytes are gone, which retention removes again harmlessly.
-    if (st.ok()) st = catalog_.MarkPurged(f.seq, clock_.NowMicros());
-    if (!st.ok()) {
-      LogWarn("store", "deleted " + EscapeForLog(bucket + "/" + key) + " (file " +
-                           std::to_string(f.seq) +
-                           ") but could not remove its landed bytes: " + st.ToString());
-      continue;
-    }
-    DiskRemoved(options_, bucket, f.size);
+  for (const auto& f : marked) RemoveDeletedBytes(f);
+  // The marker the key now reads as (also when it was deleted before): none when it has no
+  // file, or when its newest file was deleted as a version.
+  s3::DeleteOutcome out;
+  SLUICE_ASSIGN_OR_RETURN(auto newest, catalog_.GetVersion(bucket, key, 0));
+  if (newest && newest->HasDeleteMarker()) {
+    out.version_id = MarkerId(newest->file.seq);
+    out.delete_marker = true;
   }
-  return Status::Ok();
+  return out;
+}
+
+Result<s3::ObjectData> StoreBackend::GetObjectVersion(const s3::Identity& who,
+                                                      const std::string& bucket,
+                                                      const std::string& key,
+                                                      const std::string& version_id,
+                                                      bool with_body) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  SLUICE_ASSIGN_OR_RETURN(VersionId id, ParseVersionId(version_id));
+  if (id.seq == 0) return NoSuchVersion(key, version_id);
+  SLUICE_ASSIGN_OR_RETURN(auto v, catalog_.GetVersion(bucket, key, id.seq));
+  if (!v) return NoSuchVersion(key, version_id);
+  if (id.marker) {
+    if (!v->HasDeleteMarker()) return NoSuchVersion(key, version_id);
+    return Err(ErrorCode::kMethodNotAllowed,
+               "The specified method is not allowed against this resource: version " + version_id +
+                   " of " + key + " is a delete marker");
+  }
+  if (!v->IsVersion()) return NoSuchVersion(key, version_id);
+  s3::ObjectData out;
+  out.info = InfoOf(v->file, /*full=*/true);
+  out.info.version_id = version_id;
+  if (with_body) {
+    auto opened = store_.Open(v->file.landed_id);
+    if (!opened.ok()) {
+      // Removed between the lookup and the open: the version is gone.
+      if (opened.status().code() == ErrorCode::kNotFound) return NoSuchVersion(key, version_id);
+      return opened.status().WithContext("reading version " + version_id + " of " + key);
+    }
+    out.file = std::shared_ptr<const RandomAccessFile>(std::move(opened).value());
+  }
+  return out;
+}
+
+Result<s3::VersionPage> StoreBackend::ListObjectVersions(const s3::Identity& who,
+                                                         const std::string& bucket,
+                                                         const s3::VersionQuery& query) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  s3::VersionPage page;
+  if (query.max_entries == 0) return page;
+  // Where to start inside key_marker: below the version named (a version's files after it; a
+  // marker's, its file and the older ones, the marker itself already listed).
+  int64_t before = 0;
+  int64_t marker_listed = 0;
+  if (!query.key_marker.empty() && !query.version_id_marker.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(VersionId id, ParseVersionId(query.version_id_marker));
+    if (id.seq == 0) return Err(ErrorCode::kInvalidArgument, "Invalid version id specified");
+    before = id.marker && id.seq < INT64_MAX ? id.seq + 1 : id.seq;
+    marker_listed = id.marker ? id.seq : 0;
+  }
+  SLUICE_ASSIGN_OR_RETURN(
+      catalog::FileVersionPage files,
+      catalog_.ListVersions(bucket, query.prefix, query.key_marker, before, query.max_entries));
+  const auto full = [&] {
+    if (page.entries.size() < query.max_entries) return false;
+    page.truncated = true;
+    page.next_key_marker = page.entries.back().info.key;
+    page.next_version_id_marker = page.entries.back().info.version_id;
+    return true;
+  };
+  for (const catalog::FileVersion& v : files.files) {
+    const catalog::FileRecord& f = v.file;
+    if (v.HasDeleteMarker() && !(f.key == query.key_marker && f.seq == marker_listed)) {
+      if (full()) return page;
+      s3::VersionEntry marker;
+      marker.info.key = f.key;
+      marker.info.last_modified = f.received_at;
+      marker.info.version_id = MarkerId(f.seq);
+      marker.is_latest = true;
+      marker.delete_marker = true;
+      page.entries.push_back(std::move(marker));
+    }
+    if (!v.IsVersion()) continue;
+    if (full()) return page;
+    s3::VersionEntry version;
+    version.info = InfoOf(f, /*full=*/false);
+    version.info.version_id = std::to_string(f.seq);
+    version.is_latest = v.newest && !f.deleted;
+    page.entries.push_back(std::move(version));
+  }
+  if (files.more) {
+    page.truncated = true;
+    page.next_key_marker = std::move(files.resume_key);
+    page.next_version_id_marker =
+        files.resume_before == 0 ? std::string() : std::to_string(files.resume_before);
+  }
+  return page;
+}
+
+Result<s3::DeleteOutcome> StoreBackend::DeleteObjectVersion(const s3::Identity& who,
+                                                            const std::string& bucket,
+                                                            const std::string& key,
+                                                            const std::string& version_id) {
+  SLUICE_RETURN_IF_ERROR(CheckBucket(who, bucket));
+  SLUICE_ASSIGN_OR_RETURN(VersionId id, ParseVersionId(version_id));
+  s3::DeleteOutcome out{version_id, false};
+  if (id.seq == 0) return out;  // "null": no such version, and S3 answers 204
+  if (id.marker) {
+    SLUICE_ASSIGN_OR_RETURN(out.delete_marker, catalog_.RemoveDeleteMarker(bucket, key, id.seq));
+    return out;
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto deleted, catalog_.DeleteVersion(bucket, key, id.seq));
+  if (deleted) RemoveDeletedBytes(deleted->file);
+  return out;
 }
 
 }  // namespace sluice::store

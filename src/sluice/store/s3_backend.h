@@ -100,8 +100,26 @@ class StoreBackend final : public s3::Backend {
                                    const std::string& key, bool with_body) override;
   Result<s3::ListPage> ListObjects(const s3::Identity& who, const std::string& bucket,
                                    const s3::ListQuery& query) override;
-  Status DeleteObject(const s3::Identity& who, const std::string& bucket,
-                      const std::string& key) override;
+  Result<s3::DeleteOutcome> DeleteObject(const s3::Identity& who, const std::string& bucket,
+                                         const std::string& key) override;
+  // Versions are the ledger's files (catalog::FileVersion): a file's version id is its seq in
+  // decimal; the delete marker of a key whose newest file was deleted with the key is
+  // "<that file's seq>.del" (no seq has a '.', so the two never collide). The marker's
+  // LastModified is its file's: the ledger keeps no time of the delete.
+  Result<s3::ObjectData> GetObjectVersion(const s3::Identity& who, const std::string& bucket,
+                                          const std::string& key, const std::string& version_id,
+                                          bool with_body) override;
+  Result<s3::VersionPage> ListObjectVersions(const s3::Identity& who, const std::string& bucket,
+                                             const s3::VersionQuery& query) override;
+  // A version: marked deleted as one (its load goes on; rows it loaded stay in the pool), its
+  // bytes removed as DeleteObject removes them. The newest file's: the key then reads as
+  // deleted, with no delete marker (a key's object is its newest file: there is no older one
+  // to fall back to). The delete marker: the key's newest file is its object again when its
+  // bytes are stored (catalog::Ledger::RemoveDeleteMarker); when the delete removed them, the
+  // marker goes and the key stays without an object.
+  Result<s3::DeleteOutcome> DeleteObjectVersion(const s3::Identity& who, const std::string& bucket,
+                                                const std::string& key,
+                                                const std::string& version_id) override;
 
   Result<std::string> CreateMultipartUpload(const s3::Identity& who,
                                             const s3::PutRequest& request) override;
@@ -112,7 +130,8 @@ class StoreBackend final : public s3::Backend {
                                                           int part_number, uint64_t size) override;
   Result<s3::CompleteResult> CompleteMultipartUpload(
       const s3::Identity& who, const std::string& bucket, const std::string& key,
-      const std::string& upload_id, const std::vector<s3::CompletedPart>& parts) override;
+      const std::string& upload_id, const std::vector<s3::CompletedPart>& parts,
+      const s3::WriteCondition& condition = {}, const s3::Checksum& sent = {}) override;
   Status AbortMultipartUpload(const s3::Identity& who, const std::string& bucket,
                               const std::string& key, const std::string& upload_id) override;
   Result<std::vector<s3::PartInfo>> ListParts(const s3::Identity& who, const std::string& bucket,
@@ -138,6 +157,10 @@ class StoreBackend final : public s3::Backend {
                                          const std::string& upload_id);
   // Removes an upload's parts from disk; a failure is logged (the reaper retries).
   void RemoveUploadFiles(const std::string& upload_id);
+  // Removes the landed bytes of a file just deleted (with its key or as a version) when its
+  // load is over (loaded or skipped; queued and loading files are still to be read by the
+  // loader, failed ones by a retry) and records them purged; a failure is logged.
+  void RemoveDeletedBytes(const catalog::FileRecord& f);
 
   catalog::Catalog& catalog_;
   landing::Store& store_;
