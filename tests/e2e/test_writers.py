@@ -266,6 +266,12 @@ class WritersTest(SluiceTestCase):
         s3.copy_object(Bucket=b, Key="web/c2.gz", CopySource=f"{b}/web/page.txt.gz",
                        CopySourceIfMatch=etag)
         self.assertEqual(s3.head_object(Bucket=b, Key="web/c2.gz")["ETag"], etag)
+        # The source's checksum goes with the copy.
+        s3.put_object(Bucket=b, Key="web/sum.bin", Body=b"summed", ChecksumAlgorithm="SHA256")
+        want = s3.head_object(Bucket=b, Key="web/sum.bin", ChecksumMode="ENABLED")
+        s3.copy_object(Bucket=b, Key="web/sum-copy.bin", CopySource=f"{b}/web/sum.bin")
+        got = s3.head_object(Bucket=b, Key="web/sum-copy.bin", ChecksumMode="ENABLED")
+        self.assertEqual(got["ChecksumSHA256"], want["ChecksumSHA256"])
 
     def test_copy_refusals(self):
         conn = self.create_connection("copyrefuse")

@@ -15,6 +15,7 @@
 #include "sluice/core/text.h"
 #include "sluice/core/utf8.h"
 #include "sluice/s3/ops_internal.h"
+#include "sluice/s3/payload_internal.h"
 
 namespace sluice::s3 {
 namespace {
@@ -127,14 +128,20 @@ class CopyExchange final : public http::Exchange {
  public:
   using Respond =
       std::function<http::Response(const ObjectDigests&, http::HeaderList, ObjectSink&)>;
+  // `checksum`: an algorithm to compute over the copied bytes (empty: none); `expected`, the
+  // value the bytes must have (the source's full-object checksum when the whole source of that
+  // algorithm is copied; empty: none).
   CopyExchange(ResponseContext ctx, const Clock& clock, ObjectData source, uint64_t offset,
-               uint64_t length, std::unique_ptr<ObjectSink> sink, Respond respond)
+               uint64_t length, std::unique_ptr<ObjectSink> sink, std::string checksum,
+               std::string expected, Respond respond)
       : ctx_(std::move(ctx)),
         clock_(clock),
         source_(std::move(source)),
         offset_(offset),
         length_(length),
         sink_(std::move(sink)),
+        checksum_(std::move(checksum)),
+        expected_(std::move(expected)),
         respond_(std::move(respond)) {}
 
   ~CopyExchange() override {
@@ -152,6 +159,12 @@ class CopyExchange final : public http::Exchange {
       return ErrorResponse(ctx_, clock_, body_status);
     }
     auth::Digest md5(auth::Digest::Kind::kMd5);
+    std::optional<auth::Digest> sum;
+    if (!checksum_.empty()) {
+      auto plan = ComputedChecksum(checksum_);
+      if (!plan.ok()) return Fail(plan.status());
+      sum.emplace(plan->kind);
+    }
     std::vector<uint8_t> buffer;
     for (uint64_t at = 0; at < length_;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(kCopyChunkBytes, length_ - at));
@@ -159,45 +172,74 @@ class CopyExchange final : public http::Exchange {
       if (st.ok()) {
         const ByteView piece(buffer.data(), n);
         md5.Update(piece);
+        if (sum) sum->Update(piece);
         st = sink_->Append(piece);
       }
-      if (!st.ok()) {
-        sink_->Abort();
-        return ErrorResponse(ctx_, clock_, st);
-      }
+      if (!st.ok()) return Fail(st);
       at += n;
     }
     ObjectDigests digests;
     digests.size = length_;
     digests.md5_hex = ToHex(AsBytes(md5.Finish()));
-    auto committed = sink_->Commit(digests);
-    if (!committed.ok()) {
-      sink_->Abort();
-      return ErrorResponse(ctx_, clock_, committed.status());
+    if (sum) {
+      const std::string value = auth::Base64Encode(sum->Finish());
+      if (!expected_.empty() && value != expected_) {
+        return Fail(Status(ErrorCode::kInternal, "the stored file " + source_.file->name() +
+                                                     " does not match its " + checksum_ +
+                                                     " checksum"));
+      }
+      digests.checksums.emplace_back(checksum_, value);
     }
+    auto committed = sink_->Commit(digests);
+    if (!committed.ok()) return Fail(committed.status());
     return respond_(digests, std::move(committed).value(), *sink_);
   }
   bool FinishBlocks() const override { return true; }
   bool FinishIsLong() const override { return length_ >= kLongCopyBytes; }
 
  private:
+  http::Response Fail(const Status& status) {
+    sink_->Abort();
+    return ErrorResponse(ctx_, clock_, status);
+  }
+
   ResponseContext ctx_;
   const Clock& clock_;
   ObjectData source_;
   const uint64_t offset_;
   const uint64_t length_;
   std::unique_ptr<ObjectSink> sink_;
+  const std::string checksum_;
+  const std::string expected_;
   Respond respond_;
   bool done_ = false;
 };
 
-// `<Result><ETag>"..."</ETag><LastModified>...</LastModified></Result>`.
-std::string CopyResultXml(std::string_view element, const std::string& md5_hex, int64_t micros) {
+// `<Result><ETag>"..."</ETag><LastModified>...</LastModified>[<ChecksumCRC32>..]</Result>`,
+// and the checksum's header on `r`.
+http::Response CopyResponse(const ResponseContext& ctx, const Clock& clock,
+                            std::string_view element, const ObjectDigests& digests) {
+  const std::string name(element);
   std::string body(kXmlDeclaration);
-  body += "<" + std::string(element) + " xmlns=\"" + std::string(kS3Namespace) + "\">";
-  body += "<ETag>&quot;" + md5_hex + "&quot;</ETag><LastModified>" + FormatIsoMillis(micros) +
-          "</LastModified></" + std::string(element) + ">";
-  return body;
+  body += "<" + name + " xmlns=\"" + std::string(kS3Namespace) + "\">";
+  body += "<ETag>&quot;" + digests.md5_hex + "&quot;</ETag><LastModified>" +
+          FormatIsoMillis(clock.NowMicros()) + "</LastModified>";
+  for (const auto& [algorithm, value] : digests.checksums) {
+    const std::string tag = "Checksum" + AsciiUppered(algorithm);
+    body += "<" + tag + ">" + XmlEscape(value) + "</" + tag + ">";
+  }
+  body += "</" + name + ">";
+  http::Response r = XmlResponse(ctx, clock, 200, std::move(body));
+  for (const auto& [algorithm, value] : digests.checksums) {
+    r.headers.emplace_back("x-amz-checksum-" + algorithm, value);
+  }
+  return r;
+}
+
+// The algorithm a copy computes: the request's x-amz-checksum-algorithm, else `fallback`.
+std::string CopyChecksum(const http::HeaderList& headers, const std::string& fallback) {
+  const std::string* asked = FindHeader(headers, "x-amz-checksum-algorithm");
+  return asked == nullptr ? fallback : AsciiLowered(TrimAscii(*asked));
 }
 
 // x-amz-copy-source-range: bytes=first-last, both within the source.
@@ -278,14 +320,19 @@ Started CopyObject(const Call& c) {
   if (!sink.ok()) return Reply(c, sink.status());
   const uint64_t size = source->info.size;
   const std::string source_version = source_name->version_id;
+  // The copy keeps the source's checksum algorithm (or takes the one asked for), computed over
+  // the whole object: a full-object checksum, which must equal the source's if it was one.
+  const Checksum& had = source->info.checksum;
+  const std::string checksum = CopyChecksum(c.head.headers, had.algorithm);
+  const std::string expected =
+      checksum == had.algorithm && had.type != "COMPOSITE" ? had.value : std::string();
   ResponseContext ctx = BodyContext(c);
   const Clock& clock = c.clock;
   return Continue(std::make_unique<CopyExchange>(
-      ctx, clock, std::move(source).value(), 0, size, std::move(sink).value(),
+      ctx, clock, std::move(source).value(), 0, size, std::move(sink).value(), checksum, expected,
       [ctx, &clock, source_version](const ObjectDigests& digests, http::HeaderList headers,
                                     ObjectSink& sink) {
-        http::Response r = XmlResponse(
-            ctx, clock, 200, CopyResultXml("CopyObjectResult", digests.md5_hex, clock.NowMicros()));
+        http::Response r = CopyResponse(ctx, clock, "CopyObjectResult", digests);
         if (!source_version.empty()) {
           r.headers.emplace_back("x-amz-copy-source-version-id", source_version);
         }
@@ -324,14 +371,16 @@ Started UploadPartCopy(const Call& c) {
                                         static_cast<int>(*part_number), length);
   if (!sink.ok()) return Reply(c, sink.status());
   const std::string source_version = source_name->version_id;
+  // A part of an upload created with a checksum algorithm carries that checksum.
+  const std::string checksum = CopyChecksum(c.head.headers, (*sink)->UploadChecksum().algorithm);
   ResponseContext ctx = BodyContext(c);
   const Clock& clock = c.clock;
   return Continue(std::make_unique<CopyExchange>(
-      ctx, clock, std::move(source).value(), offset, length, std::move(sink).value(),
+      ctx, clock, std::move(source).value(), offset, length, std::move(sink).value(), checksum,
+      std::string(),
       [ctx, &clock, source_version](const ObjectDigests& digests, const http::HeaderList& /*h*/,
                                     ObjectSink& /*sink*/) {
-        http::Response r = XmlResponse(
-            ctx, clock, 200, CopyResultXml("CopyPartResult", digests.md5_hex, clock.NowMicros()));
+        http::Response r = CopyResponse(ctx, clock, "CopyPartResult", digests);
         if (!source_version.empty()) {
           r.headers.emplace_back("x-amz-copy-source-version-id", source_version);
         }

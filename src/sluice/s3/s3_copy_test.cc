@@ -144,6 +144,35 @@ TEST_F(S3CopyTest, UploadPartCopyTakesARange) {
             "NoSuchUpload");
 }
 
+TEST_F(S3CopyTest, CopiesKeepTheSourcesChecksum) {
+  ASSERT_EQ(Put("/conn-demo/src/a.bin", "0123456789", {{"x-amz-checksum-crc32", "poTHxg=="}})
+                .response.status,
+            200);
+  Outcome out = Copy("/conn-demo/dst/b.bin", "conn-demo/src/a.bin");
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-crc32"), "poTHxg==");
+  EXPECT_EQ(Tag(out.response.body, "ChecksumCRC32"), "poTHxg==");
+  EXPECT_EQ(backend_.objects.at("conn-demo/dst/b.bin").digests.checksums,
+            (std::vector<std::pair<std::string, std::string>>{{"crc32", "poTHxg=="}}));
+  // Another algorithm when asked; none when the source has none and none is asked.
+  out =
+      Copy("/conn-demo/dst/c.bin", "conn-demo/src/a.bin", {{"x-amz-checksum-algorithm", "SHA256"}});
+  ASSERT_EQ(out.response.status, 200) << out.response.body;
+  EXPECT_FALSE(HeaderOf(out.response.headers, "x-amz-checksum-sha256").empty());
+  ASSERT_EQ(Put("/conn-demo/src/plain.bin", "2345").response.status, 200);
+  out = Copy("/conn-demo/dst/d.bin", "conn-demo/src/plain.bin");
+  EXPECT_TRUE(backend_.objects.at("conn-demo/dst/d.bin").digests.checksums.empty());
+  // Asked for on a copy of a source without one.
+  out = Copy("/conn-demo/dst/e.bin", "conn-demo/src/plain.bin",
+             {{"x-amz-checksum-algorithm", "crc32"}});
+  EXPECT_EQ(HeaderOf(out.response.headers, "x-amz-checksum-crc32"), "sNKDKw==");
+  // A source whose bytes no longer match its checksum is not copied.
+  backend_.objects.at("conn-demo/src/a.bin").bytes = "0123456780";
+  out = Copy("/conn-demo/dst/f.bin", "conn-demo/src/a.bin");
+  EXPECT_EQ(out.response.status, 500);
+  EXPECT_FALSE(backend_.objects.count("conn-demo/dst/f.bin"));
+}
+
 TEST_F(S3CopyTest, StoredHeadersAndResponseOverrides) {
   ASSERT_EQ(Put("/conn-demo/w/p.gz", "zz",
                 {{"Content-Encoding", "gzip"},
