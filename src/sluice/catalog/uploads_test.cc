@@ -79,7 +79,9 @@ TEST_P(UploadChecksumTest, UploadsKeepTheirAlgorithmAndType) {
   ASSERT_TRUE(stale.ok());
   ASSERT_EQ(stale->size(), 3u);
   for (const UploadRecord& u : *stale) {
-    if (u.upload_id == "u-full") EXPECT_EQ(u.checksum_algorithm, "crc64nvme");
+    if (u.upload_id == "u-full") {
+      EXPECT_EQ(u.checksum_algorithm, "crc64nvme");
+    }
   }
   // The columns take only S3's algorithms and types.
   EXPECT_FALSE(cat_->CreateUpload(Upload("u-bad-type", "crc32", "PARTIAL")).ok());
