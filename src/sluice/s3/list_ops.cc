@@ -214,13 +214,9 @@ Started ListObjects(const Call& c, bool v2) {
   auto max_keys = IntParam(c.route, "max-keys", 0, INT64_MAX, kMaxListEntries);
   if (!max_keys.ok()) return Reply(c, max_keys.status());
   const int64_t limit = std::min(*max_keys, kMaxListEntries);
-  const auto param = [&](std::string_view name) {
-    const std::string* v = c.route.Param(name);
-    return v == nullptr ? std::string() : *v;
-  };
-  const std::string prefix = param("prefix");
-  const std::string delimiter = param("delimiter");
-  std::string marker = v2 ? param("start-after") : param("marker");
+  const std::string prefix = c.route.ParamOrEmpty("prefix");
+  const std::string delimiter = c.route.ParamOrEmpty("delimiter");
+  std::string marker = v2 ? c.route.ParamOrEmpty("start-after") : c.route.ParamOrEmpty("marker");
   const std::string* token = v2 ? c.route.Param("continuation-token") : nullptr;
   // An empty token (`continuation-token=`, which some SDKs send for the first page) is none, as
   // S3 takes it; so are an empty start-after and marker (from the first key).
@@ -241,13 +237,13 @@ Started ListObjects(const Call& c, bool v2) {
   body += Element("Prefix", enc(prefix));
   if (v2) {
     if (c.route.Param("start-after") != nullptr) {
-      body += Element("StartAfter", enc(param("start-after")));
+      body += Element("StartAfter", enc(c.route.ParamOrEmpty("start-after")));
     }
     if (token != nullptr) body += Element("ContinuationToken", XmlEscape(*token));
     body +=
         Element("KeyCount", std::to_string(listing->contents.size() + listing->prefixes.size()));
   } else {
-    body += Element("Marker", enc(param("marker")));
+    body += Element("Marker", enc(c.route.ParamOrEmpty("marker")));
   }
   body += Element("MaxKeys", std::to_string(limit));
   // An empty delimiter (rclone sends `delimiter=`) means none and is not echoed.
@@ -265,7 +261,7 @@ Started ListObjects(const Call& c, bool v2) {
       body += Element("NextMarker", enc(listing->last));
     }
   }
-  const bool owner = !v2 || param("fetch-owner") == "true";
+  const bool owner = !v2 || c.route.ParamOrEmpty("fetch-owner") == "true";
   for (const ObjectInfo& o : listing->contents) {
     body += "<Contents>";
     body += Element("Key", enc(o.key));
@@ -292,14 +288,10 @@ Started ListMultipartUploads(const Call& c) {
   auto max_uploads = IntParam(c.route, "max-uploads", 0, INT64_MAX, kMaxListEntries);
   if (!max_uploads.ok()) return Reply(c, max_uploads.status());
   const int64_t limit = std::min(*max_uploads, kMaxListEntries);
-  const auto param = [&](std::string_view name) {
-    const std::string* v = c.route.Param(name);
-    return v == nullptr ? std::string() : *v;
-  };
-  const std::string prefix = param("prefix");
-  const std::string key_marker = param("key-marker");
-  const std::string id_marker = param("upload-id-marker");
-  const std::string delimiter = param("delimiter");
+  const std::string prefix = c.route.ParamOrEmpty("prefix");
+  const std::string key_marker = c.route.ParamOrEmpty("key-marker");
+  const std::string id_marker = c.route.ParamOrEmpty("upload-id-marker");
+  const std::string delimiter = c.route.ParamOrEmpty("delimiter");
   auto listing = WalkUploads(c, prefix, delimiter, key_marker, id_marker, limit);
   if (!listing.ok()) return Reply(c, listing.status());
   const bool truncated = listing->truncated;

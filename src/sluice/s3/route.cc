@@ -150,6 +150,11 @@ const std::string* Route::Param(std::string_view name) const {
   return nullptr;
 }
 
+std::string Route::ParamOrEmpty(std::string_view name) const {
+  const std::string* v = Param(name);
+  return v == nullptr ? std::string() : *v;
+}
+
 Route RouteRequest(const http::RequestHead& head, std::string_view base_domain) {
   Route r;
   const std::string_view path = head.raw_path;

@@ -60,6 +60,8 @@ struct Route {
 
   // The first value of query parameter `name`, or nullptr.
   const std::string* Param(std::string_view name) const;
+  // Its value, or "" when absent (listings read an empty parameter as an absent one).
+  std::string ParamOrEmpty(std::string_view name) const;
 };
 
 // `base_domain` empty: path-style only.

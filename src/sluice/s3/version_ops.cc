@@ -123,14 +123,10 @@ Started ListObjectVersions(const Call& c) {
   auto max_keys = IntParam(c.route, "max-keys", 0, INT64_MAX, kMaxListEntries);
   if (!max_keys.ok()) return Reply(c, max_keys.status());
   const int64_t limit = std::min(*max_keys, kMaxListEntries);
-  const auto param = [&](std::string_view name) {
-    const std::string* v = c.route.Param(name);
-    return v == nullptr ? std::string() : *v;
-  };
-  const std::string prefix = param("prefix");
-  const std::string delimiter = param("delimiter");
-  const std::string key_marker = param("key-marker");
-  const std::string version_marker = param("version-id-marker");
+  const std::string prefix = c.route.ParamOrEmpty("prefix");
+  const std::string delimiter = c.route.ParamOrEmpty("delimiter");
+  const std::string key_marker = c.route.ParamOrEmpty("key-marker");
+  const std::string version_marker = c.route.ParamOrEmpty("version-id-marker");
   if (key_marker.empty() && !version_marker.empty()) {
     return Reply(c, Status(ErrorCode::kInvalidArgument,
                            "A version-id marker cannot be specified without a key marker."));
